@@ -1,0 +1,317 @@
+package natsstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+)
+
+// JetStream headers and error codes used by the committer (nats-server
+// 2.12+; see server/stream.go and server/jetstream_errors_generated.go).
+const (
+	hdrMsgID          = "Nats-Msg-Id"
+	hdrExpectedSubSeq = "Nats-Expected-Last-Subject-Sequence"
+	hdrBatchID        = "Nats-Batch-Id"
+	hdrBatchSeq       = "Nats-Batch-Sequence"
+	hdrBatchCommit    = "Nats-Batch-Commit"
+
+	errCodeWrongLastSeq         = 10071
+	errCodeWrongLastSeqConstant = 10164
+	errCodeBatchDuplicateMsgID  = 10201
+	errCodeDuplicateInProcess   = 10158
+)
+
+// commitTimeout bounds one commit round trip. It is independent of the
+// callers' contexts because one batch carries many callers' appends.
+const commitTimeout = 15 * time.Second
+
+var errDuplicateMsgID = errors.New("natsstore: message id already in the log")
+
+// wrongLastSeqError: the subject's last sequence was not the expected one.
+type wrongLastSeqError struct{ actual uint64 }
+
+func (e *wrongLastSeqError) Error() string {
+	return fmt.Sprintf("natsstore: subject's last sequence is %d", e.actual)
+}
+
+// apiError is a JetStream API error from a publish acknowledgement.
+type apiError struct {
+	Code        int    `json:"code"`
+	ErrCode     int    `json:"err_code"`
+	Description string `json:"description"`
+}
+
+type pubAck struct {
+	Stream    string    `json:"stream"`
+	Seq       uint64    `json:"seq"`
+	Duplicate bool      `json:"duplicate,omitempty"`
+	Batch     string    `json:"batch,omitempty"`
+	Count     int       `json:"count,omitempty"`
+	Error     *apiError `json:"error,omitempty"`
+}
+
+// commitReq is one append's messages: all go into the same batch, the first
+// carrying the expected-last-subject-sequence check.
+type commitReq struct {
+	subject   string
+	expectSeq uint64
+	msgs      [][]byte
+	ids       []string
+	done      chan commitRes
+}
+
+type commitRes struct {
+	lastSeq uint64
+	err     error
+}
+
+// committer packs concurrent appends into atomic batches (group commit).
+// One goroutine collects requests; up to maxInflight commits run at once.
+// While commits are in flight, new requests queue and form the next batch,
+// so the batch size follows the load.
+type committer struct {
+	s           *Store
+	maxBatch    int
+	reqs        chan *commitReq
+	slots       chan struct{}
+	quit        chan struct{}
+	wg          sync.WaitGroup
+	dispatching sync.WaitGroup
+}
+
+func newCommitter(s *Store, maxBatch, maxInflight int) *committer {
+	c := &committer{
+		s:        s,
+		maxBatch: maxBatch,
+		reqs:     make(chan *commitReq),
+		slots:    make(chan struct{}, maxInflight),
+		quit:     make(chan struct{}),
+	}
+	c.dispatching.Add(1)
+	go c.run()
+	return c
+}
+
+// submit hands one append to the committer and waits for its outcome.
+func (c *committer) submit(ctx context.Context, r *commitReq) (uint64, error) {
+	r.done = make(chan commitRes, 1)
+	select {
+	case c.reqs <- r:
+	case <-c.quit:
+		return 0, eventstore.ErrClosed
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	select {
+	case res := <-r.done:
+		return res.lastSeq, res.err
+	case <-ctx.Done():
+		// The commit goes on; a retry with the same event ids is recognised.
+		return 0, ctx.Err()
+	}
+}
+
+func (c *committer) close() {
+	close(c.quit)
+	c.dispatching.Wait()
+	c.wg.Wait()
+}
+
+func (c *committer) run() {
+	defer c.dispatching.Done()
+	var carry *commitReq
+	for {
+		// Wait for a free commit slot first: while all slots are busy,
+		// requests accumulate and make the next batch larger.
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.quit:
+			if carry != nil {
+				carry.done <- commitRes{err: eventstore.ErrClosed}
+			}
+			return
+		}
+		batch := make([]*commitReq, 0, 16)
+		if carry != nil {
+			batch, carry = append(batch, carry), nil
+		} else {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			case <-c.quit:
+				<-c.slots
+				return
+			}
+		}
+		n := len(batch[0].msgs)
+		subjects := map[string]struct{}{batch[0].subject: {}}
+	collect:
+		for n < c.maxBatch {
+			select {
+			case r := <-c.reqs:
+				_, dup := subjects[r.subject]
+				if dup || n+len(r.msgs) > c.maxBatch {
+					carry = r
+					break collect
+				}
+				subjects[r.subject] = struct{}{}
+				batch = append(batch, r)
+				n += len(r.msgs)
+			default:
+				break collect
+			}
+		}
+		c.wg.Add(1)
+		go func(batch []*commitReq) {
+			defer c.wg.Done()
+			c.commit(batch, true)
+			<-c.slots
+		}(batch)
+	}
+}
+
+// commit writes a batch and answers each request. When a multi-append batch
+// fails, it finds the appends whose check really failed, answers them, and
+// commits the others again (once as a batch, then one by one).
+func (c *committer) commit(batch []*commitReq, mayRetry bool) {
+	lastSeq, err := c.publish(batch)
+	if err == nil {
+		// Sequences are assigned in batch order.
+		seq := lastSeq - uint64(countMsgs(batch))
+		for _, r := range batch {
+			seq += uint64(len(r.msgs))
+			r.done <- commitRes{lastSeq: seq}
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- commitRes{err: err}
+		return
+	}
+	c.s.stats.BatchRetries.Add(1)
+	var keep []*commitReq
+	for _, r := range batch {
+		h, herr := c.s.readHead(context.Background(), r.subject)
+		switch {
+		case herr != nil:
+			r.done <- commitRes{err: herr}
+		case h.seq != r.expectSeq:
+			r.done <- commitRes{err: &wrongLastSeqError{actual: h.seq}}
+		default:
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == 0 {
+		return
+	}
+	if mayRetry && len(keep) < len(batch) {
+		c.commit(keep, false)
+		return
+	}
+	for _, r := range keep {
+		c.commit([]*commitReq{r}, false)
+	}
+}
+
+func countMsgs(batch []*commitReq) int {
+	n := 0
+	for _, r := range batch {
+		n += len(r.msgs)
+	}
+	return n
+}
+
+// publish sends the batch and returns the stream sequence of its last
+// message. A single message goes as a plain publish; anything more as one
+// atomic batch whose last message commits it.
+func (c *committer) publish(batch []*commitReq) (uint64, error) {
+	nc := c.s.nc
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	total := countMsgs(batch)
+	c.s.stats.Commits.Add(1)
+	c.s.stats.CommittedMsgs.Add(uint64(total))
+
+	if total == 1 {
+		r := batch[0]
+		m := nats.NewMsg(r.subject)
+		m.Data = r.msgs[0]
+		m.Header.Set(hdrMsgID, r.ids[0])
+		m.Header.Set(hdrExpectedSubSeq, strconv.FormatUint(r.expectSeq, 10))
+		reply, err := nc.RequestMsgWithContext(ctx, m)
+		if err != nil {
+			return 0, fmt.Errorf("%w: publish: %v", eventstore.ErrUnavailable, err)
+		}
+		return parseAck(reply.Data, 1)
+	}
+
+	c.s.stats.BatchCommits.Add(1)
+	id := nuid.Next()
+	i := 0
+	for _, r := range batch {
+		for j, data := range r.msgs {
+			i++
+			m := nats.NewMsg(r.subject)
+			m.Data = data
+			m.Header.Set(hdrBatchID, id)
+			m.Header.Set(hdrBatchSeq, strconv.Itoa(i))
+			m.Header.Set(hdrMsgID, r.ids[j])
+			if j == 0 {
+				m.Header.Set(hdrExpectedSubSeq, strconv.FormatUint(r.expectSeq, 10))
+			}
+			if i < total {
+				// Staged messages need no answer; a failure among them fails
+				// the commit below.
+				if err := nc.PublishMsg(m); err != nil {
+					return 0, fmt.Errorf("%w: publish batch: %v", eventstore.ErrUnavailable, err)
+				}
+				continue
+			}
+			m.Header.Set(hdrBatchCommit, "1")
+			reply, err := nc.RequestMsgWithContext(ctx, m)
+			if err != nil {
+				return 0, fmt.Errorf("%w: commit batch: %v", eventstore.ErrUnavailable, err)
+			}
+			return parseAck(reply.Data, total)
+		}
+	}
+	return 0, errors.New("natsstore: empty batch")
+}
+
+func parseAck(data []byte, count int) (uint64, error) {
+	var ack pubAck
+	if err := json.Unmarshal(data, &ack); err != nil {
+		return 0, fmt.Errorf("natsstore: unreadable acknowledgement %q: %w", data, err)
+	}
+	if e := ack.Error; e != nil {
+		switch e.ErrCode {
+		case errCodeWrongLastSeq:
+			var actual uint64
+			_, _ = fmt.Sscanf(e.Description, "wrong last sequence: %d", &actual)
+			return 0, &wrongLastSeqError{actual: actual}
+		case errCodeWrongLastSeqConstant:
+			return 0, &wrongLastSeqError{}
+		case errCodeBatchDuplicateMsgID, errCodeDuplicateInProcess:
+			return 0, fmt.Errorf("%w: %s", errDuplicateMsgID, e.Description)
+		}
+		return 0, fmt.Errorf("natsstore: JetStream refused the write: %s (code %d)", e.Description, e.ErrCode)
+	}
+	if ack.Duplicate {
+		// The server had already stored a message with this id, in a place
+		// our concurrency check did not cover.
+		return 0, fmt.Errorf("%w at position %d", errDuplicateMsgID, ack.Seq)
+	}
+	if ack.Count != 0 && ack.Count != count {
+		return 0, fmt.Errorf("natsstore: batch of %d acknowledged as %d messages", count, ack.Count)
+	}
+	return ack.Seq, nil
+}

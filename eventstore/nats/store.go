@@ -1,0 +1,440 @@
+package natsstore
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+)
+
+// Config configures a Store. With URL empty the store runs an embedded
+// nats-server on DataDir; otherwise it connects to the cluster at URL.
+type Config struct {
+	// DataDir is the embedded server's data folder.
+	DataDir string
+	// Listen, in embedded mode, opens a NATS listener ("127.0.0.1:4222")
+	// for other clients (the nats CLI, the integration feed's subscribers).
+	// Empty means no network listener.
+	Listen string
+
+	// URL of an existing NATS cluster (comma-separated server URLs).
+	URL string
+	// CredsFile is a NATS credentials file (JWT + NKey) for URL.
+	CredsFile string
+	// TLSCAFile, TLSCertFile, TLSKeyFile configure TLS to URL.
+	TLSCAFile, TLSCertFile, TLSKeyFile string
+	// Replicas of the log stream: 1 embedded, 3 by default on a cluster.
+	Replicas int
+
+	// Stream is the JetStream stream name (default TASHARUK_LOG).
+	Stream string
+	// SubjectPrefix is the subject prefix of event streams (default
+	// "tasharuk.log").
+	SubjectPrefix string
+	// DuplicateWindow is the server's message-id deduplication window
+	// (default 2 minutes).
+	DuplicateWindow time.Duration
+	// MaxBatch bounds the messages of one group commit (default 500, at most
+	// 1,000: the server's atomic batch limit).
+	MaxBatch int
+	// MaxInflight bounds concurrent group commits (default 4).
+	MaxInflight int
+	// Now is the clock for recorded_at (default time.Now).
+	Now func() time.Time
+	// Logger receives operational messages (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = "TASHARUK_LOG"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = "tasharuk.log"
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+		if c.URL != "" {
+			c.Replicas = 3
+		}
+	}
+	if c.DuplicateWindow <= 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 500
+	}
+	if c.MaxBatch > 1000 {
+		c.MaxBatch = 1000
+	}
+	if c.MaxInflight <= 0 {
+		c.MaxInflight = 4
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Store is the JetStream backend of eventstore.Store.
+type Store struct {
+	cfg    Config
+	emb    *embedded
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+
+	heads     headCache
+	locks     streamLocks
+	committer *committer
+
+	// lastWritten is the highest position this store has written; reads
+	// against a replicated stream wait until the replica that answers has
+	// it (read-your-writes across replicas).
+	lastWritten atomic.Uint64
+	closed      atomic.Bool
+	closeOnce   sync.Once
+
+	stats Stats
+}
+
+// Stats are counters of the store's work, for metrics.
+type Stats struct {
+	Appends       atomic.Uint64
+	Events        atomic.Uint64
+	Commits       atomic.Uint64
+	BatchCommits  atomic.Uint64
+	Conflicts     atomic.Uint64
+	BatchRetries  atomic.Uint64
+	CommittedMsgs atomic.Uint64
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open starts (embedded) or connects to (external) NATS and makes sure the
+// log stream exists with the configured settings.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	s := &Store{cfg: cfg}
+	s.heads.init(1 << 16)
+	var err error
+	if cfg.URL == "" {
+		if cfg.Replicas != 1 {
+			return nil, errors.New("natsstore: the embedded server holds one replica; use --nats-url for replicated streams")
+		}
+		s.emb, err = startEmbedded(cfg.DataDir, cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		s.nc, err = nats.Connect("", nats.InProcessServer(s.emb.srv), nats.Name("tasharuk"), nats.MaxReconnects(-1))
+	} else {
+		var opts []nats.Option
+		opts, err = cfg.clientOptions()
+		if err == nil {
+			s.nc, err = nats.Connect(cfg.URL, opts...)
+		}
+	}
+	if err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("%w: connect to NATS: %v", eventstore.ErrUnavailable, err)
+	}
+	s.js, err = jetstream.New(s.nc)
+	if err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("natsstore: JetStream context: %w", err)
+	}
+	if err := s.ensureStream(ctx); err != nil {
+		s.shutdown()
+		return nil, err
+	}
+	s.committer = newCommitter(s, cfg.MaxBatch, cfg.MaxInflight)
+	return s, nil
+}
+
+func (c *Config) clientOptions() ([]nats.Option, error) {
+	opts := []nats.Option{
+		nats.Name("tasharuk"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				c.Logger.Warn("disconnected from NATS", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			c.Logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted())
+		}),
+	}
+	if c.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.TLSCAFile != "" || c.TLSCertFile != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.TLSCAFile != "" {
+			pem, err := os.ReadFile(c.TLSCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("natsstore: read TLS CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("natsstore: no certificate in %s", c.TLSCAFile)
+			}
+			tc.RootCAs = pool
+		}
+		if c.TLSCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("natsstore: load TLS client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		opts = append(opts, nats.Secure(tc))
+	}
+	return opts, nil
+}
+
+func (s *Store) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        s.cfg.Stream,
+		Description: "tasharuk event log: one subject per event stream, never deleted",
+		Subjects:    []string{s.cfg.SubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      0,
+		MaxMsgSize:  -1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.cfg.Replicas,
+		Duplicates:  s.cfg.DuplicateWindow,
+		// Events are never updated or deleted.
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+	}
+}
+
+func (s *Store) ensureStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var err error
+	for {
+		s.stream, err = s.js.CreateOrUpdateStream(ctx, s.streamConfig())
+		if err == nil {
+			return nil
+		}
+		// A cluster that is still electing its meta leader answers with a
+		// transient error; keep trying until the deadline.
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: create log stream %s: %v", eventstore.ErrUnavailable, s.cfg.Stream, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Conn returns the store's NATS connection (benchmarks and the integration
+// feed use it).
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// StreamName returns the JetStream stream that holds the log.
+func (s *Store) StreamName() string { return s.cfg.Stream }
+
+// Replicas returns the log stream's replica count.
+func (s *Store) Replicas() int { return s.cfg.Replicas }
+
+// Stats returns the store's counters.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+func (s *Store) subject(stream string) string { return s.cfg.SubjectPrefix + "." + stream }
+
+func (s *Store) streamOf(subject string) string {
+	return strings.TrimPrefix(subject, s.cfg.SubjectPrefix+".")
+}
+
+// Close stops the committer, closes the connection and, in embedded mode,
+// shuts the server down. Writes acknowledged before Close are on disk.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.committer != nil {
+			s.committer.close()
+		}
+		s.shutdown()
+	})
+	return nil
+}
+
+func (s *Store) shutdown() {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.emb != nil {
+		s.emb.shutdown()
+	}
+}
+
+// maxAppendAttempts bounds the retries of an append whose expectation still
+// holds but whose write lost a race (another process wrote the stream).
+const maxAppendAttempts = 8
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Proposed) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if s.closed.Load() {
+		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
+	s.stats.Appends.Add(1)
+	unlock := s.locks.lock(stream)
+	defer unlock()
+
+	subject := s.subject(stream)
+	fresh := false
+	for attempt := 0; ; attempt++ {
+		h, ok := s.heads.get(stream)
+		if !ok || fresh {
+			var err error
+			h, err = s.readHead(ctx, subject)
+			if err != nil {
+				return eventstore.AppendResult{}, err
+			}
+			ok, fresh = true, true
+		}
+		if !expected.Matches(h.Head) || (h.Exists && h.LastID == events[len(events)-1].ID) {
+			if !fresh {
+				// The remembered head may be stale: look again before failing.
+				s.heads.forget(stream)
+				continue
+			}
+			res, found, err := eventstore.FindRecorded(ctx, s, stream, expected, h.Head, events)
+			if err != nil {
+				return eventstore.AppendResult{}, err
+			}
+			if found {
+				return res, nil
+			}
+			if !expected.Matches(h.Head) {
+				s.stats.Conflicts.Add(1)
+				return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: eventstore.ActualRevision(h.Head)}
+			}
+		}
+		sealed := eventstore.Seal(stream, h.Head, events, s.cfg.Now())
+		msgs := make([][]byte, len(sealed))
+		ids := make([]string, len(sealed))
+		for i := range sealed {
+			b, err := eventstore.MarshalStored(&sealed[i])
+			if err != nil {
+				return eventstore.AppendResult{}, fmt.Errorf("natsstore: encode event: %w", err)
+			}
+			msgs[i], ids[i] = b, sealed[i].ID
+		}
+		lastSeq, err := s.committer.submit(ctx, &commitReq{subject: subject, expectSeq: h.seq, msgs: msgs, ids: ids})
+		var wrong *wrongLastSeqError
+		switch {
+		case err == nil:
+		case errors.As(err, &wrong):
+			// Someone else (another process) wrote the stream since we read
+			// its head. Re-read and decide again: the caller's expectation
+			// may still hold (Any, StreamExists) or now fail with the
+			// typed error.
+			s.heads.forget(stream)
+			fresh = false
+			if attempt+1 >= maxAppendAttempts {
+				return eventstore.AppendResult{}, fmt.Errorf("natsstore: append to %s kept losing races after %d attempts: %w", stream, attempt+1, err)
+			}
+			continue
+		case errors.Is(err, errDuplicateMsgID):
+			s.heads.forget(stream)
+			return eventstore.AppendResult{}, fmt.Errorf("%w: %v", eventstore.ErrDuplicateEventID, err)
+		default:
+			s.heads.forget(stream)
+			return eventstore.AppendResult{}, err
+		}
+		first := lastSeq - uint64(len(sealed)) + 1
+		for i := range sealed {
+			sealed[i].Position = first + uint64(i)
+		}
+		last := sealed[len(sealed)-1]
+		s.heads.put(stream, cachedHead{Head: eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID}, seq: lastSeq})
+		s.noteWritten(lastSeq)
+		s.stats.Events.Add(uint64(len(sealed)))
+		return eventstore.AppendResult{Revision: last.Revision, Position: lastSeq, Events: sealed}, nil
+	}
+}
+
+func (s *Store) noteWritten(seq uint64) {
+	for {
+		cur := s.lastWritten.Load()
+		if seq <= cur || s.lastWritten.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// readHead asks the server for a subject's last message.
+func (s *Store) readHead(ctx context.Context, subject string) (cachedHead, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	msg, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return cachedHead{}, nil
+	}
+	if err != nil {
+		return cachedHead{}, fmt.Errorf("%w: read head of %s: %v", eventstore.ErrUnavailable, subject, err)
+	}
+	e, err := eventstore.UnmarshalStored(msg.Data, msg.Sequence)
+	if err != nil {
+		return cachedHead{}, err
+	}
+	return cachedHead{Head: eventstore.Head{Exists: true, Revision: e.Revision, Hash: e.Hash, LastID: e.ID}, seq: msg.Sequence}, nil
+}
+
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, 10*time.Second)
+}
+
+// LastPosition implements eventstore.Store.
+func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: stream info: %v", eventstore.ErrUnavailable, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// LastRecordedAt returns when the last event was stored, zero for an empty
+// log.
+func (s *Store) LastRecordedAt(ctx context.Context) (time.Time, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: stream info: %v", eventstore.ErrUnavailable, err)
+	}
+	if info.State.Msgs == 0 {
+		return time.Time{}, nil
+	}
+	return info.State.LastTime, nil
+}
