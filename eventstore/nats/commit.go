@@ -31,8 +31,11 @@ const (
 )
 
 // commitTimeout bounds one commit round trip. It is independent of the
-// callers' contexts because one batch carries many callers' appends.
-const commitTimeout = 15 * time.Second
+// callers' contexts because one batch carries many callers' appends. A
+// commit sent to a stream leader that dies gets no answer; this is how long
+// its appends wait before they fail (and may be retried: the retry is
+// recognised if the first attempt did land).
+const commitTimeout = 5 * time.Second
 
 var errDuplicateMsgID = errors.New("natsstore: message id already in the log")
 

@@ -307,15 +307,19 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 
 	subject := s.subject(stream)
 	fresh := false
+	// minSeq is the subject's last sequence as the server reported it when
+	// it refused a write; a head read that is older comes from a replica
+	// that lags, and is read again.
+	var minSeq uint64
 	for attempt := 0; ; attempt++ {
 		h, ok := s.heads.get(stream)
 		if !ok || fresh {
 			var err error
-			h, err = s.readHead(ctx, subject)
+			h, err = s.readHeadAtLeast(ctx, subject, minSeq)
 			if err != nil {
 				return eventstore.AppendResult{}, err
 			}
-			ok, fresh = true, true
+			fresh = true
 		}
 		if !expected.Matches(h.Head) || (h.Exists && h.LastID == events[len(events)-1].ID) {
 			if !fresh {
@@ -356,6 +360,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			// typed error.
 			s.heads.forget(stream)
 			fresh = false
+			if wrong.actual > minSeq {
+				minSeq = wrong.actual
+			}
 			if attempt+1 >= maxAppendAttempts {
 				return eventstore.AppendResult{}, fmt.Errorf("natsstore: append to %s kept losing races after %d attempts: %w", stream, attempt+1, err)
 			}
@@ -384,6 +391,23 @@ func (s *Store) noteWritten(seq uint64) {
 		cur := s.lastWritten.Load()
 		if seq <= cur || s.lastWritten.CompareAndSwap(cur, seq) {
 			return
+		}
+	}
+}
+
+// readHeadAtLeast reads a subject's head, reading again for a while if the
+// replica that answers has not yet seen sequence atLeast.
+func (s *Store) readHeadAtLeast(ctx context.Context, subject string, atLeast uint64) (cachedHead, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := time.Millisecond; ; wait *= 2 {
+		h, err := s.readHead(ctx, subject)
+		if err != nil || h.seq >= atLeast || time.Now().After(deadline) {
+			return h, err
+		}
+		select {
+		case <-ctx.Done():
+			return cachedHead{}, ctx.Err()
+		case <-time.After(min(wait, 50*time.Millisecond)):
 		}
 	}
 }
