@@ -96,9 +96,12 @@ func TestChainVerifierDetectsTampering(t *testing.T) {
 	cases := map[string]func([]eventstore.Event) []eventstore.Event{
 		"flipped payload byte": func(e []eventstore.Event) []eventstore.Event { e[0].Payload = []byte("q1"); return e },
 		"changed actor":        func(e []eventstore.Event) []eventstore.Event { e[1].Actor.Role = "admin"; return e },
-		"changed occurred_at":  func(e []eventstore.Event) []eventstore.Event { e[0].OccurredAt = e[0].OccurredAt.Add(time.Hour); return e },
-		"removed first event":  func(e []eventstore.Event) []eventstore.Event { return e[1:] },
-		"swapped events":       func(e []eventstore.Event) []eventstore.Event { e[0], e[1] = e[1], e[0]; return e },
+		"changed occurred_at": func(e []eventstore.Event) []eventstore.Event {
+			e[0].OccurredAt = e[0].OccurredAt.Add(time.Hour)
+			return e
+		},
+		"removed first event": func(e []eventstore.Event) []eventstore.Event { return e[1:] },
+		"swapped events":      func(e []eventstore.Event) []eventstore.Event { e[0], e[1] = e[1], e[0]; return e },
 		"recomputed hash only": func(e []eventstore.Event) []eventstore.Event {
 			e[0].Payload = []byte("forged")
 			e[0].Hash = eventstore.ComputeHash(&e[0])
