@@ -84,6 +84,7 @@ type commitRes struct {
 type committer struct {
 	s           *Store
 	maxBatch    int
+	linger      time.Duration
 	reqs        chan *commitReq
 	slots       chan struct{}
 	quit        chan struct{}
@@ -91,10 +92,11 @@ type committer struct {
 	dispatching sync.WaitGroup
 }
 
-func newCommitter(s *Store, maxBatch, maxInflight int) *committer {
+func newCommitter(s *Store, maxBatch, maxInflight int, linger time.Duration) *committer {
 	c := &committer{
 		s:        s,
 		maxBatch: maxBatch,
+		linger:   linger,
 		reqs:     make(chan *commitReq),
 		slots:    make(chan struct{}, maxInflight),
 		quit:     make(chan struct{}),
@@ -132,6 +134,7 @@ func (c *committer) close() {
 func (c *committer) run() {
 	defer c.dispatching.Done()
 	var carry *commitReq
+	lastBatch := 0
 	for {
 		// Wait for a free commit slot first: while all slots are busy,
 		// requests accumulate and make the next batch larger.
@@ -157,22 +160,47 @@ func (c *committer) run() {
 		}
 		n := len(batch[0].msgs)
 		subjects := map[string]struct{}{batch[0].subject: {}}
+		// Take what is queued; then, if lingering, keep taking requests
+		// while they keep coming (gaps shorter than the linger), up to
+		// twice the linger in all. Appenders answered by the previous
+		// commit come back within that time, so batches fill up.
+		var timer *time.Timer
+		deadline := time.Now().Add(2 * c.linger)
 	collect:
 		for n < c.maxBatch {
+			var r *commitReq
 			select {
-			case r := <-c.reqs:
-				_, dup := subjects[r.subject]
-				if dup || n+len(r.msgs) > c.maxBatch {
-					carry = r
+			case r = <-c.reqs:
+			default:
+				wait := time.Until(deadline)
+				// Linger only under concurrency: a lone appender's previous
+				// batch held one append, and waiting would only delay it.
+				if c.linger <= 0 || lastBatch < 2 || wait <= 0 {
 					break collect
 				}
-				subjects[r.subject] = struct{}{}
-				batch = append(batch, r)
-				n += len(r.msgs)
-			default:
+				wait = min(wait, c.linger)
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				select {
+				case r = <-c.reqs:
+					timer.Stop()
+				case <-timer.C:
+					break collect
+				}
+			}
+			_, dup := subjects[r.subject]
+			if dup || n+len(r.msgs) > c.maxBatch {
+				carry = r
 				break collect
 			}
+			subjects[r.subject] = struct{}{}
+			batch = append(batch, r)
+			n += len(r.msgs)
 		}
+		lastBatch = len(batch)
 		c.wg.Add(1)
 		go func(batch []*commitReq) {
 			defer c.wg.Done()

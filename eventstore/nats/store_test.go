@@ -2,6 +2,7 @@ package natsstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/tasharuk/tasharuk/eventstore"
@@ -23,4 +24,27 @@ func TestConformanceEmbedded(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) eventstore.Store {
 		return openEmbedded(t, t.TempDir())
 	})
+}
+
+// An event id already recorded in another stream is refused, within the
+// server's duplicate window, and the append writes nothing.
+func TestEventIDReusedInAnotherStream(t *testing.T) {
+	s := openEmbedded(t, t.TempDir())
+	ctx := context.Background()
+	ev := storetest.Event("test.Once", "x")
+	if _, err := s.Append(ctx, "case.one", eventstore.NoStream, []eventstore.Proposed{ev}); err != nil {
+		t.Fatal(err)
+	}
+	for _, evs := range [][]eventstore.Proposed{{ev}, {storetest.Event("test.Other", "y"), ev}} {
+		_, err := s.Append(ctx, "case.two", eventstore.Any, evs)
+		if !errors.Is(err, eventstore.ErrDuplicateEventID) {
+			t.Fatalf("reusing an event id in another stream: %v, want ErrDuplicateEventID", err)
+		}
+	}
+	if _, err := s.ReadStream(ctx, "case.two", 0, 0); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("the refused appends wrote something: %v", err)
+	}
+	if st := s.Stats(); st.Appends.Load() != 3 || st.Events.Load() != 1 {
+		t.Fatalf("stats: %d appends, %d events recorded", st.Appends.Load(), st.Events.Load())
+	}
 }

@@ -1,0 +1,35 @@
+package natsstore_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+)
+
+// BenchmarkAppendAndReplay runs the same measurements as `tasharuk bench`
+// and reports tasharuk's rates as ratios to the raw engine measured in the
+// same run. Run: go test -run '^$' -bench AppendAndReplay ./eventstore/nats/
+func BenchmarkAppendAndReplay(b *testing.B) {
+	ctx := context.Background()
+	for range b.N {
+		s := openEmbedded(&testing.T{}, b.TempDir())
+		o := natsbench.Options{Writers: 64, Appends: 20000, ReplayTotal: 100000, PayloadSize: 200}
+		app, err := natsbench.RunAppend(ctx, s, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := natsbench.RunReplay(ctx, s, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		natsbench.Print(os.Stdout, append(app, rep...))
+		b.ReportMetric(app[2].Rate, "appends/s")
+		b.ReportMetric(app[2].Ratio, "x-raw-sync")
+		b.ReportMetric(app[3].Ratio, "x-raw-atomic")
+		b.ReportMetric(rep[1].Rate, "replay-events/s")
+		b.ReportMetric(rep[1].Ratio, "x-raw-ordered")
+		_ = s.Close()
+	}
+}
