@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "append" && args[0] != "replay" && args[0] != "all") {
+		return fmt.Errorf("bench: say what to measure: tasharuk bench append|replay|all [flags]")
+	}
+	what := args[0]
+	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o natsbench.Options
+	dataDir := fs.String("data-dir", "", "embedded data folder (default: a new temporary folder, removed afterwards)")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	fs.IntVar(&o.Writers, "writers", 64, "concurrent appenders (append)")
+	fs.IntVar(&o.Appends, "appends", 20000, "single-event appends to measure (append)")
+	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
+	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "tasharuk-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	store, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintf(stderr, "bench %s: embedded JetStream (sync always) in %s\n", what, dir)
+
+	var results []natsbench.Result
+	if what == "append" || what == "all" {
+		rs, err := natsbench.RunAppend(ctx, store, o)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+	}
+	if what == "replay" || what == "all" {
+		rs, err := natsbench.RunReplay(ctx, store, o)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+	}
+	if *asJSON {
+		return natsbench.PrintJSON(stdout, results)
+	}
+	natsbench.Print(stdout, results)
+	return nil
+}

@@ -1,0 +1,231 @@
+// Package server serves tasharuk on one port: gRPC, the REST/JSON gateway
+// generated from the same definitions, health and readiness probes,
+// Prometheus metrics and (later) the web pages.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/eventlog"
+)
+
+// Config is what the server needs; cmd/tasharuk fills it.
+type Config struct {
+	Store   eventstore.Store
+	Backend string
+	// Facts describe the log backend (optional).
+	Facts eventlog.LogFacts
+	// Registry receives the server's metrics; a new one if nil.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Version  string
+}
+
+// Server is one tasharuk API server.
+type Server struct {
+	cfg     Config
+	grpc    *grpc.Server
+	health  *health.Server
+	http    *http.Server
+	gwConn  *grpc.ClientConn
+	mux     *http.ServeMux
+	reqs    *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	ln      net.Listener
+	stopped chan struct{}
+	once    sync.Once
+}
+
+// New builds the server; Serve starts it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, stopped: make(chan struct{})}
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tasharuk_rpc_requests_total", Help: "RPCs handled, by method and status code.",
+	}, []string{"method", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "tasharuk_rpc_duration_seconds", Help: "RPC latency by method.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"method"})
+	for _, c := range []prometheus.Collector{
+		s.reqs, s.latency,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, fmt.Errorf("server: register metrics: %w", err)
+		}
+	}
+
+	s.grpc = grpc.NewServer(grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary))
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	eventlogv1.RegisterEventLogServiceServer(s.grpc, eventlog.NewServer(cfg.Store, cfg.Backend, cfg.Facts))
+	reflection.Register(s.grpc)
+
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /{$}", s.index)
+	return s, nil
+}
+
+// Serve accepts connections on ln until ctx ends, then shuts down: it
+// stops accepting, lets running requests finish (up to 15s) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.ln = ln
+	// The REST gateway talks to the gRPC server through the same port,
+	// so REST requests pass through the same interceptors as gRPC ones.
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("server: gateway client: %w", err)
+	}
+	s.gwConn = conn
+	gw := runtime.NewServeMux()
+	if err := eventlogv1.RegisterEventLogServiceHandler(ctx, gw, conn); err != nil {
+		return fmt.Errorf("server: register gateway: %w", err)
+	}
+	s.mux.Handle("/v1/", gw)
+
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.http = &http.Server{
+		Handler:           s,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "version", s.cfg.Version)
+	select {
+	case err := <-errc:
+		s.shutdown()
+		return err
+	case <-ctx.Done():
+	}
+	s.shutdown()
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) shutdown() {
+	s.once.Do(func() {
+		s.health.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.cfg.Logger.Warn("shutdown", "err", err)
+		}
+		s.grpc.Stop()
+		if s.gwConn != nil {
+			_ = s.gwConn.Close()
+		}
+		close(s.stopped)
+	})
+}
+
+// ServeHTTP routes gRPC (HTTP/2 with a gRPC content type) to the gRPC
+// server and everything else to the HTTP handlers.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		s.grpc.ServeHTTP(w, r)
+		return
+	}
+	setSecurityHeaders(w)
+	s.mux.ServeHTTP(w, r)
+}
+
+func setSecurityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'")
+}
+
+// readyz answers 200 when the event log answers.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	pos, err := s.cfg.Store.LastPosition(ctx)
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintln(w, "event log unavailable")
+		return
+	}
+	_, _ = fmt.Fprintf(w, "ready, log head at position %d\n", pos)
+}
+
+func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = fmt.Fprintf(w, "tasharuk %s: participatory-democracy case tracker.\nREST: /v1/log  gRPC: same port  health: /healthz /readyz  metrics: /metrics\n", s.cfg.Version)
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.Error("panic in handler", "method", info.FullMethod, "panic", fmt.Sprint(p))
+			err = Status("INTERNAL", "internal error", nil)
+		}
+	}()
+	return handler(ctx, req)
+}
+
+// observeUnary maps errors to statuses (the one place this happens), logs
+// failures and records metrics.
+func (s *Server) observeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	if err != nil {
+		mapped := ToStatus(err)
+		if st, _ := status.FromError(mapped); st.Code().String() == "Internal" || st.Code().String() == "Unavailable" {
+			s.cfg.Logger.Error("rpc failed", "method", info.FullMethod, "err", err)
+		}
+		err = mapped
+	}
+	code := status.Code(err).String()
+	s.reqs.WithLabelValues(info.FullMethod, code).Inc()
+	s.latency.WithLabelValues(info.FullMethod).Observe(time.Since(start).Seconds())
+	return resp, err
+}
