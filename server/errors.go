@@ -10,6 +10,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/fault"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
 // ErrorDomain is the domain of every google.rpc.ErrorInfo tasharuk returns.
@@ -35,6 +38,55 @@ var Catalogue = []catalogueEntry{
 	{"INVALID_ARGUMENT", codes.InvalidArgument, "A field of the request is missing or malformed; the message names it."},
 	{"DUPLICATE_EVENT_ID", codes.AlreadyExists, "This event id was already used for another record."},
 	{"INTERNAL", codes.Internal, "An unexpected error. It was logged with the request's correlation id."},
+	{"UNAUTHENTICATED", codes.Unauthenticated, "Sign in again: the bearer token is missing, expired or not valid."},
+	{"PERMISSION_DENIED", codes.PermissionDenied, "Your role or council does not allow this act."},
+	{"READ_MODEL_BEHIND", codes.Unavailable, "The read model has not caught up with the position asked for; retry in a moment."},
+	{"COUNCIL_NOT_FOUND", codes.NotFound, "No such council: check the code (communes use the HCP code)."},
+	{"COUNCIL_EXISTS", codes.AlreadyExists, "This council is already registered."},
+	{"PETITION_NOT_FOUND", codes.NotFound, "No such petition in this council."},
+	{"PETITION_EXISTS", codes.AlreadyExists, "A petition with this id already exists."},
+	{"SIGNATURE_NOT_FOUND", codes.NotFound, "No signature from this person (or with this reference) on this petition."},
+	{"SIGNATURE_NOT_VALID", codes.FailedPrecondition, "The signature was already withdrawn or struck out."},
+	{"ALREADY_SIGNED", codes.AlreadyExists, "This person has already signed this petition; a person counts once."},
+	{"PERSON_ERASED", codes.FailedPrecondition, "This person's data was erased at their request."},
+	{"MALFORMED_CSV", codes.InvalidArgument, "The signature sheet is not a well-formed CSV with a national_id,full_name header; nothing was imported."},
+	{"WRONG_STATE", codes.FailedPrecondition, "The act does not fit the petition's current state; the message says which state it is in."},
+	{"NOT_COLLECTING", codes.FailedPrecondition, "The petition does not take signatures in its current state."},
+	{"ALREADY_DEPOSITED", codes.FailedPrecondition, "Signatures can only be withdrawn before the petition is deposited."},
+	{"ALREADY_NOTIFIED", codes.FailedPrecondition, "The agent was already notified of this decision."},
+	{"THRESHOLD_NOT_MET", codes.FailedPrecondition, "Not enough valid signatures for this council (law 113-14 art. 123 for communes): declare it inadmissible with reasons, or wait."},
+	{"REGION_PROVINCE_SHARE_NOT_MET", codes.FailedPrecondition, "A region's petition needs 5 % of the required signatures from each of its provinces."},
+	{"REASONS_REQUIRED", codes.FailedPrecondition, "An inadmissible decision must give written reasons."},
+	{"CHECKLIST_INCOMPLETE", codes.FailedPrecondition, "Every admissibility check must hold for an admissible decision; the message names those that do not."},
+	{"EXCLUDED_SUBJECT", codes.FailedPrecondition, "The subject touches the constants of article 1 of the Constitution."},
+	{"ASSOCIATION_CONDITIONS_NOT_MET", codes.FailedPrecondition, "The association does not meet the conditions to petition; the message names them."},
+	{"AGENT_REQUIRED", codes.FailedPrecondition, "A citizens' petition needs an identified agent."},
+	{"NOT_AGENT", codes.PermissionDenied, "Only the petition's agent may do this."},
+	{"DEPOSIT_DATE_IN_FUTURE", codes.FailedPrecondition, "A petition cannot have been received in the future."},
+	{"NOT_ORDINARY_SESSION", codes.FailedPrecondition, "Petitions go on an ordinary session of the council (communes: February, May, October)."},
+	{"COMMITTEE_REPORT_REQUIRED", codes.FailedPrecondition, "Record the standing committee's report before the council deliberates."},
+	{"AGENT_NOT_NOTIFIED", codes.FailedPrecondition, "Notify the agent of the decision or outcome before closing the case."},
+}
+
+// kindCode is the gRPC code of a fault kind.
+func kindCode(k fault.Kind) codes.Code {
+	switch k {
+	case fault.Invalid:
+		return codes.InvalidArgument
+	case fault.FailedPrecondition:
+		return codes.FailedPrecondition
+	case fault.NotFound:
+		return codes.NotFound
+	case fault.AlreadyExists:
+		return codes.AlreadyExists
+	case fault.PermissionDenied:
+		return codes.PermissionDenied
+	case fault.Conflict:
+		return codes.Aborted
+	case fault.Unavailable:
+		return codes.Unavailable
+	}
+	return codes.Internal
 }
 
 func entry(r Reason) catalogueEntry {
@@ -47,8 +99,12 @@ func entry(r Reason) catalogueEntry {
 }
 
 // Status returns a gRPC status for reason with a message and ErrorInfo.
-func Status(r Reason, msg string, metadata map[string]string) error {
+// The code is the catalogue's, or code[0] for a reason not in it.
+func Status(r Reason, msg string, metadata map[string]string, code ...codes.Code) error {
 	e := entry(r)
+	if e.Reason != r && len(code) > 0 {
+		e.Code = code[0]
+	}
 	st := status.New(e.Code, msg)
 	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(r), Domain: ErrorDomain, Metadata: metadata}); err == nil {
 		st = d
@@ -65,8 +121,19 @@ func ToStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	if kind, reason, ok := fault.Classify(err); ok {
+		return Status(Reason(reason), err.Error(), nil, kindCode(kind))
+	}
 	var wrong *eventstore.WrongExpectedRevisionError
 	switch {
+	case errors.Is(err, tdomain.ErrCouncilExists):
+		return Status("COUNCIL_EXISTS", err.Error(), nil)
+	case errors.Is(err, tdomain.ErrCouncilNotFound):
+		return Status("COUNCIL_NOT_FOUND", err.Error(), nil)
+	case errors.Is(err, tdomain.ErrInvalid):
+		return Status("INVALID_ARGUMENT", err.Error(), nil)
+	case errors.Is(err, projections.ErrBehind):
+		return Status("READ_MODEL_BEHIND", err.Error(), nil)
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -25,10 +25,14 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
+	"github.com/tasharuk/tasharuk/access"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/eventlog"
 )
+
+// Gateway registers one service's REST handlers on the gateway mux.
+type Gateway func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
 
 // Config is what the server needs; cmd/tasharuk fills it.
 type Config struct {
@@ -40,6 +44,18 @@ type Config struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Version  string
+	// Issuer verifies bearer tokens; Policy says who may call what.
+	Issuer *access.Issuer
+	Policy access.Policy
+	// Now is the clock tokens are checked against (default time.Now).
+	Now func() time.Time
+	// Register adds the application's gRPC services.
+	Register func(*grpc.Server)
+	// Gateways register the same services on the REST gateway.
+	Gateways []Gateway
+	// Ready, if set, must return nil for /readyz to answer 200 (e.g. the
+	// read models have caught up).
+	Ready func(context.Context) error
 }
 
 // Server is one tasharuk API server.
@@ -68,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, stopped: make(chan struct{})}
+	s := &Server{stopped: make(chan struct{})}
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tasharuk_rpc_requests_total", Help: "RPCs handled, by method and status code.",
 	}, []string{"method", "code"})
@@ -86,10 +102,27 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	s.grpc = grpc.NewServer(grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary))
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = access.DefaultPolicy()
+	}
+	if cfg.Issuer == nil {
+		return nil, errors.New("server: no token issuer")
+	}
+	s.cfg = cfg
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary, access.UnaryInterceptor(cfg.Issuer, cfg.Policy, cfg.Now)),
+		grpc.ChainStreamInterceptor(access.StreamInterceptor(cfg.Issuer, cfg.Policy, cfg.Now)),
+		grpc.MaxRecvMsgSize(8<<20),
+	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	eventlogv1.RegisterEventLogServiceServer(s.grpc, eventlog.NewServer(cfg.Store, cfg.Backend, cfg.Facts))
+	if cfg.Register != nil {
+		cfg.Register(s.grpc)
+	}
 	reflection.Register(s.grpc)
 
 	s.mux = http.NewServeMux()
@@ -117,6 +150,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	gw := runtime.NewServeMux()
 	if err := eventlogv1.RegisterEventLogServiceHandler(ctx, gw, conn); err != nil {
 		return fmt.Errorf("server: register gateway: %w", err)
+	}
+	for _, g := range s.cfg.Gateways {
+		if err := g(ctx, gw, conn); err != nil {
+			return fmt.Errorf("server: register gateway: %w", err)
+		}
 	}
 	s.mux.Handle("/v1/", gw)
 
@@ -172,6 +210,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSecurityHeaders(w)
+	// REST bodies are small: a signature sheet of 5 MB, base64-encoded in
+	// JSON, is the largest legitimate one.
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -193,6 +234,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = fmt.Fprintln(w, "event log unavailable")
 		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintln(w, "not ready:", err)
+			return
+		}
 	}
 	_, _ = fmt.Fprintf(w, "ready, log head at position %d\n", pos)
 }

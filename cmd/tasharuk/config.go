@@ -18,6 +18,10 @@ type config struct {
 	Addr     string
 	LogLevel string
 	LogJSON  bool
+	Demo     bool
+	KeysDir  string
+	// Now is the clock (tests inject one); nil means time.Now.
+	Now func() time.Time
 
 	Store storeConfig
 }

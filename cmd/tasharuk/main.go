@@ -35,6 +35,8 @@ const usage = `tasharuk: an event-sourced case tracker for participatory democra
 
 Usage:
   tasharuk serve [flags]            run the service (see: tasharuk serve -h)
+  tasharuk territory import FILE    import councils from a census CSV
+  tasharuk token issue --role R     issue a bearer token (--council CODE for staff)
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
 
@@ -59,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "territory":
+		err = runTerritory(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = runToken(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":

@@ -2,17 +2,42 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
+	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
+	"github.com/tasharuk/tasharuk/access"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
+	"github.com/tasharuk/tasharuk/services/events"
+	papp "github.com/tasharuk/tasharuk/services/petitions/app"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	pports "github.com/tasharuk/tasharuk/services/petitions/ports"
+	"github.com/tasharuk/tasharuk/services/status"
+	tapp "github.com/tasharuk/tasharuk/services/territory/app"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+	tports "github.com/tasharuk/tasharuk/services/territory/ports"
 )
+
+// newRegistry knows every event type of the application.
+func newRegistry() *events.Registry {
+	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+}
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config
@@ -21,6 +46,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address serving gRPC, REST and the web pages on one port")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
+	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
+	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing and master keys (default: --data-dir)")
 	cfg.Store.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -37,9 +64,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // serve runs the service on ln until ctx ends. Tests call it directly with
-// a random port and a temporary data folder.
+// a random port, a temporary data folder and their own clock.
 func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger) error {
 	defer ln.Close()
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	keysDir := cfg.KeysDir
+	if keysDir == "" {
+		keysDir = cfg.Store.DataDir
+	}
 	store, err := natsstore.Open(ctx, cfg.Store.natsConfig(logger))
 	if err != nil {
 		return err
@@ -51,20 +86,99 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	}
 	logger.Info("event log open", "backend", "nats", "mode", mode, "stream", store.StreamName(), "replicas", store.Replicas())
 
-	reg := prometheus.NewRegistry()
-	registerStoreMetrics(reg, store)
+	tokenKey, err := access.LoadOrCreateKey(keysDir)
+	if err != nil {
+		return err
+	}
+	keys, err := privacy.LoadKeys(keysDir)
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(store.Conn())
+	if err != nil {
+		return err
+	}
+	persons, err := privacy.OpenKeyStore(ctx, js, "TASHARUK_PERSON_KEYS", store.Replicas(), keys)
+	if err != nil {
+		return err
+	}
+
+	reg := newRegistry()
+	model := projections.New(reg)
+	follower := &projections.Follower{Model: model, Store: store, Logger: logger}
+	if cfg.Store.NATSURL == "" {
+		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", "snapshot.gob")
+	}
+	if _, err := follower.Start(ctx); err != nil {
+		return err
+	}
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	followDone := make(chan error, 1)
+	go func() { followDone <- follower.Run(followCtx) }()
+	defer func() {
+		stopFollow()
+		if err := <-followDone; err != nil {
+			logger.Error("projections stopped", "err", err)
+		}
+	}()
+
+	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
+	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
+	if cfg.Demo {
+		if err := seedDemo(ctx, store, reg, petitions, model, logger); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	promReg := prometheus.NewRegistry()
+	registerStoreMetrics(promReg, store)
+	promReg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tasharuk_projection_position", Help: "Log position the read models have applied.",
+	}, func() float64 { return float64(model.Position()) }))
 	srv, err := server.New(server.Config{
 		Store:    store,
 		Backend:  "nats",
 		Facts:    store,
-		Registry: reg,
+		Registry: promReg,
 		Logger:   logger,
 		Version:  versionString(),
+		Issuer:   access.NewIssuer(tokenKey, access.DefaultIssuer),
+		Policy:   access.DefaultPolicy(),
+		Now:      now,
+		Register: func(g *grpc.Server) {
+			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
+			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
+			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
+		},
+		Gateways: []server.Gateway{
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return petitionsv1.RegisterPetitionServiceHandler(ctx, mux, conn)
+			},
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return territoryv1.RegisterTerritoryServiceHandler(ctx, mux, conn)
+			},
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return statusv1.RegisterStatusServiceHandler(ctx, mux, conn)
+			},
+		},
+		Ready: func(ctx context.Context) error {
+			head, err := store.LastPosition(ctx)
+			if err != nil {
+				return err
+			}
+			if p := model.Position(); p < head {
+				return fmt.Errorf("read models at %d of %d", p, head)
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		return err
 	}
 	err = srv.Serve(ctx, ln)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
 	logger.Info("stopped")
 	return err
 }

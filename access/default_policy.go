@@ -1,0 +1,83 @@
+package access
+
+import (
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+)
+
+// DefaultPolicy returns tasharuk's authorization table, a new map on each
+// call.
+//
+// Reads are public: the point of the tracker is that anyone can follow a
+// petition. Acts of the petitioners (create, open for signatures, sign,
+// check or withdraw a signature, withdraw the petition) are for citizens,
+// on any council, and for staff of the petition's council and admins
+// acting for them at the counter. Deposit is done by the agent, online, or
+// by the council's staff. The procedure that follows deposit (bureau,
+// admissibility, agenda, committee, deliberation, notification, closing,
+// corrections) is the council's own, so only its staff record it. The
+// territory (councils and their legal population) is kept by admins.
+func DefaultPolicy() Policy {
+	// Each row gets its own Roles slice, so editing one row of the
+	// returned table never changes another.
+	public := Rule{Public: true}
+	petitioner := func() Rule { return Rule{Roles: []Role{RoleCitizen, RoleStaff, RoleAdmin}, Scoped: true} }
+	depositor := func() Rule { return Rule{Roles: []Role{RoleCitizen, RoleStaff}, Scoped: true} }
+	council := func() Rule { return Rule{Roles: []Role{RoleStaff}, Scoped: true} }
+	admin := func() Rule { return Rule{Roles: []Role{RoleAdmin}} }
+
+	return Policy{
+		// Infrastructure.
+		healthpb.Health_Check_FullMethodName:                                   public,
+		healthpb.Health_List_FullMethodName:                                    public,
+		healthpb.Health_Watch_FullMethodName:                                   public,
+		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName:      public,
+		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName: public,
+
+		// The event log.
+		eventlogv1.EventLogService_GetLogInfo_FullMethodName: public,
+
+		// The territory.
+		territoryv1.TerritoryService_GetCouncil_FullMethodName:       public,
+		territoryv1.TerritoryService_ListCouncils_FullMethodName:     public,
+		territoryv1.TerritoryService_RegisterCouncil_FullMethodName:  admin(),
+		territoryv1.TerritoryService_RecordPopulation_FullMethodName: admin(),
+
+		// Council status.
+		statusv1.StatusService_GetCouncilStatus_FullMethodName:    public,
+		statusv1.StatusService_ListCouncilStatuses_FullMethodName: public,
+
+		// Petitions: reads.
+		petitionsv1.PetitionService_GetPetition_FullMethodName:         public,
+		petitionsv1.PetitionService_ListPetitions_FullMethodName:       public,
+		petitionsv1.PetitionService_GetPetitionTimeline_FullMethodName: public,
+
+		// Petitions: acts of the petitioners.
+		petitionsv1.PetitionService_CreatePetition_FullMethodName:            petitioner(),
+		petitionsv1.PetitionService_OpenPetitionForSignatures_FullMethodName: petitioner(),
+		petitionsv1.PetitionService_SignPetition_FullMethodName:              petitioner(),
+		petitionsv1.PetitionService_CheckSignature_FullMethodName:            petitioner(),
+		petitionsv1.PetitionService_WithdrawSignature_FullMethodName:         petitioner(),
+		petitionsv1.PetitionService_WithdrawPetition_FullMethodName:          petitioner(),
+		petitionsv1.PetitionService_DepositPetition_FullMethodName:           depositor(),
+
+		// Petitions: the council's procedure.
+		petitionsv1.PetitionService_StrikeSignature_FullMethodName:          council(),
+		petitionsv1.PetitionService_ImportSignatures_FullMethodName:         council(),
+		petitionsv1.PetitionService_ReferPetitionToBureau_FullMethodName:    council(),
+		petitionsv1.PetitionService_DecideAdmissibility_FullMethodName:      council(),
+		petitionsv1.PetitionService_SchedulePetition_FullMethodName:         council(),
+		petitionsv1.PetitionService_ReferPetitionToCommittee_FullMethodName: council(),
+		petitionsv1.PetitionService_RecordCommitteeReport_FullMethodName:    council(),
+		petitionsv1.PetitionService_RecordDeliberation_FullMethodName:       council(),
+		petitionsv1.PetitionService_NotifyAgent_FullMethodName:              council(),
+		petitionsv1.PetitionService_ClosePetition_FullMethodName:            council(),
+		petitionsv1.PetitionService_CorrectPetitionRecord_FullMethodName:    council(),
+	}
+}

@@ -1,0 +1,57 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// Subject identifies the caller; it is recorded on events, so it is a
+	// pseudonymous id, not a name or a national identity card number.
+	Subject string
+	Role    Role
+	// Council is the code of the council the caller acts for, e.g.
+	// "50910101"; empty for none. Staff and advisory members have one.
+	Council string
+}
+
+// validate checks what every issued or accepted token must satisfy.
+func (p Principal) validate() error {
+	if _, err := ParseRole(string(p.Role)); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.Subject) == "" {
+		return errors.New("access: empty subject")
+	}
+	if strings.ContainsAny(p.Council, "/ \t\n") {
+		return fmt.Errorf("access: council %q: want a council code such as 50910101, not a resource name", p.Council)
+	}
+	if p.Role.councilBound() && p.Council == "" {
+		return fmt.Errorf("access: role %s needs a council", p.Role)
+	}
+	return nil
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller carried by ctx; false for an anonymous
+// caller.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Actor returns p as recorded on the events it causes.
+func Actor(p Principal) eventstore.Actor {
+	return eventstore.Actor{Subject: p.Subject, Role: string(p.Role), Council: p.Council}
+}

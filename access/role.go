@@ -1,0 +1,51 @@
+// Package access decides who may call which RPC of the tasharuk API.
+//
+// Callers prove who they are with a short-lived HS256 token (see Issuer);
+// what each role may do is one declarative table (see Policy and
+// DefaultPolicy); the gRPC interceptors join the two and put the caller's
+// Principal in the request context for the handlers, which record it on
+// the events they append (see Actor).
+package access
+
+import "fmt"
+
+// Role is what a caller acts as.
+type Role string
+
+// The roles a token can carry.
+const (
+	// RoleCitizen is a resident, a civil-society association or the agent
+	// of a petition's signatories.
+	RoleCitizen Role = "citizen"
+	// RoleStaff is a clerk of one council's services or bureau.
+	RoleStaff Role = "staff"
+	// RoleAdvisory is a member of one council's advisory bodies (the
+	// equity, equal opportunities and gender approach body).
+	RoleAdvisory Role = "advisory"
+	// RoleAuditor reviews records without acting on them.
+	RoleAuditor Role = "auditor"
+	// RoleAdmin runs the installation: registers councils and their
+	// populations, and is never limited to one council.
+	RoleAdmin Role = "admin"
+)
+
+// Roles returns every role, in a fixed order.
+func Roles() []Role {
+	return []Role{RoleCitizen, RoleStaff, RoleAdvisory, RoleAuditor, RoleAdmin}
+}
+
+// ParseRole returns the role named s, exactly as spelled by the constants.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles() {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("access: unknown role %q (want citizen, staff, advisory, auditor or admin)", s)
+}
+
+// councilBound reports whether the role acts for exactly one council, so
+// that its tokens name a council and scoped rules check it.
+func (r Role) councilBound() bool {
+	return r == RoleStaff || r == RoleAdvisory
+}

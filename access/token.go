@@ -1,0 +1,111 @@
+package access
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Audience is the "aud" claim of every token: the tasharuk API.
+const Audience = "tasharuk-api"
+
+// DefaultIssuer is the "iss" claim when NewIssuer is given none.
+const DefaultIssuer = "tasharuk"
+
+// ErrInvalidToken is returned, wrapped with the reason, for every token
+// Verify refuses.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Issuer issues and verifies the API's bearer tokens: HS256 JWTs signed
+// with one installation key.
+type Issuer struct {
+	key    []byte
+	issuer string
+}
+
+// NewIssuer returns an Issuer that signs with key (at least KeySize bytes,
+// see LoadOrCreateKey) in the name of issuer ("tasharuk" if empty).
+func NewIssuer(key []byte, issuer string) *Issuer {
+	if issuer == "" {
+		issuer = DefaultIssuer
+	}
+	return &Issuer{key: append([]byte(nil), key...), issuer: issuer}
+}
+
+// claims is a token's payload.
+type claims struct {
+	Role    string `json:"role"`
+	Council string `json:"council,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Issue returns a token for p, valid from now for ttl.
+func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, error) {
+	if len(i.key) < KeySize {
+		return "", fmt.Errorf("access: issue: signing key of %d bytes, want at least %d", len(i.key), KeySize)
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("access: issue: ttl %v: want a positive duration", ttl)
+	}
+	if err := p.validate(); err != nil {
+		return "", fmt.Errorf("access: issue: %w", err)
+	}
+	now = now.Truncate(time.Second) // NumericDate has second precision
+	c := claims{
+		Role:    string(p.Role),
+		Council: p.Council,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.issuer,
+			Subject:   p.Subject,
+			Audience:  jwt.ClaimStrings{Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ID:        rand.Text(),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
+	if err != nil {
+		return "", fmt.Errorf("access: issue: %w", err)
+	}
+	return s, nil
+}
+
+// Verify returns the principal of token as of now. It accepts only HS256
+// tokens signed with the issuer's key, from this issuer, for Audience,
+// with an expiry, in force at now, naming a known role and a subject.
+// Every refusal wraps ErrInvalidToken (and the jwt error saying why).
+func (i *Issuer) Verify(token string, now time.Time) (Principal, error) {
+	if i == nil || len(i.key) < KeySize {
+		return Principal{}, fmt.Errorf("%w: no usable signing key", ErrInvalidToken)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(i.issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	var c claims
+	_, err := parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		// WithValidMethods already refuses other algorithms; checking the
+		// type as well keeps a key from ever meeting a non-HMAC method.
+		if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok {
+			return nil, fmt.Errorf("signing method %v is invalid", t.Header["alg"])
+		}
+		return i.key, nil
+	})
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	p := Principal{Subject: c.Subject, Role: Role(c.Role), Council: c.Council}
+	if err := p.validate(); err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/events"
+	papp "github.com/tasharuk/tasharuk/services/petitions/app"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+	tapp "github.com/tasharuk/tasharuk/services/territory/app"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// demoCommunes are a few communes of Béni Mellal-Khénifra (2024 census),
+// enough for a newcomer to see the product at work. The full list is
+// imported with `tasharuk territory import`.
+var demoCommunes = []tdomain.CensusRow{
+	{Line: 2, Code: "50910101", Name: "Béni Mellal", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 209104},
+	{Line: 3, Code: "50910107", Name: "Kasba Tadla", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 47399},
+	{Line: 4, Code: "50910113", Name: "Zaouiat Cheikh", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 25063},
+	{Line: 5, Code: "50910103", Name: "El Ksiba", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 19959},
+}
+
+// seedDemo imports the demo communes and a few sample petitions, on an
+// empty log only.
+func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry, svc *papp.Service, model *projections.Model, logger *slog.Logger) error {
+	head, err := store.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	if head > 0 {
+		logger.Info("demo data skipped: the log is not empty", "position", head)
+		return nil
+	}
+	admin := eventstore.Actor{Subject: "demo-admin", Role: "admin"}
+	im := &tapp.Importer{Store: store, Registry: reg, Now: svc.Now}
+	rep, err := im.Import(ctx, demoCommunes, 2024, "demo (RGPH 2024)", admin)
+	if err != nil {
+		return err
+	}
+	if err := model.WaitFor(ctx, rep.LastPosition); err != nil {
+		return err
+	}
+	citizen := eventstore.Actor{Subject: "demo-agent", Role: "citizen"}
+	staff := eventstore.Actor{Subject: "demo-clerk", Role: "staff", Council: "50910113"}
+	now := svc.Now()
+
+	// A petition collecting signatures in Zaouiat Cheikh.
+	n, pos, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Éclairage public du quartier Al Massira", Request: "Inscrire à l'ordre du jour l'extension de l'éclairage public au quartier Al Massira.",
+		Reasons: "Le quartier n'est pas éclairé la nuit ; les habitants, surtout les femmes et les élèves, demandent un éclairage pour leur sécurité."})
+	if err != nil {
+		return err
+	}
+	if _, _, err := svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{}); err != nil {
+		return err
+	}
+	_ = model.WaitFor(ctx, pos)
+	for i := range 12 {
+		_, p, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
+		if err != nil {
+			return err
+		}
+		pos = p
+	}
+
+	// A paper petition deposited four months ago and still undecided:
+	// overdue.
+	n2, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Aménagement du souk hebdomadaire", Request: "Aménager l'espace du souk hebdomadaire (sol, eau, toilettes).",
+		Reasons: "Le souk est boueux en hiver et sans point d'eau ; commerçants et visiteurs le réclament."})
+	if err != nil {
+		return err
+	}
+	if _, pos, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
+		return err
+	}
+	logger.Info("demo data loaded", "communes", rep.Registered, "petitions", 2, "position", pos)
+	return model.WaitFor(ctx, pos)
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+)
+
+// territoryCensusFile returns the path of the shared reference file, which
+// lives in shared/data beside the repository (never copied into it).
+func territoryCensusFile(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "..", "shared", "data", "bmk_communes_2024.csv")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("shared/data/bmk_communes_2024.csv not found beside the repository")
+		}
+		dir = parent
+	}
+}
+
+func lastPosition(t *testing.T, dir string) uint64 {
+	t.Helper()
+	s, err := natsstore.Open(context.Background(), natsstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pos, err := s.LastPosition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
+func TestTerritoryImport(t *testing.T) {
+	file := territoryCensusFile(t)
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	if err := runTerritory(context.Background(), []string{"import", file, "--data-dir", dir}, &out, &errs); err != nil {
+		t.Fatalf("import: %v\n%s", err, errs.String())
+	}
+	if got, want := out.String(), "141 registered, 0 updated, 0 unchanged; log position 141\n"; got != want {
+		t.Fatalf("report %q, want %q", got, want)
+	}
+
+	// Again, with the flags before the file: nothing changes.
+	out.Reset()
+	if err := runTerritory(context.Background(), []string{"import", "--data-dir", dir, "--census-year", "2024", "--source", "again", file}, &out, &errs); err != nil {
+		t.Fatalf("re-import: %v\n%s", err, errs.String())
+	}
+	if got, want := out.String(), "0 registered, 0 updated, 141 unchanged; log position 141\n"; got != want {
+		t.Fatalf("report %q, want %q", got, want)
+	}
+	if pos := lastPosition(t, dir); pos != 141 {
+		t.Fatalf("log position %d, want 141", pos)
+	}
+}
+
+func TestTerritoryImportMalformedWritesNothing(t *testing.T) {
+	csv := filepath.Join(t.TempDir(), "bad.csv")
+	content := "code,name,province,region,population_2024\n" +
+		"50910101,Béni Mellal,Béni Mellal,Béni Mellal-Khénifra,209104\n" +
+		"50910107,Kasba Tadla,Béni Mellal,Béni Mellal-Khénifra,many\n"
+	if err := os.WriteFile(csv, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	err := runTerritory(context.Background(), []string{"import", "--data-dir", dir, csv}, &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), `population "many"`) {
+		t.Fatalf("import = %v, want an error naming line 3", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("report printed: %q", out.String())
+	}
+	if pos := lastPosition(t, dir); pos != 0 {
+		t.Fatalf("log position %d after a refused file, want 0", pos)
+	}
+}
+
+func TestTerritoryUsageErrors(t *testing.T) {
+	file := territoryCensusFile(t)
+	for _, args := range [][]string{
+		nil,
+		{"export"},
+		{"import"},
+		{"import", file, file},
+		{"import", file, "--census-year", "24"},
+		{"import", filepath.Join(t.TempDir(), "missing.csv")},
+	} {
+		var out, errs bytes.Buffer
+		if err := runTerritory(context.Background(), append(args, "--data-dir", t.TempDir()), &out, &errs); err == nil {
+			t.Errorf("runTerritory(%q) succeeded", args)
+		}
+	}
+}

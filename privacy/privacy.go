@@ -1,0 +1,176 @@
+// Package privacy keeps signers' personal data out of the log (law 09-08).
+//
+// A national ID number never leaves this package in clear: it is normalised
+// and turned into a signer key, HMAC-SHA256 under a per-council key derived
+// from the master key, so one person counts once per petition without the
+// number being stored. A name is encrypted with the person's own data key
+// (AES-256-GCM); data keys live in a key store outside the log, sealed with
+// the master key. Deleting a person's data key erases their name everywhere
+// while every event hash still verifies (crypto-shredding).
+package privacy
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrInvalidNationalID: the text is not a national ID (CIN) number.
+var ErrInvalidNationalID = errors.New("privacy: not a national ID number")
+
+// cinPattern: one or two letters then 1 to 7 digits ("AB123456",
+// "A12345"), as on the Moroccan electronic national ID card.
+var cinPattern = regexp.MustCompile(`^[A-Z]{1,2}[0-9]{1,7}$`)
+
+// NormalizeNationalID upper-cases the number and removes spaces, dashes,
+// dots and slashes, so "ab 123-456" and "AB123456" are the same person.
+func NormalizeNationalID(raw string) (string, error) {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(raw) {
+		switch r {
+		case ' ', '\t', '-', '.', '/', '\u00a0':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	id := b.String()
+	if !cinPattern.MatchString(id) {
+		return "", fmt.Errorf("%w: expected one or two letters followed by up to 7 digits", ErrInvalidNationalID)
+	}
+	return id, nil
+}
+
+// Keys holds the master key and derives the keyed hashes.
+type Keys struct {
+	master []byte
+	seal   cipher.AEAD
+}
+
+// MasterKeyEnv names the environment variable that may hold the master key
+// (base64 of 32 bytes); otherwise it is read from, or created in,
+// <data>/keys/master.key.
+const MasterKeyEnv = "TASHARUK_MASTER_KEY"
+
+// LoadKeys loads the master key from the environment or the data folder,
+// creating it (0600) on first start.
+func LoadKeys(dataDir string) (*Keys, error) {
+	if v := os.Getenv(MasterKeyEnv); v != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("privacy: %s must be base64 of 32 bytes", MasterKeyEnv)
+		}
+		return NewKeys(k)
+	}
+	path := filepath.Join(dataDir, "keys", "master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("privacy: %s is not base64 of 32 bytes", path)
+		}
+		return NewKeys(k)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("privacy: read master key: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("privacy: create key folder: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("privacy: write master key: %w", err)
+	}
+	return NewKeys(k)
+}
+
+// NewKeys uses a 32-byte master key.
+func NewKeys(master []byte) (*Keys, error) {
+	if len(master) != 32 {
+		return nil, errors.New("privacy: master key must be 32 bytes")
+	}
+	aead, err := newAEAD(derive(master, "seal-data-keys/v1"))
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{master: master, seal: aead}, nil
+}
+
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// SignerKey returns the keyed hash (hex) of a normalised national ID number
+// under the council's key: stable for one person and council, useless
+// without the master key.
+func (k *Keys) SignerKey(councilCode, normalizedID string) string {
+	m := hmac.New(sha256.New, derive(k.master, "signer-key/v1/"+councilCode))
+	m.Write([]byte(normalizedID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func sealWith(aead cipher.AEAD, plain, ad []byte) ([]byte, error) {
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, plain, ad), nil
+}
+
+func openWith(aead cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("privacy: ciphertext too short")
+	}
+	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], ad)
+}
+
+// sealDataKey encrypts a person's data key for the key store.
+func (k *Keys) sealDataKey(person string, dataKey []byte) ([]byte, error) {
+	return sealWith(k.seal, dataKey, []byte(person))
+}
+
+func (k *Keys) openDataKey(person string, sealed []byte) ([]byte, error) {
+	return openWith(k.seal, sealed, []byte(person))
+}
+
+// SealName encrypts a name with a person's data key.
+func SealName(dataKey []byte, name string) ([]byte, error) {
+	aead, err := newAEAD(dataKey)
+	if err != nil {
+		return nil, err
+	}
+	return sealWith(aead, []byte(name), []byte("name"))
+}
+
+// OpenName decrypts a name.
+func OpenName(dataKey, sealed []byte) (string, error) {
+	aead, err := newAEAD(dataKey)
+	if err != nil {
+		return "", err
+	}
+	b, err := openWith(aead, sealed, []byte("name"))
+	if err != nil {
+		return "", fmt.Errorf("privacy: decrypt name: %w", err)
+	}
+	return string(b), nil
+}

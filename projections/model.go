@@ -1,0 +1,357 @@
+// Package projections builds tasharuk's read models from the event log: the
+// councils, every petition with its timeline and signature counts, and the
+// status figures of each council and region. A Model is fed events in log
+// order (Apply), can be snapshotted with its position and resumed, and can
+// always be rebuilt from zero: the same events give the same Digest.
+// Queries that depend on time take the clock as an argument, so overdue
+// cases are computed against an injected clock.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/events"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// Model is the read model. It is safe for concurrent use: Apply takes the
+// write lock, queries the read lock.
+type Model struct {
+	reg *events.Registry
+
+	mu       sync.RWMutex
+	position uint64
+	advanced chan struct{} // closed and replaced whenever position moves
+
+	councils  map[string]*tdomain.Council // by code
+	children  map[string][]string         // parent code → child codes
+	petitions map[string]*Petition        // by petition id
+	byCouncil map[string][]*Petition      // council code → petitions, in drafting order
+	books     map[string]*signatureBook   // petition id → signatures
+	unknown   int                         // events of types this model does not know
+}
+
+// Petition is one petition as the read model holds it.
+type Petition struct {
+	State           pdomain.State
+	Revision        uint64
+	DepositPosition uint64
+	Timeline        []TimelineEntry
+	Valid           int32
+	Withdrawn       int32
+	Struck          int32
+	ByProvince      map[string]int32
+}
+
+// TimelineEntry is one act on a petition.
+type TimelineEntry struct {
+	EventID    string
+	Type       string
+	Summary    string
+	OccurredAt time.Time
+	RecordedAt time.Time
+	ActorRole  string
+	Actor      string
+	Position   uint64
+	Hash       []byte
+	StateAfter petitionsv1.PetitionState
+}
+
+// Signature statuses in a book.
+const (
+	sigValid uint8 = iota + 1
+	sigWithdrawn
+	sigStruck
+)
+
+type signature struct {
+	status   uint8
+	province string
+}
+
+// signatureBook holds one petition's signatures by signer key. Keys are
+// kept as 32 raw bytes: a million signatures fit in well under 100 MB.
+type signatureBook struct {
+	sigs map[[32]byte]signature
+}
+
+// New returns an empty model.
+func New(reg *events.Registry) *Model {
+	return &Model{
+		reg:       reg,
+		advanced:  make(chan struct{}),
+		councils:  map[string]*tdomain.Council{},
+		children:  map[string][]string{},
+		petitions: map[string]*Petition{},
+		byCouncil: map[string][]*Petition{},
+		books:     map[string]*signatureBook{},
+	}
+}
+
+// Position is the position of the last event applied.
+func (m *Model) Position() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.position
+}
+
+// ErrBehind: the model did not reach the position asked for in time.
+var ErrBehind = errors.New("projections: read model has not reached the requested position")
+
+// WaitFor waits until the model has applied position pos (read-your-writes)
+// or ctx ends; it waits at most 10 seconds.
+func (m *Model) WaitFor(ctx context.Context, pos uint64) error {
+	if pos == 0 {
+		return nil
+	}
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		m.mu.RLock()
+		at, ch := m.position, m.advanced
+		m.mu.RUnlock()
+		if at >= pos {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout.C:
+			return fmt.Errorf("%w: at %d, asked for %d", ErrBehind, at, pos)
+		}
+	}
+}
+
+// Apply applies one event. Events must come in log order; an event at or
+// below the current position is ignored (a subscription that restarted).
+func (m *Model) Apply(e eventstore.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e.Position != 0 && e.Position <= m.position {
+		return nil
+	}
+	if err := m.apply(&e); err != nil {
+		return fmt.Errorf("projections: event %s at %d (%s): %w", e.ID, e.Position, e.Type, err)
+	}
+	if e.Position != 0 {
+		m.position = e.Position
+	}
+	close(m.advanced)
+	m.advanced = make(chan struct{})
+	return nil
+}
+
+func (m *Model) apply(e *eventstore.Event) error {
+	if !m.reg.Known(e.Type, e.SchemaVersion) {
+		m.unknown++
+		return nil
+	}
+	payload, err := m.reg.DecodeEvent(e)
+	if err != nil {
+		return err
+	}
+	category, rest, _ := strings.Cut(e.Stream, ".")
+	switch category {
+	case "council":
+		m.applyCouncil(payload)
+	case "petition":
+		// petition.<council code>.<petition id>
+		_, id, _ := strings.Cut(rest, ".")
+		m.applyPetition(id, e, payload)
+	case "signature":
+		// signature.<petition id>.<signer key>
+		pid, key, _ := strings.Cut(rest, ".")
+		return m.applySignature(pid, key, payload)
+	}
+	return nil
+}
+
+func (m *Model) applyCouncil(payload proto.Message) {
+	var code string
+	switch p := payload.(type) {
+	case *territoryv1.CouncilRegistered:
+		code = p.GetCode()
+	case *territoryv1.CouncilPopulationRecorded:
+		code = p.GetCode()
+	default:
+		return
+	}
+	var st tdomain.State
+	if c, ok := m.councils[code]; ok {
+		st = tdomain.State{Registered: true, Council: *c}
+	}
+	st = tdomain.Evolve(st, payload)
+	if !st.Registered {
+		return
+	}
+	if _, existed := m.councils[code]; !existed && st.Council.ParentCode != "" {
+		m.children[st.Council.ParentCode] = append(m.children[st.Council.ParentCode], code)
+	}
+	c := st.Council
+	m.councils[code] = &c
+}
+
+func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Message) {
+	p := m.petitions[id]
+	if p == nil {
+		d, ok := payload.(*petitionsv1.PetitionDrafted)
+		if !ok {
+			return
+		}
+		p = &Petition{ByProvince: map[string]int32{}}
+		m.petitions[id] = p
+		code := councilCode(d.GetCouncil())
+		m.byCouncil[code] = append(m.byCouncil[code], p)
+	}
+	p.State = pdomain.Evolve(p.State, pdomain.Recorded{
+		ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor,
+	})
+	p.Revision = e.Revision
+	if _, ok := payload.(*petitionsv1.PetitionDeposited); ok {
+		p.DepositPosition = e.Position
+	}
+	p.Timeline = append(p.Timeline, TimelineEntry{
+		EventID: e.ID, Type: e.Type, Summary: summarize(payload), OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt,
+		ActorRole: e.Actor.Role, Actor: e.Actor.Subject, Position: e.Position, Hash: e.Hash, StateAfter: p.State.Status,
+	})
+}
+
+func (m *Model) applySignature(pid, hexKey string, payload proto.Message) error {
+	key, err := decodeKey(hexKey)
+	if err != nil {
+		return err
+	}
+	b := m.books[pid]
+	if b == nil {
+		b = &signatureBook{sigs: map[[32]byte]signature{}}
+		m.books[pid] = b
+	}
+	p := m.petitions[pid]
+	sig, had := b.sigs[key]
+	switch pl := payload.(type) {
+	case *petitionsv1.SignatureAdded:
+		if had {
+			return nil
+		}
+		sig = signature{status: sigValid, province: m.intern(pl.GetProvince())}
+		b.sigs[key] = sig
+		if p != nil {
+			p.Valid++
+			if sig.province != "" {
+				p.ByProvince[sig.province]++
+			}
+		}
+	case *petitionsv1.SignatureWithdrawn, *petitionsv1.SignatureStruck:
+		if !had || sig.status != sigValid {
+			return nil
+		}
+		if _, w := pl.(*petitionsv1.SignatureWithdrawn); w {
+			sig.status = sigWithdrawn
+		} else {
+			sig.status = sigStruck
+		}
+		b.sigs[key] = sig
+		if p != nil {
+			p.Valid--
+			if sig.status == sigWithdrawn {
+				p.Withdrawn++
+			} else {
+				p.Struck++
+			}
+			if sig.province != "" {
+				p.ByProvince[sig.province]--
+			}
+		}
+	}
+	return nil
+}
+
+// intern shares province strings between signatures.
+func (m *Model) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c, ok := m.councils[s]; ok {
+		return c.Code
+	}
+	return s
+}
+
+func decodeKey(h string) ([32]byte, error) {
+	var k [32]byte
+	if len(h) != 64 {
+		return k, fmt.Errorf("signer key %q is not 64 hex characters", h)
+	}
+	for i := 0; i < 32; i++ {
+		hi, ok1 := unhex(h[2*i])
+		lo, ok2 := unhex(h[2*i+1])
+		if !ok1 || !ok2 {
+			return k, fmt.Errorf("signer key %q is not hex", h)
+		}
+		k[i] = hi<<4 | lo
+	}
+	return k, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// councilCode returns the code of a council resource name ("communes/x").
+func councilCode(name string) string {
+	_, code, _ := strings.Cut(name, "/")
+	return code
+}
+
+func summarize(p proto.Message) string {
+	switch e := p.(type) {
+	case *petitionsv1.PetitionDrafted:
+		return "Petition drafted: " + e.GetTitle()
+	case *petitionsv1.PetitionOpenedForSignatures:
+		return "Opened for signatures"
+	case *petitionsv1.PetitionDeposited:
+		return fmt.Sprintf("Deposited, receipt %s, decision due by %s", e.GetReceiptNumber(), e.GetDecisionDeadline().AsTime().Format("2006-01-02"))
+	case *petitionsv1.PetitionReferredToBureau:
+		return "Referred to the bureau for admissibility"
+	case *petitionsv1.AdmissibilityDecided:
+		if e.GetDecision() == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+			return fmt.Sprintf("Declared admissible (%d valid signatures, %d required)", e.GetValidSignatures(), e.GetThreshold())
+		}
+		return "Declared inadmissible: " + e.GetReasons()
+	case *petitionsv1.PetitionScheduled:
+		return "Scheduled on the " + e.GetSession() + " ordinary session"
+	case *petitionsv1.PetitionReferredToCommittee:
+		return "Referred to the " + e.GetCommittee()
+	case *petitionsv1.CommitteeReportRecorded:
+		return "Committee reported: " + e.GetSummary()
+	case *petitionsv1.PetitionDeliberated:
+		return "Council deliberated: " + strings.TrimPrefix(e.GetOutcome().String(), "DELIBERATION_OUTCOME_") + ". " + e.GetSummary()
+	case *petitionsv1.AgentNotified:
+		return "Agent notified of the " + strings.ToLower(strings.TrimPrefix(e.GetSubject().String(), "NOTIFICATION_SUBJECT_")) + " by " + e.GetChannel()
+	case *petitionsv1.PetitionWithdrawn:
+		return "Withdrawn by its agent"
+	case *petitionsv1.PetitionClosed:
+		return "Closed"
+	case *petitionsv1.RecordCorrected:
+		return fmt.Sprintf("Correction of %s (event %s): %s", e.GetField(), e.GetCorrectedEventId(), e.GetReason())
+	}
+	return ""
+}

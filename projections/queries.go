@@ -1,0 +1,285 @@
+package projections
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// Council returns a council by code.
+func (m *Model) Council(code string) (tdomain.Council, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.councils[code]
+	if !ok {
+		return tdomain.Council{}, false
+	}
+	return *c, true
+}
+
+// Councils returns the councils under parent (every level below it; all
+// councils for ""), at level (any for UNSPECIFIED), ordered by code.
+func (m *Model) Councils(parent string, level territoryv1.CouncilLevel) []tdomain.Council {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []tdomain.Council
+	add := func(c *tdomain.Council) {
+		if level == territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED || c.Level == level {
+			out = append(out, *c)
+		}
+	}
+	if parent == "" {
+		for _, c := range m.councils {
+			add(c)
+		}
+	} else {
+		m.walk(parent, func(c *tdomain.Council) { add(c) })
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// walk visits every council below code (not code itself). Lock held.
+func (m *Model) walk(code string, visit func(*tdomain.Council)) {
+	for _, child := range m.children[code] {
+		if c, ok := m.councils[child]; ok {
+			visit(c)
+			m.walk(child, visit)
+		}
+	}
+}
+
+// ChildCodes returns the codes of a council's direct children.
+func (m *Model) ChildCodes(code string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := append([]string(nil), m.children[code]...)
+	sort.Strings(out)
+	return out
+}
+
+// Petition returns a copy of a petition by id.
+func (m *Model) Petition(id string) (Petition, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.petitions[id]
+	if !ok {
+		return Petition{}, false
+	}
+	return p.copy(), true
+}
+
+func (p *Petition) copy() Petition {
+	c := *p
+	c.Timeline = append([]TimelineEntry(nil), p.Timeline...)
+	c.ByProvince = make(map[string]int32, len(p.ByProvince))
+	for k, v := range p.ByProvince {
+		c.ByProvince[k] = v
+	}
+	return c
+}
+
+// PetitionFilter selects petitions of a council.
+type PetitionFilter struct {
+	State   petitionsv1.PetitionState // UNSPECIFIED: any
+	Overdue bool                      // only overdue ones
+	Now     time.Time                 // clock for Overdue
+}
+
+// Petitions returns the council's petitions that match, newest first.
+func (m *Model) Petitions(councilCode string, f PetitionFilter) []Petition {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	list := m.byCouncil[councilCode]
+	var out []Petition
+	for i := len(list) - 1; i >= 0; i-- {
+		p := list[i]
+		if f.State != petitionsv1.PetitionState_PETITION_STATE_UNSPECIFIED && p.State.Status != f.State {
+			continue
+		}
+		if f.Overdue && !p.State.Overdue(f.Now) {
+			continue
+		}
+		out = append(out, p.copy())
+	}
+	return out
+}
+
+// SignatureStatus says whether a signer key has signed a petition.
+func (m *Model) SignatureStatus(petitionID, signerKey string) petitionsv1.SignatureStatus {
+	key, err := decodeKey(signerKey)
+	if err != nil {
+		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b := m.books[petitionID]
+	if b == nil {
+		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+	}
+	return statusOf(b.sigs[key].status)
+}
+
+func statusOf(s uint8) petitionsv1.SignatureStatus {
+	switch s {
+	case sigValid:
+		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID
+	case sigWithdrawn:
+		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_WITHDRAWN
+	case sigStruck:
+		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_STRUCK
+	}
+	return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+}
+
+// FindSignature resolves a signature reference (a prefix of at least 12 hex
+// characters of the signer key) to the full key. It reports false when no
+// key or more than one matches.
+func (m *Model) FindSignature(petitionID, ref string) (string, petitionsv1.SignatureStatus, bool) {
+	ref = strings.ToLower(ref)
+	if len(ref) < 12 || len(ref) > 64 {
+		return "", 0, false
+	}
+	if len(ref) == 64 {
+		return ref, m.SignatureStatus(petitionID, ref), m.SignatureStatus(petitionID, ref) != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b := m.books[petitionID]
+	if b == nil {
+		return "", 0, false
+	}
+	found, n := "", 0
+	var st uint8
+	for k, s := range b.sigs {
+		h := hexKey(k)
+		if strings.HasPrefix(h, ref) {
+			found, st = h, s.status
+			n++
+		}
+	}
+	return found, statusOf(st), n == 1
+}
+
+func hexKey(k [32]byte) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 64)
+	for i, c := range k {
+		b[2*i], b[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(b)
+}
+
+// Figures are a council's petition figures at a moment.
+type Figures struct {
+	ByState         map[string]int32
+	DepositedTotal  int32
+	Overdue         int32
+	MedianDays      float64
+	AcceptanceRate  float64
+	Decided         int32
+	ValidSignatures int64
+	decisionDays    []float64
+	admissible      int32
+}
+
+// PetitionFigures computes a council's figures against the clock now.
+func (m *Model) PetitionFigures(code string, now time.Time) Figures {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f := m.figures(code, now)
+	f.finish()
+	return f
+}
+
+func (m *Model) figures(code string, now time.Time) Figures {
+	f := Figures{ByState: map[string]int32{}}
+	for _, p := range m.byCouncil[code] {
+		f.add(p, now)
+	}
+	return f
+}
+
+func (f *Figures) add(p *Petition, now time.Time) {
+	st := &p.State
+	if st.Status != petitionsv1.PetitionState_PETITION_STATE_DRAFT {
+		f.ByState[pdomain.StateName(st.Status)]++
+	}
+	f.ValidSignatures += int64(p.Valid)
+	if st.ReceivedAt.IsZero() {
+		return
+	}
+	f.DepositedTotal++
+	if st.Overdue(now) {
+		f.Overdue++
+	}
+	if st.Decided() {
+		f.Decided++
+		f.decisionDays = append(f.decisionDays, st.DecidedAt.Sub(st.ReceivedAt).Hours()/24)
+		if st.Decision == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+			f.admissible++
+		}
+	}
+}
+
+func (f *Figures) merge(o Figures) {
+	for k, v := range o.ByState {
+		f.ByState[k] += v
+	}
+	f.DepositedTotal += o.DepositedTotal
+	f.Overdue += o.Overdue
+	f.Decided += o.Decided
+	f.ValidSignatures += o.ValidSignatures
+	f.decisionDays = append(f.decisionDays, o.decisionDays...)
+	f.admissible += o.admissible
+}
+
+func (f *Figures) finish() {
+	if len(f.decisionDays) > 0 {
+		d := append([]float64(nil), f.decisionDays...)
+		sort.Float64s(d)
+		if n := len(d); n%2 == 1 {
+			f.MedianDays = d[n/2]
+		} else {
+			f.MedianDays = (d[n/2-1] + d[n/2]) / 2
+		}
+	}
+	if f.Decided > 0 {
+		f.AcceptanceRate = float64(f.admissible) / float64(f.Decided)
+	}
+}
+
+// CouncilFigures is one council and its figures.
+type CouncilFigures struct {
+	Council tdomain.Council
+	Figures Figures
+}
+
+// Rollup returns the figures of every council under code (ordered by
+// code), the parent's own figures, and their sum.
+func (m *Model) Rollup(code string, now time.Time) (parent CouncilFigures, children []CouncilFigures, total Figures, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.councils[code]
+	if !ok {
+		return CouncilFigures{}, nil, Figures{}, false
+	}
+	parent = CouncilFigures{Council: *c, Figures: m.figures(code, now)}
+	total = Figures{ByState: map[string]int32{}}
+	total.merge(parent.Figures)
+	m.walk(code, func(ch *tdomain.Council) {
+		f := m.figures(ch.Code, now)
+		total.merge(f)
+		f.finish()
+		children = append(children, CouncilFigures{Council: *ch, Figures: f})
+	})
+	parent.Figures.finish()
+	total.finish()
+	sort.Slice(children, func(i, j int) bool { return children[i].Council.Code < children[j].Council.Code })
+	return parent, children, total, true
+}

@@ -1,0 +1,125 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+)
+
+// Follower keeps a model up to date with the log and snapshots it.
+type Follower struct {
+	Model *Model
+	Store eventstore.Store
+	// SnapshotPath, if set, is where snapshots are kept: loaded at start,
+	// written every SnapshotEvery events (default 50,000) and at stop.
+	SnapshotPath  string
+	SnapshotEvery uint64
+	Logger        *slog.Logger
+}
+
+// Start loads the snapshot (if any) and checks it against the log. It
+// returns the position the model starts from.
+func (f *Follower) Start(ctx context.Context) (uint64, error) {
+	if f.Logger == nil {
+		f.Logger = slog.Default()
+	}
+	if f.SnapshotPath == "" {
+		return 0, nil
+	}
+	loaded, err := f.Model.LoadSnapshot(f.SnapshotPath)
+	if err != nil {
+		// A damaged snapshot is no reason not to start: rebuild from zero.
+		f.Logger.Warn("ignoring unreadable projection snapshot; rebuilding from the log", "path", f.SnapshotPath, "err", err)
+		*f.Model = *New(f.Model.reg)
+		return 0, nil
+	}
+	pos := f.Model.Position()
+	if loaded && pos > 0 {
+		head, err := f.Store.LastPosition(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if head < pos {
+			f.Logger.Warn("projection snapshot is ahead of the log; rebuilding from the log", "snapshot", pos, "log", head)
+			*f.Model = *New(f.Model.reg)
+			return 0, nil
+		}
+		f.Logger.Info("projections resumed from snapshot", "position", pos)
+	}
+	return pos, nil
+}
+
+// Run applies the log from the model's position until ctx ends, writing
+// snapshots on the way and at the end.
+func (f *Follower) Run(ctx context.Context) error {
+	every := f.SnapshotEvery
+	if every == 0 {
+		every = 50000
+	}
+	last := f.Model.Position()
+	err := f.Store.Subscribe(ctx, f.Model.Position()+1, func(e eventstore.Event) error {
+		if err := f.Model.Apply(e); err != nil {
+			return err
+		}
+		if f.SnapshotPath != "" && e.Position-last >= every {
+			last = e.Position
+			if err := f.Model.SaveSnapshot(f.SnapshotPath); err != nil {
+				f.Logger.Warn("projection snapshot failed", "err", err)
+			}
+		}
+		return nil
+	})
+	if f.SnapshotPath != "" {
+		if serr := f.Model.SaveSnapshot(f.SnapshotPath); serr != nil {
+			f.Logger.Warn("projection snapshot failed", "err", serr)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Rebuild builds a new model from the whole log, up to the store's current
+// head.
+func Rebuild(ctx context.Context, store eventstore.Store, m *Model) error {
+	head, err := store.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	for from := uint64(1); from <= head; {
+		page, err := store.ReadAll(ctx, from, 5000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return fmt.Errorf("projections: log ends at %d, expected %d", from-1, head)
+		}
+		for _, e := range page {
+			if e.Position > head {
+				return nil
+			}
+			if err := m.Apply(e); err != nil {
+				return err
+			}
+		}
+		from = page[len(page)-1].Position + 1
+	}
+	return nil
+}
+
+// Lag returns how far the model is behind the log.
+func Lag(ctx context.Context, store eventstore.Store, m *Model) (uint64, time.Duration, error) {
+	head, err := store.LastPosition(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if p := m.Position(); head > p {
+		return head - p, 0, nil
+	}
+	return 0, 0, nil
+}

@@ -1,0 +1,362 @@
+// Package app runs petition commands: it loads a petition's stream, asks
+// the domain to decide, and appends the events with the expected revision,
+// retrying a bounded number of times when someone else wrote first. Reads
+// come from the projections; every command returns the log position it
+// wrote so callers can read their own writes.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// PersonKeys gives a person's data key (privacy.KeyStore).
+type PersonKeys interface {
+	DataKey(ctx context.Context, person string, create bool) ([]byte, error)
+}
+
+// SignerKeys turns a national ID into a signer key (privacy.Keys).
+type SignerKeys interface {
+	SignerKey(councilCode, normalizedID string) string
+}
+
+// Service runs the petition commands.
+type Service struct {
+	Store    eventstore.Store
+	Registry *events.Registry
+	Model    *projections.Model
+	Signers  SignerKeys
+	Persons  PersonKeys
+	// Now is the clock (injected in tests).
+	Now func() time.Time
+}
+
+// maxAttempts bounds retries after a concurrency conflict.
+const maxAttempts = 4
+
+// Name is a parsed petition resource name.
+type Name struct {
+	Level   territoryv1.CouncilLevel
+	Council string // council resource name
+	Code    string // council code
+	ID      string // petition id
+}
+
+// ParseName parses "communes/{code}/petitions/{id}".
+func ParseName(name string) (Name, error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[2] != "petitions" {
+		return Name{}, fault.Field("name", "a petition name is {communes|provinces|regions}/{council}/petitions/{petition}, got %q", name)
+	}
+	level, code, err := tdomain.ParseResourceName(parts[0] + "/" + parts[1])
+	if err != nil {
+		return Name{}, fault.Field("name", "%v", err)
+	}
+	if u, err := uuid.Parse(parts[3]); err != nil || u.String() != parts[3] {
+		return Name{}, fault.Field("name", "petition id %q is not a lower-case UUID", parts[3])
+	}
+	return Name{Level: level, Council: parts[0] + "/" + parts[1], Code: code, ID: parts[3]}, nil
+}
+
+// String is the resource name.
+func (n Name) String() string { return n.Council + "/petitions/" + n.ID }
+
+// StreamID is the petition's event stream.
+func (n Name) StreamID() string { return "petition." + n.Code + "." + n.ID }
+
+// ParseCouncil parses a council resource name and checks that the council
+// is known.
+func (s *Service) ParseCouncil(name string) (tdomain.Council, error) {
+	_, code, err := tdomain.ParseResourceName(name)
+	if err != nil {
+		return tdomain.Council{}, fault.Field("parent", "%v", err)
+	}
+	c, ok := s.Model.Council(code)
+	if !ok || tdomain.ResourceName(c.Level, c.Code) != name {
+		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", name)
+	}
+	return c, nil
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// load reads a petition's stream and folds it.
+func (s *Service) load(ctx context.Context, n Name) (domain.State, eventstore.ExpectedRevision, error) {
+	evs, err := s.Store.ReadStream(ctx, n.StreamID(), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return domain.State{}, eventstore.NoStream, nil
+	}
+	if err != nil {
+		return domain.State{}, eventstore.Any, err
+	}
+	var st domain.State
+	for i := range evs {
+		p, err := s.Registry.DecodeEvent(&evs[i])
+		if err != nil {
+			return domain.State{}, eventstore.Any, err
+		}
+		st = domain.Evolve(st, domain.Recorded{ID: evs[i].ID, Payload: p, OccurredAt: evs[i].OccurredAt, RecordedAt: evs[i].RecordedAt, Actor: evs[i].Actor})
+	}
+	return st, eventstore.Exact(evs[len(evs)-1].Revision), nil
+}
+
+// execute runs one command: load, decide (with the command built from the
+// fresh state by build), append with the expected revision; retry on a
+// concurrency conflict.
+func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
+	corr := newID()
+	for attempt := 1; ; attempt++ {
+		st, exp, err := s.load(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		cmd, err := build(st)
+		if err != nil {
+			return 0, err
+		}
+		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: actor})
+		if err != nil {
+			return 0, err
+		}
+		proposed := make([]eventstore.Proposed, len(evs))
+		for i, e := range evs {
+			proposed[i], err = s.Registry.Propose(e.Payload, events.Meta{ID: newID(), OccurredAt: e.OccurredAt, Actor: actor, CorrelationID: corr})
+			if err != nil {
+				return 0, err
+			}
+		}
+		res, err := s.Store.Append(ctx, n.StreamID(), exp, proposed)
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			if attempt < maxAttempts {
+				continue
+			}
+			return 0, fault.New(fault.Conflict, "REVISION_CONFLICT", "the petition kept changing while this act was recorded; try again")
+		}
+		if err != nil {
+			return 0, err
+		}
+		return res.Position, nil
+	}
+}
+
+// Petition returns the read model's view of a petition once it has
+// applied pos.
+func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (projections.Petition, error) {
+	if err := s.Model.WaitFor(ctx, pos); err != nil {
+		return projections.Petition{}, err
+	}
+	p, ok := s.Model.Petition(n.ID)
+	if !ok || p.State.Council != n.Council {
+		return projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	return p, nil
+}
+
+// Rulebook returns the rulebook of a council's level.
+func Rulebook(c tdomain.Council) tdomain.Rulebook { return tdomain.DefaultRulebook(c.Level) }
+
+// Draft is a CreatePetition request.
+type Draft struct {
+	Parent      string
+	Kind        petitionsv1.PetitionerKind
+	Title       string
+	Request     string
+	Reasons     string
+	Association *petitionsv1.Association
+	RequestID   string
+}
+
+// Create drafts a petition. A request id makes retries safe: the same id
+// gives the same petition.
+func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (Name, uint64, error) {
+	c, err := s.ParseCouncil(d.Parent)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	id := newID()
+	if d.RequestID != "" {
+		u, err := uuid.Parse(d.RequestID)
+		if err != nil || u.String() != d.RequestID {
+			return Name{}, 0, fault.Field("request_id", "a lower-case UUID")
+		}
+		id = d.RequestID
+	}
+	n := Name{Level: c.Level, Council: d.Parent, Code: c.Code, ID: id}
+	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+		if st.Exists && d.RequestID != "" && st.Agent == actor.Subject {
+			return nil, errExisting
+		}
+		return domain.Draft{ID: id, Council: d.Parent, Kind: d.Kind, Title: d.Title, Request: d.Request, Reasons: d.Reasons, Association: d.Association}, nil
+	})
+	if errors.Is(err, errExisting) {
+		p, perr := s.Petition(ctx, n, 0)
+		return n, p.DepositPosition, perr
+	}
+	return n, pos, err
+}
+
+var errExisting = errors.New("petition already drafted by this request")
+
+// Act runs a command that needs nothing but the petition's state.
+func (s *Service) Act(ctx context.Context, actor eventstore.Actor, name string, cmd domain.Command) (Name, uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) { return cmd, nil })
+	return n, pos, err
+}
+
+// Schedule schedules a petition on an ordinary session of its council.
+func (s *Service) Schedule(ctx context.Context, actor eventstore.Actor, name, session string) (Name, uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	c, err := s.ParseCouncil(n.Council)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
+		return domain.Schedule{Session: session, SessionMonths: Rulebook(c).OrdinarySessionMonths}, nil
+	})
+	return n, pos, err
+}
+
+// Deposit records a deposit and issues the receipt from the council's
+// yearly receipt ledger.
+func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name string, receivedAt time.Time, channel petitionsv1.DepositChannel, documents []string) (Name, uint64, string, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Name{}, 0, "", err
+	}
+	c, err := s.ParseCouncil(n.Council)
+	if err != nil {
+		return Name{}, 0, "", err
+	}
+	if receivedAt.IsZero() {
+		receivedAt = s.Now()
+	}
+	var receipt string
+	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+		cmd := domain.Deposit{ReceivedAt: receivedAt, Channel: channel, Documents: documents,
+			DeadlineMonths: Rulebook(c).DecisionDeadlineMonths, ValidSignatures: int(s.validSignatures(n.ID))}
+		// Check the act before taking a receipt number for it.
+		probe := cmd
+		probe.ReceiptNumber = "probe"
+		if _, err := domain.Decide(st, probe, domain.Context{Now: s.Now(), Actor: actor}); err != nil {
+			return nil, err
+		}
+		if receipt == "" {
+			r, err := s.issueReceipt(ctx, actor, c.Code, receivedAt.UTC().Year(), n.String())
+			if err != nil {
+				return nil, err
+			}
+			receipt = r
+		}
+		cmd.ReceiptNumber = receipt
+		return cmd, nil
+	})
+	return n, pos, receipt, err
+}
+
+func (s *Service) validSignatures(petitionID string) int32 {
+	p, ok := s.Model.Petition(petitionID)
+	if !ok {
+		return 0
+	}
+	return p.Valid
+}
+
+// issueReceipt takes the next number of the council's receipt ledger for
+// the year (unique per council and year), or returns the number already
+// issued to this petition.
+func (s *Service) issueReceipt(ctx context.Context, actor eventstore.Actor, code string, year int, petition string) (string, error) {
+	stream := fmt.Sprintf("receipts.%s.%d", code, year)
+	for attempt := 1; ; attempt++ {
+		evs, err := s.Store.ReadStream(ctx, stream, 0, 0)
+		exp := eventstore.NoStream
+		switch {
+		case errors.Is(err, eventstore.ErrStreamNotFound):
+		case err != nil:
+			return "", err
+		default:
+			exp = eventstore.Exact(evs[len(evs)-1].Revision)
+			for i := range evs {
+				p, err := s.Registry.DecodeEvent(&evs[i])
+				if err != nil {
+					return "", err
+				}
+				if r, ok := p.(*petitionsv1.ReceiptIssued); ok && r.GetPetition() == petition {
+					return r.GetReceiptNumber(), nil
+				}
+			}
+		}
+		number := fmt.Sprintf("%s-%d-%05d", code, year, len(evs)+1)
+		prop, err := s.Registry.Propose(&petitionsv1.ReceiptIssued{ReceiptNumber: number, Petition: petition}, events.Meta{ID: newID(), Actor: actor})
+		if err != nil {
+			return "", err
+		}
+		_, err = s.Store.Append(ctx, stream, exp, []eventstore.Proposed{prop})
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < 20 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return number, nil
+	}
+}
+
+// DecideAdmissibility records the bureau's decision, counting signatures
+// from the read model once it has caught up with the log.
+func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Actor, name string, decision petitionsv1.Admissibility, checklist *petitionsv1.Checklist, reasons string) (Name, uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	c, err := s.ParseCouncil(n.Council)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	head, err := s.Store.LastPosition(ctx)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	if err := s.Model.WaitFor(ctx, head); err != nil {
+		return Name{}, 0, err
+	}
+	rb := Rulebook(c)
+	threshold := rb.SignatureThreshold(c)
+	var provinces []string
+	if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+		provinces = s.Model.ChildCodes(c.Code)
+	}
+	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
+		p, _ := s.Model.Petition(n.ID)
+		byProvince := map[string]int{}
+		for k, v := range p.ByProvince {
+			byProvince[k] = int(v)
+		}
+		return domain.DecideAdmissibility{
+			Decision: decision, Checklist: checklist, Reasons: reasons,
+			Signatures: domain.Tally{Valid: int(p.Valid), ByProvince: byProvince},
+			Threshold:  threshold, ProvinceMinimum: rb.PerProvinceMinimum(threshold), Provinces: provinces,
+		}, nil
+	})
+	return n, pos, err
+}

@@ -1,0 +1,409 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// Signature is one signature to add.
+type Signature struct {
+	NationalID string
+	FullName   string
+	Province   string
+	Channel    petitionsv1.SignatureChannel
+	Batch      string
+}
+
+// signatureStream is the stream of one person's signature on a petition.
+func signatureStream(petitionID, signerKey string) string {
+	return "signature." + petitionID + "." + signerKey
+}
+
+// Ref is the public reference of a signature: the start of its signer key.
+func Ref(signerKey string) string { return signerKey[:12] }
+
+// prepared is a signature checked and ready to append.
+type prepared struct {
+	stream string
+	key    string
+	event  eventstore.Proposed
+}
+
+// prepare checks one signature and builds its event: the national ID
+// becomes a keyed hash, the name is encrypted with the person's own key.
+func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, level territoryv1.CouncilLevel, provinces map[string]bool, sig Signature) (prepared, error) {
+	id, err := privacy.NormalizeNationalID(sig.NationalID)
+	if err != nil {
+		return prepared{}, fault.Field("national_id", "%v", err)
+	}
+	if err := domain.ValidateSignerName(sig.FullName); err != nil {
+		return prepared{}, err
+	}
+	// Regions count signatures per province for the 5 % rule.
+	province := ""
+	if level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+		if !provinces[sig.Province] {
+			return prepared{}, fault.Field("province", "the signer's province, one of the region's provinces (got %q)", sig.Province)
+		}
+		province = sig.Province
+	}
+	key := s.Signers.SignerKey(n.Code, id)
+	dataKey, err := s.Persons.DataKey(ctx, key, true)
+	if err != nil {
+		if errors.Is(err, privacy.ErrErased) {
+			return prepared{}, fault.New(fault.FailedPrecondition, "PERSON_ERASED", "this person's data was erased at their request")
+		}
+		return prepared{}, fmt.Errorf("%w: %v", eventstore.ErrUnavailable, err)
+	}
+	sealed, err := privacy.SealName(dataKey, strings.TrimSpace(sig.FullName))
+	if err != nil {
+		return prepared{}, err
+	}
+	ev, err := s.Registry.Propose(&petitionsv1.SignatureAdded{
+		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
+	}, events.Meta{ID: newID(), Actor: actor})
+	if err != nil {
+		return prepared{}, err
+	}
+	return prepared{stream: signatureStream(n.ID, key), key: key, event: ev}, nil
+}
+
+// signingContext checks the petition and returns what signatures need.
+func (s *Service) signingContext(n Name, channel petitionsv1.SignatureChannel) (territoryv1.CouncilLevel, map[string]bool, error) {
+	p, ok := s.Model.Petition(n.ID)
+	if !ok || p.State.Council != n.Council {
+		return 0, nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	if err := domain.SignatureAllowed(p.State, channel); err != nil {
+		return 0, nil, err
+	}
+	provinces := map[string]bool{}
+	if n.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+		for _, code := range s.Model.ChildCodes(n.Code) {
+			provinces[code] = true
+		}
+	}
+	return n.Level, provinces, nil
+}
+
+// Sign adds a signature. The signature's own stream is created only if it
+// does not exist, so the log itself guarantees one signature per person
+// per petition, without reading anything.
+func (s *Service) Sign(ctx context.Context, actor eventstore.Actor, name string, sig Signature) (string, uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return "", 0, err
+	}
+	level, provinces, err := s.signingContext(n, sig.Channel)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := s.prepare(ctx, actor, n, level, provinces, sig)
+	if err != nil {
+		return "", 0, err
+	}
+	res, err := s.Store.Append(ctx, p.stream, eventstore.NoStream, []eventstore.Proposed{p.event})
+	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		return Ref(p.key), 0, fault.New(fault.AlreadyExists, "ALREADY_SIGNED", "this person has already signed this petition (signature %s)", Ref(p.key))
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	return Ref(p.key), res.Position, nil
+}
+
+// CheckSignature tells a signer whether their signature counts.
+func (s *Service) CheckSignature(ctx context.Context, name, nationalID string, minPosition uint64) (petitionsv1.SignatureStatus, string, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return 0, "", err
+	}
+	id, err := privacy.NormalizeNationalID(nationalID)
+	if err != nil {
+		return 0, "", fault.Field("national_id", "%v", err)
+	}
+	if err := s.Model.WaitFor(ctx, minPosition); err != nil {
+		return 0, "", err
+	}
+	if _, ok := s.Model.Petition(n.ID); !ok {
+		return 0, "", fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	key := s.Signers.SignerKey(n.Code, id)
+	return s.Model.SignatureStatus(n.ID, key), Ref(key), nil
+}
+
+// WithdrawSignature withdraws a signature before deposit.
+func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor, name, nationalID, reason string) (uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return 0, err
+	}
+	id, err := privacy.NormalizeNationalID(nationalID)
+	if err != nil {
+		return 0, fault.Field("national_id", "%v", err)
+	}
+	if utf8.RuneCountInString(reason) > domain.MaxShort {
+		return 0, fault.Field("reason", "at most %d characters", domain.MaxShort)
+	}
+	p, ok := s.Model.Petition(n.ID)
+	if !ok {
+		return 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	if err := domain.WithdrawalAllowed(p.State); err != nil {
+		return 0, err
+	}
+	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), &petitionsv1.SignatureWithdrawn{Reason: reason})
+}
+
+// StrikeSignature strikes a signature out (staff), with a reason.
+func (s *Service) StrikeSignature(ctx context.Context, actor eventstore.Actor, name, ref, reason string) (uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return 0, err
+	}
+	p, ok := s.Model.Petition(n.ID)
+	if !ok {
+		return 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	if err := domain.StrikeAllowed(p.State, reason); err != nil {
+		return 0, err
+	}
+	key, _, found := s.Model.FindSignature(n.ID, ref)
+	if !found {
+		return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "no single signature matches %q (give at least 12 characters of the reference)", ref)
+	}
+	return s.endSignature(ctx, actor, n, key, &petitionsv1.SignatureStruck{Reason: reason})
+}
+
+// endSignature appends a withdrawal or strike to a signature that still
+// counts (its stream holds only the SignatureAdded, revision 0).
+func (s *Service) endSignature(ctx context.Context, actor eventstore.Actor, n Name, key string, payload proto.Message) (uint64, error) {
+	ev, err := s.Registry.Propose(payload, events.Meta{ID: newID(), Actor: actor})
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.Store.Append(ctx, signatureStream(n.ID, key), eventstore.Exact(0), []eventstore.Proposed{ev})
+	var wrong *eventstore.WrongExpectedRevisionError
+	if errors.As(err, &wrong) {
+		if wrong.Actual == eventstore.NoRevision {
+			return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "no signature from this person on this petition")
+		}
+		return 0, fault.New(fault.FailedPrecondition, "SIGNATURE_NOT_VALID", "this signature was already withdrawn or struck out")
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.Position, nil
+}
+
+// Import limits.
+const (
+	MaxImportBytes = 5 << 20
+	MaxImportRows  = 20000
+	importWorkers  = 32
+)
+
+// ImportRow is the outcome of one CSV row.
+type ImportRow struct {
+	Line   int
+	Status petitionsv1.ImportRowStatus
+	Reason string
+	Ref    string
+}
+
+// ImportReport is the outcome of a CSV import.
+type ImportReport struct {
+	Rows                          []ImportRow
+	Accepted, Duplicates, Invalid int
+	Position                      uint64
+}
+
+// ImportSignatures imports a paper signature sheet: a CSV with a header
+// naming national_id and full_name (and province for a region). A file
+// that is not well-formed imports nothing; each well-formed row gets its
+// own outcome: accepted, duplicate (in the file or already signed), or
+// invalid with the reason.
+func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, name string, data []byte) (ImportReport, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	rows, err := parseSheet(data)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	level, provinces, err := s.signingContext(n, petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	batch := newID()
+	report := ImportReport{Rows: make([]ImportRow, len(rows))}
+	seen := map[string]int{} // signer key → first line
+	type job struct {
+		i int
+		p prepared
+	}
+	var jobs []job
+	for i, r := range rows {
+		report.Rows[i] = ImportRow{Line: r.line}
+		if r.err != "" {
+			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, r.err
+			continue
+		}
+		p, err := s.prepare(ctx, actor, n, level, provinces, Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch})
+		if err != nil {
+			var fe *fault.FieldError
+			if !errors.As(err, &fe) {
+				return ImportReport{}, err
+			}
+			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, fe.Error()
+			continue
+		}
+		report.Rows[i].Ref = Ref(p.key)
+		if first, dup := seen[p.key]; dup {
+			report.Rows[i].Status = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_DUPLICATE
+			report.Rows[i].Reason = fmt.Sprintf("same person as line %d", first)
+			continue
+		}
+		seen[p.key] = r.line
+		jobs = append(jobs, job{i, p})
+	}
+	// Append concurrently so the store packs the signatures into group
+	// commits.
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range importWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				res, err := s.Store.Append(ctx, j.p.stream, eventstore.NoStream, []eventstore.Proposed{j.p.event})
+				mu.Lock()
+				switch {
+				case err == nil:
+					report.Rows[j.i].Status = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_ACCEPTED
+					report.Position = max(report.Position, res.Position)
+				case errors.Is(err, eventstore.ErrWrongExpectedRevision):
+					report.Rows[j.i].Status = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_DUPLICATE
+					report.Rows[j.i].Reason = "this person had already signed"
+				default:
+					if firstErr == nil {
+						firstErr = err
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return ImportReport{}, firstErr
+	}
+	for _, r := range report.Rows {
+		switch r.Status {
+		case petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_ACCEPTED:
+			report.Accepted++
+		case petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_DUPLICATE:
+			report.Duplicates++
+		default:
+			report.Invalid++
+		}
+	}
+	return report, nil
+}
+
+type sheetRow struct {
+	line               int
+	id, name, province string
+	err                string
+}
+
+// parseSheet reads the whole CSV before anything is written; a structural
+// problem (encoding, header, column count, size) rejects the file.
+func parseSheet(data []byte) ([]sheetRow, error) {
+	malformed := func(format string, args ...any) error {
+		return fault.New(fault.Invalid, "MALFORMED_CSV", "signature sheet not imported, nothing was recorded: "+format, args...)
+	}
+	if len(data) == 0 {
+		return nil, malformed("the file is empty")
+	}
+	if len(data) > MaxImportBytes {
+		return nil, malformed("%d bytes, at most %d", len(data), MaxImportBytes)
+	}
+	if !utf8.Valid(data) {
+		return nil, malformed("the file is not UTF-8 text")
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = 0
+	header, err := r.Read()
+	if err != nil {
+		return nil, malformed("line 1: %v", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "national_id", "cin":
+			col["id"] = i
+		case "full_name", "name", "nom":
+			col["name"] = i
+		case "province":
+			col["province"] = i
+		}
+	}
+	if _, ok := col["id"]; !ok {
+		return nil, malformed("line 1: the header needs a national_id column")
+	}
+	if _, ok := col["name"]; !ok {
+		return nil, malformed("line 1: the header needs a full_name column")
+	}
+	var rows []sheetRow
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			return nil, malformed("%v", err)
+		}
+		if len(rows) >= MaxImportRows {
+			return nil, malformed("more than %d rows", MaxImportRows)
+		}
+		row := sheetRow{line: line, id: rec[col["id"]], name: rec[col["name"]]}
+		if i, ok := col["province"]; ok {
+			row.province = strings.TrimSpace(rec[i])
+		}
+		if strings.TrimSpace(row.id) == "" {
+			row.err = "national_id: empty"
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, malformed("no signature rows after the header")
+	}
+	return rows, nil
+}

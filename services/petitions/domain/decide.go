@@ -1,0 +1,675 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/fault"
+)
+
+// Context is what every command is decided with.
+type Context struct {
+	Now   time.Time
+	Actor eventstore.Actor
+}
+
+// Command is one act on a petition.
+type Command interface{ isCommand() }
+
+// Draft drafts a new petition.
+type Draft struct {
+	ID          string
+	Council     string
+	Kind        petitionsv1.PetitionerKind
+	Title       string
+	Request     string
+	Reasons     string
+	Association *petitionsv1.Association
+}
+
+// OpenForSignatures opens a draft to signatures.
+type OpenForSignatures struct{}
+
+// Deposit records the deposit; the receipt number comes from the council's
+// receipt ledger and DeadlineMonths from the rulebook.
+type Deposit struct {
+	ReceivedAt      time.Time
+	Channel         petitionsv1.DepositChannel
+	Documents       []string
+	ReceiptNumber   string
+	DeadlineMonths  int
+	ValidSignatures int
+}
+
+// ReferToBureau starts the admissibility review.
+type ReferToBureau struct{}
+
+// Tally is the signature count a decision is made on.
+type Tally struct {
+	Valid      int
+	ByProvince map[string]int
+}
+
+// DecideAdmissibility is the bureau's decision. Threshold, ProvinceMinimum
+// and Provinces come from the rulebook and the territory.
+type DecideAdmissibility struct {
+	Decision        petitionsv1.Admissibility
+	Checklist       *petitionsv1.Checklist
+	Reasons         string
+	Signatures      Tally
+	Threshold       int
+	ProvinceMinimum int
+	Provinces       []string
+}
+
+// Schedule puts an admissible petition on an ordinary session. An empty
+// Session means the next one after now.
+type Schedule struct {
+	Session       string
+	SessionMonths []time.Month
+}
+
+// ReferToCommittee sends the petition to a standing committee.
+type ReferToCommittee struct{ Committee string }
+
+// RecordCommitteeReport records the committee's report.
+type RecordCommitteeReport struct {
+	Summary string
+	At      time.Time
+}
+
+// RecordDeliberation records the council's outcome.
+type RecordDeliberation struct {
+	Outcome   petitionsv1.DeliberationOutcome
+	Summary   string
+	Reference string
+	At        time.Time
+}
+
+// NotifyAgent records that the agent was told of a decision.
+type NotifyAgent struct {
+	Subject   petitionsv1.NotificationSubject
+	Channel   string
+	Reference string
+	At        time.Time
+}
+
+// Withdraw withdraws the petition (its agent).
+type Withdraw struct{ Reason string }
+
+// Close closes the case.
+type Close struct{ Note string }
+
+// Correct records a correction of an earlier event.
+type Correct struct {
+	EventID string
+	Field   string
+	Value   string
+	Reason  string
+}
+
+func (Draft) isCommand()                 {}
+func (OpenForSignatures) isCommand()     {}
+func (Deposit) isCommand()               {}
+func (ReferToBureau) isCommand()         {}
+func (DecideAdmissibility) isCommand()   {}
+func (Schedule) isCommand()              {}
+func (ReferToCommittee) isCommand()      {}
+func (RecordCommitteeReport) isCommand() {}
+func (RecordDeliberation) isCommand()    {}
+func (NotifyAgent) isCommand()           {}
+func (Withdraw) isCommand()              {}
+func (Close) isCommand()                 {}
+func (Correct) isCommand()               {}
+
+// Field limits.
+const (
+	MaxTitle   = 200
+	MaxRequest = 5000
+	MaxReasons = 10000
+	MaxShort   = 500
+	// MinDecisionReasons is the shortest written reasons accepted for an
+	// inadmissible decision: a word or two is not a reasoned decision.
+	MinDecisionReasons = 20
+	// AssociationMinYears: an association must have been constituted more
+	// than three years before it petitions (law 113-14 art. 123 (check)).
+	AssociationMinYears = 3
+	// clockSkew tolerates clocks a little ahead when checking "not in the
+	// future".
+	clockSkew = 5 * time.Minute
+)
+
+var sessionPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+
+// Decide decides one command against the petition's state.
+func Decide(s State, c Command, ctx Context) ([]Event, error) {
+	if _, isDraft := c.(Draft); !isDraft && !s.Exists {
+		return nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no such petition")
+	}
+	switch c := c.(type) {
+	case Draft:
+		return decideDraft(s, c, ctx)
+	case OpenForSignatures:
+		if err := requireAgent(s, ctx, "open it to signatures"); err != nil {
+			return nil, err
+		}
+		if err := requireState(s, "open to signatures", petitionsv1.PetitionState_PETITION_STATE_DRAFT); err != nil {
+			return nil, err
+		}
+		return one(&petitionsv1.PetitionOpenedForSignatures{}, time.Time{}), nil
+	case Deposit:
+		return decideDeposit(s, c, ctx)
+	case ReferToBureau:
+		if err := requireState(s, "refer to the bureau", petitionsv1.PetitionState_PETITION_STATE_DEPOSITED); err != nil {
+			return nil, err
+		}
+		return one(&petitionsv1.PetitionReferredToBureau{}, time.Time{}), nil
+	case DecideAdmissibility:
+		return decideAdmissibility(s, c)
+	case Schedule:
+		return decideSchedule(s, c, ctx)
+	case ReferToCommittee:
+		if strings.TrimSpace(c.Committee) == "" || utf8.RuneCountInString(c.Committee) > MaxShort {
+			return nil, fault.Field("committee", "name the standing committee (1-%d characters)", MaxShort)
+		}
+		if err := requireState(s, "refer to a committee", petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_SCHEDULED); err != nil {
+			return nil, err
+		}
+		if s.Committee != "" {
+			return nil, fault.New(fault.FailedPrecondition, "WRONG_STATE", "the petition was already referred to %s", s.Committee)
+		}
+		return one(&petitionsv1.PetitionReferredToCommittee{Committee: strings.TrimSpace(c.Committee)}, time.Time{}), nil
+	case RecordCommitteeReport:
+		if strings.TrimSpace(c.Summary) == "" || utf8.RuneCountInString(c.Summary) > MaxReasons {
+			return nil, fault.Field("summary", "give the report's summary (1-%d characters)", MaxReasons)
+		}
+		if err := notFuture("report_time", c.At, ctx.Now); err != nil {
+			return nil, err
+		}
+		if s.Committee == "" || s.Status == petitionsv1.PetitionState_PETITION_STATE_DELIBERATED || terminal(s) {
+			return nil, wrongState(s, "record a committee report (refer it to a committee first)")
+		}
+		return one(&petitionsv1.CommitteeReportRecorded{Summary: c.Summary}, c.At), nil
+	case RecordDeliberation:
+		return decideDeliberation(s, c, ctx)
+	case NotifyAgent:
+		return decideNotify(s, c, ctx)
+	case Withdraw:
+		if err := requireAgent(s, ctx, "withdraw it"); err != nil {
+			return nil, err
+		}
+		if err := requireState(s, "withdraw",
+			petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING,
+			petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW,
+			petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_SCHEDULED,
+			petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+			return nil, err
+		}
+		if utf8.RuneCountInString(c.Reason) > MaxReasons {
+			return nil, fault.Field("reason", "at most %d characters", MaxReasons)
+		}
+		return one(&petitionsv1.PetitionWithdrawn{Reason: c.Reason}, time.Time{}), nil
+	case Close:
+		return decideClose(s, c)
+	case Correct:
+		return decideCorrect(s, c, ctx)
+	}
+	return nil, fmt.Errorf("petitions: unknown command %T", c)
+}
+
+func one(p proto.Message, at time.Time) []Event {
+	return []Event{{Payload: p, OccurredAt: at}}
+}
+
+func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
+	if s.Exists {
+		return nil, fault.New(fault.AlreadyExists, "PETITION_EXISTS", "petition %s already exists", c.ID)
+	}
+	level := LevelOf(c.Council)
+	if err := validateText(c.Title, c.Request, c.Reasons); err != nil {
+		return nil, err
+	}
+	switch c.Kind {
+	case petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS:
+		// The signatories name an agent who carries the petition; here the
+		// citizen drafting it is the agent.
+		if ctx.Actor.Subject == "" {
+			return nil, fault.Rule(RuleAgentRequired, Article(level, RuleAgentRequired), "a citizens' petition needs an identified agent")
+		}
+		if c.Association != nil {
+			return nil, fault.Field("association", "only an association's petition names an association")
+		}
+	case petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION:
+		if err := checkAssociation(level, c.Association, ctx.Now); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fault.Field("kind", "say who files: CITIZENS or ASSOCIATION")
+	}
+	return one(&petitionsv1.PetitionDrafted{
+		PetitionId: c.ID, Council: c.Council, Kind: c.Kind,
+		Title: strings.TrimSpace(c.Title), Request: strings.TrimSpace(c.Request), Reasons: strings.TrimSpace(c.Reasons),
+		Association: c.Association, Agent: ctx.Actor.Subject,
+	}, time.Time{}), nil
+}
+
+func validateText(title, request, reasons string) error {
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"title", title, MaxTitle}, {"request", request, MaxRequest}, {"reasons", reasons, MaxReasons}} {
+		v := strings.TrimSpace(f.value)
+		if v == "" {
+			return fault.Field(f.name, "required")
+		}
+		if !utf8.ValidString(v) {
+			return fault.Field(f.name, "not valid UTF-8 text")
+		}
+		if n := utf8.RuneCountInString(v); n > f.max {
+			return fault.Field(f.name, "%d characters, at most %d", n, f.max)
+		}
+	}
+	return nil
+}
+
+// checkAssociation checks the association's conditions (law 113-14 art.
+// 123 (check)): constituted in Morocco more than 3 years ago, run
+// democratically, in good standing, seat or branch in the territory,
+// activity linked to the subject.
+func checkAssociation(level Level, a *petitionsv1.Association, now time.Time) error {
+	if a == nil {
+		return fault.Field("association", "an association's petition names the association")
+	}
+	if strings.TrimSpace(a.GetName()) == "" {
+		return fault.Field("association.name", "required")
+	}
+	if strings.TrimSpace(a.GetRegistrationRef()) == "" {
+		return fault.Field("association.registration_ref", "give the legal deposit receipt reference")
+	}
+	constituted, err := time.Parse("2006-01-02", a.GetConstitutedOn())
+	if err != nil {
+		return fault.Field("association.constituted_on", "a date YYYY-MM-DD")
+	}
+	art := Article(level, RuleAssociationConditions)
+	var missing []string
+	// "More than 3 years" counts whole days: on the third anniversary of
+	// its constitution the association is not yet eligible.
+	u := now.UTC()
+	today := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+	if !constituted.AddDate(AssociationMinYears, 0, 0).Before(today) {
+		missing = append(missing, fmt.Sprintf("constituted more than %d years ago (constituted %s)", AssociationMinYears, a.GetConstitutedOn()))
+	}
+	if !a.GetDemocraticGovernance() {
+		missing = append(missing, "run democratically under its statutes")
+	}
+	if !a.GetInGoodStanding() {
+		missing = append(missing, "in good standing")
+	}
+	if !a.GetSeatInTerritory() {
+		missing = append(missing, "seat or branch in the council's territory")
+	}
+	if !a.GetActivityLinkedToSubject() {
+		missing = append(missing, "activity linked to the subject")
+	}
+	if len(missing) > 0 {
+		return fault.Rule(RuleAssociationConditions, art, "the association does not meet: %s", strings.Join(missing, "; "))
+	}
+	return nil
+}
+
+func decideDeposit(s State, c Deposit, ctx Context) ([]Event, error) {
+	level := s.Level()
+	if err := requireState(s, "deposit", petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING); err != nil {
+		return nil, err
+	}
+	switch c.Channel {
+	case petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE:
+		// Online, the agent deposits; staff key in paper deposits.
+		if ctx.Actor.Role != "staff" && ctx.Actor.Role != "admin" {
+			if err := requireAgent(s, ctx, "deposit it"); err != nil {
+				return nil, err
+			}
+		}
+	case petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER:
+		if ctx.Actor.Role != "staff" && ctx.Actor.Role != "admin" {
+			return nil, fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "only council staff record paper deposits")
+		}
+	default:
+		return nil, fault.Field("channel", "ONLINE or PAPER")
+	}
+	received := c.ReceivedAt
+	if received.IsZero() {
+		received = ctx.Now
+	}
+	// The deposit date is the day the president received the petition,
+	// which may precede the day it is keyed in, never follow today.
+	if received.After(ctx.Now.Add(clockSkew)) {
+		return nil, fault.Rule(RuleDepositDate, Article(level, RuleDepositDate), "the petition cannot have been received in the future (%s)", received.Format(time.RFC3339))
+	}
+	if c.ReceiptNumber == "" {
+		return nil, fmt.Errorf("petitions: deposit without a receipt number")
+	}
+	if c.DeadlineMonths <= 0 {
+		return nil, fmt.Errorf("petitions: rulebook gives no decision deadline")
+	}
+	for i, d := range c.Documents {
+		if strings.TrimSpace(d) == "" || utf8.RuneCountInString(d) > MaxShort {
+			return nil, fault.Field(fmt.Sprintf("documents[%d]", i), "1-%d characters", MaxShort)
+		}
+	}
+	received = received.UTC()
+	// The president must notify a reasoned decision within the deadline:
+	// 3 months for communes (law 113-14 art. 125), 2 for provinces and
+	// regions (rulebook).
+	deadline := AddMonths(received, c.DeadlineMonths)
+	return one(&petitionsv1.PetitionDeposited{
+		ReceiptNumber:    c.ReceiptNumber,
+		ReceivedAt:       timestamppb.New(received),
+		Channel:          c.Channel,
+		DecisionDeadline: timestamppb.New(deadline),
+		Documents:        c.Documents,
+		ValidSignatures:  int32(c.ValidSignatures),
+	}, received), nil
+}
+
+func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
+	level := s.Level()
+	if err := requireState(s, "decide admissibility", petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW); err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(c.Reasons) > MaxReasons {
+		return nil, fault.Field("reasons", "at most %d characters", MaxReasons)
+	}
+	cl := c.Checklist
+	if cl == nil {
+		cl = &petitionsv1.Checklist{}
+	}
+	citizens := s.Kind == petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
+	ev := &petitionsv1.AdmissibilityDecided{
+		Decision: c.Decision, Checklist: cl, Reasons: strings.TrimSpace(c.Reasons),
+		ValidSignatures: int32(c.Signatures.Valid), Threshold: int32(c.Threshold),
+	}
+	switch c.Decision {
+	case petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE:
+		// A decision of inadmissibility must be reasoned.
+		if n := utf8.RuneCountInString(strings.TrimSpace(c.Reasons)); n < MinDecisionReasons {
+			return nil, fault.Rule(RuleReasonsRequired, Article(level, RuleReasonsRequired),
+				"an inadmissible decision needs written reasons (at least %d characters)", MinDecisionReasons)
+		}
+		return one(ev, time.Time{}), nil
+	case petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE:
+	default:
+		return nil, fault.Field("admissibility", "ADMISSIBLE or INADMISSIBLE")
+	}
+	if citizens {
+		// Minimum number of signatures (law 113-14 art. 123 (check)),
+		// counted once per person.
+		if c.Signatures.Valid < c.Threshold {
+			return nil, fault.Rule(RuleThreshold, Article(level, RuleThreshold),
+				"%d valid signatures, %d required for this council", c.Signatures.Valid, c.Threshold)
+		}
+		// Regions: at least 5 % of the required number from each
+		// province of the region (law 111-14, rulebook share).
+		if level == Region && c.ProvinceMinimum > 0 {
+			var short []string
+			for _, p := range c.Provinces {
+				if got := c.Signatures.ByProvince[p]; got < c.ProvinceMinimum {
+					short = append(short, fmt.Sprintf("%s has %d", p, got))
+				}
+			}
+			if len(short) > 0 {
+				return nil, fault.Rule(RuleProvinceShare, Article(level, RuleProvinceShare),
+					"each province needs at least %d signatures: %s", c.ProvinceMinimum, strings.Join(short, ", "))
+			}
+		}
+	}
+	var unchecked []string
+	if citizens && !cl.GetThresholdMet() {
+		unchecked = append(unchecked, "threshold_met")
+	}
+	if citizens && !cl.GetSignatoriesEligible() {
+		unchecked = append(unchecked, "signatories_eligible")
+	}
+	if !cl.GetAgentDesignated() {
+		unchecked = append(unchecked, "agent_designated")
+	}
+	if !cl.GetWithinCouncilPowers() {
+		unchecked = append(unchecked, "within_council_powers")
+	}
+	if !cl.GetNoExcludedSubject() {
+		// Nothing touching the constants of article 1 of the Constitution.
+		return nil, fault.Rule(RuleExcludedSubject, Article(level, RuleExcludedSubject),
+			"a petition touching the constants of article 1 of the Constitution cannot be admissible")
+	}
+	if !citizens && !cl.GetAssociationConditionsMet() {
+		unchecked = append(unchecked, "association_conditions_met")
+	}
+	if len(unchecked) > 0 {
+		return nil, fault.Rule(RuleChecklistIncomplete, Article(level, RuleChecklistIncomplete),
+			"an admissible petition needs every check to hold; not checked: %s", strings.Join(unchecked, ", "))
+	}
+	return one(ev, time.Time{}), nil
+}
+
+func decideSchedule(s State, c Schedule, ctx Context) ([]Event, error) {
+	level := s.Level()
+	if err := requireState(s, "schedule", petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+		return nil, err
+	}
+	if s.Session != "" {
+		return nil, fault.New(fault.FailedPrecondition, "WRONG_STATE", "already scheduled on session %s", s.Session)
+	}
+	if len(c.SessionMonths) == 0 {
+		return nil, fmt.Errorf("petitions: rulebook gives no ordinary-session months")
+	}
+	session := c.Session
+	if session == "" {
+		// The next ordinary session after today (law 113-14 art. 125).
+		y, m := NextSession(ctx.Now, c.SessionMonths)
+		session = fmt.Sprintf("%04d-%02d", y, int(m))
+	}
+	if !sessionPattern.MatchString(session) {
+		return nil, fault.Field("session", "a month YYYY-MM")
+	}
+	t, _ := time.Parse("2006-01", session)
+	if !slices.Contains(c.SessionMonths, t.Month()) {
+		return nil, fault.Rule(RuleOrdinarySession, Article(level, RuleOrdinarySession),
+			"%s is not an ordinary-session month (%s)", session, monthNames(c.SessionMonths))
+	}
+	if t.AddDate(0, 1, 0).Before(ctx.Now) {
+		return nil, fault.Field("session", "session %s is over", session)
+	}
+	return one(&petitionsv1.PetitionScheduled{Session: session}, time.Time{}), nil
+}
+
+// AddMonths adds n calendar months to t; when the target month is shorter
+// the result is its last day (received 30 November, 3 months: 28 February),
+// where time.AddDate would overflow into March and lengthen the deadline.
+func AddMonths(t time.Time, n int) time.Time {
+	r := t.AddDate(0, n, 0)
+	if r.Day() != t.Day() {
+		// Overflowed: go back to the last day of the intended month.
+		r = r.AddDate(0, 0, -r.Day())
+	}
+	return r
+}
+
+// NextSession returns the first ordinary-session month after now's month.
+func NextSession(now time.Time, months []time.Month) (int, time.Month) {
+	y, m := now.Year(), now.Month()
+	for i := 1; i <= 12; i++ {
+		mm := time.Month((int(m)-1+i)%12 + 1)
+		yy := y
+		if int(m)+i > 12 {
+			yy++
+		}
+		if slices.Contains(months, mm) {
+			return yy, mm
+		}
+	}
+	return y, m
+}
+
+func monthNames(ms []time.Month) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.String())
+	}
+	return strings.Join(out, ", ")
+}
+
+func decideDeliberation(s State, c RecordDeliberation, ctx Context) ([]Event, error) {
+	level := s.Level()
+	switch c.Outcome {
+	case petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED:
+	default:
+		return nil, fault.Field("outcome", "APPROVED, PARTLY_APPROVED or REJECTED")
+	}
+	if strings.TrimSpace(c.Summary) == "" || utf8.RuneCountInString(c.Summary) > MaxReasons {
+		return nil, fault.Field("summary", "give the deliberation's summary (1-%d characters)", MaxReasons)
+	}
+	if utf8.RuneCountInString(c.Reference) > MaxShort {
+		return nil, fault.Field("reference", "at most %d characters", MaxShort)
+	}
+	if err := notFuture("deliberate_time", c.At, ctx.Now); err != nil {
+		return nil, err
+	}
+	if err := requireState(s, "record the deliberation", petitionsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+		return nil, err
+	}
+	// The council deliberates on the petition after the competent
+	// committee has studied it, in the session it was scheduled on.
+	if s.CommitteeReport == "" {
+		return nil, fault.Rule(RuleCommitteeReport, Article(level, RuleCommitteeReport), "the standing committee's report must be recorded before the council deliberates")
+	}
+	if s.Session == "" {
+		return nil, fault.Rule(RuleOrdinarySession, Article(level, RuleOrdinarySession), "schedule the petition on an ordinary session before recording the deliberation")
+	}
+	return one(&petitionsv1.PetitionDeliberated{Outcome: c.Outcome, Summary: strings.TrimSpace(c.Summary), Reference: c.Reference}, c.At), nil
+}
+
+func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
+	if utf8.RuneCountInString(c.Channel) > MaxShort || utf8.RuneCountInString(c.Reference) > MaxShort {
+		return nil, fault.Field("channel", "channel and reference: at most %d characters", MaxShort)
+	}
+	if strings.TrimSpace(c.Channel) == "" {
+		return nil, fault.Field("channel", "say how the agent was told (letter, e-mail, portal)")
+	}
+	if err := notFuture("notify_time", c.At, ctx.Now); err != nil {
+		return nil, err
+	}
+	switch c.Subject {
+	case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
+		if !s.Decided() {
+			return nil, wrongState(s, "notify a decision before the bureau has decided")
+		}
+		if !s.DecisionNotified.IsZero() {
+			return nil, fault.New(fault.FailedPrecondition, "ALREADY_NOTIFIED", "the decision was already notified on %s", s.DecisionNotified.Format("2006-01-02"))
+		}
+		if !c.At.IsZero() && c.At.Before(s.DecidedAt) {
+			return nil, fault.Field("notify_time", "before the decision")
+		}
+	case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
+		if s.Outcome == petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED {
+			return nil, wrongState(s, "notify an outcome before the council has deliberated")
+		}
+		if !s.OutcomeNotified.IsZero() {
+			return nil, fault.New(fault.FailedPrecondition, "ALREADY_NOTIFIED", "the outcome was already notified on %s", s.OutcomeNotified.Format("2006-01-02"))
+		}
+	default:
+		return nil, fault.Field("subject", "ADMISSIBILITY or OUTCOME")
+	}
+	return one(&petitionsv1.AgentNotified{Subject: c.Subject, Channel: c.Channel, Reference: c.Reference}, c.At), nil
+}
+
+func decideClose(s State, c Close) ([]Event, error) {
+	level := s.Level()
+	if utf8.RuneCountInString(c.Note) > MaxReasons {
+		return nil, fault.Field("note", "at most %d characters", MaxReasons)
+	}
+	// In every case the agent is told the outcome before the case closes.
+	switch s.Status {
+	case petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
+		if s.DecisionNotified.IsZero() {
+			return nil, fault.Rule(RuleAgentNotified, Article(level, RuleAgentNotified), "notify the agent of the reasoned decision before closing")
+		}
+	case petitionsv1.PetitionState_PETITION_STATE_DELIBERATED:
+		if s.OutcomeNotified.IsZero() {
+			return nil, fault.Rule(RuleAgentNotified, Article(level, RuleAgentNotified), "notify the agent of the council's outcome before closing")
+		}
+	default:
+		return nil, wrongState(s, "close (only an inadmissible or deliberated petition closes)")
+	}
+	return one(&petitionsv1.PetitionClosed{Note: c.Note}, time.Time{}), nil
+}
+
+func decideCorrect(s State, c Correct, ctx Context) ([]Event, error) {
+	if _, ok := s.EventIDs[c.EventID]; !ok {
+		return nil, fault.Field("corrected_event_id", "no event %q in this petition", c.EventID)
+	}
+	if !slices.Contains(CorrectableFields, c.Field) {
+		return nil, fault.Field("field", "one of %s", strings.Join(CorrectableFields, ", "))
+	}
+	if strings.TrimSpace(c.Reason) == "" || utf8.RuneCountInString(c.Reason) > MaxReasons {
+		return nil, fault.Field("reason", "say why the record is corrected (1-%d characters)", MaxReasons)
+	}
+	if strings.TrimSpace(c.Value) == "" || utf8.RuneCountInString(c.Value) > MaxRequest {
+		return nil, fault.Field("value", "1-%d characters", MaxRequest)
+	}
+	if c.Field == "received_at" {
+		t, err := time.Parse(time.RFC3339, c.Value)
+		if err != nil {
+			return nil, fault.Field("value", "received_at takes an RFC 3339 time")
+		}
+		if s.ReceivedAt.IsZero() {
+			return nil, wrongState(s, "correct the receipt date of a petition not deposited")
+		}
+		if t.After(ctx.Now.Add(clockSkew)) {
+			return nil, fault.Rule(RuleDepositDate, Article(s.Level(), RuleDepositDate), "the petition cannot have been received in the future")
+		}
+	}
+	return one(&petitionsv1.RecordCorrected{CorrectedEventId: c.EventID, Field: c.Field, Value: c.Value, Reason: c.Reason}, time.Time{}), nil
+}
+
+func requireAgent(s State, ctx Context, act string) error {
+	if ctx.Actor.Subject == "" || ctx.Actor.Subject != s.Agent {
+		return fault.Rule(RuleNotAgent, Article(s.Level(), RuleNotAgent), "only the petition's agent may %s", act).WithKind(fault.PermissionDenied)
+	}
+	return nil
+}
+
+func requireState(s State, act string, allowed ...petitionsv1.PetitionState) error {
+	if slices.Contains(allowed, s.Status) {
+		return nil
+	}
+	return wrongState(s, act)
+}
+
+func wrongState(s State, act string) error {
+	return fault.New(fault.FailedPrecondition, "WRONG_STATE", "cannot %s: the petition is %s", act, StateName(s.Status))
+}
+
+func terminal(s State) bool {
+	return s.Status == petitionsv1.PetitionState_PETITION_STATE_CLOSED || s.Status == petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN
+}
+
+func notFuture(field string, t, now time.Time) error {
+	if !t.IsZero() && t.After(now.Add(clockSkew)) {
+		return fault.Field(field, "cannot be in the future")
+	}
+	return nil
+}
+
+// StateName returns a state's short name ("DEPOSITED").
+func StateName(st petitionsv1.PetitionState) string {
+	return strings.TrimPrefix(st.String(), "PETITION_STATE_")
+}

@@ -1,0 +1,231 @@
+// Package domain is the petition aggregate: pure Decide and Evolve
+// functions holding the rules of law 113-14 arts. 121-125 (and the matching
+// articles of laws 112-14 and 111-14). No I/O, no clock, no randomness:
+// time, ids and the rulebook's numbers come in with each command.
+package domain
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/events"
+)
+
+// EventTypes are the petitions area's registered event types.
+var EventTypes = []events.Type{
+	{Name: "petitions.PetitionDrafted", Version: 1, Sample: &petitionsv1.PetitionDrafted{}},
+	{Name: "petitions.PetitionOpenedForSignatures", Version: 1, Sample: &petitionsv1.PetitionOpenedForSignatures{}},
+	{Name: "petitions.PetitionDeposited", Version: 1, Sample: &petitionsv1.PetitionDeposited{}},
+	{Name: "petitions.PetitionReferredToBureau", Version: 1, Sample: &petitionsv1.PetitionReferredToBureau{}},
+	{Name: "petitions.AdmissibilityDecided", Version: 1, Sample: &petitionsv1.AdmissibilityDecided{}},
+	{Name: "petitions.PetitionScheduled", Version: 1, Sample: &petitionsv1.PetitionScheduled{}},
+	{Name: "petitions.PetitionReferredToCommittee", Version: 1, Sample: &petitionsv1.PetitionReferredToCommittee{}},
+	{Name: "petitions.CommitteeReportRecorded", Version: 1, Sample: &petitionsv1.CommitteeReportRecorded{}},
+	{Name: "petitions.PetitionDeliberated", Version: 1, Sample: &petitionsv1.PetitionDeliberated{}},
+	{Name: "petitions.AgentNotified", Version: 1, Sample: &petitionsv1.AgentNotified{}},
+	{Name: "petitions.PetitionWithdrawn", Version: 1, Sample: &petitionsv1.PetitionWithdrawn{}},
+	{Name: "petitions.PetitionClosed", Version: 1, Sample: &petitionsv1.PetitionClosed{}},
+	{Name: "petitions.RecordCorrected", Version: 1, Sample: &petitionsv1.RecordCorrected{}},
+	{Name: "petitions.ReceiptIssued", Version: 1, Sample: &petitionsv1.ReceiptIssued{}},
+	{Name: "petitions.SignatureAdded", Version: 1, Sample: &petitionsv1.SignatureAdded{}},
+	{Name: "petitions.SignatureWithdrawn", Version: 1, Sample: &petitionsv1.SignatureWithdrawn{}},
+	{Name: "petitions.SignatureStruck", Version: 1, Sample: &petitionsv1.SignatureStruck{}},
+}
+
+// Recorded is an event of the petition's stream as Evolve sees it.
+type Recorded struct {
+	ID         string
+	Payload    proto.Message
+	OccurredAt time.Time
+	RecordedAt time.Time
+	Actor      eventstore.Actor
+}
+
+// Event is what Decide produces: a payload and when it happened in the
+// world (zero: when recorded).
+type Event struct {
+	Payload    proto.Message
+	OccurredAt time.Time
+}
+
+// State is a petition as its events left it.
+type State struct {
+	Exists      bool
+	ID          string
+	Council     string
+	Kind        petitionsv1.PetitionerKind
+	Title       string
+	Request     string
+	Reasons     string
+	Association *petitionsv1.Association
+	Agent       string
+	Status      petitionsv1.PetitionState
+
+	ReceiptNumber  string
+	ReceivedAt     time.Time
+	DepositChannel petitionsv1.DepositChannel
+	Deadline       time.Time
+	DeadlineMonths int
+	Documents      []string
+
+	Decision         petitionsv1.Admissibility
+	Checklist        *petitionsv1.Checklist
+	DecisionReasons  string
+	DecidedAt        time.Time
+	DecidedBy        string
+	DecisionNotified time.Time
+
+	Session             string
+	Committee           string
+	CommitteeReport     string
+	Outcome             petitionsv1.DeliberationOutcome
+	OutcomeSummary      string
+	OutcomeReference    string
+	DeliberatedAt       time.Time
+	OutcomeNotified     time.Time
+	WithdrawalReason    string
+	ClosingNote         string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	EventIDs            map[string]string // event id → type, for corrections
+	Corrections         []*petitionsv1.RecordCorrected
+	ValidAtDeposit      int32
+	ThresholdAtDecision int32
+}
+
+// Level returns the level of the council the petition addresses.
+func (s *State) Level() Level { return LevelOf(s.Council) }
+
+// Decided reports whether the bureau has decided admissibility.
+func (s *State) Decided() bool {
+	return s.Decision != petitionsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
+}
+
+// Overdue reports whether, at now, the decision deadline has passed without
+// a notified decision (law 113-14 art. 125: the president notifies a
+// reasoned decision within the deadline).
+func (s *State) Overdue(now time.Time) bool {
+	if s.Deadline.IsZero() || !s.DecisionNotified.IsZero() {
+		return false
+	}
+	switch s.Status {
+	case petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN, petitionsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionsv1.PetitionState_PETITION_STATE_CLOSED:
+		// Withdrawn, or examined by the council: nothing is awaited.
+		return false
+	}
+	return now.After(s.Deadline)
+}
+
+// Evolve applies one recorded event.
+func Evolve(s State, e Recorded) State {
+	if s.EventIDs == nil {
+		s.EventIDs = map[string]string{}
+	}
+	s.EventIDs[e.ID] = string(e.Payload.ProtoReflect().Descriptor().Name())
+	s.UpdatedAt = e.RecordedAt
+	switch p := e.Payload.(type) {
+	case *petitionsv1.PetitionDrafted:
+		s.Exists = true
+		s.ID, s.Council, s.Kind = p.GetPetitionId(), p.GetCouncil(), p.GetKind()
+		s.Title, s.Request, s.Reasons = p.GetTitle(), p.GetRequest(), p.GetReasons()
+		s.Association, s.Agent = p.GetAssociation(), p.GetAgent()
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_DRAFT
+		s.CreatedAt = e.RecordedAt
+	case *petitionsv1.PetitionOpenedForSignatures:
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_COLLECTING
+	case *petitionsv1.PetitionDeposited:
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_DEPOSITED
+		s.ReceiptNumber = p.GetReceiptNumber()
+		s.ReceivedAt = p.GetReceivedAt().AsTime()
+		s.DepositChannel = p.GetChannel()
+		s.Deadline = p.GetDecisionDeadline().AsTime()
+		s.DeadlineMonths = monthsBetween(s.ReceivedAt, s.Deadline)
+		s.Documents = p.GetDocuments()
+		s.ValidAtDeposit = p.GetValidSignatures()
+	case *petitionsv1.PetitionReferredToBureau:
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW
+	case *petitionsv1.AdmissibilityDecided:
+		s.Decision, s.Checklist, s.DecisionReasons = p.GetDecision(), p.GetChecklist(), p.GetReasons()
+		s.DecidedAt, s.DecidedBy = e.OccurredAt, e.Actor.Subject
+		s.ThresholdAtDecision = p.GetThreshold()
+		if p.GetDecision() == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+			s.Status = petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE
+		} else {
+			s.Status = petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE
+		}
+	case *petitionsv1.PetitionScheduled:
+		s.Session = p.GetSession()
+		if s.Status != petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE {
+			s.Status = petitionsv1.PetitionState_PETITION_STATE_SCHEDULED
+		}
+	case *petitionsv1.PetitionReferredToCommittee:
+		s.Committee = p.GetCommittee()
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE
+	case *petitionsv1.CommitteeReportRecorded:
+		s.CommitteeReport = p.GetSummary()
+	case *petitionsv1.PetitionDeliberated:
+		s.Outcome, s.OutcomeSummary, s.OutcomeReference = p.GetOutcome(), p.GetSummary(), p.GetReference()
+		s.DeliberatedAt = e.OccurredAt
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_DELIBERATED
+	case *petitionsv1.AgentNotified:
+		switch p.GetSubject() {
+		case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
+			s.DecisionNotified = e.OccurredAt
+		case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
+			s.OutcomeNotified = e.OccurredAt
+		}
+	case *petitionsv1.PetitionWithdrawn:
+		s.WithdrawalReason = p.GetReason()
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN
+	case *petitionsv1.PetitionClosed:
+		s.ClosingNote = p.GetNote()
+		s.Status = petitionsv1.PetitionState_PETITION_STATE_CLOSED
+	case *petitionsv1.RecordCorrected:
+		s.Corrections = append(s.Corrections, p)
+		applyCorrection(&s, p)
+	}
+	return s
+}
+
+// applyCorrection makes a correction take effect in the state; the
+// corrected event itself stays in the log unchanged.
+func applyCorrection(s *State, c *petitionsv1.RecordCorrected) {
+	switch c.GetField() {
+	case "received_at":
+		if t, err := time.Parse(time.RFC3339, c.GetValue()); err == nil {
+			s.ReceivedAt = t.UTC()
+			s.Deadline = AddMonths(s.ReceivedAt, s.DeadlineMonths)
+		}
+	case "receipt_number":
+		s.ReceiptNumber = c.GetValue()
+	case "title":
+		s.Title = c.GetValue()
+	case "request":
+		s.Request = c.GetValue()
+	case "reasons":
+		s.Reasons = c.GetValue()
+	case "committee":
+		s.Committee = c.GetValue()
+	case "committee_report":
+		s.CommitteeReport = c.GetValue()
+	case "outcome_summary":
+		s.OutcomeSummary = c.GetValue()
+	case "decision_reasons":
+		s.DecisionReasons = c.GetValue()
+	}
+}
+
+// CorrectableFields lists what a correction may change.
+var CorrectableFields = []string{"received_at", "receipt_number", "title", "request", "reasons", "committee", "committee_report", "outcome_summary", "decision_reasons"}
+
+func monthsBetween(from, to time.Time) int {
+	for m := 0; m < 24; m++ {
+		if !AddMonths(from, m).Before(to) {
+			return m
+		}
+	}
+	return 0
+}

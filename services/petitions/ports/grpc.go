@@ -1,0 +1,419 @@
+// Package ports serves the petition service over gRPC (and REST through the
+// gateway): it checks request shapes, calls the application layer with the
+// authenticated actor, and returns resources from the read model.
+package ports
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tasharuk/tasharuk/access"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/petitions/app"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// Server implements petitionsv1.PetitionServiceServer.
+type Server struct {
+	petitionsv1.UnimplementedPetitionServiceServer
+	App *app.Service
+}
+
+func actor(ctx context.Context) eventstore.Actor {
+	p, _ := access.PrincipalFrom(ctx)
+	return access.Actor(p)
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func optTime(t *timestamppb.Timestamp, field string) (time.Time, error) {
+	if t == nil {
+		return time.Time{}, nil
+	}
+	if err := t.CheckValid(); err != nil {
+		return time.Time{}, fault.Field(field, "not a valid time")
+	}
+	return t.AsTime(), nil
+}
+
+// petition converts the read model's view to the API resource.
+func (s *Server) petition(p projections.Petition) *petitionsv1.Petition {
+	st := p.State
+	out := &petitionsv1.Petition{
+		Name: st.Council + "/petitions/" + st.ID, Council: st.Council, Kind: st.Kind,
+		Title: st.Title, Request: st.Request, Reasons: st.Reasons, Association: st.Association,
+		Agent: st.Agent, State: st.Status,
+		Signatures:    &petitionsv1.SignatureCounts{Valid: p.Valid, Withdrawn: p.Withdrawn, Struck: p.Struck, ByProvince: p.ByProvince},
+		ReceiptNumber: st.ReceiptNumber, ReceiveTime: ts(st.ReceivedAt), DepositChannel: st.DepositChannel,
+		DecisionDeadline: ts(st.Deadline), Overdue: st.Overdue(s.App.Now()),
+		DecisionNotifyTime: ts(st.DecisionNotified), Session: st.Session, Committee: st.Committee,
+		CommitteeReport: st.CommitteeReport, Outcome: st.Outcome, OutcomeSummary: st.OutcomeSummary,
+		WithdrawalReason: st.WithdrawalReason, CreateTime: ts(st.CreatedAt), UpdateTime: ts(st.UpdatedAt),
+		Revision: p.Revision, Corrections: st.Corrections,
+	}
+	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
+		out.SignatureThreshold = int32(app.Rulebook(c).SignatureThreshold(c))
+	}
+	if st.Decided() {
+		out.Decision = &petitionsv1.Decision{Admissibility: st.Decision, Checklist: st.Checklist, Reasons: st.DecisionReasons, DecideTime: ts(st.DecidedAt), DecidedBy: st.DecidedBy}
+	}
+	return out
+}
+
+func (s *Server) read(ctx context.Context, n app.Name, pos uint64) (*petitionsv1.Petition, error) {
+	p, err := s.App.Petition(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return s.petition(p), nil
+}
+
+// CreatePetition implements PetitionService.
+func (s *Server) CreatePetition(ctx context.Context, r *petitionsv1.CreatePetitionRequest) (*petitionsv1.CreatePetitionResponse, error) {
+	n, pos, err := s.App.Create(ctx, actor(ctx), app.Draft{Parent: r.GetParent(), Kind: r.GetKind(), Title: r.GetTitle(), Request: r.GetRequest(),
+		Reasons: r.GetReasons(), Association: r.GetAssociation(), RequestID: r.GetRequestId()})
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.CreatePetitionResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// GetPetition implements PetitionService.
+func (s *Server) GetPetition(ctx context.Context, r *petitionsv1.GetPetitionRequest) (*petitionsv1.GetPetitionResponse, error) {
+	n, err := app.ParseName(r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, r.GetMinPosition())
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.GetPetitionResponse{Petition: p}, nil
+}
+
+// ListPetitions implements PetitionService.
+func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitionsRequest) (*petitionsv1.ListPetitionsResponse, error) {
+	c, err := s.App.ParseCouncil(r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(r.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	f.Now = s.App.Now()
+	size := int(r.GetPageSize())
+	switch {
+	case size < 0:
+		return nil, fault.Field("page_size", "must not be negative")
+	case size == 0:
+		size = 50
+	case size > 500:
+		size = 500
+	}
+	offset, err := decodePageToken(r.GetPageToken(), r.GetFilter(), r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.App.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	all := s.App.Model.Petitions(c.Code, f)
+	resp := &petitionsv1.ListPetitionsResponse{TotalSize: int32(len(all))}
+	if offset > len(all) {
+		offset = len(all)
+	}
+	end := min(offset+size, len(all))
+	for _, p := range all[offset:end] {
+		resp.Petitions = append(resp.Petitions, s.petition(p))
+	}
+	if end < len(all) {
+		resp.NextPageToken = encodePageToken(end, r.GetFilter(), r.GetParent())
+	}
+	return resp, nil
+}
+
+// parseFilter reads "state=DEPOSITED", "overdue=true", joined by " AND ".
+func parseFilter(filter string) (projections.PetitionFilter, error) {
+	var f projections.PetitionFilter
+	if strings.TrimSpace(filter) == "" {
+		return f, nil
+	}
+	for _, term := range strings.Split(filter, " AND ") {
+		k, v, ok := strings.Cut(strings.TrimSpace(term), "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case ok && k == "state":
+			st, found := petitionsv1.PetitionState_value["PETITION_STATE_"+strings.ToUpper(v)]
+			if !found || st == 0 {
+				return f, fault.Field("filter", "unknown state %q", v)
+			}
+			f.State = petitionsv1.PetitionState(st)
+		case ok && k == "overdue" && v == "true":
+			f.Overdue = true
+		default:
+			return f, fault.Field("filter", "use state=<STATE> and/or overdue=true, joined by AND; got %q", term)
+		}
+	}
+	return f, nil
+}
+
+// Page tokens carry the offset and a fingerprint of the query, so a token
+// is refused with another filter or parent.
+func encodePageToken(offset int, filter, parent string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset) + "|" + fingerprint(filter, parent)))
+}
+
+func decodePageToken(tok, filter, parent string) (int, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	off, fp, ok := strings.Cut(string(b), "|")
+	n, aerr := strconv.Atoi(off)
+	if err != nil || !ok || aerr != nil || n < 0 || fp != fingerprint(filter, parent) {
+		return 0, fault.Field("page_token", "not a token from this query")
+	}
+	return n, nil
+}
+
+func fingerprint(filter, parent string) string {
+	var h uint32 = 2166136261
+	for _, c := range []byte(filter + "\x00" + parent) {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return strconv.FormatUint(uint64(h), 36)
+}
+
+// GetPetitionTimeline implements PetitionService.
+func (s *Server) GetPetitionTimeline(ctx context.Context, r *petitionsv1.GetPetitionTimelineRequest) (*petitionsv1.GetPetitionTimelineResponse, error) {
+	n, err := app.ParseName(r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.App.Petition(ctx, n, r.GetMinPosition())
+	if err != nil {
+		return nil, err
+	}
+	resp := &petitionsv1.GetPetitionTimelineResponse{}
+	for _, e := range p.Timeline {
+		resp.Entries = append(resp.Entries, &petitionsv1.TimelineEntry{
+			EventId: e.EventID, Type: e.Type, Summary: e.Summary, OccurTime: ts(e.OccurredAt), RecordTime: ts(e.RecordedAt),
+			ActorRole: e.ActorRole, Actor: e.Actor, Position: e.Position, Hash: hex.EncodeToString(e.Hash), StateAfter: e.StateAfter,
+		})
+	}
+	return resp, nil
+}
+
+// act runs a command needing only the petition's state and returns it.
+func (s *Server) act(ctx context.Context, name string, cmd domain.Command) (*petitionsv1.Petition, uint64, error) {
+	n, pos, err := s.App.Act(ctx, actor(ctx), name, cmd)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := s.read(ctx, n, pos)
+	return p, pos, err
+}
+
+// OpenPetitionForSignatures implements PetitionService.
+func (s *Server) OpenPetitionForSignatures(ctx context.Context, r *petitionsv1.OpenPetitionForSignaturesRequest) (*petitionsv1.OpenPetitionForSignaturesResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.OpenForSignatures{})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.OpenPetitionForSignaturesResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// SignPetition implements PetitionService.
+func (s *Server) SignPetition(ctx context.Context, r *petitionsv1.SignPetitionRequest) (*petitionsv1.SignPetitionResponse, error) {
+	ref, pos, err := s.App.Sign(ctx, actor(ctx), r.GetName(), app.Signature{NationalID: r.GetNationalId(), FullName: r.GetFullName(), Province: r.GetProvince(), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.SignPetitionResponse{SignatureRef: ref, LogPosition: pos}, nil
+}
+
+// CheckSignature implements PetitionService.
+func (s *Server) CheckSignature(ctx context.Context, r *petitionsv1.CheckSignatureRequest) (*petitionsv1.CheckSignatureResponse, error) {
+	st, ref, err := s.App.CheckSignature(ctx, r.GetName(), r.GetNationalId(), r.GetMinPosition())
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.CheckSignatureResponse{Status: st, SignatureRef: ref}, nil
+}
+
+// WithdrawSignature implements PetitionService.
+func (s *Server) WithdrawSignature(ctx context.Context, r *petitionsv1.WithdrawSignatureRequest) (*petitionsv1.WithdrawSignatureResponse, error) {
+	pos, err := s.App.WithdrawSignature(ctx, actor(ctx), r.GetName(), r.GetNationalId(), r.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.WithdrawSignatureResponse{LogPosition: pos}, nil
+}
+
+// StrikeSignature implements PetitionService.
+func (s *Server) StrikeSignature(ctx context.Context, r *petitionsv1.StrikeSignatureRequest) (*petitionsv1.StrikeSignatureResponse, error) {
+	pos, err := s.App.StrikeSignature(ctx, actor(ctx), r.GetName(), r.GetSignatureRef(), r.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.StrikeSignatureResponse{LogPosition: pos}, nil
+}
+
+// ImportSignatures implements PetitionService.
+func (s *Server) ImportSignatures(ctx context.Context, r *petitionsv1.ImportSignaturesRequest) (*petitionsv1.ImportSignaturesResponse, error) {
+	rep, err := s.App.ImportSignatures(ctx, actor(ctx), r.GetName(), r.GetCsv())
+	if err != nil {
+		return nil, err
+	}
+	resp := &petitionsv1.ImportSignaturesResponse{Accepted: int32(rep.Accepted), Duplicates: int32(rep.Duplicates), Invalid: int32(rep.Invalid), LogPosition: rep.Position}
+	for _, row := range rep.Rows {
+		resp.Rows = append(resp.Rows, &petitionsv1.ImportRow{Line: int32(row.Line), Status: row.Status, Reason: row.Reason, SignatureRef: row.Ref})
+	}
+	return resp, nil
+}
+
+// DepositPetition implements PetitionService.
+func (s *Server) DepositPetition(ctx context.Context, r *petitionsv1.DepositPetitionRequest) (*petitionsv1.DepositPetitionResponse, error) {
+	at, err := optTime(r.GetReceiveTime(), "receive_time")
+	if err != nil {
+		return nil, err
+	}
+	n, pos, receipt, err := s.App.Deposit(ctx, actor(ctx), r.GetName(), at, r.GetChannel(), r.GetDocuments())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.DepositPetitionResponse{Petition: p, ReceiptNumber: receipt, LogPosition: pos}, nil
+}
+
+// ReferPetitionToBureau implements PetitionService.
+func (s *Server) ReferPetitionToBureau(ctx context.Context, r *petitionsv1.ReferPetitionToBureauRequest) (*petitionsv1.ReferPetitionToBureauResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.ReferToBureau{})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.ReferPetitionToBureauResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// DecideAdmissibility implements PetitionService.
+func (s *Server) DecideAdmissibility(ctx context.Context, r *petitionsv1.DecideAdmissibilityRequest) (*petitionsv1.DecideAdmissibilityResponse, error) {
+	n, pos, err := s.App.DecideAdmissibility(ctx, actor(ctx), r.GetName(), r.GetAdmissibility(), r.GetChecklist(), r.GetReasons())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.DecideAdmissibilityResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// SchedulePetition implements PetitionService.
+func (s *Server) SchedulePetition(ctx context.Context, r *petitionsv1.SchedulePetitionRequest) (*petitionsv1.SchedulePetitionResponse, error) {
+	n, pos, err := s.App.Schedule(ctx, actor(ctx), r.GetName(), r.GetSession())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.SchedulePetitionResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// ReferPetitionToCommittee implements PetitionService.
+func (s *Server) ReferPetitionToCommittee(ctx context.Context, r *petitionsv1.ReferPetitionToCommitteeRequest) (*petitionsv1.ReferPetitionToCommitteeResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.ReferToCommittee{Committee: r.GetCommittee()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.ReferPetitionToCommitteeResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// RecordCommitteeReport implements PetitionService.
+func (s *Server) RecordCommitteeReport(ctx context.Context, r *petitionsv1.RecordCommitteeReportRequest) (*petitionsv1.RecordCommitteeReportResponse, error) {
+	at, err := optTime(r.GetReportTime(), "report_time")
+	if err != nil {
+		return nil, err
+	}
+	p, pos, err := s.act(ctx, r.GetName(), domain.RecordCommitteeReport{Summary: r.GetSummary(), At: at})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.RecordCommitteeReportResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// RecordDeliberation implements PetitionService.
+func (s *Server) RecordDeliberation(ctx context.Context, r *petitionsv1.RecordDeliberationRequest) (*petitionsv1.RecordDeliberationResponse, error) {
+	at, err := optTime(r.GetDeliberateTime(), "deliberate_time")
+	if err != nil {
+		return nil, err
+	}
+	p, pos, err := s.act(ctx, r.GetName(), domain.RecordDeliberation{Outcome: r.GetOutcome(), Summary: r.GetSummary(), Reference: r.GetReference(), At: at})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.RecordDeliberationResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// NotifyAgent implements PetitionService.
+func (s *Server) NotifyAgent(ctx context.Context, r *petitionsv1.NotifyAgentRequest) (*petitionsv1.NotifyAgentResponse, error) {
+	at, err := optTime(r.GetNotifyTime(), "notify_time")
+	if err != nil {
+		return nil, err
+	}
+	p, pos, err := s.act(ctx, r.GetName(), domain.NotifyAgent{Subject: r.GetSubject(), Channel: r.GetChannel(), Reference: r.GetReference(), At: at})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.NotifyAgentResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// WithdrawPetition implements PetitionService.
+func (s *Server) WithdrawPetition(ctx context.Context, r *petitionsv1.WithdrawPetitionRequest) (*petitionsv1.WithdrawPetitionResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.Withdraw{Reason: r.GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.WithdrawPetitionResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// ClosePetition implements PetitionService.
+func (s *Server) ClosePetition(ctx context.Context, r *petitionsv1.ClosePetitionRequest) (*petitionsv1.ClosePetitionResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.Close{Note: r.GetNote()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.ClosePetitionResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// CorrectPetitionRecord implements PetitionService.
+func (s *Server) CorrectPetitionRecord(ctx context.Context, r *petitionsv1.CorrectPetitionRecordRequest) (*petitionsv1.CorrectPetitionRecordResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.Correct{EventID: r.GetCorrectedEventId(), Field: r.GetField(), Value: r.GetValue(), Reason: r.GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.CorrectPetitionRecordResponse{Petition: p, LogPosition: pos}, nil
+}

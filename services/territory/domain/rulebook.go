@@ -1,0 +1,187 @@
+package domain
+
+import (
+	"time"
+
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+)
+
+// Keys of Rulebook.Articles: the rules a rulebook holds.
+const (
+	RuleSignatureThreshold       = "signature_threshold"
+	RuleArrondissementsThreshold = "arrondissements_threshold"
+	RulePerProvinceShare         = "per_province_share"
+	RuleDecisionDeadline         = "decision_deadline"
+	RuleOrdinarySessions         = "ordinary_sessions"
+)
+
+// Rulebook is the petition rules of one council level, as data, so that a
+// council, a later amendment or another country can change a number
+// without a code change. DefaultRulebook gives the product's defaults.
+type Rulebook struct {
+	Level territoryv1.CouncilLevel
+	// SignatureBrackets give the minimum signatures of a citizens' petition
+	// by population, in increasing order of MaxPopulation; the first that
+	// holds the council's population applies.
+	SignatureBrackets []SignatureBracket
+	// ArrondissementsSignatures, when not 0, replaces the brackets for a
+	// commune with arrondissements.
+	ArrondissementsSignatures int
+	// PerProvinceSharePercent is the share of the required signatures that
+	// must come from each province of a region; 0 means no such rule.
+	PerProvinceSharePercent int
+	// DecisionDeadlineMonths is the time the president has, from receipt,
+	// to notify a reasoned decision.
+	DecisionDeadlineMonths int
+	// OrdinarySessionMonths are the months, in calendar order, in which the
+	// council holds its ordinary sessions.
+	OrdinarySessionMonths []time.Month
+	// Articles names, for each rule (RuleSignatureThreshold, ...), the text
+	// it comes from; "(check)" marks one not confirmed against the official
+	// text.
+	Articles map[string]string
+}
+
+// SignatureBracket is the minimum number of signatures for councils of up
+// to MaxPopulation inhabitants (inclusive); MaxPopulation 0 means no upper
+// bound.
+type SignatureBracket struct {
+	MaxPopulation int64
+	Signatures    int
+}
+
+// DefaultRulebook returns the product's default rules for a level (a new
+// value each call: callers may change it). An unspecified level gives the
+// zero Rulebook.
+func DefaultRulebook(level territoryv1.CouncilLevel) Rulebook {
+	switch level {
+	case territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
+		return Rulebook{
+			Level: level,
+			// Law 113-14 art. 123 (check): 100 signatures under 35,000
+			// inhabitants, 200 otherwise, 400 with arrondissements (check).
+			SignatureBrackets: []SignatureBracket{
+				{MaxPopulation: 34_999, Signatures: 100},
+				{MaxPopulation: 0, Signatures: 200},
+			},
+			ArrondissementsSignatures: 400,
+			// Law 113-14 arts 121-125 (check): a reasoned decision within
+			// 3 months of receipt.
+			DecisionDeadlineMonths: 3,
+			// Law 113-14 art. 33 (check): February, May and October.
+			OrdinarySessionMonths: []time.Month{time.February, time.May, time.October},
+			Articles: map[string]string{
+				RuleSignatureThreshold:       "law 113-14 art. 123 (check)",
+				RuleArrondissementsThreshold: "law 113-14 art. 123 (check)",
+				RuleDecisionDeadline:         "law 113-14 arts 121-125 (check)",
+				RuleOrdinarySessions:         "law 113-14 art. 33 (check)",
+			},
+		}
+	case territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
+		return Rulebook{
+			Level: level,
+			// Law 112-14 (check): 300 signatures.
+			SignatureBrackets: []SignatureBracket{{MaxPopulation: 0, Signatures: 300}},
+			// Law 112-14 (check): 2 months.
+			DecisionDeadlineMonths: 2,
+			// Law 112-14 (check): March, July and October.
+			OrdinarySessionMonths: []time.Month{time.March, time.July, time.October},
+			Articles: map[string]string{
+				RuleSignatureThreshold: "law 112-14, petitions (check)",
+				RuleDecisionDeadline:   "law 112-14, petitions (check)",
+				RuleOrdinarySessions:   "law 112-14, sessions (check)",
+			},
+		}
+	case territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION:
+		return Rulebook{
+			Level: level,
+			// Law 111-14 (article: check): 300 under 1 M inhabitants, 400 for
+			// 1-3 M, 500 above 3 M.
+			SignatureBrackets: []SignatureBracket{
+				{MaxPopulation: 999_999, Signatures: 300},
+				{MaxPopulation: 3_000_000, Signatures: 400},
+				{MaxPopulation: 0, Signatures: 500},
+			},
+			// Law 111-14 (article: check): at least 5 % of the required
+			// signatures from each prefecture or province of the region.
+			PerProvinceSharePercent: 5,
+			// Law 111-14 (check): 2 months.
+			DecisionDeadlineMonths: 2,
+			// Law 111-14 (check): March, July and October.
+			OrdinarySessionMonths: []time.Month{time.March, time.July, time.October},
+			Articles: map[string]string{
+				RuleSignatureThreshold: "law 111-14, petitions (check)",
+				RulePerProvinceShare:   "law 111-14, petitions (check)",
+				RuleDecisionDeadline:   "law 111-14, petitions (check)",
+				RuleOrdinarySessions:   "law 111-14, sessions (check)",
+			},
+		}
+	}
+	return Rulebook{}
+}
+
+// SignatureThreshold returns the minimum number of signatures of a
+// citizens' petition to c, from c's latest recorded population. c is
+// expected to be of the rulebook's level.
+func (rb Rulebook) SignatureThreshold(c Council) int {
+	if c.HasArrondissements && rb.ArrondissementsSignatures > 0 {
+		return rb.ArrondissementsSignatures
+	}
+	for _, b := range rb.SignatureBrackets {
+		if b.MaxPopulation == 0 || c.Population <= b.MaxPopulation {
+			return b.Signatures
+		}
+	}
+	return 0
+}
+
+// PerProvinceMinimum returns how many of threshold signatures must come
+// from each province: PerProvinceSharePercent of it, rounded up; 0 where
+// the rule does not apply.
+func (rb Rulebook) PerProvinceMinimum(threshold int) int {
+	if rb.PerProvinceSharePercent <= 0 || threshold <= 0 {
+		return 0
+	}
+	return (threshold*rb.PerProvinceSharePercent + 99) / 100
+}
+
+// DecisionDeadline returns the last moment to notify a reasoned decision
+// on a petition received at receivedAt: DecisionDeadlineMonths calendar
+// months later, on the same day of the month, or on the month's last day
+// when it has no such day (received 30 November, 3 months: 28 or 29
+// February, not 2 March as time.AddDate would give).
+func (rb Rulebook) DecisionDeadline(receivedAt time.Time) time.Time {
+	y, m, d := receivedAt.Date()
+	first := time.Date(y, m+time.Month(rb.DecisionDeadlineMonths), 1,
+		receivedAt.Hour(), receivedAt.Minute(), receivedAt.Second(), receivedAt.Nanosecond(), receivedAt.Location())
+	if last := daysIn(first.Year(), first.Month()); d > last {
+		d = last
+	}
+	return time.Date(first.Year(), first.Month(), d,
+		receivedAt.Hour(), receivedAt.Minute(), receivedAt.Second(), receivedAt.Nanosecond(), receivedAt.Location())
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// NextOrdinarySession returns the first ordinary session month that starts
+// (on its first day, at midnight in after's location) strictly after
+// after. A petition found admissible during a session month therefore goes
+// to the following session, whose agenda is still open. It returns (0, 0)
+// for a rulebook without session months.
+func (rb Rulebook) NextOrdinarySession(after time.Time) (year int, month time.Month) {
+	var next time.Time
+	for y := after.Year(); y <= after.Year()+1; y++ {
+		for _, m := range rb.OrdinarySessionMonths {
+			start := time.Date(y, m, 1, 0, 0, 0, 0, after.Location())
+			if start.After(after) && (next.IsZero() || start.Before(next)) {
+				next = start
+			}
+		}
+	}
+	if next.IsZero() {
+		return 0, 0
+	}
+	return next.Year(), next.Month()
+}

@@ -1,0 +1,151 @@
+package domain
+
+import (
+	"testing"
+	"time"
+
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+)
+
+const (
+	commune  = territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE
+	province = territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
+	region   = territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION
+)
+
+func TestSignatureThreshold(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Council
+		want int
+	}{
+		{"Béni Mellal", Council{Level: commune, Population: 209_104}, 200},
+		{"Zaouiat Cheikh", Council{Level: commune, Population: 25_063}, 100},
+		{"commune just under 35,000", Council{Level: commune, Population: 34_999}, 100},
+		{"commune of exactly 35,000", Council{Level: commune, Population: 35_000}, 200},
+		{"commune with arrondissements", Council{Level: commune, Population: 3_200_000, HasArrondissements: true}, 400},
+		{"small commune with arrondissements", Council{Level: commune, Population: 20_000, HasArrondissements: true}, 400},
+		{"province", Council{Level: province, Population: 550_000}, 300},
+		{"big province", Council{Level: province, Population: 5_000_000}, 300},
+		{"region of 999,999", Council{Level: region, Population: 999_999}, 300},
+		{"region of 1,000,000", Council{Level: region, Population: 1_000_000}, 400},
+		{"region of 2,500,000", Council{Level: region, Population: 2_500_000}, 400},
+		{"region of 3,000,000", Council{Level: region, Population: 3_000_000}, 400},
+		{"region of 3,000,001", Council{Level: region, Population: 3_000_001}, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultRulebook(tt.c.Level).SignatureThreshold(tt.c); got != tt.want {
+				t.Errorf("SignatureThreshold(%+v) = %d, want %d", tt.c, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPerProvinceMinimum(t *testing.T) {
+	tests := []struct {
+		level     territoryv1.CouncilLevel
+		threshold int
+		want      int
+	}{
+		{region, 400, 20},
+		{region, 300, 15},
+		{region, 500, 25},
+		{region, 410, 21}, // 20.5 rounds up
+		{region, 0, 0},
+		{commune, 200, 0},
+		{province, 300, 0},
+	}
+	for _, tt := range tests {
+		if got := DefaultRulebook(tt.level).PerProvinceMinimum(tt.threshold); got != tt.want {
+			t.Errorf("%v: PerProvinceMinimum(%d) = %d, want %d", tt.level, tt.threshold, got, tt.want)
+		}
+	}
+}
+
+func TestDecisionDeadline(t *testing.T) {
+	casa := time.FixedZone("Africa/Casablanca", 3600)
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 30, 0, 0, casa) }
+	tests := []struct {
+		name     string
+		level    territoryv1.CouncilLevel
+		received time.Time
+		want     time.Time
+	}{
+		{"commune: 3 months", commune, day(2025, time.January, 15), day(2025, time.April, 15)},
+		{"commune: across the year", commune, day(2025, time.November, 10), day(2026, time.February, 10)},
+		{"commune: month end", commune, day(2025, time.November, 30), day(2026, time.February, 28)},
+		{"commune: leap year", commune, day(2023, time.November, 30), day(2024, time.February, 29)},
+		{"province: 2 months", province, day(2025, time.March, 1), day(2025, time.May, 1)},
+		{"region: 2 months, month end", region, day(2025, time.December, 31), day(2026, time.February, 28)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultRulebook(tt.level).DecisionDeadline(tt.received); !got.Equal(tt.want) {
+				t.Errorf("DecisionDeadline(%v) = %v, want %v", tt.received, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextOrdinarySession(t *testing.T) {
+	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name      string
+		level     territoryv1.CouncilLevel
+		after     time.Time
+		wantYear  int
+		wantMonth time.Month
+	}{
+		{"commune in January", commune, at(2025, time.January, 20), 2025, time.February},
+		{"commune during the February session", commune, at(2025, time.February, 3), 2025, time.May},
+		{"commune in June", commune, at(2025, time.June, 30), 2025, time.October},
+		{"commune in October", commune, at(2025, time.October, 1), 2026, time.February},
+		{"commune in December", commune, at(2025, time.December, 31), 2026, time.February},
+		{"commune at the very start of May", commune, time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC), 2025, time.October},
+		{"commune a nanosecond before May", commune, time.Date(2025, time.April, 30, 23, 59, 59, 999_999_999, time.UTC), 2025, time.May},
+		{"province in April", province, at(2025, time.April, 1), 2025, time.July},
+		{"region in November", region, at(2025, time.November, 1), 2026, time.March},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			y, m := DefaultRulebook(tt.level).NextOrdinarySession(tt.after)
+			if y != tt.wantYear || m != tt.wantMonth {
+				t.Errorf("NextOrdinarySession(%v) = %d %v, want %d %v", tt.after, y, m, tt.wantYear, tt.wantMonth)
+			}
+		})
+	}
+	if y, m := (Rulebook{}).NextOrdinarySession(at(2025, time.May, 1)); y != 0 || m != 0 {
+		t.Errorf("empty rulebook: NextOrdinarySession = %d %v, want 0 0", y, m)
+	}
+}
+
+func TestDefaultRulebookArticles(t *testing.T) {
+	for _, level := range []territoryv1.CouncilLevel{commune, province, region} {
+		rb := DefaultRulebook(level)
+		if rb.Level != level {
+			t.Errorf("%v: Level = %v", level, rb.Level)
+		}
+		for _, rule := range []string{RuleSignatureThreshold, RuleDecisionDeadline, RuleOrdinarySessions} {
+			if rb.Articles[rule] == "" {
+				t.Errorf("%v: no article for %s", level, rule)
+			}
+		}
+		if rb.PerProvinceSharePercent > 0 && rb.Articles[RulePerProvinceShare] == "" {
+			t.Errorf("%v: no article for %s", level, RulePerProvinceShare)
+		}
+		if rb.ArrondissementsSignatures > 0 && rb.Articles[RuleArrondissementsThreshold] == "" {
+			t.Errorf("%v: no article for %s", level, RuleArrondissementsThreshold)
+		}
+	}
+	// Each call returns its own copy: changing one does not change the next.
+	rb := DefaultRulebook(commune)
+	rb.SignatureBrackets[0].Signatures = 1
+	rb.Articles[RuleSignatureThreshold] = "changed"
+	if again := DefaultRulebook(commune); again.SignatureBrackets[0].Signatures != 100 || again.Articles[RuleSignatureThreshold] == "changed" {
+		t.Error("DefaultRulebook shares state between calls")
+	}
+	if got := DefaultRulebook(territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED); got.SignatureThreshold(Council{Population: 10}) != 0 {
+		t.Error("unspecified level: want the zero rulebook")
+	}
+}

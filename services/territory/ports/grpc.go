@@ -1,0 +1,162 @@
+// Package ports serves the territory service over gRPC (and REST through
+// the gateway): councils and their rulebooks from the read model, and the
+// administrator's acts through the application layer.
+package ports
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/tasharuk/tasharuk/access"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/territory/app"
+	"github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// Server implements territoryv1.TerritoryServiceServer.
+type Server struct {
+	territoryv1.UnimplementedTerritoryServiceServer
+	Model   *projections.Model
+	Handler *app.Handler
+}
+
+// Council converts a council to the API resource, with its rulebook's
+// numbers.
+func Council(c domain.Council) *territoryv1.Council {
+	rb := domain.DefaultRulebook(c.Level)
+	out := &territoryv1.Council{
+		Name: domain.ResourceName(c.Level, c.Code), Code: c.Code, Level: c.Level, NameFr: c.NameFR, NameAr: c.NameAR,
+		Population: c.Population, CensusYear: c.CensusYear, HasArrondissements: c.HasArrondissements,
+		SignatureThreshold: int32(rb.SignatureThreshold(c)), DecisionDeadlineMonths: int32(rb.DecisionDeadlineMonths),
+		PerProvinceSharePercent: int32(rb.PerProvinceSharePercent),
+	}
+	for _, m := range rb.OrdinarySessionMonths {
+		out.OrdinarySessionMonths = append(out.OrdinarySessionMonths, int32(m))
+	}
+	if c.ParentCode != "" {
+		parentLevel := territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
+		if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE {
+			parentLevel = territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION
+		}
+		out.Parent = domain.ResourceName(parentLevel, c.ParentCode)
+	}
+	return out
+}
+
+func (s *Server) lookup(name string) (domain.Council, error) {
+	level, code, err := domain.ParseResourceName(name)
+	if err != nil {
+		return domain.Council{}, fault.Field("name", "%v", err)
+	}
+	c, ok := s.Model.Council(code)
+	if !ok || c.Level != level {
+		return domain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", name)
+	}
+	return c, nil
+}
+
+// GetCouncil implements TerritoryService.
+func (s *Server) GetCouncil(ctx context.Context, r *territoryv1.GetCouncilRequest) (*territoryv1.GetCouncilResponse, error) {
+	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	c, err := s.lookup(r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &territoryv1.GetCouncilResponse{Council: Council(c)}, nil
+}
+
+// ListCouncils implements TerritoryService.
+func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRequest) (*territoryv1.ListCouncilsResponse, error) {
+	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	parent := ""
+	if r.GetParent() != "" {
+		c, err := s.lookup(r.GetParent())
+		if err != nil {
+			return nil, err
+		}
+		parent = c.Code
+	}
+	level := territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED
+	if f := strings.TrimSpace(r.GetFilter()); f != "" {
+		k, v, ok := strings.Cut(f, "=")
+		lv, found := territoryv1.CouncilLevel_value["COUNCIL_LEVEL_"+strings.ToUpper(strings.TrimSpace(v))]
+		if !ok || strings.TrimSpace(k) != "level" || !found || lv == 0 {
+			return nil, fault.Field("filter", "use level=COMMUNE, level=PROVINCE or level=REGION")
+		}
+		level = territoryv1.CouncilLevel(lv)
+	}
+	size := int(r.GetPageSize())
+	switch {
+	case size < 0:
+		return nil, fault.Field("page_size", "must not be negative")
+	case size == 0:
+		size = 50
+	case size > 500:
+		size = 500
+	}
+	offset := 0
+	if tok := r.GetPageToken(); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		n, aerr := strconv.Atoi(string(b))
+		if err != nil || aerr != nil || n < 0 {
+			return nil, fault.Field("page_token", "not a token from this query")
+		}
+		offset = n
+	}
+	all := s.Model.Councils(parent, level)
+	resp := &territoryv1.ListCouncilsResponse{TotalSize: int32(len(all))}
+	offset = min(offset, len(all))
+	end := min(offset+size, len(all))
+	for _, c := range all[offset:end] {
+		resp.Councils = append(resp.Councils, Council(c))
+	}
+	if end < len(all) {
+		resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return resp, nil
+}
+
+// RegisterCouncil implements TerritoryService.
+func (s *Server) RegisterCouncil(ctx context.Context, r *territoryv1.RegisterCouncilRequest) (*territoryv1.RegisterCouncilResponse, error) {
+	in := r.GetCouncil()
+	if in == nil {
+		return nil, fault.Field("council", "required")
+	}
+	c := domain.Council{Code: in.GetCode(), Level: in.GetLevel(), NameFR: in.GetNameFr(), NameAR: in.GetNameAr(),
+		Population: in.GetPopulation(), CensusYear: in.GetCensusYear(), HasArrondissements: in.GetHasArrondissements()}
+	if p := in.GetParent(); p != "" {
+		_, code, err := domain.ParseResourceName(p)
+		if err != nil {
+			return nil, fault.Field("council.parent", "%v", err)
+		}
+		c.ParentCode = code
+	}
+	p, _ := access.PrincipalFrom(ctx)
+	out, pos, err := s.Handler.Register(ctx, c, access.Actor(p))
+	if err != nil {
+		return nil, err
+	}
+	return &territoryv1.RegisterCouncilResponse{Council: Council(out), LogPosition: pos}, nil
+}
+
+// RecordPopulation implements TerritoryService.
+func (s *Server) RecordPopulation(ctx context.Context, r *territoryv1.RecordPopulationRequest) (*territoryv1.RecordPopulationResponse, error) {
+	_, code, err := domain.ParseResourceName(r.GetName())
+	if err != nil {
+		return nil, fault.Field("name", "%v", err)
+	}
+	p, _ := access.PrincipalFrom(ctx)
+	out, pos, err := s.Handler.RecordPopulation(ctx, code, r.GetPopulation(), r.GetCensusYear(), r.GetSource(), access.Actor(p))
+	if err != nil {
+		return nil, err
+	}
+	return &territoryv1.RecordPopulationResponse{Council: Council(out), LogPosition: pos}, nil
+}
