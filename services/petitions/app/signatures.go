@@ -111,6 +111,13 @@ func (s *Service) Sign(ctx context.Context, actor eventstore.Actor, name string,
 	if err != nil {
 		return "", 0, err
 	}
+	// Malformed input is reported before the petition's state.
+	if _, err := privacy.NormalizeNationalID(sig.NationalID); err != nil {
+		return "", 0, fault.Field("national_id", "%v", err)
+	}
+	if err := domain.ValidateSignerName(sig.FullName); err != nil {
+		return "", 0, err
+	}
 	level, provinces, err := s.signingContext(n, sig.Channel)
 	if err != nil {
 		return "", 0, err

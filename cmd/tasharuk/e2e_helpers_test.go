@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/access"
+)
+
+// testClock is the service's injected clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects the service's logs for the personal-data check.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is a running tasharuk with clients.
+type env struct {
+	t      *testing.T
+	dir    string
+	addr   string
+	base   string
+	clock  *testClock
+	logs   *syncBuffer
+	conn   *grpc.ClientConn
+	stop   func()
+	issuer *access.Issuer
+
+	petitions petitionsv1.PetitionServiceClient
+	territory territoryv1.TerritoryServiceClient
+	status    statusv1.StatusServiceClient
+	log       eventlogv1.EventLogServiceClient
+
+	// public collects every public (unauthenticated GET) response body.
+	public *syncBuffer
+}
+
+// sharedData finds ../shared/data from the repository root.
+func sharedData(t *testing.T, name string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "..", "shared", "data", name)
+			if _, err := os.Stat(p); err != nil {
+				t.Fatalf("reference data %s not found: %v", p, err)
+			}
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+// startEnv imports the census file (if given) and starts the service.
+func startEnv(t *testing.T, dir string, clock *testClock, census string) *env {
+	t.Helper()
+	if census != "" {
+		var out, errOut strings.Builder
+		if err := runTerritory(context.Background(), []string{"import", census, "--data-dir", dir}, &out, &errOut); err != nil {
+			t.Fatalf("territory import: %v\n%s", err, errOut.String())
+		}
+	}
+	e := &env{t: t, dir: dir, clock: clock, logs: &syncBuffer{}, public: &syncBuffer{}}
+	e.start()
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *env) start() {
+	t := e.t
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	e.base = "http://" + e.addr
+	cfg := config{Addr: e.addr, Now: e.clock.Now}
+	cfg.Store.DataDir = e.dir
+	cfg.Store.Stream = "TASHARUK_LOG"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() { done <- serve(ctx, cfg, ln, logger) }()
+	waitReady(t, e.base)
+	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.conn = conn
+	e.petitions = petitionsv1.NewPetitionServiceClient(conn)
+	e.territory = territoryv1.NewTerritoryServiceClient(conn)
+	e.status = statusv1.NewStatusServiceClient(conn)
+	e.log = eventlogv1.NewEventLogServiceClient(conn)
+	key, err := access.LoadKey(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.issuer = access.NewIssuer(key, access.DefaultIssuer)
+	stopped := false
+	e.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		conn.Close()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}
+}
+
+func (e *env) restart() {
+	e.stop()
+	e.start()
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s/readyz did not answer 200 within 60s", base)
+}
+
+// token issues a token valid for a year of the service's clock.
+func (e *env) token(role access.Role, council, subject string) string {
+	tok, err := e.issuer.Issue(access.Principal{Subject: subject, Role: role, Council: council}, 365*24*time.Hour, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// as returns a context carrying a bearer token.
+func as(tok string) context.Context {
+	ctx := context.Background()
+	if tok != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+	}
+	return ctx
+}
+
+// reason returns a gRPC error's code and ErrorInfo reason.
+func reason(err error) (codes.Code, string) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return st.Code(), info.GetReason()
+		}
+	}
+	return st.Code(), ""
+}
+
+func wantCode(t *testing.T, err error, code codes.Code, why string) {
+	t.Helper()
+	if got, r := reason(err); got != code || (why != "" && r != why) {
+		t.Fatalf("got %v %s (%v), want %v %s", got, r, err, code, why)
+	}
+}
+
+// rest calls the REST API and decodes the JSON answer into out (if not
+// nil); it returns the status code and body.
+func (e *env) rest(method, path, tok string, body any, out any) (int, string) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if tok == "" && method == http.MethodGet {
+		_, _ = e.public.Write(b)
+	}
+	if out != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(b, out); err != nil {
+			e.t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+	return resp.StatusCode, string(b)
+}
+
+func (e *env) head() uint64 {
+	e.t.Helper()
+	info, err := e.log.GetLogInfo(context.Background(), &eventlogv1.GetLogInfoRequest{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.GetHeadPosition()
+}
