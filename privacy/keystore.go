@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 )
 
 // ErrErased: the person's data key was deleted; their name is gone.
@@ -16,12 +20,16 @@ var ErrErased = errors.New("privacy: personal data erased")
 // key-value bucket (replicated like the log on a cluster), each value
 // sealed with the master key.
 type KeyStore struct {
-	keys *Keys
-	kv   jetstream.KeyValue
+	keys   *Keys
+	kv     jetstream.KeyValue
+	bucket string
+	// pub writes new keys with group commit: a new signer's key and their
+	// signature then cost one shared disk sync each, not one sync apiece.
+	pub *natsstore.Publisher
 }
 
 // OpenKeyStore opens (creating if needed) the bucket.
-func OpenKeyStore(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, keys *Keys) (*KeyStore, error) {
+func OpenKeyStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucket string, replicas int, keys *Keys) (*KeyStore, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Description: "tasharuk: per-person data keys (personal data stays out of the log)",
@@ -32,8 +40,15 @@ func OpenKeyStore(ctx context.Context, js jetstream.JetStream, bucket string, re
 	if err != nil {
 		return nil, fmt.Errorf("privacy: open key bucket %s: %w", bucket, err)
 	}
-	return &KeyStore{keys: keys, kv: kv}, nil
+	pub, err := natsstore.NewPublisher(ctx, nc, js, "KV_"+bucket, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyStore{keys: keys, kv: kv, bucket: bucket, pub: pub}, nil
 }
+
+// Close stops the key store's publisher.
+func (s *KeyStore) Close() { s.pub.Close() }
 
 // DataKey returns the person's data key, creating it if create is set and
 // none exists. It fails with ErrErased for an erased person.
@@ -57,9 +72,11 @@ func (s *KeyStore) DataKey(ctx context.Context, person string, create bool) ([]b
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.kv.Create(ctx, person, sealed); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			// Created concurrently (the same person signing twice at once).
+	// Create: only if the key has no message yet (expected last sequence 0).
+	if _, err := s.pub.Publish(ctx, "$KV."+s.bucket+"."+person, 0, nuid.Next(), sealed); err != nil {
+		if errors.Is(err, natsstore.ErrWrongLastSequence) {
+			// Created concurrently (the same person signing twice at
+			// once), or erased.
 			return s.DataKey(ctx, person, false)
 		}
 		return nil, fmt.Errorf("privacy: store data key: %w", err)

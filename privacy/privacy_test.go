@@ -3,6 +3,8 @@ package privacy_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,7 +74,7 @@ func TestKeyStoreEraseShredsTheName(t *testing.T) {
 	js, _ := jetstream.New(s.Conn())
 	keys, _ := privacy.LoadKeys(t.TempDir())
 	ctx := context.Background()
-	ks, err := privacy.OpenKeyStore(ctx, js, "TEST_KEYS", 1, keys)
+	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "TEST_KEYS", 1, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +96,28 @@ func TestKeyStoreEraseShredsTheName(t *testing.T) {
 	if _, err := ks.DataKey(ctx, "p1", false); !errors.Is(err, privacy.ErrErased) {
 		t.Fatalf("after erase: %v", err)
 	}
+	if _, err := ks.DataKey(ctx, "p1", true); !errors.Is(err, privacy.ErrErased) {
+		t.Fatalf("an erased person got a new key: %v", err)
+	}
 	// The sealed value in the bucket is not the raw key.
 	_ = ct
+	// Concurrent creation of many keys (group-committed) gives each person
+	// one stable key.
+	var wg sync.WaitGroup
+	got := make([][]byte, 64)
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _ = ks.DataKey(ctx, fmt.Sprintf("person-%d", i%32), true)
+		}()
+	}
+	wg.Wait()
+	for i := range 64 {
+		again, err := ks.DataKey(ctx, fmt.Sprintf("person-%d", i%32), false)
+		if err != nil || string(again) != string(got[i]) {
+			t.Fatalf("person %d: key differs or missing (%v)", i%32, err)
+		}
+	}
+	ks.Close()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/tasharuk/tasharuk/eventstore"
 )
@@ -110,16 +109,4 @@ func Rebuild(ctx context.Context, store eventstore.Store, m *Model) error {
 		from = page[len(page)-1].Position + 1
 	}
 	return nil
-}
-
-// Lag returns how far the model is behind the log.
-func Lag(ctx context.Context, store eventstore.Store, m *Model) (uint64, time.Duration, error) {
-	head, err := store.LastPosition(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	if p := m.Position(); head > p {
-		return head - p, 0, nil
-	}
-	return 0, 0, nil
 }

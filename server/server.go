@@ -170,20 +170,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 
-	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	split := newSplitListener(ln)
+	errc := make(chan error, 2)
+	go func() { errc <- s.http.Serve(split.http) }()
+	go func() { errc <- s.grpc.Serve(split.grpc) }()
 	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "version", s.cfg.Version)
+	var first error
 	select {
-	case err := <-errc:
-		s.shutdown()
-		return err
+	case first = <-errc:
 	case <-ctx.Done():
 	}
 	s.shutdown()
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	split.close()
+	for range 2 - boolInt(first != nil) {
+		if err := <-errc; first == nil {
+			first = err
+		}
+	}
+	if first != nil && !errors.Is(first, http.ErrServerClosed) && !errors.Is(first, net.ErrClosed) && !errors.Is(first, grpc.ErrServerStopped) {
+		return first
 	}
 	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (s *Server) shutdown() {
@@ -194,7 +208,14 @@ func (s *Server) shutdown() {
 		if err := s.http.Shutdown(ctx); err != nil {
 			s.cfg.Logger.Warn("shutdown", "err", err)
 		}
-		s.grpc.Stop()
+		// Let running RPCs finish, within the same 15 seconds.
+		stopped := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			s.grpc.Stop()
+		}
 		if s.gwConn != nil {
 			_ = s.gwConn.Close()
 		}

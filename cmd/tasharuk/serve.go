@@ -98,10 +98,11 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	persons, err := privacy.OpenKeyStore(ctx, js, "TASHARUK_PERSON_KEYS", store.Replicas(), keys)
+	persons, err := privacy.OpenKeyStore(ctx, store.Conn(), js, "TASHARUK_PERSON_KEYS", store.Replicas(), keys)
 	if err != nil {
 		return err
 	}
+	defer persons.Close()
 
 	reg := newRegistry()
 	model := projections.New(reg)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
 	"github.com/tasharuk/tasharuk/eventstore"
@@ -82,7 +83,11 @@ type commitRes struct {
 // While commits are in flight, new requests queue and form the next batch,
 // so the batch size follows the load.
 type committer struct {
-	s           *Store
+	nc *nats.Conn
+	// lastSeq reads a subject's last stream sequence (0: none), to find
+	// which appends of a failed batch really conflicted.
+	lastSeq     func(ctx context.Context, subject string) (uint64, error)
+	stats       *Stats
 	maxBatch    int
 	linger      time.Duration
 	reqs        chan *commitReq
@@ -92,9 +97,11 @@ type committer struct {
 	dispatching sync.WaitGroup
 }
 
-func newCommitter(s *Store, maxBatch, maxInflight int, linger time.Duration) *committer {
+func newCommitter(nc *nats.Conn, lastSeq func(context.Context, string) (uint64, error), stats *Stats, maxBatch, maxInflight int, linger time.Duration) *committer {
 	c := &committer{
-		s:        s,
+		nc:       nc,
+		lastSeq:  lastSeq,
+		stats:    stats,
 		maxBatch: maxBatch,
 		linger:   linger,
 		reqs:     make(chan *commitReq),
@@ -228,15 +235,15 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 		batch[0].done <- commitRes{err: err}
 		return
 	}
-	c.s.stats.BatchRetries.Add(1)
+	c.stats.BatchRetries.Add(1)
 	var keep []*commitReq
 	for _, r := range batch {
-		h, herr := c.s.readHead(context.Background(), r.subject)
+		seq, herr := c.lastSeq(context.Background(), r.subject)
 		switch {
 		case herr != nil:
 			r.done <- commitRes{err: herr}
-		case h.seq != r.expectSeq:
-			r.done <- commitRes{err: &wrongLastSeqError{actual: h.seq}}
+		case seq != r.expectSeq:
+			r.done <- commitRes{err: &wrongLastSeqError{actual: seq}}
 		default:
 			keep = append(keep, r)
 		}
@@ -265,12 +272,12 @@ func countMsgs(batch []*commitReq) int {
 // message. A single message goes as a plain publish; anything more as one
 // atomic batch whose last message commits it.
 func (c *committer) publish(batch []*commitReq) (uint64, error) {
-	nc := c.s.nc
+	nc := c.nc
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	total := countMsgs(batch)
-	c.s.stats.Commits.Add(1)
-	c.s.stats.CommittedMsgs.Add(uint64(total))
+	c.stats.Commits.Add(1)
+	c.stats.CommittedMsgs.Add(uint64(total))
 
 	if total == 1 {
 		r := batch[0]
@@ -285,7 +292,7 @@ func (c *committer) publish(batch []*commitReq) (uint64, error) {
 		return parseAck(reply.Data, 1)
 	}
 
-	c.s.stats.BatchCommits.Add(1)
+	c.stats.BatchCommits.Add(1)
 	id := nuid.Next()
 	i := 0
 	for _, r := range batch {
@@ -346,3 +353,60 @@ func parseAck(data []byte, count int) (uint64, error) {
 	}
 	return ack.Seq, nil
 }
+
+// Publisher group-commits writes to the subjects of one JetStream stream
+// that allows atomic publish, the way the event log's appends are: each
+// write names the subject's expected last sequence (0 for "no message
+// yet"), and concurrent writes share one synced batch. The key store of
+// personal data keys uses it so that a signature's two writes (the
+// signer's data key, then the signature) both ride group commits.
+type Publisher struct {
+	c *committer
+}
+
+// ErrWrongLastSequence: the subject's last sequence was not the expected
+// one (for expected 0: the subject already has a message).
+var ErrWrongLastSequence = errors.New("natsstore: subject's last sequence is not the expected one")
+
+// NewPublisher makes a publisher for stream, turning on AllowAtomicPublish
+// on it if needed.
+func NewPublisher(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream string, linger time.Duration) (*Publisher, error) {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: publisher for %s: %w", stream, err)
+	}
+	if cfg := st.CachedInfo().Config; !cfg.AllowAtomicPublish {
+		cfg.AllowAtomicPublish = true
+		if st, err = js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("natsstore: allow atomic publish on %s: %w", stream, err)
+		}
+	}
+	lastSeq := func(ctx context.Context, subject string) (uint64, error) {
+		m, err := st.GetLastMsgForSubject(ctx, subject)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return m.Sequence, nil
+	}
+	if linger == 0 {
+		linger = time.Millisecond
+	}
+	return &Publisher{c: newCommitter(nc, lastSeq, &Stats{}, 500, 1, linger)}, nil
+}
+
+// Publish writes data on subject if its last sequence is expectLastSeq,
+// with msgID for deduplication, and returns the message's sequence.
+func (p *Publisher) Publish(ctx context.Context, subject string, expectLastSeq uint64, msgID string, data []byte) (uint64, error) {
+	seq, err := p.c.submit(ctx, &commitReq{subject: subject, expectSeq: expectLastSeq, msgs: [][]byte{data}, ids: []string{msgID}})
+	var wrong *wrongLastSeqError
+	if errors.As(err, &wrong) {
+		return 0, fmt.Errorf("%w: it is %d", ErrWrongLastSequence, wrong.actual)
+	}
+	return seq, err
+}
+
+// Close stops the publisher; writes acknowledged before are durable.
+func (p *Publisher) Close() { p.c.close() }

@@ -174,7 +174,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.shutdown()
 		return nil, err
 	}
-	s.committer = newCommitter(s, cfg.MaxBatch, cfg.MaxInflight, cfg.Linger)
+	s.committer = newCommitter(s.nc, func(ctx context.Context, subject string) (uint64, error) {
+		h, err := s.readHead(ctx, subject)
+		return h.seq, err
+	}, &s.stats, cfg.MaxBatch, cfg.MaxInflight, cfg.Linger)
 	return s, nil
 }
 

@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	"github.com/tasharuk/tasharuk/access"
+	"github.com/tasharuk/tasharuk/eventstore"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/events"
+	tapp "github.com/tasharuk/tasharuk/services/territory/app"
+)
+
+// runBenchPetitions measures signing through gRPC beside the raw engine,
+// then the status query and the read model's memory under a large load.
+func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench petitions", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	census := fs.String("census", "", "census CSV of the communes (default: the demo communes)")
+	signers := fs.Int("signers", 64, "concurrent signers")
+	signatures := fs.Int("signatures", 20000, "signatures to add through gRPC")
+	loadPetitions := fs.Int("load-petitions", 10000, "petitions to load for the status query (0: skip)")
+	loadSignatures := fs.Int("load-signatures", 1000000, "signatures to load for the status query")
+	queries := fs.Int("queries", 5000, "status queries to time")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the signing phase to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "tasharuk-bench-petitions-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	var rows []natsbench.Result
+	// Communes.
+	if err := benchImportCommunes(ctx, dir, *census); err != nil {
+		return err
+	}
+
+	// Phase 1: signing through gRPC, with the raw engine on the same server.
+	natsPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	srv, err := startBenchServer(ctx, dir, fmt.Sprintf("127.0.0.1:%d", natsPort), quiet)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "bench petitions: signing, %d signers, %d signatures\n", *signers, *signatures)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	sign, err := benchSigning(ctx, srv, *signers, *signatures)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if m, merr := scrape("http://"+srv.addr+"/metrics", "tasharuk_store_commits_total", "tasharuk_store_committed_messages_total"); merr == nil && m[0] > 0 {
+		fmt.Fprintf(stderr, "bench petitions: the log took %.0f messages in %.0f commits (%.1f per commit)\n", m[1], m[0], m[1]/m[0])
+	}
+	if err != nil {
+		srv.stop()
+		return err
+	}
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+	if err != nil {
+		srv.stop()
+		return err
+	}
+	size := natsbench.MessageSize(180)
+	rawSync, err := natsbench.RawSyncPublish(ctx, nc, *signers, *signatures, size)
+	if err == nil {
+		var rawBatch natsbench.Result
+		rawBatch, err = natsbench.RawAtomicBatch(ctx, nc, 100, *signatures, size)
+		s2 := sign
+		natsbench.Compare(&sign, rawSync)
+		natsbench.Compare(&s2, rawBatch)
+		rows = append(rows, rawSync, rawBatch, sign, s2)
+	}
+	nc.Close()
+	srv.stop()
+	if err != nil {
+		return err
+	}
+
+	// Phase 2: the status query over a large load.
+	if *loadPetitions > 0 {
+		fmt.Fprintf(stderr, "bench petitions: loading %d petitions and %d signatures\n", *loadPetitions, *loadSignatures)
+		load, err := benchLoad(ctx, dir, *loadPetitions, *loadSignatures)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, load)
+		mem, err := benchModelMemory(ctx, dir)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, mem)
+		srv, err := startBenchServer(ctx, dir, "", quiet)
+		if err != nil {
+			return err
+		}
+		q, err := benchStatusQueries(srv, *queries)
+		srv.stop()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, q...)
+	}
+	natsbench.Print(stdout, rows)
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func benchImportCommunes(ctx context.Context, dir, census string) error {
+	if census != "" {
+		var out, errOut strings.Builder
+		if err := runTerritory(ctx, []string{"import", census, "--data-dir", dir}, &out, &errOut); err != nil {
+			return fmt.Errorf("%v: %s", err, errOut.String())
+		}
+		return nil
+	}
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = (&tapp.Importer{Store: s, Registry: newRegistry(), Now: time.Now}).Import(ctx, demoCommunes, 2024, "bench", eventstore.Actor{Subject: "bench", Role: "admin"})
+	return err
+}
+
+type benchServer struct {
+	addr   string
+	conn   *grpc.ClientConn
+	issuer *access.Issuer
+	stop   func()
+}
+
+func startBenchServer(ctx context.Context, dir, natsListen string, logger *slog.Logger) (*benchServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	cfg := config{Addr: ln.Addr().String()}
+	cfg.Store.DataDir = dir
+	cfg.Store.Stream = "TASHARUK_LOG"
+	cfg.Store.NATSListen = natsListen
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, ln, logger) }()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		conn, err := net.DialTimeout("tcp", cfg.Addr, time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			return nil, fmt.Errorf("bench server did not start: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn, err := grpc.NewClient(cfg.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	key, err := access.LoadOrCreateKey(dir)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &benchServer{addr: cfg.Addr, conn: conn, issuer: access.NewIssuer(key, access.DefaultIssuer), stop: func() {
+		conn.Close()
+		cancel()
+		<-done
+	}}, nil
+}
+
+func (b *benchServer) as(role access.Role, council, subject string) context.Context {
+	tok, _ := b.issuer.Issue(access.Principal{Subject: subject, Role: role, Council: council}, time.Hour, time.Now())
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok)
+}
+
+func benchSigning(ctx context.Context, b *benchServer, signers, total int) (natsbench.Result, error) {
+	pc := petitionsv1.NewPetitionServiceClient(b.conn)
+	agent := b.as(access.RoleCitizen, "", "bench-agent")
+	created, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Pétition virale", Request: "Inscrire la question à l'ordre du jour.", Reasons: "Mesure de la signature en ligne."})
+	if err != nil {
+		return natsbench.Result{}, err
+	}
+	name := created.GetPetition().GetName()
+	if _, err := pc.OpenPetitionForSignatures(agent, &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		return natsbench.Result{}, err
+	}
+	citizen := b.as(access.RoleCitizen, "", "bench-citizen")
+	per := total / signers
+	lat := make([][]time.Duration, signers)
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range signers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				t0 := time.Now()
+				_, err := pc.SignPetition(citizen, &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	if e, _ := firstErr.Load().(error); e != nil {
+		return natsbench.Result{}, e
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return natsbench.Result{Name: fmt.Sprintf("tasharuk SignPetition via gRPC, %d signers, one petition", signers), Ops: per * signers, Duration: d,
+		Rate: float64(per*signers) / d.Seconds(), P50: all[len(all)/2], P99: all[len(all)*99/100]}, nil
+}
+
+// benchLoad writes petitions and signatures straight to the log (the
+// events the API would write, with a placeholder ciphertext), spread over
+// the communes.
+func benchLoad(ctx context.Context, dir string, petitions, signatures int) (natsbench.Result, error) {
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir})
+	if err != nil {
+		return natsbench.Result{}, err
+	}
+	defer s.Close()
+	reg := newRegistry()
+	model := projections.New(reg)
+	if err := projections.Rebuild(ctx, s, model); err != nil {
+		return natsbench.Result{}, err
+	}
+	communes := model.Councils("", 2)
+	var codes []string
+	for _, c := range communes {
+		codes = append(codes, c.Code)
+	}
+	if len(codes) == 0 {
+		return natsbench.Result{}, fmt.Errorf("no communes loaded")
+	}
+	actor := eventstore.Actor{Subject: "bench-clerk", Role: "staff"}
+	propose := func(m proto.Message, at time.Time) eventstore.Proposed {
+		p, _ := reg.Propose(m, events.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, Actor: actor})
+		return p
+	}
+	type job struct {
+		stream string
+		evs    []eventstore.Proposed
+	}
+	jobs := make(chan job, 1024)
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range 256 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if _, err := s.Append(ctx, j.stream, eventstore.NoStream, j.evs); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	now := time.Now().UTC()
+	perPetition := signatures / petitions
+	n := 0
+	for i := range petitions {
+		code := codes[i%len(codes)]
+		id := uuid.Must(uuid.NewV7()).String()
+		council := "communes/" + code
+		received := now.AddDate(0, 0, -(i % 200))
+		evs := []eventstore.Proposed{
+			propose(&petitionsv1.PetitionDrafted{PetitionId: id, Council: council, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("Pétition ", i), Request: "r", Reasons: "r", Agent: "bench-agent"}, received),
+			propose(&petitionsv1.PetitionOpenedForSignatures{}, received),
+		}
+		if i%4 != 0 {
+			evs = append(evs, propose(&petitionsv1.PetitionDeposited{ReceiptNumber: fmt.Sprintf("%s-%d", code, i), ReceivedAt: timestamppb.New(received), DecisionDeadline: timestamppb.New(received.AddDate(0, 3, 0)), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}, received))
+			if i%3 == 0 {
+				d := petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
+				if i%2 == 0 {
+					d = petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
+				}
+				at := received.AddDate(0, 0, 10+i%50)
+				evs = append(evs, propose(&petitionsv1.AdmissibilityDecided{Decision: d, Reasons: "motifs écrits de la décision"}, at),
+					propose(&petitionsv1.AgentNotified{Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}, at))
+			}
+		}
+		jobs <- job{"petition." + code + "." + id, evs}
+		n += len(evs)
+		for j := range perPetition {
+			key := fmt.Sprintf("%016x%048x", i, j)
+			jobs <- job{"signature." + id + "." + key, []eventstore.Proposed{propose(&petitionsv1.SignatureAdded{Petition: council + "/petitions/" + id, SignerKey: key, NameCiphertext: []byte("sealed-name-placeholder-32-bytes"), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}, received)}}
+			n++
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if e, _ := firstErr.Load().(error); e != nil {
+		return natsbench.Result{}, e
+	}
+	d := time.Since(start)
+	return natsbench.Result{Name: fmt.Sprintf("load: %d petitions, %d signatures (256 writers)", petitions, perPetition*petitions), Ops: n, Duration: d, Rate: float64(n) / d.Seconds()}, nil
+}
+
+// benchModelMemory rebuilds the read model alone and reports the heap it
+// holds.
+func benchModelMemory(ctx context.Context, dir string) (natsbench.Result, error) {
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir})
+	if err != nil {
+		return natsbench.Result{}, err
+	}
+	defer s.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	model := projections.New(newRegistry())
+	start := time.Now()
+	if err := projections.Rebuild(ctx, s, model); err != nil {
+		return natsbench.Result{}, err
+	}
+	d := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(model)
+	return natsbench.Result{Name: fmt.Sprintf("read model rebuild (ReadAll); heap held: %.0f MiB", float64(heap)/(1<<20)), Ops: int(model.Position()), Duration: d, Rate: float64(model.Position()) / d.Seconds()}, nil
+}
+
+func benchStatusQueries(b *benchServer, n int) ([]natsbench.Result, error) {
+	sc := statusv1.NewStatusServiceClient(b.conn)
+	ctx := context.Background()
+	codes := []string{"50910101", "50910113", "50910107", "50910103"}
+	time1 := func(name string, f func(i int) error) (natsbench.Result, error) {
+		lat := make([]time.Duration, 0, n)
+		start := time.Now()
+		for i := range n {
+			t0 := time.Now()
+			if err := f(i); err != nil {
+				return natsbench.Result{}, err
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		d := time.Since(start)
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		return natsbench.Result{Name: name, Ops: n, Duration: d, Rate: float64(n) / d.Seconds(), P50: lat[n/2], P99: lat[n*99/100]}, nil
+	}
+	r1, err := time1("GetCouncilStatus (commune) via gRPC", func(i int) error {
+		_, err := sc.GetCouncilStatus(ctx, &statusv1.GetCouncilStatusRequest{Name: "communes/" + codes[i%len(codes)] + "/status"})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r2, err := time1("ListCouncilStatuses (region roll-up) via gRPC", func(i int) error {
+		_, err := sc.ListCouncilStatuses(ctx, &statusv1.ListCouncilStatusesRequest{Parent: "regions/beni-mellal-khenifra"})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []natsbench.Result{r1, r2}, nil
+}
+
+// scrape reads counters from a Prometheus text endpoint.
+func scrape(url string, names ...string) ([]float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(names))
+	for _, line := range strings.Split(string(b), "\n") {
+		for i, n := range names {
+			if v, ok := strings.CutPrefix(line, n+" "); ok {
+				fmt.Sscan(v, &out[i])
+			}
+		}
+	}
+	return out, nil
+}
