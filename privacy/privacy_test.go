@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
