@@ -190,14 +190,17 @@ func startBenchServer(ctx context.Context, dir, natsListen string, logger *slog.
 	go func() { done <- serve(sctx, cfg, ln, logger) }()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		conn, err := net.DialTimeout("tcp", cfg.Addr, time.Second)
+		// Ready means the read models have caught up with the log.
+		resp, err := http.Get("http://" + cfg.Addr + "/readyz")
 		if err == nil {
-			conn.Close()
-			break
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			return nil, fmt.Errorf("bench server did not start: %v", err)
+			return nil, fmt.Errorf("bench server did not become ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
