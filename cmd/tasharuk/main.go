@@ -37,6 +37,7 @@ Usage:
   tasharuk serve [flags]            run the service (see: tasharuk serve -h)
   tasharuk territory import FILE    import councils from a census CSV
   tasharuk token issue --role R     issue a bearer token (--council CODE for staff)
+  tasharuk authz matrix             print who may call each RPC
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
 
@@ -65,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runTerritory(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = runToken(ctx, args[1:], stdout, stderr)
+	case "authz":
+		err = runAuthz(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":

@@ -273,3 +273,13 @@ func TestUnknownCommandAndHelp(t *testing.T) {
 		t.Fatalf("bad environment value: exit %d, %q", code, errOut.String())
 	}
 }
+
+func TestAuthzMatrixCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"authz", "matrix"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "tasharuk.petitions.v1.PetitionService/DecideAdmissibility") {
+		t.Fatalf("matrix lacks the petition methods:\n%s", out.String())
+	}
+}
