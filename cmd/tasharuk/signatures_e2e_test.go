@@ -9,8 +9,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/access"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
 // TestSignaturesAndRegionEndToEnd: withdrawal before deposit, striking by
