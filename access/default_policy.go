@@ -5,6 +5,8 @@ import (
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -23,6 +25,9 @@ import (
 // admissibility, agenda, committee, deliberation, notification, closing,
 // corrections) is the council's own, so only its staff record it. The
 // territory (councils and their legal population) is kept by admins.
+// An advisory body's secretary (role advisory, scoped to the council)
+// records the body's facts; the council's staff set bodies up, issue
+// consultation requests and record the council's responses.
 func DefaultPolicy() Policy {
 	// Each row gets its own Roles slice, so editing one row of the
 	// returned table never changes another.
@@ -31,6 +36,7 @@ func DefaultPolicy() Policy {
 	depositor := func() Rule { return Rule{Roles: []Role{RoleCitizen, RoleStaff}, Scoped: true} }
 	council := func() Rule { return Rule{Roles: []Role{RoleStaff}, Scoped: true} }
 	admin := func() Rule { return Rule{Roles: []Role{RoleAdmin}} }
+	secretary := func() Rule { return Rule{Roles: []Role{RoleAdvisory}, Scoped: true} }
 
 	return Policy{
 		// Infrastructure.
@@ -79,5 +85,34 @@ func DefaultPolicy() Policy {
 		petitionsv1.PetitionService_NotifyAgent_FullMethodName:              council(),
 		petitionsv1.PetitionService_ClosePetition_FullMethodName:            council(),
 		petitionsv1.PetitionService_CorrectPetitionRecord_FullMethodName:    council(),
+
+		// Advisory bodies: reads.
+		advisoryv1.AdvisoryService_GetBody_FullMethodName:    public,
+		advisoryv1.AdvisoryService_ListBodies_FullMethodName: public,
+		advisoryv1.AdvisoryService_GetOpinion_FullMethodName: public,
+		// The council sets a body up and responds to its opinions.
+		advisoryv1.AdvisoryService_CreateBody_FullMethodName:       council(),
+		advisoryv1.AdvisoryService_RespondToOpinion_FullMethodName: council(),
+		// The body's secretary records the body's facts.
+		advisoryv1.AdvisoryService_AddMember_FullMethodName:        secretary(),
+		advisoryv1.AdvisoryService_RemoveMember_FullMethodName:     secretary(),
+		advisoryv1.AdvisoryService_AssignBureauRole_FullMethodName: secretary(),
+		advisoryv1.AdvisoryService_RecordMeeting_FullMethodName:    secretary(),
+		advisoryv1.AdvisoryService_CreateOpinion_FullMethodName:    secretary(),
+		advisoryv1.AdvisoryService_AdoptOpinion_FullMethodName:     secretary(),
+		advisoryv1.AdvisoryService_TransmitOpinion_FullMethodName:  secretary(),
+
+		// Consultations: reads.
+		consultationsv1.ConsultationService_GetConsultation_FullMethodName:   public,
+		consultationsv1.ConsultationService_ListConsultations_FullMethodName: public,
+		// The council issues, follows, answers and withdraws requests; a
+		// body's secretary acknowledges a request addressed to the body.
+		consultationsv1.ConsultationService_CreateConsultation_FullMethodName:      council(),
+		consultationsv1.ConsultationService_AcknowledgeConsultation_FullMethodName: Rule{Roles: []Role{RoleStaff, RoleAdvisory}, Scoped: true},
+		consultationsv1.ConsultationService_RecordWorkshop_FullMethodName:          council(),
+		consultationsv1.ConsultationService_CompletePhase_FullMethodName:           council(),
+		consultationsv1.ConsultationService_AnswerConsultation_FullMethodName:      Rule{Roles: []Role{RoleStaff, RoleAdvisory}, Scoped: true},
+		consultationsv1.ConsultationService_WithdrawConsultation_FullMethodName:    council(),
+		consultationsv1.ConsultationService_RecordSurvey_FullMethodName:            council(),
 	}
 }

@@ -14,6 +14,8 @@ import (
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
 
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -28,6 +30,8 @@ var (
 		&territoryv1.TerritoryService_ServiceDesc,
 		&petitionsv1.PetitionService_ServiceDesc,
 		&statusv1.StatusService_ServiceDesc,
+		&advisoryv1.AdvisoryService_ServiceDesc,
+		&consultationsv1.ConsultationService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
 		&healthpb.Health_ServiceDesc,
@@ -95,9 +99,12 @@ func TestDefaultPolicyRows(t *testing.T) {
 	const (
 		pet = "/tasharuk.petitions.v1.PetitionService/"
 		ter = "/tasharuk.territory.v1.TerritoryService/"
+		adv = "/tasharuk.advisory.v1.AdvisoryService/"
+		con = "/tasharuk.consultations.v1.ConsultationService/"
 	)
 	petitioner := "citizen staff admin scoped"
 	council := "staff scoped"
+	secretary := "advisory scoped"
 	want := map[string]string{
 		pet + "CreatePetition":            petitioner,
 		pet + "OpenPetitionForSignatures": petitioner,
@@ -119,6 +126,22 @@ func TestDefaultPolicyRows(t *testing.T) {
 		pet + "CorrectPetitionRecord":     council,
 		ter + "RegisterCouncil":           "admin",
 		ter + "RecordPopulation":          "admin",
+		adv + "CreateBody":                council,
+		adv + "RespondToOpinion":          council,
+		adv + "AddMember":                 secretary,
+		adv + "RemoveMember":              secretary,
+		adv + "AssignBureauRole":          secretary,
+		adv + "RecordMeeting":             secretary,
+		adv + "CreateOpinion":             secretary,
+		adv + "AdoptOpinion":              secretary,
+		adv + "TransmitOpinion":           secretary,
+		con + "CreateConsultation":        council,
+		con + "AcknowledgeConsultation":   "staff advisory scoped",
+		con + "RecordWorkshop":            council,
+		con + "CompletePhase":             council,
+		con + "AnswerConsultation":        "staff advisory scoped",
+		con + "WithdrawConsultation":      council,
+		con + "RecordSurvey":              council,
 	}
 	policy := DefaultPolicy()
 	for _, m := range policy.Methods() {

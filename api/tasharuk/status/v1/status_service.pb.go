@@ -123,6 +123,287 @@ func (x *PetitionFigures) GetValidSignatures() int64 {
 	return 0
 }
 
+// AdvisoryFigures are a council's advisory-body figures.
+type AdvisoryFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bodies set up.
+	Bodies int32 `protobuf:"varint,1,opt,name=bodies,proto3" json:"bodies,omitempty"`
+	// Members in office, over all bodies.
+	Members int32 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	// Share of women among them, 0..1.
+	WomenShare float64 `protobuf:"fixed64,3,opt,name=women_share,json=womenShare,proto3" json:"women_share,omitempty"`
+	// Share of young members, 0..1.
+	YouthShare float64 `protobuf:"fixed64,4,opt,name=youth_share,json=youthShare,proto3" json:"youth_share,omitempty"`
+	// Share of members with a disability, 0..1.
+	DisabilityShare float64 `protobuf:"fixed64,5,opt,name=disability_share,json=disabilityShare,proto3" json:"disability_share,omitempty"`
+	// Meetings held.
+	Meetings int32 `protobuf:"varint,6,opt,name=meetings,proto3" json:"meetings,omitempty"`
+	// Opinions adopted.
+	OpinionsAdopted int32 `protobuf:"varint,7,opt,name=opinions_adopted,json=opinionsAdopted,proto3" json:"opinions_adopted,omitempty"`
+	// Opinions the council responded to.
+	OpinionsAnswered int32 `protobuf:"varint,8,opt,name=opinions_answered,json=opinionsAnswered,proto3" json:"opinions_answered,omitempty"`
+	// Median days from transmission to the council's response.
+	MedianDaysToResponse float64 `protobuf:"fixed64,9,opt,name=median_days_to_response,json=medianDaysToResponse,proto3" json:"median_days_to_response,omitempty"`
+	// Responses: taken into account fully, partly, not.
+	ResponsesFully int32 `protobuf:"varint,10,opt,name=responses_fully,json=responsesFully,proto3" json:"responses_fully,omitempty"`
+	// Responses taken into account partly.
+	ResponsesPartly int32 `protobuf:"varint,11,opt,name=responses_partly,json=responsesPartly,proto3" json:"responses_partly,omitempty"`
+	// Responses not taken into account.
+	ResponsesNot  int32 `protobuf:"varint,12,opt,name=responses_not,json=responsesNot,proto3" json:"responses_not,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvisoryFigures) Reset() {
+	*x = AdvisoryFigures{}
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvisoryFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvisoryFigures) ProtoMessage() {}
+
+func (x *AdvisoryFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvisoryFigures.ProtoReflect.Descriptor instead.
+func (*AdvisoryFigures) Descriptor() ([]byte, []int) {
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AdvisoryFigures) GetBodies() int32 {
+	if x != nil {
+		return x.Bodies
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetWomenShare() float64 {
+	if x != nil {
+		return x.WomenShare
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetYouthShare() float64 {
+	if x != nil {
+		return x.YouthShare
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetDisabilityShare() float64 {
+	if x != nil {
+		return x.DisabilityShare
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetMeetings() int32 {
+	if x != nil {
+		return x.Meetings
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetOpinionsAdopted() int32 {
+	if x != nil {
+		return x.OpinionsAdopted
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetOpinionsAnswered() int32 {
+	if x != nil {
+		return x.OpinionsAnswered
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetMedianDaysToResponse() float64 {
+	if x != nil {
+		return x.MedianDaysToResponse
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetResponsesFully() int32 {
+	if x != nil {
+		return x.ResponsesFully
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetResponsesPartly() int32 {
+	if x != nil {
+		return x.ResponsesPartly
+	}
+	return 0
+}
+
+func (x *AdvisoryFigures) GetResponsesNot() int32 {
+	if x != nil {
+		return x.ResponsesNot
+	}
+	return 0
+}
+
+// ConsultationFigures are a council's consultation figures.
+type ConsultationFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests still open (requested, acknowledged, in progress).
+	Open int32 `protobuf:"varint,1,opt,name=open,proto3" json:"open,omitempty"`
+	// Answered.
+	Answered int32 `protobuf:"varint,2,opt,name=answered,proto3" json:"answered,omitempty"`
+	// Expired: deadline passed unanswered.
+	Expired int32 `protobuf:"varint,3,opt,name=expired,proto3" json:"expired,omitempty"`
+	// Withdrawn.
+	Withdrawn int32 `protobuf:"varint,4,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	// Workshops held.
+	Workshops int32 `protobuf:"varint,5,opt,name=workshops,proto3" json:"workshops,omitempty"`
+	// Participants in all.
+	Participants int32 `protobuf:"varint,6,opt,name=participants,proto3" json:"participants,omitempty"`
+	// Share of women among participants, 0..1.
+	WomenRate float64 `protobuf:"fixed64,7,opt,name=women_rate,json=womenRate,proto3" json:"women_rate,omitempty"`
+	// Share of young people, 0..1.
+	YouthRate float64 `protobuf:"fixed64,8,opt,name=youth_rate,json=youthRate,proto3" json:"youth_rate,omitempty"`
+	// Share of people with disabilities, 0..1.
+	DisabilityRate float64 `protobuf:"fixed64,9,opt,name=disability_rate,json=disabilityRate,proto3" json:"disability_rate,omitempty"`
+	// Satisfaction forms returned.
+	SurveyResponses int32 `protobuf:"varint,10,opt,name=survey_responses,json=surveyResponses,proto3" json:"survey_responses,omitempty"`
+	// Mean satisfaction score, 1..5; 0 without responses.
+	MeanSatisfaction float64 `protobuf:"fixed64,11,opt,name=mean_satisfaction,json=meanSatisfaction,proto3" json:"mean_satisfaction,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ConsultationFigures) Reset() {
+	*x = ConsultationFigures{}
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationFigures) ProtoMessage() {}
+
+func (x *ConsultationFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationFigures.ProtoReflect.Descriptor instead.
+func (*ConsultationFigures) Descriptor() ([]byte, []int) {
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ConsultationFigures) GetOpen() int32 {
+	if x != nil {
+		return x.Open
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetAnswered() int32 {
+	if x != nil {
+		return x.Answered
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetExpired() int32 {
+	if x != nil {
+		return x.Expired
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetWithdrawn() int32 {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetWorkshops() int32 {
+	if x != nil {
+		return x.Workshops
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetParticipants() int32 {
+	if x != nil {
+		return x.Participants
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetWomenRate() float64 {
+	if x != nil {
+		return x.WomenRate
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetYouthRate() float64 {
+	if x != nil {
+		return x.YouthRate
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetDisabilityRate() float64 {
+	if x != nil {
+		return x.DisabilityRate
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetSurveyResponses() int32 {
+	if x != nil {
+		return x.SurveyResponses
+	}
+	return 0
+}
+
+func (x *ConsultationFigures) GetMeanSatisfaction() float64 {
+	if x != nil {
+		return x.MeanSatisfaction
+	}
+	return 0
+}
+
 // CouncilStatus is where one council stands.
 type CouncilStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -133,14 +414,21 @@ type CouncilStatus struct {
 	// Population.
 	Population int64 `protobuf:"varint,3,opt,name=population,proto3" json:"population,omitempty"`
 	// Petition figures.
-	Petitions     *PetitionFigures `protobuf:"bytes,4,opt,name=petitions,proto3" json:"petitions,omitempty"`
+	Petitions *PetitionFigures `protobuf:"bytes,4,opt,name=petitions,proto3" json:"petitions,omitempty"`
+	// Advisory-body figures.
+	Advisory *AdvisoryFigures `protobuf:"bytes,5,opt,name=advisory,proto3" json:"advisory,omitempty"`
+	// Consultation and participation figures.
+	Consultations *ConsultationFigures `protobuf:"bytes,6,opt,name=consultations,proto3" json:"consultations,omitempty"`
+	// Whether the council has at least one advisory body set up with
+	// members in office.
+	WorkingBody   bool `protobuf:"varint,7,opt,name=working_body,json=workingBody,proto3" json:"working_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CouncilStatus) Reset() {
 	*x = CouncilStatus{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[1]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -152,7 +440,7 @@ func (x *CouncilStatus) String() string {
 func (*CouncilStatus) ProtoMessage() {}
 
 func (x *CouncilStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[1]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -165,7 +453,7 @@ func (x *CouncilStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouncilStatus.ProtoReflect.Descriptor instead.
 func (*CouncilStatus) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CouncilStatus) GetCouncil() string {
@@ -196,6 +484,27 @@ func (x *CouncilStatus) GetPetitions() *PetitionFigures {
 	return nil
 }
 
+func (x *CouncilStatus) GetAdvisory() *AdvisoryFigures {
+	if x != nil {
+		return x.Advisory
+	}
+	return nil
+}
+
+func (x *CouncilStatus) GetConsultations() *ConsultationFigures {
+	if x != nil {
+		return x.Consultations
+	}
+	return nil
+}
+
+func (x *CouncilStatus) GetWorkingBody() bool {
+	if x != nil {
+		return x.WorkingBody
+	}
+	return false
+}
+
 // GetCouncilStatusRequest names a council's status.
 type GetCouncilStatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -209,7 +518,7 @@ type GetCouncilStatusRequest struct {
 
 func (x *GetCouncilStatusRequest) Reset() {
 	*x = GetCouncilStatusRequest{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[2]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +530,7 @@ func (x *GetCouncilStatusRequest) String() string {
 func (*GetCouncilStatusRequest) ProtoMessage() {}
 
 func (x *GetCouncilStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[2]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +543,7 @@ func (x *GetCouncilStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCouncilStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetCouncilStatusRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetCouncilStatusRequest) GetName() string {
@@ -266,7 +575,7 @@ type GetCouncilStatusResponse struct {
 
 func (x *GetCouncilStatusResponse) Reset() {
 	*x = GetCouncilStatusResponse{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +587,7 @@ func (x *GetCouncilStatusResponse) String() string {
 func (*GetCouncilStatusResponse) ProtoMessage() {}
 
 func (x *GetCouncilStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +600,7 @@ func (x *GetCouncilStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCouncilStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetCouncilStatusResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetCouncilStatusResponse) GetStatus() *CouncilStatus {
@@ -328,7 +637,7 @@ type ListCouncilStatusesRequest struct {
 
 func (x *ListCouncilStatusesRequest) Reset() {
 	*x = ListCouncilStatusesRequest{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +649,7 @@ func (x *ListCouncilStatusesRequest) String() string {
 func (*ListCouncilStatusesRequest) ProtoMessage() {}
 
 func (x *ListCouncilStatusesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +662,7 @@ func (x *ListCouncilStatusesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouncilStatusesRequest.ProtoReflect.Descriptor instead.
 func (*ListCouncilStatusesRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListCouncilStatusesRequest) GetParent() string {
@@ -379,6 +688,10 @@ type ListCouncilStatusesResponse struct {
 	Councils []*CouncilStatus `protobuf:"bytes,2,rep,name=councils,proto3" json:"councils,omitempty"`
 	// Sum over the communes under it (and the parent itself).
 	Rollup *PetitionFigures `protobuf:"bytes,3,opt,name=rollup,proto3" json:"rollup,omitempty"`
+	// Advisory figures summed over the same councils.
+	AdvisoryRollup *AdvisoryFigures `protobuf:"bytes,6,opt,name=advisory_rollup,json=advisoryRollup,proto3" json:"advisory_rollup,omitempty"`
+	// Consultation figures summed over the same councils.
+	ConsultationsRollup *ConsultationFigures `protobuf:"bytes,7,opt,name=consultations_rollup,json=consultationsRollup,proto3" json:"consultations_rollup,omitempty"`
 	// The read model's position when answering.
 	Position uint64 `protobuf:"varint,4,opt,name=position,proto3" json:"position,omitempty"`
 	// The clock used for deadlines.
@@ -389,7 +702,7 @@ type ListCouncilStatusesResponse struct {
 
 func (x *ListCouncilStatusesResponse) Reset() {
 	*x = ListCouncilStatusesResponse{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +714,7 @@ func (x *ListCouncilStatusesResponse) String() string {
 func (*ListCouncilStatusesResponse) ProtoMessage() {}
 
 func (x *ListCouncilStatusesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +727,7 @@ func (x *ListCouncilStatusesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouncilStatusesResponse.ProtoReflect.Descriptor instead.
 func (*ListCouncilStatusesResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCouncilStatusesResponse) GetParent() *CouncilStatus {
@@ -434,6 +747,20 @@ func (x *ListCouncilStatusesResponse) GetCouncils() []*CouncilStatus {
 func (x *ListCouncilStatusesResponse) GetRollup() *PetitionFigures {
 	if x != nil {
 		return x.Rollup
+	}
+	return nil
+}
+
+func (x *ListCouncilStatusesResponse) GetAdvisoryRollup() *AdvisoryFigures {
+	if x != nil {
+		return x.AdvisoryRollup
+	}
+	return nil
+}
+
+func (x *ListCouncilStatusesResponse) GetConsultationsRollup() *ConsultationFigures {
+	if x != nil {
+		return x.ConsultationsRollup
 	}
 	return nil
 }
@@ -467,14 +794,48 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\x10valid_signatures\x18\a \x01(\x03R\x0fvalidSignatures\x1a:\n" +
 	"\fByStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xa5\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd4\x03\n" +
+	"\x0fAdvisoryFigures\x12\x16\n" +
+	"\x06bodies\x18\x01 \x01(\x05R\x06bodies\x12\x18\n" +
+	"\amembers\x18\x02 \x01(\x05R\amembers\x12\x1f\n" +
+	"\vwomen_share\x18\x03 \x01(\x01R\n" +
+	"womenShare\x12\x1f\n" +
+	"\vyouth_share\x18\x04 \x01(\x01R\n" +
+	"youthShare\x12)\n" +
+	"\x10disability_share\x18\x05 \x01(\x01R\x0fdisabilityShare\x12\x1a\n" +
+	"\bmeetings\x18\x06 \x01(\x05R\bmeetings\x12)\n" +
+	"\x10opinions_adopted\x18\a \x01(\x05R\x0fopinionsAdopted\x12+\n" +
+	"\x11opinions_answered\x18\b \x01(\x05R\x10opinionsAnswered\x125\n" +
+	"\x17median_days_to_response\x18\t \x01(\x01R\x14medianDaysToResponse\x12'\n" +
+	"\x0fresponses_fully\x18\n" +
+	" \x01(\x05R\x0eresponsesFully\x12)\n" +
+	"\x10responses_partly\x18\v \x01(\x05R\x0fresponsesPartly\x12#\n" +
+	"\rresponses_not\x18\f \x01(\x05R\fresponsesNot\"\xfe\x02\n" +
+	"\x13ConsultationFigures\x12\x12\n" +
+	"\x04open\x18\x01 \x01(\x05R\x04open\x12\x1a\n" +
+	"\banswered\x18\x02 \x01(\x05R\banswered\x12\x18\n" +
+	"\aexpired\x18\x03 \x01(\x05R\aexpired\x12\x1c\n" +
+	"\twithdrawn\x18\x04 \x01(\x05R\twithdrawn\x12\x1c\n" +
+	"\tworkshops\x18\x05 \x01(\x05R\tworkshops\x12\"\n" +
+	"\fparticipants\x18\x06 \x01(\x05R\fparticipants\x12\x1d\n" +
+	"\n" +
+	"women_rate\x18\a \x01(\x01R\twomenRate\x12\x1d\n" +
+	"\n" +
+	"youth_rate\x18\b \x01(\x01R\tyouthRate\x12'\n" +
+	"\x0fdisability_rate\x18\t \x01(\x01R\x0edisabilityRate\x12)\n" +
+	"\x10survey_responses\x18\n" +
+	" \x01(\x05R\x0fsurveyResponses\x12+\n" +
+	"\x11mean_satisfaction\x18\v \x01(\x01R\x10meanSatisfaction\"\xd8\x02\n" +
 	"\rCouncilStatus\x12\x18\n" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x17\n" +
 	"\aname_fr\x18\x02 \x01(\tR\x06nameFr\x12\x1e\n" +
 	"\n" +
 	"population\x18\x03 \x01(\x03R\n" +
 	"population\x12A\n" +
-	"\tpetitions\x18\x04 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\tpetitions\"P\n" +
+	"\tpetitions\x18\x04 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\tpetitions\x12?\n" +
+	"\badvisory\x18\x05 \x01(\v2#.tasharuk.status.v1.AdvisoryFiguresR\badvisory\x12M\n" +
+	"\rconsultations\x18\x06 \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\rconsultations\x12!\n" +
+	"\fworking_body\x18\a \x01(\bR\vworkingBody\"P\n" +
 	"\x17GetCouncilStatusRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\xb2\x01\n" +
@@ -484,11 +845,13 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\revaluate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\"W\n" +
 	"\x1aListCouncilStatusesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\xb1\x02\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\xdb\x03\n" +
 	"\x1bListCouncilStatusesResponse\x129\n" +
 	"\x06parent\x18\x01 \x01(\v2!.tasharuk.status.v1.CouncilStatusR\x06parent\x12=\n" +
 	"\bcouncils\x18\x02 \x03(\v2!.tasharuk.status.v1.CouncilStatusR\bcouncils\x12;\n" +
-	"\x06rollup\x18\x03 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\x06rollup\x12\x1a\n" +
+	"\x06rollup\x18\x03 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\x06rollup\x12L\n" +
+	"\x0fadvisory_rollup\x18\x06 \x01(\v2#.tasharuk.status.v1.AdvisoryFiguresR\x0eadvisoryRollup\x12Z\n" +
+	"\x14consultations_rollup\x18\a \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\x13consultationsRollup\x12\x1a\n" +
 	"\bposition\x18\x04 \x01(\x04R\bposition\x12?\n" +
 	"\revaluate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime2\xf6\x01\n" +
 	"\rStatusService\x12m\n" +
@@ -507,35 +870,41 @@ func file_tasharuk_status_v1_status_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_status_v1_status_service_proto_rawDescData
 }
 
-var file_tasharuk_status_v1_status_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_tasharuk_status_v1_status_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_tasharuk_status_v1_status_service_proto_goTypes = []any{
 	(*PetitionFigures)(nil),             // 0: tasharuk.status.v1.PetitionFigures
-	(*CouncilStatus)(nil),               // 1: tasharuk.status.v1.CouncilStatus
-	(*GetCouncilStatusRequest)(nil),     // 2: tasharuk.status.v1.GetCouncilStatusRequest
-	(*GetCouncilStatusResponse)(nil),    // 3: tasharuk.status.v1.GetCouncilStatusResponse
-	(*ListCouncilStatusesRequest)(nil),  // 4: tasharuk.status.v1.ListCouncilStatusesRequest
-	(*ListCouncilStatusesResponse)(nil), // 5: tasharuk.status.v1.ListCouncilStatusesResponse
-	nil,                                 // 6: tasharuk.status.v1.PetitionFigures.ByStateEntry
-	(*timestamppb.Timestamp)(nil),       // 7: google.protobuf.Timestamp
+	(*AdvisoryFigures)(nil),             // 1: tasharuk.status.v1.AdvisoryFigures
+	(*ConsultationFigures)(nil),         // 2: tasharuk.status.v1.ConsultationFigures
+	(*CouncilStatus)(nil),               // 3: tasharuk.status.v1.CouncilStatus
+	(*GetCouncilStatusRequest)(nil),     // 4: tasharuk.status.v1.GetCouncilStatusRequest
+	(*GetCouncilStatusResponse)(nil),    // 5: tasharuk.status.v1.GetCouncilStatusResponse
+	(*ListCouncilStatusesRequest)(nil),  // 6: tasharuk.status.v1.ListCouncilStatusesRequest
+	(*ListCouncilStatusesResponse)(nil), // 7: tasharuk.status.v1.ListCouncilStatusesResponse
+	nil,                                 // 8: tasharuk.status.v1.PetitionFigures.ByStateEntry
+	(*timestamppb.Timestamp)(nil),       // 9: google.protobuf.Timestamp
 }
 var file_tasharuk_status_v1_status_service_proto_depIdxs = []int32{
-	6,  // 0: tasharuk.status.v1.PetitionFigures.by_state:type_name -> tasharuk.status.v1.PetitionFigures.ByStateEntry
+	8,  // 0: tasharuk.status.v1.PetitionFigures.by_state:type_name -> tasharuk.status.v1.PetitionFigures.ByStateEntry
 	0,  // 1: tasharuk.status.v1.CouncilStatus.petitions:type_name -> tasharuk.status.v1.PetitionFigures
-	1,  // 2: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
-	7,  // 3: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
-	1,  // 5: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
-	0,  // 6: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
-	7,  // 7: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	2,  // 8: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
-	4,  // 9: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
-	3,  // 10: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
-	5,  // 11: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	1,  // 2: tasharuk.status.v1.CouncilStatus.advisory:type_name -> tasharuk.status.v1.AdvisoryFigures
+	2,  // 3: tasharuk.status.v1.CouncilStatus.consultations:type_name -> tasharuk.status.v1.ConsultationFigures
+	3,  // 4: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
+	9,  // 5: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	3,  // 6: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
+	3,  // 7: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
+	0,  // 8: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
+	1,  // 9: tasharuk.status.v1.ListCouncilStatusesResponse.advisory_rollup:type_name -> tasharuk.status.v1.AdvisoryFigures
+	2,  // 10: tasharuk.status.v1.ListCouncilStatusesResponse.consultations_rollup:type_name -> tasharuk.status.v1.ConsultationFigures
+	9,  // 11: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
+	6,  // 13: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
+	5,  // 14: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
+	7,  // 15: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
+	14, // [14:16] is the sub-list for method output_type
+	12, // [12:14] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_status_v1_status_service_proto_init() }
@@ -549,7 +918,7 @@ func file_tasharuk_status_v1_status_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_status_v1_status_service_proto_rawDesc), len(file_tasharuk_status_v1_status_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
