@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -44,9 +45,6 @@ type Service struct {
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 }
-
-// maxAttempts bounds retries after a concurrency conflict.
-const maxAttempts = 4
 
 // Name is a parsed petition resource name.
 type Name struct {
@@ -94,63 +92,27 @@ func (s *Service) ParseCouncil(name string) (tdomain.Council, error) {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// load reads a petition's stream and folds it.
-func (s *Service) load(ctx context.Context, n Name) (domain.State, eventstore.ExpectedRevision, error) {
-	evs, err := s.Store.ReadStream(ctx, n.StreamID(), 0, 0)
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return domain.State{}, eventstore.NoStream, nil
-	}
-	if err != nil {
-		return domain.State{}, eventstore.Any, err
-	}
-	var st domain.State
-	for i := range evs {
-		p, err := s.Registry.DecodeEvent(&evs[i])
-		if err != nil {
-			return domain.State{}, eventstore.Any, err
-		}
-		st = domain.Evolve(st, domain.Recorded{ID: evs[i].ID, Payload: p, OccurredAt: evs[i].OccurredAt, RecordedAt: evs[i].RecordedAt, Actor: evs[i].Actor})
-	}
-	return st, eventstore.Exact(evs[len(evs)-1].Revision), nil
-}
-
-// execute runs one command: load, decide (with the command built from the
-// fresh state by build), append with the expected revision; retry on a
-// concurrency conflict.
+// execute runs one command on a petition's stream (events.Execute): the
+// command is built from the fresh state by build, then decided.
 func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
-	corr := newID()
-	for attempt := 1; ; attempt++ {
-		st, exp, err := s.load(ctx, n)
-		if err != nil {
-			return 0, err
-		}
+	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
+		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
+	}
+	return events.Execute(ctx, s.Store, s.Registry, n.StreamID(), actor, fold, func(st domain.State) ([]events.Decided, error) {
 		cmd, err := build(st)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: actor})
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		proposed := make([]eventstore.Proposed, len(evs))
+		out := make([]events.Decided, len(evs))
 		for i, e := range evs {
-			proposed[i], err = s.Registry.Propose(e.Payload, events.Meta{ID: newID(), OccurredAt: e.OccurredAt, Actor: actor, CorrelationID: corr})
-			if err != nil {
-				return 0, err
-			}
+			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
 		}
-		res, err := s.Store.Append(ctx, n.StreamID(), exp, proposed)
-		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if attempt < maxAttempts {
-				continue
-			}
-			return 0, fault.New(fault.Conflict, "REVISION_CONFLICT", "the petition kept changing while this act was recorded; try again")
-		}
-		if err != nil {
-			return 0, err
-		}
-		return res.Position, nil
-	}
+		return out, nil
+	})
 }
 
 // Petition returns the read model's view of a petition once it has

@@ -1,0 +1,79 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/fault"
+)
+
+// Decided is an event a decision produced: a payload and when it happened
+// in the world (zero: when recorded).
+type Decided struct {
+	Payload    proto.Message
+	OccurredAt time.Time
+}
+
+// MaxAttempts bounds how often a command is decided again after another
+// writer changed the stream first.
+const MaxAttempts = 4
+
+// Execute runs one command on one stream: it reads the stream, folds it
+// into a state with fold, asks decide for events, and appends them with
+// the revision it read. When another writer got there first it reads and
+// decides again, at most MaxAttempts times, then fails with a Conflict
+// fault (REVISION_CONFLICT). It returns the log position written (0 when
+// the decision produced no events).
+func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor,
+	fold func(S, *eventstore.Event, proto.Message) S, decide func(S) ([]Decided, error)) (uint64, error) {
+	correlation := uuid.Must(uuid.NewV7()).String()
+	for attempt := 1; ; attempt++ {
+		var st S
+		exp := eventstore.NoStream
+		evs, err := store.ReadStream(ctx, stream, 0, 0)
+		switch {
+		case errors.Is(err, eventstore.ErrStreamNotFound):
+		case err != nil:
+			return 0, err
+		default:
+			for i := range evs {
+				p, err := reg.DecodeEvent(&evs[i])
+				if err != nil {
+					return 0, err
+				}
+				st = fold(st, &evs[i], p)
+			}
+			exp = eventstore.Exact(evs[len(evs)-1].Revision)
+		}
+		decided, err := decide(st)
+		if err != nil {
+			return 0, err
+		}
+		if len(decided) == 0 {
+			return 0, nil
+		}
+		proposed := make([]eventstore.Proposed, len(decided))
+		for i, d := range decided {
+			proposed[i], err = reg.Propose(d.Payload, Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: d.OccurredAt, Actor: actor, CorrelationID: correlation})
+			if err != nil {
+				return 0, err
+			}
+		}
+		res, err := store.Append(ctx, stream, exp, proposed)
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			if attempt < MaxAttempts {
+				continue
+			}
+			return 0, fault.New(fault.Conflict, "REVISION_CONFLICT", "the record kept changing while this act was recorded; try again")
+		}
+		if err != nil {
+			return 0, err
+		}
+		return res.Position, nil
+	}
+}
