@@ -40,6 +40,14 @@ type Model struct {
 	byCouncil map[string][]*Petition      // council code → petitions, in drafting order
 	books     map[string]*signatureBook   // petition id → signatures
 	unknown   int                         // events of types this model does not know
+	// recorded maps positions to recording times (running maximum, so it
+	// can be searched) for as-of-time queries.
+	recorded []timeAt
+}
+
+type timeAt struct {
+	Position uint64
+	MaxNanos int64
 }
 
 // Petition is one petition as the read model holds it.
@@ -52,6 +60,31 @@ type Petition struct {
 	Withdrawn       int32
 	Struck          int32
 	ByProvince      map[string]int32
+	// History keeps the petition's events as stored, so its state at any
+	// past position or time can be folded again (as-of queries).
+	History []StoredEvent
+	// Signatures records each change of the valid count, in log order.
+	Signatures []SignatureChange
+}
+
+// StoredEvent is an event as the log holds it, without decoding.
+type StoredEvent struct {
+	ID         string
+	Type       string
+	Version    uint32
+	Payload    []byte
+	OccurredAt time.Time
+	RecordedAt time.Time
+	Actor      eventstore.Actor
+	Position   uint64
+}
+
+// SignatureChange is one signature added (+1) or ended (-1).
+type SignatureChange struct {
+	Position   uint64
+	OccurredAt int64 // Unix nanoseconds
+	Delta      int8
+	Province   string
 }
 
 // TimelineEntry is one act on a petition.
@@ -147,6 +180,11 @@ func (m *Model) Apply(e eventstore.Event) error {
 	}
 	if e.Position != 0 {
 		m.position = e.Position
+		t := e.RecordedAt.UnixNano()
+		if n := len(m.recorded); n > 0 && m.recorded[n-1].MaxNanos > t {
+			t = m.recorded[n-1].MaxNanos
+		}
+		m.recorded = append(m.recorded, timeAt{Position: e.Position, MaxNanos: t})
 	}
 	close(m.advanced)
 	m.advanced = make(chan struct{})
@@ -173,7 +211,7 @@ func (m *Model) apply(e *eventstore.Event) error {
 	case "signature":
 		// signature.<petition id>.<signer key>
 		pid, key, _ := strings.Cut(rest, ".")
-		return m.applySignature(pid, key, payload)
+		return m.applySignature(pid, key, e, payload)
 	}
 	return nil
 }
@@ -218,6 +256,8 @@ func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Mess
 	p.State = pdomain.Evolve(p.State, pdomain.Recorded{
 		ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor,
 	})
+	p.History = append(p.History, StoredEvent{ID: e.ID, Type: e.Type, Version: e.SchemaVersion, Payload: e.Payload,
+		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor, Position: e.Position})
 	p.Revision = e.Revision
 	if _, ok := payload.(*petitionsv1.PetitionDeposited); ok {
 		p.DepositPosition = e.Position
@@ -228,7 +268,7 @@ func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Mess
 	})
 }
 
-func (m *Model) applySignature(pid, hexKey string, payload proto.Message) error {
+func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload proto.Message) error {
 	key, err := decodeKey(hexKey)
 	if err != nil {
 		return err
@@ -248,6 +288,7 @@ func (m *Model) applySignature(pid, hexKey string, payload proto.Message) error 
 		sig = signature{status: sigValid, province: m.intern(pl.GetProvince())}
 		b.sigs[key] = sig
 		if p != nil {
+			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: 1, Province: sig.province})
 			p.Valid++
 			if sig.province != "" {
 				p.ByProvince[sig.province]++
@@ -264,6 +305,7 @@ func (m *Model) applySignature(pid, hexKey string, payload proto.Message) error 
 		}
 		b.sigs[key] = sig
 		if p != nil {
+			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: -1, Province: sig.province})
 			p.Valid--
 			if sig.status == sigWithdrawn {
 				p.Withdrawn++

@@ -188,3 +188,70 @@ func TestWaitForTimesOutWithErrBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAsOfPositionTimeAndValidTime(t *testing.T) {
+	s, err := natsstore.Open(context.Background(), natsstore.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	w := writer{t, s, reg}
+	ctx := context.Background()
+	ids := fill(t, w)
+	m := projections.New(reg)
+	if err := projections.Rebuild(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	// Petition 4 was decided (admissible) and notified; find the position
+	// just before its decision.
+	p4, _ := m.Petition(ids[4])
+	var decisionPos uint64
+	for _, e := range p4.Timeline {
+		if e.Type == "petitions.AdmissibilityDecided" {
+			decisionPos = e.Position
+		}
+	}
+	before := projections.AsOf{Position: decisionPos - 1, Now: base.AddDate(0, 5, 0)}
+	past, ok := m.PetitionAt(ids[4], before)
+	if !ok || past.State.Decided() || !past.State.Overdue(before.Now) {
+		t.Fatalf("before its decision the case must be undecided and, five months on, overdue: decided=%v", past.State.Decided())
+	}
+	now := projections.AsOf{Now: base.AddDate(0, 5, 0)}
+	if cur, _ := m.PetitionAt(ids[4], now); !cur.State.Decided() || cur.State.Overdue(now.Now) {
+		t.Fatal("today the case is decided and not overdue")
+	}
+	figBefore := m.PetitionFiguresAt("100", before)
+	figNow := m.PetitionFiguresAt("100", now)
+	// Before petition 4's decision, petitions 2, 3 and 4 were deposited
+	// (5 comes later in the log), none decided, all three overdue by then.
+	if figBefore.Decided != 0 || figBefore.DepositedTotal != 3 || figBefore.Overdue != 3 || figNow.Decided != 2 || figNow.Overdue != 2 {
+		t.Fatalf("as-of figures: before %d decided %d overdue; now %d decided %d overdue", figBefore.Decided, figBefore.Overdue, figNow.Decided, figNow.Overdue)
+	}
+	// Valid time: what was true in the world on a day, from occurred_at.
+	// Petition 3 was received on base+3 days: on base+2 it was not deposited.
+	vt := projections.AsOf{ValidTime: base.AddDate(0, 0, 2), Now: base.AddDate(0, 0, 2)}
+	p3, _ := m.PetitionAt(ids[3], vt)
+	if !p3.State.ReceivedAt.IsZero() {
+		t.Fatal("on a day before its receipt the petition was not deposited")
+	}
+	if p3now, _ := m.PetitionAt(ids[3], now); p3now.State.ReceivedAt.IsZero() {
+		t.Fatal("today it is deposited")
+	}
+	// Signatures as of a position.
+	p0, _ := m.Petition(ids[0])
+	first := p0.Signatures[0].Position
+	if early, _ := m.PetitionAt(ids[0], projections.AsOf{Position: first, Now: base}); early.Valid != 1 {
+		t.Fatalf("one signature at its own position, got %d", early.Valid)
+	}
+	// Recorded time to position.
+	head := m.Position()
+	if m.PositionAt(time.Now().Add(time.Hour)) != head || m.PositionAt(time.Unix(0, 0)) != 0 {
+		t.Fatal("PositionAt does not bracket the log")
+	}
+	// The roll-up as of a position agrees with the council's own figures.
+	_, _, total, ok := m.RollupAt("r1", before)
+	if !ok || total.Decided != figBefore.Decided {
+		t.Fatalf("roll-up as of: %d decided, want %d", total.Decided, figBefore.Decided)
+	}
+}

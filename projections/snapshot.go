@@ -26,6 +26,7 @@ type snapshot struct {
 	Order     map[string][]string // council code → petition ids in drafting order
 	Books     map[string]map[[32]byte]snapSig
 	Unknown   int
+	Recorded  []timeAt
 }
 
 type snapSig struct {
@@ -33,14 +34,14 @@ type snapSig struct {
 	Province string
 }
 
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // WriteSnapshot writes the model and its position.
 func (m *Model) WriteSnapshot(w io.Writer) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := snapshot{Version: snapshotVersion, Position: m.position, Children: m.children, Petitions: m.petitions,
-		Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Unknown: m.unknown}
+		Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Unknown: m.unknown, Recorded: m.recorded}
 	for _, c := range m.councils {
 		s.Councils = append(s.Councils, *c)
 	}
@@ -74,7 +75,7 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.position, m.unknown = s.Position, s.Unknown
+	m.position, m.unknown, m.recorded = s.Position, s.Unknown, s.Recorded
 	m.councils = map[string]*tdomain.Council{}
 	for i := range s.Councils {
 		c := s.Councils[i]
