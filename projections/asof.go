@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -175,4 +176,47 @@ func (m *Model) RollupAt(code string, a AsOf) (parent CouncilFigures, children [
 	total.finish()
 	sort.Slice(children, func(i, j int) bool { return children[i].Council.Code < children[j].Council.Code })
 	return parent, children, total, true
+}
+
+// RecordedAt returns when the event at position pos was recorded (the
+// running maximum up to it); zero if unknown.
+func (m *Model) RecordedAt(pos uint64) time.Time {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i := sort.Search(len(m.recorded), func(i int) bool { return m.recorded[i].Position >= pos })
+	if i == len(m.recorded) || m.recorded[i].Position != pos {
+		return time.Time{}
+	}
+	return time.Unix(0, m.recorded[i].MaxNanos).UTC()
+}
+
+// ErrAsOf: the as-of fields of a query do not go together.
+var ErrAsOf = errors.New("projections: give as_of_position or as_of_time, not both")
+
+// Resolve turns a query's as-of fields into an AsOf: the position (from
+// as_of_position, or as_of_time's last recorded position) and the clock
+// deadlines are judged against (valid_time, else as_of_time, else the
+// recording time of as_of_position, else now).
+func (m *Model) Resolve(position uint64, asOfTime, validTime, now time.Time) (AsOf, error) {
+	if position > 0 && !asOfTime.IsZero() {
+		return AsOf{}, ErrAsOf
+	}
+	a := AsOf{Position: position, ValidTime: validTime, Now: now}
+	if !asOfTime.IsZero() {
+		a.Position = m.PositionAt(asOfTime)
+		a.Now = asOfTime
+		if a.Position == 0 {
+			// Before the first event: nothing was known.
+			a.Position = ^uint64(0) >> 1
+			a.ValidTime = time.Unix(0, 0)
+		}
+	} else if position > 0 {
+		if t := m.RecordedAt(position); !t.IsZero() {
+			a.Now = t
+		}
+	}
+	if !validTime.IsZero() {
+		a.Now = validTime
+	}
+	return a, nil
 }

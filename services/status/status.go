@@ -53,22 +53,23 @@ func (s *Server) GetCouncilStatus(ctx context.Context, r *statusv1.GetCouncilSta
 	if !ok {
 		return nil, fault.Field("name", "a status name is {communes|provinces|regions}/{council}/status")
 	}
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	a, err := s.asOf(ctx, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.council(council)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
 	return &statusv1.GetCouncilStatusResponse{
-		Status: councilStatus(c, s.Model.PetitionFigures(c.Code, now)), Position: s.Model.Position(), EvaluateTime: timestamppb.New(now),
+		Status: councilStatus(c, s.Model.PetitionFiguresAt(c.Code, a)), Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
 	}, nil
 }
 
 // ListCouncilStatuses implements StatusService.
 func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCouncilStatusesRequest) (*statusv1.ListCouncilStatusesResponse, error) {
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	a, err := s.asOf(ctx, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.council(r.GetParent())
@@ -78,14 +79,51 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 	if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		return nil, fault.Field("parent", "a region or a province")
 	}
-	now := s.Now()
-	parent, children, total, _ := s.Model.Rollup(c.Code, now)
+	parent, children, total, _ := s.Model.RollupAt(c.Code, a)
 	resp := &statusv1.ListCouncilStatusesResponse{
 		Parent: councilStatus(parent.Council, parent.Figures), Rollup: figures(total),
-		Position: s.Model.Position(), EvaluateTime: timestamppb.New(now),
+		Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
 	}
 	for _, ch := range children {
 		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures))
 	}
 	return resp, nil
+}
+
+// AsOf resolves a query's as-of fields (see projections.AsOf), waiting
+// for the model to reach min_position or as_of_position.
+func AsOf(ctx context.Context, m *projections.Model, now time.Time, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (projections.AsOf, error) {
+	if err := m.WaitFor(ctx, max(minPos, asOfPos)); err != nil {
+		return projections.AsOf{}, err
+	}
+	var at, vt time.Time
+	if asOfTime != nil {
+		if err := asOfTime.CheckValid(); err != nil {
+			return projections.AsOf{}, fault.Field("as_of_time", "not a valid time")
+		}
+		at = asOfTime.AsTime()
+	}
+	if validTime != nil {
+		if err := validTime.CheckValid(); err != nil {
+			return projections.AsOf{}, fault.Field("valid_time", "not a valid time")
+		}
+		vt = validTime.AsTime()
+	}
+	a, err := m.Resolve(asOfPos, at, vt, now)
+	if err != nil {
+		return projections.AsOf{}, fault.Field("as_of_position", "%v", err)
+	}
+	return a, nil
+}
+
+func (s *Server) asOf(ctx context.Context, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (projections.AsOf, error) {
+	return AsOf(ctx, s.Model, s.Now(), minPos, asOfPos, asOfTime, validTime)
+}
+
+// position is the log position an answer reflects.
+func position(m *projections.Model, a projections.AsOf) uint64 {
+	if a.Position > 0 && a.Position < m.Position() {
+		return a.Position
+	}
+	return m.Position()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/app"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 )
 
 // Server implements petitionsv1.PetitionServiceServer.
@@ -52,6 +53,11 @@ func optTime(t *timestamppb.Timestamp, field string) (time.Time, error) {
 
 // petition converts the read model's view to the API resource.
 func (s *Server) petition(p projections.Petition) *petitionsv1.Petition {
+	return s.petitionAt(p, s.App.Now())
+}
+
+// petitionAt converts a view, judging deadlines at now.
+func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.Petition {
 	st := p.State
 	out := &petitionsv1.Petition{
 		Name: st.Council + "/petitions/" + st.ID, Council: st.Council, Kind: st.Kind,
@@ -59,7 +65,7 @@ func (s *Server) petition(p projections.Petition) *petitionsv1.Petition {
 		Agent: st.Agent, State: st.Status,
 		Signatures:    &petitionsv1.SignatureCounts{Valid: p.Valid, Withdrawn: p.Withdrawn, Struck: p.Struck, ByProvince: p.ByProvince},
 		ReceiptNumber: st.ReceiptNumber, ReceiveTime: ts(st.ReceivedAt), DepositChannel: st.DepositChannel,
-		DecisionDeadline: ts(st.Deadline), Overdue: st.Overdue(s.App.Now()),
+		DecisionDeadline: ts(st.Deadline), Overdue: st.Overdue(now),
 		DecisionNotifyTime: ts(st.DecisionNotified), Session: st.Session, Committee: st.Committee,
 		CommitteeReport: st.CommitteeReport, Outcome: st.Outcome, OutcomeSummary: st.OutcomeSummary,
 		WithdrawalReason: st.WithdrawalReason, CreateTime: ts(st.CreatedAt), UpdateTime: ts(st.UpdatedAt),
@@ -72,6 +78,19 @@ func (s *Server) petition(p projections.Petition) *petitionsv1.Petition {
 		out.Decision = &petitionsv1.Decision{Admissibility: st.Decision, Checklist: st.Checklist, Reasons: st.DecisionReasons, DecideTime: ts(st.DecidedAt), DecidedBy: st.DecidedBy}
 	}
 	return out
+}
+
+// readAt reads a petition as of a past position or time.
+func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*petitionsv1.Petition, projections.Petition, error) {
+	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), minPos, asOfPos, asOfTime, validTime)
+	if err != nil {
+		return nil, projections.Petition{}, err
+	}
+	p, ok := s.App.Model.PetitionAt(n.ID, a)
+	if !ok || p.State.Council != n.Council {
+		return nil, projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
+	}
+	return s.petitionAt(p, a.Now), p, nil
 }
 
 func (s *Server) read(ctx context.Context, n app.Name, pos uint64) (*petitionsv1.Petition, error) {
@@ -102,7 +121,7 @@ func (s *Server) GetPetition(ctx context.Context, r *petitionsv1.GetPetitionRequ
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.read(ctx, n, r.GetMinPosition())
+	p, _, err := s.readAt(ctx, n, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +138,6 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	if err != nil {
 		return nil, err
 	}
-	f.Now = s.App.Now()
 	size := int(r.GetPageSize())
 	switch {
 	case size < 0:
@@ -133,17 +151,18 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	if err != nil {
 		return nil, err
 	}
-	if err := s.App.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	if err != nil {
 		return nil, err
 	}
-	all := s.App.Model.Petitions(c.Code, f)
+	all := s.App.Model.PetitionsAt(c.Code, f, a)
 	resp := &petitionsv1.ListPetitionsResponse{TotalSize: int32(len(all))}
 	if offset > len(all) {
 		offset = len(all)
 	}
 	end := min(offset+size, len(all))
 	for _, p := range all[offset:end] {
-		resp.Petitions = append(resp.Petitions, s.petition(p))
+		resp.Petitions = append(resp.Petitions, s.petitionAt(p, a.Now))
 	}
 	if end < len(all) {
 		resp.NextPageToken = encodePageToken(end, r.GetFilter(), r.GetParent())
@@ -209,7 +228,7 @@ func (s *Server) GetPetitionTimeline(ctx context.Context, r *petitionsv1.GetPeti
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.App.Petition(ctx, n, r.GetMinPosition())
+	_, p, err := s.readAt(ctx, n, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}

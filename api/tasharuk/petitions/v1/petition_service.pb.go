@@ -958,7 +958,17 @@ type GetPetitionRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position (what the system knew then);
+	// 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time (turned into the last
+	// position recorded by then); deadlines are judged at this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred in the world at or before this time (a
+	// paper deposit keyed in late counts from the day it was received);
+	// deadlines are judged at this time.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1005,6 +1015,27 @@ func (x *GetPetitionRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetPetitionRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetPetitionRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetPetitionRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetPetitionResponse holds the petition.
@@ -1065,7 +1096,17 @@ type ListPetitionsRequest struct {
 	// Filter: "state=DEPOSITED", "overdue=true", or both joined by " AND ".
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,5,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,5,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position (what the system knew then);
+	// 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,6,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time (turned into the last
+	// position recorded by then); deadlines are judged at this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred in the world at or before this time (a
+	// paper deposit keyed in late counts from the day it was received);
+	// deadlines are judged at this time.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1133,6 +1174,27 @@ func (x *ListPetitionsRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *ListPetitionsRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *ListPetitionsRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListPetitionsRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // ListPetitionsResponse is one page, newest first.
@@ -1205,7 +1267,17 @@ type GetPetitionTimelineRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position (what the system knew then);
+	// 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time (turned into the last
+	// position recorded by then); deadlines are judged at this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred in the world at or before this time (a
+	// paper deposit keyed in late counts from the day it was received);
+	// deadlines are judged at this time.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1252,6 +1324,27 @@ func (x *GetPetitionTimelineRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetPetitionTimelineRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetPetitionTimelineRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetPetitionTimelineRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetPetitionTimelineResponse lists the acts.
@@ -3499,27 +3592,42 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"request_id\x18\a \x01(\tR\trequestId\"x\n" +
 	"\x16CreatePetitionResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"K\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe6\x01\n" +
 	"\x12GetPetitionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"R\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"R\n" +
 	"\x13GetPetitionResponse\x12;\n" +
-	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\"\xa5\x01\n" +
+	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\"\xc0\x02\n" +
 	"\x14ListPetitionsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12!\n" +
-	"\fmin_position\x18\x05 \x01(\x04R\vminPosition\"\x9d\x01\n" +
+	"\fmin_position\x18\x05 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x06 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"\x9d\x01\n" +
 	"\x15ListPetitionsResponse\x12=\n" +
 	"\tpetitions\x18\x01 \x03(\v2\x1f.tasharuk.petitions.v1.PetitionR\tpetitions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize\"S\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xee\x01\n" +
 	"\x1aGetPetitionTimelineRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"]\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"]\n" +
 	"\x1bGetPetitionTimelineResponse\x12>\n" +
 	"\aentries\x18\x01 \x03(\v2$.tasharuk.petitions.v1.TimelineEntryR\aentries\"6\n" +
 	" OpenPetitionForSignaturesRequest\x12\x12\n" +
@@ -3802,80 +3910,86 @@ var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
 	54, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
 	55, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.v1.Association
 	5,  // 22: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 23: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 24: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	6,  // 25: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	5,  // 26: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 27: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	2,  // 28: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	26, // 29: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	53, // 30: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	56, // 31: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	5,  // 32: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 33: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	51, // 34: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
-	52, // 35: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.v1.Checklist
-	5,  // 36: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 37: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 38: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	53, // 39: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,  // 40: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	57, // 41: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	53, // 42: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,  // 43: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	59, // 44: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
-	53, // 45: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,  // 46: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 47: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 48: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 49: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	7,  // 50: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	9,  // 51: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	11, // 52: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	13, // 53: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	15, // 54: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	17, // 55: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	19, // 56: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	21, // 57: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	23, // 58: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	25, // 59: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	28, // 60: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	30, // 61: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	32, // 62: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	34, // 63: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	36, // 64: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	38, // 65: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	40, // 66: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	42, // 67: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	44, // 68: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	46, // 69: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	48, // 70: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	8,  // 71: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	10, // 72: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	12, // 73: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	14, // 74: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	16, // 75: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	18, // 76: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	20, // 77: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	22, // 78: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	24, // 79: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	27, // 80: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	29, // 81: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	31, // 82: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	33, // 83: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	35, // 84: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	37, // 85: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	39, // 86: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	41, // 87: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	43, // 88: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	45, // 89: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	47, // 90: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	49, // 91: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	71, // [71:92] is the sub-list for method output_type
-	50, // [50:71] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	53, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	53, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 25: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	53, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	53, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 28: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	53, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	53, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	6,  // 31: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	5,  // 32: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,  // 33: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	2,  // 34: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	26, // 35: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	53, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	56, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.v1.DepositChannel
+	5,  // 38: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 39: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	51, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
+	52, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.v1.Checklist
+	5,  // 42: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 43: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 44: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	53, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,  // 46: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	57, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
+	53, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,  // 49: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	59, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
+	53, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,  // 52: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 53: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 54: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 55: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	7,  // 56: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	9,  // 57: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	11, // 58: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	13, // 59: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	15, // 60: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	17, // 61: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	19, // 62: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	21, // 63: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	23, // 64: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	25, // 65: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	28, // 66: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	30, // 67: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	32, // 68: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	34, // 69: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	36, // 70: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	38, // 71: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	40, // 72: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	42, // 73: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	44, // 74: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	46, // 75: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	48, // 76: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	8,  // 77: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	10, // 78: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	12, // 79: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	14, // 80: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	16, // 81: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	18, // 82: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	20, // 83: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	22, // 84: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	24, // 85: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	27, // 86: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	29, // 87: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	31, // 88: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	33, // 89: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	35, // 90: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	37, // 91: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	39, // 92: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	41, // 93: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	43, // 94: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	45, // 95: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	47, // 96: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	49, // 97: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	77, // [77:98] is the sub-list for method output_type
+	56, // [56:77] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }

@@ -511,7 +511,17 @@ type GetCouncilStatusRequest struct {
 	// "communes/{commune}/status" (or provinces/regions).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read models have applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position (what the system knew then);
+	// 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time (turned into the last
+	// position recorded by then); deadlines are judged at this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred in the world at or before this time (a
+	// paper deposit keyed in late counts from the day it was received);
+	// deadlines are judged at this time.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -558,6 +568,27 @@ func (x *GetCouncilStatusRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetCouncilStatusRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetCouncilStatusRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetCouncilStatusRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetCouncilStatusResponse holds the status.
@@ -630,7 +661,17 @@ type ListCouncilStatusesRequest struct {
 	// "regions/{region}" or "provinces/{province}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Wait until the read models have applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position (what the system knew then);
+	// 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time (turned into the last
+	// position recorded by then); deadlines are judged at this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred in the world at or before this time (a
+	// paper deposit keyed in late counts from the day it was received);
+	// deadlines are judged at this time.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -677,6 +718,27 @@ func (x *ListCouncilStatusesRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *ListCouncilStatusesRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *ListCouncilStatusesRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListCouncilStatusesRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // ListCouncilStatusesResponse lists every council under parent.
@@ -835,17 +897,27 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\tpetitions\x18\x04 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\tpetitions\x12?\n" +
 	"\badvisory\x18\x05 \x01(\v2#.tasharuk.status.v1.AdvisoryFiguresR\badvisory\x12M\n" +
 	"\rconsultations\x18\x06 \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\rconsultations\x12!\n" +
-	"\fworking_body\x18\a \x01(\bR\vworkingBody\"P\n" +
+	"\fworking_body\x18\a \x01(\bR\vworkingBody\"\xeb\x01\n" +
 	"\x17GetCouncilStatusRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\xb2\x01\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"\xb2\x01\n" +
 	"\x18GetCouncilStatusResponse\x129\n" +
 	"\x06status\x18\x01 \x01(\v2!.tasharuk.status.v1.CouncilStatusR\x06status\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\x04R\bposition\x12?\n" +
-	"\revaluate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\"W\n" +
+	"\revaluate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\"\xf2\x01\n" +
 	"\x1aListCouncilStatusesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\xdb\x03\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"\xdb\x03\n" +
 	"\x1bListCouncilStatusesResponse\x129\n" +
 	"\x06parent\x18\x01 \x01(\v2!.tasharuk.status.v1.CouncilStatusR\x06parent\x12=\n" +
 	"\bcouncils\x18\x02 \x03(\v2!.tasharuk.status.v1.CouncilStatusR\bcouncils\x12;\n" +
@@ -888,23 +960,27 @@ var file_tasharuk_status_v1_status_service_proto_depIdxs = []int32{
 	0,  // 1: tasharuk.status.v1.CouncilStatus.petitions:type_name -> tasharuk.status.v1.PetitionFigures
 	1,  // 2: tasharuk.status.v1.CouncilStatus.advisory:type_name -> tasharuk.status.v1.AdvisoryFigures
 	2,  // 3: tasharuk.status.v1.CouncilStatus.consultations:type_name -> tasharuk.status.v1.ConsultationFigures
-	3,  // 4: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
-	9,  // 5: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
-	3,  // 7: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
-	0,  // 8: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
-	1,  // 9: tasharuk.status.v1.ListCouncilStatusesResponse.advisory_rollup:type_name -> tasharuk.status.v1.AdvisoryFigures
-	2,  // 10: tasharuk.status.v1.ListCouncilStatusesResponse.consultations_rollup:type_name -> tasharuk.status.v1.ConsultationFigures
-	9,  // 11: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	4,  // 12: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
-	6,  // 13: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
-	5,  // 14: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
-	7,  // 15: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	9,  // 4: tasharuk.status.v1.GetCouncilStatusRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	9,  // 5: tasharuk.status.v1.GetCouncilStatusRequest.valid_time:type_name -> google.protobuf.Timestamp
+	3,  // 6: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
+	9,  // 7: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	9,  // 8: tasharuk.status.v1.ListCouncilStatusesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	9,  // 9: tasharuk.status.v1.ListCouncilStatusesRequest.valid_time:type_name -> google.protobuf.Timestamp
+	3,  // 10: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
+	3,  // 11: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
+	0,  // 12: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
+	1,  // 13: tasharuk.status.v1.ListCouncilStatusesResponse.advisory_rollup:type_name -> tasharuk.status.v1.AdvisoryFigures
+	2,  // 14: tasharuk.status.v1.ListCouncilStatusesResponse.consultations_rollup:type_name -> tasharuk.status.v1.ConsultationFigures
+	9,  // 15: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	4,  // 16: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
+	6,  // 17: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
+	5,  // 18: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
+	7,  // 19: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
+	18, // [18:20] is the sub-list for method output_type
+	16, // [16:18] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_status_v1_status_service_proto_init() }
