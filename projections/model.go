@@ -40,6 +40,8 @@ type Model struct {
 	byCouncil map[string][]*Petition      // council code → petitions, in drafting order
 	books     map[string]*signatureBook   // petition id → signatures
 	unknown   int                         // events of types this model does not know
+	// mech holds advisory bodies, consultations and surveys.
+	mech mechanisms
 	// recorded maps positions to recording times (running maximum, so it
 	// can be searched) for as-of-time queries.
 	recorded []timeAt
@@ -129,6 +131,7 @@ func New(reg *events.Registry) *Model {
 		petitions: map[string]*Petition{},
 		byCouncil: map[string][]*Petition{},
 		books:     map[string]*signatureBook{},
+		mech:      newMechanisms(),
 	}
 }
 
@@ -212,6 +215,12 @@ func (m *Model) apply(e *eventstore.Event) error {
 		// signature.<petition id>.<signer key>
 		pid, key, _ := strings.Cut(rest, ".")
 		return m.applySignature(pid, key, e, payload)
+	case "body":
+		m.applyBody(e, payload)
+	case "consultation":
+		m.applyConsultation(e, payload)
+	case "survey":
+		m.applySurvey(e, payload)
 	}
 	return nil
 }

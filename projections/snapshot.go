@@ -27,6 +27,7 @@ type snapshot struct {
 	Books     map[string]map[[32]byte]snapSig
 	Unknown   int
 	Recorded  []timeAt
+	Mech      mechanisms
 }
 
 type snapSig struct {
@@ -41,7 +42,7 @@ func (m *Model) WriteSnapshot(w io.Writer) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := snapshot{Version: snapshotVersion, Position: m.position, Children: m.children, Petitions: m.petitions,
-		Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Unknown: m.unknown, Recorded: m.recorded}
+		Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Unknown: m.unknown, Recorded: m.recorded, Mech: m.mech}
 	for _, c := range m.councils {
 		s.Councils = append(s.Councils, *c)
 	}
@@ -76,6 +77,10 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.position, m.unknown, m.recorded = s.Position, s.Unknown, s.Recorded
+	m.mech = s.Mech
+	if m.mech.Bodies == nil {
+		m.mech = newMechanisms()
+	}
 	m.councils = map[string]*tdomain.Council{}
 	for i := range s.Councils {
 		c := s.Councils[i]
@@ -192,6 +197,16 @@ func (m *Model) Digest() string {
 			}
 		}
 	}
+	for _, group := range []map[string][]StoredEvent{histories(m.mech.Bodies), histories(m.mech.Consultations), histories(m.mech.Surveys)} {
+		keys := make([]string, 0, len(group))
+		for k := range group {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			write([]any{k, group[k]})
+		}
+	}
 	orderCodes := make([]string, 0, len(m.byCouncil))
 	for c := range m.byCouncil {
 		orderCodes = append(orderCodes, c)
@@ -205,4 +220,14 @@ func (m *Model) Digest() string {
 		write([]any{c, l})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// histories returns each case's stored events, for the digest: the states
+// are folds of them.
+func histories[T interface{ history() []StoredEvent }](m map[string]T) map[string][]StoredEvent {
+	out := make(map[string][]StoredEvent, len(m))
+	for k, v := range m {
+		out[k] = v.history()
+	}
+	return out
 }

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -24,6 +26,10 @@ import (
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
+	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	aports "github.com/tasharuk/tasharuk/services/advisory/ports"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/events"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -36,7 +42,7 @@ import (
 
 // newRegistry knows every event type of the application.
 func newRegistry() *events.Registry {
-	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -150,6 +156,8 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
+			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{Store: store, Registry: reg, Model: model, Now: now})
+			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
 		},
 		Gateways: []server.Gateway{
 			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
@@ -160,6 +168,12 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			},
 			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 				return statusv1.RegisterStatusServiceHandler(ctx, mux, conn)
+			},
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return advisoryv1.RegisterAdvisoryServiceHandler(ctx, mux, conn)
+			},
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return consultationsv1.RegisterConsultationServiceHandler(ctx, mux, conn)
 			},
 		},
 		Ready: func(ctx context.Context) error {

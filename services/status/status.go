@@ -31,8 +31,25 @@ func figures(f projections.Figures) *statusv1.PetitionFigures {
 	}
 }
 
-func councilStatus(c tdomain.Council, f projections.Figures) *statusv1.CouncilStatus {
-	return &statusv1.CouncilStatus{Council: tdomain.ResourceName(c.Level, c.Code), NameFr: c.NameFR, Population: c.Population, Petitions: figures(f)}
+func advisory(f projections.MechanismFigures) *statusv1.AdvisoryFigures {
+	return &statusv1.AdvisoryFigures{
+		Bodies: int32(f.Bodies), Members: int32(f.Members), WomenShare: f.WomenShare(), YouthShare: f.YouthShare(), DisabilityShare: f.DisabilityShare(),
+		Meetings: int32(f.Meetings), OpinionsAdopted: int32(f.OpinionsAdopted), OpinionsAnswered: int32(f.OpinionsAnswered),
+		MedianDaysToResponse: f.MedianDaysToResponse, ResponsesFully: int32(f.ResponsesFully), ResponsesPartly: int32(f.ResponsesPartly), ResponsesNot: int32(f.ResponsesNot),
+	}
+}
+
+func consultations(f projections.MechanismFigures) *statusv1.ConsultationFigures {
+	return &statusv1.ConsultationFigures{
+		Open: int32(f.Open), Answered: int32(f.Answered), Expired: int32(f.Expired), Withdrawn: int32(f.Withdrawn),
+		Workshops: int32(f.Workshops), Participants: int32(f.Participants), WomenRate: f.WomenRate(), YouthRate: f.YouthRate(), DisabilityRate: f.DisabilityRate(),
+		SurveyResponses: int32(f.SurveyResponses), MeanSatisfaction: f.MeanSatisfaction,
+	}
+}
+
+func councilStatus(c tdomain.Council, f projections.Figures, m projections.MechanismFigures) *statusv1.CouncilStatus {
+	return &statusv1.CouncilStatus{Council: tdomain.ResourceName(c.Level, c.Code), NameFr: c.NameFR, Population: c.Population,
+		Petitions: figures(f), Advisory: advisory(m), Consultations: consultations(m), WorkingBody: m.WorkingBody}
 }
 
 func (s *Server) council(name string) (tdomain.Council, error) {
@@ -62,7 +79,8 @@ func (s *Server) GetCouncilStatus(ctx context.Context, r *statusv1.GetCouncilSta
 		return nil, err
 	}
 	return &statusv1.GetCouncilStatusResponse{
-		Status: councilStatus(c, s.Model.PetitionFiguresAt(c.Code, a)), Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
+		Status:   councilStatus(c, s.Model.PetitionFiguresAt(c.Code, a), s.Model.MechanismFiguresAt(c.Code, a)),
+		Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
 	}, nil
 }
 
@@ -80,12 +98,14 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 		return nil, fault.Field("parent", "a region or a province")
 	}
 	parent, children, total, _ := s.Model.RollupAt(c.Code, a)
+	mech, mechTotal := s.Model.MechanismRollupAt(c.Code, a)
 	resp := &statusv1.ListCouncilStatusesResponse{
-		Parent: councilStatus(parent.Council, parent.Figures), Rollup: figures(total),
+		Parent: councilStatus(parent.Council, parent.Figures, mech[c.Code]), Rollup: figures(total),
+		AdvisoryRollup: advisory(mechTotal), ConsultationsRollup: consultations(mechTotal),
 		Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
 	}
 	for _, ch := range children {
-		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures))
+		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures, mech[ch.Council.Code]))
 	}
 	return resp, nil
 }

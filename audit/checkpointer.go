@@ -1,0 +1,419 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/proto"
+
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/events"
+)
+
+var (
+	// ErrLogAltered: the log read back does not match what the checkpointer
+	// knows of it (an event whose hash does not verify, a gap in positions,
+	// or a recorded checkpoint whose root differs from the rebuilt tree).
+	ErrLogAltered = errors.New("audit: event log does not verify")
+	// ErrAlreadyRunning: Run was called on a Checkpointer that is running.
+	ErrAlreadyRunning = errors.New("audit: checkpointer already running")
+)
+
+// Defaults of the Checkpointer.
+const (
+	DefaultEvery    = 1000
+	DefaultInterval = time.Minute
+)
+
+// checkpointActor is recorded as the actor of checkpoint events.
+var checkpointActor = eventstore.Actor{Subject: "audit-checkpointer", Role: "system"}
+
+var defaultRegistry = events.NewRegistry(EventTypes)
+
+// Checkpointer follows the log, keeps the Merkle tree over it and records
+// signed checkpoints of that tree in the log.
+//
+// Run follows the log from position 1 (its tree lives in memory; see [Tree]
+// for its size) and, every Every events or every Interval when events other
+// than its own checkpoints were recorded since the last checkpoint, appends a
+// CheckpointRecorded event for every event applied so far to stream
+// "checkpoint.<LogName>". Checkpoint events are events of the log like any
+// other and become leaves of later trees. Replaying the log, Run checks every
+// event's hash and every checkpoint already recorded on its stream against
+// the rebuilt tree, and stops with ErrLogAltered on a mismatch rather than
+// sign over an altered log.
+//
+// Run one Checkpointer per log: two would each record checkpoints. The
+// other methods are safe for concurrent use with Run and with each other.
+type Checkpointer struct {
+	Store eventstore.Store
+	// Registry encodes the checkpoint events; it must hold EventTypes
+	// (default: a registry of EventTypes alone).
+	Registry *events.Registry
+	// Signer signs checkpoints, normally named Origin (LoadOrCreateKey).
+	Signer note.Signer
+	// Origin is the first line of every checkpoint, naming the log.
+	Origin string
+	// LogName names the checkpoint stream, "checkpoint.<LogName>".
+	LogName string
+	// Every is the number of events after which a checkpoint is recorded
+	// (default DefaultEvery; checkpoint events do not count).
+	Every int
+	// Interval is the longest time between a recorded event and the next
+	// checkpoint (default DefaultInterval).
+	Interval time.Duration
+	// Logger receives operational messages (default slog.Default()).
+	Logger *slog.Logger
+
+	tree Tree
+	ckMu sync.Mutex // serialises checkpoint writes
+
+	mu      sync.Mutex // guards what follows and tree appends
+	changed chan struct{}
+	kick    chan struct{}
+	running bool
+	runErr  error
+	// nonOwn counts the applied events that are not checkpoints of this
+	// log; ckSize is the tree size of the latest checkpoint recorded or
+	// seen, and ckNonOwn was nonOwn when the tree had that size.
+	nonOwn   int64
+	ckSize   int64
+	ckNonOwn int64
+}
+
+func (c *Checkpointer) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+func (c *Checkpointer) registry() *events.Registry {
+	if c.Registry != nil {
+		return c.Registry
+	}
+	return defaultRegistry
+}
+
+func (c *Checkpointer) every() int64 {
+	if c.Every > 0 {
+		return int64(c.Every)
+	}
+	return DefaultEvery
+}
+
+func (c *Checkpointer) interval() time.Duration {
+	if c.Interval > 0 {
+		return c.Interval
+	}
+	return DefaultInterval
+}
+
+func (c *Checkpointer) stream() string { return CheckpointStream(c.LogName) }
+
+func (c *Checkpointer) validate() error {
+	if c.Store == nil {
+		return errors.New("audit: checkpointer has no store")
+	}
+	if c.Signer == nil {
+		return errors.New("audit: checkpointer has no signer")
+	}
+	if err := validOrigin(c.Origin); err != nil {
+		return err
+	}
+	if c.LogName == "" {
+		return errors.New("audit: checkpointer has no log name")
+	}
+	if err := eventstore.ValidateStreamID(c.stream()); err != nil {
+		return fmt.Errorf("audit: log name %q: %w", c.LogName, err)
+	}
+	return nil
+}
+
+// Run follows the log until ctx ends (then it returns nil) or the log
+// cannot be followed or does not verify (then it returns the error). It
+// may be called again after it returned; it then resumes where it stopped.
+func (c *Checkpointer) Run(ctx context.Context) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.running {
+		c.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	c.running = true
+	c.runErr = nil
+	if c.kick == nil {
+		c.kick = make(chan struct{}, 1)
+	}
+	kick := c.kick
+	c.mu.Unlock()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.loop(runCtx, kick)
+	}()
+	err := c.Store.Subscribe(runCtx, uint64(c.tree.Size())+1, c.apply)
+	cancel()
+	wg.Wait()
+	if ctx.Err() != nil {
+		err = nil
+	} else if err == nil {
+		err = errors.New("audit: log subscription ended")
+	}
+
+	c.mu.Lock()
+	c.running = false
+	c.runErr = err
+	c.notifyLocked()
+	c.mu.Unlock()
+	if err != nil {
+		c.logger().Error("audit: checkpointer stopped", "err", err)
+	}
+	return err
+}
+
+// loop records checkpoints when due.
+func (c *Checkpointer) loop(ctx context.Context, kick <-chan struct{}) {
+	t := time.NewTicker(c.interval())
+	defer t.Stop()
+	for {
+		// A tick records a checkpoint if any event came since the latest;
+		// a kick only if Every events did (it may be stale).
+		var atLeast int64
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			atLeast = 1
+		case <-kick:
+			atLeast = c.every()
+		}
+		if _, err := c.checkpoint(ctx, atLeast); err != nil && ctx.Err() == nil {
+			c.logger().Error("audit: record checkpoint", "err", err)
+		}
+	}
+}
+
+// apply adds one event of the log to the tree.
+func (c *Checkpointer) apply(e eventstore.Event) error {
+	pos := int64(e.Position)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	size := c.tree.Size()
+	if pos <= size {
+		return nil // delivered again
+	}
+	if pos != size+1 {
+		return fmt.Errorf("%w: event %s at position %d follows position %d", ErrLogAltered, e.ID, pos, size)
+	}
+	if got := eventstore.ComputeHash(&e); !bytes.Equal(got, e.Hash) {
+		return fmt.Errorf("%w: event %s at position %d: stored hash %x, recomputed %x", ErrLogAltered, e.ID, pos, e.Hash, got)
+	}
+	own := e.Stream == c.stream() && e.Type == CheckpointType
+	if own {
+		if err := c.checkRecordedLocked(&e); err != nil {
+			return err
+		}
+	}
+	if err := c.tree.Append(e.Hash); err != nil {
+		return err
+	}
+	if !own {
+		c.nonOwn++
+	}
+	due := c.nonOwn-c.ckNonOwn >= c.every()
+	c.notifyLocked()
+	if due {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// checkRecordedLocked checks a checkpoint found on the log's checkpoint
+// stream against the tree built so far, and takes it as the latest
+// checkpoint.
+func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
+	pos := int64(e.Position)
+	var ck auditv1.CheckpointRecorded
+	if e.SchemaVersion != 1 {
+		c.logger().Warn("audit: checkpoint event of unknown version", "position", pos, "version", e.SchemaVersion)
+		return nil
+	}
+	if err := proto.Unmarshal(e.Payload, &ck); err != nil {
+		return fmt.Errorf("%w: checkpoint event %s at position %d does not decode: %v", ErrLogAltered, e.ID, pos, err)
+	}
+	size := int64(ck.GetTreeSize())
+	if size >= pos {
+		return fmt.Errorf("%w: checkpoint event %s at position %d covers %d events", ErrLogAltered, e.ID, pos, size)
+	}
+	root, err := c.tree.Root(size)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(root[:], ck.GetRootHash()) {
+		return fmt.Errorf("%w: checkpoint event %s at position %d: root of the first %d events is %s, the checkpoint says %x",
+			ErrLogAltered, e.ID, pos, size, root, ck.GetRootHash())
+	}
+	if size > c.ckSize {
+		c.ckSize = size
+		// The events between the checkpoint's size and the checkpoint event
+		// itself were recorded by others while it was being written.
+		c.ckNonOwn = max(0, c.nonOwn-(pos-1-size))
+	}
+	return nil
+}
+
+// notifyLocked wakes the WaitFor callers.
+func (c *Checkpointer) notifyLocked() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// Checkpoint records a checkpoint now for every event applied so far and
+// returns its tree size. It records nothing, and returns the size of the
+// latest checkpoint, when no event was applied since that checkpoint was
+// taken; it returns 0 and records nothing while the tree is empty.
+func (c *Checkpointer) Checkpoint(ctx context.Context) (size int64, err error) {
+	if err := c.validate(); err != nil {
+		return 0, err
+	}
+	return c.checkpoint(ctx, 0)
+}
+
+// checkpoint records a checkpoint: with atLeast 0 when the tree grew since
+// the latest one, otherwise only when at least atLeast events other than
+// checkpoints were applied since.
+func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, error) {
+	c.ckMu.Lock()
+	defer c.ckMu.Unlock()
+
+	c.mu.Lock()
+	size := c.tree.Size()
+	nonOwn := c.nonOwn
+	last := c.ckSize
+	grown := size > last
+	if atLeast > 0 {
+		grown = nonOwn-c.ckNonOwn >= atLeast
+	}
+	c.mu.Unlock()
+	if size == 0 || !grown {
+		return last, nil
+	}
+	root, err := c.tree.Root(size)
+	if err != nil {
+		return 0, err
+	}
+	signed, err := SignCheckpoint(c.Signer, c.Origin, size, root)
+	if err != nil {
+		return 0, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return 0, fmt.Errorf("audit: checkpoint id: %w", err)
+	}
+	p, err := c.registry().Propose(&auditv1.CheckpointRecorded{
+		TreeSize:   uint64(size),
+		RootHash:   root[:],
+		SignedNote: signed,
+	}, events.Meta{ID: id.String(), Actor: checkpointActor})
+	if err != nil {
+		return 0, err
+	}
+	res, err := c.Store.Append(ctx, c.stream(), eventstore.Any, []eventstore.Proposed{p})
+	if err != nil {
+		return 0, fmt.Errorf("audit: record checkpoint of %d events: %w", size, err)
+	}
+
+	c.mu.Lock()
+	if size >= c.ckSize {
+		c.ckSize = size
+		c.ckNonOwn = nonOwn
+	}
+	c.mu.Unlock()
+	c.logger().Info("audit: checkpoint recorded", "tree_size", size, "root", root.String(), "position", res.Position)
+	return size, nil
+}
+
+// WaitFor returns when the tree covers position, when ctx ends (with its
+// error), or when Run has stopped on an error (with that error).
+func (c *Checkpointer) WaitFor(ctx context.Context, position int64) error {
+	for {
+		c.mu.Lock()
+		if c.tree.Size() >= position {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.runErr != nil {
+			err := c.runErr
+			c.mu.Unlock()
+			return fmt.Errorf("audit: checkpointer stopped: %w", err)
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Root returns the current size of the tree and its root hash.
+func (c *Checkpointer) Root() (size int64, root tlog.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	size = c.tree.Size()
+	root, _ = c.tree.Root(size) // cannot fail for the current size
+	return size, root
+}
+
+// InclusionProof proves that the event at position is in the current tree,
+// and returns that tree's size and root.
+func (c *Checkpointer) InclusionProof(position int64) (proof tlog.RecordProof, size int64, root tlog.Hash, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	size = c.tree.Size()
+	if position < 1 || position > size {
+		return nil, size, root, fmt.Errorf("%w: position %d, tree of %d events", ErrOutOfRange, position, size)
+	}
+	proof, err = c.tree.InclusionProof(position-1, size)
+	if err != nil {
+		return nil, size, root, err
+	}
+	root, err = c.tree.Root(size)
+	return proof, size, root, err
+}
+
+// InclusionProofAt proves that the event at position is in the tree of
+// size events (a checkpointed size, say).
+func (c *Checkpointer) InclusionProofAt(position, size int64) (tlog.RecordProof, error) {
+	return c.tree.InclusionProof(position-1, size)
+}
+
+// ConsistencyProof proves that the tree of oldSize events is a prefix of
+// the tree of newSize events.
+func (c *Checkpointer) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
+	return c.tree.ConsistencyProof(oldSize, newSize)
+}

@@ -1,0 +1,287 @@
+// Package ports serves the consultation service over gRPC (and REST through
+// the gateway): it parses requests, runs the commands through the domain
+// with the authenticated actor, and answers from the read model.
+package ports
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/access"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/consultations/domain"
+	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/fault"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+)
+
+// Server implements consultationsv1.ConsultationServiceServer.
+type Server struct {
+	consultationsv1.UnimplementedConsultationServiceServer
+	Store    eventstore.Store
+	Registry *events.Registry
+	Model    *projections.Model
+	Now      func() time.Time
+}
+
+var namePattern = regexp.MustCompile(`^((communes|provinces|regions)/[a-z0-9-]{1,64})/consultations/([0-9a-f-]{36})$`)
+
+// name is a parsed consultation resource name.
+type name struct{ council, code, id string }
+
+func parseName(n string) (name, error) {
+	m := namePattern.FindStringSubmatch(n)
+	if m == nil {
+		return name{}, fault.Field("name", "a consultation name is {communes|provinces|regions}/{council}/consultations/{id}, got %q", n)
+	}
+	_, code, _ := strings.Cut(m[1], "/")
+	return name{council: m[1], code: code, id: m[3]}, nil
+}
+
+func (n name) stream() string { return domain.StreamID(n.council, n.id) }
+
+func actor(ctx context.Context) eventstore.Actor {
+	p, _ := access.PrincipalFrom(ctx)
+	return access.Actor(p)
+}
+
+func (s *Server) council(parent string) (tdomain.Council, error) {
+	level, code, err := tdomain.ParseResourceName(parent)
+	if err != nil {
+		return tdomain.Council{}, fault.Field("parent", "%v", err)
+	}
+	c, ok := s.Model.Council(code)
+	if !ok || c.Level != level {
+		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", parent)
+	}
+	return c, nil
+}
+
+// run decides a command on a consultation's stream and appends it.
+func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, error) {
+	act := actor(ctx)
+	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
+		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
+	}
+	return events.Execute(ctx, s.Store, s.Registry, n.stream(), act, fold, func(st domain.State) ([]events.Decided, error) {
+		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: act})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]events.Decided, len(evs))
+		for i, e := range evs {
+			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
+		}
+		return out, nil
+	})
+}
+
+// Consultation converts a state to the API resource, judging expiry at now.
+func Consultation(st domain.State, now time.Time) *consultationsv1.Consultation {
+	out := &consultationsv1.Consultation{
+		Name: domain.ConsultationName(st.Council, st.ID), Council: st.Council, Requester: st.Requester, Committee: st.Committee,
+		Body: st.Body, SubjectKind: st.SubjectKind, SubjectRef: st.SubjectRef, Title: st.Title, Deadline: st.DeadlineDay,
+		State: st.StateAt(now), Workshops: st.Workshops, Participation: domain.Participation(st.Workshops), Phases: st.Phases,
+		Opinion: st.Opinion, Synthesis: st.Synthesis, CreateTime: timestamppb.New(st.CreatedAt),
+	}
+	if !st.AnsweredAt.IsZero() {
+		out.AnswerTime = timestamppb.New(st.AnsweredAt)
+	}
+	return out
+}
+
+func (s *Server) read(ctx context.Context, n name, pos uint64) (*consultationsv1.Consultation, error) {
+	if err := s.Model.WaitFor(ctx, pos); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	st, ok := s.Model.Consultation(n.stream(), projections.AsOf{Now: now})
+	if !ok {
+		return nil, fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", n.council+"/consultations/"+n.id)
+	}
+	return Consultation(st, now), nil
+}
+
+// CreateConsultation implements ConsultationService.
+func (s *Server) CreateConsultation(ctx context.Context, r *consultationsv1.CreateConsultationRequest) (*consultationsv1.CreateConsultationResponse, error) {
+	c, err := s.council(r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	// The body asked must exist in this council.
+	if b := r.GetBody(); b != "" {
+		parts := strings.Split(b, "/")
+		if len(parts) != 4 || parts[0]+"/"+parts[1] != r.GetParent() || parts[2] != "advisoryBodies" {
+			return nil, fault.Field("body", "an advisory body of %s: %s/advisoryBodies/{body}", r.GetParent(), r.GetParent())
+		}
+		if _, ok := s.Model.Body("body."+c.Code+"."+parts[3], projections.AsOf{Now: s.Now()}); !ok {
+			return nil, fault.New(fault.NotFound, "BODY_NOT_FOUND", "no advisory body %s", b)
+		}
+	}
+	n := name{council: r.GetParent(), code: c.Code, id: uuid.Must(uuid.NewV7()).String()}
+	pos, err := s.run(ctx, n, domain.Request{ID: n.id, Council: r.GetParent(), Requester: r.GetRequester(), Committee: r.GetCommittee(), Body: r.GetBody(),
+		SubjectKind: r.GetSubjectKind(), SubjectRef: r.GetSubjectRef(), Title: r.GetTitle(), Deadline: r.GetDeadline()})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.read(ctx, n, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.CreateConsultationResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// GetConsultation implements ConsultationService.
+func (s *Server) GetConsultation(ctx context.Context, r *consultationsv1.GetConsultationRequest) (*consultationsv1.GetConsultationResponse, error) {
+	n, err := parseName(r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.read(ctx, n, r.GetMinPosition())
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.GetConsultationResponse{Consultation: out}, nil
+}
+
+// ListConsultations implements ConsultationService.
+func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListConsultationsRequest) (*consultationsv1.ListConsultationsResponse, error) {
+	c, err := s.council(r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var want consultationsv1.ConsultationState
+	if f := strings.TrimSpace(r.GetFilter()); f != "" {
+		k, v, ok := strings.Cut(f, "=")
+		st, found := consultationsv1.ConsultationState_value["CONSULTATION_STATE_"+strings.ToUpper(strings.TrimSpace(v))]
+		if !ok || strings.TrimSpace(k) != "state" || !found || st == 0 {
+			return nil, fault.Field("filter", "use state=<STATE> (REQUESTED, ACKNOWLEDGED, IN_PROGRESS, ANSWERED, EXPIRED, WITHDRAWN)")
+		}
+		want = consultationsv1.ConsultationState(st)
+	}
+	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	resp := &consultationsv1.ListConsultationsResponse{}
+	for _, st := range s.Model.Consultations(c.Code, projections.AsOf{Now: now}) {
+		if want != 0 && st.StateAt(now) != want {
+			continue
+		}
+		resp.Consultations = append(resp.Consultations, Consultation(st, now))
+	}
+	return resp, nil
+}
+
+func (s *Server) act(ctx context.Context, nm string, cmd domain.Command) (*consultationsv1.Consultation, uint64, error) {
+	n, err := parseName(nm)
+	if err != nil {
+		return nil, 0, err
+	}
+	pos, err := s.run(ctx, n, cmd)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := s.read(ctx, n, pos)
+	return out, pos, err
+}
+
+// AcknowledgeConsultation implements ConsultationService.
+func (s *Server) AcknowledgeConsultation(ctx context.Context, r *consultationsv1.AcknowledgeConsultationRequest) (*consultationsv1.AcknowledgeConsultationResponse, error) {
+	out, pos, err := s.act(ctx, r.GetName(), domain.Acknowledge{})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.AcknowledgeConsultationResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// RecordWorkshop implements ConsultationService.
+func (s *Server) RecordWorkshop(ctx context.Context, r *consultationsv1.RecordWorkshopRequest) (*consultationsv1.RecordWorkshopResponse, error) {
+	if r.GetWorkshop() == nil {
+		return nil, fault.Field("workshop", "required")
+	}
+	out, pos, err := s.act(ctx, r.GetName(), domain.RecordWorkshop{Workshop: r.GetWorkshop()})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.RecordWorkshopResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// CompletePhase implements ConsultationService.
+func (s *Server) CompletePhase(ctx context.Context, r *consultationsv1.CompletePhaseRequest) (*consultationsv1.CompletePhaseResponse, error) {
+	out, pos, err := s.act(ctx, r.GetName(), domain.CompletePhase{Phase: r.GetPhase()})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.CompletePhaseResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// AnswerConsultation implements ConsultationService. An opinion must exist
+// and have been adopted by the body that was asked.
+func (s *Server) AnswerConsultation(ctx context.Context, r *consultationsv1.AnswerConsultationRequest) (*consultationsv1.AnswerConsultationResponse, error) {
+	if op := r.GetOpinion(); op != "" {
+		parts := strings.Split(op, "/")
+		if len(parts) != 6 || parts[2] != "advisoryBodies" || parts[4] != "opinions" {
+			return nil, fault.Field("opinion", "an opinion name {council}/advisoryBodies/{body}/opinions/{opinion}")
+		}
+		_, code, _ := strings.Cut(parts[0]+"/"+parts[1], "/")
+		body, ok := s.Model.Body("body."+code+"."+parts[3], projections.AsOf{Now: s.Now()})
+		o, found := body.Opinions[parts[5]]
+		if !ok || !found {
+			return nil, fault.New(fault.NotFound, "OPINION_NOT_FOUND", "no opinion %s", op)
+		}
+		if o.AdoptedAt.IsZero() {
+			return nil, fault.New(fault.FailedPrecondition, "WRONG_STATE", "opinion %s is not adopted yet", op)
+		}
+	}
+	out, pos, err := s.act(ctx, r.GetName(), domain.Answer{Opinion: r.GetOpinion(), Synthesis: r.GetSynthesis()})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.AnswerConsultationResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// WithdrawConsultation implements ConsultationService.
+func (s *Server) WithdrawConsultation(ctx context.Context, r *consultationsv1.WithdrawConsultationRequest) (*consultationsv1.WithdrawConsultationResponse, error) {
+	out, pos, err := s.act(ctx, r.GetName(), domain.Withdraw{Reason: r.GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.WithdrawConsultationResponse{Consultation: out, LogPosition: pos}, nil
+}
+
+// RecordSurvey implements ConsultationService.
+func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurveyRequest) (*consultationsv1.RecordSurveyResponse, error) {
+	if _, err := s.council(r.GetParent()); err != nil {
+		return nil, err
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	act := actor(ctx)
+	fold := func(st domain.SurveyState, e *eventstore.Event, p proto.Message) domain.SurveyState {
+		return domain.EvolveSurvey(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
+	}
+	pos, err := events.Execute(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), act, fold, func(st domain.SurveyState) ([]events.Decided, error) {
+		evs, err := domain.DecideSurvey(st, domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, domain.Context{Now: s.Now(), Actor: act})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]events.Decided, len(evs))
+		for i, e := range evs {
+			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &consultationsv1.RecordSurveyResponse{Name: domain.SurveyName(r.GetParent(), id), LogPosition: pos}, nil
+}
+
