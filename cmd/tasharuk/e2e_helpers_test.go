@@ -272,3 +272,15 @@ func (e *env) head() uint64 {
 	}
 	return info.GetHeadPosition()
 }
+
+func (e *env) ctxBG() context.Context { return context.Background() }
+
+// restBody returns a public GET's body.
+func (e *env) restBody(path string) string {
+	e.t.Helper()
+	code, body := e.rest(http.MethodGet, path, "", nil, nil)
+	if code != http.StatusOK {
+		e.t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	return body
+}

@@ -28,8 +28,10 @@ const MaxAttempts = 4
 // the revision it read. When another writer got there first it reads and
 // decides again, at most MaxAttempts times, then fails with a Conflict
 // fault (REVISION_CONFLICT). It returns the log position written (0 when
-// the decision produced no events).
-func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor,
+// the decision produced no events). An event without an occurrence time
+// happened when the service's clock now says (the store's own clock only
+// stamps recorded_at).
+func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	fold func(S, *eventstore.Event, proto.Message) S, decide func(S) ([]Decided, error)) (uint64, error) {
 	correlation := uuid.Must(uuid.NewV7()).String()
 	for attempt := 1; ; attempt++ {
@@ -59,6 +61,9 @@ func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, 
 		}
 		proposed := make([]eventstore.Proposed, len(decided))
 		for i, d := range decided {
+			if d.OccurredAt.IsZero() && now != nil {
+				d.OccurredAt = now()
+			}
 			proposed[i], err = reg.Propose(d.Payload, Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: d.OccurredAt, Actor: actor, CorrelationID: correlation})
 			if err != nil {
 				return 0, err

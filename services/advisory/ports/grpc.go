@@ -69,7 +69,7 @@ func (s *Server) run(ctx context.Context, b bodyName, cmd domain.Command) (uint6
 	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
 		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	}
-	return events.Execute(ctx, s.Store, s.Registry, b.stream(), act, fold, func(st domain.State) ([]events.Decided, error) {
+	return events.Execute(ctx, s.Store, s.Registry, b.stream(), act, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
 		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: act})
 		if err != nil {
 			return nil, err

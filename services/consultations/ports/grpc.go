@@ -71,7 +71,7 @@ func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, e
 	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
 		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	}
-	return events.Execute(ctx, s.Store, s.Registry, n.stream(), act, fold, func(st domain.State) ([]events.Decided, error) {
+	return events.Execute(ctx, s.Store, s.Registry, n.stream(), act, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
 		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: act})
 		if err != nil {
 			return nil, err
@@ -268,7 +268,7 @@ func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurv
 	fold := func(st domain.SurveyState, e *eventstore.Event, p proto.Message) domain.SurveyState {
 		return domain.EvolveSurvey(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	}
-	pos, err := events.Execute(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), act, fold, func(st domain.SurveyState) ([]events.Decided, error) {
+	pos, err := events.Execute(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), act, s.Now, fold, func(st domain.SurveyState) ([]events.Decided, error) {
 		evs, err := domain.DecideSurvey(st, domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, domain.Context{Now: s.Now(), Actor: act})
 		if err != nil {
 			return nil, err

@@ -98,7 +98,7 @@ func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, b
 	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
 		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	}
-	return events.Execute(ctx, s.Store, s.Registry, n.StreamID(), actor, fold, func(st domain.State) ([]events.Decided, error) {
+	return events.Execute(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
 		cmd, err := build(st)
 		if err != nil {
 			return nil, err
