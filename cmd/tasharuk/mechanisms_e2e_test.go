@@ -9,10 +9,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/tasharuk/tasharuk/access"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
-	"github.com/tasharuk/tasharuk/access"
 )
 
 // TestAdvisoryAndConsultationsEndToEnd runs issue 4's scenario in Kasba

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/access"
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
@@ -284,4 +284,3 @@ func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurv
 	}
 	return &consultationsv1.RecordSurveyResponse{Name: domain.SurveyName(r.GetParent(), id), LogPosition: pos}, nil
 }
-
