@@ -39,7 +39,7 @@ func GenerateKey(origin string) (skey, vkey string, err error) {
 // verifierKey derives the verifier key of an Ed25519 signer key
 // ("PRIVATE+KEY+<name>+<hash>+<base64(0x01 || seed)>").
 func verifierKey(skey string) (string, error) {
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
 		return "", errors.New("audit: not a note signer key")
 	}

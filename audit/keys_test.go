@@ -34,8 +34,8 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	kdir := filepath.Join(dir, "keys")
 	for path, want := range map[string]os.FileMode{
-		dir:                                     0o700,
-		kdir:                                    0o700,
+		dir:                                   0o700,
+		kdir:                                  0o700,
 		filepath.Join(kdir, "checkpoint.key"): 0o600,
 		filepath.Join(kdir, "checkpoint.pub"): 0o644,
 	} {
