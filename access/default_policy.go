@@ -6,6 +6,7 @@ import (
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -46,8 +47,14 @@ func DefaultPolicy() Policy {
 		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName:      public,
 		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName: public,
 
-		// The event log.
-		eventlogv1.EventLogService_GetLogInfo_FullMethodName: public,
+		// The event log and its audit: public, it holds no personal data
+		// in clear, and anyone must be able to check it.
+		eventlogv1.EventLogService_GetLogInfo_FullMethodName:    public,
+		auditv1.AuditService_GetCaseHistory_FullMethodName:      public,
+		auditv1.AuditService_GetPublicKey_FullMethodName:        public,
+		auditv1.AuditService_ListCheckpoints_FullMethodName:     public,
+		auditv1.AuditService_GetInclusionProof_FullMethodName:   public,
+		auditv1.AuditService_GetConsistencyProof_FullMethodName: public,
 
 		// The territory.
 		territoryv1.TerritoryService_GetCouncil_FullMethodName:       public,

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -31,6 +32,7 @@ var (
 		&petitionsv1.PetitionService_ServiceDesc,
 		&statusv1.StatusService_ServiceDesc,
 		&advisoryv1.AdvisoryService_ServiceDesc,
+		&auditv1.AuditService_ServiceDesc,
 		&consultationsv1.ConsultationService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
