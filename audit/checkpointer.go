@@ -81,6 +81,10 @@ type Checkpointer struct {
 	changed chan struct{}
 	kick    chan struct{}
 	running bool
+	// catchUp is the log's head when Run started: no checkpoint is
+	// written while replaying up to it, since checkpoints already in the
+	// log are still to come and a new one would duplicate them.
+	catchUp int64
 	runErr  error
 	// nonOwn counts the applied events that are not checkpoints of this
 	// log; ckSize is the tree size of the latest checkpoint recorded or
@@ -158,6 +162,16 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	}
 	kick := c.kick
 	c.mu.Unlock()
+	head, err := c.Store.LastPosition(ctx)
+	if err != nil {
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Lock()
+	c.catchUp = int64(head)
+	c.mu.Unlock()
 
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -166,7 +180,7 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 		defer wg.Done()
 		c.loop(runCtx, kick)
 	}()
-	err := c.Store.Subscribe(runCtx, uint64(c.tree.Size())+1, c.apply)
+	err = c.Store.Subscribe(runCtx, uint64(c.tree.Size())+1, c.apply)
 	cancel()
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -198,6 +212,12 @@ func (c *Checkpointer) loop(ctx context.Context, kick <-chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			c.mu.Lock()
+			replaying := c.tree.Size() < c.catchUp
+			c.mu.Unlock()
+			if replaying {
+				continue
+			}
 			atLeast = 1
 		case <-kick:
 			atLeast = c.every()
@@ -235,7 +255,7 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 	if !own {
 		c.nonOwn++
 	}
-	due := c.nonOwn-c.ckNonOwn >= c.every()
+	due := c.nonOwn-c.ckNonOwn >= c.every() && pos >= c.catchUp
 	c.notifyLocked()
 	if due {
 		select {
@@ -416,4 +436,9 @@ func (c *Checkpointer) InclusionProofAt(position, size int64) (tlog.RecordProof,
 // the tree of newSize events.
 func (c *Checkpointer) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 	return c.tree.ConsistencyProof(oldSize, newSize)
+}
+
+// RootAt returns the root of the tree of the first size events.
+func (c *Checkpointer) RootAt(size int64) (tlog.Hash, error) {
+	return c.tree.Root(size)
 }

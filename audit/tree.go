@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -141,4 +142,23 @@ func VerifyConsistency(proof tlog.TreeProof, oldSize int64, oldRoot tlog.Hash, n
 		return fmt.Errorf("%w: tree of size %d as a prefix of size %d: %v", ErrProofInvalid, oldSize, newSize, err)
 	}
 	return nil
+}
+
+// VerifyInclusionHex is VerifyInclusion for proofs received over the API:
+// raw hashes, a 1-based position and the event hash in hex.
+func VerifyInclusionHex(proof [][32]byte, size int64, root []byte, position int64, eventHashHex string) error {
+	var r tlog.Hash
+	if len(root) != len(r) {
+		return fmt.Errorf("%w: root of %d bytes", ErrProofInvalid, len(root))
+	}
+	copy(r[:], root)
+	p := make(tlog.RecordProof, len(proof))
+	for i, h := range proof {
+		p[i] = tlog.Hash(h)
+	}
+	eh, err := hex.DecodeString(eventHashHex)
+	if err != nil {
+		return fmt.Errorf("%w: event hash: %v", ErrProofInvalid, err)
+	}
+	return VerifyInclusion(p, size, r, position-1, eh)
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -286,8 +287,8 @@ func parseEventLine(line []byte, lineNo int) (eventstore.Event, Problem, bool) {
 	if err := protojson.Unmarshal(l.Envelope, &env); err != nil {
 		return bad("envelope does not decode: %v", err)
 	}
-	if env.GetGlobalPosition() == 0 {
-		return bad("envelope has no global_position")
+	if env.GetGlobalPosition() == 0 || env.GetGlobalPosition() > 1<<62 {
+		return bad("envelope has no valid global_position")
 	}
 	return eventstore.FromEnvelope(&env), Problem{}, true
 }
@@ -422,7 +423,7 @@ func (v *verifier) checkCheckpoint(e *eventstore.Event) {
 			fail(ProblemCheckpointSize, "payload tree_size %d, signed note %d", size, noteSize)
 		}
 		if !bytes.Equal(noteRoot[:], root) {
-			fail(ProblemCheckpointRootMismatch, "payload root_hash %x, signed note %s", root, noteRoot)
+			fail(ProblemCheckpointRootMismatch, "payload root_hash %s, signed note %s", b64(root), noteRoot)
 		}
 		// The signed values are the ones to check against the log.
 		size, root = noteSize, noteRoot[:]
@@ -434,14 +435,17 @@ func (v *verifier) checkCheckpoint(e *eventstore.Event) {
 	}
 	got, _ := v.tree.Root(size)
 	if !bytes.Equal(got[:], root) {
-		fail(ProblemCheckpointRootMismatch, "root of the first %d events is %s, the checkpoint says %x; %s",
-			size, got, root, v.divergence(size))
+		fail(ProblemCheckpointRootMismatch, "root of the first %d events is %s, the checkpoint says %s; %s",
+			size, got, b64(root), v.divergence(size))
 		return
 	}
 	if err == nil {
 		v.lastGood = max(v.lastGood, size)
 	}
 }
+
+// b64 formats a root hash as checkpoints do.
+func b64(h []byte) string { return base64.StdEncoding.EncodeToString(h) }
 
 // divergence says where the log differs from a failing checkpoint of size
 // events, as far as the checkpoints that matched tell.

@@ -63,7 +63,8 @@ func (m *Model) council(code string) *councilMechanisms {
 }
 
 func stored(e *eventstore.Event) StoredEvent {
-	return StoredEvent{ID: e.ID, Type: e.Type, Version: e.SchemaVersion, Payload: e.Payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor, Position: e.Position}
+	return StoredEvent{ID: e.ID, Type: e.Type, Version: e.SchemaVersion, Payload: e.Payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt,
+		Actor: e.Actor, Position: e.Position, Revision: e.Revision, Hash: e.Hash, PrevHash: e.PrevHash}
 }
 
 // applyBody: stream body.<council code>.<body id>.
@@ -393,7 +394,6 @@ func (m *Model) MechanismRollupAt(code string, a AsOf) (map[string]MechanismFigu
 	})
 	return out, total
 }
-
 
 func (b *Body) history() []StoredEvent         { return b.History }
 func (c *Consultation) history() []StoredEvent { return c.History }

@@ -79,6 +79,9 @@ type StoredEvent struct {
 	RecordedAt time.Time
 	Actor      eventstore.Actor
 	Position   uint64
+	Revision   uint64
+	Hash       []byte
+	PrevHash   []byte
 }
 
 // SignatureChange is one signature added (+1) or ended (-1).
@@ -265,8 +268,7 @@ func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Mess
 	p.State = pdomain.Evolve(p.State, pdomain.Recorded{
 		ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor,
 	})
-	p.History = append(p.History, StoredEvent{ID: e.ID, Type: e.Type, Version: e.SchemaVersion, Payload: e.Payload,
-		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor, Position: e.Position})
+	p.History = append(p.History, stored(e))
 	p.Revision = e.Revision
 	if _, ok := payload.(*petitionsv1.PetitionDeposited); ok {
 		p.DepositPosition = e.Position

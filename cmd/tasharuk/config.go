@@ -20,6 +20,9 @@ type config struct {
 	LogJSON  bool
 	Demo     bool
 	KeysDir  string
+	// CheckpointEvery and CheckpointInterval pace the signed checkpoints.
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
 

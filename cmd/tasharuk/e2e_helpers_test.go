@@ -129,7 +129,7 @@ func (e *env) start() {
 	}
 	e.addr = ln.Addr().String()
 	e.base = "http://" + e.addr
-	cfg := config{Addr: e.addr, Now: e.clock.Now}
+	cfg := config{Addr: e.addr, Now: e.clock.Now, CheckpointEvery: 25}
 	cfg.Store.DataDir = e.dir
 	cfg.Store.Stream = "TASHARUK_LOG"
 	ctx, cancel := context.WithCancel(context.Background())

@@ -38,6 +38,9 @@ Usage:
   tasharuk territory import FILE    import councils from a census CSV
   tasharuk token issue --role R     issue a bearer token (--council CODE for staff)
   tasharuk authz matrix             print who may call each RPC
+  tasharuk audit export --out FILE  export the log (JSON Lines) with its checkpoints
+  tasharuk audit verify FILE        check hashes, chains, Merkle roots, signatures offline
+  tasharuk replay --verify          rebuild the read models and compare with the live ones
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
 
@@ -68,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout, stderr)
 	case "authz":
 		err = runAuthz(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "replay":
+		err = runReplay(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":

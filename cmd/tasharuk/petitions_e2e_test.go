@@ -422,6 +422,12 @@ func TestPetitionsEndToEnd(t *testing.T) {
 		}
 		e.start()
 		if rebuilt := views(); rebuilt != before {
+			bl, rl := strings.Split(before, "\n"), strings.Split(rebuilt, "\n")
+			for i := range bl {
+				if i < len(rl) && bl[i] != rl[i] {
+					t.Logf("differs:\n%.3000s\n%.3000s", bl[i], rl[i])
+				}
+			}
 			t.Fatalf("views differ after a rebuild from the log")
 		}
 	})

@@ -18,16 +18,19 @@ import (
 
 	"github.com/tasharuk/tasharuk/access"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/audit"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	aports "github.com/tasharuk/tasharuk/services/advisory/ports"
+	auditports "github.com/tasharuk/tasharuk/services/audit/ports"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/events"
@@ -42,7 +45,7 @@ import (
 
 // newRegistry knows every event type of the application.
 func newRegistry() *events.Registry {
-	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes)
+	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,7 +56,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
-	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing and master keys (default: --data-dir)")
+	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing, master and checkpoint keys (default: --data-dir)")
+	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the verifiable log every N events")
+	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", time.Minute, "and at least this often while events arrive")
 	cfg.Store.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -129,6 +134,28 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		}
 	}()
 
+	// The verifiable log: a Merkle tree over every event, checkpoints
+	// signed with a key kept beside the other keys.
+	origin := "tasharuk.ma/" + store.StreamName()
+	signer, vkey, err := audit.LoadOrCreateKey(keysDir, origin)
+	if err != nil {
+		return err
+	}
+	logger.Info("verifiable log", "origin", origin, "public_key", vkey)
+	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: store.StreamName(),
+		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: logger}
+	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
+	cpDone := make(chan error, 1)
+	go func() { cpDone <- checkpointer.Run(cpCtx) }()
+	defer func() {
+		// A stopping service writes nothing: events after the last
+		// checkpoint are covered by the next one, after the restart.
+		stopCheckpoints()
+		if err := <-cpDone; err != nil {
+			logger.Error("checkpointer stopped", "err", err)
+		}
+	}()
+
 	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	if cfg.Demo {
@@ -158,6 +185,8 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
+			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
+				VerifierKey: vkey, Origin: origin, LogName: store.StreamName()})
 		},
 		Gateways: []server.Gateway{
 			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
@@ -174,6 +203,9 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			},
 			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 				return consultationsv1.RegisterConsultationServiceHandler(ctx, mux, conn)
+			},
+			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+				return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
 			},
 		},
 		Ready: func(ctx context.Context) error {

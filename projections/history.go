@@ -1,0 +1,112 @@
+package projections
+
+import (
+	"fmt"
+	"strings"
+
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// HistoryEntry is one event of a case with the case's state after it.
+type HistoryEntry struct {
+	StoredEvent
+	StateAfter string
+	Summary    string
+}
+
+// CaseHistory returns the events of a case, named by its resource name —
+// a petition, an advisory body, an opinion (its body's events about it) or
+// a consultation — with the state after each. It reports false for an
+// unknown case.
+func (m *Model) CaseHistory(name string) ([]HistoryEntry, bool) {
+	parts := strings.Split(name, "/")
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	switch {
+	case len(parts) == 4 && parts[2] == "petitions":
+		p, ok := m.petitions[parts[3]]
+		if !ok || p.State.Council != parts[0]+"/"+parts[1] {
+			return nil, false
+		}
+		var out []HistoryEntry
+		var st pdomain.State
+		for _, h := range p.History {
+			payload, err := m.reg.Decode(h.Type, h.Version, h.Payload)
+			if err != nil {
+				continue
+			}
+			st = pdomain.Evolve(st, pdomain.Recorded{ID: h.ID, Payload: payload, OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Actor: h.Actor})
+			out = append(out, HistoryEntry{StoredEvent: h, StateAfter: pdomain.StateName(st.Status), Summary: summarize(payload)})
+		}
+		return out, true
+	case (len(parts) == 4 || len(parts) == 6) && parts[2] == "advisoryBodies":
+		b, ok := m.mech.Bodies["body."+parts[1]+"."+parts[3]]
+		if !ok || b.State.Council != parts[0]+"/"+parts[1] {
+			return nil, false
+		}
+		opinion := ""
+		if len(parts) == 6 {
+			if parts[4] != "opinions" {
+				return nil, false
+			}
+			opinion = parts[5]
+			if _, ok := b.State.Opinions[opinion]; !ok {
+				return nil, false
+			}
+		}
+		var out []HistoryEntry
+		var st adomain.State
+		for _, h := range b.History {
+			payload, err := m.reg.Decode(h.Type, h.Version, h.Payload)
+			if err != nil {
+				continue
+			}
+			st = adomain.Evolve(st, adomain.Recorded{ID: h.ID, Payload: payload, OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Actor: h.Actor})
+			if opinion != "" {
+				if opinionOf(payload) != opinion {
+					continue
+				}
+				out = append(out, HistoryEntry{StoredEvent: h, StateAfter: adomain.OpinionStateName(st.Opinions[opinion].State), Summary: h.Type})
+				continue
+			}
+			members, _, _, _, _, _, _ := adomain.Composition(st)
+			out = append(out, HistoryEntry{StoredEvent: h, StateAfter: fmt.Sprintf("%d members, %d meetings, %d opinions", members, len(st.Meetings), len(st.Opinions)), Summary: h.Type})
+		}
+		return out, true
+	case len(parts) == 4 && parts[2] == "consultations":
+		c, ok := m.mech.Consultations["consultation."+parts[1]+"."+parts[3]]
+		if !ok || c.State.Council != parts[0]+"/"+parts[1] {
+			return nil, false
+		}
+		var out []HistoryEntry
+		var st cdomain.State
+		for _, h := range c.History {
+			payload, err := m.reg.Decode(h.Type, h.Version, h.Payload)
+			if err != nil {
+				continue
+			}
+			st = cdomain.Evolve(st, cdomain.Recorded{ID: h.ID, Payload: payload, OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Actor: h.Actor})
+			out = append(out, HistoryEntry{StoredEvent: h, StateAfter: cdomain.StateName(st.StateAt(h.RecordedAt)), Summary: h.Type})
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// opinionOf returns the opinion an advisory event is about, if any.
+func opinionOf(p any) string {
+	switch e := p.(type) {
+	case *advisoryv1.OpinionDrafted:
+		return e.GetOpinionId()
+	case *advisoryv1.OpinionAdopted:
+		return e.GetOpinionId()
+	case *advisoryv1.OpinionTransmitted:
+		return e.GetOpinionId()
+	case *advisoryv1.CouncilResponded:
+		return e.GetOpinionId()
+	}
+	return ""
+}

@@ -1,0 +1,175 @@
+// Package ports serves tasharuk.audit.v1.AuditService: case histories from
+// the read model, and the verifiable log's key, checkpoints and proofs.
+package ports
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/fault"
+)
+
+// Server implements auditv1.AuditServiceServer.
+type Server struct {
+	auditv1.UnimplementedAuditServiceServer
+	Store        eventstore.Store
+	Registry     *events.Registry
+	Model        *projections.Model
+	Checkpointer *audit.Checkpointer
+	VerifierKey  string
+	Origin       string
+	LogName      string
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// GetCaseHistory implements AuditService.
+func (s *Server) GetCaseHistory(ctx context.Context, r *auditv1.GetCaseHistoryRequest) (*auditv1.GetCaseHistoryResponse, error) {
+	if r.GetName() == "" {
+		return nil, fault.Field("name", "the resource name of a petition, advisory body, opinion or consultation")
+	}
+	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	hist, ok := s.Model.CaseHistory(r.GetName())
+	if !ok {
+		return nil, fault.New(fault.NotFound, "CASE_NOT_FOUND", "no case %s", r.GetName())
+	}
+	resp := &auditv1.GetCaseHistoryResponse{}
+	for _, h := range hist {
+		resp.Entries = append(resp.Entries, &auditv1.HistoryEntry{
+			EventId: h.ID, Type: h.Type, SchemaVersion: h.Version, Position: h.Position, Revision: h.Revision,
+			OccurTime: ts(h.OccurredAt), RecordTime: ts(h.RecordedAt), Actor: h.Actor.Subject, ActorRole: h.Actor.Role, ActorCouncil: h.Actor.Council,
+			Hash: hex.EncodeToString(h.Hash), PrevHash: hex.EncodeToString(h.PrevHash), StateAfter: h.StateAfter, Summary: h.Summary,
+		})
+	}
+	return resp, nil
+}
+
+// GetPublicKey implements AuditService.
+func (s *Server) GetPublicKey(context.Context, *auditv1.GetPublicKeyRequest) (*auditv1.GetPublicKeyResponse, error) {
+	return &auditv1.GetPublicKeyResponse{VerifierKey: s.VerifierKey, Origin: s.Origin}, nil
+}
+
+// ListCheckpoints implements AuditService: the checkpoint events of the log.
+func (s *Server) ListCheckpoints(ctx context.Context, r *auditv1.ListCheckpointsRequest) (*auditv1.ListCheckpointsResponse, error) {
+	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+		return nil, err
+	}
+	evs, err := s.Store.ReadStream(ctx, audit.CheckpointStream(s.LogName), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return &auditv1.ListCheckpointsResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp := &auditv1.ListCheckpointsResponse{}
+	for i := range evs {
+		p, err := s.Registry.DecodeEvent(&evs[i])
+		if err != nil {
+			return nil, err
+		}
+		cp, ok := p.(*auditv1.CheckpointRecorded)
+		if !ok {
+			continue
+		}
+		resp.Checkpoints = append(resp.Checkpoints, &auditv1.Checkpoint{TreeSize: cp.GetTreeSize(), RootHash: base64.StdEncoding.EncodeToString(cp.GetRootHash()),
+			SignedNote: cp.GetSignedNote(), Position: evs[i].Position, RecordTime: ts(evs[i].RecordedAt)})
+	}
+	return resp, nil
+}
+
+func hashes(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+// GetInclusionProof implements AuditService.
+func (s *Server) GetInclusionProof(ctx context.Context, r *auditv1.GetInclusionProofRequest) (*auditv1.GetInclusionProofResponse, error) {
+	pos := int64(r.GetPosition())
+	if pos < 1 {
+		return nil, fault.Field("position", "a log position, from 1")
+	}
+	size, root := s.Checkpointer.Root()
+	if r.GetTreeSize() > 0 {
+		size = int64(r.GetTreeSize())
+	}
+	if pos > size {
+		return nil, fault.New(fault.FailedPrecondition, "POSITION_NOT_COVERED", "position %d is beyond the tree of %d events; retry once it is covered", pos, size)
+	}
+	proof, err := s.Checkpointer.InclusionProofAt(pos, size)
+	if err != nil {
+		return nil, fault.New(fault.FailedPrecondition, "POSITION_NOT_COVERED", "%v", err)
+	}
+	if r.GetTreeSize() > 0 {
+		if cur, _ := s.Checkpointer.Root(); size > cur {
+			return nil, fault.New(fault.FailedPrecondition, "POSITION_NOT_COVERED", "tree size %d is beyond the current tree of %d", size, cur)
+		}
+		rootAt, err := s.root(size)
+		if err != nil {
+			return nil, err
+		}
+		root = rootAt
+	}
+	evs, err := s.Store.ReadAll(ctx, uint64(pos), 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) != 1 {
+		return nil, fault.New(fault.NotFound, "POSITION_NOT_COVERED", "no event at position %d", pos)
+	}
+	return &auditv1.GetInclusionProofResponse{Position: uint64(pos), TreeSize: uint64(size), RootHash: base64.StdEncoding.EncodeToString(root[:]),
+		EventHash: hex.EncodeToString(evs[0].Hash), Proof: hashes(proof)}, nil
+}
+
+func (s *Server) root(size int64) (tlog.Hash, error) {
+	return s.Checkpointer.RootAt(size)
+}
+
+// GetConsistencyProof implements AuditService.
+func (s *Server) GetConsistencyProof(ctx context.Context, r *auditv1.GetConsistencyProofRequest) (*auditv1.GetConsistencyProofResponse, error) {
+	cur, curRoot := s.Checkpointer.Root()
+	newSize := int64(r.GetNewSize())
+	if newSize == 0 {
+		newSize = cur
+	}
+	oldSize := int64(r.GetOldSize())
+	if oldSize < 1 || oldSize > newSize || newSize > cur {
+		return nil, fault.Field("old_size", "need 1 <= old_size <= new_size <= %d", cur)
+	}
+	proof, err := s.Checkpointer.ConsistencyProof(oldSize, newSize)
+	if err != nil {
+		return nil, err
+	}
+	oldRoot, err := s.root(oldSize)
+	if err != nil {
+		return nil, err
+	}
+	newRoot := curRoot
+	if newSize != cur {
+		if newRoot, err = s.root(newSize); err != nil {
+			return nil, err
+		}
+	}
+	return &auditv1.GetConsistencyProofResponse{OldSize: uint64(oldSize), OldRoot: base64.StdEncoding.EncodeToString(oldRoot[:]),
+		NewSize: uint64(newSize), NewRoot: base64.StdEncoding.EncodeToString(newRoot[:]), Proof: hashes(proof)}, nil
+}
