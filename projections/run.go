@@ -110,3 +110,27 @@ func Rebuild(ctx context.Context, store eventstore.Store, m *Model) error {
 	}
 	return nil
 }
+
+// RebuildFollowing builds a model from the whole log through a
+// subscription (the way the service follows the log), up to the store's
+// head when it starts.
+func RebuildFollowing(ctx context.Context, store eventstore.Store, m *Model) error {
+	head, err := store.LastPosition(ctx)
+	if err != nil || head == 0 {
+		return err
+	}
+	done := errors.New("caught up")
+	err = store.Subscribe(ctx, m.Position()+1, func(e eventstore.Event) error {
+		if err := m.Apply(e); err != nil {
+			return err
+		}
+		if e.Position >= head {
+			return done
+		}
+		return nil
+	})
+	if errors.Is(err, done) {
+		return nil
+	}
+	return err
+}

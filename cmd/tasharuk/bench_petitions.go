@@ -27,6 +27,8 @@ import (
 
 	"github.com/tasharuk/tasharuk/access"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
@@ -127,7 +129,7 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 		if err != nil {
 			return err
 		}
-		rows = append(rows, mem)
+		rows = append(rows, mem...)
 		srv, err := startBenchServer(ctx, dir, "", quiet)
 		if err != nil {
 			return err
@@ -362,26 +364,47 @@ func benchLoad(ctx context.Context, dir string, petitions, signatures int) (nats
 
 // benchModelMemory rebuilds the read model alone and reports the heap it
 // holds.
-func benchModelMemory(ctx context.Context, dir string) (natsbench.Result, error) {
+func benchModelMemory(ctx context.Context, dir string) ([]natsbench.Result, error) {
 	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir})
 	if err != nil {
-		return natsbench.Result{}, err
+		return nil, err
 	}
 	defer s.Close()
+	raw, err := natsbench.RawOrderedConsume(ctx, s.Conn(), s.StreamName())
+	if err != nil {
+		return nil, err
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	model := projections.New(newRegistry())
 	start := time.Now()
-	if err := projections.Rebuild(ctx, s, model); err != nil {
-		return natsbench.Result{}, err
+	if err := projections.RebuildFollowing(ctx, s, model); err != nil {
+		return nil, err
 	}
 	d := time.Since(start)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	runtime.KeepAlive(model)
-	return natsbench.Result{Name: fmt.Sprintf("read model rebuild (ReadAll); heap held: %.0f MiB", float64(heap)/(1<<20)), Ops: int(model.Position()), Duration: d, Rate: float64(model.Position()) / d.Seconds()}, nil
+	rebuild := natsbench.Result{Name: fmt.Sprintf("rebuild of all read models from zero (subscription); heap held: %.0f MiB", float64(heap)/(1<<20)),
+		Ops: int(model.Position()), Duration: d, Rate: float64(model.Position()) / d.Seconds()}
+	natsbench.Compare(&rebuild, raw)
+	// An as-of status query over the whole log, straight on the model.
+	head := model.Position()
+	a, _ := model.Resolve(head/2, time.Time{}, time.Time{}, time.Now())
+	lat := make([]time.Duration, 0, 50)
+	t0 := time.Now()
+	for i := range 50 {
+		a.Position = head/2 + uint64(i)
+		t1 := time.Now()
+		model.PetitionFiguresAt("50910101", a)
+		lat = append(lat, time.Since(t1))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	asOf := natsbench.Result{Name: "as-of status of a commune (read model, half-way position)", Ops: 50, Duration: time.Since(t0),
+		Rate: 50 / time.Since(t0).Seconds(), P50: lat[25], P99: lat[49]}
+	return []natsbench.Result{raw, rebuild, asOf}, nil
 }
 
 func benchStatusQueries(b *benchServer, n int) ([]natsbench.Result, error) {
@@ -416,7 +439,34 @@ func benchStatusQueries(b *benchServer, n int) ([]natsbench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []natsbench.Result{r1, r2}, nil
+	head, err := eventlogv1.NewEventLogServiceClient(b.conn).GetLogInfo(ctx, &eventlogv1.GetLogInfoRequest{})
+	if err != nil {
+		return nil, err
+	}
+	r3, err := time1("GetCouncilStatus as of half-way (asOfPosition) via gRPC", func(i int) error {
+		_, err := sc.GetCouncilStatus(ctx, &statusv1.GetCouncilStatusRequest{Name: "communes/" + codes[i%len(codes)] + "/status", AsOfPosition: head.GetHeadPosition()/2 + uint64(i)})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ac := auditv1.NewAuditServiceClient(b.conn)
+	// The checkpointer has to cover the log before proofs can be asked for.
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if _, err := ac.GetInclusionProof(ctx, &auditv1.GetInclusionProofRequest{Position: head.GetHeadPosition()}); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r4, err := time1("GetInclusionProof via gRPC", func(i int) error {
+		_, err := ac.GetInclusionProof(ctx, &auditv1.GetInclusionProofRequest{Position: 1 + uint64(i*7919)%head.GetHeadPosition()})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []natsbench.Result{r1, r2, r3, r4}, nil
 }
 
 // scrape reads counters from a Prometheus text endpoint.
