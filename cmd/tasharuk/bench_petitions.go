@@ -26,9 +26,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -22,7 +23,8 @@ import (
 // "partly"; another request expires. Status, region view and a restart.
 func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	dir := t.TempDir()
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
 	staff := e.token(access.RoleStaff, "50910107", "clerk-kt")
 	secretary := e.token(access.RoleAdvisory, "50910107", "secretary-ieecag")
 	otherSecretary := e.token(access.RoleAdvisory, "50910101", "secretary-bm")
@@ -243,5 +245,10 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	}, "\n")
 	if before != after {
 		t.Fatal("views differ after a restart")
+	}
+	e.stop()
+	var out, errOut strings.Builder
+	if err := runReplay(context.Background(), []string{"--verify", "--data-dir", dir}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
+		t.Fatalf("replay --verify after the advisory scenario: %v\n%s%s", err, out.String(), errOut.String())
 	}
 }

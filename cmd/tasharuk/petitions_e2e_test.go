@@ -434,6 +434,11 @@ func TestPetitionsEndToEnd(t *testing.T) {
 
 	t.Run("NoPersonalDataInClear", func(t *testing.T) {
 		e.stop() // flush everything to disk
+		// And the read models the service left equal a rebuild from zero.
+		var out, errOut strings.Builder
+		if err := runReplay(context.Background(), []string{"--verify", "--data-dir", dir}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
+			t.Fatalf("replay --verify after the petitions scenario: %v\n%s%s", err, out.String(), errOut.String())
+		}
 		var needles []string
 		for _, tag := range []string{"BM", "BC", "ZC"} {
 			for _, i := range []int{0, 7, 42, 99, 198} {

@@ -232,3 +232,18 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(eventsto
 		}
 	}
 }
+
+// ReadAt returns the event at one position with a single direct get (one
+// request and reply, no subscription), for point lookups such as proofs.
+func (s *Store) ReadAt(ctx context.Context, position uint64) (eventstore.Event, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	msg, err := s.stream.GetMsg(ctx, position)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return eventstore.Event{}, fmt.Errorf("%w: no event at position %d", eventstore.ErrStreamNotFound, position)
+	}
+	if err != nil {
+		return eventstore.Event{}, fmt.Errorf("%w: read position %d: %v", eventstore.ErrUnavailable, position, err)
+	}
+	return eventstore.UnmarshalStored(msg.Data, msg.Sequence)
+}

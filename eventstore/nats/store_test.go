@@ -48,3 +48,19 @@ func TestEventIDReusedInAnotherStream(t *testing.T) {
 		t.Fatalf("stats: %d appends, %d events recorded", st.Appends.Load(), st.Events.Load())
 	}
 }
+
+func TestReadAt(t *testing.T) {
+	s := openEmbedded(t, t.TempDir())
+	ctx := context.Background()
+	res, err := s.Append(ctx, "case.at", eventstore.NoStream, []eventstore.Proposed{storetest.Event("test.A", "a"), storetest.Event("test.B", "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.ReadAt(ctx, res.Position)
+	if err != nil || e.ID != res.Events[1].ID || e.Position != res.Position {
+		t.Fatalf("ReadAt(%d) = %v, %v", res.Position, e.ID, err)
+	}
+	if _, err := s.ReadAt(ctx, res.Position+5); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("ReadAt past the end: %v", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 	"github.com/tasharuk/tasharuk/services/events"
 	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -123,10 +124,16 @@ func Body(st domain.State) *advisoryv1.Body {
 }
 
 func (s *Server) readBody(ctx context.Context, b bodyName, pos uint64) (domain.State, error) {
-	if err := s.Model.WaitFor(ctx, pos); err != nil {
+	return s.readBodyAt(ctx, b, pos, 0, nil, nil)
+}
+
+// readBodyAt reads a body as of a past position or time.
+func (s *Server) readBodyAt(ctx context.Context, b bodyName, pos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (domain.State, error) {
+	a, err := status.AsOf(ctx, s.Model, s.Now(), pos, asOfPos, asOfTime, validTime)
+	if err != nil {
 		return domain.State{}, err
 	}
-	st, ok := s.Model.Body(b.stream(), projections.AsOf{Now: s.Now()})
+	st, ok := s.Model.Body(b.stream(), a)
 	if !ok {
 		return domain.State{}, fault.New(fault.NotFound, "BODY_NOT_FOUND", "no advisory body %s", b.name())
 	}
@@ -167,7 +174,7 @@ func (s *Server) GetBody(ctx context.Context, r *advisoryv1.GetBodyRequest) (*ad
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readBody(ctx, b, r.GetMinPosition())
+	st, err := s.readBodyAt(ctx, b, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +190,12 @@ func (s *Server) ListBodies(ctx context.Context, r *advisoryv1.ListBodiesRequest
 	if c, ok := s.Model.Council(code); !ok || c.Level != level {
 		return nil, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", r.GetParent())
 	}
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	a, err := status.AsOf(ctx, s.Model, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	if err != nil {
 		return nil, err
 	}
 	resp := &advisoryv1.ListBodiesResponse{}
-	for _, st := range s.Model.Bodies(code, projections.AsOf{Now: s.Now()}) {
+	for _, st := range s.Model.Bodies(code, a) {
 		resp.Bodies = append(resp.Bodies, Body(st))
 	}
 	return resp, nil
@@ -258,7 +266,11 @@ func (s *Server) RecordMeeting(ctx context.Context, r *advisoryv1.RecordMeetingR
 }
 
 func (s *Server) opinion(ctx context.Context, b bodyName, pos uint64) (*advisoryv1.Opinion, error) {
-	st, err := s.readBody(ctx, b, pos)
+	return s.opinionAt(ctx, b, pos, 0, nil, nil)
+}
+
+func (s *Server) opinionAt(ctx context.Context, b bodyName, pos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*advisoryv1.Opinion, error) {
+	st, err := s.readBodyAt(ctx, b, pos, asOfPos, asOfTime, validTime)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +319,7 @@ func (s *Server) GetOpinion(ctx context.Context, r *advisoryv1.GetOpinionRequest
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.opinion(ctx, b, r.GetMinPosition())
+	out, err := s.opinionAt(ctx, b, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/events"
 	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -99,15 +100,21 @@ func Consultation(st domain.State, now time.Time) *consultationsv1.Consultation 
 }
 
 func (s *Server) read(ctx context.Context, n name, pos uint64) (*consultationsv1.Consultation, error) {
-	if err := s.Model.WaitFor(ctx, pos); err != nil {
+	return s.readAt(ctx, n, pos, 0, nil, nil)
+}
+
+// readAt reads a consultation as of a past position or time; expiry is
+// judged at that time.
+func (s *Server) readAt(ctx context.Context, n name, pos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*consultationsv1.Consultation, error) {
+	a, err := status.AsOf(ctx, s.Model, s.Now(), pos, asOfPos, asOfTime, validTime)
+	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	st, ok := s.Model.Consultation(n.stream(), projections.AsOf{Now: now})
+	st, ok := s.Model.Consultation(n.stream(), a)
 	if !ok {
 		return nil, fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", n.council+"/consultations/"+n.id)
 	}
-	return Consultation(st, now), nil
+	return Consultation(st, a.Now), nil
 }
 
 // CreateConsultation implements ConsultationService.
@@ -145,7 +152,7 @@ func (s *Server) GetConsultation(ctx context.Context, r *consultationsv1.GetCons
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.read(ctx, n, r.GetMinPosition())
+	out, err := s.readAt(ctx, n, r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}
@@ -167,16 +174,16 @@ func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListC
 		}
 		want = consultationsv1.ConsultationState(st)
 	}
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	a, err := status.AsOf(ctx, s.Model, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
 	resp := &consultationsv1.ListConsultationsResponse{}
-	for _, st := range s.Model.Consultations(c.Code, projections.AsOf{Now: now}) {
-		if want != 0 && st.StateAt(now) != want {
+	for _, st := range s.Model.Consultations(c.Code, a) {
+		if want != 0 && st.StateAt(a.Now) != want {
 			continue
 		}
-		resp.Consultations = append(resp.Consultations, Consultation(st, now))
+		resp.Consultations = append(resp.Consultations, Consultation(st, a.Now))
 	}
 	return resp, nil
 }

@@ -716,7 +716,13 @@ type GetBodyRequest struct {
 	// Body resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position; 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time; deadlines judged then.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred by this time; deadlines judged then.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -763,6 +769,27 @@ func (x *GetBodyRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetBodyRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetBodyRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetBodyRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetBodyResponse holds the body.
@@ -817,7 +844,13 @@ type ListBodiesRequest struct {
 	// Council resource name.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position; 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time; deadlines judged then.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred by this time; deadlines judged then.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -864,6 +897,27 @@ func (x *ListBodiesRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *ListBodiesRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *ListBodiesRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListBodiesRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // ListBodiesResponse lists its bodies.
@@ -1540,7 +1594,13 @@ type GetOpinionRequest struct {
 	// Opinion resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position; 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time; deadlines judged then.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred by this time; deadlines judged then.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1587,6 +1647,27 @@ func (x *GetOpinionRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetOpinionRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetOpinionRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetOpinionRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetOpinionResponse holds the opinion.
@@ -2075,15 +2156,25 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\x0equorum_percent\x18\x06 \x01(\x05R\rquorumPercent\"g\n" +
 	"\x12CreateBodyResponse\x12.\n" +
 	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"G\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe2\x01\n" +
 	"\x0eGetBodyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"A\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"A\n" +
 	"\x0fGetBodyResponse\x12.\n" +
-	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\"N\n" +
+	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\"\xe9\x01\n" +
 	"\x11ListBodiesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"H\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"H\n" +
 	"\x12ListBodiesResponse\x122\n" +
 	"\x06bodies\x18\x01 \x03(\v2\x1a.tasharuk.advisory.v1.BodyR\x06bodies\"x\n" +
 	"\x10AddMemberRequest\x12\x12\n" +
@@ -2124,10 +2215,15 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\x04text\x18\x04 \x01(\tR\x04text\"s\n" +
 	"\x15CreateOpinionResponse\x127\n" +
 	"\aopinion\x18\x01 \x01(\v2\x1d.tasharuk.advisory.v1.OpinionR\aopinion\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"J\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe5\x01\n" +
 	"\x11GetOpinionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"M\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"M\n" +
 	"\x12GetOpinionResponse\x127\n" +
 	"\aopinion\x18\x01 \x01(\v2\x1d.tasharuk.advisory.v1.OpinionR\aopinion\"\xac\x01\n" +
 	"\x13AdoptOpinionRequest\x12\x12\n" +
@@ -2242,52 +2338,58 @@ var file_tasharuk_advisory_v1_advisory_service_proto_depIdxs = []int32{
 	32, // 11: tasharuk.advisory.v1.Opinion.response_time:type_name -> google.protobuf.Timestamp
 	31, // 12: tasharuk.advisory.v1.CreateBodyRequest.kind:type_name -> tasharuk.advisory.v1.BodyKind
 	3,  // 13: tasharuk.advisory.v1.CreateBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
-	3,  // 14: tasharuk.advisory.v1.GetBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
-	3,  // 15: tasharuk.advisory.v1.ListBodiesResponse.bodies:type_name -> tasharuk.advisory.v1.Body
-	29, // 16: tasharuk.advisory.v1.AddMemberRequest.member:type_name -> tasharuk.advisory.v1.Member
-	3,  // 17: tasharuk.advisory.v1.AddMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
-	3,  // 18: tasharuk.advisory.v1.RemoveMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
-	30, // 19: tasharuk.advisory.v1.AssignBureauRoleRequest.role:type_name -> tasharuk.advisory.v1.BureauRole
-	3,  // 20: tasharuk.advisory.v1.AssignBureauRoleResponse.body:type_name -> tasharuk.advisory.v1.Body
-	32, // 21: tasharuk.advisory.v1.RecordMeetingRequest.meet_time:type_name -> google.protobuf.Timestamp
-	3,  // 22: tasharuk.advisory.v1.RecordMeetingResponse.body:type_name -> tasharuk.advisory.v1.Body
-	4,  // 23: tasharuk.advisory.v1.CreateOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	4,  // 24: tasharuk.advisory.v1.GetOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	4,  // 25: tasharuk.advisory.v1.AdoptOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	32, // 26: tasharuk.advisory.v1.TransmitOpinionRequest.transmit_time:type_name -> google.protobuf.Timestamp
-	4,  // 27: tasharuk.advisory.v1.TransmitOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	33, // 28: tasharuk.advisory.v1.RespondToOpinionRequest.response:type_name -> tasharuk.advisory.v1.CouncilResponse
-	32, // 29: tasharuk.advisory.v1.RespondToOpinionRequest.response_time:type_name -> google.protobuf.Timestamp
-	4,  // 30: tasharuk.advisory.v1.RespondToOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	5,  // 31: tasharuk.advisory.v1.AdvisoryService.CreateBody:input_type -> tasharuk.advisory.v1.CreateBodyRequest
-	7,  // 32: tasharuk.advisory.v1.AdvisoryService.GetBody:input_type -> tasharuk.advisory.v1.GetBodyRequest
-	9,  // 33: tasharuk.advisory.v1.AdvisoryService.ListBodies:input_type -> tasharuk.advisory.v1.ListBodiesRequest
-	11, // 34: tasharuk.advisory.v1.AdvisoryService.AddMember:input_type -> tasharuk.advisory.v1.AddMemberRequest
-	13, // 35: tasharuk.advisory.v1.AdvisoryService.RemoveMember:input_type -> tasharuk.advisory.v1.RemoveMemberRequest
-	15, // 36: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:input_type -> tasharuk.advisory.v1.AssignBureauRoleRequest
-	17, // 37: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:input_type -> tasharuk.advisory.v1.RecordMeetingRequest
-	19, // 38: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:input_type -> tasharuk.advisory.v1.CreateOpinionRequest
-	21, // 39: tasharuk.advisory.v1.AdvisoryService.GetOpinion:input_type -> tasharuk.advisory.v1.GetOpinionRequest
-	23, // 40: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:input_type -> tasharuk.advisory.v1.AdoptOpinionRequest
-	25, // 41: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:input_type -> tasharuk.advisory.v1.TransmitOpinionRequest
-	27, // 42: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:input_type -> tasharuk.advisory.v1.RespondToOpinionRequest
-	6,  // 43: tasharuk.advisory.v1.AdvisoryService.CreateBody:output_type -> tasharuk.advisory.v1.CreateBodyResponse
-	8,  // 44: tasharuk.advisory.v1.AdvisoryService.GetBody:output_type -> tasharuk.advisory.v1.GetBodyResponse
-	10, // 45: tasharuk.advisory.v1.AdvisoryService.ListBodies:output_type -> tasharuk.advisory.v1.ListBodiesResponse
-	12, // 46: tasharuk.advisory.v1.AdvisoryService.AddMember:output_type -> tasharuk.advisory.v1.AddMemberResponse
-	14, // 47: tasharuk.advisory.v1.AdvisoryService.RemoveMember:output_type -> tasharuk.advisory.v1.RemoveMemberResponse
-	16, // 48: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:output_type -> tasharuk.advisory.v1.AssignBureauRoleResponse
-	18, // 49: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:output_type -> tasharuk.advisory.v1.RecordMeetingResponse
-	20, // 50: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:output_type -> tasharuk.advisory.v1.CreateOpinionResponse
-	22, // 51: tasharuk.advisory.v1.AdvisoryService.GetOpinion:output_type -> tasharuk.advisory.v1.GetOpinionResponse
-	24, // 52: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:output_type -> tasharuk.advisory.v1.AdoptOpinionResponse
-	26, // 53: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:output_type -> tasharuk.advisory.v1.TransmitOpinionResponse
-	28, // 54: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:output_type -> tasharuk.advisory.v1.RespondToOpinionResponse
-	43, // [43:55] is the sub-list for method output_type
-	31, // [31:43] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	32, // 14: tasharuk.advisory.v1.GetBodyRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	32, // 15: tasharuk.advisory.v1.GetBodyRequest.valid_time:type_name -> google.protobuf.Timestamp
+	3,  // 16: tasharuk.advisory.v1.GetBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
+	32, // 17: tasharuk.advisory.v1.ListBodiesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	32, // 18: tasharuk.advisory.v1.ListBodiesRequest.valid_time:type_name -> google.protobuf.Timestamp
+	3,  // 19: tasharuk.advisory.v1.ListBodiesResponse.bodies:type_name -> tasharuk.advisory.v1.Body
+	29, // 20: tasharuk.advisory.v1.AddMemberRequest.member:type_name -> tasharuk.advisory.v1.Member
+	3,  // 21: tasharuk.advisory.v1.AddMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
+	3,  // 22: tasharuk.advisory.v1.RemoveMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
+	30, // 23: tasharuk.advisory.v1.AssignBureauRoleRequest.role:type_name -> tasharuk.advisory.v1.BureauRole
+	3,  // 24: tasharuk.advisory.v1.AssignBureauRoleResponse.body:type_name -> tasharuk.advisory.v1.Body
+	32, // 25: tasharuk.advisory.v1.RecordMeetingRequest.meet_time:type_name -> google.protobuf.Timestamp
+	3,  // 26: tasharuk.advisory.v1.RecordMeetingResponse.body:type_name -> tasharuk.advisory.v1.Body
+	4,  // 27: tasharuk.advisory.v1.CreateOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	32, // 28: tasharuk.advisory.v1.GetOpinionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	32, // 29: tasharuk.advisory.v1.GetOpinionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	4,  // 30: tasharuk.advisory.v1.GetOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	4,  // 31: tasharuk.advisory.v1.AdoptOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	32, // 32: tasharuk.advisory.v1.TransmitOpinionRequest.transmit_time:type_name -> google.protobuf.Timestamp
+	4,  // 33: tasharuk.advisory.v1.TransmitOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	33, // 34: tasharuk.advisory.v1.RespondToOpinionRequest.response:type_name -> tasharuk.advisory.v1.CouncilResponse
+	32, // 35: tasharuk.advisory.v1.RespondToOpinionRequest.response_time:type_name -> google.protobuf.Timestamp
+	4,  // 36: tasharuk.advisory.v1.RespondToOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	5,  // 37: tasharuk.advisory.v1.AdvisoryService.CreateBody:input_type -> tasharuk.advisory.v1.CreateBodyRequest
+	7,  // 38: tasharuk.advisory.v1.AdvisoryService.GetBody:input_type -> tasharuk.advisory.v1.GetBodyRequest
+	9,  // 39: tasharuk.advisory.v1.AdvisoryService.ListBodies:input_type -> tasharuk.advisory.v1.ListBodiesRequest
+	11, // 40: tasharuk.advisory.v1.AdvisoryService.AddMember:input_type -> tasharuk.advisory.v1.AddMemberRequest
+	13, // 41: tasharuk.advisory.v1.AdvisoryService.RemoveMember:input_type -> tasharuk.advisory.v1.RemoveMemberRequest
+	15, // 42: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:input_type -> tasharuk.advisory.v1.AssignBureauRoleRequest
+	17, // 43: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:input_type -> tasharuk.advisory.v1.RecordMeetingRequest
+	19, // 44: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:input_type -> tasharuk.advisory.v1.CreateOpinionRequest
+	21, // 45: tasharuk.advisory.v1.AdvisoryService.GetOpinion:input_type -> tasharuk.advisory.v1.GetOpinionRequest
+	23, // 46: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:input_type -> tasharuk.advisory.v1.AdoptOpinionRequest
+	25, // 47: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:input_type -> tasharuk.advisory.v1.TransmitOpinionRequest
+	27, // 48: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:input_type -> tasharuk.advisory.v1.RespondToOpinionRequest
+	6,  // 49: tasharuk.advisory.v1.AdvisoryService.CreateBody:output_type -> tasharuk.advisory.v1.CreateBodyResponse
+	8,  // 50: tasharuk.advisory.v1.AdvisoryService.GetBody:output_type -> tasharuk.advisory.v1.GetBodyResponse
+	10, // 51: tasharuk.advisory.v1.AdvisoryService.ListBodies:output_type -> tasharuk.advisory.v1.ListBodiesResponse
+	12, // 52: tasharuk.advisory.v1.AdvisoryService.AddMember:output_type -> tasharuk.advisory.v1.AddMemberResponse
+	14, // 53: tasharuk.advisory.v1.AdvisoryService.RemoveMember:output_type -> tasharuk.advisory.v1.RemoveMemberResponse
+	16, // 54: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:output_type -> tasharuk.advisory.v1.AssignBureauRoleResponse
+	18, // 55: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:output_type -> tasharuk.advisory.v1.RecordMeetingResponse
+	20, // 56: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:output_type -> tasharuk.advisory.v1.CreateOpinionResponse
+	22, // 57: tasharuk.advisory.v1.AdvisoryService.GetOpinion:output_type -> tasharuk.advisory.v1.GetOpinionResponse
+	24, // 58: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:output_type -> tasharuk.advisory.v1.AdoptOpinionResponse
+	26, // 59: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:output_type -> tasharuk.advisory.v1.TransmitOpinionResponse
+	28, // 60: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:output_type -> tasharuk.advisory.v1.RespondToOpinionResponse
+	49, // [49:61] is the sub-list for method output_type
+	37, // [37:49] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_advisory_v1_advisory_service_proto_init() }

@@ -569,7 +569,13 @@ type GetConsultationRequest struct {
 	// Consultation resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position; 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,3,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time; deadlines judged then.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred by this time; deadlines judged then.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -616,6 +622,27 @@ func (x *GetConsultationRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *GetConsultationRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *GetConsultationRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetConsultationRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // GetConsultationResponse holds it.
@@ -672,7 +699,13 @@ type ListConsultationsRequest struct {
 	// Filter: "state=ANSWERED" (EXPIRED included).
 	Filter string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Wait until the read model has applied this position.
-	MinPosition   uint64 `protobuf:"varint,3,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	MinPosition uint64 `protobuf:"varint,3,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	// Answer as the log stood at this position; 0 means now.
+	AsOfPosition uint64 `protobuf:"varint,4,opt,name=as_of_position,json=asOfPosition,proto3" json:"as_of_position,omitempty"`
+	// Answer as the system knew it at this time; deadlines judged then.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Count only facts that occurred by this time; deadlines judged then.
+	ValidTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=valid_time,json=validTime,proto3" json:"valid_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -726,6 +759,27 @@ func (x *ListConsultationsRequest) GetMinPosition() uint64 {
 		return x.MinPosition
 	}
 	return 0
+}
+
+func (x *ListConsultationsRequest) GetAsOfPosition() uint64 {
+	if x != nil {
+		return x.AsOfPosition
+	}
+	return 0
+}
+
+func (x *ListConsultationsRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListConsultationsRequest) GetValidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidTime
+	}
+	return nil
 }
 
 // ListConsultationsResponse lists them, newest first.
@@ -1507,16 +1561,26 @@ const file_tasharuk_consultations_v1_consultation_service_proto_rawDesc = "" +
 	"\bdeadline\x18\b \x01(\tR\bdeadline\"\x8c\x01\n" +
 	"\x1aCreateConsultationResponse\x12K\n" +
 	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"O\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xea\x01\n" +
 	"\x16GetConsultationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"f\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"f\n" +
 	"\x17GetConsultationResponse\x12K\n" +
-	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\"m\n" +
+	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\"\x88\x02\n" +
 	"\x18ListConsultationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
 	"\x06filter\x18\x02 \x01(\tR\x06filter\x12!\n" +
-	"\fmin_position\x18\x03 \x01(\x04R\vminPosition\"j\n" +
+	"\fmin_position\x18\x03 \x01(\x04R\vminPosition\x12$\n" +
+	"\x0eas_of_position\x18\x04 \x01(\x04R\fasOfPosition\x128\n" +
+	"\n" +
+	"as_of_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
+	"\n" +
+	"valid_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"j\n" +
 	"\x19ListConsultationsResponse\x12M\n" +
 	"\rconsultations\x18\x01 \x03(\v2'.tasharuk.consultations.v1.ConsultationR\rconsultations\"4\n" +
 	"\x1eAcknowledgeConsultationRequest\x12\x12\n" +
@@ -1630,38 +1694,42 @@ var file_tasharuk_consultations_v1_consultation_service_proto_depIdxs = []int32{
 	21, // 8: tasharuk.consultations.v1.CreateConsultationRequest.requester:type_name -> tasharuk.consultations.v1.Requester
 	22, // 9: tasharuk.consultations.v1.CreateConsultationRequest.subject_kind:type_name -> tasharuk.consultations.v1.SubjectKind
 	2,  // 10: tasharuk.consultations.v1.CreateConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 11: tasharuk.consultations.v1.GetConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 12: tasharuk.consultations.v1.ListConsultationsResponse.consultations:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 13: tasharuk.consultations.v1.AcknowledgeConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	23, // 14: tasharuk.consultations.v1.RecordWorkshopRequest.workshop:type_name -> tasharuk.consultations.v1.WorkshopHeld
-	2,  // 15: tasharuk.consultations.v1.RecordWorkshopResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	24, // 16: tasharuk.consultations.v1.CompletePhaseRequest.phase:type_name -> tasharuk.consultations.v1.Phase
-	2,  // 17: tasharuk.consultations.v1.CompletePhaseResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 18: tasharuk.consultations.v1.AnswerConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 19: tasharuk.consultations.v1.WithdrawConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	3,  // 20: tasharuk.consultations.v1.ConsultationService.CreateConsultation:input_type -> tasharuk.consultations.v1.CreateConsultationRequest
-	5,  // 21: tasharuk.consultations.v1.ConsultationService.GetConsultation:input_type -> tasharuk.consultations.v1.GetConsultationRequest
-	7,  // 22: tasharuk.consultations.v1.ConsultationService.ListConsultations:input_type -> tasharuk.consultations.v1.ListConsultationsRequest
-	9,  // 23: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:input_type -> tasharuk.consultations.v1.AcknowledgeConsultationRequest
-	11, // 24: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:input_type -> tasharuk.consultations.v1.RecordWorkshopRequest
-	13, // 25: tasharuk.consultations.v1.ConsultationService.CompletePhase:input_type -> tasharuk.consultations.v1.CompletePhaseRequest
-	15, // 26: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:input_type -> tasharuk.consultations.v1.AnswerConsultationRequest
-	17, // 27: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:input_type -> tasharuk.consultations.v1.WithdrawConsultationRequest
-	19, // 28: tasharuk.consultations.v1.ConsultationService.RecordSurvey:input_type -> tasharuk.consultations.v1.RecordSurveyRequest
-	4,  // 29: tasharuk.consultations.v1.ConsultationService.CreateConsultation:output_type -> tasharuk.consultations.v1.CreateConsultationResponse
-	6,  // 30: tasharuk.consultations.v1.ConsultationService.GetConsultation:output_type -> tasharuk.consultations.v1.GetConsultationResponse
-	8,  // 31: tasharuk.consultations.v1.ConsultationService.ListConsultations:output_type -> tasharuk.consultations.v1.ListConsultationsResponse
-	10, // 32: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:output_type -> tasharuk.consultations.v1.AcknowledgeConsultationResponse
-	12, // 33: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:output_type -> tasharuk.consultations.v1.RecordWorkshopResponse
-	14, // 34: tasharuk.consultations.v1.ConsultationService.CompletePhase:output_type -> tasharuk.consultations.v1.CompletePhaseResponse
-	16, // 35: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:output_type -> tasharuk.consultations.v1.AnswerConsultationResponse
-	18, // 36: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:output_type -> tasharuk.consultations.v1.WithdrawConsultationResponse
-	20, // 37: tasharuk.consultations.v1.ConsultationService.RecordSurvey:output_type -> tasharuk.consultations.v1.RecordSurveyResponse
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	25, // 11: tasharuk.consultations.v1.GetConsultationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	25, // 12: tasharuk.consultations.v1.GetConsultationRequest.valid_time:type_name -> google.protobuf.Timestamp
+	2,  // 13: tasharuk.consultations.v1.GetConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	25, // 14: tasharuk.consultations.v1.ListConsultationsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	25, // 15: tasharuk.consultations.v1.ListConsultationsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	2,  // 16: tasharuk.consultations.v1.ListConsultationsResponse.consultations:type_name -> tasharuk.consultations.v1.Consultation
+	2,  // 17: tasharuk.consultations.v1.AcknowledgeConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	23, // 18: tasharuk.consultations.v1.RecordWorkshopRequest.workshop:type_name -> tasharuk.consultations.v1.WorkshopHeld
+	2,  // 19: tasharuk.consultations.v1.RecordWorkshopResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	24, // 20: tasharuk.consultations.v1.CompletePhaseRequest.phase:type_name -> tasharuk.consultations.v1.Phase
+	2,  // 21: tasharuk.consultations.v1.CompletePhaseResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	2,  // 22: tasharuk.consultations.v1.AnswerConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	2,  // 23: tasharuk.consultations.v1.WithdrawConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	3,  // 24: tasharuk.consultations.v1.ConsultationService.CreateConsultation:input_type -> tasharuk.consultations.v1.CreateConsultationRequest
+	5,  // 25: tasharuk.consultations.v1.ConsultationService.GetConsultation:input_type -> tasharuk.consultations.v1.GetConsultationRequest
+	7,  // 26: tasharuk.consultations.v1.ConsultationService.ListConsultations:input_type -> tasharuk.consultations.v1.ListConsultationsRequest
+	9,  // 27: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:input_type -> tasharuk.consultations.v1.AcknowledgeConsultationRequest
+	11, // 28: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:input_type -> tasharuk.consultations.v1.RecordWorkshopRequest
+	13, // 29: tasharuk.consultations.v1.ConsultationService.CompletePhase:input_type -> tasharuk.consultations.v1.CompletePhaseRequest
+	15, // 30: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:input_type -> tasharuk.consultations.v1.AnswerConsultationRequest
+	17, // 31: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:input_type -> tasharuk.consultations.v1.WithdrawConsultationRequest
+	19, // 32: tasharuk.consultations.v1.ConsultationService.RecordSurvey:input_type -> tasharuk.consultations.v1.RecordSurveyRequest
+	4,  // 33: tasharuk.consultations.v1.ConsultationService.CreateConsultation:output_type -> tasharuk.consultations.v1.CreateConsultationResponse
+	6,  // 34: tasharuk.consultations.v1.ConsultationService.GetConsultation:output_type -> tasharuk.consultations.v1.GetConsultationResponse
+	8,  // 35: tasharuk.consultations.v1.ConsultationService.ListConsultations:output_type -> tasharuk.consultations.v1.ListConsultationsResponse
+	10, // 36: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:output_type -> tasharuk.consultations.v1.AcknowledgeConsultationResponse
+	12, // 37: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:output_type -> tasharuk.consultations.v1.RecordWorkshopResponse
+	14, // 38: tasharuk.consultations.v1.ConsultationService.CompletePhase:output_type -> tasharuk.consultations.v1.CompletePhaseResponse
+	16, // 39: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:output_type -> tasharuk.consultations.v1.AnswerConsultationResponse
+	18, // 40: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:output_type -> tasharuk.consultations.v1.WithdrawConsultationResponse
+	20, // 41: tasharuk.consultations.v1.ConsultationService.RecordSurvey:output_type -> tasharuk.consultations.v1.RecordSurveyResponse
+	33, // [33:42] is the sub-list for method output_type
+	24, // [24:33] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_consultations_v1_consultation_service_proto_init() }
