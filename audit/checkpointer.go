@@ -91,6 +91,12 @@ type Checkpointer struct {
 	// seen, and ckNonOwn was nonOwn when the tree had that size.
 	nonOwn   int64
 	ckSize   int64
+	// ckEvents counts the checkpoint events applied from the log: the next
+	// checkpoint is appended only if the checkpoint stream still holds
+	// exactly these (another replica's checkpointer may have written one
+	// this one has not seen yet: then this one skips instead of
+	// duplicating).
+	ckEvents int64
 	ckNonOwn int64
 }
 
@@ -283,6 +289,7 @@ func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
 	if size >= pos {
 		return fmt.Errorf("%w: checkpoint event %s at position %d covers %d events", ErrLogAltered, e.ID, pos, size)
 	}
+	c.ckEvents++
 	root, err := c.tree.Root(size)
 	if err != nil {
 		return err
@@ -330,6 +337,7 @@ func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, er
 	size := c.tree.Size()
 	nonOwn := c.nonOwn
 	last := c.ckSize
+	seen := c.ckEvents
 	grown := size > last
 	if atLeast > 0 {
 		grown = nonOwn-c.ckNonOwn >= atLeast
@@ -358,7 +366,17 @@ func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	res, err := c.Store.Append(ctx, c.stream(), eventstore.Any, []eventstore.Proposed{p})
+	expected := eventstore.NoStream
+	if seen > 0 {
+		expected = eventstore.Exact(uint64(seen - 1))
+	}
+	res, err := c.Store.Append(ctx, c.stream(), expected, []eventstore.Proposed{p})
+	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		// Another checkpointer (another replica) recorded one first; its
+		// checkpoint reaches this one through the log.
+		c.logger().Debug("audit: checkpoint skipped: another checkpointer recorded one first")
+		return last, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("audit: record checkpoint of %d events: %w", size, err)
 	}
@@ -368,6 +386,8 @@ func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, er
 		c.ckSize = size
 		c.ckNonOwn = nonOwn
 	}
+	// The appended checkpoint comes back through the subscription too,
+	// where checkRecordedLocked counts it in ckEvents.
 	c.mu.Unlock()
 	c.logger().Info("audit: checkpoint recorded", "tree_size", size, "root", root.String(), "position", res.Position)
 	return size, nil

@@ -774,3 +774,54 @@ func TestRestartedCheckpointerDoesNotDuplicate(t *testing.T) {
 		}
 	}
 }
+
+// Two checkpointers on one log (two service replicas): each appends only
+// where it last saw the checkpoint stream, so they never duplicate a
+// checkpoint, and the log verifies.
+func TestTwoCheckpointersDoNotDuplicate(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	signer, vkey := newSigner(t, origin)
+	var cps []*audit.Checkpointer
+	for range 2 {
+		c := &audit.Checkpointer{Store: s, Signer: signer, Origin: origin, LogName: "main", Every: 5, Interval: 50 * time.Millisecond, Logger: quiet}
+		startCheckpointer(t, c)
+		cps = append(cps, c)
+	}
+	var last eventstore.AppendResult
+	for i := range 120 {
+		last = appendEvent(t, s, fmt.Sprintf("test.s%d", i%6), i)
+	}
+	for _, c := range cps {
+		if err := c.WaitFor(ctx, int64(last.Position)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	cks, err := s.ReadStream(ctx, "checkpoint.main", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := uint64(0)
+	for _, e := range cks {
+		var ck auditv1.CheckpointRecorded
+		if err := proto.Unmarshal(e.Payload, &ck); err != nil {
+			t.Fatal(err)
+		}
+		if ck.GetTreeSize() <= prev {
+			t.Fatalf("checkpoint of %d events after one of %d: duplicated", ck.GetTreeSize(), prev)
+		}
+		prev = ck.GetTreeSize()
+	}
+	if len(cks) < 3 {
+		t.Fatalf("only %d checkpoints", len(cks))
+	}
+	var buf bytes.Buffer
+	if _, err := audit.Export(ctx, s, vkey, &buf); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(&buf, audit.VerifyOptions{PublicKey: vkey})
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %+v", err, rep.Problems)
+	}
+}
