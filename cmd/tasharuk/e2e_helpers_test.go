@@ -284,3 +284,5 @@ func (e *env) restBody(path string) string {
 	}
 	return body
 }
+
+var httpClient = &http.Client{Timeout: 5 * time.Second}

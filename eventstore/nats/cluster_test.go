@@ -3,14 +3,9 @@ package natsstore_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,164 +14,20 @@ import (
 
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 	"github.com/tasharuk/tasharuk/eventstore/storetest"
 )
 
-// natsServerBinary finds the pinned nats-server: $TASHARUK_NATS_SERVER, then
-// PATH, then $GOPATH/bin; failing that it builds the version go.mod pins.
-func natsServerBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("TASHARUK_NATS_SERVER"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "nats-server")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	p := filepath.Join(t.TempDir(), "nats-server")
-	t.Logf("nats-server not installed; building the version pinned in go.mod")
-	build := exec.Command("go", "build", "-o", p, "github.com/nats-io/nats-server/v2")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build nats-server: %v (install it: go install github.com/nats-io/nats-server/v2@v2.15.2)", err)
-	}
-	return p
-}
+type testCluster struct{ *natstest.Cluster }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
-
-type clusterNode struct {
-	name   string
-	url    string
-	config string
-	cmd    *exec.Cmd
-	logf   *os.File
-}
-
-// testCluster is a real 3-node nats-server cluster, one process per node,
-// on loopback ports, stopped at the end of the test.
-type testCluster struct {
-	bin   string
-	nodes []*clusterNode
-}
-
-func startCluster(t *testing.T) *testCluster {
-	t.Helper()
-	bin := natsServerBinary(t)
-	dir := t.TempDir()
-	ports := freePorts(t, 6)
-	c := &testCluster{bin: bin}
-	var routes []string
-	for i := range 3 {
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[3+i]))
-	}
-	for i := range 3 {
-		name := fmt.Sprintf("n%d", i+1)
-		conf := fmt.Sprintf(`server_name: %s
-listen: 127.0.0.1:%d
-jetstream {
-  store_dir: %q
-  sync_interval: always
-}
-cluster {
-  name: tasharuk-test
-  listen: 127.0.0.1:%d
-  routes: [%s]
-}
-`, name, ports[i], filepath.Join(dir, name), ports[3+i], strings.Join(routes, ", "))
-		path := filepath.Join(dir, name+".conf")
-		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		n := &clusterNode{name: name, url: fmt.Sprintf("nats://127.0.0.1:%d", ports[i]), config: path}
-		n.logf, _ = os.Create(filepath.Join(dir, name+".log"))
-		c.nodes = append(c.nodes, n)
-		c.start(t, n)
-	}
-	t.Cleanup(func() {
-		for _, n := range c.nodes {
-			c.kill(n)
-			_ = n.logf.Close()
-		}
-	})
-	c.waitReady(t)
-	return c
-}
-
-func (c *testCluster) start(t *testing.T, n *clusterNode) {
-	t.Helper()
-	n.cmd = exec.Command(c.bin, "-c", n.config)
-	n.cmd.Stdout, n.cmd.Stderr = n.logf, n.logf
-	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", n.name, err)
-	}
-}
-
-func (c *testCluster) kill(n *clusterNode) {
-	if n.cmd != nil && n.cmd.Process != nil {
-		_ = n.cmd.Process.Signal(syscall.SIGKILL)
-		_ = n.cmd.Wait()
-		n.cmd = nil
-	}
-}
-
-func (c *testCluster) urls() string {
-	var u []string
-	for _, n := range c.nodes {
-		u = append(u, n.url)
-	}
-	return strings.Join(u, ",")
-}
-
-// waitReady waits until JetStream answers through the cluster (a meta
-// leader is elected).
-func (c *testCluster) waitReady(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		nc, err := nats.Connect(c.urls(), nats.Timeout(time.Second))
-		if err == nil {
-			js, _ := jetstream.New(nc)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			info, err := js.AccountInfo(ctx)
-			cancel()
-			nc.Close()
-			if err == nil && info != nil {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatal("cluster did not become ready in 60s")
-}
+func startCluster(t *testing.T) *testCluster { return &testCluster{natstest.Start(t, 3)} }
 
 func (c *testCluster) openStore(t *testing.T, stream string) *natsstore.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	s, err := natsstore.Open(ctx, natsstore.Config{
-		URL:           c.urls(),
+		URL:           c.URLs(),
 		Replicas:      3,
 		Stream:        stream,
 		SubjectPrefix: "tasharuk." + strings.ToLower(stream),
@@ -241,7 +92,7 @@ func testKillLeader(t *testing.T, c *testCluster) {
 	time.Sleep(1500 * time.Millisecond)
 
 	// Find and kill the stream leader.
-	nc, err := nats.Connect(c.urls())
+	nc, err := nats.Connect(c.URLs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,21 +106,13 @@ func testKillLeader(t *testing.T, c *testCluster) {
 	if err != nil || info.Cluster == nil {
 		t.Fatalf("stream info: %v", err)
 	}
-	var victim *clusterNode
-	for _, n := range c.nodes {
-		if n.name == info.Cluster.Leader {
-			victim = n
-		}
-	}
-	if victim == nil {
-		t.Fatalf("leader %q is not one of the nodes", info.Cluster.Leader)
-	}
+	victim := c.Leader("FAULT")
 	mu.Lock()
 	before := len(acks)
 	mu.Unlock()
 	killedAt := time.Now()
-	c.kill(victim)
-	t.Logf("killed stream leader %s after %d acknowledged appends", victim.name, before)
+	c.Kill(victim)
+	t.Logf("killed stream leader %s after %d acknowledged appends", victim.Name, before)
 
 	// A new leader is elected within the raft election timeout (seconds);
 	// wait until appends flow again, then let them run a little longer.

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/access"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
+)
+
+// replica is one tasharuk process.
+type replica struct {
+	name string
+	addr string
+	args []string
+	cmd  *exec.Cmd
+	logs *os.File
+	conn *grpc.ClientConn
+	pc   petitionsv1.PetitionServiceClient
+}
+
+func (r *replica) start(t *testing.T, bin string) {
+	t.Helper()
+	r.cmd = exec.Command(bin, r.args...)
+	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitReadyFor(t, "http://"+r.addr, 90*time.Second)
+}
+
+func (r *replica) kill() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Signal(syscall.SIGKILL)
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+func waitReadyFor(t *testing.T, base string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if code, _ := getQuiet(base + "/readyz"); code == 200 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready within %v", base, d)
+}
+
+// TestReplicasUnderFaults runs two tasharuk replicas on a 3-node NATS
+// cluster under a steady signing load, kills the stream leader, then a
+// replica, restarts both, and checks that no acknowledged signature was
+// lost, none was counted twice, and both replicas count the same.
+func TestReplicasUnderFaults(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "tasharuk")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	cluster := natstest.Start(t, 3)
+	keys := t.TempDir()
+	census := sharedData(t, "bmk_communes_2024.csv")
+	var out, errOut strings.Builder
+	if err := runTerritory(context.Background(), []string{"import", census, "--nats-url", cluster.URLs(), "--replicas", "3"}, &out, &errOut); err != nil {
+		t.Fatalf("import into the cluster: %v %s", err, errOut.String())
+	}
+	ports := natstest.FreePorts(t, 2)
+	var reps []*replica
+	for i := range 2 {
+		r := &replica{name: fmt.Sprintf("tasharuk-%d", i+1), addr: fmt.Sprintf("127.0.0.1:%d", ports[i])}
+		r.args = []string{"serve", "--addr", r.addr, "--nats-url", cluster.URLs(), "--keys-dir", keys, "--data-dir", t.TempDir(), "--log-level", "warn"}
+		r.logs, _ = os.Create(filepath.Join(t.TempDir(), r.name+".log"))
+		r.start(t, bin)
+		reps = append(reps, r)
+		t.Cleanup(r.kill)
+	}
+	dial := func(r *replica) {
+		conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.conn, r.pc = conn, petitionsv1.NewPetitionServiceClient(conn)
+	}
+	for _, r := range reps {
+		dial(r)
+		defer r.conn.Close()
+	}
+	key, err := access.LoadKey(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := access.NewIssuer(key, access.DefaultIssuer)
+	tok, _ := issuer.Issue(access.Principal{Subject: "agent-fault", Role: access.RoleCitizen}, time.Hour, time.Now())
+	created, err := reps[0].pc.CreatePetition(as(tok), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Pétition sous pannes", Request: "r", Reasons: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	if _, err := reps[0].pc.OpenPetitionForSignatures(as(tok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Steady load: 8 signers, alternating between the replicas.
+	ctx, stop := context.WithCancel(context.Background())
+	var acked sync.Map // national id → true
+	var attempted, failed atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				id := fmt.Sprintf("F%d%06d", w, i)
+				mu.Lock()
+				r := reps[(w+i)%2]
+				pc := r.pc
+				mu.Unlock()
+				attempted.Add(1)
+				cctx, cancel := context.WithTimeout(as(tok), 8*time.Second)
+				_, err := pc.SignPetition(cctx, &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: "Signataire sous panne"})
+				cancel()
+				if err != nil {
+					failed.Add(1)
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				acked.Store(id, true)
+			}
+		}()
+	}
+	countAcked := func() int {
+		n := 0
+		acked.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	report := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		t.Log(msg)
+		fmt.Fprintln(os.Stdout, "fault test:", msg)
+	}
+	time.Sleep(3 * time.Second)
+	leader := cluster.Leader("TASHARUK_LOG")
+	report("killing NATS stream leader %s after %d acknowledged signatures", leader.Name, countAcked())
+	cluster.Kill(leader)
+	time.Sleep(8 * time.Second)
+	report("killing replica %s after %d acknowledged signatures", reps[1].name, countAcked())
+	reps[1].kill()
+	time.Sleep(3 * time.Second)
+	report("restarting NATS node %s and replica %s", leader.Name, reps[1].name)
+	cluster.Start(leader)
+	reps[1].start(t, bin)
+	mu.Lock()
+	reps[1].conn.Close()
+	dial(reps[1])
+	mu.Unlock()
+	time.Sleep(4 * time.Second)
+	stop()
+	wg.Wait()
+	ackedN := countAcked()
+	if ackedN < 200 {
+		t.Fatalf("only %d signatures acknowledged under load", ackedN)
+	}
+
+	// Both replicas converge on the same count, which covers every
+	// acknowledged signature and nothing twice.
+	var counts [2]int32
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		for i, r := range reps {
+			p, err := r.pc.GetPetition(context.Background(), &petitionsv1.GetPetitionRequest{Name: name})
+			if err == nil {
+				counts[i] = p.GetPetition().GetSignatures().GetValid()
+			}
+		}
+		if counts[0] == counts[1] && counts[0] >= int32(ackedN) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	missing := 0
+	acked.Range(func(k, _ any) bool {
+		chk, err := reps[0].pc.CheckSignature(as(tok), &petitionsv1.CheckSignatureRequest{Name: name, NationalId: k.(string)})
+		if err != nil || chk.GetStatus() != petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID {
+			missing++
+		}
+		return true
+	})
+	// Signatures that landed without an acknowledgement (the answer was
+	// lost in a fail-over) count once too: the count may exceed the acked
+	// number by at most the failed attempts.
+	report("attempted %d, acknowledged %d, failed or timed out %d; replica counts %d and %d; acknowledged but not found %d",
+		attempted.Load(), ackedN, failed.Load(), counts[0], counts[1], missing)
+	if missing != 0 {
+		t.Fatalf("%d acknowledged signatures lost", missing)
+	}
+	if counts[0] != counts[1] {
+		t.Fatalf("replicas disagree: %d and %d", counts[0], counts[1])
+	}
+	if counts[0] < int32(ackedN) || int64(counts[0]) > int64(ackedN)+failed.Load() {
+		t.Fatalf("count %d: want between %d acknowledged and %d acknowledged+failed", counts[0], ackedN, int64(ackedN)+failed.Load())
+	}
+}
+
+// getQuiet GETs a URL and returns its status code.
+func getQuiet(url string) (int, error) {
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
