@@ -16,11 +16,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "petitions" {
 		return runBenchPetitions(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "scenario" {
+		return runBenchScenario(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "mechanisms" {
 		return runBenchMechanisms(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || (args[0] != "append" && args[0] != "replay" && args[0] != "all") {
-		return fmt.Errorf("bench: say what to measure: tasharuk bench append|replay|all|petitions|mechanisms [flags]")
+		return fmt.Errorf("bench: say what to measure: tasharuk bench append|replay|all|petitions|mechanisms|scenario [flags]")
 	}
 	what := args[0]
 	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/access"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+	"github.com/tasharuk/tasharuk/projections"
+)
+
+// runBenchScenario runs a realistic day on the communes of a region through
+// the API, beside the raw engine measured on the same server in the same
+// run.
+func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench scenario", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	census := fs.String("census", "", "census CSV of the region's communes (required: e.g. ../shared/data/bmk_communes_2024.csv)")
+	viral := fs.Int("viral-signatures", 100000, "signatures on the viral petition")
+	signers := fs.Int("signers", 64, "concurrent signers")
+	petitions := fs.Int("petitions", 1350, "petitions filed and decided across the communes")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *census == "" {
+		return fmt.Errorf("bench scenario: --census FILE is required")
+	}
+	dir, err := os.MkdirTemp("", "tasharuk-bench-scenario-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := benchImportCommunes(ctx, dir, *census); err != nil {
+		return err
+	}
+	natsPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	srv, err := startBenchServer(ctx, dir, fmt.Sprintf("127.0.0.1:%d", natsPort), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	pc := petitionsv1.NewPetitionServiceClient(srv.conn)
+	tc := territoryv1.NewTerritoryServiceClient(srv.conn)
+	list, err := tc.ListCouncils(ctx, &territoryv1.ListCouncilsRequest{Filter: "level=COMMUNE", PageSize: 500})
+	if err != nil {
+		return err
+	}
+	var communes []string
+	for _, c := range list.GetCouncils() {
+		communes = append(communes, c.GetCode())
+	}
+	var rows []natsbench.Result
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	size := natsbench.MessageSize(180)
+
+	fmt.Fprintf(stderr, "bench scenario: raw engine\n")
+	rawSync, err := natsbench.RawSyncPublish(ctx, nc, *signers, 12800, size)
+	if err != nil {
+		return err
+	}
+	rawBatch, err := natsbench.RawAtomicBatch(ctx, nc, 100, 12800, size)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, rawSync, rawBatch)
+
+	// Petitions filed and decided across the communes, 16 at a time.
+	fmt.Fprintf(stderr, "bench scenario: %d petitions filed and decided in %d communes\n", *petitions, len(communes))
+	agent := srv.as(access.RoleCitizen, "", "bench-agent")
+	var cmdLat []time.Duration
+	var latMu sync.Mutex
+	timed := func(f func() error) error {
+		t0 := time.Now()
+		err := f()
+		latMu.Lock()
+		cmdLat = append(cmdLat, time.Since(t0))
+		latMu.Unlock()
+		return err
+	}
+	var firstErr atomic.Value
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				code := communes[i%len(communes)]
+				staff := srv.as(access.RoleStaff, code, "clerk-"+code)
+				var name string
+				err := timed(func() error {
+					r, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/" + code, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+						Title: fmt.Sprint("Demande ", i), Request: "Inscrire la demande à l'ordre du jour.", Reasons: "Besoin du quartier."})
+					name = r.GetPetition().GetName()
+					return err
+				})
+				if err == nil {
+					err = timed(func() error {
+						_, err := pc.DepositPetition(staff, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+							ReceiveTime: timestamppb.New(time.Now().AddDate(0, 0, -i%90))})
+						return err
+					})
+				}
+				if err == nil && i%3 != 0 {
+					err = timed(func() error {
+						_, err := pc.DecideAdmissibility(staff, &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+							Reasons: "Le nombre de signatures requis n'est pas atteint."})
+						return err
+					})
+				}
+				if err == nil && i%3 == 1 {
+					err = timed(func() error {
+						_, err := pc.NotifyAgent(staff, &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
+						return err
+					})
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	for i := range *petitions {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if e, _ := firstErr.Load().(error); e != nil {
+		return e
+	}
+	rows = append(rows, resultOf("petition commands via gRPC (16 clerks): create, deposit, decide, notify", cmdLat, time.Since(start)))
+
+	// Bodies and opinions in every commune.
+	fmt.Fprintf(stderr, "bench scenario: advisory bodies and opinions\n")
+	ac := advisoryv1.NewAdvisoryServiceClient(srv.conn)
+	var advLat []time.Duration
+	start = time.Now()
+	for _, code := range communes {
+		staff := srv.as(access.RoleStaff, code, "clerk-"+code)
+		sec := srv.as(access.RoleAdvisory, code, "sec-"+code)
+		body := "communes/" + code + "/advisoryBodies/equity-gender"
+		steps := []func() error{
+			func() error {
+				_, err := ac.CreateBody(staff, &advisoryv1.CreateBodyRequest{Parent: "communes/" + code, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "IEECAG", DecisionDate: "2026-01-10", DecisionReference: "d"})
+				return err
+			},
+		}
+		for m := range 5 {
+			steps = append(steps, func() error {
+				_, err := ac.AddMember(sec, &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryv1.Member{MemberId: fmt.Sprint("m", m), Sex: advisoryv1.Sex(1 + m%2), AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+				return err
+			})
+		}
+		steps = append(steps, func() error {
+			_, err := ac.RecordMeeting(sec, &advisoryv1.RecordMeetingRequest{Name: body, MeetingId: "s1", Attendees: []string{"m0", "m1", "m2", "m3"}})
+			return err
+		})
+		var op string
+		steps = append(steps, func() error {
+			r, err := ac.CreateOpinion(sec, &advisoryv1.CreateOpinionRequest{Parent: body, Title: "Avis", Text: "Texte"})
+			op = r.GetOpinion().GetName()
+			return err
+		}, func() error {
+			_, err := ac.AdoptOpinion(sec, &advisoryv1.AdoptOpinionRequest{Name: op, MeetingId: "s1", VotesFor: 3, VotesAgainst: 1})
+			return err
+		})
+		for _, s := range steps {
+			t0 := time.Now()
+			if err := s(); err != nil {
+				return err
+			}
+			advLat = append(advLat, time.Since(t0))
+		}
+	}
+	rows = append(rows, resultOf("advisory commands via gRPC (one secretary at a time)", advLat, time.Since(start)))
+
+	// The viral petition.
+	fmt.Fprintf(stderr, "bench scenario: viral petition, %d signatures from %d signers\n", *viral, *signers)
+	sign, err := benchSigning(ctx, srv, *signers, *viral)
+	if err != nil {
+		return err
+	}
+	sign.Name = fmt.Sprintf("viral petition: SignPetition via gRPC, %d signers", *signers)
+	s2 := sign
+	natsbench.Compare(&sign, rawSync)
+	natsbench.Compare(&s2, rawBatch)
+	rows = append(rows, sign, s2)
+
+	// Status queries.
+	sc := statusv1.NewStatusServiceClient(srv.conn)
+	var qLat, rLat []time.Duration
+	start = time.Now()
+	for i := range 2000 {
+		t0 := time.Now()
+		if _, err := sc.GetCouncilStatus(ctx, &statusv1.GetCouncilStatusRequest{Name: "communes/" + communes[i%len(communes)] + "/status"}); err != nil {
+			return err
+		}
+		qLat = append(qLat, time.Since(t0))
+	}
+	rows = append(rows, resultOf("GetCouncilStatus (commune) via gRPC", qLat, time.Since(start)))
+	start = time.Now()
+	for range 200 {
+		t0 := time.Now()
+		if _, err := sc.ListCouncilStatuses(ctx, &statusv1.ListCouncilStatusesRequest{Parent: "regions/" + regionOf(ctx, tc)}); err != nil {
+			return err
+		}
+		rLat = append(rLat, time.Since(t0))
+	}
+	rows = append(rows, resultOf("ListCouncilStatuses (region) via gRPC", rLat, time.Since(start)))
+
+	// Replay: rebuild the read models from the log beside the raw ordered
+	// consumer, through a second connection to the same server.
+	raw, err := natsbench.RawOrderedConsume(ctx, nc, "TASHARUK_LOG")
+	if err != nil {
+		return err
+	}
+	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG"})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	m := projections.New(newRegistry())
+	start = time.Now()
+	if err := projections.RebuildFollowing(ctx, store, m); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	rep := natsbench.Result{Name: "replay: rebuild every read model from zero", Ops: int(m.Position()), Duration: d, Rate: float64(m.Position()) / d.Seconds()}
+	natsbench.Compare(&rep, raw)
+	rows = append(rows, raw, rep)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	rows = append(rows, natsbench.Result{Name: fmt.Sprintf("memory: heap in use %.0f MiB (service, embedded NATS and the rebuilt copy), %d events", float64(ms.HeapInuse)/(1<<20), m.Position())})
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	natsbench.Print(stdout, rows)
+	return nil
+}
+
+func resultOf(name string, lat []time.Duration, d time.Duration) natsbench.Result {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r := natsbench.Result{Name: name, Ops: len(lat), Duration: d, Rate: float64(len(lat)) / d.Seconds()}
+	if len(lat) > 0 {
+		r.P50, r.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return r
+}
+
+func regionOf(ctx context.Context, tc territoryv1.TerritoryServiceClient) string {
+	l, err := tc.ListCouncils(ctx, &territoryv1.ListCouncilsRequest{Filter: "level=REGION"})
+	if err != nil || len(l.GetCouncils()) == 0 {
+		return ""
+	}
+	return l.GetCouncils()[0].GetCode()
+}
