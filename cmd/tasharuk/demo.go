@@ -56,10 +56,13 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 	if err != nil {
 		return err
 	}
-	if _, _, err := svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{}); err != nil {
+	if _, pos, err = svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{}); err != nil {
 		return err
 	}
-	_ = model.WaitFor(ctx, pos)
+	// Signing checks the read model's view of the petition: wait for it.
+	if err := model.WaitFor(ctx, pos); err != nil {
+		return err
+	}
 	for i := range 12 {
 		_, p, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
 		if err != nil {
