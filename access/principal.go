@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tasharuk/tasharuk/eventstore"
 )
@@ -27,6 +28,11 @@ func (p Principal) validate() error {
 	}
 	if strings.TrimSpace(p.Subject) == "" {
 		return errors.New("access: empty subject")
+	}
+	// JSON would turn invalid UTF-8 into U+FFFD, so two different subjects
+	// could come back as one (found by fuzzing).
+	if !utf8.ValidString(p.Subject) || !utf8.ValidString(p.Council) {
+		return errors.New("access: subject and council must be valid UTF-8")
 	}
 	if strings.ContainsAny(p.Council, "/ \t\n") {
 		return fmt.Errorf("access: council %q: want a council code such as 50910101, not a resource name", p.Council)

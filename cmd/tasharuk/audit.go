@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/tasharuk/tasharuk/audit"
-	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/projections"
 )
 
@@ -34,11 +33,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return fmt.Errorf("audit: unknown command %q (export, verify)", args[0])
 }
 
-// openQuiet opens the store named by the store flags, logging warnings
+// openQuiet opens the log named by the store flags, logging warnings
 // only.
-func openQuiet(ctx context.Context, sc storeConfig, stderr io.Writer) (*natsstore.Store, error) {
+func openQuiet(ctx context.Context, sc storeConfig, stderr io.Writer) (*logStore, error) {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return natsstore.Open(ctx, sc.natsConfig(logger))
+	return openLog(ctx, sc, logger)
 }
 
 func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,11 +60,12 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("audit export: the log's public key: %w (start the service once to create it)", err)
 	}
-	store, err := openQuiet(ctx, sc, stderr)
+	ls, err := openQuiet(ctx, sc, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer ls.Close()
+	store := ls.Log
 	w := stdout
 	if *out != "-" {
 		f, err := os.Create(*out)
@@ -131,11 +131,12 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	var r io.Reader
 	switch {
 	case *live:
-		store, err := openQuiet(ctx, sc, stderr)
+		ls, err := openQuiet(ctx, sc, stderr)
 		if err != nil {
 			return err
 		}
-		defer store.Close()
+		defer ls.Close()
+		store := ls.Log
 		vkey := key
 		if vkey == "" {
 			b, err := os.ReadFile(filepath.Join(sc.DataDir, "keys", "checkpoint.pub"))
@@ -186,11 +187,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := openQuiet(ctx, sc, stderr)
+	ls, err := openQuiet(ctx, sc, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer ls.Close()
+	store := ls.Log
 	rebuilt := projections.New(newRegistry())
 	if err := projections.Rebuild(ctx, store, rebuilt); err != nil {
 		return err
@@ -200,7 +202,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	live := projections.New(newRegistry())
-	path := filepath.Join(sc.DataDir, "projections", "snapshot.gob")
+	path := filepath.Join(sc.DataDir, "projections", ls.Backend+"-snapshot.gob")
 	loaded, err := live.LoadSnapshot(path)
 	if err != nil {
 		return fmt.Errorf("replay: live snapshot: %w", err)

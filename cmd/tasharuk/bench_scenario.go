@@ -17,11 +17,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tasharuk/tasharuk/access"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
-	"github.com/tasharuk/tasharuk/access"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
 	"github.com/tasharuk/tasharuk/projections"

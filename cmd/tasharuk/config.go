@@ -31,6 +31,14 @@ type config struct {
 
 // storeConfig selects and configures the event log.
 type storeConfig struct {
+	// Backend holds the log: "nats" (default) or "esdb".
+	Backend      string
+	ESDBURL      string
+	ESDBUser     string
+	ESDBPassword string
+	ESDBCA       string
+	ESDBPrefix   string
+
 	DataDir       string
 	NATSListen    string
 	NATSURL       string
@@ -46,6 +54,12 @@ type storeConfig struct {
 }
 
 func (sc *storeConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&sc.Backend, "store", "nats", "where the event log is kept: nats (JetStream) or esdb (EventStoreDB/KurrentDB)")
+	fs.StringVar(&sc.ESDBURL, "esdb-url", "", "EventStoreDB connection string for --store esdb (esdb://host:2113?tls=false)")
+	fs.StringVar(&sc.ESDBUser, "esdb-username", "", "EventStoreDB user (overrides the URL's)")
+	fs.StringVar(&sc.ESDBPassword, "esdb-password", "", "EventStoreDB password (overrides the URL's)")
+	fs.StringVar(&sc.ESDBCA, "esdb-tls-ca", "", "CA certificate file of the EventStoreDB server")
+	fs.StringVar(&sc.ESDBPrefix, "esdb-prefix", "tasharuk-", "prefix of tasharuk's EventStoreDB stream names")
 	fs.StringVar(&sc.DataDir, "data-dir", "./data", "embedded mode: folder for the event log (created if missing)")
 	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port (default: no network listener)")
 	fs.StringVar(&sc.NATSURL, "nats-url", "", "connect to an existing NATS cluster instead of the embedded server (comma-separated URLs)")

@@ -417,7 +417,7 @@ func TestPetitionsEndToEnd(t *testing.T) {
 		// And after a restart without the projection snapshot (rebuilt
 		// from the log).
 		e.stop()
-		if err := os.Remove(filepath.Join(dir, "projections", "snapshot.gob")); err != nil {
+		if err := os.Remove(filepath.Join(dir, "projections", "nats-snapshot.gob")); err != nil {
 			t.Fatal(err)
 		}
 		e.start()

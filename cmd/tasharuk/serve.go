@@ -33,6 +33,7 @@ import (
 	auditports "github.com/tasharuk/tasharuk/services/audit/ports"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
+	"github.com/tasharuk/tasharuk/services/eventlog"
 	"github.com/tasharuk/tasharuk/services/events"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -86,16 +87,22 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if keysDir == "" {
 		keysDir = cfg.Store.DataDir
 	}
-	store, err := natsstore.Open(ctx, cfg.Store.natsConfig(logger))
+	ls, err := openLog(ctx, cfg.Store, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer ls.Close()
+	// store is the event log; ns the NATS server beside it (the key store
+	// and the integration feed live there).
+	store, ns := ls.Log, ls.NATS
 	mode := "embedded, data in " + cfg.Store.DataDir
 	if cfg.Store.NATSURL != "" {
 		mode = "cluster " + cfg.Store.NATSURL
 	}
-	logger.Info("event log open", "backend", "nats", "mode", mode, "stream", store.StreamName(), "replicas", store.Replicas())
+	if ls.Backend == "esdb" {
+		mode = "EventStoreDB " + cfg.Store.ESDBURL
+	}
+	logger.Info("event log open", "backend", ls.Backend, "mode", mode, "nats_stream", ns.StreamName(), "replicas", ns.Replicas())
 
 	tokenKey, err := access.LoadOrCreateKey(keysDir)
 	if err != nil {
@@ -105,11 +112,11 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(store.Conn())
+	js, err := jetstream.New(ns.Conn())
 	if err != nil {
 		return err
 	}
-	persons, err := privacy.OpenKeyStore(ctx, store.Conn(), js, "TASHARUK_PERSON_KEYS", store.Replicas(), keys)
+	persons, err := privacy.OpenKeyStore(ctx, ns.Conn(), js, "TASHARUK_PERSON_KEYS", ns.Replicas(), keys)
 	if err != nil {
 		return err
 	}
@@ -119,7 +126,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	model := projections.New(reg)
 	follower := &projections.Follower{Model: model, Store: store, Logger: logger}
 	if cfg.Store.NATSURL == "" {
-		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", "snapshot.gob")
+		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", ls.Backend+"-snapshot.gob")
 	}
 	if _, err := follower.Start(ctx); err != nil {
 		return err
@@ -136,13 +143,14 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 
 	// The verifiable log: a Merkle tree over every event, checkpoints
 	// signed with a key kept beside the other keys.
-	origin := "tasharuk.ma/" + store.StreamName()
+	logName := ns.StreamName()
+	origin := "tasharuk.ma/" + logName
 	signer, vkey, err := audit.LoadOrCreateKey(keysDir, origin)
 	if err != nil {
 		return err
 	}
 	logger.Info("verifiable log", "origin", origin, "public_key", vkey)
-	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: store.StreamName(),
+	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
 		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: logger}
 	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
 	cpDone := make(chan error, 1)
@@ -165,14 +173,14 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	}
 
 	promReg := prometheus.NewRegistry()
-	registerStoreMetrics(promReg, store)
+	registerStoreMetrics(promReg, ns)
 	promReg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tasharuk_projection_position", Help: "Log position the read models have applied.",
 	}, func() float64 { return float64(model.Position()) }))
 	srv, err := server.New(server.Config{
 		Store:    store,
-		Backend:  "nats",
-		Facts:    store,
+		Backend:  ls.Backend,
+		Facts:    facts(ls),
 		Registry: promReg,
 		Logger:   logger,
 		Version:  versionString(),
@@ -186,7 +194,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
-				VerifierKey: vkey, Origin: origin, LogName: store.StreamName()})
+				VerifierKey: vkey, Origin: origin, LogName: logName})
 		},
 		Gateways: []server.Gateway{
 			func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
@@ -228,6 +236,14 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// facts describe the log for GetLogInfo (NATS only).
+func facts(ls *logStore) eventlog.LogFacts {
+	if ls.Backend == "nats" {
+		return ls.NATS
+	}
+	return nil
 }
 
 func registerStoreMetrics(reg *prometheus.Registry, s *natsstore.Store) {

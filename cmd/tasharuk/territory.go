@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/eventstore"
-	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/services/territory/app"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -86,11 +85,12 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	store, err := natsstore.Open(ctx, sc.natsConfig(logger))
+	ls, err := openLog(ctx, sc, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer ls.Close()
+	store := ls.Log
 
 	im := &app.Importer{Store: store, Registry: newRegistry(), Now: time.Now}
 	rep, err := im.Import(ctx, rows, int32(*censusYear), *source, cliActor())

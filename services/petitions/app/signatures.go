@@ -393,10 +393,12 @@ func parseSheet(data []byte) ([]sheetRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			return nil, malformed("%v", err)
 		}
+		// FieldPos is only valid after a successful Read (the fuzzer found
+		// a stray quote panicking here).
+		line, _ := r.FieldPos(0)
 		if len(rows) >= MaxImportRows {
 			return nil, malformed("more than %d rows", MaxImportRows)
 		}

@@ -1,0 +1,108 @@
+package privacy_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/privacy"
+)
+
+// openKeyStore opens the key store of the log in dataDir.
+func openKeyStore(t *testing.T, dataDir string, keys *privacy.Keys) (*privacy.KeyStore, func()) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(s.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "PERSON_KEYS", 1, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks, func() {
+		ks.Close()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A name sealed before its person was erased can no longer be opened
+// through the key store, also after a restart; no new key is made for the
+// person, and other persons keep theirs.
+func TestEraseLeavesNamesUnreadable(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	keys, err := privacy.LoadKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, closeStore := openKeyStore(t, dataDir, keys)
+	seal := func(person, name string) []byte {
+		t.Helper()
+		dk, err := ks.DataKey(ctx, person, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, err := privacy.SealName(dk, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	open := func(ks *privacy.KeyStore, person string, ct []byte) (string, error) {
+		t.Helper()
+		dk, err := ks.DataKey(ctx, person, false)
+		if err != nil {
+			return "", err
+		}
+		return privacy.OpenName(dk, ct)
+	}
+	erased := seal("signer-a", "Fatima Zahra El Idrissi")
+	kept := seal("signer-b", "Youssef Amrani")
+	if name, err := open(ks, "signer-a", erased); err != nil || name != "Fatima Zahra El Idrissi" {
+		t.Fatalf("before erase: %q, %v", name, err)
+	}
+
+	if err := ks.Erase(ctx, "signer-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Erase(ctx, "signer-a"); err != nil {
+		t.Fatalf("erasing twice: %v", err)
+	}
+	// Erasing someone who never signed keeps them from getting a key.
+	if err := ks.Erase(ctx, "signer-c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Erase(ctx, ""); err == nil {
+		t.Error("erasing the empty person succeeded")
+	}
+	check := func(ks *privacy.KeyStore, when string) {
+		t.Helper()
+		if name, err := open(ks, "signer-a", erased); !errors.Is(err, privacy.ErrErased) {
+			t.Errorf("%s: erased name opened: %q, %v", when, name, err)
+		}
+		for _, p := range []string{"signer-a", "signer-c"} {
+			if _, err := ks.DataKey(ctx, p, true); !errors.Is(err, privacy.ErrErased) {
+				t.Errorf("%s: %s got a new key: %v", when, p, err)
+			}
+		}
+		if name, err := open(ks, "signer-b", kept); err != nil || name != "Youssef Amrani" {
+			t.Errorf("%s: another person's name: %q, %v", when, name, err)
+		}
+	}
+	check(ks, "after erase")
+	closeStore()
+
+	ks, closeStore = openKeyStore(t, dataDir, keys)
+	defer closeStore()
+	check(ks, "after a restart")
+}
