@@ -20,6 +20,10 @@ type config struct {
 	LogJSON  bool
 	Demo     bool
 	KeysDir  string
+	// NoFeed turns the integration feed off; FeedNATSURL sends it to
+	// another NATS.
+	NoFeed      bool
+	FeedNATSURL string
 	// CheckpointEvery and CheckpointInterval pace the signed checkpoints.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration

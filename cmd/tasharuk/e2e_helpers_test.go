@@ -84,6 +84,34 @@ type env struct {
 
 	// public collects every public (unauthenticated GET) response body.
 	public *syncBuffer
+
+	// opts are the backend and listener choices of this environment.
+	opts envOptions
+}
+
+// envOptions choose the log backend and extra listeners.
+type envOptions struct {
+	// ESDBURL, if set, keeps the log in EventStoreDB (esdbtest) at this URL.
+	ESDBURL string
+	// NATSListen opens the embedded NATS to clients (feed subscribers).
+	NATSListen string
+}
+
+// backend is the store's name ("nats" or "esdb").
+func (o envOptions) backend() string {
+	if o.ESDBURL != "" {
+		return "esdb"
+	}
+	return "nats"
+}
+
+// storeArgs are the command-line flags that select the same log.
+func (e *env) storeArgs() []string {
+	args := []string{"--data-dir", e.dir}
+	if e.opts.ESDBURL != "" {
+		args = append(args, "--store", "esdb", "--esdb-url", e.opts.ESDBURL)
+	}
+	return args
 }
 
 // sharedData finds ../shared/data from the repository root.
@@ -107,15 +135,18 @@ func sharedData(t *testing.T, name string) string {
 }
 
 // startEnv imports the census file (if given) and starts the service.
-func startEnv(t *testing.T, dir string, clock *testClock, census string) *env {
+func startEnv(t *testing.T, dir string, clock *testClock, census string, opts ...envOptions) *env {
 	t.Helper()
+	e := &env{t: t, dir: dir, clock: clock, logs: &syncBuffer{}, public: &syncBuffer{}}
+	if len(opts) > 0 {
+		e.opts = opts[0]
+	}
 	if census != "" {
 		var out, errOut strings.Builder
-		if err := runTerritory(context.Background(), []string{"import", census, "--data-dir", dir}, &out, &errOut); err != nil {
+		if err := runTerritory(context.Background(), append([]string{"import", census}, e.storeArgs()...), &out, &errOut); err != nil {
 			t.Fatalf("territory import: %v\n%s", err, errOut.String())
 		}
 	}
-	e := &env{t: t, dir: dir, clock: clock, logs: &syncBuffer{}, public: &syncBuffer{}}
 	e.start()
 	t.Cleanup(e.stop)
 	return e
@@ -132,6 +163,10 @@ func (e *env) start() {
 	cfg := config{Addr: e.addr, Now: e.clock.Now, CheckpointEvery: 25}
 	cfg.Store.DataDir = e.dir
 	cfg.Store.Stream = "TASHARUK_LOG"
+	cfg.Store.NATSListen = e.opts.NATSListen
+	if e.opts.ESDBURL != "" {
+		cfg.Store.Backend, cfg.Store.ESDBURL = "esdb", e.opts.ESDBURL
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -18,6 +18,7 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/eventstore/esdb/esdbtest"
 )
 
 // signer makes a distinct, recognisable person: the personal-data check
@@ -63,10 +64,23 @@ func signMany(t *testing.T, e *env, tok, name, tag string, from, n int) {
 // real server: the 135 communes imported, lifecycles in Béni Mellal (gRPC)
 // and Zaouiat Cheikh (REST), thresholds, duplicates, overdue, scope, bad
 // input, restart, and the personal-data check.
-func TestPetitionsEndToEnd(t *testing.T) {
+func TestPetitionsEndToEnd(t *testing.T) { petitionsScenario(t, envOptions{}) }
+
+// TestPetitionsEndToEndOnEventStoreDB runs the same scenario with the log
+// in EventStoreDB, over the in-process server of its wire protocol.
+func TestPetitionsEndToEndOnEventStoreDB(t *testing.T) {
+	srv, err := esdbtest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	petitionsScenario(t, envOptions{ESDBURL: srv.URL()})
+}
+
+func petitionsScenario(t *testing.T, opts envOptions) {
 	dir := t.TempDir()
 	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"), opts)
 
 	agent := e.token(access.RoleCitizen, "", "agent-amina")
 	otherCitizen := e.token(access.RoleCitizen, "", "citizen-omar")
@@ -417,7 +431,7 @@ func TestPetitionsEndToEnd(t *testing.T) {
 		// And after a restart without the projection snapshot (rebuilt
 		// from the log).
 		e.stop()
-		if err := os.Remove(filepath.Join(dir, "projections", "nats-snapshot.gob")); err != nil {
+		if err := os.Remove(filepath.Join(dir, "projections", opts.backend()+"-snapshot.gob")); err != nil {
 			t.Fatal(err)
 		}
 		e.start()
@@ -436,7 +450,7 @@ func TestPetitionsEndToEnd(t *testing.T) {
 		e.stop() // flush everything to disk
 		// And the read models the service left equal a rebuild from zero.
 		var out, errOut strings.Builder
-		if err := runReplay(context.Background(), []string{"--verify", "--data-dir", dir}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
+		if err := runReplay(context.Background(), append([]string{"--verify"}, e.storeArgs()...), &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
 			t.Fatalf("replay --verify after the petitions scenario: %v\n%s%s", err, out.String(), errOut.String())
 		}
 		var needles []string

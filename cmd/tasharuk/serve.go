@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -35,6 +36,7 @@ import (
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/eventlog"
 	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/feed"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	pports "github.com/tasharuk/tasharuk/services/petitions/ports"
@@ -58,6 +60,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
 	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing, master and checkpoint keys (default: --data-dir)")
+	fs.BoolVar(&cfg.NoFeed, "no-feed", false, "do not publish the integration feed (tasharuk.events.<council>.<type>)")
+	fs.StringVar(&cfg.FeedNATSURL, "feed-nats-url", "", "publish the integration feed to this NATS instead of the service's own")
 	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the verifiable log every N events")
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", time.Minute, "and at least this often while events arrive")
 	cfg.Store.register(fs)
@@ -163,6 +167,30 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 			logger.Error("checkpointer stopped", "err", err)
 		}
 	}()
+
+	// The integration feed: every event in its public form on NATS.
+	if !cfg.NoFeed {
+		conn := ns.Conn()
+		replicas := ns.Replicas()
+		if cfg.FeedNATSURL != "" {
+			fc, err := nats.Connect(cfg.FeedNATSURL, nats.Name("tasharuk-feed"), nats.MaxReconnects(-1))
+			if err != nil {
+				return fmt.Errorf("feed: connect to %s: %w", cfg.FeedNATSURL, err)
+			}
+			defer fc.Close()
+			conn, replicas = fc, 1
+		}
+		pub := &feed.Publisher{Store: store, Registry: reg, Conn: conn, Replicas: replicas, Logger: logger}
+		feedCtx, stopFeed := context.WithCancel(context.Background())
+		feedDone := make(chan error, 1)
+		go func() { feedDone <- pub.Run(feedCtx) }()
+		defer func() {
+			stopFeed()
+			if err := <-feedDone; err != nil {
+				logger.Error("integration feed stopped", "err", err)
+			}
+		}()
+	}
 
 	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}

@@ -1,0 +1,234 @@
+// Package feed publishes every recorded event, in its public form, on NATS
+// subjects tasharuk.events.<council>.<type>, so that other systems
+// (notification services, open-data portals) follow tasharuk without
+// touching its store, whatever backend holds the log.
+//
+// Delivery is at least once: messages go through a JetStream stream
+// (TASHARUK_EVENTS) with the event id as message id, so the stream drops a
+// message sent twice within its duplicate window and subscribers can drop
+// the rest by event id; each message carries its log position in the
+// Tasharuk-Position header, and after a restart the publisher resumes from
+// the position of the last message in the stream. Core NATS subscribers
+// see the messages live; JetStream consumers can replay them.
+//
+// The public form holds no personal data: a signature's encrypted name and
+// signer key are removed, and a citizen's subject is not given.
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/events"
+)
+
+// Header names of a feed message.
+const (
+	HeaderPosition = "Tasharuk-Position"
+	HeaderEventID  = "Tasharuk-Event-Id"
+)
+
+// Publisher follows the log and publishes it.
+type Publisher struct {
+	Store    eventstore.Store
+	Registry *events.Registry
+	Conn     *nats.Conn
+	// Stream is the JetStream stream of the feed (default TASHARUK_EVENTS)
+	// and Prefix its subjects' prefix (default "tasharuk.events").
+	Stream, Prefix string
+	Replicas       int
+	Logger         *slog.Logger
+}
+
+// Message is an event's public form, the body of a feed message (JSON).
+type Message struct {
+	EventID       string          `json:"event_id"`
+	Type          string          `json:"type"`
+	SchemaVersion uint32          `json:"schema_version"`
+	Stream        string          `json:"stream"`
+	Position      uint64          `json:"position"`
+	Council       string          `json:"council,omitempty"`
+	OccurredAt    time.Time       `json:"occurred_at"`
+	RecordedAt    time.Time       `json:"recorded_at"`
+	ActorRole     string          `json:"actor_role"`
+	Actor         string          `json:"actor,omitempty"`
+	Payload       json.RawMessage `json:"payload"`
+}
+
+func (p *Publisher) defaults() {
+	if p.Stream == "" {
+		p.Stream = "TASHARUK_EVENTS"
+	}
+	if p.Prefix == "" {
+		p.Prefix = "tasharuk.events"
+	}
+	if p.Replicas <= 0 {
+		p.Replicas = 1
+	}
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+}
+
+// Run publishes from where the feed stopped until ctx ends.
+func (p *Publisher) Run(ctx context.Context) error {
+	p.defaults()
+	js, err := jetstream.New(p.Conn)
+	if err != nil {
+		return err
+	}
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: p.Stream, Subjects: []string{p.Prefix + ".>"}, Storage: jetstream.FileStorage, Replicas: p.Replicas,
+		Duplicates: 10 * time.Minute, Description: "tasharuk's public event feed",
+	})
+	if err != nil {
+		return fmt.Errorf("feed: stream %s: %w", p.Stream, err)
+	}
+	from, err := p.resumeFrom(ctx, st)
+	if err != nil {
+		return err
+	}
+	p.Logger.Info("integration feed", "subjects", p.Prefix+".>", "from_position", from)
+	var pending []jetstream.PubAckFuture
+	flush := func() error {
+		for _, f := range pending {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				return fmt.Errorf("feed: publish: %w", err)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		pending = pending[:0]
+		return nil
+	}
+	err = p.Store.Subscribe(ctx, from, func(e eventstore.Event) error {
+		msg, err := p.message(&e)
+		if err != nil {
+			return err
+		}
+		f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(e.ID))
+		if err != nil {
+			return fmt.Errorf("feed: publish: %w", err)
+		}
+		pending = append(pending, f)
+		if len(pending) >= 256 {
+			return flush()
+		}
+		return nil
+	})
+	if ferr := flush(); ferr != nil && !errors.Is(ferr, context.Canceled) {
+		p.Logger.Warn("feed: flushing on stop", "err", ferr)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// resumeFrom returns the position after the last one published.
+func (p *Publisher) resumeFrom(ctx context.Context, st jetstream.Stream) (uint64, error) {
+	m, err := st.GetLastMsgForSubject(ctx, p.Prefix+".>")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("feed: last published position: %w", err)
+	}
+	pos, err := strconv.ParseUint(m.Header.Get(HeaderPosition), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("feed: last message has no position: %w", err)
+	}
+	return pos + 1, nil
+}
+
+// message builds the feed message of an event.
+func (p *Publisher) message(e *eventstore.Event) (*nats.Msg, error) {
+	body, council, err := Public(p.Registry, e)
+	if err != nil {
+		return nil, err
+	}
+	typ := strings.ReplaceAll(e.Type, "*", "_")
+	if council == "" {
+		council = "_"
+	}
+	m := nats.NewMsg(p.Prefix + "." + council + "." + typ)
+	m.Data = body
+	m.Header.Set(HeaderPosition, strconv.FormatUint(e.Position, 10))
+	m.Header.Set(HeaderEventID, e.ID)
+	return m, nil
+}
+
+// Public returns an event's public form as JSON and the code of its
+// council ("" if none).
+func Public(reg *events.Registry, e *eventstore.Event) ([]byte, string, error) {
+	msg := Message{EventID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Stream: e.Stream, Position: e.Position,
+		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, ActorRole: e.Actor.Role, Council: councilOf(e)}
+	// Staff act under their office; a citizen's identity is not published.
+	if e.Actor.Role != "citizen" {
+		msg.Actor = e.Actor.Subject
+	}
+	payload := json.RawMessage("null")
+	if reg.Known(e.Type, e.SchemaVersion) {
+		m, err := reg.DecodeEvent(e)
+		if err != nil {
+			return nil, "", err
+		}
+		redact(m)
+		if sa, ok := m.(*petitionsv1.SignatureAdded); ok && msg.Council == "" {
+			msg.Council = councilCode(sa.GetPetition())
+		}
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+		if err != nil {
+			return nil, "", err
+		}
+		payload = b
+	}
+	msg.Payload = payload
+	b, err := json.Marshal(msg)
+	return b, msg.Council, err
+}
+
+// redact removes personal data from a payload.
+func redact(m proto.Message) {
+	if sa, ok := m.(*petitionsv1.SignatureAdded); ok {
+		sa.NameCiphertext = nil
+		sa.SignerKey = ""
+	}
+}
+
+// councilOf reads the council code from the stream id of the aggregates
+// that carry it ("petition.<code>.<id>", "body.<code>.<id>", ...).
+func councilOf(e *eventstore.Event) string {
+	parts := strings.SplitN(e.Stream, ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	switch parts[0] {
+	case "petition", "body", "consultation", "survey", "council", "receipts":
+		return parts[1]
+	}
+	return ""
+}
+
+func councilCode(name string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return ""
+}
