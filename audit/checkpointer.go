@@ -89,8 +89,8 @@ type Checkpointer struct {
 	// nonOwn counts the applied events that are not checkpoints of this
 	// log; ckSize is the tree size of the latest checkpoint recorded or
 	// seen, and ckNonOwn was nonOwn when the tree had that size.
-	nonOwn   int64
-	ckSize   int64
+	nonOwn int64
+	ckSize int64
 	// ckEvents counts the checkpoint events applied from the log: the next
 	// checkpoint is appended only if the checkpoint stream still holds
 	// exactly these (another replica's checkpointer may have written one
