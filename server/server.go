@@ -56,6 +56,9 @@ type Config struct {
 	// Ready, if set, must return nil for /readyz to answer 200 (e.g. the
 	// read models have caught up).
 	Ready func(context.Context) error
+	// Web, if set, serves the web pages: every path the API, probes and
+	// metrics do not take.
+	Web http.Handler
 }
 
 // Server is one tasharuk API server.
@@ -132,7 +135,11 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	s.mux.HandleFunc("GET /{$}", s.index)
+	if cfg.Web != nil {
+		s.mux.Handle("/", cfg.Web)
+	} else {
+		s.mux.HandleFunc("GET /{$}", s.index)
+	}
 	return s, nil
 }
 
