@@ -20,7 +20,7 @@ import (
 // fails a non-public method with Unauthenticated. On a public method it is
 // ignored and the call proceeds as anonymous, so a browser holding a stale
 // token can still read.
-func UnaryInterceptor(iss *Issuer, policy Policy, now func() time.Time) grpc.UnaryServerInterceptor {
+func UnaryInterceptor(iss TokenVerifier, policy Policy, now func() time.Time) grpc.UnaryServerInterceptor {
 	if now == nil {
 		now = time.Now
 	}
@@ -36,7 +36,7 @@ func UnaryInterceptor(iss *Issuer, policy Policy, now func() time.Time) grpc.Una
 // StreamInterceptor is UnaryInterceptor for streaming calls (health Watch,
 // reflection). The request is not known when the stream opens, so scoped
 // rules see no council: no scoped method may be a stream.
-func StreamInterceptor(iss *Issuer, policy Policy, now func() time.Time) grpc.StreamServerInterceptor {
+func StreamInterceptor(iss TokenVerifier, policy Policy, now func() time.Time) grpc.StreamServerInterceptor {
 	if now == nil {
 		now = time.Now
 	}
@@ -51,10 +51,10 @@ func StreamInterceptor(iss *Issuer, policy Policy, now func() time.Time) grpc.St
 
 // authorize returns ctx with the caller's principal, if any, or the status
 // error that refuses the call.
-func authorize(ctx context.Context, iss *Issuer, policy Policy, method string, req any, now time.Time) (context.Context, error) {
+func authorize(ctx context.Context, iss TokenVerifier, policy Policy, method string, req any, now time.Time) (context.Context, error) {
 	var principal *Principal
 	if token, ok := bearerToken(ctx); ok {
-		p, err := iss.Verify(token, now)
+		p, err := iss.VerifyToken(ctx, token, now)
 		switch {
 		case err == nil:
 			principal = &p
@@ -95,3 +95,14 @@ type principalStream struct {
 }
 
 func (s *principalStream) Context() context.Context { return s.ctx }
+
+// TokenVerifier turns a bearer token into a principal; the built-in
+// Issuer is one, and oidc.Chain adds tokens from an OIDC provider.
+type TokenVerifier interface {
+	VerifyToken(ctx context.Context, token string, now time.Time) (Principal, error)
+}
+
+// VerifyToken makes the Issuer a TokenVerifier.
+func (i *Issuer) VerifyToken(_ context.Context, token string, now time.Time) (Principal, error) {
+	return i.Verify(token, now)
+}

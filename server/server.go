@@ -44,8 +44,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Version  string
-	// Issuer verifies bearer tokens; Policy says who may call what.
-	Issuer *access.Issuer
+	// Issuer verifies bearer tokens (the built-in issuer, or a chain with
+	// an OIDC provider); Policy says who may call what.
+	Issuer access.TokenVerifier
 	Policy access.Policy
 	// Now is the clock tokens are checked against (default time.Now).
 	Now func() time.Time

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tasharuk/tasharuk/access/oidc"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 )
 
@@ -20,6 +21,8 @@ type config struct {
 	LogJSON  bool
 	Demo     bool
 	KeysDir  string
+	// OIDC configures tokens from an OIDC provider (off without Issuer).
+	OIDC oidc.Config
 	// NoFeed turns the integration feed off; FeedNATSURL sends it to
 	// another NATS.
 	NoFeed      bool

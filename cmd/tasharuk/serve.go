@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/tasharuk/tasharuk/access"
+	"github.com/tasharuk/tasharuk/access/oidc"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
@@ -60,6 +61,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
 	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing, master and checkpoint keys (default: --data-dir)")
+	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept tokens from this OIDC provider (https URL; discovery finds its keys)")
+	fs.StringVar(&cfg.OIDC.Audience, "oidc-audience", "tasharuk-api", "audience the OIDC tokens must name")
+	fs.StringVar(&cfg.OIDC.JWKSURL, "oidc-jwks-url", "", "JWKS URL (default: from the provider's discovery document)")
+	fs.StringVar(&cfg.OIDC.RoleClaim, "oidc-role-claim", "tasharuk_role", "claim holding the tasharuk role")
+	fs.StringVar(&cfg.OIDC.CouncilClaim, "oidc-council-claim", "tasharuk_council", "claim holding the council code")
 	fs.BoolVar(&cfg.NoFeed, "no-feed", false, "do not publish the integration feed (tasharuk.events.<council>.<type>)")
 	fs.StringVar(&cfg.FeedNATSURL, "feed-nats-url", "", "publish the integration feed to this NATS instead of the service's own")
 	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the verifiable log every N events")
@@ -111,6 +117,16 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	tokenKey, err := access.LoadOrCreateKey(keysDir)
 	if err != nil {
 		return err
+	}
+	// Bearer tokens: the built-in issuer's, and an OIDC provider's if set.
+	var verifier access.TokenVerifier = access.NewIssuer(tokenKey, access.DefaultIssuer)
+	if cfg.OIDC.Issuer != "" {
+		ov, err := oidc.New(ctx, cfg.OIDC)
+		if err != nil {
+			return fmt.Errorf("oidc: %w", err)
+		}
+		verifier = oidc.Chain{Local: access.NewIssuer(tokenKey, access.DefaultIssuer), OIDC: ov}
+		logger.Info("bearer tokens from an OIDC provider accepted", "issuer", cfg.OIDC.Issuer, "audience", cfg.OIDC.Audience)
 	}
 	keys, err := privacy.LoadKeys(keysDir)
 	if err != nil {
@@ -212,7 +228,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		Registry: promReg,
 		Logger:   logger,
 		Version:  versionString(),
-		Issuer:   access.NewIssuer(tokenKey, access.DefaultIssuer),
+		Issuer:   verifier,
 		Policy:   access.DefaultPolicy(),
 		Now:      now,
 		Register: func(g *grpc.Server) {
