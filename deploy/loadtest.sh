@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'kill ${pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/tasharuk" ./cmd/tasharuk
 addr=127.0.0.1:18088
-"$work/tasharuk" serve --demo --addr "$addr" --data-dir "$work/data" --log-level warn &
+"$work/tasharuk" serve --demo --addr "$addr" --data-dir "$work/data" --log-level warn --limit-sign 0 --limit-sign-address 0 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.2; done
 

@@ -40,6 +40,7 @@ var Catalogue = []catalogueEntry{
 	{"INTERNAL", codes.Internal, "An unexpected error. It was logged with the request's correlation id."},
 	{"UNAUTHENTICATED", codes.Unauthenticated, "Sign in again: the bearer token is missing, expired or not valid."},
 	{"PERMISSION_DENIED", codes.PermissionDenied, "Your role or council does not allow this act."},
+	{"RATE_LIMITED", codes.ResourceExhausted, "Too many requests from this account or address: wait a few seconds and retry."},
 	{"READ_MODEL_BEHIND", codes.Unavailable, "The read model has not caught up with the position asked for; retry in a moment."},
 	{"COUNCIL_NOT_FOUND", codes.NotFound, "No such council: check the code (communes use the HCP code)."},
 	{"COUNCIL_EXISTS", codes.AlreadyExists, "This council is already registered."},

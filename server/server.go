@@ -57,6 +57,8 @@ type Config struct {
 	// Ready, if set, must return nil for /readyz to answer 200 (e.g. the
 	// read models have caught up).
 	Ready func(context.Context) error
+	// RateLimits bound some RPCs (signing, filing) per token and address.
+	RateLimits map[string]RateLimit
 	// Web, if set, serves the web pages: every path the API, probes and
 	// metrics do not take.
 	Web http.Handler
@@ -64,17 +66,19 @@ type Config struct {
 
 // Server is one tasharuk API server.
 type Server struct {
-	cfg     Config
-	grpc    *grpc.Server
-	health  *health.Server
-	http    *http.Server
-	gwConn  *grpc.ClientConn
-	mux     *http.ServeMux
-	reqs    *prometheus.CounterVec
-	latency *prometheus.HistogramVec
-	ln      net.Listener
-	stopped chan struct{}
-	once    sync.Once
+	cfg       Config
+	grpc      *grpc.Server
+	health    *health.Server
+	http      *http.Server
+	gwConn    *grpc.ClientConn
+	mux       *http.ServeMux
+	reqs      *prometheus.CounterVec
+	throttled *prometheus.CounterVec
+	limiter   *limiter
+	latency   *prometheus.HistogramVec
+	ln        net.Listener
+	stopped   chan struct{}
+	once      sync.Once
 }
 
 // New builds the server; Serve starts it.
@@ -96,8 +100,12 @@ func New(cfg Config) (*Server, error) {
 		Name: "tasharuk_rpc_duration_seconds", Help: "RPC latency by method.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"method"})
+	s.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tasharuk_rpc_throttled_total", Help: "Calls refused by a rate limit, by method and limit kind.",
+	}, []string{"method", "kind"})
+	s.limiter = newLimiter(cfg.RateLimits)
 	for _, c := range []prometheus.Collector{
-		s.reqs, s.latency,
+		s.reqs, s.latency, s.throttled,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -117,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.cfg = cfg
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary, access.UnaryInterceptor(cfg.Issuer, cfg.Policy, cfg.Now)),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary, access.UnaryInterceptor(cfg.Issuer, cfg.Policy, cfg.Now), s.rateLimitUnary),
 		grpc.ChainStreamInterceptor(access.StreamInterceptor(cfg.Issuer, cfg.Policy, cfg.Now)),
 		grpc.MaxRecvMsgSize(8<<20),
 	)

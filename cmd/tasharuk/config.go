@@ -21,6 +21,8 @@ type config struct {
 	LogJSON  bool
 	Demo     bool
 	KeysDir  string
+	// Limits bound signing and filing per token and address.
+	Limits limits
 	// OIDC configures tokens from an OIDC provider (off without Issuer).
 	OIDC oidc.Config
 	// NoFeed turns the integration feed off; FeedNATSURL sends it to
@@ -127,4 +129,12 @@ func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// limits are the rate limits of serve.
+type limits struct {
+	SignPerToken, SignPerAddress float64
+	SignBurst                    int
+	FilePerToken                 float64
+	FileBurst                    int
 }

@@ -95,6 +95,8 @@ type envOptions struct {
 	ESDBURL string
 	// NATSListen opens the embedded NATS to clients (feed subscribers).
 	NATSListen string
+	// Limits sets rate limits (none by default).
+	Limits limits
 }
 
 // backend is the store's name ("nats" or "esdb").
@@ -164,6 +166,7 @@ func (e *env) start() {
 	cfg.Store.DataDir = e.dir
 	cfg.Store.Stream = "TASHARUK_LOG"
 	cfg.Store.NATSListen = e.opts.NATSListen
+	cfg.Limits = e.opts.Limits
 	if e.opts.ESDBURL != "" {
 		cfg.Store.Backend, cfg.Store.ESDBURL = "esdb", e.opts.ESDBURL
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -66,6 +67,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.OIDC.JWKSURL, "oidc-jwks-url", "", "JWKS URL (default: from the provider's discovery document)")
 	fs.StringVar(&cfg.OIDC.RoleClaim, "oidc-role-claim", "tasharuk_role", "claim holding the tasharuk role")
 	fs.StringVar(&cfg.OIDC.CouncilClaim, "oidc-council-claim", "tasharuk_council", "claim holding the council code")
+	fs.Float64Var(&cfg.Limits.SignPerToken, "limit-sign", 5, "signatures per second one token may add (0: no limit)")
+	fs.Float64Var(&cfg.Limits.SignPerAddress, "limit-sign-address", 50, "signatures per second from one address (0: no limit)")
+	fs.IntVar(&cfg.Limits.SignBurst, "limit-sign-burst", 20, "burst of signatures allowed over the rate")
+	fs.Float64Var(&cfg.Limits.FilePerToken, "limit-file", 0.1, "petitions per second one token may draft (0: no limit)")
+	fs.IntVar(&cfg.Limits.FileBurst, "limit-file-burst", 5, "burst of drafts allowed over the rate")
 	fs.BoolVar(&cfg.NoFeed, "no-feed", false, "do not publish the integration feed (tasharuk.events.<council>.<type>)")
 	fs.StringVar(&cfg.FeedNATSURL, "feed-nats-url", "", "publish the integration feed to this NATS instead of the service's own")
 	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the verifiable log every N events")
@@ -229,8 +235,14 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		Logger:   logger,
 		Version:  versionString(),
 		Issuer:   verifier,
-		Policy:   access.DefaultPolicy(),
-		Now:      now,
+		RateLimits: map[string]server.RateLimit{
+			petitionsv1.PetitionService_SignPetition_FullMethodName: {PerToken: rate.Limit(cfg.Limits.SignPerToken), TokenBurst: cfg.Limits.SignBurst,
+				PerAddress: rate.Limit(cfg.Limits.SignPerAddress), AddressBurst: 4 * cfg.Limits.SignBurst},
+			petitionsv1.PetitionService_CreatePetition_FullMethodName: {PerToken: rate.Limit(cfg.Limits.FilePerToken), TokenBurst: cfg.Limits.FileBurst,
+				PerAddress: rate.Limit(10 * cfg.Limits.FilePerToken), AddressBurst: 4 * cfg.Limits.FileBurst},
+		},
+		Policy: access.DefaultPolicy(),
+		Now:    now,
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
