@@ -11,8 +11,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/access"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
 // TestAbuse: a flood of signing requests from one token is throttled with
