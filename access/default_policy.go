@@ -92,6 +92,9 @@ func DefaultPolicy() Policy {
 		petitionsv1.PetitionService_NotifyAgent_FullMethodName:              council(),
 		petitionsv1.PetitionService_ClosePetition_FullMethodName:            council(),
 		petitionsv1.PetitionService_CorrectPetitionRecord_FullMethodName:    council(),
+		// Signers' names: the council's staff only, and every read is
+		// recorded in the log.
+		petitionsv1.PetitionService_ListSignatures_FullMethodName: council(),
 
 		// Advisory bodies: reads.
 		advisoryv1.AdvisoryService_GetBody_FullMethodName:    public,

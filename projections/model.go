@@ -116,12 +116,16 @@ const (
 type signature struct {
 	status   uint8
 	province string
+	// position of the SignatureAdded event, where the encrypted name is.
+	position uint64
 }
 
 // signatureBook holds one petition's signatures by signer key. Keys are
 // kept as 32 raw bytes: a million signatures fit in well under 100 MB.
 type signatureBook struct {
 	sigs map[[32]byte]signature
+	// order lists the keys in the order the signatures were recorded.
+	order [][32]byte
 }
 
 // New returns an empty model.
@@ -296,8 +300,9 @@ func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload 
 		if had {
 			return nil
 		}
-		sig = signature{status: sigValid, province: m.intern(pl.GetProvince())}
+		sig = signature{status: sigValid, province: m.intern(pl.GetProvince()), position: e.Position}
 		b.sigs[key] = sig
+		b.order = append(b.order, key)
 		if p != nil {
 			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: 1, Province: sig.province})
 			p.Valid++

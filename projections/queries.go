@@ -283,3 +283,32 @@ func (m *Model) Rollup(code string, now time.Time) (parent CouncilFigures, child
 	sort.Slice(children, func(i, j int) bool { return children[i].Council.Code < children[j].Council.Code })
 	return parent, children, total, true
 }
+
+// SignatureEntry is one signature of a petition, for staff listings.
+type SignatureEntry struct {
+	SignerKey string
+	Status    petitionsv1.SignatureStatus
+	Province  string
+	// Position of the SignatureAdded event (where the encrypted name is).
+	Position uint64
+}
+
+// Signatures returns a page of a petition's signatures in the order they
+// were recorded, and how many there are.
+func (m *Model) Signatures(petitionID string, offset, limit int) ([]SignatureEntry, int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b := m.books[petitionID]
+	if b == nil {
+		return nil, 0
+	}
+	total := len(b.order)
+	offset = min(max(offset, 0), total)
+	end := min(offset+limit, total)
+	out := make([]SignatureEntry, 0, end-offset)
+	for _, k := range b.order[offset:end] {
+		s := b.sigs[k]
+		out = append(out, SignatureEntry{SignerKey: hexKey(k), Status: statusOf(s.status), Province: s.province, Position: s.position})
+	}
+	return out, total
+}

@@ -33,9 +33,10 @@ type snapshot struct {
 type snapSig struct {
 	Status   uint8
 	Province string
+	Position uint64
 }
 
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // WriteSnapshot writes the model and its position.
 func (m *Model) WriteSnapshot(w io.Writer) error {
@@ -54,7 +55,7 @@ func (m *Model) WriteSnapshot(w io.Writer) error {
 	for pid, b := range m.books {
 		sb := make(map[[32]byte]snapSig, len(b.sigs))
 		for k, v := range b.sigs {
-			sb[k] = snapSig{Status: v.status, Province: v.province}
+			sb[k] = snapSig{Status: v.status, Province: v.province, Position: v.position}
 		}
 		s.Books[pid] = sb
 	}
@@ -109,8 +110,10 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 	for pid, sb := range s.Books {
 		b := &signatureBook{sigs: make(map[[32]byte]signature, len(sb))}
 		for k, v := range sb {
-			b.sigs[k] = signature{status: v.Status, province: m.intern(v.Province)}
+			b.sigs[k] = signature{status: v.Status, province: m.intern(v.Province), position: v.Position}
+			b.order = append(b.order, k)
 		}
+		sort.Slice(b.order, func(i, j int) bool { return b.sigs[b.order[i]].position < b.sigs[b.order[j]].position })
 		m.books[pid] = b
 	}
 	close(m.advanced)

@@ -41,6 +41,7 @@ Usage:
   tasharuk audit export --out FILE  export the log (JSON Lines) with its checkpoints
   tasharuk audit verify FILE        check hashes, chains, Merkle roots, signatures offline
   tasharuk replay --verify          rebuild the read models and compare with the live ones
+  tasharuk privacy erase --council CODE --national-id ID   erase a person's name (law 09-08)
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
 
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = runReplay(ctx, args[1:], stdout, stderr)
+	case "privacy":
+		err = runPrivacy(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":

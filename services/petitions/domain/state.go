@@ -33,6 +33,8 @@ var EventTypes = []events.Type{
 	{Name: "petitions.SignatureAdded", Version: 1, Sample: &petitionsv1.SignatureAdded{}},
 	{Name: "petitions.SignatureWithdrawn", Version: 1, Sample: &petitionsv1.SignatureWithdrawn{}},
 	{Name: "petitions.SignatureStruck", Version: 1, Sample: &petitionsv1.SignatureStruck{}},
+	{Name: "petitions.SignerListViewed", Version: 1, Sample: &petitionsv1.SignerListViewed{}},
+	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionsv1.PersonDataErased{}},
 }
 
 // Recorded is an event of the petition's stream as Evolve sees it.

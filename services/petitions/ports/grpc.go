@@ -436,3 +436,17 @@ func (s *Server) CorrectPetitionRecord(ctx context.Context, r *petitionsv1.Corre
 	}
 	return &petitionsv1.CorrectPetitionRecordResponse{Petition: p, LogPosition: pos}, nil
 }
+
+// ListSignatures implements PetitionService.
+func (s *Server) ListSignatures(ctx context.Context, r *petitionsv1.ListSignaturesRequest) (*petitionsv1.ListSignaturesResponse, error) {
+	list, next, total, err := s.App.ListSignatures(ctx, actor(ctx), r.GetName(), int(r.GetPageSize()), r.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	resp := &petitionsv1.ListSignaturesResponse{NextPageToken: next, TotalSize: int32(total)}
+	for _, sg := range list {
+		resp.Signatures = append(resp.Signatures, &petitionsv1.SignatureEntry{SignatureRef: sg.Ref, FullName: sg.FullName, Status: sg.Status,
+			Channel: sg.Channel, Province: sg.Province, RecordTime: ts(sg.RecordedAt)})
+	}
+	return resp, nil
+}

@@ -1576,6 +1576,120 @@ func (x *SignatureStruck) GetReason() string {
 	return ""
 }
 
+// SignerListViewed: a member of staff read a petition's list of signers
+// (names decrypted). Reads of personal data are themselves recorded.
+// Stream "access.<petition id>".
+type SignerListViewed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the petition.
+	Petition string `protobuf:"bytes,1,opt,name=petition,proto3" json:"petition,omitempty"`
+	// Signatures shown.
+	SignaturesShown int32 `protobuf:"varint,2,opt,name=signatures_shown,json=signaturesShown,proto3" json:"signatures_shown,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SignerListViewed) Reset() {
+	*x = SignerListViewed{}
+	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignerListViewed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignerListViewed) ProtoMessage() {}
+
+func (x *SignerListViewed) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignerListViewed.ProtoReflect.Descriptor instead.
+func (*SignerListViewed) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SignerListViewed) GetPetition() string {
+	if x != nil {
+		return x.Petition
+	}
+	return ""
+}
+
+func (x *SignerListViewed) GetSignaturesShown() int32 {
+	if x != nil {
+		return x.SignaturesShown
+	}
+	return 0
+}
+
+// PersonDataErased: a person's data key was deleted at their request (law
+// 09-08): their name can no longer be decrypted anywhere, while every
+// event and hash stays. Stream "privacy.<council code>".
+type PersonDataErased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Code of the council whose signer key names the person.
+	Council string `protobuf:"bytes,1,opt,name=council,proto3" json:"council,omitempty"`
+	// The person's signer key (the keyed hash already in their signatures).
+	SignerKey     string `protobuf:"bytes,2,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonDataErased) Reset() {
+	*x = PersonDataErased{}
+	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonDataErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonDataErased) ProtoMessage() {}
+
+func (x *PersonDataErased) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonDataErased.ProtoReflect.Descriptor instead.
+func (*PersonDataErased) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PersonDataErased) GetCouncil() string {
+	if x != nil {
+		return x.Council
+	}
+	return ""
+}
+
+func (x *PersonDataErased) GetSignerKey() string {
+	if x != nil {
+		return x.SignerKey
+	}
+	return ""
+}
+
 var File_tasharuk_petitions_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
@@ -1659,7 +1773,14 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x12SignatureWithdrawn\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\")\n" +
 	"\x0fSignatureStruck\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason*p\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"Y\n" +
+	"\x10SignerListViewed\x12\x1a\n" +
+	"\bpetition\x18\x01 \x01(\tR\bpetition\x12)\n" +
+	"\x10signatures_shown\x18\x02 \x01(\x05R\x0fsignaturesShown\"K\n" +
+	"\x10PersonDataErased\x12\x18\n" +
+	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
+	"\n" +
+	"signer_key\x18\x02 \x01(\tR\tsignerKey*p\n" +
 	"\x0ePetitionerKind\x12\x1f\n" +
 	"\x1bPETITIONER_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PETITIONER_KIND_CITIZENS\x10\x01\x12\x1f\n" +
@@ -1699,7 +1820,7 @@ func file_tasharuk_petitions_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tasharuk_petitions_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_tasharuk_petitions_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_tasharuk_petitions_v1_events_proto_goTypes = []any{
 	(PetitionerKind)(0),                 // 0: tasharuk.petitions.v1.PetitionerKind
 	(DepositChannel)(0),                 // 1: tasharuk.petitions.v1.DepositChannel
@@ -1726,14 +1847,16 @@ var file_tasharuk_petitions_v1_events_proto_goTypes = []any{
 	(*SignatureAdded)(nil),              // 22: tasharuk.petitions.v1.SignatureAdded
 	(*SignatureWithdrawn)(nil),          // 23: tasharuk.petitions.v1.SignatureWithdrawn
 	(*SignatureStruck)(nil),             // 24: tasharuk.petitions.v1.SignatureStruck
-	(*timestamppb.Timestamp)(nil),       // 25: google.protobuf.Timestamp
+	(*SignerListViewed)(nil),            // 25: tasharuk.petitions.v1.SignerListViewed
+	(*PersonDataErased)(nil),            // 26: tasharuk.petitions.v1.PersonDataErased
+	(*timestamppb.Timestamp)(nil),       // 27: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_v1_events_proto_depIdxs = []int32{
 	0,  // 0: tasharuk.petitions.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
 	6,  // 1: tasharuk.petitions.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.v1.Association
-	25, // 2: tasharuk.petitions.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	27, // 2: tasharuk.petitions.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: tasharuk.petitions.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	25, // 4: tasharuk.petitions.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	27, // 4: tasharuk.petitions.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
 	2,  // 5: tasharuk.petitions.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.v1.Admissibility
 	7,  // 6: tasharuk.petitions.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.v1.Checklist
 	3,  // 7: tasharuk.petitions.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
@@ -1757,7 +1880,7 @@ func file_tasharuk_petitions_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_events_proto_rawDesc), len(file_tasharuk_petitions_v1_events_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3508,6 +3508,225 @@ func (x *CorrectPetitionRecordResponse) GetLogPosition() uint64 {
 	return 0
 }
 
+// ListSignaturesRequest asks for a page of a petition's signers.
+type ListSignaturesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Petition resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Maximum to return (default 100, at most 500).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignaturesRequest) Reset() {
+	*x = ListSignaturesRequest{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignaturesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignaturesRequest) ProtoMessage() {}
+
+func (x *ListSignaturesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignaturesRequest.ProtoReflect.Descriptor instead.
+func (*ListSignaturesRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ListSignaturesRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListSignaturesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSignaturesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// SignatureEntry is one signer as staff see it.
+type SignatureEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Signature reference.
+	SignatureRef string `protobuf:"bytes,1,opt,name=signature_ref,json=signatureRef,proto3" json:"signature_ref,omitempty"`
+	// Full name, decrypted; "[erased]" when the person's data was erased.
+	FullName string `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	// Status.
+	Status SignatureStatus `protobuf:"varint,3,opt,name=status,proto3,enum=tasharuk.petitions.v1.SignatureStatus" json:"status,omitempty"`
+	// How it was collected.
+	Channel SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.v1.SignatureChannel" json:"channel,omitempty"`
+	// Province (region petitions).
+	Province string `protobuf:"bytes,5,opt,name=province,proto3" json:"province,omitempty"`
+	// When it was recorded.
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignatureEntry) Reset() {
+	*x = SignatureEntry{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignatureEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignatureEntry) ProtoMessage() {}
+
+func (x *SignatureEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignatureEntry.ProtoReflect.Descriptor instead.
+func (*SignatureEntry) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *SignatureEntry) GetSignatureRef() string {
+	if x != nil {
+		return x.SignatureRef
+	}
+	return ""
+}
+
+func (x *SignatureEntry) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *SignatureEntry) GetStatus() SignatureStatus {
+	if x != nil {
+		return x.Status
+	}
+	return SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+}
+
+func (x *SignatureEntry) GetChannel() SignatureChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return SignatureChannel_SIGNATURE_CHANNEL_UNSPECIFIED
+}
+
+func (x *SignatureEntry) GetProvince() string {
+	if x != nil {
+		return x.Province
+	}
+	return ""
+}
+
+func (x *SignatureEntry) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+// ListSignaturesResponse is one page, in the order signatures were recorded.
+type ListSignaturesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signers.
+	Signatures []*SignatureEntry `protobuf:"bytes,1,rep,name=signatures,proto3" json:"signatures,omitempty"`
+	// Next page token; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Signatures in all.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignaturesResponse) Reset() {
+	*x = ListSignaturesResponse{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignaturesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignaturesResponse) ProtoMessage() {}
+
+func (x *ListSignaturesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignaturesResponse.ProtoReflect.Descriptor instead.
+func (*ListSignaturesResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ListSignaturesResponse) GetSignatures() []*SignatureEntry {
+	if x != nil {
+		return x.Signatures
+	}
+	return nil
+}
+
+func (x *ListSignaturesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListSignaturesResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 var File_tasharuk_petitions_v1_petition_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
@@ -3762,7 +3981,27 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x7f\n" +
 	"\x1dCorrectPetitionRecordResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition*\x81\x03\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"g\n" +
+	"\x15ListSignaturesRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xae\x02\n" +
+	"\x0eSignatureEntry\x12#\n" +
+	"\rsignature_ref\x18\x01 \x01(\tR\fsignatureRef\x12\x1b\n" +
+	"\tfull_name\x18\x02 \x01(\tR\bfullName\x12>\n" +
+	"\x06status\x18\x03 \x01(\x0e2&.tasharuk.petitions.v1.SignatureStatusR\x06status\x12A\n" +
+	"\achannel\x18\x04 \x01(\x0e2'.tasharuk.petitions.v1.SignatureChannelR\achannel\x12\x1a\n" +
+	"\bprovince\x18\x05 \x01(\tR\bprovince\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\"\xa6\x01\n" +
+	"\x16ListSignaturesResponse\x12E\n" +
+	"\n" +
+	"signatures\x18\x01 \x03(\v2%.tasharuk.petitions.v1.SignatureEntryR\n" +
+	"signatures\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize*\x81\x03\n" +
 	"\rPetitionState\x12\x1e\n" +
 	"\x1aPETITION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PETITION_STATE_DRAFT\x10\x01\x12\x1d\n" +
@@ -3786,7 +4025,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x1dIMPORT_ROW_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aIMPORT_ROW_STATUS_ACCEPTED\x10\x01\x12\x1f\n" +
 	"\x1bIMPORT_ROW_STATUS_DUPLICATE\x10\x02\x12\x1d\n" +
-	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\xdc\x13\n" +
+	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\xcb\x14\n" +
 	"\x0fPetitionService\x12m\n" +
 	"\x0eCreatePetition\x12,.tasharuk.petitions.v1.CreatePetitionRequest\x1a-.tasharuk.petitions.v1.CreatePetitionResponse\x12d\n" +
 	"\vGetPetition\x12).tasharuk.petitions.v1.GetPetitionRequest\x1a*.tasharuk.petitions.v1.GetPetitionResponse\x12j\n" +
@@ -3808,7 +4047,8 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vNotifyAgent\x12).tasharuk.petitions.v1.NotifyAgentRequest\x1a*.tasharuk.petitions.v1.NotifyAgentResponse\x12s\n" +
 	"\x10WithdrawPetition\x12..tasharuk.petitions.v1.WithdrawPetitionRequest\x1a/.tasharuk.petitions.v1.WithdrawPetitionResponse\x12j\n" +
 	"\rClosePetition\x12+.tasharuk.petitions.v1.ClosePetitionRequest\x1a,.tasharuk.petitions.v1.ClosePetitionResponse\x12\x82\x01\n" +
-	"\x15CorrectPetitionRecord\x123.tasharuk.petitions.v1.CorrectPetitionRecordRequest\x1a4.tasharuk.petitions.v1.CorrectPetitionRecordResponseBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/v1;petitionsv1b\x06proto3"
+	"\x15CorrectPetitionRecord\x123.tasharuk.petitions.v1.CorrectPetitionRecordRequest\x1a4.tasharuk.petitions.v1.CorrectPetitionRecordResponse\x12m\n" +
+	"\x0eListSignatures\x12,.tasharuk.petitions.v1.ListSignaturesRequest\x1a-.tasharuk.petitions.v1.ListSignaturesResponseBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/v1;petitionsv1b\x06proto3"
 
 var (
 	file_tasharuk_petitions_v1_petition_service_proto_rawDescOnce sync.Once
@@ -3823,7 +4063,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(PetitionState)(0),                        // 0: tasharuk.petitions.v1.PetitionState
 	(SignatureStatus)(0),                      // 1: tasharuk.petitions.v1.SignatureStatus
@@ -3875,121 +4115,131 @@ var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(*ClosePetitionResponse)(nil),             // 47: tasharuk.petitions.v1.ClosePetitionResponse
 	(*CorrectPetitionRecordRequest)(nil),      // 48: tasharuk.petitions.v1.CorrectPetitionRecordRequest
 	(*CorrectPetitionRecordResponse)(nil),     // 49: tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	nil,                                       // 50: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	(Admissibility)(0),                        // 51: tasharuk.petitions.v1.Admissibility
-	(*Checklist)(nil),                         // 52: tasharuk.petitions.v1.Checklist
-	(*timestamppb.Timestamp)(nil),             // 53: google.protobuf.Timestamp
-	(PetitionerKind)(0),                       // 54: tasharuk.petitions.v1.PetitionerKind
-	(*Association)(nil),                       // 55: tasharuk.petitions.v1.Association
-	(DepositChannel)(0),                       // 56: tasharuk.petitions.v1.DepositChannel
-	(DeliberationOutcome)(0),                  // 57: tasharuk.petitions.v1.DeliberationOutcome
-	(*RecordCorrected)(nil),                   // 58: tasharuk.petitions.v1.RecordCorrected
-	(NotificationSubject)(0),                  // 59: tasharuk.petitions.v1.NotificationSubject
+	(*ListSignaturesRequest)(nil),             // 50: tasharuk.petitions.v1.ListSignaturesRequest
+	(*SignatureEntry)(nil),                    // 51: tasharuk.petitions.v1.SignatureEntry
+	(*ListSignaturesResponse)(nil),            // 52: tasharuk.petitions.v1.ListSignaturesResponse
+	nil,                                       // 53: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	(Admissibility)(0),                        // 54: tasharuk.petitions.v1.Admissibility
+	(*Checklist)(nil),                         // 55: tasharuk.petitions.v1.Checklist
+	(*timestamppb.Timestamp)(nil),             // 56: google.protobuf.Timestamp
+	(PetitionerKind)(0),                       // 57: tasharuk.petitions.v1.PetitionerKind
+	(*Association)(nil),                       // 58: tasharuk.petitions.v1.Association
+	(DepositChannel)(0),                       // 59: tasharuk.petitions.v1.DepositChannel
+	(DeliberationOutcome)(0),                  // 60: tasharuk.petitions.v1.DeliberationOutcome
+	(*RecordCorrected)(nil),                   // 61: tasharuk.petitions.v1.RecordCorrected
+	(NotificationSubject)(0),                  // 62: tasharuk.petitions.v1.NotificationSubject
+	(SignatureChannel)(0),                     // 63: tasharuk.petitions.v1.SignatureChannel
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
-	50, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	51, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
-	52, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.v1.Checklist
-	53, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	54, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
-	55, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.v1.Association
+	53, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	54, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
+	55, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.v1.Checklist
+	56, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	57, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
+	58, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.v1.Association
 	0,  // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.v1.PetitionState
 	3,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
-	53, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
-	56, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	53, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
+	56, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
+	59, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.v1.DepositChannel
+	56, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
 	4,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
-	53, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
-	57, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	53, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
-	53, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
-	58, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.v1.RecordCorrected
-	53, // 17: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	53, // 18: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	56, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
+	60, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
+	56, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
+	56, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
+	61, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.v1.RecordCorrected
+	56, // 17: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	56, // 18: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
 	0,  // 19: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.v1.PetitionState
-	54, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
-	55, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.v1.Association
+	57, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
+	58, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.v1.Association
 	5,  // 22: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	53, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	53, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	56, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
 	5,  // 25: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	53, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	53, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	56, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
 	5,  // 28: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	53, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	53, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	56, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
 	6,  // 31: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
 	5,  // 32: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	1,  // 33: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
 	2,  // 34: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
 	26, // 35: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	53, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	56, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.v1.DepositChannel
+	56, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	59, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.v1.DepositChannel
 	5,  // 38: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 39: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	51, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
-	52, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.v1.Checklist
+	54, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
+	55, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.v1.Checklist
 	5,  // 42: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 43: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 44: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	53, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	56, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
 	5,  // 46: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	57, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	53, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	60, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
+	56, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
 	5,  // 49: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	59, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
-	53, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	62, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
+	56, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
 	5,  // 52: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 53: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 54: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
 	5,  // 55: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	7,  // 56: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	9,  // 57: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	11, // 58: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	13, // 59: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	15, // 60: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	17, // 61: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	19, // 62: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	21, // 63: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	23, // 64: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	25, // 65: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	28, // 66: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	30, // 67: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	32, // 68: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	34, // 69: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	36, // 70: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	38, // 71: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	40, // 72: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	42, // 73: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	44, // 74: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	46, // 75: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	48, // 76: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	8,  // 77: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	10, // 78: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	12, // 79: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	14, // 80: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	16, // 81: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	18, // 82: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	20, // 83: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	22, // 84: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	24, // 85: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	27, // 86: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	29, // 87: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	31, // 88: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	33, // 89: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	35, // 90: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	37, // 91: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	39, // 92: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	41, // 93: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	43, // 94: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	45, // 95: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	47, // 96: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	49, // 97: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	77, // [77:98] is the sub-list for method output_type
-	56, // [56:77] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	1,  // 56: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	63, // 57: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.v1.SignatureChannel
+	56, // 58: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	51, // 59: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	7,  // 60: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	9,  // 61: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	11, // 62: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	13, // 63: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	15, // 64: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	17, // 65: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	19, // 66: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	21, // 67: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	23, // 68: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	25, // 69: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	28, // 70: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	30, // 71: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	32, // 72: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	34, // 73: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	36, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	38, // 75: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	40, // 76: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	42, // 77: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	44, // 78: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	46, // 79: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	48, // 80: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	50, // 81: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	8,  // 82: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	10, // 83: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	12, // 84: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	14, // 85: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	16, // 86: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	18, // 87: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	20, // 88: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	22, // 89: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	24, // 90: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	27, // 91: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	29, // 92: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	31, // 93: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	33, // 94: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	35, // 95: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	37, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	39, // 97: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	41, // 98: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	43, // 99: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	45, // 100: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	47, // 101: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	49, // 102: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	52, // 103: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	82, // [82:104] is the sub-list for method output_type
+	60, // [60:82] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }
@@ -4004,7 +4254,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_petition_service_proto_rawDesc), len(file_tasharuk_petitions_v1_petition_service_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   48,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,6 +40,7 @@ const (
 	PetitionService_WithdrawPetition_FullMethodName          = "/tasharuk.petitions.v1.PetitionService/WithdrawPetition"
 	PetitionService_ClosePetition_FullMethodName             = "/tasharuk.petitions.v1.PetitionService/ClosePetition"
 	PetitionService_CorrectPetitionRecord_FullMethodName     = "/tasharuk.petitions.v1.PetitionService/CorrectPetitionRecord"
+	PetitionService_ListSignatures_FullMethodName            = "/tasharuk.petitions.v1.PetitionService/ListSignatures"
 )
 
 // PetitionServiceClient is the client API for PetitionService service.
@@ -108,6 +109,10 @@ type PetitionServiceClient interface {
 	ClosePetition(ctx context.Context, in *ClosePetitionRequest, opts ...grpc.CallOption) (*ClosePetitionResponse, error)
 	// CorrectPetitionRecord records a correction of an earlier act (staff).
 	CorrectPetitionRecord(ctx context.Context, in *CorrectPetitionRecordRequest, opts ...grpc.CallOption) (*CorrectPetitionRecordResponse, error)
+	// ListSignatures lists a petition's signers with their names (staff of
+	// the council only). Every call is recorded in the log: who looked,
+	// when. An erased person's name reads "[erased]".
+	ListSignatures(ctx context.Context, in *ListSignaturesRequest, opts ...grpc.CallOption) (*ListSignaturesResponse, error)
 }
 
 type petitionServiceClient struct {
@@ -328,6 +333,16 @@ func (c *petitionServiceClient) CorrectPetitionRecord(ctx context.Context, in *C
 	return out, nil
 }
 
+func (c *petitionServiceClient) ListSignatures(ctx context.Context, in *ListSignaturesRequest, opts ...grpc.CallOption) (*ListSignaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSignaturesResponse)
+	err := c.cc.Invoke(ctx, PetitionService_ListSignatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PetitionServiceServer is the server API for PetitionService service.
 // All implementations must embed UnimplementedPetitionServiceServer
 // for forward compatibility.
@@ -394,6 +409,10 @@ type PetitionServiceServer interface {
 	ClosePetition(context.Context, *ClosePetitionRequest) (*ClosePetitionResponse, error)
 	// CorrectPetitionRecord records a correction of an earlier act (staff).
 	CorrectPetitionRecord(context.Context, *CorrectPetitionRecordRequest) (*CorrectPetitionRecordResponse, error)
+	// ListSignatures lists a petition's signers with their names (staff of
+	// the council only). Every call is recorded in the log: who looked,
+	// when. An erased person's name reads "[erased]".
+	ListSignatures(context.Context, *ListSignaturesRequest) (*ListSignaturesResponse, error)
 	mustEmbedUnimplementedPetitionServiceServer()
 }
 
@@ -466,6 +485,9 @@ func (UnimplementedPetitionServiceServer) ClosePetition(context.Context, *CloseP
 }
 func (UnimplementedPetitionServiceServer) CorrectPetitionRecord(context.Context, *CorrectPetitionRecordRequest) (*CorrectPetitionRecordResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CorrectPetitionRecord not implemented")
+}
+func (UnimplementedPetitionServiceServer) ListSignatures(context.Context, *ListSignaturesRequest) (*ListSignaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSignatures not implemented")
 }
 func (UnimplementedPetitionServiceServer) mustEmbedUnimplementedPetitionServiceServer() {}
 func (UnimplementedPetitionServiceServer) testEmbeddedByValue()                         {}
@@ -866,6 +888,24 @@ func _PetitionService_CorrectPetitionRecord_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PetitionService_ListSignatures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSignaturesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PetitionServiceServer).ListSignatures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PetitionService_ListSignatures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PetitionServiceServer).ListSignatures(ctx, req.(*ListSignaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PetitionService_ServiceDesc is the grpc.ServiceDesc for PetitionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -956,6 +996,10 @@ var PetitionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CorrectPetitionRecord",
 			Handler:    _PetitionService_CorrectPetitionRecord_Handler,
+		},
+		{
+			MethodName: "ListSignatures",
+			Handler:    _PetitionService_ListSignatures_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"time"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/services/fault"
+)
+
+// Erased is what an erased person's name reads as.
+const Erased = "[erased]"
+
+// Signer is a signer as staff see them.
+type Signer struct {
+	Ref        string
+	FullName   string
+	Status     petitionsv1.SignatureStatus
+	Channel    petitionsv1.SignatureChannel
+	Province   string
+	RecordedAt time.Time
+}
+
+// pointReader reads one position cheaply (the NATS store does).
+type pointReader interface {
+	ReadAt(ctx context.Context, position uint64) (eventstore.Event, error)
+}
+
+func (s *Service) readAt(ctx context.Context, pos uint64) (eventstore.Event, error) {
+	if pr, ok := s.Store.(pointReader); ok {
+		return pr.ReadAt(ctx, pos)
+	}
+	evs, err := s.Store.ReadAll(ctx, pos, 1)
+	if err != nil {
+		return eventstore.Event{}, err
+	}
+	if len(evs) != 1 || evs[0].Position != pos {
+		return eventstore.Event{}, errors.New("petitions: signature event not found")
+	}
+	return evs[0], nil
+}
+
+// ListSignatures returns a page of a petition's signers with their names
+// decrypted, for the council's staff. The read itself is recorded in the
+// log (SignerListViewed: who looked, when, how many) before any name is
+// returned; an erased person's name reads "[erased]".
+func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, name string, pageSize int, pageToken string) ([]Signer, string, int, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if _, ok := s.Model.Petition(n.ID); !ok {
+		return nil, "", 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	}
+	switch {
+	case pageSize < 0:
+		return nil, "", 0, fault.Field("page_size", "must not be negative")
+	case pageSize == 0:
+		pageSize = 100
+	case pageSize > 500:
+		pageSize = 500
+	}
+	offset := 0
+	if pageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(pageToken)
+		o, aerr := strconv.Atoi(string(b))
+		if err != nil || aerr != nil || o < 0 {
+			return nil, "", 0, fault.Field("page_token", "not a token from this list")
+		}
+		offset = o
+	}
+	entries, total := s.Model.Signatures(n.ID, offset, pageSize)
+	out := make([]Signer, 0, len(entries))
+	for _, en := range entries {
+		e, err := s.readAt(ctx, en.Position)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		p, err := s.Registry.DecodeEvent(&e)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		added, ok := p.(*petitionsv1.SignatureAdded)
+		if !ok {
+			return nil, "", 0, errors.New("petitions: position of a signature holds another event")
+		}
+		name := Erased
+		key, err := s.Persons.DataKey(ctx, en.SignerKey, false)
+		switch {
+		case err == nil:
+			if name, err = privacy.OpenName(key, added.GetNameCiphertext()); err != nil {
+				return nil, "", 0, err
+			}
+		case !errors.Is(err, privacy.ErrErased):
+			return nil, "", 0, err
+		}
+		out = append(out, Signer{Ref: Ref(en.SignerKey), FullName: name, Status: en.Status, Channel: added.GetChannel(), Province: en.Province, RecordedAt: e.RecordedAt})
+	}
+	// Record the read before showing it.
+	ev, err := s.Registry.Propose(&petitionsv1.SignerListViewed{Petition: n.String(), SignaturesShown: int32(len(out))}, events.Meta{ID: newID(), OccurredAt: s.Now(), Actor: actor})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if _, err := s.Store.Append(ctx, "access."+n.ID, eventstore.Any, []eventstore.Proposed{ev}); err != nil {
+		return nil, "", 0, err
+	}
+	next := ""
+	if offset+len(entries) < total {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + len(entries))))
+	}
+	return out, next, total, nil
+}
+
+// ErasePerson deletes a person's data key (law 09-08: the right to
+// erasure) and records that it was erased. Their name then reads
+// "[erased]" everywhere; their signatures still count and every hash still
+// verifies.
+func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Registry, keys SignerKeys, persons interface {
+	Erase(ctx context.Context, person string) error
+}, council, nationalID string, actor eventstore.Actor, now time.Time) (string, error) {
+	id, err := privacy.NormalizeNationalID(nationalID)
+	if err != nil {
+		return "", fault.Field("national_id", "%v", err)
+	}
+	key := keys.SignerKey(council, id)
+	if err := persons.Erase(ctx, key); err != nil {
+		return "", err
+	}
+	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key}, events.Meta{ID: newID(), OccurredAt: now, Actor: actor})
+	if err != nil {
+		return "", err
+	}
+	if _, err := store.Append(ctx, "privacy."+council, eventstore.Any, []eventstore.Proposed{ev}); err != nil {
+		return "", err
+	}
+	return key, nil
+}
