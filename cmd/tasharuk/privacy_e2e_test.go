@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/access"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
 // TestErasure: staff read the signers (and the read is recorded); after
