@@ -57,6 +57,8 @@ type Config struct {
 	// Ready, if set, must return nil for /readyz to answer 200 (e.g. the
 	// read models have caught up).
 	Ready func(context.Context) error
+	// RequestTimeout bounds a call that brings no deadline (default 30s).
+	RequestTimeout time.Duration
 	// RateLimits bound some RPCs (signing, filing) per token and address.
 	RateLimits map[string]RateLimit
 	// Web, if set, serves the web pages: every path the API, probes and
@@ -125,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.cfg = cfg
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.observeUnary, access.UnaryInterceptor(cfg.Issuer, cfg.Policy, cfg.Now), s.rateLimitUnary),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.deadlineUnary, s.observeUnary, access.UnaryInterceptor(cfg.Issuer, cfg.Policy, cfg.Now), s.rateLimitUnary),
 		grpc.ChainStreamInterceptor(access.StreamInterceptor(cfg.Issuer, cfg.Policy, cfg.Now)),
 		grpc.MaxRecvMsgSize(8<<20),
 	)
@@ -285,6 +287,21 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = fmt.Fprintf(w, "tasharuk %s: participatory-democracy case tracker.\nREST: /v1/log  gRPC: same port  health: /healthz /readyz  metrics: /metrics\n", s.cfg.Version)
+}
+
+// deadlineUnary gives a call without a deadline the default one, so no
+// request holds a handler forever.
+func (s *Server) deadlineUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		timeout := s.cfg.RequestTimeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return handler(ctx, req)
 }
 
 func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
