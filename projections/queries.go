@@ -190,11 +190,7 @@ type Figures struct {
 
 // PetitionFigures computes a council's figures against the clock now.
 func (m *Model) PetitionFigures(code string, now time.Time) Figures {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	f := m.figures(code, now)
-	f.finish()
-	return f
+	return m.PetitionFiguresAt(code, AsOf{Now: now})
 }
 
 func (m *Model) figures(code string, now time.Time) Figures {
@@ -261,27 +257,9 @@ type CouncilFigures struct {
 }
 
 // Rollup returns the figures of every council under code (ordered by
-// code), the parent's own figures, and their sum.
+// code), the parent's own figures, and their sum, against the clock now.
 func (m *Model) Rollup(code string, now time.Time) (parent CouncilFigures, children []CouncilFigures, total Figures, ok bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.councils[code]
-	if !ok {
-		return CouncilFigures{}, nil, Figures{}, false
-	}
-	parent = CouncilFigures{Council: *c, Figures: m.figures(code, now)}
-	total = Figures{ByState: map[string]int32{}}
-	total.merge(parent.Figures)
-	m.walk(code, func(ch *tdomain.Council) {
-		f := m.figures(ch.Code, now)
-		total.merge(f)
-		f.finish()
-		children = append(children, CouncilFigures{Council: *ch, Figures: f})
-	})
-	parent.Figures.finish()
-	total.finish()
-	sort.Slice(children, func(i, j int) bool { return children[i].Council.Code < children[j].Council.Code })
-	return parent, children, total, true
+	return m.RollupAt(code, AsOf{Now: now})
 }
 
 // SignatureEntry is one signature of a petition, for staff listings.

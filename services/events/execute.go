@@ -82,3 +82,19 @@ func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, 
 		return res.Position, nil
 	}
 }
+
+// Run is Execute for an aggregate written the usual way: evolve folds a
+// Recorded into the state, decide decides a command with the shared
+// Context, and command builds the command from the fresh state (most
+// commands ignore it).
+func Run[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
+	evolve func(S, Recorded) S, decide func(S, C, Context) ([]Decided, error), command func(S) (C, error)) (uint64, error) {
+	fold := func(st S, e *eventstore.Event, p proto.Message) S { return evolve(st, RecordedFrom(e, p)) }
+	return Execute(ctx, store, reg, stream, actor, now, fold, func(st S) ([]Decided, error) {
+		c, err := command(st)
+		if err != nil {
+			return nil, err
+		}
+		return decide(st, c, Context{Now: now(), Actor: actor})
+	})
+}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"github.com/tasharuk/tasharuk/services/events"
 	"regexp"
 	"strings"
 	"time"
@@ -10,15 +11,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Context is what every command is decided with.
-type Context struct {
-	Now   time.Time
-	Actor eventstore.Actor
-}
+type Context = events.Context
 
 // Command is one act on an advisory body.
 type Command interface{ isCommand() }

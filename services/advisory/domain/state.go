@@ -10,10 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/events"
 )
 
@@ -30,21 +27,12 @@ var EventTypes = []events.Type{
 	{Name: "advisory.CouncilResponded", Version: 1, Sample: &advisoryv1.CouncilResponded{}},
 }
 
-// Recorded is an event of the body's stream as Evolve sees it.
-type Recorded struct {
-	ID         string
-	Payload    proto.Message
-	OccurredAt time.Time
-	RecordedAt time.Time
-	Actor      eventstore.Actor
-}
+// Recorded is an event of the stream as Evolve sees it.
+type Recorded = events.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event struct {
-	Payload    proto.Message
-	OccurredAt time.Time
-}
+type Event = events.Decided
 
 // State is one advisory body (stream "body.<council code>.<body id>") as
 // its events left it. Evolve never changes the maps or slices of the state

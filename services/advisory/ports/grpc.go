@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -66,21 +65,8 @@ func actor(ctx context.Context) eventstore.Actor {
 }
 
 func (s *Server) run(ctx context.Context, b bodyName, cmd domain.Command) (uint64, error) {
-	act := actor(ctx)
-	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
-		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
-	}
-	return events.Execute(ctx, s.Store, s.Registry, b.stream(), act, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
-		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: act})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]events.Decided, len(evs))
-		for i, e := range evs {
-			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
-		}
-		return out, nil
-	})
+	return events.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve, domain.Decide,
+		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {

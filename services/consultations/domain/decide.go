@@ -2,23 +2,19 @@ package domain
 
 import (
 	"fmt"
+	"github.com/tasharuk/tasharuk/services/events"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Context is what every command is decided with.
-type Context struct {
-	Now   time.Time
-	Actor eventstore.Actor
-}
+type Context = events.Context
 
 // Command is one act on a consultation.
 type Command interface{ isCommand() }

@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/events"
 )
 
@@ -29,22 +26,12 @@ var EventTypes = []events.Type{
 	{Name: "consultations.SurveyResultsRecorded", Version: 1, Sample: &consultationsv1.SurveyResultsRecorded{}},
 }
 
-// Recorded is an event of a consultation's (or survey's) stream as Evolve
-// sees it.
-type Recorded struct {
-	ID         string
-	Payload    proto.Message
-	OccurredAt time.Time
-	RecordedAt time.Time
-	Actor      eventstore.Actor
-}
+// Recorded is an event of the stream as Evolve sees it.
+type Recorded = events.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event struct {
-	Payload    proto.Message
-	OccurredAt time.Time
-}
+type Event = events.Decided
 
 // State is a consultation as its events left it.
 type State struct {

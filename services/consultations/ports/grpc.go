@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -68,21 +67,8 @@ func (s *Server) council(parent string) (tdomain.Council, error) {
 
 // run decides a command on a consultation's stream and appends it.
 func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, error) {
-	act := actor(ctx)
-	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
-		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
-	}
-	return events.Execute(ctx, s.Store, s.Registry, n.stream(), act, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
-		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: act})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]events.Decided, len(evs))
-		for i, e := range evs {
-			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
-		}
-		return out, nil
-	})
+	return events.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve, domain.Decide,
+		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
 // Consultation converts a state to the API resource, judging expiry at now.
@@ -271,21 +257,10 @@ func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurv
 		return nil, err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	act := actor(ctx)
-	fold := func(st domain.SurveyState, e *eventstore.Event, p proto.Message) domain.SurveyState {
-		return domain.EvolveSurvey(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
-	}
-	pos, err := events.Execute(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), act, s.Now, fold, func(st domain.SurveyState) ([]events.Decided, error) {
-		evs, err := domain.DecideSurvey(st, domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, domain.Context{Now: s.Now(), Actor: act})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]events.Decided, len(evs))
-		for i, e := range evs {
-			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
-		}
-		return out, nil
-	})
+	pos, err := events.Run(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), actor(ctx), s.Now, domain.EvolveSurvey, domain.DecideSurvey,
+		func(domain.SurveyState) (domain.RecordSurvey, error) {
+			return domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, nil
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -95,24 +94,7 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // execute runs one command on a petition's stream (events.Execute): the
 // command is built from the fresh state by build, then decided.
 func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
-	fold := func(st domain.State, e *eventstore.Event, p proto.Message) domain.State {
-		return domain.Evolve(st, domain.Recorded{ID: e.ID, Payload: p, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
-	}
-	return events.Execute(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, fold, func(st domain.State) ([]events.Decided, error) {
-		cmd, err := build(st)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: actor})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]events.Decided, len(evs))
-		for i, e := range evs {
-			out[i] = events.Decided{Payload: e.Payload, OccurredAt: e.OccurredAt}
-		}
-		return out, nil
-	})
+	return events.Run(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve, domain.Decide, build)
 }
 
 // Petition returns the read model's view of a petition once it has

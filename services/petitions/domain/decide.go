@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"github.com/tasharuk/tasharuk/services/events"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,15 +13,11 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Context is what every command is decided with.
-type Context struct {
-	Now   time.Time
-	Actor eventstore.Actor
-}
+type Context = events.Context
 
 // Command is one act on a petition.
 type Command interface{ isCommand() }

@@ -7,10 +7,7 @@ package domain
 import (
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/services/events"
 )
 
@@ -37,21 +34,12 @@ var EventTypes = []events.Type{
 	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionsv1.PersonDataErased{}},
 }
 
-// Recorded is an event of the petition's stream as Evolve sees it.
-type Recorded struct {
-	ID         string
-	Payload    proto.Message
-	OccurredAt time.Time
-	RecordedAt time.Time
-	Actor      eventstore.Actor
-}
+// Recorded is an event of the stream as Evolve sees it.
+type Recorded = events.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event struct {
-	Payload    proto.Message
-	OccurredAt time.Time
-}
+type Event = events.Decided
 
 // State is a petition as its events left it.
 type State struct {
