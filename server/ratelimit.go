@@ -62,24 +62,44 @@ func (l *limiter) allow(key string, r rate.Limit, burst int, now time.Time) bool
 	return b.l.AllowN(now, 1)
 }
 
-// clientAddress is the caller's IP: the peer's, or, for calls relayed by
-// the REST gateway from loopback, the first X-Forwarded-For address.
+// clientAddress is the caller's IP. For a call from an outside client it
+// is the peer's address; any x-forwarded-for it sends is ignored, since a
+// client can write what it likes there. For a call relayed by the REST
+// gateway (an in-memory connection) it is read from the X-Forwarded-For the
+// gateway appended: the rightmost address that is not loopback, so that a
+// reverse proxy on the same host is looked through but a forged header
+// sent by the client is not believed.
 func clientAddress(ctx context.Context) string {
-	var addr string
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		addr = p.Addr.String()
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	if _, internal := p.Addr.(internalAddr); !internal {
+		addr := p.Addr.String()
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			addr = host
 		}
+		return addr
 	}
-	if ip := net.ParseIP(addr); ip == nil || ip.IsLoopback() {
-		if md, ok := metadata.FromIncomingContext(ctx); ok {
-			if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
-				addr = strings.TrimSpace(strings.Split(xff[0], ",")[0])
-			}
+	md, _ := metadata.FromIncomingContext(ctx)
+	var hops []string
+	for _, v := range md.Get("x-forwarded-for") {
+		for _, h := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
 		}
 	}
-	return addr
+	nearest := ""
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(hops[i])
+		if ip == nil {
+			break // a forged or garbled hop: stop at the last good one
+		}
+		nearest = ip.String()
+		if !ip.IsLoopback() {
+			break
+		}
+	}
+	return nearest
 }
 
 // rateLimitUnary refuses calls over their method's limits with

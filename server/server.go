@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,9 @@ type Config struct {
 	// Web, if set, serves the web pages: every path the API, probes and
 	// metrics do not take.
 	Web http.Handler
+	// TLS, if set, makes the port speak TLS only (HTTP/1.1 and HTTP/2 by
+	// ALPN; gRPC over HTTP/2). See TLSConfig.
+	TLS *tls.Config
 }
 
 // Server is one tasharuk API server.
@@ -158,10 +162,15 @@ func New(cfg Config) (*Server, error) {
 // stops accepting, lets running requests finish (up to 15s) and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.ln = ln
-	// The REST gateway talks to the gRPC server through the same port,
-	// so REST requests pass through the same interceptors as gRPC ones.
-	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	split := newSplitListener(ln, s.cfg.TLS)
+	// The REST gateway talks to the native gRPC server over in-memory
+	// connections, so REST requests pass through the same interceptors as
+	// gRPC ones, whether or not the port speaks TLS.
+	conn, err := grpc.NewClient("passthrough:///tasharuk-internal",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(split.dialInternal))
 	if err != nil {
+		split.close()
 		return fmt.Errorf("server: gateway client: %w", err)
 	}
 	s.gwConn = conn
@@ -178,7 +187,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	if s.cfg.TLS != nil {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
 	s.http = &http.Server{
 		Handler:           s,
 		Protocols:         &protocols,
@@ -188,11 +201,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 
-	split := newSplitListener(ln)
 	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(split.http) }()
 	go func() { errc <- s.grpc.Serve(split.grpc) }()
-	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "version", s.cfg.Version)
+	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "version", s.cfg.Version)
 	var first error
 	select {
 	case first = <-errc:
@@ -242,13 +254,20 @@ func (s *Server) shutdown() {
 }
 
 // ServeHTTP routes gRPC (HTTP/2 with a gRPC content type) to the gRPC
-// server and everything else to the HTTP handlers.
+// server and everything else to the HTTP handlers. In the clear, gRPC
+// clients are sent to the native server by the split listener before this
+// point; over TLS, HTTP/2 is chosen by ALPN for browsers and gRPC clients
+// alike, so gRPC arrives here and takes grpc-go's ServeHTTP bridge.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 		s.grpc.ServeHTTP(w, r)
 		return
 	}
 	setSecurityHeaders(w)
+	if r.TLS != nil {
+		// Browsers that once reached us over TLS stay on it for a year.
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	// REST bodies are small: a signature sheet of 5 MB, base64-encoded in
 	// JSON, is the largest legitimate one.
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
