@@ -62,9 +62,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RateLimits bound some RPCs (signing, filing) per token and address.
 	RateLimits map[string]RateLimit
-	// Web, if set, serves the web pages: every path the API, probes and
-	// metrics do not take.
-	Web http.Handler
+	// Web, if set, builds the web pages' handler, which serves every path
+	// the API, probes and metrics do not take. It is given the server's own
+	// in-memory gRPC connection: the pages call the API like any client,
+	// through the same interceptors, without a socket or TLS.
+	Web func(api *grpc.ClientConn) (http.Handler, error)
 	// TLS, if set, makes the port speak TLS only (HTTP/1.1 and HTTP/2 by
 	// ALPN; gRPC over HTTP/2). See TLSConfig.
 	TLS *tls.Config
@@ -150,9 +152,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	if cfg.Web != nil {
-		s.mux.Handle("/", cfg.Web)
-	} else {
+	if cfg.Web == nil {
 		s.mux.HandleFunc("GET /{$}", s.index)
 	}
 	return s, nil
@@ -174,16 +174,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: gateway client: %w", err)
 	}
 	s.gwConn = conn
+	fail := func(format string, err error) error {
+		_ = conn.Close()
+		split.close()
+		return fmt.Errorf(format, err)
+	}
 	gw := runtime.NewServeMux()
 	if err := eventlogv1.RegisterEventLogServiceHandler(ctx, gw, conn); err != nil {
-		return fmt.Errorf("server: register gateway: %w", err)
+		return fail("server: register gateway: %w", err)
 	}
 	for _, g := range s.cfg.Gateways {
 		if err := g(ctx, gw, conn); err != nil {
-			return fmt.Errorf("server: register gateway: %w", err)
+			return fail("server: register gateway: %w", err)
 		}
 	}
 	s.mux.Handle("/v1/", gw)
+	if s.cfg.Web != nil {
+		web, err := s.cfg.Web(conn)
+		if err != nil {
+			return fail("server: web pages: %w", err)
+		}
+		s.mux.Handle("/", web)
+	}
 
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tasharuk/tasharuk/access/oidc"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/server"
 )
 
 // config is everything `tasharuk serve` can be told, from flags or the
@@ -32,6 +33,8 @@ type config struct {
 	// CheckpointEvery and CheckpointInterval pace the signed checkpoints.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
+	// TLS, when TLS.CertFile is set, makes the port speak TLS only.
+	TLS server.TLSOptions
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -46,6 +48,7 @@ import (
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 	tports "github.com/tasharuk/tasharuk/services/territory/ports"
+	"github.com/tasharuk/tasharuk/web"
 )
 
 // newRegistry knows every event type of the application.
@@ -76,6 +79,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.FeedNATSURL, "feed-nats-url", "", "publish the integration feed to this NATS instead of the service's own")
 	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the verifiable log every N events")
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", time.Minute, "and at least this often while events arrive")
+	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "serve TLS only, with this PEM certificate chain (reloaded when the file changes)")
+	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&cfg.TLS.ClientCAFile, "tls-client-ca", "", "verify client certificates offered by machine clients against these PEM CAs")
+	fs.StringVar(&cfg.TLS.MinVersion, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
 	cfg.Store.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -119,6 +126,13 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		mode = "EventStoreDB " + cfg.Store.ESDBURL
 	}
 	logger.Info("event log open", "backend", ls.Backend, "mode", mode, "nats_stream", ns.StreamName(), "replicas", ns.Replicas())
+
+	var tlsConfig *tls.Config
+	if cfg.TLS.CertFile != "" || cfg.TLS.KeyFile != "" {
+		if tlsConfig, err = server.TLSConfig(cfg.TLS); err != nil {
+			return err
+		}
+	}
 
 	tokenKey, err := access.LoadOrCreateKey(keysDir)
 	if err != nil {
@@ -243,6 +257,12 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		},
 		Policy: access.DefaultPolicy(),
 		Now:    now,
+		TLS:    tlsConfig,
+		// The web pages call the API like any other client, through the
+		// generated gRPC clients, over the server's in-memory connection.
+		Web: func(api *grpc.ClientConn) (http.Handler, error) {
+			return web.New(web.Config{Conn: api, Logger: logger, Now: now, Secret: tokenKey})
+		},
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})

@@ -1,0 +1,283 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+)
+
+// petitionAct runs a citizen's act on a petition (its agent's or a
+// signer's), then shows the petition again.
+func (h *handler) petitionAct(w http.ResponseWriter, r *http.Request) {
+	q, name, ok := h.formPost(w, r, petitionOf)
+	if !ok {
+		return
+	}
+	path := "/" + name
+	form := q.form
+	var err error
+	switch r.PathValue("act") {
+	case "open":
+		var resp *petitionsv1.OpenPetitionForSignaturesResponse
+		if resp, err = h.petitions.OpenPetitionForSignatures(q.ctx, &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err == nil {
+			redirect(q, path, "opened", resp.GetLogPosition(), "")
+			return
+		}
+	case "sign":
+		var resp *petitionsv1.SignPetitionResponse
+		if resp, err = h.petitions.SignPetition(q.ctx, &petitionsv1.SignPetitionRequest{Name: name,
+			NationalId: form("national_id"), FullName: form("full_name"), Province: form("province")}); err == nil {
+			follow(w, r, name)
+			redirect(q, path, "signed", resp.GetLogPosition(), resp.GetSignatureRef())
+			return
+		}
+		fullName := form("full_name")
+		h.showPetition(q, name, errorView(q.L, err), func(d *petitionData) { d.FullName = fullName })
+		return
+	case "check-signature":
+		var resp *petitionsv1.CheckSignatureResponse
+		if resp, err = h.petitions.CheckSignature(q.ctx, &petitionsv1.CheckSignatureRequest{Name: name, NationalId: form("national_id"), MinPosition: minPosition(r)}); err == nil {
+			h.showPetition(q, name, nil, func(d *petitionData) { d.SigStatus = resp })
+			return
+		}
+	case "withdraw-signature":
+		var resp *petitionsv1.WithdrawSignatureResponse
+		if resp, err = h.petitions.WithdrawSignature(q.ctx, &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: form("national_id"), Reason: form("reason")}); err == nil {
+			redirect(q, path, "signature_withdrawn", resp.GetLogPosition(), "")
+			return
+		}
+	case "deposit":
+		var resp *petitionsv1.DepositPetitionResponse
+		if resp, err = h.petitions.DepositPetition(q.ctx, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err == nil {
+			redirect(q, path, "deposited", resp.GetLogPosition(), resp.GetReceiptNumber())
+			return
+		}
+	case "withdraw":
+		var resp *petitionsv1.WithdrawPetitionResponse
+		if resp, err = h.petitions.WithdrawPetition(q.ctx, &petitionsv1.WithdrawPetitionRequest{Name: name, Reason: form("reason")}); err == nil {
+			redirect(q, path, "withdrawn", resp.GetLogPosition(), "")
+			return
+		}
+	case "follow":
+		follow(w, r, name)
+		redirect(q, path, "followed", 0, "")
+		return
+	default:
+		h.notFound(w, r)
+		return
+	}
+	h.showPetition(q, name, errorView(q.L, err), nil)
+}
+
+// draftForm is the "file a petition" form and what was typed in it.
+type draftForm struct {
+	Council     *territoryv1.Council
+	CouncilName string
+	Action      string
+	RequestID   string
+	Association bool
+	Title       string
+	Request     string
+	Reasons     string
+	AssocName   string
+	AssocRef    string
+	AssocDate   string
+}
+
+func (h *handler) newPetitionPage(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	name, ok := councilName(r)
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	h.showDraft(q, name, &draftForm{RequestID: uuid.NewString()}, nil)
+}
+
+func (h *handler) showDraft(q *rq, council string, f *draftForm, verr *viewError) {
+	c, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: council})
+	if err != nil {
+		h.fail(q, err)
+		return
+	}
+	f.Council, f.CouncilName, f.Action = c.GetCouncil(), displayName(q.L, c.GetCouncil()), "/"+council+"/petitions"
+	p := h.newPage(q, q.L.T("draft.title"), f)
+	p.Err = verr
+	h.render(q, http.StatusOK, "draft", p)
+}
+
+// createPetition files a draft; its author is the agent.
+func (h *handler) createPetition(w http.ResponseWriter, r *http.Request) {
+	q, council, ok := h.formPost(w, r, councilName)
+	if !ok {
+		return
+	}
+	form := q.form
+	f := &draftForm{RequestID: form("request_id"), Association: form("kind") == "association",
+		Title: form("title"), Request: form("request"), Reasons: form("reasons"),
+		AssocName: form("assoc_name"), AssocRef: form("assoc_ref"), AssocDate: form("assoc_date")}
+	if _, err := uuid.Parse(f.RequestID); err != nil {
+		f.RequestID = uuid.NewString()
+	}
+	req := &petitionsv1.CreatePetitionRequest{Parent: council, Title: f.Title, Request: f.Request, Reasons: f.Reasons,
+		Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID}
+	if f.Association {
+		req.Kind = petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
+		req.Association = &petitionsv1.Association{Name: f.AssocName, RegistrationRef: f.AssocRef, ConstitutedOn: f.AssocDate,
+			DemocraticGovernance: r.FormValue("assoc_democratic") != "", InGoodStanding: r.FormValue("assoc_standing") != "",
+			SeatInTerritory: r.FormValue("assoc_seat") != "", ActivityLinkedToSubject: r.FormValue("assoc_activity") != ""}
+	}
+	resp, err := h.petitions.CreatePetition(q.ctx, req)
+	if err != nil {
+		h.showDraft(q, council, f, errorView(q.L, err))
+		return
+	}
+	follow(w, r, resp.GetPetition().GetName())
+	redirect(q, "/"+resp.GetPetition().GetName(), "created", resp.GetLogPosition(), "")
+}
+
+// myData lists the petitions this browser follows.
+type myData struct {
+	Petitions []*petitionsv1.Petition
+}
+
+func (h *handler) myPetitions(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	d := &myData{}
+	for _, n := range followed(r) {
+		got, err := h.petitions.GetPetition(q.ctx, &petitionsv1.GetPetitionRequest{Name: n})
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			h.fail(q, err)
+			return
+		}
+		d.Petitions = append(d.Petitions, got.GetPetition())
+	}
+	h.render(q, http.StatusOK, "my", h.newPage(q, q.L.T("my.title"), d))
+}
+
+// signinData is the sign-in form.
+type signinData struct {
+	Next string
+}
+
+func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	h.render(q, http.StatusOK, "signin", h.newPage(q, q.L.T("signin.title"), &signinData{Next: safeNext(r.URL.Query().Get("next"))}))
+}
+
+// signin keeps a pasted token in an HttpOnly cookie, after the API has
+// accepted it.
+func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	if !h.checkCSRF(r) {
+		h.badForm(q)
+		return
+	}
+	next := safeNext(r.FormValue("next"))
+	again := func(v *viewError) {
+		p := h.newPage(q, q.L.T("signin.title"), &signinData{Next: next})
+		p.Err = v
+		h.render(q, http.StatusOK, "signin", p)
+	}
+	tok := strings.Join(strings.Fields(r.FormValue("token")), "")
+	tok = strings.TrimPrefix(strings.TrimPrefix(tok, "Bearer"), "bearer")
+	u, ok := readToken(tok)
+	if !ok {
+		again(localError(q.L, "signin.malformed"))
+		return
+	}
+	if !u.Expires.IsZero() && !u.Expires.After(h.now()) {
+		again(localError(q.L, "signin.expired"))
+		return
+	}
+	// Ask the API whether it accepts the token: CheckSignature without a
+	// petition is refused after authentication (InvalidArgument or
+	// PermissionDenied) and before it (Unauthenticated) for a token that
+	// is forged, expired or from another installation. It reads nothing.
+	_, err := h.petitions.CheckSignature(outgoing(r, u), &petitionsv1.CheckSignatureRequest{})
+	if status.Code(err) == codes.Unauthenticated {
+		again(errorView(q.L, err))
+		return
+	}
+	maxAge := 0
+	if !u.Expires.IsZero() {
+		maxAge = int(u.Expires.Sub(h.now()).Seconds())
+	}
+	setCookie(w, r, tokenCookie, tok, maxAge)
+	if next == "" {
+		next = homeOf(u)
+	}
+	redirect(q, next, "signed_in", 0, "")
+}
+
+// homeOf is where a role starts after signing in.
+func homeOf(u *user) string {
+	switch {
+	case u.IsStaff():
+		return "/desk"
+	case u.IsAdvisory():
+		return "/bodies"
+	case u.IsAuditor():
+		return "/audit"
+	case u.IsCitizen():
+		return "/my"
+	}
+	return "/"
+}
+
+func (h *handler) signout(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	if !h.checkCSRF(r) {
+		h.badForm(q)
+		return
+	}
+	setCookie(w, r, tokenCookie, "", -1)
+	redirect(q, "/", "signed_out", 0, "")
+}
+
+// safeNext keeps a post-sign-in destination only if it is a path of this
+// site.
+func safeNext(s string) string {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
+		return ""
+	}
+	return s
+}
+
+// ownCouncil sends staff to their council's desk (/desk) and a body's
+// secretary to its bodies (/bodies): the token names the council by code,
+// so its level is looked up.
+func (h *handler) ownCouncil(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	u := q.user
+	if u == nil || u.Council == "" || !codePattern.MatchString(u.Council) {
+		http.Redirect(w, r, "/signin?next="+r.URL.Path, http.StatusSeeOther)
+		return
+	}
+	suffix := "/desk"
+	if r.URL.Path == "/bodies" {
+		suffix = "/advisoryBodies"
+	}
+	var lastErr error
+	for _, level := range []string{"communes", "provinces", "regions"} {
+		_, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: level + "/" + u.Council})
+		if err == nil {
+			http.Redirect(w, r, "/"+level+"/"+u.Council+suffix, http.StatusSeeOther)
+			return
+		}
+		lastErr = err
+		if !isNotFound(err) {
+			break
+		}
+	}
+	h.fail(q, lastErr)
+}

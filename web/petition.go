@@ -1,0 +1,182 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+)
+
+// petitionData is a petition's public page, with the forms its reader may
+// use.
+type petitionData struct {
+	P           *petitionsv1.Petition
+	Timeline    []*petitionsv1.TimelineEntry
+	CouncilName string
+	Checklist   []checkItem
+	Progress    int
+	ShareURL    string
+	IsAgent     bool
+	CanSign     bool
+	IsStaff     bool
+	Region      bool
+	Followed    bool
+	// SigStatus is the answer to "does my signature count?", when asked.
+	SigStatus *petitionsv1.CheckSignatureResponse
+	// FullName is kept in the sign form after a refused signature (the
+	// national ID number never is).
+	FullName string
+}
+
+// checkItem is one line of the admissibility checklist.
+type checkItem struct {
+	Field string
+	Label string
+	OK    bool
+}
+
+// checklistItems lists a checklist's lines in the reader's language.
+func checklistItems(l *Locale, c *petitionsv1.Checklist, association bool) []checkItem {
+	items := []checkItem{
+		{"threshold_met", l.T("checklist.threshold_met"), c.GetThresholdMet()},
+		{"signatories_eligible", l.T("checklist.signatories_eligible"), c.GetSignatoriesEligible()},
+		{"agent_designated", l.T("checklist.agent_designated"), c.GetAgentDesignated()},
+		{"within_council_powers", l.T("checklist.within_council_powers"), c.GetWithinCouncilPowers()},
+		{"no_excluded_subject", l.T("checklist.no_excluded_subject"), c.GetNoExcludedSubject()},
+	}
+	if association {
+		items = append(items, checkItem{"association_conditions_met", l.T("checklist.association_conditions_met"), c.GetAssociationConditionsMet()})
+	}
+	return items
+}
+
+// petitionOf is the petition resource name of a request path.
+func petitionOf(r *http.Request) (string, bool) {
+	council, ok := councilName(r)
+	if !ok {
+		return "", false
+	}
+	name := council + "/petitions/" + r.PathValue("id")
+	return name, petitionName.MatchString(name)
+}
+
+func (h *handler) petitionPage(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	name, ok := petitionOf(r)
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	h.showPetition(q, name, nil, nil)
+}
+
+// showPetition renders a petition's page, with an error from a refused act
+// or the extra a form answered with.
+func (h *handler) showPetition(q *rq, name string, verr *viewError, extra func(*petitionData)) {
+	asOf, asOfDay, aerr := h.asOf(q)
+	if verr == nil {
+		verr = aerr
+	}
+	d, err := h.loadPetition(q, name, asOf)
+	if err != nil {
+		h.fail(q, err)
+		return
+	}
+	if extra != nil {
+		extra(d)
+	}
+	p := h.newPage(q, d.P.GetTitle(), d)
+	p.AsOf, p.Err = asOfDay, verr
+	h.render(q, http.StatusOK, "petition", p)
+}
+
+func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) (*petitionData, error) {
+	at := minPosition(q.r)
+	got, err := h.petitions.GetPetition(q.ctx, &petitionsv1.GetPetitionRequest{Name: name, MinPosition: at, AsOfTime: asOf})
+	if err != nil {
+		return nil, err
+	}
+	tl, err := h.petitions.GetPetitionTimeline(q.ctx, &petitionsv1.GetPetitionTimelineRequest{Name: name, MinPosition: at, AsOfTime: asOf})
+	if err != nil {
+		return nil, err
+	}
+	p := got.GetPetition()
+	d := &petitionData{P: p, Timeline: tl.GetEntries(), CouncilName: p.GetCouncil()}
+	if c, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: p.GetCouncil()}); err == nil {
+		d.CouncilName = displayName(q.L, c.GetCouncil())
+	}
+	if p.GetDecision() != nil {
+		d.Checklist = checklistItems(q.L, p.GetDecision().GetChecklist(), p.GetKind() == petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION)
+	}
+	if t := p.GetSignatureThreshold(); t > 0 {
+		d.Progress = min(100, int(p.GetSignatures().GetValid())*100/int(t))
+	}
+	d.ShareURL = absoluteURL(q.r, "/"+name)
+	d.IsAgent = q.user.IsCitizen() && q.user.Subject == p.GetAgent()
+	d.CanSign = q.user.IsCitizen() && p.GetState() == petitionsv1.PetitionState_PETITION_STATE_COLLECTING
+	d.IsStaff = q.user.StaffOf(p.GetCouncil())
+	d.Region = strings.HasPrefix(name, "regions/")
+	for _, n := range followed(q.r) {
+		d.Followed = d.Followed || n == name
+	}
+	return d, nil
+}
+
+// absoluteURL is the page's address as the browser reached it.
+func absoluteURL(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// Is* let the templates choose the forms a state allows. The API decides;
+// these only avoid offering acts that cannot succeed.
+func stateIs(p *petitionsv1.Petition, states ...petitionsv1.PetitionState) bool {
+	for _, s := range states {
+		if p.GetState() == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Draft and the like name the states the templates test.
+func (d *petitionData) Draft() bool {
+	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT)
+}
+
+func (d *petitionData) BeforeDeposit() bool {
+	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING)
+}
+
+func (d *petitionData) Withdrawable() bool {
+	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING,
+		petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW)
+}
+
+// SigValid reports a checked signature that counts.
+func (d *petitionData) SigValid() bool {
+	return d.SigStatus != nil && d.SigStatus.GetStatus() == petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID
+}
+
+// In reports whether the petition is in one of the states, by short name
+// ("DEPOSITED").
+func (d *petitionData) In(states ...string) bool {
+	for _, s := range states {
+		if d.P.GetState() == petitionsv1.PetitionState(petitionsv1.PetitionState_value["PETITION_STATE_"+s]) {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsNotice reports a decision or an outcome the agent may still have
+// to be told of.
+func (d *petitionData) NeedsNotice() bool {
+	return d.P.GetDecision() != nil && d.P.GetDecisionNotifyTime() == nil || d.In("DELIBERATED")
+}
