@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/metadata"
 )
 
 // fakeToken builds a token with claims (the pages never check signatures).
@@ -120,5 +122,30 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q", in, got)
 		}
+	}
+}
+
+// The pages reach the API in memory, so they must tell it the reader's
+// address (for the per-address limits) as a forwarded hop, after any hop a
+// proxy added, and the signed-in user's token.
+func TestOutgoingCarriesAddressAndToken(t *testing.T) {
+	r := httptest.NewRequest("POST", "http://example.ma/communes/50910113/petitions", nil)
+	r.RemoteAddr = "203.0.113.5:41000"
+	ctx := outgoing(r, nil)
+	md, _ := metadata.FromOutgoingContext(ctx)
+	if got := md.Get("x-forwarded-for"); len(got) != 1 || got[0] != "203.0.113.5" {
+		t.Fatalf("x-forwarded-for = %q", got)
+	}
+	if got := md.Get("authorization"); len(got) != 0 {
+		t.Fatalf("an anonymous reader sent authorization %q", got)
+	}
+
+	r.Header.Set("X-Forwarded-For", "198.51.100.7")
+	md, _ = metadata.FromOutgoingContext(outgoing(r, &user{token: "tok"}))
+	if got := md.Get("x-forwarded-for"); len(got) != 1 || got[0] != "198.51.100.7, 203.0.113.5" {
+		t.Fatalf("behind a proxy x-forwarded-for = %q", got)
+	}
+	if got := md.Get("authorization"); len(got) != 1 || got[0] != "Bearer tok" {
+		t.Fatalf("authorization = %q", got)
 	}
 }
