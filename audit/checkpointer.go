@@ -452,6 +452,12 @@ func (c *Checkpointer) InclusionProofAt(position, size int64) (tlog.RecordProof,
 	return c.tree.InclusionProof(position-1, size)
 }
 
+// EventHash returns the stored hash of the event at position, from the
+// tree (no read of the log).
+func (c *Checkpointer) EventHash(position int64) (tlog.Hash, error) {
+	return c.tree.Leaf(position - 1)
+}
+
 // ConsistencyProof proves that the tree of oldSize events is a prefix of
 // the tree of newSize events.
 func (c *Checkpointer) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
