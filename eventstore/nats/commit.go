@@ -271,10 +271,30 @@ func countMsgs(batch []*commitReq) int {
 // publish sends the batch and returns the stream sequence of its last
 // message. A single message goes as a plain publish; anything more as one
 // atomic batch whose last message commits it.
+//
+// "No responders" means no stream leader took the request — just after the
+// stream was created, or during a leader election on a cluster — so nothing
+// was stored and the batch is sent again, within the commit timeout.
 func (c *committer) publish(batch []*commitReq) (uint64, error) {
-	nc := c.nc
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
+	wait := 20 * time.Millisecond
+	for {
+		seq, err := c.publishOnce(ctx, batch)
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return seq, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+func (c *committer) publishOnce(ctx context.Context, batch []*commitReq) (uint64, error) {
+	nc := c.nc
 	total := countMsgs(batch)
 	c.stats.Commits.Add(1)
 	c.stats.CommittedMsgs.Add(uint64(total))
@@ -287,7 +307,7 @@ func (c *committer) publish(batch []*commitReq) (uint64, error) {
 		m.Header.Set(hdrExpectedSubSeq, strconv.FormatUint(r.expectSeq, 10))
 		reply, err := nc.RequestMsgWithContext(ctx, m)
 		if err != nil {
-			return 0, fmt.Errorf("%w: publish: %v", eventstore.ErrUnavailable, err)
+			return 0, fmt.Errorf("%w: publish: %w", eventstore.ErrUnavailable, err)
 		}
 		return parseAck(reply.Data, 1)
 	}
@@ -317,7 +337,7 @@ func (c *committer) publish(batch []*commitReq) (uint64, error) {
 			m.Header.Set(hdrBatchCommit, "1")
 			reply, err := nc.RequestMsgWithContext(ctx, m)
 			if err != nil {
-				return 0, fmt.Errorf("%w: commit batch: %v", eventstore.ErrUnavailable, err)
+				return 0, fmt.Errorf("%w: commit batch: %w", eventstore.ErrUnavailable, err)
 			}
 			return parseAck(reply.Data, total)
 		}
