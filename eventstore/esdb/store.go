@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/eventstore/internal/streams"
 )
 
 // DefaultPrefix is the stream-name prefix of tasharuk's streams.
@@ -78,8 +79,8 @@ type Store struct {
 	client   *esdbc.Client
 	clientCf esdbc.Configuration
 
-	heads headCache
-	locks streamLocks
+	heads streams.HeadCache[eventstore.Head]
+	locks streams.Locks
 	idx   index
 
 	// Operations in flight; Close waits for them before it closes the
@@ -127,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	conf.Logger = clientLogger(cfg.Logger)
 
 	s := &Store{cfg: cfg, clientCf: *conf}
-	s.heads.init(1 << 16)
+	s.heads.Init(1 << 16)
 	s.idx.init()
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	s.client, err = esdbc.NewClient(conf)
@@ -327,14 +328,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, err
 	}
 	defer leave()
-	unlock := s.locks.lock(stream)
+	unlock := s.locks.Lock(stream)
 	defer unlock()
 
 	// mustRead is set when the remembered head proved stale or the server
 	// refused a write for its expected revision: the head is read then.
 	mustRead := false
 	for attempt := 0; ; attempt++ {
-		h, ok := s.heads.get(stream)
+		h, ok := s.heads.Get(stream)
 		if !ok && !mustRead && expected.IsNoStream() {
 			// Creating a stream (a signature, a new case) needs no read:
 			// the server's no-stream check decides, and a refusal brings
@@ -352,7 +353,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		if !expected.Matches(h) || (h.Exists && h.LastID == events[len(events)-1].ID) {
 			if !fresh {
 				// The remembered head may be stale: look again before failing.
-				s.heads.forget(stream)
+				s.heads.Forget(stream)
 				mustRead = true
 				continue
 			}
@@ -395,7 +396,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		c := s.conn()
 		wr, err := c.AppendToStream(ctx, s.name(stream), esdbc.AppendToStreamOptions{ExpectedRevision: at}, data...)
 		if err != nil {
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 			var e *esdbc.Error
 			if errors.As(err, &e) && e.Code() == esdbc.ErrorCodeWrongExpectedVersion {
 				// Someone else wrote the stream since we read its head (or
@@ -425,14 +426,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 		res, err := s.appended(ctx, stream, sealed, data, wr.NextExpectedVersion)
 		if err != nil {
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 			return eventstore.AppendResult{}, err
 		}
 		if res.Duplicate {
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 		} else {
 			last := sealed[len(sealed)-1]
-			s.heads.put(stream, eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID})
+			s.heads.Put(stream, eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID})
 		}
 		return res, nil
 	}

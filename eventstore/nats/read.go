@@ -81,7 +81,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	// A replica answering the read must hold at least what this process
 	// knows to be the stream's head.
 	var want uint64
-	if h, ok := s.heads.get(stream); ok && h.Exists {
+	if h, ok := s.heads.Get(stream); ok && h.Exists {
 		want = h.seq
 	}
 	var out []eventstore.Event

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/eventstore/internal/streams"
 )
 
 // Config configures a Store. With URL empty the store runs an embedded
@@ -111,8 +112,8 @@ type Store struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 
-	heads     headCache
-	locks     streamLocks
+	heads     streams.HeadCache[cachedHead]
+	locks     streams.Locks
 	committer *committer
 
 	// lastWritten is the highest position this store has written; reads
@@ -143,7 +144,7 @@ var _ eventstore.Store = (*Store)(nil)
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.setDefaults()
 	s := &Store{cfg: cfg}
-	s.heads.init(1 << 16)
+	s.heads.Init(1 << 16)
 	var err error
 	if cfg.URL == "" {
 		if cfg.Replicas != 1 {
@@ -318,7 +319,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
 	s.stats.Appends.Add(1)
-	unlock := s.locks.lock(stream)
+	unlock := s.locks.Lock(stream)
 	defer unlock()
 
 	subject := s.subject(stream)
@@ -328,7 +329,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	// that lags, and is read again.
 	var minSeq uint64
 	for attempt := 0; ; attempt++ {
-		h, ok := s.heads.get(stream)
+		h, ok := s.heads.Get(stream)
 		if !ok && !fresh && expected.IsNoStream() && minSeq == 0 {
 			// Creating a stream (a signature, a new case) needs no read:
 			// the server's check that the subject is empty decides, and a
@@ -346,7 +347,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		if !expected.Matches(h.Head) || (h.Exists && h.LastID == events[len(events)-1].ID) {
 			if !fresh {
 				// The remembered head may be stale: look again before failing.
-				s.heads.forget(stream)
+				s.heads.Forget(stream)
 				continue
 			}
 			res, found, err := eventstore.FindRecorded(ctx, s, stream, expected, h.Head, events)
@@ -380,7 +381,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			// its head. Re-read and decide again: the caller's expectation
 			// may still hold (Any, StreamExists) or now fail with the
 			// typed error.
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 			fresh = false
 			if wrong.actual > minSeq {
 				minSeq = wrong.actual
@@ -393,7 +394,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			// In an atomic batch the server checks message ids before
 			// expected sequences, so a retry of an append that landed comes
 			// back as a duplicate id: look where it would be.
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 			cur, herr := s.readHead(ctx, subject)
 			if herr != nil {
 				return eventstore.AppendResult{}, herr
@@ -410,7 +411,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			}
 			return eventstore.AppendResult{}, fmt.Errorf("%w: %v", eventstore.ErrDuplicateEventID, err)
 		default:
-			s.heads.forget(stream)
+			s.heads.Forget(stream)
 			return eventstore.AppendResult{}, err
 		}
 		first := lastSeq - uint64(len(sealed)) + 1
@@ -418,7 +419,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			sealed[i].Position = first + uint64(i)
 		}
 		last := sealed[len(sealed)-1]
-		s.heads.put(stream, cachedHead{Head: eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID}, seq: lastSeq})
+		s.heads.Put(stream, cachedHead{Head: eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID}, seq: lastSeq})
 		s.noteWritten(lastSeq)
 		s.stats.Events.Add(uint64(len(sealed)))
 		return eventstore.AppendResult{Revision: last.Revision, Position: lastSeq, Events: sealed}, nil
