@@ -242,37 +242,10 @@ func benchSigning(ctx context.Context, b *benchServer, signers, total int) (nats
 	}
 	citizen := b.as(access.RoleCitizen, "", "bench-citizen")
 	per := total / signers
-	lat := make([][]time.Duration, signers)
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range signers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range per {
-				t0 := time.Now()
-				_, err := pc.SignPetition(citizen, &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if e, _ := firstErr.Load().(error); e != nil {
-		return natsbench.Result{}, e
-	}
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	return natsbench.Result{Name: fmt.Sprintf("tasharuk SignPetition via gRPC, %d signers, one petition", signers), Ops: per * signers, Duration: d,
-		Rate: float64(per*signers) / d.Seconds(), P50: all[len(all)/2], P99: all[len(all)*99/100]}, nil
+	return natsbench.Workers(fmt.Sprintf("tasharuk SignPetition via gRPC, %d signers, one petition", signers), signers, per, func(w, i int) error {
+		_, err := pc.SignPetition(citizen, &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
+		return err
+	})
 }
 
 // benchLoad writes petitions and signatures straight to the log (the

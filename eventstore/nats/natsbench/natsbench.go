@@ -129,32 +129,10 @@ func RawSyncPublish(ctx context.Context, nc *nats.Conn, writers, total, size int
 		return Result{}, err
 	}
 	data := make([]byte, size)
-	per := total / writers
-	lat := make([][]time.Duration, writers)
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			subj := fmt.Sprintf("bench.raw.sync.%d", w)
-			for range per {
-				t0 := time.Now()
-				if _, err := js.Publish(ctx, subj, data); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if e, _ := firstErr.Load().(error); e != nil {
-		return Result{}, e
-	}
-	return result(fmt.Sprintf("raw sync publish, %d publishers", writers), per*writers, d, flatten(lat)), nil
+	return Workers(fmt.Sprintf("raw sync publish, %d publishers", writers), writers, total/writers, func(w, _ int) error {
+		_, err := js.Publish(ctx, fmt.Sprintf("bench.raw.sync.%d", w), data)
+		return err
+	})
 }
 
 // RawAtomicBatch: one publisher, atomic batches of batch messages.
@@ -236,37 +214,16 @@ func RawOrderedConsume(ctx context.Context, nc *nats.Conn, stream string) (Resul
 // streams, as command handlers do: a new stream (NoStream) every 10 events,
 // then Exact revisions; total events in all.
 func Append(ctx context.Context, s eventstore.Store, writers, total, payloadSize int) (Result, error) {
-	per := total / writers
-	lat := make([][]time.Duration, writers)
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
 	run := nuid.Next()
-	start := time.Now()
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range per {
-				st := fmt.Sprintf("bench.%s.w%d.s%d", run, w, i/10)
-				exp := eventstore.Exact(uint64(i%10 - 1))
-				if i%10 == 0 {
-					exp = eventstore.NoStream
-				}
-				t0 := time.Now()
-				if _, err := s.Append(ctx, st, exp, []eventstore.Proposed{proposed(payloadSize)}); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if e, _ := firstErr.Load().(error); e != nil {
-		return Result{}, e
-	}
-	return result(fmt.Sprintf("tasharuk append, %d writers, distinct streams", writers), per*writers, d, flatten(lat)), nil
+	return Workers(fmt.Sprintf("tasharuk append, %d writers, distinct streams", writers), writers, total/writers, func(w, i int) error {
+		st := fmt.Sprintf("bench.%s.w%d.s%d", run, w, i/10)
+		exp := eventstore.Exact(uint64(i%10 - 1))
+		if i%10 == 0 {
+			exp = eventstore.NoStream
+		}
+		_, err := s.Append(ctx, st, exp, []eventstore.Proposed{proposed(payloadSize)})
+		return err
+	})
 }
 
 // Fill appends total events quickly (multi-event appends) for replay.
@@ -347,6 +304,36 @@ func ReplaySubscribe(ctx context.Context, s eventstore.Store) (Result, error) {
 		return Result{}, err
 	}
 	return result("tasharuk replay (Subscribe, decoded)", n, time.Since(start), nil), nil
+}
+
+// Workers runs op per times in each of workers goroutines (op gets the
+// worker and the iteration), timing every call, and returns the result
+// named name; the first error stops its worker and is returned.
+func Workers(name string, workers, per int, op func(w, i int) error) (Result, error) {
+	lat := make([][]time.Duration, workers)
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				t0 := time.Now()
+				if err := op(w, i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	if e, _ := firstErr.Load().(error); e != nil {
+		return Result{}, e
+	}
+	return result(name, per*workers, d, flatten(lat)), nil
 }
 
 func flatten(l [][]time.Duration) []time.Duration {
