@@ -36,8 +36,8 @@ func openKeyStore(t *testing.T, dataDir string, keys *privacy.Keys) (*privacy.Ke
 }
 
 // A name sealed before its person was erased can no longer be opened
-// through the key store, also after a restart; no new key is made for the
-// person, and other persons keep theirs.
+// through the key store, also after a restart; a signature of theirs bound
+// after the erasure loses its key at once; other persons keep theirs.
 func TestEraseLeavesNamesUnreadable(t *testing.T) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
@@ -46,25 +46,32 @@ func TestEraseLeavesNamesUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks, closeStore := openKeyStore(t, dataDir, keys)
-	seal := func(person, name string) []byte {
+	type sealed struct {
+		id string
+		ct []byte
+	}
+	seal := func(person, name string) sealed {
 		t.Helper()
-		dk, err := ks.DataKey(ctx, person, true)
+		id, dk, err := ks.SealingKey(ctx)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ks.Bound(ctx, person, id); err != nil {
 			t.Fatal(err)
 		}
 		ct, err := privacy.SealName(dk, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ct
+		return sealed{id, ct}
 	}
-	open := func(ks *privacy.KeyStore, person string, ct []byte) (string, error) {
+	open := func(ks *privacy.KeyStore, person string, s sealed) (string, error) {
 		t.Helper()
-		dk, err := ks.DataKey(ctx, person, false)
+		dk, err := ks.NameKey(ctx, person, s.id)
 		if err != nil {
 			return "", err
 		}
-		return privacy.OpenName(dk, ct)
+		return privacy.OpenName(dk, s.ct)
 	}
 	erased := seal("signer-a", "Fatima Zahra El Idrissi")
 	kept := seal("signer-b", "Youssef Amrani")
@@ -78,6 +85,9 @@ func TestEraseLeavesNamesUnreadable(t *testing.T) {
 	if err := ks.Erase(ctx, "signer-a"); err != nil {
 		t.Fatalf("erasing twice: %v", err)
 	}
+	if err := ks.Destroy(ctx, erased.id); err != nil {
+		t.Fatal(err)
+	}
 	// Erasing someone who never signed keeps them from getting a key.
 	if err := ks.Erase(ctx, "signer-c"); err != nil {
 		t.Fatal(err)
@@ -90,9 +100,17 @@ func TestEraseLeavesNamesUnreadable(t *testing.T) {
 		if name, err := open(ks, "signer-a", erased); !errors.Is(err, privacy.ErrErased) {
 			t.Errorf("%s: erased name opened: %q, %v", when, name, err)
 		}
+		// Even past the tombstone, the key itself is gone.
+		if name, err := open(ks, "someone-else", erased); !errors.Is(err, privacy.ErrErased) {
+			t.Errorf("%s: the destroyed key opened: %q, %v", when, name, err)
+		}
+		// A signature of an erased person recorded after the erasure (the
+		// erasure was not yet known where it was signed) has its key
+		// destroyed as soon as it is bound.
 		for _, p := range []string{"signer-a", "signer-c"} {
-			if _, err := ks.DataKey(ctx, p, true); !errors.Is(err, privacy.ErrErased) {
-				t.Errorf("%s: %s got a new key: %v", when, p, err)
+			late := seal(p, "Late Signer")
+			if name, err := open(ks, "someone-else", late); !errors.Is(err, privacy.ErrErased) {
+				t.Errorf("%s: %s signed after erasure and the key survived: %q, %v", when, p, name, err)
 			}
 		}
 		if name, err := open(ks, "signer-b", kept); err != nil || name != "Youssef Amrani" {

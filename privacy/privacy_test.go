@@ -1,11 +1,13 @@
 package privacy_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -65,7 +67,10 @@ func TestSignerKeysAndNames(t *testing.T) {
 	}
 }
 
-func TestKeyStoreEraseShredsTheName(t *testing.T) {
+// Pooled keys: each new signer gets a distinct durable key that reads back
+// by its id; an erased person's names stop opening; a signature recorded
+// while its person was being erased has its key destroyed by Bound.
+func TestKeyStorePooledKeys(t *testing.T) {
 	s, err := natsstore.Open(context.Background(), natsstore.Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -78,46 +83,86 @@ func TestKeyStoreEraseShredsTheName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ks.DataKey(ctx, "p1", false); !errors.Is(err, privacy.ErrErased) {
-		t.Fatalf("missing key without create: %v", err)
-	}
-	dk, err := ks.DataKey(ctx, "p1", true)
+	defer ks.Close()
+	bucket, err := js.KeyValue(ctx, "TEST_KEYS")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := ks.DataKey(ctx, "p1", true)
-	if err != nil || string(again) != string(dk) {
-		t.Fatal("the same person got another key")
-	}
-	ct, _ := privacy.SealName(dk, "Youssef")
-	if err := ks.Erase(ctx, "p1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ks.DataKey(ctx, "p1", false); !errors.Is(err, privacy.ErrErased) {
-		t.Fatalf("after erase: %v", err)
-	}
-	if _, err := ks.DataKey(ctx, "p1", true); !errors.Is(err, privacy.ErrErased) {
-		t.Fatalf("an erased person got a new key: %v", err)
-	}
-	// The sealed value in the bucket is not the raw key.
-	_ = ct
-	// Concurrent creation of many keys (group-committed) gives each person
-	// one stable key.
+
+	// Many concurrent signers (more than one refill) get distinct keys.
+	const n = 300
+	ids := make([]string, n)
+	got := make([][]byte, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	got := make([][]byte, 64)
-	for i := range 64 {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], _ = ks.DataKey(ctx, fmt.Sprintf("person-%d", i%32), true)
+			ids[i], got[i], errs[i] = ks.SealingKey(ctx)
 		}()
 	}
 	wg.Wait()
-	for i := range 64 {
-		again, err := ks.DataKey(ctx, fmt.Sprintf("person-%d", i%32), false)
-		if err != nil || string(again) != string(got[i]) {
-			t.Fatalf("person %d: key differs or missing (%v)", i%32, err)
+	seen := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil || !strings.HasPrefix(ids[i], "dk.") || len(got[i]) != 32 || seen[ids[i]] {
+			t.Fatalf("signer %d: id %q, %d-byte key, %v (or a key given twice)", i, ids[i], len(got[i]), errs[i])
+		}
+		seen[ids[i]] = true
+		if err := ks.Bound(ctx, fmt.Sprintf("person-%d", i), ids[i]); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ks.NameKey(ctx, fmt.Sprintf("person-%d", i), ids[i])
+		if err != nil || string(back) != string(got[i]) {
+			t.Fatalf("signer %d: key read back differs (%v)", i, err)
+		}
+		// The bucket holds the key sealed, not in clear.
+		e, err := bucket.Get(ctx, ids[i])
+		if err != nil || bytes.Contains(e.Value(), got[i]) {
+			t.Fatalf("signer %d: stored key missing or in clear (%v)", i, err)
 		}
 	}
-	ks.Close()
+
+	// Erasure: no name opens.
+	if err := ks.Erase(ctx, "person-0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.NameKey(ctx, "person-0", ids[0]); !errors.Is(err, privacy.ErrErased) {
+		t.Fatalf("an erased person's name key opened: %v", err)
+	}
+	if err := ks.Destroy(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bucket.Get(ctx, ids[0]); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("a destroyed key is still in the bucket: %v", err)
+	}
+	if err := ks.Destroy(ctx, "person-1"); err == nil {
+		t.Fatal("Destroy took a person key for a data key id")
+	}
+
+	// A signature whose person was erased between taking the key and
+	// recording it: Bound destroys the key.
+	id, _, err := ks.SealingKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Erase(ctx, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Bound(ctx, "late", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bucket.Get(ctx, id); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("the key of a signature recorded during erasure survived: %v", err)
+	}
+
+	// A key given back unused is still a good key.
+	id, k, err := ks.SealingKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.Unused(id, k)
+	if back, err := ks.NameKey(ctx, "someone", id); err != nil || string(back) != string(k) {
+		t.Fatalf("an unused key: %v", err)
+	}
 }

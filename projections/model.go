@@ -39,6 +39,7 @@ type Model struct {
 	petitions map[string]*Petition        // by petition id
 	byCouncil map[string][]*Petition      // council code → petitions, in drafting order
 	books     map[string]*signatureBook   // petition id → signatures
+	erased    map[[32]byte]struct{}       // signer keys of erased persons
 	unknown   int                         // events of types this model does not know
 	// mech holds advisory bodies, consultations and surveys.
 	mech mechanisms
@@ -138,6 +139,7 @@ func New(reg *events.Registry) *Model {
 		petitions: map[string]*Petition{},
 		byCouncil: map[string][]*Petition{},
 		books:     map[string]*signatureBook{},
+		erased:    map[[32]byte]struct{}{},
 		mech:      newMechanisms(),
 	}
 }
@@ -228,6 +230,14 @@ func (m *Model) apply(e *eventstore.Event) error {
 		m.applyConsultation(e, payload)
 	case "survey":
 		m.applySurvey(e, payload)
+	case "privacy":
+		if pe, ok := payload.(*petitionsv1.PersonDataErased); ok {
+			key, err := decodeKey(pe.GetSignerKey())
+			if err != nil {
+				return err
+			}
+			m.erased[key] = struct{}{}
+		}
 	}
 	return nil
 }

@@ -110,6 +110,19 @@ func (m *Model) Petitions(councilCode string, f PetitionFilter) []Petition {
 	return out
 }
 
+// Erased tells whether the person of a signer key had their data erased
+// (law 09-08), as far as the model has read the log.
+func (m *Model) Erased(signerKey string) bool {
+	key, err := decodeKey(signerKey)
+	if err != nil {
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.erased[key]
+	return ok
+}
+
 // SignatureStatus says whether a signer key has signed a petition.
 func (m *Model) SignatureStatus(petitionID, signerKey string) petitionsv1.SignatureStatus {
 	key, err := decodeKey(signerKey)

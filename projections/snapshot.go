@@ -28,6 +28,7 @@ type snapshot struct {
 	Unknown   int
 	Recorded  []timeAt
 	Mech      mechanisms
+	Erased    [][32]byte
 }
 
 type snapSig struct {
@@ -36,7 +37,7 @@ type snapSig struct {
 	Position uint64
 }
 
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 // WriteSnapshot writes the model and its position.
 func (m *Model) WriteSnapshot(w io.Writer) error {
@@ -46,6 +47,9 @@ func (m *Model) WriteSnapshot(w io.Writer) error {
 		Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Unknown: m.unknown, Recorded: m.recorded, Mech: m.mech}
 	for _, c := range m.councils {
 		s.Councils = append(s.Councils, *c)
+	}
+	for k := range m.erased {
+		s.Erased = append(s.Erased, k)
 	}
 	for code, list := range m.byCouncil {
 		for _, p := range list {
@@ -105,6 +109,10 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 		for _, id := range ids {
 			m.byCouncil[code] = append(m.byCouncil[code], m.petitions[id])
 		}
+	}
+	m.erased = make(map[[32]byte]struct{}, len(s.Erased))
+	for _, k := range s.Erased {
+		m.erased[k] = struct{}{}
 	}
 	m.books = map[string]*signatureBook{}
 	for pid, sb := range s.Books {

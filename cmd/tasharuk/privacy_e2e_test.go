@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/access"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -81,6 +84,16 @@ func TestErasure(t *testing.T) {
 	if c, r := reason(err); c.String() != "FailedPrecondition" || r != "PERSON_ERASED" {
 		t.Fatalf("re-signing after erasure: %v", err)
 	}
+	// On a paper sheet, the erased person's row is refused with the reason;
+	// the rest of the sheet imports.
+	id4, name4 := signer("ER", 4)
+	rep, err := e.petitions.ImportSignatures(as(staff), &petitionsv1.ImportSignaturesRequest{Name: name, Csv: []byte("national_id,full_name\n" + id1 + "," + erasedName + "\n" + id4 + "," + name4 + "\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.GetAccepted() != 1 || rep.GetInvalid() != 1 || !strings.Contains(rep.GetRows()[0].GetReason(), "erased") {
+		t.Fatalf("import with an erased person: %v", rep)
+	}
 	e.stop()
 
 	// Every staff read is in the log; the export has no trace of the name;
@@ -99,6 +112,28 @@ func TestErasure(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte(`"petitions.PersonDataErased"`)) {
 		t.Fatal("the erasure is not recorded")
+	}
+	// The data key that sealed the erased person's one signature was found
+	// in the log and destroyed (not only hidden behind the tombstone).
+	destroyed := int32(-1)
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var rec struct {
+			Envelope struct {
+				Type    string `json:"type"`
+				Payload []byte `json:"payload"`
+			} `json:"envelope"`
+		}
+		if json.Unmarshal(line, &rec) != nil || rec.Envelope.Type != "petitions.PersonDataErased" {
+			continue
+		}
+		var erased petitionsv1.PersonDataErased
+		if err := proto.Unmarshal(rec.Envelope.Payload, &erased); err != nil {
+			t.Fatal(err)
+		}
+		destroyed = erased.GetKeysDestroyed()
+	}
+	if destroyed != 1 {
+		t.Fatalf("the erasure destroyed %d data keys, want the one of the person's signature", destroyed)
 	}
 	out.Reset()
 	if err := runAudit(context.Background(), []string{"verify", export, "--public-key", "@" + filepath.Join(dir, "keys", "checkpoint.pub")}, &out, &errOut); err != nil {

@@ -24,9 +24,20 @@ import (
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
-// PersonKeys gives a person's data key (privacy.KeyStore).
+// PersonKeys gives the data keys that seal signers' names
+// (privacy.KeyStore).
 type PersonKeys interface {
-	DataKey(ctx context.Context, person string, create bool) ([]byte, error)
+	// SealingKey returns a durable key for a new signature and its id to
+	// record.
+	SealingKey(ctx context.Context) (id string, key []byte, err error)
+	// Unused gives back a key whose signature was refused.
+	Unused(id string, key []byte)
+	// BindLater confirms, in the background, a key whose signature is
+	// durable (it destroys the key if the person was erased meanwhile).
+	BindLater(person, id string)
+	// NameKey returns the key that opens a recorded name;
+	// privacy.ErrErased once erased.
+	NameKey(ctx context.Context, person, id string) ([]byte, error)
 }
 
 // SignerKeys turns a national ID into a signer key (privacy.Keys).

@@ -22,6 +22,9 @@ import (
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
+// reasonPersonErased: the signer's data was erased; they sign no more.
+const reasonPersonErased = "PERSON_ERASED"
+
 // Signature is one signature to add.
 type Signature struct {
 	NationalID string
@@ -39,11 +42,14 @@ func signatureStream(petitionID, signerKey string) string {
 // Ref is the public reference of a signature: the start of its signer key.
 func Ref(signerKey string) string { return signerKey[:12] }
 
-// prepared is a signature checked and ready to append.
+// prepared is a signature checked and ready to append, with the data key
+// that sealed its name.
 type prepared struct {
-	stream string
-	key    string
-	event  eventstore.Proposed
+	stream  string
+	key     string
+	event   eventstore.Proposed
+	keyID   string
+	dataKey []byte
 }
 
 // prepare checks one signature and builds its event: the national ID
@@ -65,25 +71,37 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, l
 		province = sig.Province
 	}
 	key := s.Signers.SignerKey(n.Code, id)
-	dataKey, err := s.Persons.DataKey(ctx, key, true)
+	// An erased person signs no more (law 09-08). The model may not yet
+	// have read an erasure made this very moment; then the signature is
+	// recorded and Bound destroys its key, so the name is shredded anyway.
+	if s.Model.Erased(key) {
+		return prepared{}, fault.New(fault.FailedPrecondition, reasonPersonErased, "this person's data was erased at their request")
+	}
+	keyID, dataKey, err := s.Persons.SealingKey(ctx)
 	if err != nil {
-		if errors.Is(err, privacy.ErrErased) {
-			return prepared{}, fault.New(fault.FailedPrecondition, "PERSON_ERASED", "this person's data was erased at their request")
-		}
 		return prepared{}, fmt.Errorf("%w: %v", eventstore.ErrUnavailable, err)
 	}
+	p := prepared{stream: signatureStream(n.ID, key), key: key, keyID: keyID, dataKey: dataKey}
 	sealed, err := privacy.SealName(dataKey, strings.TrimSpace(sig.FullName))
 	if err != nil {
+		s.unused(p)
 		return prepared{}, err
 	}
-	ev, err := s.Registry.Propose(&petitionsv1.SignatureAdded{
-		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
+	p.event, err = s.Registry.Propose(&petitionsv1.SignatureAdded{
+		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, NameKeyId: keyID, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
 	}, events.Meta{ID: newID(), Actor: actor})
 	if err != nil {
+		s.unused(p)
 		return prepared{}, err
 	}
-	return prepared{stream: signatureStream(n.ID, key), key: key, event: ev}, nil
+	return p, nil
 }
+
+// unused gives back the key of a signature that was not recorded.
+func (s *Service) unused(p prepared) { s.Persons.Unused(p.keyID, p.dataKey) }
+
+// bound confirms the key of a recorded signature.
+func (s *Service) bound(p prepared) { s.Persons.BindLater(p.key, p.keyID) }
 
 // signingContext checks the petition and returns what signatures need.
 func (s *Service) signingContext(n Name, channel petitionsv1.SignatureChannel) (territoryv1.CouncilLevel, map[string]bool, error) {
@@ -128,11 +146,14 @@ func (s *Service) Sign(ctx context.Context, actor eventstore.Actor, name string,
 	}
 	res, err := s.Store.Append(ctx, p.stream, eventstore.NoStream, []eventstore.Proposed{p.event})
 	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		s.unused(p)
 		return Ref(p.key), 0, fault.New(fault.AlreadyExists, "ALREADY_SIGNED", "this person has already signed this petition (signature %s)", Ref(p.key))
 	}
 	if err != nil {
+		// The append may still have landed: the key is not reused.
 		return "", 0, err
 	}
+	s.bound(p)
 	return Ref(p.key), res.Position, nil
 }
 
@@ -277,14 +298,23 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 		p, err := s.prepare(ctx, actor, n, level, provinces, Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch})
 		if err != nil {
 			var fe *fault.FieldError
-			if !errors.As(err, &fe) {
+			_, reason, _ := fault.Classify(err)
+			switch {
+			case errors.As(err, &fe):
+				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, fe.Error()
+			case reason == reasonPersonErased:
+				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, err.Error()
+			default:
+				for _, j := range jobs {
+					s.unused(j.p)
+				}
 				return ImportReport{}, err
 			}
-			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, fe.Error()
 			continue
 		}
 		report.Rows[i].Ref = Ref(p.key)
 		if first, dup := seen[p.key]; dup {
+			s.unused(p)
 			report.Rows[i].Status = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_DUPLICATE
 			report.Rows[i].Reason = fmt.Sprintf("same person as line %d", first)
 			continue
@@ -304,6 +334,12 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 			defer wg.Done()
 			for j := range work {
 				res, err := s.Store.Append(ctx, j.p.stream, eventstore.NoStream, []eventstore.Proposed{j.p.event})
+				switch {
+				case err == nil:
+					s.bound(j.p)
+				case errors.Is(err, eventstore.ErrWrongExpectedRevision):
+					s.unused(j.p)
+				}
 				mu.Lock()
 				switch {
 				case err == nil:

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -91,7 +92,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 			return nil, "", 0, errors.New("petitions: position of a signature holds another event")
 		}
 		name := Erased
-		key, err := s.Persons.DataKey(ctx, en.SignerKey, false)
+		key, err := s.Persons.NameKey(ctx, en.SignerKey, added.GetNameKeyId())
 		switch {
 		case err == nil:
 			if name, err = privacy.OpenName(key, added.GetNameCiphertext()); err != nil {
@@ -117,13 +118,24 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 	return out, next, total, nil
 }
 
-// ErasePerson deletes a person's data key (law 09-08: the right to
-// erasure) and records that it was erased. Their name then reads
-// "[erased]" everywhere; their signatures still count and every hash still
-// verifies.
-func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Registry, keys SignerKeys, persons interface {
+// PersonEraser deletes personal data keys (privacy.KeyStore).
+type PersonEraser interface {
+	// Erase tombstones the person: no new signature, no name readable.
 	Erase(ctx context.Context, person string) error
-}, council, nationalID string, actor eventstore.Actor, now time.Time) (string, error) {
+	// Destroy deletes data keys.
+	Destroy(ctx context.Context, ids ...string) error
+}
+
+// ErasePerson erases a person's personal data (law 09-08: the right to
+// erasure) and records that it was. Their name then reads "[erased]"
+// everywhere; their signatures still count and every hash still verifies.
+//
+// The person is tombstoned first, then the log is read up to its head for
+// their signatures, whose data keys are destroyed. A signature being
+// written at that moment is covered too: once recorded, the signing path
+// looks for the tombstone (KeyStore.Bound) and destroys its own key. Reading
+// the whole log makes an erasure cost a replay; erasures are rare.
+func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Registry, keys SignerKeys, persons PersonEraser, council, nationalID string, actor eventstore.Actor, now time.Time) (string, error) {
 	id, err := privacy.NormalizeNationalID(nationalID)
 	if err != nil {
 		return "", fault.Field("national_id", "%v", err)
@@ -132,7 +144,14 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Regist
 	if err := persons.Erase(ctx, key); err != nil {
 		return "", err
 	}
-	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key}, events.Meta{ID: newID(), OccurredAt: now, Actor: actor})
+	ids, err := signatureKeyIDs(ctx, store, reg, key)
+	if err != nil {
+		return "", err
+	}
+	if err := persons.Destroy(ctx, ids...); err != nil {
+		return "", err
+	}
+	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key, KeysDestroyed: int32(len(ids))}, events.Meta{ID: newID(), OccurredAt: now, Actor: actor})
 	if err != nil {
 		return "", err
 	}
@@ -140,4 +159,39 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Regist
 		return "", err
 	}
 	return key, nil
+}
+
+// signatureKeyIDs reads the log up to its head for the data key ids of a
+// signer's signatures.
+func signatureKeyIDs(ctx context.Context, store eventstore.Store, reg *events.Registry, signerKey string) ([]string, error) {
+	head, err := store.LastPosition(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for from := uint64(1); from <= head; {
+		page, err := store.ReadAll(ctx, from, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for i := range page {
+			e := &page[i]
+			from = e.Position + 1
+			// Signature streams are "signature.<petition>.<signer key>".
+			if e.Position > head || !strings.HasSuffix(e.Stream, "."+signerKey) || !strings.HasPrefix(e.Stream, "signature.") {
+				continue
+			}
+			p, err := reg.DecodeEvent(e)
+			if err != nil {
+				return nil, err
+			}
+			if added, ok := p.(*petitionsv1.SignatureAdded); ok && added.GetNameKeyId() != "" {
+				ids = append(ids, added.GetNameKeyId())
+			}
+		}
+	}
+	return ids, nil
 }

@@ -1400,14 +1400,20 @@ type SignatureAdded struct {
 	// HMAC-SHA256 of the normalised national ID number under the council's
 	// key, hex.
 	SignerKey string `protobuf:"bytes,2,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
-	// Full name encrypted (AES-256-GCM) with the person's data key.
+	// Full name encrypted (AES-256-GCM) with a data key from the key store,
+	// outside the log: the one named by name_key_id, or, when that is empty,
+	// the person's own key (signatures recorded before pooled keys).
 	NameCiphertext []byte `protobuf:"bytes,3,opt,name=name_ciphertext,json=nameCiphertext,proto3" json:"name_ciphertext,omitempty"`
 	// How the signature was collected.
 	Channel SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.v1.SignatureChannel" json:"channel,omitempty"`
 	// Code of the province the signer belongs to (region petitions).
 	Province string `protobuf:"bytes,5,opt,name=province,proto3" json:"province,omitempty"`
 	// Import batch, for paper sheets.
-	ImportBatch   string `protobuf:"bytes,6,opt,name=import_batch,json=importBatch,proto3" json:"import_batch,omitempty"`
+	ImportBatch string `protobuf:"bytes,6,opt,name=import_batch,json=importBatch,proto3" json:"import_batch,omitempty"`
+	// Key-store id of the data key that sealed the name ("dk.<id>"). The
+	// signature event binds that key to the signer; erasing the person
+	// destroys it.
+	NameKeyId     string `protobuf:"bytes,7,opt,name=name_key_id,json=nameKeyId,proto3" json:"name_key_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1480,6 +1486,13 @@ func (x *SignatureAdded) GetProvince() string {
 func (x *SignatureAdded) GetImportBatch() string {
 	if x != nil {
 		return x.ImportBatch
+	}
+	return ""
+}
+
+func (x *SignatureAdded) GetNameKeyId() string {
+	if x != nil {
+		return x.NameKeyId
 	}
 	return ""
 }
@@ -1641,7 +1654,9 @@ type PersonDataErased struct {
 	// Code of the council whose signer key names the person.
 	Council string `protobuf:"bytes,1,opt,name=council,proto3" json:"council,omitempty"`
 	// The person's signer key (the keyed hash already in their signatures).
-	SignerKey     string `protobuf:"bytes,2,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
+	SignerKey string `protobuf:"bytes,2,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
+	// How many data keys that sealed their names were destroyed.
+	KeysDestroyed int32 `protobuf:"varint,3,opt,name=keys_destroyed,json=keysDestroyed,proto3" json:"keys_destroyed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1688,6 +1703,13 @@ func (x *PersonDataErased) GetSignerKey() string {
 		return x.SignerKey
 	}
 	return ""
+}
+
+func (x *PersonDataErased) GetKeysDestroyed() int32 {
+	if x != nil {
+		return x.KeysDestroyed
+	}
+	return 0
 }
 
 var File_tasharuk_petitions_v1_events_proto protoreflect.FileDescriptor
@@ -1761,7 +1783,7 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"R\n" +
 	"\rReceiptIssued\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x1a\n" +
-	"\bpetition\x18\x02 \x01(\tR\bpetition\"\xf6\x01\n" +
+	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x96\x02\n" +
 	"\x0eSignatureAdded\x12\x1a\n" +
 	"\bpetition\x18\x01 \x01(\tR\bpetition\x12\x1d\n" +
 	"\n" +
@@ -1769,18 +1791,20 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x0fname_ciphertext\x18\x03 \x01(\fR\x0enameCiphertext\x12A\n" +
 	"\achannel\x18\x04 \x01(\x0e2'.tasharuk.petitions.v1.SignatureChannelR\achannel\x12\x1a\n" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12!\n" +
-	"\fimport_batch\x18\x06 \x01(\tR\vimportBatch\",\n" +
+	"\fimport_batch\x18\x06 \x01(\tR\vimportBatch\x12\x1e\n" +
+	"\vname_key_id\x18\a \x01(\tR\tnameKeyId\",\n" +
 	"\x12SignatureWithdrawn\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\")\n" +
 	"\x0fSignatureStruck\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"Y\n" +
 	"\x10SignerListViewed\x12\x1a\n" +
 	"\bpetition\x18\x01 \x01(\tR\bpetition\x12)\n" +
-	"\x10signatures_shown\x18\x02 \x01(\x05R\x0fsignaturesShown\"K\n" +
+	"\x10signatures_shown\x18\x02 \x01(\x05R\x0fsignaturesShown\"r\n" +
 	"\x10PersonDataErased\x12\x18\n" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
 	"\n" +
-	"signer_key\x18\x02 \x01(\tR\tsignerKey*p\n" +
+	"signer_key\x18\x02 \x01(\tR\tsignerKey\x12%\n" +
+	"\x0ekeys_destroyed\x18\x03 \x01(\x05R\rkeysDestroyed*p\n" +
 	"\x0ePetitionerKind\x12\x1f\n" +
 	"\x1bPETITIONER_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PETITIONER_KIND_CITIZENS\x10\x01\x12\x1f\n" +
