@@ -8,7 +8,9 @@
 // message sent twice within its duplicate window and subscribers can drop
 // the rest by event id; each message carries its log position in the
 // Tasharuk-Position header, and after a restart the publisher resumes from
-// the position of the last message in the stream. Core NATS subscribers
+// the position of the last message in the stream (on a single server the
+// stream is flushed asynchronously, so after a crash its lost tail is
+// published again, with the same ids and positions). Core NATS subscribers
 // see the messages live; JetStream consumers can replay them.
 //
 // The public form holds no personal data: a signature's encrypted name and
@@ -90,10 +92,23 @@ func (p *Publisher) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name: p.Stream, Subjects: []string{p.Prefix + ".>"}, Storage: jetstream.FileStorage, Replicas: p.Replicas,
 		Duplicates: 10 * time.Minute, Description: "tasharuk's public event feed",
-	})
+	}
+	// On a single server the feed's writes are flushed to disk in the
+	// background rather than synced one by one: the feed is a copy of the
+	// log, and a tail lost in a crash is published again on restart (the
+	// publisher resumes after the last message that survived), so it need
+	// not compete with the log and the key store for the disk. The mode is
+	// fixed when the stream is created; an existing stream keeps its own.
+	if p.Replicas == 1 {
+		cfg.PersistMode = jetstream.AsyncPersistMode
+	}
+	if old, err := js.Stream(ctx, p.Stream); err == nil {
+		cfg.PersistMode = old.CachedInfo().Config.PersistMode
+	}
+	st, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("feed: stream %s: %w", p.Stream, err)
 	}
@@ -208,6 +223,7 @@ func redact(m proto.Message) {
 	if sa, ok := m.(*petitionsv1.SignatureAdded); ok {
 		sa.NameCiphertext = nil
 		sa.SignerKey = ""
+		sa.NameKeyId = ""
 	}
 }
 
