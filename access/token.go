@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -24,7 +25,21 @@ var ErrInvalidToken = errors.New("invalid token")
 type Issuer struct {
 	key    []byte
 	issuer string
+
+	// verified remembers tokens already verified, so a client that signs
+	// many times with one token pays the JWT decoding and HMAC once.
+	mu       sync.Mutex
+	verified map[string]verifiedToken
 }
+
+// verifiedToken is a verified token's principal and when it is in force.
+type verifiedToken struct {
+	p           Principal
+	from, until time.Time
+}
+
+// maxVerified bounds the remembered tokens; when full, it starts over.
+const maxVerified = 4096
 
 // NewIssuer returns an Issuer that signs with key (at least KeySize bytes,
 // see LoadOrCreateKey) in the name of issuer ("tasharuk" if empty).
@@ -82,6 +97,12 @@ func (i *Issuer) Verify(token string, now time.Time) (Principal, error) {
 	if i == nil || len(i.key) < KeySize {
 		return Principal{}, fmt.Errorf("%w: no usable signing key", ErrInvalidToken)
 	}
+	i.mu.Lock()
+	v, ok := i.verified[token]
+	i.mu.Unlock()
+	if ok && !now.Before(v.from) && now.Before(v.until) {
+		return v.p, nil
+	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(i.issuer),
@@ -107,5 +128,19 @@ func (i *Issuer) Verify(token string, now time.Time) (Principal, error) {
 	if err := p.validate(); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	// In force from issue (and not-before) to expiry, as the parser checks.
+	v = verifiedToken{p: p, until: c.ExpiresAt.Time}
+	if c.IssuedAt != nil {
+		v.from = c.IssuedAt.Time
+	}
+	if c.NotBefore != nil && c.NotBefore.After(v.from) {
+		v.from = c.NotBefore.Time
+	}
+	i.mu.Lock()
+	if i.verified == nil || len(i.verified) >= maxVerified {
+		i.verified = make(map[string]verifiedToken)
+	}
+	i.verified[token] = v
+	i.mu.Unlock()
 	return p, nil
 }

@@ -237,3 +237,45 @@ func TestParseRole(t *testing.T) {
 		}
 	}
 }
+
+// A token verified once is remembered, but only for its time in force: the
+// remembered token still expires, is not in force before it was issued,
+// and another issuer's key never finds it.
+func TestVerifyRemembersOnlyWhileInForce(t *testing.T) {
+	iss := NewIssuer(testKey, "")
+	tok, err := iss.Issue(clerk, time.Hour, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{t0.Add(time.Minute), t0.Add(30 * time.Minute)} {
+		if p, err := iss.Verify(tok, at); err != nil || p != clerk {
+			t.Fatalf("at %v: %+v %v", at, p, err)
+		}
+	}
+	if _, err := iss.Verify(tok, t0.Add(time.Hour)); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("a remembered token outlived its expiry: %v", err)
+	}
+	if _, err := iss.Verify(tok, t0.Add(-time.Minute)); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("a remembered token was in force before its issue: %v", err)
+	}
+	other := NewIssuer(bytes.Repeat([]byte("o"), KeySize), "")
+	if _, err := other.Verify(tok, t0.Add(time.Minute)); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("another key accepted the token: %v", err)
+	}
+	// Many distinct tokens: the memory stays bounded and each still verifies.
+	for i := range maxVerified + 10 {
+		tk, err := iss.Issue(Principal{Subject: "c-" + strings.Repeat("x", i%7+1), Role: RoleCitizen}, time.Hour, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := iss.Verify(tk, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iss.mu.Lock()
+	n := len(iss.verified)
+	iss.mu.Unlock()
+	if n > maxVerified {
+		t.Fatalf("%d remembered tokens, at most %d", n, maxVerified)
+	}
+}
