@@ -89,8 +89,8 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
-	if m, merr := scrape("http://"+srv.addr+"/metrics", "tasharuk_store_commits_total", "tasharuk_store_committed_messages_total"); merr == nil && m[0] > 0 {
-		fmt.Fprintf(stderr, "bench petitions: the log took %.0f messages in %.0f commits (%.1f per commit)\n", m[1], m[0], m[1]/m[0])
+	if m, merr := scrape("http://"+srv.addr+"/metrics", "tasharuk_store_commits_total", "tasharuk_store_committed_messages_total", "tasharuk_store_commit_seconds_total"); merr == nil && m[0] > 0 {
+		fmt.Fprintf(stderr, "bench petitions: the log took %.0f messages in %.0f commits (%.1f per commit, %.2f ms per commit round trip)\n", m[1], m[0], m[1]/m[0], 1000*m[2]/m[0])
 	}
 	if err != nil {
 		srv.stop()

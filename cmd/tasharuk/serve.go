@@ -152,11 +152,18 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(ns.Conn())
+	// The key store has its own connection: its lookups sit on every
+	// signature's path and must not wait behind the log's batches.
+	keyConn, err := ns.Connect("tasharuk-keys")
+	if err != nil {
+		return fmt.Errorf("connect the key store: %w", err)
+	}
+	defer keyConn.Close()
+	js, err := jetstream.New(keyConn)
 	if err != nil {
 		return err
 	}
-	persons, err := privacy.OpenKeyStore(ctx, ns.Conn(), js, "TASHARUK_PERSON_KEYS", ns.Replicas(), keys)
+	persons, err := privacy.OpenKeyStore(ctx, keyConn, js, "TASHARUK_PERSON_KEYS", ns.Replicas(), keys)
 	if err != nil {
 		return err
 	}
@@ -334,4 +341,6 @@ func registerStoreMetrics(reg *prometheus.Registry, s *natsstore.Store) {
 	counter("tasharuk_store_committed_messages_total", "Messages sent in commits.", st.CommittedMsgs.Load)
 	counter("tasharuk_store_conflicts_total", "Appends refused for a wrong expected revision.", st.Conflicts.Load)
 	counter("tasharuk_store_batch_retries_total", "Group commits that failed as a whole and were split.", st.BatchRetries.Load)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tasharuk_store_commit_seconds_total", Help: "Time spent in commit round trips (first message sent to acknowledgement)."},
+		func() float64 { return time.Duration(st.CommitNanos.Load()).Seconds() }))
 }

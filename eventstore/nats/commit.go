@@ -296,6 +296,8 @@ func (c *committer) publish(batch []*commitReq) (uint64, error) {
 func (c *committer) publishOnce(ctx context.Context, batch []*commitReq) (uint64, error) {
 	nc := c.nc
 	total := countMsgs(batch)
+	start := time.Now()
+	defer func() { c.stats.CommitNanos.Add(uint64(time.Since(start))) }()
 	c.stats.Commits.Add(1)
 	c.stats.CommittedMsgs.Add(uint64(total))
 

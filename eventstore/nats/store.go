@@ -135,6 +135,9 @@ type Stats struct {
 	Conflicts     atomic.Uint64
 	BatchRetries  atomic.Uint64
 	CommittedMsgs atomic.Uint64
+	// CommitNanos is the time spent in commit round trips, from the first
+	// message sent to the acknowledgement.
+	CommitNanos atomic.Uint64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -268,6 +271,21 @@ func (s *Store) ensureStream(ctx context.Context) error {
 // Conn returns the store's NATS connection (benchmarks and the integration
 // feed use it).
 func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// Connect opens another connection to the store's NATS (in process for the
+// embedded server). A server reads each connection's messages in order, so
+// short requests (key lookups) on their own connection do not queue behind
+// the log's group commits. The caller closes it.
+func (s *Store) Connect(name string) (*nats.Conn, error) {
+	if s.emb != nil {
+		return nats.Connect("", nats.InProcessServer(s.emb.srv), nats.Name(name), nats.MaxReconnects(-1))
+	}
+	opts, err := s.cfg.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(s.cfg.URL, append(opts, nats.Name(name))...)
+}
 
 // StreamName returns the JetStream stream that holds the log.
 func (s *Store) StreamName() string { return s.cfg.Stream }
