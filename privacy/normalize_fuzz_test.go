@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/tasharuk/tasharuk/privacy"
@@ -19,6 +20,17 @@ func FuzzNormalizeNationalID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		id, err := privacy.NormalizeNationalID(raw)
+		// Oracle: upper-cased, without separators, the number must match
+		// the card's pattern exactly when it is accepted.
+		cleaned := strings.Map(func(r rune) rune {
+			if strings.ContainsRune(" \t-./\u00a0", r) {
+				return -1
+			}
+			return r
+		}, strings.ToUpper(raw))
+		if want := normalizedID.MatchString(cleaned); want != (err == nil) {
+			t.Fatalf("%q: accepted=%v, the pattern says %v", raw, err == nil, want)
+		}
 		if err != nil {
 			if !errors.Is(err, privacy.ErrInvalidNationalID) {
 				t.Fatalf("%q: error %v does not wrap ErrInvalidNationalID", raw, err)
