@@ -43,7 +43,10 @@ type KeyStore struct {
 	// batch.
 	pub  *natsstore.Publisher
 	pool keyPool
-	// binds queues BindLater's checks for one background worker.
+	// binds queues BindLater's checks for one background worker; closed
+	// (under bindMu) by Close.
+	bindMu   sync.RWMutex
+	closed   bool
 	binds    chan binding
 	bindDone chan struct{}
 }
@@ -95,7 +98,12 @@ func OpenKeyStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bu
 // Close stops the key store's publisher. Keys still in the pool stay in
 // the bucket unused: they sealed nothing.
 func (s *KeyStore) Close() {
-	close(s.binds)
+	s.bindMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.binds)
+	}
+	s.bindMu.Unlock()
 	<-s.bindDone
 	s.pool.wait()
 	s.pub.Close()
@@ -195,14 +203,23 @@ func (s *KeyStore) BindLater(person, id string) {
 	if id == "" {
 		return
 	}
-	select {
-	case s.binds <- binding{person, id}:
-	default:
-		ctx, cancel := context.WithTimeout(context.Background(), refillTimeout)
-		defer cancel()
-		if err := s.Bound(ctx, person, id); err != nil {
-			slog.Warn("privacy: could not confirm a signature's data key", "key_id", id, "err", err)
+	s.bindMu.RLock()
+	queued := false
+	if !s.closed {
+		select {
+		case s.binds <- binding{person, id}:
+			queued = true
+		default:
 		}
+	}
+	s.bindMu.RUnlock()
+	if queued {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refillTimeout)
+	defer cancel()
+	if err := s.Bound(ctx, person, id); err != nil {
+		slog.Warn("privacy: could not confirm a signature's data key", "key_id", id, "err", err)
 	}
 }
 

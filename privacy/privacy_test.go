@@ -166,3 +166,59 @@ func TestKeyStorePooledKeys(t *testing.T) {
 		t.Fatalf("an unused key: %v", err)
 	}
 }
+
+// BindLater confirms keys in the background: Close waits for what was
+// queued, so the key of a signature whose person was erased meanwhile is
+// destroyed by then; binding after Close does not panic and still binds.
+func TestBindLater(t *testing.T) {
+	ctx := context.Background()
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	js, _ := jetstream.New(s.Conn())
+	keys, _ := privacy.LoadKeys(t.TempDir())
+	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "LATER_KEYS", 1, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, _ := js.KeyValue(ctx, "LATER_KEYS")
+	var erasedIDs, keptIDs []string
+	for i := range 50 {
+		id, _, err := ks.SealingKey(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		person := fmt.Sprintf("p%d", i)
+		if i%2 == 0 {
+			if err := ks.Erase(ctx, person); err != nil {
+				t.Fatal(err)
+			}
+			erasedIDs = append(erasedIDs, id)
+		} else {
+			keptIDs = append(keptIDs, id)
+		}
+		ks.BindLater(person, id)
+	}
+	ks.Close()
+	for _, id := range erasedIDs {
+		if _, err := bucket.Get(ctx, id); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Fatalf("key %s of an erased person survived Close: %v", id, err)
+		}
+	}
+	for _, id := range keptIDs {
+		if _, err := bucket.Get(ctx, id); err != nil {
+			t.Fatalf("key %s of a kept person: %v", id, err)
+		}
+	}
+	// After Close: bound at once.
+	id := keptIDs[0]
+	if err := ks.Erase(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	ks.BindLater("p1", id)
+	if _, err := bucket.Get(ctx, id); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("binding after Close did not destroy the key: %v", err)
+	}
+}
