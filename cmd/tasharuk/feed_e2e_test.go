@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -122,8 +123,12 @@ func TestFeedAcrossRestart(t *testing.T) {
 			t.Fatal("the feed carries personal data")
 		}
 	}
-	if !strings.Contains(joined, "tasharuk.events.50910113.petitions.SignatureAdded ") || strings.Contains(joined, "name_ciphertext") || strings.Contains(joined, "signer_key") {
+	if !strings.Contains(joined, "tasharuk.events.50910113.petitions.SignatureAdded ") || strings.Contains(joined, "name_ciphertext") || strings.Contains(joined, "signer_key") || strings.Contains(joined, "name_key_id") {
 		t.Fatal("feed messages are not in their public form")
+	}
+	// No signer key anywhere, not even in a signature's stream id.
+	if k := regexp.MustCompile(`[0-9a-f]{64}`).FindString(joined); k != "" {
+		t.Fatalf("the feed carries a signer key: %s", k)
 	}
 	var m feed.Message
 	if err := json.Unmarshal([]byte(strings.SplitN(bodies[len(bodies)-1], " ", 2)[1]), &m); err != nil || m.EventID == "" || m.Position == 0 {

@@ -13,8 +13,9 @@
 // published again, with the same ids and positions). Core NATS subscribers
 // see the messages live; JetStream consumers can replay them.
 //
-// The public form holds no personal data: a signature's encrypted name and
-// signer key are removed, and a citizen's subject is not given.
+// The public form holds no personal data: a signature's encrypted name,
+// data key id and signer key (also in its stream id) are removed, and a
+// citizen's subject is not given.
 package feed
 
 import (
@@ -191,7 +192,7 @@ func (p *Publisher) message(e *eventstore.Event) (*nats.Msg, error) {
 // Public returns an event's public form as JSON and the code of its
 // council ("" if none).
 func Public(reg *events.Registry, e *eventstore.Event) ([]byte, string, error) {
-	msg := Message{EventID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Stream: e.Stream, Position: e.Position,
+	msg := Message{EventID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Stream: publicStream(e.Stream), Position: e.Position,
 		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, ActorRole: e.Actor.Role, Council: councilOf(e)}
 	// Staff act under their office; a citizen's identity is not published.
 	if e.Actor.Role != "citizen" {
@@ -218,13 +219,30 @@ func Public(reg *events.Registry, e *eventstore.Event) ([]byte, string, error) {
 	return b, msg.Council, err
 }
 
-// redact removes personal data from a payload.
+// redact removes personal data from a payload: names (even encrypted),
+// signer keys and data key ids.
 func redact(m proto.Message) {
-	if sa, ok := m.(*petitionsv1.SignatureAdded); ok {
-		sa.NameCiphertext = nil
-		sa.SignerKey = ""
-		sa.NameKeyId = ""
+	switch p := m.(type) {
+	case *petitionsv1.SignatureAdded:
+		p.NameCiphertext = nil
+		p.SignerKey = ""
+		p.NameKeyId = ""
+	case *petitionsv1.PersonDataErased:
+		p.SignerKey = ""
 	}
+}
+
+// publicStream drops the signer key from a signature's stream id
+// ("signature.<petition>.<signer key>" → "signature.<petition>"): the key
+// is pseudonymous, but it would let anyone link one person's signatures
+// across petitions.
+func publicStream(stream string) string {
+	if rest, ok := strings.CutPrefix(stream, "signature."); ok {
+		if pid, _, found := strings.Cut(rest, "."); found {
+			return "signature." + pid
+		}
+	}
+	return stream
 }
 
 // councilOf reads the council code from the stream id of the aggregates
