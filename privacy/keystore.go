@@ -105,7 +105,7 @@ func (s *KeyStore) Close() {
 	}
 	s.bindMu.Unlock()
 	<-s.bindDone
-	s.pool.wait()
+	s.pool.close()
 	s.pub.Close()
 }
 
@@ -261,8 +261,10 @@ func (s *KeyStore) NameKey(ctx context.Context, person, id string) ([]byte, erro
 }
 
 // Erase tombstones a person: their own key, if any, is deleted with its
-// history, and they can sign no more. Their pooled keys are destroyed
-// with Destroy (the caller finds them in the log).
+// history; the tombstone hides every name sealed for them and makes Bound
+// destroy the key of a signature of theirs still being written. Their
+// pooled keys are destroyed with Destroy (the caller finds them in the
+// log).
 func (s *KeyStore) Erase(ctx context.Context, person string) error {
 	if strings.HasPrefix(person, dataKeyPrefix) {
 		return fmt.Errorf("privacy: %q is not a person key", person)
@@ -300,6 +302,7 @@ type keyPool struct {
 	mu        sync.Mutex
 	ready     []pooledKey
 	size      int
+	closed    bool
 	refilling bool
 	done      chan struct{} // closed when the running refill ends
 	err       error         // the last refill's failure
@@ -317,6 +320,10 @@ func (p *keyPool) take(ctx context.Context) (pooledKey, error) {
 			}
 			p.mu.Unlock()
 			return k, nil
+		}
+		if p.closed {
+			p.mu.Unlock()
+			return pooledKey{}, errKeyStoreClosed
 		}
 		if !p.refilling {
 			// Signers had to wait: make the next refills larger.
@@ -348,7 +355,7 @@ func (p *keyPool) put(k pooledKey) {
 
 // refillLocked starts a refill unless one runs.
 func (p *keyPool) refillLocked() {
-	if p.refilling {
+	if p.refilling || p.closed {
 		return
 	}
 	p.refilling = true
@@ -395,8 +402,15 @@ func (p *keyPool) refill(n int, done chan struct{}) {
 	close(done)
 }
 
-// wait waits for a running refill.
-func (p *keyPool) wait() { p.running.Wait() }
+// close stops refills and waits for a running one.
+func (p *keyPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.running.Wait()
+}
+
+var errKeyStoreClosed = errors.New("privacy: key store closed")
 
 // newKey makes one data key and stores it (only if its id is new).
 func (s *KeyStore) newKey() (pooledKey, error) {

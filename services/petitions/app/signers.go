@@ -120,7 +120,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 
 // PersonEraser deletes personal data keys (privacy.KeyStore).
 type PersonEraser interface {
-	// Erase tombstones the person: no new signature, no name readable.
+	// Erase tombstones the person: no name sealed for them opens.
 	Erase(ctx context.Context, person string) error
 	// Destroy deletes data keys.
 	Destroy(ctx context.Context, ids ...string) error
