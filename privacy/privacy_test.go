@@ -71,23 +71,9 @@ func TestSignerKeysAndNames(t *testing.T) {
 // by its id; an erased person's names stop opening; a signature recorded
 // while its person was being erased has its key destroyed by Bound.
 func TestKeyStorePooledKeys(t *testing.T) {
-	s, err := natsstore.Open(context.Background(), natsstore.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	js, _ := jetstream.New(s.Conn())
-	keys, _ := privacy.LoadKeys(t.TempDir())
 	ctx := context.Background()
-	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "TEST_KEYS", 1, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ks, bucket := newKeyStore(t)
 	defer ks.Close()
-	bucket, err := js.KeyValue(ctx, "TEST_KEYS")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// Many concurrent signers (more than one refill) get distinct keys.
 	const n = 300
@@ -172,18 +158,7 @@ func TestKeyStorePooledKeys(t *testing.T) {
 // destroyed by then; binding after Close does not panic and still binds.
 func TestBindLater(t *testing.T) {
 	ctx := context.Background()
-	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	js, _ := jetstream.New(s.Conn())
-	keys, _ := privacy.LoadKeys(t.TempDir())
-	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "LATER_KEYS", 1, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket, _ := js.KeyValue(ctx, "LATER_KEYS")
+	ks, bucket := newKeyStore(t)
 	var erasedIDs, keptIDs []string
 	for i := range 50 {
 		id, _, err := ks.SealingKey(ctx)
@@ -221,4 +196,33 @@ func TestBindLater(t *testing.T) {
 	if _, err := bucket.Get(ctx, id); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("binding after Close did not destroy the key: %v", err)
 	}
+}
+
+// newKeyStore opens a key store on a fresh embedded server and returns it
+// with its bucket, to look at what is stored.
+func newKeyStore(t *testing.T) (*privacy.KeyStore, jetstream.KeyValue) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	js, err := jetstream.New(s.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := privacy.LoadKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := privacy.OpenKeyStore(ctx, s.Conn(), js, "TEST_KEYS", 1, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := js.KeyValue(ctx, "TEST_KEYS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks, bucket
 }
