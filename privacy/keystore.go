@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,10 +36,14 @@ var ErrErased = errors.New("privacy: personal data erased")
 //     an erased person, which hides every name sealed for them and makes
 //     Bound destroy the key of any signature of theirs still being written.
 type KeyStore struct {
-	keys   *Keys
-	kv     jetstream.KeyValue
-	st     jetstream.Stream // the bucket's stream, to tell a tombstone from nothing
-	bucket string
+	keys *Keys
+	nc   *nats.Conn
+	kv   jetstream.KeyValue
+	// replicated: the bucket has several replicas, and a direct get may be
+	// answered by one that lags the leader.
+	replicated bool
+	st         jetstream.Stream // the bucket's stream, to tell a tombstone from nothing
+	bucket     string
 	// pub writes keys with group commit: a refill of the pool is one synced
 	// batch.
 	pub  *natsstore.Publisher
@@ -87,7 +92,7 @@ func OpenKeyStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bu
 	if err != nil {
 		return nil, err
 	}
-	s := &KeyStore{keys: keys, kv: kv, st: st, bucket: bucket, pub: pub,
+	s := &KeyStore{keys: keys, nc: nc, kv: kv, replicated: replicas > 1, st: st, bucket: bucket, pub: pub,
 		binds: make(chan binding, 4096), bindDone: make(chan struct{})}
 	s.pool.store = s
 	s.pool.size = minRefill
@@ -152,6 +157,54 @@ func (s *KeyStore) entry(ctx context.Context, key string) ([]byte, error) {
 	return s.keys.openDataKey(key, m.Data)
 }
 
+// leaderEntry is entry read from the stream leader, which has every
+// acknowledged write: on a replicated bucket a direct get may come from a
+// replica a few writes behind. (A plain message get, not a direct one.)
+func (s *KeyStore) leaderEntry(ctx context.Context, key string) ([]byte, error) {
+	if !jetstreamKey(key) {
+		return nil, fmt.Errorf("privacy: %q is not a key-store key", key)
+	}
+	req, err := json.Marshal(map[string]string{"last_by_subj": "$KV." + s.bucket + "." + key})
+	if err != nil {
+		return nil, err
+	}
+	reply, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+s.bucket, req)
+	if err != nil {
+		return nil, fmt.Errorf("privacy: read data key: %w", err)
+	}
+	var resp struct {
+		Message *struct {
+			Header []byte `json:"hdrs"`
+			Data   []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(reply.Data, &resp); err != nil {
+		return nil, fmt.Errorf("privacy: read data key: %w", err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.Code == 404:
+		return nil, jetstream.ErrKeyNotFound
+	case resp.Error != nil:
+		return nil, fmt.Errorf("privacy: read data key: %s", resp.Error.Description)
+	case resp.Message == nil:
+		return nil, errors.New("privacy: read data key: empty answer")
+	}
+	if len(resp.Message.Header) > 0 {
+		h, err := nats.DecodeHeadersMsg(resp.Message.Header)
+		if err != nil {
+			return nil, fmt.Errorf("privacy: read data key: %w", err)
+		}
+		if op := h.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			return nil, ErrErased
+		}
+	}
+	return s.keys.openDataKey(key, resp.Message.Data)
+}
+
 // jetstreamKey: letters, digits, '-', '_', '=', '.' and no empty token.
 func jetstreamKey(k string) bool {
 	if k == "" || k[0] == '.' || k[len(k)-1] == '.' || strings.Contains(k, "..") {
@@ -183,7 +236,13 @@ func (s *KeyStore) Bound(ctx context.Context, person, id string) error {
 	if id == "" {
 		return nil
 	}
-	_, err := s.ownKey(ctx, person)
+	var err error
+	if s.replicated {
+		// A tombstone written just now must be seen: ask the leader.
+		_, err = s.leaderEntry(ctx, person)
+	} else {
+		_, err = s.ownKey(ctx, person)
+	}
 	switch {
 	case errors.Is(err, ErrErased):
 		return s.Destroy(ctx, id)
@@ -254,6 +313,11 @@ func (s *KeyStore) NameKey(ctx context.Context, person, id string) ([]byte, erro
 		return nil, fmt.Errorf("privacy: %q is not a data key id", id)
 	}
 	k, err := s.entry(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) && s.replicated {
+		// The key was durable before its signature was; a replica that
+		// lacks it lags. The leader has it (or its destruction).
+		k, err = s.leaderEntry(ctx, id)
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, ErrErased
 	}
