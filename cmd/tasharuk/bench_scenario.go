@@ -33,7 +33,7 @@ import (
 func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench scenario", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	census := fs.String("census", "", "census CSV of the region's communes (required: e.g. ../shared/data/bmk_communes_2024.csv)")
+	census := fs.String("census", "", "census CSV of the region's communes (required: e.g. testdata/bmk_communes_2024.csv)")
 	viral := fs.Int("viral-signatures", 100000, "signatures on the viral petition")
 	signers := fs.Int("signers", 64, "concurrent signers")
 	petitions := fs.Int("petitions", 1350, "petitions filed and decided across the communes")

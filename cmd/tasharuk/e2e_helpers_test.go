@@ -116,13 +116,14 @@ func (e *env) storeArgs() []string {
 	return args
 }
 
-// sharedData finds ../shared/data from the repository root.
+// sharedData finds a reference data file in the repository's testdata/
+// (a copy of the project's shared reference data, so a clone passes alone).
 func sharedData(t *testing.T, name string) string {
 	t.Helper()
 	dir, _ := os.Getwd()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", name)
+			p := filepath.Join(dir, "testdata", name)
 			if _, err := os.Stat(p); err != nil {
 				t.Fatalf("reference data %s not found: %v", p, err)
 			}

@@ -11,27 +11,10 @@ import (
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 )
 
-// territoryCensusFile returns the path of the shared reference file, which
-// lives in shared/data beside the repository (never copied into it).
+// territoryCensusFile returns the path of the census file in testdata/.
 func territoryCensusFile(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", "bmk_communes_2024.csv")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/data/bmk_communes_2024.csv not found beside the repository")
-		}
-		dir = parent
-	}
+	return sharedData(t, "bmk_communes_2024.csv")
 }
 
 func lastPosition(t *testing.T, dir string) uint64 {

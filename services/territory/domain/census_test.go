@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// censusFile returns the path of the shared reference file, which lives in
-// shared/data beside the repository (never copied into it).
+// censusFile returns the path of the census reference file, copied into
+// the repository's testdata/ so that a clone passes on its own.
 func censusFile(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -20,14 +20,14 @@ func censusFile(t *testing.T) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "data", "bmk_communes_2024.csv")
+			p := filepath.Join(dir, "testdata", "bmk_communes_2024.csv")
 			if _, err := os.Stat(p); err == nil {
 				return p
 			}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("shared/data/bmk_communes_2024.csv not found beside the repository")
+			t.Fatal("testdata/bmk_communes_2024.csv not found in the repository")
 		}
 		dir = parent
 	}
