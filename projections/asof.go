@@ -94,11 +94,11 @@ func (m *Model) foldAt(p *Petition, a AsOf) (Petition, bool) {
 	return out, true
 }
 
-// PetitionAt returns a petition as of a.
-func (m *Model) PetitionAt(id string, a AsOf) (Petition, bool) {
+// PetitionAt returns a petition, by its whole resource name, as of a.
+func (m *Model) PetitionAt(name string, a AsOf) (Petition, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	p, ok := m.petitions[id]
+	p, ok := m.petitions[name]
 	if !ok {
 		return Petition{}, false
 	}

@@ -27,8 +27,8 @@ func (m *Model) CaseHistory(name string) ([]HistoryEntry, bool) {
 	defer m.mu.RUnlock()
 	switch {
 	case len(parts) == 4 && parts[2] == "petitions":
-		p, ok := m.petitions[parts[3]]
-		if !ok || p.State.Council != parts[0]+"/"+parts[1] {
+		p, ok := m.petitions[name]
+		if !ok {
 			return nil, false
 		}
 		var out []HistoryEntry

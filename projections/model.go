@@ -34,13 +34,18 @@ type Model struct {
 	position uint64
 	advanced chan struct{} // closed and replaced whenever position moves
 
-	councils  map[string]*tdomain.Council // by code
-	children  map[string][]string         // parent code → child codes
-	petitions map[string]*Petition        // by petition id
-	byCouncil map[string][]*Petition      // council code → petitions, in drafting order
-	books     map[string]*signatureBook   // petition id → signatures
-	erased    map[[32]byte]struct{}       // signer keys of erased persons
-	unknown   int                         // events of types this model does not know
+	councils map[string]*tdomain.Council // by code
+	children map[string][]string         // parent code → child codes
+	// Petitions and their signature books are keyed by the petition's
+	// whole resource name ("communes/50910113/petitions/<id>"), never by
+	// id alone: two councils' petitions with the same id are two cases.
+	petitions map[string]*Petition      // by resource name
+	streams   map[string]*Petition      // "<council code>.<id>" (the stream's suffix) → petition
+	byID      map[string][]string       // petition id → resource names with a petition or a book
+	byCouncil map[string][]*Petition    // council code → petitions, in drafting order
+	books     map[string]*signatureBook // petition resource name → signatures
+	erased    map[[32]byte]struct{}     // signer keys of erased persons
+	unknown   int                       // events of types this model does not know
 	// mech holds advisory bodies, consultations and surveys.
 	mech mechanisms
 	// recorded maps positions to recording times (running maximum, so it
@@ -137,6 +142,8 @@ func New(reg *events.Registry) *Model {
 		councils:  map[string]*tdomain.Council{},
 		children:  map[string][]string{},
 		petitions: map[string]*Petition{},
+		streams:   map[string]*Petition{},
+		byID:      map[string][]string{},
 		byCouncil: map[string][]*Petition{},
 		books:     map[string]*signatureBook{},
 		erased:    map[[32]byte]struct{}{},
@@ -218,10 +225,12 @@ func (m *Model) apply(e *eventstore.Event) error {
 		m.applyCouncil(payload)
 	case "petition":
 		// petition.<council code>.<petition id>
-		_, id, _ := strings.Cut(rest, ".")
-		m.applyPetition(id, e, payload)
+		code, id, _ := strings.Cut(rest, ".")
+		m.applyPetition(code, id, e, payload)
 	case "signature":
-		// signature.<petition id>.<signer key>
+		// signature.<petition id>.<signer key>: the stream names the
+		// petition by id only; SignatureAdded names it in full, and a
+		// signer key is keyed to its council (privacy.Keys.SignerKey).
 		pid, key, _ := strings.Cut(rest, ".")
 		return m.applySignature(pid, key, e, payload)
 	case "body":
@@ -267,16 +276,37 @@ func (m *Model) applyCouncil(payload proto.Message) {
 	m.councils[code] = &c
 }
 
-func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Message) {
-	p := m.petitions[id]
+// PetitionName is a petition's resource name from its council's resource
+// name and its id.
+func PetitionName(council, id string) string { return council + "/petitions/" + id }
+
+// indexID records that name is a petition (or a book) with id. Lock held.
+func (m *Model) indexID(id, name string) {
+	for _, n := range m.byID[id] {
+		if n == name {
+			return
+		}
+	}
+	m.byID[id] = append(m.byID[id], name)
+}
+
+func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload proto.Message) {
+	p := m.streams[code+"."+id]
 	if p == nil {
 		d, ok := payload.(*petitionsv1.PetitionDrafted)
-		if !ok {
+		// The draft's council must be the stream's: a petition is the
+		// case of the council whose stream holds it.
+		if !ok || councilCode(d.GetCouncil()) != code || d.GetPetitionId() != id {
+			return
+		}
+		name := PetitionName(d.GetCouncil(), id)
+		if m.petitions[name] != nil {
 			return
 		}
 		p = &Petition{ByProvince: map[string]int32{}}
-		m.petitions[id] = p
-		code := councilCode(d.GetCouncil())
+		m.petitions[name] = p
+		m.streams[code+"."+id] = p
+		m.indexID(id, name)
 		m.byCouncil[code] = append(m.byCouncil[code], p)
 	}
 	p.State = pdomain.Evolve(p.State, pdomain.Recorded{
@@ -293,17 +323,58 @@ func (m *Model) applyPetition(id string, e *eventstore.Event, payload proto.Mess
 	})
 }
 
+// signatureOwner returns the resource name of the petition a signature
+// event belongs to, or "" when it cannot be told. SignatureAdded names its
+// petition in full (it must agree with the stream's id); a withdrawal or a
+// strike belongs to the petition with that id whose book holds the signer
+// key (signer keys are keyed to the council, so a key is never in two
+// councils' books). Lock held.
+func (m *Model) signatureOwner(pid string, key [32]byte, payload proto.Message) string {
+	if added, ok := payload.(*petitionsv1.SignatureAdded); ok {
+		name := added.GetPetition()
+		if name == "" {
+			// Not expected in any log; attribute only if the id is unique.
+			if names := m.byID[pid]; len(names) == 1 {
+				return names[0]
+			}
+			return ""
+		}
+		if !strings.HasSuffix(name, "/petitions/"+pid) {
+			return ""
+		}
+		return name
+	}
+	for _, name := range m.byID[pid] {
+		if b := m.books[name]; b != nil {
+			if _, ok := b.sigs[key]; ok {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
 func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload proto.Message) error {
 	key, err := decodeKey(hexKey)
 	if err != nil {
 		return err
 	}
-	b := m.books[pid]
+	switch payload.(type) {
+	case *petitionsv1.SignatureAdded, *petitionsv1.SignatureWithdrawn, *petitionsv1.SignatureStruck:
+	default:
+		return nil
+	}
+	name := m.signatureOwner(pid, key, payload)
+	if name == "" {
+		return nil
+	}
+	b := m.books[name]
 	if b == nil {
 		b = &signatureBook{sigs: map[[32]byte]signature{}}
-		m.books[pid] = b
+		m.books[name] = b
+		m.indexID(pid, name)
 	}
-	p := m.petitions[pid]
+	p := m.petitions[name]
 	sig, had := b.sigs[key]
 	switch pl := payload.(type) {
 	case *petitionsv1.SignatureAdded:

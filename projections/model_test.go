@@ -44,7 +44,8 @@ func (w writer) append(stream string, exp eventstore.ExpectedRevision, at time.T
 	}
 }
 
-// fill writes councils, petitions in several states and signatures.
+// fill writes councils, petitions in several states and signatures, and
+// returns the petitions' resource names.
 func fill(t *testing.T, w writer) []string {
 	w.append("council.r1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "r1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
 	w.append("council.p1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "p1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
@@ -55,7 +56,7 @@ func fill(t *testing.T, w writer) []string {
 	var ids []string
 	for i := range 6 {
 		id := uuid.Must(uuid.NewV7()).String()
-		ids = append(ids, id)
+		ids = append(ids, "communes/100/petitions/"+id)
 		stream := "petition.100." + id
 		w.append(stream, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("t", i), Agent: "a"},
 			&petitionsv1.PetitionOpenedForSignatures{})

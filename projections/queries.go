@@ -63,15 +63,31 @@ func (m *Model) ChildCodes(code string) []string {
 	return out
 }
 
-// Petition returns a copy of a petition by id.
-func (m *Model) Petition(id string) (Petition, bool) {
+// Petition returns a copy of a petition by its whole resource name
+// ("communes/50910113/petitions/<id>"). A petition addressed under another
+// council's name is not found, whatever its id.
+func (m *Model) Petition(name string) (Petition, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	p, ok := m.petitions[id]
+	p, ok := m.petitions[name]
 	if !ok {
 		return Petition{}, false
 	}
 	return p.copy(), true
+}
+
+// PetitionsWithID returns the resource names of the petitions (in any
+// council) whose id is id.
+func (m *Model) PetitionsWithID(id string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []string
+	for _, name := range m.byID[id] {
+		if m.petitions[name] != nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (p *Petition) copy() Petition {
@@ -123,15 +139,16 @@ func (m *Model) Erased(signerKey string) bool {
 	return ok
 }
 
-// SignatureStatus says whether a signer key has signed a petition.
-func (m *Model) SignatureStatus(petitionID, signerKey string) petitionsv1.SignatureStatus {
+// SignatureStatus says whether a signer key has signed a petition (by
+// resource name).
+func (m *Model) SignatureStatus(petition, signerKey string) petitionsv1.SignatureStatus {
 	key, err := decodeKey(signerKey)
 	if err != nil {
 		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := m.books[petitionID]
+	b := m.books[petition]
 	if b == nil {
 		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
 	}
@@ -152,18 +169,19 @@ func statusOf(s uint8) petitionsv1.SignatureStatus {
 
 // FindSignature resolves a signature reference (a prefix of at least 12 hex
 // characters of the signer key) to the full key. It reports false when no
-// key or more than one matches.
-func (m *Model) FindSignature(petitionID, ref string) (string, petitionsv1.SignatureStatus, bool) {
+// key or more than one matches. The petition is named in full.
+func (m *Model) FindSignature(petition, ref string) (string, petitionsv1.SignatureStatus, bool) {
 	ref = strings.ToLower(ref)
 	if len(ref) < 12 || len(ref) > 64 {
 		return "", 0, false
 	}
 	if len(ref) == 64 {
-		return ref, m.SignatureStatus(petitionID, ref), m.SignatureStatus(petitionID, ref) != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
+		st := m.SignatureStatus(petition, ref)
+		return ref, st, st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := m.books[petitionID]
+	b := m.books[petition]
 	if b == nil {
 		return "", 0, false
 	}
@@ -216,9 +234,12 @@ func (m *Model) figures(code string, now time.Time) Figures {
 
 func (f *Figures) add(p *Petition, now time.Time) {
 	st := &p.State
-	if st.Status != petitionsv1.PetitionState_PETITION_STATE_DRAFT {
-		f.ByState[pdomain.StateName(st.Status)]++
+	// A petition never opened for signatures nor deposited is its agent's
+	// draft: the public figures do not count it.
+	if !st.Public() {
+		return
 	}
+	f.ByState[pdomain.StateName(st.Status)]++
 	f.ValidSignatures += int64(p.Valid)
 	if st.ReceivedAt.IsZero() {
 		return
@@ -285,11 +306,11 @@ type SignatureEntry struct {
 }
 
 // Signatures returns a page of a petition's signatures in the order they
-// were recorded, and how many there are.
-func (m *Model) Signatures(petitionID string, offset, limit int) ([]SignatureEntry, int) {
+// were recorded, and how many there are. The petition is named in full.
+func (m *Model) Signatures(petition string, offset, limit int) ([]SignatureEntry, int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := m.books[petitionID]
+	b := m.books[petition]
 	if b == nil {
 		return nil, 0
 	}

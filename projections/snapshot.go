@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -22,9 +23,9 @@ type snapshot struct {
 	Position  uint64
 	Councils  []tdomain.Council
 	Children  map[string][]string
-	Petitions map[string]*Petition
-	Order     map[string][]string // council code → petition ids in drafting order
-	Books     map[string]map[[32]byte]snapSig
+	Petitions map[string]*Petition            // by resource name
+	Order     map[string][]string             // council code → petition resource names in drafting order
+	Books     map[string]map[[32]byte]snapSig // by petition resource name
 	Unknown   int
 	Recorded  []timeAt
 	Mech      mechanisms
@@ -37,7 +38,10 @@ type snapSig struct {
 	Position uint64
 }
 
-const snapshotVersion = 4
+// snapshotVersion 5: petitions and signature books keyed by resource
+// name (version 4 keyed them by id; such a snapshot is refused and the
+// model rebuilt from the log).
+const snapshotVersion = 5
 
 // WriteSnapshot writes the model and its position.
 func (m *Model) WriteSnapshot(w io.Writer) error {
@@ -53,7 +57,7 @@ func (m *Model) WriteSnapshot(w io.Writer) error {
 	}
 	for code, list := range m.byCouncil {
 		for _, p := range list {
-			s.Order[code] = append(s.Order[code], p.State.ID)
+			s.Order[code] = append(s.Order[code], PetitionName(p.State.Council, p.State.ID))
 		}
 	}
 	for pid, b := range m.books {
@@ -99,15 +103,21 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 	if m.petitions == nil {
 		m.petitions = map[string]*Petition{}
 	}
-	for _, p := range m.petitions {
-		if p.ByProvince == nil {
-			p.ByProvince = map[string]int32{}
-		}
-	}
+	m.streams = make(map[string]*Petition, len(m.petitions))
+	m.byID = map[string][]string{}
 	m.byCouncil = map[string][]*Petition{}
-	for code, ids := range s.Order {
-		for _, id := range ids {
-			m.byCouncil[code] = append(m.byCouncil[code], m.petitions[id])
+	for code, names := range s.Order {
+		for _, name := range names {
+			p := m.petitions[name]
+			if p == nil {
+				continue
+			}
+			if p.ByProvince == nil {
+				p.ByProvince = map[string]int32{}
+			}
+			m.byCouncil[code] = append(m.byCouncil[code], p)
+			m.streams[code+"."+p.State.ID] = p
+			m.indexID(p.State.ID, name)
 		}
 	}
 	m.erased = make(map[[32]byte]struct{}, len(s.Erased))
@@ -115,14 +125,23 @@ func (m *Model) ReadSnapshot(r io.Reader) error {
 		m.erased[k] = struct{}{}
 	}
 	m.books = map[string]*signatureBook{}
-	for pid, sb := range s.Books {
+	bookNames := make([]string, 0, len(s.Books))
+	for name := range s.Books {
+		bookNames = append(bookNames, name)
+	}
+	sort.Strings(bookNames)
+	for _, name := range bookNames {
+		sb := s.Books[name]
 		b := &signatureBook{sigs: make(map[[32]byte]signature, len(sb))}
 		for k, v := range sb {
 			b.sigs[k] = signature{status: v.Status, province: m.intern(v.Province), position: v.Position}
 			b.order = append(b.order, k)
 		}
 		sort.Slice(b.order, func(i, j int) bool { return b.sigs[b.order[i]].position < b.sigs[b.order[j]].position })
-		m.books[pid] = b
+		m.books[name] = b
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			m.indexID(name[i+1:], name)
+		}
 	}
 	close(m.advanced)
 	m.advanced = make(chan struct{})
@@ -189,14 +208,15 @@ func (m *Model) Digest() string {
 		sort.Strings(kids)
 		write(kids)
 	}
-	ids := make([]string, 0, len(m.petitions))
-	for id := range m.petitions {
-		ids = append(ids, id)
+	names := make([]string, 0, len(m.petitions))
+	for name := range m.petitions {
+		names = append(names, name)
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		write(m.petitions[id])
-		if b := m.books[id]; b != nil {
+	sort.Strings(names)
+	for _, name := range names {
+		write(name)
+		write(m.petitions[name])
+		if b := m.books[name]; b != nil {
 			keys := make([][32]byte, 0, len(b.sigs))
 			for k := range b.sigs {
 				keys = append(keys, k)
@@ -226,7 +246,7 @@ func (m *Model) Digest() string {
 	for _, c := range orderCodes {
 		var l []string
 		for _, p := range m.byCouncil[c] {
-			l = append(l, p.State.ID)
+			l = append(l, PetitionName(p.State.Council, p.State.ID))
 		}
 		write([]any{c, l})
 	}

@@ -53,6 +53,10 @@ type State struct {
 	Association *petitionsv1.Association
 	Agent       string
 	Status      petitionsv1.PetitionState
+	// Published: the petition was opened for signatures or deposited. Until
+	// then it is its agent's draft, shown only to the agent and to the
+	// council's staff.
+	Published bool
 
 	ReceiptNumber  string
 	ReceivedAt     time.Time
@@ -85,6 +89,11 @@ type State struct {
 	ValidAtDeposit      int32
 	ThresholdAtDecision int32
 }
+
+// Public reports whether the petition may be shown to the public: it was
+// opened for signatures or deposited. A draft never opened (even one
+// withdrawn since) is not listed publicly nor in open data.
+func (s *State) Public() bool { return s.Exists && s.Published }
 
 // Level returns the level of the council the petition addresses.
 func (s *State) Level() Level { return LevelOf(s.Council) }
@@ -126,8 +135,10 @@ func Evolve(s State, e Recorded) State {
 		s.CreatedAt = e.RecordedAt
 	case *petitionsv1.PetitionOpenedForSignatures:
 		s.Status = petitionsv1.PetitionState_PETITION_STATE_COLLECTING
+		s.Published = true
 	case *petitionsv1.PetitionDeposited:
 		s.Status = petitionsv1.PetitionState_PETITION_STATE_DEPOSITED
+		s.Published = true
 		s.ReceiptNumber = p.GetReceiptNumber()
 		s.ReceivedAt = p.GetReceivedAt().AsTime()
 		s.DepositChannel = p.GetChannel()
