@@ -114,11 +114,22 @@ func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (projections
 	if err := s.Model.WaitFor(ctx, pos); err != nil {
 		return projections.Petition{}, err
 	}
-	p, ok := s.Model.Petition(n.ID)
-	if !ok || p.State.Council != n.Council {
-		return projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	return s.lookup(n)
+}
+
+// lookup resolves a petition by its whole resource name, council and id:
+// a petition addressed under another council's name is not found, whatever
+// its id (DESIGN.md "Authorization: by resource, in one place").
+func (s *Service) lookup(n Name) (projections.Petition, error) {
+	p, ok := s.Model.Petition(n.String())
+	if !ok || p.State.Council != n.Council || p.State.ID != n.ID {
+		return projections.Petition{}, notFound(n)
 	}
 	return p, nil
+}
+
+func notFound(n Name) error {
+	return fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
 }
 
 // Rulebook returns the rulebook of a council's level.
@@ -135,8 +146,14 @@ type Draft struct {
 	RequestID   string
 }
 
+// reasonAlreadyExists: a client-chosen id names an existing petition.
+const reasonAlreadyExists = "PETITION_ALREADY_EXISTS"
+
 // Create drafts a petition. A request id makes retries safe: the same id
-// gives the same petition.
+// gives the same petition, to the same actor in the same council. A
+// client-chosen id is scoped to its council and never aliases an existing
+// resource: the id of a petition of another council, or of another actor's
+// petition, is ALREADY_EXISTS and nothing is written.
 func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (Name, uint64, error) {
 	c, err := s.ParseCouncil(d.Parent)
 	if err != nil {
@@ -151,9 +168,29 @@ func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (
 		id = d.RequestID
 	}
 	n := Name{Level: c.Level, Council: d.Parent, Code: c.Code, ID: id}
+	if d.RequestID != "" {
+		// Let the read model see every petition drafted so far, then refuse
+		// an id already taken in another council. (Within this council the
+		// petition's own stream, read fresh below, decides.)
+		head, err := s.Store.LastPosition(ctx)
+		if err != nil {
+			return Name{}, 0, err
+		}
+		if err := s.Model.WaitFor(ctx, head); err != nil {
+			return Name{}, 0, err
+		}
+		for _, other := range s.Model.PetitionsWithID(id) {
+			if other != n.String() {
+				return Name{}, 0, errAlreadyExists()
+			}
+		}
+	}
 	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
-		if st.Exists && d.RequestID != "" && st.Agent == actor.Subject {
-			return nil, errExisting
+		if st.Exists && d.RequestID != "" {
+			if st.Agent == actor.Subject && actor.Subject != "" && st.Council == n.Council {
+				return nil, errExisting
+			}
+			return nil, errAlreadyExists()
 		}
 		return domain.Draft{ID: id, Council: d.Parent, Kind: d.Kind, Title: d.Title, Request: d.Request, Reasons: d.Reasons, Association: d.Association}, nil
 	})
@@ -165,6 +202,10 @@ func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (
 }
 
 var errExisting = errors.New("petition already drafted by this request")
+
+func errAlreadyExists() error {
+	return fault.New(fault.AlreadyExists, reasonAlreadyExists, "request_id is the id of an existing petition: choose a new request_id (a fresh UUID) for a new petition")
+}
 
 // Act runs a command that needs nothing but the petition's state.
 func (s *Service) Act(ctx context.Context, actor eventstore.Actor, name string, cmd domain.Command) (Name, uint64, error) {
@@ -209,7 +250,7 @@ func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name stri
 	var receipt string
 	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
 		cmd := domain.Deposit{ReceivedAt: receivedAt, Channel: channel, Documents: documents,
-			DeadlineMonths: Rulebook(c).DecisionDeadlineMonths, ValidSignatures: int(s.validSignatures(n.ID))}
+			DeadlineMonths: Rulebook(c).DecisionDeadlineMonths, ValidSignatures: int(s.validSignatures(n))}
 		// Check the act before taking a receipt number for it.
 		probe := cmd
 		probe.ReceiptNumber = "probe"
@@ -229,9 +270,11 @@ func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name stri
 	return n, pos, receipt, err
 }
 
-func (s *Service) validSignatures(petitionID string) int32 {
-	p, ok := s.Model.Petition(petitionID)
-	if !ok {
+// validSignatures counts the petition's valid signatures (by its whole
+// name: a same-id petition of another council lends none).
+func (s *Service) validSignatures(n Name) int32 {
+	p, err := s.lookup(n)
+	if err != nil {
 		return 0
 	}
 	return p.Valid
@@ -302,7 +345,7 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 		provinces = s.Model.ChildCodes(c.Code)
 	}
 	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
-		p, _ := s.Model.Petition(n.ID)
+		p, _ := s.lookup(n)
 		byProvince := map[string]int{}
 		for k, v := range p.ByProvince {
 			byProvince[k] = int(v)

@@ -105,9 +105,9 @@ func (s *Service) bound(p prepared) { s.Persons.BindLater(p.key, p.keyID) }
 
 // signingContext checks the petition and returns what signatures need.
 func (s *Service) signingContext(n Name, channel petitionsv1.SignatureChannel) (territoryv1.CouncilLevel, map[string]bool, error) {
-	p, ok := s.Model.Petition(n.ID)
-	if !ok || p.State.Council != n.Council {
-		return 0, nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	p, err := s.lookup(n)
+	if err != nil {
+		return 0, nil, err
 	}
 	if err := domain.SignatureAllowed(p.State, channel); err != nil {
 		return 0, nil, err
@@ -170,11 +170,11 @@ func (s *Service) CheckSignature(ctx context.Context, name, nationalID string, m
 	if err := s.Model.WaitFor(ctx, minPosition); err != nil {
 		return 0, "", err
 	}
-	if _, ok := s.Model.Petition(n.ID); !ok {
-		return 0, "", fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	if _, err := s.lookup(n); err != nil {
+		return 0, "", err
 	}
 	key := s.Signers.SignerKey(n.Code, id)
-	return s.Model.SignatureStatus(n.ID, key), Ref(key), nil
+	return s.Model.SignatureStatus(n.String(), key), Ref(key), nil
 }
 
 // WithdrawSignature withdraws a signature before deposit.
@@ -190,9 +190,9 @@ func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor,
 	if utf8.RuneCountInString(reason) > domain.MaxShort {
 		return 0, fault.Field("reason", "at most %d characters", domain.MaxShort)
 	}
-	p, ok := s.Model.Petition(n.ID)
-	if !ok {
-		return 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	p, err := s.lookup(n)
+	if err != nil {
+		return 0, err
 	}
 	if err := domain.WithdrawalAllowed(p.State); err != nil {
 		return 0, err
@@ -206,14 +206,14 @@ func (s *Service) StrikeSignature(ctx context.Context, actor eventstore.Actor, n
 	if err != nil {
 		return 0, err
 	}
-	p, ok := s.Model.Petition(n.ID)
-	if !ok {
-		return 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	p, err := s.lookup(n)
+	if err != nil {
+		return 0, err
 	}
 	if err := domain.StrikeAllowed(p.State, reason); err != nil {
 		return 0, err
 	}
-	key, _, found := s.Model.FindSignature(n.ID, ref)
+	key, _, found := s.Model.FindSignature(n.String(), ref)
 	if !found {
 		return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "no single signature matches %q (give at least 12 characters of the reference)", ref)
 	}

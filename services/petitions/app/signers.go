@@ -56,8 +56,8 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 	if err != nil {
 		return nil, "", 0, err
 	}
-	if _, ok := s.Model.Petition(n.ID); !ok {
-		return nil, "", 0, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
+	if _, err := s.lookup(n); err != nil {
+		return nil, "", 0, err
 	}
 	switch {
 	case pageSize < 0:
@@ -76,7 +76,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 		}
 		offset = o
 	}
-	entries, total := s.Model.Signatures(n.ID, offset, pageSize)
+	entries, total := s.Model.Signatures(n.String(), offset, pageSize)
 	out := make([]Signer, 0, len(entries))
 	for _, en := range entries {
 		e, err := s.readAt(ctx, en.Position)

@@ -86,7 +86,7 @@ func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64,
 	if err != nil {
 		return nil, projections.Petition{}, err
 	}
-	p, ok := s.App.Model.PetitionAt(n.ID, a)
+	p, ok := s.App.Model.PetitionAt(n.String(), a)
 	if !ok || p.State.Council != n.Council {
 		return nil, projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
 	}
