@@ -17,6 +17,38 @@ func TestReferToBureau_Law113_14_Art125(t *testing.T) {
 	given(t, hReview()...).when(domain.ReferToBureau{}, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 }
 
+// The bureau decides only a petition the president referred to it (law
+// 113-14 art. 125 for communes (check); 112-14 art. 117 and 111-14 art.
+// 122 (check) for provinces and regions): a decision straight from the
+// deposit, admissible or not, is refused with a typed rule error.
+func TestDecideAdmissibilityNeedsBureauReferral_Law113_14_Art125(t *testing.T) {
+	for _, c := range []struct {
+		council, article string
+	}{
+		{beniMellal, "law 113-14 art. 125"},
+		{beniMellalProv, "law 112-14 art. 117"},
+		{beniMellalReg, "law 111-14 art. 122"},
+	} {
+		t.Run(c.council, func(t *testing.T) {
+			deposited := []domain.Recorded{draftedIn(c.council), opened(), deposited()}
+			for _, cmd := range []domain.DecideAdmissibility{admit(250, 200), refuse(250, 200, validReasons)} {
+				re := given(t, deposited...).when(cmd, asClerk).thenRule(domain.RuleBureauReferral, fault.FailedPrecondition)
+				if !strings.HasPrefix(re.Article, c.article) {
+					t.Errorf("article %q, want %q", re.Article, c.article)
+				}
+				detailNames(t, re.Detail, "referToBureau")
+			}
+			// Once referred, the same decision is taken.
+			p := thenOne[*petitionsv1.AdmissibilityDecided](given(t, append(deposited, referred())...).when(admit(250, 200), asClerk))
+			if p.GetValidSignatures() != 250 || p.GetThreshold() != 200 {
+				t.Errorf("event records %d/%d, want 250/200", p.GetValidSignatures(), p.GetThreshold())
+			}
+		})
+	}
+	// Before the deposit it is still the wrong state, not a missing referral.
+	given(t, drafted(), opened()).when(admit(250, 200), asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
+}
+
 // Minimum signatures for a commune of 35,000 inhabitants or more: 200
 // (law 113-14 art. 123 (check)). Béni Mellal (209,104) needs 200.
 func TestThresholdNotMet_Law113_14_Art123(t *testing.T) {
@@ -38,12 +70,6 @@ func TestThresholdNotMet_Law113_14_Art123(t *testing.T) {
 				ValidSignatures: 200, Threshold: 200,
 			},
 		})
-	})
-	t.Run("decided straight from deposit", func(t *testing.T) {
-		p := thenOne[*petitionsv1.AdmissibilityDecided](given(t, hDeposited()...).when(admit(250, 200), asClerk))
-		if p.GetValidSignatures() != 250 || p.GetThreshold() != 200 {
-			t.Errorf("event records %d/%d, want 250/200", p.GetValidSignatures(), p.GetThreshold())
-		}
 	})
 }
 

@@ -34,6 +34,7 @@ const (
 	RuleAgentNotified         = "AGENT_NOT_NOTIFIED"
 	RuleNotAgent              = "NOT_AGENT"
 	RuleDepositDate           = "DEPOSIT_DATE_IN_FUTURE"
+	RuleBureauReferral        = "BUREAU_REFERRAL_REQUIRED"
 )
 
 // articles gives, per level, the article each rule comes from.
@@ -52,6 +53,7 @@ var articles = map[Level]map[string]string{
 		RuleAgentNotified:         "law 113-14 art. 125",
 		RuleNotAgent:              "law 113-14 art. 122 (check)",
 		RuleDepositDate:           "law 113-14 art. 124 (check)",
+		RuleBureauReferral:        "law 113-14 art. 125 (check)",
 	},
 	Province: {
 		RuleExcludedSubject:       "Constitution art. 1; law 112-14 art. 113 (check)",
@@ -66,6 +68,7 @@ var articles = map[Level]map[string]string{
 		RuleAgentNotified:         "law 112-14 art. 117 (check)",
 		RuleNotAgent:              "law 112-14 art. 114 (check)",
 		RuleDepositDate:           "law 112-14 art. 116 (check)",
+		RuleBureauReferral:        "law 112-14 art. 117 (check)",
 	},
 	Region: {
 		RuleExcludedSubject:       "Constitution art. 1; law 111-14 art. 119 (check)",
@@ -81,6 +84,7 @@ var articles = map[Level]map[string]string{
 		RuleAgentNotified:         "law 111-14 art. 122 (check)",
 		RuleNotAgent:              "law 111-14 art. 120 (check)",
 		RuleDepositDate:           "law 111-14 art. 121 (check)",
+		RuleBureauReferral:        "law 111-14 art. 122 (check)",
 	},
 }
 

@@ -380,7 +380,15 @@ func decideDeposit(s State, c Deposit, ctx Context) ([]Event, error) {
 
 func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	level := s.Level()
-	if err := requireState(s, "decide admissibility", petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW); err != nil {
+	// The president refers the deposited petition to the council's bureau,
+	// which then decides on its admissibility (law 113-14 art. 125 for
+	// communes (check); 112-14 and 111-14 for provinces and regions): no
+	// decision straight from the deposit.
+	if s.Status == petitionsv1.PetitionState_PETITION_STATE_DEPOSITED {
+		return nil, fault.Rule(RuleBureauReferral, Article(level, RuleBureauReferral),
+			"the petition was deposited but not yet referred to the bureau: refer it to the bureau (referToBureau), then decide")
+	}
+	if err := requireState(s, "decide admissibility", petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW); err != nil {
 		return nil, err
 	}
 	if utf8.RuneCountInString(c.Reasons) > MaxReasons {
