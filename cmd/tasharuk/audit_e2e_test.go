@@ -55,7 +55,11 @@ func TestAuditEndToEnd(t *testing.T) {
 	if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received)}); err != nil {
 		t.Fatal(err)
 	}
-	// The bureau decides four months later, past the 3-month deadline.
+	// The president refers it to the bureau (law 113-14 art. 125), which
+	// decides four months later, past the 3-month deadline.
+	if _, err := e.petitions.ReferPetitionToBureau(as(staff), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
 	clock.Advance(122 * 24 * time.Hour)
 	decidedAt := clock.Now()
 	if _, err := e.petitions.DecideAdmissibility(as(staff), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,

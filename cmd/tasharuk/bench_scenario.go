@@ -130,6 +130,14 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 					})
 				}
 				if err == nil && i%3 != 0 {
+					// The president refers it to the bureau first (law
+					// 113-14 art. 125).
+					err = timed(func() error {
+						_, err := pc.ReferPetitionToBureau(staff, &petitionsv1.ReferPetitionToBureauRequest{Name: name})
+						return err
+					})
+				}
+				if err == nil && i%3 != 0 {
 					err = timed(func() error {
 						_, err := pc.DecideAdmissibility(staff, &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 							Reasons: "Le nombre de signatures requis n'est pas atteint."})

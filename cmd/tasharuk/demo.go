@@ -71,8 +71,8 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 		pos = p
 	}
 
-	// A paper petition deposited four months ago and still undecided:
-	// overdue.
+	// A paper petition deposited four months ago, referred to the bureau
+	// and still undecided: overdue.
 	n2, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Aménagement du souk hebdomadaire", Request: "Aménager l'espace du souk hebdomadaire (sol, eau, toilettes).",
 		Reasons: "Le souk est boueux en hiver et sans point d'eau ; commerçants et visiteurs le réclament."})
@@ -80,6 +80,11 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 		return err
 	}
 	if _, pos, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
+		return err
+	}
+	// The president referred it to the bureau (law 113-14 art. 125), whose
+	// decision is awaited: the bureau decides only a referred petition.
+	if _, pos, err = svc.Act(ctx, staff, n2.String(), domain.ReferToBureau{}); err != nil {
 		return err
 	}
 	logger.Info("demo data loaded", "communes", rep.Registered, "petitions", 2, "position", pos)

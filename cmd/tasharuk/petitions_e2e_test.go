@@ -259,6 +259,9 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := e.petitions.ReferPetitionToBureau(as(staffBM), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
 		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		wantCode(t, err, codes.FailedPrecondition, "THRESHOLD_NOT_MET")
 		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE})

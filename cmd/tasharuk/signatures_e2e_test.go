@@ -120,6 +120,9 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		if bp := dep.GetPetition().GetSignatures().GetByProvince(); bp["khouribga"] != 19 || bp["beni-mellal"] != 150 {
 			t.Fatalf("per-province counts: %v", bp)
 		}
+		if _, err := e.petitions.ReferPetitionToBureau(as(staffRegion), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
 		_, err = e.petitions.DecideAdmissibility(as(staffRegion), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		wantCode(t, err, codes.FailedPrecondition, "REGION_PROVINCE_SHARE_NOT_MET")
 		if !strings.Contains(err.Error(), "khouribga") {
