@@ -194,7 +194,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fail("server: register gateway: %w", err)
 		}
 	}
-	s.mux.Handle("/v1/", gw)
+	s.mux.Handle("/v1/", utf8Guard(gw))
 	if s.cfg.Web != nil {
 		web, err := s.cfg.Web(conn)
 		if err != nil {

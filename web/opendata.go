@@ -20,6 +20,7 @@ import (
 // openDataPage lists the exports: every public view as CSV and JSON.
 func (h *handler) openDataPage(w http.ResponseWriter, r *http.Request) {
 	q := h.begin(w, r)
+	q.ctx = outgoing(r, nil) // open data is what the public sees, whoever downloads it
 	list, err := h.territory.ListCouncils(q.ctx, &territoryv1.ListCouncilsRequest{Filter: "level=REGION", PageSize: 100})
 	if err != nil {
 		h.fail(q, err)
@@ -85,6 +86,7 @@ func timelineRow(e *petitionsv1.TimelineEntry) []string {
 // on the pages.
 func (h *handler) openData(w http.ResponseWriter, r *http.Request) {
 	q := h.begin(w, r)
+	q.ctx = outgoing(r, nil) // open data is what the public sees, whoever downloads it
 	level, code := r.PathValue("level"), r.PathValue("code")
 	view, format, _ := strings.Cut(r.PathValue("file"), ".")
 	if !codePattern.MatchString(code) || (level != "communes" && level != "provinces" && level != "regions") || (format != "csv" && format != "json") {
@@ -144,6 +146,7 @@ func (h *handler) openData(w http.ResponseWriter, r *http.Request) {
 // openTimeline serves a petition's timeline as CSV or JSON.
 func (h *handler) openTimeline(w http.ResponseWriter, r *http.Request) {
 	q := h.begin(w, r)
+	q.ctx = outgoing(r, nil) // open data is what the public sees, whoever downloads it
 	level, code, id := r.PathValue("level"), r.PathValue("code"), r.PathValue("id")
 	view, format, _ := strings.Cut(r.PathValue("file"), ".")
 	name := level + "/" + code + "/petitions/" + id

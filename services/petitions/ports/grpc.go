@@ -80,6 +80,28 @@ func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.
 	return out
 }
 
+// visible reports whether the caller may see a petition. One opened for
+// signatures or deposited is public; a draft never opened (even withdrawn
+// since) is seen only by its agent, the staff of its council, and the
+// installation's admins and auditors. To anyone else it does not exist.
+func visible(ctx context.Context, st domain.State) bool {
+	if st.Public() {
+		return true
+	}
+	p, ok := access.PrincipalFrom(ctx)
+	if !ok {
+		return false
+	}
+	switch p.Role {
+	case access.RoleAdmin, access.RoleAuditor:
+		return true
+	case access.RoleStaff:
+		_, code, _ := strings.Cut(st.Council, "/")
+		return p.Council != "" && p.Council == code
+	}
+	return st.Agent != "" && p.Subject == st.Agent
+}
+
 // readAt reads a petition as of a past position or time.
 func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*petitionsv1.Petition, projections.Petition, error) {
 	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), minPos, asOfPos, asOfTime, validTime)
@@ -87,7 +109,7 @@ func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64,
 		return nil, projections.Petition{}, err
 	}
 	p, ok := s.App.Model.PetitionAt(n.String(), a)
-	if !ok || p.State.Council != n.Council {
+	if !ok || p.State.Council != n.Council || !visible(ctx, p.State) {
 		return nil, projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
 	}
 	return s.petitionAt(p, a.Now), p, nil
@@ -155,7 +177,12 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	if err != nil {
 		return nil, err
 	}
-	all := s.App.Model.PetitionsAt(c.Code, f, a)
+	var all []projections.Petition
+	for _, p := range s.App.Model.PetitionsAt(c.Code, f, a) {
+		if visible(ctx, p.State) {
+			all = append(all, p)
+		}
+	}
 	resp := &petitionsv1.ListPetitionsResponse{TotalSize: int32(len(all))}
 	if offset > len(all) {
 		offset = len(all)
