@@ -335,14 +335,20 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("DecisionStraightFromDepositIsRefused", func(t *testing.T) {
-		if _, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: zc.GetName(), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}); err != nil {
+		// A paper petition of Zaouiat Cheikh, deposited by its staff.
+		paper, err := create(agentZC, "communes/50910113", "Aménagement du souk hebdomadaire", "")
+		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: paper.GetName(), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}); err != nil {
+			t.Fatal(err)
+		}
+		zc := paper
 		before := settledHead(e)
-		_, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
-			Reasons: "Treize signatures valables pour cent requises."})
+		_, err = e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+			Reasons: "Aucune signature valable pour cent requises."})
 		wantCode(t, err, codes.FailedPrecondition, "BUREAU_REFERRAL_REQUIRED")
-		code, body := e.rest(http.MethodPost, "/v1/"+zc.GetName()+":decideAdmissibility", staffZC, map[string]any{"admissibility": "ADMISSIBILITY_INADMISSIBLE", "reasons": "Treize signatures valables pour cent requises."}, nil)
+		code, body := e.rest(http.MethodPost, "/v1/"+zc.GetName()+":decideAdmissibility", staffZC, map[string]any{"admissibility": "ADMISSIBILITY_INADMISSIBLE", "reasons": "Aucune signature valable pour cent requises."}, nil)
 		if code != http.StatusBadRequest || !strings.Contains(body, "BUREAU_REFERRAL_REQUIRED") || !strings.Contains(body, "referToBureau") {
 			t.Fatalf("REST decision from the deposit: %d %s", code, body)
 		}
@@ -356,7 +362,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		dec, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
-			Reasons: "Treize signatures valables pour cent requises."})
+			Reasons: "Aucune signature valable pour cent requises."})
 		if err != nil || dec.GetPetition().GetState() != petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE {
 			t.Fatalf("decision after the referral: %v %v", dec.GetPetition().GetState(), err)
 		}
