@@ -55,12 +55,14 @@ func TestAuditEndToEnd(t *testing.T) {
 	if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received)}); err != nil {
 		t.Fatal(err)
 	}
-	// The president refers it to the bureau (law 113-14 art. 125), which
-	// decides four months later, past the 3-month deadline.
+	// The president refers it to the bureau on 20 June (law 113-14 art.
+	// 125); the bureau decides four months after the deposit, past the
+	// 3-month deadline.
+	clock.Advance(19 * 24 * time.Hour)
 	if _, err := e.petitions.ReferPetitionToBureau(as(staff), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(122 * 24 * time.Hour)
+	clock.Advance((122 - 19) * 24 * time.Hour)
 	decidedAt := clock.Now()
 	if _, err := e.petitions.DecideAdmissibility(as(staff), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 		Reasons: "Cinq signatures valables pour cent requises par l'article 123."}); err != nil {
@@ -95,7 +97,7 @@ func TestAuditEndToEnd(t *testing.T) {
 			}
 			acts = append(acts, strings.TrimPrefix(en.Type, "petitions.")+"→"+en.StateAfter)
 		}
-		want := "PetitionDrafted→DRAFT PetitionOpenedForSignatures→COLLECTING PetitionDeposited→DEPOSITED AdmissibilityDecided→INADMISSIBLE AgentNotified→INADMISSIBLE"
+		want := "PetitionDrafted→DRAFT PetitionOpenedForSignatures→COLLECTING PetitionDeposited→DEPOSITED PetitionReferredToBureau→UNDER_REVIEW AdmissibilityDecided→INADMISSIBLE AgentNotified→INADMISSIBLE"
 		if strings.Join(acts, " ") != want {
 			t.Fatalf("history:\n got %s\nwant %s", strings.Join(acts, " "), want)
 		}
@@ -144,7 +146,7 @@ func TestAuditEndToEnd(t *testing.T) {
 		if now.Status.Petitions.Decided != 1 || now.Status.Petitions.Overdue != 0 {
 			t.Fatalf("today: %+v", now.Status.Petitions)
 		}
-		if before.Status.Petitions.Decided != 0 || before.Status.Petitions.ByState["DEPOSITED"] != 1 || before.Status.Petitions.Overdue != 1 {
+		if before.Status.Petitions.Decided != 0 || before.Status.Petitions.ByState["UNDER_REVIEW"] != 1 || before.Status.Petitions.Overdue != 1 {
 			t.Fatalf("before the decision: %+v", before.Status.Petitions)
 		}
 		// Valid time alone: on 15 June the petition was deposited, not yet overdue.
@@ -153,7 +155,7 @@ func TestAuditEndToEnd(t *testing.T) {
 			t.Fatalf("valid time 15 June: %d %s", code, b)
 		}
 		var p struct{ Petition struct{ State string } }
-		if code, b := e.rest(http.MethodGet, fmt.Sprintf("/v1/%s?asOfPosition=%d", name, decisionPos-1), "", nil, &p); code != 200 || p.Petition.State != "PETITION_STATE_DEPOSITED" {
+		if code, b := e.rest(http.MethodGet, fmt.Sprintf("/v1/%s?asOfPosition=%d", name, decisionPos-1), "", nil, &p); code != 200 || p.Petition.State != "PETITION_STATE_UNDER_REVIEW" {
 			t.Fatalf("petition as of: %d %s", code, b)
 		}
 	})
