@@ -50,13 +50,14 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 	now := svc.Now()
 
 	// A petition collecting signatures in Zaouiat Cheikh.
-	n, pos, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	n, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Éclairage public du quartier Al Massira", Request: "Inscrire à l'ordre du jour l'extension de l'éclairage public au quartier Al Massira.",
 		Reasons: "Le quartier n'est pas éclairé la nuit ; les habitants, surtout les femmes et les élèves, demandent un éclairage pour leur sécurité."})
 	if err != nil {
 		return err
 	}
-	if _, pos, err = svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{}); err != nil {
+	_, pos, err := svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{})
+	if err != nil {
 		return err
 	}
 	// Signing checks the read model's view of the petition: wait for it.
@@ -64,11 +65,9 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 		return err
 	}
 	for i := range 12 {
-		_, p, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
-		if err != nil {
+		if _, _, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}); err != nil {
 			return err
 		}
-		pos = p
 	}
 
 	// A paper petition deposited four months ago, referred to the bureau
@@ -79,7 +78,7 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry,
 	if err != nil {
 		return err
 	}
-	if _, pos, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
+	if _, _, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
 		return err
 	}
 	// The president referred it to the bureau (law 113-14 art. 125), whose
