@@ -35,6 +35,12 @@ type Signature struct {
 }
 
 // signatureStream is the stream of one person's signature on a petition.
+// It names the petition by id only (the log's format since the start), yet
+// it is never shared between councils: the signer key is keyed to the
+// council (privacy.Keys.SignerKey), so two councils' petitions with the
+// same id (possible in logs written before request ids were scoped) have
+// distinct signature streams, and the read model attributes each to its
+// petition by the full name SignatureAdded records.
 func signatureStream(petitionID, signerKey string) string {
 	return "signature." + petitionID + "." + signerKey
 }
