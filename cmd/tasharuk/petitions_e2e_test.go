@@ -145,6 +145,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		// The same national ID with other spacing and case counts once.
 		id, full := signer("BM", 7)
 		_, err = e.petitions.SignPetition(as(otherCitizen), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: " bm-" + strings.ToLower(id[2:]), FullName: full})
+		wantCode(t, err, codes.AlreadyExists, "ALREADY_SIGNED")
 		if !strings.HasPrefix(id, "BM") {
 			t.Fatal("bad test id")
 		}
