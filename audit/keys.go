@@ -6,12 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tasharuk/tasharuk/internal/kernel/keyfile"
 )
 
 // ErrKeyMismatch: a stored signing key does not fit what is asked of it.
@@ -56,45 +56,27 @@ func verifierKey(skey string) (string, error) {
 // <dir>/keys/checkpoint.pub (mode 0644) the verifier key to give auditors;
 // folders it creates get mode 0700. A stored key named other than origin is
 // refused with ErrKeyMismatch, as is a checkpoint.pub that is not the stored
-// key's (a missing checkpoint.pub is written again).
+// key's (a missing checkpoint.pub is written again). Processes that start
+// together on one folder all get the same key (internal/kernel/keyfile); a
+// key file that is there but damaged is an error, never replaced.
 func LoadOrCreateKey(dir, origin string) (note.Signer, string, error) {
 	kdir := filepath.Join(dir, "keys")
-	if _, err := os.Stat(kdir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(kdir, 0o700); err != nil {
-			return nil, "", fmt.Errorf("audit: key folder: %w", err)
-		}
-		if err := os.Chmod(kdir, 0o700); err != nil {
-			return nil, "", fmt.Errorf("audit: key folder: %w", err)
-		}
-	}
 	keyPath := filepath.Join(kdir, KeyFile)
 	pubPath := filepath.Join(kdir, PublicKeyFile)
 
-	b, err := os.ReadFile(keyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		skey, vkey, err := GenerateKey(origin)
-		if err != nil {
-			return nil, "", err
-		}
-		created, err := createExclusive(kdir, keyPath, []byte(skey+"\n"), 0o600)
-		if err != nil {
-			return nil, "", err
-		}
-		if created {
-			if err := writeReplace(kdir, pubPath, []byte(vkey+"\n"), 0o644); err != nil {
-				return nil, "", err
-			}
-			s, err := note.NewSigner(skey)
-			if err != nil {
-				return nil, "", fmt.Errorf("audit: new key: %w", err)
-			}
-			return s, vkey, nil
-		}
-		// Another process created the key first: use its key.
-		b, err = os.ReadFile(keyPath)
-	}
+	b, err := keyfile.File{
+		Path: keyPath,
+		New: func() ([]byte, error) {
+			skey, _, err := GenerateKey(origin)
+			return []byte(skey + "\n"), err
+		},
+		Check: func(b []byte) error {
+			_, err := verifierKey(strings.TrimSpace(string(b)))
+			return err
+		},
+	}.LoadOrCreate()
 	if err != nil {
-		return nil, "", fmt.Errorf("audit: read checkpoint key: %w", err)
+		return nil, "", fmt.Errorf("audit: checkpoint key: %w", err)
 	}
 	skey := strings.TrimSpace(string(b))
 	s, err := note.NewSigner(skey)
@@ -108,82 +90,19 @@ func LoadOrCreateKey(dir, origin string) (note.Signer, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("audit: %s: %w", keyPath, err)
 	}
-	pb, err := os.ReadFile(pubPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := writeReplace(kdir, pubPath, []byte(vkey+"\n"), 0o644); err != nil {
-			return nil, "", err
-		}
-	case err != nil:
-		return nil, "", fmt.Errorf("audit: read public key: %w", err)
-	case strings.TrimSpace(string(pb)) != vkey:
-		return nil, "", fmt.Errorf("%w: %s is not the public key of %s", ErrKeyMismatch, pubPath, keyPath)
+	_, err = keyfile.File{
+		Path: pubPath,
+		Mode: 0o644,
+		New:  func() ([]byte, error) { return []byte(vkey + "\n"), nil },
+		Check: func(b []byte) error {
+			if strings.TrimSpace(string(b)) != vkey {
+				return fmt.Errorf("%w: not the public key of %s", ErrKeyMismatch, keyPath)
+			}
+			return nil
+		},
+	}.LoadOrCreate()
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: public key: %w", err)
 	}
 	return s, vkey, nil
-}
-
-// writeTemp writes data to a new file in dir, synced, with mode perm.
-func writeTemp(dir string, data []byte, perm os.FileMode) (string, error) {
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("audit: write key: %w", err)
-	}
-	name := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(name)
-		return "", fmt.Errorf("audit: write key: %w", err)
-	}
-	return name, nil
-}
-
-// createExclusive writes path whole or not at all, never replacing an
-// existing file; created is false when path already existed.
-func createExclusive(dir, path string, data []byte, perm os.FileMode) (created bool, err error) {
-	tmp, err := writeTemp(dir, data, perm)
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		return false, fmt.Errorf("audit: write key: %w", err)
-	}
-	return true, syncDir(dir)
-}
-
-// writeReplace writes path whole, replacing it.
-func writeReplace(dir, path string, data []byte, perm os.FileMode) error {
-	tmp, err := writeTemp(dir, data, perm)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("audit: write key: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("audit: sync key folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("audit: sync key folder: %w", err)
-	}
-	return nil
 }

@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tasharuk/tasharuk/internal/kernel/keyfile"
 )
 
 // ErrInvalidNationalID: the text is not a national ID (CIN) number.
@@ -87,27 +89,40 @@ func LoadKeys(dataDir string) (*Keys, error) {
 		}
 		return NewKeys(k)
 	}
-	path := filepath.Join(dataDir, "keys", "master.key")
-	if b, err := os.ReadFile(path); err == nil {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(k) != 32 {
-			return nil, fmt.Errorf("privacy: %s is not base64 of 32 bytes", path)
-		}
-		return NewKeys(k)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("privacy: read master key: %w", err)
+	// Processes that start together on one data folder all get the same
+	// master key (internal/kernel/keyfile): two master keys would seal data
+	// keys that the other cannot open. A damaged file is an error, never
+	// replaced, for the same reason.
+	b, err := keyfile.File{
+		Path: filepath.Join(dataDir, "keys", "master.key"),
+		New: func() ([]byte, error) {
+			k := make([]byte, 32)
+			if _, err := rand.Read(k); err != nil {
+				return nil, err
+			}
+			return []byte(base64.StdEncoding.EncodeToString(k) + "\n"), nil
+		},
+		Check: func(b []byte) error {
+			_, err := decodeMasterKey(b)
+			return err
+		},
+	}.LoadOrCreate()
+	if err != nil {
+		return nil, fmt.Errorf("privacy: master key: %w", err)
 	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
+	k, err := decodeMasterKey(b)
+	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("privacy: create key folder: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("privacy: write master key: %w", err)
-	}
 	return NewKeys(k)
+}
+
+func decodeMasterKey(b []byte) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("not base64 of 32 bytes")
+	}
+	return k, nil
 }
 
 // NewKeys uses a 32-byte master key.

@@ -67,6 +67,32 @@ func TestSignerKeysAndNames(t *testing.T) {
 	}
 }
 
+// A master key file cut short (as the old plain write could leave it when
+// two first starts raced) is an error and is left as it is: a new master
+// key would make every sealed data key unreadable.
+func TestLoadKeysRefusesDamagedMasterKey(t *testing.T) {
+	t.Setenv(privacy.MasterKeyEnv, "")
+	dir := t.TempDir()
+	if _, err := privacy.LoadKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "keys", "master.key")
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := whole[:len(whole)/2]
+	if err := os.WriteFile(path, half, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := privacy.LoadKeys(dir); err == nil {
+		t.Fatal("a half-written master key was accepted")
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(half) {
+		t.Fatalf("the damaged master key was replaced by %q", b)
+	}
+}
+
 // Pooled keys: each new signer gets a distinct durable key that reads back
 // by its id; an erased person's names stop opening; a signature recorded
 // while its person was being erased has its key destroyed by Bound.
