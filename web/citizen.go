@@ -2,7 +2,10 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
@@ -245,12 +248,41 @@ func (h *handler) signout(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps a post-sign-in destination only if it is a path of this
-// site.
+// site, and otherwise returns "" (the role's home page). A browser drops
+// tabs and newlines from a URL, reads a backslash as "/" and "//host" as
+// another site, and a proxy may percent-decode the path once more, so
+// "/%09/evil.example" or "/%2F/evil.example" could leave the site: the
+// value must start with one "/" then neither "/" nor a backslash, in its
+// text and once decoded, with no control character, space or backslash
+// anywhere, and parse as a bare path (no scheme, no host).
 func safeNext(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
+	if !localPath(s) {
+		return ""
+	}
+	decoded, err := url.PathUnescape(s)
+	if err != nil || !localPath(decoded) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
 	return s
+}
+
+// localPath: "/" alone, or "/" followed by a character other than "/" and
+// backslash, with no backslash, control character, white space, format
+// character (such as U+200B) or invalid UTF-8 anywhere.
+func localPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+		return false
+	}
+	for _, r := range s {
+		if r == '\\' || r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // ownCouncil sends staff to their council's desk (/desk) and a body's

@@ -386,7 +386,11 @@ func redirect(q *rq, path, ok string, at uint64, ref string) {
 		v.Set("ref", ref)
 	}
 	if len(v) > 0 {
-		path += "?" + v.Encode()
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&" // a sign-in's next may carry a query of its own
+		}
+		path += sep + v.Encode()
 	}
 	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
 }
