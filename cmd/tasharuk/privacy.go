@@ -10,7 +10,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/services/fault"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
+	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
 
 // runPrivacy: tasharuk privacy erase --council CODE --national-id ID.
@@ -34,15 +36,23 @@ func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *keysDir == "" {
 		*keysDir = sc.DataDir
 	}
-	keys, err := privacy.LoadKeys(*keysDir)
-	if err != nil {
-		return err
-	}
 	ls, err := openQuiet(ctx, sc, stderr)
 	if err != nil {
 		return err
 	}
 	defer ls.Close()
+	// A council that is not registered has no signers to erase: say so
+	// rather than record an erasure nobody can have asked for (and before
+	// loading, or creating, a master key).
+	if _, _, exists, err := tapp.LoadCouncil(ctx, ls.Log, newRegistry(), *council); err != nil {
+		return fmt.Errorf("privacy erase: --council: %w", err)
+	} else if !exists {
+		return fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "privacy erase: COUNCIL_NOT_FOUND: no council %s in this log (communes use the HCP code); nothing was erased or recorded", *council)
+	}
+	keys, err := privacy.LoadKeys(*keysDir)
+	if err != nil {
+		return err
+	}
 	js, err := jetstream.New(ls.NATS.Conn())
 	if err != nil {
 		return err
