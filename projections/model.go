@@ -51,6 +51,8 @@ type Model struct {
 	// recorded maps positions to recording times (running maximum, so it
 	// can be searched) for as-of-time queries.
 	recorded []timeAt
+	// head gives the log's last position (SetHead, in head.go).
+	head func(context.Context) (uint64, error)
 }
 
 type timeAt struct {
@@ -162,10 +164,23 @@ func (m *Model) Position() uint64 {
 var ErrBehind = errors.New("projections: read model has not reached the requested position")
 
 // WaitFor waits until the model has applied position pos (read-your-writes)
-// or ctx ends; it waits at most 10 seconds.
+// or ctx ends; it waits at most 10 seconds. A position past the log's head
+// (when SetHead gave the model one) fails at once with an *AheadOfLogError:
+// nothing has been written there, so no wait would reach it.
 func (m *Model) WaitFor(ctx context.Context, pos uint64) error {
 	if pos == 0 {
 		return nil
+	}
+	m.mu.RLock()
+	at, head := m.position, m.head
+	m.mu.RUnlock()
+	if at < pos && head != nil {
+		// The log's head is read after the model's position, so a write the
+		// caller has seen acknowledged is at or below it; if the head cannot
+		// be read, wait as before.
+		if h, err := head(ctx); err == nil && pos > h {
+			return &AheadOfLogError{Head: h, Asked: pos}
+		}
 	}
 	timeout := time.NewTimer(10 * time.Second)
 	defer timeout.Stop()

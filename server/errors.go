@@ -42,6 +42,7 @@ var Catalogue = []catalogueEntry{
 	{"PERMISSION_DENIED", codes.PermissionDenied, "Your role or council does not allow this act."},
 	{"RATE_LIMITED", codes.ResourceExhausted, "Too many requests from this account or address: wait a few seconds and retry."},
 	{"READ_MODEL_BEHIND", codes.Unavailable, "The read model has not caught up with the position asked for; retry in a moment."},
+	{"POSITION_AHEAD_OF_LOG", codes.OutOfRange, "min_position is past the last position of the log: ask for a position a write returned, or leave it out."},
 	{"COUNCIL_NOT_FOUND", codes.NotFound, "No such council: check the code (communes use the HCP code)."},
 	{"COUNCIL_EXISTS", codes.AlreadyExists, "This council is already registered."},
 	{"PETITION_NOT_FOUND", codes.NotFound, "No such petition in this council."},
@@ -128,6 +129,7 @@ func ToStatus(err error) error {
 		return Status(Reason(reason), err.Error(), nil, kindCode(kind))
 	}
 	var wrong *eventstore.WrongExpectedRevisionError
+	var ahead *projections.AheadOfLogError
 	switch {
 	case errors.Is(err, tdomain.ErrCouncilExists):
 		return Status("COUNCIL_EXISTS", err.Error(), nil)
@@ -135,6 +137,8 @@ func ToStatus(err error) error {
 		return Status("COUNCIL_NOT_FOUND", err.Error(), nil)
 	case errors.Is(err, tdomain.ErrInvalid):
 		return Status("INVALID_ARGUMENT", err.Error(), nil)
+	case errors.As(err, &ahead):
+		return Status("POSITION_AHEAD_OF_LOG", ahead.Error(), map[string]string{"head": fmt.Sprint(ahead.Head), "min_position": fmt.Sprint(ahead.Asked)})
 	case errors.Is(err, projections.ErrBehind):
 		return Status("READ_MODEL_BEHIND", err.Error(), nil)
 	case errors.Is(err, context.Canceled):

@@ -171,6 +171,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 
 	reg := newRegistry()
 	model := projections.New(reg)
+	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
 	follower := &projections.Follower{Model: model, Store: store, Logger: logger}
 	if cfg.Store.NATSURL == "" {
 		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", ls.Backend+"-snapshot.gob")
