@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -297,10 +296,6 @@ func (s *Store) Replicas() int { return s.cfg.Replicas }
 func (s *Store) Stats() *Stats { return &s.stats }
 
 func (s *Store) subject(stream string) string { return s.cfg.SubjectPrefix + "." + stream }
-
-func (s *Store) streamOf(subject string) string {
-	return strings.TrimPrefix(subject, s.cfg.SubjectPrefix+".")
-}
 
 // Close stops the committer, closes the connection and, in embedded mode,
 // shuts the server down. Writes acknowledged before Close are on disk.
