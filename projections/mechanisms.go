@@ -35,22 +35,31 @@ type Survey struct {
 }
 
 // mechanisms are the read models of advisory bodies, consultations and
-// surveys, by council code.
+// surveys. Each is keyed by its full resource name
+// ("communes/50910101/advisoryBodies/equity-gender",
+// "communes/50910101/consultations/{id}", "communes/50910101/surveys/{id}"),
+// never by an id alone, so a name that borrows another council's id, or
+// another level's prefix, resolves to nothing (DESIGN.md "Authorization: by
+// resource, in one place").
 type mechanisms struct {
-	Bodies        map[string]*Body         // stream id → body
-	Consultations map[string]*Consultation // stream id → consultation
-	Surveys       map[string]*Survey       // stream id → survey
-	ByCouncil     map[string]*councilMechanisms
+	Bodies        map[string]*Body         // resource name → body
+	Consultations map[string]*Consultation // resource name → consultation
+	Surveys       map[string]*Survey       // resource name → survey
+	// Names maps an event stream ("body.<code>.<id>") to the resource name
+	// its first event gave it; later events of the stream carry no council.
+	Names     map[string]string
+	ByCouncil map[string]*councilMechanisms
 }
 
 type councilMechanisms struct {
-	Bodies        []string // stream ids, in set-up order
+	Bodies        []string // resource names, in set-up order
 	Consultations []string
 	Surveys       []string
 }
 
 func newMechanisms() mechanisms {
-	return mechanisms{Bodies: map[string]*Body{}, Consultations: map[string]*Consultation{}, Surveys: map[string]*Survey{}, ByCouncil: map[string]*councilMechanisms{}}
+	return mechanisms{Bodies: map[string]*Body{}, Consultations: map[string]*Consultation{}, Surveys: map[string]*Survey{},
+		Names: map[string]string{}, ByCouncil: map[string]*councilMechanisms{}}
 }
 
 func (m *Model) council(code string) *councilMechanisms {
@@ -67,17 +76,44 @@ func stored(e *eventstore.Event) StoredEvent {
 		Actor: e.Actor, Position: e.Position, Revision: e.Revision, Hash: e.Hash, PrevHash: e.PrevHash}
 }
 
+// streamCode returns the council code of a stream "<kind>.<code>.<id>".
+func streamCode(stream string) string { return strings.SplitN(stream, ".", 3)[1] }
+
+// named returns the resource name of a stream whose first event named it,
+// or records name for it when first (the creating event) is true. A
+// creating event whose name disagrees with the stream (another council's
+// code) is not applied.
+func (m *Model) named(stream, name, council string, first bool) (string, bool) {
+	if n, ok := m.mech.Names[stream]; ok {
+		return n, true
+	}
+	if !first || name == "" {
+		return "", false
+	}
+	if _, code, found := strings.Cut(council, "/"); !found || code != streamCode(stream) {
+		return "", false
+	}
+	m.mech.Names[stream] = name
+	return name, true
+}
+
 // applyBody: stream body.<council code>.<body id>.
 func (m *Model) applyBody(e *eventstore.Event, payload proto.Message) {
-	b := m.mech.Bodies[e.Stream]
+	setUp, first := payload.(*advisoryv1.BodySetUp)
+	var name string
+	if first {
+		name = setUp.GetCouncil() + "/advisoryBodies/" + setUp.GetBodyId()
+	}
+	name, ok := m.named(e.Stream, name, setUp.GetCouncil(), first)
+	if !ok {
+		return
+	}
+	b := m.mech.Bodies[name]
 	if b == nil {
-		if _, ok := payload.(*advisoryv1.BodySetUp); !ok {
-			return
-		}
 		b = &Body{}
-		m.mech.Bodies[e.Stream] = b
-		code := strings.SplitN(e.Stream, ".", 3)[1]
-		m.council(code).Bodies = append(m.council(code).Bodies, e.Stream)
+		m.mech.Bodies[name] = b
+		code := streamCode(e.Stream)
+		m.council(code).Bodies = append(m.council(code).Bodies, name)
 	}
 	b.State = adomain.Evolve(b.State, adomain.Recorded{ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	b.History = append(b.History, stored(e))
@@ -85,15 +121,21 @@ func (m *Model) applyBody(e *eventstore.Event, payload proto.Message) {
 
 // applyConsultation: stream consultation.<council code>.<id>.
 func (m *Model) applyConsultation(e *eventstore.Event, payload proto.Message) {
-	c := m.mech.Consultations[e.Stream]
+	req, first := payload.(*consultationsv1.ConsultationRequested)
+	var name string
+	if first {
+		name = cdomain.ConsultationName(req.GetCouncil(), req.GetConsultationId())
+	}
+	name, ok := m.named(e.Stream, name, req.GetCouncil(), first)
+	if !ok {
+		return
+	}
+	c := m.mech.Consultations[name]
 	if c == nil {
-		if _, ok := payload.(*consultationsv1.ConsultationRequested); !ok {
-			return
-		}
 		c = &Consultation{}
-		m.mech.Consultations[e.Stream] = c
-		code := strings.SplitN(e.Stream, ".", 3)[1]
-		m.council(code).Consultations = append(m.council(code).Consultations, e.Stream)
+		m.mech.Consultations[name] = c
+		code := streamCode(e.Stream)
+		m.council(code).Consultations = append(m.council(code).Consultations, name)
 	}
 	c.State = cdomain.Evolve(c.State, cdomain.Recorded{ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	c.History = append(c.History, stored(e))
@@ -101,12 +143,21 @@ func (m *Model) applyConsultation(e *eventstore.Event, payload proto.Message) {
 
 // applySurvey: stream survey.<council code>.<id>.
 func (m *Model) applySurvey(e *eventstore.Event, payload proto.Message) {
-	s := m.mech.Surveys[e.Stream]
+	rec, first := payload.(*consultationsv1.SurveyResultsRecorded)
+	var name string
+	if first {
+		name = cdomain.SurveyName(rec.GetCouncil(), rec.GetSurveyId())
+	}
+	name, ok := m.named(e.Stream, name, rec.GetCouncil(), first)
+	if !ok {
+		return
+	}
+	s := m.mech.Surveys[name]
 	if s == nil {
 		s = &Survey{}
-		m.mech.Surveys[e.Stream] = s
-		code := strings.SplitN(e.Stream, ".", 3)[1]
-		m.council(code).Surveys = append(m.council(code).Surveys, e.Stream)
+		m.mech.Surveys[name] = s
+		code := streamCode(e.Stream)
+		m.council(code).Surveys = append(m.council(code).Surveys, name)
 	}
 	s.State = cdomain.EvolveSurvey(s.State, cdomain.Recorded{ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor})
 	s.History = append(s.History, stored(e))
@@ -163,11 +214,12 @@ func (m *Model) consultationAt(c *Consultation, a AsOf) (cdomain.State, bool) {
 	return st, st.Exists
 }
 
-// Body returns a body by its stream id ("body.<code>.<id>").
-func (m *Model) Body(stream string, a AsOf) (adomain.State, bool) {
+// Body returns a body by its full resource name
+// ("communes/50910101/advisoryBodies/equity-gender").
+func (m *Model) Body(name string, a AsOf) (adomain.State, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b, ok := m.mech.Bodies[stream]
+	b, ok := m.mech.Bodies[name]
 	if !ok {
 		return adomain.State{}, false
 	}
@@ -189,11 +241,12 @@ func (m *Model) Bodies(code string, a AsOf) []adomain.State {
 	return out
 }
 
-// Consultation returns a consultation by its stream id.
-func (m *Model) Consultation(stream string, a AsOf) (cdomain.State, bool) {
+// Consultation returns a consultation by its full resource name
+// ("communes/50910101/consultations/{id}").
+func (m *Model) Consultation(name string, a AsOf) (cdomain.State, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	c, ok := m.mech.Consultations[stream]
+	c, ok := m.mech.Consultations[name]
 	if !ok {
 		return cdomain.State{}, false
 	}

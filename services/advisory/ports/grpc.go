@@ -37,11 +37,19 @@ var (
 	opinionPattern = regexp.MustCompile(`^((communes|provinces|regions)/([a-z0-9-]{1,64}))/advisoryBodies/([a-z-]{1,32})/opinions/([0-9a-f-]{36})$`)
 )
 
-// bodyName is a parsed body (and opinion) resource name.
+// bodyName is a parsed body (and opinion) resource name. It carries its
+// council ("communes/50910101") and every read and act resolves the whole
+// name: the body must be that council's, whatever its id (DESIGN.md
+// "Authorization: by resource, in one place").
 type bodyName struct{ council, code, body, opinion string }
 
 func (b bodyName) stream() string { return "body." + b.code + "." + b.body }
 func (b bodyName) name() string   { return b.council + "/advisoryBodies/" + b.body }
+
+// notFound is the answer for a body that is not this name's.
+func (b bodyName) notFound() error {
+	return fault.New(fault.NotFound, domain.ReasonBodyNotFound, "no advisory body %s", b.name())
+}
 
 func parseBody(n string) (bodyName, error) {
 	m := bodyPattern.FindStringSubmatch(n)
@@ -64,8 +72,17 @@ func actor(ctx context.Context) eventstore.Actor {
 	return access.Actor(p)
 }
 
+// run decides cmd on the body named b. The stream is read by the council's
+// code; a body recorded there under another name (another level's prefix)
+// is not b's, so the act is refused as not found and nothing is written.
 func (s *Server) run(ctx context.Context, b bodyName, cmd domain.Command) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve, domain.Decide,
+	return events.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+			if st.Exists && st.Council != b.council {
+				return nil, b.notFound()
+			}
+			return domain.Decide(st, c, dc)
+		},
 		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
@@ -119,9 +136,9 @@ func (s *Server) readBodyAt(ctx context.Context, b bodyName, pos, asOfPos uint64
 	if err != nil {
 		return domain.State{}, err
 	}
-	st, ok := s.Model.Body(b.stream(), a)
-	if !ok {
-		return domain.State{}, fault.New(fault.NotFound, "BODY_NOT_FOUND", "no advisory body %s", b.name())
+	st, ok := s.Model.Body(b.name(), a)
+	if !ok || st.Council != b.council {
+		return domain.State{}, b.notFound()
 	}
 	return st, nil
 }
@@ -247,7 +264,7 @@ func (s *Server) RecordMeeting(ctx context.Context, r *advisoryv1.RecordMeetingR
 		return nil, err
 	}
 	b, _ := parseBody(r.GetName())
-	st, _ := s.Model.Body(b.stream(), projections.AsOf{Now: s.Now()})
+	st, _ := s.Model.Body(b.name(), projections.AsOf{Now: s.Now()})
 	return &advisoryv1.RecordMeetingResponse{Body: out, QuorumReached: st.Meetings[r.GetMeetingId()].QuorumReached, LogPosition: pos}, nil
 }
 
@@ -279,8 +296,8 @@ func (s *Server) CreateOpinion(ctx context.Context, r *advisoryv1.CreateOpinionR
 		if len(parts) != 4 || parts[0]+"/"+parts[1] != b.council || parts[2] != "consultations" {
 			return nil, fault.Field("consultation", "a consultation of %s: %s/consultations/{id}", b.council, b.council)
 		}
-		cons, ok := s.Model.Consultation("consultation."+b.code+"."+parts[3], projections.AsOf{Now: s.Now()})
-		if !ok {
+		cons, ok := s.Model.Consultation(c, projections.AsOf{Now: s.Now()})
+		if !ok || cons.Council != b.council {
 			return nil, fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", c)
 		}
 		if cons.Body != b.name() {

@@ -42,7 +42,7 @@ func ts(t time.Time) *timestamppb.Timestamp {
 // GetCaseHistory implements AuditService.
 func (s *Server) GetCaseHistory(ctx context.Context, r *auditv1.GetCaseHistoryRequest) (*auditv1.GetCaseHistoryResponse, error) {
 	if r.GetName() == "" {
-		return nil, fault.Field("name", "the resource name of a petition, advisory body, opinion or consultation")
+		return nil, fault.Field("name", "the full resource name of a petition, advisory body, opinion, consultation or survey")
 	}
 	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
 		return nil, err

@@ -156,6 +156,11 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 		if !petitionPattern.MatchString(ref) {
 			return nil, fault.Field("subject_ref", "name the petition: {communes|provinces|regions}/{code}/petitions/{petition}")
 		}
+		// A council consults on a petition addressed to it, not another
+		// council's.
+		if !strings.HasPrefix(ref, c.Council+"/petitions/") {
+			return nil, fault.Field("subject_ref", "%q is not a petition of %s: want %s/petitions/{petition}", ref, c.Council, c.Council)
+		}
 	case consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, consultationsv1.SubjectKind_SUBJECT_KIND_OTHER:
 		if utf8.RuneCountInString(ref) > MaxShort {
 			return nil, fault.Field("subject_ref", "at most %d characters", MaxShort)

@@ -60,6 +60,12 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 		{"petition reference not a petition", func(c *domain.Request) {
 			c.SubjectKind, c.SubjectRef = petition, "communes/50910101/consultations/x"
 		}, "subject_ref"},
+		{"petition of another council", func(c *domain.Request) {
+			c.SubjectKind, c.SubjectRef = petition, "communes/50910113/petitions/0193c4b2-0000-7000-8000-000000000001"
+		}, "subject_ref"},
+		{"petition of another level", func(c *domain.Request) {
+			c.SubjectKind, c.SubjectRef = petition, beniMellalProv+"/petitions/0193c4b2-0000-7000-8000-000000000001"
+		}, "subject_ref"},
 		{"petition reference of no level", func(c *domain.Request) {
 			c.SubjectKind, c.SubjectRef = petition, "douars/x/petitions/p-1"
 		}, "subject_ref"},

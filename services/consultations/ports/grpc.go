@@ -34,8 +34,18 @@ type Server struct {
 
 var namePattern = regexp.MustCompile(`^((communes|provinces|regions)/[a-z0-9-]{1,64})/consultations/([0-9a-f-]{36})$`)
 
-// name is a parsed consultation resource name.
+// name is a parsed consultation resource name. It carries its council
+// ("communes/50910101"); every read and act resolves the whole name: the
+// consultation must be that council's, whatever its id (DESIGN.md
+// "Authorization: by resource, in one place").
 type name struct{ council, code, id string }
+
+func (n name) String() string { return domain.ConsultationName(n.council, n.id) }
+
+// notFound is the answer for a consultation that is not this name's.
+func (n name) notFound() error {
+	return fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", n)
+}
 
 func parseName(n string) (name, error) {
 	m := namePattern.FindStringSubmatch(n)
@@ -65,9 +75,18 @@ func (s *Server) council(parent string) (tdomain.Council, error) {
 	return c, nil
 }
 
-// run decides a command on a consultation's stream and appends it.
+// run decides a command on a consultation's stream and appends it. The
+// stream is read by the council's code; a consultation recorded there
+// under another name (another level's prefix) is not n's, so the act is
+// refused as not found and nothing is written.
 func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve, domain.Decide,
+	return events.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+			if st.Exists && st.Council != n.council {
+				return nil, n.notFound()
+			}
+			return domain.Decide(st, c, dc)
+		},
 		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
@@ -96,9 +115,9 @@ func (s *Server) readAt(ctx context.Context, n name, pos, asOfPos uint64, asOfTi
 	if err != nil {
 		return nil, err
 	}
-	st, ok := s.Model.Consultation(n.stream(), a)
-	if !ok {
-		return nil, fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", n.council+"/consultations/"+n.id)
+	st, ok := s.Model.Consultation(n.String(), a)
+	if !ok || st.Council != n.council {
+		return nil, n.notFound()
 	}
 	return Consultation(st, a.Now), nil
 }
@@ -115,8 +134,16 @@ func (s *Server) CreateConsultation(ctx context.Context, r *consultationsv1.Crea
 		if len(parts) != 4 || parts[0]+"/"+parts[1] != r.GetParent() || parts[2] != "advisoryBodies" {
 			return nil, fault.Field("body", "an advisory body of %s: %s/advisoryBodies/{body}", r.GetParent(), r.GetParent())
 		}
-		if _, ok := s.Model.Body("body."+c.Code+"."+parts[3], projections.AsOf{Now: s.Now()}); !ok {
+		if _, ok := s.Model.Body(b, projections.AsOf{Now: s.Now()}); !ok {
 			return nil, fault.New(fault.NotFound, "BODY_NOT_FOUND", "no advisory body %s", b)
+		}
+	}
+	// A petition the request is about is one of this council's: its whole
+	// name must resolve.
+	if r.GetSubjectKind() == consultationsv1.SubjectKind_SUBJECT_KIND_PETITION {
+		ref := strings.TrimSpace(r.GetSubjectRef())
+		if ref != "" && strings.HasPrefix(ref, r.GetParent()+"/petitions/") && !s.Model.Exists(ref) {
+			return nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", ref)
 		}
 	}
 	n := name{council: r.GetParent(), code: c.Code, id: uuid.Must(uuid.NewV7()).String()}
@@ -217,18 +244,25 @@ func (s *Server) CompletePhase(ctx context.Context, r *consultationsv1.CompleteP
 	return &consultationsv1.CompletePhaseResponse{Consultation: out, LogPosition: pos}, nil
 }
 
-// AnswerConsultation implements ConsultationService. An opinion must exist
-// and have been adopted by the body that was asked.
+// AnswerConsultation implements ConsultationService. An opinion must be
+// one of the body that was asked, exist under its whole name, and have been
+// adopted. Another council's opinion is refused before it is looked up.
 func (s *Server) AnswerConsultation(ctx context.Context, r *consultationsv1.AnswerConsultationRequest) (*consultationsv1.AnswerConsultationResponse, error) {
 	if op := r.GetOpinion(); op != "" {
+		n, err := parseName(r.GetName())
+		if err != nil {
+			return nil, err
+		}
 		parts := strings.Split(op, "/")
 		if len(parts) != 6 || parts[2] != "advisoryBodies" || parts[4] != "opinions" {
 			return nil, fault.Field("opinion", "an opinion name {council}/advisoryBodies/{body}/opinions/{opinion}")
 		}
-		_, code, _ := strings.Cut(parts[0]+"/"+parts[1], "/")
-		body, ok := s.Model.Body("body."+code+"."+parts[3], projections.AsOf{Now: s.Now()})
+		if parts[0]+"/"+parts[1] != n.council {
+			return nil, fault.Field("opinion", "an opinion of a body of %s: %s/advisoryBodies/{body}/opinions/{opinion}", n.council, n.council)
+		}
+		body, ok := s.Model.Body(strings.Join(parts[:4], "/"), projections.AsOf{Now: s.Now()})
 		o, found := body.Opinions[parts[5]]
-		if !ok || !found {
+		if !ok || !found || body.Council != n.council {
 			return nil, fault.New(fault.NotFound, "OPINION_NOT_FOUND", "no opinion %s", op)
 		}
 		if o.AdoptedAt.IsZero() {

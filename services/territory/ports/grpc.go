@@ -149,12 +149,13 @@ func (s *Server) RegisterCouncil(ctx context.Context, r *territoryv1.RegisterCou
 
 // RecordPopulation implements TerritoryService.
 func (s *Server) RecordPopulation(ctx context.Context, r *territoryv1.RecordPopulationRequest) (*territoryv1.RecordPopulationResponse, error) {
-	_, code, err := domain.ParseResourceName(r.GetName())
+	// The whole name resolves: provinces/{a commune's code} is no council.
+	c, err := s.lookup(r.GetName())
 	if err != nil {
-		return nil, fault.Field("name", "%v", err)
+		return nil, err
 	}
 	p, _ := access.PrincipalFrom(ctx)
-	out, pos, err := s.Handler.RecordPopulation(ctx, code, r.GetPopulation(), r.GetCensusYear(), r.GetSource(), access.Actor(p))
+	out, pos, err := s.Handler.RecordPopulation(ctx, c.Code, r.GetPopulation(), r.GetCensusYear(), r.GetSource(), access.Actor(p))
 	if err != nil {
 		return nil, err
 	}
