@@ -70,6 +70,21 @@ var Catalogue = []catalogueEntry{
 	{"NOT_ORDINARY_SESSION", codes.FailedPrecondition, "Petitions go on an ordinary session of the council (communes: February, May, October)."},
 	{"COMMITTEE_REPORT_REQUIRED", codes.FailedPrecondition, "Record the standing committee's report before the council deliberates."},
 	{"AGENT_NOT_NOTIFIED", codes.FailedPrecondition, "Notify the agent of the decision or outcome before closing the case."},
+	// Advisory bodies, consultations and case histories: names resolve in
+	// full, so another council's id under this council's name is not found;
+	// a client-chosen id already used in its parent is ALREADY_EXISTS,
+	// except the same create retried.
+	{"BODY_NOT_FOUND", codes.NotFound, "No such advisory body in this council."},
+	{"BODY_EXISTS", codes.AlreadyExists, "The council already has a body of this kind, set up by another decision."},
+	{"MEMBER_NOT_FOUND", codes.NotFound, "No member with this id in this body."},
+	{"MEMBER_EXISTS", codes.AlreadyExists, "This member id is already used in this body (ids are never reused); choose another id."},
+	{"MEETING_EXISTS", codes.AlreadyExists, "A meeting with this id but other facts is already recorded in this body; choose another id."},
+	{"OPINION_NOT_FOUND", codes.NotFound, "No such opinion in this body."},
+	{"OPINION_EXISTS", codes.AlreadyExists, "An opinion with this id already exists in this body."},
+	{"CONSULTATION_NOT_FOUND", codes.NotFound, "No such consultation in this council."},
+	{"CONSULTATION_EXISTS", codes.AlreadyExists, "A consultation with this id already exists in this council."},
+	{"WORKSHOP_EXISTS", codes.AlreadyExists, "A workshop with this id but other facts is already recorded for this consultation; choose another id."},
+	{"CASE_NOT_FOUND", codes.NotFound, "No case with this full resource name (petition, body, opinion, consultation or survey)."},
 }
 
 // kindCode is the gRPC code of a fault kind.

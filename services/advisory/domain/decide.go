@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/tasharuk/tasharuk/services/events"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -165,6 +166,15 @@ func one(p proto.Message, at time.Time) []Event {
 
 func decideSetUp(s State, c SetUp, ctx Context) ([]Event, error) {
 	if s.Exists {
+		// The same set-up again is a retry: nothing more to record.
+		quorum := c.QuorumPercent
+		if quorum == 0 {
+			quorum = DefaultQuorumPercent
+		}
+		if c.Council == s.Council && c.Kind == s.Kind && strings.TrimSpace(c.Name) == s.Name && c.DecisionDate == s.DecisionDate &&
+			strings.TrimSpace(c.DecisionReference) == s.DecisionReference && quorum == s.QuorumPercent {
+			return nil, nil
+		}
 		return nil, fault.New(fault.AlreadyExists, ReasonBodyExists, "the council already has its %s body, set up on %s", s.ID, s.DecisionDate)
 	}
 	if !councilPattern.MatchString(c.Council) {
@@ -225,6 +235,12 @@ func decideAddMember(s State, c AddMember) ([]Event, error) {
 	// An id names one person for the body's whole history: composition
 	// figures and past attendance would be wrong if it were reused.
 	if old, ok := s.Members[id]; ok {
+		// The same member added again (a retry) is already recorded.
+		retry := proto.Clone(m).(*advisoryv1.Member)
+		retry.Affiliation = strings.TrimSpace(retry.GetAffiliation())
+		if old.Active && old.Replaces == c.Replaces && proto.Equal(old.Member, retry) {
+			return nil, nil
+		}
 		if old.Active {
 			return nil, fault.New(fault.AlreadyExists, ReasonMemberExists, "member %s is already in office", id)
 		}
@@ -291,8 +307,12 @@ func decideMeeting(s State, c RecordMeeting, ctx Context) ([]Event, error) {
 	if !idPattern.MatchString(c.MeetingID) {
 		return nil, fault.Field("meeting_id", "1-64 letters, digits, '-' or '_'")
 	}
-	if _, ok := s.Meetings[c.MeetingID]; ok {
-		return nil, fault.New(fault.AlreadyExists, ReasonMeetingExists, "meeting %s is already recorded", c.MeetingID)
+	if old, ok := s.Meetings[c.MeetingID]; ok {
+		// The same meeting recorded again (a retry) is already recorded.
+		if slices.Equal(old.Attendees, c.Attendees) && (c.At.IsZero() || c.At.Equal(old.At)) {
+			return nil, nil
+		}
+		return nil, fault.New(fault.AlreadyExists, ReasonMeetingExists, "meeting %s is already recorded, with other facts", c.MeetingID)
 	}
 	if len(c.Attendees) == 0 {
 		return nil, fault.Field("attendees", "name the members present")
@@ -303,7 +323,11 @@ func decideMeeting(s State, c RecordMeeting, ctx Context) ([]Event, error) {
 			return nil, fault.Field("attendees", "%q is listed twice", id)
 		}
 		seen[id] = true
-		if !s.Members[id].Active {
+		m, ok := s.Members[id]
+		if !ok {
+			return nil, fault.New(fault.NotFound, ReasonMemberNotFound, "no member %s in this body", id)
+		}
+		if !m.Active {
 			return nil, fault.Field("attendees", "%q is not a member in office", id)
 		}
 	}

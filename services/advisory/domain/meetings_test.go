@@ -53,11 +53,17 @@ func TestMeetingQuorum_InternalRules_Law113_14_Art120(t *testing.T) {
 	})
 }
 
-// Meeting ids are unique in the body: MEETING_EXISTS (AlreadyExists).
+// Meeting ids are unique in the body: MEETING_EXISTS (AlreadyExists). The
+// same meeting recorded again is the idempotent retry: it records nothing.
 func TestMeetingExists(t *testing.T) {
 	given(t, append(hRoster(), held("meet-1", 12, meetingTime))...).
-		when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(12)}, asSecretary).
+		when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(13)}, asSecretary).
 		thenError(fault.AlreadyExists, domain.ReasonMeetingExists)
+	given(t, append(hRoster(), held("meet-1", 12, meetingTime))...).
+		when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(12), At: meetingTime.Add(time.Hour)}, asSecretary).
+		thenError(fault.AlreadyExists, domain.ReasonMeetingExists)
+	given(t, append(hRoster(), held("meet-1", 12, meetingTime))...).
+		when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(12), At: meetingTime}, asSecretary).then()
 }
 
 // Attendees are members in office, each listed once; the meeting has an id
@@ -73,7 +79,6 @@ func TestMeetingFields(t *testing.T) {
 		{"no id", domain.RecordMeeting{Attendees: firstMembers(11)}, "meeting_id", ""},
 		{"malformed id", domain.RecordMeeting{MeetingID: "réunion 1", Attendees: firstMembers(11)}, "meeting_id", ""},
 		{"nobody present", domain.RecordMeeting{MeetingID: "meet-1"}, "attendees", ""},
-		{"an unknown attendee", domain.RecordMeeting{MeetingID: "meet-1", Attendees: append(firstMembers(11), "m99")}, "attendees", "m99"},
 		{"a member who left", domain.RecordMeeting{MeetingID: "meet-1", Attendees: append(firstMembers(11), "m21")}, "attendees", "m21"},
 		{"an attendee twice", domain.RecordMeeting{MeetingID: "meet-1", Attendees: append(firstMembers(11), "m04")}, "attendees", "m04"},
 		{"in the future", domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(11), At: now.Add(time.Hour)}, "meet_time", ""},
@@ -85,6 +90,13 @@ func TestMeetingFields(t *testing.T) {
 			}
 		})
 	}
+	// An attendee who was never a member of this body (another body's
+	// member, say) names no member here: MEMBER_NOT_FOUND.
+	t.Run("an unknown attendee", func(t *testing.T) {
+		e := given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: append(firstMembers(11), "m99")}, asSecretary).
+			thenError(fault.NotFound, domain.ReasonMemberNotFound)
+		detailNames(t, e.Detail, "m99")
+	})
 	t.Run("a clock a minute ahead is tolerated", func(t *testing.T) {
 		thenOne[*advisoryv1.MeetingHeld](given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(11), At: now.Add(time.Minute)}, asSecretary))
 	})

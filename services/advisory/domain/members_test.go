@@ -34,10 +34,13 @@ func TestAddMember_Law113_14_Art120(t *testing.T) {
 }
 
 // A member id names one person for the body's whole history, even after
-// they leave: MEMBER_EXISTS (AlreadyExists).
+// they leave: MEMBER_EXISTS (AlreadyExists). Adding the same member in
+// office again is the idempotent retry: it records nothing.
 func TestMemberIDUniqueEver_MemberExists(t *testing.T) {
 	given(t, append(hBody(), joined(woman("m01")))...).
-		when(domain.AddMember{Member: woman("m01")}, asSecretary).thenError(fault.AlreadyExists, domain.ReasonMemberExists)
+		when(domain.AddMember{Member: member("m01", advisoryv1.Sex_SEX_MALE, advisoryv1.AgeBand_AGE_BAND_ADULT, false)}, asSecretary).
+		thenError(fault.AlreadyExists, domain.ReasonMemberExists)
+	given(t, append(hBody(), joined(woman("m01")))...).when(domain.AddMember{Member: woman("m01")}, asSecretary).then()
 	e := given(t, append(hBody(), joined(woman("m01")), left("m01", "démission"))...).
 		when(domain.AddMember{Member: woman("m01")}, asSecretary).thenError(fault.AlreadyExists, domain.ReasonMemberExists)
 	detailNames(t, e.Detail, "m01", "never reused")

@@ -123,10 +123,14 @@ func TestSetUpFields(t *testing.T) {
 }
 
 // A council has at most one body of each kind: its stream is the kind's,
-// and a second set-up is BODY_EXISTS (AlreadyExists).
+// and a second set-up is BODY_EXISTS (AlreadyExists). The same set-up
+// again is the idempotent retry of the create: it records nothing.
 func TestSetUpTwice_BodyExists(t *testing.T) {
-	e := given(t, setUp()).when(setUpCommand(), asStaff).thenError(fault.AlreadyExists, domain.ReasonBodyExists)
+	other := setUpCommand()
+	other.DecisionReference = "délibération 99/2026"
+	e := given(t, setUp()).when(other, asStaff).thenError(fault.AlreadyExists, domain.ReasonBodyExists)
 	detailNames(t, e.Detail, "equity-gender", "2026-01-05")
+	given(t, setUp()).when(setUpCommand(), asStaff).then()
 }
 
 // A body's id is its kind, both ways.

@@ -225,7 +225,14 @@ func decideWorkshop(s State, c RecordWorkshop, ctx Context) ([]Event, error) {
 	}
 	for _, held := range s.Workshops {
 		if held.GetWorkshopId() == w.GetWorkshopId() {
-			return nil, fault.New(fault.AlreadyExists, "WORKSHOP_EXISTS", "workshop %s is already recorded", w.GetWorkshopId())
+			// The same workshop recorded again (a retry) is already
+			// recorded; other facts under its id are refused.
+			retry := proto.Clone(w).(*consultationsv1.WorkshopHeld)
+			retry.Place, retry.Theme = place, theme
+			if proto.Equal(held, retry) {
+				return nil, nil
+			}
+			return nil, fault.New(fault.AlreadyExists, "WORKSHOP_EXISTS", "workshop %s is already recorded, with other facts", w.GetWorkshopId())
 		}
 	}
 	// Participation is reported by sex, youth and disability, each a share

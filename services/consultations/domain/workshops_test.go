@@ -78,6 +78,11 @@ func TestRecordWorkshop_Law113_14_Art119(t *testing.T) {
 		given(t, publicRequested(), held("w-1")).when(record(workshop("w-1", 5, 1, 1, 0)), asClerk).
 			thenError(fault.AlreadyExists, "WORKSHOP_EXISTS")
 	})
+	t.Run("the same workshop again is a retry: nothing recorded", func(t *testing.T) {
+		w := workshop("w-1", 40, 14, 12, 3)
+		w.Place = "  " + w.Place + " "
+		given(t, publicRequested(), held("w-1")).when(record(w), asClerk).then()
+	})
 	t.Run("CONSULTATION_EXPIRED: not after the deadline", func(t *testing.T) {
 		given(t, publicRequested(), held("w-1")).when(record(workshop("w-2", 5, 1, 1, 0)), late).thenRule(domain.RuleExpired)
 	})
