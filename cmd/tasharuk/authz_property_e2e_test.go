@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -408,6 +409,41 @@ func (f *authzFixture) roleToken(role access.Role, code string) string {
 	return f.e.token(role, "", "prop-"+string(role))
 }
 
+// servedMethods lists the methods of every service the running server
+// serves, asked through its reflection service.
+func servedMethods(t *testing.T, e *env) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := reflectionv1.NewServerReflectionClient(e.conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{ListServices: "*"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = stream.CloseSend()
+	var out []string
+	for _, svc := range resp.GetListServicesResponse().GetService() {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc.GetName()))
+		if err != nil {
+			t.Fatalf("served service %s: %v", svc.GetName(), err)
+		}
+		ms := d.(protoreflect.ServiceDescriptor).Methods()
+		for i := 0; i < ms.Len(); i++ {
+			out = append(out, "/"+svc.GetName()+"/"+string(ms.Get(i).Name()))
+		}
+	}
+	if len(out) < 40 {
+		t.Fatalf("the server lists only %d methods: %v", len(out), out)
+	}
+	return out
+}
+
 // TestAuthzProperty is the property test of the authorization table.
 func TestAuthzProperty(t *testing.T) {
 	policy := access.DefaultPolicy()
@@ -445,6 +481,13 @@ func TestAuthzProperty(t *testing.T) {
 	}
 
 	f := newAuthzFixture(t)
+	// Every method the running server serves has a row: the table, and so
+	// this test, sees every RPC.
+	for _, m := range servedMethods(t, f.e) {
+		if _, ok := policy[m]; !ok {
+			t.Errorf("the server serves %s, which has no row in the authorization table", m)
+		}
+	}
 	tokensA := map[access.Role]string{access.RoleStaff: f.a.staff, access.RoleAdvisory: f.a.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin}
 	tokensB := map[access.Role]string{access.RoleStaff: f.b.staff, access.RoleAdvisory: f.b.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin}
 	otherLevel := "provinces/" + f.b.code
