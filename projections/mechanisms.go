@@ -41,6 +41,9 @@ type Survey struct {
 // never by an id alone, so a name that borrows another council's id, or
 // another level's prefix, resolves to nothing (DESIGN.md "Authorization: by
 // resource, in one place").
+//
+// Snapshot version 5 also holds them so; a version 4 snapshot (keyed by
+// stream id) is refused and the model rebuilt from the log.
 type mechanisms struct {
 	Bodies        map[string]*Body         // resource name → body
 	Consultations map[string]*Consultation // resource name → consultation
