@@ -105,7 +105,13 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // execute runs one command on a petition's stream (events.Execute): the
 // command is built from the fresh state by build, then decided.
 func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve, domain.Decide, build)
+	return events.Run(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+			if st.Exists && st.Council != n.Council {
+				return nil, notFound(n)
+			}
+			return domain.Decide(st, c, dc)
+		}, build)
 }
 
 // Petition returns the read model's view of a petition once it has
