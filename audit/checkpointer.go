@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/integrity"
 	"github.com/tasharuk/tasharuk/services/events"
 )
 
@@ -48,9 +50,12 @@ var defaultRegistry = events.NewRegistry(EventTypes)
 // CheckpointRecorded event for every event applied so far to stream
 // "checkpoint.<LogName>". Checkpoint events are events of the log like any
 // other and become leaves of later trees. Replaying the log, Run checks every
-// event's hash and every checkpoint already recorded on its stream against
-// the rebuilt tree, and stops with ErrLogAltered on a mismatch rather than
-// sign over an altered log.
+// event's hash, its stream's chain and its position, and every checkpoint
+// already recorded on its stream against the rebuilt tree, and stops with
+// ErrLogAltered on a mismatch rather than sign over an altered log
+// (DESIGN.md "Integrity on every read"). With SavePath it also checks the
+// log against the latest checkpoint saved beside it, which catches a lost
+// tail; CatchUp does all this before the service starts writing.
 //
 // Run one Checkpointer per log: two would each record checkpoints. The
 // other methods are safe for concurrent use with Run and with each other.
@@ -73,8 +78,27 @@ type Checkpointer struct {
 	Interval time.Duration
 	// Logger receives operational messages (default slog.Default()).
 	Logger *slog.Logger
+	// SavePath, if set, is a file of the data folder that keeps the latest
+	// signed checkpoint seen in the log (see SavedCheckpoint). At start the
+	// log must reach that checkpoint's event, hold it unchanged, and have
+	// that checkpoint's root at its tree size.
+	SavePath string
+	// PublicKey, if set, verifies the saved checkpoint's signature.
+	PublicKey string
+	// Monitor receives the damage found; while it knows of any (found by
+	// any reader), no checkpoint is signed.
+	Monitor *integrity.Monitor
 
-	tree Tree
+	tree    Tree
+	checker integrity.Checker // guarded by mu
+	// trusted is the saved checkpoint read at start (nil: none), latest the
+	// newest checkpoint seen in the log, savedPos the event position of the
+	// one in the file. Guarded by mu.
+	trusted       *SavedCheckpoint
+	trustedRoot   tlog.Hash
+	trustedLoaded bool
+	latest        *SavedCheckpoint
+	savedPos      uint64
 	ckMu sync.Mutex // serialises checkpoint writes
 
 	mu      sync.Mutex // guards what follows and tree appends
@@ -168,10 +192,14 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	}
 	kick := c.kick
 	c.mu.Unlock()
-	head, err := c.Store.LastPosition(ctx)
+	head, err := c.begin(ctx)
 	if err != nil {
 		c.mu.Lock()
 		c.running = false
+		if errors.Is(err, ErrLogAltered) {
+			c.runErr = err
+			c.notifyLocked()
+		}
 		c.mu.Unlock()
 		return err
 	}
@@ -228,6 +256,9 @@ func (c *Checkpointer) loop(ctx context.Context, kick <-chan struct{}) {
 		case <-kick:
 			atLeast = c.every()
 		}
+		if c.Monitor.Damage() != nil {
+			continue // reported already; nothing is signed over damage
+		}
 		if _, err := c.checkpoint(ctx, atLeast); err != nil && ctx.Err() == nil {
 			c.logger().Error("audit: record checkpoint", "err", err)
 		}
@@ -243,11 +274,13 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 	if pos <= size {
 		return nil // delivered again
 	}
-	if pos != size+1 {
-		return fmt.Errorf("%w: event %s at position %d follows position %d", ErrLogAltered, e.ID, pos, size)
+	// Position (+1), hash and the stream's chain, before the event becomes
+	// a leaf of a tree that will be signed.
+	if c.checker.Source == "" {
+		c.checker.Source = "checkpointer"
 	}
-	if got := eventstore.ComputeHash(&e); !bytes.Equal(got, e.Hash) {
-		return fmt.Errorf("%w: event %s at position %d: stored hash %x, recomputed %x", ErrLogAltered, e.ID, pos, e.Hash, got)
+	if err := c.checker.Check(context.Background(), &e); err != nil {
+		return c.alteredLocked(err)
 	}
 	own := e.Stream == c.stream() && e.Type == CheckpointType
 	if own {
@@ -260,6 +293,12 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 	}
 	if !own {
 		c.nonOwn++
+	}
+	if err := c.checkTrustedLocked(&e); err != nil {
+		return err
+	}
+	if pos == c.catchUp {
+		c.saveLocked() // the replay is done: remember its latest checkpoint
 	}
 	due := c.nonOwn-c.ckNonOwn >= c.every() && pos >= c.catchUp
 	c.notifyLocked()
@@ -283,11 +322,11 @@ func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
 		return nil
 	}
 	if err := proto.Unmarshal(e.Payload, &ck); err != nil {
-		return fmt.Errorf("%w: checkpoint event %s at position %d does not decode: %v", ErrLogAltered, e.ID, pos, err)
+		return c.alteredLocked(c.mismatch(pos, "checkpoint event %s does not decode: %v", e.ID, err))
 	}
 	size := int64(ck.GetTreeSize())
 	if size >= pos {
-		return fmt.Errorf("%w: checkpoint event %s at position %d covers %d events", ErrLogAltered, e.ID, pos, size)
+		return c.alteredLocked(c.mismatch(pos, "checkpoint event %s covers %d events", e.ID, size))
 	}
 	c.ckEvents++
 	root, err := c.tree.Root(size)
@@ -295,8 +334,15 @@ func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
 		return err
 	}
 	if !bytes.Equal(root[:], ck.GetRootHash()) {
-		return fmt.Errorf("%w: checkpoint event %s at position %d: root of the first %d events is %s, the checkpoint says %x",
-			ErrLogAltered, e.ID, pos, size, root, ck.GetRootHash())
+		return c.alteredLocked(c.mismatch(pos, "checkpoint event %s: root of the first %d events is %s, the checkpoint says %x",
+			e.ID, size, root, ck.GetRootHash()))
+	}
+	if c.latest == nil || size > c.latest.TreeSize {
+		c.latest = &SavedCheckpoint{SignedNote: ck.GetSignedNote(), TreeSize: size, Root: root.String(),
+			EventPosition: uint64(pos), EventHash: hex.EncodeToString(e.Hash)}
+		if pos > c.catchUp {
+			c.saveLocked()
+		}
 	}
 	if size > c.ckSize {
 		c.ckSize = size
@@ -332,6 +378,9 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (size int64, err error) {
 func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, error) {
 	c.ckMu.Lock()
 	defer c.ckMu.Unlock()
+	if d := c.Monitor.Damage(); d != nil {
+		return 0, fmt.Errorf("%w: no checkpoint is signed over a damaged log: %w", ErrLogAltered, d)
+	}
 
 	c.mu.Lock()
 	size := c.tree.Size()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/integrity"
 )
 
 // Follower keeps a model up to date with the log and snapshots it.
@@ -18,6 +19,13 @@ type Follower struct {
 	SnapshotPath  string
 	SnapshotEvery uint64
 	Logger        *slog.Logger
+	// Monitor receives the damage found in the log (DESIGN.md "Integrity
+	// on every read"): an event whose hash, chain or position does not
+	// verify is not applied, and the follower stops before it; a log
+	// shorter than the snapshot (its tail lost) is reported at Start.
+	Monitor *integrity.Monitor
+
+	checker integrity.Checker
 }
 
 // Start loads the snapshot (if any) and checks it against the log. It
@@ -43,6 +51,11 @@ func (f *Follower) Start(ctx context.Context) (uint64, error) {
 			return 0, err
 		}
 		if head < pos {
+			// The read models had applied events the log no longer holds:
+			// its tail was lost. Report it (writes are refused from now on)
+			// and rebuild from what is left, so it can still be read.
+			f.Monitor.Report(&integrity.Damage{Position: head + 1, Kind: integrity.LogShorterThanReadModel, Source: "read model",
+				Detail: fmt.Sprintf("the log ends at position %d, but the read models had applied up to position %d when the service last stopped", head, pos)})
 			f.Logger.Warn("projection snapshot is ahead of the log; rebuilding from the log", "snapshot", pos, "log", head)
 			*f.Model = *New(f.Model.reg)
 			return 0, nil
@@ -60,11 +73,22 @@ func (f *Follower) Run(ctx context.Context) error {
 		every = 50000
 	}
 	last := f.Model.Position()
+	if f.checker.Source == "" {
+		f.checker = integrity.Checker{Source: "read model", Previous: integrity.PreviousFrom(f.Store)}
+	}
+	f.checker.Start(last)
 	err := f.Store.Subscribe(ctx, f.Model.Position()+1, func(e eventstore.Event) error {
+		if e.Position != 0 && e.Position <= f.checker.Last() {
+			return nil // delivered again
+		}
+		// Integrity on every read: nothing is applied that does not verify.
+		if err := f.checker.Check(ctx, &e); err != nil {
+			return f.Monitor.ReportErr(err)
+		}
 		if err := f.Model.Apply(e); err != nil {
 			return err
 		}
-		if f.SnapshotPath != "" && e.Position-last >= every {
+		if f.SnapshotPath != "" && e.Position-last >= every && f.Monitor.Damage() == nil {
 			last = e.Position
 			if err := f.Model.SaveSnapshot(f.SnapshotPath); err != nil {
 				f.Logger.Warn("projection snapshot failed", "err", err)
@@ -72,7 +96,9 @@ func (f *Follower) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	if f.SnapshotPath != "" {
+	// A damaged log keeps the snapshot it had: it is the evidence of how
+	// far the log reached.
+	if f.SnapshotPath != "" && f.Monitor.Damage() == nil {
 		if serr := f.Model.SaveSnapshot(f.SnapshotPath); serr != nil {
 			f.Logger.Warn("projection snapshot failed", "err", serr)
 		}
