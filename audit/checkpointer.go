@@ -99,7 +99,7 @@ type Checkpointer struct {
 	trustedLoaded bool
 	latest        *SavedCheckpoint
 	savedPos      uint64
-	ckMu sync.Mutex // serialises checkpoint writes
+	ckMu          sync.Mutex // serialises checkpoint writes
 
 	mu      sync.Mutex // guards what follows and tree appends
 	changed chan struct{}
