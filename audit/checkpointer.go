@@ -88,6 +88,9 @@ type Checkpointer struct {
 	// Monitor receives the damage found; while it knows of any (found by
 	// any reader), no checkpoint is signed.
 	Monitor *integrity.Monitor
+	// ReadOnly follows and checks the log but records no checkpoint (the
+	// service runs read-only).
+	ReadOnly bool
 
 	tree    Tree
 	checker integrity.Checker // guarded by mu
@@ -256,8 +259,8 @@ func (c *Checkpointer) loop(ctx context.Context, kick <-chan struct{}) {
 		case <-kick:
 			atLeast = c.every()
 		}
-		if c.Monitor.Damage() != nil {
-			continue // reported already; nothing is signed over damage
+		if c.ReadOnly || c.Monitor.Damage() != nil {
+			continue // nothing is signed read-only, or over damage (reported already)
 		}
 		if _, err := c.checkpoint(ctx, atLeast); err != nil && ctx.Err() == nil {
 			c.logger().Error("audit: record checkpoint", "err", err)

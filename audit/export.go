@@ -27,6 +27,9 @@ type ExportSummary struct {
 	Checkpoints int
 	// LastPosition is the position of the last event written (0: none).
 	LastPosition int64
+	// MissingFrom, if not 0, is the first position the log's head counts
+	// but the log no longer holds (a lost tail): the export stops there.
+	MissingFrom int64
 }
 
 type exportHeader struct {
@@ -70,7 +73,10 @@ func Export(ctx context.Context, store eventstore.Store, vkey string, w io.Write
 			return sum, fmt.Errorf("audit: export from position %d: %w", from, err)
 		}
 		if len(page) == 0 {
-			return sum, fmt.Errorf("audit: export: the log ends at position %d, before its last position %d", from-1, last)
+			// A damaged log (its tail lost, its head still counting it):
+			// export what is left and say where it ends.
+			sum.MissingFrom = int64(from)
+			break
 		}
 		for i := range page {
 			e := &page[i]

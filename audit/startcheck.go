@@ -56,9 +56,17 @@ func (c *Checkpointer) catchUpTo(ctx context.Context) error {
 			return err
 		}
 		if len(page) == 0 {
+			// The store still counts the lost events in its head (JetStream
+			// keeps the last sequence of a block whose tail it dropped).
 			c.mu.Lock()
-			err := c.alteredLocked(&integrity.Damage{Position: from, Kind: integrity.PositionGap, Source: "checkpointer",
-				Detail: fmt.Sprintf("the log reports its head at position %d but holds nothing from position %d", head, from)})
+			d := &integrity.Damage{Position: from, Kind: integrity.PositionGap, Source: "checkpointer",
+				Detail: fmt.Sprintf("the log's head is at position %d but it holds nothing from position %d on: its tail is lost", head, from)}
+			if t := c.trusted; t != nil && from <= t.EventPosition {
+				d.Kind, d.Source = integrity.LogShorterThanCheckpoint, "start"
+				d.Detail = fmt.Sprintf("the log holds nothing from position %d on (its head says %d), but the last signed checkpoint (tree size %d, root %s) was recorded at position %d: its tail is lost",
+					from, head, t.TreeSize, t.Root, t.EventPosition)
+			}
+			err := c.alteredLocked(d)
 			c.mu.Unlock()
 			return err
 		}
@@ -169,7 +177,7 @@ func (c *Checkpointer) alteredLocked(err error) error {
 // saveLocked writes the newest checkpoint seen to SavePath if the file
 // holds an older one.
 func (c *Checkpointer) saveLocked() {
-	if c.SavePath == "" || c.latest == nil || c.latest.EventPosition <= c.savedPos {
+	if c.SavePath == "" || c.ReadOnly || c.latest == nil || c.latest.EventPosition <= c.savedPos {
 		return
 	}
 	if err := WriteSavedCheckpoint(c.SavePath, c.latest); err != nil {
@@ -177,4 +185,18 @@ func (c *Checkpointer) saveLocked() {
 		return
 	}
 	c.savedPos = c.latest.EventPosition
+}
+
+// CheckLog reads the whole log of the checkpoint stream of logName and
+// checks it as CatchUp does (hash, chain and position of every event, the
+// checkpoints recorded in it, and the saved checkpoint at savePath if
+// there is one, its signature by vkey if given), signing and writing
+// nothing. It returns the damage found, or nil when the log verifies.
+func CheckLog(ctx context.Context, store eventstore.Store, logName, savePath, vkey string) (*integrity.Damage, error) {
+	c := &Checkpointer{Store: store, LogName: logName, SavePath: savePath, PublicKey: vkey, ReadOnly: true}
+	err := c.catchUpTo(ctx)
+	if d := integrity.AsDamage(err); d != nil {
+		return d, nil
+	}
+	return nil, err
 }

@@ -85,6 +85,8 @@ var Catalogue = []catalogueEntry{
 	{"CONSULTATION_EXISTS", codes.AlreadyExists, "A consultation with this id already exists in this council."},
 	{"WORKSHOP_EXISTS", codes.AlreadyExists, "A workshop with this id but other facts is already recorded for this consultation; choose another id."},
 	{"CASE_NOT_FOUND", codes.NotFound, "No case with this full resource name (petition, body, opinion, consultation or survey)."},
+	{"LOG_DAMAGED", codes.Unavailable, "The event log failed its integrity check (see /readyz for the position and reason): nothing is recorded until an operator repairs it. Reads still work."},
+	{"READ_ONLY", codes.FailedPrecondition, "The service runs read-only (serve --read-only) so an operator can export the log: it records nothing. Retry the act once it runs normally."},
 }
 
 // kindCode is the gRPC code of a fault kind.

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,8 +57,13 @@ type Config struct {
 	// Gateways register the same services on the REST gateway.
 	Gateways []Gateway
 	// Ready, if set, must return nil for /readyz to answer 200 (e.g. the
-	// read models have caught up).
+	// read models have caught up). A *NotReady error names a position and
+	// a reason, which /readyz shows.
 	Ready func(context.Context) error
+	// ReadOnly says the service records nothing (serve --read-only): a
+	// *NotReady from Ready (damage to the log) then leaves /readyz at 200
+	// for the reads, naming the damage.
+	ReadOnly bool
 	// RequestTimeout bounds a call that brings no deadline (default 30s).
 	RequestTimeout time.Duration
 	// RateLimits bound some RPCs (signing, filing) per token and address.
@@ -300,25 +306,75 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", "default-src 'self'")
 }
 
-// readyz answers 200 when the event log answers.
+// NotReady is a readiness failure at a position of the log, for a reason
+// (an integrity failure: DESIGN.md "Integrity on every read").
+type NotReady struct {
+	Reason   string
+	Position uint64
+	Detail   string
+}
+
+func (e *NotReady) Error() string {
+	return fmt.Sprintf("%s at position %d: %s", e.Reason, e.Position, e.Detail)
+}
+
+// readiness is /readyz's JSON answer.
+type readiness struct {
+	Ready    bool   `json:"ready"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+	Head     uint64 `json:"head_position"`
+	Reason   string `json:"reason,omitempty"`
+	Position uint64 `json:"position,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// readyz answers 200 when the event log answers and Ready agrees, as text
+// or, asked with Accept: application/json, as JSON.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	asJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
+	answer := func(code int, rd readiness, text string) {
+		if asJSON {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			_ = json.NewEncoder(w).Encode(rd)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		_, _ = fmt.Fprintln(w, text)
+	}
 	pos, err := s.cfg.Store.LastPosition(ctx)
 	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintln(w, "event log unavailable")
+		answer(http.StatusServiceUnavailable, readiness{Reason: "STORE_UNAVAILABLE", Detail: "event log unavailable"}, "event log unavailable")
 		return
+	}
+	rd := readiness{Ready: true, ReadOnly: s.cfg.ReadOnly, Head: pos}
+	mode := ""
+	if s.cfg.ReadOnly {
+		mode = " (read-only: every write is refused)"
 	}
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = fmt.Fprintln(w, "not ready:", err)
+			var nr *NotReady
+			if errors.As(err, &nr) {
+				rd.Reason, rd.Position, rd.Detail = nr.Reason, nr.Position, nr.Detail
+			} else {
+				rd.Detail = err.Error()
+			}
+			if nr == nil || !s.cfg.ReadOnly {
+				rd.Ready = false
+				answer(http.StatusServiceUnavailable, rd, "not ready: "+err.Error())
+				return
+			}
+			// Read-only over a damaged log: the reads of what verified
+			// are served.
+			answer(http.StatusOK, rd, fmt.Sprintf("ready for reads%s, log head at position %d; not ready for writes: %v", mode, pos, err))
 			return
 		}
 	}
-	_, _ = fmt.Fprintf(w, "ready, log head at position %d\n", pos)
+	answer(http.StatusOK, rd, fmt.Sprintf("ready%s, log head at position %d", mode, pos))
 }
 
 func (s *Server) index(w http.ResponseWriter, _ *http.Request) {

@@ -85,6 +85,9 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	fmt.Fprintf(stderr, "exported %d events (%d checkpoints) up to position %d\n", sum.Events, sum.Checkpoints, sum.LastPosition)
+	if sum.MissingFrom > 0 {
+		fmt.Fprintf(stderr, "WARNING: the log is damaged: it holds nothing from position %d on, although its head counts more; exported what is left\n", sum.MissingFrom)
+	}
 	return nil
 }
 
@@ -193,6 +196,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer ls.Close()
 	store := ls.Log
+	if *verify {
+		// The log itself first: every hash, chain and position, and the
+		// log against the last signed checkpoint saved beside it (a lost
+		// tail).
+		if err := checkLogForReplay(ctx, ls, sc, stdout); err != nil {
+			return err
+		}
+	}
 	rebuilt := projections.New(newRegistry())
 	if err := projections.Rebuild(ctx, store, rebuilt); err != nil {
 		return err

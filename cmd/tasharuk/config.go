@@ -33,6 +33,9 @@ type config struct {
 	// CheckpointEvery and CheckpointInterval pace the signed checkpoints.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
+	// ReadOnly serves reads and exports and refuses every write, so an
+	// operator can export what is left of a damaged log.
+	ReadOnly bool
 	// TLS, when TLS.CertFile is set, makes the port speak TLS only.
 	TLS server.TLSOptions
 	// Now is the clock (tests inject one); nil means time.Now.

@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
+	fs.BoolVar(&cfg.ReadOnly, "read-only", false, "serve reads and exports only and refuse every write (to export what is left of a damaged log)")
 	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing, master and checkpoint keys (default: --data-dir)")
 	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept tokens from this OIDC provider (https URL; discovery finds its keys)")
 	fs.StringVar(&cfg.OIDC.Audience, "oidc-audience", "tasharuk-api", "audience the OIDC tokens must name")
@@ -115,9 +116,11 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 		return err
 	}
 	defer ls.Close()
-	// store is the event log; ns the NATS server beside it (the key store
-	// and the integration feed live there).
-	store, ns := ls.Log, ls.NATS
+	// store is the event log, guarded: no write once damage is found (or
+	// read-only); ns the NATS server beside it (the key store and the
+	// integration feed live there).
+	store, monitor := guardLog(ls.Log, cfg.ReadOnly, logger)
+	ns := ls.NATS
 	mode := "embedded, data in " + cfg.Store.DataDir
 	if cfg.Store.NATSURL != "" {
 		mode = "cluster " + cfg.Store.NATSURL
@@ -172,7 +175,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	reg := newRegistry()
 	model := projections.New(reg)
 	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
-	follower := &projections.Follower{Model: model, Store: store, Logger: logger}
+	follower := &projections.Follower{Model: model, Store: store, Logger: logger, Monitor: monitor}
 	if cfg.Store.NATSURL == "" {
 		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", ls.Backend+"-snapshot.gob")
 	}
@@ -199,10 +202,19 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	}
 	logger.Info("verifiable log", "origin", origin, "public_key", vkey)
 	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
-		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: logger}
+		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: logger,
+		SavePath: savedCheckpointPath(cfg.Store, ls.Backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
+	sign, err := checkOnStart(ctx, checkpointer, monitor, logger)
+	if err != nil {
+		return err
+	}
 	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
 	cpDone := make(chan error, 1)
-	go func() { cpDone <- checkpointer.Run(cpCtx) }()
+	if sign {
+		go func() { cpDone <- checkpointer.Run(cpCtx) }()
+	} else {
+		cpDone <- nil
+	}
 	defer func() {
 		// A stopping service writes nothing: events after the last
 		// checkpoint are covered by the next one, after the restart.
@@ -238,7 +250,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 
 	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
-	if cfg.Demo {
+	if cfg.Demo && store.Refusal() == nil {
 		if err := seedDemo(ctx, store, reg, petitions, model, logger); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -246,6 +258,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 
 	promReg := prometheus.NewRegistry()
 	registerStoreMetrics(promReg, ns)
+	promReg.MustRegister(monitor.Collectors()...)
 	promReg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tasharuk_projection_position", Help: "Log position the read models have applied.",
 	}, func() float64 { return float64(model.Position()) }))
@@ -300,16 +313,8 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 				return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
 			},
 		},
-		Ready: func(ctx context.Context) error {
-			head, err := store.LastPosition(ctx)
-			if err != nil {
-				return err
-			}
-			if p := model.Position(); p < head {
-				return fmt.Errorf("read models at %d of %d", p, head)
-			}
-			return nil
-		},
+		Ready:    readyCheck(store, model, monitor),
+		ReadOnly: cfg.ReadOnly,
 	})
 	if err != nil {
 		return err
