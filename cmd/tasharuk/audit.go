@@ -132,6 +132,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	var r io.Reader
+	var missingFrom int64
 	switch {
 	case *live:
 		ls, err := openQuiet(ctx, sc, stderr)
@@ -149,8 +150,23 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 			vkey = strings.TrimSpace(string(b))
 		}
 		var buf bytes.Buffer
-		if _, err := audit.Export(ctx, store, vkey, &buf); err != nil {
+		sum, err := audit.Export(ctx, store, vkey, &buf)
+		if err != nil {
 			return err
+		}
+		missingFrom = sum.MissingFrom
+		if checkpoint == "" {
+			// The latest checkpoint the service saw, kept beside the log,
+			// unless the auditor brought one.
+			if path := savedCheckpointPath(sc, ls.Backend); path != "" {
+				if s, err := audit.ReadSavedCheckpoint(path, vkey); err == nil && s != nil {
+					checkpoint = s.SignedNote
+					fmt.Fprintf(stdout, "checking against the saved checkpoint of %d events (%s)\n", s.TreeSize, path)
+				} else if err != nil {
+					fmt.Fprintf(stdout, "FAIL the saved checkpoint: %v\n", err)
+					return fmt.Errorf("%w: the saved checkpoint does not verify", errVerifyFailed)
+				}
+			}
 		}
 		r = &buf
 	case file != "":
@@ -168,6 +184,10 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "%d events in %d streams, %d checkpoints, up to position %d; Merkle root %s\n", rep.Events, rep.Streams, rep.Checkpoints, rep.LastPosition, rep.Root)
+	if missingFrom > 0 {
+		rep.Problems = append(rep.Problems, audit.Problem{Position: missingFrom, Kind: "log-tail-lost",
+			Detail: fmt.Sprintf("the log's head counts events it no longer holds from position %d on", missingFrom)})
+	}
 	if rep.OK() {
 		fmt.Fprintln(stdout, "OK: every hash, chain, position, Merkle root and checkpoint signature verifies")
 		return nil

@@ -353,5 +353,10 @@ func TestIntegrityLostTail(t *testing.T) {
 			!strings.Contains(out.String(), "LOG_SHORTER_THAN_CHECKPOINT") || !strings.Contains(out.String(), fmt.Sprintf("position %d", lost)) {
 			t.Fatalf("replay --verify on a log that lost its tail: %v\n%s%s", err, out.String(), errOut.String())
 		}
+		out.Reset()
+		err = runAudit(context.Background(), []string{"verify", "--live", "--data-dir", dir}, &out, &errOut)
+		if !errors.Is(err, errVerifyFailed) || !strings.Contains(out.String(), fmt.Sprintf("FAIL position %d", lost)) || !strings.Contains(out.String(), "saved checkpoint") {
+			t.Fatalf("audit verify --live on a log that lost its tail: %v\n%s%s", err, out.String(), errOut.String())
+		}
 	})
 }
