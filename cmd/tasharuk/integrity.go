@@ -82,10 +82,7 @@ func readyCheck(store eventstore.Store, model *projections.Model, m *integrity.M
 // checkLogForReplay is replay --verify's check of the log: it prints what
 // is damaged and returns errVerifyFailed, or prints that the log verifies.
 func checkLogForReplay(ctx context.Context, ls *logStore, sc storeConfig, stdout io.Writer) error {
-	vkey := ""
-	if b, err := os.ReadFile(filepath.Join(sc.DataDir, "keys", "checkpoint.pub")); err == nil {
-		vkey = strings.TrimSpace(string(b))
-	}
+	vkey := checkpointKey(sc)
 	savePath := savedCheckpointPath(sc, ls.Backend)
 	d, err := audit.CheckLog(ctx, ls.Log, ls.NATS.StreamName(), savePath, vkey)
 	if err != nil {
@@ -103,4 +100,29 @@ func checkLogForReplay(ctx context.Context, ls *logStore, sc storeConfig, stdout
 	}
 	fmt.Fprintf(stdout, "log verifies: every hash, chain and position, against %s\n", against)
 	return nil
+}
+
+// refuseDamagedLog is for the commands that write to the log outside the
+// service (territory import): it checks the log as the service does on
+// start and refuses to append over damage.
+func refuseDamagedLog(ctx context.Context, ls *logStore, sc storeConfig) error {
+	vkey := checkpointKey(sc)
+	d, err := audit.CheckLog(ctx, ls.Log, ls.NATS.StreamName(), savedCheckpointPath(sc, ls.Backend), vkey)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		return fmt.Errorf("the event log is damaged at position %d (%s): %s; nothing recorded (LOG_DAMAGED; `serve --read-only` serves what is left)", d.Position, d.Kind, d.Detail)
+	}
+	return nil
+}
+
+// checkpointKey is the checkpoint verifier key kept in the data folder
+// ("" if there is none yet).
+func checkpointKey(sc storeConfig) string {
+	b, err := os.ReadFile(filepath.Join(sc.DataDir, "keys", "checkpoint.pub"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

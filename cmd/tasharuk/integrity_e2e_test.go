@@ -346,6 +346,24 @@ func TestIntegrityLostTail(t *testing.T) {
 		}
 	})
 
+	t.Run("OfflineImportRefused", func(t *testing.T) {
+		var out, errOut strings.Builder
+		err := runTerritory(context.Background(), []string{"import", sharedData(t, "bmk_communes_2024.csv"), "--data-dir", dir, "--census-year", "2025"}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "LOG_DAMAGED") || !strings.Contains(err.Error(), fmt.Sprintf("position %d", lost)) {
+			t.Fatalf("territory import over a damaged log: %v\n%s", err, errOut.String())
+		}
+		var sc storeConfig
+		sc.DataDir, sc.Stream = dir, "TASHARUK_LOG"
+		ls, err := openQuiet(context.Background(), sc, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ls.Close()
+		if now, _ := ls.Log.LastPosition(context.Background()); now != damagedHead {
+			t.Fatalf("the refused import wrote: head %d → %d", damagedHead, now)
+		}
+	})
+
 	t.Run("ReplayVerifyReportsTheDamage", func(t *testing.T) {
 		var out, errOut strings.Builder
 		err := runReplay(context.Background(), []string{"--verify", "--data-dir", dir}, &out, &errOut)

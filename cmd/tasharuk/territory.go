@@ -91,6 +91,9 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer ls.Close()
 	store := ls.Log
+	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
+		return fmt.Errorf("territory import: %w", err)
+	}
 
 	im := &app.Importer{Store: store, Registry: newRegistry(), Now: time.Now}
 	rep, err := im.Import(ctx, rows, int32(*censusYear), *source, cliActor())
