@@ -161,6 +161,21 @@ func lastBlock(t *testing.T, dir string) string {
 // refused, the head unchanged); --read-only serves reads and exports; and
 // replay --verify reports the damage instead of OK.
 func TestIntegrityLostTail(t *testing.T) {
+	lostTail(t, func(b []byte) []byte {
+		for i := len(b) - 6; i < len(b); i++ {
+			b[i] ^= 0xff
+		}
+		return b
+	})
+}
+
+// TestIntegrityTruncatedTail: the same with the block file cut short in
+// the last record (a write that never reached the disk).
+func TestIntegrityTruncatedTail(t *testing.T) {
+	lostTail(t, func(b []byte) []byte { return b[:len(b)-20] })
+}
+
+func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 	dir := t.TempDir()
 	clock := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	var out, errOut strings.Builder
@@ -234,10 +249,7 @@ func TestIntegrityLostTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := len(b) - 6; i < len(b); i++ {
-		b[i] ^= 0xff
-	}
-	if err := os.WriteFile(blk, b, 0o600); err != nil {
+	if err := os.WriteFile(blk, corrupt(b), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "projections", "nats-snapshot.gob")); err != nil {
