@@ -92,7 +92,9 @@ type Checkpointer struct {
 	// service runs read-only).
 	ReadOnly bool
 
-	tree    Tree
+	tree Tree
+	ckMu sync.Mutex // serialises checkpoint writes
+
 	checker integrity.Checker // guarded by mu
 	// trusted is the saved checkpoint read at start (nil: none), latest the
 	// newest checkpoint seen in the log, savedPos the event position of the
@@ -102,7 +104,6 @@ type Checkpointer struct {
 	trustedLoaded bool
 	latest        *SavedCheckpoint
 	savedPos      uint64
-	ckMu          sync.Mutex // serialises checkpoint writes
 
 	mu      sync.Mutex // guards what follows and tree appends
 	changed chan struct{}
