@@ -40,7 +40,7 @@ Usage:
   tasharuk authz matrix             print who may call each RPC
   tasharuk audit export --out FILE  export the log (JSON Lines) with its checkpoints
   tasharuk audit verify FILE        check hashes, chains, Merkle roots, signatures offline
-  tasharuk replay --verify          rebuild the read models and compare with the live ones
+  tasharuk replay --verify          check the log, rebuild the read models, compare with the live ones
   tasharuk privacy erase --council CODE --national-id ID   erase a person's name (law 09-08)
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
