@@ -61,6 +61,12 @@ func TestReadyzNamesPositionAndReason(t *testing.T) {
 	}
 
 	ro := newServer(true)
+	// Read-only, while the read models still apply what is before the
+	// damage: not ready.
+	if code, body = get(ro, ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "position 147") {
+		t.Fatalf("read-only over damage, read models behind: %d %s", code, body)
+	}
+	ready.(*NotReady).ReadsReady = true
 	code, body = get(ro, "application/json")
 	rd = readiness{}
 	_ = json.Unmarshal([]byte(body), &rd)

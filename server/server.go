@@ -61,8 +61,8 @@ type Config struct {
 	// a reason, which /readyz shows.
 	Ready func(context.Context) error
 	// ReadOnly says the service records nothing (serve --read-only): a
-	// *NotReady from Ready (damage to the log) then leaves /readyz at 200
-	// for the reads, naming the damage.
+	// *NotReady from Ready (damage to the log) whose ReadsReady is set then
+	// leaves /readyz at 200 for the reads, naming the damage.
 	ReadOnly bool
 	// RequestTimeout bounds a call that brings no deadline (default 30s).
 	RequestTimeout time.Duration
@@ -312,6 +312,9 @@ type NotReady struct {
 	Reason   string
 	Position uint64
 	Detail   string
+	// ReadsReady says the read models hold everything before Position: a
+	// read-only server is then ready for reads.
+	ReadsReady bool
 }
 
 func (e *NotReady) Error() string {
@@ -363,7 +366,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			} else {
 				rd.Detail = err.Error()
 			}
-			if nr == nil || !s.cfg.ReadOnly {
+			if nr == nil || !s.cfg.ReadOnly || !nr.ReadsReady {
 				rd.Ready = false
 				answer(http.StatusServiceUnavailable, rd, "not ready: "+err.Error())
 				return

@@ -64,13 +64,18 @@ func checkOnStart(ctx context.Context, cp *audit.Checkpointer, m *integrity.Moni
 // its position and reason) or the read models are behind it.
 func readyCheck(store eventstore.Store, model *projections.Model, m *integrity.Monitor) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if d := m.Damage(); d != nil {
-			return &server.NotReady{Reason: d.Kind, Position: d.Position,
-				Detail: fmt.Sprintf("event log damaged (found by the %s): %s; writes are refused (LOG_DAMAGED)", d.Source, d.Detail)}
-		}
 		head, err := store.LastPosition(ctx)
 		if err != nil {
 			return err
+		}
+		if d := m.Damage(); d != nil {
+			// What can be read is what lies before the damage.
+			readable := head
+			if d.Position > 0 {
+				readable = min(head, d.Position-1)
+			}
+			return &server.NotReady{Reason: d.Kind, Position: d.Position, ReadsReady: model.Position() >= readable,
+				Detail: fmt.Sprintf("event log damaged (found by the %s): %s; writes are refused (LOG_DAMAGED)", d.Source, d.Detail)}
 		}
 		if p := model.Position(); p < head {
 			return fmt.Errorf("read models at %d of %d", p, head)
