@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 
@@ -80,10 +81,15 @@ type head struct {
 	hash     [32]byte
 }
 
+// streamKey names a stream in the checker's map by 128 bits of two seeded
+// hashes of its name rather than by the name itself: a stream a signature
+// has names of ~110 bytes, and there are as many streams as signatures.
+type streamKey [2]uint64
+
 // Checker checks events read from the log in global order: each event's
 // hash, its stream's chain (revision +1, prev_hash = hash of the stream's
 // previous event) and the log's positions (+1). It keeps the last hash of
-// each stream it has seen (32 bytes and a revision a stream). Not safe for
+// each stream it has seen (about 80 bytes a stream). Not safe for
 // concurrent use.
 type Checker struct {
 	// Previous, if set, reads the event of stream at revision: the checker
@@ -94,7 +100,8 @@ type Checker struct {
 	// Source names the reader in the Damage reports.
 	Source string
 
-	heads map[string]head
+	heads map[streamKey]head
+	seeds [2]maphash.Seed
 	last  uint64 // position of the last event checked (or the start)
 	fresh bool   // started from position 0: every stream is seen from its first event
 }
@@ -102,7 +109,8 @@ type Checker struct {
 // Start resets the checker to follow the log after position (0: from its
 // start).
 func (c *Checker) Start(position uint64) {
-	c.heads = make(map[string]head)
+	c.heads = make(map[streamKey]head)
+	c.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	c.last = position
 	c.fresh = position == 0
 }
@@ -133,7 +141,8 @@ func (c *Checker) Check(ctx context.Context, e *eventstore.Event) error {
 		return c.damage(e.Position, HashMismatch, "event %s (stream %s revision %d): stored hash %x, recomputed %x",
 			e.ID, e.Stream, e.Revision, e.Hash, got)
 	}
-	h, seen := c.heads[e.Stream]
+	key := streamKey{maphash.String(c.seeds[0], e.Stream), maphash.String(c.seeds[1], e.Stream)}
+	h, seen := c.heads[key]
 	switch {
 	case seen:
 		if e.Revision != h.revision+1 {
@@ -169,7 +178,7 @@ func (c *Checker) Check(ctx context.Context, e *eventstore.Event) error {
 	var nh head
 	nh.revision = e.Revision
 	copy(nh.hash[:], e.Hash)
-	c.heads[e.Stream] = nh
+	c.heads[key] = nh
 	c.last = e.Position
 	return nil
 }
