@@ -11,18 +11,30 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // embedded is an in-process nats-server with JetStream on a data folder.
 type embedded struct {
 	srv  *server.Server
 	lock *os.File
+	// users is set when the server listens on the network: then every
+	// client, the store's in-process ones too, signs in as one of them.
+	users *users
+}
+
+// embeddedAuth configures the users of a listening embedded server.
+type embeddedAuth struct {
+	keysDir                string
+	feedStream, feedPrefix string
 }
 
 // startEmbedded starts nats-server in this process. It listens for NATS
-// clients only if listen is set ("host:port"); otherwise the store talks to
-// it through an in-process connection.
-func startEmbedded(dataDir, listen string) (*embedded, error) {
+// clients only if listen is set ("host:port"), and then requires every
+// client to sign in (see auth.go); otherwise the store talks to it through
+// an in-process connection and nobody else can reach it.
+func startEmbedded(dataDir, listen string, auth embeddedAuth) (*embedded, error) {
 	if dataDir == "" {
 		return nil, errors.New("natsstore: embedded mode needs a data folder")
 	}
@@ -49,7 +61,16 @@ func startEmbedded(dataDir, listen string) (*embedded, error) {
 		// atomic batches of large events.
 		MaxPayload: 8 << 20,
 	}
+	var u *users
 	if listen != "" {
+		if u, err = loadOrCreateUsers(auth.keysDir); err != nil {
+			_ = lock.Close()
+			return nil, err
+		}
+		if _, err := configureAuth(opts, u, auth.feedStream, auth.feedPrefix); err != nil {
+			_ = lock.Close()
+			return nil, err
+		}
 		host, port, err := net.SplitHostPort(listen)
 		if err != nil {
 			_ = lock.Close()
@@ -73,8 +94,28 @@ func startEmbedded(dataDir, listen string) (*embedded, error) {
 		_ = lock.Close()
 		return nil, errors.New("natsstore: embedded server did not become ready within 30s")
 	}
-	return &embedded{srv: srv, lock: lock}, nil
+	if u != nil {
+		if err := enableAccounts(srv); err != nil {
+			srv.Shutdown()
+			_ = lock.Close()
+			return nil, err
+		}
+	}
+	return &embedded{srv: srv, lock: lock, users: u}, nil
 }
+
+// connect opens an in-process connection, signed in as kp when the server
+// has users (kp picks the account: the service's or the feed's).
+func (e *embedded) connect(name string, kp func(*users) nkeys.KeyPair) (*nats.Conn, error) {
+	opts := []nats.Option{nats.InProcessServer(e.srv), nats.Name(name), nats.MaxReconnects(-1)}
+	if e.users != nil {
+		opts = append(opts, signIn(kp(e.users)))
+	}
+	return nats.Connect("", opts...)
+}
+
+func asService(u *users) nkeys.KeyPair       { return u.service }
+func asFeedPublisher(u *users) nkeys.KeyPair { return u.feedPublisher }
 
 func (e *embedded) shutdown() {
 	e.srv.Shutdown()

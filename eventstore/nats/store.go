@@ -26,8 +26,16 @@ type Config struct {
 	DataDir string
 	// Listen, in embedded mode, opens a NATS listener ("127.0.0.1:4222")
 	// for other clients (the nats CLI, the integration feed's subscribers).
-	// Empty means no network listener.
+	// Empty means no network listener. With a listener the server
+	// requires credentials: NKey users whose seeds are created in KeysDir
+	// on first start (see UserService, UserFeed, UserOperator).
 	Listen string
+	// KeysDir holds the NATS users' seeds (default DataDir).
+	KeysDir string
+	// FeedStream and FeedSubjectPrefix name the integration feed's stream
+	// and subjects (default TASHARUK_EVENTS, "tasharuk.events", as in
+	// services/feed), which the feed user may read.
+	FeedStream, FeedSubjectPrefix string
 
 	// URL of an existing NATS cluster (comma-separated server URLs).
 	URL string
@@ -71,6 +79,15 @@ func (c *Config) setDefaults() {
 	if c.SubjectPrefix == "" {
 		c.SubjectPrefix = "tasharuk.log"
 	}
+	if c.KeysDir == "" {
+		c.KeysDir = c.DataDir
+	}
+	if c.FeedStream == "" {
+		c.FeedStream = defaultFeedStream
+	}
+	if c.FeedSubjectPrefix == "" {
+		c.FeedSubjectPrefix = defaultFeedSubject
+	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
 		if c.URL != "" {
@@ -105,9 +122,13 @@ func (c *Config) setDefaults() {
 
 // Store is the JetStream backend of eventstore.Store.
 type Store struct {
-	cfg    Config
-	emb    *embedded
-	nc     *nats.Conn
+	cfg Config
+	emb *embedded
+	nc  *nats.Conn
+	// feedNC is the feed publisher's connection, in the feed's account,
+	// when the embedded server has users; nil otherwise (the feed then
+	// uses nc).
+	feedNC *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
 
@@ -152,11 +173,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if cfg.Replicas != 1 {
 			return nil, errors.New("natsstore: the embedded server holds one replica; use --nats-url for replicated streams")
 		}
-		s.emb, err = startEmbedded(cfg.DataDir, cfg.Listen)
+		s.emb, err = startEmbedded(cfg.DataDir, cfg.Listen, embeddedAuth{keysDir: cfg.KeysDir, feedStream: cfg.FeedStream, feedPrefix: cfg.FeedSubjectPrefix})
 		if err != nil {
 			return nil, err
 		}
-		s.nc, err = nats.Connect("", nats.InProcessServer(s.emb.srv), nats.Name("tasharuk"), nats.MaxReconnects(-1))
+		s.nc, err = s.emb.connect("tasharuk", asService)
+		if err == nil && s.emb.users != nil {
+			s.feedNC, err = s.emb.connect("tasharuk-feed", asFeedPublisher)
+		}
 	} else {
 		var opts []nats.Option
 		opts, err = cfg.clientOptions()
@@ -271,13 +295,24 @@ func (s *Store) ensureStream(ctx context.Context) error {
 // feed use it).
 func (s *Store) Conn() *nats.Conn { return s.nc }
 
+// FeedConn returns the connection the integration feed publishes on: the
+// store's own, or, when the embedded server has users, one in the feed's
+// account (the feed's stream lives there, out of reach of the log).
+func (s *Store) FeedConn() *nats.Conn {
+	if s.feedNC != nil {
+		return s.feedNC
+	}
+	return s.nc
+}
+
 // Connect opens another connection to the store's NATS (in process for the
-// embedded server). A server reads each connection's messages in order, so
-// short requests (key lookups) on their own connection do not queue behind
-// the log's group commits. The caller closes it.
+// embedded server, signed in as the service when it has users). A server
+// reads each connection's messages in order, so short requests (key
+// lookups) on their own connection do not queue behind the log's group
+// commits. The caller closes it.
 func (s *Store) Connect(name string) (*nats.Conn, error) {
 	if s.emb != nil {
-		return nats.Connect("", nats.InProcessServer(s.emb.srv), nats.Name(name), nats.MaxReconnects(-1))
+		return s.emb.connect(name, asService)
 	}
 	opts, err := s.cfg.clientOptions()
 	if err != nil {
@@ -311,6 +346,9 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) shutdown() {
+	if s.feedNC != nil {
+		s.feedNC.Close()
+	}
 	if s.nc != nil {
 		s.nc.Close()
 	}
