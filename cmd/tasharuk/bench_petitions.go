@@ -96,7 +96,7 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 		srv.stop()
 		return err
 	}
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+	nc, err := benchNATS(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), dir)
 	if err != nil {
 		srv.stop()
 		return err
@@ -143,6 +143,17 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	natsbench.Print(stdout, rows)
 	return nil
+}
+
+// benchNATS connects to the bench server's NATS listener, which admits
+// no anonymous client, as the service's user (the raw engine measures its
+// own streams in the service's account).
+func benchNATS(url, keysDir string) (*nats.Conn, error) {
+	opt, err := natsstore.UserOption(keysDir, natsstore.UserService)
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(url, opt)
 }
 
 func freePort() (int, error) {

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -73,7 +72,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 		communes = append(communes, c.GetCode())
 	}
 	var rows []natsbench.Result
-	nc, err := nats.Connect(natsURL)
+	nc, err := benchNATS(natsURL, dir)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,10 @@ type storeConfig struct {
 	ESDBCA       string
 	ESDBPrefix   string
 
-	DataDir       string
+	DataDir string
+	// KeysDir is serve's --keys-dir (default DataDir): with --nats-listen
+	// the NATS users' seeds are kept there.
+	KeysDir       string
 	NATSListen    string
 	NATSURL       string
 	NATSCreds     string
@@ -76,7 +79,7 @@ func (sc *storeConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&sc.ESDBCA, "esdb-tls-ca", "", "CA certificate file of the EventStoreDB server")
 	fs.StringVar(&sc.ESDBPrefix, "esdb-prefix", "tasharuk-", "prefix of tasharuk's EventStoreDB stream names")
 	fs.StringVar(&sc.DataDir, "data-dir", "./data", "embedded mode: folder for the event log (created if missing)")
-	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port (default: no network listener)")
+	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port, signed in with the keys created in --keys-dir (default: no network listener)")
 	fs.StringVar(&sc.NATSURL, "nats-url", "", "connect to an existing NATS cluster instead of the embedded server (comma-separated URLs)")
 	fs.StringVar(&sc.NATSCreds, "nats-creds", "", "NATS credentials file (JWT and NKey) for --nats-url")
 	fs.StringVar(&sc.NATSTLSCA, "nats-tls-ca", "", "CA certificate file to verify the NATS servers")
@@ -93,6 +96,7 @@ func (sc *storeConfig) natsConfig(logger *slog.Logger) natsstore.Config {
 	return natsstore.Config{
 		DataDir:         sc.DataDir,
 		Listen:          sc.NATSListen,
+		KeysDir:         sc.KeysDir,
 		URL:             sc.NATSURL,
 		CredsFile:       sc.NATSCreds,
 		TLSCAFile:       sc.NATSTLSCA,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tasharuk/tasharuk/access"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 	"github.com/tasharuk/tasharuk/services/feed"
 )
@@ -29,9 +30,14 @@ func TestFeedAcrossRestart(t *testing.T) {
 	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{NATSListen: fmt.Sprintf("127.0.0.1:%d", port)})
 	agent := e.token(access.RoleCitizen, "", "agent-feed")
 
-	// The subscriber: an ordered consumer on the feed stream, which
-	// reconnects and resumes by itself when the service restarts.
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	// The subscriber: an ordered consumer on the feed stream, signed in as
+	// the feed user, which reconnects and resumes by itself when the
+	// service restarts.
+	feedUser, err := natsstore.UserOption(dir, natsstore.UserFeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), feedUser, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if keysDir == "" {
 		keysDir = cfg.Store.DataDir
 	}
+	cfg.Store.KeysDir = keysDir // the NATS users' seeds, with --nats-listen
 	ls, err := openLog(ctx, cfg.Store, logger)
 	if err != nil {
 		return err
@@ -226,7 +227,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 
 	// The integration feed: every event in its public form on NATS.
 	if !cfg.NoFeed {
-		conn := ns.Conn()
+		conn := ns.FeedConn()
 		replicas := ns.Replicas()
 		if cfg.FeedNATSURL != "" {
 			fc, err := nats.Connect(cfg.FeedNATSURL, nats.Name("tasharuk-feed"), nats.MaxReconnects(-1))

@@ -180,6 +180,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.nc, err = s.emb.connect("tasharuk", asService)
 		if err == nil && s.emb.users != nil {
 			s.feedNC, err = s.emb.connect("tasharuk-feed", asFeedPublisher)
+			cfg.Logger.Info("NATS listener: credentials required", "listen", cfg.Listen,
+				"feed_user_nkey", SeedFile(cfg.KeysDir, UserFeed), "operator_nkey", SeedFile(cfg.KeysDir, UserOperator))
 		}
 	} else {
 		var opts []nats.Option
