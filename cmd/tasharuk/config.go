@@ -61,6 +61,8 @@ type storeConfig struct {
 	NATSListen    string
 	NATSURL       string
 	NATSCreds     string
+	NATSNKey      string
+	NATSFeedNKey  string
 	NATSTLSCA     string
 	NATSTLSCert   string
 	NATSTLSKey    string
@@ -82,6 +84,8 @@ func (sc *storeConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port, signed in with the keys created in --keys-dir (default: no network listener)")
 	fs.StringVar(&sc.NATSURL, "nats-url", "", "connect to an existing NATS cluster instead of the embedded server (comma-separated URLs)")
 	fs.StringVar(&sc.NATSCreds, "nats-creds", "", "NATS credentials file (JWT and NKey) for --nats-url")
+	fs.StringVar(&sc.NATSNKey, "nats-nkey", "", "NKey seed file of the service's user for --nats-url (made by: tasharuk nats keys)")
+	fs.StringVar(&sc.NATSFeedNKey, "nats-feed-nkey", "", "NKey seed file of the feed publisher, in the cluster's FEED account, for --nats-url")
 	fs.StringVar(&sc.NATSTLSCA, "nats-tls-ca", "", "CA certificate file to verify the NATS servers")
 	fs.StringVar(&sc.NATSTLSCert, "nats-tls-cert", "", "client certificate file for NATS TLS")
 	fs.StringVar(&sc.NATSTLSKey, "nats-tls-key", "", "client key file for NATS TLS")
@@ -99,6 +103,8 @@ func (sc *storeConfig) natsConfig(logger *slog.Logger) natsstore.Config {
 		KeysDir:         sc.KeysDir,
 		URL:             sc.NATSURL,
 		CredsFile:       sc.NATSCreds,
+		NKeyFile:        sc.NATSNKey,
+		FeedNKeyFile:    sc.NATSFeedNKey,
 		TLSCAFile:       sc.NATSTLSCA,
 		TLSCertFile:     sc.NATSTLSCert,
 		TLSKeyFile:      sc.NATSTLSKey,

@@ -42,6 +42,7 @@ Usage:
   tasharuk audit verify FILE        check hashes, chains, Merkle roots, signatures offline
   tasharuk replay --verify          check the log, rebuild the read models, compare with the live ones
   tasharuk privacy erase --council CODE --national-id ID   erase a person's name (law 09-08)
+  tasharuk nats keys                create the NATS users' keys, print their public keys
   tasharuk bench append|replay|all  measure the event log beside the raw engine
   tasharuk version                  print the version
 
@@ -78,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runReplay(ctx, args[1:], stdout, stderr)
 	case "privacy":
 		err = runPrivacy(ctx, args[1:], stdout, stderr)
+	case "nats":
+		err = runNATS(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":

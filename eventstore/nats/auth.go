@@ -64,6 +64,29 @@ func UserOption(keysDir, user string) (nats.Option, error) {
 	return nats.NkeyOptionFromSeed(SeedFile(keysDir, user))
 }
 
+// Users lists the users in the order EnsureUsers reports them.
+var Users = []string{UserService, UserFeedPublisher, UserFeed, UserOperator}
+
+// EnsureUsers creates the users' seeds in keysDir if they are missing and
+// returns each user's public key, which a cluster's configuration names
+// (deploy/nats/cluster.conf). The embedded server does this on its first
+// start with a listener.
+func EnsureUsers(keysDir string) (map[string]string, error) {
+	u, err := loadOrCreateUsers(keysDir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for name, kp := range map[string]nkeys.KeyPair{UserService: u.service, UserFeedPublisher: u.feedPublisher, UserFeed: u.feed, UserOperator: u.operator} {
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		out[name] = pub
+	}
+	return out, nil
+}
+
 // users are the key pairs of the embedded server's users.
 type users struct {
 	service, feedPublisher, feed, operator nkeys.KeyPair

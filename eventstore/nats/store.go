@@ -41,6 +41,11 @@ type Config struct {
 	URL string
 	// CredsFile is a NATS credentials file (JWT + NKey) for URL.
 	CredsFile string
+	// NKeyFile is the service user's NKey seed for URL (a cluster
+	// configured as deploy/nats/cluster.conf), FeedNKeyFile the feed
+	// publisher's, in the cluster's feed account: with it, FeedConn is a
+	// connection of its own signed in with that key.
+	NKeyFile, FeedNKeyFile string
 	// TLSCAFile, TLSCertFile, TLSKeyFile configure TLS to URL.
 	TLSCAFile, TLSCertFile, TLSKeyFile string
 	// Replicas of the log stream: 1 embedded, 3 by default on a cluster.
@@ -186,8 +191,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	} else {
 		var opts []nats.Option
 		opts, err = cfg.clientOptions()
+		if err == nil && cfg.NKeyFile != "" {
+			opts, err = withNKey(opts, cfg.NKeyFile)
+		}
 		if err == nil {
 			s.nc, err = nats.Connect(cfg.URL, opts...)
+		}
+		if err == nil && cfg.FeedNKeyFile != "" {
+			if opts, err = cfg.clientOptions(); err == nil {
+				opts, err = withNKey(append(opts, nats.Name("tasharuk-feed")), cfg.FeedNKeyFile)
+			}
+			if err == nil {
+				s.feedNC, err = nats.Connect(cfg.URL, opts...)
+			}
 		}
 	}
 	if err != nil {
@@ -208,6 +224,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return h.seq, err
 	}, &s.stats, cfg.MaxBatch, cfg.MaxInflight, cfg.Linger)
 	return s, nil
+}
+
+func withNKey(opts []nats.Option, seedFile string) ([]nats.Option, error) {
+	o, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: NKey seed %s: %w", seedFile, err)
+	}
+	return append(opts, o), nil
 }
 
 func (c *Config) clientOptions() ([]nats.Option, error) {
@@ -298,8 +322,9 @@ func (s *Store) ensureStream(ctx context.Context) error {
 func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // FeedConn returns the connection the integration feed publishes on: the
-// store's own, or, when the embedded server has users, one in the feed's
-// account (the feed's stream lives there, out of reach of the log).
+// store's own, or, when the embedded server has users or a FeedNKeyFile is
+// given, one in the feed's account (the feed's stream lives there, out of
+// reach of the log).
 func (s *Store) FeedConn() *nats.Conn {
 	if s.feedNC != nil {
 		return s.feedNC
@@ -317,6 +342,9 @@ func (s *Store) Connect(name string) (*nats.Conn, error) {
 		return s.emb.connect(name, asService)
 	}
 	opts, err := s.cfg.clientOptions()
+	if err == nil && s.cfg.NKeyFile != "" {
+		opts, err = withNKey(opts, s.cfg.NKeyFile)
+	}
 	if err != nil {
 		return nil, err
 	}
