@@ -249,7 +249,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG"})
+	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG", NKeyFile: natsstore.SeedFile(dir, natsstore.UserService)})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // Nobody is anonymous. Each user is an NKey: the server knows only its
 // public key, the client proves it holds the seed by signing the server's
 // nonce. The seeds are created in the keys folder on the first start with a
-// listener, one 0600 file a user (nats-<user>.nk); the nats CLI and nats.go
+// listener, one 0600 file a user (keys/nats-<user>.nk); the nats CLI and nats.go
 // read them as they are (`nats --nkey <file>`, nats.NkeyOptionFromSeed).
 //
 // There are two accounts, because within one NATS account permissions on
@@ -53,9 +53,10 @@ const (
 	defaultFeedSubject = "tasharuk.events"
 )
 
-// SeedFile is where a user's NKey seed is kept in the keys folder.
+// SeedFile is where a user's NKey seed is kept: beside tasharuk's other
+// keys, in the keys subfolder of the keys folder (<keys-dir>/keys).
 func SeedFile(keysDir, user string) string {
-	return filepath.Join(keysDir, "nats-"+user+".nk")
+	return filepath.Join(keysDir, "keys", "nats-"+user+".nk")
 }
 
 // UserOption returns the nats.go option that signs in as user with its
@@ -174,8 +175,14 @@ func parseSeed(path string, b []byte) (nkeys.KeyPair, error) {
 // path and syncs the folder. won is false if path already existed.
 func linkNew(path string, b []byte) (won bool, err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, fmt.Errorf("natsstore: create keys folder: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// A folder made here is the owner's only, whatever the umask.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return false, fmt.Errorf("natsstore: create keys folder: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return false, fmt.Errorf("natsstore: keys folder: %w", err)
+		}
 	}
 	f, err := os.CreateTemp(dir, ".nats-seed-*") // mode 0600
 	if err != nil {
