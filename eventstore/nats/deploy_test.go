@@ -1,14 +1,17 @@
 package natsstore
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"reflect"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// The cluster configuration in deploy/nats defines the accounts, users and
+// The cluster configuration in deploy/nats (and the Helm values in
+// deploy/kubernetes) defines the accounts, users and
 // permissions of the embedded server with --nats-listen, so that moving
 // from one to the other changes nobody's rights.
 func TestDeployConfigHasTheEmbeddedUsers(t *testing.T) {
@@ -26,6 +29,32 @@ func TestDeployConfigHasTheEmbeddedUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkDeployUsers(t, "deploy/nats/cluster.conf", opts, pubs)
+
+	// The Helm values carry the same accounts, as JSON, with placeholders.
+	values, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", "nats-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(values)
+	start := strings.Index(text, "    accounts: {")
+	end := strings.Index(text[start:], "\n    }\n")
+	if start < 0 || end < 0 {
+		t.Fatal("deploy/kubernetes/nats-values.yaml has no accounts block")
+	}
+	block := text[start : start+end+len("\n    }")]
+	for u, name := range env {
+		block = strings.ReplaceAll(block, "REPLACE_WITH_"+name, pubs[u])
+	}
+	helm := &server.Options{}
+	if err := helm.ProcessConfigString(block); err != nil {
+		t.Fatalf("the Helm values' accounts: %v", err)
+	}
+	checkDeployUsers(t, "deploy/kubernetes/nats-values.yaml", helm, pubs)
+}
+
+func checkDeployUsers(t *testing.T, file string, opts *server.Options, pubs map[string]string) {
+	t.Helper()
 	want := map[string]struct {
 		account string
 		perms   *server.Permissions
@@ -36,25 +65,25 @@ func TestDeployConfigHasTheEmbeddedUsers(t *testing.T) {
 		pubs[UserFeed]:          {FeedAccount, feedPermissions(defaultFeedStream, defaultFeedSubject)},
 	}
 	if len(opts.Nkeys) != len(want) || len(opts.Users) != 0 {
-		t.Fatalf("deploy config has %d NKey users and %d other users, want exactly the %d of the embedded server", len(opts.Nkeys), len(opts.Users), len(want))
+		t.Fatalf("%s has %d NKey users and %d other users, want exactly the %d of the embedded server", file, len(opts.Nkeys), len(opts.Users), len(want))
 	}
 	for _, n := range opts.Nkeys {
 		w, ok := want[n.Nkey]
 		if !ok {
-			t.Fatalf("deploy config has an unknown user %s", n.Nkey)
+			t.Fatalf("%s has an unknown user %s", file, n.Nkey)
 		}
 		if n.Account == nil || n.Account.Name != w.account {
-			t.Fatalf("user %s in account %v, want %s", n.Nkey, n.Account, w.account)
+			t.Fatalf("%s: user %s in account %v, want %s", file, n.Nkey, n.Account, w.account)
 		}
 		if !reflect.DeepEqual(n.Permissions, w.perms) {
-			t.Fatalf("user %s in the deploy config has permissions %+v, the embedded server %+v", n.Nkey, perms(n.Permissions), perms(w.perms))
+			t.Fatalf("%s: user %s has permissions %+v, the embedded server %+v", file, n.Nkey, perms(n.Permissions), perms(w.perms))
 		}
 	}
 	for _, a := range opts.Accounts {
 		if a.Name == "TASHARUK" || a.Name == FeedAccount {
 			continue
 		}
-		t.Fatalf("deploy config has an extra account %s", a.Name)
+		t.Fatalf("%s has an extra account %s", file, a.Name)
 	}
 }
 
