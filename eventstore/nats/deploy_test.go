@@ -3,8 +3,8 @@ package natsstore
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
