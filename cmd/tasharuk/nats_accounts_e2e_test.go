@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,13 +92,19 @@ func TestNATSNobodyAnonymous(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the feed user's key in the keys folder: %v", err)
 	}
-	feedSeed, err := nats.NkeyOptionFromSeed(natsstore.SeedFile(dir, natsstore.UserFeed))
+	seed, err := os.ReadFile(natsstore.SeedFile(dir, natsstore.UserFeed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var probe nats.Options
-	_ = feedSeed(&probe)
-	if _, err := nats.Connect(url, nats.Nkey(probe.Nkey, stranger.Sign), nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
+	feedKP, err := nkeys.FromSeed(bytes.TrimSpace(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedPub, _ := feedKP.PublicKey()
+	if !strings.HasPrefix(feedPub, "U") {
+		t.Fatalf("the feed user's public key %q", feedPub)
+	}
+	if _, err := nats.Connect(url, nats.Nkey(feedPub, stranger.Sign), nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("the feed user's public key signed with another key: %v, want an authorization violation", err)
 	}
 
