@@ -217,7 +217,7 @@ func linkNew(path string, b []byte) (won bool, err error) {
 // configureAuth makes opts require the users' keys and puts the feed in
 // its own account. JetStream is enabled on both accounts once the server
 // runs (enableAccounts): Options cannot carry an account's JetStream limits.
-func configureAuth(opts *server.Options, u *users, feedStream, feedSubject string) (*server.Account, error) {
+func configureAuth(opts *server.Options, u *users, feedStream, feedSubject string) error {
 	pub := func(kp nkeys.KeyPair) string {
 		p, _ := kp.PublicKey()
 		return p
@@ -234,10 +234,10 @@ func configureAuth(opts *server.Options, u *users, feedStream, feedSubject strin
 	}
 	for _, n := range opts.Nkeys {
 		if n.Nkey == "" {
-			return nil, errors.New("natsstore: a NATS user key has no public key")
+			return errors.New("natsstore: a NATS user key has no public key")
 		}
 	}
-	return feedAcc, nil
+	return nil
 }
 
 // feedPermissions let a feed user follow the feed live (core NATS) and

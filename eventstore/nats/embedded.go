@@ -67,7 +67,7 @@ func startEmbedded(dataDir, listen string, auth embeddedAuth) (*embedded, error)
 			_ = lock.Close()
 			return nil, err
 		}
-		if _, err := configureAuth(opts, u, auth.feedStream, auth.feedPrefix); err != nil {
+		if err := configureAuth(opts, u, auth.feedStream, auth.feedPrefix); err != nil {
 			_ = lock.Close()
 			return nil, err
 		}

@@ -185,6 +185,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.nc, err = s.emb.connect("tasharuk", asService)
 		if err == nil && s.emb.users != nil {
 			s.feedNC, err = s.emb.connect("tasharuk-feed", asFeedPublisher)
+		}
+		if err == nil && s.emb.users != nil {
 			cfg.Logger.Info("NATS listener: credentials required", "listen", cfg.Listen,
 				"feed_user_nkey", SeedFile(cfg.KeysDir, UserFeed), "operator_nkey", SeedFile(cfg.KeysDir, UserOperator))
 		}
@@ -318,7 +320,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 }
 
 // Conn returns the store's NATS connection (benchmarks and the integration
-// feed use it).
+// feed, unless it has a FeedConn of its own, use it).
 func (s *Store) Conn() *nats.Conn { return s.nc }
 
 // FeedConn returns the connection the integration feed publishes on: the
