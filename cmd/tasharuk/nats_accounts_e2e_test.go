@@ -334,3 +334,41 @@ func snapshotSize(t *testing.T, nc *nats.Conn, stream string) int {
 		}
 	}
 }
+
+// `tasharuk nats keys` creates the users' seeds once and prints the public
+// keys deploy/nats/cluster.conf reads, the same on every run.
+func TestNATSKeysCommand(t *testing.T) {
+	dir := t.TempDir()
+	var outs []string
+	for range 2 {
+		var out, errOut strings.Builder
+		if code := run([]string{"nats", "keys", "--keys-dir", dir}, &out, &errOut); code != 0 {
+			t.Fatalf("tasharuk nats keys: exit %d: %s", code, errOut.String())
+		}
+		outs = append(outs, out.String())
+	}
+	if outs[0] != outs[1] {
+		t.Fatalf("a second run printed other keys:\n%s\n%s", outs[0], outs[1])
+	}
+	for user, env := range natsKeyEnv {
+		seed, err := os.ReadFile(natsstore.SeedFile(dir, user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := nkeys.FromSeed(bytes.TrimSpace(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := kp.PublicKey()
+		if !strings.Contains(outs[0], "\n"+env+"="+pub+"\n") {
+			t.Fatalf("%s's public key %s is not printed as %s:\n%s", user, pub, env, outs[0])
+		}
+		if strings.Contains(outs[0], string(bytes.TrimSpace(seed))) {
+			t.Fatalf("tasharuk nats keys printed %s's seed", user)
+		}
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"nats"}, &out, &errOut); code == 0 {
+		t.Fatal("tasharuk nats without a subcommand succeeded")
+	}
+}
