@@ -391,6 +391,24 @@ func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 		}
 	})
 
+	t.Run("OfflineEraseRefused", func(t *testing.T) {
+		var out, errOut strings.Builder
+		err := runPrivacy(context.Background(), []string{"erase", "--council", "50910113", "--national-id", "AB123456", "--data-dir", dir}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "LOG_DAMAGED") || !strings.Contains(err.Error(), fmt.Sprintf("position %d", lost)) {
+			t.Fatalf("privacy erase over a damaged log: %v\n%s%s", err, out.String(), errOut.String())
+		}
+		var sc storeConfig
+		sc.DataDir, sc.Stream = dir, "TASHARUK_LOG"
+		ls, err := openQuiet(context.Background(), sc, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ls.Close()
+		if now, _ := ls.Log.LastPosition(context.Background()); now != damagedHead {
+			t.Fatalf("the refused erasure wrote: head %d → %d", damagedHead, now)
+		}
+	})
+
 	t.Run("ReplayVerifyReportsTheDamage", func(t *testing.T) {
 		var out, errOut strings.Builder
 		err := runReplay(context.Background(), []string{"--verify", "--data-dir", dir}, &out, &errOut)

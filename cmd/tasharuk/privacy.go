@@ -49,6 +49,10 @@ func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if !exists {
 		return fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "privacy erase: COUNCIL_NOT_FOUND: no council %s in this log (communes use the HCP code); nothing was erased or recorded", *council)
 	}
+	// The erasure is recorded in the log: never over a damaged one.
+	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
 	keys, err := privacy.LoadKeys(*keysDir)
 	if err != nil {
 		return err
