@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/tasharuk/tasharuk/internal/kernel/keyfile"
 )
 
 // Who may talk to the embedded server once it listens on the network.
@@ -114,38 +114,16 @@ func loadOrCreateUsers(keysDir string) (*users, error) {
 }
 
 // loadOrCreateSeed returns the user key in path, creating it first if there
-// is none. Several processes starting on one keys folder all end with the
-// same key: the new seed is written whole to a temporary file of the same
-// folder, synced, and hard-linked to its name, which fails if the name
-// exists; the loser reads the winner's file. A file that is there but holds
-// no valid seed is an error, never replaced.
-//
-// This is the same protocol as internal/kernel/keyfile (branch keys-small);
-// once that lands, this becomes keyfile.File{Path: path, New: newSeed,
-// Check: checkSeed}.LoadOrCreate().
+// is none, through the one race-safe key loader (internal/kernel/keyfile):
+// several processes starting on one keys folder all end with the same key,
+// and a file that is there but holds no valid seed is an error, never
+// replaced.
 func loadOrCreateSeed(path string) (nkeys.KeyPair, error) {
-	for range 2 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			return parseSeed(path, b)
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("natsstore: read %s: %w", path, err)
-		}
-		seed, err := newSeed()
-		if err != nil {
-			return nil, err
-		}
-		won, err := linkNew(path, seed)
-		if err != nil {
-			return nil, err
-		}
-		if won {
-			return parseSeed(path, seed)
-		}
-		// Another process created it first: read its key.
+	b, err := keyfile.File{Path: path, New: newSeed, Check: checkSeed}.LoadOrCreate()
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: %w", err)
 	}
-	return nil, fmt.Errorf("natsstore: %s appeared and vanished while being created", path)
+	return parseSeed(path, b)
 }
 
 func newSeed() ([]byte, error) {
@@ -160,58 +138,23 @@ func newSeed() ([]byte, error) {
 	return append(seed, '\n'), nil
 }
 
-func parseSeed(path string, b []byte) (nkeys.KeyPair, error) {
+// checkSeed accepts a user's NKey seed (surrounding white space allowed).
+func checkSeed(b []byte) error {
 	kp, err := nkeys.FromSeed(bytes.TrimSpace(b))
 	if err != nil {
-		return nil, fmt.Errorf("natsstore: %s does not hold a NATS user seed: %w", path, err)
+		return fmt.Errorf("not a NATS user seed: %w", err)
 	}
 	if pub, err := kp.PublicKey(); err != nil || !nkeys.IsValidPublicUserKey(pub) {
-		return nil, fmt.Errorf("natsstore: %s holds a seed that is not a user's", path)
+		return errors.New("a seed that is not a user's")
 	}
-	return kp, nil
+	return nil
 }
 
-// linkNew writes b to a temporary file next to path, syncs it, links it to
-// path and syncs the folder. won is false if path already existed.
-func linkNew(path string, b []byte) (won bool, err error) {
-	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		// A folder made here is the owner's only, whatever the umask.
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return false, fmt.Errorf("natsstore: create keys folder: %w", err)
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return false, fmt.Errorf("natsstore: keys folder: %w", err)
-		}
+func parseSeed(path string, b []byte) (nkeys.KeyPair, error) {
+	if err := checkSeed(b); err != nil {
+		return nil, fmt.Errorf("natsstore: %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, ".nats-seed-*") // mode 0600
-	if err != nil {
-		return false, fmt.Errorf("natsstore: create key file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		_ = f.Close()
-		return false, fmt.Errorf("natsstore: write key file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return false, fmt.Errorf("natsstore: sync key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		return false, fmt.Errorf("natsstore: create %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return true, nil
+	return nkeys.FromSeed(bytes.TrimSpace(b))
 }
 
 // configureAuth makes opts require the users' keys and puts the feed in
