@@ -327,8 +327,24 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		if code, body := e.rest(http.MethodGet, "/v1/communes/50910101/status", "", nil, &st); code != 200 || st.Status.Petitions.ByState["DRAFT"] != 0 || st.Status.Petitions.ByState["COLLECTING"] != 1 {
 			t.Fatalf("status figures: %d %s", code, body)
 		}
+		// Nor its timeline or its audit history, to anyone but those who may
+		// see the draft.
+		for _, path := range []string{"/v1/" + draft.GetName() + "/timeline", "/v1/audit/history/" + draft.GetName()} {
+			if code, body := e.rest(http.MethodGet, path, "", nil, nil); code != http.StatusNotFound || strings.Contains(body, "Brouillon jamais ouvert") {
+				t.Fatalf("anonymous GET %s of a never-opened draft: %d %s", path, code, body)
+			}
+			if code, body := e.rest(http.MethodGet, path, staffZC, nil, nil); code != http.StatusNotFound || strings.Contains(body, "Brouillon jamais ouvert") {
+				t.Fatalf("another council's staff GET %s of a never-opened draft: %d %s", path, code, body)
+			}
+			if code, body := e.rest(http.MethodGet, path, staffBM, nil, nil); code != 200 {
+				t.Fatalf("the council's staff GET %s of its draft: %d %s", path, code, body)
+			}
+		}
 		// Opened, it is public.
 		open(agentBM, draft.GetName())
+		if code, body := e.rest(http.MethodGet, "/v1/audit/history/"+draft.GetName(), "", nil, nil); code != 200 {
+			t.Fatalf("anonymous history of an opened petition: %d %s", code, body)
+		}
 		if !hasDraft(listNames("", "communes/50910101")) {
 			t.Fatal("an opened petition is not in the public list")
 		}

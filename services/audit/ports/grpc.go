@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tasharuk/tasharuk/access"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
@@ -48,6 +49,13 @@ func (s *Server) GetCaseHistory(ctx context.Context, r *auditv1.GetCaseHistoryRe
 		return nil, err
 	}
 	hist, ok := s.Model.CaseHistory(r.GetName())
+	if ok {
+		// A petition drafted but never opened is not public: its history
+		// is seen by those who may see the draft itself, and by no one else.
+		if p, isPetition := s.Model.Petition(r.GetName()); isPetition && !p.State.Public() && !access.MaySeeUnpublished(ctx, p.State.Council, p.State.Agent) {
+			ok = false
+		}
+	}
 	if !ok {
 		return nil, fault.New(fault.NotFound, "CASE_NOT_FOUND", "no case %s", r.GetName())
 	}

@@ -80,26 +80,11 @@ func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.
 	return out
 }
 
-// visible reports whether the caller may see a petition. One opened for
+// visible reports whether the caller may see a petition: one opened for
 // signatures or deposited is public; a draft never opened (even withdrawn
-// since) is seen only by its agent, the staff of its council, and the
-// installation's admins and auditors. To anyone else it does not exist.
+// since) only as access.MaySeeUnpublished says.
 func visible(ctx context.Context, st domain.State) bool {
-	if st.Public() {
-		return true
-	}
-	p, ok := access.PrincipalFrom(ctx)
-	if !ok {
-		return false
-	}
-	switch p.Role {
-	case access.RoleAdmin, access.RoleAuditor:
-		return true
-	case access.RoleStaff:
-		_, code, _ := strings.Cut(st.Council, "/")
-		return p.Council != "" && p.Council == code
-	}
-	return st.Agent != "" && p.Subject == st.Agent
+	return st.Public() || access.MaySeeUnpublished(ctx, st.Council, st.Agent)
 }
 
 // readAt reads a petition as of a past position or time.
