@@ -150,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.NumStreamWorkers(128),
 	)
 	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpc, s.health)
+	healthpb.RegisterHealthServer(s.grpc, healthServer{Server: s.health, ready: s.readiness})
 	eventlogv1.RegisterEventLogServiceServer(s.grpc, eventlog.NewServer(cfg.Store, cfg.Backend, cfg.Facts))
 	if cfg.Register != nil {
 		cfg.Register(s.grpc)
@@ -223,12 +223,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.setServing()
 
 	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(split.http) }()
 	go func() { errc <- s.grpc.Serve(split.grpc) }()
-	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "version", s.cfg.Version)
+	s.cfg.Logger.Info("serving", "url", URL(ln.Addr(), s.cfg.TLS != nil), "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "version", s.cfg.Version)
 	var first error
 	select {
 	case first = <-errc:
