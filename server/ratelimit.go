@@ -2,15 +2,21 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tasharuk/tasharuk/access"
 )
@@ -42,7 +48,10 @@ func newLimiter(limits map[string]RateLimit) *limiter {
 	return &limiter{limits: limits, buckets: map[string]*bucket{}}
 }
 
-func (l *limiter) allow(key string, r rate.Limit, burst int, now time.Time) bool {
+// take spends a token of the bucket key, and returns zero; or, when the
+// bucket is empty, spends nothing and returns how long until it holds a
+// token again (what Retry-After tells the client).
+func (l *limiter) take(key string, r rate.Limit, burst int, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls++
@@ -59,7 +68,11 @@ func (l *limiter) allow(key string, r rate.Limit, burst int, now time.Time) bool
 		l.buckets[key] = b
 	}
 	b.seen = now
-	return b.l.AllowN(now, 1)
+	if b.l.AllowN(now, 1) {
+		return 0
+	}
+	missing := 1 - b.l.TokensAt(now)
+	return time.Duration(missing / float64(r) * float64(time.Second))
 }
 
 // clientAddress is the caller's IP. For a call from an outside client it
@@ -104,6 +117,9 @@ func clientAddress(ctx context.Context) string {
 
 // rateLimitUnary refuses calls over their method's limits with
 // ResourceExhausted (reason RATE_LIMITED). It runs after authentication.
+// The refusal says when to retry: a retry-after header (whole seconds, as
+// HTTP's Retry-After, which the REST gateway sets from it) and a
+// google.rpc.RetryInfo detail.
 func (s *Server) rateLimitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	lim, ok := s.limiter.limits[info.FullMethod]
 	if !ok {
@@ -112,17 +128,44 @@ func (s *Server) rateLimitUnary(ctx context.Context, req any, info *grpc.UnarySe
 	now := s.cfg.Now()
 	if lim.PerToken > 0 {
 		if p, ok := access.PrincipalFrom(ctx); ok {
-			if !s.limiter.allow(info.FullMethod+"|t|"+p.Subject, lim.PerToken, lim.TokenBurst, now) {
+			if wait := s.limiter.take(info.FullMethod+"|t|"+p.Subject, lim.PerToken, lim.TokenBurst, now); wait > 0 {
 				s.throttled.WithLabelValues(info.FullMethod, "token").Inc()
-				return nil, Status("RATE_LIMITED", "too many requests from this account; slow down and retry in a few seconds", nil)
+				return nil, throttle(ctx, "too many requests from this account", wait)
 			}
 		}
 	}
 	if lim.PerAddress > 0 {
-		if addr := clientAddress(ctx); addr != "" && !s.limiter.allow(info.FullMethod+"|a|"+addr, lim.PerAddress, lim.AddressBurst, now) {
-			s.throttled.WithLabelValues(info.FullMethod, "address").Inc()
-			return nil, Status("RATE_LIMITED", "too many requests from this address; slow down and retry in a few seconds", nil)
+		if addr := clientAddress(ctx); addr != "" {
+			if wait := s.limiter.take(info.FullMethod+"|a|"+addr, lim.PerAddress, lim.AddressBurst, now); wait > 0 {
+				s.throttled.WithLabelValues(info.FullMethod, "address").Inc()
+				return nil, throttle(ctx, "too many requests from this address", wait)
+			}
 		}
 	}
 	return handler(ctx, req)
+}
+
+// throttle is the RATE_LIMITED refusal of a call that may be retried after
+// wait, rounded up to whole seconds (at least one).
+func throttle(ctx context.Context, what string, wait time.Duration) error {
+	secs := max(int64(math.Ceil(wait.Seconds())), 1)
+	_ = grpc.SetHeader(ctx, metadata.Pairs("retry-after", strconv.FormatInt(secs, 10)))
+	err := Status("RATE_LIMITED", fmt.Sprintf("%s; slow down and retry in %d s", what, secs),
+		map[string]string{"retry_after_seconds": strconv.FormatInt(secs, 10)})
+	st := status.Convert(err)
+	if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)}); derr == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// retryAfter is the Retry-After of a refusal, in whole seconds, from its
+// RetryInfo; "" when it has none.
+func retryAfter(st *status.Status) string {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			return strconv.FormatInt(max(int64(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds())), 1), 10)
+		}
+	}
+	return ""
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"math"
 	"net/http"
+	"strconv"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -18,6 +20,9 @@ type viewError struct {
 	MessageLang string
 	Reason      string
 	HTTP        int
+	// RetryAfter is the Retry-After of a refusal that says when to retry
+	// (a rate limit), in whole seconds; "" otherwise.
+	RetryAfter string
 }
 
 // errorView turns an API error into what the page shows.
@@ -28,8 +33,13 @@ func errorView(l *Locale, err error) *viewError {
 	}
 	v := &viewError{Heading: l.T("error." + codeName(st.Code())), Message: st.Message(), MessageLang: "en", HTTP: httpStatus(st.Code())}
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			v.Reason = info.GetReason()
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			v.Reason = d.GetReason()
+		case *errdetails.RetryInfo:
+			if d.GetRetryDelay() != nil {
+				v.RetryAfter = strconv.FormatInt(max(int64(math.Ceil(d.GetRetryDelay().AsDuration().Seconds())), 1), 10)
+			}
 		}
 	}
 	if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded || st.Code() == codes.Internal || st.Code() == codes.Unknown {
@@ -48,7 +58,7 @@ func localError(l *Locale, key string, args ...any) *viewError {
 func codeName(c codes.Code) string {
 	switch c {
 	case codes.InvalidArgument, codes.NotFound, codes.AlreadyExists, codes.PermissionDenied,
-		codes.Unauthenticated, codes.FailedPrecondition, codes.Aborted, codes.Unavailable:
+		codes.Unauthenticated, codes.FailedPrecondition, codes.Aborted, codes.Unavailable, codes.ResourceExhausted:
 		return c.String()
 	}
 	return "Internal"
@@ -68,6 +78,8 @@ func httpStatus(c codes.Code) int {
 		return http.StatusUnauthorized
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return http.StatusServiceUnavailable
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

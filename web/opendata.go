@@ -173,6 +173,9 @@ func (h *handler) openTimeline(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) dataError(w http.ResponseWriter, q *rq, err error) {
 	v := errorView(q.L, err)
+	if v.RetryAfter != "" {
+		w.Header().Set("Retry-After", v.RetryAfter)
+	}
 	http.Error(w, v.Heading+": "+v.Message, v.HTTP)
 }
 

@@ -350,6 +350,9 @@ func (h *handler) render(q *rq, code int, name string, p *page) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Vary", "Cookie, Accept-Language")
 	hd.Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(q.start).Microseconds())/1000))
+	if p.Err != nil && p.Err.RetryAfter != "" {
+		hd.Set("Retry-After", p.Err.RetryAfter)
+	}
 	q.w.WriteHeader(code)
 	_, _ = q.w.Write(buf.Bytes())
 }
