@@ -87,6 +87,15 @@ var Catalogue = []catalogueEntry{
 	{"CASE_NOT_FOUND", codes.NotFound, "No case with this full resource name (petition, body, opinion, consultation or survey)."},
 	{"LOG_DAMAGED", codes.Unavailable, "The event log failed its integrity check (see /readyz for the position and reason): nothing is recorded until an operator repairs it. Reads still work."},
 	{"READ_ONLY", codes.FailedPrecondition, "The service runs read-only (serve --read-only) so an operator can export the log: it records nothing. Retry the act once it runs normally."},
+	// Requests that reach no handler, or that the REST gateway cannot
+	// read (issue 14: their bodies had no ErrorInfo), and calls cut short.
+	{"NOT_FOUND_ROUTE", codes.NotFound, "No REST route has this path: check it against the API reference (HTTP 404)."},
+	{"METHOD_NOT_ALLOWED", codes.Unimplemented, "The path exists but does not take this HTTP method (HTTP 405): check the method against the API reference."},
+	{"MALFORMED_REQUEST", codes.InvalidArgument, "The request is not what the route takes: the body is not the request's JSON, or a path or query value has the wrong type; the message says where. Nothing was recorded."},
+	{"REQUEST_TOO_LARGE", codes.InvalidArgument, "The request body is over the 8 MB limit (HTTP 413): split a signature sheet into smaller ones. Nothing was recorded."},
+	{"DEADLINE_EXCEEDED", codes.DeadlineExceeded, "The call took longer than its deadline (30 s unless the client set one). An act may still have been recorded: read the resource before retrying, or retry with the same request id."},
+	{"CANCELLED", codes.Canceled, "The client cancelled the call before it finished."},
+	{"UNAVAILABLE", codes.Unavailable, "The service is starting or stopping and cannot answer: retry in a moment."},
 }
 
 // kindCode is the gRPC code of a fault kind.
@@ -159,9 +168,9 @@ func ToStatus(err error) error {
 	case errors.Is(err, projections.ErrBehind):
 		return Status("READ_MODEL_BEHIND", err.Error(), nil)
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
+		return Status("CANCELLED", "request cancelled", nil)
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "request timed out")
+		return Status("DEADLINE_EXCEEDED", "request timed out", nil)
 	case errors.As(err, &wrong):
 		return Status("WRONG_EXPECTED_REVISION", wrong.Error(), map[string]string{"actual_revision": fmt.Sprint(wrong.Actual)})
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed):

@@ -24,7 +24,9 @@ func TestToStatus(t *testing.T) {
 		{fmt.Errorf("%w: bad", eventstore.ErrInvalidStream), codes.InvalidArgument, "INVALID_ARGUMENT"},
 		{eventstore.ErrDuplicateEventID, codes.AlreadyExists, "DUPLICATE_EVENT_ID"},
 		{errors.New("boom"), codes.Internal, "INTERNAL"},
-		{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
+		// Every error carries an ErrorInfo, timeouts included (issue 14).
+		{context.DeadlineExceeded, codes.DeadlineExceeded, "DEADLINE_EXCEEDED"},
+		{fmt.Errorf("wait: %w", context.Canceled), codes.Canceled, "CANCELLED"},
 	}
 	for _, c := range cases {
 		st, _ := status.FromError(ToStatus(c.err))

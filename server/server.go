@@ -191,7 +191,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		split.close()
 		return fmt.Errorf(format, err)
 	}
-	gw := runtime.NewServeMux()
+	gw := runtime.NewServeMux(gatewayOptions()...)
 	if err := eventlogv1.RegisterEventLogServiceHandler(ctx, gw, conn); err != nil {
 		return fail("server: register gateway: %w", err)
 	}

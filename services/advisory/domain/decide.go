@@ -182,7 +182,7 @@ func decideSetUp(s State, c SetUp, ctx Context) ([]Event, error) {
 	}
 	level := LevelOf(c.Council)
 	if BodyID(c.Kind) == "" {
-		return nil, fault.Field("kind", "EQUITY_GENDER, YOUTH or ECONOMIC")
+		return nil, fault.Field("kind", "must be BODY_KIND_EQUITY_GENDER, BODY_KIND_YOUTH or BODY_KIND_ECONOMIC")
 	}
 	// Which bodies a council sets up is the law's: the equity and gender
 	// body for communes (law 113-14 art. 120) and provinces (law 112-14
@@ -278,7 +278,7 @@ func decideAddMember(s State, c AddMember) ([]Event, error) {
 func decideBureauRole(s State, c AssignBureauRole) ([]Event, error) {
 	limit, known := BureauLimits[c.Role]
 	if !known && c.Role != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
-		return nil, fault.Field("role", "PRESIDENT, VICE_PRESIDENT, RAPPORTEUR, DEPUTY_RAPPORTEUR, or UNSPECIFIED to leave the bureau")
+		return nil, fault.Field("role", "must be BUREAU_ROLE_PRESIDENT, BUREAU_ROLE_VICE_PRESIDENT, BUREAU_ROLE_RAPPORTEUR, BUREAU_ROLE_DEPUTY_RAPPORTEUR, or BUREAU_ROLE_UNSPECIFIED to leave the bureau")
 	}
 	m, err := activeMember(s, "member_id", c.MemberID)
 	if err != nil {

@@ -156,7 +156,7 @@ func (s *Server) CreateBody(ctx context.Context, r *advisoryv1.CreateBodyRequest
 	}
 	id := domain.BodyID(r.GetKind())
 	if id == "" {
-		return nil, fault.Field("kind", "EQUITY_GENDER, YOUTH or ECONOMIC")
+		return nil, fault.Field("kind", "must be BODY_KIND_EQUITY_GENDER, BODY_KIND_YOUTH or BODY_KIND_ECONOMIC")
 	}
 	b := bodyName{council: r.GetParent(), code: code, body: id}
 	pos, err := s.run(ctx, b, domain.SetUp{ID: id, Council: r.GetParent(), Kind: r.GetKind(), Name: r.GetDisplayName(),

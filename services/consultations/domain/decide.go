@@ -166,7 +166,7 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 			return nil, fault.Field("subject_ref", "at most %d characters", MaxShort)
 		}
 	default:
-		return nil, fault.Field("subject_kind", "ACTION_PROGRAMME, BUDGET, PETITION or OTHER")
+		return nil, fault.Field("subject_kind", "must be SUBJECT_KIND_ACTION_PROGRAMME, SUBJECT_KIND_BUDGET, SUBJECT_KIND_PETITION or SUBJECT_KIND_OTHER")
 	}
 	title := strings.TrimSpace(c.Title)
 	if err := text("title", title, MaxTitle); err != nil {

@@ -250,7 +250,7 @@ func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
 			return nil, err
 		}
 	default:
-		return nil, fault.Field("kind", "say who files: CITIZENS or ASSOCIATION")
+		return nil, fault.Field("kind", "say who files: PETITIONER_KIND_CITIZENS or PETITIONER_KIND_ASSOCIATION")
 	}
 	return one(&petitionsv1.PetitionDrafted{
 		PetitionId: c.ID, Council: c.Council, Kind: c.Kind,
@@ -413,7 +413,7 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 		return one(ev, time.Time{}), nil
 	case petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE:
 	default:
-		return nil, fault.Field("admissibility", "ADMISSIBLE or INADMISSIBLE")
+		return nil, fault.Field("admissibility", "must be ADMISSIBILITY_ADMISSIBLE or ADMISSIBILITY_INADMISSIBLE")
 	}
 	if citizens {
 		// Minimum number of signatures (law 113-14 art. 123 (check)),
@@ -591,7 +591,7 @@ func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
 			return nil, fault.New(fault.FailedPrecondition, "ALREADY_NOTIFIED", "the outcome was already notified on %s", s.OutcomeNotified.Format("2006-01-02"))
 		}
 	default:
-		return nil, fault.Field("subject", "ADMISSIBILITY or OUTCOME")
+		return nil, fault.Field("subject", "must be NOTIFICATION_SUBJECT_ADMISSIBILITY or NOTIFICATION_SUBJECT_OUTCOME")
 	}
 	return one(&petitionsv1.AgentNotified{Subject: c.Subject, Channel: c.Channel, Reference: c.Reference}, c.At), nil
 }
