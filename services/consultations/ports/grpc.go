@@ -19,6 +19,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/events"
 	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -181,9 +182,11 @@ func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListC
 	var want consultationsv1.ConsultationState
 	if f := strings.TrimSpace(r.GetFilter()); f != "" {
 		k, v, ok := strings.Cut(f, "=")
-		st, found := consultationsv1.ConsultationState_value["CONSULTATION_STATE_"+strings.ToUpper(strings.TrimSpace(v))]
-		if !ok || strings.TrimSpace(k) != "state" || !found || st == 0 {
-			return nil, fault.Field("filter", "use state=<STATE> (REQUESTED, ACKNOWLEDGED, IN_PROGRESS, ANSWERED, EXPIRED, WITHDRAWN)")
+		// A state as responses name it (CONSULTATION_STATE_ANSWERED) or
+		// without the prefix, in any case.
+		st, found := filter.Enum(consultationsv1.ConsultationState_value, "CONSULTATION_STATE_", v)
+		if !ok || strings.TrimSpace(k) != "state" || !found {
+			return nil, fault.Field("filter", "use state=<STATE>, one of %s", filter.Names(consultationsv1.ConsultationState_name, "CONSULTATION_STATE_"))
 		}
 		want = consultationsv1.ConsultationState(st)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/fault"
+	enumfilter "github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/petitions/app"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 	"github.com/tasharuk/tasharuk/services/status"
@@ -183,6 +184,8 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 }
 
 // parseFilter reads "state=DEPOSITED", "overdue=true", joined by " AND ".
+// A state is named as responses name it (PETITION_STATE_DEPOSITED) or
+// without the prefix, in any case.
 func parseFilter(filter string) (projections.PetitionFilter, error) {
 	var f projections.PetitionFilter
 	if strings.TrimSpace(filter) == "" {
@@ -193,9 +196,9 @@ func parseFilter(filter string) (projections.PetitionFilter, error) {
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
 		case ok && k == "state":
-			st, found := petitionsv1.PetitionState_value["PETITION_STATE_"+strings.ToUpper(v)]
-			if !found || st == 0 {
-				return f, fault.Field("filter", "unknown state %q", v)
+			st, found := enumfilter.Enum(petitionsv1.PetitionState_value, "PETITION_STATE_", v)
+			if !found {
+				return f, fault.Field("filter", "unknown state %q: use one of %s", v, enumfilter.Names(petitionsv1.PetitionState_name, "PETITION_STATE_"))
 			}
 			f.State = petitionsv1.PetitionState(st)
 		case ok && k == "overdue" && v == "true":

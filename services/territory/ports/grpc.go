@@ -13,6 +13,7 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/territory/app"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -87,9 +88,11 @@ func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRe
 	level := territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED
 	if f := strings.TrimSpace(r.GetFilter()); f != "" {
 		k, v, ok := strings.Cut(f, "=")
-		lv, found := territoryv1.CouncilLevel_value["COUNCIL_LEVEL_"+strings.ToUpper(strings.TrimSpace(v))]
-		if !ok || strings.TrimSpace(k) != "level" || !found || lv == 0 {
-			return nil, fault.Field("filter", "use level=COMMUNE, level=PROVINCE or level=REGION")
+		// A level as responses name it (COUNCIL_LEVEL_COMMUNE) or without
+		// the prefix, in any case.
+		lv, found := filter.Enum(territoryv1.CouncilLevel_value, "COUNCIL_LEVEL_", v)
+		if !ok || strings.TrimSpace(k) != "level" || !found {
+			return nil, fault.Field("filter", "use level=<LEVEL>, one of %s", filter.Names(territoryv1.CouncilLevel_name, "COUNCIL_LEVEL_"))
 		}
 		level = territoryv1.CouncilLevel(lv)
 	}
