@@ -295,7 +295,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// REST bodies are small: a signature sheet of 5 MB, base64-encoded in
 	// JSON, is the largest legitimate one.
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
-	s.mux.ServeHTTP(w, r)
+	compress(s.mux).ServeHTTP(w, r)
 }
 
 func setSecurityHeaders(w http.ResponseWriter) {

@@ -348,7 +348,7 @@ func (h *handler) render(q *rq, code int, name string, p *page) {
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Language", q.L.Lang)
 	hd.Set("Cache-Control", "no-store")
-	hd.Set("Vary", "Cookie, Accept-Language")
+	hd.Add("Vary", "Cookie, Accept-Language") // beside Accept-Encoding (server/compress.go)
 	hd.Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(q.start).Microseconds())/1000))
 	if p.Err != nil && p.Err.RetryAfter != "" {
 		hd.Set("Retry-After", p.Err.RetryAfter)
