@@ -31,11 +31,11 @@ echo "== ghz: $N signatures, $C concurrent (gRPC, durable)"
 ghz --insecure --call tasharuk.petitions.v1.PetitionService/SignPetition \
   --metadata "{\"authorization\":\"Bearer $citizen\"}" \
   -d "{\"name\":\"$petition\",\"national_id\":\"L{{.RequestNumber}}\",\"full_name\":\"Load Signer\"}" \
-  -n "$N" -c "$C" "$addr" | sed -n '/Summary/,/Status code distribution/p'
+  -n "$N" -c "$C" "$addr"
 
 echo "== ghz: commune status (gRPC)"
 ghz --insecure --call tasharuk.status.v1.StatusService/GetCouncilStatus \
-  -d '{"name":"communes/50910101/status"}' -n 20000 -c 16 "$addr" | sed -n '/Summary/,/Latency distribution/p'
+  -d '{"name":"communes/50910101/status"}' -n 20000 -c 16 "$addr"
 
 echo "== hey: commune status (REST)"
-hey -n 20000 -c 16 "http://$addr/v1/communes/50910101/status" | sed -n '/Summary/,/Latency distribution/p'
+hey -n 20000 -c 16 "http://$addr/v1/communes/50910101/status"
