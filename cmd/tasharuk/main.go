@@ -44,6 +44,7 @@ Usage:
   tasharuk privacy erase --council CODE --national-id ID   erase a person's name (law 09-08)
   tasharuk nats keys                create the NATS users' keys, print their public keys
   tasharuk bench append|replay|all  measure the event log beside the raw engine
+  tasharuk healthcheck [--url URL]  probe /readyz; exit 0 when ready (container health check)
   tasharuk version                  print the version
 
 Every flag can also be set with an environment variable: --data-dir is
@@ -81,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runPrivacy(ctx, args[1:], stdout, stderr)
 	case "nats":
 		err = runNATS(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tasharuk", versionString())
 	case "help", "-h", "--help":
