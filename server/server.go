@@ -164,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	handleDocs(s.mux) // /openapi.json and /docs (docs.go)
 	if cfg.Web == nil {
 		s.mux.HandleFunc("GET /{$}", s.index)
 	}
@@ -382,7 +383,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "tasharuk %s: participatory-democracy case tracker.\nREST: /v1/log  gRPC: same port  health: /healthz /readyz  metrics: /metrics\n", s.cfg.Version)
+	_, _ = fmt.Fprintf(w, "tasharuk %s: participatory-democracy case tracker.\nREST: /v1/log (described at /openapi.json, /docs)  gRPC: same port  health: /healthz /readyz  metrics: /metrics\n", s.cfg.Version)
 }
 
 // deadlineUnary gives a call without a deadline the default one, so no

@@ -71,7 +71,7 @@ func Build(swagger []byte) ([]byte, error) {
 	}
 	doc.Info = &openapi3.Info{
 		Title:       title,
-		Version:     version + " (" + apiRevision + ")",
+		Version:     version + " " + apiRevision,
 		Description: overview,
 	}
 	doc.Servers = openapi3.Servers{
