@@ -96,6 +96,26 @@ var Catalogue = []catalogueEntry{
 	{"DEADLINE_EXCEEDED", codes.DeadlineExceeded, "The call took longer than its deadline (30 s unless the client set one). An act may still have been recorded: read the resource before retrying, or retry with the same request id."},
 	{"CANCELLED", codes.Canceled, "The client cancelled the call before it finished."},
 	{"UNAVAILABLE", codes.Unavailable, "The service is starting or stopping and cannot answer: retry in a moment."},
+	// Reasons the code returned without a row (they reached clients with
+	// their fault kind's code, which these rows keep); the contract test
+	// (catalogue_contract_test.go) now finds such gaps.
+	{"KIND_NOT_ALLOWED", codes.FailedPrecondition, "This council's level does not set up bodies of this kind; the message names the kinds it does (law 113-14 art. 120; law 112-14 art. 111; law 111-14 art. 117)."},
+	{"BUREAU_ROLE_TAKEN", codes.FailedPrecondition, "Every office of this kind in the body's bureau is held; the message names the holders. Relieve one first."},
+	{"MEMBER_NOT_ACTIVE", codes.FailedPrecondition, "This member left the body; only members in office act."},
+	{"MEETING_NOT_FOUND", codes.NotFound, "No meeting with this id in this body: record the meeting first."},
+	{"QUORUM_NOT_REACHED", codes.FailedPrecondition, "The meeting lacked its quorum of members in office, so it cannot adopt an opinion."},
+	{"VOTES_EXCEED_ATTENDANCE", codes.FailedPrecondition, "More votes than members present at the meeting: only members present vote."},
+	{"MAJORITY_NOT_REACHED", codes.FailedPrecondition, "An opinion is adopted with more votes for than against."},
+	{"ALREADY_RESPONDED", codes.FailedPrecondition, "The council already responded to this opinion; it responds once."},
+	{"CONSULTATION_EXPIRED", codes.FailedPrecondition, "The consultation's deadline has passed unanswered (law 113-14 art. 119); it can only be withdrawn."},
+	{"WORKSHOPS_ARE_PUBLIC", codes.FailedPrecondition, "Workshops belong to public consultations; an advisory body answers with an opinion instead."},
+	{"PARTICIPANT_COUNTS_INCONSISTENT", codes.FailedPrecondition, "Each count of women, youth and people with disabilities must be between 0 and the number of participants; the message names the wrong ones."},
+	{"NOT_AN_ACTION_PROGRAMME", codes.FailedPrecondition, "Only an action-programme consultation has phases."},
+	{"PHASE_OUT_OF_ORDER", codes.FailedPrecondition, "The action programme's phases are completed in order (decree 2.16.301); the message names the next one."},
+	{"DIAGNOSIS_WITHOUT_WORKSHOP", codes.FailedPrecondition, "Record at least one diagnosis workshop before completing the diagnosis phase (decree 2.16.301)."},
+	{"PAC_NOT_ADOPTED", codes.FailedPrecondition, "A public action-programme consultation ends with the programme's adoption: complete the adoption phase first."},
+	{"SURVEY_EXISTS", codes.AlreadyExists, "A survey with this id already exists in this council; choose another id."},
+	{"POSITION_NOT_COVERED", codes.FailedPrecondition, "The position is beyond the latest checkpoint's tree; retry once a checkpoint covers it."},
 }
 
 // kindCode is the gRPC code of a fault kind.

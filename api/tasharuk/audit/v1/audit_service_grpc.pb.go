@@ -37,8 +37,8 @@ const (
 // checkpoints. Everything is public: it holds no personal data in clear.
 //
 // Errors carry a google.rpc.ErrorInfo reason: INVALID_ARGUMENT,
-// CASE_NOT_FOUND, POSITION_NOT_COVERED (the position is beyond the latest
-// tree), NO_CHECKPOINT.
+// CASE_NOT_FOUND, POSITION_NOT_COVERED (the position or tree size is beyond
+// the latest checkpoint's tree, or no checkpoint was signed yet).
 type AuditServiceClient interface {
 	// GetCaseHistory lists a case's events in order with actor, both times,
 	// hash and the case's state after each: a petition, an advisory body, an
@@ -125,8 +125,8 @@ func (c *auditServiceClient) GetConsistencyProof(ctx context.Context, in *GetCon
 // checkpoints. Everything is public: it holds no personal data in clear.
 //
 // Errors carry a google.rpc.ErrorInfo reason: INVALID_ARGUMENT,
-// CASE_NOT_FOUND, POSITION_NOT_COVERED (the position is beyond the latest
-// tree), NO_CHECKPOINT.
+// CASE_NOT_FOUND, POSITION_NOT_COVERED (the position or tree size is beyond
+// the latest checkpoint's tree, or no checkpoint was signed yet).
 type AuditServiceServer interface {
 	// GetCaseHistory lists a case's events in order with actor, both times,
 	// hash and the case's state after each: a petition, an advisory body, an

@@ -71,7 +71,8 @@ type PetitionServiceClient interface {
 	// OpenPetitionForSignatures opens a draft to signatures (the agent).
 	OpenPetitionForSignatures(ctx context.Context, in *OpenPetitionForSignaturesRequest, opts ...grpc.CallOption) (*OpenPetitionForSignaturesResponse, error)
 	// SignPetition adds the caller's signature. Fails with ALREADY_SIGNED,
-	// NOT_COLLECTING, INVALID_NATIONAL_ID.
+	// NOT_COLLECTING, PERSON_ERASED, INVALID_ARGUMENT (a malformed national_id
+	// or full_name).
 	SignPetition(ctx context.Context, in *SignPetitionRequest, opts ...grpc.CallOption) (*SignPetitionResponse, error)
 	// CheckSignature tells a signer whether their signature counts.
 	CheckSignature(ctx context.Context, in *CheckSignatureRequest, opts ...grpc.CallOption) (*CheckSignatureResponse, error)
@@ -371,7 +372,8 @@ type PetitionServiceServer interface {
 	// OpenPetitionForSignatures opens a draft to signatures (the agent).
 	OpenPetitionForSignatures(context.Context, *OpenPetitionForSignaturesRequest) (*OpenPetitionForSignaturesResponse, error)
 	// SignPetition adds the caller's signature. Fails with ALREADY_SIGNED,
-	// NOT_COLLECTING, INVALID_NATIONAL_ID.
+	// NOT_COLLECTING, PERSON_ERASED, INVALID_ARGUMENT (a malformed national_id
+	// or full_name).
 	SignPetition(context.Context, *SignPetitionRequest) (*SignPetitionResponse, error)
 	// CheckSignature tells a signer whether their signature counts.
 	CheckSignature(context.Context, *CheckSignatureRequest) (*CheckSignatureResponse, error)
