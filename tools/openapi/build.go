@@ -173,7 +173,8 @@ type errorStatus struct {
 	name    string // the component's name
 	reasons []string
 	help    map[string]string
-	code    int // the gRPC code of the first reason, for the example
+	code    int    // the gRPC code of the example's reason
+	generic string // the reason named as a gRPC code is ("INVALID_ARGUMENT"), if any
 }
 
 // errorStatuses groups the catalogue's reasons by the HTTP status the
@@ -187,6 +188,9 @@ func errorStatuses() []*errorStatus {
 		if es == nil {
 			es = &errorStatus{status: st, name: strings.ReplaceAll(http.StatusText(st), " ", ""), help: map[string]string{}, code: int(e.Code)}
 			by[st] = es
+		}
+		if string(e.Reason) == upperSnake(e.Code.String()) {
+			es.generic, es.code = string(e.Reason), int(e.Code)
 		}
 		es.reasons = append(es.reasons, string(e.Reason))
 		es.help[string(e.Reason)] = e.Help
@@ -280,7 +284,14 @@ func addComponents(doc *openapi3.T, statuses []*errorStatus) {
 }
 
 func errorResponse(description string, es *errorStatus, status *openapi3.Schema) *openapi3.Response {
+	// The example shows the status's generic reason where it has one
+	// (INVALID_ARGUMENT for 400), else its first.
 	reason := es.reasons[0]
+	for _, r := range es.reasons {
+		if r == es.generic {
+			reason = r
+		}
+	}
 	example := map[string]any{
 		"code":    es.code,
 		"message": es.help[reason],
@@ -293,6 +304,18 @@ func errorResponse(description string, es *errorStatus, status *openapi3.Schema)
 			Example: example,
 		}},
 	}
+}
+
+// upperSnake returns "INVALID_ARGUMENT" for "InvalidArgument".
+func upperSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }
 
 func roleNames() string {
@@ -312,6 +335,11 @@ func expandPath(path string, op *openapi3.Operation) (string, error) {
 	for _, pr := range op.Parameters {
 		p := pr.Value
 		if p == nil || p.In != openapi3.ParameterInPath || p.Schema == nil || p.Schema.Value == nil || !strings.Contains(p.Schema.Value.Pattern, "/") {
+			if p != nil && p.In == openapi3.ParameterInPath && p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Pattern == ".+" {
+				// {name=**}: the name's slashes stay slashes.
+				p.Description = strings.TrimSuffix(strings.TrimSpace(p.Description), ".") +
+					"; it spans several path segments, slashes unescaped (`communes/50910101/petitions/ID`)."
+			}
 			params = append(params, pr)
 			continue
 		}
