@@ -90,29 +90,36 @@ func hasErrorInfo(st *status.Status) bool {
 // or a transport's) the catalogue's reason for its code, and, where HTTP
 // has a more exact status than the code's, that status.
 func withErrorInfo(st *status.Status) (*status.Status, int) {
-	reason, httpStatus := Reason("INTERNAL"), 0
-	switch st.Code() {
+	// Each reason is spelled at its call, so the catalogue's contract test
+	// sees it; the catalogue's code for it is the call's, so reason and
+	// code agree.
+	msg, code := st.Message(), st.Code()
+	var err error
+	httpStatus := 0
+	switch code {
 	case codes.InvalidArgument:
 		// A body the gateway could not decode, a query parameter or
 		// path segment of the wrong type.
-		reason = "MALFORMED_REQUEST"
-		if strings.Contains(st.Message(), "request body too large") {
-			reason, httpStatus = "REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge
+		if strings.Contains(msg, "request body too large") {
+			err, httpStatus = Status("REQUEST_TOO_LARGE", msg, nil, code), http.StatusRequestEntityTooLarge
+		} else {
+			err = Status("MALFORMED_REQUEST", msg, nil, code)
 		}
 	case codes.ResourceExhausted:
 		// gRPC's own message size limit.
-		reason, httpStatus = "REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge
+		err, httpStatus = Status("REQUEST_TOO_LARGE", msg, nil, code), http.StatusRequestEntityTooLarge
 	case codes.NotFound:
-		reason = "NOT_FOUND_ROUTE"
+		err = Status("NOT_FOUND_ROUTE", msg, nil, code)
 	case codes.Unimplemented:
-		reason = "METHOD_NOT_ALLOWED"
+		err = Status("METHOD_NOT_ALLOWED", msg, nil, code)
 	case codes.DeadlineExceeded:
-		reason = "DEADLINE_EXCEEDED"
+		err = Status("DEADLINE_EXCEEDED", msg, nil, code)
 	case codes.Canceled:
-		reason = "CANCELLED"
+		err = Status("CANCELLED", msg, nil, code)
 	case codes.Unavailable:
-		reason = "UNAVAILABLE"
+		err = Status("UNAVAILABLE", msg, nil, code)
+	default:
+		err = Status("INTERNAL", msg, nil, code)
 	}
-	// The catalogue's code for the reason, so reason and code agree.
-	return status.Convert(Status(reason, st.Message(), nil, st.Code())), httpStatus
+	return status.Convert(err), httpStatus
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3conv"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
 
 	"github.com/tasharuk/tasharuk/access"
 	"github.com/tasharuk/tasharuk/server"
@@ -183,7 +184,10 @@ type errorStatus struct {
 func errorStatuses() []*errorStatus {
 	by := map[int]*errorStatus{}
 	for _, e := range server.Catalogue {
-		st := runtime.HTTPStatusFromCode(e.Code)
+		st, ok := operationStatus(string(e.Reason), e.Code)
+		if !ok {
+			continue
+		}
 		es := by[st]
 		if es == nil {
 			es = &errorStatus{status: st, name: strings.ReplaceAll(http.StatusText(st), " ", ""), help: map[string]string{}, code: int(e.Code)}
@@ -200,6 +204,22 @@ func errorStatuses() []*errorStatus {
 		out = append(out, by[st])
 	}
 	return out
+}
+
+// operationStatus is the HTTP status a reason reaches a client of an
+// operation with: the gateway's mapping of its gRPC code, except for the
+// reasons the gateway's own error handler sends with another status
+// (server/gateway.go). It reports false for the reasons no operation answers
+// with: METHOD_NOT_ALLOWED (a path called with a method it has no operation
+// for) and CANCELLED (the client went away before any answer).
+func operationStatus(reason string, code codes.Code) (int, bool) {
+	switch reason {
+	case "METHOD_NOT_ALLOWED", "CANCELLED":
+		return 0, false
+	case "REQUEST_TOO_LARGE":
+		return http.StatusRequestEntityTooLarge, true
+	}
+	return runtime.HTTPStatusFromCode(code), true
 }
 
 func addComponents(doc *openapi3.T, statuses []*errorStatus) {
@@ -461,8 +481,9 @@ func applies(status int, method string, rule access.Rule) bool {
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return !rule.Public
-	case http.StatusConflict:
-		// ALREADY_EXISTS and ABORTED come from writes only.
+	case http.StatusConflict, http.StatusRequestEntityTooLarge:
+		// ALREADY_EXISTS and ABORTED come from writes only, and only a
+		// request with a body can be too large.
 		return method != http.MethodGet
 	}
 	return true
