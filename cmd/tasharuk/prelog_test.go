@@ -126,7 +126,7 @@ func TestPreRedesignLog(t *testing.T) {
 	}
 	for _, k := range keys {
 		if g, w := string(got.Answers[k]), canonicalJSON(t, want.Answers[k]); g != w {
-			t.Errorf("answer %q differs:\n got %s\nwant %s", k, g, w)
+			t.Errorf("answer %q differs: %s", k, firstDifference(g, w))
 		}
 	}
 	if a, w := strings.Join(got.SignersA, "|"), strings.Join(want.SignersA, "|"); a != w {
@@ -476,4 +476,17 @@ func canonicalJSON(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// firstDifference shows where two long strings first differ.
+func firstDifference(got, want string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	cut := func(s string) string {
+		from, to := max(0, i-60), min(len(s), i+60)
+		return s[from:to]
+	}
+	return fmt.Sprintf("at byte %d:\n got …%s…\nwant …%s…", i, cut(got), cut(want))
 }
