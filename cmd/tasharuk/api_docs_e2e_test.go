@@ -173,19 +173,3 @@ func TestAPIDocsRenderInBrowser(t *testing.T) {
 		t.Errorf("the browser reported:\n%s", strings.Join(problems, "\n"))
 	}
 }
-
-// repoRoot is the folder of go.mod above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-}

@@ -120,14 +120,20 @@ func (e *env) storeArgs() []string {
 // (a copy of the project's shared reference data, so a clone passes alone).
 func sharedData(t *testing.T, name string) string {
 	t.Helper()
+	p := filepath.Join(repoRoot(t), "testdata", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("reference data %s not found: %v", p, err)
+	}
+	return p
+}
+
+// repoRoot is the folder of go.mod above the test's folder.
+func repoRoot(t *testing.T) string {
+	t.Helper()
 	dir, _ := os.Getwd()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "testdata", name)
-			if _, err := os.Stat(p); err != nil {
-				t.Fatalf("reference data %s not found: %v", p, err)
-			}
-			return p
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

@@ -68,21 +68,6 @@ type prelogAudit struct {
 	Root         string `json:"root"`
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-}
-
 // TestPreRedesignLog unpacks testdata/prelog into a temporary data folder
 // and checks, with today's code: the integrity check on start, the replay
 // digest, the export's verification (offline with the fixture's public
