@@ -14,11 +14,14 @@ import (
 // of SHA-256, as RFC 7518 §3.2 asks of HS256 keys.
 const KeySize = 32
 
-// keyFile is the token-signing key of a data folder:
-// <dataDir>/keys/token-signing.key, base64 text of at least KeySize bytes.
-func keyFile(dataDir string) keyfile.File {
+// KeyFile is the token-signing key's file name in the keys folder.
+const KeyFile = "token-signing.key"
+
+// keyFile is the token-signing key of a keys folder:
+// <keysDir>/token-signing.key, base64 text of at least KeySize bytes.
+func keyFile(keysDir string) keyfile.File {
 	return keyfile.File{
-		Path: filepath.Join(dataDir, "keys", "token-signing.key"),
+		Path: filepath.Join(keysDir, KeyFile),
 		New: func() ([]byte, error) {
 			key := make([]byte, KeySize)
 			if _, err := rand.Read(key); err != nil {
@@ -44,20 +47,21 @@ func decodeKey(text []byte) ([]byte, error) {
 	return key, nil
 }
 
-// LoadKey reads the token-signing key of dataDir. It fails with an error
+// LoadKey reads the token-signing key of the keys folder keysDir (the
+// folder itself: <keysDir>/token-signing.key). It fails with an error
 // matching fs.ErrNotExist when there is none yet.
-func LoadKey(dataDir string) ([]byte, error) {
-	return decoded(keyFile(dataDir).Load())
+func LoadKey(keysDir string) ([]byte, error) {
+	return decoded(keyFile(keysDir).Load())
 }
 
-// LoadOrCreateKey returns the token-signing key of dataDir, creating
-// <dataDir>/keys/token-signing.key (folder 0700, file 0600, base64 text)
+// LoadOrCreateKey returns the token-signing key of the keys folder keysDir,
+// creating <keysDir>/token-signing.key (folder 0700, file 0600, base64 text)
 // with KeySize random bytes the first time. Processes that race to create
 // it all end up with the same key: the file appears whole, once
 // (internal/kernel/keyfile). A file there that is not a valid key is an
 // error, never replaced.
-func LoadOrCreateKey(dataDir string) ([]byte, error) {
-	return decoded(keyFile(dataDir).LoadOrCreate())
+func LoadOrCreateKey(keysDir string) ([]byte, error) {
+	return decoded(keyFile(keysDir).LoadOrCreate())
 }
 
 func decoded(text []byte, err error) ([]byte, error) {

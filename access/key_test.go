@@ -11,7 +11,8 @@ import (
 )
 
 func TestLoadOrCreateKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "keys") // the keys folder itself, created
+
 	if _, err := LoadKey(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LoadKey before creation: %v, want fs.ErrNotExist", err)
 	}
@@ -22,7 +23,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if len(key) != KeySize {
 		t.Fatalf("key of %d bytes, want %d", len(key), KeySize)
 	}
-	path := filepath.Join(dir, "keys", "token-signing.key")
+	path := filepath.Join(dir, "token-signing.key")
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -77,10 +78,10 @@ func TestLoadKeyRefusesBadFiles(t *testing.T) {
 		"too short":  "c2hvcnQ=\n",
 	} {
 		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "keys", "token-signing.key"), []byte(text), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "token-signing.key"), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := LoadOrCreateKey(dir); err == nil {

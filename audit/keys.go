@@ -17,7 +17,7 @@ import (
 // ErrKeyMismatch: a stored signing key does not fit what is asked of it.
 var ErrKeyMismatch = errors.New("audit: stored checkpoint key does not match")
 
-// Key file names under <dir>/keys.
+// Key file names in the keys folder.
 const (
 	KeyFile       = "checkpoint.key"
 	PublicKeyFile = "checkpoint.pub"
@@ -51,18 +51,18 @@ func verifierKey(skey string) (string, error) {
 	return note.NewEd25519VerifierKey(parts[2], pub)
 }
 
-// LoadOrCreateKey returns the checkpoint signer kept in <dir>/keys, creating
-// it on first use: <dir>/keys/checkpoint.key (mode 0600) holds the signer key,
-// <dir>/keys/checkpoint.pub (mode 0644) the verifier key to give auditors;
+// LoadOrCreateKey returns the checkpoint signer kept in the keys folder
+// keysDir (the folder itself), creating it on first use:
+// <keysDir>/checkpoint.key (mode 0600) holds the signer key,
+// <keysDir>/checkpoint.pub (mode 0644) the verifier key to give auditors;
 // folders it creates get mode 0700. A stored key named other than origin is
 // refused with ErrKeyMismatch, as is a checkpoint.pub that is not the stored
 // key's (a missing checkpoint.pub is written again). Processes that start
 // together on one folder all get the same key (internal/kernel/keyfile); a
 // key file that is there but damaged is an error, never replaced.
-func LoadOrCreateKey(dir, origin string) (note.Signer, string, error) {
-	kdir := filepath.Join(dir, "keys")
-	keyPath := filepath.Join(kdir, KeyFile)
-	pubPath := filepath.Join(kdir, PublicKeyFile)
+func LoadOrCreateKey(keysDir, origin string) (note.Signer, string, error) {
+	keyPath := filepath.Join(keysDir, KeyFile)
+	pubPath := filepath.Join(keysDir, PublicKeyFile)
 
 	b, err := keyfile.File{
 		Path: keyPath,

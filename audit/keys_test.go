@@ -24,7 +24,8 @@ func mode(t *testing.T, path string) os.FileMode {
 }
 
 func TestLoadOrCreateKey(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
+	// The keys folder is the folder given, created with its parent.
+	dir := filepath.Join(t.TempDir(), "data", "keys")
 	s1, vkey1, err := audit.LoadOrCreateKey(dir, origin)
 	if err != nil {
 		t.Fatal(err)
@@ -32,9 +33,9 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if s1.Name() != origin || !strings.HasPrefix(vkey1, origin+"+") {
 		t.Fatalf("signer %q, vkey %q", s1.Name(), vkey1)
 	}
-	kdir := filepath.Join(dir, "keys")
+	kdir := dir
 	for path, want := range map[string]os.FileMode{
-		dir:                                   0o700,
+		filepath.Dir(dir):                     0o700,
 		kdir:                                  0o700,
 		filepath.Join(kdir, "checkpoint.key"): 0o600,
 		filepath.Join(kdir, "checkpoint.pub"): 0o644,

@@ -76,12 +76,16 @@ type Keys struct {
 
 // MasterKeyEnv names the environment variable that may hold the master key
 // (base64 of 32 bytes); otherwise it is read from, or created in,
-// <data>/keys/master.key.
+// <keys-dir>/master.key (by default <data-dir>/keys/master.key).
 const MasterKeyEnv = "TASHARUK_MASTER_KEY"
 
-// LoadKeys loads the master key from the environment or the data folder,
-// creating it (0600) on first start.
-func LoadKeys(dataDir string) (*Keys, error) {
+// MasterKeyFile is the master key's file name in the keys folder.
+const MasterKeyFile = "master.key"
+
+// LoadKeys loads the master key from the environment or the keys folder
+// keysDir (the folder itself), creating <keysDir>/master.key (0600) on
+// first start.
+func LoadKeys(keysDir string) (*Keys, error) {
 	if v := os.Getenv(MasterKeyEnv); v != "" {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil || len(k) != 32 {
@@ -94,7 +98,7 @@ func LoadKeys(dataDir string) (*Keys, error) {
 	// keys that the other cannot open. A damaged file is an error, never
 	// replaced, for the same reason.
 	b, err := keyfile.File{
-		Path: filepath.Join(dataDir, "keys", "master.key"),
+		Path: filepath.Join(keysDir, MasterKeyFile),
 		New: func() ([]byte, error) {
 			k := make([]byte, 32)
 			if _, err := rand.Read(k); err != nil {

@@ -37,7 +37,7 @@ func TestSignerKeysAndNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, "keys", "master.key"))
+	st, err := os.Stat(filepath.Join(dir, privacy.MasterKeyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("master key file: %v %v", st, err)
 	}
@@ -76,7 +76,7 @@ func TestLoadKeysRefusesDamagedMasterKey(t *testing.T) {
 	if _, err := privacy.LoadKeys(dir); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "keys", "master.key")
+	path := filepath.Join(dir, privacy.MasterKeyFile)
 	whole, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // Nobody is anonymous. Each user is an NKey: the server knows only its
 // public key, the client proves it holds the seed by signing the server's
 // nonce. The seeds are created in the keys folder on the first start with a
-// listener, one 0600 file a user (keys/nats-<user>.nk); the nats CLI and nats.go
+// listener, one 0600 file a user (<keys-dir>/nats-<user>.nk); the nats CLI and nats.go
 // read them as they are (`nats --nkey <file>`, nats.NkeyOptionFromSeed).
 //
 // There are two accounts, because within one NATS account permissions on
@@ -54,9 +54,10 @@ const (
 )
 
 // SeedFile is where a user's NKey seed is kept: beside tasharuk's other
-// keys, in the keys subfolder of the keys folder (<keys-dir>/keys).
+// keys, in the keys folder itself (<keys-dir>/nats-<user>.nk; by default
+// <data-dir>/keys).
 func SeedFile(keysDir, user string) string {
-	return filepath.Join(keysDir, "keys", "nats-"+user+".nk")
+	return filepath.Join(keysDir, "nats-"+user+".nk")
 }
 
 // UserOption returns the nats.go option that signs in as user with its

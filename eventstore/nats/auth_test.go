@@ -61,7 +61,7 @@ func TestListenerRequiresKeysAndKeepsTheLog(t *testing.T) {
 	}
 	_ = s.Close()
 	for _, u := range []string{natsstore.UserService, natsstore.UserFeed, natsstore.UserOperator, natsstore.UserFeedPublisher} {
-		if _, err := os.Stat(natsstore.SeedFile(dir, u)); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(natsstore.SeedFile(filepath.Join(dir, "keys"), u)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("without a listener the %s seed was created: %v", u, err)
 		}
 	}
@@ -240,7 +240,7 @@ func TestSeedsCreatedOnceUnderRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opt, err := natsstore.LoadOrCreateSeedForTest(filepath.Join(dir, "keys"), natsstore.UserFeed)
+			opt, err := natsstore.LoadOrCreateSeedForTest(dir, natsstore.UserFeed)
 			pubs[i], errs[i] = opt, err
 		}()
 	}

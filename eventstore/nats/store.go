@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ type Config struct {
 	// requires credentials: NKey users whose seeds are created in KeysDir
 	// on first start (see UserService, UserFeed, UserOperator).
 	Listen string
-	// KeysDir holds the NATS users' seeds (default DataDir).
+	// KeysDir is the folder of the NATS users' seeds (default DataDir/keys).
 	KeysDir string
 	// FeedStream and FeedSubjectPrefix name the integration feed's stream
 	// and subjects (default TASHARUK_EVENTS, "tasharuk.events", as in
@@ -85,7 +86,7 @@ func (c *Config) setDefaults() {
 		c.SubjectPrefix = "tasharuk.log"
 	}
 	if c.KeysDir == "" {
-		c.KeysDir = c.DataDir
+		c.KeysDir = filepath.Join(c.DataDir, "keys")
 	}
 	if c.FeedStream == "" {
 		c.FeedStream = defaultFeedStream

@@ -47,15 +47,16 @@ func TestMain(m *testing.M) {
 // and the checkpoint key of dataDir, as serve does, and returns one line
 // naming a hash of each; no key itself.
 func fingerprints(dataDir string) (string, error) {
-	token, err := access.LoadOrCreateKey(dataDir)
+	keysDir := filepath.Join(dataDir, "keys") // serve's default keys folder
+	token, err := access.LoadOrCreateKey(keysDir)
 	if err != nil {
 		return "", err
 	}
-	keys, err := privacy.LoadKeys(dataDir)
+	keys, err := privacy.LoadKeys(keysDir)
 	if err != nil {
 		return "", err
 	}
-	_, vkey, err := audit.LoadOrCreateKey(dataDir, logOrigin)
+	_, vkey, err := audit.LoadOrCreateKey(keysDir, logOrigin)
 	if err != nil {
 		return "", err
 	}
