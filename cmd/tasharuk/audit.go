@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/projections"
 )
 
@@ -20,17 +22,27 @@ import (
 // printing what failed.
 var errVerifyFailed = errors.New("verification failed")
 
+const auditVerifyLong = `An export FILE is checked offline: no store flags. With --live, the log in
+--data-dir (or --nats-url) is exported in memory and checked, and the store
+flags of audit export apply (tasharuk audit verify --live --help lists them).
+--checkpoint takes a checkpoint saved earlier (tasharuk audit checkpoint), so
+a log cut short since is caught too; whitespace around it is ignored.
+`
+
+const auditCheckpointLong = `With --url, the checkpoint is read from a running service
+(GET URL/v1/audit/checkpoints); otherwise from the data folder, where the
+service keeps its latest one (<data-dir>/audit/nats-checkpoint.json; the
+service may be running). It is checked against the log's public key
+(--public-key, or <keys-dir>/checkpoint.pub, or with --url the service's own)
+before it is written. Keep the file apart from the server; later,
+tasharuk audit verify EXPORT --checkpoint @FILE proves the export still
+holds everything the checkpoint covers. The same with curl and jq:
+  curl -s URL/v1/audit/checkpoints | jq -r '.checkpoints[-1].signedNote' > saved.txt
+`
+
+// runAudit runs `tasharuk audit export|verify|checkpoint`.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("audit: usage: tasharuk audit export --out FILE | tasharuk audit verify FILE|--data-dir DIR [--public-key KEY] [--checkpoint FILE]")
-	}
-	switch args[0] {
-	case "export":
-		return runAuditExport(ctx, args[1:], stdout, stderr)
-	case "verify":
-		return runAuditVerify(ctx, args[1:], stdout, stderr)
-	}
-	return fmt.Errorf("audit: unknown command %q (export, verify)", args[0])
+	return dispatch(ctx, byPath["audit"], args, stdout, stderr)
 }
 
 // openQuiet opens the log named by the store flags, logging warnings
@@ -41,22 +53,26 @@ func openQuiet(ctx context.Context, sc storeConfig, stderr io.Writer) (*logStore
 }
 
 func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("audit export", stderr)
 	var sc storeConfig
-	sc.register(fs)
+	sc.register(fs, storeRead)
 	out := fs.String("out", "", "file to write the export to (JSON Lines); - for standard output")
-	keysDir := fs.String("keys-dir", "", "folder of the checkpoint key (default: --data-dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("audit export", "unexpected argument %q", fs.Arg(0))
+	}
 	if *out == "" {
-		return errors.New("audit export: --out FILE is required")
+		return usagef("audit export", "--out FILE is required")
 	}
-	if *keysDir == "" {
-		*keysDir = sc.DataDir
+	if err := sc.resolveKeys(); err != nil {
+		return fmt.Errorf("audit export: %w", err)
 	}
-	vkey, err := os.ReadFile(filepath.Join(*keysDir, "keys", "checkpoint.pub"))
+	if err := sc.requireLog(false); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	vkey, err := os.ReadFile(filepath.Join(sc.KeysDir, audit.PublicKeyFile))
 	if err != nil {
 		return fmt.Errorf("audit export: the log's public key: %w (start the service once to create it)", err)
 	}
@@ -65,7 +81,8 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer ls.Close()
-	store := ls.Log
+	prog, store := readingLog(ctx, stderr, "audit export", ls.Log)
+	defer prog.finish()
 	w := stdout
 	if *out != "-" {
 		f, err := os.Create(*out)
@@ -76,6 +93,7 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		w = f
 	}
 	sum, err := audit.Export(ctx, store, strings.TrimSpace(string(vkey)), w)
+	prog.finish()
 	if err != nil {
 		return err
 	}
@@ -84,73 +102,98 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "exported %d events (%d checkpoints) up to position %d\n", sum.Events, sum.Checkpoints, sum.LastPosition)
+	fmt.Fprintf(stderr, "exported %d events (%d checkpoints) up to position %d in %s\n", sum.Events, sum.Checkpoints, sum.LastPosition, time.Since(prog.start).Round(time.Millisecond))
 	if sum.MissingFrom > 0 {
 		fmt.Fprintf(stderr, "WARNING: the log is damaged: it holds nothing from position %d on, although its head counts more; exported what is left\n", sum.MissingFrom)
 	}
 	return nil
 }
 
-// readArg reads a flag's value, from a file for "@FILE". Keys are
-// trimmed; a signed note is kept byte for byte (its signature covers the
-// final newline).
-func readArg(v string, trim bool) (string, error) {
-	if !strings.HasPrefix(v, "@") {
-		return v, nil
+// readArg reads a flag's value, from a file for "@FILE", without the
+// whitespace around it.
+func readArg(v string) (string, error) {
+	if strings.HasPrefix(v, "@") {
+		b, err := os.ReadFile(v[1:])
+		if err != nil {
+			return "", err
+		}
+		v = string(b)
 	}
-	b, err := os.ReadFile(v[1:])
-	if trim {
-		return strings.TrimSpace(string(b)), err
+	return strings.TrimSpace(v), nil
+}
+
+// readNote reads a signed note given as a flag's value or "@FILE". A note
+// ends with exactly one newline, which its signature does not cover but
+// its format requires: whatever whitespace surrounds it (the newline `jq
+// -r` adds, the final one `$(...)` strips, CRLF from an editor) is
+// dropped and the one newline put back.
+func readNote(v string) (string, error) {
+	s, err := readArg(v)
+	if err != nil || s == "" {
+		return s, err
 	}
-	return string(b), err
+	return strings.ReplaceAll(s, "\r\n", "\n") + "\n", nil
 }
 
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sc storeConfig
-	sc.register(fs)
+	fs := newFlagSet("audit verify", stderr)
 	pub := fs.String("public-key", "", "the log's public key (or @FILE); default: the export's header — pass the real key to trust the result")
-	cp := fs.String("checkpoint", "", "a signed checkpoint (or @FILE) obtained independently, to check the export against")
-	live := fs.Bool("live", false, "verify the log in --data-dir (or --nats-url) instead of an export file")
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
+	cp := fs.String("checkpoint", "", "a signed checkpoint (or @FILE) obtained independently, to check the export against (tasharuk audit checkpoint saves one)")
+	live := fs.Bool("live", false, "verify the log in --data-dir (or --nats-url) instead of an export file (then the store flags apply)")
+	// An export is checked offline, with no store flags; only --live
+	// reads a store, so only then are they registered.
+	var sc storeConfig
+	if liveAsked(args) {
+		sc.register(fs, storeRead)
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
-	}
-	key, err := readArg(*pub, true)
+	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	checkpoint, err := readArg(*cp, false)
+	switch {
+	case len(files) > 1:
+		return usagef("audit verify", "give one export FILE, got %d", len(files))
+	case len(files) == 1 && *live:
+		return usagef("audit verify", "give an export FILE or --live, not both")
+	case len(files) == 0 && !*live:
+		return usagef("audit verify", "give an export FILE, or --live with --data-dir")
+	}
+	key, err := readArg(*pub)
+	if err != nil {
+		return err
+	}
+	checkpoint, err := readNote(*cp)
 	if err != nil {
 		return err
 	}
 	var r io.Reader
 	var missingFrom int64
-	switch {
-	case *live:
+	var prog *progress
+	if *live {
+		if err := sc.resolveKeys(); err != nil {
+			return fmt.Errorf("audit verify: %w", err)
+		}
+		if err := sc.requireLog(false); err != nil {
+			return fmt.Errorf("audit verify: %w", err)
+		}
 		ls, err := openQuiet(ctx, sc, stderr)
 		if err != nil {
 			return err
 		}
 		defer ls.Close()
-		store := ls.Log
 		vkey := key
 		if vkey == "" {
-			b, err := os.ReadFile(filepath.Join(sc.DataDir, "keys", "checkpoint.pub"))
+			b, err := os.ReadFile(filepath.Join(sc.KeysDir, audit.PublicKeyFile))
 			if err != nil {
 				return fmt.Errorf("audit verify: the log's public key: %w", err)
 			}
 			vkey = strings.TrimSpace(string(b))
 		}
+		var store eventstore.Store
+		prog, store = readingLog(ctx, stderr, "audit verify: reading the log", ls.Log)
 		var buf bytes.Buffer
 		sum, err := audit.Export(ctx, store, vkey, &buf)
+		prog.finish()
 		if err != nil {
 			return err
 		}
@@ -169,17 +212,19 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 		r = &buf
-	case file != "":
-		f, err := os.Open(file)
+	} else {
+		f, err := os.Open(files[0])
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		r = f
-	default:
-		return errors.New("audit verify: give an export FILE, or --live with --data-dir")
 	}
+	prog = startProgress(stderr, "audit verify", "events", 0)
+	defer prog.finish()
+	r = countingReader{r: r, p: prog}
 	rep, err := audit.Verify(r, audit.VerifyOptions{PublicKey: key, Checkpoint: checkpoint})
+	prog.finish()
 	if err != nil {
 		return err
 	}
@@ -198,17 +243,47 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	return fmt.Errorf("%w: %d problems", errVerifyFailed, len(rep.Problems))
 }
 
+// liveAsked says whether audit verify's arguments (or TASHARUK_LIVE) ask
+// for --live.
+func liveAsked(args []string) bool {
+	if v, err := strconv.ParseBool(os.Getenv("TASHARUK_LIVE")); err == nil && v {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "live" {
+			if !hasVal {
+				return true
+			}
+			v, err := strconv.ParseBool(val)
+			return err == nil && v
+		}
+	}
+	return false
+}
+
 // runReplay rebuilds the read models from zero and, with --verify,
 // compares them with those the service keeps (its snapshot brought up to
 // date with the log).
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("replay", stderr)
 	var sc storeConfig
-	sc.register(fs)
-	verify := fs.Bool("verify", false, "compare the rebuilt read models with the live ones")
+	sc.register(fs, storeRead)
+	verify := fs.Bool("verify", false, "check the log and compare the rebuilt read models with the live ones")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("replay", "unexpected argument %q", fs.Arg(0))
+	}
+	if err := sc.resolveKeys(); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := sc.requireLog(false); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	ls, err := openQuiet(ctx, sc, stderr)
 	if err != nil {
@@ -220,15 +295,21 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// The log itself first: every hash, chain and position, and the
 		// log against the last signed checkpoint saved beside it (a lost
 		// tail).
-		if err := checkLogForReplay(ctx, ls, sc, stdout); err != nil {
+		prog, counted := readingLog(ctx, stderr, "replay: checking the log", store)
+		err := checkLogForReplay(ctx, &logStore{Log: counted, NATS: ls.NATS, Backend: ls.Backend}, sc, stdout)
+		prog.finish()
+		if err != nil {
 			return err
 		}
 	}
 	rebuilt := projections.New(newRegistry())
-	if err := projections.Rebuild(ctx, store, rebuilt); err != nil {
+	prog, counted := readingLog(ctx, stderr, "replay: rebuilding", store)
+	err = projections.Rebuild(ctx, counted, rebuilt)
+	prog.finish()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rebuilt from zero: position %d, digest %s\n", rebuilt.Position(), rebuilt.Digest())
+	fmt.Fprintf(stdout, "rebuilt from zero: position %d, digest %s (in %s)\n", rebuilt.Position(), rebuilt.Digest(), time.Since(prog.start).Round(time.Millisecond))
 	if !*verify {
 		return nil
 	}

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/tasharuk/tasharuk/access"
 )
 
-// runAuthz prints the authorization matrix: every RPC against every role.
-func runAuthz(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if len(args) != 1 || args[0] != "matrix" {
-		return fmt.Errorf("authz: usage: tasharuk authz matrix")
+// runAuthzMatrix prints the authorization matrix: every RPC against every
+// role.
+func runAuthzMatrix(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("authz matrix", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("authz matrix", "unexpected argument %q", fs.Arg(0))
 	}
 	access.DefaultPolicy().Print(stdout)
 	return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,22 +11,15 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
 )
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "petitions" {
-		return runBenchPetitions(ctx, args[1:], stdout, stderr)
+// benchLog is `tasharuk bench append|replay|all`.
+func benchLog(what string) func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runBenchLog(ctx, what, args, stdout, stderr)
 	}
-	if len(args) > 0 && args[0] == "scenario" {
-		return runBenchScenario(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "mechanisms" {
-		return runBenchMechanisms(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || (args[0] != "append" && args[0] != "replay" && args[0] != "all") {
-		return fmt.Errorf("bench: say what to measure: tasharuk bench append|replay|all|petitions|mechanisms|scenario [flags]")
-	}
-	what := args[0]
-	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+}
+
+func runBenchLog(ctx context.Context, what string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench "+what, stderr)
 	var o natsbench.Options
 	dataDir := fs.String("data-dir", "", "embedded data folder (default: a new temporary folder, removed afterwards)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -35,8 +27,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Appends, "appends", 20000, "single-event appends to measure (append)")
 	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
 	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench "+what, "unexpected argument %q", fs.Arg(0))
 	}
 	dir := *dataDir
 	if dir == "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,13 +25,15 @@ import (
 // runBenchMechanisms loads advisory-body and consultation events over the
 // communes and times the status queries.
 func runBenchMechanisms(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench mechanisms", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench mechanisms", stderr)
 	census := fs.String("census", "", "census CSV of the communes (default: the demo communes)")
 	total := fs.Int("events", 100000, "advisory and consultation events to load")
 	queries := fs.Int("queries", 5000, "status queries to time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench mechanisms", "unexpected argument %q", fs.Arg(0))
 	}
 	dir, err := os.MkdirTemp("", "tasharuk-bench-mechanisms-")
 	if err != nil {

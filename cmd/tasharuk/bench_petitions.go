@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -41,8 +41,7 @@ import (
 // runBenchPetitions measures signing through gRPC beside the raw engine,
 // then the status query and the read model's memory under a large load.
 func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench petitions", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench petitions", stderr)
 	census := fs.String("census", "", "census CSV of the communes (default: the demo communes)")
 	signers := fs.Int("signers", 64, "concurrent signers")
 	signatures := fs.Int("signatures", 20000, "signatures to add through gRPC")
@@ -52,6 +51,9 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the signing phase to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench petitions", "unexpected argument %q", fs.Arg(0))
 	}
 	dir, err := os.MkdirTemp("", "tasharuk-bench-petitions-")
 	if err != nil {
@@ -96,7 +98,7 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 		srv.stop()
 		return err
 	}
-	nc, err := benchNATS(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), dir)
+	nc, err := benchNATS(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), benchKeys(dir))
 	if err != nil {
 		srv.stop()
 		return err
@@ -144,6 +146,9 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	natsbench.Print(stdout, rows)
 	return nil
 }
+
+// benchKeys is the keys folder of a bench server on dir: serve's default.
+func benchKeys(dir string) string { return filepath.Join(dir, "keys") }
 
 // benchNATS connects to the bench server's NATS listener, which admits
 // no anonymous client, as the service's user (the raw engine measures its
@@ -222,7 +227,7 @@ func startBenchServer(ctx context.Context, dir, natsListen string, logger *slog.
 		cancel()
 		return nil, err
 	}
-	key, err := access.LoadOrCreateKey(dir)
+	key, err := access.LoadKey(benchKeys(dir)) // made by serve
 	if err != nil {
 		cancel()
 		return nil, err

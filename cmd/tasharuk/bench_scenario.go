@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,8 +29,7 @@ import (
 // the API, beside the raw engine measured on the same server in the same
 // run.
 func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench scenario", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench scenario", stderr)
 	census := fs.String("census", "", "census CSV of the region's communes (required: e.g. testdata/bmk_communes_2024.csv)")
 	viral := fs.Int("viral-signatures", 100000, "signatures on the viral petition")
 	signers := fs.Int("signers", 64, "concurrent signers")
@@ -39,6 +37,9 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench scenario", "unexpected argument %q", fs.Arg(0))
 	}
 	if *census == "" {
 		return fmt.Errorf("bench scenario: --census FILE is required")
@@ -72,7 +73,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 		communes = append(communes, c.GetCode())
 	}
 	var rows []natsbench.Result
-	nc, err := benchNATS(natsURL, dir)
+	nc, err := benchNATS(natsURL, benchKeys(dir))
 	if err != nil {
 		return err
 	}
@@ -249,7 +250,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG", NKeyFile: natsstore.SeedFile(dir, natsstore.UserService)})
+	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG", NKeyFile: natsstore.SeedFile(benchKeys(dir), natsstore.UserService)})
 	if err != nil {
 		return err
 	}

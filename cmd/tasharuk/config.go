@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/tasharuk/tasharuk/access/oidc"
@@ -21,7 +19,9 @@ type config struct {
 	LogLevel string
 	LogJSON  bool
 	Demo     bool
-	KeysDir  string
+	// DataDirGiven: --data-dir (or TASHARUK_DATA_DIR) was set, not left
+	// to its default.
+	DataDirGiven bool
 	// Limits bound signing and filing per token and address.
 	Limits limits
 	// OIDC configures tokens from an OIDC provider (off without Issuer).
@@ -55,8 +55,9 @@ type storeConfig struct {
 	ESDBPrefix   string
 
 	DataDir string
-	// KeysDir is serve's --keys-dir (default DataDir): with --nats-listen
-	// the NATS users' seeds are kept there.
+	// KeysDir is --keys-dir: the folder of the keys itself (default
+	// DataDir/keys; see keysDir). With --nats-listen the NATS users'
+	// seeds are kept there too.
 	KeysDir       string
 	NATSListen    string
 	NATSURL       string
@@ -73,27 +74,55 @@ type storeConfig struct {
 	GroupInflight int
 }
 
-func (sc *storeConfig) register(fs *flag.FlagSet) {
+// storeUse says which store flags a command takes: only those it uses.
+type storeUse int
+
+const (
+	// storeRead: where an existing log is and how to reach it (audit
+	// export, audit verify --live, replay).
+	storeRead storeUse = iota
+	// storeWrite: also how the log's stream is made and written (territory
+	// import, privacy erase).
+	storeWrite
+	// storeServe: also what only the running service does (its NATS
+	// listener, the feed publisher).
+	storeServe
+)
+
+func (sc *storeConfig) register(fs *flag.FlagSet, use storeUse) {
 	fs.StringVar(&sc.Backend, "store", "nats", "where the event log is kept: nats (JetStream) or esdb (EventStoreDB/KurrentDB)")
 	fs.StringVar(&sc.ESDBURL, "esdb-url", "", "EventStoreDB connection string for --store esdb (esdb://host:2113?tls=false)")
 	fs.StringVar(&sc.ESDBUser, "esdb-username", "", "EventStoreDB user (overrides the URL's)")
 	fs.StringVar(&sc.ESDBPassword, "esdb-password", "", "EventStoreDB password (overrides the URL's)")
 	fs.StringVar(&sc.ESDBCA, "esdb-tls-ca", "", "CA certificate file of the EventStoreDB server")
 	fs.StringVar(&sc.ESDBPrefix, "esdb-prefix", "tasharuk-", "prefix of tasharuk's EventStoreDB stream names")
-	fs.StringVar(&sc.DataDir, "data-dir", "./data", "embedded mode: folder for the event log (created if missing)")
-	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port, signed in with the keys created in --keys-dir (default: no network listener)")
+	dataUsage := "embedded mode: folder of the event log (it must hold one: nothing is created)"
+	switch use {
+	case storeServe:
+		dataUsage = "embedded mode: folder for the event log (created if missing)"
+	case storeWrite:
+		dataUsage = "embedded mode: folder of the event log (it must hold one, unless --create)"
+	}
+	registerDirs(fs, &sc.DataDir, &sc.KeysDir, dataUsage)
 	fs.StringVar(&sc.NATSURL, "nats-url", "", "connect to an existing NATS cluster instead of the embedded server (comma-separated URLs)")
 	fs.StringVar(&sc.NATSCreds, "nats-creds", "", "NATS credentials file (JWT and NKey) for --nats-url")
 	fs.StringVar(&sc.NATSNKey, "nats-nkey", "", "NKey seed file of the service's user for --nats-url (made by: tasharuk nats keys)")
-	fs.StringVar(&sc.NATSFeedNKey, "nats-feed-nkey", "", "NKey seed file of the feed publisher, in the cluster's FEED account, for --nats-url")
 	fs.StringVar(&sc.NATSTLSCA, "nats-tls-ca", "", "CA certificate file to verify the NATS servers")
 	fs.StringVar(&sc.NATSTLSCert, "nats-tls-cert", "", "client certificate file for NATS TLS")
 	fs.StringVar(&sc.NATSTLSKey, "nats-tls-key", "", "client key file for NATS TLS")
-	fs.IntVar(&sc.Replicas, "replicas", 0, "replicas of the log stream (default 1 embedded, 3 with --nats-url)")
 	fs.StringVar(&sc.Stream, "stream", "TASHARUK_LOG", "JetStream stream that holds the log")
+	if use < storeWrite {
+		return
+	}
+	fs.IntVar(&sc.Replicas, "replicas", 0, "replicas of the log stream (default 1 embedded, 3 with --nats-url)")
 	fs.DurationVar(&sc.DupWindow, "dedup-window", 2*time.Minute, "JetStream message-id deduplication window")
 	fs.DurationVar(&sc.GroupLinger, "group-commit-linger", time.Millisecond, "how long a group commit waits for more appends under concurrency (negative: never)")
 	fs.IntVar(&sc.GroupInflight, "group-commit-inflight", 0, "group commits in flight at once (default 1 embedded, 4 on a cluster)")
+	if use < storeServe {
+		return
+	}
+	fs.StringVar(&sc.NATSListen, "nats-listen", "", "embedded mode: also accept NATS clients on this host:port, signed in with the keys created in --keys-dir (default: no network listener)")
+	fs.StringVar(&sc.NATSFeedNKey, "nats-feed-nkey", "", "NKey seed file of the feed publisher, in the cluster's FEED account, for --nats-url")
 }
 
 func (sc *storeConfig) natsConfig(logger *slog.Logger) natsstore.Config {
@@ -115,24 +144,6 @@ func (sc *storeConfig) natsConfig(logger *slog.Logger) natsstore.Config {
 		MaxInflight:     sc.GroupInflight,
 		Logger:          logger,
 	}
-}
-
-// parseFlags parses args after applying TASHARUK_* environment variables
-// as defaults, so a flag on the command line wins over the environment.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "TASHARUK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok && envErr == nil {
-			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
-			}
-		}
-	})
-	if envErr != nil {
-		return envErr
-	}
-	return fs.Parse(args)
 }
 
 func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {

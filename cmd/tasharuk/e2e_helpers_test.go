@@ -116,6 +116,9 @@ func (e *env) storeArgs() []string {
 	return args
 }
 
+// keysOf is the keys folder of a data folder served without --keys-dir.
+func keysOf(dataDir string) string { return filepath.Join(dataDir, "keys") }
+
 // sharedData finds a reference data file in the repository's testdata/
 // (a copy of the project's shared reference data, so a clone passes alone).
 func sharedData(t *testing.T, name string) string {
@@ -152,7 +155,7 @@ func startEnv(t *testing.T, dir string, clock *testClock, census string, opts ..
 	}
 	if census != "" {
 		var out, errOut strings.Builder
-		if err := runTerritory(context.Background(), append([]string{"import", census}, e.storeArgs()...), &out, &errOut); err != nil {
+		if err := runTerritory(context.Background(), append([]string{"import", census, "--create"}, e.storeArgs()...), &out, &errOut); err != nil {
 			t.Fatalf("territory import: %v\n%s", err, errOut.String())
 		}
 	}
@@ -191,7 +194,7 @@ func (e *env) start() {
 	e.territory = territoryv1.NewTerritoryServiceClient(conn)
 	e.status = statusv1.NewStatusServiceClient(conn)
 	e.log = eventlogv1.NewEventLogServiceClient(conn)
-	key, err := access.LoadKey(e.dir)
+	key, err := access.LoadKey(keysOf(e.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

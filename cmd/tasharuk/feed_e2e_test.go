@@ -33,7 +33,7 @@ func TestFeedAcrossRestart(t *testing.T) {
 	// The subscriber: an ordered consumer on the feed stream, signed in as
 	// the feed user, which reconnects and resumes by itself when the
 	// service restarts.
-	feedUser, err := natsstore.UserOption(dir, natsstore.UserFeed)
+	feedUser, err := natsstore.UserOption(keysOf(dir), natsstore.UserFeed)
 	if err != nil {
 		t.Fatal(err)
 	}

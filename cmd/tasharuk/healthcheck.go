@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,18 +16,17 @@ import (
 // (distroless) has no shell, curl or wget. It prints the answer's first
 // line ("ready, log head at position N"), which `docker inspect` shows.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("healthcheck", stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/readyz", "URL to probe: healthy when it answers 200")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate (a certificate for the public name, probed on 127.0.0.1)")
 	// Not parseFlags: TASHARUK_URL and the like mean other things to
 	// other tools (deploy/loadtest.sh).
-	if err := fs.Parse(args); err != nil {
+	if err := parseOnly(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("healthcheck takes no arguments (got %q); use --url", fs.Args())
+		return &usageError{err: fmt.Errorf("healthcheck takes no arguments (got %q); use --url", fs.Args()), usage: flagUsage(fs)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

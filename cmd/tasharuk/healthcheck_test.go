@@ -26,15 +26,18 @@ func TestHealthcheckCommand(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String() + "/readyz"
 	ln.Close()
-	for _, args := range [][]string{
-		{"healthcheck", "--url", e.base + "/v1/nothing"},
-		{"healthcheck", "--url", closed, "--timeout", "2s"},
-		{"healthcheck", e.base + "/readyz"},
+	for _, c := range []struct {
+		args []string
+		exit int // 1: unhealthy; 2: called wrongly
+	}{
+		{[]string{"healthcheck", "--url", e.base + "/v1/nothing"}, 1},
+		{[]string{"healthcheck", "--url", closed, "--timeout", "2s"}, 1},
+		{[]string{"healthcheck", e.base + "/readyz"}, 2},
 	} {
 		out.Reset()
 		errOut.Reset()
-		if code := run(args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "healthcheck") {
-			t.Fatalf("%q: exit %d, stderr %q; want 1 and a reason", args, code, errOut.String())
+		if code := run(c.args, &out, &errOut); code != c.exit || !strings.Contains(errOut.String(), "healthcheck") {
+			t.Fatalf("%q: exit %d, stderr %q; want %d and a reason", c.args, code, errOut.String(), c.exit)
 		}
 	}
 }

@@ -122,10 +122,14 @@ func refuseDamagedLog(ctx context.Context, ls *logStore, sc storeConfig) error {
 	return nil
 }
 
-// checkpointKey is the checkpoint verifier key kept in the data folder
+// checkpointKey is the checkpoint verifier key kept in the keys folder
 // ("" if there is none yet).
 func checkpointKey(sc storeConfig) string {
-	b, err := os.ReadFile(filepath.Join(sc.DataDir, "keys", "checkpoint.pub"))
+	dir, err := keysDir(sc.KeysDir, sc.DataDir)
+	if err != nil {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(dir, audit.PublicKeyFile))
 	if err != nil {
 		return ""
 	}

@@ -179,11 +179,11 @@ func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 	dir := t.TempDir()
 	clock := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	var out, errOut strings.Builder
-	if err := runTerritory(context.Background(), []string{"import", sharedData(t, "bmk_communes_2024.csv"), "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := runTerritory(context.Background(), []string{"import", sharedData(t, "bmk_communes_2024.csv"), "--data-dir", dir, "--create"}, &out, &errOut); err != nil {
 		t.Fatalf("territory import: %v\n%s", err, errOut.String())
 	}
 	issue := func(role access.Role, council, subject string) string {
-		key, err := access.LoadKey(dir)
+		key, err := access.LoadKey(keysOf(dir))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,6 @@
 // Command tasharuk is the one binary of tasharuk: it serves the API and
-// pages, and runs the operator's tools.
-//
-//	tasharuk serve     run the service (embedded NATS JetStream by default)
-//	tasharuk bench     measure the event log beside the raw engine
-//	tasharuk version   print the version
+// pages, and runs the operator's tools. `tasharuk help` lists every
+// command; `tasharuk COMMAND --help` gives one's flags.
 package main
 
 import (
@@ -31,73 +28,91 @@ func versionString() string {
 	return "dev"
 }
 
-const usage = `tasharuk: an event-sourced case tracker for participatory democracy.
+// commands is every command of the binary: run dispatches through it and
+// the help lists it, so a command is reachable exactly when it is listed
+// (cli.go holds the mechanism). Set in init: the commands' own help reads
+// it back.
+var commands []*command
 
-Usage:
-  tasharuk serve [flags]            run the service (see: tasharuk serve -h)
-  tasharuk territory import FILE    import councils from a census CSV
-  tasharuk token issue --role R     issue a bearer token (--council CODE for staff)
-  tasharuk authz matrix             print who may call each RPC
-  tasharuk audit export --out FILE  export the log (JSON Lines) with its checkpoints
-  tasharuk audit verify FILE        check hashes, chains, Merkle roots, signatures offline
-  tasharuk replay --verify          check the log, rebuild the read models, compare with the live ones
-  tasharuk privacy erase --council CODE --national-id ID   erase a person's name (law 09-08)
-  tasharuk nats keys                create the NATS users' keys, print their public keys
-  tasharuk bench append|replay|all  measure the event log beside the raw engine
-  tasharuk healthcheck [--url URL]  probe /readyz; exit 0 when ready (container health check)
-  tasharuk version                  print the version
-
-Every flag can also be set with an environment variable: --data-dir is
-TASHARUK_DATA_DIR, --nats-url is TASHARUK_NATS_URL, and so on.
-`
+func init() {
+	commands = []*command{
+		{name: "serve", args: "[flags]", short: "run the service: gRPC, REST and the web pages on one port (embedded NATS JetStream by default)", run: runServe},
+		{name: "territory", short: "councils from census files", subs: []*command{
+			{name: "import", args: "FILE.csv [flags]", short: "import councils from a census CSV (a malformed file imports nothing)", long: territoryLong, run: runTerritoryImport},
+		}},
+		{name: "token", short: "API bearer tokens signed with the service's key", long: tokenLong, subs: []*command{
+			{name: "issue", args: "--role ROLE [--council CODE] [flags]", short: "issue a bearer token (staff and advisory need --council)", long: tokenLong, run: runTokenIssue},
+			{name: "verify", args: "TOKEN [flags]", short: "check a token against the signing key and print who it is for", run: runTokenVerify},
+		}},
+		{name: "authz", short: "the authorization table", subs: []*command{
+			{name: "matrix", short: "print who may call each RPC", run: runAuthzMatrix},
+		}},
+		{name: "audit", short: "the verifiable log, for auditors", subs: []*command{
+			{name: "export", args: "--out FILE [flags]", short: "export the log (JSON Lines) with its checkpoints (service stopped, embedded)", run: runAuditExport},
+			{name: "verify", args: "FILE | --live [flags]", short: "check hashes, chains, Merkle roots and signatures of an export, offline", long: auditVerifyLong, run: runAuditVerify},
+			{name: "checkpoint", args: "[--url URL | --data-dir DIR] [--out FILE]", short: "save the latest signed checkpoint, to check a later export against", long: auditCheckpointLong, run: runAuditCheckpoint},
+		}},
+		{name: "replay", args: "[--verify] [flags]", short: "rebuild the read models from zero; --verify checks the log and compares them with the live ones", run: runReplay},
+		{name: "privacy", short: "personal data (law 09-08)", subs: []*command{
+			{name: "erase", args: "--council CODE --national-id ID [flags]", short: "erase a person's name from a council's signatures (service stopped, embedded)", run: runPrivacyErase},
+		}},
+		{name: "nats", short: "the NATS users", subs: []*command{
+			{name: "keys", args: "[--keys-dir DIR]", short: "create the NATS users' keys if missing and print their public keys", run: runNATSKeys},
+		}},
+		{name: "bench", short: "benchmarks, on a temporary data folder", subs: []*command{
+			{name: "append", args: "[flags]", short: "measure appends to the event log beside the raw engine", run: benchLog("append")},
+			{name: "replay", args: "[flags]", short: "measure reading the event log back beside the raw engine", run: benchLog("replay")},
+			{name: "all", args: "[flags]", short: "bench append and bench replay", run: benchLog("all")},
+			{name: "petitions", args: "[flags]", short: "measure signing through gRPC, the status query and the read model's memory", run: runBenchPetitions},
+			{name: "scenario", args: "--census FILE [flags]", short: "run a realistic day on a region's communes through the API", run: runBenchScenario},
+			{name: "mechanisms", args: "[flags]", short: "load advisory-body and consultation events and time the status queries", run: runBenchMechanisms},
+		}},
+		{name: "healthcheck", args: "[--url URL] [--timeout D] [--insecure]", short: "probe /readyz; exit 0 when ready (the container's health check)", run: runHealthcheck},
+		{name: "version", short: "print the version", run: runVersion},
+		{name: "help", args: "[COMMAND [SUBCOMMAND]]", short: "print the help of tasharuk or of a command (same as COMMAND --help)", run: runHelp},
+	}
+	indexCommands(commands, "")
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command named by args and returns the exit status: 0, 1
+// when the command failed, 2 when it was called wrongly (the usage then
+// goes to stderr). Help asked for goes to stdout with status 0.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, topUsage())
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, topUsage())
+		return 0
+	case "--version", "-version":
+		args = []string{"version"}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch args[0] {
-	case "serve":
-		err = runServe(ctx, args[1:], stdout, stderr)
-	case "bench":
-		err = runBench(ctx, args[1:], stdout, stderr)
-	case "territory":
-		err = runTerritory(ctx, args[1:], stdout, stderr)
-	case "token":
-		err = runToken(ctx, args[1:], stdout, stderr)
-	case "authz":
-		err = runAuthz(ctx, args[1:], stdout, stderr)
-	case "audit":
-		err = runAudit(ctx, args[1:], stdout, stderr)
-	case "replay":
-		err = runReplay(ctx, args[1:], stdout, stderr)
-	case "privacy":
-		err = runPrivacy(ctx, args[1:], stdout, stderr)
-	case "nats":
-		err = runNATS(ctx, args[1:], stdout, stderr)
-	case "healthcheck":
-		err = runHealthcheck(ctx, args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "tasharuk", versionString())
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "tasharuk: unknown command %q\n\n%s", args[0], usage)
+	err := dispatch(ctx, nil, args, stdout, stderr)
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "tasharuk: %v\n\n%s", ue.err, ue.usage)
 		return 2
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	fmt.Fprintln(stderr, "tasharuk:", err)
+	return 1
+}
+
+// runVersion: tasharuk version.
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parseFlags(newFlagSet("version", stderr), args); err != nil {
+		return err
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "tasharuk:", err)
-		return 1
-	}
-	return 0
+	_, err := fmt.Fprintln(stdout, "tasharuk", versionString())
+	return err
 }

@@ -89,11 +89,11 @@ func TestNATSNobodyAnonymous(t *testing.T) {
 	if _, err := nats.Connect(url, nats.Nkey(strangerPub, stranger.Sign), nats.MaxReconnects(0)); !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("unknown NKey: %v, want an authorization violation", err)
 	}
-	feedOpt, err := natsstore.UserOption(dir, natsstore.UserFeed)
+	feedOpt, err := natsstore.UserOption(keysOf(dir), natsstore.UserFeed)
 	if err != nil {
 		t.Fatalf("the feed user's key in the keys folder: %v", err)
 	}
-	seed, err := os.ReadFile(natsstore.SeedFile(dir, natsstore.UserFeed))
+	seed, err := os.ReadFile(natsstore.SeedFile(keysOf(dir), natsstore.UserFeed))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestNATSNobodyAnonymous(t *testing.T) {
 	// arrive after position before but the checkpointer's own checkpoints
 	// (it signs every 25 events here), read with the operator's key.
 	ov := &violations{t: t, ch: make(chan error, 64)}
-	opOpt, err := natsstore.UserOption(dir, natsstore.UserOperator)
+	opOpt, err := natsstore.UserOption(keysOf(dir), natsstore.UserOperator)
 	if err != nil {
 		t.Fatal(err)
 	}

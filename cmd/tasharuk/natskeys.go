@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -24,23 +23,31 @@ var natsKeyEnv = map[string]string{
 // start with --nats-listen) and prints their public keys as the
 // environment lines deploy/nats/cluster.conf expects. Public keys are not
 // secrets; the seeds (0600 files) stay where they are.
-func runNATS(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "keys" {
-		return fmt.Errorf("usage: tasharuk nats keys [--keys-dir DIR]")
-	}
-	fs := flag.NewFlagSet("nats keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("keys-dir", "./data", "folder of the keys (serve's --keys-dir, by default its --data-dir)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, byPath["nats"], args, stdout, stderr)
+}
+
+func runNATSKeys(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("nats keys", stderr)
+	var dataDir, keysFlag string
+	registerDirs(fs, &dataDir, &keysFlag, "data folder whose keys/ holds the seeds (unless --keys-dir)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	pubs, err := natsstore.EnsureUsers(*dir)
+	if fs.NArg() > 0 {
+		return usagef("nats keys", "unexpected argument %q", fs.Arg(0))
+	}
+	dir, err := keysDir(keysFlag, dataDir)
+	if err != nil {
+		return fmt.Errorf("nats keys: %w", err)
+	}
+	pubs, err := natsstore.EnsureUsers(dir)
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
 	for _, u := range natsstore.Users {
-		fmt.Fprintf(&b, "# %s: seed in %s\n%s=%s\n", u, natsstore.SeedFile(*dir, u), natsKeyEnv[u], pubs[u])
+		fmt.Fprintf(&b, "# %s: seed in %s\n%s=%s\n", u, natsstore.SeedFile(dir, u), natsKeyEnv[u], pubs[u])
 	}
 	_, err = io.WriteString(stdout, b.String())
 	return err

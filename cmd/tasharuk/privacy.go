@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,26 +16,39 @@ import (
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
 
-// runPrivacy: tasharuk privacy erase --council CODE --national-id ID.
+// runPrivacy runs `tasharuk privacy erase`.
 func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "erase" {
-		return fmt.Errorf("privacy: usage: tasharuk privacy erase --council CODE --national-id ID [--keys-dir DIR] [store flags]")
-	}
-	fs := flag.NewFlagSet("privacy erase", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	return dispatch(ctx, byPath["privacy"], args, stdout, stderr)
+}
+
+// runPrivacyErase: tasharuk privacy erase --council CODE --national-id ID.
+func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("privacy erase", stderr)
 	var sc storeConfig
-	sc.register(fs)
+	sc.register(fs, storeWrite)
 	council := fs.String("council", "", "code of the council where the person signed (their key is per council)")
 	nationalID := fs.String("national-id", "", "the person's national ID number (used only to find their key; not stored)")
-	keysDir := fs.String("keys-dir", "", "folder of the master key (default: --data-dir)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *council == "" || *nationalID == "" {
-		return fmt.Errorf("privacy erase: --council and --national-id are required")
+	if fs.NArg() > 0 {
+		return usagef("privacy erase", "unexpected argument %q", fs.Arg(0))
 	}
-	if *keysDir == "" {
-		*keysDir = sc.DataDir
+	if *council == "" || *nationalID == "" {
+		return usagef("privacy erase", "--council and --national-id are required")
+	}
+	if err := sc.resolveKeys(); err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
+	if err := sc.requireLog(false); err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
+	// The person's key derives from the master key: a new one would find
+	// nobody and erase nothing. Never create it here.
+	if os.Getenv(privacy.MasterKeyEnv) == "" {
+		if _, err := os.Stat(filepath.Join(sc.KeysDir, privacy.MasterKeyFile)); err != nil {
+			return fmt.Errorf("privacy erase: the master key: %w (give serve's --keys-dir, or %s); nothing was erased or recorded", err, privacy.MasterKeyEnv)
+		}
 	}
 	ls, err := openQuiet(ctx, sc, stderr)
 	if err != nil {
@@ -53,7 +67,7 @@ func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
 		return fmt.Errorf("privacy erase: %w", err)
 	}
-	keys, err := privacy.LoadKeys(*keysDir)
+	keys, err := privacy.LoadKeys(sc.KeysDir)
 	if err != nil {
 		return err
 	}
@@ -66,7 +80,9 @@ func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer ks.Close()
-	key, err := papp.ErasePerson(ctx, ls.Log, newRegistry(), keys, ks, *council, *nationalID, cliActor(), time.Now())
+	prog, store := readingLog(ctx, stderr, "privacy erase: reading the log", ls.Log)
+	key, err := papp.ErasePerson(ctx, store, newRegistry(), keys, ks, *council, *nationalID, cliActor(), time.Now())
+	prog.finish()
 	if err != nil {
 		return err
 	}

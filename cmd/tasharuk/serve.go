@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -58,14 +57,12 @@ func newRegistry() *events.Registry {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address serving gRPC, REST and the web pages on one port")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
 	fs.BoolVar(&cfg.ReadOnly, "read-only", false, "serve reads and exports only and refuse every write (to export what is left of a damaged log)")
-	fs.StringVar(&cfg.KeysDir, "keys-dir", "", "folder of the token-signing, master and checkpoint keys (default: --data-dir)")
 	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept tokens from this OIDC provider (https URL; discovery finds its keys)")
 	fs.StringVar(&cfg.OIDC.Audience, "oidc-audience", "tasharuk-api", "audience the OIDC tokens must name")
 	fs.StringVar(&cfg.OIDC.JWKSURL, "oidc-jwks-url", "", "JWKS URL (default: from the provider's discovery document)")
@@ -84,10 +81,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&cfg.TLS.ClientCAFile, "tls-client-ca", "", "verify client certificates offered by machine clients against these PEM CAs")
 	fs.StringVar(&cfg.TLS.MinVersion, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
-	cfg.Store.register(fs)
+	cfg.Store.register(fs, storeServe)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("serve", "unexpected argument %q", fs.Arg(0))
+	}
+	cfg.DataDirGiven = flagGiven(fs, "data-dir")
 	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogJSON)
 	if err != nil {
 		return err
@@ -107,16 +108,21 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	if now == nil {
 		now = time.Now
 	}
-	keysDir := cfg.KeysDir
-	if keysDir == "" {
-		keysDir = cfg.Store.DataDir
+	// --keys-dir is the keys folder itself (default <data-dir>/keys); the
+	// NATS users' seeds live there too, with --nats-listen.
+	if err := cfg.Store.resolveKeys(); err != nil {
+		return err
 	}
-	cfg.Store.KeysDir = keysDir // the NATS users' seeds, with --nats-listen
+	keysDir := cfg.Store.KeysDir
+	newLog := cfg.Store.embeddedLog() && !hasLog(cfg.Store.DataDir, cfg.Store.Stream)
 	ls, err := openLog(ctx, cfg.Store, logger)
 	if err != nil {
 		return err
 	}
 	defer ls.Close()
+	if newLog {
+		noteNewLog(logger, cfg.Store.DataDir, cfg.DataDirGiven)
+	}
 	// store is the event log, guarded: no write once damage is found (or
 	// read-only); ns the NATS server beside it (the key store and the
 	// integration feed live there).

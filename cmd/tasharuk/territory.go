@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,64 +14,49 @@ import (
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
-const territoryUsage = `Usage:
-  tasharuk territory import FILE.csv [--census-year 2024] [--source NAME] [store flags]
-
-import registers the communes of a census file, with their provinces and
+const territoryLong = `import registers the communes of a census file, with their provinces and
 regions, and records changed population figures of those already known.
 The file is CSV with a header naming code, name and population (optionally
-with a year: population_2024, code24) and optionally province and region.
-A malformed file is refused as a whole, naming the line, and nothing is
-written. Importing the same file again changes nothing.
+with a year: population_2024, code24), and province and region to register
+new communes (testdata/bmk_communes_2024.csv is one). A file without them,
+such as HCP's national code24,name24,population24, can only update the
+figures of communes already registered. A malformed file is refused as a
+whole, naming the line, and nothing is written. Importing the same file
+again changes nothing. The data folder must hold a log (serve makes one),
+unless --create starts a new one there.
 `
 
-// runTerritory runs `tasharuk territory ...`.
+// runTerritory runs `tasharuk territory import`.
 func runTerritory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(stdout, territoryUsage)
-		return flag.ErrHelp
-	}
-	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprint(stderr, territoryUsage)
-		return fmt.Errorf("territory: say what to do: tasharuk territory import FILE.csv")
-	}
-	return runTerritoryImport(ctx, args[1:], stdout, stderr)
+	return dispatch(ctx, byPath["territory"], args, stdout, stderr)
 }
 
 func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("territory import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, territoryUsage+"\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("territory import", stderr)
 	censusYear := fs.Int("census-year", 2024, "census year of the file's figures")
 	source := fs.String("source", "", "where the figures come from, recorded with each (default: the file's name)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
+	create := fs.Bool("create", false, "start a new log if --data-dir holds none (without it, a folder with no log is refused)")
 	var sc storeConfig
-	sc.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	sc.register(fs, storeWrite)
+	// Flags may come after the file too.
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	// Flags may come after the file too: take each positional argument and
-	// parse what follows it.
-	var files []string
-	for fs.NArg() > 0 {
-		files = append(files, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
-	}
 	if len(files) != 1 {
-		return fmt.Errorf("territory import: give one CSV file, got %d", len(files))
+		return usagef("territory import", "give one CSV file, got %d", len(files))
 	}
 	if *censusYear < domain.MinCensusYear || *censusYear > domain.MaxCensusYear {
-		return fmt.Errorf("territory import: --census-year %d: want a year from %d to %d", *censusYear, domain.MinCensusYear, domain.MaxCensusYear)
+		return usagef("territory import", "--census-year %d: want a year from %d to %d", *censusYear, domain.MinCensusYear, domain.MaxCensusYear)
 	}
 	path := files[0]
 	if *source == "" {
 		*source = filepath.Base(path)
+	}
+	if err := sc.resolveKeys(); err != nil {
+		return fmt.Errorf("territory import: %w", err)
 	}
 
 	// The whole file is read and checked before the log is opened: a
@@ -80,6 +64,9 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 	rows, err := readCensus(path)
 	if err != nil {
 		return err
+	}
+	if err := sc.requireLog(*create); err != nil {
+		return fmt.Errorf("territory import: %w; --create starts a new log there", err)
 	}
 	logger, err := newLogger(stderr, *logLevel, *logJSON)
 	if err != nil {
@@ -90,13 +77,16 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer ls.Close()
-	store := ls.Log
 	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
 		return fmt.Errorf("territory import: %w", err)
 	}
 
-	im := &app.Importer{Store: store, Registry: newRegistry(), Now: time.Now}
+	prog := startProgress(stderr, "territory import", "councils written", 0)
+	defer prog.finish()
+	start := time.Now()
+	im := &app.Importer{Store: appendCounter{Store: ls.Log, p: prog}, Registry: newRegistry(), Now: time.Now}
 	rep, err := im.Import(ctx, rows, int32(*censusYear), *source, cliActor())
+	prog.finish()
 	if err != nil {
 		if rep.Registered+rep.Updated > 0 {
 			fmt.Fprintf(stderr, "territory import: stopped after %d registered, %d updated; run it again to finish\n", rep.Registered, rep.Updated)
@@ -104,7 +94,22 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "%d registered, %d updated, %d unchanged; log position %d\n", rep.Registered, rep.Updated, rep.Unchanged, rep.LastPosition)
+	fmt.Fprintf(stderr, "territory import: %d rows of %s in %s\n", len(rows), path, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// appendCounter counts the appends (one per council) into p.
+type appendCounter struct {
+	eventstore.Store
+	p *progress
+}
+
+func (s appendCounter) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Proposed) (eventstore.AppendResult, error) {
+	res, err := s.Store.Append(ctx, stream, expected, events)
+	if err == nil {
+		s.p.add(1)
+	}
+	return res, err
 }
 
 func readCensus(path string) ([]domain.CensusRow, error) {

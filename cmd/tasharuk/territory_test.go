@@ -35,7 +35,7 @@ func TestTerritoryImport(t *testing.T) {
 	file := territoryCensusFile(t)
 	dir := t.TempDir()
 	var out, errs bytes.Buffer
-	if err := runTerritory(context.Background(), []string{"import", file, "--data-dir", dir}, &out, &errs); err != nil {
+	if err := runTerritory(context.Background(), []string{"import", file, "--data-dir", dir, "--create"}, &out, &errs); err != nil {
 		t.Fatalf("import: %v\n%s", err, errs.String())
 	}
 	if got, want := out.String(), "141 registered, 0 updated, 0 unchanged; log position 141\n"; got != want {

@@ -119,7 +119,7 @@ func startTLSServe(t *testing.T, minVersion string) (string, *x509.CertPool) {
 	t.Helper()
 	dir := t.TempDir()
 	var out, errOut strings.Builder
-	if err := runTerritory(context.Background(), []string{"import", sharedData(t, "bmk_communes_2024.csv"), "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := runTerritory(context.Background(), []string{"import", sharedData(t, "bmk_communes_2024.csv"), "--data-dir", dir, "--create"}, &out, &errOut); err != nil {
 		t.Fatalf("territory import: %v\n%s", err, errOut.String())
 	}
 	certFile, keyFile := testcert.Write(t, t.TempDir(), "tasharuk-test")

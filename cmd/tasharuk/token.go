@@ -3,63 +3,57 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/tasharuk/tasharuk/access"
 )
 
-const tokenUsage = `tasharuk token: issue and check API bearer tokens.
-
-Usage:
-  tasharuk token issue --role ROLE [--council CODE] [--subject NAME] [--ttl 24h] [--data-dir ./data]
-  tasharuk token verify TOKEN [--data-dir ./data]
-
-Tokens are signed with the key in <data-dir>/keys/token-signing.key, which
-issue creates the first time. Roles: citizen, staff, advisory, auditor,
-admin; staff and advisory need --council.
+const tokenLong = `Tokens are signed with <keys-dir>/token-signing.key (by default
+<data-dir>/keys/token-signing.key), the key serve creates on its first
+start: give issue the same --keys-dir (or TASHARUK_KEYS_DIR) as serve and
+the service accepts its tokens. issue creates the key only with --create.
+Roles: citizen, staff, advisory, auditor, admin; staff and advisory need
+--council.
 `
 
 // runToken runs `tasharuk token issue|verify`.
-func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, tokenUsage)
-		return errors.New("token: say what to do: tasharuk token issue|verify")
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, byPath["token"], args, stdout, stderr)
+}
+
+// signingKeysDir is token's keys folder, refused in the old layout.
+func signingKeysDir(cmd, dataDir, keysFlag string) (string, error) {
+	k, err := keysDir(keysFlag, dataDir)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cmd, err)
 	}
-	switch args[0] {
-	case "issue":
-		return runTokenIssue(args[1:], stdout, stderr)
-	case "verify":
-		return runTokenVerify(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, tokenUsage)
-		return nil
-	default:
-		return fmt.Errorf("token: unknown subcommand %q: want issue or verify", args[0])
-	}
+	return k, nil
 }
 
 // runTokenIssue prints a new token, and nothing else, on stdout.
-func runTokenIssue(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runTokenIssue(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token issue", stderr)
 	role := fs.String("role", "", "role of the token: citizen, staff, advisory, auditor or admin (required)")
 	council := fs.String("council", "", "code of the council the holder acts for, e.g. 50910101 (required for staff and advisory)")
 	subject := fs.String("subject", "", "who the token is for, recorded on events (default ROLE-COUNCIL); a pseudonym, not a name")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
-	dataDir := fs.String("data-dir", "./data", "data folder holding the signing key (created if missing)")
+	var dataDir, keysFlag string
+	registerDirs(fs, &dataDir, &keysFlag, "data folder whose keys/ holds the signing key (unless --keys-dir)")
+	create := fs.Bool("create", false, "create the signing key if the keys folder has none (serve makes it on its first start)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("token issue: unexpected argument %q", fs.Arg(0))
+		return usagef("token issue", "unexpected argument %q", fs.Arg(0))
 	}
 	if *role == "" {
-		return errors.New("token issue: --role is required")
+		return usagef("token issue", "--role is required")
 	}
 	r, err := access.ParseRole(*role)
 	if err != nil {
@@ -74,7 +68,18 @@ func runTokenIssue(args []string, stdout, stderr io.Writer) error {
 			*subject += "-" + *council
 		}
 	}
-	key, err := access.LoadOrCreateKey(*dataDir)
+	dir, err := signingKeysDir("token issue", dataDir, keysFlag)
+	if err != nil {
+		return err
+	}
+	// A token signed with a key no service holds is refused by all of
+	// them: a mistyped folder must not silently get a key of its own.
+	var key []byte
+	if *create {
+		key, err = access.LoadOrCreateKey(dir)
+	} else if key, err = access.LoadKey(dir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("token issue: no signing key in %s (%s): give serve's --keys-dir or --data-dir, or --create to make one; nothing was created", dir, filepath.Join(dir, access.KeyFile))
+	}
 	if err != nil {
 		return fmt.Errorf("token issue: %w", err)
 	}
@@ -89,10 +94,10 @@ func runTokenIssue(args []string, stdout, stderr io.Writer) error {
 
 // runTokenVerify checks a token against the data folder's key and prints
 // its principal. It never creates a key: a missing key is an error.
-func runTokenVerify(args []string, stdout, stderr io.Writer) error {
-	fset := flag.NewFlagSet("token verify", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	dataDir := fset.String("data-dir", "./data", "data folder holding the signing key")
+func runTokenVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := newFlagSet("token verify", stderr)
+	var dataDir, keysFlag string
+	registerDirs(fset, &dataDir, &keysFlag, "data folder whose keys/ holds the signing key (unless --keys-dir)")
 	// The token may come before or after the flags.
 	var token string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -106,14 +111,18 @@ func runTokenVerify(args []string, stdout, stderr io.Writer) error {
 		token, rest = rest[0], rest[1:]
 	}
 	if len(rest) > 0 {
-		return fmt.Errorf("token verify: unexpected argument %q", rest[0])
+		return usagef("token verify", "unexpected argument %q", rest[0])
 	}
 	if token == "" {
-		return errors.New("token verify: give the token: tasharuk token verify TOKEN")
+		return usagef("token verify", "give the token: tasharuk token verify TOKEN")
 	}
-	key, err := access.LoadKey(*dataDir)
+	dir, err := signingKeysDir("token verify", dataDir, keysFlag)
+	if err != nil {
+		return err
+	}
+	key, err := access.LoadKey(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("token verify: no signing key in %s (tokens are issued with tasharuk token issue)", *dataDir)
+		return fmt.Errorf("token verify: no signing key in %s (serve creates it on its first start)", dir)
 	}
 	if err != nil {
 		return fmt.Errorf("token verify: %w", err)

@@ -10,7 +10,7 @@ import (
 func TestTokenIssueVerify(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	err := runToken(context.Background(), []string{"issue", "--role", "staff", "--council", "50910101", "--data-dir", dir}, &out, &errb)
+	err := runToken(context.Background(), []string{"issue", "--role", "staff", "--council", "50910101", "--data-dir", dir, "--create"}, &out, &errb)
 	if err != nil {
 		t.Fatalf("issue: %v (stderr %q)", err, errb.String())
 	}
@@ -50,7 +50,7 @@ func TestTokenIssueVerify(t *testing.T) {
 func TestTokenVerifyRefuses(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	if err := runToken(context.Background(), []string{"issue", "--role", "citizen", "--data-dir", dir}, &out, &errb); err != nil {
+	if err := runToken(context.Background(), []string{"issue", "--role", "citizen", "--data-dir", dir, "--create"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	tok := strings.TrimSpace(out.String())
