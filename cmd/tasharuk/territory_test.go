@@ -93,3 +93,35 @@ func TestTerritoryUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// HCP's national format (code24,name24,population24) names no province:
+// on a fresh log it is refused with what the file lacks and nothing is
+// written; once the communes are registered it updates their figures.
+func TestTerritoryImportNationalFormat(t *testing.T) {
+	national := filepath.Join(t.TempDir(), "national.csv")
+	if err := os.WriteFile(national, []byte("code24,name24,population24\n50910101,Béni Mellal,210000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	err := runTerritory(context.Background(), []string{"import", national, "--data-dir", dir, "--create"}, &out, &errs)
+	for _, want := range []string{"line 2", "commune 50910101", "province and region columns", "code24,name24,population24", "only updates the population of communes already registered"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("national file on a fresh log: %v; want an error saying %q", err, want)
+		}
+	}
+	if pos := lastPosition(t, dir); pos != 0 {
+		t.Fatalf("log position %d after a refused file, want 0", pos)
+	}
+	if err := runTerritory(context.Background(), []string{"import", territoryCensusFile(t), "--data-dir", dir}, &out, &errs); err != nil {
+		t.Fatalf("regional import: %v\n%s", err, errs.String())
+	}
+	out.Reset()
+	if err := runTerritory(context.Background(), []string{"import", national, "--data-dir", dir}, &out, &errs); err != nil {
+		t.Fatalf("national import over registered communes: %v\n%s", err, errs.String())
+	}
+	// The commune alone: the file says nothing of provinces or regions.
+	if got := out.String(); !strings.HasPrefix(got, "0 registered, 1 updated, 0 unchanged") {
+		t.Fatalf("national import report %q, want the one commune updated", got)
+	}
+}

@@ -62,7 +62,10 @@ var headerPattern = regexp.MustCompile(`^(code|name|province|region|population)_
 // optionally followed by a year: population_2024, code24) and optionally
 // province and region, in any order and any case; other columns are
 // ignored. That covers the regional files (code,name,province,region,
-// population_2024) and HCP's national one (code24,name24,population24).
+// population_2024) and HCP's national one (code24,name24,population24),
+// which, naming no province or region, only updates the figures of
+// communes already registered (PlanImport refuses to register a commune
+// without its province).
 // Spaces around values are trimmed.
 //
 // It reads all or nothing: a malformed file gives a *CensusError naming

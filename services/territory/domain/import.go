@@ -122,7 +122,13 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 	for _, r := range rows {
 		c := Council{Code: r.Code, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: r.Name, ParentCode: Slug(r.Province), Population: r.Population, CensusYear: censusYear}
 		if _, known := existing[r.Code]; !known && c.ParentCode == "" {
-			return nil, censusErr(r.Line, "commune %s (%s) is not registered and the file gives no province to register it under", r.Code, r.Name)
+			// HCP's national file (code24,name24,population24) names no
+			// province or region: it can bring figures up to date, not
+			// start a log. Say what the file lacks.
+			return nil, censusErr(r.Line, "commune %s (%s) is not registered, and the file gives no province (nor region) to register it under: "+
+				"to register communes the file needs province and region columns (code,name,province,region,population, as in "+
+				"testdata/bmk_communes_2024.csv); a file without them, such as HCP's national code24,name24,population24, "+
+				"only updates the population of communes already registered; nothing was written", r.Code, r.Name)
 		}
 		if err := p.plan(c, r.Line, source); err != nil {
 			return nil, err
