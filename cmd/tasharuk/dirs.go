@@ -145,5 +145,5 @@ func noteNewLog(logger *slog.Logger, dataDir string, given bool) {
 		logger.Info("created a new, empty event log", "data_dir", dataDir)
 		return
 	}
-	logger.Warn("created a new, empty event log and new keys: --data-dir held no tasharuk log; if you meant an existing one, stop and check --data-dir (TASHARUK_DATA_DIR)", "data_dir", dataDir)
+	logger.Warn("created a new, empty event log: --data-dir held no tasharuk log; if you meant an existing one, stop and check --data-dir (TASHARUK_DATA_DIR)", "data_dir", dataDir)
 }
