@@ -113,7 +113,8 @@ func TestKeysDirIsTheFolder(t *testing.T) {
 	t.Setenv("TASHARUK_MASTER_KEY", "")
 	data := filepath.Join(t.TempDir(), "data")
 	keys := filepath.Join(t.TempDir(), "secrets")
-	s := serveCLI(t, "--data-dir", data, "--keys-dir", keys, "--demo")
+	s := serveCLI(t, "--data-dir", data, "--keys-dir", keys, "--demo", "--checkpoint-every", "1", "--checkpoint-interval", "100ms")
+	waitCheckpoint(t, s)
 
 	names := strings.Join(fileNames(t, keys), " ")
 	for _, want := range []string{"token-signing.key", "master.key", "checkpoint.key", "checkpoint.pub"} {
@@ -194,6 +195,18 @@ func TestKeysDirIsTheFolder(t *testing.T) {
 			t.Fatalf("after tasharuk %s on the old layout, %s holds %q: something was created", args[0], old, got)
 		}
 	}
+	// An empty keys folder beside a log that was served is the wrong
+	// folder: refused, nothing made.
+	empty := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var serveLog bytes.Buffer
+	if err := runServe(ctx, []string{"--data-dir", data, "--keys-dir", empty, "--addr", "127.0.0.1:0"}, io.Discard, &serveLog); err == nil || !strings.Contains(err.Error(), "holds no key") {
+		t.Errorf("serve with an empty --keys-dir over a served log: %v; want a refusal\n%s", err, serveLog.String())
+	}
+	if n := fileNames(t, empty); len(n) != 0 {
+		t.Fatalf("serve made %q in an empty keys folder beside a served log", n)
+	}
 	// Moved as told, it serves again with the same keys.
 	for _, name := range fileNames(t, filepath.Join(old, "keys")) {
 		if err := os.Rename(filepath.Join(old, "keys", name), filepath.Join(old, name)); err != nil {
@@ -266,26 +279,7 @@ func TestCheckpointRoundTripCurlJQ(t *testing.T) {
 	t.Setenv("TASHARUK_MASTER_KEY", "")
 	data := t.TempDir()
 	s := serveCLI(t, "--data-dir", data, "--demo", "--checkpoint-every", "1", "--checkpoint-interval", "100ms")
-	var list struct {
-		Checkpoints []struct {
-			TreeSize string `json:"treeSize"`
-		} `json:"checkpoints"`
-	}
-	for deadline := time.Now().Add(30 * time.Second); len(list.Checkpoints) == 0; {
-		resp, err := http.Get(s.base + "/v1/audit/checkpoints")
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&list)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no checkpoint signed:\n%s", s.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitCheckpoint(t, s)
 	work := t.TempDir()
 	curl := exec.Command("sh", "-c", fmt.Sprintf("curl -sf %s/v1/audit/checkpoints | jq -r '.checkpoints[-1].signedNote' > saved.txt", s.base))
 	curl.Dir = work
@@ -326,5 +320,30 @@ func TestCheckpointRoundTripCurlJQ(t *testing.T) {
 	}
 	if code, _, _ := runCLI("audit", "verify", export, "--public-key", pub, "--checkpoint", "@"+filepath.Join(work, "forged.txt")); code == 0 {
 		t.Error("audit verify accepted an altered checkpoint")
+	}
+}
+
+// waitCheckpoint waits until the service has signed a checkpoint.
+func waitCheckpoint(t *testing.T, s *servedCLI) {
+	t.Helper()
+	var list struct {
+		Checkpoints []struct {
+			TreeSize string `json:"treeSize"`
+		} `json:"checkpoints"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(list.Checkpoints) == 0; {
+		resp, err := http.Get(s.base + "/v1/audit/checkpoints")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint signed:\n%s", s.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tasharuk/tasharuk/access"
 	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/privacy"
 )
 
@@ -146,4 +148,38 @@ func noteNewLog(logger *slog.Logger, dataDir string, given bool) {
 		return
 	}
 	logger.Warn("created a new, empty event log: --data-dir held no tasharuk log; if you meant an existing one, stop and check --data-dir (TASHARUK_DATA_DIR)", "data_dir", dataDir)
+}
+
+// refuseNewKeysForServedLog is serve's last guard before it makes keys: a
+// log that a service has already signed checkpoints over (checkpoint
+// events in the log, or the latest one saved beside it) has keys
+// somewhere. If the keys folder held none when serve started, it is the
+// wrong folder (a mistyped or forgotten --keys-dir, an empty mount): new
+// keys there would orphan every sealed name, break the checkpoints' chain
+// of signatures and refuse every token in use.
+func refuseNewKeysForServedLog(ctx context.Context, sc storeConfig, ls *logStore, keysHeld bool) error {
+	if keysHeld {
+		return nil
+	}
+	signed := ""
+	if saved := savedCheckpointPath(sc, ls.Backend); saved != "" {
+		if _, err := os.Stat(saved); err == nil {
+			signed = saved
+		}
+	}
+	if signed == "" {
+		evs, err := ls.Log.ReadStream(ctx, audit.CheckpointStream(ls.NATS.StreamName()), 0, 1)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return err
+		}
+		if len(evs) > 0 {
+			signed = "its checkpoint events"
+		}
+	}
+	if signed == "" {
+		return nil
+	}
+	return fmt.Errorf("the event log in %s has been served and signed (%s), but the keys folder %s holds no key: "+
+		"give the folder its keys are in (--keys-dir, TASHARUK_KEYS_DIR; default <data-dir>/keys); no token, master or checkpoint key was made",
+		sc.DataDir, signed, sc.KeysDir)
 }

@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	}
 	keysDir := cfg.Store.KeysDir
 	newLog := cfg.Store.embeddedLog() && !hasLog(cfg.Store.DataDir, cfg.Store.Stream)
+	keysHeld := holdsKeys(keysDir)
 	ls, err := openLog(ctx, cfg.Store, logger)
 	if err != nil {
 		return err
@@ -122,6 +123,9 @@ func serve(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger
 	defer ls.Close()
 	if newLog {
 		noteNewLog(logger, cfg.Store.DataDir, cfg.DataDirGiven)
+	}
+	if err := refuseNewKeysForServedLog(ctx, cfg.Store, ls, keysHeld); err != nil {
+		return err
 	}
 	// store is the event log, guarded: no write once damage is found (or
 	// read-only); ns the NATS server beside it (the key store and the
