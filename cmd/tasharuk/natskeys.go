@@ -18,15 +18,11 @@ var natsKeyEnv = map[string]string{
 	natsstore.UserOperator:      "TASHARUK_NATS_OPERATOR_KEY",
 }
 
-// runNATS: `tasharuk nats keys` creates the NATS users' NKey seeds in the
+// runNATSKeys: `tasharuk nats keys` creates the NATS users' NKey seeds in the
 // keys folder (if missing; the embedded server does the same on its first
 // start with --nats-listen) and prints their public keys as the
 // environment lines deploy/nats/cluster.conf expects. Public keys are not
 // secrets; the seeds (0600 files) stay where they are.
-func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, byPath["nats"], args, stdout, stderr)
-}
-
 func runNATSKeys(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("nats keys", stderr)
 	var dataDir, keysFlag string

@@ -70,8 +70,7 @@ func startProgress(w io.Writer, label, unit string, total int64) *progress {
 	return p
 }
 
-func (p *progress) add(n int64)      { p.n.Add(n) }
-func (p *progress) setTotal(n int64) { p.total.Store(n) }
+func (p *progress) add(n int64) { p.n.Add(n) }
 
 func (p *progress) line() string {
 	n, total := p.n.Load(), p.total.Load()

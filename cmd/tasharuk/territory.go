@@ -81,7 +81,7 @@ func runTerritoryImport(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("territory import: %w", err)
 	}
 
-	prog := startProgress(stderr, "territory import", "councils written", 0)
+	prog := startProgress(stderr, "territory import", "councils written", int64(len(domain.CouncilCodes(rows))))
 	defer prog.finish()
 	start := time.Now()
 	im := &app.Importer{Store: appendCounter{Store: ls.Log, p: prog}, Registry: newRegistry(), Now: time.Now}
