@@ -59,14 +59,6 @@ func init() {
 		{name: "nats", short: "the NATS users", subs: []*command{
 			{name: "keys", args: "[--keys-dir DIR]", short: "create the NATS users' keys if missing and print their public keys", run: runNATSKeys},
 		}},
-		{name: "bench", short: "benchmarks, on a temporary data folder", subs: []*command{
-			{name: "append", args: "[flags]", short: "measure appends to the event log beside the raw engine", run: benchLog("append")},
-			{name: "replay", args: "[flags]", short: "measure reading the event log back beside the raw engine", run: benchLog("replay")},
-			{name: "all", args: "[flags]", short: "bench append and bench replay", run: benchLog("all")},
-			{name: "petitions", args: "[flags]", short: "measure signing through gRPC, the status query and the read model's memory", run: runBenchPetitions},
-			{name: "scenario", args: "--census FILE [flags]", short: "run a realistic day on a region's communes through the API", run: runBenchScenario},
-			{name: "mechanisms", args: "[flags]", short: "load advisory-body and consultation events and time the status queries", run: runBenchMechanisms},
-		}},
 		{name: "healthcheck", args: "[--url URL] [--timeout D] [--insecure]", short: "probe /readyz; exit 0 when ready (the container's health check)", run: runHealthcheck},
 		{name: "version", short: "print the version", run: runVersion},
 		{name: "help", args: "[COMMAND [SUBCOMMAND]]", short: "print the help of tasharuk or of a command (same as COMMAND --help)", run: runHelp},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -17,9 +16,9 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
 // runBenchMechanisms loads advisory-body and consultation events over the
@@ -29,6 +28,7 @@ func runBenchMechanisms(ctx context.Context, args []string, stdout, stderr io.Wr
 	census := fs.String("census", "", "census CSV of the communes (default: the demo communes)")
 	total := fs.Int("events", 100000, "advisory and consultation events to load")
 	queries := fs.Int("queries", 5000, "status queries to time")
+	binary := fs.String("binary", "", binaryHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +40,12 @@ func runBenchMechanisms(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := benchImportCommunes(ctx, dir, *census); err != nil {
+	bin, cleanup, err := tasharukBinary(ctx, *binary, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if err := benchImportCommunes(ctx, bin, dir, *census); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "bench mechanisms: loading %d events\n", *total)
@@ -48,7 +53,7 @@ func runBenchMechanisms(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	srv, err := startBenchServer(ctx, dir, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := startBenchServer(ctx, bin, dir, "")
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,9 +17,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -32,10 +27,9 @@ import (
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/events"
-	tapp "github.com/tasharuk/tasharuk/services/territory/app"
+	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
 // runBenchPetitions measures signing through gRPC beside the raw engine,
@@ -48,7 +42,8 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	loadPetitions := fs.Int("load-petitions", 10000, "petitions to load for the status query (0: skip)")
 	loadSignatures := fs.Int("load-signatures", 1000000, "signatures to load for the status query")
 	queries := fs.Int("queries", 5000, "status queries to time")
-	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the signing phase to this file")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the signing phase to this file (the bench's gRPC clients; the server runs in its own process)")
+	binary := fs.String("binary", "", binaryHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,11 +55,15 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bin, cleanup, err := tasharukBinary(ctx, *binary, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	var rows []natsbench.Result
 	// Communes.
-	if err := benchImportCommunes(ctx, dir, *census); err != nil {
+	if err := benchImportCommunes(ctx, bin, dir, *census); err != nil {
 		return err
 	}
 
@@ -73,7 +72,7 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	srv, err := startBenchServer(ctx, dir, fmt.Sprintf("127.0.0.1:%d", natsPort), quiet)
+	srv, err := startBenchServer(ctx, bin, dir, fmt.Sprintf("127.0.0.1:%d", natsPort))
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 			return err
 		}
 		rows = append(rows, mem...)
-		srv, err := startBenchServer(ctx, dir, "", quiet)
+		srv, err := startBenchServer(ctx, bin, dir, "")
 		if err != nil {
 			return err
 		}
@@ -159,89 +158,6 @@ func benchNATS(url, keysDir string) (*nats.Conn, error) {
 		return nil, err
 	}
 	return nats.Connect(url, opt)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func benchImportCommunes(ctx context.Context, dir, census string) error {
-	if census != "" {
-		var out, errOut strings.Builder
-		if err := runTerritory(ctx, []string{"import", census, "--data-dir", dir}, &out, &errOut); err != nil {
-			return fmt.Errorf("%v: %s", err, errOut.String())
-		}
-		return nil
-	}
-	s, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	_, err = (&tapp.Importer{Store: s, Registry: newRegistry(), Now: time.Now}).Import(ctx, demoCommunes, 2024, "bench", eventstore.Actor{Subject: "bench", Role: "admin"})
-	return err
-}
-
-type benchServer struct {
-	addr   string
-	conn   *grpc.ClientConn
-	issuer *access.Issuer
-	stop   func()
-}
-
-func startBenchServer(ctx context.Context, dir, natsListen string, logger *slog.Logger) (*benchServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	cfg := config{Addr: ln.Addr().String()}
-	cfg.Store.DataDir = dir
-	cfg.Store.Stream = "TASHARUK_LOG"
-	cfg.Store.NATSListen = natsListen
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- serve(sctx, cfg, ln, logger) }()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		// Ready means the read models have caught up with the log.
-		resp, err := http.Get("http://" + cfg.Addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			return nil, fmt.Errorf("bench server did not become ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	conn, err := grpc.NewClient(cfg.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	key, err := access.LoadKey(benchKeys(dir)) // made by serve
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	return &benchServer{addr: cfg.Addr, conn: conn, issuer: access.NewIssuer(key, access.DefaultIssuer), stop: func() {
-		conn.Close()
-		cancel()
-		<-done
-	}}, nil
-}
-
-func (b *benchServer) as(role access.Role, council, subject string) context.Context {
-	tok, _ := b.issuer.Issue(access.Principal{Subject: subject, Role: role, Council: council}, time.Hour, time.Now())
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok)
 }
 
 func benchSigning(ctx context.Context, b *benchServer, signers, total int) (natsbench.Result, error) {

@@ -1,20 +1,25 @@
-package natsstore_test
+package natsbench_test
 
 import (
 	"context"
 	"os"
 	"testing"
 
-	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
-// BenchmarkAppendAndReplay runs the same measurements as `tasharuk bench`
-// and reports tasharuk's rates as ratios to the raw engine measured in the
-// same run. Run: go test -run '^$' -bench AppendAndReplay ./eventstore/nats/
+// BenchmarkAppendAndReplay runs the same measurements as
+// `go run ./tools/bench all` and reports tasharuk's rates as ratios to the
+// raw engine measured in the same run.
+// Run: go test -run '^$' -bench AppendAndReplay ./tools/bench/natsbench/
 func BenchmarkAppendAndReplay(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
-		s := openEmbedded(&testing.T{}, b.TempDir())
+		s, err := natsstore.Open(ctx, natsstore.Config{DataDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
 		o := natsbench.Options{Writers: 64, Appends: 20000, ReplayTotal: 100000, PayloadSize: 200}
 		app, err := natsbench.RunAppend(ctx, s, o)
 		if err != nil {

@@ -8,17 +8,13 @@ import (
 	"os"
 
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/eventstore/nats/natsbench"
+	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
-// benchLog is `tasharuk bench append|replay|all`.
-func benchLog(what string) func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runBenchLog(ctx, what, args, stdout, stderr)
-	}
-}
-
-func runBenchLog(ctx context.Context, what string, args []string, stdout, stderr io.Writer) error {
+// runLog measures the event store alone (append, replay or all) on an
+// embedded JetStream, beside the raw engine on the same server.
+func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	what := args[0]
 	fs := newFlagSet("bench "+what, stderr)
 	var o natsbench.Options
 	dataDir := fs.String("data-dir", "", "embedded data folder (default: a new temporary folder, removed afterwards)")
@@ -27,7 +23,7 @@ func runBenchLog(ctx context.Context, what string, args []string, stdout, stderr
 	fs.IntVar(&o.Appends, "appends", 20000, "single-event appends to measure (append)")
 	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
 	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
