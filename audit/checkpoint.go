@@ -13,7 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 var (
@@ -27,8 +27,8 @@ var (
 // CheckpointType is the wire name of the checkpoint event.
 const CheckpointType = "audit.CheckpointRecorded"
 
-// EventTypes are the audit context's event types, for events.NewRegistry.
-var EventTypes = []events.Type{
+// EventTypes are the audit context's event types, for es.NewRegistry.
+var EventTypes = []es.Type{
 	{Name: CheckpointType, Version: 1, Sample: &auditv1.CheckpointRecorded{}},
 }
 

@@ -18,7 +18,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/integrity"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 var (
@@ -39,7 +39,7 @@ const (
 // checkpointActor is recorded as the actor of checkpoint events.
 var checkpointActor = eventstore.Actor{Subject: "audit-checkpointer", Role: "system"}
 
-var defaultRegistry = events.NewRegistry(EventTypes)
+var defaultRegistry = es.NewRegistry(EventTypes)
 
 // Checkpointer follows the log, keeps the Merkle tree over it and records
 // signed checkpoints of that tree in the log.
@@ -63,7 +63,7 @@ type Checkpointer struct {
 	Store eventstore.Store
 	// Registry encodes the checkpoint events; it must hold EventTypes
 	// (default: a registry of EventTypes alone).
-	Registry *events.Registry
+	Registry *es.Registry
 	// Signer signs checkpoints, normally named Origin (LoadOrCreateKey).
 	Signer note.Signer
 	// Origin is the first line of every checkpoint, naming the log.
@@ -135,7 +135,7 @@ func (c *Checkpointer) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (c *Checkpointer) registry() *events.Registry {
+func (c *Checkpointer) registry() *es.Registry {
 	if c.Registry != nil {
 		return c.Registry
 	}
@@ -415,7 +415,7 @@ func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, er
 		TreeSize:   uint64(size),
 		RootHash:   root[:],
 		SignedNote: signed,
-	}, events.Meta{ID: id.String(), Actor: checkpointActor})
+	}, es.Meta{ID: id.String(), Actor: checkpointActor})
 	if err != nil {
 		return 0, err
 	}

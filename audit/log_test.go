@@ -26,7 +26,7 @@ import (
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -107,7 +107,7 @@ func newLogFixture(t *testing.T) *logFixture {
 	f := &logFixture{store: openStore(t)}
 	f.signer, f.vkey = newSigner(t, origin)
 	f.ck = &audit.Checkpointer{
-		Store: f.store, Registry: events.NewRegistry(audit.EventTypes), Signer: f.signer,
+		Store: f.store, Registry: es.NewRegistry(audit.EventTypes), Signer: f.signer,
 		Origin: origin, LogName: "main", Every: 1 << 30, Interval: time.Hour, Logger: quiet,
 	}
 	startCheckpointer(t, f.ck)
@@ -704,10 +704,10 @@ func TestCheckpointerRefusesAlteredLog(t *testing.T) {
 	for i := range 5 {
 		appendEvent(t, s, "test.s0", i)
 	}
-	reg := events.NewRegistry(audit.EventTypes)
+	reg := es.NewRegistry(audit.EventTypes)
 	signed, _ := audit.SignCheckpoint(signer, origin, 5, tlog.Hash{7})
 	p, err := reg.Propose(&auditv1.CheckpointRecorded{TreeSize: 5, RootHash: make([]byte, 32), SignedNote: signed},
-		events.Meta{ID: uuid.Must(uuid.NewV7()).String()})
+		es.Meta{ID: uuid.Must(uuid.NewV7()).String()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/events"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -27,7 +27,7 @@ func TestMechanismsKeyedByFullName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes)
 	w := writer{t, s, reg}
 	const cid = "0193c4b2-0000-7000-8000-000000000001"
 	w.append("body.100.equity-gender", eventstore.NoStream, base, &advisoryv1.BodySetUp{BodyId: "equity-gender", Council: "communes/100", Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, Name: "IEECAG", QuorumPercent: 50},

@@ -20,7 +20,7 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -28,7 +28,7 @@ import (
 // Model is the read model. It is safe for concurrent use: Apply takes the
 // write lock, queries the read lock.
 type Model struct {
-	reg *events.Registry
+	reg *es.Registry
 
 	mu       sync.RWMutex
 	position uint64
@@ -137,7 +137,7 @@ type signatureBook struct {
 }
 
 // New returns an empty model.
-func New(reg *events.Registry) *Model {
+func New(reg *es.Registry) *Model {
 	return &Model{
 		reg:       reg,
 		advanced:  make(chan struct{}),

@@ -15,8 +15,8 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -26,14 +26,14 @@ var base = time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
 type writer struct {
 	t   *testing.T
 	s   eventstore.Store
-	reg *events.Registry
+	reg *es.Registry
 }
 
 func (w writer) append(stream string, exp eventstore.ExpectedRevision, at time.Time, msgs ...proto.Message) {
 	w.t.Helper()
 	var evs []eventstore.Proposed
 	for _, m := range msgs {
-		p, err := w.reg.Propose(m, events.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, Actor: eventstore.Actor{Subject: "clerk", Role: "staff"}})
+		p, err := w.reg.Propose(m, es.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, Actor: eventstore.Actor{Subject: "clerk", Role: "staff"}})
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	ctx := context.Background()
 
 	// A live follower runs while the log is written.
@@ -179,7 +179,7 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 }
 
 func TestWaitForTimesOutWithErrBehind(t *testing.T) {
-	m := projections.New(events.NewRegistry(pdomain.EventTypes))
+	m := projections.New(es.NewRegistry(pdomain.EventTypes))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := m.WaitFor(ctx, 5); err == nil {
@@ -196,7 +196,7 @@ func TestAsOfPositionTimeAndValidTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t, s, reg}
 	ctx := context.Background()
 	ids := fill(t, w)

@@ -17,8 +17,8 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/integrity"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -63,19 +63,19 @@ func runFollower(t *testing.T, f *projections.Follower, until func() bool) error
 func TestFollowerRefusesATamperedEvent(t *testing.T) {
 	ctx := context.Background()
 	s := openQuietStore(t)
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t: t, s: s, reg: reg}
 	fill(t, w)
 	head, _ := s.LastPosition(ctx)
 
 	p, err := reg.Propose(&territoryv1.CouncilRegistered{Code: "300", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Vraie", ParentCode: "p1", Population: 1000, CensusYear: 2024},
-		events.Meta{ID: uuid.Must(uuid.NewV7()).String(), Actor: eventstore.Actor{Subject: "clerk", Role: "staff"}})
+		es.Meta{ID: uuid.Must(uuid.NewV7()).String(), Actor: eventstore.Actor{Subject: "clerk", Role: "staff"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := eventstore.Seal("council.300", eventstore.Head{}, []eventstore.Proposed{p}, base)[0]
 	forged, _ := reg.Propose(&territoryv1.CouncilRegistered{Code: "300", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Fausse", ParentCode: "p1", Population: 1000, CensusYear: 2024},
-		events.Meta{ID: e.ID})
+		es.Meta{ID: e.ID})
 	e.Payload = forged.Payload // the hash is the true payload's
 	data, err := eventstore.MarshalStored(&e)
 	if err != nil {
@@ -115,7 +115,7 @@ func TestFollowerRefusesATamperedEvent(t *testing.T) {
 // model rebuilt from what is left, and the snapshot kept as evidence.
 func TestFollowerReportsASnapshotAheadOfTheLog(t *testing.T) {
 	ctx := context.Background()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	long := openQuietStore(t)
 	fill(t, writer{t: t, s: long, reg: reg})
 	longHead, _ := long.LastPosition(ctx)

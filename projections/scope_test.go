@@ -13,8 +13,8 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -30,7 +30,7 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t, s, reg}
 	for _, c := range []string{"100", "200"} {
 		w.append("council."+c, eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: c, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C" + c, Population: 20000, CensusYear: 2024})
@@ -151,7 +151,7 @@ func TestFiguresDoNotCountNeverOpenedDrafts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg := events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
+	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t, s, reg}
 	w.append("council.100", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "100", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C100", Population: 20000, CensusYear: 2024})
 	draft := func(title string) string {

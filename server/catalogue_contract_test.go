@@ -16,7 +16,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // The error catalogue (Catalogue, this package's errors.go) is the API's
@@ -242,7 +242,7 @@ func producedReasons(t *testing.T) (produced map[string][]production, unresolved
 				// ToStatus forwards the reason fault.Classify read from
 				// an error produced elsewhere; the producers are fault's
 				// own constructors, whose reason is their parameter.
-				if fl.dir == "server" && fnName == "ToStatus" || fl.dir == "services/fault" {
+				if fl.dir == "server" && fnName == "ToStatus" || fl.dir == "internal/kernel/fault" {
 					return
 				}
 				unresolved = append(unresolved, where)
@@ -269,11 +269,11 @@ func producedReasons(t *testing.T) (produced map[string][]production, unresolved
 					}
 				}
 				switch callee(c) {
-				case "services/fault.New":
+				case "internal/kernel/fault.New":
 					if len(c.Args) > 1 {
 						record(c, 1, kindOf(c.Args[0]))
 					}
-				case "services/fault.Rule":
+				case "internal/kernel/fault.Rule":
 					k, ok := withKind[c]
 					if !ok {
 						k = fault.FailedPrecondition

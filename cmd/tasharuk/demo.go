@@ -7,8 +7,8 @@ import (
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
@@ -27,7 +27,7 @@ var demoCommunes = []tdomain.CensusRow{
 
 // seedDemo imports the demo communes and a few sample petitions, on an
 // empty log only.
-func seedDemo(ctx context.Context, store eventstore.Store, reg *events.Registry, svc *papp.Service, model *projections.Model, logger *slog.Logger) error {
+func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc *papp.Service, model *projections.Model, logger *slog.Logger) error {
 	head, err := store.LastPosition(ctx)
 	if err != nil {
 		return err

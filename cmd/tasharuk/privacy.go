@@ -10,8 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
-	"github.com/tasharuk/tasharuk/services/fault"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )

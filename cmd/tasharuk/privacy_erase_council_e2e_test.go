@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // TestPrivacyEraseUnknownCouncil (issue 13, 7): `privacy erase` for a

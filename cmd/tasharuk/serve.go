@@ -29,6 +29,7 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
@@ -38,7 +39,6 @@ import (
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/eventlog"
-	"github.com/tasharuk/tasharuk/services/events"
 	"github.com/tasharuk/tasharuk/services/feed"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -51,8 +51,8 @@ import (
 )
 
 // newRegistry knows every event type of the application.
-func newRegistry() *events.Registry {
-	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
+func newRegistry() *es.Registry {
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Kinds of damage: the reason /readyz, the metrics and the logs give.

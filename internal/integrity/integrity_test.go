@@ -15,7 +15,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/integrity"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

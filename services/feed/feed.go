@@ -35,7 +35,7 @@ import (
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // Header names of a feed message.
@@ -47,7 +47,7 @@ const (
 // Publisher follows the log and publishes it.
 type Publisher struct {
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	Conn     *nats.Conn
 	// Stream is the JetStream stream of the feed (default TASHARUK_EVENTS)
 	// and Prefix its subjects' prefix (default "tasharuk.events").
@@ -191,7 +191,7 @@ func (p *Publisher) message(e *eventstore.Event) (*nats.Msg, error) {
 
 // Public returns an event's public form as JSON and the code of its
 // council ("" if none).
-func Public(reg *events.Registry, e *eventstore.Event) ([]byte, string, error) {
+func Public(reg *es.Registry, e *eventstore.Event) ([]byte, string, error) {
 	msg := Message{EventID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Stream: publicStream(e.Stream), Position: e.Position,
 		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, ActorRole: e.Actor.Role, Council: councilOf(e)}
 	// Staff act under their office; a citizen's identity is not published.

@@ -11,8 +11,8 @@ import (
 
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/fault"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 

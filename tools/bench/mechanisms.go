@@ -17,7 +17,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -87,7 +87,7 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 	actor := eventstore.Actor{Subject: "bench", Role: "advisory"}
 	now := time.Now().UTC().AddDate(0, -1, 0)
 	propose := func(m proto.Message) eventstore.Proposed {
-		p, _ := reg.Propose(m, events.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: now, Actor: actor})
+		p, _ := reg.Propose(m, es.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: now, Actor: actor})
 		return p
 	}
 	perCommune := total / len(communes)

@@ -28,7 +28,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -204,7 +204,7 @@ func benchLoad(ctx context.Context, dir string, petitions, signatures int) (nats
 	}
 	actor := eventstore.Actor{Subject: "bench-clerk", Role: "staff"}
 	propose := func(m proto.Message, at time.Time) eventstore.Proposed {
-		p, _ := reg.Propose(m, events.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, Actor: actor})
+		p, _ := reg.Propose(m, es.Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, Actor: actor})
 		return p
 	}
 	type job struct {

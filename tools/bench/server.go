@@ -25,7 +25,7 @@ import (
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -38,8 +38,8 @@ import (
 // newRegistry knows every event type of the application, as
 // cmd/tasharuk's newRegistry does (the bench writes and replays the log
 // in-process with it).
-func newRegistry() *events.Registry {
-	return events.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
+func newRegistry() *es.Registry {
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
 }
 
 // demoCommunes are the demo communes of cmd/tasharuk/demo.go, used when

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // The bureau's offices come from the council's internal rules (law 113-14

@@ -2,7 +2,7 @@ package domain
 
 import (
 	"fmt"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,11 +12,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Context is what every command is decided with.
-type Context = events.Context
+type Context = es.Context
 
 // Command is one act on an advisory body.
 type Command interface{ isCommand() }

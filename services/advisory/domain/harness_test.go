@@ -11,8 +11,8 @@ import (
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // The decider harness: given past events (folded with domain.Evolve from

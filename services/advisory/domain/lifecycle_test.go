@@ -8,8 +8,8 @@ import (
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/events"
 )
 
 // A region's youth body (law 111-14 art. 117) from set-up to the council's
@@ -126,7 +126,7 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 // Every event message of tasharuk.advisory.v1 is registered, as
 // "advisory.<Message>" version 1; Member is a part of events, not one.
 func TestEventTypes(t *testing.T) {
-	events.NewRegistry(domain.EventTypes) // panics on a duplicate
+	es.NewRegistry(domain.EventTypes) // panics on a duplicate
 	names := map[string]bool{}
 	for _, et := range domain.EventTypes {
 		msg := string(et.Sample.ProtoReflect().Descriptor().Name())

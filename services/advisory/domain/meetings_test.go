@@ -6,8 +6,8 @@ import (
 	"time"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // A meeting records who attended; the quorum is a share of the members in

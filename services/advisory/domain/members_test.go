@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Members are recorded with their sex, age band, disability and affiliation

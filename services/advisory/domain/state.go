@@ -11,11 +11,11 @@ import (
 	"time"
 
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the advisory area's registered event types.
-var EventTypes = []events.Type{
+var EventTypes = []es.Type{
 	{Name: "advisory.BodySetUp", Version: 1, Sample: &advisoryv1.BodySetUp{}},
 	{Name: "advisory.MemberJoined", Version: 1, Sample: &advisoryv1.MemberJoined{}},
 	{Name: "advisory.MemberLeft", Version: 1, Sample: &advisoryv1.MemberLeft{}},
@@ -28,11 +28,11 @@ var EventTypes = []events.Type{
 }
 
 // Recorded is an event of the stream as Evolve sees it.
-type Recorded = events.Recorded
+type Recorded = es.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event = events.Decided
+type Event = es.Decided
 
 // State is one advisory body (stream "body.<council code>.<body id>") as
 // its events left it. Evolve never changes the maps or slices of the state

@@ -15,10 +15,10 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -27,7 +27,7 @@ import (
 type Server struct {
 	advisoryv1.UnimplementedAdvisoryServiceServer
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	Model    *projections.Model
 	Now      func() time.Time
 }
@@ -76,8 +76,8 @@ func actor(ctx context.Context) eventstore.Actor {
 // code; a body recorded there under another name (another level's prefix)
 // is not b's, so the act is refused as not found and nothing is written.
 func (s *Server) run(ctx context.Context, b bodyName, cmd domain.Command) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve,
-		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+	return es.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
 			if st.Exists && st.Council != b.council {
 				return nil, b.notFound()
 			}

@@ -16,16 +16,16 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Server implements auditv1.AuditServiceServer.
 type Server struct {
 	auditv1.UnimplementedAuditServiceServer
 	Store        eventstore.Store
-	Registry     *events.Registry
+	Registry     *es.Registry
 	Model        *projections.Model
 	Checkpointer *audit.Checkpointer
 	VerifierKey  string

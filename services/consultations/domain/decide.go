@@ -2,7 +2,7 @@ package domain
 
 import (
 	"fmt"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -10,11 +10,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Context is what every command is decided with.
-type Context = events.Context
+type Context = es.Context
 
 // Command is one act on a consultation.
 type Command interface{ isCommand() }

@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/events"
 )
 
 // Every message of consultations/v1/events.proto is registered once, as
 // "consultations.<Message>" version 1.
 func TestEventTypes(t *testing.T) {
-	r := events.NewRegistry(domain.EventTypes) // panics on a duplicate
+	r := es.NewRegistry(domain.EventTypes) // panics on a duplicate
 	msgs := consultationsv1.File_tasharuk_consultations_v1_events_proto.Messages()
 	if len(domain.EventTypes) != msgs.Len() {
 		t.Errorf("%d event types for %d messages", len(domain.EventTypes), msgs.Len())

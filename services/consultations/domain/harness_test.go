@@ -11,8 +11,8 @@ import (
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // The decider harness: given past events (folded with domain.Evolve from

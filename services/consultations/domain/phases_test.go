@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // The action programme (PAC) is prepared in phases, in order: launch

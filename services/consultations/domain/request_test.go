@@ -6,8 +6,8 @@ import (
 	"time"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // The council (its president, bureau or a committee) asks one of its

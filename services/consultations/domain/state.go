@@ -12,11 +12,11 @@ import (
 	"time"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the consultations area's registered event types.
-var EventTypes = []events.Type{
+var EventTypes = []es.Type{
 	{Name: "consultations.ConsultationRequested", Version: 1, Sample: &consultationsv1.ConsultationRequested{}},
 	{Name: "consultations.ConsultationAcknowledged", Version: 1, Sample: &consultationsv1.ConsultationAcknowledged{}},
 	{Name: "consultations.PhaseCompleted", Version: 1, Sample: &consultationsv1.PhaseCompleted{}},
@@ -27,11 +27,11 @@ var EventTypes = []events.Type{
 }
 
 // Recorded is an event of the stream as Evolve sees it.
-type Recorded = events.Recorded
+type Recorded = es.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event = events.Decided
+type Event = es.Decided
 
 // State is a consultation as its events left it.
 type State struct {

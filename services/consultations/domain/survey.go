@@ -8,7 +8,7 @@ import (
 	"time"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Scores is the number of points on a survey's scale: from 1 (very

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 const surveyID = "0193c4b2-0000-7000-8000-00000000s001"

@@ -7,8 +7,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // A public consultation records its workshops with participation counted

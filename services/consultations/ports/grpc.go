@@ -15,10 +15,10 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -28,7 +28,7 @@ import (
 type Server struct {
 	consultationsv1.UnimplementedConsultationServiceServer
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	Model    *projections.Model
 	Now      func() time.Time
 }
@@ -81,8 +81,8 @@ func (s *Server) council(parent string) (tdomain.Council, error) {
 // under another name (another level's prefix) is not n's, so the act is
 // refused as not found and nothing is written.
 func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve,
-		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+	return es.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
 			if st.Exists && st.Council != n.council {
 				return nil, n.notFound()
 			}
@@ -294,7 +294,7 @@ func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurv
 		return nil, err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	pos, err := events.Run(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), actor(ctx), s.Now, domain.EvolveSurvey, domain.DecideSurvey,
+	pos, err := es.Run(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), actor(ctx), s.Now, domain.EvolveSurvey, domain.DecideSurvey,
 		func(domain.SurveyState) (domain.RecordSurvey, error) {
 			return domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, nil
 		})

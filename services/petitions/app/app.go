@@ -17,9 +17,9 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -48,7 +48,7 @@ type SignerKeys interface {
 // Service runs the petition commands.
 type Service struct {
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	Model    *projections.Model
 	Signers  SignerKeys
 	Persons  PersonKeys
@@ -102,11 +102,11 @@ func (s *Service) ParseCouncil(name string) (tdomain.Council, error) {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// execute runs one command on a petition's stream (events.Execute): the
+// execute runs one command on a petition's stream (es.Execute): the
 // command is built from the fresh state by build, then decided.
 func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
-	return events.Run(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve,
-		func(st domain.State, c domain.Command, dc events.Context) ([]domain.Event, error) {
+	return es.Run(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
 			if st.Exists && st.Council != n.Council {
 				return nil, notFound(n)
 			}
@@ -311,7 +311,7 @@ func (s *Service) issueReceipt(ctx context.Context, actor eventstore.Actor, code
 			}
 		}
 		number := fmt.Sprintf("%s-%d-%05d", code, year, len(evs)+1)
-		prop, err := s.Registry.Propose(&petitionsv1.ReceiptIssued{ReceiptNumber: number, Petition: petition}, events.Meta{ID: newID(), Actor: actor})
+		prop, err := s.Registry.Propose(&petitionsv1.ReceiptIssued{ReceiptNumber: number, Petition: petition}, es.Meta{ID: newID(), Actor: actor})
 		if err != nil {
 			return "", err
 		}

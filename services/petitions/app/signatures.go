@@ -16,9 +16,9 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
@@ -95,7 +95,7 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, l
 	}
 	p.event, err = s.Registry.Propose(&petitionsv1.SignatureAdded{
 		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, NameKeyId: keyID, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
-	}, events.Meta{ID: newID(), Actor: actor})
+	}, es.Meta{ID: newID(), Actor: actor})
 	if err != nil {
 		s.unused(p)
 		return prepared{}, err
@@ -229,7 +229,7 @@ func (s *Service) StrikeSignature(ctx context.Context, actor eventstore.Actor, n
 // endSignature appends a withdrawal or strike to a signature that still
 // counts (its stream holds only the SignatureAdded, revision 0).
 func (s *Service) endSignature(ctx context.Context, actor eventstore.Actor, n Name, key string, payload proto.Message) (uint64, error) {
-	ev, err := s.Registry.Propose(payload, events.Meta{ID: newID(), Actor: actor})
+	ev, err := s.Registry.Propose(payload, es.Meta{ID: newID(), Actor: actor})
 	if err != nil {
 		return 0, err
 	}

@@ -10,9 +10,9 @@ import (
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
-	"github.com/tasharuk/tasharuk/services/events"
-	"github.com/tasharuk/tasharuk/services/fault"
 )
 
 // Erased is what an erased person's name reads as.
@@ -104,7 +104,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 		out = append(out, Signer{Ref: Ref(en.SignerKey), FullName: name, Status: en.Status, Channel: added.GetChannel(), Province: en.Province, RecordedAt: e.RecordedAt})
 	}
 	// Record the read before showing it.
-	ev, err := s.Registry.Propose(&petitionsv1.SignerListViewed{Petition: n.String(), SignaturesShown: int32(len(out))}, events.Meta{ID: newID(), OccurredAt: s.Now(), Actor: actor})
+	ev, err := s.Registry.Propose(&petitionsv1.SignerListViewed{Petition: n.String(), SignaturesShown: int32(len(out))}, es.Meta{ID: newID(), OccurredAt: s.Now(), Actor: actor})
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -135,7 +135,7 @@ type PersonEraser interface {
 // written at that moment is covered too: once recorded, the signing path
 // looks for the tombstone (KeyStore.Bound) and destroys its own key. Reading
 // the whole log makes an erasure cost a replay; erasures are rare.
-func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Registry, keys SignerKeys, persons PersonEraser, council, nationalID string, actor eventstore.Actor, now time.Time) (string, error) {
+func ErasePerson(ctx context.Context, store eventstore.Store, reg *es.Registry, keys SignerKeys, persons PersonEraser, council, nationalID string, actor eventstore.Actor, now time.Time) (string, error) {
 	id, err := privacy.NormalizeNationalID(nationalID)
 	if err != nil {
 		return "", fault.Field("national_id", "%v", err)
@@ -151,7 +151,7 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Regist
 	if err := persons.Destroy(ctx, ids...); err != nil {
 		return "", err
 	}
-	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key, KeysDestroyed: int32(len(ids))}, events.Meta{ID: newID(), OccurredAt: now, Actor: actor})
+	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key, KeysDestroyed: int32(len(ids))}, es.Meta{ID: newID(), OccurredAt: now, Actor: actor})
 	if err != nil {
 		return "", err
 	}
@@ -163,7 +163,7 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *events.Regist
 
 // signatureKeyIDs reads the log up to its head for the data key ids of a
 // signer's signatures.
-func signatureKeyIDs(ctx context.Context, store eventstore.Store, reg *events.Registry, signerKey string) ([]string, error) {
+func signatureKeyIDs(ctx context.Context, store eventstore.Store, reg *es.Registry, signerKey string) ([]string, error) {
 	head, err := store.LastPosition(ctx)
 	if err != nil {
 		return nil, err

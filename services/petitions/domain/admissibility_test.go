@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 

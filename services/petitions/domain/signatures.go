@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Signature rules. A signature is its own stream (one per person and

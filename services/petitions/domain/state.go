@@ -8,11 +8,11 @@ import (
 	"time"
 
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the petitions area's registered event types.
-var EventTypes = []events.Type{
+var EventTypes = []es.Type{
 	{Name: "petitions.PetitionDrafted", Version: 1, Sample: &petitionsv1.PetitionDrafted{}},
 	{Name: "petitions.PetitionOpenedForSignatures", Version: 1, Sample: &petitionsv1.PetitionOpenedForSignatures{}},
 	{Name: "petitions.PetitionDeposited", Version: 1, Sample: &petitionsv1.PetitionDeposited{}},
@@ -35,11 +35,11 @@ var EventTypes = []events.Type{
 }
 
 // Recorded is an event of the stream as Evolve sees it.
-type Recorded = events.Recorded
+type Recorded = es.Recorded
 
 // Event is what Decide produces: a payload and when it happened in the
 // world (zero: when recorded).
-type Event = events.Decided
+type Event = es.Decided
 
 // State is a petition as its events left it.
 type State struct {

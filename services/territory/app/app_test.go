@@ -14,7 +14,7 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -89,7 +89,7 @@ func modifiedCensus(t *testing.T) string {
 func TestImportRealFile(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	reg := events.NewRegistry(domain.EventTypes)
+	reg := es.NewRegistry(domain.EventTypes)
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	im := &Importer{Store: store, Registry: reg, Now: func() time.Time { return at }}
 	rows := parseFile(t, censusFile(t))
@@ -161,7 +161,7 @@ func TestImportRealFile(t *testing.T) {
 func TestImportRefusedWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	im := &Importer{Store: store, Registry: events.NewRegistry(domain.EventTypes)}
+	im := &Importer{Store: store, Registry: es.NewRegistry(domain.EventTypes)}
 	rows := []domain.CensusRow{
 		{Line: 2, Code: "1", Name: "A", Province: "P", Region: "R", Population: 10},
 		{Line: 3, Code: "2", Name: "B", Population: 10}, // new, and no province
@@ -197,7 +197,7 @@ func (s *racingStore) Append(ctx context.Context, stream string, expected events
 func TestImportRetriesAfterConcurrentWrite(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	reg := events.NewRegistry(domain.EventTypes)
+	reg := es.NewRegistry(domain.EventTypes)
 	rows := parseFile(t, censusFile(t))
 	other := &Handler{Store: store, Registry: reg}
 	racing := &racingStore{Store: store, stream: "council.50910113", races: 1, race: func(ctx context.Context) error {
@@ -224,7 +224,7 @@ func TestImportRetriesAfterConcurrentWrite(t *testing.T) {
 func TestImportGivesUpAfterFourAttempts(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	reg := events.NewRegistry(domain.EventTypes)
+	reg := es.NewRegistry(domain.EventTypes)
 	if _, err := (&Importer{Store: store, Registry: reg}).Import(ctx, parseFile(t, censusFile(t)), 2024, "bmk.csv", admin); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestImportGivesUpAfterFourAttempts(t *testing.T) {
 func TestHandler(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	reg := events.NewRegistry(domain.EventTypes)
+	reg := es.NewRegistry(domain.EventTypes)
 	h := &Handler{Store: store, Registry: reg}
 	region := domain.Council{Code: "beni-mellal-khenifra", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}
 

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -21,7 +21,7 @@ const maxAttempts = 4
 // LoadCouncil reads the stream of the council with this code and returns
 // its state, the revision of its last event, and whether it has any. A code
 // that cannot name a council fails with a *domain.FieldError.
-func LoadCouncil(ctx context.Context, store eventstore.Store, registry *events.Registry, code string) (state domain.State, revision uint64, exists bool, err error) {
+func LoadCouncil(ctx context.Context, store eventstore.Store, registry *es.Registry, code string) (state domain.State, revision uint64, exists bool, err error) {
 	if !domain.ValidCode(code) {
 		return domain.State{}, 0, false, &domain.FieldError{Field: "code", Problem: fmt.Sprintf("%q must be 1-%d characters of a-z, 0-9 or '-'", code, domain.MaxCodeLen)}
 	}
@@ -53,7 +53,7 @@ type loaded struct {
 // writer decides commands on councils and appends the events.
 type writer struct {
 	store    eventstore.Store
-	registry *events.Registry
+	registry *es.Registry
 	now      func() time.Time
 }
 
@@ -119,7 +119,7 @@ func (w writer) propose(evs []proto.Message, actor eventstore.Actor, correlation
 		if err != nil {
 			return nil, fmt.Errorf("event id: %w", err)
 		}
-		out[i], err = w.registry.Propose(e, events.Meta{ID: id.String(), OccurredAt: occurred, Actor: actor, CorrelationID: correlationID})
+		out[i], err = w.registry.Propose(e, es.Meta{ID: id.String(), OccurredAt: occurred, Actor: actor, CorrelationID: correlationID})
 		if err != nil {
 			return nil, err
 		}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -13,7 +13,7 @@ import (
 // time. Checking that the actor may do so is the caller's business.
 type Handler struct {
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	// Now gives the events' OccurredAt; nil leaves it to the store (the
 	// time of recording).
 	Now func() time.Time

@@ -9,14 +9,14 @@ import (
 
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
 // Importer brings the councils in line with a census file.
 type Importer struct {
 	Store    eventstore.Store
-	Registry *events.Registry
+	Registry *es.Registry
 	// Now gives the events' OccurredAt; nil leaves it to the store (the
 	// time of recording).
 	Now func() time.Time

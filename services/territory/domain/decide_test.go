@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 var beniMellal = Council{
@@ -164,7 +164,7 @@ func TestEvolve(t *testing.T) {
 // TestEventTypesRoundTrip checks that every event Decide emits is
 // registered and survives encoding.
 func TestEventTypesRoundTrip(t *testing.T) {
-	reg := events.NewRegistry(EventTypes)
+	reg := es.NewRegistry(EventTypes)
 	s := State{}
 	for _, cmd := range []any{RegisterCouncil{Council: beniMellal}, RecordPopulation{Population: 1, CensusYear: 2025}} {
 		evs, err := Decide(s, cmd)

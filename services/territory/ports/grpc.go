@@ -11,8 +11,8 @@ import (
 
 	"github.com/tasharuk/tasharuk/access"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
-	"github.com/tasharuk/tasharuk/services/fault"
 	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/territory/app"
 	"github.com/tasharuk/tasharuk/services/territory/domain"

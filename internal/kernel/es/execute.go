@@ -1,4 +1,4 @@
-package events
+package es
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/services/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 // Decided is an event a decision produced: a payload and when it happened

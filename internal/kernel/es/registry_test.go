@@ -1,4 +1,4 @@
-package events_test
+package es_test
 
 import (
 	"testing"
@@ -6,11 +6,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
-	"github.com/tasharuk/tasharuk/services/events"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 func TestRoundTripAndUnknown(t *testing.T) {
-	r := events.NewRegistry([]events.Type{{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryv1.CouncilRegistered{}}})
+	r := es.NewRegistry([]es.Type{{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryv1.CouncilRegistered{}}})
 	in := &territoryv1.CouncilRegistered{Code: "50910101", Population: 209104}
 	name, v, b, err := r.Encode(in)
 	if err != nil || name != "territory.CouncilRegistered" || v != 1 {
@@ -34,6 +34,6 @@ func TestDuplicateRegistrationPanics(t *testing.T) {
 			t.Fatal("no panic on duplicate type")
 		}
 	}()
-	ty := events.Type{Name: "x.Y", Version: 1, Sample: &territoryv1.CouncilRegistered{}}
-	events.NewRegistry([]events.Type{ty}, []events.Type{ty})
+	ty := es.Type{Name: "x.Y", Version: 1, Sample: &territoryv1.CouncilRegistered{}}
+	es.NewRegistry([]es.Type{ty}, []es.Type{ty})
 }

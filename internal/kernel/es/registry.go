@@ -3,7 +3,7 @@
 // schema versions, and back. A wire name is explicit and never derived by
 // reflection: renaming a Go type or a proto message does not change what is
 // stored, and a changed meaning is a new version.
-package events
+package es
 
 import (
 	"fmt"
