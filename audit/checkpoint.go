@@ -12,7 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
@@ -29,7 +29,7 @@ const CheckpointType = "audit.CheckpointRecorded"
 
 // EventTypes are the audit context's event types, for es.NewRegistry.
 var EventTypes = []es.Type{
-	{Name: CheckpointType, Version: 1, Sample: &auditv1.CheckpointRecorded{}},
+	{Name: CheckpointType, Version: 1, Sample: &auditeventsv1.CheckpointRecorded{}},
 }
 
 // CheckpointStream returns the stream that holds the checkpoints of the log

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/protobuf/proto"
 
-	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/integrity"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -320,7 +320,7 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 // checkpoint.
 func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
 	pos := int64(e.Position)
-	var ck auditv1.CheckpointRecorded
+	var ck auditeventsv1.CheckpointRecorded
 	if e.SchemaVersion != 1 {
 		c.logger().Warn("audit: checkpoint event of unknown version", "position", pos, "version", e.SchemaVersion)
 		return nil
@@ -411,7 +411,7 @@ func (c *Checkpointer) checkpoint(ctx context.Context, atLeast int64) (int64, er
 	if err != nil {
 		return 0, fmt.Errorf("audit: checkpoint id: %w", err)
 	}
-	p, err := c.registry().Propose(&auditv1.CheckpointRecorded{
+	p, err := c.registry().Propose(&auditeventsv1.CheckpointRecorded{
 		TreeSize:   uint64(size),
 		RootHash:   root[:],
 		SignedNote: signed,

@@ -38,7 +38,7 @@
 //	{"kind":"event","envelope":{...}}
 //
 // where envelope is the protobuf JSON (proto field names) of the
-// tasharuk.eventlog.v1.Envelope, global_position included. The envelope is
+// tasharuk.eventlog.envelope.v1.Envelope, global_position included. The envelope is
 // exported exactly as stored: payload and hashes in base64, as protobuf JSON
 // writes bytes, so that [eventstore.ComputeHash] over the decoded fields gives
 // the stored hash back.

@@ -21,8 +21,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
-	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
+	envelopev1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/envelope/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
@@ -152,7 +152,7 @@ func lines(b []byte) [][]byte {
 
 func join(l [][]byte) []byte { return append(bytes.Join(l, []byte("\n")), '\n') }
 
-func decodeLine(t *testing.T, line []byte) *eventlogv1.Envelope {
+func decodeLine(t *testing.T, line []byte) *envelopev1.Envelope {
 	t.Helper()
 	var l struct {
 		Kind     string          `json:"kind"`
@@ -161,14 +161,14 @@ func decodeLine(t *testing.T, line []byte) *eventlogv1.Envelope {
 	if err := json.Unmarshal(line, &l); err != nil || l.Kind != "event" {
 		t.Fatalf("line %q: %v", line, err)
 	}
-	var env eventlogv1.Envelope
+	var env envelopev1.Envelope
 	if err := protojson.Unmarshal(l.Envelope, &env); err != nil {
 		t.Fatal(err)
 	}
 	return &env
 }
 
-func encodeLine(t *testing.T, env *eventlogv1.Envelope) []byte {
+func encodeLine(t *testing.T, env *envelopev1.Envelope) []byte {
 	t.Helper()
 	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(env)
 	if err != nil {
@@ -182,21 +182,21 @@ func encodeLine(t *testing.T, env *eventlogv1.Envelope) []byte {
 }
 
 // rehash recomputes an envelope's hash, as a forger would.
-func rehash(env *eventlogv1.Envelope) {
+func rehash(env *envelopev1.Envelope) {
 	e := eventstore.FromEnvelope(env)
 	env.Hash = eventstore.ComputeHash(&e)
 }
 
-func checkpointPayload(t *testing.T, env *eventlogv1.Envelope) *auditv1.CheckpointRecorded {
+func checkpointPayload(t *testing.T, env *envelopev1.Envelope) *auditeventsv1.CheckpointRecorded {
 	t.Helper()
-	var ck auditv1.CheckpointRecorded
+	var ck auditeventsv1.CheckpointRecorded
 	if err := proto.Unmarshal(env.GetPayload(), &ck); err != nil {
 		t.Fatal(err)
 	}
 	return &ck
 }
 
-func setCheckpointPayload(t *testing.T, env *eventlogv1.Envelope, ck *auditv1.CheckpointRecorded) {
+func setCheckpointPayload(t *testing.T, env *envelopev1.Envelope, ck *auditeventsv1.CheckpointRecorded) {
 	t.Helper()
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ck)
 	if err != nil {
@@ -352,7 +352,7 @@ func TestExportVerify(t *testing.T) {
 		if last.GetStreamId() != "test.s15" || last.GetStreamRevision() != 6 {
 			t.Fatalf("position 138 is %s revision %d", last.GetStreamId(), last.GetStreamRevision())
 		}
-		forged := proto.Clone(last).(*eventlogv1.Envelope)
+		forged := proto.Clone(last).(*envelopev1.Envelope)
 		forged.EventId = uuid.Must(uuid.NewV7()).String()
 		forged.StreamRevision = 7
 		forged.GlobalPosition = 141
@@ -562,7 +562,7 @@ func TestExportVerify(t *testing.T) {
 			if int64(e.Position) != checkpointPositions[i] {
 				t.Fatalf("checkpoint %d at %d", i, e.Position)
 			}
-			var ck auditv1.CheckpointRecorded
+			var ck auditeventsv1.CheckpointRecorded
 			if err := proto.Unmarshal(e.Payload, &ck); err != nil {
 				t.Fatal(err)
 			}
@@ -706,7 +706,7 @@ func TestCheckpointerRefusesAlteredLog(t *testing.T) {
 	}
 	reg := es.NewRegistry(audit.EventTypes)
 	signed, _ := audit.SignCheckpoint(signer, origin, 5, tlog.Hash{7})
-	p, err := reg.Propose(&auditv1.CheckpointRecorded{TreeSize: 5, RootHash: make([]byte, 32), SignedNote: signed},
+	p, err := reg.Propose(&auditeventsv1.CheckpointRecorded{TreeSize: 5, RootHash: make([]byte, 32), SignedNote: signed},
 		es.Meta{ID: uuid.Must(uuid.NewV7()).String()})
 	if err != nil {
 		t.Fatal(err)
@@ -804,7 +804,7 @@ func TestTwoCheckpointersDoNotDuplicate(t *testing.T) {
 	}
 	prev := uint64(0)
 	for _, e := range cks {
-		var ck auditv1.CheckpointRecorded
+		var ck auditeventsv1.CheckpointRecorded
 		if err := proto.Unmarshal(e.Payload, &ck); err != nil {
 			t.Fatal(err)
 		}

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
-	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
+	envelopev1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/envelope/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 )
 
@@ -283,7 +283,7 @@ func parseEventLine(line []byte, lineNo int) (eventstore.Event, Problem, bool) {
 	if len(l.Envelope) == 0 {
 		return bad("no envelope")
 	}
-	var env eventlogv1.Envelope
+	var env envelopev1.Envelope
 	if err := protojson.Unmarshal(l.Envelope, &env); err != nil {
 		return bad("envelope does not decode: %v", err)
 	}
@@ -405,7 +405,7 @@ func (v *verifier) checkCheckpoint(e *eventstore.Event) {
 		fail(ProblemCheckpointSignature, "unknown schema version %d", e.SchemaVersion)
 		return
 	}
-	var ck auditv1.CheckpointRecorded
+	var ck auditeventsv1.CheckpointRecorded
 	if err := proto.Unmarshal(e.Payload, &ck); err != nil {
 		fail(ProblemCheckpointSignature, "payload does not decode: %v", err)
 		return

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 )
@@ -108,7 +108,7 @@ func fuzzExport(tb testing.TB) (export []byte, checkpoint string) {
 		add(fmt.Sprintf("test.s%d", i%2), "test.Happened", fmt.Appendf(nil, "payload %d", i))
 	}
 	signed, root := sign(5)
-	payload, err := proto.Marshal(&auditv1.CheckpointRecorded{TreeSize: 5, RootHash: root, SignedNote: signed})
+	payload, err := proto.Marshal(&auditeventsv1.CheckpointRecorded{TreeSize: 5, RootHash: root, SignedNote: signed})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,13 +7,13 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	envelopev1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/envelope/v1"
 )
 
 // ToEnvelope converts an event to its protobuf envelope, the form stored in
 // the log and exported to auditors.
-func ToEnvelope(e *Event) *eventlogv1.Envelope {
-	return &eventlogv1.Envelope{
+func ToEnvelope(e *Event) *envelopev1.Envelope {
+	return &envelopev1.Envelope{
 		EventId:        e.ID,
 		StreamId:       e.Stream,
 		StreamRevision: e.Revision,
@@ -23,7 +23,7 @@ func ToEnvelope(e *Event) *eventlogv1.Envelope {
 		Payload:        e.Payload,
 		OccurredAt:     timestamppb.New(e.OccurredAt),
 		RecordedAt:     timestamppb.New(e.RecordedAt),
-		Actor:          &eventlogv1.Actor{Subject: e.Actor.Subject, Role: e.Actor.Role, Council: e.Actor.Council},
+		Actor:          &envelopev1.Actor{Subject: e.Actor.Subject, Role: e.Actor.Role, Council: e.Actor.Council},
 		CorrelationId:  e.CorrelationID,
 		CausationId:    e.CausationID,
 		PrevHash:       e.PrevHash,
@@ -32,7 +32,7 @@ func ToEnvelope(e *Event) *eventlogv1.Envelope {
 }
 
 // FromEnvelope converts a protobuf envelope back to an event.
-func FromEnvelope(env *eventlogv1.Envelope) Event {
+func FromEnvelope(env *envelopev1.Envelope) Event {
 	e := Event{
 		ID:            env.GetEventId(),
 		Stream:        env.GetStreamId(),
@@ -74,7 +74,7 @@ func MarshalStored(e *Event) ([]byte, error) {
 
 // UnmarshalStored decodes a stored event found at position.
 func UnmarshalStored(b []byte, position uint64) (Event, error) {
-	var env eventlogv1.Envelope
+	var env envelopev1.Envelope
 	if err := proto.Unmarshal(b, &env); err != nil {
 		return Event{}, fmt.Errorf("eventstore: decode event at position %d: %w", position, err)
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -153,13 +153,13 @@ func (m *Model) CaseHistory(name string) ([]HistoryEntry, bool) {
 // opinionOf returns the opinion an advisory event is about, if any.
 func opinionOf(p any) string {
 	switch e := p.(type) {
-	case *advisoryv1.OpinionDrafted:
+	case *advisoryeventsv1.OpinionDrafted:
 		return e.GetOpinionId()
-	case *advisoryv1.OpinionAdopted:
+	case *advisoryeventsv1.OpinionAdopted:
 		return e.GetOpinionId()
-	case *advisoryv1.OpinionTransmitted:
+	case *advisoryeventsv1.OpinionTransmitted:
 		return e.GetOpinionId()
-	case *advisoryv1.CouncilResponded:
+	case *advisoryeventsv1.CouncilResponded:
 		return e.GetOpinionId()
 	}
 	return ""

@@ -6,8 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
@@ -102,7 +102,7 @@ func (m *Model) named(stream, name, council string, first bool) (string, bool) {
 
 // applyBody: stream body.<council code>.<body id>.
 func (m *Model) applyBody(e *eventstore.Event, payload proto.Message) {
-	setUp, first := payload.(*advisoryv1.BodySetUp)
+	setUp, first := payload.(*advisoryeventsv1.BodySetUp)
 	var name string
 	if first {
 		name = setUp.GetCouncil() + "/advisoryBodies/" + setUp.GetBodyId()
@@ -124,7 +124,7 @@ func (m *Model) applyBody(e *eventstore.Event, payload proto.Message) {
 
 // applyConsultation: stream consultation.<council code>.<id>.
 func (m *Model) applyConsultation(e *eventstore.Event, payload proto.Message) {
-	req, first := payload.(*consultationsv1.ConsultationRequested)
+	req, first := payload.(*consultationseventsv1.ConsultationRequested)
 	var name string
 	if first {
 		name = cdomain.ConsultationName(req.GetCouncil(), req.GetConsultationId())
@@ -146,7 +146,7 @@ func (m *Model) applyConsultation(e *eventstore.Event, payload proto.Message) {
 
 // applySurvey: stream survey.<council code>.<id>.
 func (m *Model) applySurvey(e *eventstore.Event, payload proto.Message) {
-	rec, first := payload.(*consultationsv1.SurveyResultsRecorded)
+	rec, first := payload.(*consultationseventsv1.SurveyResultsRecorded)
 	var name string
 	if first {
 		name = cdomain.SurveyName(rec.GetCouncil(), rec.GetSurveyId())
@@ -329,15 +329,15 @@ func (m *Model) mechanismFigures(code string, a AsOf) MechanismFigures {
 			if !op.AdoptedAt.IsZero() {
 				f.OpinionsAdopted++
 			}
-			if op.State == advisoryv1.OpinionState_OPINION_STATE_RESPONDED {
+			if op.State == advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED {
 				f.OpinionsAnswered++
 				f.responseDays = append(f.responseDays, adomain.DaysToResponse(op))
 				switch op.Response {
-				case advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY:
+				case advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY:
 					f.ResponsesFully++
-				case advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY:
+				case advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY:
 					f.ResponsesPartly++
-				case advisoryv1.CouncilResponse_COUNCIL_RESPONSE_NOT:
+				case advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_NOT:
 					f.ResponsesNot++
 				}
 			}
@@ -349,11 +349,11 @@ func (m *Model) mechanismFigures(code string, a AsOf) MechanismFigures {
 			continue
 		}
 		switch st.StateAt(a.Now) {
-		case consultationsv1.ConsultationState_CONSULTATION_STATE_ANSWERED:
+		case consultationseventsv1.ConsultationState_CONSULTATION_STATE_ANSWERED:
 			f.Answered++
-		case consultationsv1.ConsultationState_CONSULTATION_STATE_EXPIRED:
+		case consultationseventsv1.ConsultationState_CONSULTATION_STATE_EXPIRED:
 			f.Expired++
-		case consultationsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN:
+		case consultationseventsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN:
 			f.Withdrawn++
 		default:
 			f.Open++

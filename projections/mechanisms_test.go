@@ -5,8 +5,8 @@ import (
 	"context"
 	"testing"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -30,12 +30,12 @@ func TestMechanismsKeyedByFullName(t *testing.T) {
 	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes)
 	w := writer{t, s, reg}
 	const cid = "0193c4b2-0000-7000-8000-000000000001"
-	w.append("body.100.equity-gender", eventstore.NoStream, base, &advisoryv1.BodySetUp{BodyId: "equity-gender", Council: "communes/100", Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, Name: "IEECAG", QuorumPercent: 50},
-		&advisoryv1.MemberJoined{Member: &advisoryv1.Member{MemberId: "m1", Sex: advisoryv1.Sex_SEX_FEMALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+	w.append("body.100.equity-gender", eventstore.NoStream, base, &advisoryeventsv1.BodySetUp{BodyId: "equity-gender", Council: "communes/100", Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, Name: "IEECAG", QuorumPercent: 50},
+		&advisoryeventsv1.MemberJoined{Member: &advisoryeventsv1.Member{MemberId: "m1", Sex: advisoryeventsv1.Sex_SEX_FEMALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT}})
 	// A stream of council 200 whose set-up claims council 100.
-	w.append("body.200.equity-gender", eventstore.NoStream, base, &advisoryv1.BodySetUp{BodyId: "equity-gender", Council: "communes/100", Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, Name: "forged"})
-	w.append("consultation.100."+cid, eventstore.NoStream, base, &consultationsv1.ConsultationRequested{ConsultationId: cid, Council: "communes/100", Title: "PAC", Deadline: "2026-12-31"})
-	w.append("survey.100."+cid, eventstore.NoStream, base, &consultationsv1.SurveyResultsRecorded{SurveyId: cid, Council: "communes/100", Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}})
+	w.append("body.200.equity-gender", eventstore.NoStream, base, &advisoryeventsv1.BodySetUp{BodyId: "equity-gender", Council: "communes/100", Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, Name: "forged"})
+	w.append("consultation.100."+cid, eventstore.NoStream, base, &consultationseventsv1.ConsultationRequested{ConsultationId: cid, Council: "communes/100", Title: "PAC", Deadline: "2026-12-31"})
+	w.append("survey.100."+cid, eventstore.NoStream, base, &consultationseventsv1.SurveyResultsRecorded{SurveyId: cid, Council: "communes/100", Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}})
 
 	m := projections.New(reg)
 	if err := projections.Rebuild(context.Background(), s, m); err != nil {

@@ -17,8 +17,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -111,7 +111,7 @@ type TimelineEntry struct {
 	Actor      string
 	Position   uint64
 	Hash       []byte
-	StateAfter petitionsv1.PetitionState
+	StateAfter petitionseventsv1.PetitionState
 }
 
 // Signature statuses in a book.
@@ -255,7 +255,7 @@ func (m *Model) apply(e *eventstore.Event) error {
 	case "survey":
 		m.applySurvey(e, payload)
 	case "privacy":
-		if pe, ok := payload.(*petitionsv1.PersonDataErased); ok {
+		if pe, ok := payload.(*petitionseventsv1.PersonDataErased); ok {
 			key, err := decodeKey(pe.GetSignerKey())
 			if err != nil {
 				return err
@@ -269,9 +269,9 @@ func (m *Model) apply(e *eventstore.Event) error {
 func (m *Model) applyCouncil(payload proto.Message) {
 	var code string
 	switch p := payload.(type) {
-	case *territoryv1.CouncilRegistered:
+	case *territoryeventsv1.CouncilRegistered:
 		code = p.GetCode()
-	case *territoryv1.CouncilPopulationRecorded:
+	case *territoryeventsv1.CouncilPopulationRecorded:
 		code = p.GetCode()
 	default:
 		return
@@ -308,7 +308,7 @@ func (m *Model) indexID(id, name string) {
 func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload proto.Message) {
 	p := m.streams[code+"."+id]
 	if p == nil {
-		d, ok := payload.(*petitionsv1.PetitionDrafted)
+		d, ok := payload.(*petitionseventsv1.PetitionDrafted)
 		// The draft's council must be the stream's: a petition is the
 		// case of the council whose stream holds it.
 		if !ok || councilCode(d.GetCouncil()) != code || d.GetPetitionId() != id {
@@ -329,7 +329,7 @@ func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload prot
 	})
 	p.History = append(p.History, stored(e))
 	p.Revision = e.Revision
-	if _, ok := payload.(*petitionsv1.PetitionDeposited); ok {
+	if _, ok := payload.(*petitionseventsv1.PetitionDeposited); ok {
 		p.DepositPosition = e.Position
 	}
 	p.Timeline = append(p.Timeline, TimelineEntry{
@@ -345,7 +345,7 @@ func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload prot
 // key (signer keys are keyed to the council, so a key is never in two
 // councils' books). Lock held.
 func (m *Model) signatureOwner(pid string, key [32]byte, payload proto.Message) string {
-	if added, ok := payload.(*petitionsv1.SignatureAdded); ok {
+	if added, ok := payload.(*petitionseventsv1.SignatureAdded); ok {
 		name := added.GetPetition()
 		if name == "" {
 			// Not expected in any log; attribute only if the id is unique.
@@ -375,7 +375,7 @@ func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload 
 		return err
 	}
 	switch payload.(type) {
-	case *petitionsv1.SignatureAdded, *petitionsv1.SignatureWithdrawn, *petitionsv1.SignatureStruck:
+	case *petitionseventsv1.SignatureAdded, *petitionseventsv1.SignatureWithdrawn, *petitionseventsv1.SignatureStruck:
 	default:
 		return nil
 	}
@@ -392,7 +392,7 @@ func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload 
 	p := m.petitions[name]
 	sig, had := b.sigs[key]
 	switch pl := payload.(type) {
-	case *petitionsv1.SignatureAdded:
+	case *petitionseventsv1.SignatureAdded:
 		if had {
 			return nil
 		}
@@ -406,11 +406,11 @@ func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload 
 				p.ByProvince[sig.province]++
 			}
 		}
-	case *petitionsv1.SignatureWithdrawn, *petitionsv1.SignatureStruck:
+	case *petitionseventsv1.SignatureWithdrawn, *petitionseventsv1.SignatureStruck:
 		if !had || sig.status != sigValid {
 			return nil
 		}
-		if _, w := pl.(*petitionsv1.SignatureWithdrawn); w {
+		if _, w := pl.(*petitionseventsv1.SignatureWithdrawn); w {
 			sig.status = sigWithdrawn
 		} else {
 			sig.status = sigStruck
@@ -477,34 +477,34 @@ func councilCode(name string) string {
 
 func summarize(p proto.Message) string {
 	switch e := p.(type) {
-	case *petitionsv1.PetitionDrafted:
+	case *petitionseventsv1.PetitionDrafted:
 		return "Petition drafted: " + e.GetTitle()
-	case *petitionsv1.PetitionOpenedForSignatures:
+	case *petitionseventsv1.PetitionOpenedForSignatures:
 		return "Opened for signatures"
-	case *petitionsv1.PetitionDeposited:
+	case *petitionseventsv1.PetitionDeposited:
 		return fmt.Sprintf("Deposited, receipt %s, decision due by %s", e.GetReceiptNumber(), e.GetDecisionDeadline().AsTime().Format("2006-01-02"))
-	case *petitionsv1.PetitionReferredToBureau:
+	case *petitionseventsv1.PetitionReferredToBureau:
 		return "Referred to the bureau for admissibility"
-	case *petitionsv1.AdmissibilityDecided:
-		if e.GetDecision() == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+	case *petitionseventsv1.AdmissibilityDecided:
+		if e.GetDecision() == petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
 			return fmt.Sprintf("Declared admissible (%d valid signatures, %d required)", e.GetValidSignatures(), e.GetThreshold())
 		}
 		return "Declared inadmissible: " + e.GetReasons()
-	case *petitionsv1.PetitionScheduled:
+	case *petitionseventsv1.PetitionScheduled:
 		return "Scheduled on the " + e.GetSession() + " ordinary session"
-	case *petitionsv1.PetitionReferredToCommittee:
+	case *petitionseventsv1.PetitionReferredToCommittee:
 		return "Referred to the " + e.GetCommittee()
-	case *petitionsv1.CommitteeReportRecorded:
+	case *petitionseventsv1.CommitteeReportRecorded:
 		return "Committee reported: " + e.GetSummary()
-	case *petitionsv1.PetitionDeliberated:
+	case *petitionseventsv1.PetitionDeliberated:
 		return "Council deliberated: " + strings.TrimPrefix(e.GetOutcome().String(), "DELIBERATION_OUTCOME_") + ". " + e.GetSummary()
-	case *petitionsv1.AgentNotified:
+	case *petitionseventsv1.AgentNotified:
 		return "Agent notified of the " + strings.ToLower(strings.TrimPrefix(e.GetSubject().String(), "NOTIFICATION_SUBJECT_")) + " by " + e.GetChannel()
-	case *petitionsv1.PetitionWithdrawn:
+	case *petitionseventsv1.PetitionWithdrawn:
 		return "Withdrawn by its agent"
-	case *petitionsv1.PetitionClosed:
+	case *petitionseventsv1.PetitionClosed:
 		return "Closed"
-	case *petitionsv1.RecordCorrected:
+	case *petitionseventsv1.RecordCorrected:
 		return fmt.Sprintf("Correction of %s (event %s): %s", e.GetField(), e.GetCorrectedEventId(), e.GetReason())
 	}
 	return ""

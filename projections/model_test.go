@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -47,39 +47,39 @@ func (w writer) append(stream string, exp eventstore.ExpectedRevision, at time.T
 // fill writes councils, petitions in several states and signatures, and
 // returns the petitions' resource names.
 func fill(t *testing.T, w writer) []string {
-	w.append("council.r1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "r1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
-	w.append("council.p1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "p1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
+	w.append("council.r1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "r1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
+	w.append("council.p1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "p1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
 	for _, c := range []string{"100", "200"} {
-		w.append("council."+c, eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: c, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C" + c, ParentCode: "p1", Population: 40000, CensusYear: 2024})
+		w.append("council."+c, eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: c, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C" + c, ParentCode: "p1", Population: 40000, CensusYear: 2024})
 	}
-	w.append("council.200", eventstore.Exact(0), base, &territoryv1.CouncilPopulationRecorded{Code: "200", Population: 41000, CensusYear: 2024})
+	w.append("council.200", eventstore.Exact(0), base, &territoryeventsv1.CouncilPopulationRecorded{Code: "200", Population: 41000, CensusYear: 2024})
 	var ids []string
 	for i := range 6 {
 		id := uuid.Must(uuid.NewV7()).String()
 		ids = append(ids, "communes/100/petitions/"+id)
 		stream := "petition.100." + id
-		w.append(stream, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("t", i), Agent: "a"},
-			&petitionsv1.PetitionOpenedForSignatures{})
+		w.append(stream, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("t", i), Agent: "a"},
+			&petitionseventsv1.PetitionOpenedForSignatures{})
 		for j := range 5 + i {
 			key := fmt.Sprintf("%064x", i*1000+j)
-			w.append("signature."+id+"."+key, eventstore.NoStream, base, &petitionsv1.SignatureAdded{Petition: "communes/100/petitions/" + id, SignerKey: key})
+			w.append("signature."+id+"."+key, eventstore.NoStream, base, &petitionseventsv1.SignatureAdded{Petition: "communes/100/petitions/" + id, SignerKey: key})
 		}
 		if i == 0 {
-			w.append("signature."+id+"."+fmt.Sprintf("%064x", 0), eventstore.Exact(0), base, &petitionsv1.SignatureWithdrawn{})
+			w.append("signature."+id+"."+fmt.Sprintf("%064x", 0), eventstore.Exact(0), base, &petitionseventsv1.SignatureWithdrawn{})
 		}
 		if i >= 2 {
 			received := base.AddDate(0, 0, i)
-			w.append(stream, eventstore.Exact(1), received, &petitionsv1.PetitionDeposited{ReceiptNumber: fmt.Sprint("r", i), ReceivedAt: timestamppb.New(received), DecisionDeadline: timestamppb.New(received.AddDate(0, 3, 0))})
+			w.append(stream, eventstore.Exact(1), received, &petitionseventsv1.PetitionDeposited{ReceiptNumber: fmt.Sprint("r", i), ReceivedAt: timestamppb.New(received), DecisionDeadline: timestamppb.New(received.AddDate(0, 3, 0))})
 		}
 		if i >= 4 {
 			// Decided 10 (i=4) and 20 (i=5) days after receipt.
 			decided := base.AddDate(0, 0, i+10*(i-3))
-			d := petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
+			d := petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
 			if i == 5 {
-				d = petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
+				d = petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
 			}
-			w.append(stream, eventstore.Exact(2), decided, &petitionsv1.AdmissibilityDecided{Decision: d, Reasons: "reasons given in writing"},
-				&petitionsv1.AgentNotified{Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
+			w.append(stream, eventstore.Exact(2), decided, &petitionseventsv1.AdmissibilityDecided{Decision: d, Reasons: "reasons given in writing"},
+				&petitionseventsv1.AgentNotified{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
 		}
 	}
 	return ids
@@ -173,7 +173,7 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	if c, _ := full.Council("200"); c.Population != 41000 {
 		t.Fatalf("population update not applied: %d", c.Population)
 	}
-	if got := full.Councils("r1", territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE); len(got) != 2 {
+	if got := full.Councils("r1", territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE); len(got) != 2 {
 		t.Fatalf("communes under the region: %d", len(got))
 	}
 }

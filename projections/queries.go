@@ -5,8 +5,9 @@ import (
 	"strings"
 	"time"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -24,12 +25,12 @@ func (m *Model) Council(code string) (tdomain.Council, bool) {
 
 // Councils returns the councils under parent (every level below it; all
 // councils for ""), at level (any for UNSPECIFIED), ordered by code.
-func (m *Model) Councils(parent string, level territoryv1.CouncilLevel) []tdomain.Council {
+func (m *Model) Councils(parent string, level territoryeventsv1.CouncilLevel) []tdomain.Council {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []tdomain.Council
 	add := func(c *tdomain.Council) {
-		if level == territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED || c.Level == level {
+		if level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED || c.Level == level {
 			out = append(out, *c)
 		}
 	}
@@ -102,9 +103,9 @@ func (p *Petition) copy() Petition {
 
 // PetitionFilter selects petitions of a council.
 type PetitionFilter struct {
-	State   petitionsv1.PetitionState // UNSPECIFIED: any
-	Overdue bool                      // only overdue ones
-	Now     time.Time                 // clock for Overdue
+	State   petitionseventsv1.PetitionState // UNSPECIFIED: any
+	Overdue bool                            // only overdue ones
+	Now     time.Time                       // clock for Overdue
 }
 
 // Petitions returns the council's petitions that match, newest first.
@@ -115,7 +116,7 @@ func (m *Model) Petitions(councilCode string, f PetitionFilter) []Petition {
 	var out []Petition
 	for i := len(list) - 1; i >= 0; i-- {
 		p := list[i]
-		if f.State != petitionsv1.PetitionState_PETITION_STATE_UNSPECIFIED && p.State.Status != f.State {
+		if f.State != petitionseventsv1.PetitionState_PETITION_STATE_UNSPECIFIED && p.State.Status != f.State {
 			continue
 		}
 		if f.Overdue && !p.State.Overdue(f.Now) {
@@ -251,7 +252,7 @@ func (f *Figures) add(p *Petition, now time.Time) {
 	if st.Decided() {
 		f.Decided++
 		f.decisionDays = append(f.decisionDays, st.DecidedAt.Sub(st.ReceivedAt).Hours()/24)
-		if st.Decision == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+		if st.Decision == petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
 			f.admissible++
 		}
 	}

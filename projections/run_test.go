@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/integrity"
@@ -68,13 +68,13 @@ func TestFollowerRefusesATamperedEvent(t *testing.T) {
 	fill(t, w)
 	head, _ := s.LastPosition(ctx)
 
-	p, err := reg.Propose(&territoryv1.CouncilRegistered{Code: "300", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Vraie", ParentCode: "p1", Population: 1000, CensusYear: 2024},
+	p, err := reg.Propose(&territoryeventsv1.CouncilRegistered{Code: "300", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Vraie", ParentCode: "p1", Population: 1000, CensusYear: 2024},
 		es.Meta{ID: uuid.Must(uuid.NewV7()).String(), Actor: eventstore.Actor{Subject: "clerk", Role: "staff"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := eventstore.Seal("council.300", eventstore.Head{}, []eventstore.Proposed{p}, base)[0]
-	forged, _ := reg.Propose(&territoryv1.CouncilRegistered{Code: "300", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Fausse", ParentCode: "p1", Population: 1000, CensusYear: 2024},
+	forged, _ := reg.Propose(&territoryeventsv1.CouncilRegistered{Code: "300", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "Fausse", ParentCode: "p1", Population: 1000, CensusYear: 2024},
 		es.Meta{ID: e.ID})
 	e.Payload = forged.Payload // the hash is the true payload's
 	data, err := eventstore.MarshalStored(&e)
@@ -88,7 +88,7 @@ func TestFollowerRefusesATamperedEvent(t *testing.T) {
 	if _, err := js.Publish(ctx, "tasharuk.log.council.300", data); err != nil {
 		t.Fatal(err)
 	}
-	w.append("council.400", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "400", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C400", ParentCode: "p1", Population: 1000, CensusYear: 2024})
+	w.append("council.400", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "400", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C400", ParentCode: "p1", Population: 1000, CensusYear: 2024})
 
 	m := integrity.NewMonitor(quiet)
 	model := projections.New(reg)
@@ -134,8 +134,8 @@ func TestFollowerReportsASnapshotAheadOfTheLog(t *testing.T) {
 
 	short := openQuietStore(t)
 	w := writer{t: t, s: short, reg: reg}
-	w.append("council.r1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "r1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
-	w.append("council.p1", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "p1", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
+	w.append("council.r1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "r1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
+	w.append("council.p1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "p1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
 	m := integrity.NewMonitor(quiet)
 	f := &projections.Follower{Model: projections.New(reg), Store: short, Logger: quiet, SnapshotPath: snap, Monitor: m}
 	from, err := f.Start(ctx)

@@ -9,8 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -33,7 +34,7 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t, s, reg}
 	for _, c := range []string{"100", "200"} {
-		w.append("council."+c, eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: c, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C" + c, Population: 20000, CensusYear: 2024})
+		w.append("council."+c, eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: c, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C" + c, Population: 20000, CensusYear: 2024})
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	victim, attacker := "communes/200/petitions/"+id, "communes/100/petitions/"+id
@@ -41,24 +42,24 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 	key := func(i int) string { return strings.Repeat(fmt.Sprintf("%02x", i), 32) }
 
 	// The victim: drafted, opened, three signatures, one struck.
-	w.append("petition.200."+id, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: id, Council: "communes/200", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "victim", Agent: "v"},
-		&petitionsv1.PetitionOpenedForSignatures{})
+	w.append("petition.200."+id, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: id, Council: "communes/200", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "victim", Agent: "v"},
+		&petitionseventsv1.PetitionOpenedForSignatures{})
 	for i := 1; i <= 3; i++ {
-		w.append("signature."+id+"."+key(i), eventstore.NoStream, base, &petitionsv1.SignatureAdded{Petition: victim, SignerKey: key(i)})
+		w.append("signature."+id+"."+key(i), eventstore.NoStream, base, &petitionseventsv1.SignatureAdded{Petition: victim, SignerKey: key(i)})
 	}
 	// The attacker's draft with the same id in another council, and one
 	// signature of its own.
-	w.append("petition.100."+id, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "attacker", Agent: "a"},
-		&petitionsv1.PetitionOpenedForSignatures{})
-	w.append("signature."+id+"."+key(9), eventstore.NoStream, base, &petitionsv1.SignatureAdded{Petition: attacker, SignerKey: key(9)})
+	w.append("petition.100."+id, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "attacker", Agent: "a"},
+		&petitionseventsv1.PetitionOpenedForSignatures{})
+	w.append("signature."+id+"."+key(9), eventstore.NoStream, base, &petitionseventsv1.SignatureAdded{Petition: attacker, SignerKey: key(9)})
 	// A strike on the victim's signature 1 (its stream names the id only).
-	w.append("signature."+id+"."+key(1), eventstore.Exact(0), base, &petitionsv1.SignatureStruck{Reason: "not on the roll"})
+	w.append("signature."+id+"."+key(1), eventstore.Exact(0), base, &petitionseventsv1.SignatureStruck{Reason: "not on the roll"})
 	// Events that do not fit their stream are not attributed: a signature
 	// naming another id than its stream's, a draft naming another council
 	// than its stream's.
 	other := uuid.Must(uuid.NewV7()).String()
-	w.append("signature."+id+"."+key(7), eventstore.NoStream, base, &petitionsv1.SignatureAdded{Petition: "communes/200/petitions/" + other, SignerKey: key(7)})
-	w.append("petition.100."+other, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: other, Council: "communes/200", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "misfiled", Agent: "a"})
+	w.append("signature."+id+"."+key(7), eventstore.NoStream, base, &petitionseventsv1.SignatureAdded{Petition: "communes/200/petitions/" + other, SignerKey: key(7)})
+	w.append("petition.100."+other, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: other, Council: "communes/200", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "misfiled", Agent: "a"})
 
 	m := projections.New(reg)
 	if err := projections.Rebuild(context.Background(), s, m); err != nil {
@@ -67,7 +68,7 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 	check := func(t *testing.T, m *projections.Model) {
 		t.Helper()
 		v, ok := m.Petition(victim)
-		if !ok || v.State.Title != "victim" || v.State.Council != "communes/200" || v.Valid != 2 || v.Struck != 1 || v.State.Status != petitionsv1.PetitionState_PETITION_STATE_COLLECTING {
+		if !ok || v.State.Title != "victim" || v.State.Council != "communes/200" || v.Valid != 2 || v.Struck != 1 || v.State.Status != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING {
 			t.Fatalf("victim: ok=%v %q %s valid %d struck %d", ok, v.State.Title, v.State.Council, v.Valid, v.Struck)
 		}
 		a, ok := m.Petition(attacker)
@@ -153,17 +154,17 @@ func TestFiguresDoNotCountNeverOpenedDrafts(t *testing.T) {
 	defer s.Close()
 	reg := es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes)
 	w := writer{t, s, reg}
-	w.append("council.100", eventstore.NoStream, base, &territoryv1.CouncilRegistered{Code: "100", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C100", Population: 20000, CensusYear: 2024})
+	w.append("council.100", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "100", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C100", Population: 20000, CensusYear: 2024})
 	draft := func(title string) string {
 		id := uuid.Must(uuid.NewV7()).String()
-		w.append("petition.100."+id, eventstore.NoStream, base, &petitionsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: title, Agent: "a"})
+		w.append("petition.100."+id, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: id, Council: "communes/100", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: title, Agent: "a"})
 		return id
 	}
 	draft("kept")
 	withdrawn := draft("withdrawn")
-	w.append("petition.100."+withdrawn, eventstore.Exact(0), base, &petitionsv1.PetitionWithdrawn{Reason: "changed my mind"})
+	w.append("petition.100."+withdrawn, eventstore.Exact(0), base, &petitionseventsv1.PetitionWithdrawn{Reason: "changed my mind"})
 	opened := draft("opened")
-	w.append("petition.100."+opened, eventstore.Exact(0), base, &petitionsv1.PetitionOpenedForSignatures{}, &petitionsv1.PetitionWithdrawn{})
+	w.append("petition.100."+opened, eventstore.Exact(0), base, &petitionseventsv1.PetitionOpenedForSignatures{}, &petitionseventsv1.PetitionWithdrawn{})
 	m := projections.New(reg)
 	if err := projections.Rebuild(context.Background(), s, m); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -43,7 +44,7 @@ func (h *handler) showBodies(q *rq, council string, verr *viewError) {
 		return
 	}
 	d := &bodiesData{Council: council, CouncilName: displayName(q.L, c.GetCouncil()), Bodies: bl.GetBodies(), StaffHere: q.user.StaffOf(council),
-		Kinds: enumOptions(q.L, advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, advisoryv1.BodyKind_BODY_KIND_YOUTH, advisoryv1.BodyKind_BODY_KIND_ECONOMIC)}
+		Kinds: enumOptions(q.L, advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, advisoryeventsv1.BodyKind_BODY_KIND_YOUTH, advisoryeventsv1.BodyKind_BODY_KIND_ECONOMIC)}
 	p := h.newPage(q, q.L.T("bodies.title", d.CouncilName), d)
 	p.AsOf, p.Err = asOfDay, verr
 	h.render(q, http.StatusOK, "bodies", p)
@@ -58,7 +59,7 @@ func (h *handler) createBody(w http.ResponseWriter, r *http.Request) {
 	form := q.form
 	quorum, _ := strconv.Atoi(form("quorum"))
 	resp, err := h.advisory.CreateBody(q.ctx, &advisoryv1.CreateBodyRequest{Parent: council,
-		Kind:        advisoryv1.BodyKind(advisoryv1.BodyKind_value[form("kind")]),
+		Kind:        advisoryeventsv1.BodyKind(advisoryeventsv1.BodyKind_value[form("kind")]),
 		DisplayName: form("display_name"), DecisionDate: form("decision_date"), DecisionReference: form("decision_reference"),
 		QuorumPercent: int32(quorum)})
 	if err != nil {
@@ -110,12 +111,12 @@ func (h *handler) showBody(q *rq, name string, verr *viewError) {
 	}
 	b := got.GetBody()
 	d := &bodyData{Body: b, CouncilName: b.GetCouncil(), SecretaryHere: q.user.SecretaryOf(b.GetCouncil()), StaffHere: q.user.StaffOf(b.GetCouncil()),
-		Sexes: enumOptions(q.L, advisoryv1.Sex_SEX_FEMALE, advisoryv1.Sex_SEX_MALE),
-		Ages:  enumOptions(q.L, advisoryv1.AgeBand_AGE_BAND_YOUTH, advisoryv1.AgeBand_AGE_BAND_ADULT, advisoryv1.AgeBand_AGE_BAND_SENIOR),
-		Roles: enumOptions(q.L, advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT, advisoryv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT,
-			advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR, advisoryv1.BureauRole_BUREAU_ROLE_DEPUTY_RAPPORTEUR),
-		Responses: enumOptions(q.L, advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
-			advisoryv1.CouncilResponse_COUNCIL_RESPONSE_NOT)}
+		Sexes: enumOptions(q.L, advisoryeventsv1.Sex_SEX_FEMALE, advisoryeventsv1.Sex_SEX_MALE),
+		Ages:  enumOptions(q.L, advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, advisoryeventsv1.AgeBand_AGE_BAND_SENIOR),
+		Roles: enumOptions(q.L, advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT, advisoryeventsv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT,
+			advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR, advisoryeventsv1.BureauRole_BUREAU_ROLE_DEPUTY_RAPPORTEUR),
+		Responses: enumOptions(q.L, advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
+			advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_NOT)}
 	if c, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: b.GetCouncil()}); err == nil {
 		d.CouncilName = displayName(q.L, c.GetCouncil())
 	}
@@ -149,15 +150,15 @@ func (h *handler) bodyAct(w http.ResponseWriter, r *http.Request) {
 	)
 	switch r.PathValue("act") {
 	case "add-member":
-		resp, err = h.advisory.AddMember(q.ctx, &advisoryv1.AddMemberRequest{Name: name, Replaces: form("replaces"), Member: &advisoryv1.Member{
-			MemberId: form("member_id"), Sex: advisoryv1.Sex(advisoryv1.Sex_value[form("sex")]),
-			AgeBand: advisoryv1.AgeBand(advisoryv1.AgeBand_value[form("age_band")]), Disability: r.FormValue("disability") != "",
+		resp, err = h.advisory.AddMember(q.ctx, &advisoryv1.AddMemberRequest{Name: name, Replaces: form("replaces"), Member: &advisoryeventsv1.Member{
+			MemberId: form("member_id"), Sex: advisoryeventsv1.Sex(advisoryeventsv1.Sex_value[form("sex")]),
+			AgeBand: advisoryeventsv1.AgeBand(advisoryeventsv1.AgeBand_value[form("age_band")]), Disability: r.FormValue("disability") != "",
 			Affiliation: form("affiliation")}})
 	case "remove-member":
 		resp, err = h.advisory.RemoveMember(q.ctx, &advisoryv1.RemoveMemberRequest{Name: name, MemberId: form("member_id"), Reason: form("reason")})
 	case "assign-role":
 		resp, err = h.advisory.AssignBureauRole(q.ctx, &advisoryv1.AssignBureauRoleRequest{Name: name, MemberId: form("member_id"),
-			Role: advisoryv1.BureauRole(advisoryv1.BureauRole_value[form("role")])})
+			Role: advisoryeventsv1.BureauRole(advisoryeventsv1.BureauRole_value[form("role")])})
 	case "record-meeting":
 		at, verr := h.dayField(q, "date")
 		if verr != nil {
@@ -176,7 +177,7 @@ func (h *handler) bodyAct(w http.ResponseWriter, r *http.Request) {
 		resp, err = h.advisory.TransmitOpinion(q.ctx, &advisoryv1.TransmitOpinionRequest{Name: opinion})
 	case "respond-opinion":
 		resp, err = h.advisory.RespondToOpinion(q.ctx, &advisoryv1.RespondToOpinionRequest{Name: opinion,
-			Response: advisoryv1.CouncilResponse(advisoryv1.CouncilResponse_value[form("response")]), Reasons: form("reasons")})
+			Response: advisoryeventsv1.CouncilResponse(advisoryeventsv1.CouncilResponse_value[form("response")]), Reasons: form("reasons")})
 	default:
 		h.notFound(w, r)
 		return

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -57,7 +58,7 @@ func (h *handler) petitionAct(w http.ResponseWriter, r *http.Request) {
 		}
 	case "deposit":
 		var resp *petitionsv1.DepositPetitionResponse
-		if resp, err = h.petitions.DepositPetition(q.ctx, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err == nil {
+		if resp, err = h.petitions.DepositPetition(q.ctx, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err == nil {
 			redirect(q, path, "deposited", resp.GetLogPosition(), resp.GetReceiptNumber())
 			return
 		}
@@ -129,10 +130,10 @@ func (h *handler) createPetition(w http.ResponseWriter, r *http.Request) {
 		f.RequestID = uuid.NewString()
 	}
 	req := &petitionsv1.CreatePetitionRequest{Parent: council, Title: f.Title, Request: f.Request, Reasons: f.Reasons,
-		Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID}
+		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID}
 	if f.Association {
-		req.Kind = petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
-		req.Association = &petitionsv1.Association{Name: f.AssocName, RegistrationRef: f.AssocRef, ConstitutedOn: f.AssocDate,
+		req.Kind = petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
+		req.Association = &petitionseventsv1.Association{Name: f.AssocName, RegistrationRef: f.AssocRef, ConstitutedOn: f.AssocDate,
 			DemocraticGovernance: r.FormValue("assoc_democratic") != "", InGoodStanding: r.FormValue("assoc_standing") != "",
 			SeatInTerritory: r.FormValue("assoc_seat") != "", ActivityLinkedToSubject: r.FormValue("assoc_activity") != ""}
 	}

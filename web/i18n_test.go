@@ -11,21 +11,22 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 // shownEnums are the API enums the pages name.
 var shownEnums = []protoreflect.EnumDescriptor{
-	petitionsv1.PetitionState(0).Descriptor(), petitionsv1.PetitionerKind(0).Descriptor(),
-	petitionsv1.DepositChannel(0).Descriptor(), petitionsv1.Admissibility(0).Descriptor(),
-	petitionsv1.DeliberationOutcome(0).Descriptor(), petitionsv1.NotificationSubject(0).Descriptor(),
+	petitionseventsv1.PetitionState(0).Descriptor(), petitionseventsv1.PetitionerKind(0).Descriptor(),
+	petitionseventsv1.DepositChannel(0).Descriptor(), petitionseventsv1.Admissibility(0).Descriptor(),
+	petitionseventsv1.DeliberationOutcome(0).Descriptor(), petitionseventsv1.NotificationSubject(0).Descriptor(),
 	petitionsv1.SignatureStatus(0).Descriptor(), petitionsv1.ImportRowStatus(0).Descriptor(),
-	advisoryv1.BodyKind(0).Descriptor(), advisoryv1.Sex(0).Descriptor(), advisoryv1.AgeBand(0).Descriptor(),
-	advisoryv1.BureauRole(0).Descriptor(), advisoryv1.CouncilResponse(0).Descriptor(), advisoryv1.OpinionState(0).Descriptor(),
-	consultationsv1.ConsultationState(0).Descriptor(), territoryv1.CouncilLevel(0).Descriptor(),
+	advisoryeventsv1.BodyKind(0).Descriptor(), advisoryeventsv1.Sex(0).Descriptor(), advisoryeventsv1.AgeBand(0).Descriptor(),
+	advisoryeventsv1.BureauRole(0).Descriptor(), advisoryeventsv1.CouncilResponse(0).Descriptor(), advisoryeventsv1.OpinionState(0).Descriptor(),
+	consultationseventsv1.ConsultationState(0).Descriptor(), territoryeventsv1.CouncilLevel(0).Descriptor(),
 }
 
 // petitionEvents are the event types of a petition's timeline.
@@ -129,7 +130,7 @@ func TestLocale(t *testing.T) {
 	if got := fr.T("chart.of", 3, 135); got != "3 sur 135" {
 		t.Errorf("fr chart.of = %q", got)
 	}
-	if got := fr.E(petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE); got != "Irrecevable" {
+	if got := fr.E(petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE); got != "Irrecevable" {
 		t.Errorf("fr state = %q", got)
 	}
 	if got := ar.StateName("DEPOSITED"); got != "مودعة" {

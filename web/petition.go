@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -39,7 +40,7 @@ type checkItem struct {
 }
 
 // checklistItems lists a checklist's lines in the reader's language.
-func checklistItems(l *Locale, c *petitionsv1.Checklist, association bool) []checkItem {
+func checklistItems(l *Locale, c *petitionseventsv1.Checklist, association bool) []checkItem {
 	items := []checkItem{
 		{"threshold_met", l.T("checklist.threshold_met"), c.GetThresholdMet()},
 		{"signatories_eligible", l.T("checklist.signatories_eligible"), c.GetSignatoriesEligible()},
@@ -109,14 +110,14 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 		d.CouncilName = displayName(q.L, c.GetCouncil())
 	}
 	if p.GetDecision() != nil {
-		d.Checklist = checklistItems(q.L, p.GetDecision().GetChecklist(), p.GetKind() == petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION)
+		d.Checklist = checklistItems(q.L, p.GetDecision().GetChecklist(), p.GetKind() == petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION)
 	}
 	if t := p.GetSignatureThreshold(); t > 0 {
 		d.Progress = min(100, int(p.GetSignatures().GetValid())*100/int(t))
 	}
 	d.ShareURL = absoluteURL(q.r, "/"+name)
 	d.IsAgent = q.user.IsCitizen() && q.user.Subject == p.GetAgent()
-	d.CanSign = q.user.IsCitizen() && p.GetState() == petitionsv1.PetitionState_PETITION_STATE_COLLECTING
+	d.CanSign = q.user.IsCitizen() && p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
 	d.IsStaff = q.user.StaffOf(p.GetCouncil())
 	d.Region = strings.HasPrefix(name, "regions/")
 	for _, n := range followed(q.r) {
@@ -136,7 +137,7 @@ func absoluteURL(r *http.Request, path string) string {
 
 // Is* let the templates choose the forms a state allows. The API decides;
 // these only avoid offering acts that cannot succeed.
-func stateIs(p *petitionsv1.Petition, states ...petitionsv1.PetitionState) bool {
+func stateIs(p *petitionsv1.Petition, states ...petitionseventsv1.PetitionState) bool {
 	for _, s := range states {
 		if p.GetState() == s {
 			return true
@@ -147,16 +148,16 @@ func stateIs(p *petitionsv1.Petition, states ...petitionsv1.PetitionState) bool 
 
 // Draft and the like name the states the templates test.
 func (d *petitionData) Draft() bool {
-	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT)
+	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT)
 }
 
 func (d *petitionData) BeforeDeposit() bool {
-	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING)
+	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING)
 }
 
 func (d *petitionData) Withdrawable() bool {
-	return stateIs(d.P, petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING,
-		petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW)
+	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING,
+		petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW)
 }
 
 // SigValid reports a checked signature that counts.
@@ -168,7 +169,7 @@ func (d *petitionData) SigValid() bool {
 // ("DEPOSITED").
 func (d *petitionData) In(states ...string) bool {
 	for _, s := range states {
-		if d.P.GetState() == petitionsv1.PetitionState(petitionsv1.PetitionState_value["PETITION_STATE_"+s]) {
+		if d.P.GetState() == petitionseventsv1.PetitionState(petitionseventsv1.PetitionState_value["PETITION_STATE_"+s]) {
 			return true
 		}
 	}

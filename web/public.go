@@ -10,6 +10,7 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
@@ -92,7 +93,7 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 	d := &councilData{Council: c.GetCouncil(), Name: displayName(q.L, c.GetCouncil()), Status: st.GetStatus(), Evaluated: st.GetEvaluateTime(),
 		StaffHere: q.user.StaffOf(name), SecretaryHere: q.user.SecretaryOf(name)}
 	rtl := q.L.Dir == "rtl"
-	if c.GetCouncil().GetLevel() != territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
+	if c.GetCouncil().GetLevel() != territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		list, err := h.status.ListCouncilStatuses(q.ctx, &statusv1.ListCouncilStatusesRequest{Parent: name, MinPosition: at, AsOfTime: asOf})
 		if err != nil {
 			h.fail(q, err)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -63,15 +64,15 @@ func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) {
 			d.ToNotify = append(d.ToNotify, p)
 		}
 		switch p.GetState() {
-		case petitionsv1.PetitionState_PETITION_STATE_COLLECTING:
+		case petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING:
 			d.ToRegister = append(d.ToRegister, p)
-		case petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW:
+		case petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW:
 			d.ToDecide = append(d.ToDecide, p)
-		case petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE:
+		case petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE:
 			d.ToSchedule = append(d.ToSchedule, p)
-		case petitionsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE:
+		case petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE:
 			d.InSession = append(d.InSession, p)
-		case petitionsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
+		case petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
 			d.ToClose = append(d.ToClose, p)
 		}
 	}
@@ -142,13 +143,13 @@ func (h *handler) showManage(q *rq, name string, verr *viewError, report *petiti
 		h.fail(q, err)
 		return
 	}
-	assoc := pd.P.GetKind() == petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
+	assoc := pd.P.GetKind() == petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
 	d := &manageData{petitionData: pd, Report: report, Association: assoc,
 		Blank: checklistItems(q.L, nil, assoc),
-		Outcomes: enumOptions(q.L, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED,
-			petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED),
-		Subjects: enumOptions(q.L, petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY,
-			petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME),
+		Outcomes: enumOptions(q.L, petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED,
+			petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED),
+		Subjects: enumOptions(q.L, petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY,
+			petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME),
 	}
 	p := h.newPage(q, q.L.T("manage.title", pd.P.GetTitle()), d)
 	p.Err = verr
@@ -207,20 +208,20 @@ func (h *handler) manageAct(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		resp, err = h.petitions.DepositPetition(q.ctx, &petitionsv1.DepositPetitionRequest{Name: name,
-			Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: received, Documents: docs})
+			Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: received, Documents: docs})
 	case "refer-bureau":
 		resp, err = h.petitions.ReferPetitionToBureau(q.ctx, &petitionsv1.ReferPetitionToBureauRequest{Name: name})
 	case "decide":
-		req := &petitionsv1.DecideAdmissibilityRequest{Name: name, Reasons: form("reasons"), Checklist: &petitionsv1.Checklist{
+		req := &petitionsv1.DecideAdmissibilityRequest{Name: name, Reasons: form("reasons"), Checklist: &petitionseventsv1.Checklist{
 			ThresholdMet: r.FormValue("threshold_met") != "", SignatoriesEligible: r.FormValue("signatories_eligible") != "",
 			AgentDesignated: r.FormValue("agent_designated") != "", WithinCouncilPowers: r.FormValue("within_council_powers") != "",
 			NoExcludedSubject: r.FormValue("no_excluded_subject") != "", AssociationConditionsMet: r.FormValue("association_conditions_met") != "",
 		}}
 		switch form("admissibility") {
 		case "admissible":
-			req.Admissibility = petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
+			req.Admissibility = petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
 		case "inadmissible":
-			req.Admissibility = petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
+			req.Admissibility = petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
 		}
 		resp, err = h.petitions.DecideAdmissibility(q.ctx, req)
 	case "notify":
@@ -229,7 +230,7 @@ func (h *handler) manageAct(w http.ResponseWriter, r *http.Request) {
 			h.showManage(q, name, verr, nil)
 			return
 		}
-		subject := petitionsv1.NotificationSubject(petitionsv1.NotificationSubject_value[form("subject")])
+		subject := petitionseventsv1.NotificationSubject(petitionseventsv1.NotificationSubject_value[form("subject")])
 		resp, err = h.petitions.NotifyAgent(q.ctx, &petitionsv1.NotifyAgentRequest{Name: name, Subject: subject,
 			Channel: form("channel"), Reference: form("reference"), NotifyTime: at})
 	case "schedule":
@@ -239,7 +240,7 @@ func (h *handler) manageAct(w http.ResponseWriter, r *http.Request) {
 	case "report":
 		resp, err = h.petitions.RecordCommitteeReport(q.ctx, &petitionsv1.RecordCommitteeReportRequest{Name: name, Summary: form("summary")})
 	case "deliberate":
-		outcome := petitionsv1.DeliberationOutcome(petitionsv1.DeliberationOutcome_value[form("outcome")])
+		outcome := petitionseventsv1.DeliberationOutcome(petitionseventsv1.DeliberationOutcome_value[form("outcome")])
 		resp, err = h.petitions.RecordDeliberation(q.ctx, &petitionsv1.RecordDeliberationRequest{Name: name, Outcome: outcome,
 			Summary: form("summary"), Reference: form("reference")})
 	case "close":

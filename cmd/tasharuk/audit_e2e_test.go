@@ -17,8 +17,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/audit"
 )
@@ -35,7 +37,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	secretary := e.token(access.RoleAdvisory, "50910113", "secretary-zc")
 	ctx := context.Background()
 
-	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Centre de santé", Request: "Ouvrir un centre de santé au douar.", Reasons: "Le plus proche est à 30 km."})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +54,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	}
 	// A paper deposit received on 1 June, keyed in the same day.
 	received := clock.Now()
-	if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received)}); err != nil {
+	if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received)}); err != nil {
 		t.Fatal(err)
 	}
 	// The president refers it to the bureau on 20 June (law 113-14 art.
@@ -64,19 +66,19 @@ func TestAuditEndToEnd(t *testing.T) {
 	}
 	clock.Advance((122 - 19) * 24 * time.Hour)
 	decidedAt := clock.Now()
-	if _, err := e.petitions.DecideAdmissibility(as(staff), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+	if _, err := e.petitions.DecideAdmissibility(as(staff), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 		Reasons: "Cinq signatures valables pour cent requises par l'article 123."}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(24 * time.Hour)
-	if _, err := e.petitions.NotifyAgent(as(staff), &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}); err != nil {
+	if _, err := e.petitions.NotifyAgent(as(staff), &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}); err != nil {
 		t.Fatal(err)
 	}
 	adv := advisoryv1.NewAdvisoryServiceClient(e.conn)
-	if _, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: "communes/50910113", Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "IEECAG", DecisionDate: "2026-02-01", DecisionReference: "d-1"}); err != nil {
+	if _, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: "communes/50910113", Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "IEECAG", DecisionDate: "2026-02-01", DecisionReference: "d-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: "communes/50910113/advisoryBodies/equity-gender", Member: &advisoryv1.Member{MemberId: "m1", Sex: advisoryv1.Sex_SEX_FEMALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_YOUTH}}); err != nil {
+	if _, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: "communes/50910113/advisoryBodies/equity-gender", Member: &advisoryeventsv1.Member{MemberId: "m1", Sex: advisoryeventsv1.Sex_SEX_FEMALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_YOUTH}}); err != nil {
 		t.Fatal(err)
 	}
 	head := e.head()

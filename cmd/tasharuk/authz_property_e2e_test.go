@@ -16,10 +16,14 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
@@ -93,7 +97,7 @@ func authzCases() map[string]authzCase {
 	return map[string]authzCase{
 		// Petitions.
 		petitionsv1.PetitionService_CreatePetition_FullMethodName: {creates: true, build: func(f *authzFixture, under string) proto.Message {
-			return &petitionsv1.CreatePetitionRequest{Parent: under, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			return &petitionsv1.CreatePetitionRequest{Parent: under, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 				Title: "Éclairage public", Request: "Installer l'éclairage.", Reasons: "La rue est sombre.", RequestId: f.b.petition}
 		}},
 		petitionsv1.PetitionService_OpenPetitionForSignatures_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
@@ -113,7 +117,7 @@ func authzCases() map[string]authzCase {
 			return &petitionsv1.WithdrawPetitionRequest{Name: n, Reason: "retrait"}
 		}),
 		petitionsv1.PetitionService_DepositPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.DepositPetitionRequest{Name: n, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}
+			return &petitionsv1.DepositPetitionRequest{Name: n, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}
 		}),
 		petitionsv1.PetitionService_StrikeSignature_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.StrikeSignatureRequest{Name: n, SignatureRef: f.b.sigRefs[2], Reason: "doublon"}
@@ -126,7 +130,7 @@ func authzCases() map[string]authzCase {
 			return &petitionsv1.ReferPetitionToBureauRequest{Name: n}
 		}),
 		petitionsv1.PetitionService_DecideAdmissibility_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.DecideAdmissibilityRequest{Name: n, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()}
+			return &petitionsv1.DecideAdmissibilityRequest{Name: n, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()}
 		}),
 		petitionsv1.PetitionService_SchedulePetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.SchedulePetitionRequest{Name: n}
@@ -138,10 +142,10 @@ func authzCases() map[string]authzCase {
 			return &petitionsv1.RecordCommitteeReportRequest{Name: n, Summary: "rapport"}
 		}),
 		petitionsv1.PetitionService_RecordDeliberation_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.RecordDeliberationRequest{Name: n, Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "approuvé", Reference: "délibération 1/2026"}
+			return &petitionsv1.RecordDeliberationRequest{Name: n, Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "approuvé", Reference: "délibération 1/2026"}
 		}),
 		petitionsv1.PetitionService_NotifyAgent_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.NotifyAgentRequest{Name: n, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "courrier", Reference: "lettre 1"}
+			return &petitionsv1.NotifyAgentRequest{Name: n, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "courrier", Reference: "lettre 1"}
 		}),
 		petitionsv1.PetitionService_ClosePetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.ClosePetitionRequest{Name: n, Note: "clos"}
@@ -157,18 +161,18 @@ func authzCases() map[string]authzCase {
 		// name is A's own body: the requests carry B's member, meeting and
 		// opinion ids, which must not resolve in A's body.
 		advisoryv1.AdvisoryService_CreateBody_FullMethodName: {creates: true, build: func(f *authzFixture, under string) proto.Message {
-			return &advisoryv1.CreateBodyRequest{Parent: under, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "Instance IEECAG",
+			return &advisoryv1.CreateBodyRequest{Parent: under, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "Instance IEECAG",
 				DecisionDate: "2026-03-12", DecisionReference: "délibération " + f.b.code}
 		}},
 		advisoryv1.AdvisoryService_AddMember_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
-			return &advisoryv1.AddMemberRequest{Name: under + bodyKind, Replaces: f.b.members[1], Member: &advisoryv1.Member{MemberId: f.b.tag + "-new",
-				Sex: advisoryv1.Sex_SEX_FEMALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_YOUTH}}
+			return &advisoryv1.AddMemberRequest{Name: under + bodyKind, Replaces: f.b.members[1], Member: &advisoryeventsv1.Member{MemberId: f.b.tag + "-new",
+				Sex: advisoryeventsv1.Sex_SEX_FEMALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_YOUTH}}
 		}},
 		advisoryv1.AdvisoryService_RemoveMember_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
 			return &advisoryv1.RemoveMemberRequest{Name: under + bodyKind, MemberId: f.b.members[2], Reason: "démission"}
 		}},
 		advisoryv1.AdvisoryService_AssignBureauRole_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
-			return &advisoryv1.AssignBureauRoleRequest{Name: under + bodyKind, MemberId: f.b.members[0], Role: advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT}
+			return &advisoryv1.AssignBureauRoleRequest{Name: under + bodyKind, MemberId: f.b.members[0], Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}
 		}},
 		advisoryv1.AdvisoryService_RecordMeeting_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
 			return &advisoryv1.RecordMeetingRequest{Name: under + bodyKind, MeetingId: f.b.tag + "-s9", Attendees: f.b.members}
@@ -183,23 +187,23 @@ func authzCases() map[string]authzCase {
 			return &advisoryv1.TransmitOpinionRequest{Name: f.opinionName(under)}
 		}},
 		advisoryv1.AdvisoryService_RespondToOpinion_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
-			return &advisoryv1.RespondToOpinionRequest{Name: f.opinionName(under), Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "en partie"}
+			return &advisoryv1.RespondToOpinionRequest{Name: f.opinionName(under), Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "en partie"}
 		}},
 
 		// Consultations, workshops, phases and surveys.
 		consultationsv1.ConsultationService_CreateConsultation_FullMethodName: {creates: true, build: func(f *authzFixture, under string) proto.Message {
-			return &consultationsv1.CreateConsultationRequest{Parent: under, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-				SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_PETITION, SubjectRef: f.petitionName(under), Title: "Avis sur la pétition", Deadline: "2026-12-20"}
+			return &consultationsv1.CreateConsultationRequest{Parent: under, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+				SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION, SubjectRef: f.petitionName(under), Title: "Avis sur la pétition", Deadline: "2026-12-20"}
 		}},
 		consultationsv1.ConsultationService_AcknowledgeConsultation_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
 			return &consultationsv1.AcknowledgeConsultationRequest{Name: under + "/consultations/" + f.b.cBody}
 		}},
 		consultationsv1.ConsultationService_RecordWorkshop_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
-			return &consultationsv1.RecordWorkshopRequest{Name: under + "/consultations/" + f.b.cPub, Workshop: &consultationsv1.WorkshopHeld{
+			return &consultationsv1.RecordWorkshopRequest{Name: under + "/consultations/" + f.b.cPub, Workshop: &consultationseventsv1.WorkshopHeld{
 				WorkshopId: f.b.workshopID + "x", Date: "2026-11-01", Place: "salle", Theme: "voirie", Participants: 10, Women: 4, Youth: 3}}
 		}},
 		consultationsv1.ConsultationService_CompletePhase_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
-			return &consultationsv1.CompletePhaseRequest{Name: under + "/consultations/" + f.b.cPub, Phase: consultationsv1.Phase_PHASE_DIAGNOSIS}
+			return &consultationsv1.CompletePhaseRequest{Name: under + "/consultations/" + f.b.cPub, Phase: consultationseventsv1.Phase_PHASE_DIAGNOSIS}
 		}},
 		consultationsv1.ConsultationService_AnswerConsultation_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
 			return &consultationsv1.AnswerConsultationRequest{Name: under + "/consultations/" + f.b.cBody, Opinion: f.opinionName(under)}
@@ -218,7 +222,7 @@ func authzCases() map[string]authzCase {
 func globalCases() map[string]func(f *authzFixture) proto.Message {
 	return map[string]func(f *authzFixture) proto.Message{
 		territoryv1.TerritoryService_RegisterCouncil_FullMethodName: func(f *authzFixture) proto.Message {
-			return &territoryv1.RegisterCouncilRequest{Council: &territoryv1.Council{Code: "50910199", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE,
+			return &territoryv1.RegisterCouncilRequest{Council: &territoryv1.Council{Code: "50910199", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE,
 				NameFr: "Commune d'essai", NameAr: "جماعة", Parent: "provinces/beni-mellal", Population: 1000, CensusYear: 2024}}
 		},
 		territoryv1.TerritoryService_RecordPopulation_FullMethodName: func(f *authzFixture) proto.Message {
@@ -240,7 +244,7 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 		}
 	}
 	agent := e.token(access.RoleCitizen, "", "agent-"+tag)
-	cp, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: c.council, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	cp, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: c.council, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Bibliothèque " + tag, Request: "Créer une bibliothèque.", Reasons: "Les élèves n'ont aucun lieu pour étudier."})
 	must("create petition", err)
 	name := cp.GetPetition().GetName()
@@ -257,22 +261,22 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 
 	adv := advisoryv1.NewAdvisoryServiceClient(e.conn)
 	con := consultationsv1.NewConsultationServiceClient(e.conn)
-	b, err := adv.CreateBody(as(c.staff), &advisoryv1.CreateBodyRequest{Parent: c.council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+	b, err := adv.CreateBody(as(c.staff), &advisoryv1.CreateBodyRequest{Parent: c.council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		DisplayName: "Instance IEECAG " + tag, DecisionDate: "2026-03-12", DecisionReference: "délibération 14/2026"})
 	must("create body", err)
 	c.body = b.GetBody().GetName()
 	for i := range 3 {
 		id := fmt.Sprintf("%s-m%d", tag, i+1)
-		_, err := adv.AddMember(as(c.advisory), &advisoryv1.AddMemberRequest{Name: c.body, Member: &advisoryv1.Member{MemberId: id,
-			Sex: advisoryv1.Sex(1 + i%2), AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+		_, err := adv.AddMember(as(c.advisory), &advisoryv1.AddMemberRequest{Name: c.body, Member: &advisoryeventsv1.Member{MemberId: id,
+			Sex: advisoryeventsv1.Sex(1 + i%2), AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT}})
 		must("add member", err)
 		c.members = append(c.members, id)
 	}
 	c.meeting = tag + "-s1"
 	_, err = adv.RecordMeeting(as(c.advisory), &advisoryv1.RecordMeetingRequest{Name: c.body, MeetingId: c.meeting, Attendees: c.members})
 	must("meeting", err)
-	cb, err := con.CreateConsultation(as(c.staff), &consultationsv1.CreateConsultationRequest{Parent: c.council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-		Body: c.body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-12-15"})
+	cb, err := con.CreateConsultation(as(c.staff), &consultationsv1.CreateConsultationRequest{Parent: c.council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+		Body: c.body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-12-15"})
 	must("consult the body", err)
 	c.cBody = strings.TrimPrefix(cb.GetConsultation().GetName(), c.council+"/consultations/")
 	op, err := adv.CreateOpinion(as(c.advisory), &advisoryv1.CreateOpinionRequest{Parent: c.body, Title: "Avis sur le budget", Consultation: cb.GetConsultation().GetName(), Text: "Texte."})
@@ -282,14 +286,14 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 	must("adopt", err)
 	_, err = adv.TransmitOpinion(as(c.advisory), &advisoryv1.TransmitOpinionRequest{Name: op.GetOpinion().GetName()})
 	must("transmit", err)
-	cpub, err := con.CreateConsultation(as(c.staff), &consultationsv1.CreateConsultationRequest{Parent: c.council, Requester: consultationsv1.Requester_REQUESTER_BUREAU,
-		SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic du PAC", Deadline: "2026-12-31"})
+	cpub, err := con.CreateConsultation(as(c.staff), &consultationsv1.CreateConsultationRequest{Parent: c.council, Requester: consultationseventsv1.Requester_REQUESTER_BUREAU,
+		SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic du PAC", Deadline: "2026-12-31"})
 	must("public consultation", err)
 	c.cPub = strings.TrimPrefix(cpub.GetConsultation().GetName(), c.council+"/consultations/")
-	_, err = con.CompletePhase(as(c.staff), &consultationsv1.CompletePhaseRequest{Name: cpub.GetConsultation().GetName(), Phase: consultationsv1.Phase_PHASE_LAUNCH})
+	_, err = con.CompletePhase(as(c.staff), &consultationsv1.CompletePhaseRequest{Name: cpub.GetConsultation().GetName(), Phase: consultationseventsv1.Phase_PHASE_LAUNCH})
 	must("launch", err)
 	c.workshopID = tag + "-w1"
-	_, err = con.RecordWorkshop(as(c.staff), &consultationsv1.RecordWorkshopRequest{Name: cpub.GetConsultation().GetName(), Workshop: &consultationsv1.WorkshopHeld{
+	_, err = con.RecordWorkshop(as(c.staff), &consultationsv1.RecordWorkshopRequest{Name: cpub.GetConsultation().GetName(), Workshop: &consultationseventsv1.WorkshopHeld{
 		WorkshopId: c.workshopID, Date: "2026-11-01", Place: "maison des jeunes", Theme: "eau", Participants: 20, Women: 8, Youth: 5, Disability: 1, Contributions: 3}})
 	must("workshop", err)
 	sv, err := con.RecordSurvey(as(c.staff), &consultationsv1.RecordSurveyRequest{Parent: c.council, Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}})
@@ -552,7 +556,7 @@ func TestAuthzProperty(t *testing.T) {
 	}
 	body, err := advisoryv1.NewAdvisoryServiceClient(f.e.conn).GetBody(context.Background(), &advisoryv1.GetBodyRequest{Name: f.b.body})
 	if err != nil || body.GetBody().GetComposition().GetMembers() != 3 || len(body.GetBody().GetOpinions()) != 1 ||
-		body.GetBody().GetOpinions()[0].GetState() != advisoryv1.OpinionState_OPINION_STATE_TRANSMITTED {
+		body.GetBody().GetOpinions()[0].GetState() != advisoryeventsv1.OpinionState_OPINION_STATE_TRANSMITTED {
 		t.Errorf("B's body after the attempts: %v (%v)", body.GetBody(), err)
 	}
 	cons, err := consultationsv1.NewConsultationServiceClient(f.e.conn).GetConsultation(context.Background(), &consultationsv1.GetConsultationRequest{Name: f.b.council + "/consultations/" + f.b.cPub})
@@ -586,13 +590,13 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 		}
 	}
 
-	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		DisplayName: "Instance IEECAG", DecisionDate: "2026-03-12", DecisionReference: "délibération 14/2026"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := b.GetBody().GetName()
-	m1 := &advisoryv1.Member{MemberId: "m01", Sex: advisoryv1.Sex_SEX_FEMALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_YOUTH, Affiliation: "association Amal"}
+	m1 := &advisoryeventsv1.Member{MemberId: "m01", Sex: advisoryeventsv1.Sex_SEX_FEMALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, Affiliation: "association Amal"}
 	if _, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: body, Member: m1}); err != nil {
 		t.Fatal(err)
 	}
@@ -602,7 +606,7 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 		_, err := adv.GetBody(ctx, &advisoryv1.GetBodyRequest{Name: aliasBody})
 		wantCode(t, err, codes.NotFound, "BODY_NOT_FOUND")
 		before := e.head()
-		_, err = adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: aliasBody, Member: &advisoryv1.Member{MemberId: "m02", Sex: advisoryv1.Sex_SEX_MALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+		_, err = adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: aliasBody, Member: &advisoryeventsv1.Member{MemberId: "m02", Sex: advisoryeventsv1.Sex_SEX_MALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT}})
 		wantCode(t, err, codes.NotFound, "BODY_NOT_FOUND")
 		_, err = aud.GetCaseHistory(ctx, &auditv1.GetCaseHistoryRequest{Name: aliasBody})
 		wantCode(t, err, codes.NotFound, "CASE_NOT_FOUND")
@@ -610,8 +614,8 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 	})
 
 	t.Run("ConsultationUnderAnotherLevelIsNotFound", func(t *testing.T) {
-		pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_BUREAU,
-			SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_OTHER, Title: "Marché couvert", Deadline: "2026-12-31"})
+		pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_BUREAU,
+			SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_OTHER, Title: "Marché couvert", Deadline: "2026-12-31"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -623,14 +627,14 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 		wantCode(t, err, codes.NotFound, "CONSULTATION_NOT_FOUND")
 		unchanged("an act on a consultation under another level's name", before)
 		got, err := con.GetConsultation(ctx, &consultationsv1.GetConsultationRequest{Name: pub.GetConsultation().GetName()})
-		if err != nil || got.GetConsultation().GetState() != consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED {
+		if err != nil || got.GetConsultation().GetState() != consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED {
 			t.Fatalf("the consultation after the attempt: %v %v", got.GetConsultation(), err)
 		}
 	})
 
 	t.Run("ConsultationOnAPetitionResolvesItsName", func(t *testing.T) {
 		// A petition of Zaouiat Cheikh (50910113).
-		cp, err := e.petitions.CreatePetition(as(citizen), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		cp, err := e.petitions.CreatePetition(as(citizen), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Piste rurale", Request: "Aménager la piste.", Reasons: "Elle est impraticable l'hiver."})
 		if err != nil {
 			t.Fatal(err)
@@ -642,8 +646,8 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 			ref  string
 			code codes.Code
 		}{{other, codes.InvalidArgument}, {council + "/petitions/" + id, codes.NotFound}} {
-			_, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-				SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_PETITION, SubjectRef: tc.ref, Title: "Avis", Deadline: "2026-12-20"})
+			_, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+				SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION, SubjectRef: tc.ref, Title: "Avis", Deadline: "2026-12-20"})
 			wantCode(t, err, tc.code, "")
 		}
 		unchanged("a consultation on another council's petition", before)
@@ -662,7 +666,7 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 		if err != nil || r.GetLogPosition() != 0 || r.GetBody().GetComposition().GetMembers() != 1 {
 			t.Fatalf("the same member added again: %v (position %d) %v", r.GetBody().GetComposition(), r.GetLogPosition(), err)
 		}
-		again, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+		again, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 			DisplayName: "Instance IEECAG", DecisionDate: "2026-03-12", DecisionReference: "délibération 14/2026"})
 		if err != nil || again.GetBody().GetName() != body {
 			t.Fatalf("the same body set up again: %v %v", again.GetBody().GetName(), err)
@@ -674,7 +678,7 @@ func TestScopeMechanismsRegressions(t *testing.T) {
 		if code != 409 || !strings.Contains(resp, "MEMBER_EXISTS") {
 			t.Fatalf("another member under a used id over REST: %d %s", code, resp)
 		}
-		_, err = adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+		_, err = adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 			DisplayName: "Autre instance", DecisionDate: "2026-04-01", DecisionReference: "délibération 20/2026"})
 		wantCode(t, err, codes.AlreadyExists, "BODY_EXISTS")
 		unchanged("creates under used ids", before)

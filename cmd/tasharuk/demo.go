@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
@@ -50,7 +50,7 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc
 	now := svc.Now()
 
 	// A petition collecting signatures in Zaouiat Cheikh.
-	n, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	n, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Éclairage public du quartier Al Massira", Request: "Inscrire à l'ordre du jour l'extension de l'éclairage public au quartier Al Massira.",
 		Reasons: "Le quartier n'est pas éclairé la nuit ; les habitants, surtout les femmes et les élèves, demandent un éclairage pour leur sécurité."})
 	if err != nil {
@@ -65,20 +65,20 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc
 		return err
 	}
 	for i := range 12 {
-		if _, _, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}); err != nil {
+		if _, _, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}); err != nil {
 			return err
 		}
 	}
 
 	// A paper petition deposited four months ago, referred to the bureau
 	// and still undecided: overdue.
-	n2, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	n2, _, err := svc.Create(ctx, citizen, papp.Draft{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Aménagement du souk hebdomadaire", Request: "Aménager l'espace du souk hebdomadaire (sol, eau, toilettes).",
 		Reasons: "Le souk est boueux en hiver et sans point d'eau ; commerçants et visiteurs le réclament."})
 	if err != nil {
 		return err
 	}
-	if _, _, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
+	if _, _, _, err = svc.Deposit(ctx, staff, n2.String(), now.AddDate(0, -4, 0), petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, []string{"liste des signataires", "copies des CIN"}); err != nil {
 		return err
 	}
 	// The president referred it to the bureau (law 113-14 art. 125), whose

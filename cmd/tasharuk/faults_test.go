@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 )
@@ -108,7 +109,7 @@ func TestReplicasUnderFaults(t *testing.T) {
 	}
 	issuer := access.NewIssuer(key, access.DefaultIssuer)
 	tok, _ := issuer.Issue(access.Principal{Subject: "agent-fault", Role: access.RoleCitizen}, time.Hour, time.Now())
-	created, err := reps[0].pc.CreatePetition(as(tok), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	created, err := reps[0].pc.CreatePetition(as(tok), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Pétition sous pannes", Request: "r", Reasons: "r"})
 	if err != nil {
 		t.Fatal(err)

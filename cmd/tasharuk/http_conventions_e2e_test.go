@@ -24,6 +24,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -313,7 +314,7 @@ func TestEnumValueRefusedWithTheRealNames(t *testing.T) {
 func TestFiltersTakeTheNamesResponsesUse(t *testing.T) {
 	e := startEnv(t, t.TempDir(), conventionsClock(), sharedData(t, "bmk_communes_2024.csv"))
 	agent := e.token(access.RoleCitizen, "", "agent-filter")
-	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +412,7 @@ func TestRetryAfterOn429(t *testing.T) {
 
 	// gRPC: the same bucket, the same wait.
 	var md metadata.MD
-	_, err = e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"}, grpc.Header(&md))
+	_, err = e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"}, grpc.Header(&md))
 	wantCode(t, err, codes.ResourceExhausted, "RATE_LIMITED")
 	if got := md.Get("retry-after"); len(got) != 1 || got[0] != "100" {
 		t.Fatalf("gRPC retry-after metadata %q, want 100", got)

@@ -23,6 +23,7 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/audit"
 )
@@ -201,7 +202,7 @@ func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 	}
 	agent := issue(access.RoleCitizen, "", "agent-integrity")
 	ctx := as(agent)
-	created, err := s.petitions.CreatePetition(ctx, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	created, err := s.petitions.CreatePetition(ctx, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Eclairage public", Request: "Eclairer la route du douar.", Reasons: "Elle est dangereuse la nuit."})
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +316,7 @@ func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 		if !strings.Contains(err.Error(), fmt.Sprintf("position %d", lost)) {
 			t.Fatalf("the refusal does not name the position: %v", err)
 		}
-		_, err = s.petitions.CreatePetition(ctx, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		_, err = s.petitions.CreatePetition(ctx, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Autre", Request: "Autre demande.", Reasons: "Autres raisons."})
 		wantCode(t, err, codes.Unavailable, "LOG_DAMAGED")
 		// No checkpoint is signed either: wait several intervals.

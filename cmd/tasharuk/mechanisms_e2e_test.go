@@ -11,7 +11,9 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 )
@@ -33,7 +35,7 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	const council = "communes/50910107"
 
 	// The council sets the body up (staff), the secretary records members.
-	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		DisplayName: "Instance de l'équité, de l'égalité des chances et de l'approche genre", DecisionDate: "2026-03-12", DecisionReference: "délibération 14/2026"})
 	if err != nil {
 		t.Fatal(err)
@@ -42,29 +44,29 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	if body != council+"/advisoryBodies/equity-gender" {
 		t.Fatalf("body name %q", body)
 	}
-	_, err = adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_YOUTH, DisplayName: "x", DecisionDate: "2026-03-12", DecisionReference: "y"})
+	_, err = adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_YOUTH, DisplayName: "x", DecisionDate: "2026-03-12", DecisionReference: "y"})
 	wantCode(t, err, codes.FailedPrecondition, "KIND_NOT_ALLOWED")
 	// 21 members: 9 women, 7 young, 2 with a disability.
 	for i := range 21 {
-		sex := advisoryv1.Sex_SEX_MALE
+		sex := advisoryeventsv1.Sex_SEX_MALE
 		if i < 9 {
-			sex = advisoryv1.Sex_SEX_FEMALE
+			sex = advisoryeventsv1.Sex_SEX_FEMALE
 		}
-		age := advisoryv1.AgeBand_AGE_BAND_ADULT
+		age := advisoryeventsv1.AgeBand_AGE_BAND_ADULT
 		if i%3 == 0 {
-			age = advisoryv1.AgeBand_AGE_BAND_YOUTH
+			age = advisoryeventsv1.AgeBand_AGE_BAND_YOUTH
 		}
-		if _, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryv1.Member{
+		if _, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryeventsv1.Member{
 			MemberId: fmt.Sprintf("m%02d", i+1), Sex: sex, AgeBand: age, Disability: i == 4 || i == 15, Affiliation: "association " + fmt.Sprint(i%5)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = adv.AddMember(as(otherSecretary), &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryv1.Member{MemberId: "x", Sex: advisoryv1.Sex_SEX_MALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+	_, err = adv.AddMember(as(otherSecretary), &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryeventsv1.Member{MemberId: "x", Sex: advisoryeventsv1.Sex_SEX_MALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT}})
 	wantCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	for _, r := range []struct {
 		id   string
-		role advisoryv1.BureauRole
-	}{{"m01", advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT}, {"m02", advisoryv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m10", advisoryv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m03", advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}} {
+		role advisoryeventsv1.BureauRole
+	}{{"m01", advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}, {"m02", advisoryeventsv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m10", advisoryeventsv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m03", advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}} {
 		if _, err := adv.AssignBureauRole(as(secretary), &advisoryv1.AssignBureauRoleRequest{Name: body, MemberId: r.id, Role: r.role}); err != nil {
 			t.Fatal(err)
 		}
@@ -79,8 +81,8 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 
 	// The council asks the body for its view on the draft action programme,
 	// and consults the public on it in workshops.
-	req, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-		Body: body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Projet de PAC 2027-2032", Deadline: "2026-12-15"})
+	req, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+		Body: body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Projet de PAC 2027-2032", Deadline: "2026-12-15"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,21 +90,21 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	if _, err := con.AcknowledgeConsultation(as(secretary), &consultationsv1.AcknowledgeConsultationRequest{Name: request}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_BUREAU,
-		SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic participatif du PAC", Deadline: "2026-12-31"})
+	pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_BUREAU,
+		SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic participatif du PAC", Deadline: "2026-12-31"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	public := pub.GetConsultation().GetName()
-	phase := func(p consultationsv1.Phase) {
+	phase := func(p consultationseventsv1.Phase) {
 		t.Helper()
 		if _, err := con.CompletePhase(as(staff), &consultationsv1.CompletePhaseRequest{Name: public, Phase: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	phase(consultationsv1.Phase_PHASE_LAUNCH)
+	phase(consultationseventsv1.Phase_PHASE_LAUNCH)
 	// 200 participants: 66 women, 66 young, 13 with a disability.
-	for i, w := range []*consultationsv1.WorkshopHeld{
+	for i, w := range []*consultationseventsv1.WorkshopHeld{
 		{WorkshopId: "w1", Date: "2026-11-03", Place: "Hay Al Qods", Theme: "eau et assainissement", Participants: 80, Women: 26, Youth: 27, Disability: 5, Contributions: 31},
 		{WorkshopId: "w2", Date: "2026-11-04", Place: "douar Ait Hammou", Theme: "routes rurales", Participants: 70, Women: 23, Youth: 22, Disability: 5, Contributions: 18},
 		{WorkshopId: "w3", Date: "2026-11-05", Place: "maison des jeunes", Theme: "emploi des jeunes", Participants: 50, Women: 17, Youth: 17, Disability: 3, Contributions: 40},
@@ -121,9 +123,9 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = con.RecordWorkshop(as(staff), &consultationsv1.RecordWorkshopRequest{Name: request, Workshop: &consultationsv1.WorkshopHeld{WorkshopId: "x", Date: "2026-11-05", Place: "p", Theme: "t", Participants: 1}})
+	_, err = con.RecordWorkshop(as(staff), &consultationsv1.RecordWorkshopRequest{Name: request, Workshop: &consultationseventsv1.WorkshopHeld{WorkshopId: "x", Date: "2026-11-05", Place: "p", Theme: "t", Participants: 1}})
 	wantCode(t, err, codes.FailedPrecondition, "WORKSHOPS_ARE_PUBLIC")
-	phase(consultationsv1.Phase_PHASE_DIAGNOSIS)
+	phase(consultationseventsv1.Phase_PHASE_DIAGNOSIS)
 
 	// The body meets (17 of 21) and adopts its opinion 12-3-2; a meeting
 	// of 10 lacks the quorum.
@@ -147,7 +149,7 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	_, err = adv.AdoptOpinion(as(secretary), &advisoryv1.AdoptOpinionRequest{Name: opinion, MeetingId: "s1", VotesFor: 8, VotesAgainst: 1})
 	wantCode(t, err, codes.FailedPrecondition, "QUORUM_NOT_REACHED")
 	ad, err := adv.AdoptOpinion(as(secretary), &advisoryv1.AdoptOpinionRequest{Name: opinion, MeetingId: "s2", VotesFor: 12, VotesAgainst: 3, Abstentions: 2})
-	if err != nil || ad.GetOpinion().GetState() != advisoryv1.OpinionState_OPINION_STATE_ADOPTED {
+	if err != nil || ad.GetOpinion().GetState() != advisoryeventsv1.OpinionState_OPINION_STATE_ADOPTED {
 		t.Fatalf("adopt: %v %v", ad.GetOpinion(), err)
 	}
 	if _, err := con.AnswerConsultation(as(secretary), &consultationsv1.AnswerConsultationRequest{Name: request, Opinion: opinion}); err != nil {
@@ -158,17 +160,17 @@ func TestAdvisoryAndConsultationsEndToEnd(t *testing.T) {
 	}
 	clock.Advance(10 * 24 * time.Hour)
 	// The council responds "partly", with reasons — once.
-	resp, err := adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: opinion, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
+	resp, err := adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: opinion, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
 		Reasons: "Les indicateurs seront intégrés aux projets sociaux ; les projets d'infrastructure suivront en 2028."})
 	if err != nil || resp.GetOpinion().GetDaysToResponse() != 10 {
 		t.Fatalf("respond: %v %v", resp.GetOpinion(), err)
 	}
-	_, err = adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: opinion, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, Reasons: "again"})
+	_, err = adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: opinion, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, Reasons: "again"})
 	wantCode(t, err, codes.FailedPrecondition, "ALREADY_RESPONDED")
 
 	// Another request, to the body on the budget, expires unanswered.
-	exp, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_COMMITTEE,
-		Committee: "commission du budget", Body: body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-11-20"})
+	exp, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_COMMITTEE,
+		Committee: "commission du budget", Body: body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-11-20"})
 	if err != nil {
 		t.Fatal(err)
 	}

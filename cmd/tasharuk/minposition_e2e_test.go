@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -48,7 +49,7 @@ func TestMinPositionAheadOfLog(t *testing.T) {
 	// Read-your-writes still works: the position a write returned, and the
 	// head itself, are read, not refused.
 	agent := e.token(access.RoleCitizen, "", "agent-minpos")
-	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "Éclairage de la rue", Request: "r", Reasons: "r"})
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "Éclairage de la rue", Request: "r", Reasons: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
@@ -67,7 +68,7 @@ func TestNATSNobodyAnonymous(t *testing.T) {
 	ctx := context.Background()
 	act := func(title string) {
 		t.Helper()
-		if _, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		if _, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: title, Request: "r", Reasons: "r"}); err != nil {
 			t.Fatalf("act %q: %v", title, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -27,8 +28,8 @@ func signer(tag string, i int) (id, name string) {
 	return fmt.Sprintf("%s%06d", tag, i), fmt.Sprintf("Zineb Secretname-%s-%04d", tag, i)
 }
 
-func fullChecklist() *petitionsv1.Checklist {
-	return &petitionsv1.Checklist{ThresholdMet: true, SignatoriesEligible: true, AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true}
+func fullChecklist() *petitionseventsv1.Checklist {
+	return &petitionseventsv1.Checklist{ThresholdMet: true, SignatoriesEligible: true, AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true}
 }
 
 // signMany signs n distinct signatures over gRPC from 16 goroutines.
@@ -123,7 +124,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 	var bmName string
 	t.Run("BeniMellalLifecycleOverGRPC", func(t *testing.T) {
 		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{
-			Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Bibliothèque de quartier à Ouled Ayad", Request: "Créer une bibliothèque municipale de quartier.",
 			Reasons: "Les élèves du quartier n'ont aucun lieu pour étudier ; la commune dispose d'un local vacant.",
 		})
@@ -132,7 +133,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		}
 		p := created.GetPetition()
 		bmName = p.GetName()
-		if p.GetState() != petitionsv1.PetitionState_PETITION_STATE_DRAFT || p.GetSignatureThreshold() != 200 || p.GetAgent() != "agent-amina" || created.GetLogPosition() == 0 {
+		if p.GetState() != petitionseventsv1.PetitionState_PETITION_STATE_DRAFT || p.GetSignatureThreshold() != 200 || p.GetAgent() != "agent-amina" || created.GetLogPosition() == 0 {
 			t.Fatalf("draft: %v", p)
 		}
 		// Only the agent opens it.
@@ -160,7 +161,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			t.Fatalf("after 199 signatures and a duplicate: %v %v", got.GetPetition().GetSignatures(), err)
 		}
 		// The agent deposits online: receipt, deadline in 3 months.
-		dep, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: bmName, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
+		dep, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: bmName, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +175,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			t.Fatal(err)
 		}
 		// 199 valid signatures: admissible is refused.
-		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: bmName, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: bmName, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		wantCode(t, err, codes.FailedPrecondition, "THRESHOLD_NOT_MET")
 		// The paper sheet brings the 200th: one new, one duplicate, one invalid.
 		newID, newName := signer("BM", 500)
@@ -187,15 +188,15 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if rep.GetAccepted() != 1 || rep.GetDuplicates() != 1 || rep.GetInvalid() != 1 || len(rep.GetRows()) != 3 || rep.GetRows()[2].GetLine() != 4 || !strings.Contains(rep.GetRows()[2].GetReason(), "national_id") {
 			t.Fatalf("import report: %v", rep)
 		}
-		dec, err := e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: bmName, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+		dec, err := e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: bmName, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dec.GetPetition().GetState() != petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE || dec.GetPetition().GetDecision().GetDecidedBy() != "clerk-bm" {
+		if dec.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE || dec.GetPetition().GetDecision().GetDecidedBy() != "clerk-bm" {
 			t.Fatalf("decision: %v", dec.GetPetition())
 		}
 		clock.Advance(2 * 24 * time.Hour)
-		if _, err := e.petitions.NotifyAgent(as(staffBM), &petitionsv1.NotifyAgentRequest{Name: bmName, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter", Reference: "L-2026-118"}); err != nil {
+		if _, err := e.petitions.NotifyAgent(as(staffBM), &petitionsv1.NotifyAgentRequest{Name: bmName, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter", Reference: "L-2026-118"}); err != nil {
 			t.Fatal(err)
 		}
 		sch, err := e.petitions.SchedulePetition(as(staffBM), &petitionsv1.SchedulePetitionRequest{Name: bmName})
@@ -205,21 +206,21 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.ReferPetitionToCommittee(as(staffBM), &petitionsv1.ReferPetitionToCommitteeRequest{Name: bmName, Committee: "commission des affaires sociales"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.petitions.RecordDeliberation(as(staffBM), &petitionsv1.RecordDeliberationRequest{Name: bmName, Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "approved"})
+		_, err = e.petitions.RecordDeliberation(as(staffBM), &petitionsv1.RecordDeliberationRequest{Name: bmName, Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "approved"})
 		wantCode(t, err, codes.FailedPrecondition, "COMMITTEE_REPORT_REQUIRED")
 		if _, err := e.petitions.RecordCommitteeReport(as(staffBM), &petitionsv1.RecordCommitteeReportRequest{Name: bmName, Summary: "Le local de l'ancienne poste convient."}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.petitions.RecordDeliberation(as(staffBM), &petitionsv1.RecordDeliberationRequest{Name: bmName, Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "Le conseil approuve la création de la bibliothèque.", Reference: "délibération 2027-02-14"}); err != nil {
+		if _, err := e.petitions.RecordDeliberation(as(staffBM), &petitionsv1.RecordDeliberationRequest{Name: bmName, Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "Le conseil approuve la création de la bibliothèque.", Reference: "délibération 2027-02-14"}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.petitions.ClosePetition(as(staffBM), &petitionsv1.ClosePetitionRequest{Name: bmName})
 		wantCode(t, err, codes.FailedPrecondition, "AGENT_NOT_NOTIFIED")
-		if _, err := e.petitions.NotifyAgent(as(staffBM), &petitionsv1.NotifyAgentRequest{Name: bmName, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "portal"}); err != nil {
+		if _, err := e.petitions.NotifyAgent(as(staffBM), &petitionsv1.NotifyAgentRequest{Name: bmName, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "portal"}); err != nil {
 			t.Fatal(err)
 		}
 		closed, err := e.petitions.ClosePetition(as(staffBM), &petitionsv1.ClosePetitionRequest{Name: bmName, Note: "done"})
-		if err != nil || closed.GetPetition().GetState() != petitionsv1.PetitionState_PETITION_STATE_CLOSED || closed.GetPetition().GetSignatures().GetValid() != 200 {
+		if err != nil || closed.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_CLOSED || closed.GetPetition().GetSignatures().GetValid() != 200 {
 			t.Fatalf("closed: %v %v", closed.GetPetition(), err)
 		}
 		// The timeline over REST lists every act with its actor and both times.
@@ -246,7 +247,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 
 	t.Run("BeniMellal199IsInadmissibleNotAdmissible", func(t *testing.T) {
 		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{
-			Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Piste cyclable", Request: "Aménager une piste cyclable avenue Mohammed V.", Reasons: "Sécurité des cyclistes.",
 		})
 		if err != nil {
@@ -257,19 +258,19 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			t.Fatal(err)
 		}
 		signMany(t, e, otherCitizen, name, "BC", 0, 199)
-		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
+		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.petitions.ReferPetitionToBureau(as(staffBM), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		wantCode(t, err, codes.FailedPrecondition, "THRESHOLD_NOT_MET")
-		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE})
+		_, err = e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE})
 		wantCode(t, err, codes.FailedPrecondition, "REASONS_REQUIRED")
-		dec, err := e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+		dec, err := e.petitions.DecideAdmissibility(as(staffBM), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 			Reasons: "199 signatures valables pour 200 requises (article 123 de la loi organique 113-14)."})
-		if err != nil || dec.GetPetition().GetState() != petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE {
+		if err != nil || dec.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE {
 			t.Fatalf("inadmissible: %v %v", dec.GetPetition(), err)
 		}
 	})
@@ -333,7 +334,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 	var overdueName string
 	t.Run("OverdueAfterThreeMonths", func(t *testing.T) {
 		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{
-			Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Marché couvert", Request: "Construire un marché couvert.", Reasons: "Le marché actuel est insalubre.",
 		})
 		if err != nil {
@@ -342,7 +343,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		overdueName = created.GetPetition().GetName()
 		// A paper deposit received 3 months and 1 day ago, keyed in today.
 		received := clock.Now().AddDate(0, -3, -1)
-		dep, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: overdueName, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received), Documents: []string{"liste des signataires"}})
+		dep, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: overdueName, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(received), Documents: []string{"liste des signataires"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,14 +359,14 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			t.Fatalf("overdue list: %d %s", code, b)
 		}
 		// A deposit received in the future is refused.
-		created2, _ := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "x", Request: "y", Reasons: "z"})
-		_, err = e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: created2.GetPetition().GetName(), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(clock.Now().Add(48 * time.Hour))})
+		created2, _ := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "x", Request: "y", Reasons: "z"})
+		_, err = e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: created2.GetPetition().GetName(), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(clock.Now().Add(48 * time.Hour))})
 		wantCode(t, err, codes.FailedPrecondition, "DEPOSIT_DATE_IN_FUTURE")
 	})
 
 	t.Run("MalformedInputWritesNothing", func(t *testing.T) {
 		before := e.head()
-		_, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Request: "r", Reasons: "r"})
+		_, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Request: "r", Reasons: "r"})
 		wantCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 		if !strings.Contains(err.Error(), "title") {
 			t.Fatalf("message does not name the field: %v", err)
@@ -377,7 +378,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		}
 		_, err = e.petitions.GetPetition(ctx, &petitionsv1.GetPetitionRequest{Name: "communes/50910101/petitions/not-a-uuid"})
 		wantCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
-		_, err = e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/99999999", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
+		_, err = e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/99999999", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
 		wantCode(t, err, codes.NotFound, "COUNCIL_NOT_FOUND")
 		_, err = e.petitions.ImportSignatures(as(staffBM), &petitionsv1.ImportSignaturesRequest{Name: bmName, Csv: []byte("name\nx\n")})
 		wantCode(t, err, codes.InvalidArgument, "MALFORMED_CSV")

@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -68,13 +71,13 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 
 	// Petition A: a citizens' petition in Zaouiat Cheikh (threshold 100)
 	// through every state, with withdrawn, struck and imported signatures.
-	cr, err := p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	cr, err := p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Transport scolaire pour les douars", Request: "Mettre en place un transport scolaire pour les douars de la commune.",
 		Reasons: "Les élèves marchent 8 km par jour ; l'abandon scolaire des filles augmente.", RequestId: "0193c4b2-0000-7000-8000-0000000000a1"})
 	prelogOK(t, "create A", err)
 	mk.PetitionA = cr.GetPetition().GetName()
 	// The same request id again returns the same petition (nothing written).
-	again, err := p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	again, err := p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Transport scolaire pour les douars", Request: "Mettre en place un transport scolaire pour les douars de la commune.",
 		Reasons: "Les élèves marchent 8 km par jour ; l'abandon scolaire des filles augmente.", RequestId: "0193c4b2-0000-7000-8000-0000000000a1"})
 	prelogOK(t, "create A again", err)
@@ -111,7 +114,7 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 		t.Fatalf("import report: %v", rep)
 	}
 	clock.Advance(24 * time.Hour)
-	dep, err := p.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionA, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
+	dep, err := p.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionA, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
 	prelogOK(t, "deposit A", err)
 	if dep.GetReceiptNumber() == "" {
 		t.Fatal("deposit without a receipt")
@@ -120,10 +123,10 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 	clock.Advance(3 * 24 * time.Hour)
 	_, err = p.ReferPetitionToBureau(as(staffZC), &petitionsv1.ReferPetitionToBureauRequest{Name: mk.PetitionA})
 	prelogOK(t, "refer A", err)
-	_, err = p.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionA, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+	_, err = p.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionA, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 	prelogOK(t, "admissible A", err)
 	clock.Advance(2 * 24 * time.Hour)
-	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionA, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter", Reference: "L-2026-201"})
+	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionA, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter", Reference: "L-2026-201"})
 	prelogOK(t, "notify A", err)
 	_, err = p.SchedulePetition(as(staffZC), &petitionsv1.SchedulePetitionRequest{Name: mk.PetitionA, Session: "2027-02"})
 	prelogOK(t, "schedule A", err)
@@ -132,10 +135,10 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 	clock.Advance(30 * 24 * time.Hour)
 	_, err = p.RecordCommitteeReport(as(staffZC), &petitionsv1.RecordCommitteeReportRequest{Name: mk.PetitionA, Summary: "Deux circuits proposés, un financé."})
 	prelogOK(t, "report A", err)
-	_, err = p.RecordDeliberation(as(staffZC), &petitionsv1.RecordDeliberationRequest{Name: mk.PetitionA, Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
+	_, err = p.RecordDeliberation(as(staffZC), &petitionsv1.RecordDeliberationRequest{Name: mk.PetitionA, Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
 		Summary: "Le conseil approuve un circuit de transport scolaire.", Reference: "délibération 2027-02-09"})
 	prelogOK(t, "deliberation A", err)
-	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionA, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "portal"})
+	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionA, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "portal"})
 	prelogOK(t, "notify outcome A", err)
 	_, err = p.ClosePetition(as(staffZC), &petitionsv1.ClosePetitionRequest{Name: mk.PetitionA, Note: "clos"})
 	prelogOK(t, "close A", err)
@@ -150,7 +153,7 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 	prelogOK(t, "correct A", err)
 
 	// Petition B: too few signatures, inadmissible with reasons, closed.
-	cr, err = p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	cr, err = p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Terrain de sport", Request: "Aménager un terrain de sport de proximité.", Reasons: "Les jeunes n'ont aucun lieu pour jouer.",
 		RequestId: "0193c4b2-0000-7000-8000-0000000000b2"})
 	prelogOK(t, "create B", err)
@@ -162,39 +165,39 @@ func recordPrelog(t *testing.T, dir string) prelogMarks {
 		_, err := p.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: mk.PetitionB, NationalId: id, FullName: full})
 		prelogOK(t, "sign B", err)
 	}
-	_, err = p.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionB, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
+	_, err = p.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionB, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
 	prelogOK(t, "deposit B", err)
 	_, err = p.ReferPetitionToBureau(as(staffZC), &petitionsv1.ReferPetitionToBureauRequest{Name: mk.PetitionB})
 	prelogOK(t, "refer B", err)
-	_, err = p.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionB, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+	_, err = p.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionB, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 		Reasons: "6 signatures valables pour 100 requises (article 123 de la loi organique 113-14)."})
 	prelogOK(t, "inadmissible B", err)
-	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionB, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
+	_, err = p.NotifyAgent(as(staffZC), &petitionsv1.NotifyAgentRequest{Name: mk.PetitionB, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
 	prelogOK(t, "notify B", err)
 	_, err = p.ClosePetition(as(staffZC), &petitionsv1.ClosePetitionRequest{Name: mk.PetitionB})
 	prelogOK(t, "close B", err)
 
 	// An association's petition in Kasba Tadla, deposited on paper by
 	// staff, admissible, scheduled for the next session.
-	cr, err = p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910107", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
+	cr, err = p.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910107", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
 		Title: "Maison des associations", Request: "Ouvrir une maison des associations dans l'ancien foyer.", Reasons: "Les associations du quartier n'ont pas de local.",
-		Association: &petitionsv1.Association{Name: "Association Tadla Avenir", RegistrationRef: "RD-2019-0457", ConstitutedOn: "2019-05-14",
+		Association: &petitionseventsv1.Association{Name: "Association Tadla Avenir", RegistrationRef: "RD-2019-0457", ConstitutedOn: "2019-05-14",
 			DemocraticGovernance: true, InGoodStanding: true, SeatInTerritory: true, ActivityLinkedToSubject: true},
 		RequestId: "0193c4b2-0000-7000-8000-0000000000c3"})
 	prelogOK(t, "create association", err)
 	mk.PetitionAssoc = cr.GetPetition().GetName()
-	_, err = p.DepositPetition(as(staffKT), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionAssoc, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER})
+	_, err = p.DepositPetition(as(staffKT), &petitionsv1.DepositPetitionRequest{Name: mk.PetitionAssoc, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER})
 	prelogOK(t, "deposit association", err)
 	_, err = p.ReferPetitionToBureau(as(staffKT), &petitionsv1.ReferPetitionToBureauRequest{Name: mk.PetitionAssoc})
 	prelogOK(t, "refer association", err)
-	_, err = p.DecideAdmissibility(as(staffKT), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionAssoc, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
-		Checklist: &petitionsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true}})
+	_, err = p.DecideAdmissibility(as(staffKT), &petitionsv1.DecideAdmissibilityRequest{Name: mk.PetitionAssoc, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
+		Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true}})
 	prelogOK(t, "admissible association", err)
 	_, err = p.SchedulePetition(as(staffKT), &petitionsv1.SchedulePetitionRequest{Name: mk.PetitionAssoc})
 	prelogOK(t, "schedule association", err)
 
 	// Petition W: withdrawn by its agent while collecting.
-	cr, err = p.CreatePetition(as(agentW), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	cr, err = p.CreatePetition(as(agentW), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Marché couvert", Request: "Construire un marché couvert.", Reasons: "Le marché est inondé l'hiver.",
 		RequestId: "0193c4b2-0000-7000-8000-0000000000d4"})
 	prelogOK(t, "create W", err)
@@ -233,20 +236,20 @@ func recordPrelogMechanisms(t *testing.T, e *env, clock *testClock, staff, secre
 	adv := advisoryv1.NewAdvisoryServiceClient(e.conn)
 	con := consultationsv1.NewConsultationServiceClient(e.conn)
 	const council = "communes/50910107"
-	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+	b, err := adv.CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		DisplayName: "Instance de l'équité, de l'égalité des chances et de l'approche genre", DecisionDate: "2026-03-12", DecisionReference: "délibération 14/2026"})
 	prelogOK(t, "create body", err)
 	mk.Body = b.GetBody().GetName()
 	for i := range 21 {
-		sex := advisoryv1.Sex_SEX_MALE
+		sex := advisoryeventsv1.Sex_SEX_MALE
 		if i < 9 {
-			sex = advisoryv1.Sex_SEX_FEMALE
+			sex = advisoryeventsv1.Sex_SEX_FEMALE
 		}
-		age := advisoryv1.AgeBand_AGE_BAND_ADULT
+		age := advisoryeventsv1.AgeBand_AGE_BAND_ADULT
 		if i%3 == 0 {
-			age = advisoryv1.AgeBand_AGE_BAND_YOUTH
+			age = advisoryeventsv1.AgeBand_AGE_BAND_YOUTH
 		}
-		_, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: mk.Body, Member: &advisoryv1.Member{
+		_, err := adv.AddMember(as(secretary), &advisoryv1.AddMemberRequest{Name: mk.Body, Member: &advisoryeventsv1.Member{
 			MemberId: fmt.Sprintf("m%02d", i+1), Sex: sex, AgeBand: age, Disability: i == 4 || i == 15, Affiliation: "association " + fmt.Sprint(i%5)}})
 		prelogOK(t, "add member", err)
 	}
@@ -254,24 +257,24 @@ func recordPrelogMechanisms(t *testing.T, e *env, clock *testClock, staff, secre
 	prelogOK(t, "remove member", err)
 	for _, r := range []struct {
 		id   string
-		role advisoryv1.BureauRole
-	}{{"m01", advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT}, {"m02", advisoryv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m10", advisoryv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m03", advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}} {
+		role advisoryeventsv1.BureauRole
+	}{{"m01", advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}, {"m02", advisoryeventsv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m10", advisoryeventsv1.BureauRole_BUREAU_ROLE_VICE_PRESIDENT}, {"m03", advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}} {
 		_, err := adv.AssignBureauRole(as(secretary), &advisoryv1.AssignBureauRoleRequest{Name: mk.Body, MemberId: r.id, Role: r.role})
 		prelogOK(t, "bureau role", err)
 	}
-	req, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-		Body: mk.Body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Projet de PAC 2027-2032", Deadline: "2026-12-15"})
+	req, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+		Body: mk.Body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Projet de PAC 2027-2032", Deadline: "2026-12-15"})
 	prelogOK(t, "request", err)
 	mk.Request = req.GetConsultation().GetName()
 	_, err = con.AcknowledgeConsultation(as(secretary), &consultationsv1.AcknowledgeConsultationRequest{Name: mk.Request})
 	prelogOK(t, "acknowledge", err)
-	pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_BUREAU,
-		SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic participatif du PAC", Deadline: "2027-01-31"})
+	pub, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_BUREAU,
+		SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic participatif du PAC", Deadline: "2027-01-31"})
 	prelogOK(t, "public consultation", err)
 	mk.Public = pub.GetConsultation().GetName()
-	_, err = con.CompletePhase(as(staff), &consultationsv1.CompletePhaseRequest{Name: mk.Public, Phase: consultationsv1.Phase_PHASE_LAUNCH})
+	_, err = con.CompletePhase(as(staff), &consultationsv1.CompletePhaseRequest{Name: mk.Public, Phase: consultationseventsv1.Phase_PHASE_LAUNCH})
 	prelogOK(t, "phase launch", err)
-	for _, w := range []*consultationsv1.WorkshopHeld{
+	for _, w := range []*consultationseventsv1.WorkshopHeld{
 		{WorkshopId: "w1", Date: "2026-12-01", Place: "Hay Al Qods", Theme: "eau et assainissement", Participants: 80, Women: 26, Youth: 27, Disability: 5, Contributions: 31},
 		{WorkshopId: "w2", Date: "2026-12-02", Place: "douar Ait Hammou", Theme: "routes rurales", Participants: 70, Women: 23, Youth: 22, Disability: 5, Contributions: 18},
 		{WorkshopId: "w3", Date: "2026-12-03", Place: "maison des jeunes", Theme: "emploi des jeunes", Participants: 50, Women: 17, Youth: 17, Disability: 3, Contributions: 40},
@@ -279,7 +282,7 @@ func recordPrelogMechanisms(t *testing.T, e *env, clock *testClock, staff, secre
 		_, err := con.RecordWorkshop(as(staff), &consultationsv1.RecordWorkshopRequest{Name: mk.Public, Workshop: w})
 		prelogOK(t, "workshop", err)
 	}
-	_, err = con.CompletePhase(as(staff), &consultationsv1.CompletePhaseRequest{Name: mk.Public, Phase: consultationsv1.Phase_PHASE_DIAGNOSIS})
+	_, err = con.CompletePhase(as(staff), &consultationsv1.CompletePhaseRequest{Name: mk.Public, Phase: consultationseventsv1.Phase_PHASE_DIAGNOSIS})
 	prelogOK(t, "phase diagnosis", err)
 	var members []string
 	for i := range 17 {
@@ -304,17 +307,17 @@ func recordPrelogMechanisms(t *testing.T, e *env, clock *testClock, staff, secre
 	prelogOK(t, "transmit", err)
 	mk.BeforeResponse = tr.GetLogPosition()
 	clock.Advance(10 * 24 * time.Hour)
-	_, err = adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: mk.Opinion, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
+	_, err = adv.RespondToOpinion(as(staff), &advisoryv1.RespondToOpinionRequest{Name: mk.Opinion, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY,
 		Reasons: "Les indicateurs seront intégrés aux projets sociaux ; les projets d'infrastructure suivront en 2028."})
 	prelogOK(t, "respond", err)
 	// A request withdrawn, another that expires unanswered.
-	wd, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-		Body: mk.Body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget annexe", Deadline: "2027-03-31"})
+	wd, err := con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+		Body: mk.Body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget annexe", Deadline: "2027-03-31"})
 	prelogOK(t, "request to withdraw", err)
 	_, err = con.WithdrawConsultation(as(staff), &consultationsv1.WithdrawConsultationRequest{Name: wd.GetConsultation().GetName(), Reason: "le budget annexe est abandonné"})
 	prelogOK(t, "withdraw consultation", err)
-	_, err = con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationsv1.Requester_REQUESTER_COMMITTEE,
-		Committee: "commission du budget", Body: mk.Body, SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-12-20"})
+	_, err = con.CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: council, Requester: consultationseventsv1.Requester_REQUESTER_COMMITTEE,
+		Committee: "commission du budget", Body: mk.Body, SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget 2027", Deadline: "2026-12-20"})
 	prelogOK(t, "request to expire", err)
 	clock.Advance(20 * 24 * time.Hour)
 	_, err = con.RecordSurvey(as(staff), &consultationsv1.RecordSurveyRequest{Parent: council, Service: "état civil", Period: "2026", ScoreCounts: []int32{10, 20, 30, 25, 15}})

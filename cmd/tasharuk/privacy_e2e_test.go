@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -26,7 +27,7 @@ func TestErasure(t *testing.T) {
 	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
 	agent := e.token(access.RoleCitizen, "", "agent-erase")
 	staff := e.token(access.RoleStaff, "50910113", "clerk-erase")
-	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestErasure(t *testing.T) {
 		if json.Unmarshal(line, &rec) != nil || rec.Envelope.Type != "petitions.PersonDataErased" {
 			continue
 		}
-		var erased petitionsv1.PersonDataErased
+		var erased petitionseventsv1.PersonDataErased
 		if err := proto.Unmarshal(rec.Envelope.Payload, &erased); err != nil {
 			t.Fatal(err)
 		}

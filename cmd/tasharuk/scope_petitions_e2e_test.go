@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -34,7 +35,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 	create := func(tok, parent, title, requestID string) (*petitionsv1.Petition, error) {
 		t.Helper()
 		r, err := e.petitions.CreatePetition(as(tok), &petitionsv1.CreatePetitionRequest{
-			Parent: parent, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: requestID,
+			Parent: parent, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: requestID,
 			Title: title, Request: "Inscrire la demande à l'ordre du jour du conseil.", Reasons: "Le quartier en a besoin depuis des années.",
 		})
 		return r.GetPetition(), err
@@ -144,7 +145,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 				return err
 			},
 			"DepositPetition": func() error {
-				_, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: crafted, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER})
+				_, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: crafted, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER})
 				return err
 			},
 		}
@@ -206,7 +207,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		// The victim is still readable, with its title and its signatures,
 		// and can still be signed.
 		v := get(zc.GetName())
-		if v.GetTitle() != zc.GetTitle() || v.GetSignatures().GetValid() != 12 || v.GetState() != petitionsv1.PetitionState_PETITION_STATE_COLLECTING {
+		if v.GetTitle() != zc.GetTitle() || v.GetSignatures().GetValid() != 12 || v.GetState() != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING {
 			t.Fatalf("victim after the attempt: %q %v %v", v.GetTitle(), v.GetSignatures(), v.GetState())
 		}
 		id, full := signer("SV", 100)
@@ -356,12 +357,12 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: paper.GetName(), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}); err != nil {
+		if _, err := e.petitions.DepositPetition(as(staffZC), &petitionsv1.DepositPetitionRequest{Name: paper.GetName(), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}); err != nil {
 			t.Fatal(err)
 		}
 		zc := paper
 		before := settledHead(e)
-		_, err = e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+		_, err = e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 			Reasons: "Aucune signature valable pour cent requises."})
 		wantCode(t, err, codes.FailedPrecondition, "BUREAU_REFERRAL_REQUIRED")
 		code, body := e.rest(http.MethodPost, "/v1/"+zc.GetName()+":decideAdmissibility", staffZC, map[string]any{"admissibility": "ADMISSIBILITY_INADMISSIBLE", "reasons": "Aucune signature valable pour cent requises."}, nil)
@@ -371,15 +372,15 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		if after := settledHead(e); after != before {
 			t.Fatalf("the log moved from %d to %d", before, after)
 		}
-		if st := get(zc.GetName()).GetState(); st != petitionsv1.PetitionState_PETITION_STATE_DEPOSITED {
+		if st := get(zc.GetName()).GetState(); st != petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED {
 			t.Fatalf("state after the refusal: %v", st)
 		}
 		if _, err := e.petitions.ReferPetitionToBureau(as(staffZC), &petitionsv1.ReferPetitionToBureauRequest{Name: zc.GetName()}); err != nil {
 			t.Fatal(err)
 		}
-		dec, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+		dec, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: zc.GetName(), Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 			Reasons: "Aucune signature valable pour cent requises."})
-		if err != nil || dec.GetPetition().GetState() != petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE {
+		if err != nil || dec.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE {
 			t.Fatalf("decision after the referral: %v %v", dec.GetPetition().GetState(), err)
 		}
 	})

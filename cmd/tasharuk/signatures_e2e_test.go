@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -26,7 +27,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("WithdrawAndStrike", func(t *testing.T) {
-		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
+		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "t", Request: "r", Reasons: "r"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 			t.Fatalf("counts after withdrawal and strike: %v", c)
 		}
 		// After deposit a signature can no longer be withdrawn.
-		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
+		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
 		id2, _ := signer("WS", 2)
@@ -81,7 +82,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 	})
 
 	t.Run("RegionProvinceShare", func(t *testing.T) {
-		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "regions/beni-mellal-khenifra", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "regions/beni-mellal-khenifra", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 			Title: "Hôpital régional", Request: "Inscrire la création d'un service d'oncologie.", Reasons: "Les patients vont à Casablanca."})
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +111,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 				i++
 			}
 		}
-		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
+		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
 		dep, _ := e.petitions.GetPetition(ctx, &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()})
@@ -123,7 +124,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		if _, err := e.petitions.ReferPetitionToBureau(as(staffRegion), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.petitions.DecideAdmissibility(as(staffRegion), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+		_, err = e.petitions.DecideAdmissibility(as(staffRegion), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
 		wantCode(t, err, codes.FailedPrecondition, "REGION_PROVINCE_SHARE_NOT_MET")
 		if !strings.Contains(err.Error(), "khouribga") {
 			t.Fatalf("the refusal does not name the province: %v", err)
@@ -134,7 +135,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		if err != nil || rep.GetAccepted() != 1 {
 			t.Fatalf("import: %v %v", rep, err)
 		}
-		if _, err := e.petitions.DecideAdmissibility(as(staffRegion), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()}); err != nil {
+		if _, err := e.petitions.DecideAdmissibility(as(staffRegion), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()}); err != nil {
 			t.Fatal(err)
 		}
 	})

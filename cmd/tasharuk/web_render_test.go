@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
@@ -48,13 +49,13 @@ func TestWebRenderTime(t *testing.T) {
 	for i := range 60 {
 		code := codes[i%len(codes)]
 		c, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/" + code,
-			Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprintf("Pétition %d", i),
+			Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprintf("Pétition %d", i),
 			Request: "Inscrire un point à l'ordre du jour.", Reasons: "Pour mesurer le temps de rendu."})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i%3 == 0 {
-			d, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: c.GetPetition().GetName(), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
+			d, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: c.GetPetition().GetName(), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,7 +33,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
@@ -205,7 +205,7 @@ func Public(reg *es.Registry, e *eventstore.Event) ([]byte, string, error) {
 			return nil, "", err
 		}
 		redact(m)
-		if sa, ok := m.(*petitionsv1.SignatureAdded); ok && msg.Council == "" {
+		if sa, ok := m.(*petitionseventsv1.SignatureAdded); ok && msg.Council == "" {
 			msg.Council = councilCode(sa.GetPetition())
 		}
 		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
@@ -223,11 +223,11 @@ func Public(reg *es.Registry, e *eventstore.Event) ([]byte, string, error) {
 // signer keys and data key ids.
 func redact(m proto.Message) {
 	switch p := m.(type) {
-	case *petitionsv1.SignatureAdded:
+	case *petitionseventsv1.SignatureAdded:
 		p.NameCiphertext = nil
 		p.SignerKey = ""
 		p.NameKeyId = ""
-	case *petitionsv1.PersonDataErased:
+	case *petitionseventsv1.PersonDataErased:
 		p.SignerKey = ""
 	}
 }

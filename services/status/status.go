@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -94,7 +94,7 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 	if err != nil {
 		return nil, err
 	}
-	if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
+	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		return nil, fault.Field("parent", "a region or a province")
 	}
 	parent, children, total, _ := s.Model.RollupAt(c.Code, a)

@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/projections"
@@ -119,13 +119,13 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 		council := "communes/" + c.Code
 		budget := perCommune
 		var body []eventstore.Proposed
-		body = append(body, propose(&advisoryv1.BodySetUp{BodyId: "equity-gender", Council: council, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+		body = append(body, propose(&advisoryeventsv1.BodySetUp{BodyId: "equity-gender", Council: council, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 			Name: "IEECAG", DecisionDate: "2026-01-10", DecisionReference: "d", QuorumPercent: 50}))
 		var ids []string
 		for i := range 21 {
 			id := fmt.Sprintf("m%02d", i)
 			ids = append(ids, id)
-			body = append(body, propose(&advisoryv1.MemberJoined{Member: &advisoryv1.Member{MemberId: id, Sex: advisoryv1.Sex(1 + i%2), AgeBand: advisoryv1.AgeBand(1 + i%3), Disability: i%10 == 0}}))
+			body = append(body, propose(&advisoryeventsv1.MemberJoined{Member: &advisoryeventsv1.Member{MemberId: id, Sex: advisoryeventsv1.Sex(1 + i%2), AgeBand: advisoryeventsv1.AgeBand(1 + i%3), Disability: i%10 == 0}}))
 		}
 		budget -= len(body)
 		var cons []job
@@ -133,12 +133,12 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 			if k%4 == 3 {
 				// A consultation with three workshops, answered.
 				id := uuid.Must(uuid.NewV7()).String()
-				evs := []eventstore.Proposed{propose(&consultationsv1.ConsultationRequested{ConsultationId: id, Council: council, Requester: consultationsv1.Requester_REQUESTER_PRESIDENT,
-					SubjectKind: consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget", Deadline: "2030-01-01"})}
+				evs := []eventstore.Proposed{propose(&consultationseventsv1.ConsultationRequested{ConsultationId: id, Council: council, Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT,
+					SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, Title: "Budget", Deadline: "2030-01-01"})}
 				for w := range 3 {
-					evs = append(evs, propose(&consultationsv1.WorkshopHeld{WorkshopId: fmt.Sprint("w", w), Date: "2026-10-01", Place: "p", Theme: "t", Participants: 60, Women: 20, Youth: 20, Disability: 4}))
+					evs = append(evs, propose(&consultationseventsv1.WorkshopHeld{WorkshopId: fmt.Sprint("w", w), Date: "2026-10-01", Place: "p", Theme: "t", Participants: 60, Women: 20, Youth: 20, Disability: 4}))
 				}
-				evs = append(evs, propose(&consultationsv1.ConsultationAnswered{Synthesis: "synthèse"}))
+				evs = append(evs, propose(&consultationseventsv1.ConsultationAnswered{Synthesis: "synthèse"}))
 				cons = append(cons, job{"consultation." + c.Code + "." + id, eventstore.NoStream, evs})
 				budget -= len(evs)
 				continue
@@ -147,13 +147,13 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 			m := fmt.Sprint("s", k)
 			op := uuid.Must(uuid.NewV7()).String()
 			body = append(body,
-				propose(&advisoryv1.MeetingHeld{MeetingId: m, Attendees: ids[:15], QuorumReached: true, MembersInOffice: 21}),
-				propose(&advisoryv1.OpinionDrafted{OpinionId: op, Title: "avis", Text: "texte"}),
-				propose(&advisoryv1.OpinionAdopted{OpinionId: op, MeetingId: m, VotesFor: 10, VotesAgainst: 3, Abstentions: 2}),
-				propose(&advisoryv1.OpinionTransmitted{OpinionId: op}))
+				propose(&advisoryeventsv1.MeetingHeld{MeetingId: m, Attendees: ids[:15], QuorumReached: true, MembersInOffice: 21}),
+				propose(&advisoryeventsv1.OpinionDrafted{OpinionId: op, Title: "avis", Text: "texte"}),
+				propose(&advisoryeventsv1.OpinionAdopted{OpinionId: op, MeetingId: m, VotesFor: 10, VotesAgainst: 3, Abstentions: 2}),
+				propose(&advisoryeventsv1.OpinionTransmitted{OpinionId: op}))
 			budget -= 4
 			if k%2 == 0 {
-				body = append(body, propose(&advisoryv1.CouncilResponded{OpinionId: op, Response: advisoryv1.CouncilResponse(1 + k%3), Reasons: "motifs"}))
+				body = append(body, propose(&advisoryeventsv1.CouncilResponded{OpinionId: op, Response: advisoryeventsv1.CouncilResponse(1 + k%3), Reasons: "motifs"}))
 				budget--
 			}
 		}

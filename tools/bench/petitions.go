@@ -23,6 +23,7 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
@@ -163,7 +164,7 @@ func benchNATS(url, keysDir string) (*nats.Conn, error) {
 func benchSigning(ctx context.Context, b *benchServer, signers, total int) (natsbench.Result, error) {
 	pc := petitionsv1.NewPetitionServiceClient(b.conn)
 	agent := b.as(access.RoleCitizen, "", "bench-agent")
-	created, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	created, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Pétition virale", Request: "Inscrire la question à l'ordre du jour.", Reasons: "Mesure de la signature en ligne."})
 	if err != nil {
 		return natsbench.Result{}, err
@@ -235,26 +236,26 @@ func benchLoad(ctx context.Context, dir string, petitions, signatures int) (nats
 		council := "communes/" + code
 		received := now.AddDate(0, 0, -(i % 200))
 		evs := []eventstore.Proposed{
-			propose(&petitionsv1.PetitionDrafted{PetitionId: id, Council: council, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("Pétition ", i), Request: "r", Reasons: "r", Agent: "bench-agent"}, received),
-			propose(&petitionsv1.PetitionOpenedForSignatures{}, received),
+			propose(&petitionseventsv1.PetitionDrafted{PetitionId: id, Council: council, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: fmt.Sprint("Pétition ", i), Request: "r", Reasons: "r", Agent: "bench-agent"}, received),
+			propose(&petitionseventsv1.PetitionOpenedForSignatures{}, received),
 		}
 		if i%4 != 0 {
-			evs = append(evs, propose(&petitionsv1.PetitionDeposited{ReceiptNumber: fmt.Sprintf("%s-%d", code, i), ReceivedAt: timestamppb.New(received), DecisionDeadline: timestamppb.New(received.AddDate(0, 3, 0)), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}, received))
+			evs = append(evs, propose(&petitionseventsv1.PetitionDeposited{ReceiptNumber: fmt.Sprintf("%s-%d", code, i), ReceivedAt: timestamppb.New(received), DecisionDeadline: timestamppb.New(received.AddDate(0, 3, 0)), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}, received))
 			if i%3 == 0 {
-				d := petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
+				d := petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE
 				if i%2 == 0 {
-					d = petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
+					d = petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE
 				}
 				at := received.AddDate(0, 0, 10+i%50)
-				evs = append(evs, propose(&petitionsv1.AdmissibilityDecided{Decision: d, Reasons: "motifs écrits de la décision"}, at),
-					propose(&petitionsv1.AgentNotified{Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}, at))
+				evs = append(evs, propose(&petitionseventsv1.AdmissibilityDecided{Decision: d, Reasons: "motifs écrits de la décision"}, at),
+					propose(&petitionseventsv1.AgentNotified{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}, at))
 			}
 		}
 		jobs <- job{"petition." + code + "." + id, evs}
 		n += len(evs)
 		for j := range perPetition {
 			key := fmt.Sprintf("%016x%048x", i, j)
-			jobs <- job{"signature." + id + "." + key, []eventstore.Proposed{propose(&petitionsv1.SignatureAdded{Petition: council + "/petitions/" + id, SignerKey: key, NameCiphertext: []byte("sealed-name-placeholder-32-bytes"), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}, received)}}
+			jobs <- job{"signature." + id + "." + key, []eventstore.Proposed{propose(&petitionseventsv1.SignatureAdded{Petition: council + "/petitions/" + id, SignerKey: key, NameCiphertext: []byte("sealed-name-placeholder-32-bytes"), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}, received)}}
 			n++
 		}
 	}

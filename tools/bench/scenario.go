@@ -15,7 +15,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -122,14 +124,14 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 				staff := srv.as(access.RoleStaff, code, "clerk-"+code)
 				var name string
 				err := timed(func() error {
-					r, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/" + code, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+					r, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/" + code, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 						Title: fmt.Sprint("Demande ", i), Request: "Inscrire la demande à l'ordre du jour.", Reasons: "Besoin du quartier."})
 					name = r.GetPetition().GetName()
 					return err
 				})
 				if err == nil {
 					err = timed(func() error {
-						_, err := pc.DepositPetition(staff, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+						_, err := pc.DepositPetition(staff, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 							ReceiveTime: timestamppb.New(time.Now().AddDate(0, 0, -i%90))})
 						return err
 					})
@@ -144,14 +146,14 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 				}
 				if err == nil && i%3 != 0 {
 					err = timed(func() error {
-						_, err := pc.DecideAdmissibility(staff, &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
+						_, err := pc.DecideAdmissibility(staff, &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE,
 							Reasons: "Le nombre de signatures requis n'est pas atteint."})
 						return err
 					})
 				}
 				if err == nil && i%3 == 1 {
 					err = timed(func() error {
-						_, err := pc.NotifyAgent(staff, &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
+						_, err := pc.NotifyAgent(staff, &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
 						return err
 					})
 				}
@@ -182,13 +184,13 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 		body := "communes/" + code + "/advisoryBodies/equity-gender"
 		steps := []func() error{
 			func() error {
-				_, err := ac.CreateBody(staff, &advisoryv1.CreateBodyRequest{Parent: "communes/" + code, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "IEECAG", DecisionDate: "2026-01-10", DecisionReference: "d"})
+				_, err := ac.CreateBody(staff, &advisoryv1.CreateBodyRequest{Parent: "communes/" + code, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, DisplayName: "IEECAG", DecisionDate: "2026-01-10", DecisionReference: "d"})
 				return err
 			},
 		}
 		for m := range 5 {
 			steps = append(steps, func() error {
-				_, err := ac.AddMember(sec, &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryv1.Member{MemberId: fmt.Sprint("m", m), Sex: advisoryv1.Sex(1 + m%2), AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT}})
+				_, err := ac.AddMember(sec, &advisoryv1.AddMemberRequest{Name: body, Member: &advisoryeventsv1.Member{MemberId: fmt.Sprint("m", m), Sex: advisoryeventsv1.Sex(1 + m%2), AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT}})
 				return err
 			})
 		}

@@ -1,5 +1,6 @@
-// Package events maps event payloads (protobuf messages from
-// proto/tasharuk/<area>/v1/events.proto) to their registered wire names and
+// Package es maps event payloads (protobuf messages from
+// proto/tasharuk/<area>/events/v1/events.proto, package
+// tasharuk.<area>.events.v1) to their registered wire names and
 // schema versions, and back. A wire name is explicit and never derived by
 // reflection: renaming a Go type or a proto message does not change what is
 // stored, and a changed meaning is a new version.

@@ -5,13 +5,13 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 func TestRoundTripAndUnknown(t *testing.T) {
-	r := es.NewRegistry([]es.Type{{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryv1.CouncilRegistered{}}})
-	in := &territoryv1.CouncilRegistered{Code: "50910101", Population: 209104}
+	r := es.NewRegistry([]es.Type{{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryeventsv1.CouncilRegistered{}}})
+	in := &territoryeventsv1.CouncilRegistered{Code: "50910101", Population: 209104}
 	name, v, b, err := r.Encode(in)
 	if err != nil || name != "territory.CouncilRegistered" || v != 1 {
 		t.Fatalf("encode: %s %d %v", name, v, err)
@@ -23,7 +23,7 @@ func TestRoundTripAndUnknown(t *testing.T) {
 	if _, err := r.Decode(name, 2, b); err == nil {
 		t.Fatal("unknown version decoded")
 	}
-	if _, _, _, err := r.Encode(&territoryv1.CouncilPopulationRecorded{}); err == nil {
+	if _, _, _, err := r.Encode(&territoryeventsv1.CouncilPopulationRecorded{}); err == nil {
 		t.Fatal("unregistered message encoded")
 	}
 }
@@ -34,6 +34,6 @@ func TestDuplicateRegistrationPanics(t *testing.T) {
 			t.Fatal("no panic on duplicate type")
 		}
 	}()
-	ty := es.Type{Name: "x.Y", Version: 1, Sample: &territoryv1.CouncilRegistered{}}
+	ty := es.Type{Name: "x.Y", Version: 1, Sample: &territoryeventsv1.CouncilRegistered{}}
 	es.NewRegistry([]es.Type{ty}, []es.Type{ty})
 }

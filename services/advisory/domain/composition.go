@@ -3,7 +3,7 @@ package domain
 import (
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 )
 
 // Composition sums up the members in office: how many, how many women,
@@ -16,10 +16,10 @@ func Composition(s State) (members, women, youth, disability int, womenShare, yo
 			continue
 		}
 		members++
-		if m.Member.GetSex() == advisoryv1.Sex_SEX_FEMALE {
+		if m.Member.GetSex() == advisoryeventsv1.Sex_SEX_FEMALE {
 			women++
 		}
-		if m.Member.GetAgeBand() == advisoryv1.AgeBand_AGE_BAND_YOUTH {
+		if m.Member.GetAgeBand() == advisoryeventsv1.AgeBand_AGE_BAND_YOUTH {
 			youth++
 		}
 		if m.Member.GetDisability() {

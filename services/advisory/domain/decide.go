@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
@@ -27,7 +27,7 @@ type Command interface{ isCommand() }
 type SetUp struct {
 	ID                string
 	Council           string
-	Kind              advisoryv1.BodyKind
+	Kind              advisoryeventsv1.BodyKind
 	Name              string
 	DecisionDate      string
 	DecisionReference string
@@ -37,7 +37,7 @@ type SetUp struct {
 // AddMember records a member joining, possibly in place of a member in
 // office, who then leaves.
 type AddMember struct {
-	Member   *advisoryv1.Member
+	Member   *advisoryeventsv1.Member
 	Replaces string
 }
 
@@ -51,7 +51,7 @@ type RemoveMember struct {
 // BUREAU_ROLE_UNSPECIFIED takes away the office the member holds.
 type AssignBureauRole struct {
 	MemberID string
-	Role     advisoryv1.BureauRole
+	Role     advisoryeventsv1.BureauRole
 }
 
 // RecordMeeting records a meeting and who attended. A zero At means now.
@@ -90,7 +90,7 @@ type TransmitOpinion struct {
 // A zero At means now.
 type Respond struct {
 	OpinionID string
-	Response  advisoryv1.CouncilResponse
+	Response  advisoryeventsv1.CouncilResponse
 	Reasons   string
 	At        time.Time
 }
@@ -143,7 +143,7 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		if _, err := activeMember(s, "member_id", c.MemberID); err != nil {
 			return nil, err
 		}
-		return one(&advisoryv1.MemberLeft{MemberId: c.MemberID, Reason: strings.TrimSpace(c.Reason)}, time.Time{}), nil
+		return one(&advisoryeventsv1.MemberLeft{MemberId: c.MemberID, Reason: strings.TrimSpace(c.Reason)}, time.Time{}), nil
 	case AssignBureauRole:
 		return decideBureauRole(s, c)
 	case RecordMeeting:
@@ -216,7 +216,7 @@ func decideSetUp(s State, c SetUp, ctx Context) ([]Event, error) {
 	if quorum < 1 || quorum > 100 {
 		return nil, fault.Field("quorum_percent", "1-100, or 0 for the rulebook's default (%d)", DefaultQuorumPercent)
 	}
-	return one(&advisoryv1.BodySetUp{
+	return one(&advisoryeventsv1.BodySetUp{
 		BodyId: id, Council: c.Council, Kind: c.Kind, Name: strings.TrimSpace(c.Name),
 		DecisionDate: c.DecisionDate, DecisionReference: strings.TrimSpace(c.DecisionReference),
 		QuorumPercent: int32(quorum),
@@ -236,7 +236,7 @@ func decideAddMember(s State, c AddMember) ([]Event, error) {
 	// figures and past attendance would be wrong if it were reused.
 	if old, ok := s.Members[id]; ok {
 		// The same member added again (a retry) is already recorded.
-		retry := proto.Clone(m).(*advisoryv1.Member)
+		retry := proto.Clone(m).(*advisoryeventsv1.Member)
 		retry.Affiliation = strings.TrimSpace(retry.GetAffiliation())
 		if old.Active && old.Replaces == c.Replaces && proto.Equal(old.Member, retry) {
 			return nil, nil
@@ -247,22 +247,22 @@ func decideAddMember(s State, c AddMember) ([]Event, error) {
 		return nil, fault.New(fault.AlreadyExists, ReasonMemberExists, "member id %s was used by a member who left; ids are never reused", id)
 	}
 	switch m.GetSex() {
-	case advisoryv1.Sex_SEX_FEMALE, advisoryv1.Sex_SEX_MALE:
+	case advisoryeventsv1.Sex_SEX_FEMALE, advisoryeventsv1.Sex_SEX_MALE:
 	default:
 		return nil, fault.Field("member.sex", "FEMALE or MALE")
 	}
 	switch m.GetAgeBand() {
-	case advisoryv1.AgeBand_AGE_BAND_YOUTH, advisoryv1.AgeBand_AGE_BAND_ADULT, advisoryv1.AgeBand_AGE_BAND_SENIOR:
+	case advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, advisoryeventsv1.AgeBand_AGE_BAND_SENIOR:
 	default:
 		return nil, fault.Field("member.age_band", "YOUTH, ADULT or SENIOR")
 	}
 	if !utf8.ValidString(m.GetAffiliation()) || utf8.RuneCountInString(m.GetAffiliation()) > MaxShort {
 		return nil, fault.Field("member.affiliation", "at most %d characters of text", MaxShort)
 	}
-	joined := proto.Clone(m).(*advisoryv1.Member)
+	joined := proto.Clone(m).(*advisoryeventsv1.Member)
 	joined.Affiliation = strings.TrimSpace(joined.GetAffiliation())
 	if c.Replaces == "" {
-		return one(&advisoryv1.MemberJoined{Member: joined}, time.Time{}), nil
+		return one(&advisoryeventsv1.MemberJoined{Member: joined}, time.Time{}), nil
 	}
 	// The member replaced leaves, with their office if they held one; the
 	// newcomer takes no office until one is assigned.
@@ -270,14 +270,14 @@ func decideAddMember(s State, c AddMember) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{
-		{Payload: &advisoryv1.MemberLeft{MemberId: c.Replaces, Reason: "replaced by " + id}},
-		{Payload: &advisoryv1.MemberJoined{Member: joined, Replaces: c.Replaces}},
+		{Payload: &advisoryeventsv1.MemberLeft{MemberId: c.Replaces, Reason: "replaced by " + id}},
+		{Payload: &advisoryeventsv1.MemberJoined{Member: joined, Replaces: c.Replaces}},
 	}, nil
 }
 
 func decideBureauRole(s State, c AssignBureauRole) ([]Event, error) {
 	limit, known := BureauLimits[c.Role]
-	if !known && c.Role != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
+	if !known && c.Role != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
 		return nil, fault.Field("role", "must be BUREAU_ROLE_PRESIDENT, BUREAU_ROLE_VICE_PRESIDENT, BUREAU_ROLE_RAPPORTEUR, BUREAU_ROLE_DEPUTY_RAPPORTEUR, or BUREAU_ROLE_UNSPECIFIED to leave the bureau")
 	}
 	m, err := activeMember(s, "member_id", c.MemberID)
@@ -285,12 +285,12 @@ func decideBureauRole(s State, c AssignBureauRole) ([]Event, error) {
 		return nil, err
 	}
 	if m.BureauRole == c.Role {
-		if c.Role == advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
+		if c.Role == advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
 			return nil, fault.New(fault.FailedPrecondition, ReasonWrongState, "member %s holds no office", c.MemberID)
 		}
 		return nil, fault.New(fault.FailedPrecondition, ReasonWrongState, "member %s is already %s", c.MemberID, roleName(c.Role))
 	}
-	if c.Role != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
+	if c.Role != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
 		// The bureau's offices and how many hold each are the council's
 		// internal rules' (law 113-14 art. 120 (check)); the rulebook holds
 		// one commune's.
@@ -300,7 +300,7 @@ func decideBureauRole(s State, c AssignBureauRole) ([]Event, error) {
 				"the bureau has %d %s office(s), held by %s", limit, roleName(c.Role), strings.Join(holders, ", "))
 		}
 	}
-	return one(&advisoryv1.BureauRoleAssigned{MemberId: c.MemberID, Role: c.Role}, time.Time{}), nil
+	return one(&advisoryeventsv1.BureauRoleAssigned{MemberId: c.MemberID, Role: c.Role}, time.Time{}), nil
 }
 
 func decideMeeting(s State, c RecordMeeting, ctx Context) ([]Event, error) {
@@ -339,7 +339,7 @@ func decideMeeting(s State, c RecordMeeting, ctx Context) ([]Event, error) {
 	// integers so that 50 % of 21 needs 11, not 10.
 	inOffice := len(s.Active())
 	reached := len(c.Attendees)*100 >= s.QuorumPercent*inOffice
-	return one(&advisoryv1.MeetingHeld{
+	return one(&advisoryeventsv1.MeetingHeld{
 		MeetingId: c.MeetingID, Attendees: append([]string(nil), c.Attendees...),
 		QuorumReached: reached, MembersInOffice: int32(inOffice),
 	}, c.At), nil
@@ -369,7 +369,7 @@ func decideDraft(s State, c DraftOpinion) ([]Event, error) {
 			return nil, fault.Field("consultation", "%s is not a consultation of %s", c.Consultation, s.Council)
 		}
 	}
-	return one(&advisoryv1.OpinionDrafted{
+	return one(&advisoryeventsv1.OpinionDrafted{
 		OpinionId: c.OpinionID, Title: strings.TrimSpace(c.Title), Consultation: c.Consultation, Text: strings.TrimSpace(c.Text),
 	}, time.Time{}), nil
 }
@@ -390,7 +390,7 @@ func decideAdopt(s State, c AdoptOpinion) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.State != advisoryv1.OpinionState_OPINION_STATE_DRAFT {
+	if op.State != advisoryeventsv1.OpinionState_OPINION_STATE_DRAFT {
 		return nil, wrongState(op, "adopt")
 	}
 	mt, ok := s.Meetings[c.MeetingID]
@@ -416,7 +416,7 @@ func decideAdopt(s State, c AdoptOpinion) ([]Event, error) {
 		return nil, fault.Rule(RuleMajority, Article(level, RuleMajority),
 			"%d for and %d against: an opinion needs more votes for than against", c.For, c.Against)
 	}
-	return one(&advisoryv1.OpinionAdopted{
+	return one(&advisoryeventsv1.OpinionAdopted{
 		OpinionId: c.OpinionID, MeetingId: c.MeetingID,
 		VotesFor: int32(c.For), VotesAgainst: int32(c.Against), Abstentions: int32(c.Abstain),
 	}, mt.At), nil
@@ -427,7 +427,7 @@ func decideTransmit(s State, c TransmitOpinion, ctx Context) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.State != advisoryv1.OpinionState_OPINION_STATE_ADOPTED {
+	if op.State != advisoryeventsv1.OpinionState_OPINION_STATE_ADOPTED {
 		return nil, wrongState(op, "transmit")
 	}
 	if err := notFuture("transmit_time", c.At, ctx.Now); err != nil {
@@ -436,7 +436,7 @@ func decideTransmit(s State, c TransmitOpinion, ctx Context) ([]Event, error) {
 	if !c.At.IsZero() && c.At.Before(op.AdoptedAt) {
 		return nil, fault.Field("transmit_time", "before the opinion was adopted (%s)", op.AdoptedAt.Format(time.RFC3339))
 	}
-	return one(&advisoryv1.OpinionTransmitted{OpinionId: c.OpinionID}, c.At), nil
+	return one(&advisoryeventsv1.OpinionTransmitted{OpinionId: c.OpinionID}, c.At), nil
 }
 
 func decideRespond(s State, c Respond, ctx Context) ([]Event, error) {
@@ -446,15 +446,15 @@ func decideRespond(s State, c Respond, ctx Context) ([]Event, error) {
 	}
 	// The law does not oblige the council to follow an opinion; what it
 	// answers, once, is what makes it accountable (DOMAIN.md §3).
-	if op.State == advisoryv1.OpinionState_OPINION_STATE_RESPONDED {
+	if op.State == advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED {
 		return nil, fault.New(fault.FailedPrecondition, ReasonAlreadyResponded,
 			"the council already responded to opinion %s on %s", op.ID, op.RespondedAt.Format(time.DateOnly))
 	}
-	if op.State != advisoryv1.OpinionState_OPINION_STATE_TRANSMITTED {
+	if op.State != advisoryeventsv1.OpinionState_OPINION_STATE_TRANSMITTED {
 		return nil, wrongState(op, "respond to")
 	}
 	switch c.Response {
-	case advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, advisoryv1.CouncilResponse_COUNCIL_RESPONSE_NOT:
+	case advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY, advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_NOT:
 	default:
 		return nil, fault.Field("response", "FULLY, PARTLY or NOT")
 	}
@@ -471,7 +471,7 @@ func decideRespond(s State, c Respond, ctx Context) ([]Event, error) {
 	if at.Before(op.TransmittedAt) {
 		return nil, fault.Field("response_time", "before the opinion was transmitted (%s)", op.TransmittedAt.Format(time.RFC3339))
 	}
-	return one(&advisoryv1.CouncilResponded{OpinionId: c.OpinionID, Response: c.Response, Reasons: strings.TrimSpace(c.Reasons)}, c.At), nil
+	return one(&advisoryeventsv1.CouncilResponded{OpinionId: c.OpinionID, Response: c.Response, Reasons: strings.TrimSpace(c.Reasons)}, c.At), nil
 }
 
 // activeMember returns member id, who must be in office.
@@ -523,15 +523,19 @@ func notFuture(field string, t, now time.Time) error {
 }
 
 // OpinionStateName returns a state's short name ("ADOPTED").
-func OpinionStateName(st advisoryv1.OpinionState) string {
+func OpinionStateName(st advisoryeventsv1.OpinionState) string {
 	return strings.TrimPrefix(st.String(), "OPINION_STATE_")
 }
 
-func roleName(r advisoryv1.BureauRole) string { return strings.TrimPrefix(r.String(), "BUREAU_ROLE_") }
+func roleName(r advisoryeventsv1.BureauRole) string {
+	return strings.TrimPrefix(r.String(), "BUREAU_ROLE_")
+}
 
-func kindName(k advisoryv1.BodyKind) string { return strings.TrimPrefix(k.String(), "BODY_KIND_") }
+func kindName(k advisoryeventsv1.BodyKind) string {
+	return strings.TrimPrefix(k.String(), "BODY_KIND_")
+}
 
-func kindNames(ks []advisoryv1.BodyKind) string {
+func kindNames(ks []advisoryeventsv1.BodyKind) string {
 	names := make([]string, len(ks))
 	for i, k := range ks {
 		names[i] = kindName(k)

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
@@ -242,8 +242,8 @@ func at(p proto.Message, t time.Time) domain.Recorded {
 	return domain.Recorded{Payload: p, OccurredAt: t, RecordedAt: t}
 }
 
-func setUpIn(council string, kind advisoryv1.BodyKind, quorum int32) domain.Recorded {
-	return rec(&advisoryv1.BodySetUp{
+func setUpIn(council string, kind advisoryeventsv1.BodyKind, quorum int32) domain.Recorded {
+	return rec(&advisoryeventsv1.BodySetUp{
 		BodyId: domain.BodyID(kind), Council: council, Kind: kind,
 		Name: "Instance de l'équité, de l'égalité des chances et de l'approche genre", DecisionDate: "2026-01-05",
 		DecisionReference: "Délibération n° 12/2026", QuorumPercent: quorum,
@@ -252,25 +252,27 @@ func setUpIn(council string, kind advisoryv1.BodyKind, quorum int32) domain.Reco
 
 // setUp is the commune's equity and gender body, with the default quorum.
 func setUp() domain.Recorded {
-	return setUpIn(beniMellal, advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, domain.DefaultQuorumPercent)
+	return setUpIn(beniMellal, advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, domain.DefaultQuorumPercent)
 }
 
-func member(id string, sex advisoryv1.Sex, band advisoryv1.AgeBand, disability bool) *advisoryv1.Member {
-	return &advisoryv1.Member{MemberId: id, Sex: sex, AgeBand: band, Disability: disability, Affiliation: "Association Tadla"}
+func member(id string, sex advisoryeventsv1.Sex, band advisoryeventsv1.AgeBand, disability bool) *advisoryeventsv1.Member {
+	return &advisoryeventsv1.Member{MemberId: id, Sex: sex, AgeBand: band, Disability: disability, Affiliation: "Association Tadla"}
 }
 
-func woman(id string) *advisoryv1.Member {
-	return member(id, advisoryv1.Sex_SEX_FEMALE, advisoryv1.AgeBand_AGE_BAND_ADULT, false)
+func woman(id string) *advisoryeventsv1.Member {
+	return member(id, advisoryeventsv1.Sex_SEX_FEMALE, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, false)
 }
 
-func joined(m *advisoryv1.Member) domain.Recorded { return rec(&advisoryv1.MemberJoined{Member: m}) }
+func joined(m *advisoryeventsv1.Member) domain.Recorded {
+	return rec(&advisoryeventsv1.MemberJoined{Member: m})
+}
 
 func left(id, reason string) domain.Recorded {
-	return rec(&advisoryv1.MemberLeft{MemberId: id, Reason: reason})
+	return rec(&advisoryeventsv1.MemberLeft{MemberId: id, Reason: reason})
 }
 
-func role(id string, r advisoryv1.BureauRole) domain.Recorded {
-	return rec(&advisoryv1.BureauRoleAssigned{MemberId: id, Role: r})
+func role(id string, r advisoryeventsv1.BureauRole) domain.Recorded {
+	return rec(&advisoryeventsv1.BureauRoleAssigned{MemberId: id, Role: r})
 }
 
 // memberID is the id of the i-th member of the standard roster, from 1.
@@ -279,18 +281,18 @@ func memberID(i int) string { return fmt.Sprintf("m%02d", i) }
 // roster is the standard 21 members, as one commune's internal rules
 // have it (DOMAIN.md §3): members 1-9 are women, every third member is
 // young (7 of 21), members 5 and 14 have a disability.
-func roster() []*advisoryv1.Member {
-	var ms []*advisoryv1.Member
+func roster() []*advisoryeventsv1.Member {
+	var ms []*advisoryeventsv1.Member
 	for i := 1; i <= 21; i++ {
-		sex := advisoryv1.Sex_SEX_MALE
+		sex := advisoryeventsv1.Sex_SEX_MALE
 		if i <= 9 {
-			sex = advisoryv1.Sex_SEX_FEMALE
+			sex = advisoryeventsv1.Sex_SEX_FEMALE
 		}
-		band := advisoryv1.AgeBand_AGE_BAND_ADULT
+		band := advisoryeventsv1.AgeBand_AGE_BAND_ADULT
 		if i%3 == 0 {
-			band = advisoryv1.AgeBand_AGE_BAND_YOUTH
+			band = advisoryeventsv1.AgeBand_AGE_BAND_YOUTH
 		} else if i > 18 {
-			band = advisoryv1.AgeBand_AGE_BAND_SENIOR
+			band = advisoryeventsv1.AgeBand_AGE_BAND_SENIOR
 		}
 		ms = append(ms, member(memberID(i), sex, band, i == 5 || i == 14))
 	}
@@ -307,7 +309,7 @@ func firstMembers(n int) []string {
 }
 
 func drafted(id, consultation string) domain.Recorded {
-	return rec(&advisoryv1.OpinionDrafted{
+	return rec(&advisoryeventsv1.OpinionDrafted{
 		OpinionId: id, Title: "Budget sensible au genre 2027", Consultation: consultation,
 		Text: "L'instance recommande d'affecter une part du budget aux services de proximité pour les femmes.",
 	})
@@ -316,7 +318,7 @@ func drafted(id, consultation string) domain.Recorded {
 // held is a meeting of the standard roster with its first n members
 // present, as Decide records it for a 50 % quorum.
 func held(id string, n int, when time.Time) domain.Recorded {
-	return at(&advisoryv1.MeetingHeld{
+	return at(&advisoryeventsv1.MeetingHeld{
 		MeetingId: id, Attendees: firstMembers(n), QuorumReached: n*100 >= 50*21, MembersInOffice: 21,
 	}, when)
 }
@@ -340,7 +342,7 @@ func hDraft() []domain.Recorded { return append(hRoster(), drafted(draftID, ""))
 func hMet() []domain.Recorded { return append(hDraft(), held("meet-1", 15, meetingTime)) }
 
 func hAdopted() []domain.Recorded {
-	return append(hMet(), at(&advisoryv1.OpinionAdopted{
+	return append(hMet(), at(&advisoryeventsv1.OpinionAdopted{
 		OpinionId: draftID, MeetingId: "meet-1", VotesFor: 10, VotesAgainst: 3, Abstentions: 2,
 	}, meetingTime))
 }
@@ -349,12 +351,12 @@ func hAdopted() []domain.Recorded {
 var transmitTime = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
 func hTransmitted() []domain.Recorded {
-	return append(hAdopted(), at(&advisoryv1.OpinionTransmitted{OpinionId: draftID}, transmitTime))
+	return append(hAdopted(), at(&advisoryeventsv1.OpinionTransmitted{OpinionId: draftID}, transmitTime))
 }
 
 func hResponded() []domain.Recorded {
-	return append(hTransmitted(), at(&advisoryv1.CouncilResponded{
-		OpinionId: draftID, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "Retenu pour 2027 en partie",
+	return append(hTransmitted(), at(&advisoryeventsv1.CouncilResponded{
+		OpinionId: draftID, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "Retenu pour 2027 en partie",
 	}, transmitTime.Add(72*time.Hour)))
 }
 
@@ -362,7 +364,7 @@ func hResponded() []domain.Recorded {
 
 func setUpCommand() domain.SetUp {
 	return domain.SetUp{
-		Council: beniMellal, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+		Council: beniMellal, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		Name: "Instance de l'équité, de l'égalité des chances et de l'approche genre", DecisionDate: "2026-01-05",
 		DecisionReference: "Délibération n° 12/2026",
 	}
@@ -370,7 +372,7 @@ func setUpCommand() domain.SetUp {
 
 func respond() domain.Respond {
 	return domain.Respond{
-		OpinionID: draftID, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY,
+		OpinionID: draftID, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY,
 		Reasons: "Le conseil intègre la recommandation au budget 2027", At: now.Add(-time.Hour),
 	}
 }

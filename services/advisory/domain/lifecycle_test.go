@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
@@ -44,7 +44,7 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 		}
 		clock = clock.Add(72 * time.Hour)
 	}
-	youth := advisoryv1.BodyKind_BODY_KIND_YOUTH
+	youth := advisoryeventsv1.BodyKind_BODY_KIND_YOUTH
 
 	step("set up", domain.SetUp{
 		Council: beniMellalReg, Kind: youth, Name: "Instance chargée des questions des jeunes",
@@ -55,16 +55,16 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 		}
 	})
 	for i := 1; i <= 5; i++ {
-		sex := advisoryv1.Sex_SEX_MALE
+		sex := advisoryeventsv1.Sex_SEX_MALE
 		if i%2 == 1 {
-			sex = advisoryv1.Sex_SEX_FEMALE
+			sex = advisoryeventsv1.Sex_SEX_FEMALE
 		}
-		step("join", domain.AddMember{Member: member(fmt.Sprintf("y%d", i), sex, advisoryv1.AgeBand_AGE_BAND_YOUTH, i == 5)}, secretary, nil)
+		step("join", domain.AddMember{Member: member(fmt.Sprintf("y%d", i), sex, advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, i == 5)}, secretary, nil)
 	}
-	step("president", domain.AssignBureauRole{MemberID: "y1", Role: advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT}, secretary, nil)
-	step("rapporteur", domain.AssignBureauRole{MemberID: "y2", Role: advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}, secretary, nil)
-	step("replace the rapporteur", domain.AddMember{Member: member("y6", advisoryv1.Sex_SEX_FEMALE, advisoryv1.AgeBand_AGE_BAND_YOUTH, false), Replaces: "y2"}, secretary, func(s domain.State) {
-		if s.Members["y2"].Active || s.Members["y2"].BureauRole != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || !s.Members["y6"].Active {
+	step("president", domain.AssignBureauRole{MemberID: "y1", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}, secretary, nil)
+	step("rapporteur", domain.AssignBureauRole{MemberID: "y2", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}, secretary, nil)
+	step("replace the rapporteur", domain.AddMember{Member: member("y6", advisoryeventsv1.Sex_SEX_FEMALE, advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, false), Replaces: "y2"}, secretary, func(s domain.State) {
+		if s.Members["y2"].Active || s.Members["y2"].BureauRole != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || !s.Members["y6"].Active {
 			t.Errorf("replacement: y2 %+v, y6 %+v", s.Members["y2"], s.Members["y6"])
 		}
 		if !slices.Equal(s.Active(), []string{"y1", "y3", "y4", "y5", "y6"}) || !slices.Equal(s.MemberOrder, []string{"y1", "y2", "y3", "y4", "y5", "y6"}) {
@@ -74,7 +74,7 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 			t.Errorf("composition %d %d %d %d %v", m, w, y, d, ws)
 		}
 	})
-	step("new rapporteur", domain.AssignBureauRole{MemberID: "y6", Role: advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}, secretary, nil)
+	step("new rapporteur", domain.AssignBureauRole{MemberID: "y6", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR}, secretary, nil)
 	// 60 % of 5 is 3: two present is short of it.
 	step("meeting without quorum", domain.RecordMeeting{MeetingID: "r1", Attendees: []string{"y1", "y3"}, At: clock.Add(-2 * time.Hour)}, secretary, func(s domain.State) {
 		if s.Meetings["r1"].QuorumReached || s.Meetings["r1"].MembersInOffice != 5 {
@@ -91,15 +91,15 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 	met := clock.Add(-3 * time.Hour)
 	step("meeting with quorum", domain.RecordMeeting{MeetingID: "r2", Attendees: []string{"y1", "y3", "y6"}, At: met}, secretary, nil)
 	step("adopt", domain.AdoptOpinion{OpinionID: "av-1", MeetingID: "r2", For: 2, Abstain: 1}, secretary, func(s domain.State) {
-		if op := s.Opinions["av-1"]; op.State != advisoryv1.OpinionState_OPINION_STATE_ADOPTED || !op.AdoptedAt.Equal(met) {
+		if op := s.Opinions["av-1"]; op.State != advisoryeventsv1.OpinionState_OPINION_STATE_ADOPTED || !op.AdoptedAt.Equal(met) {
 			t.Errorf("adopted: %+v", op)
 		}
 	})
 	sent := clock
 	step("transmit", domain.TransmitOpinion{OpinionID: "av-1"}, secretary, nil)
-	step("respond", domain.Respond{OpinionID: "av-1", Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "Retenu en partie"}, staff, func(s domain.State) {
+	step("respond", domain.Respond{OpinionID: "av-1", Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY, Reasons: "Retenu en partie"}, staff, func(s domain.State) {
 		op := s.Opinions["av-1"]
-		if op.State != advisoryv1.OpinionState_OPINION_STATE_RESPONDED || op.Response != advisoryv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY {
+		if op.State != advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED || op.Response != advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_PARTLY {
 			t.Errorf("responded: %+v", op)
 		}
 		if d := domain.DaysToResponse(op); d != 3 || !op.TransmittedAt.Equal(sent) {
@@ -113,7 +113,7 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 	// Evolve leaves the states it was given as they were: the state before
 	// the replacement still has y2 as rapporteur and no y6.
 	for _, old := range states {
-		if len(old.MemberOrder) == 5 && old.Members["y2"].BureauRole == advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR {
+		if len(old.MemberOrder) == 5 && old.Members["y2"].BureauRole == advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR {
 			if !old.Members["y2"].Active || len(old.Opinions) != 0 || len(old.Meetings) != 0 {
 				t.Errorf("an earlier state changed: %+v", old)
 			}
@@ -123,7 +123,7 @@ func TestLifecycle_Law111_14_Art117(t *testing.T) {
 	t.Error("no state with y2 as rapporteur")
 }
 
-// Every event message of tasharuk.advisory.v1 is registered, as
+// Every event message of tasharuk.advisory.events.v1 is registered, as
 // "advisory.<Message>" version 1; Member is a part of events, not one.
 func TestEventTypes(t *testing.T) {
 	es.NewRegistry(domain.EventTypes) // panics on a duplicate
@@ -135,7 +135,7 @@ func TestEventTypes(t *testing.T) {
 		}
 		names[msg] = true
 	}
-	msgs := advisoryv1.File_tasharuk_advisory_v1_events_proto.Messages()
+	msgs := advisoryeventsv1.File_tasharuk_advisory_events_v1_events_proto.Messages()
 	for i := range msgs.Len() {
 		name := string(msgs.Get(i).Name())
 		if name != "Member" && !names[name] {

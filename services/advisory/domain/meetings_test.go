@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 )
@@ -30,16 +30,16 @@ func TestMeetingQuorum_InternalRules_Law113_14_Art120(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("quorum %d%%, %d of 21 present", tc.quorum, tc.present), func(t *testing.T) {
 			h := hRoster()
-			h[0] = setUpIn(beniMellal, advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, tc.quorum)
+			h[0] = setUpIn(beniMellal, advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, tc.quorum)
 			given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(tc.present), At: meetingTime}, asSecretary).
-				then(domain.Event{Payload: &advisoryv1.MeetingHeld{
+				then(domain.Event{Payload: &advisoryeventsv1.MeetingHeld{
 					MeetingId: "meet-1", Attendees: firstMembers(tc.present), QuorumReached: tc.reached, MembersInOffice: 21,
 				}, OccurredAt: meetingTime})
 		})
 	}
 	t.Run("members who left do not count", func(t *testing.T) {
 		h := append(hRoster(), left("m19", "démission"), left("m20", "démission"), left("m21", "fin de mandat"))
-		p := thenOne[*advisoryv1.MeetingHeld](given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(9)}, asSecretary))
+		p := thenOne[*advisoryeventsv1.MeetingHeld](given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(9)}, asSecretary))
 		if p.GetMembersInOffice() != 18 || !p.GetQuorumReached() {
 			t.Errorf("9 of 18 at 50 %%: %v", p)
 		}
@@ -98,6 +98,6 @@ func TestMeetingFields(t *testing.T) {
 		detailNames(t, e.Detail, "m99")
 	})
 	t.Run("a clock a minute ahead is tolerated", func(t *testing.T) {
-		thenOne[*advisoryv1.MeetingHeld](given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(11), At: now.Add(time.Minute)}, asSecretary))
+		thenOne[*advisoryeventsv1.MeetingHeld](given(t, h...).when(domain.RecordMeeting{MeetingID: "meet-1", Attendees: firstMembers(11), At: now.Add(time.Minute)}, asSecretary))
 	})
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 )
@@ -13,11 +13,11 @@ import (
 // so the body's composition can be shown (DOMAIN.md §3; composition set by
 // the council's internal rules, law 113-14 art. 120 (check)).
 func TestAddMember_Law113_14_Art120(t *testing.T) {
-	m := member("m01", advisoryv1.Sex_SEX_FEMALE, advisoryv1.AgeBand_AGE_BAND_YOUTH, true)
+	m := member("m01", advisoryeventsv1.Sex_SEX_FEMALE, advisoryeventsv1.AgeBand_AGE_BAND_YOUTH, true)
 	m.Affiliation = "  Association Tadla  "
-	given(t, hBody()...).when(domain.AddMember{Member: m}, asSecretary).then(domain.Event{Payload: &advisoryv1.MemberJoined{
-		Member: &advisoryv1.Member{
-			MemberId: "m01", Sex: advisoryv1.Sex_SEX_FEMALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_YOUTH,
+	given(t, hBody()...).when(domain.AddMember{Member: m}, asSecretary).then(domain.Event{Payload: &advisoryeventsv1.MemberJoined{
+		Member: &advisoryeventsv1.Member{
+			MemberId: "m01", Sex: advisoryeventsv1.Sex_SEX_FEMALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_YOUTH,
 			Disability: true, Affiliation: "Association Tadla",
 		},
 	}})
@@ -27,7 +27,7 @@ func TestAddMember_Law113_14_Art120(t *testing.T) {
 
 	s := given(t, append(hBody(), joined(woman("m01")))...).state
 	got := s.Members["m01"]
-	if !got.Active || got.BureauRole != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || got.JoinedAt.IsZero() ||
+	if !got.Active || got.BureauRole != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || got.JoinedAt.IsZero() ||
 		got.Member.GetMemberId() != "m01" || len(s.MemberOrder) != 1 {
 		t.Errorf("folded member %+v, order %v", got, s.MemberOrder)
 	}
@@ -38,7 +38,7 @@ func TestAddMember_Law113_14_Art120(t *testing.T) {
 // office again is the idempotent retry: it records nothing.
 func TestMemberIDUniqueEver_MemberExists(t *testing.T) {
 	given(t, append(hBody(), joined(woman("m01")))...).
-		when(domain.AddMember{Member: member("m01", advisoryv1.Sex_SEX_MALE, advisoryv1.AgeBand_AGE_BAND_ADULT, false)}, asSecretary).
+		when(domain.AddMember{Member: member("m01", advisoryeventsv1.Sex_SEX_MALE, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, false)}, asSecretary).
 		thenError(fault.AlreadyExists, domain.ReasonMemberExists)
 	given(t, append(hBody(), joined(woman("m01")))...).when(domain.AddMember{Member: woman("m01")}, asSecretary).then()
 	e := given(t, append(hBody(), joined(woman("m01")), left("m01", "démission"))...).
@@ -51,7 +51,7 @@ func TestMemberIDUniqueEver_MemberExists(t *testing.T) {
 func TestAddMemberFields(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		member *advisoryv1.Member
+		member *advisoryeventsv1.Member
 		field  string
 	}{
 		{"no member", nil, "member"},
@@ -59,11 +59,11 @@ func TestAddMemberFields(t *testing.T) {
 		{"id with a space", woman("m 1"), "member.member_id"},
 		{"id with a slash", woman("m/1"), "member.member_id"},
 		{"id of 65 characters", woman(strings.Repeat("m", 65)), "member.member_id"},
-		{"no sex", member("m01", advisoryv1.Sex_SEX_UNSPECIFIED, advisoryv1.AgeBand_AGE_BAND_ADULT, false), "member.sex"},
-		{"unknown sex", member("m01", 7, advisoryv1.AgeBand_AGE_BAND_ADULT, false), "member.sex"},
-		{"no age band", member("m01", advisoryv1.Sex_SEX_MALE, advisoryv1.AgeBand_AGE_BAND_UNSPECIFIED, false), "member.age_band"},
-		{"affiliation too long", &advisoryv1.Member{
-			MemberId: "m01", Sex: advisoryv1.Sex_SEX_MALE, AgeBand: advisoryv1.AgeBand_AGE_BAND_ADULT,
+		{"no sex", member("m01", advisoryeventsv1.Sex_SEX_UNSPECIFIED, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, false), "member.sex"},
+		{"unknown sex", member("m01", 7, advisoryeventsv1.AgeBand_AGE_BAND_ADULT, false), "member.sex"},
+		{"no age band", member("m01", advisoryeventsv1.Sex_SEX_MALE, advisoryeventsv1.AgeBand_AGE_BAND_UNSPECIFIED, false), "member.age_band"},
+		{"affiliation too long", &advisoryeventsv1.Member{
+			MemberId: "m01", Sex: advisoryeventsv1.Sex_SEX_MALE, AgeBand: advisoryeventsv1.AgeBand_AGE_BAND_ADULT,
 			Affiliation: strings.Repeat("a", domain.MaxShort+1),
 		}, "member.affiliation"},
 	} {
@@ -72,7 +72,7 @@ func TestAddMemberFields(t *testing.T) {
 		})
 	}
 	t.Run("an id of 64 characters", func(t *testing.T) {
-		thenOne[*advisoryv1.MemberJoined](given(t, hBody()...).when(domain.AddMember{Member: woman(strings.Repeat("m", 64))}, asSecretary))
+		thenOne[*advisoryeventsv1.MemberJoined](given(t, hBody()...).when(domain.AddMember{Member: woman(strings.Repeat("m", 64))}, asSecretary))
 	})
 }
 
@@ -80,11 +80,11 @@ func TestAddMemberFields(t *testing.T) {
 // ("replaced by <id>") then the arrival, naming whom it replaces. The
 // member replaced loses any bureau office; the newcomer takes none.
 func TestReplaceMember(t *testing.T) {
-	h := append(hRoster(), role("m03", advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR))
+	h := append(hRoster(), role("m03", advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR))
 	newcomer := woman("m22")
 	evs := given(t, h...).when(domain.AddMember{Member: newcomer, Replaces: "m03"}, asSecretary).then(
-		domain.Event{Payload: &advisoryv1.MemberLeft{MemberId: "m03", Reason: "replaced by m22"}},
-		domain.Event{Payload: &advisoryv1.MemberJoined{Member: newcomer, Replaces: "m03"}},
+		domain.Event{Payload: &advisoryeventsv1.MemberLeft{MemberId: "m03", Reason: "replaced by m22"}},
+		domain.Event{Payload: &advisoryeventsv1.MemberJoined{Member: newcomer, Replaces: "m03"}},
 	)
 
 	sc := given(t, h...)
@@ -93,16 +93,16 @@ func TestReplaceMember(t *testing.T) {
 	}
 	s := sc.state
 	old, nw := s.Members["m03"], s.Members["m22"]
-	if old.Active || old.LeftReason != "replaced by m22" || old.LeftAt.IsZero() || old.BureauRole != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
+	if old.Active || old.LeftReason != "replaced by m22" || old.LeftAt.IsZero() || old.BureauRole != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
 		t.Errorf("replaced member %+v", old)
 	}
-	if !nw.Active || nw.Replaces != "m03" || nw.BureauRole != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
+	if !nw.Active || nw.Replaces != "m03" || nw.BureauRole != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED {
 		t.Errorf("newcomer %+v", nw)
 	}
 	if n := len(s.Active()); n != 21 {
 		t.Errorf("%d members in office, want 21", n)
 	}
-	if h := s.Holders(advisoryv1.BureauRole_BUREAU_ROLE_RAPPORTEUR); len(h) != 0 {
+	if h := s.Holders(advisoryeventsv1.BureauRole_BUREAU_ROLE_RAPPORTEUR); len(h) != 0 {
 		t.Errorf("rapporteur still held by %v", h)
 	}
 }
@@ -123,7 +123,7 @@ func TestReplacesMustBeInOffice(t *testing.T) {
 // in office leaves, and leaving ends their office in the bureau.
 func TestRemoveMember(t *testing.T) {
 	given(t, hRoster()...).when(domain.RemoveMember{MemberID: "m04", Reason: " fin de mandat "}, asSecretary).
-		then(domain.Event{Payload: &advisoryv1.MemberLeft{MemberId: "m04", Reason: "fin de mandat"}})
+		then(domain.Event{Payload: &advisoryeventsv1.MemberLeft{MemberId: "m04", Reason: "fin de mandat"}})
 
 	t.Run("a reason is required", func(t *testing.T) {
 		given(t, hRoster()...).when(domain.RemoveMember{MemberID: "m04", Reason: " "}, asSecretary).thenField("reason")
@@ -140,11 +140,11 @@ func TestRemoveMember(t *testing.T) {
 			thenError(fault.FailedPrecondition, domain.ReasonMemberNotActive)
 	})
 	t.Run("the president leaves and the office is free", func(t *testing.T) {
-		sc := given(t, append(hRoster(), role("m01", advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT))...).
+		sc := given(t, append(hRoster(), role("m01", advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT))...).
 			and(domain.RemoveMember{MemberID: "m01", Reason: "démission"}, asSecretary)
-		if m := sc.state.Members["m01"]; m.Active || m.BureauRole != advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || m.LeftReason != "démission" {
+		if m := sc.state.Members["m01"]; m.Active || m.BureauRole != advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED || m.LeftReason != "démission" {
 			t.Errorf("member who left: %+v", m)
 		}
-		thenOne[*advisoryv1.BureauRoleAssigned](sc.when(domain.AssignBureauRole{MemberID: "m02", Role: advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT}, asSecretary))
+		thenOne[*advisoryeventsv1.BureauRoleAssigned](sc.when(domain.AssignBureauRole{MemberID: "m02", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}, asSecretary))
 	})
 }

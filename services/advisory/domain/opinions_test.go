@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 )
@@ -17,10 +17,10 @@ const consultation = beniMellal + "/consultations/pac-2027"
 func TestDraftOpinion_Law113_14_Art120(t *testing.T) {
 	for _, c := range []string{"", consultation} {
 		given(t, hRoster()...).when(domain.DraftOpinion{OpinionID: draftID, Title: " Budget 2027 ", Consultation: c, Text: " Recommandations "}, asSecretary).
-			then(domain.Event{Payload: &advisoryv1.OpinionDrafted{OpinionId: draftID, Title: "Budget 2027", Consultation: c, Text: "Recommandations"}})
+			then(domain.Event{Payload: &advisoryeventsv1.OpinionDrafted{OpinionId: draftID, Title: "Budget 2027", Consultation: c, Text: "Recommandations"}})
 	}
 	s := given(t, hDraft()...).state
-	if op := s.Opinions[draftID]; op.State != advisoryv1.OpinionState_OPINION_STATE_DRAFT || op.DraftedAt.IsZero() || len(s.OpinionOrder) != 1 {
+	if op := s.Opinions[draftID]; op.State != advisoryeventsv1.OpinionState_OPINION_STATE_DRAFT || op.DraftedAt.IsZero() || len(s.OpinionOrder) != 1 {
 		t.Errorf("drafted opinion %+v, order %v", op, s.OpinionOrder)
 	}
 }
@@ -73,7 +73,7 @@ func TestAdoptQuorum_QuorumNotReached_InternalRules_Law113_14_Art120(t *testing.
 	})
 	t.Run("11 of 21 present", func(t *testing.T) {
 		meet(t, 11).when(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 8, Against: 2, Abstain: 1}, asSecretary).
-			then(domain.Event{Payload: &advisoryv1.OpinionAdopted{
+			then(domain.Event{Payload: &advisoryeventsv1.OpinionAdopted{
 				OpinionId: draftID, MeetingId: "meet-1", VotesFor: 8, VotesAgainst: 2, Abstentions: 1,
 			}, OccurredAt: meetingTime})
 	})
@@ -82,7 +82,7 @@ func TestAdoptQuorum_QuorumNotReached_InternalRules_Law113_14_Art120(t *testing.
 	t.Run("17 of 21 present: 12 for, 3 against, 2 abstaining", func(t *testing.T) {
 		sc := meet(t, 17).and(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 12, Against: 3, Abstain: 2}, asSecretary)
 		op := sc.state.Opinions[draftID]
-		if op.State != advisoryv1.OpinionState_OPINION_STATE_ADOPTED || op.MeetingID != "meet-1" ||
+		if op.State != advisoryeventsv1.OpinionState_OPINION_STATE_ADOPTED || op.MeetingID != "meet-1" ||
 			op.VotesFor != 12 || op.VotesAgainst != 3 || op.Abstentions != 2 || !op.AdoptedAt.Equal(meetingTime) {
 			t.Errorf("adopted opinion %+v", op)
 		}
@@ -98,7 +98,7 @@ func TestVotesExceedAttendance_InternalRules_Law113_14_Art120(t *testing.T) {
 	detailNames(t, re.Detail, "17 votes", "11 members present")
 
 	t.Run("every member present votes", func(t *testing.T) {
-		thenOne[*advisoryv1.OpinionAdopted](given(t, h...).when(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 6, Against: 3, Abstain: 2}, asSecretary))
+		thenOne[*advisoryeventsv1.OpinionAdopted](given(t, h...).when(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 6, Against: 3, Abstain: 2}, asSecretary))
 	})
 	t.Run("negative votes", func(t *testing.T) {
 		for field, cmd := range map[string]domain.AdoptOpinion{
@@ -123,7 +123,7 @@ func TestMajorityNotReached_InternalRules_Law113_14_Art120(t *testing.T) {
 		}
 	}
 	// Abstentions do not count against: 3 for, 2 against, 10 abstaining.
-	thenOne[*advisoryv1.OpinionAdopted](given(t, h...).when(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 3, Against: 2, Abstain: 10}, asSecretary))
+	thenOne[*advisoryeventsv1.OpinionAdopted](given(t, h...).when(domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 3, Against: 2, Abstain: 10}, asSecretary))
 }
 
 // Adoption needs a draft (WRONG_STATE otherwise), the opinion
@@ -146,9 +146,9 @@ func TestAdoptPreconditions(t *testing.T) {
 // nor in the future.
 func TestTransmitOpinion(t *testing.T) {
 	given(t, hAdopted()...).when(domain.TransmitOpinion{OpinionID: draftID, At: transmitTime}, asSecretary).
-		then(domain.Event{Payload: &advisoryv1.OpinionTransmitted{OpinionId: draftID}, OccurredAt: transmitTime})
+		then(domain.Event{Payload: &advisoryeventsv1.OpinionTransmitted{OpinionId: draftID}, OccurredAt: transmitTime})
 	given(t, hAdopted()...).when(domain.TransmitOpinion{OpinionID: draftID}, asSecretary).
-		then(domain.Event{Payload: &advisoryv1.OpinionTransmitted{OpinionId: draftID}})
+		then(domain.Event{Payload: &advisoryeventsv1.OpinionTransmitted{OpinionId: draftID}})
 
 	given(t, hDraft()...).when(domain.TransmitOpinion{OpinionID: draftID}, asSecretary).thenError(fault.FailedPrecondition, domain.ReasonWrongState)
 	given(t, hTransmitted()...).when(domain.TransmitOpinion{OpinionID: draftID}, asSecretary).thenError(fault.FailedPrecondition, domain.ReasonWrongState)
@@ -163,8 +163,8 @@ func TestTransmitOpinion(t *testing.T) {
 // council to follow it; recording the answer is what holds it to account
 // (DOMAIN.md §3).
 func TestRespond_OnceWithReasons(t *testing.T) {
-	given(t, hTransmitted()...).when(respond(), asStaff).then(domain.Event{Payload: &advisoryv1.CouncilResponded{
-		OpinionId: draftID, Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_FULLY,
+	given(t, hTransmitted()...).when(respond(), asStaff).then(domain.Event{Payload: &advisoryeventsv1.CouncilResponded{
+		OpinionId: draftID, Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_FULLY,
 		Reasons: "Le conseil intègre la recommandation au budget 2027",
 	}, OccurredAt: now.Add(-time.Hour)})
 
@@ -187,7 +187,7 @@ func TestRespond_OnceWithReasons(t *testing.T) {
 		change func(*domain.Respond)
 		field  string
 	}{
-		{"no response", func(r *domain.Respond) { r.Response = advisoryv1.CouncilResponse_COUNCIL_RESPONSE_UNSPECIFIED }, "response"},
+		{"no response", func(r *domain.Respond) { r.Response = advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_UNSPECIFIED }, "response"},
 		{"unknown response", func(r *domain.Respond) { r.Response = 8 }, "response"},
 		{"no reasons", func(r *domain.Respond) { r.Reasons = "  " }, "reasons"},
 		{"in the future", func(r *domain.Respond) { r.At = now.Add(time.Hour) }, "response_time"},
@@ -202,7 +202,7 @@ func TestRespond_OnceWithReasons(t *testing.T) {
 	t.Run("now when no time is given", func(t *testing.T) {
 		r := respond()
 		r.At = time.Time{}
-		given(t, hTransmitted()...).when(r, asStaff).then(domain.Event{Payload: &advisoryv1.CouncilResponded{
+		given(t, hTransmitted()...).when(r, asStaff).then(domain.Event{Payload: &advisoryeventsv1.CouncilResponded{
 			OpinionId: draftID, Response: r.Response, Reasons: r.Reasons,
 		}})
 	})
@@ -216,10 +216,10 @@ func TestSelfInitiatedOpinion(t *testing.T) {
 		and(domain.RecordMeeting{MeetingID: "meet-7", Attendees: firstMembers(14), At: meetingTime}, asSecretary).
 		and(domain.AdoptOpinion{OpinionID: "own-1", MeetingID: "meet-7", For: 9, Against: 2, Abstain: 3}, asSecretary).
 		and(domain.TransmitOpinion{OpinionID: "own-1", At: transmitTime}, asSecretary).
-		and(domain.Respond{OpinionID: "own-1", Response: advisoryv1.CouncilResponse_COUNCIL_RESPONSE_NOT, Reasons: "Hors des compétences de la commune", At: transmitTime.Add(36 * time.Hour)}, asStaff)
+		and(domain.Respond{OpinionID: "own-1", Response: advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_NOT, Reasons: "Hors des compétences de la commune", At: transmitTime.Add(36 * time.Hour)}, asStaff)
 	op := sc.state.Opinions["own-1"]
-	if op.Consultation != "" || op.State != advisoryv1.OpinionState_OPINION_STATE_RESPONDED ||
-		op.Response != advisoryv1.CouncilResponse_COUNCIL_RESPONSE_NOT || op.Reasons != "Hors des compétences de la commune" ||
+	if op.Consultation != "" || op.State != advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED ||
+		op.Response != advisoryeventsv1.CouncilResponse_COUNCIL_RESPONSE_NOT || op.Reasons != "Hors des compétences de la commune" ||
 		!op.AdoptedAt.Equal(meetingTime) || !op.TransmittedAt.Equal(transmitTime) {
 		t.Errorf("opinion %+v", op)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 )
@@ -16,8 +16,8 @@ import (
 func TestSetUp_Law113_14_Art120(t *testing.T) {
 	cmd := setUpCommand()
 	cmd.Name = "  Instance de l'équité  "
-	given(t).when(cmd, asStaff).then(domain.Event{Payload: &advisoryv1.BodySetUp{
-		BodyId: "equity-gender", Council: beniMellal, Kind: advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+	given(t).when(cmd, asStaff).then(domain.Event{Payload: &advisoryeventsv1.BodySetUp{
+		BodyId: "equity-gender", Council: beniMellal, Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
 		Name: "Instance de l'équité", DecisionDate: "2026-01-05", DecisionReference: "Délibération n° 12/2026",
 		QuorumPercent: 50,
 	}})
@@ -25,7 +25,7 @@ func TestSetUp_Law113_14_Art120(t *testing.T) {
 	t.Run("a quorum of its own", func(t *testing.T) {
 		cmd := setUpCommand()
 		cmd.QuorumPercent, cmd.ID = 60, "equity-gender"
-		if p := thenOne[*advisoryv1.BodySetUp](given(t).when(cmd, asStaff)); p.GetQuorumPercent() != 60 {
+		if p := thenOne[*advisoryeventsv1.BodySetUp](given(t).when(cmd, asStaff)); p.GetQuorumPercent() != 60 {
 			t.Errorf("quorum = %d, want 60", p.GetQuorumPercent())
 		}
 	})
@@ -39,7 +39,7 @@ func TestSetUp_Law113_14_Art120(t *testing.T) {
 	t.Run("a decision dated today", func(t *testing.T) {
 		cmd := setUpCommand()
 		cmd.DecisionDate = now.Format(time.DateOnly)
-		thenOne[*advisoryv1.BodySetUp](given(t).when(cmd, asStaff))
+		thenOne[*advisoryeventsv1.BodySetUp](given(t).when(cmd, asStaff))
 	})
 }
 
@@ -48,10 +48,10 @@ func TestSetUp_Law113_14_Art120(t *testing.T) {
 // 111), regions that one, youth and economic questions (law 111-14 art.
 // 117). Anything else: KIND_NOT_ALLOWED.
 func TestKindNotAllowed_Law113_14_Art120_Law112_14_Art111_Law111_14_Art117(t *testing.T) {
-	equity, youth, economic := advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER, advisoryv1.BodyKind_BODY_KIND_YOUTH, advisoryv1.BodyKind_BODY_KIND_ECONOMIC
+	equity, youth, economic := advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER, advisoryeventsv1.BodyKind_BODY_KIND_YOUTH, advisoryeventsv1.BodyKind_BODY_KIND_ECONOMIC
 	for _, tc := range []struct {
 		council string
-		kind    advisoryv1.BodyKind
+		kind    advisoryeventsv1.BodyKind
 		allowed bool
 		article string
 	}{
@@ -70,7 +70,7 @@ func TestKindNotAllowed_Law113_14_Art120_Law112_14_Art111_Law111_14_Art117(t *te
 			cmd.Council, cmd.Kind = tc.council, tc.kind
 			o := given(t).when(cmd, asStaff)
 			if tc.allowed {
-				p := thenOne[*advisoryv1.BodySetUp](o)
+				p := thenOne[*advisoryeventsv1.BodySetUp](o)
 				if p.GetBodyId() != domain.BodyID(tc.kind) || p.GetKind() != tc.kind || p.GetCouncil() != tc.council {
 					t.Errorf("set up %v", p)
 				}
@@ -96,7 +96,7 @@ func TestSetUpFields(t *testing.T) {
 		{"no council", func(c *domain.SetUp) { c.Council = "" }, "parent"},
 		{"not a council", func(c *domain.SetUp) { c.Council = "prefectures/x" }, "parent"},
 		{"council without a code", func(c *domain.SetUp) { c.Council = "communes/" }, "parent"},
-		{"no kind", func(c *domain.SetUp) { c.Kind = advisoryv1.BodyKind_BODY_KIND_UNSPECIFIED }, "kind"},
+		{"no kind", func(c *domain.SetUp) { c.Kind = advisoryeventsv1.BodyKind_BODY_KIND_UNSPECIFIED }, "kind"},
 		{"unknown kind", func(c *domain.SetUp) { c.Kind = 42 }, "kind"},
 		{"id not the kind's", func(c *domain.SetUp) { c.ID = "youth" }, "body_id"},
 		{"no name", func(c *domain.SetUp) { c.Name = "  " }, "display_name"},
@@ -118,7 +118,7 @@ func TestSetUpFields(t *testing.T) {
 	t.Run("quorum of 100 %", func(t *testing.T) {
 		cmd := setUpCommand()
 		cmd.QuorumPercent = 100
-		thenOne[*advisoryv1.BodySetUp](given(t).when(cmd, asStaff))
+		thenOne[*advisoryeventsv1.BodySetUp](given(t).when(cmd, asStaff))
 	})
 }
 
@@ -135,10 +135,10 @@ func TestSetUpTwice_BodyExists(t *testing.T) {
 
 // A body's id is its kind, both ways.
 func TestBodyIDAndParseKind(t *testing.T) {
-	for kind, id := range map[advisoryv1.BodyKind]string{
-		advisoryv1.BodyKind_BODY_KIND_EQUITY_GENDER: "equity-gender",
-		advisoryv1.BodyKind_BODY_KIND_YOUTH:         "youth",
-		advisoryv1.BodyKind_BODY_KIND_ECONOMIC:      "economic",
+	for kind, id := range map[advisoryeventsv1.BodyKind]string{
+		advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER: "equity-gender",
+		advisoryeventsv1.BodyKind_BODY_KIND_YOUTH:         "youth",
+		advisoryeventsv1.BodyKind_BODY_KIND_ECONOMIC:      "economic",
 	} {
 		if got := domain.BodyID(kind); got != id {
 			t.Errorf("BodyID(%v) = %q, want %q", kind, got, id)
@@ -147,7 +147,7 @@ func TestBodyIDAndParseKind(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v, want %v", id, got, ok, kind)
 		}
 	}
-	if id := domain.BodyID(advisoryv1.BodyKind_BODY_KIND_UNSPECIFIED); id != "" {
+	if id := domain.BodyID(advisoryeventsv1.BodyKind_BODY_KIND_UNSPECIFIED); id != "" {
 		t.Errorf("BodyID(UNSPECIFIED) = %q, want empty", id)
 	}
 	for _, id := range []string{"", "gender", "Youth", "equity_gender"} {
@@ -162,7 +162,7 @@ func TestBodyNotFound(t *testing.T) {
 	for _, cmd := range []domain.Command{
 		domain.AddMember{Member: woman("m01")},
 		domain.RemoveMember{MemberID: "m01", Reason: "démission"},
-		domain.AssignBureauRole{MemberID: "m01", Role: advisoryv1.BureauRole_BUREAU_ROLE_PRESIDENT},
+		domain.AssignBureauRole{MemberID: "m01", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT},
 		domain.RecordMeeting{MeetingID: "meet-1", Attendees: []string{"m01"}},
 		domain.DraftOpinion{OpinionID: draftID, Title: "t", Text: "x"},
 		domain.AdoptOpinion{OpinionID: draftID, MeetingID: "meet-1", For: 1},

@@ -10,21 +10,21 @@ import (
 	"slices"
 	"time"
 
-	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the advisory area's registered event types.
 var EventTypes = []es.Type{
-	{Name: "advisory.BodySetUp", Version: 1, Sample: &advisoryv1.BodySetUp{}},
-	{Name: "advisory.MemberJoined", Version: 1, Sample: &advisoryv1.MemberJoined{}},
-	{Name: "advisory.MemberLeft", Version: 1, Sample: &advisoryv1.MemberLeft{}},
-	{Name: "advisory.BureauRoleAssigned", Version: 1, Sample: &advisoryv1.BureauRoleAssigned{}},
-	{Name: "advisory.MeetingHeld", Version: 1, Sample: &advisoryv1.MeetingHeld{}},
-	{Name: "advisory.OpinionDrafted", Version: 1, Sample: &advisoryv1.OpinionDrafted{}},
-	{Name: "advisory.OpinionAdopted", Version: 1, Sample: &advisoryv1.OpinionAdopted{}},
-	{Name: "advisory.OpinionTransmitted", Version: 1, Sample: &advisoryv1.OpinionTransmitted{}},
-	{Name: "advisory.CouncilResponded", Version: 1, Sample: &advisoryv1.CouncilResponded{}},
+	{Name: "advisory.BodySetUp", Version: 1, Sample: &advisoryeventsv1.BodySetUp{}},
+	{Name: "advisory.MemberJoined", Version: 1, Sample: &advisoryeventsv1.MemberJoined{}},
+	{Name: "advisory.MemberLeft", Version: 1, Sample: &advisoryeventsv1.MemberLeft{}},
+	{Name: "advisory.BureauRoleAssigned", Version: 1, Sample: &advisoryeventsv1.BureauRoleAssigned{}},
+	{Name: "advisory.MeetingHeld", Version: 1, Sample: &advisoryeventsv1.MeetingHeld{}},
+	{Name: "advisory.OpinionDrafted", Version: 1, Sample: &advisoryeventsv1.OpinionDrafted{}},
+	{Name: "advisory.OpinionAdopted", Version: 1, Sample: &advisoryeventsv1.OpinionAdopted{}},
+	{Name: "advisory.OpinionTransmitted", Version: 1, Sample: &advisoryeventsv1.OpinionTransmitted{}},
+	{Name: "advisory.CouncilResponded", Version: 1, Sample: &advisoryeventsv1.CouncilResponded{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -41,7 +41,7 @@ type State struct {
 	Exists            bool
 	ID                string
 	Council           string
-	Kind              advisoryv1.BodyKind
+	Kind              advisoryeventsv1.BodyKind
 	Name              string
 	DecisionDate      string
 	DecisionReference string
@@ -60,8 +60,8 @@ type State struct {
 
 // Member is a member of the body, past or present.
 type Member struct {
-	Member     *advisoryv1.Member
-	BureauRole advisoryv1.BureauRole
+	Member     *advisoryeventsv1.Member
+	BureauRole advisoryeventsv1.BureauRole
 	Active     bool
 	JoinedAt   time.Time
 	LeftAt     time.Time
@@ -85,7 +85,7 @@ type Opinion struct {
 	Title         string
 	Consultation  string
 	Text          string
-	State         advisoryv1.OpinionState
+	State         advisoryeventsv1.OpinionState
 	MeetingID     string
 	VotesFor      int
 	VotesAgainst  int
@@ -94,7 +94,7 @@ type Opinion struct {
 	AdoptedAt     time.Time
 	TransmittedAt time.Time
 	RespondedAt   time.Time
-	Response      advisoryv1.CouncilResponse
+	Response      advisoryeventsv1.CouncilResponse
 	Reasons       string
 }
 
@@ -115,7 +115,7 @@ func (s *State) Active() []string {
 
 // Holders returns the members in office who hold role, in the order they
 // joined.
-func (s *State) Holders(role advisoryv1.BureauRole) []string {
+func (s *State) Holders(role advisoryeventsv1.BureauRole) []string {
 	var ids []string
 	for _, id := range s.MemberOrder {
 		if m := s.Members[id]; m.Active && m.BureauRole == role {
@@ -129,7 +129,7 @@ func (s *State) Holders(role advisoryv1.BureauRole) []string {
 func Evolve(s State, e Recorded) State {
 	s.UpdatedAt = e.RecordedAt
 	switch p := e.Payload.(type) {
-	case *advisoryv1.BodySetUp:
+	case *advisoryeventsv1.BodySetUp:
 		s.Exists = true
 		s.ID, s.Council, s.Kind, s.Name = p.GetBodyId(), p.GetCouncil(), p.GetKind(), p.GetName()
 		s.DecisionDate, s.DecisionReference = p.GetDecisionDate(), p.GetDecisionReference()
@@ -138,7 +138,7 @@ func Evolve(s State, e Recorded) State {
 			s.QuorumPercent = DefaultQuorumPercent
 		}
 		s.CreatedAt = e.RecordedAt
-	case *advisoryv1.MemberJoined:
+	case *advisoryeventsv1.MemberJoined:
 		id := p.GetMember().GetMemberId()
 		s.Members = maps.Clone(s.Members)
 		if s.Members == nil {
@@ -146,17 +146,17 @@ func Evolve(s State, e Recorded) State {
 		}
 		s.Members[id] = Member{Member: p.GetMember(), Active: true, JoinedAt: e.OccurredAt, Replaces: p.GetReplaces()}
 		s.MemberOrder = append(slices.Clip(s.MemberOrder), id)
-	case *advisoryv1.MemberLeft:
+	case *advisoryeventsv1.MemberLeft:
 		m, ok := s.Members[p.GetMemberId()]
 		if !ok {
 			break
 		}
 		// Leaving the body ends any office in its bureau.
 		m.Active, m.LeftAt, m.LeftReason = false, e.OccurredAt, p.GetReason()
-		m.BureauRole = advisoryv1.BureauRole_BUREAU_ROLE_UNSPECIFIED
+		m.BureauRole = advisoryeventsv1.BureauRole_BUREAU_ROLE_UNSPECIFIED
 		s.Members = maps.Clone(s.Members)
 		s.Members[p.GetMemberId()] = m
-	case *advisoryv1.BureauRoleAssigned:
+	case *advisoryeventsv1.BureauRoleAssigned:
 		m, ok := s.Members[p.GetMemberId()]
 		if !ok {
 			break
@@ -164,7 +164,7 @@ func Evolve(s State, e Recorded) State {
 		m.BureauRole = p.GetRole()
 		s.Members = maps.Clone(s.Members)
 		s.Members[p.GetMemberId()] = m
-	case *advisoryv1.MeetingHeld:
+	case *advisoryeventsv1.MeetingHeld:
 		s.Meetings = maps.Clone(s.Meetings)
 		if s.Meetings == nil {
 			s.Meetings = map[string]Meeting{}
@@ -173,31 +173,31 @@ func Evolve(s State, e Recorded) State {
 			ID: p.GetMeetingId(), Attendees: p.GetAttendees(), QuorumReached: p.GetQuorumReached(),
 			MembersInOffice: int(p.GetMembersInOffice()), At: e.OccurredAt,
 		}
-	case *advisoryv1.OpinionDrafted:
+	case *advisoryeventsv1.OpinionDrafted:
 		s.Opinions = maps.Clone(s.Opinions)
 		if s.Opinions == nil {
 			s.Opinions = map[string]Opinion{}
 		}
 		s.Opinions[p.GetOpinionId()] = Opinion{
 			ID: p.GetOpinionId(), Title: p.GetTitle(), Consultation: p.GetConsultation(), Text: p.GetText(),
-			State: advisoryv1.OpinionState_OPINION_STATE_DRAFT, DraftedAt: e.OccurredAt,
+			State: advisoryeventsv1.OpinionState_OPINION_STATE_DRAFT, DraftedAt: e.OccurredAt,
 		}
 		s.OpinionOrder = append(slices.Clip(s.OpinionOrder), p.GetOpinionId())
-	case *advisoryv1.OpinionAdopted:
+	case *advisoryeventsv1.OpinionAdopted:
 		s = withOpinion(s, p.GetOpinionId(), func(o *Opinion) {
-			o.State = advisoryv1.OpinionState_OPINION_STATE_ADOPTED
+			o.State = advisoryeventsv1.OpinionState_OPINION_STATE_ADOPTED
 			o.MeetingID = p.GetMeetingId()
 			o.VotesFor, o.VotesAgainst, o.Abstentions = int(p.GetVotesFor()), int(p.GetVotesAgainst()), int(p.GetAbstentions())
 			o.AdoptedAt = e.OccurredAt
 		})
-	case *advisoryv1.OpinionTransmitted:
+	case *advisoryeventsv1.OpinionTransmitted:
 		s = withOpinion(s, p.GetOpinionId(), func(o *Opinion) {
-			o.State = advisoryv1.OpinionState_OPINION_STATE_TRANSMITTED
+			o.State = advisoryeventsv1.OpinionState_OPINION_STATE_TRANSMITTED
 			o.TransmittedAt = e.OccurredAt
 		})
-	case *advisoryv1.CouncilResponded:
+	case *advisoryeventsv1.CouncilResponded:
 		s = withOpinion(s, p.GetOpinionId(), func(o *Opinion) {
-			o.State = advisoryv1.OpinionState_OPINION_STATE_RESPONDED
+			o.State = advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED
 			o.Response, o.Reasons = p.GetResponse(), p.GetReasons()
 			o.RespondedAt = e.OccurredAt
 		})

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -100,7 +101,7 @@ func Opinion(b string, o domain.Opinion) *advisoryv1.Opinion {
 		MeetingId: o.MeetingID, VotesFor: int32(o.VotesFor), VotesAgainst: int32(o.VotesAgainst), Abstentions: int32(o.Abstentions),
 		AdoptTime: ts(o.AdoptedAt), TransmitTime: ts(o.TransmittedAt), Response: o.Response, ResponseReasons: o.Reasons, ResponseTime: ts(o.RespondedAt),
 	}
-	if o.State == advisoryv1.OpinionState_OPINION_STATE_RESPONDED {
+	if o.State == advisoryeventsv1.OpinionState_OPINION_STATE_RESPONDED {
 		out.DaysToResponse = domain.DaysToResponse(o)
 	}
 	return out

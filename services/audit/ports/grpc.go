@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
@@ -93,7 +94,7 @@ func (s *Server) ListCheckpoints(ctx context.Context, r *auditv1.ListCheckpoints
 		if err != nil {
 			return nil, err
 		}
-		cp, ok := p.(*auditv1.CheckpointRecorded)
+		cp, ok := p.(*auditeventsv1.CheckpointRecorded)
 		if !ok {
 			continue
 		}

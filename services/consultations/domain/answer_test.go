@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -18,7 +18,7 @@ func TestAnswer_Law113_14_Art119(t *testing.T) {
 	t.Run("a body by its opinion", func(t *testing.T) {
 		sc := given(t, bodyRequested(), acknowledged())
 		evs := sc.when(domain.Answer{Opinion: ieecagOpinion}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
 		s := domain.Evolve(sc.state, domain.Recorded{Payload: evs[0].Payload, OccurredAt: now, RecordedAt: now})
 		if s.Status != answered || s.Opinion != ieecagOpinion || !s.AnsweredAt.Equal(now) {
 			t.Fatalf("answered state: %v %q at %v", s.Status, s.Opinion, s.AnsweredAt)
@@ -26,16 +26,16 @@ func TestAnswer_Law113_14_Art119(t *testing.T) {
 	})
 	t.Run("the public by a synthesis", func(t *testing.T) {
 		given(t, publicRequested(), held("w-1")).when(domain.Answer{Synthesis: "  Priorité à l'éclairage. "}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Synthesis: "Priorité à l'éclairage."}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Synthesis: "Priorité à l'éclairage."}})
 	})
 	t.Run("a synthesis of 10,000 characters", func(t *testing.T) {
 		long := strings.Repeat("s", domain.MaxSynthesis)
 		given(t, publicRequested()).when(domain.Answer{Synthesis: long}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Synthesis: long}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Synthesis: long}})
 	})
 	t.Run("on the deadline day's last minute", func(t *testing.T) {
 		given(t, bodyRequested()).when(domain.Answer{Opinion: ieecagOpinion}, domain.Context{Now: date("2026-12-01T23:59:00Z")}).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
 	})
 
 	for _, tc := range []struct {
@@ -100,13 +100,13 @@ func TestPACNotAdopted_Law113_14_Arts78_82_Decree2_16_301(t *testing.T) {
 	})
 	t.Run("adopted", func(t *testing.T) {
 		given(t, pacThrough(adoption)...).when(domain.Answer{Synthesis: "Programme adopté"}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Synthesis: "Programme adopté"}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Synthesis: "Programme adopté"}})
 	})
 	// The equity body is asked about the draft programme and answers with
 	// its opinion before the council adopts it: the adoption rule is the
 	// public consultation's.
 	t.Run("a body's opinion on the draft", func(t *testing.T) {
 		given(t, requestedBy(beniMellal, ieecag, actionProgramme)).when(domain.Answer{Opinion: ieecagOpinion}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAnswered{Opinion: ieecagOpinion}})
 	})
 }

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
@@ -25,10 +25,10 @@ type Command interface{ isCommand() }
 type Request struct {
 	ID          string
 	Council     string
-	Requester   consultationsv1.Requester
+	Requester   consultationseventsv1.Requester
 	Committee   string
 	Body        string
-	SubjectKind consultationsv1.SubjectKind
+	SubjectKind consultationseventsv1.SubjectKind
 	SubjectRef  string
 	Title       string
 	Deadline    string
@@ -38,10 +38,12 @@ type Request struct {
 type Acknowledge struct{}
 
 // RecordWorkshop records a workshop of a public consultation.
-type RecordWorkshop struct{ Workshop *consultationsv1.WorkshopHeld }
+type RecordWorkshop struct {
+	Workshop *consultationseventsv1.WorkshopHeld
+}
 
 // CompletePhase ends the next phase of an action-programme consultation.
-type CompletePhase struct{ Phase consultationsv1.Phase }
+type CompletePhase struct{ Phase consultationseventsv1.Phase }
 
 // Answer records the view given: a body's adopted opinion (its resource
 // name) or the synthesis of a public consultation.
@@ -71,19 +73,19 @@ const (
 // phaseOrder is the order of an action programme's preparation (decree
 // 2.16.301): launch meeting, diagnosis workshops, presentation of the
 // diagnosis and ranking of priorities, programming, adoption.
-var phaseOrder = []consultationsv1.Phase{
-	consultationsv1.Phase_PHASE_LAUNCH,
-	consultationsv1.Phase_PHASE_DIAGNOSIS,
-	consultationsv1.Phase_PHASE_PRIORITIES,
-	consultationsv1.Phase_PHASE_PROGRAMMING,
-	consultationsv1.Phase_PHASE_ADOPTION,
+var phaseOrder = []consultationseventsv1.Phase{
+	consultationseventsv1.Phase_PHASE_LAUNCH,
+	consultationseventsv1.Phase_PHASE_DIAGNOSIS,
+	consultationseventsv1.Phase_PHASE_PRIORITIES,
+	consultationseventsv1.Phase_PHASE_PROGRAMMING,
+	consultationseventsv1.Phase_PHASE_ADOPTION,
 }
 
 // open are the states in which a consultation awaits its answer.
-var open = []consultationsv1.ConsultationState{
-	consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED,
-	consultationsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED,
-	consultationsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS,
+var open = []consultationseventsv1.ConsultationState{
+	consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED,
+	consultationseventsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED,
+	consultationseventsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS,
 }
 
 // Decide decides one command against the consultation's state.
@@ -95,10 +97,10 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 	case Request:
 		return decideRequest(s, c, ctx)
 	case Acknowledge:
-		if err := requireOpen(s, ctx, "acknowledge", consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED); err != nil {
+		if err := requireOpen(s, ctx, "acknowledge", consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED); err != nil {
 			return nil, err
 		}
-		return one(&consultationsv1.ConsultationAcknowledged{}), nil
+		return one(&consultationseventsv1.ConsultationAcknowledged{}), nil
 	case RecordWorkshop:
 		return decideWorkshop(s, c, ctx)
 	case CompletePhase:
@@ -114,7 +116,7 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		if !slices.Contains(open, s.Status) {
 			return nil, wrongState(s, ctx, "withdraw")
 		}
-		return one(&consultationsv1.ConsultationWithdrawn{Reason: reason}), nil
+		return one(&consultationseventsv1.ConsultationWithdrawn{Reason: reason}), nil
 	}
 	return nil, fmt.Errorf("consultations: unknown command %T", c)
 }
@@ -133,11 +135,11 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 	}
 	committee := strings.TrimSpace(c.Committee)
 	switch c.Requester {
-	case consultationsv1.Requester_REQUESTER_COMMITTEE:
+	case consultationseventsv1.Requester_REQUESTER_COMMITTEE:
 		if err := text("committee", committee, MaxShort); err != nil {
 			return nil, fault.Field("committee", "name the standing committee that asks (1-%d characters)", MaxShort)
 		}
-	case consultationsv1.Requester_REQUESTER_PRESIDENT, consultationsv1.Requester_REQUESTER_BUREAU:
+	case consultationseventsv1.Requester_REQUESTER_PRESIDENT, consultationseventsv1.Requester_REQUESTER_BUREAU:
 		if committee != "" {
 			return nil, fault.Field("committee", "only a committee's request names a committee")
 		}
@@ -152,7 +154,7 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 	}
 	ref := strings.TrimSpace(c.SubjectRef)
 	switch c.SubjectKind {
-	case consultationsv1.SubjectKind_SUBJECT_KIND_PETITION:
+	case consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION:
 		if !petitionPattern.MatchString(ref) {
 			return nil, fault.Field("subject_ref", "name the petition: {communes|provinces|regions}/{code}/petitions/{petition}")
 		}
@@ -161,7 +163,7 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 		if !strings.HasPrefix(ref, c.Council+"/petitions/") {
 			return nil, fault.Field("subject_ref", "%q is not a petition of %s: want %s/petitions/{petition}", ref, c.Council, c.Council)
 		}
-	case consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET, consultationsv1.SubjectKind_SUBJECT_KIND_OTHER:
+	case consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET, consultationseventsv1.SubjectKind_SUBJECT_KIND_OTHER:
 		if utf8.RuneCountInString(ref) > MaxShort {
 			return nil, fault.Field("subject_ref", "at most %d characters", MaxShort)
 		}
@@ -179,7 +181,7 @@ func decideRequest(s State, c Request, ctx Context) ([]Event, error) {
 	if day.Before(today(ctx.Now)) {
 		return nil, fault.Field("deadline", "%s is in the past", c.Deadline)
 	}
-	return one(&consultationsv1.ConsultationRequested{
+	return one(&consultationseventsv1.ConsultationRequested{
 		ConsultationId: c.ID, Council: c.Council, Requester: c.Requester, Committee: committee,
 		Body: c.Body, SubjectKind: c.SubjectKind, SubjectRef: ref, Title: title, Deadline: c.Deadline,
 	}), nil
@@ -227,7 +229,7 @@ func decideWorkshop(s State, c RecordWorkshop, ctx Context) ([]Event, error) {
 		if held.GetWorkshopId() == w.GetWorkshopId() {
 			// The same workshop recorded again (a retry) is already
 			// recorded; other facts under its id are refused.
-			retry := proto.Clone(w).(*consultationsv1.WorkshopHeld)
+			retry := proto.Clone(w).(*consultationseventsv1.WorkshopHeld)
 			retry.Place, retry.Theme = place, theme
 			if proto.Equal(held, retry) {
 				return nil, nil
@@ -250,7 +252,7 @@ func decideWorkshop(s State, c RecordWorkshop, ctx Context) ([]Event, error) {
 		return nil, fault.Rule(RuleParticipantCounts, Article(level, RuleParticipantCounts),
 			"each count must be between 0 and the %d participants: %s", w.GetParticipants(), strings.Join(bad, ", "))
 	}
-	held := proto.Clone(w).(*consultationsv1.WorkshopHeld)
+	held := proto.Clone(w).(*consultationseventsv1.WorkshopHeld)
 	held.Place, held.Theme = place, theme
 	return one(held), nil
 }
@@ -265,7 +267,7 @@ func decidePhase(s State, c CompletePhase, ctx Context) ([]Event, error) {
 	level := s.Level()
 	// Phases are those of the action programme's preparation (law 113-14
 	// arts. 78-82, decree 2.16.301).
-	if s.SubjectKind != consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME {
+	if s.SubjectKind != consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME {
 		return nil, fault.Rule(RuleNotActionProgramme, Article(level, RuleNotActionProgramme),
 			"only an action-programme consultation has phases")
 	}
@@ -281,11 +283,11 @@ func decidePhase(s State, c CompletePhase, ctx Context) ([]Event, error) {
 	}
 	// The diagnosis is made in workshops in neighbourhoods and villages
 	// with associations and citizens (decree 2.16.301).
-	if c.Phase == consultationsv1.Phase_PHASE_DIAGNOSIS && len(s.Workshops) == 0 {
+	if c.Phase == consultationseventsv1.Phase_PHASE_DIAGNOSIS && len(s.Workshops) == 0 {
 		return nil, fault.Rule(RuleDiagnosisWorkshop, Article(level, RuleDiagnosisWorkshop),
 			"record at least one diagnosis workshop before completing DIAGNOSIS")
 	}
-	return one(&consultationsv1.PhaseCompleted{Phase: c.Phase}), nil
+	return one(&consultationseventsv1.PhaseCompleted{Phase: c.Phase}), nil
 }
 
 func decideAnswer(s State, c Answer, ctx Context) ([]Event, error) {
@@ -313,17 +315,17 @@ func decideAnswer(s State, c Answer, ctx Context) ([]Event, error) {
 	// adoption in an ordinary session (law 113-14 art. 78-82, decree
 	// 2.16.301). A body asked about the draft answers with its opinion
 	// before adoption, so the rule does not apply to it.
-	if s.SubjectKind == consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME && s.Public() &&
-		!slices.Contains(s.Phases, consultationsv1.Phase_PHASE_ADOPTION) {
+	if s.SubjectKind == consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME && s.Public() &&
+		!slices.Contains(s.Phases, consultationseventsv1.Phase_PHASE_ADOPTION) {
 		return nil, fault.Rule(RulePACNotAdopted, Article(s.Level(), RulePACNotAdopted),
 			"complete the ADOPTION phase before publishing the synthesis (%d of %d phases completed)", len(s.Phases), len(phaseOrder))
 	}
-	return one(&consultationsv1.ConsultationAnswered{Opinion: c.Opinion, Synthesis: synthesis}), nil
+	return one(&consultationseventsv1.ConsultationAnswered{Opinion: c.Opinion, Synthesis: synthesis}), nil
 }
 
 // requireOpen refuses an act on an expired request (CONSULTATION_EXPIRED)
 // or outside the allowed states (WRONG_STATE).
-func requireOpen(s State, ctx Context, act string, allowed ...consultationsv1.ConsultationState) error {
+func requireOpen(s State, ctx Context, act string, allowed ...consultationseventsv1.ConsultationState) error {
 	// The request lapses at the end of its deadline day (law 113-14 art.
 	// 119: the council asks for a view by a deadline).
 	if s.Expired(ctx.Now) {

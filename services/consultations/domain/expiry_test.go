@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -19,7 +19,7 @@ func TestExpiry_ConsultationExpired_Law113_14_Art119(t *testing.T) {
 		given   []domain.Recorded
 		at      time.Time
 		expired bool
-		state   consultationsv1.ConsultationState
+		state   consultationseventsv1.ConsultationState
 	}{
 		{"requested, deadline day's last minute", []domain.Recorded{bodyRequested()}, lastMinute, false, requested},
 		{"requested, a second after the day", []domain.Recorded{bodyRequested()}, afterDeadline, true, expired},
@@ -27,7 +27,7 @@ func TestExpiry_ConsultationExpired_Law113_14_Art119(t *testing.T) {
 		{"in progress, after", []domain.Recorded{publicRequested(), held("w-1")}, afterDeadline, true, expired},
 		{"answered never expires", []domain.Recorded{publicRequested(), synthesised()}, afterDeadline.AddDate(1, 0, 0), false, answered},
 		{"withdrawn never expires", []domain.Recorded{publicRequested(), withdrawn()}, afterDeadline.AddDate(1, 0, 0), false, withdrawnSt},
-		{"nothing requested", nil, afterDeadline, false, consultationsv1.ConsultationState_CONSULTATION_STATE_UNSPECIFIED},
+		{"nothing requested", nil, afterDeadline, false, consultationseventsv1.ConsultationState_CONSULTATION_STATE_UNSPECIFIED},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := given(t, tc.given...).state
@@ -55,14 +55,14 @@ func TestExpiry_ConsultationExpired_Law113_14_Art119(t *testing.T) {
 func TestAcknowledge_Law113_14_Art119(t *testing.T) {
 	t.Run("requested", func(t *testing.T) {
 		sc := given(t, bodyRequested())
-		evs := sc.when(domain.Acknowledge{}, asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationAcknowledged{}})
+		evs := sc.when(domain.Acknowledge{}, asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationAcknowledged{}})
 		if s := domain.Evolve(sc.state, rec(evs[0].Payload)); s.Status != acknowledgd {
 			t.Fatalf("status %v, want ACKNOWLEDGED", s.Status)
 		}
 	})
 	t.Run("on the deadline day", func(t *testing.T) {
 		given(t, bodyRequested()).when(domain.Acknowledge{}, domain.Context{Now: date("2026-12-01T23:59:00Z")}).
-			then(domain.Event{Payload: &consultationsv1.ConsultationAcknowledged{}})
+			then(domain.Event{Payload: &consultationseventsv1.ConsultationAcknowledged{}})
 	})
 	t.Run("CONSULTATION_EXPIRED", func(t *testing.T) {
 		re := given(t, bodyRequested()).when(domain.Acknowledge{}, late).thenRule(domain.RuleExpired)

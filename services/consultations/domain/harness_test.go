@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
@@ -35,27 +35,27 @@ const (
 
 // Shorter names for the enums.
 const (
-	requested   = consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED
-	acknowledgd = consultationsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED
-	inProgress  = consultationsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS
-	answered    = consultationsv1.ConsultationState_CONSULTATION_STATE_ANSWERED
-	expired     = consultationsv1.ConsultationState_CONSULTATION_STATE_EXPIRED
-	withdrawnSt = consultationsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN
+	requested   = consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED
+	acknowledgd = consultationseventsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED
+	inProgress  = consultationseventsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS
+	answered    = consultationseventsv1.ConsultationState_CONSULTATION_STATE_ANSWERED
+	expired     = consultationseventsv1.ConsultationState_CONSULTATION_STATE_EXPIRED
+	withdrawnSt = consultationseventsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN
 
-	president = consultationsv1.Requester_REQUESTER_PRESIDENT
-	bureau    = consultationsv1.Requester_REQUESTER_BUREAU
-	committee = consultationsv1.Requester_REQUESTER_COMMITTEE
+	president = consultationseventsv1.Requester_REQUESTER_PRESIDENT
+	bureau    = consultationseventsv1.Requester_REQUESTER_BUREAU
+	committee = consultationseventsv1.Requester_REQUESTER_COMMITTEE
 
-	actionProgramme = consultationsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME
-	budget          = consultationsv1.SubjectKind_SUBJECT_KIND_BUDGET
-	petition        = consultationsv1.SubjectKind_SUBJECT_KIND_PETITION
-	other           = consultationsv1.SubjectKind_SUBJECT_KIND_OTHER
+	actionProgramme = consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME
+	budget          = consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET
+	petition        = consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION
+	other           = consultationseventsv1.SubjectKind_SUBJECT_KIND_OTHER
 
-	launch      = consultationsv1.Phase_PHASE_LAUNCH
-	diagnosis   = consultationsv1.Phase_PHASE_DIAGNOSIS
-	priorities  = consultationsv1.Phase_PHASE_PRIORITIES
-	programming = consultationsv1.Phase_PHASE_PROGRAMMING
-	adoption    = consultationsv1.Phase_PHASE_ADOPTION
+	launch      = consultationseventsv1.Phase_PHASE_LAUNCH
+	diagnosis   = consultationseventsv1.Phase_PHASE_DIAGNOSIS
+	priorities  = consultationseventsv1.Phase_PHASE_PRIORITIES
+	programming = consultationseventsv1.Phase_PHASE_PROGRAMMING
+	adoption    = consultationseventsv1.Phase_PHASE_ADOPTION
 )
 
 var (
@@ -220,8 +220,8 @@ func rec(p proto.Message) domain.Recorded { return domain.Recorded{Payload: p} }
 
 // requestedBy is a consultation request of council asking body (empty:
 // the public) about a subject kind, by the standard deadline.
-func requestedBy(council, body string, kind consultationsv1.SubjectKind) domain.Recorded {
-	return rec(&consultationsv1.ConsultationRequested{
+func requestedBy(council, body string, kind consultationseventsv1.SubjectKind) domain.Recorded {
+	return rec(&consultationseventsv1.ConsultationRequested{
 		ConsultationId: consultationID, Council: council, Requester: president, Body: body,
 		SubjectKind: kind, Title: "Avis sur le projet", Deadline: deadlineDay,
 	})
@@ -236,10 +236,10 @@ func bodyRequested() domain.Recorded { return requestedBy(beniMellal, ieecag, ot
 // pacRequested: the commune consults the public on its action programme.
 func pacRequested() domain.Recorded { return requestedBy(beniMellal, "", actionProgramme) }
 
-func acknowledged() domain.Recorded { return rec(&consultationsv1.ConsultationAcknowledged{}) }
+func acknowledged() domain.Recorded { return rec(&consultationseventsv1.ConsultationAcknowledged{}) }
 
-func workshop(id string, participants, women, youth, disability int32) *consultationsv1.WorkshopHeld {
-	return &consultationsv1.WorkshopHeld{
+func workshop(id string, participants, women, youth, disability int32) *consultationseventsv1.WorkshopHeld {
+	return &consultationseventsv1.WorkshopHeld{
 		WorkshopId: id, Date: "2026-11-20", Place: "Quartier Ouled Hamdane", Theme: "Éclairage et voirie",
 		Participants: participants, Women: women, Youth: youth, Disability: disability, Contributions: 12,
 	}
@@ -247,23 +247,23 @@ func workshop(id string, participants, women, youth, disability int32) *consulta
 
 func held(id string) domain.Recorded { return rec(workshop(id, 40, 14, 12, 3)) }
 
-func phase(p consultationsv1.Phase) domain.Recorded {
-	return rec(&consultationsv1.PhaseCompleted{Phase: p})
+func phase(p consultationseventsv1.Phase) domain.Recorded {
+	return rec(&consultationseventsv1.PhaseCompleted{Phase: p})
 }
 
 func synthesised() domain.Recorded {
-	return rec(&consultationsv1.ConsultationAnswered{Synthesis: "Les habitants demandent l'éclairage en priorité."})
+	return rec(&consultationseventsv1.ConsultationAnswered{Synthesis: "Les habitants demandent l'éclairage en priorité."})
 }
 
 func withdrawn() domain.Recorded {
-	return rec(&consultationsv1.ConsultationWithdrawn{Reason: "budget reporté"})
+	return rec(&consultationseventsv1.ConsultationWithdrawn{Reason: "budget reporté"})
 }
 
 // pacThrough is a public PAC consultation with a diagnosis workshop and
 // every phase up to and including last.
-func pacThrough(last consultationsv1.Phase) []domain.Recorded {
+func pacThrough(last consultationseventsv1.Phase) []domain.Recorded {
 	h := []domain.Recorded{pacRequested(), acknowledged(), held("w-1")}
-	for _, p := range []consultationsv1.Phase{launch, diagnosis, priorities, programming, adoption} {
+	for _, p := range []consultationseventsv1.Phase{launch, diagnosis, priorities, programming, adoption} {
 		if p > last {
 			break
 		}
@@ -281,6 +281,6 @@ func request() domain.Request {
 	}
 }
 
-func record(w *consultationsv1.WorkshopHeld) domain.RecordWorkshop {
+func record(w *consultationseventsv1.WorkshopHeld) domain.RecordWorkshop {
 	return domain.RecordWorkshop{Workshop: w}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
 
@@ -19,7 +19,7 @@ type lifecycle struct {
 	n     int
 }
 
-func (l *lifecycle) step(name string, cmd domain.Command, want consultationsv1.ConsultationState) {
+func (l *lifecycle) step(name string, cmd domain.Command, want consultationseventsv1.ConsultationState) {
 	l.t.Helper()
 	evs, err := domain.Decide(l.s, cmd, domain.Context{Now: l.clock, Actor: clerk})
 	if err != nil {
@@ -48,7 +48,7 @@ func TestLifecyclePAC_Law113_14_Arts78_82_119(t *testing.T) {
 	}, requested)
 	l.step("acknowledge", domain.Acknowledge{}, acknowledgd)
 	l.step("launch", domain.CompletePhase{Phase: launch}, inProgress)
-	for i, w := range []*consultationsv1.WorkshopHeld{
+	for i, w := range []*consultationseventsv1.WorkshopHeld{
 		workshop("w-1", 80, 27, 29, 5),
 		workshop("w-2", 70, 22, 22, 4),
 		workshop("w-3", 50, 17, 15, 4),
@@ -56,7 +56,7 @@ func TestLifecyclePAC_Law113_14_Arts78_82_119(t *testing.T) {
 		w.Date = l.clock.Format(time.DateOnly)
 		l.step(fmt.Sprintf("workshop %d", i+1), domain.RecordWorkshop{Workshop: w}, inProgress)
 	}
-	for _, p := range []consultationsv1.Phase{diagnosis, priorities, programming, adoption} {
+	for _, p := range []consultationseventsv1.Phase{diagnosis, priorities, programming, adoption} {
 		l.step(domain.PhaseName(p), domain.CompletePhase{Phase: p}, inProgress)
 	}
 	answeredAt := l.clock
@@ -68,7 +68,7 @@ func TestLifecyclePAC_Law113_14_Arts78_82_119(t *testing.T) {
 		s.Synthesis != "Le programme retient l'éclairage, l'eau et les pistes rurales." {
 		t.Errorf("final state %+v", s)
 	}
-	if want := []consultationsv1.Phase{launch, diagnosis, priorities, programming, adoption}; !slices.Equal(s.Phases, want) {
+	if want := []consultationseventsv1.Phase{launch, diagnosis, priorities, programming, adoption}; !slices.Equal(s.Phases, want) {
 		t.Errorf("phases %v, want %v", s.Phases, want)
 	}
 	p := domain.Participation(s.Workshops)

@@ -3,14 +3,14 @@ package domain
 import (
 	"math"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 )
 
 // Participation sums up workshops: totals, and the shares of women, young
 // people and people with disabilities among all participants (0 when no
 // one took part). The rates are plain divisions of the totals, so 66 women
 // of 200 participants give exactly 0.33.
-func Participation(workshops []*consultationsv1.WorkshopHeld) *consultationsv1.Participation {
+func Participation(workshops []*consultationseventsv1.WorkshopHeld) *consultationseventsv1.Participation {
 	var participants, women, youth, disability, contributions int64
 	for _, w := range workshops {
 		participants += int64(w.GetParticipants())
@@ -19,7 +19,7 @@ func Participation(workshops []*consultationsv1.WorkshopHeld) *consultationsv1.P
 		disability += int64(w.GetDisability())
 		contributions += int64(w.GetContributions())
 	}
-	p := &consultationsv1.Participation{
+	p := &consultationseventsv1.Participation{
 		Workshops:     int32(len(workshops)),
 		Participants:  clamp32(participants),
 		Women:         clamp32(women),

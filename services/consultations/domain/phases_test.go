@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -16,24 +16,24 @@ import (
 func TestPhasesInOrder_Law113_14_Arts78_82_Decree2_16_301(t *testing.T) {
 	h := []domain.Recorded{pacRequested(), acknowledged()}
 	evs := given(t, h...).when(domain.CompletePhase{Phase: launch}, asClerk).
-		then(domain.Event{Payload: &consultationsv1.PhaseCompleted{Phase: launch}})
+		then(domain.Event{Payload: &consultationseventsv1.PhaseCompleted{Phase: launch}})
 	h = append(h, rec(evs[0].Payload))
 	if s := given(t, h...).state; s.Status != inProgress {
 		t.Fatalf("after LAUNCH: status %v, want IN_PROGRESS", s.Status)
 	}
 	h = append(h, held("w-1"))
-	for _, p := range []consultationsv1.Phase{diagnosis, priorities, programming, adoption} {
+	for _, p := range []consultationseventsv1.Phase{diagnosis, priorities, programming, adoption} {
 		evs := given(t, h...).when(domain.CompletePhase{Phase: p}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.PhaseCompleted{Phase: p}})
+			then(domain.Event{Payload: &consultationseventsv1.PhaseCompleted{Phase: p}})
 		h = append(h, rec(evs[0].Payload))
 	}
 	s := given(t, h...).state
-	if want := []consultationsv1.Phase{launch, diagnosis, priorities, programming, adoption}; !slices.Equal(s.Phases, want) || s.Status != inProgress {
+	if want := []consultationseventsv1.Phase{launch, diagnosis, priorities, programming, adoption}; !slices.Equal(s.Phases, want) || s.Status != inProgress {
 		t.Fatalf("phases %v status %v, want %v IN_PROGRESS", s.Phases, s.Status, want)
 	}
 	t.Run("a requested consultation goes under way", func(t *testing.T) {
 		sc := given(t, pacRequested())
-		evs := sc.when(domain.CompletePhase{Phase: launch}, asClerk).then(domain.Event{Payload: &consultationsv1.PhaseCompleted{Phase: launch}})
+		evs := sc.when(domain.CompletePhase{Phase: launch}, asClerk).then(domain.Event{Payload: &consultationseventsv1.PhaseCompleted{Phase: launch}})
 		if s := domain.Evolve(sc.state, rec(evs[0].Payload)); s.Status != inProgress {
 			t.Fatalf("status %v, want IN_PROGRESS", s.Status)
 		}
@@ -46,7 +46,7 @@ func TestPhaseOutOfOrder_Law113_14_Arts78_82_Decree2_16_301(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		given    []domain.Recorded
-		phase    consultationsv1.Phase
+		phase    consultationseventsv1.Phase
 		expected string
 	}{
 		{"diagnosis before launch", []domain.Recorded{pacRequested(), held("w-1")}, diagnosis, "LAUNCH"},
@@ -70,14 +70,14 @@ func TestPhaseOutOfOrder_Law113_14_Arts78_82_Decree2_16_301(t *testing.T) {
 		given(t, pacRequested()).when(domain.CompletePhase{}, asClerk).thenField("phase")
 	})
 	t.Run("field phase unknown", func(t *testing.T) {
-		given(t, pacRequested()).when(domain.CompletePhase{Phase: consultationsv1.Phase(9)}, asClerk).thenField("phase")
+		given(t, pacRequested()).when(domain.CompletePhase{Phase: consultationseventsv1.Phase(9)}, asClerk).thenField("phase")
 	})
 }
 
 // Only an action-programme consultation has phases (NOT_AN_ACTION_PROGRAMME;
 // law 113-14 arts. 78-82, decree 2.16.301).
 func TestNotAnActionProgramme_Law113_14_Arts78_82(t *testing.T) {
-	for _, kind := range []consultationsv1.SubjectKind{budget, petition, other} {
+	for _, kind := range []consultationseventsv1.SubjectKind{budget, petition, other} {
 		t.Run(kind.String(), func(t *testing.T) {
 			re := given(t, requestedBy(beniMellal, "", kind)).when(domain.CompletePhase{Phase: launch}, asClerk).
 				thenRule(domain.RuleNotActionProgramme)
@@ -95,7 +95,7 @@ func TestDiagnosisWithoutWorkshop_Decree2_16_301(t *testing.T) {
 	detailNames(t, re.Error(), "workshop", "decree 2.16.301")
 	t.Run("a workshop makes it possible", func(t *testing.T) {
 		given(t, pacRequested(), phase(launch), held("w-1")).when(domain.CompletePhase{Phase: diagnosis}, asClerk).
-			then(domain.Event{Payload: &consultationsv1.PhaseCompleted{Phase: diagnosis}})
+			then(domain.Event{Payload: &consultationseventsv1.PhaseCompleted{Phase: diagnosis}})
 	})
 }
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -15,7 +15,7 @@ import (
 // (law 113-14 art. 119: mechanisms of dialogue and consultation).
 func TestRequest_Law113_14_Art119(t *testing.T) {
 	t.Run("a body, by the president", func(t *testing.T) {
-		given(t).when(request(), asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationRequested{
+		given(t).when(request(), asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationRequested{
 			ConsultationId: consultationID, Council: beniMellal, Requester: president, Body: ieecag,
 			SubjectKind: budget, Title: "Avis sur le projet de budget 2027", Deadline: deadlineDay,
 		}})
@@ -24,7 +24,7 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 		c := request()
 		c.Body, c.Requester, c.Committee = "", committee, "  Commission des services publics "
 		c.SubjectKind, c.SubjectRef = petition, "communes/50910101/petitions/0193c4b2-0000-7000-8000-000000000001"
-		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationRequested{
+		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationRequested{
 			ConsultationId: consultationID, Council: beniMellal, Requester: committee, Committee: "Commission des services publics",
 			SubjectKind: petition, SubjectRef: c.SubjectRef, Title: c.Title, Deadline: deadlineDay,
 		}})
@@ -32,7 +32,7 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 	t.Run("a region's youth body, by the bureau", func(t *testing.T) {
 		c := request()
 		c.Council, c.Body, c.Requester = beniMellalReg, beniMellalReg+"/advisoryBodies/youth", bureau
-		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationRequested{
+		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationRequested{
 			ConsultationId: consultationID, Council: beniMellalReg, Requester: bureau, Body: c.Body,
 			SubjectKind: budget, Title: c.Title, Deadline: deadlineDay,
 		}})
@@ -40,7 +40,7 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 	t.Run("deadline today", func(t *testing.T) {
 		c := request()
 		c.Deadline = now.Format(time.DateOnly)
-		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationRequested{
+		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationRequested{
 			ConsultationId: consultationID, Council: beniMellal, Requester: president, Body: ieecag,
 			SubjectKind: budget, Title: c.Title, Deadline: "2026-11-29",
 		}})
@@ -52,10 +52,10 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 		field string
 	}{
 		{"not a council", func(c *domain.Request) { c.Council = "douars/x" }, "parent"},
-		{"requester unset", func(c *domain.Request) { c.Requester = consultationsv1.Requester_REQUESTER_UNSPECIFIED }, "requester"},
+		{"requester unset", func(c *domain.Request) { c.Requester = consultationseventsv1.Requester_REQUESTER_UNSPECIFIED }, "requester"},
 		{"committee unnamed", func(c *domain.Request) { c.Requester, c.Committee = committee, "  " }, "committee"},
 		{"committee named by the president", func(c *domain.Request) { c.Committee = "Commission du budget" }, "committee"},
-		{"subject kind unset", func(c *domain.Request) { c.SubjectKind = consultationsv1.SubjectKind_SUBJECT_KIND_UNSPECIFIED }, "subject_kind"},
+		{"subject kind unset", func(c *domain.Request) { c.SubjectKind = consultationseventsv1.SubjectKind_SUBJECT_KIND_UNSPECIFIED }, "subject_kind"},
 		{"petition without reference", func(c *domain.Request) { c.SubjectKind = petition }, "subject_ref"},
 		{"petition reference not a petition", func(c *domain.Request) {
 			c.SubjectKind, c.SubjectRef = petition, "communes/50910101/consultations/x"
@@ -87,7 +87,7 @@ func TestRequest_Law113_14_Art119(t *testing.T) {
 	t.Run("title of 200 characters", func(t *testing.T) {
 		c := request()
 		c.Title = strings.Repeat("é", domain.MaxTitle)
-		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationsv1.ConsultationRequested{
+		given(t).when(c, asClerk).then(domain.Event{Payload: &consultationseventsv1.ConsultationRequested{
 			ConsultationId: consultationID, Council: beniMellal, Requester: president, Body: ieecag,
 			SubjectKind: budget, Title: c.Title, Deadline: deadlineDay,
 		}})

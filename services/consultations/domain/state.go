@@ -11,19 +11,19 @@ import (
 	"strings"
 	"time"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the consultations area's registered event types.
 var EventTypes = []es.Type{
-	{Name: "consultations.ConsultationRequested", Version: 1, Sample: &consultationsv1.ConsultationRequested{}},
-	{Name: "consultations.ConsultationAcknowledged", Version: 1, Sample: &consultationsv1.ConsultationAcknowledged{}},
-	{Name: "consultations.PhaseCompleted", Version: 1, Sample: &consultationsv1.PhaseCompleted{}},
-	{Name: "consultations.WorkshopHeld", Version: 1, Sample: &consultationsv1.WorkshopHeld{}},
-	{Name: "consultations.ConsultationAnswered", Version: 1, Sample: &consultationsv1.ConsultationAnswered{}},
-	{Name: "consultations.ConsultationWithdrawn", Version: 1, Sample: &consultationsv1.ConsultationWithdrawn{}},
-	{Name: "consultations.SurveyResultsRecorded", Version: 1, Sample: &consultationsv1.SurveyResultsRecorded{}},
+	{Name: "consultations.ConsultationRequested", Version: 1, Sample: &consultationseventsv1.ConsultationRequested{}},
+	{Name: "consultations.ConsultationAcknowledged", Version: 1, Sample: &consultationseventsv1.ConsultationAcknowledged{}},
+	{Name: "consultations.PhaseCompleted", Version: 1, Sample: &consultationseventsv1.PhaseCompleted{}},
+	{Name: "consultations.WorkshopHeld", Version: 1, Sample: &consultationseventsv1.WorkshopHeld{}},
+	{Name: "consultations.ConsultationAnswered", Version: 1, Sample: &consultationseventsv1.ConsultationAnswered{}},
+	{Name: "consultations.ConsultationWithdrawn", Version: 1, Sample: &consultationseventsv1.ConsultationWithdrawn{}},
+	{Name: "consultations.SurveyResultsRecorded", Version: 1, Sample: &consultationseventsv1.SurveyResultsRecorded{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -38,10 +38,10 @@ type State struct {
 	Exists      bool
 	ID          string
 	Council     string
-	Requester   consultationsv1.Requester
+	Requester   consultationseventsv1.Requester
 	Committee   string
 	Body        string // empty: a public consultation
-	SubjectKind consultationsv1.SubjectKind
+	SubjectKind consultationseventsv1.SubjectKind
 	SubjectRef  string
 	Title       string
 	// Deadline is the end of the deadline day: the next day, 00:00 UTC.
@@ -49,9 +49,9 @@ type State struct {
 	// DeadlineDay is the deadline as requested, "YYYY-MM-DD".
 	DeadlineDay string
 	// Status is the stored state; it is never EXPIRED (see StateAt).
-	Status           consultationsv1.ConsultationState
-	Workshops        []*consultationsv1.WorkshopHeld
-	Phases           []consultationsv1.Phase
+	Status           consultationseventsv1.ConsultationState
+	Workshops        []*consultationseventsv1.WorkshopHeld
+	Phases           []consultationseventsv1.Phase
 	Opinion          string
 	Synthesis        string
 	WithdrawalReason string
@@ -76,7 +76,7 @@ func (s State) Expired(now time.Time) bool {
 		return false
 	}
 	switch s.Status {
-	case consultationsv1.ConsultationState_CONSULTATION_STATE_ANSWERED, consultationsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN:
+	case consultationseventsv1.ConsultationState_CONSULTATION_STATE_ANSWERED, consultationseventsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN:
 		return false
 	}
 	return !now.Before(s.Deadline)
@@ -84,9 +84,9 @@ func (s State) Expired(now time.Time) bool {
 
 // StateAt returns the state shown at now: EXPIRED when Expired(now), else
 // Status.
-func (s State) StateAt(now time.Time) consultationsv1.ConsultationState {
+func (s State) StateAt(now time.Time) consultationseventsv1.ConsultationState {
 	if s.Expired(now) {
-		return consultationsv1.ConsultationState_CONSULTATION_STATE_EXPIRED
+		return consultationseventsv1.ConsultationState_CONSULTATION_STATE_EXPIRED
 	}
 	return s.Status
 }
@@ -95,41 +95,41 @@ func (s State) StateAt(now time.Time) consultationsv1.ConsultationState {
 func Evolve(s State, e Recorded) State {
 	s.UpdatedAt = e.RecordedAt
 	switch p := e.Payload.(type) {
-	case *consultationsv1.ConsultationRequested:
+	case *consultationseventsv1.ConsultationRequested:
 		s.Exists = true
 		s.ID, s.Council = p.GetConsultationId(), p.GetCouncil()
 		s.Requester, s.Committee, s.Body = p.GetRequester(), p.GetCommittee(), p.GetBody()
 		s.SubjectKind, s.SubjectRef, s.Title = p.GetSubjectKind(), p.GetSubjectRef(), p.GetTitle()
 		s.DeadlineDay = p.GetDeadline()
 		s.Deadline, _ = endOfDay(p.GetDeadline())
-		s.Status = consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED
+		s.Status = consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED
 		s.CreatedAt = e.RecordedAt
-	case *consultationsv1.ConsultationAcknowledged:
-		s.Status = consultationsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED
-	case *consultationsv1.WorkshopHeld:
+	case *consultationseventsv1.ConsultationAcknowledged:
+		s.Status = consultationseventsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED
+	case *consultationseventsv1.WorkshopHeld:
 		// Clip so that states folded from a common past never share the
 		// slice's backing array.
 		s.Workshops = append(slices.Clip(s.Workshops), p)
 		s.Status = underWay(s.Status)
-	case *consultationsv1.PhaseCompleted:
+	case *consultationseventsv1.PhaseCompleted:
 		s.Phases = append(slices.Clip(s.Phases), p.GetPhase())
 		s.Status = underWay(s.Status)
-	case *consultationsv1.ConsultationAnswered:
+	case *consultationseventsv1.ConsultationAnswered:
 		s.Opinion, s.Synthesis = p.GetOpinion(), p.GetSynthesis()
 		s.AnsweredAt = e.OccurredAt
-		s.Status = consultationsv1.ConsultationState_CONSULTATION_STATE_ANSWERED
-	case *consultationsv1.ConsultationWithdrawn:
+		s.Status = consultationseventsv1.ConsultationState_CONSULTATION_STATE_ANSWERED
+	case *consultationseventsv1.ConsultationWithdrawn:
 		s.WithdrawalReason = p.GetReason()
-		s.Status = consultationsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN
+		s.Status = consultationseventsv1.ConsultationState_CONSULTATION_STATE_WITHDRAWN
 	}
 	return s
 }
 
 // underWay moves a requested or acknowledged consultation to IN_PROGRESS.
-func underWay(st consultationsv1.ConsultationState) consultationsv1.ConsultationState {
+func underWay(st consultationseventsv1.ConsultationState) consultationseventsv1.ConsultationState {
 	switch st {
-	case consultationsv1.ConsultationState_CONSULTATION_STATE_REQUESTED, consultationsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED:
-		return consultationsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS
+	case consultationseventsv1.ConsultationState_CONSULTATION_STATE_REQUESTED, consultationseventsv1.ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED:
+		return consultationseventsv1.ConsultationState_CONSULTATION_STATE_IN_PROGRESS
 	}
 	return st
 }
@@ -156,11 +156,11 @@ func today(now time.Time) time.Time {
 }
 
 // StateName returns a state's short name ("IN_PROGRESS").
-func StateName(st consultationsv1.ConsultationState) string {
+func StateName(st consultationseventsv1.ConsultationState) string {
 	return strings.TrimPrefix(st.String(), "CONSULTATION_STATE_")
 }
 
 // PhaseName returns a phase's short name ("DIAGNOSIS").
-func PhaseName(p consultationsv1.Phase) string {
+func PhaseName(p consultationseventsv1.Phase) string {
 	return strings.TrimPrefix(p.String(), "PHASE_")
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
@@ -46,7 +46,7 @@ var periodPattern = regexp.MustCompile(`^\d{4}(-(0[1-9]|1[0-2]))?$`)
 
 // EvolveSurvey applies one recorded event to a survey.
 func EvolveSurvey(s SurveyState, e Recorded) SurveyState {
-	if p, ok := e.Payload.(*consultationsv1.SurveyResultsRecorded); ok {
+	if p, ok := e.Payload.(*consultationseventsv1.SurveyResultsRecorded); ok {
 		s.Exists = true
 		s.ID, s.Council, s.Service, s.Period = p.GetSurveyId(), p.GetCouncil(), p.GetService(), p.GetPeriod()
 		s.Responses = p.GetResponses()
@@ -103,7 +103,7 @@ func DecideSurvey(s SurveyState, c RecordSurvey, ctx Context) ([]Event, error) {
 	if sum > math.MaxInt32 {
 		return nil, fault.Field("score_counts", "%d forms in all, at most %d", sum, math.MaxInt32)
 	}
-	return one(&consultationsv1.SurveyResultsRecorded{
+	return one(&consultationseventsv1.SurveyResultsRecorded{
 		SurveyId: c.ID, Council: c.Council, Service: service, Period: c.Period,
 		Responses: int32(sum), ScoreCounts: append([]int32(nil), c.ScoreCounts...),
 	}), nil

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -26,7 +26,7 @@ func TestRecordSurvey(t *testing.T) {
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("DecideSurvey = %v, %v", evs, err)
 	}
-	p, ok := evs[0].Payload.(*consultationsv1.SurveyResultsRecorded)
+	p, ok := evs[0].Payload.(*consultationseventsv1.SurveyResultsRecorded)
 	if !ok || p.GetSurveyId() != surveyID || p.GetCouncil() != beniMellal || p.GetService() != "État civil" ||
 		p.GetPeriod() != "2026-10" || p.GetResponses() != 100 || !slices.Equal(p.GetScoreCounts(), []int32{10, 20, 30, 25, 15}) {
 		t.Fatalf("event %v", evs[0].Payload)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -26,7 +26,7 @@ func TestWithdraw_Law113_14_Art119(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := given(t, tc.given...)
 			evs := sc.when(domain.Withdraw{Reason: " budget reporté "}, tc.ctx).
-				then(domain.Event{Payload: &consultationsv1.ConsultationWithdrawn{Reason: "budget reporté"}})
+				then(domain.Event{Payload: &consultationseventsv1.ConsultationWithdrawn{Reason: "budget reporté"}})
 			s := domain.Evolve(sc.state, rec(evs[0].Payload))
 			if s.Status != withdrawnSt || s.WithdrawalReason != "budget reporté" || s.StateAt(afterDeadline) != withdrawnSt {
 				t.Fatalf("withdrawn state: %v %q", s.Status, s.WithdrawalReason)

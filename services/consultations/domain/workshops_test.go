@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 )
@@ -36,7 +36,7 @@ func TestRecordWorkshop_Law113_14_Art119(t *testing.T) {
 	t.Run("trims place and theme, held today", func(t *testing.T) {
 		w := workshop("w-1", 10, 0, 0, 0)
 		w.Place, w.Theme, w.Date, w.Contributions = "  Douar Aït Ali ", " Eau potable ", "2026-11-29", 0
-		want := proto.Clone(w).(*consultationsv1.WorkshopHeld)
+		want := proto.Clone(w).(*consultationseventsv1.WorkshopHeld)
 		want.Place, want.Theme = "Douar Aït Ali", "Eau potable"
 		given(t, publicRequested()).when(record(w), asClerk).then(domain.Event{Payload: want})
 		if w.GetPlace() != "  Douar Aït Ali " {
@@ -50,20 +50,22 @@ func TestRecordWorkshop_Law113_14_Art119(t *testing.T) {
 
 	for _, tc := range []struct {
 		name  string
-		edit  func(*consultationsv1.WorkshopHeld)
+		edit  func(*consultationseventsv1.WorkshopHeld)
 		field string
 	}{
-		{"id missing", func(w *consultationsv1.WorkshopHeld) { w.WorkshopId = "" }, "workshop.workshop_id"},
-		{"id malformed", func(w *consultationsv1.WorkshopHeld) { w.WorkshopId = "w 1/2" }, "workshop.workshop_id"},
-		{"date missing", func(w *consultationsv1.WorkshopHeld) { w.Date = "" }, "workshop.date"},
-		{"date malformed", func(w *consultationsv1.WorkshopHeld) { w.Date = "20/11/2026" }, "workshop.date"},
-		{"date tomorrow", func(w *consultationsv1.WorkshopHeld) { w.Date = "2026-11-30" }, "workshop.date"},
-		{"place missing", func(w *consultationsv1.WorkshopHeld) { w.Place = " " }, "workshop.place"},
-		{"theme missing", func(w *consultationsv1.WorkshopHeld) { w.Theme = "" }, "workshop.theme"},
-		{"theme too long", func(w *consultationsv1.WorkshopHeld) { w.Theme = strings.Repeat("t", domain.MaxShort+1) }, "workshop.theme"},
-		{"no participants", func(w *consultationsv1.WorkshopHeld) { w.Participants, w.Women, w.Youth, w.Disability = 0, 0, 0, 0 }, "workshop.participants"},
-		{"negative participants", func(w *consultationsv1.WorkshopHeld) { w.Participants = -3 }, "workshop.participants"},
-		{"negative contributions", func(w *consultationsv1.WorkshopHeld) { w.Contributions = -1 }, "workshop.contributions"},
+		{"id missing", func(w *consultationseventsv1.WorkshopHeld) { w.WorkshopId = "" }, "workshop.workshop_id"},
+		{"id malformed", func(w *consultationseventsv1.WorkshopHeld) { w.WorkshopId = "w 1/2" }, "workshop.workshop_id"},
+		{"date missing", func(w *consultationseventsv1.WorkshopHeld) { w.Date = "" }, "workshop.date"},
+		{"date malformed", func(w *consultationseventsv1.WorkshopHeld) { w.Date = "20/11/2026" }, "workshop.date"},
+		{"date tomorrow", func(w *consultationseventsv1.WorkshopHeld) { w.Date = "2026-11-30" }, "workshop.date"},
+		{"place missing", func(w *consultationseventsv1.WorkshopHeld) { w.Place = " " }, "workshop.place"},
+		{"theme missing", func(w *consultationseventsv1.WorkshopHeld) { w.Theme = "" }, "workshop.theme"},
+		{"theme too long", func(w *consultationseventsv1.WorkshopHeld) { w.Theme = strings.Repeat("t", domain.MaxShort+1) }, "workshop.theme"},
+		{"no participants", func(w *consultationseventsv1.WorkshopHeld) {
+			w.Participants, w.Women, w.Youth, w.Disability = 0, 0, 0, 0
+		}, "workshop.participants"},
+		{"negative participants", func(w *consultationseventsv1.WorkshopHeld) { w.Participants = -3 }, "workshop.participants"},
+		{"negative contributions", func(w *consultationseventsv1.WorkshopHeld) { w.Contributions = -1 }, "workshop.contributions"},
 	} {
 		t.Run("field "+tc.name, func(t *testing.T) {
 			w := workshop("w-1", 40, 14, 12, 3)
@@ -153,7 +155,7 @@ func TestParticipantCountsInconsistent_Law113_14_Art119(t *testing.T) {
 // people with disabilities.
 func TestParticipation(t *testing.T) {
 	h := []domain.Recorded{publicRequested()}
-	for _, w := range []*consultationsv1.WorkshopHeld{
+	for _, w := range []*consultationseventsv1.WorkshopHeld{
 		workshop("w-1", 80, 27, 29, 5),
 		workshop("w-2", 70, 22, 22, 4),
 		workshop("w-3", 50, 17, 15, 4),
@@ -166,7 +168,7 @@ func TestParticipation(t *testing.T) {
 		t.Fatalf("status %v with %d workshops", s.Status, len(s.Workshops))
 	}
 	got := domain.Participation(s.Workshops)
-	want := &consultationsv1.Participation{
+	want := &consultationseventsv1.Participation{
 		Workshops: 3, Participants: 200, Women: 66, Youth: 66, Disability: 13, Contributions: 36,
 		WomenRate: float64(66) / float64(200), YouthRate: float64(66) / float64(200), DisabilityRate: float64(13) / float64(200),
 	}
@@ -176,7 +178,7 @@ func TestParticipation(t *testing.T) {
 	if got.GetWomenRate() != 0.33 || got.GetYouthRate() != 0.33 || got.GetDisabilityRate() != 0.065 {
 		t.Errorf("rates %v %v %v, want exactly 0.33 0.33 0.065", got.GetWomenRate(), got.GetYouthRate(), got.GetDisabilityRate())
 	}
-	if empty := domain.Participation(nil); !proto.Equal(empty, &consultationsv1.Participation{}) {
+	if empty := domain.Participation(nil); !proto.Equal(empty, &consultationseventsv1.Participation{}) {
 		t.Errorf("no workshops: %v, want all zero", empty)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -141,7 +142,7 @@ func (s *Server) CreateConsultation(ctx context.Context, r *consultationsv1.Crea
 	}
 	// A petition the request is about is one of this council's: its whole
 	// name must resolve.
-	if r.GetSubjectKind() == consultationsv1.SubjectKind_SUBJECT_KIND_PETITION {
+	if r.GetSubjectKind() == consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION {
 		ref := strings.TrimSpace(r.GetSubjectRef())
 		if ref != "" && strings.HasPrefix(ref, r.GetParent()+"/petitions/") && !s.Model.Exists(ref) {
 			return nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", ref)
@@ -179,16 +180,16 @@ func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListC
 	if err != nil {
 		return nil, err
 	}
-	var want consultationsv1.ConsultationState
+	var want consultationseventsv1.ConsultationState
 	if f := strings.TrimSpace(r.GetFilter()); f != "" {
 		k, v, ok := strings.Cut(f, "=")
 		// A state as responses name it (CONSULTATION_STATE_ANSWERED) or
 		// without the prefix, in any case.
-		st, found := filter.Enum(consultationsv1.ConsultationState_value, "CONSULTATION_STATE_", v)
+		st, found := filter.Enum(consultationseventsv1.ConsultationState_value, "CONSULTATION_STATE_", v)
 		if !ok || strings.TrimSpace(k) != "state" || !found {
-			return nil, fault.Field("filter", "use state=<STATE>, one of %s", filter.Names(consultationsv1.ConsultationState_name, "CONSULTATION_STATE_"))
+			return nil, fault.Field("filter", "use state=<STATE>, one of %s", filter.Names(consultationseventsv1.ConsultationState_name, "CONSULTATION_STATE_"))
 		}
-		want = consultationsv1.ConsultationState(st)
+		want = consultationseventsv1.ConsultationState(st)
 	}
 	a, err := status.AsOf(ctx, s.Model, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {

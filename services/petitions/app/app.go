@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
@@ -58,7 +58,7 @@ type Service struct {
 
 // Name is a parsed petition resource name.
 type Name struct {
-	Level   territoryv1.CouncilLevel
+	Level   territoryeventsv1.CouncilLevel
 	Council string // council resource name
 	Code    string // council code
 	ID      string // petition id
@@ -144,11 +144,11 @@ func Rulebook(c tdomain.Council) tdomain.Rulebook { return tdomain.DefaultRulebo
 // Draft is a CreatePetition request.
 type Draft struct {
 	Parent      string
-	Kind        petitionsv1.PetitionerKind
+	Kind        petitionseventsv1.PetitionerKind
 	Title       string
 	Request     string
 	Reasons     string
-	Association *petitionsv1.Association
+	Association *petitionseventsv1.Association
 	RequestID   string
 }
 
@@ -241,7 +241,7 @@ func (s *Service) Schedule(ctx context.Context, actor eventstore.Actor, name, se
 
 // Deposit records a deposit and issues the receipt from the council's
 // yearly receipt ledger.
-func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name string, receivedAt time.Time, channel petitionsv1.DepositChannel, documents []string) (Name, uint64, string, error) {
+func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name string, receivedAt time.Time, channel petitionseventsv1.DepositChannel, documents []string) (Name, uint64, string, error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return Name{}, 0, "", err
@@ -305,13 +305,13 @@ func (s *Service) issueReceipt(ctx context.Context, actor eventstore.Actor, code
 				if err != nil {
 					return "", err
 				}
-				if r, ok := p.(*petitionsv1.ReceiptIssued); ok && r.GetPetition() == petition {
+				if r, ok := p.(*petitionseventsv1.ReceiptIssued); ok && r.GetPetition() == petition {
 					return r.GetReceiptNumber(), nil
 				}
 			}
 		}
 		number := fmt.Sprintf("%s-%d-%05d", code, year, len(evs)+1)
-		prop, err := s.Registry.Propose(&petitionsv1.ReceiptIssued{ReceiptNumber: number, Petition: petition}, es.Meta{ID: newID(), Actor: actor})
+		prop, err := s.Registry.Propose(&petitionseventsv1.ReceiptIssued{ReceiptNumber: number, Petition: petition}, es.Meta{ID: newID(), Actor: actor})
 		if err != nil {
 			return "", err
 		}
@@ -328,7 +328,7 @@ func (s *Service) issueReceipt(ctx context.Context, actor eventstore.Actor, code
 
 // DecideAdmissibility records the bureau's decision, counting signatures
 // from the read model once it has caught up with the log.
-func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Actor, name string, decision petitionsv1.Admissibility, checklist *petitionsv1.Checklist, reasons string) (Name, uint64, error) {
+func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Actor, name string, decision petitionseventsv1.Admissibility, checklist *petitionseventsv1.Checklist, reasons string) (Name, uint64, error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return Name{}, 0, err
@@ -347,7 +347,7 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 	rb := Rulebook(c)
 	threshold := rb.SignatureThreshold(c)
 	var provinces []string
-	if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
 		provinces = s.Model.ChildCodes(c.Code)
 	}
 	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {

@@ -13,8 +13,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
@@ -30,7 +31,7 @@ type Signature struct {
 	NationalID string
 	FullName   string
 	Province   string
-	Channel    petitionsv1.SignatureChannel
+	Channel    petitionseventsv1.SignatureChannel
 	Batch      string
 }
 
@@ -60,7 +61,7 @@ type prepared struct {
 
 // prepare checks one signature and builds its event: the national ID
 // becomes a keyed hash, the name is encrypted with the person's own key.
-func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, level territoryv1.CouncilLevel, provinces map[string]bool, sig Signature) (prepared, error) {
+func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, level territoryeventsv1.CouncilLevel, provinces map[string]bool, sig Signature) (prepared, error) {
 	id, err := privacy.NormalizeNationalID(sig.NationalID)
 	if err != nil {
 		return prepared{}, fault.Field("national_id", "%v", err)
@@ -70,7 +71,7 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, l
 	}
 	// Regions count signatures per province for the 5 % rule.
 	province := ""
-	if level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+	if level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
 		if !provinces[sig.Province] {
 			return prepared{}, fault.Field("province", "the signer's province, one of the region's provinces (got %q)", sig.Province)
 		}
@@ -93,7 +94,7 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, l
 		s.unused(p)
 		return prepared{}, err
 	}
-	p.event, err = s.Registry.Propose(&petitionsv1.SignatureAdded{
+	p.event, err = s.Registry.Propose(&petitionseventsv1.SignatureAdded{
 		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, NameKeyId: keyID, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
 	}, es.Meta{ID: newID(), Actor: actor})
 	if err != nil {
@@ -110,7 +111,7 @@ func (s *Service) unused(p prepared) { s.Persons.Unused(p.keyID, p.dataKey) }
 func (s *Service) bound(p prepared) { s.Persons.BindLater(p.key, p.keyID) }
 
 // signingContext checks the petition and returns what signatures need.
-func (s *Service) signingContext(n Name, channel petitionsv1.SignatureChannel) (territoryv1.CouncilLevel, map[string]bool, error) {
+func (s *Service) signingContext(n Name, channel petitionseventsv1.SignatureChannel) (territoryeventsv1.CouncilLevel, map[string]bool, error) {
 	p, err := s.lookup(n)
 	if err != nil {
 		return 0, nil, err
@@ -119,7 +120,7 @@ func (s *Service) signingContext(n Name, channel petitionsv1.SignatureChannel) (
 		return 0, nil, err
 	}
 	provinces := map[string]bool{}
-	if n.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+	if n.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
 		for _, code := range s.Model.ChildCodes(n.Code) {
 			provinces[code] = true
 		}
@@ -203,7 +204,7 @@ func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor,
 	if err := domain.WithdrawalAllowed(p.State); err != nil {
 		return 0, err
 	}
-	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), &petitionsv1.SignatureWithdrawn{Reason: reason})
+	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), &petitionseventsv1.SignatureWithdrawn{Reason: reason})
 }
 
 // StrikeSignature strikes a signature out (staff), with a reason.
@@ -223,7 +224,7 @@ func (s *Service) StrikeSignature(ctx context.Context, actor eventstore.Actor, n
 	if !found {
 		return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "no single signature matches %q (give at least 12 characters of the reference)", ref)
 	}
-	return s.endSignature(ctx, actor, n, key, &petitionsv1.SignatureStruck{Reason: reason})
+	return s.endSignature(ctx, actor, n, key, &petitionseventsv1.SignatureStruck{Reason: reason})
 }
 
 // endSignature appends a withdrawal or strike to a signature that still
@@ -283,7 +284,7 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 	if err != nil {
 		return ImportReport{}, err
 	}
-	level, provinces, err := s.signingContext(n, petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER)
+	level, provinces, err := s.signingContext(n, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER)
 	if err != nil {
 		return ImportReport{}, err
 	}
@@ -301,7 +302,7 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, r.err
 			continue
 		}
-		p, err := s.prepare(ctx, actor, n, level, provinces, Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch})
+		p, err := s.prepare(ctx, actor, n, level, provinces, Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch})
 		if err != nil {
 			var fe *fault.FieldError
 			_, reason, _ := fault.Classify(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -23,7 +24,7 @@ type Signer struct {
 	Ref        string
 	FullName   string
 	Status     petitionsv1.SignatureStatus
-	Channel    petitionsv1.SignatureChannel
+	Channel    petitionseventsv1.SignatureChannel
 	Province   string
 	RecordedAt time.Time
 }
@@ -87,7 +88,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 		if err != nil {
 			return nil, "", 0, err
 		}
-		added, ok := p.(*petitionsv1.SignatureAdded)
+		added, ok := p.(*petitionseventsv1.SignatureAdded)
 		if !ok {
 			return nil, "", 0, errors.New("petitions: position of a signature holds another event")
 		}
@@ -104,7 +105,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 		out = append(out, Signer{Ref: Ref(en.SignerKey), FullName: name, Status: en.Status, Channel: added.GetChannel(), Province: en.Province, RecordedAt: e.RecordedAt})
 	}
 	// Record the read before showing it.
-	ev, err := s.Registry.Propose(&petitionsv1.SignerListViewed{Petition: n.String(), SignaturesShown: int32(len(out))}, es.Meta{ID: newID(), OccurredAt: s.Now(), Actor: actor})
+	ev, err := s.Registry.Propose(&petitionseventsv1.SignerListViewed{Petition: n.String(), SignaturesShown: int32(len(out))}, es.Meta{ID: newID(), OccurredAt: s.Now(), Actor: actor})
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -151,7 +152,7 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *es.Registry, 
 	if err := persons.Destroy(ctx, ids...); err != nil {
 		return "", err
 	}
-	ev, err := reg.Propose(&petitionsv1.PersonDataErased{Council: council, SignerKey: key, KeysDestroyed: int32(len(ids))}, es.Meta{ID: newID(), OccurredAt: now, Actor: actor})
+	ev, err := reg.Propose(&petitionseventsv1.PersonDataErased{Council: council, SignerKey: key, KeysDestroyed: int32(len(ids))}, es.Meta{ID: newID(), OccurredAt: now, Actor: actor})
 	if err != nil {
 		return "", err
 	}
@@ -188,7 +189,7 @@ func signatureKeyIDs(ctx context.Context, store eventstore.Store, reg *es.Regist
 			if err != nil {
 				return nil, err
 			}
-			if added, ok := p.(*petitionsv1.SignatureAdded); ok && added.GetNameKeyId() != "" {
+			if added, ok := p.(*petitionseventsv1.SignatureAdded); ok && added.GetNameKeyId() != "" {
 				ids = append(ids, added.GetNameKeyId())
 			}
 		}

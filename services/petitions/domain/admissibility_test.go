@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -12,7 +12,7 @@ import (
 // The president refers the deposited petition to the bureau, which checks
 // admissibility (law 113-14 art. 125).
 func TestReferToBureau_Law113_14_Art125(t *testing.T) {
-	given(t, hDeposited()...).when(domain.ReferToBureau{}, asClerk).then(domain.Event{Payload: &petitionsv1.PetitionReferredToBureau{}})
+	given(t, hDeposited()...).when(domain.ReferToBureau{}, asClerk).then(domain.Event{Payload: &petitionseventsv1.PetitionReferredToBureau{}})
 	given(t, drafted()).when(domain.ReferToBureau{}, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 	given(t, hReview()...).when(domain.ReferToBureau{}, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 }
@@ -39,7 +39,7 @@ func TestDecideAdmissibilityNeedsBureauReferral_Law113_14_Art125(t *testing.T) {
 				detailNames(t, re.Detail, "referToBureau")
 			}
 			// Once referred, the same decision is taken.
-			p := thenOne[*petitionsv1.AdmissibilityDecided](given(t, append(deposited, referred())...).when(admit(250, 200), asClerk))
+			p := thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, append(deposited, referred())...).when(admit(250, 200), asClerk))
 			if p.GetValidSignatures() != 250 || p.GetThreshold() != 200 {
 				t.Errorf("event records %d/%d, want 250/200", p.GetValidSignatures(), p.GetThreshold())
 			}
@@ -57,16 +57,16 @@ func TestThresholdNotMet_Law113_14_Art123(t *testing.T) {
 
 	t.Run("199 may still be found inadmissible, with reasons", func(t *testing.T) {
 		given(t, hReview()...).when(refuse(199, 200, validReasons), asClerk).then(domain.Event{
-			Payload: &petitionsv1.AdmissibilityDecided{
-				Decision: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Checklist: fullChecklist(),
+			Payload: &petitionseventsv1.AdmissibilityDecided{
+				Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Checklist: fullChecklist(),
 				Reasons: validReasons, ValidSignatures: 199, Threshold: 200,
 			},
 		})
 	})
 	t.Run("200 with a full checklist is admissible", func(t *testing.T) {
 		given(t, hReview()...).when(admit(200, 200), asClerk).then(domain.Event{
-			Payload: &petitionsv1.AdmissibilityDecided{
-				Decision: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist(),
+			Payload: &petitionseventsv1.AdmissibilityDecided{
+				Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist(),
 				ValidSignatures: 200, Threshold: 200,
 			},
 		})
@@ -77,7 +77,7 @@ func TestThresholdNotMet_Law113_14_Art123(t *testing.T) {
 // 123 (check)). Zaouiat Cheikh is one.
 func TestThresholdSmallCommune_Law113_14_Art123(t *testing.T) {
 	h := []domain.Recorded{draftedIn(zaouiatCheikh), opened(), deposited(), referred()}
-	p := thenOne[*petitionsv1.AdmissibilityDecided](given(t, h...).when(admit(100, 100), asClerk))
+	p := thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(admit(100, 100), asClerk))
 	if p.GetValidSignatures() != 100 || p.GetThreshold() != 100 {
 		t.Errorf("event records %d/%d, want 100/100", p.GetValidSignatures(), p.GetThreshold())
 	}
@@ -98,7 +98,7 @@ func TestReasonsRequired_Law113_14_Art125(t *testing.T) {
 		})
 	}
 	t.Run("just long enough", func(t *testing.T) {
-		thenOne[*petitionsv1.AdmissibilityDecided](given(t, hReview()...).when(refuse(250, 200, strings.Repeat("x", domain.MinDecisionReasons)), asClerk))
+		thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, hReview()...).when(refuse(250, 200, strings.Repeat("x", domain.MinDecisionReasons)), asClerk))
 	})
 	t.Run("oversized", func(t *testing.T) {
 		given(t, hReview()...).when(refuse(250, 200, strings.Repeat("x", domain.MaxReasons+1)), asClerk).thenField("reasons")
@@ -110,12 +110,12 @@ func TestReasonsRequired_Law113_14_Art125(t *testing.T) {
 func TestChecklistIncomplete_Law113_14_Art125(t *testing.T) {
 	for _, tc := range []struct {
 		item  string
-		unset func(*petitionsv1.Checklist)
+		unset func(*petitionseventsv1.Checklist)
 	}{
-		{"threshold_met", func(c *petitionsv1.Checklist) { c.ThresholdMet = false }},
-		{"signatories_eligible", func(c *petitionsv1.Checklist) { c.SignatoriesEligible = false }},
-		{"agent_designated", func(c *petitionsv1.Checklist) { c.AgentDesignated = false }},
-		{"within_council_powers", func(c *petitionsv1.Checklist) { c.WithinCouncilPowers = false }},
+		{"threshold_met", func(c *petitionseventsv1.Checklist) { c.ThresholdMet = false }},
+		{"signatories_eligible", func(c *petitionseventsv1.Checklist) { c.SignatoriesEligible = false }},
+		{"agent_designated", func(c *petitionseventsv1.Checklist) { c.AgentDesignated = false }},
+		{"within_council_powers", func(c *petitionseventsv1.Checklist) { c.WithinCouncilPowers = false }},
 	} {
 		t.Run(tc.item, func(t *testing.T) {
 			cmd := admit(250, 200)
@@ -126,13 +126,13 @@ func TestChecklistIncomplete_Law113_14_Art125(t *testing.T) {
 	}
 	t.Run("every item named", func(t *testing.T) {
 		cmd := admit(250, 200)
-		cmd.Checklist = &petitionsv1.Checklist{NoExcludedSubject: true}
+		cmd.Checklist = &petitionseventsv1.Checklist{NoExcludedSubject: true}
 		re := given(t, hReview()...).when(cmd, asClerk).thenRule(domain.RuleChecklistIncomplete, fault.FailedPrecondition)
 		detailNames(t, re.Detail, "threshold_met", "signatories_eligible", "agent_designated", "within_council_powers")
 	})
 	t.Run("decision unset", func(t *testing.T) {
 		cmd := admit(250, 200)
-		cmd.Decision = petitionsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
+		cmd.Decision = petitionseventsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
 		given(t, hReview()...).when(cmd, asClerk).thenField("admissibility")
 	})
 }
@@ -153,7 +153,7 @@ func TestExcludedSubject_Constitution_Art1(t *testing.T) {
 	t.Run("an excluded subject is refused with reasons", func(t *testing.T) {
 		cmd := refuse(250, 200, "the request touches the national unity (Constitution art. 1)")
 		cmd.Checklist.NoExcludedSubject = false
-		thenOne[*petitionsv1.AdmissibilityDecided](given(t, hReview()...).when(cmd, asClerk))
+		thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, hReview()...).when(cmd, asClerk))
 	})
 }
 
@@ -163,11 +163,11 @@ func TestAssociationAdmissibility_Law113_14_Art123(t *testing.T) {
 	h := []domain.Recorded{associationDrafted(), deposited(), referred()}
 	noSignatures := func() domain.DecideAdmissibility {
 		return domain.DecideAdmissibility{
-			Decision: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Threshold: 200,
-			Checklist: &petitionsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true},
+			Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Threshold: 200,
+			Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true},
 		}
 	}
-	thenOne[*petitionsv1.AdmissibilityDecided](given(t, h...).when(noSignatures(), asClerk))
+	thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(noSignatures(), asClerk))
 
 	cmd := noSignatures()
 	cmd.Checklist.AssociationConditionsMet = false
@@ -202,7 +202,7 @@ func TestRegionProvinceShare_Law111_14_Art120(t *testing.T) {
 	})
 	t.Run("every province at 20 or more", func(t *testing.T) {
 		by := map[string]int{"azilal": 20, "beni-mellal": 300, "fquih-ben-salah": 40, "khenifra": 40, "khouribga": 20}
-		p := thenOne[*petitionsv1.AdmissibilityDecided](given(t, h...).when(cmd(by), asClerk))
+		p := thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(cmd(by), asClerk))
 		if p.GetThreshold() != 400 || p.GetValidSignatures() != 420 {
 			t.Errorf("event records %d/%d, want 420/400", p.GetValidSignatures(), p.GetThreshold())
 		}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -15,16 +15,16 @@ import (
 // (check)).
 func TestScheduleNextOrdinarySession_Law113_14_Art125(t *testing.T) {
 	given(t, hAdmissible()...).when(domain.Schedule{SessionMonths: communeSessions}, asClerk).
-		then(domain.Event{Payload: &petitionsv1.PetitionScheduled{Session: "2027-02"}})
+		then(domain.Event{Payload: &petitionseventsv1.PetitionScheduled{Session: "2027-02"}})
 
 	t.Run("a named session", func(t *testing.T) {
 		given(t, hAdmissible()...).when(domain.Schedule{Session: "2027-05", SessionMonths: communeSessions}, asClerk).
-			then(domain.Event{Payload: &petitionsv1.PetitionScheduled{Session: "2027-05"}})
+			then(domain.Event{Payload: &petitionseventsv1.PetitionScheduled{Session: "2027-05"}})
 	})
 	t.Run("after referral to the committee", func(t *testing.T) {
 		h := append(hAdmissible(), withCommittee())
 		given(t, h...).when(domain.Schedule{SessionMonths: communeSessions}, asClerk).
-			then(domain.Event{Payload: &petitionsv1.PetitionScheduled{Session: "2027-02"}})
+			then(domain.Event{Payload: &petitionseventsv1.PetitionScheduled{Session: "2027-02"}})
 	})
 	for _, tc := range []struct {
 		now  string
@@ -89,8 +89,8 @@ func TestScheduleWrongState_Law113_14_Art125(t *testing.T) {
 // which studies it (law 113-14 art. 125).
 func TestReferToCommittee_Law113_14_Art125(t *testing.T) {
 	given(t, hScheduled()...).when(domain.ReferToCommittee{Committee: "  Commission des services publics "}, asClerk).
-		then(domain.Event{Payload: &petitionsv1.PetitionReferredToCommittee{Committee: "Commission des services publics"}})
-	thenOne[*petitionsv1.PetitionReferredToCommittee](given(t, hAdmissible()...).when(domain.ReferToCommittee{Committee: "Commission du budget"}, asClerk))
+		then(domain.Event{Payload: &petitionseventsv1.PetitionReferredToCommittee{Committee: "Commission des services publics"}})
+	thenOne[*petitionseventsv1.PetitionReferredToCommittee](given(t, hAdmissible()...).when(domain.ReferToCommittee{Committee: "Commission du budget"}, asClerk))
 
 	for name, c := range map[string]string{"no name": "", "blank": "  ", "oversized": strings.Repeat("c", domain.MaxShort+1)} {
 		t.Run(name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func TestReferToCommittee_Law113_14_Art125(t *testing.T) {
 func TestCommitteeReport_Law113_14_Art125(t *testing.T) {
 	at := now.Add(-48 * time.Hour)
 	given(t, hWithCommittee()...).when(domain.RecordCommitteeReport{Summary: "Avis favorable", At: at}, asClerk).
-		then(domain.Event{Payload: &petitionsv1.CommitteeReportRecorded{Summary: "Avis favorable"}, OccurredAt: at})
+		then(domain.Event{Payload: &petitionseventsv1.CommitteeReportRecorded{Summary: "Avis favorable"}, OccurredAt: at})
 
 	t.Run("before referral", func(t *testing.T) {
 		given(t, hScheduled()...).when(domain.RecordCommitteeReport{Summary: "Avis favorable"}, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
@@ -137,16 +137,16 @@ func TestCommitteeReport_Law113_14_Art125(t *testing.T) {
 func TestDeliberation_Law113_14_Art125(t *testing.T) {
 	cmd := deliberate()
 	given(t, hReported()...).when(cmd, asClerk).then(domain.Event{
-		Payload: &petitionsv1.PetitionDeliberated{
-			Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
+		Payload: &petitionseventsv1.PetitionDeliberated{
+			Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
 			Summary: "Approuvée en partie", Reference: "PV-2027-02-03",
 		},
 		OccurredAt: cmd.At,
 	})
 	t.Run("rejected is an outcome", func(t *testing.T) {
 		c := deliberate()
-		c.Outcome = petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED
-		thenOne[*petitionsv1.PetitionDeliberated](given(t, hReported()...).when(c, asClerk))
+		c.Outcome = petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED
+		thenOne[*petitionseventsv1.PetitionDeliberated](given(t, hReported()...).when(c, asClerk))
 	})
 	t.Run("no committee report", func(t *testing.T) {
 		given(t, hScheduled()...).when(deliberate(), asClerk).thenRule(domain.RuleCommitteeReport, fault.FailedPrecondition)
@@ -158,7 +158,7 @@ func TestDeliberation_Law113_14_Art125(t *testing.T) {
 	})
 	t.Run("outcome required", func(t *testing.T) {
 		c := deliberate()
-		c.Outcome = petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED
+		c.Outcome = petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED
 		given(t, hReported()...).when(c, asClerk).thenField("outcome")
 	})
 	t.Run("summary required", func(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
@@ -26,11 +26,11 @@ type Command interface{ isCommand() }
 type Draft struct {
 	ID          string
 	Council     string
-	Kind        petitionsv1.PetitionerKind
+	Kind        petitionseventsv1.PetitionerKind
 	Title       string
 	Request     string
 	Reasons     string
-	Association *petitionsv1.Association
+	Association *petitionseventsv1.Association
 }
 
 // OpenForSignatures opens a draft to signatures.
@@ -40,7 +40,7 @@ type OpenForSignatures struct{}
 // receipt ledger and DeadlineMonths from the rulebook.
 type Deposit struct {
 	ReceivedAt      time.Time
-	Channel         petitionsv1.DepositChannel
+	Channel         petitionseventsv1.DepositChannel
 	Documents       []string
 	ReceiptNumber   string
 	DeadlineMonths  int
@@ -59,8 +59,8 @@ type Tally struct {
 // DecideAdmissibility is the bureau's decision. Threshold, ProvinceMinimum
 // and Provinces come from the rulebook and the territory.
 type DecideAdmissibility struct {
-	Decision        petitionsv1.Admissibility
-	Checklist       *petitionsv1.Checklist
+	Decision        petitionseventsv1.Admissibility
+	Checklist       *petitionseventsv1.Checklist
 	Reasons         string
 	Signatures      Tally
 	Threshold       int
@@ -86,7 +86,7 @@ type RecordCommitteeReport struct {
 
 // RecordDeliberation records the council's outcome.
 type RecordDeliberation struct {
-	Outcome   petitionsv1.DeliberationOutcome
+	Outcome   petitionseventsv1.DeliberationOutcome
 	Summary   string
 	Reference string
 	At        time.Time
@@ -94,7 +94,7 @@ type RecordDeliberation struct {
 
 // NotifyAgent records that the agent was told of a decision.
 type NotifyAgent struct {
-	Subject   petitionsv1.NotificationSubject
+	Subject   petitionseventsv1.NotificationSubject
 	Channel   string
 	Reference string
 	At        time.Time
@@ -159,17 +159,17 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		if err := requireAgent(s, ctx, "open it to signatures"); err != nil {
 			return nil, err
 		}
-		if err := requireState(s, "open to signatures", petitionsv1.PetitionState_PETITION_STATE_DRAFT); err != nil {
+		if err := requireState(s, "open to signatures", petitionseventsv1.PetitionState_PETITION_STATE_DRAFT); err != nil {
 			return nil, err
 		}
-		return one(&petitionsv1.PetitionOpenedForSignatures{}, time.Time{}), nil
+		return one(&petitionseventsv1.PetitionOpenedForSignatures{}, time.Time{}), nil
 	case Deposit:
 		return decideDeposit(s, c, ctx)
 	case ReferToBureau:
-		if err := requireState(s, "refer to the bureau", petitionsv1.PetitionState_PETITION_STATE_DEPOSITED); err != nil {
+		if err := requireState(s, "refer to the bureau", petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED); err != nil {
 			return nil, err
 		}
-		return one(&petitionsv1.PetitionReferredToBureau{}, time.Time{}), nil
+		return one(&petitionseventsv1.PetitionReferredToBureau{}, time.Time{}), nil
 	case DecideAdmissibility:
 		return decideAdmissibility(s, c)
 	case Schedule:
@@ -178,13 +178,13 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		if strings.TrimSpace(c.Committee) == "" || utf8.RuneCountInString(c.Committee) > MaxShort {
 			return nil, fault.Field("committee", "name the standing committee (1-%d characters)", MaxShort)
 		}
-		if err := requireState(s, "refer to a committee", petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_SCHEDULED); err != nil {
+		if err := requireState(s, "refer to a committee", petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED); err != nil {
 			return nil, err
 		}
 		if s.Committee != "" {
 			return nil, fault.New(fault.FailedPrecondition, "WRONG_STATE", "the petition was already referred to %s", s.Committee)
 		}
-		return one(&petitionsv1.PetitionReferredToCommittee{Committee: strings.TrimSpace(c.Committee)}, time.Time{}), nil
+		return one(&petitionseventsv1.PetitionReferredToCommittee{Committee: strings.TrimSpace(c.Committee)}, time.Time{}), nil
 	case RecordCommitteeReport:
 		if strings.TrimSpace(c.Summary) == "" || utf8.RuneCountInString(c.Summary) > MaxReasons {
 			return nil, fault.Field("summary", "give the report's summary (1-%d characters)", MaxReasons)
@@ -192,10 +192,10 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		if err := notFuture("report_time", c.At, ctx.Now); err != nil {
 			return nil, err
 		}
-		if s.Committee == "" || s.Status == petitionsv1.PetitionState_PETITION_STATE_DELIBERATED || terminal(s) {
+		if s.Committee == "" || s.Status == petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED || terminal(s) {
 			return nil, wrongState(s, "record a committee report (refer it to a committee first)")
 		}
-		return one(&petitionsv1.CommitteeReportRecorded{Summary: c.Summary}, c.At), nil
+		return one(&petitionseventsv1.CommitteeReportRecorded{Summary: c.Summary}, c.At), nil
 	case RecordDeliberation:
 		return decideDeliberation(s, c, ctx)
 	case NotifyAgent:
@@ -205,16 +205,16 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 			return nil, err
 		}
 		if err := requireState(s, "withdraw",
-			petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING,
-			petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW,
-			petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_SCHEDULED,
-			petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+			petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING,
+			petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW,
+			petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED,
+			petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
 			return nil, err
 		}
 		if utf8.RuneCountInString(c.Reason) > MaxReasons {
 			return nil, fault.Field("reason", "at most %d characters", MaxReasons)
 		}
-		return one(&petitionsv1.PetitionWithdrawn{Reason: c.Reason}, time.Time{}), nil
+		return one(&petitionseventsv1.PetitionWithdrawn{Reason: c.Reason}, time.Time{}), nil
 	case Close:
 		return decideClose(s, c)
 	case Correct:
@@ -236,7 +236,7 @@ func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
 		return nil, err
 	}
 	switch c.Kind {
-	case petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS:
+	case petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS:
 		// The signatories name an agent who carries the petition; here the
 		// citizen drafting it is the agent.
 		if ctx.Actor.Subject == "" {
@@ -245,14 +245,14 @@ func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
 		if c.Association != nil {
 			return nil, fault.Field("association", "only an association's petition names an association")
 		}
-	case petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION:
+	case petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION:
 		if err := checkAssociation(level, c.Association, ctx.Now); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fault.Field("kind", "say who files: PETITIONER_KIND_CITIZENS or PETITIONER_KIND_ASSOCIATION")
 	}
-	return one(&petitionsv1.PetitionDrafted{
+	return one(&petitionseventsv1.PetitionDrafted{
 		PetitionId: c.ID, Council: c.Council, Kind: c.Kind,
 		Title: strings.TrimSpace(c.Title), Request: strings.TrimSpace(c.Request), Reasons: strings.TrimSpace(c.Reasons),
 		Association: c.Association, Agent: ctx.Actor.Subject,
@@ -282,7 +282,7 @@ func validateText(title, request, reasons string) error {
 // 123 (check)): constituted in Morocco more than 3 years ago, run
 // democratically, in good standing, seat or branch in the territory,
 // activity linked to the subject.
-func checkAssociation(level Level, a *petitionsv1.Association, now time.Time) error {
+func checkAssociation(level Level, a *petitionseventsv1.Association, now time.Time) error {
 	if a == nil {
 		return fault.Field("association", "an association's petition names the association")
 	}
@@ -325,18 +325,18 @@ func checkAssociation(level Level, a *petitionsv1.Association, now time.Time) er
 
 func decideDeposit(s State, c Deposit, ctx Context) ([]Event, error) {
 	level := s.Level()
-	if err := requireState(s, "deposit", petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING); err != nil {
+	if err := requireState(s, "deposit", petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING); err != nil {
 		return nil, err
 	}
 	switch c.Channel {
-	case petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE:
+	case petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE:
 		// Online, the agent deposits; staff key in paper deposits.
 		if ctx.Actor.Role != "staff" && ctx.Actor.Role != "admin" {
 			if err := requireAgent(s, ctx, "deposit it"); err != nil {
 				return nil, err
 			}
 		}
-	case petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER:
+	case petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER:
 		if ctx.Actor.Role != "staff" && ctx.Actor.Role != "admin" {
 			return nil, fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "only council staff record paper deposits")
 		}
@@ -368,7 +368,7 @@ func decideDeposit(s State, c Deposit, ctx Context) ([]Event, error) {
 	// 3 months for communes (law 113-14 art. 125), 2 for provinces and
 	// regions (rulebook).
 	deadline := AddMonths(received, c.DeadlineMonths)
-	return one(&petitionsv1.PetitionDeposited{
+	return one(&petitionseventsv1.PetitionDeposited{
 		ReceiptNumber:    c.ReceiptNumber,
 		ReceivedAt:       timestamppb.New(received),
 		Channel:          c.Channel,
@@ -384,11 +384,11 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	// which then decides on its admissibility (law 113-14 art. 125 for
 	// communes (check); 112-14 and 111-14 for provinces and regions): no
 	// decision straight from the deposit.
-	if s.Status == petitionsv1.PetitionState_PETITION_STATE_DEPOSITED {
+	if s.Status == petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED {
 		return nil, fault.Rule(RuleBureauReferral, Article(level, RuleBureauReferral),
 			"the petition was deposited but not yet referred to the bureau: refer it to the bureau (referToBureau), then decide")
 	}
-	if err := requireState(s, "decide admissibility", petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW); err != nil {
+	if err := requireState(s, "decide admissibility", petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW); err != nil {
 		return nil, err
 	}
 	if utf8.RuneCountInString(c.Reasons) > MaxReasons {
@@ -396,22 +396,22 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	}
 	cl := c.Checklist
 	if cl == nil {
-		cl = &petitionsv1.Checklist{}
+		cl = &petitionseventsv1.Checklist{}
 	}
-	citizens := s.Kind == petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
-	ev := &petitionsv1.AdmissibilityDecided{
+	citizens := s.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
+	ev := &petitionseventsv1.AdmissibilityDecided{
 		Decision: c.Decision, Checklist: cl, Reasons: strings.TrimSpace(c.Reasons),
 		ValidSignatures: int32(c.Signatures.Valid), Threshold: int32(c.Threshold),
 	}
 	switch c.Decision {
-	case petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE:
+	case petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE:
 		// A decision of inadmissibility must be reasoned.
 		if n := utf8.RuneCountInString(strings.TrimSpace(c.Reasons)); n < MinDecisionReasons {
 			return nil, fault.Rule(RuleReasonsRequired, Article(level, RuleReasonsRequired),
 				"an inadmissible decision needs written reasons (at least %d characters)", MinDecisionReasons)
 		}
 		return one(ev, time.Time{}), nil
-	case petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE:
+	case petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE:
 	default:
 		return nil, fault.Field("admissibility", "must be ADMISSIBILITY_ADMISSIBLE or ADMISSIBILITY_INADMISSIBLE")
 	}
@@ -467,7 +467,7 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 
 func decideSchedule(s State, c Schedule, ctx Context) ([]Event, error) {
 	level := s.Level()
-	if err := requireState(s, "schedule", petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+	if err := requireState(s, "schedule", petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
 		return nil, err
 	}
 	if s.Session != "" {
@@ -493,7 +493,7 @@ func decideSchedule(s State, c Schedule, ctx Context) ([]Event, error) {
 	if t.AddDate(0, 1, 0).Before(ctx.Now) {
 		return nil, fault.Field("session", "session %s is over", session)
 	}
-	return one(&petitionsv1.PetitionScheduled{Session: session}, time.Time{}), nil
+	return one(&petitionseventsv1.PetitionScheduled{Session: session}, time.Time{}), nil
 }
 
 // AddMonths adds n calendar months to t; when the target month is shorter
@@ -535,7 +535,7 @@ func monthNames(ms []time.Month) string {
 func decideDeliberation(s State, c RecordDeliberation, ctx Context) ([]Event, error) {
 	level := s.Level()
 	switch c.Outcome {
-	case petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED:
+	case petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED:
 	default:
 		return nil, fault.Field("outcome", "APPROVED, PARTLY_APPROVED or REJECTED")
 	}
@@ -548,7 +548,7 @@ func decideDeliberation(s State, c RecordDeliberation, ctx Context) ([]Event, er
 	if err := notFuture("deliberate_time", c.At, ctx.Now); err != nil {
 		return nil, err
 	}
-	if err := requireState(s, "record the deliberation", petitionsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
+	if err := requireState(s, "record the deliberation", petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {
 		return nil, err
 	}
 	// The council deliberates on the petition after the competent
@@ -559,7 +559,7 @@ func decideDeliberation(s State, c RecordDeliberation, ctx Context) ([]Event, er
 	if s.Session == "" {
 		return nil, fault.Rule(RuleOrdinarySession, Article(level, RuleOrdinarySession), "schedule the petition on an ordinary session before recording the deliberation")
 	}
-	return one(&petitionsv1.PetitionDeliberated{Outcome: c.Outcome, Summary: strings.TrimSpace(c.Summary), Reference: c.Reference}, c.At), nil
+	return one(&petitionseventsv1.PetitionDeliberated{Outcome: c.Outcome, Summary: strings.TrimSpace(c.Summary), Reference: c.Reference}, c.At), nil
 }
 
 func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
@@ -573,7 +573,7 @@ func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
 		return nil, err
 	}
 	switch c.Subject {
-	case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
+	case petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
 		if !s.Decided() {
 			return nil, wrongState(s, "notify a decision before the bureau has decided")
 		}
@@ -583,8 +583,8 @@ func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
 		if !c.At.IsZero() && c.At.Before(s.DecidedAt) {
 			return nil, fault.Field("notify_time", "before the decision")
 		}
-	case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
-		if s.Outcome == petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED {
+	case petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
+		if s.Outcome == petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED {
 			return nil, wrongState(s, "notify an outcome before the council has deliberated")
 		}
 		if !s.OutcomeNotified.IsZero() {
@@ -593,7 +593,7 @@ func decideNotify(s State, c NotifyAgent, ctx Context) ([]Event, error) {
 	default:
 		return nil, fault.Field("subject", "must be NOTIFICATION_SUBJECT_ADMISSIBILITY or NOTIFICATION_SUBJECT_OUTCOME")
 	}
-	return one(&petitionsv1.AgentNotified{Subject: c.Subject, Channel: c.Channel, Reference: c.Reference}, c.At), nil
+	return one(&petitionseventsv1.AgentNotified{Subject: c.Subject, Channel: c.Channel, Reference: c.Reference}, c.At), nil
 }
 
 func decideClose(s State, c Close) ([]Event, error) {
@@ -603,18 +603,18 @@ func decideClose(s State, c Close) ([]Event, error) {
 	}
 	// In every case the agent is told the outcome before the case closes.
 	switch s.Status {
-	case petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
+	case petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
 		if s.DecisionNotified.IsZero() {
 			return nil, fault.Rule(RuleAgentNotified, Article(level, RuleAgentNotified), "notify the agent of the reasoned decision before closing")
 		}
-	case petitionsv1.PetitionState_PETITION_STATE_DELIBERATED:
+	case petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED:
 		if s.OutcomeNotified.IsZero() {
 			return nil, fault.Rule(RuleAgentNotified, Article(level, RuleAgentNotified), "notify the agent of the council's outcome before closing")
 		}
 	default:
 		return nil, wrongState(s, "close (only an inadmissible or deliberated petition closes)")
 	}
-	return one(&petitionsv1.PetitionClosed{Note: c.Note}, time.Time{}), nil
+	return one(&petitionseventsv1.PetitionClosed{Note: c.Note}, time.Time{}), nil
 }
 
 func decideCorrect(s State, c Correct, ctx Context) ([]Event, error) {
@@ -642,7 +642,7 @@ func decideCorrect(s State, c Correct, ctx Context) ([]Event, error) {
 			return nil, fault.Rule(RuleDepositDate, Article(s.Level(), RuleDepositDate), "the petition cannot have been received in the future")
 		}
 	}
-	return one(&petitionsv1.RecordCorrected{CorrectedEventId: c.EventID, Field: c.Field, Value: c.Value, Reason: c.Reason}, time.Time{}), nil
+	return one(&petitionseventsv1.RecordCorrected{CorrectedEventId: c.EventID, Field: c.Field, Value: c.Value, Reason: c.Reason}, time.Time{}), nil
 }
 
 func requireAgent(s State, ctx Context, act string) error {
@@ -652,7 +652,7 @@ func requireAgent(s State, ctx Context, act string) error {
 	return nil
 }
 
-func requireState(s State, act string, allowed ...petitionsv1.PetitionState) error {
+func requireState(s State, act string, allowed ...petitionseventsv1.PetitionState) error {
 	if slices.Contains(allowed, s.Status) {
 		return nil
 	}
@@ -664,7 +664,7 @@ func wrongState(s State, act string) error {
 }
 
 func terminal(s State) bool {
-	return s.Status == petitionsv1.PetitionState_PETITION_STATE_CLOSED || s.Status == petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN
+	return s.Status == petitionseventsv1.PetitionState_PETITION_STATE_CLOSED || s.Status == petitionseventsv1.PetitionState_PETITION_STATE_WITHDRAWN
 }
 
 func notFuture(field string, t, now time.Time) error {
@@ -675,6 +675,6 @@ func notFuture(field string, t, now time.Time) error {
 }
 
 // StateName returns a state's short name ("DEPOSITED").
-func StateName(st petitionsv1.PetitionState) string {
+func StateName(st petitionseventsv1.PetitionState) string {
 	return strings.TrimPrefix(st.String(), "PETITION_STATE_")
 }

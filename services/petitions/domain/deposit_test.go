@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -15,7 +15,7 @@ import (
 // agent opens it to signatures, withdraws it, or deposits it online.
 func TestOnlyTheAgent_NotAgent_Law113_14_Art122(t *testing.T) {
 	online := domain.Deposit{
-		ReceivedAt: now.Add(-time.Hour), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE,
+		ReceivedAt: now.Add(-time.Hour), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE,
 		ReceiptNumber: receiptNumber, DeadlineMonths: 3,
 	}
 	for _, tc := range []struct {
@@ -36,7 +36,7 @@ func TestOnlyTheAgent_NotAgent_Law113_14_Art122(t *testing.T) {
 		given(t, drafted()).when(domain.OpenForSignatures{}, asClerk).thenRule(domain.RuleNotAgent, fault.PermissionDenied)
 	})
 	t.Run("the agent opens", func(t *testing.T) {
-		given(t, drafted()).when(domain.OpenForSignatures{}, asAgent).then(domain.Event{Payload: &petitionsv1.PetitionOpenedForSignatures{}})
+		given(t, drafted()).when(domain.OpenForSignatures{}, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionOpenedForSignatures{}})
 	})
 	t.Run("opening twice", func(t *testing.T) {
 		given(t, drafted(), opened()).when(domain.OpenForSignatures{}, asAgent).thenError(fault.FailedPrecondition, "WRONG_STATE")
@@ -48,23 +48,23 @@ func TestOnlyTheAgent_NotAgent_Law113_14_Art122(t *testing.T) {
 func TestWhoDeposits_Law113_14_Art124(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		channel petitionsv1.DepositChannel
+		channel petitionseventsv1.DepositChannel
 		ctx     domain.Context
 	}{
-		{"agent online", petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, asAgent},
-		{"staff online", petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, asClerk},
-		{"staff paper", petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, asClerk},
+		{"agent online", petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, asAgent},
+		{"staff online", petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, asClerk},
+		{"staff paper", petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, asClerk},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := domain.Deposit{ReceivedAt: received, Channel: tc.channel, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
-			p := thenOne[*petitionsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, tc.ctx))
+			p := thenOne[*petitionseventsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, tc.ctx))
 			if p.GetChannel() != tc.channel {
 				t.Errorf("channel = %v, want %v", p.GetChannel(), tc.channel)
 			}
 		})
 	}
 	t.Run("citizen records paper", func(t *testing.T) {
-		cmd := domain.Deposit{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+		cmd := domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
 		given(t, drafted(), opened()).when(cmd, asAgent).thenError(fault.PermissionDenied, "PERMISSION_DENIED")
 	})
 	t.Run("no channel", func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestWhoDeposits_Law113_14_Art124(t *testing.T) {
 		given(t, drafted(), opened()).when(cmd, asClerk).thenField("channel")
 	})
 	t.Run("blank document", func(t *testing.T) {
-		cmd := domain.Deposit{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+		cmd := domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 			ReceiptNumber: receiptNumber, DeadlineMonths: 3, Documents: []string{"statuts", " "}}
 		given(t, drafted(), opened()).when(cmd, asClerk).thenField("documents[1]")
 	})
@@ -92,14 +92,14 @@ func TestDepositReceiptAndDeadline_Law113_14_Art124_125(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			at := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
 			cmd := domain.Deposit{
-				ReceivedAt: at, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+				ReceivedAt: at, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 				Documents: []string{"liste des signataires", "justificatifs de résidence"}, ReceiptNumber: receiptNumber,
 				DeadlineMonths: 3, ValidSignatures: 212,
 			}
 			given(t, tc.given...).when(cmd, asClerk).then(domain.Event{
-				Payload: &petitionsv1.PetitionDeposited{
+				Payload: &petitionseventsv1.PetitionDeposited{
 					ReceiptNumber: receiptNumber, ReceivedAt: timestamppb.New(at),
-					Channel:          petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+					Channel:          petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 					DecisionDeadline: timestamppb.New(time.Date(2026, 4, 15, 0, 0, 0, 0, time.UTC)),
 					Documents:        cmd.Documents, ValidSignatures: 212,
 				},
@@ -108,8 +108,8 @@ func TestDepositReceiptAndDeadline_Law113_14_Art124_125(t *testing.T) {
 		})
 	}
 	t.Run("received now when no date is given", func(t *testing.T) {
-		cmd := domain.Deposit{Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
-		p := thenOne[*petitionsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, asAgent))
+		cmd := domain.Deposit{Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+		p := thenOne[*petitionseventsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, asAgent))
 		if !p.GetReceivedAt().AsTime().Equal(now) {
 			t.Errorf("received_at = %v, want now %v", p.GetReceivedAt().AsTime(), now)
 		}
@@ -124,7 +124,7 @@ func TestDepositReceiptAndDeadline_Law113_14_Art124_125(t *testing.T) {
 		{"withdrawn", []domain.Recorded{drafted(), withdrawn()}},
 	} {
 		t.Run("not from "+tc.name, func(t *testing.T) {
-			cmd := domain.Deposit{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+			cmd := domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
 			given(t, tc.given...).when(cmd, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 		})
 	}
@@ -137,11 +137,11 @@ func TestPaperDepositInThePast_Law113_14_Art124(t *testing.T) {
 	d := drafted()
 	d.RecordedAt = date("2026-11-28T15:00:00Z")
 	paper := date("2026-11-20T09:00:00Z")
-	cmd := domain.Deposit{ReceivedAt: paper, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+	cmd := domain.Deposit{ReceivedAt: paper, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
 	given(t, d).when(cmd, asClerk).then(domain.Event{
-		Payload: &petitionsv1.PetitionDeposited{
+		Payload: &petitionseventsv1.PetitionDeposited{
 			ReceiptNumber: receiptNumber, ReceivedAt: timestamppb.New(paper),
-			Channel:          petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+			Channel:          petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 			DecisionDeadline: timestamppb.New(date("2027-02-20T09:00:00Z")),
 		},
 		OccurredAt: paper,
@@ -150,12 +150,12 @@ func TestPaperDepositInThePast_Law113_14_Art124(t *testing.T) {
 
 // The receipt date cannot follow today (law 113-14 art. 124 (check)).
 func TestDepositDateInFuture_Law113_14_Art124(t *testing.T) {
-	cmd := domain.Deposit{ReceivedAt: now.Add(time.Hour), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+	cmd := domain.Deposit{ReceivedAt: now.Add(time.Hour), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
 	given(t, drafted(), opened()).when(cmd, asClerk).thenRule(domain.RuleDepositDate, fault.FailedPrecondition)
 
 	t.Run("a clock a minute ahead is tolerated", func(t *testing.T) {
 		cmd.ReceivedAt = now.Add(time.Minute)
-		thenOne[*petitionsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, asClerk))
+		thenOne[*petitionseventsv1.PetitionDeposited](given(t, drafted(), opened()).when(cmd, asClerk))
 	})
 }
 
@@ -164,8 +164,8 @@ func TestDepositDateInFuture_Law113_14_Art124(t *testing.T) {
 func TestDeadlineTwoMonths_Law112_14_Art117_Law111_14_Art122(t *testing.T) {
 	for _, council := range []string{beniMellalProv, beniMellalReg} {
 		t.Run(council, func(t *testing.T) {
-			cmd := domain.Deposit{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 2}
-			p := thenOne[*petitionsv1.PetitionDeposited](given(t, draftedIn(council)).when(cmd, asClerk))
+			cmd := domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 2}
+			p := thenOne[*petitionseventsv1.PetitionDeposited](given(t, draftedIn(council)).when(cmd, asClerk))
 			if want := date("2026-03-15T11:30:00Z"); !p.GetDecisionDeadline().AsTime().Equal(want) {
 				t.Errorf("deadline = %v, want %v", p.GetDecisionDeadline().AsTime(), want)
 			}
@@ -181,8 +181,8 @@ func TestDeadlineTwoMonths_Law112_14_Art117_Law111_14_Art122(t *testing.T) {
 // the application's to supply).
 func TestDepositNeedsReceiptAndRulebook(t *testing.T) {
 	for _, cmd := range []domain.Deposit{
-		{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, DeadlineMonths: 3},
-		{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber},
+		{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, DeadlineMonths: 3},
+		{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber},
 	} {
 		o := given(t, drafted()).when(cmd, asClerk)
 		if o.err == nil {
@@ -205,8 +205,8 @@ func TestDeadlineAtMonthEnd_Law113_14_Art125(t *testing.T) {
 	} {
 		t.Run(tc.received, func(t *testing.T) {
 			ctx := domain.Context{Now: date(tc.received).Add(time.Hour), Actor: clerk}
-			cmd := domain.Deposit{ReceivedAt: date(tc.received), Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
-			p := thenOne[*petitionsv1.PetitionDeposited](given(t, drafted()).when(cmd, ctx))
+			cmd := domain.Deposit{ReceivedAt: date(tc.received), Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}
+			p := thenOne[*petitionseventsv1.PetitionDeposited](given(t, drafted()).when(cmd, ctx))
 			if got := p.GetDecisionDeadline().AsTime(); !got.Equal(date(tc.deadline)) {
 				t.Errorf("deadline = %v, want %v", got, tc.deadline)
 			}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -16,8 +16,8 @@ import (
 func TestCitizensPetitionDraftedWithAgent_Law113_14_Art121(t *testing.T) {
 	cmd := citizensDraft()
 	cmd.Title = "  " + cmd.Title + "  "
-	given(t).when(cmd, asAgent).then(domain.Event{Payload: &petitionsv1.PetitionDrafted{
-		PetitionId: petitionID, Council: beniMellal, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	given(t).when(cmd, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionDrafted{
+		PetitionId: petitionID, Council: beniMellal, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Éclairage public, quartier Ouled Hamdane", Request: cmd.Request, Reasons: cmd.Reasons,
 		Agent: "agent-1",
 	}})
@@ -60,14 +60,14 @@ func TestDraftTextFields_Decree2_16_403(t *testing.T) {
 		cmd.Title = strings.Repeat("é", domain.MaxTitle)
 		cmd.Request = strings.Repeat("ع", domain.MaxRequest)
 		cmd.Reasons = strings.Repeat("x", domain.MaxReasons)
-		thenOne[*petitionsv1.PetitionDrafted](given(t).when(cmd, asAgent))
+		thenOne[*petitionseventsv1.PetitionDrafted](given(t).when(cmd, asAgent))
 	})
 }
 
 // Who files must be said: citizens or an association (law 113-14 art. 121).
 func TestKindRequired_Law113_14_Art121(t *testing.T) {
 	cmd := citizensDraft()
-	cmd.Kind = petitionsv1.PetitionerKind_PETITIONER_KIND_UNSPECIFIED
+	cmd.Kind = petitionseventsv1.PetitionerKind_PETITIONER_KIND_UNSPECIFIED
 	given(t).when(cmd, asAgent).thenField("kind")
 }
 
@@ -77,23 +77,23 @@ func TestKindRequired_Law113_14_Art121(t *testing.T) {
 func TestAssociationConditions_Law113_14_Art123(t *testing.T) {
 	t.Run("all met", func(t *testing.T) {
 		a := goodAssociation()
-		given(t).when(associationDraft(a), asAgent).then(domain.Event{Payload: &petitionsv1.PetitionDrafted{
-			PetitionId: petitionID, Council: beniMellal, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
+		given(t).when(associationDraft(a), asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionDrafted{
+			PetitionId: petitionID, Council: beniMellal, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
 			Title: "Espace vert", Request: "Aménager un espace vert", Reasons: "Aucun jardin dans le quartier",
 			Association: goodAssociation(), Agent: "agent-1",
 		}})
 	})
 	for _, tc := range []struct {
 		name    string
-		edit    func(*petitionsv1.Association)
+		edit    func(*petitionseventsv1.Association)
 		missing string
 	}{
-		{"constituted exactly 3 years ago", func(a *petitionsv1.Association) { a.ConstitutedOn = "2023-11-29" }, "constituted more than 3 years ago"},
-		{"constituted less than 3 years ago", func(a *petitionsv1.Association) { a.ConstitutedOn = "2024-06-01" }, "constituted more than 3 years ago"},
-		{"not run democratically", func(a *petitionsv1.Association) { a.DemocraticGovernance = false }, "run democratically"},
-		{"not in good standing", func(a *petitionsv1.Association) { a.InGoodStanding = false }, "good standing"},
-		{"no seat in the territory", func(a *petitionsv1.Association) { a.SeatInTerritory = false }, "seat or branch"},
-		{"activity not linked", func(a *petitionsv1.Association) { a.ActivityLinkedToSubject = false }, "activity linked"},
+		{"constituted exactly 3 years ago", func(a *petitionseventsv1.Association) { a.ConstitutedOn = "2023-11-29" }, "constituted more than 3 years ago"},
+		{"constituted less than 3 years ago", func(a *petitionseventsv1.Association) { a.ConstitutedOn = "2024-06-01" }, "constituted more than 3 years ago"},
+		{"not run democratically", func(a *petitionseventsv1.Association) { a.DemocraticGovernance = false }, "run democratically"},
+		{"not in good standing", func(a *petitionseventsv1.Association) { a.InGoodStanding = false }, "good standing"},
+		{"no seat in the territory", func(a *petitionseventsv1.Association) { a.SeatInTerritory = false }, "seat or branch"},
+		{"activity not linked", func(a *petitionseventsv1.Association) { a.ActivityLinkedToSubject = false }, "activity linked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := goodAssociation()
@@ -105,7 +105,7 @@ func TestAssociationConditions_Law113_14_Art123(t *testing.T) {
 	t.Run("constituted 3 years and 1 day ago", func(t *testing.T) {
 		a := goodAssociation()
 		a.ConstitutedOn = "2023-11-28"
-		thenOne[*petitionsv1.PetitionDrafted](given(t).when(associationDraft(a), asAgent))
+		thenOne[*petitionseventsv1.PetitionDrafted](given(t).when(associationDraft(a), asAgent))
 	})
 	t.Run("every missing condition named", func(t *testing.T) {
 		a := goodAssociation()
@@ -126,13 +126,17 @@ func TestAssociationConditions_Law113_14_Art123(t *testing.T) {
 func TestAssociationIdentity_Decree2_16_403(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		a     *petitionsv1.Association
+		a     *petitionseventsv1.Association
 		field string
 	}{
 		{"no association", nil, "association"},
-		{"no name", func() *petitionsv1.Association { a := goodAssociation(); a.Name = " "; return a }(), "association.name"},
-		{"no registration", func() *petitionsv1.Association { a := goodAssociation(); a.RegistrationRef = ""; return a }(), "association.registration_ref"},
-		{"bad date", func() *petitionsv1.Association { a := goodAssociation(); a.ConstitutedOn = "02/03/2019"; return a }(), "association.constituted_on"},
+		{"no name", func() *petitionseventsv1.Association { a := goodAssociation(); a.Name = " "; return a }(), "association.name"},
+		{"no registration", func() *petitionseventsv1.Association { a := goodAssociation(); a.RegistrationRef = ""; return a }(), "association.registration_ref"},
+		{"bad date", func() *petitionseventsv1.Association {
+			a := goodAssociation()
+			a.ConstitutedOn = "02/03/2019"
+			return a
+		}(), "association.constituted_on"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			given(t).when(associationDraft(tc.a), asAgent).thenField(tc.field)
@@ -155,14 +159,14 @@ func TestPetitionNotFound(t *testing.T) {
 		ctx  domain.Context
 	}{
 		{"open", domain.OpenForSignatures{}, asAgent},
-		{"deposit", domain.Deposit{Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
+		{"deposit", domain.Deposit{Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
 		{"refer to bureau", domain.ReferToBureau{}, asClerk},
 		{"decide", admit(200, 200), asClerk},
 		{"schedule", domain.Schedule{SessionMonths: communeSessions}, asClerk},
 		{"refer to committee", domain.ReferToCommittee{Committee: "X"}, asClerk},
 		{"report", domain.RecordCommitteeReport{Summary: "X"}, asClerk},
 		{"deliberate", deliberate(), asClerk},
-		{"notify", notify(petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY), asClerk},
+		{"notify", notify(petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY), asClerk},
 		{"withdraw", domain.Withdraw{}, asAgent},
 		{"close", domain.Close{}, asClerk},
 		{"correct", domain.Correct{EventID: "ev-1", Field: "title", Value: "x", Reason: "typo"}, asClerk},

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 )
 
 // A decision without an admissibility is refused with the values the
@@ -12,7 +12,7 @@ import (
 // "ADMISSIBLE or INADMISSIBLE", which the API refuses).
 func TestUndecidedAdmissibilityNamesTheRealValues(t *testing.T) {
 	cmd := admit(250, 200)
-	cmd.Decision = petitionsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
+	cmd.Decision = petitionseventsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
 	fe := given(t, hReview()...).when(cmd, asClerk).thenField("admissibility")
 	for _, want := range []string{"ADMISSIBILITY_ADMISSIBLE", "ADMISSIBILITY_INADMISSIBLE"} {
 		if !strings.Contains(fe.Problem, want) {

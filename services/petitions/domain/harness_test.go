@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -228,8 +228,8 @@ func by(actor eventstore.Actor, p proto.Message) domain.Recorded {
 }
 
 func draftedIn(council string) domain.Recorded {
-	return by(agent, &petitionsv1.PetitionDrafted{
-		PetitionId: petitionID, Council: council, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+	return by(agent, &petitionseventsv1.PetitionDrafted{
+		PetitionId: petitionID, Council: council, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Éclairage public, quartier Ouled Hamdane", Request: "Inscrire l'éclairage public du quartier à l'ordre du jour",
 		Reasons: "Les rues ne sont pas éclairées la nuit", Agent: agent.Subject,
 	})
@@ -238,20 +238,20 @@ func draftedIn(council string) domain.Recorded {
 func drafted() domain.Recorded { return draftedIn(beniMellal) }
 
 func associationDrafted() domain.Recorded {
-	return by(agent, &petitionsv1.PetitionDrafted{
-		PetitionId: petitionID, Council: beniMellal, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
+	return by(agent, &petitionseventsv1.PetitionDrafted{
+		PetitionId: petitionID, Council: beniMellal, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
 		Title: "Espace vert", Request: "Aménager un espace vert", Reasons: "Aucun jardin dans le quartier",
 		Association: goodAssociation(), Agent: agent.Subject,
 	})
 }
 
-func opened() domain.Recorded { return by(agent, &petitionsv1.PetitionOpenedForSignatures{}) }
+func opened() domain.Recorded { return by(agent, &petitionseventsv1.PetitionOpenedForSignatures{}) }
 
 func depositedOn(at time.Time, months int) domain.Recorded {
 	return domain.Recorded{
-		Payload: &petitionsv1.PetitionDeposited{
+		Payload: &petitionseventsv1.PetitionDeposited{
 			ReceiptNumber: receiptNumber, ReceivedAt: timestamppb.New(at),
-			Channel:          petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
+			Channel:          petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER,
 			DecisionDeadline: timestamppb.New(at.AddDate(0, months, 0)), ValidSignatures: 250,
 		},
 		OccurredAt: at, RecordedAt: at.Add(2 * time.Hour), Actor: clerk,
@@ -261,68 +261,68 @@ func depositedOn(at time.Time, months int) domain.Recorded {
 func deposited() domain.Recorded { return depositedOn(received, 3) }
 
 func referred() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionReferredToBureau{}, RecordedAt: date("2026-01-20T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionReferredToBureau{}, RecordedAt: date("2026-01-20T09:00:00Z")}
 }
 
-func fullChecklist() *petitionsv1.Checklist {
-	return &petitionsv1.Checklist{
+func fullChecklist() *petitionseventsv1.Checklist {
+	return &petitionseventsv1.Checklist{
 		ThresholdMet: true, SignatoriesEligible: true, AgentDesignated: true,
 		WithinCouncilPowers: true, NoExcludedSubject: true,
 	}
 }
 
-func decided(d petitionsv1.Admissibility, at string) domain.Recorded {
-	p := &petitionsv1.AdmissibilityDecided{Decision: d, Checklist: fullChecklist(), ValidSignatures: 250, Threshold: 200}
-	if d == petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE {
+func decided(d petitionseventsv1.Admissibility, at string) domain.Recorded {
+	p := &petitionseventsv1.AdmissibilityDecided{Decision: d, Checklist: fullChecklist(), ValidSignatures: 250, Threshold: 200}
+	if d == petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE {
 		p.Reasons = validReasons
 	}
 	return domain.Recorded{Payload: p, RecordedAt: date(at)}
 }
 
 func admissible() domain.Recorded {
-	return decided(petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, "2026-02-02T09:00:00Z")
+	return decided(petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, "2026-02-02T09:00:00Z")
 }
 
 func inadmissible() domain.Recorded {
-	return decided(petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, "2026-02-02T09:00:00Z")
+	return decided(petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, "2026-02-02T09:00:00Z")
 }
 
 func scheduled(session string) domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionScheduled{Session: session}, RecordedAt: date("2026-02-03T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionScheduled{Session: session}, RecordedAt: date("2026-02-03T09:00:00Z")}
 }
 
 func withCommittee() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionReferredToCommittee{Committee: "Commission des services publics"}, RecordedAt: date("2026-02-04T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionReferredToCommittee{Committee: "Commission des services publics"}, RecordedAt: date("2026-02-04T09:00:00Z")}
 }
 
 func reported() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.CommitteeReportRecorded{Summary: "Favorable, sous réserve du budget"}, RecordedAt: date("2026-04-20T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.CommitteeReportRecorded{Summary: "Favorable, sous réserve du budget"}, RecordedAt: date("2026-04-20T09:00:00Z")}
 }
 
 func deliberated() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionDeliberated{
-		Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "Approuvée", Reference: "PV-2026-05-07",
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionDeliberated{
+		Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "Approuvée", Reference: "PV-2026-05-07",
 	}, RecordedAt: date("2026-05-07T16:00:00Z")}
 }
 
-func notified(subject petitionsv1.NotificationSubject, at string) domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.AgentNotified{Subject: subject, Channel: "letter", Reference: "L-1"}, RecordedAt: date(at)}
+func notified(subject petitionseventsv1.NotificationSubject, at string) domain.Recorded {
+	return domain.Recorded{Payload: &petitionseventsv1.AgentNotified{Subject: subject, Channel: "letter", Reference: "L-1"}, RecordedAt: date(at)}
 }
 
 func decisionNotified() domain.Recorded {
-	return notified(petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, "2026-02-10T09:00:00Z")
+	return notified(petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, "2026-02-10T09:00:00Z")
 }
 
 func outcomeNotified() domain.Recorded {
-	return notified(petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, "2026-05-12T09:00:00Z")
+	return notified(petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, "2026-05-12T09:00:00Z")
 }
 
 func withdrawn() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionWithdrawn{Reason: "résolu à l'amiable"}, Actor: agent, RecordedAt: date("2026-03-01T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionWithdrawn{Reason: "résolu à l'amiable"}, Actor: agent, RecordedAt: date("2026-03-01T09:00:00Z")}
 }
 
 func closed() domain.Recorded {
-	return domain.Recorded{Payload: &petitionsv1.PetitionClosed{Note: "clôturée"}, RecordedAt: date("2026-06-01T09:00:00Z")}
+	return domain.Recorded{Payload: &petitionseventsv1.PetitionClosed{Note: "clôturée"}, RecordedAt: date("2026-06-01T09:00:00Z")}
 }
 
 // Histories, each a prefix of the next.
@@ -347,22 +347,22 @@ func hDeliberated() []domain.Recorded { return append(hReported(), deliberated()
 
 func citizensDraft() domain.Draft {
 	return domain.Draft{
-		ID: petitionID, Council: beniMellal, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		ID: petitionID, Council: beniMellal, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Éclairage public, quartier Ouled Hamdane", Request: "Inscrire l'éclairage public du quartier à l'ordre du jour",
 		Reasons: "Les rues ne sont pas éclairées la nuit",
 	}
 }
 
-func goodAssociation() *petitionsv1.Association {
-	return &petitionsv1.Association{
+func goodAssociation() *petitionseventsv1.Association {
+	return &petitionseventsv1.Association{
 		Name: "Association Tadla pour l'environnement", RegistrationRef: "RD-2019-114", ConstitutedOn: "2019-03-02",
 		DemocraticGovernance: true, InGoodStanding: true, SeatInTerritory: true, ActivityLinkedToSubject: true,
 	}
 }
 
-func associationDraft(a *petitionsv1.Association) domain.Draft {
+func associationDraft(a *petitionseventsv1.Association) domain.Draft {
 	return domain.Draft{
-		ID: petitionID, Council: beniMellal, Kind: petitionsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
+		ID: petitionID, Council: beniMellal, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
 		Title: "Espace vert", Request: "Aménager un espace vert", Reasons: "Aucun jardin dans le quartier",
 		Association: a,
 	}
@@ -370,25 +370,25 @@ func associationDraft(a *petitionsv1.Association) domain.Draft {
 
 func admit(valid, threshold int) domain.DecideAdmissibility {
 	return domain.DecideAdmissibility{
-		Decision: petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist(),
+		Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist(),
 		Signatures: domain.Tally{Valid: valid}, Threshold: threshold,
 	}
 }
 
 func refuse(valid, threshold int, reasons string) domain.DecideAdmissibility {
 	return domain.DecideAdmissibility{
-		Decision: petitionsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Checklist: fullChecklist(), Reasons: reasons,
+		Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Checklist: fullChecklist(), Reasons: reasons,
 		Signatures: domain.Tally{Valid: valid}, Threshold: threshold,
 	}
 }
 
-func notify(subject petitionsv1.NotificationSubject) domain.NotifyAgent {
+func notify(subject petitionseventsv1.NotificationSubject) domain.NotifyAgent {
 	return domain.NotifyAgent{Subject: subject, Channel: "letter", Reference: "L-2", At: now.Add(-time.Hour)}
 }
 
 func deliberate() domain.RecordDeliberation {
 	return domain.RecordDeliberation{
-		Outcome: petitionsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
+		Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED,
 		Summary: "Approuvée en partie", Reference: "PV-2027-02-03", At: now.Add(-24 * time.Hour),
 	}
 }

@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
 const (
-	aboutDecision = petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY
-	aboutOutcome  = petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME
+	aboutDecision = petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY
+	aboutOutcome  = petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME
 )
 
 // The president notifies the agent of the reasoned decision (law 113-14
@@ -19,7 +19,7 @@ const (
 func TestNotifyDecision_Law113_14_Art125(t *testing.T) {
 	cmd := notify(aboutDecision)
 	given(t, hInadmissible()...).when(cmd, asClerk).then(domain.Event{
-		Payload:    &petitionsv1.AgentNotified{Subject: aboutDecision, Channel: "letter", Reference: "L-2"},
+		Payload:    &petitionseventsv1.AgentNotified{Subject: aboutDecision, Channel: "letter", Reference: "L-2"},
 		OccurredAt: cmd.At,
 	})
 	t.Run("before a decision", func(t *testing.T) {
@@ -45,13 +45,13 @@ func TestNotifyDecision_Law113_14_Art125(t *testing.T) {
 		given(t, hInadmissible()...).when(c, asClerk).thenField("channel")
 	})
 	t.Run("no subject", func(t *testing.T) {
-		given(t, hInadmissible()...).when(notify(petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_UNSPECIFIED), asClerk).thenField("subject")
+		given(t, hInadmissible()...).when(notify(petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_UNSPECIFIED), asClerk).thenField("subject")
 	})
 }
 
 // In every case the agent is told the outcome (law 113-14 art. 125).
 func TestNotifyOutcome_Law113_14_Art125(t *testing.T) {
-	thenOne[*petitionsv1.AgentNotified](given(t, hDeliberated()...).when(notify(aboutOutcome), asClerk))
+	thenOne[*petitionseventsv1.AgentNotified](given(t, hDeliberated()...).when(notify(aboutOutcome), asClerk))
 	t.Run("before deliberation", func(t *testing.T) {
 		given(t, hReported()...).when(notify(aboutOutcome), asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 	})
@@ -69,7 +69,7 @@ func TestClose_AgentNotNotified_Law113_14_Art125(t *testing.T) {
 	t.Run("inadmissible, notified", func(t *testing.T) {
 		h := append(hInadmissible(), decisionNotified())
 		given(t, h...).when(domain.Close{Note: "notifiée le 10 février"}, asClerk).
-			then(domain.Event{Payload: &petitionsv1.PetitionClosed{Note: "notifiée le 10 février"}})
+			then(domain.Event{Payload: &petitionseventsv1.PetitionClosed{Note: "notifiée le 10 février"}})
 	})
 	t.Run("deliberated, outcome not notified", func(t *testing.T) {
 		given(t, hDeliberated()...).when(domain.Close{}, asClerk).thenRule(domain.RuleAgentNotified, fault.FailedPrecondition)
@@ -80,7 +80,7 @@ func TestClose_AgentNotNotified_Law113_14_Art125(t *testing.T) {
 	})
 	t.Run("deliberated, outcome notified", func(t *testing.T) {
 		h := append(hDeliberated(), outcomeNotified())
-		given(t, h...).when(domain.Close{}, asClerk).then(domain.Event{Payload: &petitionsv1.PetitionClosed{}})
+		given(t, h...).when(domain.Close{}, asClerk).then(domain.Event{Payload: &petitionseventsv1.PetitionClosed{}})
 	})
 	for _, tc := range []struct {
 		name  string

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
@@ -19,22 +19,22 @@ const MaxNameLength = 200
 // online while the petition collects signatures; staff key in paper
 // signature sheets until the bureau decides (paper petitions are deposited
 // with their sheets).
-func SignatureAllowed(s State, channel petitionsv1.SignatureChannel) error {
+func SignatureAllowed(s State, channel petitionseventsv1.SignatureChannel) error {
 	if !s.Exists {
 		return fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no such petition")
 	}
-	if s.Kind != petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
+	if s.Kind != petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
 		return fault.New(fault.FailedPrecondition, "NOT_COLLECTING", "an association's petition takes no signatures")
 	}
 	switch channel {
-	case petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE:
-		if s.Status != petitionsv1.PetitionState_PETITION_STATE_COLLECTING {
+	case petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE:
+		if s.Status != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING {
 			return fault.New(fault.FailedPrecondition, "NOT_COLLECTING", "the petition is %s, not collecting signatures", StateName(s.Status))
 		}
-	case petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER:
+	case petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER:
 		switch s.Status {
-		case petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING,
-			petitionsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW:
+		case petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING,
+			petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW:
 		default:
 			return fault.New(fault.FailedPrecondition, "NOT_COLLECTING", "the petition is %s: signatures can no longer be added", StateName(s.Status))
 		}
@@ -45,7 +45,7 @@ func SignatureAllowed(s State, channel petitionsv1.SignatureChannel) error {
 // WithdrawalAllowed: a signer may withdraw before deposit (DOMAIN.md §5).
 func WithdrawalAllowed(s State) error {
 	switch s.Status {
-	case petitionsv1.PetitionState_PETITION_STATE_DRAFT, petitionsv1.PetitionState_PETITION_STATE_COLLECTING:
+	case petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING:
 		return nil
 	}
 	return fault.New(fault.FailedPrecondition, "ALREADY_DEPOSITED", "the petition is %s: a signature can only be withdrawn before deposit", StateName(s.Status))

@@ -7,31 +7,31 @@ package domain
 import (
 	"time"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the petitions area's registered event types.
 var EventTypes = []es.Type{
-	{Name: "petitions.PetitionDrafted", Version: 1, Sample: &petitionsv1.PetitionDrafted{}},
-	{Name: "petitions.PetitionOpenedForSignatures", Version: 1, Sample: &petitionsv1.PetitionOpenedForSignatures{}},
-	{Name: "petitions.PetitionDeposited", Version: 1, Sample: &petitionsv1.PetitionDeposited{}},
-	{Name: "petitions.PetitionReferredToBureau", Version: 1, Sample: &petitionsv1.PetitionReferredToBureau{}},
-	{Name: "petitions.AdmissibilityDecided", Version: 1, Sample: &petitionsv1.AdmissibilityDecided{}},
-	{Name: "petitions.PetitionScheduled", Version: 1, Sample: &petitionsv1.PetitionScheduled{}},
-	{Name: "petitions.PetitionReferredToCommittee", Version: 1, Sample: &petitionsv1.PetitionReferredToCommittee{}},
-	{Name: "petitions.CommitteeReportRecorded", Version: 1, Sample: &petitionsv1.CommitteeReportRecorded{}},
-	{Name: "petitions.PetitionDeliberated", Version: 1, Sample: &petitionsv1.PetitionDeliberated{}},
-	{Name: "petitions.AgentNotified", Version: 1, Sample: &petitionsv1.AgentNotified{}},
-	{Name: "petitions.PetitionWithdrawn", Version: 1, Sample: &petitionsv1.PetitionWithdrawn{}},
-	{Name: "petitions.PetitionClosed", Version: 1, Sample: &petitionsv1.PetitionClosed{}},
-	{Name: "petitions.RecordCorrected", Version: 1, Sample: &petitionsv1.RecordCorrected{}},
-	{Name: "petitions.ReceiptIssued", Version: 1, Sample: &petitionsv1.ReceiptIssued{}},
-	{Name: "petitions.SignatureAdded", Version: 1, Sample: &petitionsv1.SignatureAdded{}},
-	{Name: "petitions.SignatureWithdrawn", Version: 1, Sample: &petitionsv1.SignatureWithdrawn{}},
-	{Name: "petitions.SignatureStruck", Version: 1, Sample: &petitionsv1.SignatureStruck{}},
-	{Name: "petitions.SignerListViewed", Version: 1, Sample: &petitionsv1.SignerListViewed{}},
-	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionsv1.PersonDataErased{}},
+	{Name: "petitions.PetitionDrafted", Version: 1, Sample: &petitionseventsv1.PetitionDrafted{}},
+	{Name: "petitions.PetitionOpenedForSignatures", Version: 1, Sample: &petitionseventsv1.PetitionOpenedForSignatures{}},
+	{Name: "petitions.PetitionDeposited", Version: 1, Sample: &petitionseventsv1.PetitionDeposited{}},
+	{Name: "petitions.PetitionReferredToBureau", Version: 1, Sample: &petitionseventsv1.PetitionReferredToBureau{}},
+	{Name: "petitions.AdmissibilityDecided", Version: 1, Sample: &petitionseventsv1.AdmissibilityDecided{}},
+	{Name: "petitions.PetitionScheduled", Version: 1, Sample: &petitionseventsv1.PetitionScheduled{}},
+	{Name: "petitions.PetitionReferredToCommittee", Version: 1, Sample: &petitionseventsv1.PetitionReferredToCommittee{}},
+	{Name: "petitions.CommitteeReportRecorded", Version: 1, Sample: &petitionseventsv1.CommitteeReportRecorded{}},
+	{Name: "petitions.PetitionDeliberated", Version: 1, Sample: &petitionseventsv1.PetitionDeliberated{}},
+	{Name: "petitions.AgentNotified", Version: 1, Sample: &petitionseventsv1.AgentNotified{}},
+	{Name: "petitions.PetitionWithdrawn", Version: 1, Sample: &petitionseventsv1.PetitionWithdrawn{}},
+	{Name: "petitions.PetitionClosed", Version: 1, Sample: &petitionseventsv1.PetitionClosed{}},
+	{Name: "petitions.RecordCorrected", Version: 1, Sample: &petitionseventsv1.RecordCorrected{}},
+	{Name: "petitions.ReceiptIssued", Version: 1, Sample: &petitionseventsv1.ReceiptIssued{}},
+	{Name: "petitions.SignatureAdded", Version: 1, Sample: &petitionseventsv1.SignatureAdded{}},
+	{Name: "petitions.SignatureWithdrawn", Version: 1, Sample: &petitionseventsv1.SignatureWithdrawn{}},
+	{Name: "petitions.SignatureStruck", Version: 1, Sample: &petitionseventsv1.SignatureStruck{}},
+	{Name: "petitions.SignerListViewed", Version: 1, Sample: &petitionseventsv1.SignerListViewed{}},
+	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionseventsv1.PersonDataErased{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -46,13 +46,13 @@ type State struct {
 	Exists      bool
 	ID          string
 	Council     string
-	Kind        petitionsv1.PetitionerKind
+	Kind        petitionseventsv1.PetitionerKind
 	Title       string
 	Request     string
 	Reasons     string
-	Association *petitionsv1.Association
+	Association *petitionseventsv1.Association
 	Agent       string
-	Status      petitionsv1.PetitionState
+	Status      petitionseventsv1.PetitionState
 	// Published: the petition was opened for signatures or deposited. Until
 	// then it is its agent's draft, shown only to the agent and to the
 	// council's staff.
@@ -60,13 +60,13 @@ type State struct {
 
 	ReceiptNumber  string
 	ReceivedAt     time.Time
-	DepositChannel petitionsv1.DepositChannel
+	DepositChannel petitionseventsv1.DepositChannel
 	Deadline       time.Time
 	DeadlineMonths int
 	Documents      []string
 
-	Decision         petitionsv1.Admissibility
-	Checklist        *petitionsv1.Checklist
+	Decision         petitionseventsv1.Admissibility
+	Checklist        *petitionseventsv1.Checklist
 	DecisionReasons  string
 	DecidedAt        time.Time
 	DecidedBy        string
@@ -75,7 +75,7 @@ type State struct {
 	Session             string
 	Committee           string
 	CommitteeReport     string
-	Outcome             petitionsv1.DeliberationOutcome
+	Outcome             petitionseventsv1.DeliberationOutcome
 	OutcomeSummary      string
 	OutcomeReference    string
 	DeliberatedAt       time.Time
@@ -85,7 +85,7 @@ type State struct {
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	EventIDs            map[string]string // event id → type, for corrections
-	Corrections         []*petitionsv1.RecordCorrected
+	Corrections         []*petitionseventsv1.RecordCorrected
 	ValidAtDeposit      int32
 	ThresholdAtDecision int32
 }
@@ -100,7 +100,7 @@ func (s *State) Level() Level { return LevelOf(s.Council) }
 
 // Decided reports whether the bureau has decided admissibility.
 func (s *State) Decided() bool {
-	return s.Decision != petitionsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
+	return s.Decision != petitionseventsv1.Admissibility_ADMISSIBILITY_UNSPECIFIED
 }
 
 // Overdue reports whether, at now, the decision deadline has passed without
@@ -111,7 +111,7 @@ func (s *State) Overdue(now time.Time) bool {
 		return false
 	}
 	switch s.Status {
-	case petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN, petitionsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionsv1.PetitionState_PETITION_STATE_CLOSED:
+	case petitionseventsv1.PetitionState_PETITION_STATE_WITHDRAWN, petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionseventsv1.PetitionState_PETITION_STATE_CLOSED:
 		// Withdrawn, or examined by the council: nothing is awaited.
 		return false
 	}
@@ -126,18 +126,18 @@ func Evolve(s State, e Recorded) State {
 	s.EventIDs[e.ID] = string(e.Payload.ProtoReflect().Descriptor().Name())
 	s.UpdatedAt = e.RecordedAt
 	switch p := e.Payload.(type) {
-	case *petitionsv1.PetitionDrafted:
+	case *petitionseventsv1.PetitionDrafted:
 		s.Exists = true
 		s.ID, s.Council, s.Kind = p.GetPetitionId(), p.GetCouncil(), p.GetKind()
 		s.Title, s.Request, s.Reasons = p.GetTitle(), p.GetRequest(), p.GetReasons()
 		s.Association, s.Agent = p.GetAssociation(), p.GetAgent()
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_DRAFT
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_DRAFT
 		s.CreatedAt = e.RecordedAt
-	case *petitionsv1.PetitionOpenedForSignatures:
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_COLLECTING
+	case *petitionseventsv1.PetitionOpenedForSignatures:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
 		s.Published = true
-	case *petitionsv1.PetitionDeposited:
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_DEPOSITED
+	case *petitionseventsv1.PetitionDeposited:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED
 		s.Published = true
 		s.ReceiptNumber = p.GetReceiptNumber()
 		s.ReceivedAt = p.GetReceivedAt().AsTime()
@@ -146,45 +146,45 @@ func Evolve(s State, e Recorded) State {
 		s.DeadlineMonths = monthsBetween(s.ReceivedAt, s.Deadline)
 		s.Documents = p.GetDocuments()
 		s.ValidAtDeposit = p.GetValidSignatures()
-	case *petitionsv1.PetitionReferredToBureau:
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_UNDER_REVIEW
-	case *petitionsv1.AdmissibilityDecided:
+	case *petitionseventsv1.PetitionReferredToBureau:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW
+	case *petitionseventsv1.AdmissibilityDecided:
 		s.Decision, s.Checklist, s.DecisionReasons = p.GetDecision(), p.GetChecklist(), p.GetReasons()
 		s.DecidedAt, s.DecidedBy = e.OccurredAt, e.Actor.Subject
 		s.ThresholdAtDecision = p.GetThreshold()
-		if p.GetDecision() == petitionsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
-			s.Status = petitionsv1.PetitionState_PETITION_STATE_ADMISSIBLE
+		if p.GetDecision() == petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE {
+			s.Status = petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE
 		} else {
-			s.Status = petitionsv1.PetitionState_PETITION_STATE_INADMISSIBLE
+			s.Status = petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE
 		}
-	case *petitionsv1.PetitionScheduled:
+	case *petitionseventsv1.PetitionScheduled:
 		s.Session = p.GetSession()
-		if s.Status != petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE {
-			s.Status = petitionsv1.PetitionState_PETITION_STATE_SCHEDULED
+		if s.Status != petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE {
+			s.Status = petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED
 		}
-	case *petitionsv1.PetitionReferredToCommittee:
+	case *petitionseventsv1.PetitionReferredToCommittee:
 		s.Committee = p.GetCommittee()
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE
-	case *petitionsv1.CommitteeReportRecorded:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE
+	case *petitionseventsv1.CommitteeReportRecorded:
 		s.CommitteeReport = p.GetSummary()
-	case *petitionsv1.PetitionDeliberated:
+	case *petitionseventsv1.PetitionDeliberated:
 		s.Outcome, s.OutcomeSummary, s.OutcomeReference = p.GetOutcome(), p.GetSummary(), p.GetReference()
 		s.DeliberatedAt = e.OccurredAt
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_DELIBERATED
-	case *petitionsv1.AgentNotified:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED
+	case *petitionseventsv1.AgentNotified:
 		switch p.GetSubject() {
-		case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
+		case petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY:
 			s.DecisionNotified = e.OccurredAt
-		case petitionsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
+		case petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME:
 			s.OutcomeNotified = e.OccurredAt
 		}
-	case *petitionsv1.PetitionWithdrawn:
+	case *petitionseventsv1.PetitionWithdrawn:
 		s.WithdrawalReason = p.GetReason()
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_WITHDRAWN
-	case *petitionsv1.PetitionClosed:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_WITHDRAWN
+	case *petitionseventsv1.PetitionClosed:
 		s.ClosingNote = p.GetNote()
-		s.Status = petitionsv1.PetitionState_PETITION_STATE_CLOSED
-	case *petitionsv1.RecordCorrected:
+		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_CLOSED
+	case *petitionseventsv1.RecordCorrected:
 		s.Corrections = append(s.Corrections, p)
 		applyCorrection(&s, p)
 	}
@@ -193,7 +193,7 @@ func Evolve(s State, e Recorded) State {
 
 // applyCorrection makes a correction take effect in the state; the
 // corrected event itself stays in the log unchanged.
-func applyCorrection(s *State, c *petitionsv1.RecordCorrected) {
+func applyCorrection(s *State, c *petitionseventsv1.RecordCorrected) {
 	switch c.GetField() {
 	case "received_at":
 		if t, err := time.Parse(time.RFC3339, c.GetValue()); err == nil {

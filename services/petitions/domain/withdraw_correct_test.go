@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -31,7 +31,7 @@ func TestWithdraw_Law113_14_Art122(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			given(t, tc.given...).when(domain.Withdraw{Reason: "résolu"}, asAgent).
-				then(domain.Event{Payload: &petitionsv1.PetitionWithdrawn{Reason: "résolu"}})
+				then(domain.Event{Payload: &petitionseventsv1.PetitionWithdrawn{Reason: "résolu"}})
 		})
 	}
 	for _, tc := range []struct {
@@ -62,7 +62,7 @@ func TestWithdrawnRefusesFurtherActs(t *testing.T) {
 		ctx  domain.Context
 	}{
 		{"open", domain.OpenForSignatures{}, asAgent},
-		{"deposit", domain.Deposit{ReceivedAt: received, Channel: petitionsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
+		{"deposit", domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
 		{"refer to bureau", domain.ReferToBureau{}, asClerk},
 		{"decide", admit(250, 200), asClerk},
 		{"schedule", domain.Schedule{Session: "2027-02", SessionMonths: communeSessions}, asClerk},
@@ -114,7 +114,7 @@ func TestCorrections(t *testing.T) {
 	})
 	t.Run("title", func(t *testing.T) {
 		cmd := domain.Correct{EventID: "ev-1", Field: "title", Value: "Éclairage public", Reason: "faute de frappe"}
-		evs := given(t, h...).when(cmd, asClerk).then(domain.Event{Payload: &petitionsv1.RecordCorrected{
+		evs := given(t, h...).when(cmd, asClerk).then(domain.Event{Payload: &petitionseventsv1.RecordCorrected{
 			CorrectedEventId: "ev-1", Field: "title", Value: "Éclairage public", Reason: "faute de frappe",
 		}})
 		s := given(t, append(h, rec(evs[0].Payload))...).state
@@ -133,7 +133,7 @@ func TestCorrectReceivedAtRecomputesDeadline_Law113_14_Art125(t *testing.T) {
 	h := []domain.Recorded{drafted(), opened(), dep}
 
 	cmd := domain.Correct{EventID: "ev-3", Field: "received_at", Value: "2026-01-12T08:00:00+01:00", Reason: "date du cachet d'arrivée"}
-	evs := given(t, h...).when(cmd, asClerk).then(domain.Event{Payload: &petitionsv1.RecordCorrected{
+	evs := given(t, h...).when(cmd, asClerk).then(domain.Event{Payload: &petitionseventsv1.RecordCorrected{
 		CorrectedEventId: "ev-3", Field: "received_at", Value: "2026-01-12T08:00:00+01:00", Reason: "date du cachet d'arrivée",
 	}})
 
@@ -151,21 +151,21 @@ func TestCorrectReceivedAtRecomputesDeadline_Law113_14_Art125(t *testing.T) {
 	if !proto.Equal(sc.events[2].Payload, original) {
 		t.Errorf("deposit event changed: %v, want %v", sc.events[2].Payload, original)
 	}
-	p := sc.events[2].Payload.(*petitionsv1.PetitionDeposited)
+	p := sc.events[2].Payload.(*petitionseventsv1.PetitionDeposited)
 	if !p.GetDecisionDeadline().AsTime().Equal(deadline) || !p.GetReceivedAt().AsTime().Equal(received) {
 		t.Errorf("deposit event now says %v → %v", p.GetReceivedAt().AsTime(), p.GetDecisionDeadline().AsTime())
 	}
 
 	t.Run("province: 2 months kept", func(t *testing.T) {
 		h := []domain.Recorded{draftedIn(beniMellalProv), depositedOn(received, 2)}
-		c := &petitionsv1.RecordCorrected{CorrectedEventId: "ev-2", Field: "received_at", Value: "2026-01-31T10:00:00Z", Reason: "cachet"}
+		c := &petitionseventsv1.RecordCorrected{CorrectedEventId: "ev-2", Field: "received_at", Value: "2026-01-31T10:00:00Z", Reason: "cachet"}
 		s := given(t, append(h, rec(c))...).state
 		if want := date("2026-03-31T10:00:00Z"); !s.Deadline.Equal(want) {
 			t.Errorf("Deadline = %v, want %v", s.Deadline, want)
 		}
 	})
 	t.Run("month end", func(t *testing.T) {
-		c := &petitionsv1.RecordCorrected{CorrectedEventId: "ev-3", Field: "received_at", Value: "2025-11-30T10:00:00Z", Reason: "cachet"}
+		c := &petitionseventsv1.RecordCorrected{CorrectedEventId: "ev-3", Field: "received_at", Value: "2025-11-30T10:00:00Z", Reason: "cachet"}
 		s := given(t, append(h, rec(c))...).state
 		if want := date("2026-02-28T10:00:00Z"); !s.Deadline.Equal(want) {
 			t.Errorf("Deadline = %v, want %v", s.Deadline, want)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
@@ -72,7 +73,7 @@ func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.
 		WithdrawalReason: st.WithdrawalReason, CreateTime: ts(st.CreatedAt), UpdateTime: ts(st.UpdatedAt),
 		Revision: p.Revision, Corrections: st.Corrections,
 	}
-	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
+	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
 		out.SignatureThreshold = int32(app.Rulebook(c).SignatureThreshold(c))
 	}
 	if st.Decided() {
@@ -196,11 +197,11 @@ func parseFilter(filter string) (projections.PetitionFilter, error) {
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
 		case ok && k == "state":
-			st, found := enumfilter.Enum(petitionsv1.PetitionState_value, "PETITION_STATE_", v)
+			st, found := enumfilter.Enum(petitionseventsv1.PetitionState_value, "PETITION_STATE_", v)
 			if !found {
-				return f, fault.Field("filter", "unknown state %q: use one of %s", v, enumfilter.Names(petitionsv1.PetitionState_name, "PETITION_STATE_"))
+				return f, fault.Field("filter", "unknown state %q: use one of %s", v, enumfilter.Names(petitionseventsv1.PetitionState_name, "PETITION_STATE_"))
 			}
-			f.State = petitionsv1.PetitionState(st)
+			f.State = petitionseventsv1.PetitionState(st)
 		case ok && k == "overdue" && v == "true":
 			f.Overdue = true
 		default:
@@ -278,7 +279,7 @@ func (s *Server) OpenPetitionForSignatures(ctx context.Context, r *petitionsv1.O
 
 // SignPetition implements PetitionService.
 func (s *Server) SignPetition(ctx context.Context, r *petitionsv1.SignPetitionRequest) (*petitionsv1.SignPetitionResponse, error) {
-	ref, pos, err := s.App.Sign(ctx, actor(ctx), r.GetName(), app.Signature{NationalID: r.GetNationalId(), FullName: r.GetFullName(), Province: r.GetProvince(), Channel: petitionsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
+	ref, pos, err := s.App.Sign(ctx, actor(ctx), r.GetName(), app.Signature{NationalID: r.GetNationalId(), FullName: r.GetFullName(), Province: r.GetProvince(), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
 	if err != nil {
 		return nil, err
 	}

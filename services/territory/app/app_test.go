@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -102,7 +102,7 @@ func TestImportRealFile(t *testing.T) {
 		t.Fatalf("first import: %+v", rep)
 	}
 	s, rev, exists, err := LoadCouncil(ctx, store, reg, "beni-mellal-khenifra")
-	if err != nil || !exists || rev != 0 || s.Council.Level != territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+	if err != nil || !exists || rev != 0 || s.Council.Level != territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
 		t.Fatalf("region: %+v rev %d exists %v err %v", s, rev, exists, err)
 	}
 	if got := domain.DefaultRulebook(s.Council.Level).SignatureThreshold(s.Council); got != 400 {
@@ -142,7 +142,7 @@ func TestImportRealFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &territoryv1.CouncilPopulationRecorded{Code: "50910113", Population: 25_064, CensusYear: 2024, PreviousPopulation: 25_063, Source: "modified.csv"}
+	want := &territoryeventsv1.CouncilPopulationRecorded{Code: "50910113", Population: 25_064, CensusYear: 2024, PreviousPopulation: 25_063, Source: "modified.csv"}
 	if !proto.Equal(m, want) {
 		t.Errorf("second event %v, want %v", m, want)
 	}
@@ -203,7 +203,7 @@ func TestImportRetriesAfterConcurrentWrite(t *testing.T) {
 	racing := &racingStore{Store: store, stream: "council.50910113", races: 1, race: func(ctx context.Context) error {
 		// Another import registers the same commune first.
 		_, _, err := other.Register(ctx, domain.Council{
-			Code: "50910113", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: "Zaouiat Cheikh",
+			Code: "50910113", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: "Zaouiat Cheikh",
 			ParentCode: "beni-mellal", Population: 25_063, CensusYear: 2024,
 		}, admin)
 		return err
@@ -246,7 +246,7 @@ func TestHandler(t *testing.T) {
 	store := openStore(t)
 	reg := es.NewRegistry(domain.EventTypes)
 	h := &Handler{Store: store, Registry: reg}
-	region := domain.Council{Code: "beni-mellal-khenifra", Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}
+	region := domain.Council{Code: "beni-mellal-khenifra", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}
 
 	got, pos, err := h.Register(ctx, region, admin)
 	if err != nil || got != region || pos != 1 {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
@@ -74,7 +74,7 @@ func (im *Importer) Import(ctx context.Context, rows []domain.CensusRow, censusY
 		if len(out.events) == 0 {
 			continue // someone else recorded the same meanwhile
 		}
-		if _, ok := out.events[0].(*territoryv1.CouncilRegistered); ok {
+		if _, ok := out.events[0].(*territoryeventsv1.CouncilRegistered); ok {
 			rep.Registered++
 		} else {
 			rep.Updated++

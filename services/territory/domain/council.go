@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 // Council is a territorial council as tasharuk knows it.
@@ -12,7 +12,7 @@ type Council struct {
 	// Code is the HCP numeric code for a commune, a Slug of the French name
 	// for a province or a region.
 	Code  string
-	Level territoryv1.CouncilLevel
+	Level territoryeventsv1.CouncilLevel
 	// NameFR is the name in French transliteration, NameAR in Arabic.
 	NameFR string
 	NameAR string
@@ -39,15 +39,15 @@ const (
 )
 
 // collections maps a level to the collection of its resource names.
-var collections = map[territoryv1.CouncilLevel]string{
-	territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:  "communes",
-	territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE: "provinces",
-	territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION:   "regions",
+var collections = map[territoryeventsv1.CouncilLevel]string{
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:  "communes",
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE: "provinces",
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:   "regions",
 }
 
 // ResourceName returns the council's resource name: "communes/{code}",
 // "provinces/{code}" or "regions/{code}"; "" for an unspecified level.
-func ResourceName(level territoryv1.CouncilLevel, code string) string {
+func ResourceName(level territoryeventsv1.CouncilLevel, code string) string {
 	c, ok := collections[level]
 	if !ok {
 		return ""
@@ -57,7 +57,7 @@ func ResourceName(level territoryv1.CouncilLevel, code string) string {
 
 // ParseResourceName splits a council's resource name into its level and
 // code. It fails with a *FieldError on field "name".
-func ParseResourceName(name string) (territoryv1.CouncilLevel, string, error) {
+func ParseResourceName(name string) (territoryeventsv1.CouncilLevel, string, error) {
 	collection, code, ok := strings.Cut(name, "/")
 	if !ok {
 		return 0, "", fieldErr("name", "%q is not a council name: want communes/{code}, provinces/{code} or regions/{code}", name)

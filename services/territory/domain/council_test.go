@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 func TestSlug(t *testing.T) {
@@ -49,7 +49,7 @@ func TestValidCode(t *testing.T) {
 
 func TestResourceNames(t *testing.T) {
 	tests := []struct {
-		level territoryv1.CouncilLevel
+		level territoryeventsv1.CouncilLevel
 		code  string
 		name  string
 	}{
@@ -66,7 +66,7 @@ func TestResourceNames(t *testing.T) {
 			t.Errorf("ParseResourceName(%q) = %v, %q, %v", tt.name, level, code, err)
 		}
 	}
-	if got := ResourceName(territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED, "x"); got != "" {
+	if got := ResourceName(territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED, "x"); got != "" {
 		t.Errorf("ResourceName(unspecified) = %q, want empty", got)
 	}
 	for _, bad := range []string{"", "communes", "communes/", "communes/Béni", "communes/a/b", "petitions/1", "council.50910101"} {

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 // RegisterCouncil makes a council known to tasharuk.
@@ -53,7 +53,7 @@ func decideRegister(s State, cmd RegisterCouncil) ([]proto.Message, error) {
 	if s.Registered {
 		return nil, fmt.Errorf("%w: %s", ErrCouncilExists, ResourceName(s.Council.Level, s.Council.Code))
 	}
-	return []proto.Message{&territoryv1.CouncilRegistered{
+	return []proto.Message{&territoryeventsv1.CouncilRegistered{
 		Code:               c.Code,
 		Level:              c.Level,
 		NameFr:             c.NameFR,
@@ -84,7 +84,7 @@ func decideRecordPopulation(s State, cmd RecordPopulation) ([]proto.Message, err
 	if cmd.Population == cur.Population && cmd.CensusYear == cur.CensusYear {
 		return nil, nil
 	}
-	return []proto.Message{&territoryv1.CouncilPopulationRecorded{
+	return []proto.Message{&territoryeventsv1.CouncilPopulationRecorded{
 		Code:               cur.Code,
 		Population:         cmd.Population,
 		CensusYear:         cmd.CensusYear,
@@ -97,7 +97,7 @@ func decideRecordPopulation(s State, cmd RecordPopulation) ([]proto.Message, err
 // unchanged.
 func Evolve(s State, m proto.Message) State {
 	switch e := m.(type) {
-	case *territoryv1.CouncilRegistered:
+	case *territoryeventsv1.CouncilRegistered:
 		s.Registered = true
 		s.Council = Council{
 			Code:               e.GetCode(),
@@ -109,7 +109,7 @@ func Evolve(s State, m proto.Message) State {
 			CensusYear:         e.GetCensusYear(),
 			HasArrondissements: e.GetHasArrondissements(),
 		}
-	case *territoryv1.CouncilPopulationRecorded:
+	case *territoryeventsv1.CouncilPopulationRecorded:
 		s.Council.Population = e.GetPopulation()
 		s.Council.CensusYear = e.GetCensusYear()
 	}
@@ -134,16 +134,16 @@ func validateCouncil(c Council) error {
 		return err
 	}
 	switch {
-	case c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION && c.ParentCode != "":
+	case c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION && c.ParentCode != "":
 		return fieldErr("parent_code", "a region has no parent council")
-	case c.Level != territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION && c.ParentCode == "":
+	case c.Level != territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION && c.ParentCode == "":
 		return fieldErr("parent_code", "is required for a commune or a province")
 	case c.ParentCode != "" && !ValidCode(c.ParentCode):
 		return fieldErr("parent_code", "%q must be 1-%d characters of a-z, 0-9 or '-'", c.ParentCode, MaxCodeLen)
 	case c.ParentCode == c.Code:
 		return fieldErr("parent_code", "a council cannot be its own parent")
 	}
-	if c.HasArrondissements && c.Level != territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
+	if c.HasArrondissements && c.Level != territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		return fieldErr("has_arrondissements", "only a commune has arrondissements")
 	}
 	return validateFigure(c.Population, c.CensusYear)

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
@@ -16,8 +17,8 @@ var beniMellal = Council{
 	ParentCode: "beni-mellal", Population: 209_104, CensusYear: 2024,
 }
 
-func registered(c Council) *territoryv1.CouncilRegistered {
-	return &territoryv1.CouncilRegistered{
+func registered(c Council) *territoryeventsv1.CouncilRegistered {
+	return &territoryeventsv1.CouncilRegistered{
 		Code: c.Code, Level: c.Level, NameFr: c.NameFR, NameAr: c.NameAR, ParentCode: c.ParentCode,
 		Population: c.Population, CensusYear: c.CensusYear, HasArrondissements: c.HasArrondissements,
 	}
@@ -47,7 +48,7 @@ func TestDecide(t *testing.T) {
 		{
 			name: "register a region",
 			when: RegisterCouncil{Council: Council{Code: "beni-mellal-khenifra", Level: region, NameFR: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}},
-			then: []proto.Message{&territoryv1.CouncilRegistered{Code: "beni-mellal-khenifra", Level: region, NameFr: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}},
+			then: []proto.Message{&territoryeventsv1.CouncilRegistered{Code: "beni-mellal-khenifra", Level: region, NameFr: "Béni Mellal-Khénifra", Population: 2_525_801, CensusYear: 2024}},
 		},
 		{
 			name:  "register twice",
@@ -72,7 +73,7 @@ func TestDecide(t *testing.T) {
 			name:  "record a new census",
 			given: []proto.Message{registered(with(beniMellal, func(c *Council) { c.Population = 192_676; c.CensusYear = 2014 }))},
 			when:  RecordPopulation{Population: 209_104, CensusYear: 2024, Source: "bmk_communes_2024.csv"},
-			then: []proto.Message{&territoryv1.CouncilPopulationRecorded{
+			then: []proto.Message{&territoryeventsv1.CouncilPopulationRecorded{
 				Code: "50910101", Population: 209_104, CensusYear: 2024, PreviousPopulation: 192_676, Source: "bmk_communes_2024.csv",
 			}},
 		},
@@ -80,16 +81,16 @@ func TestDecide(t *testing.T) {
 			name:  "correct a figure of the same census",
 			given: []proto.Message{registered(beniMellal)},
 			when:  RecordPopulation{Population: 209_105, CensusYear: 2024},
-			then:  []proto.Message{&territoryv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_105, CensusYear: 2024, PreviousPopulation: 209_104}},
+			then:  []proto.Message{&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_105, CensusYear: 2024, PreviousPopulation: 209_104}},
 		},
 		{
 			name: "correct a figure twice",
 			given: []proto.Message{
 				registered(beniMellal),
-				&territoryv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_105, CensusYear: 2024, PreviousPopulation: 209_104},
+				&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_105, CensusYear: 2024, PreviousPopulation: 209_104},
 			},
 			when: RecordPopulation{Population: 209_104, CensusYear: 2024},
-			then: []proto.Message{&territoryv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_104, CensusYear: 2024, PreviousPopulation: 209_105}},
+			then: []proto.Message{&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_104, CensusYear: 2024, PreviousPopulation: 209_105}},
 		},
 		{
 			name:  "same figure: nothing to record",
@@ -100,7 +101,7 @@ func TestDecide(t *testing.T) {
 			name:  "same figure, another census year",
 			given: []proto.Message{registered(with(beniMellal, func(c *Council) { c.CensusYear = 2014 }))},
 			when:  RecordPopulation{Population: 209_104, CensusYear: 2024},
-			then:  []proto.Message{&territoryv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_104, CensusYear: 2024, PreviousPopulation: 209_104}},
+			then:  []proto.Message{&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 209_104, CensusYear: 2024, PreviousPopulation: 209_104}},
 		},
 		{name: "population of an unknown council", when: RecordPopulation{Population: 10, CensusYear: 2024}, err: ErrCouncilNotFound},
 		{name: "population not positive", given: []proto.Message{registered(beniMellal)}, when: RecordPopulation{Population: 0, CensusYear: 2024}, err: ErrInvalid, field: "population"},
@@ -151,7 +152,7 @@ func TestEvolve(t *testing.T) {
 	if !s.Registered || s.Council != beniMellal {
 		t.Fatalf("after CouncilRegistered: %+v", s)
 	}
-	s = Evolve(s, &territoryv1.CouncilPopulationRecorded{Code: "50910101", Population: 210_000, CensusYear: 2025, PreviousPopulation: 209_104})
+	s = Evolve(s, &territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 210_000, CensusYear: 2025, PreviousPopulation: 209_104})
 	want := with(beniMellal, func(c *Council) { c.Population = 210_000; c.CensusYear = 2025 })
 	if !s.Registered || s.Council != want {
 		t.Fatalf("after CouncilPopulationRecorded: %+v, want %+v", s.Council, want)

@@ -1,13 +1,13 @@
 package domain
 
 import (
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 )
 
 // EventTypes are the territory context's events with their wire names, for
 // es.NewRegistry.
 var EventTypes = []es.Type{
-	{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryv1.CouncilRegistered{}},
-	{Name: "territory.CouncilPopulationRecorded", Version: 1, Sample: &territoryv1.CouncilPopulationRecorded{}},
+	{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryeventsv1.CouncilRegistered{}},
+	{Name: "territory.CouncilPopulationRecorded", Version: 1, Sample: &territoryeventsv1.CouncilPopulationRecorded{}},
 }

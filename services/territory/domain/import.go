@@ -3,7 +3,7 @@ package domain
 import (
 	"fmt"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 // Change is one step of an import plan: a command for one council.
@@ -102,25 +102,25 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 		}
 	}
 
-	p := planner{existing: existing, year: censusYear, levels: map[string]territoryv1.CouncilLevel{}}
+	p := planner{existing: existing, year: censusYear, levels: map[string]territoryeventsv1.CouncilLevel{}}
 	aggSource := "sum of communes"
 	if source != "" {
 		aggSource += " in " + source
 	}
 	for _, g := range regions {
-		c := Council{Code: g.code, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: g.name, Population: g.population, CensusYear: censusYear}
+		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: g.name, Population: g.population, CensusYear: censusYear}
 		if err := p.plan(c, g.line, aggSource); err != nil {
 			return nil, err
 		}
 	}
 	for _, g := range provinces {
-		c := Council{Code: g.code, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFR: g.name, ParentCode: g.parent, Population: g.population, CensusYear: censusYear}
+		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFR: g.name, ParentCode: g.parent, Population: g.population, CensusYear: censusYear}
 		if err := p.plan(c, g.line, aggSource); err != nil {
 			return nil, err
 		}
 	}
 	for _, r := range rows {
-		c := Council{Code: r.Code, Level: territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: r.Name, ParentCode: Slug(r.Province), Population: r.Population, CensusYear: censusYear}
+		c := Council{Code: r.Code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: r.Name, ParentCode: Slug(r.Province), Population: r.Population, CensusYear: censusYear}
 		if _, known := existing[r.Code]; !known && c.ParentCode == "" {
 			// HCP's national file (code24,name24,population24) names no
 			// province or region: it can bring figures up to date, not
@@ -140,7 +140,7 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 type planner struct {
 	existing map[string]Council
 	year     int32
-	levels   map[string]territoryv1.CouncilLevel // codes planned so far
+	levels   map[string]territoryeventsv1.CouncilLevel // codes planned so far
 	changes  []Change
 }
 
@@ -169,13 +169,13 @@ func (p *planner) plan(c Council, line int, source string) error {
 	return nil
 }
 
-func levelWord(l territoryv1.CouncilLevel) string {
+func levelWord(l territoryeventsv1.CouncilLevel) string {
 	switch l {
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
 		return "commune"
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
 		return "province"
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:
 		return "region"
 	}
 	return "council"

@@ -3,7 +3,7 @@ package domain
 import (
 	"time"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 // Keys of Rulebook.Articles: the rules a rulebook holds.
@@ -19,7 +19,7 @@ const (
 // council, a later amendment or another country can change a number
 // without a code change. DefaultRulebook gives the product's defaults.
 type Rulebook struct {
-	Level territoryv1.CouncilLevel
+	Level territoryeventsv1.CouncilLevel
 	// SignatureBrackets give the minimum signatures of a citizens' petition
 	// by population, in increasing order of MaxPopulation; the first that
 	// holds the council's population applies.
@@ -53,9 +53,9 @@ type SignatureBracket struct {
 // DefaultRulebook returns the product's default rules for a level (a new
 // value each call: callers may change it). An unspecified level gives the
 // zero Rulebook.
-func DefaultRulebook(level territoryv1.CouncilLevel) Rulebook {
+func DefaultRulebook(level territoryeventsv1.CouncilLevel) Rulebook {
 	switch level {
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
 		return Rulebook{
 			Level: level,
 			// Law 113-14 art. 123 (check): 100 signatures under 35,000
@@ -77,7 +77,7 @@ func DefaultRulebook(level territoryv1.CouncilLevel) Rulebook {
 				RuleOrdinarySessions:         "law 113-14 art. 33 (check)",
 			},
 		}
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
 		return Rulebook{
 			Level: level,
 			// Law 112-14 (check): 300 signatures.
@@ -92,7 +92,7 @@ func DefaultRulebook(level territoryv1.CouncilLevel) Rulebook {
 				RuleOrdinarySessions:   "law 112-14, sessions (check)",
 			},
 		}
-	case territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION:
+	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:
 		return Rulebook{
 			Level: level,
 			// Law 111-14 (article: check): 300 under 1 M inhabitants, 400 for

@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
 const (
-	commune  = territoryv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE
-	province = territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
-	region   = territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION
+	commune  = territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE
+	province = territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
+	region   = territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION
 )
 
 func TestSignatureThreshold(t *testing.T) {
@@ -44,7 +44,7 @@ func TestSignatureThreshold(t *testing.T) {
 
 func TestPerProvinceMinimum(t *testing.T) {
 	tests := []struct {
-		level     territoryv1.CouncilLevel
+		level     territoryeventsv1.CouncilLevel
 		threshold int
 		want      int
 	}{
@@ -68,7 +68,7 @@ func TestDecisionDeadline(t *testing.T) {
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 30, 0, 0, casa) }
 	tests := []struct {
 		name     string
-		level    territoryv1.CouncilLevel
+		level    territoryeventsv1.CouncilLevel
 		received time.Time
 		want     time.Time
 	}{
@@ -92,7 +92,7 @@ func TestNextOrdinarySession(t *testing.T) {
 	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		name      string
-		level     territoryv1.CouncilLevel
+		level     territoryeventsv1.CouncilLevel
 		after     time.Time
 		wantYear  int
 		wantMonth time.Month
@@ -121,7 +121,7 @@ func TestNextOrdinarySession(t *testing.T) {
 }
 
 func TestDefaultRulebookArticles(t *testing.T) {
-	for _, level := range []territoryv1.CouncilLevel{commune, province, region} {
+	for _, level := range []territoryeventsv1.CouncilLevel{commune, province, region} {
 		rb := DefaultRulebook(level)
 		if rb.Level != level {
 			t.Errorf("%v: Level = %v", level, rb.Level)
@@ -145,7 +145,7 @@ func TestDefaultRulebookArticles(t *testing.T) {
 	if again := DefaultRulebook(commune); again.SignatureBrackets[0].Signatures != 100 || again.Articles[RuleSignatureThreshold] == "changed" {
 		t.Error("DefaultRulebook shares state between calls")
 	}
-	if got := DefaultRulebook(territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED); got.SignatureThreshold(Council{Population: 10}) != 0 {
+	if got := DefaultRulebook(territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED); got.SignatureThreshold(Council{Population: 10}) != 0 {
 		t.Error("unspecified level: want the zero rulebook")
 	}
 }

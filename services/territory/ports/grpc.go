@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tasharuk/tasharuk/access"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
@@ -39,9 +40,9 @@ func Council(c domain.Council) *territoryv1.Council {
 		out.OrdinarySessionMonths = append(out.OrdinarySessionMonths, int32(m))
 	}
 	if c.ParentCode != "" {
-		parentLevel := territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
-		if c.Level == territoryv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE {
-			parentLevel = territoryv1.CouncilLevel_COUNCIL_LEVEL_REGION
+		parentLevel := territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE
+		if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE {
+			parentLevel = territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION
 		}
 		out.Parent = domain.ResourceName(parentLevel, c.ParentCode)
 	}
@@ -85,16 +86,16 @@ func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRe
 		}
 		parent = c.Code
 	}
-	level := territoryv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED
+	level := territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED
 	if f := strings.TrimSpace(r.GetFilter()); f != "" {
 		k, v, ok := strings.Cut(f, "=")
 		// A level as responses name it (COUNCIL_LEVEL_COMMUNE) or without
 		// the prefix, in any case.
-		lv, found := filter.Enum(territoryv1.CouncilLevel_value, "COUNCIL_LEVEL_", v)
+		lv, found := filter.Enum(territoryeventsv1.CouncilLevel_value, "COUNCIL_LEVEL_", v)
 		if !ok || strings.TrimSpace(k) != "level" || !found {
-			return nil, fault.Field("filter", "use level=<LEVEL>, one of %s", filter.Names(territoryv1.CouncilLevel_name, "COUNCIL_LEVEL_"))
+			return nil, fault.Field("filter", "use level=<LEVEL>, one of %s", filter.Names(territoryeventsv1.CouncilLevel_name, "COUNCIL_LEVEL_"))
 		}
-		level = territoryv1.CouncilLevel(lv)
+		level = territoryeventsv1.CouncilLevel(lv)
 	}
 	size := int(r.GetPageSize())
 	switch {

@@ -7,6 +7,7 @@
 package advisoryv1
 
 import (
+	v1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -22,74 +23,13 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// OpinionState is where an opinion stands.
-type OpinionState int32
-
-const (
-	// Not set.
-	OpinionState_OPINION_STATE_UNSPECIFIED OpinionState = 0
-	// Drafted.
-	OpinionState_OPINION_STATE_DRAFT OpinionState = 1
-	// Adopted by the body.
-	OpinionState_OPINION_STATE_ADOPTED OpinionState = 2
-	// Sent to the council.
-	OpinionState_OPINION_STATE_TRANSMITTED OpinionState = 3
-	// The council responded.
-	OpinionState_OPINION_STATE_RESPONDED OpinionState = 4
-)
-
-// Enum value maps for OpinionState.
-var (
-	OpinionState_name = map[int32]string{
-		0: "OPINION_STATE_UNSPECIFIED",
-		1: "OPINION_STATE_DRAFT",
-		2: "OPINION_STATE_ADOPTED",
-		3: "OPINION_STATE_TRANSMITTED",
-		4: "OPINION_STATE_RESPONDED",
-	}
-	OpinionState_value = map[string]int32{
-		"OPINION_STATE_UNSPECIFIED": 0,
-		"OPINION_STATE_DRAFT":       1,
-		"OPINION_STATE_ADOPTED":     2,
-		"OPINION_STATE_TRANSMITTED": 3,
-		"OPINION_STATE_RESPONDED":   4,
-	}
-)
-
-func (x OpinionState) Enum() *OpinionState {
-	p := new(OpinionState)
-	*p = x
-	return p
-}
-
-func (x OpinionState) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (OpinionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_advisory_service_proto_enumTypes[0].Descriptor()
-}
-
-func (OpinionState) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_advisory_service_proto_enumTypes[0]
-}
-
-func (x OpinionState) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use OpinionState.Descriptor instead.
-func (OpinionState) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_advisory_service_proto_rawDescGZIP(), []int{0}
-}
-
 // BodyMember is a member as the API shows it.
 type BodyMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Member facts.
-	Member *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Member *v1.Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
 	// Office in the bureau.
-	Role BureauRole `protobuf:"varint,2,opt,name=role,proto3,enum=tasharuk.advisory.v1.BureauRole" json:"role,omitempty"`
+	Role v1.BureauRole `protobuf:"varint,2,opt,name=role,proto3,enum=tasharuk.advisory.events.v1.BureauRole" json:"role,omitempty"`
 	// Whether the member is in office.
 	Active        bool `protobuf:"varint,3,opt,name=active,proto3" json:"active,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -126,18 +66,18 @@ func (*BodyMember) Descriptor() ([]byte, []int) {
 	return file_tasharuk_advisory_v1_advisory_service_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *BodyMember) GetMember() *Member {
+func (x *BodyMember) GetMember() *v1.Member {
 	if x != nil {
 		return x.Member
 	}
 	return nil
 }
 
-func (x *BodyMember) GetRole() BureauRole {
+func (x *BodyMember) GetRole() v1.BureauRole {
 	if x != nil {
 		return x.Role
 	}
-	return BureauRole_BUREAU_ROLE_UNSPECIFIED
+	return v1.BureauRole(0)
 }
 
 func (x *BodyMember) GetActive() bool {
@@ -255,7 +195,7 @@ type Body struct {
 	// Council resource name.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Field.
-	Kind BodyKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.advisory.v1.BodyKind" json:"kind,omitempty"`
+	Kind v1.BodyKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.advisory.events.v1.BodyKind" json:"kind,omitempty"`
 	// Name of the body.
 	DisplayName string `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Decision date, "YYYY-MM-DD".
@@ -322,11 +262,11 @@ func (x *Body) GetCouncil() string {
 	return ""
 }
 
-func (x *Body) GetKind() BodyKind {
+func (x *Body) GetKind() v1.BodyKind {
 	if x != nil {
 		return x.Kind
 	}
-	return BodyKind_BODY_KIND_UNSPECIFIED
+	return v1.BodyKind(0)
 }
 
 func (x *Body) GetDisplayName() string {
@@ -404,7 +344,7 @@ type Opinion struct {
 	// Text.
 	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
 	// State.
-	State OpinionState `protobuf:"varint,5,opt,name=state,proto3,enum=tasharuk.advisory.v1.OpinionState" json:"state,omitempty"`
+	State v1.OpinionState `protobuf:"varint,5,opt,name=state,proto3,enum=tasharuk.advisory.events.v1.OpinionState" json:"state,omitempty"`
 	// Meeting that adopted it.
 	MeetingId string `protobuf:"bytes,6,opt,name=meeting_id,json=meetingId,proto3" json:"meeting_id,omitempty"`
 	// Votes for.
@@ -418,7 +358,7 @@ type Opinion struct {
 	// When transmitted.
 	TransmitTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=transmit_time,json=transmitTime,proto3" json:"transmit_time,omitempty"`
 	// The council's response.
-	Response CouncilResponse `protobuf:"varint,12,opt,name=response,proto3,enum=tasharuk.advisory.v1.CouncilResponse" json:"response,omitempty"`
+	Response v1.CouncilResponse `protobuf:"varint,12,opt,name=response,proto3,enum=tasharuk.advisory.events.v1.CouncilResponse" json:"response,omitempty"`
 	// Its reasons.
 	ResponseReasons string `protobuf:"bytes,13,opt,name=response_reasons,json=responseReasons,proto3" json:"response_reasons,omitempty"`
 	// When the council responded.
@@ -487,11 +427,11 @@ func (x *Opinion) GetText() string {
 	return ""
 }
 
-func (x *Opinion) GetState() OpinionState {
+func (x *Opinion) GetState() v1.OpinionState {
 	if x != nil {
 		return x.State
 	}
-	return OpinionState_OPINION_STATE_UNSPECIFIED
+	return v1.OpinionState(0)
 }
 
 func (x *Opinion) GetMeetingId() string {
@@ -536,11 +476,11 @@ func (x *Opinion) GetTransmitTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Opinion) GetResponse() CouncilResponse {
+func (x *Opinion) GetResponse() v1.CouncilResponse {
 	if x != nil {
 		return x.Response
 	}
-	return CouncilResponse_COUNCIL_RESPONSE_UNSPECIFIED
+	return v1.CouncilResponse(0)
 }
 
 func (x *Opinion) GetResponseReasons() string {
@@ -570,7 +510,7 @@ type CreateBodyRequest struct {
 	// Council resource name.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Field (required).
-	Kind BodyKind `protobuf:"varint,2,opt,name=kind,proto3,enum=tasharuk.advisory.v1.BodyKind" json:"kind,omitempty"`
+	Kind v1.BodyKind `protobuf:"varint,2,opt,name=kind,proto3,enum=tasharuk.advisory.events.v1.BodyKind" json:"kind,omitempty"`
 	// Name (required).
 	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Decision date, "YYYY-MM-DD" (required).
@@ -620,11 +560,11 @@ func (x *CreateBodyRequest) GetParent() string {
 	return ""
 }
 
-func (x *CreateBodyRequest) GetKind() BodyKind {
+func (x *CreateBodyRequest) GetKind() v1.BodyKind {
 	if x != nil {
 		return x.Kind
 	}
-	return BodyKind_BODY_KIND_UNSPECIFIED
+	return v1.BodyKind(0)
 }
 
 func (x *CreateBodyRequest) GetDisplayName() string {
@@ -972,7 +912,7 @@ type AddMemberRequest struct {
 	// Body resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The member (member_id required, unique in the body).
-	Member *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	Member *v1.Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
 	// Member replaced, if any (must be in office; leaves the body).
 	Replaces      string `protobuf:"bytes,3,opt,name=replaces,proto3" json:"replaces,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1016,7 +956,7 @@ func (x *AddMemberRequest) GetName() string {
 	return ""
 }
 
-func (x *AddMemberRequest) GetMember() *Member {
+func (x *AddMemberRequest) GetMember() *v1.Member {
 	if x != nil {
 		return x.Member
 	}
@@ -1212,7 +1152,7 @@ type AssignBureauRoleRequest struct {
 	// Member id.
 	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// Office.
-	Role          BureauRole `protobuf:"varint,3,opt,name=role,proto3,enum=tasharuk.advisory.v1.BureauRole" json:"role,omitempty"`
+	Role          v1.BureauRole `protobuf:"varint,3,opt,name=role,proto3,enum=tasharuk.advisory.events.v1.BureauRole" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1261,11 +1201,11 @@ func (x *AssignBureauRoleRequest) GetMemberId() string {
 	return ""
 }
 
-func (x *AssignBureauRoleRequest) GetRole() BureauRole {
+func (x *AssignBureauRoleRequest) GetRole() v1.BureauRole {
 	if x != nil {
 		return x.Role
 	}
-	return BureauRole_BUREAU_ROLE_UNSPECIFIED
+	return v1.BureauRole(0)
 }
 
 // AssignBureauRoleResponse returns the body.
@@ -1969,7 +1909,7 @@ type RespondToOpinionRequest struct {
 	// Opinion resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Response (required).
-	Response CouncilResponse `protobuf:"varint,2,opt,name=response,proto3,enum=tasharuk.advisory.v1.CouncilResponse" json:"response,omitempty"`
+	Response v1.CouncilResponse `protobuf:"varint,2,opt,name=response,proto3,enum=tasharuk.advisory.events.v1.CouncilResponse" json:"response,omitempty"`
 	// Reasons (required).
 	Reasons string `protobuf:"bytes,3,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	// When the council responded; defaults to now.
@@ -2015,11 +1955,11 @@ func (x *RespondToOpinionRequest) GetName() string {
 	return ""
 }
 
-func (x *RespondToOpinionRequest) GetResponse() CouncilResponse {
+func (x *RespondToOpinionRequest) GetResponse() v1.CouncilResponse {
 	if x != nil {
 		return x.Response
 	}
-	return CouncilResponse_COUNCIL_RESPONSE_UNSPECIFIED
+	return v1.CouncilResponse(0)
 }
 
 func (x *RespondToOpinionRequest) GetReasons() string {
@@ -2095,11 +2035,11 @@ var File_tasharuk_advisory_v1_advisory_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\n" +
-	"+tasharuk/advisory/v1/advisory_service.proto\x12\x14tasharuk.advisory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!tasharuk/advisory/v1/events.proto\"\x90\x01\n" +
+	"+tasharuk/advisory/v1/advisory_service.proto\x12\x14tasharuk.advisory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(tasharuk/advisory/events/v1/events.proto\"\x9e\x01\n" +
 	"\n" +
-	"BodyMember\x124\n" +
-	"\x06member\x18\x01 \x01(\v2\x1c.tasharuk.advisory.v1.MemberR\x06member\x124\n" +
-	"\x04role\x18\x02 \x01(\x0e2 .tasharuk.advisory.v1.BureauRoleR\x04role\x12\x16\n" +
+	"BodyMember\x12;\n" +
+	"\x06member\x18\x01 \x01(\v2#.tasharuk.advisory.events.v1.MemberR\x06member\x12;\n" +
+	"\x04role\x18\x02 \x01(\x0e2'.tasharuk.advisory.events.v1.BureauRoleR\x04role\x12\x16\n" +
 	"\x06active\x18\x03 \x01(\bR\x06active\"\xe0\x01\n" +
 	"\vComposition\x12\x18\n" +
 	"\amembers\x18\x01 \x01(\x05R\amembers\x12\x14\n" +
@@ -2112,11 +2052,11 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"womenShare\x12\x1f\n" +
 	"\vyouth_share\x18\x06 \x01(\x01R\n" +
 	"youthShare\x12)\n" +
-	"\x10disability_share\x18\a \x01(\x01R\x0fdisabilityShare\"\x9b\x04\n" +
+	"\x10disability_share\x18\a \x01(\x01R\x0fdisabilityShare\"\xa2\x04\n" +
 	"\x04Body\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x122\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1e.tasharuk.advisory.v1.BodyKindR\x04kind\x12!\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x129\n" +
+	"\x04kind\x18\x03 \x01(\x0e2%.tasharuk.advisory.events.v1.BodyKindR\x04kind\x12!\n" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12#\n" +
 	"\rdecision_date\x18\x05 \x01(\tR\fdecisionDate\x12-\n" +
 	"\x12decision_reference\x18\x06 \x01(\tR\x11decisionReference\x12%\n" +
@@ -2127,13 +2067,13 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	" \x01(\x05R\bmeetings\x129\n" +
 	"\bopinions\x18\v \x03(\v2\x1d.tasharuk.advisory.v1.OpinionR\bopinions\x12;\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xfd\x04\n" +
+	"createTime\"\x8b\x05\n" +
 	"\aOpinion\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\"\n" +
 	"\fconsultation\x18\x03 \x01(\tR\fconsultation\x12\x12\n" +
-	"\x04text\x18\x04 \x01(\tR\x04text\x128\n" +
-	"\x05state\x18\x05 \x01(\x0e2\".tasharuk.advisory.v1.OpinionStateR\x05state\x12\x1d\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12?\n" +
+	"\x05state\x18\x05 \x01(\x0e2).tasharuk.advisory.events.v1.OpinionStateR\x05state\x12\x1d\n" +
 	"\n" +
 	"meeting_id\x18\x06 \x01(\tR\tmeetingId\x12\x1b\n" +
 	"\tvotes_for\x18\a \x01(\x05R\bvotesFor\x12#\n" +
@@ -2142,14 +2082,14 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\n" +
 	"adopt_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tadoptTime\x12?\n" +
-	"\rtransmit_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\ftransmitTime\x12A\n" +
-	"\bresponse\x18\f \x01(\x0e2%.tasharuk.advisory.v1.CouncilResponseR\bresponse\x12)\n" +
+	"\rtransmit_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\ftransmitTime\x12H\n" +
+	"\bresponse\x18\f \x01(\x0e2,.tasharuk.advisory.events.v1.CouncilResponseR\bresponse\x12)\n" +
 	"\x10response_reasons\x18\r \x01(\tR\x0fresponseReasons\x12?\n" +
 	"\rresponse_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\fresponseTime\x12(\n" +
-	"\x10days_to_response\x18\x0f \x01(\x01R\x0edaysToResponse\"\xfd\x01\n" +
+	"\x10days_to_response\x18\x0f \x01(\x01R\x0edaysToResponse\"\x84\x02\n" +
 	"\x11CreateBodyRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
-	"\x04kind\x18\x02 \x01(\x0e2\x1e.tasharuk.advisory.v1.BodyKindR\x04kind\x12!\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x129\n" +
+	"\x04kind\x18\x02 \x01(\x0e2%.tasharuk.advisory.events.v1.BodyKindR\x04kind\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12#\n" +
 	"\rdecision_date\x18\x04 \x01(\tR\fdecisionDate\x12-\n" +
 	"\x12decision_reference\x18\x05 \x01(\tR\x11decisionReference\x12%\n" +
@@ -2176,10 +2116,10 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\n" +
 	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"H\n" +
 	"\x12ListBodiesResponse\x122\n" +
-	"\x06bodies\x18\x01 \x03(\v2\x1a.tasharuk.advisory.v1.BodyR\x06bodies\"x\n" +
+	"\x06bodies\x18\x01 \x03(\v2\x1a.tasharuk.advisory.v1.BodyR\x06bodies\"\x7f\n" +
 	"\x10AddMemberRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
-	"\x06member\x18\x02 \x01(\v2\x1c.tasharuk.advisory.v1.MemberR\x06member\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
+	"\x06member\x18\x02 \x01(\v2#.tasharuk.advisory.events.v1.MemberR\x06member\x12\x1a\n" +
 	"\breplaces\x18\x03 \x01(\tR\breplaces\"f\n" +
 	"\x11AddMemberResponse\x12.\n" +
 	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\x12!\n" +
@@ -2190,11 +2130,11 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"i\n" +
 	"\x14RemoveMemberResponse\x12.\n" +
 	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x80\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x87\x01\n" +
 	"\x17AssignBureauRoleRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x124\n" +
-	"\x04role\x18\x03 \x01(\x0e2 .tasharuk.advisory.v1.BureauRoleR\x04role\"m\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12;\n" +
+	"\x04role\x18\x03 \x01(\x0e2'.tasharuk.advisory.events.v1.BureauRoleR\x04role\"m\n" +
 	"\x18AssignBureauRoleResponse\x12.\n" +
 	"\x04body\x18\x01 \x01(\v2\x1a.tasharuk.advisory.v1.BodyR\x04body\x12!\n" +
 	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xa0\x01\n" +
@@ -2241,21 +2181,15 @@ const file_tasharuk_advisory_v1_advisory_service_proto_rawDesc = "" +
 	"\rtransmit_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ftransmitTime\"u\n" +
 	"\x17TransmitOpinionResponse\x127\n" +
 	"\aopinion\x18\x01 \x01(\v2\x1d.tasharuk.advisory.v1.OpinionR\aopinion\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xcb\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xd2\x01\n" +
 	"\x17RespondToOpinionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12A\n" +
-	"\bresponse\x18\x02 \x01(\x0e2%.tasharuk.advisory.v1.CouncilResponseR\bresponse\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12H\n" +
+	"\bresponse\x18\x02 \x01(\x0e2,.tasharuk.advisory.events.v1.CouncilResponseR\bresponse\x12\x18\n" +
 	"\areasons\x18\x03 \x01(\tR\areasons\x12?\n" +
 	"\rresponse_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fresponseTime\"v\n" +
 	"\x18RespondToOpinionResponse\x127\n" +
 	"\aopinion\x18\x01 \x01(\v2\x1d.tasharuk.advisory.v1.OpinionR\aopinion\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition*\x9d\x01\n" +
-	"\fOpinionState\x12\x1d\n" +
-	"\x19OPINION_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
-	"\x13OPINION_STATE_DRAFT\x10\x01\x12\x19\n" +
-	"\x15OPINION_STATE_ADOPTED\x10\x02\x12\x1d\n" +
-	"\x19OPINION_STATE_TRANSMITTED\x10\x03\x12\x1b\n" +
-	"\x17OPINION_STATE_RESPONDED\x10\x042\xe2\t\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition2\xe2\t\n" +
 	"\x0fAdvisoryService\x12_\n" +
 	"\n" +
 	"CreateBody\x12'.tasharuk.advisory.v1.CreateBodyRequest\x1a(.tasharuk.advisory.v1.CreateBodyResponse\x12V\n" +
@@ -2285,106 +2219,105 @@ func file_tasharuk_advisory_v1_advisory_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_advisory_v1_advisory_service_proto_rawDescData
 }
 
-var file_tasharuk_advisory_v1_advisory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_tasharuk_advisory_v1_advisory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_tasharuk_advisory_v1_advisory_service_proto_goTypes = []any{
-	(OpinionState)(0),                // 0: tasharuk.advisory.v1.OpinionState
-	(*BodyMember)(nil),               // 1: tasharuk.advisory.v1.BodyMember
-	(*Composition)(nil),              // 2: tasharuk.advisory.v1.Composition
-	(*Body)(nil),                     // 3: tasharuk.advisory.v1.Body
-	(*Opinion)(nil),                  // 4: tasharuk.advisory.v1.Opinion
-	(*CreateBodyRequest)(nil),        // 5: tasharuk.advisory.v1.CreateBodyRequest
-	(*CreateBodyResponse)(nil),       // 6: tasharuk.advisory.v1.CreateBodyResponse
-	(*GetBodyRequest)(nil),           // 7: tasharuk.advisory.v1.GetBodyRequest
-	(*GetBodyResponse)(nil),          // 8: tasharuk.advisory.v1.GetBodyResponse
-	(*ListBodiesRequest)(nil),        // 9: tasharuk.advisory.v1.ListBodiesRequest
-	(*ListBodiesResponse)(nil),       // 10: tasharuk.advisory.v1.ListBodiesResponse
-	(*AddMemberRequest)(nil),         // 11: tasharuk.advisory.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),        // 12: tasharuk.advisory.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),      // 13: tasharuk.advisory.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),     // 14: tasharuk.advisory.v1.RemoveMemberResponse
-	(*AssignBureauRoleRequest)(nil),  // 15: tasharuk.advisory.v1.AssignBureauRoleRequest
-	(*AssignBureauRoleResponse)(nil), // 16: tasharuk.advisory.v1.AssignBureauRoleResponse
-	(*RecordMeetingRequest)(nil),     // 17: tasharuk.advisory.v1.RecordMeetingRequest
-	(*RecordMeetingResponse)(nil),    // 18: tasharuk.advisory.v1.RecordMeetingResponse
-	(*CreateOpinionRequest)(nil),     // 19: tasharuk.advisory.v1.CreateOpinionRequest
-	(*CreateOpinionResponse)(nil),    // 20: tasharuk.advisory.v1.CreateOpinionResponse
-	(*GetOpinionRequest)(nil),        // 21: tasharuk.advisory.v1.GetOpinionRequest
-	(*GetOpinionResponse)(nil),       // 22: tasharuk.advisory.v1.GetOpinionResponse
-	(*AdoptOpinionRequest)(nil),      // 23: tasharuk.advisory.v1.AdoptOpinionRequest
-	(*AdoptOpinionResponse)(nil),     // 24: tasharuk.advisory.v1.AdoptOpinionResponse
-	(*TransmitOpinionRequest)(nil),   // 25: tasharuk.advisory.v1.TransmitOpinionRequest
-	(*TransmitOpinionResponse)(nil),  // 26: tasharuk.advisory.v1.TransmitOpinionResponse
-	(*RespondToOpinionRequest)(nil),  // 27: tasharuk.advisory.v1.RespondToOpinionRequest
-	(*RespondToOpinionResponse)(nil), // 28: tasharuk.advisory.v1.RespondToOpinionResponse
-	(*Member)(nil),                   // 29: tasharuk.advisory.v1.Member
-	(BureauRole)(0),                  // 30: tasharuk.advisory.v1.BureauRole
-	(BodyKind)(0),                    // 31: tasharuk.advisory.v1.BodyKind
-	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
-	(CouncilResponse)(0),             // 33: tasharuk.advisory.v1.CouncilResponse
+	(*BodyMember)(nil),               // 0: tasharuk.advisory.v1.BodyMember
+	(*Composition)(nil),              // 1: tasharuk.advisory.v1.Composition
+	(*Body)(nil),                     // 2: tasharuk.advisory.v1.Body
+	(*Opinion)(nil),                  // 3: tasharuk.advisory.v1.Opinion
+	(*CreateBodyRequest)(nil),        // 4: tasharuk.advisory.v1.CreateBodyRequest
+	(*CreateBodyResponse)(nil),       // 5: tasharuk.advisory.v1.CreateBodyResponse
+	(*GetBodyRequest)(nil),           // 6: tasharuk.advisory.v1.GetBodyRequest
+	(*GetBodyResponse)(nil),          // 7: tasharuk.advisory.v1.GetBodyResponse
+	(*ListBodiesRequest)(nil),        // 8: tasharuk.advisory.v1.ListBodiesRequest
+	(*ListBodiesResponse)(nil),       // 9: tasharuk.advisory.v1.ListBodiesResponse
+	(*AddMemberRequest)(nil),         // 10: tasharuk.advisory.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),        // 11: tasharuk.advisory.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),      // 12: tasharuk.advisory.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),     // 13: tasharuk.advisory.v1.RemoveMemberResponse
+	(*AssignBureauRoleRequest)(nil),  // 14: tasharuk.advisory.v1.AssignBureauRoleRequest
+	(*AssignBureauRoleResponse)(nil), // 15: tasharuk.advisory.v1.AssignBureauRoleResponse
+	(*RecordMeetingRequest)(nil),     // 16: tasharuk.advisory.v1.RecordMeetingRequest
+	(*RecordMeetingResponse)(nil),    // 17: tasharuk.advisory.v1.RecordMeetingResponse
+	(*CreateOpinionRequest)(nil),     // 18: tasharuk.advisory.v1.CreateOpinionRequest
+	(*CreateOpinionResponse)(nil),    // 19: tasharuk.advisory.v1.CreateOpinionResponse
+	(*GetOpinionRequest)(nil),        // 20: tasharuk.advisory.v1.GetOpinionRequest
+	(*GetOpinionResponse)(nil),       // 21: tasharuk.advisory.v1.GetOpinionResponse
+	(*AdoptOpinionRequest)(nil),      // 22: tasharuk.advisory.v1.AdoptOpinionRequest
+	(*AdoptOpinionResponse)(nil),     // 23: tasharuk.advisory.v1.AdoptOpinionResponse
+	(*TransmitOpinionRequest)(nil),   // 24: tasharuk.advisory.v1.TransmitOpinionRequest
+	(*TransmitOpinionResponse)(nil),  // 25: tasharuk.advisory.v1.TransmitOpinionResponse
+	(*RespondToOpinionRequest)(nil),  // 26: tasharuk.advisory.v1.RespondToOpinionRequest
+	(*RespondToOpinionResponse)(nil), // 27: tasharuk.advisory.v1.RespondToOpinionResponse
+	(*v1.Member)(nil),                // 28: tasharuk.advisory.events.v1.Member
+	(v1.BureauRole)(0),               // 29: tasharuk.advisory.events.v1.BureauRole
+	(v1.BodyKind)(0),                 // 30: tasharuk.advisory.events.v1.BodyKind
+	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
+	(v1.OpinionState)(0),             // 32: tasharuk.advisory.events.v1.OpinionState
+	(v1.CouncilResponse)(0),          // 33: tasharuk.advisory.events.v1.CouncilResponse
 }
 var file_tasharuk_advisory_v1_advisory_service_proto_depIdxs = []int32{
-	29, // 0: tasharuk.advisory.v1.BodyMember.member:type_name -> tasharuk.advisory.v1.Member
-	30, // 1: tasharuk.advisory.v1.BodyMember.role:type_name -> tasharuk.advisory.v1.BureauRole
-	31, // 2: tasharuk.advisory.v1.Body.kind:type_name -> tasharuk.advisory.v1.BodyKind
-	1,  // 3: tasharuk.advisory.v1.Body.members:type_name -> tasharuk.advisory.v1.BodyMember
-	2,  // 4: tasharuk.advisory.v1.Body.composition:type_name -> tasharuk.advisory.v1.Composition
-	4,  // 5: tasharuk.advisory.v1.Body.opinions:type_name -> tasharuk.advisory.v1.Opinion
-	32, // 6: tasharuk.advisory.v1.Body.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 7: tasharuk.advisory.v1.Opinion.state:type_name -> tasharuk.advisory.v1.OpinionState
-	32, // 8: tasharuk.advisory.v1.Opinion.adopt_time:type_name -> google.protobuf.Timestamp
-	32, // 9: tasharuk.advisory.v1.Opinion.transmit_time:type_name -> google.protobuf.Timestamp
-	33, // 10: tasharuk.advisory.v1.Opinion.response:type_name -> tasharuk.advisory.v1.CouncilResponse
-	32, // 11: tasharuk.advisory.v1.Opinion.response_time:type_name -> google.protobuf.Timestamp
-	31, // 12: tasharuk.advisory.v1.CreateBodyRequest.kind:type_name -> tasharuk.advisory.v1.BodyKind
-	3,  // 13: tasharuk.advisory.v1.CreateBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
-	32, // 14: tasharuk.advisory.v1.GetBodyRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	32, // 15: tasharuk.advisory.v1.GetBodyRequest.valid_time:type_name -> google.protobuf.Timestamp
-	3,  // 16: tasharuk.advisory.v1.GetBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
-	32, // 17: tasharuk.advisory.v1.ListBodiesRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	32, // 18: tasharuk.advisory.v1.ListBodiesRequest.valid_time:type_name -> google.protobuf.Timestamp
-	3,  // 19: tasharuk.advisory.v1.ListBodiesResponse.bodies:type_name -> tasharuk.advisory.v1.Body
-	29, // 20: tasharuk.advisory.v1.AddMemberRequest.member:type_name -> tasharuk.advisory.v1.Member
-	3,  // 21: tasharuk.advisory.v1.AddMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
-	3,  // 22: tasharuk.advisory.v1.RemoveMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
-	30, // 23: tasharuk.advisory.v1.AssignBureauRoleRequest.role:type_name -> tasharuk.advisory.v1.BureauRole
-	3,  // 24: tasharuk.advisory.v1.AssignBureauRoleResponse.body:type_name -> tasharuk.advisory.v1.Body
-	32, // 25: tasharuk.advisory.v1.RecordMeetingRequest.meet_time:type_name -> google.protobuf.Timestamp
-	3,  // 26: tasharuk.advisory.v1.RecordMeetingResponse.body:type_name -> tasharuk.advisory.v1.Body
-	4,  // 27: tasharuk.advisory.v1.CreateOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	32, // 28: tasharuk.advisory.v1.GetOpinionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	32, // 29: tasharuk.advisory.v1.GetOpinionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	4,  // 30: tasharuk.advisory.v1.GetOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	4,  // 31: tasharuk.advisory.v1.AdoptOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	32, // 32: tasharuk.advisory.v1.TransmitOpinionRequest.transmit_time:type_name -> google.protobuf.Timestamp
-	4,  // 33: tasharuk.advisory.v1.TransmitOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	33, // 34: tasharuk.advisory.v1.RespondToOpinionRequest.response:type_name -> tasharuk.advisory.v1.CouncilResponse
-	32, // 35: tasharuk.advisory.v1.RespondToOpinionRequest.response_time:type_name -> google.protobuf.Timestamp
-	4,  // 36: tasharuk.advisory.v1.RespondToOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
-	5,  // 37: tasharuk.advisory.v1.AdvisoryService.CreateBody:input_type -> tasharuk.advisory.v1.CreateBodyRequest
-	7,  // 38: tasharuk.advisory.v1.AdvisoryService.GetBody:input_type -> tasharuk.advisory.v1.GetBodyRequest
-	9,  // 39: tasharuk.advisory.v1.AdvisoryService.ListBodies:input_type -> tasharuk.advisory.v1.ListBodiesRequest
-	11, // 40: tasharuk.advisory.v1.AdvisoryService.AddMember:input_type -> tasharuk.advisory.v1.AddMemberRequest
-	13, // 41: tasharuk.advisory.v1.AdvisoryService.RemoveMember:input_type -> tasharuk.advisory.v1.RemoveMemberRequest
-	15, // 42: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:input_type -> tasharuk.advisory.v1.AssignBureauRoleRequest
-	17, // 43: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:input_type -> tasharuk.advisory.v1.RecordMeetingRequest
-	19, // 44: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:input_type -> tasharuk.advisory.v1.CreateOpinionRequest
-	21, // 45: tasharuk.advisory.v1.AdvisoryService.GetOpinion:input_type -> tasharuk.advisory.v1.GetOpinionRequest
-	23, // 46: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:input_type -> tasharuk.advisory.v1.AdoptOpinionRequest
-	25, // 47: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:input_type -> tasharuk.advisory.v1.TransmitOpinionRequest
-	27, // 48: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:input_type -> tasharuk.advisory.v1.RespondToOpinionRequest
-	6,  // 49: tasharuk.advisory.v1.AdvisoryService.CreateBody:output_type -> tasharuk.advisory.v1.CreateBodyResponse
-	8,  // 50: tasharuk.advisory.v1.AdvisoryService.GetBody:output_type -> tasharuk.advisory.v1.GetBodyResponse
-	10, // 51: tasharuk.advisory.v1.AdvisoryService.ListBodies:output_type -> tasharuk.advisory.v1.ListBodiesResponse
-	12, // 52: tasharuk.advisory.v1.AdvisoryService.AddMember:output_type -> tasharuk.advisory.v1.AddMemberResponse
-	14, // 53: tasharuk.advisory.v1.AdvisoryService.RemoveMember:output_type -> tasharuk.advisory.v1.RemoveMemberResponse
-	16, // 54: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:output_type -> tasharuk.advisory.v1.AssignBureauRoleResponse
-	18, // 55: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:output_type -> tasharuk.advisory.v1.RecordMeetingResponse
-	20, // 56: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:output_type -> tasharuk.advisory.v1.CreateOpinionResponse
-	22, // 57: tasharuk.advisory.v1.AdvisoryService.GetOpinion:output_type -> tasharuk.advisory.v1.GetOpinionResponse
-	24, // 58: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:output_type -> tasharuk.advisory.v1.AdoptOpinionResponse
-	26, // 59: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:output_type -> tasharuk.advisory.v1.TransmitOpinionResponse
-	28, // 60: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:output_type -> tasharuk.advisory.v1.RespondToOpinionResponse
+	28, // 0: tasharuk.advisory.v1.BodyMember.member:type_name -> tasharuk.advisory.events.v1.Member
+	29, // 1: tasharuk.advisory.v1.BodyMember.role:type_name -> tasharuk.advisory.events.v1.BureauRole
+	30, // 2: tasharuk.advisory.v1.Body.kind:type_name -> tasharuk.advisory.events.v1.BodyKind
+	0,  // 3: tasharuk.advisory.v1.Body.members:type_name -> tasharuk.advisory.v1.BodyMember
+	1,  // 4: tasharuk.advisory.v1.Body.composition:type_name -> tasharuk.advisory.v1.Composition
+	3,  // 5: tasharuk.advisory.v1.Body.opinions:type_name -> tasharuk.advisory.v1.Opinion
+	31, // 6: tasharuk.advisory.v1.Body.create_time:type_name -> google.protobuf.Timestamp
+	32, // 7: tasharuk.advisory.v1.Opinion.state:type_name -> tasharuk.advisory.events.v1.OpinionState
+	31, // 8: tasharuk.advisory.v1.Opinion.adopt_time:type_name -> google.protobuf.Timestamp
+	31, // 9: tasharuk.advisory.v1.Opinion.transmit_time:type_name -> google.protobuf.Timestamp
+	33, // 10: tasharuk.advisory.v1.Opinion.response:type_name -> tasharuk.advisory.events.v1.CouncilResponse
+	31, // 11: tasharuk.advisory.v1.Opinion.response_time:type_name -> google.protobuf.Timestamp
+	30, // 12: tasharuk.advisory.v1.CreateBodyRequest.kind:type_name -> tasharuk.advisory.events.v1.BodyKind
+	2,  // 13: tasharuk.advisory.v1.CreateBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
+	31, // 14: tasharuk.advisory.v1.GetBodyRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	31, // 15: tasharuk.advisory.v1.GetBodyRequest.valid_time:type_name -> google.protobuf.Timestamp
+	2,  // 16: tasharuk.advisory.v1.GetBodyResponse.body:type_name -> tasharuk.advisory.v1.Body
+	31, // 17: tasharuk.advisory.v1.ListBodiesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	31, // 18: tasharuk.advisory.v1.ListBodiesRequest.valid_time:type_name -> google.protobuf.Timestamp
+	2,  // 19: tasharuk.advisory.v1.ListBodiesResponse.bodies:type_name -> tasharuk.advisory.v1.Body
+	28, // 20: tasharuk.advisory.v1.AddMemberRequest.member:type_name -> tasharuk.advisory.events.v1.Member
+	2,  // 21: tasharuk.advisory.v1.AddMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
+	2,  // 22: tasharuk.advisory.v1.RemoveMemberResponse.body:type_name -> tasharuk.advisory.v1.Body
+	29, // 23: tasharuk.advisory.v1.AssignBureauRoleRequest.role:type_name -> tasharuk.advisory.events.v1.BureauRole
+	2,  // 24: tasharuk.advisory.v1.AssignBureauRoleResponse.body:type_name -> tasharuk.advisory.v1.Body
+	31, // 25: tasharuk.advisory.v1.RecordMeetingRequest.meet_time:type_name -> google.protobuf.Timestamp
+	2,  // 26: tasharuk.advisory.v1.RecordMeetingResponse.body:type_name -> tasharuk.advisory.v1.Body
+	3,  // 27: tasharuk.advisory.v1.CreateOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	31, // 28: tasharuk.advisory.v1.GetOpinionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	31, // 29: tasharuk.advisory.v1.GetOpinionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	3,  // 30: tasharuk.advisory.v1.GetOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	3,  // 31: tasharuk.advisory.v1.AdoptOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	31, // 32: tasharuk.advisory.v1.TransmitOpinionRequest.transmit_time:type_name -> google.protobuf.Timestamp
+	3,  // 33: tasharuk.advisory.v1.TransmitOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	33, // 34: tasharuk.advisory.v1.RespondToOpinionRequest.response:type_name -> tasharuk.advisory.events.v1.CouncilResponse
+	31, // 35: tasharuk.advisory.v1.RespondToOpinionRequest.response_time:type_name -> google.protobuf.Timestamp
+	3,  // 36: tasharuk.advisory.v1.RespondToOpinionResponse.opinion:type_name -> tasharuk.advisory.v1.Opinion
+	4,  // 37: tasharuk.advisory.v1.AdvisoryService.CreateBody:input_type -> tasharuk.advisory.v1.CreateBodyRequest
+	6,  // 38: tasharuk.advisory.v1.AdvisoryService.GetBody:input_type -> tasharuk.advisory.v1.GetBodyRequest
+	8,  // 39: tasharuk.advisory.v1.AdvisoryService.ListBodies:input_type -> tasharuk.advisory.v1.ListBodiesRequest
+	10, // 40: tasharuk.advisory.v1.AdvisoryService.AddMember:input_type -> tasharuk.advisory.v1.AddMemberRequest
+	12, // 41: tasharuk.advisory.v1.AdvisoryService.RemoveMember:input_type -> tasharuk.advisory.v1.RemoveMemberRequest
+	14, // 42: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:input_type -> tasharuk.advisory.v1.AssignBureauRoleRequest
+	16, // 43: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:input_type -> tasharuk.advisory.v1.RecordMeetingRequest
+	18, // 44: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:input_type -> tasharuk.advisory.v1.CreateOpinionRequest
+	20, // 45: tasharuk.advisory.v1.AdvisoryService.GetOpinion:input_type -> tasharuk.advisory.v1.GetOpinionRequest
+	22, // 46: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:input_type -> tasharuk.advisory.v1.AdoptOpinionRequest
+	24, // 47: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:input_type -> tasharuk.advisory.v1.TransmitOpinionRequest
+	26, // 48: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:input_type -> tasharuk.advisory.v1.RespondToOpinionRequest
+	5,  // 49: tasharuk.advisory.v1.AdvisoryService.CreateBody:output_type -> tasharuk.advisory.v1.CreateBodyResponse
+	7,  // 50: tasharuk.advisory.v1.AdvisoryService.GetBody:output_type -> tasharuk.advisory.v1.GetBodyResponse
+	9,  // 51: tasharuk.advisory.v1.AdvisoryService.ListBodies:output_type -> tasharuk.advisory.v1.ListBodiesResponse
+	11, // 52: tasharuk.advisory.v1.AdvisoryService.AddMember:output_type -> tasharuk.advisory.v1.AddMemberResponse
+	13, // 53: tasharuk.advisory.v1.AdvisoryService.RemoveMember:output_type -> tasharuk.advisory.v1.RemoveMemberResponse
+	15, // 54: tasharuk.advisory.v1.AdvisoryService.AssignBureauRole:output_type -> tasharuk.advisory.v1.AssignBureauRoleResponse
+	17, // 55: tasharuk.advisory.v1.AdvisoryService.RecordMeeting:output_type -> tasharuk.advisory.v1.RecordMeetingResponse
+	19, // 56: tasharuk.advisory.v1.AdvisoryService.CreateOpinion:output_type -> tasharuk.advisory.v1.CreateOpinionResponse
+	21, // 57: tasharuk.advisory.v1.AdvisoryService.GetOpinion:output_type -> tasharuk.advisory.v1.GetOpinionResponse
+	23, // 58: tasharuk.advisory.v1.AdvisoryService.AdoptOpinion:output_type -> tasharuk.advisory.v1.AdoptOpinionResponse
+	25, // 59: tasharuk.advisory.v1.AdvisoryService.TransmitOpinion:output_type -> tasharuk.advisory.v1.TransmitOpinionResponse
+	27, // 60: tasharuk.advisory.v1.AdvisoryService.RespondToOpinion:output_type -> tasharuk.advisory.v1.RespondToOpinionResponse
 	49, // [49:61] is the sub-list for method output_type
 	37, // [37:49] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -2397,20 +2330,18 @@ func file_tasharuk_advisory_v1_advisory_service_proto_init() {
 	if File_tasharuk_advisory_v1_advisory_service_proto != nil {
 		return
 	}
-	file_tasharuk_advisory_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_advisory_v1_advisory_service_proto_rawDesc), len(file_tasharuk_advisory_v1_advisory_service_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      0,
 			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tasharuk_advisory_v1_advisory_service_proto_goTypes,
 		DependencyIndexes: file_tasharuk_advisory_v1_advisory_service_proto_depIdxs,
-		EnumInfos:         file_tasharuk_advisory_v1_advisory_service_proto_enumTypes,
 		MessageInfos:      file_tasharuk_advisory_v1_advisory_service_proto_msgTypes,
 	}.Build()
 	File_tasharuk_advisory_v1_advisory_service_proto = out.File

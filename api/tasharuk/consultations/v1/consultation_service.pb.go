@@ -7,6 +7,7 @@
 package consultationsv1
 
 import (
+	v1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -22,193 +23,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// ConsultationState is where a consultation stands.
-type ConsultationState int32
-
-const (
-	// Not set.
-	ConsultationState_CONSULTATION_STATE_UNSPECIFIED ConsultationState = 0
-	// Requested, not yet acknowledged.
-	ConsultationState_CONSULTATION_STATE_REQUESTED ConsultationState = 1
-	// Acknowledged.
-	ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED ConsultationState = 2
-	// Under way (a workshop or phase recorded).
-	ConsultationState_CONSULTATION_STATE_IN_PROGRESS ConsultationState = 3
-	// Answered.
-	ConsultationState_CONSULTATION_STATE_ANSWERED ConsultationState = 4
-	// The deadline passed unanswered (computed against the clock).
-	ConsultationState_CONSULTATION_STATE_EXPIRED ConsultationState = 5
-	// Withdrawn.
-	ConsultationState_CONSULTATION_STATE_WITHDRAWN ConsultationState = 6
-)
-
-// Enum value maps for ConsultationState.
-var (
-	ConsultationState_name = map[int32]string{
-		0: "CONSULTATION_STATE_UNSPECIFIED",
-		1: "CONSULTATION_STATE_REQUESTED",
-		2: "CONSULTATION_STATE_ACKNOWLEDGED",
-		3: "CONSULTATION_STATE_IN_PROGRESS",
-		4: "CONSULTATION_STATE_ANSWERED",
-		5: "CONSULTATION_STATE_EXPIRED",
-		6: "CONSULTATION_STATE_WITHDRAWN",
-	}
-	ConsultationState_value = map[string]int32{
-		"CONSULTATION_STATE_UNSPECIFIED":  0,
-		"CONSULTATION_STATE_REQUESTED":    1,
-		"CONSULTATION_STATE_ACKNOWLEDGED": 2,
-		"CONSULTATION_STATE_IN_PROGRESS":  3,
-		"CONSULTATION_STATE_ANSWERED":     4,
-		"CONSULTATION_STATE_EXPIRED":      5,
-		"CONSULTATION_STATE_WITHDRAWN":    6,
-	}
-)
-
-func (x ConsultationState) Enum() *ConsultationState {
-	p := new(ConsultationState)
-	*p = x
-	return p
-}
-
-func (x ConsultationState) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (ConsultationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_consultations_v1_consultation_service_proto_enumTypes[0].Descriptor()
-}
-
-func (ConsultationState) Type() protoreflect.EnumType {
-	return &file_tasharuk_consultations_v1_consultation_service_proto_enumTypes[0]
-}
-
-func (x ConsultationState) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use ConsultationState.Descriptor instead.
-func (ConsultationState) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{0}
-}
-
-// Participation sums up participants.
-type Participation struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Workshops held.
-	Workshops int32 `protobuf:"varint,1,opt,name=workshops,proto3" json:"workshops,omitempty"`
-	// Participants in all.
-	Participants int32 `protobuf:"varint,2,opt,name=participants,proto3" json:"participants,omitempty"`
-	// Women.
-	Women int32 `protobuf:"varint,3,opt,name=women,proto3" json:"women,omitempty"`
-	// Young people.
-	Youth int32 `protobuf:"varint,4,opt,name=youth,proto3" json:"youth,omitempty"`
-	// People with disabilities.
-	Disability int32 `protobuf:"varint,5,opt,name=disability,proto3" json:"disability,omitempty"`
-	// Contributions.
-	Contributions int32 `protobuf:"varint,6,opt,name=contributions,proto3" json:"contributions,omitempty"`
-	// Share of women, 0..1.
-	WomenRate float64 `protobuf:"fixed64,7,opt,name=women_rate,json=womenRate,proto3" json:"women_rate,omitempty"`
-	// Share of young people, 0..1.
-	YouthRate float64 `protobuf:"fixed64,8,opt,name=youth_rate,json=youthRate,proto3" json:"youth_rate,omitempty"`
-	// Share of people with disabilities, 0..1.
-	DisabilityRate float64 `protobuf:"fixed64,9,opt,name=disability_rate,json=disabilityRate,proto3" json:"disability_rate,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *Participation) Reset() {
-	*x = Participation{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Participation) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Participation) ProtoMessage() {}
-
-func (x *Participation) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Participation.ProtoReflect.Descriptor instead.
-func (*Participation) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Participation) GetWorkshops() int32 {
-	if x != nil {
-		return x.Workshops
-	}
-	return 0
-}
-
-func (x *Participation) GetParticipants() int32 {
-	if x != nil {
-		return x.Participants
-	}
-	return 0
-}
-
-func (x *Participation) GetWomen() int32 {
-	if x != nil {
-		return x.Women
-	}
-	return 0
-}
-
-func (x *Participation) GetYouth() int32 {
-	if x != nil {
-		return x.Youth
-	}
-	return 0
-}
-
-func (x *Participation) GetDisability() int32 {
-	if x != nil {
-		return x.Disability
-	}
-	return 0
-}
-
-func (x *Participation) GetContributions() int32 {
-	if x != nil {
-		return x.Contributions
-	}
-	return 0
-}
-
-func (x *Participation) GetWomenRate() float64 {
-	if x != nil {
-		return x.WomenRate
-	}
-	return 0
-}
-
-func (x *Participation) GetYouthRate() float64 {
-	if x != nil {
-		return x.YouthRate
-	}
-	return 0
-}
-
-func (x *Participation) GetDisabilityRate() float64 {
-	if x != nil {
-		return x.DisabilityRate
-	}
-	return 0
-}
-
 // Consultation is a consultation request and what became of it.
 type Consultation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -217,13 +31,13 @@ type Consultation struct {
 	// Council resource name.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Who asked.
-	Requester Requester `protobuf:"varint,3,opt,name=requester,proto3,enum=tasharuk.consultations.v1.Requester" json:"requester,omitempty"`
+	Requester v1.Requester `protobuf:"varint,3,opt,name=requester,proto3,enum=tasharuk.consultations.events.v1.Requester" json:"requester,omitempty"`
 	// Committee, when a committee asked.
 	Committee string `protobuf:"bytes,4,opt,name=committee,proto3" json:"committee,omitempty"`
 	// Body asked; empty for a public consultation.
 	Body string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
 	// Subject kind.
-	SubjectKind SubjectKind `protobuf:"varint,6,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.v1.SubjectKind" json:"subject_kind,omitempty"`
+	SubjectKind v1.SubjectKind `protobuf:"varint,6,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.events.v1.SubjectKind" json:"subject_kind,omitempty"`
 	// Linked resource.
 	SubjectRef string `protobuf:"bytes,7,opt,name=subject_ref,json=subjectRef,proto3" json:"subject_ref,omitempty"`
 	// Title.
@@ -231,13 +45,13 @@ type Consultation struct {
 	// Deadline, "YYYY-MM-DD".
 	Deadline string `protobuf:"bytes,9,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	// State (EXPIRED is computed against the service's clock).
-	State ConsultationState `protobuf:"varint,10,opt,name=state,proto3,enum=tasharuk.consultations.v1.ConsultationState" json:"state,omitempty"`
+	State v1.ConsultationState `protobuf:"varint,10,opt,name=state,proto3,enum=tasharuk.consultations.events.v1.ConsultationState" json:"state,omitempty"`
 	// Workshops held.
-	Workshops []*WorkshopHeld `protobuf:"bytes,11,rep,name=workshops,proto3" json:"workshops,omitempty"`
+	Workshops []*v1.WorkshopHeld `protobuf:"bytes,11,rep,name=workshops,proto3" json:"workshops,omitempty"`
 	// Participation totals.
-	Participation *Participation `protobuf:"bytes,12,opt,name=participation,proto3" json:"participation,omitempty"`
+	Participation *v1.Participation `protobuf:"bytes,12,opt,name=participation,proto3" json:"participation,omitempty"`
 	// Phases completed, in order.
-	Phases []Phase `protobuf:"varint,13,rep,packed,name=phases,proto3,enum=tasharuk.consultations.v1.Phase" json:"phases,omitempty"`
+	Phases []v1.Phase `protobuf:"varint,13,rep,packed,name=phases,proto3,enum=tasharuk.consultations.events.v1.Phase" json:"phases,omitempty"`
 	// The answering opinion.
 	Opinion string `protobuf:"bytes,14,opt,name=opinion,proto3" json:"opinion,omitempty"`
 	// The published synthesis.
@@ -252,7 +66,7 @@ type Consultation struct {
 
 func (x *Consultation) Reset() {
 	*x = Consultation{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[1]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +78,7 @@ func (x *Consultation) String() string {
 func (*Consultation) ProtoMessage() {}
 
 func (x *Consultation) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[1]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +91,7 @@ func (x *Consultation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Consultation.ProtoReflect.Descriptor instead.
 func (*Consultation) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Consultation) GetName() string {
@@ -294,11 +108,11 @@ func (x *Consultation) GetCouncil() string {
 	return ""
 }
 
-func (x *Consultation) GetRequester() Requester {
+func (x *Consultation) GetRequester() v1.Requester {
 	if x != nil {
 		return x.Requester
 	}
-	return Requester_REQUESTER_UNSPECIFIED
+	return v1.Requester(0)
 }
 
 func (x *Consultation) GetCommittee() string {
@@ -315,11 +129,11 @@ func (x *Consultation) GetBody() string {
 	return ""
 }
 
-func (x *Consultation) GetSubjectKind() SubjectKind {
+func (x *Consultation) GetSubjectKind() v1.SubjectKind {
 	if x != nil {
 		return x.SubjectKind
 	}
-	return SubjectKind_SUBJECT_KIND_UNSPECIFIED
+	return v1.SubjectKind(0)
 }
 
 func (x *Consultation) GetSubjectRef() string {
@@ -343,28 +157,28 @@ func (x *Consultation) GetDeadline() string {
 	return ""
 }
 
-func (x *Consultation) GetState() ConsultationState {
+func (x *Consultation) GetState() v1.ConsultationState {
 	if x != nil {
 		return x.State
 	}
-	return ConsultationState_CONSULTATION_STATE_UNSPECIFIED
+	return v1.ConsultationState(0)
 }
 
-func (x *Consultation) GetWorkshops() []*WorkshopHeld {
+func (x *Consultation) GetWorkshops() []*v1.WorkshopHeld {
 	if x != nil {
 		return x.Workshops
 	}
 	return nil
 }
 
-func (x *Consultation) GetParticipation() *Participation {
+func (x *Consultation) GetParticipation() *v1.Participation {
 	if x != nil {
 		return x.Participation
 	}
 	return nil
 }
 
-func (x *Consultation) GetPhases() []Phase {
+func (x *Consultation) GetPhases() []v1.Phase {
 	if x != nil {
 		return x.Phases
 	}
@@ -405,13 +219,13 @@ type CreateConsultationRequest struct {
 	// Council resource name.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Who asks (required).
-	Requester Requester `protobuf:"varint,2,opt,name=requester,proto3,enum=tasharuk.consultations.v1.Requester" json:"requester,omitempty"`
+	Requester v1.Requester `protobuf:"varint,2,opt,name=requester,proto3,enum=tasharuk.consultations.events.v1.Requester" json:"requester,omitempty"`
 	// Committee name (required when a committee asks).
 	Committee string `protobuf:"bytes,3,opt,name=committee,proto3" json:"committee,omitempty"`
 	// Body asked (resource name of the council's body); empty: the public.
 	Body string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
 	// Subject kind (required).
-	SubjectKind SubjectKind `protobuf:"varint,5,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.v1.SubjectKind" json:"subject_kind,omitempty"`
+	SubjectKind v1.SubjectKind `protobuf:"varint,5,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.events.v1.SubjectKind" json:"subject_kind,omitempty"`
 	// Linked resource (required for a petition).
 	SubjectRef string `protobuf:"bytes,6,opt,name=subject_ref,json=subjectRef,proto3" json:"subject_ref,omitempty"`
 	// Title (required).
@@ -424,7 +238,7 @@ type CreateConsultationRequest struct {
 
 func (x *CreateConsultationRequest) Reset() {
 	*x = CreateConsultationRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[2]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +250,7 @@ func (x *CreateConsultationRequest) String() string {
 func (*CreateConsultationRequest) ProtoMessage() {}
 
 func (x *CreateConsultationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[2]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +263,7 @@ func (x *CreateConsultationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConsultationRequest.ProtoReflect.Descriptor instead.
 func (*CreateConsultationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *CreateConsultationRequest) GetParent() string {
@@ -459,11 +273,11 @@ func (x *CreateConsultationRequest) GetParent() string {
 	return ""
 }
 
-func (x *CreateConsultationRequest) GetRequester() Requester {
+func (x *CreateConsultationRequest) GetRequester() v1.Requester {
 	if x != nil {
 		return x.Requester
 	}
-	return Requester_REQUESTER_UNSPECIFIED
+	return v1.Requester(0)
 }
 
 func (x *CreateConsultationRequest) GetCommittee() string {
@@ -480,11 +294,11 @@ func (x *CreateConsultationRequest) GetBody() string {
 	return ""
 }
 
-func (x *CreateConsultationRequest) GetSubjectKind() SubjectKind {
+func (x *CreateConsultationRequest) GetSubjectKind() v1.SubjectKind {
 	if x != nil {
 		return x.SubjectKind
 	}
-	return SubjectKind_SUBJECT_KIND_UNSPECIFIED
+	return v1.SubjectKind(0)
 }
 
 func (x *CreateConsultationRequest) GetSubjectRef() string {
@@ -521,7 +335,7 @@ type CreateConsultationResponse struct {
 
 func (x *CreateConsultationResponse) Reset() {
 	*x = CreateConsultationResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[3]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +347,7 @@ func (x *CreateConsultationResponse) String() string {
 func (*CreateConsultationResponse) ProtoMessage() {}
 
 func (x *CreateConsultationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[3]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +360,7 @@ func (x *CreateConsultationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConsultationResponse.ProtoReflect.Descriptor instead.
 func (*CreateConsultationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateConsultationResponse) GetConsultation() *Consultation {
@@ -582,7 +396,7 @@ type GetConsultationRequest struct {
 
 func (x *GetConsultationRequest) Reset() {
 	*x = GetConsultationRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[4]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +408,7 @@ func (x *GetConsultationRequest) String() string {
 func (*GetConsultationRequest) ProtoMessage() {}
 
 func (x *GetConsultationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[4]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +421,7 @@ func (x *GetConsultationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsultationRequest.ProtoReflect.Descriptor instead.
 func (*GetConsultationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetConsultationRequest) GetName() string {
@@ -656,7 +470,7 @@ type GetConsultationResponse struct {
 
 func (x *GetConsultationResponse) Reset() {
 	*x = GetConsultationResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[5]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +482,7 @@ func (x *GetConsultationResponse) String() string {
 func (*GetConsultationResponse) ProtoMessage() {}
 
 func (x *GetConsultationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[5]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +495,7 @@ func (x *GetConsultationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsultationResponse.ProtoReflect.Descriptor instead.
 func (*GetConsultationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetConsultationResponse) GetConsultation() *Consultation {
@@ -712,7 +526,7 @@ type ListConsultationsRequest struct {
 
 func (x *ListConsultationsRequest) Reset() {
 	*x = ListConsultationsRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[6]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +538,7 @@ func (x *ListConsultationsRequest) String() string {
 func (*ListConsultationsRequest) ProtoMessage() {}
 
 func (x *ListConsultationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[6]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +551,7 @@ func (x *ListConsultationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsultationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsultationsRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListConsultationsRequest) GetParent() string {
@@ -793,7 +607,7 @@ type ListConsultationsResponse struct {
 
 func (x *ListConsultationsResponse) Reset() {
 	*x = ListConsultationsResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[7]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +619,7 @@ func (x *ListConsultationsResponse) String() string {
 func (*ListConsultationsResponse) ProtoMessage() {}
 
 func (x *ListConsultationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[7]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +632,7 @@ func (x *ListConsultationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsultationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsultationsResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListConsultationsResponse) GetConsultations() []*Consultation {
@@ -839,7 +653,7 @@ type AcknowledgeConsultationRequest struct {
 
 func (x *AcknowledgeConsultationRequest) Reset() {
 	*x = AcknowledgeConsultationRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[8]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +665,7 @@ func (x *AcknowledgeConsultationRequest) String() string {
 func (*AcknowledgeConsultationRequest) ProtoMessage() {}
 
 func (x *AcknowledgeConsultationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[8]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +678,7 @@ func (x *AcknowledgeConsultationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeConsultationRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeConsultationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{8}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AcknowledgeConsultationRequest) GetName() string {
@@ -887,7 +701,7 @@ type AcknowledgeConsultationResponse struct {
 
 func (x *AcknowledgeConsultationResponse) Reset() {
 	*x = AcknowledgeConsultationResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[9]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +713,7 @@ func (x *AcknowledgeConsultationResponse) String() string {
 func (*AcknowledgeConsultationResponse) ProtoMessage() {}
 
 func (x *AcknowledgeConsultationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[9]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +726,7 @@ func (x *AcknowledgeConsultationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeConsultationResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeConsultationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{9}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AcknowledgeConsultationResponse) GetConsultation() *Consultation {
@@ -936,14 +750,14 @@ type RecordWorkshopRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The workshop (id, date, place, theme and counts required; women,
 	// youth and disability each at most participants).
-	Workshop      *WorkshopHeld `protobuf:"bytes,2,opt,name=workshop,proto3" json:"workshop,omitempty"`
+	Workshop      *v1.WorkshopHeld `protobuf:"bytes,2,opt,name=workshop,proto3" json:"workshop,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordWorkshopRequest) Reset() {
 	*x = RecordWorkshopRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[10]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +769,7 @@ func (x *RecordWorkshopRequest) String() string {
 func (*RecordWorkshopRequest) ProtoMessage() {}
 
 func (x *RecordWorkshopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[10]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +782,7 @@ func (x *RecordWorkshopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkshopRequest.ProtoReflect.Descriptor instead.
 func (*RecordWorkshopRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{10}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RecordWorkshopRequest) GetName() string {
@@ -978,7 +792,7 @@ func (x *RecordWorkshopRequest) GetName() string {
 	return ""
 }
 
-func (x *RecordWorkshopRequest) GetWorkshop() *WorkshopHeld {
+func (x *RecordWorkshopRequest) GetWorkshop() *v1.WorkshopHeld {
 	if x != nil {
 		return x.Workshop
 	}
@@ -998,7 +812,7 @@ type RecordWorkshopResponse struct {
 
 func (x *RecordWorkshopResponse) Reset() {
 	*x = RecordWorkshopResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[11]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +824,7 @@ func (x *RecordWorkshopResponse) String() string {
 func (*RecordWorkshopResponse) ProtoMessage() {}
 
 func (x *RecordWorkshopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[11]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +837,7 @@ func (x *RecordWorkshopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkshopResponse.ProtoReflect.Descriptor instead.
 func (*RecordWorkshopResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{11}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RecordWorkshopResponse) GetConsultation() *Consultation {
@@ -1046,14 +860,14 @@ type CompletePhaseRequest struct {
 	// Consultation resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Phase (the next one, in order).
-	Phase         Phase `protobuf:"varint,2,opt,name=phase,proto3,enum=tasharuk.consultations.v1.Phase" json:"phase,omitempty"`
+	Phase         v1.Phase `protobuf:"varint,2,opt,name=phase,proto3,enum=tasharuk.consultations.events.v1.Phase" json:"phase,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CompletePhaseRequest) Reset() {
 	*x = CompletePhaseRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[12]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +879,7 @@ func (x *CompletePhaseRequest) String() string {
 func (*CompletePhaseRequest) ProtoMessage() {}
 
 func (x *CompletePhaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[12]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +892,7 @@ func (x *CompletePhaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletePhaseRequest.ProtoReflect.Descriptor instead.
 func (*CompletePhaseRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{12}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CompletePhaseRequest) GetName() string {
@@ -1088,11 +902,11 @@ func (x *CompletePhaseRequest) GetName() string {
 	return ""
 }
 
-func (x *CompletePhaseRequest) GetPhase() Phase {
+func (x *CompletePhaseRequest) GetPhase() v1.Phase {
 	if x != nil {
 		return x.Phase
 	}
-	return Phase_PHASE_UNSPECIFIED
+	return v1.Phase(0)
 }
 
 // CompletePhaseResponse returns the consultation.
@@ -1108,7 +922,7 @@ type CompletePhaseResponse struct {
 
 func (x *CompletePhaseResponse) Reset() {
 	*x = CompletePhaseResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[13]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +934,7 @@ func (x *CompletePhaseResponse) String() string {
 func (*CompletePhaseResponse) ProtoMessage() {}
 
 func (x *CompletePhaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[13]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +947,7 @@ func (x *CompletePhaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletePhaseResponse.ProtoReflect.Descriptor instead.
 func (*CompletePhaseResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{13}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CompletePhaseResponse) GetConsultation() *Consultation {
@@ -1165,7 +979,7 @@ type AnswerConsultationRequest struct {
 
 func (x *AnswerConsultationRequest) Reset() {
 	*x = AnswerConsultationRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[14]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +991,7 @@ func (x *AnswerConsultationRequest) String() string {
 func (*AnswerConsultationRequest) ProtoMessage() {}
 
 func (x *AnswerConsultationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[14]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1004,7 @@ func (x *AnswerConsultationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerConsultationRequest.ProtoReflect.Descriptor instead.
 func (*AnswerConsultationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{14}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AnswerConsultationRequest) GetName() string {
@@ -1227,7 +1041,7 @@ type AnswerConsultationResponse struct {
 
 func (x *AnswerConsultationResponse) Reset() {
 	*x = AnswerConsultationResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[15]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1053,7 @@ func (x *AnswerConsultationResponse) String() string {
 func (*AnswerConsultationResponse) ProtoMessage() {}
 
 func (x *AnswerConsultationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[15]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1066,7 @@ func (x *AnswerConsultationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerConsultationResponse.ProtoReflect.Descriptor instead.
 func (*AnswerConsultationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{15}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AnswerConsultationResponse) GetConsultation() *Consultation {
@@ -1282,7 +1096,7 @@ type WithdrawConsultationRequest struct {
 
 func (x *WithdrawConsultationRequest) Reset() {
 	*x = WithdrawConsultationRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[16]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1108,7 @@ func (x *WithdrawConsultationRequest) String() string {
 func (*WithdrawConsultationRequest) ProtoMessage() {}
 
 func (x *WithdrawConsultationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[16]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1121,7 @@ func (x *WithdrawConsultationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawConsultationRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawConsultationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{16}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WithdrawConsultationRequest) GetName() string {
@@ -1337,7 +1151,7 @@ type WithdrawConsultationResponse struct {
 
 func (x *WithdrawConsultationResponse) Reset() {
 	*x = WithdrawConsultationResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[17]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1163,7 @@ func (x *WithdrawConsultationResponse) String() string {
 func (*WithdrawConsultationResponse) ProtoMessage() {}
 
 func (x *WithdrawConsultationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[17]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1176,7 @@ func (x *WithdrawConsultationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawConsultationResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawConsultationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{17}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WithdrawConsultationResponse) GetConsultation() *Consultation {
@@ -1397,7 +1211,7 @@ type RecordSurveyRequest struct {
 
 func (x *RecordSurveyRequest) Reset() {
 	*x = RecordSurveyRequest{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[18]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1223,7 @@ func (x *RecordSurveyRequest) String() string {
 func (*RecordSurveyRequest) ProtoMessage() {}
 
 func (x *RecordSurveyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[18]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1236,7 @@ func (x *RecordSurveyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordSurveyRequest.ProtoReflect.Descriptor instead.
 func (*RecordSurveyRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{18}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordSurveyRequest) GetParent() string {
@@ -1466,7 +1280,7 @@ type RecordSurveyResponse struct {
 
 func (x *RecordSurveyResponse) Reset() {
 	*x = RecordSurveyResponse{}
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[19]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1292,7 @@ func (x *RecordSurveyResponse) String() string {
 func (*RecordSurveyResponse) ProtoMessage() {}
 
 func (x *RecordSurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[19]
+	mi := &file_tasharuk_consultations_v1_consultation_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1305,7 @@ func (x *RecordSurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordSurveyResponse.ProtoReflect.Descriptor instead.
 func (*RecordSurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{19}
+	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RecordSurveyResponse) GetName() string {
@@ -1512,49 +1326,35 @@ var File_tasharuk_consultations_v1_consultation_service_proto protoreflect.FileD
 
 const file_tasharuk_consultations_v1_consultation_service_proto_rawDesc = "" +
 	"\n" +
-	"4tasharuk/consultations/v1/consultation_service.proto\x12\x19tasharuk.consultations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&tasharuk/consultations/v1/events.proto\"\xaa\x02\n" +
-	"\rParticipation\x12\x1c\n" +
-	"\tworkshops\x18\x01 \x01(\x05R\tworkshops\x12\"\n" +
-	"\fparticipants\x18\x02 \x01(\x05R\fparticipants\x12\x14\n" +
-	"\x05women\x18\x03 \x01(\x05R\x05women\x12\x14\n" +
-	"\x05youth\x18\x04 \x01(\x05R\x05youth\x12\x1e\n" +
-	"\n" +
-	"disability\x18\x05 \x01(\x05R\n" +
-	"disability\x12$\n" +
-	"\rcontributions\x18\x06 \x01(\x05R\rcontributions\x12\x1d\n" +
-	"\n" +
-	"women_rate\x18\a \x01(\x01R\twomenRate\x12\x1d\n" +
-	"\n" +
-	"youth_rate\x18\b \x01(\x01R\tyouthRate\x12'\n" +
-	"\x0fdisability_rate\x18\t \x01(\x01R\x0edisabilityRate\"\x97\x06\n" +
+	"4tasharuk/consultations/v1/consultation_service.proto\x12\x19tasharuk.consultations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-tasharuk/consultations/events/v1/events.proto\"\xc1\x06\n" +
 	"\fConsultation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x12B\n" +
-	"\trequester\x18\x03 \x01(\x0e2$.tasharuk.consultations.v1.RequesterR\trequester\x12\x1c\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x12I\n" +
+	"\trequester\x18\x03 \x01(\x0e2+.tasharuk.consultations.events.v1.RequesterR\trequester\x12\x1c\n" +
 	"\tcommittee\x18\x04 \x01(\tR\tcommittee\x12\x12\n" +
-	"\x04body\x18\x05 \x01(\tR\x04body\x12I\n" +
-	"\fsubject_kind\x18\x06 \x01(\x0e2&.tasharuk.consultations.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\x12P\n" +
+	"\fsubject_kind\x18\x06 \x01(\x0e2-.tasharuk.consultations.events.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
 	"\vsubject_ref\x18\a \x01(\tR\n" +
 	"subjectRef\x12\x14\n" +
 	"\x05title\x18\b \x01(\tR\x05title\x12\x1a\n" +
-	"\bdeadline\x18\t \x01(\tR\bdeadline\x12B\n" +
+	"\bdeadline\x18\t \x01(\tR\bdeadline\x12I\n" +
 	"\x05state\x18\n" +
-	" \x01(\x0e2,.tasharuk.consultations.v1.ConsultationStateR\x05state\x12E\n" +
-	"\tworkshops\x18\v \x03(\v2'.tasharuk.consultations.v1.WorkshopHeldR\tworkshops\x12N\n" +
-	"\rparticipation\x18\f \x01(\v2(.tasharuk.consultations.v1.ParticipationR\rparticipation\x128\n" +
-	"\x06phases\x18\r \x03(\x0e2 .tasharuk.consultations.v1.PhaseR\x06phases\x12\x18\n" +
+	" \x01(\x0e23.tasharuk.consultations.events.v1.ConsultationStateR\x05state\x12L\n" +
+	"\tworkshops\x18\v \x03(\v2..tasharuk.consultations.events.v1.WorkshopHeldR\tworkshops\x12U\n" +
+	"\rparticipation\x18\f \x01(\v2/.tasharuk.consultations.events.v1.ParticipationR\rparticipation\x12?\n" +
+	"\x06phases\x18\r \x03(\x0e2'.tasharuk.consultations.events.v1.PhaseR\x06phases\x12\x18\n" +
 	"\aopinion\x18\x0e \x01(\tR\aopinion\x12\x1c\n" +
 	"\tsynthesis\x18\x0f \x01(\tR\tsynthesis\x12;\n" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vanswer_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"answerTime\"\xc7\x02\n" +
+	"answerTime\"\xd5\x02\n" +
 	"\x19CreateConsultationRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12B\n" +
-	"\trequester\x18\x02 \x01(\x0e2$.tasharuk.consultations.v1.RequesterR\trequester\x12\x1c\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12I\n" +
+	"\trequester\x18\x02 \x01(\x0e2+.tasharuk.consultations.events.v1.RequesterR\trequester\x12\x1c\n" +
 	"\tcommittee\x18\x03 \x01(\tR\tcommittee\x12\x12\n" +
-	"\x04body\x18\x04 \x01(\tR\x04body\x12I\n" +
-	"\fsubject_kind\x18\x05 \x01(\x0e2&.tasharuk.consultations.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\x12P\n" +
+	"\fsubject_kind\x18\x05 \x01(\x0e2-.tasharuk.consultations.events.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
 	"\vsubject_ref\x18\x06 \x01(\tR\n" +
 	"subjectRef\x12\x14\n" +
 	"\x05title\x18\a \x01(\tR\x05title\x12\x1a\n" +
@@ -1587,16 +1387,16 @@ const file_tasharuk_consultations_v1_consultation_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x91\x01\n" +
 	"\x1fAcknowledgeConsultationResponse\x12K\n" +
 	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"p\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"w\n" +
 	"\x15RecordWorkshopRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12C\n" +
-	"\bworkshop\x18\x02 \x01(\v2'.tasharuk.consultations.v1.WorkshopHeldR\bworkshop\"\x88\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12J\n" +
+	"\bworkshop\x18\x02 \x01(\v2..tasharuk.consultations.events.v1.WorkshopHeldR\bworkshop\"\x88\x01\n" +
 	"\x16RecordWorkshopResponse\x12K\n" +
 	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"b\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"i\n" +
 	"\x14CompletePhaseRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
-	"\x05phase\x18\x02 \x01(\x0e2 .tasharuk.consultations.v1.PhaseR\x05phase\"\x87\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12=\n" +
+	"\x05phase\x18\x02 \x01(\x0e2'.tasharuk.consultations.events.v1.PhaseR\x05phase\"\x87\x01\n" +
 	"\x15CompletePhaseResponse\x12K\n" +
 	"\fconsultation\x18\x01 \x01(\v2'.tasharuk.consultations.v1.ConsultationR\fconsultation\x12!\n" +
 	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"g\n" +
@@ -1620,15 +1420,7 @@ const file_tasharuk_consultations_v1_consultation_service_proto_rawDesc = "" +
 	"\fscore_counts\x18\x04 \x03(\x05R\vscoreCounts\"M\n" +
 	"\x14RecordSurveyResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition*\x85\x02\n" +
-	"\x11ConsultationState\x12\"\n" +
-	"\x1eCONSULTATION_STATE_UNSPECIFIED\x10\x00\x12 \n" +
-	"\x1cCONSULTATION_STATE_REQUESTED\x10\x01\x12#\n" +
-	"\x1fCONSULTATION_STATE_ACKNOWLEDGED\x10\x02\x12\"\n" +
-	"\x1eCONSULTATION_STATE_IN_PROGRESS\x10\x03\x12\x1f\n" +
-	"\x1bCONSULTATION_STATE_ANSWERED\x10\x04\x12\x1e\n" +
-	"\x1aCONSULTATION_STATE_EXPIRED\x10\x05\x12 \n" +
-	"\x1cCONSULTATION_STATE_WITHDRAWN\x10\x062\x90\t\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition2\x90\t\n" +
 	"\x13ConsultationService\x12\x81\x01\n" +
 	"\x12CreateConsultation\x124.tasharuk.consultations.v1.CreateConsultationRequest\x1a5.tasharuk.consultations.v1.CreateConsultationResponse\x12x\n" +
 	"\x0fGetConsultation\x121.tasharuk.consultations.v1.GetConsultationRequest\x1a2.tasharuk.consultations.v1.GetConsultationResponse\x12~\n" +
@@ -1652,79 +1444,78 @@ func file_tasharuk_consultations_v1_consultation_service_proto_rawDescGZIP() []b
 	return file_tasharuk_consultations_v1_consultation_service_proto_rawDescData
 }
 
-var file_tasharuk_consultations_v1_consultation_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tasharuk_consultations_v1_consultation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_tasharuk_consultations_v1_consultation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_tasharuk_consultations_v1_consultation_service_proto_goTypes = []any{
-	(ConsultationState)(0),                  // 0: tasharuk.consultations.v1.ConsultationState
-	(*Participation)(nil),                   // 1: tasharuk.consultations.v1.Participation
-	(*Consultation)(nil),                    // 2: tasharuk.consultations.v1.Consultation
-	(*CreateConsultationRequest)(nil),       // 3: tasharuk.consultations.v1.CreateConsultationRequest
-	(*CreateConsultationResponse)(nil),      // 4: tasharuk.consultations.v1.CreateConsultationResponse
-	(*GetConsultationRequest)(nil),          // 5: tasharuk.consultations.v1.GetConsultationRequest
-	(*GetConsultationResponse)(nil),         // 6: tasharuk.consultations.v1.GetConsultationResponse
-	(*ListConsultationsRequest)(nil),        // 7: tasharuk.consultations.v1.ListConsultationsRequest
-	(*ListConsultationsResponse)(nil),       // 8: tasharuk.consultations.v1.ListConsultationsResponse
-	(*AcknowledgeConsultationRequest)(nil),  // 9: tasharuk.consultations.v1.AcknowledgeConsultationRequest
-	(*AcknowledgeConsultationResponse)(nil), // 10: tasharuk.consultations.v1.AcknowledgeConsultationResponse
-	(*RecordWorkshopRequest)(nil),           // 11: tasharuk.consultations.v1.RecordWorkshopRequest
-	(*RecordWorkshopResponse)(nil),          // 12: tasharuk.consultations.v1.RecordWorkshopResponse
-	(*CompletePhaseRequest)(nil),            // 13: tasharuk.consultations.v1.CompletePhaseRequest
-	(*CompletePhaseResponse)(nil),           // 14: tasharuk.consultations.v1.CompletePhaseResponse
-	(*AnswerConsultationRequest)(nil),       // 15: tasharuk.consultations.v1.AnswerConsultationRequest
-	(*AnswerConsultationResponse)(nil),      // 16: tasharuk.consultations.v1.AnswerConsultationResponse
-	(*WithdrawConsultationRequest)(nil),     // 17: tasharuk.consultations.v1.WithdrawConsultationRequest
-	(*WithdrawConsultationResponse)(nil),    // 18: tasharuk.consultations.v1.WithdrawConsultationResponse
-	(*RecordSurveyRequest)(nil),             // 19: tasharuk.consultations.v1.RecordSurveyRequest
-	(*RecordSurveyResponse)(nil),            // 20: tasharuk.consultations.v1.RecordSurveyResponse
-	(Requester)(0),                          // 21: tasharuk.consultations.v1.Requester
-	(SubjectKind)(0),                        // 22: tasharuk.consultations.v1.SubjectKind
-	(*WorkshopHeld)(nil),                    // 23: tasharuk.consultations.v1.WorkshopHeld
-	(Phase)(0),                              // 24: tasharuk.consultations.v1.Phase
+	(*Consultation)(nil),                    // 0: tasharuk.consultations.v1.Consultation
+	(*CreateConsultationRequest)(nil),       // 1: tasharuk.consultations.v1.CreateConsultationRequest
+	(*CreateConsultationResponse)(nil),      // 2: tasharuk.consultations.v1.CreateConsultationResponse
+	(*GetConsultationRequest)(nil),          // 3: tasharuk.consultations.v1.GetConsultationRequest
+	(*GetConsultationResponse)(nil),         // 4: tasharuk.consultations.v1.GetConsultationResponse
+	(*ListConsultationsRequest)(nil),        // 5: tasharuk.consultations.v1.ListConsultationsRequest
+	(*ListConsultationsResponse)(nil),       // 6: tasharuk.consultations.v1.ListConsultationsResponse
+	(*AcknowledgeConsultationRequest)(nil),  // 7: tasharuk.consultations.v1.AcknowledgeConsultationRequest
+	(*AcknowledgeConsultationResponse)(nil), // 8: tasharuk.consultations.v1.AcknowledgeConsultationResponse
+	(*RecordWorkshopRequest)(nil),           // 9: tasharuk.consultations.v1.RecordWorkshopRequest
+	(*RecordWorkshopResponse)(nil),          // 10: tasharuk.consultations.v1.RecordWorkshopResponse
+	(*CompletePhaseRequest)(nil),            // 11: tasharuk.consultations.v1.CompletePhaseRequest
+	(*CompletePhaseResponse)(nil),           // 12: tasharuk.consultations.v1.CompletePhaseResponse
+	(*AnswerConsultationRequest)(nil),       // 13: tasharuk.consultations.v1.AnswerConsultationRequest
+	(*AnswerConsultationResponse)(nil),      // 14: tasharuk.consultations.v1.AnswerConsultationResponse
+	(*WithdrawConsultationRequest)(nil),     // 15: tasharuk.consultations.v1.WithdrawConsultationRequest
+	(*WithdrawConsultationResponse)(nil),    // 16: tasharuk.consultations.v1.WithdrawConsultationResponse
+	(*RecordSurveyRequest)(nil),             // 17: tasharuk.consultations.v1.RecordSurveyRequest
+	(*RecordSurveyResponse)(nil),            // 18: tasharuk.consultations.v1.RecordSurveyResponse
+	(v1.Requester)(0),                       // 19: tasharuk.consultations.events.v1.Requester
+	(v1.SubjectKind)(0),                     // 20: tasharuk.consultations.events.v1.SubjectKind
+	(v1.ConsultationState)(0),               // 21: tasharuk.consultations.events.v1.ConsultationState
+	(*v1.WorkshopHeld)(nil),                 // 22: tasharuk.consultations.events.v1.WorkshopHeld
+	(*v1.Participation)(nil),                // 23: tasharuk.consultations.events.v1.Participation
+	(v1.Phase)(0),                           // 24: tasharuk.consultations.events.v1.Phase
 	(*timestamppb.Timestamp)(nil),           // 25: google.protobuf.Timestamp
 }
 var file_tasharuk_consultations_v1_consultation_service_proto_depIdxs = []int32{
-	21, // 0: tasharuk.consultations.v1.Consultation.requester:type_name -> tasharuk.consultations.v1.Requester
-	22, // 1: tasharuk.consultations.v1.Consultation.subject_kind:type_name -> tasharuk.consultations.v1.SubjectKind
-	0,  // 2: tasharuk.consultations.v1.Consultation.state:type_name -> tasharuk.consultations.v1.ConsultationState
-	23, // 3: tasharuk.consultations.v1.Consultation.workshops:type_name -> tasharuk.consultations.v1.WorkshopHeld
-	1,  // 4: tasharuk.consultations.v1.Consultation.participation:type_name -> tasharuk.consultations.v1.Participation
-	24, // 5: tasharuk.consultations.v1.Consultation.phases:type_name -> tasharuk.consultations.v1.Phase
+	19, // 0: tasharuk.consultations.v1.Consultation.requester:type_name -> tasharuk.consultations.events.v1.Requester
+	20, // 1: tasharuk.consultations.v1.Consultation.subject_kind:type_name -> tasharuk.consultations.events.v1.SubjectKind
+	21, // 2: tasharuk.consultations.v1.Consultation.state:type_name -> tasharuk.consultations.events.v1.ConsultationState
+	22, // 3: tasharuk.consultations.v1.Consultation.workshops:type_name -> tasharuk.consultations.events.v1.WorkshopHeld
+	23, // 4: tasharuk.consultations.v1.Consultation.participation:type_name -> tasharuk.consultations.events.v1.Participation
+	24, // 5: tasharuk.consultations.v1.Consultation.phases:type_name -> tasharuk.consultations.events.v1.Phase
 	25, // 6: tasharuk.consultations.v1.Consultation.create_time:type_name -> google.protobuf.Timestamp
 	25, // 7: tasharuk.consultations.v1.Consultation.answer_time:type_name -> google.protobuf.Timestamp
-	21, // 8: tasharuk.consultations.v1.CreateConsultationRequest.requester:type_name -> tasharuk.consultations.v1.Requester
-	22, // 9: tasharuk.consultations.v1.CreateConsultationRequest.subject_kind:type_name -> tasharuk.consultations.v1.SubjectKind
-	2,  // 10: tasharuk.consultations.v1.CreateConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	19, // 8: tasharuk.consultations.v1.CreateConsultationRequest.requester:type_name -> tasharuk.consultations.events.v1.Requester
+	20, // 9: tasharuk.consultations.v1.CreateConsultationRequest.subject_kind:type_name -> tasharuk.consultations.events.v1.SubjectKind
+	0,  // 10: tasharuk.consultations.v1.CreateConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
 	25, // 11: tasharuk.consultations.v1.GetConsultationRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	25, // 12: tasharuk.consultations.v1.GetConsultationRequest.valid_time:type_name -> google.protobuf.Timestamp
-	2,  // 13: tasharuk.consultations.v1.GetConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	0,  // 13: tasharuk.consultations.v1.GetConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
 	25, // 14: tasharuk.consultations.v1.ListConsultationsRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	25, // 15: tasharuk.consultations.v1.ListConsultationsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	2,  // 16: tasharuk.consultations.v1.ListConsultationsResponse.consultations:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 17: tasharuk.consultations.v1.AcknowledgeConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	23, // 18: tasharuk.consultations.v1.RecordWorkshopRequest.workshop:type_name -> tasharuk.consultations.v1.WorkshopHeld
-	2,  // 19: tasharuk.consultations.v1.RecordWorkshopResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	24, // 20: tasharuk.consultations.v1.CompletePhaseRequest.phase:type_name -> tasharuk.consultations.v1.Phase
-	2,  // 21: tasharuk.consultations.v1.CompletePhaseResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 22: tasharuk.consultations.v1.AnswerConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	2,  // 23: tasharuk.consultations.v1.WithdrawConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
-	3,  // 24: tasharuk.consultations.v1.ConsultationService.CreateConsultation:input_type -> tasharuk.consultations.v1.CreateConsultationRequest
-	5,  // 25: tasharuk.consultations.v1.ConsultationService.GetConsultation:input_type -> tasharuk.consultations.v1.GetConsultationRequest
-	7,  // 26: tasharuk.consultations.v1.ConsultationService.ListConsultations:input_type -> tasharuk.consultations.v1.ListConsultationsRequest
-	9,  // 27: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:input_type -> tasharuk.consultations.v1.AcknowledgeConsultationRequest
-	11, // 28: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:input_type -> tasharuk.consultations.v1.RecordWorkshopRequest
-	13, // 29: tasharuk.consultations.v1.ConsultationService.CompletePhase:input_type -> tasharuk.consultations.v1.CompletePhaseRequest
-	15, // 30: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:input_type -> tasharuk.consultations.v1.AnswerConsultationRequest
-	17, // 31: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:input_type -> tasharuk.consultations.v1.WithdrawConsultationRequest
-	19, // 32: tasharuk.consultations.v1.ConsultationService.RecordSurvey:input_type -> tasharuk.consultations.v1.RecordSurveyRequest
-	4,  // 33: tasharuk.consultations.v1.ConsultationService.CreateConsultation:output_type -> tasharuk.consultations.v1.CreateConsultationResponse
-	6,  // 34: tasharuk.consultations.v1.ConsultationService.GetConsultation:output_type -> tasharuk.consultations.v1.GetConsultationResponse
-	8,  // 35: tasharuk.consultations.v1.ConsultationService.ListConsultations:output_type -> tasharuk.consultations.v1.ListConsultationsResponse
-	10, // 36: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:output_type -> tasharuk.consultations.v1.AcknowledgeConsultationResponse
-	12, // 37: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:output_type -> tasharuk.consultations.v1.RecordWorkshopResponse
-	14, // 38: tasharuk.consultations.v1.ConsultationService.CompletePhase:output_type -> tasharuk.consultations.v1.CompletePhaseResponse
-	16, // 39: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:output_type -> tasharuk.consultations.v1.AnswerConsultationResponse
-	18, // 40: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:output_type -> tasharuk.consultations.v1.WithdrawConsultationResponse
-	20, // 41: tasharuk.consultations.v1.ConsultationService.RecordSurvey:output_type -> tasharuk.consultations.v1.RecordSurveyResponse
+	0,  // 16: tasharuk.consultations.v1.ListConsultationsResponse.consultations:type_name -> tasharuk.consultations.v1.Consultation
+	0,  // 17: tasharuk.consultations.v1.AcknowledgeConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	22, // 18: tasharuk.consultations.v1.RecordWorkshopRequest.workshop:type_name -> tasharuk.consultations.events.v1.WorkshopHeld
+	0,  // 19: tasharuk.consultations.v1.RecordWorkshopResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	24, // 20: tasharuk.consultations.v1.CompletePhaseRequest.phase:type_name -> tasharuk.consultations.events.v1.Phase
+	0,  // 21: tasharuk.consultations.v1.CompletePhaseResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	0,  // 22: tasharuk.consultations.v1.AnswerConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	0,  // 23: tasharuk.consultations.v1.WithdrawConsultationResponse.consultation:type_name -> tasharuk.consultations.v1.Consultation
+	1,  // 24: tasharuk.consultations.v1.ConsultationService.CreateConsultation:input_type -> tasharuk.consultations.v1.CreateConsultationRequest
+	3,  // 25: tasharuk.consultations.v1.ConsultationService.GetConsultation:input_type -> tasharuk.consultations.v1.GetConsultationRequest
+	5,  // 26: tasharuk.consultations.v1.ConsultationService.ListConsultations:input_type -> tasharuk.consultations.v1.ListConsultationsRequest
+	7,  // 27: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:input_type -> tasharuk.consultations.v1.AcknowledgeConsultationRequest
+	9,  // 28: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:input_type -> tasharuk.consultations.v1.RecordWorkshopRequest
+	11, // 29: tasharuk.consultations.v1.ConsultationService.CompletePhase:input_type -> tasharuk.consultations.v1.CompletePhaseRequest
+	13, // 30: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:input_type -> tasharuk.consultations.v1.AnswerConsultationRequest
+	15, // 31: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:input_type -> tasharuk.consultations.v1.WithdrawConsultationRequest
+	17, // 32: tasharuk.consultations.v1.ConsultationService.RecordSurvey:input_type -> tasharuk.consultations.v1.RecordSurveyRequest
+	2,  // 33: tasharuk.consultations.v1.ConsultationService.CreateConsultation:output_type -> tasharuk.consultations.v1.CreateConsultationResponse
+	4,  // 34: tasharuk.consultations.v1.ConsultationService.GetConsultation:output_type -> tasharuk.consultations.v1.GetConsultationResponse
+	6,  // 35: tasharuk.consultations.v1.ConsultationService.ListConsultations:output_type -> tasharuk.consultations.v1.ListConsultationsResponse
+	8,  // 36: tasharuk.consultations.v1.ConsultationService.AcknowledgeConsultation:output_type -> tasharuk.consultations.v1.AcknowledgeConsultationResponse
+	10, // 37: tasharuk.consultations.v1.ConsultationService.RecordWorkshop:output_type -> tasharuk.consultations.v1.RecordWorkshopResponse
+	12, // 38: tasharuk.consultations.v1.ConsultationService.CompletePhase:output_type -> tasharuk.consultations.v1.CompletePhaseResponse
+	14, // 39: tasharuk.consultations.v1.ConsultationService.AnswerConsultation:output_type -> tasharuk.consultations.v1.AnswerConsultationResponse
+	16, // 40: tasharuk.consultations.v1.ConsultationService.WithdrawConsultation:output_type -> tasharuk.consultations.v1.WithdrawConsultationResponse
+	18, // 41: tasharuk.consultations.v1.ConsultationService.RecordSurvey:output_type -> tasharuk.consultations.v1.RecordSurveyResponse
 	33, // [33:42] is the sub-list for method output_type
 	24, // [24:33] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
@@ -1737,20 +1528,18 @@ func file_tasharuk_consultations_v1_consultation_service_proto_init() {
 	if File_tasharuk_consultations_v1_consultation_service_proto != nil {
 		return
 	}
-	file_tasharuk_consultations_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_consultations_v1_consultation_service_proto_rawDesc), len(file_tasharuk_consultations_v1_consultation_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   20,
+			NumEnums:      0,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tasharuk_consultations_v1_consultation_service_proto_goTypes,
 		DependencyIndexes: file_tasharuk_consultations_v1_consultation_service_proto_depIdxs,
-		EnumInfos:         file_tasharuk_consultations_v1_consultation_service_proto_enumTypes,
 		MessageInfos:      file_tasharuk_consultations_v1_consultation_service_proto_msgTypes,
 	}.Build()
 	File_tasharuk_consultations_v1_consultation_service_proto = out.File

@@ -7,6 +7,7 @@
 package petitionsv1
 
 import (
+	v1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -21,95 +22,6 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
-
-// PetitionState is where a petition stands.
-type PetitionState int32
-
-const (
-	// Not set.
-	PetitionState_PETITION_STATE_UNSPECIFIED PetitionState = 0
-	// Being drafted.
-	PetitionState_PETITION_STATE_DRAFT PetitionState = 1
-	// Open to signatures.
-	PetitionState_PETITION_STATE_COLLECTING PetitionState = 2
-	// Deposited, receipt given.
-	PetitionState_PETITION_STATE_DEPOSITED PetitionState = 3
-	// The bureau is checking admissibility.
-	PetitionState_PETITION_STATE_UNDER_REVIEW PetitionState = 4
-	// Declared admissible.
-	PetitionState_PETITION_STATE_ADMISSIBLE PetitionState = 5
-	// Declared inadmissible, with reasons.
-	PetitionState_PETITION_STATE_INADMISSIBLE PetitionState = 6
-	// On the agenda of an ordinary session.
-	PetitionState_PETITION_STATE_SCHEDULED PetitionState = 7
-	// With a standing committee.
-	PetitionState_PETITION_STATE_WITH_COMMITTEE PetitionState = 8
-	// The council deliberated.
-	PetitionState_PETITION_STATE_DELIBERATED PetitionState = 9
-	// Closed.
-	PetitionState_PETITION_STATE_CLOSED PetitionState = 10
-	// Withdrawn by its agent.
-	PetitionState_PETITION_STATE_WITHDRAWN PetitionState = 11
-)
-
-// Enum value maps for PetitionState.
-var (
-	PetitionState_name = map[int32]string{
-		0:  "PETITION_STATE_UNSPECIFIED",
-		1:  "PETITION_STATE_DRAFT",
-		2:  "PETITION_STATE_COLLECTING",
-		3:  "PETITION_STATE_DEPOSITED",
-		4:  "PETITION_STATE_UNDER_REVIEW",
-		5:  "PETITION_STATE_ADMISSIBLE",
-		6:  "PETITION_STATE_INADMISSIBLE",
-		7:  "PETITION_STATE_SCHEDULED",
-		8:  "PETITION_STATE_WITH_COMMITTEE",
-		9:  "PETITION_STATE_DELIBERATED",
-		10: "PETITION_STATE_CLOSED",
-		11: "PETITION_STATE_WITHDRAWN",
-	}
-	PetitionState_value = map[string]int32{
-		"PETITION_STATE_UNSPECIFIED":    0,
-		"PETITION_STATE_DRAFT":          1,
-		"PETITION_STATE_COLLECTING":     2,
-		"PETITION_STATE_DEPOSITED":      3,
-		"PETITION_STATE_UNDER_REVIEW":   4,
-		"PETITION_STATE_ADMISSIBLE":     5,
-		"PETITION_STATE_INADMISSIBLE":   6,
-		"PETITION_STATE_SCHEDULED":      7,
-		"PETITION_STATE_WITH_COMMITTEE": 8,
-		"PETITION_STATE_DELIBERATED":    9,
-		"PETITION_STATE_CLOSED":         10,
-		"PETITION_STATE_WITHDRAWN":      11,
-	}
-)
-
-func (x PetitionState) Enum() *PetitionState {
-	p := new(PetitionState)
-	*p = x
-	return p
-}
-
-func (x PetitionState) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (PetitionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0].Descriptor()
-}
-
-func (PetitionState) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0]
-}
-
-func (x PetitionState) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use PetitionState.Descriptor instead.
-func (PetitionState) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{0}
-}
 
 // SignatureStatus is where one signature stands.
 type SignatureStatus int32
@@ -152,11 +64,11 @@ func (x SignatureStatus) String() string {
 }
 
 func (SignatureStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1].Descriptor()
+	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0].Descriptor()
 }
 
 func (SignatureStatus) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1]
+	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0]
 }
 
 func (x SignatureStatus) Number() protoreflect.EnumNumber {
@@ -165,7 +77,7 @@ func (x SignatureStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SignatureStatus.Descriptor instead.
 func (SignatureStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{0}
 }
 
 // ImportRowStatus is the outcome of one CSV row.
@@ -209,11 +121,11 @@ func (x ImportRowStatus) String() string {
 }
 
 func (ImportRowStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[2].Descriptor()
+	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1].Descriptor()
 }
 
 func (ImportRowStatus) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[2]
+	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1]
 }
 
 func (x ImportRowStatus) Number() protoreflect.EnumNumber {
@@ -222,7 +134,7 @@ func (x ImportRowStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportRowStatus.Descriptor instead.
 func (ImportRowStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{1}
 }
 
 // SignatureCounts counts a petition's signatures.
@@ -302,9 +214,9 @@ func (x *SignatureCounts) GetByProvince() map[string]int32 {
 type Decision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The decision.
-	Admissibility Admissibility `protobuf:"varint,1,opt,name=admissibility,proto3,enum=tasharuk.petitions.v1.Admissibility" json:"admissibility,omitempty"`
+	Admissibility v1.Admissibility `protobuf:"varint,1,opt,name=admissibility,proto3,enum=tasharuk.petitions.events.v1.Admissibility" json:"admissibility,omitempty"`
 	// The checklist.
-	Checklist *Checklist `protobuf:"bytes,2,opt,name=checklist,proto3" json:"checklist,omitempty"`
+	Checklist *v1.Checklist `protobuf:"bytes,2,opt,name=checklist,proto3" json:"checklist,omitempty"`
 	// Written reasons.
 	Reasons string `protobuf:"bytes,3,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	// When it was decided.
@@ -345,14 +257,14 @@ func (*Decision) Descriptor() ([]byte, []int) {
 	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *Decision) GetAdmissibility() Admissibility {
+func (x *Decision) GetAdmissibility() v1.Admissibility {
 	if x != nil {
 		return x.Admissibility
 	}
-	return Admissibility_ADMISSIBILITY_UNSPECIFIED
+	return v1.Admissibility(0)
 }
 
-func (x *Decision) GetChecklist() *Checklist {
+func (x *Decision) GetChecklist() *v1.Checklist {
 	if x != nil {
 		return x.Checklist
 	}
@@ -388,7 +300,7 @@ type Petition struct {
 	// Council resource name.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Who files.
-	Kind PetitionerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.petitions.v1.PetitionerKind" json:"kind,omitempty"`
+	Kind v1.PetitionerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.petitions.events.v1.PetitionerKind" json:"kind,omitempty"`
 	// Title.
 	Title string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
 	// The request.
@@ -396,11 +308,11 @@ type Petition struct {
 	// Reasons and objectives.
 	Reasons string `protobuf:"bytes,6,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	// Association, if any.
-	Association *Association `protobuf:"bytes,7,opt,name=association,proto3" json:"association,omitempty"`
+	Association *v1.Association `protobuf:"bytes,7,opt,name=association,proto3" json:"association,omitempty"`
 	// Agent subject.
 	Agent string `protobuf:"bytes,8,opt,name=agent,proto3" json:"agent,omitempty"`
 	// State.
-	State PetitionState `protobuf:"varint,9,opt,name=state,proto3,enum=tasharuk.petitions.v1.PetitionState" json:"state,omitempty"`
+	State v1.PetitionState `protobuf:"varint,9,opt,name=state,proto3,enum=tasharuk.petitions.events.v1.PetitionState" json:"state,omitempty"`
 	// Signature counts.
 	Signatures *SignatureCounts `protobuf:"bytes,10,opt,name=signatures,proto3" json:"signatures,omitempty"`
 	// Signatures required.
@@ -410,7 +322,7 @@ type Petition struct {
 	// When the council received it.
 	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
 	// Deposit channel.
-	DepositChannel DepositChannel `protobuf:"varint,14,opt,name=deposit_channel,json=depositChannel,proto3,enum=tasharuk.petitions.v1.DepositChannel" json:"deposit_channel,omitempty"`
+	DepositChannel v1.DepositChannel `protobuf:"varint,14,opt,name=deposit_channel,json=depositChannel,proto3,enum=tasharuk.petitions.events.v1.DepositChannel" json:"deposit_channel,omitempty"`
 	// Deadline to notify a decision.
 	DecisionDeadline *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=decision_deadline,json=decisionDeadline,proto3" json:"decision_deadline,omitempty"`
 	// True when the deadline passed without a notified decision.
@@ -426,7 +338,7 @@ type Petition struct {
 	// Committee report summary.
 	CommitteeReport string `protobuf:"bytes,21,opt,name=committee_report,json=committeeReport,proto3" json:"committee_report,omitempty"`
 	// Deliberation outcome.
-	Outcome DeliberationOutcome `protobuf:"varint,22,opt,name=outcome,proto3,enum=tasharuk.petitions.v1.DeliberationOutcome" json:"outcome,omitempty"`
+	Outcome v1.DeliberationOutcome `protobuf:"varint,22,opt,name=outcome,proto3,enum=tasharuk.petitions.events.v1.DeliberationOutcome" json:"outcome,omitempty"`
 	// Deliberation summary.
 	OutcomeSummary string `protobuf:"bytes,23,opt,name=outcome_summary,json=outcomeSummary,proto3" json:"outcome_summary,omitempty"`
 	// Withdrawal reason.
@@ -438,7 +350,7 @@ type Petition struct {
 	// Revision of the petition's stream.
 	Revision uint64 `protobuf:"varint,27,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Corrections recorded.
-	Corrections   []*RecordCorrected `protobuf:"bytes,28,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	Corrections   []*v1.RecordCorrected `protobuf:"bytes,28,rep,name=corrections,proto3" json:"corrections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,11 +399,11 @@ func (x *Petition) GetCouncil() string {
 	return ""
 }
 
-func (x *Petition) GetKind() PetitionerKind {
+func (x *Petition) GetKind() v1.PetitionerKind {
 	if x != nil {
 		return x.Kind
 	}
-	return PetitionerKind_PETITIONER_KIND_UNSPECIFIED
+	return v1.PetitionerKind(0)
 }
 
 func (x *Petition) GetTitle() string {
@@ -515,7 +427,7 @@ func (x *Petition) GetReasons() string {
 	return ""
 }
 
-func (x *Petition) GetAssociation() *Association {
+func (x *Petition) GetAssociation() *v1.Association {
 	if x != nil {
 		return x.Association
 	}
@@ -529,11 +441,11 @@ func (x *Petition) GetAgent() string {
 	return ""
 }
 
-func (x *Petition) GetState() PetitionState {
+func (x *Petition) GetState() v1.PetitionState {
 	if x != nil {
 		return x.State
 	}
-	return PetitionState_PETITION_STATE_UNSPECIFIED
+	return v1.PetitionState(0)
 }
 
 func (x *Petition) GetSignatures() *SignatureCounts {
@@ -564,11 +476,11 @@ func (x *Petition) GetReceiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Petition) GetDepositChannel() DepositChannel {
+func (x *Petition) GetDepositChannel() v1.DepositChannel {
 	if x != nil {
 		return x.DepositChannel
 	}
-	return DepositChannel_DEPOSIT_CHANNEL_UNSPECIFIED
+	return v1.DepositChannel(0)
 }
 
 func (x *Petition) GetDecisionDeadline() *timestamppb.Timestamp {
@@ -620,11 +532,11 @@ func (x *Petition) GetCommitteeReport() string {
 	return ""
 }
 
-func (x *Petition) GetOutcome() DeliberationOutcome {
+func (x *Petition) GetOutcome() v1.DeliberationOutcome {
 	if x != nil {
 		return x.Outcome
 	}
-	return DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED
+	return v1.DeliberationOutcome(0)
 }
 
 func (x *Petition) GetOutcomeSummary() string {
@@ -662,7 +574,7 @@ func (x *Petition) GetRevision() uint64 {
 	return 0
 }
 
-func (x *Petition) GetCorrections() []*RecordCorrected {
+func (x *Petition) GetCorrections() []*v1.RecordCorrected {
 	if x != nil {
 		return x.Corrections
 	}
@@ -691,7 +603,7 @@ type TimelineEntry struct {
 	// Hash of the event (hex).
 	Hash string `protobuf:"bytes,9,opt,name=hash,proto3" json:"hash,omitempty"`
 	// State after this act.
-	StateAfter    PetitionState `protobuf:"varint,10,opt,name=state_after,json=stateAfter,proto3,enum=tasharuk.petitions.v1.PetitionState" json:"state_after,omitempty"`
+	StateAfter    v1.PetitionState `protobuf:"varint,10,opt,name=state_after,json=stateAfter,proto3,enum=tasharuk.petitions.events.v1.PetitionState" json:"state_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -789,11 +701,11 @@ func (x *TimelineEntry) GetHash() string {
 	return ""
 }
 
-func (x *TimelineEntry) GetStateAfter() PetitionState {
+func (x *TimelineEntry) GetStateAfter() v1.PetitionState {
 	if x != nil {
 		return x.StateAfter
 	}
-	return PetitionState_PETITION_STATE_UNSPECIFIED
+	return v1.PetitionState(0)
 }
 
 // CreatePetitionRequest drafts a petition.
@@ -808,9 +720,9 @@ type CreatePetitionRequest struct {
 	// Reasons and objectives (required, at most 10,000 characters).
 	Reasons string `protobuf:"bytes,4,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	// Who files (required).
-	Kind PetitionerKind `protobuf:"varint,5,opt,name=kind,proto3,enum=tasharuk.petitions.v1.PetitionerKind" json:"kind,omitempty"`
+	Kind v1.PetitionerKind `protobuf:"varint,5,opt,name=kind,proto3,enum=tasharuk.petitions.events.v1.PetitionerKind" json:"kind,omitempty"`
 	// The association (required for an association's petition).
-	Association *Association `protobuf:"bytes,6,opt,name=association,proto3" json:"association,omitempty"`
+	Association *v1.Association `protobuf:"bytes,6,opt,name=association,proto3" json:"association,omitempty"`
 	// Request id for safe retries (UUID); the same id returns the same
 	// petition.
 	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -876,14 +788,14 @@ func (x *CreatePetitionRequest) GetReasons() string {
 	return ""
 }
 
-func (x *CreatePetitionRequest) GetKind() PetitionerKind {
+func (x *CreatePetitionRequest) GetKind() v1.PetitionerKind {
 	if x != nil {
 		return x.Kind
 	}
-	return PetitionerKind_PETITIONER_KIND_UNSPECIFIED
+	return v1.PetitionerKind(0)
 }
 
-func (x *CreatePetitionRequest) GetAssociation() *Association {
+func (x *CreatePetitionRequest) GetAssociation() *v1.Association {
 	if x != nil {
 		return x.Association
 	}
@@ -2180,7 +2092,7 @@ type DepositPetitionRequest struct {
 	// (paper deposits keyed in later), never in the future.
 	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
 	// How it was deposited.
-	Channel DepositChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=tasharuk.petitions.v1.DepositChannel" json:"channel,omitempty"`
+	Channel v1.DepositChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=tasharuk.petitions.events.v1.DepositChannel" json:"channel,omitempty"`
 	// Supporting documents received.
 	Documents     []string `protobuf:"bytes,4,rep,name=documents,proto3" json:"documents,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2231,11 +2143,11 @@ func (x *DepositPetitionRequest) GetReceiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *DepositPetitionRequest) GetChannel() DepositChannel {
+func (x *DepositPetitionRequest) GetChannel() v1.DepositChannel {
 	if x != nil {
 		return x.Channel
 	}
-	return DepositChannel_DEPOSIT_CHANNEL_UNSPECIFIED
+	return v1.DepositChannel(0)
 }
 
 func (x *DepositPetitionRequest) GetDocuments() []string {
@@ -2416,9 +2328,9 @@ type DecideAdmissibilityRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Decision.
-	Admissibility Admissibility `protobuf:"varint,2,opt,name=admissibility,proto3,enum=tasharuk.petitions.v1.Admissibility" json:"admissibility,omitempty"`
+	Admissibility v1.Admissibility `protobuf:"varint,2,opt,name=admissibility,proto3,enum=tasharuk.petitions.events.v1.Admissibility" json:"admissibility,omitempty"`
 	// The checklist.
-	Checklist *Checklist `protobuf:"bytes,3,opt,name=checklist,proto3" json:"checklist,omitempty"`
+	Checklist *v1.Checklist `protobuf:"bytes,3,opt,name=checklist,proto3" json:"checklist,omitempty"`
 	// Written reasons (required when inadmissible).
 	Reasons       string `protobuf:"bytes,4,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2462,14 +2374,14 @@ func (x *DecideAdmissibilityRequest) GetName() string {
 	return ""
 }
 
-func (x *DecideAdmissibilityRequest) GetAdmissibility() Admissibility {
+func (x *DecideAdmissibilityRequest) GetAdmissibility() v1.Admissibility {
 	if x != nil {
 		return x.Admissibility
 	}
-	return Admissibility_ADMISSIBILITY_UNSPECIFIED
+	return v1.Admissibility(0)
 }
 
-func (x *DecideAdmissibilityRequest) GetChecklist() *Checklist {
+func (x *DecideAdmissibilityRequest) GetChecklist() *v1.Checklist {
 	if x != nil {
 		return x.Checklist
 	}
@@ -2883,7 +2795,7 @@ type RecordDeliberationRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Outcome (required).
-	Outcome DeliberationOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=tasharuk.petitions.v1.DeliberationOutcome" json:"outcome,omitempty"`
+	Outcome v1.DeliberationOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=tasharuk.petitions.events.v1.DeliberationOutcome" json:"outcome,omitempty"`
 	// Summary (required).
 	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
 	// Reference of the deliberation.
@@ -2931,11 +2843,11 @@ func (x *RecordDeliberationRequest) GetName() string {
 	return ""
 }
 
-func (x *RecordDeliberationRequest) GetOutcome() DeliberationOutcome {
+func (x *RecordDeliberationRequest) GetOutcome() v1.DeliberationOutcome {
 	if x != nil {
 		return x.Outcome
 	}
-	return DeliberationOutcome_DELIBERATION_OUTCOME_UNSPECIFIED
+	return v1.DeliberationOutcome(0)
 }
 
 func (x *RecordDeliberationRequest) GetSummary() string {
@@ -3020,7 +2932,7 @@ type NotifyAgentRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// What was notified.
-	Subject NotificationSubject `protobuf:"varint,2,opt,name=subject,proto3,enum=tasharuk.petitions.v1.NotificationSubject" json:"subject,omitempty"`
+	Subject v1.NotificationSubject `protobuf:"varint,2,opt,name=subject,proto3,enum=tasharuk.petitions.events.v1.NotificationSubject" json:"subject,omitempty"`
 	// How.
 	Channel string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
 	// Reference.
@@ -3068,11 +2980,11 @@ func (x *NotifyAgentRequest) GetName() string {
 	return ""
 }
 
-func (x *NotifyAgentRequest) GetSubject() NotificationSubject {
+func (x *NotifyAgentRequest) GetSubject() v1.NotificationSubject {
 	if x != nil {
 		return x.Subject
 	}
-	return NotificationSubject_NOTIFICATION_SUBJECT_UNSPECIFIED
+	return v1.NotificationSubject(0)
 }
 
 func (x *NotifyAgentRequest) GetChannel() string {
@@ -3582,7 +3494,7 @@ type SignatureEntry struct {
 	// Status.
 	Status SignatureStatus `protobuf:"varint,3,opt,name=status,proto3,enum=tasharuk.petitions.v1.SignatureStatus" json:"status,omitempty"`
 	// How it was collected.
-	Channel SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.v1.SignatureChannel" json:"channel,omitempty"`
+	Channel v1.SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.events.v1.SignatureChannel" json:"channel,omitempty"`
 	// Province (region petitions).
 	Province string `protobuf:"bytes,5,opt,name=province,proto3" json:"province,omitempty"`
 	// When it was recorded.
@@ -3642,11 +3554,11 @@ func (x *SignatureEntry) GetStatus() SignatureStatus {
 	return SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
 }
 
-func (x *SignatureEntry) GetChannel() SignatureChannel {
+func (x *SignatureEntry) GetChannel() v1.SignatureChannel {
 	if x != nil {
 		return x.Channel
 	}
-	return SignatureChannel_SIGNATURE_CHANNEL_UNSPECIFIED
+	return v1.SignatureChannel(0)
 }
 
 func (x *SignatureEntry) GetProvince() string {
@@ -3731,7 +3643,7 @@ var File_tasharuk_petitions_v1_petition_service_proto protoreflect.FileDescripto
 
 const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\n" +
-	",tasharuk/petitions/v1/petition_service.proto\x12\x15tasharuk.petitions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"tasharuk/petitions/v1/events.proto\"\xf5\x01\n" +
+	",tasharuk/petitions/v1/petition_service.proto\x12\x15tasharuk.petitions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/petitions/events/v1/events.proto\"\xf5\x01\n" +
 	"\x0fSignatureCounts\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\x05R\x05valid\x12\x1c\n" +
 	"\twithdrawn\x18\x02 \x01(\x05R\twithdrawn\x12\x16\n" +
@@ -3740,50 +3652,50 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"byProvince\x1a=\n" +
 	"\x0fByProvinceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x8c\x02\n" +
-	"\bDecision\x12J\n" +
-	"\radmissibility\x18\x01 \x01(\x0e2$.tasharuk.petitions.v1.AdmissibilityR\radmissibility\x12>\n" +
-	"\tchecklist\x18\x02 \x01(\v2 .tasharuk.petitions.v1.ChecklistR\tchecklist\x12\x18\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x9a\x02\n" +
+	"\bDecision\x12Q\n" +
+	"\radmissibility\x18\x01 \x01(\x0e2+.tasharuk.petitions.events.v1.AdmissibilityR\radmissibility\x12E\n" +
+	"\tchecklist\x18\x02 \x01(\v2'.tasharuk.petitions.events.v1.ChecklistR\tchecklist\x12\x18\n" +
 	"\areasons\x18\x03 \x01(\tR\areasons\x12;\n" +
 	"\vdecide_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"decideTime\x12\x1d\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xd1\n" +
+	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xfb\n" +
 	"\n" +
 	"\bPetition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x129\n" +
-	"\x04kind\x18\x03 \x01(\x0e2%.tasharuk.petitions.v1.PetitionerKindR\x04kind\x12\x14\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
+	"\x04kind\x18\x03 \x01(\x0e2,.tasharuk.petitions.events.v1.PetitionerKindR\x04kind\x12\x14\n" +
 	"\x05title\x18\x04 \x01(\tR\x05title\x12\x18\n" +
 	"\arequest\x18\x05 \x01(\tR\arequest\x12\x18\n" +
-	"\areasons\x18\x06 \x01(\tR\areasons\x12D\n" +
-	"\vassociation\x18\a \x01(\v2\".tasharuk.petitions.v1.AssociationR\vassociation\x12\x14\n" +
-	"\x05agent\x18\b \x01(\tR\x05agent\x12:\n" +
-	"\x05state\x18\t \x01(\x0e2$.tasharuk.petitions.v1.PetitionStateR\x05state\x12F\n" +
+	"\areasons\x18\x06 \x01(\tR\areasons\x12K\n" +
+	"\vassociation\x18\a \x01(\v2).tasharuk.petitions.events.v1.AssociationR\vassociation\x12\x14\n" +
+	"\x05agent\x18\b \x01(\tR\x05agent\x12A\n" +
+	"\x05state\x18\t \x01(\x0e2+.tasharuk.petitions.events.v1.PetitionStateR\x05state\x12F\n" +
 	"\n" +
 	"signatures\x18\n" +
 	" \x01(\v2&.tasharuk.petitions.v1.SignatureCountsR\n" +
 	"signatures\x12/\n" +
 	"\x13signature_threshold\x18\v \x01(\x05R\x12signatureThreshold\x12%\n" +
 	"\x0ereceipt_number\x18\f \x01(\tR\rreceiptNumber\x12=\n" +
-	"\freceive_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12N\n" +
-	"\x0fdeposit_channel\x18\x0e \x01(\x0e2%.tasharuk.petitions.v1.DepositChannelR\x0edepositChannel\x12G\n" +
+	"\freceive_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12U\n" +
+	"\x0fdeposit_channel\x18\x0e \x01(\x0e2,.tasharuk.petitions.events.v1.DepositChannelR\x0edepositChannel\x12G\n" +
 	"\x11decision_deadline\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x10decisionDeadline\x12\x18\n" +
 	"\aoverdue\x18\x10 \x01(\bR\aoverdue\x12;\n" +
 	"\bdecision\x18\x11 \x01(\v2\x1f.tasharuk.petitions.v1.DecisionR\bdecision\x12L\n" +
 	"\x14decision_notify_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\x12decisionNotifyTime\x12\x18\n" +
 	"\asession\x18\x13 \x01(\tR\asession\x12\x1c\n" +
 	"\tcommittee\x18\x14 \x01(\tR\tcommittee\x12)\n" +
-	"\x10committee_report\x18\x15 \x01(\tR\x0fcommitteeReport\x12D\n" +
-	"\aoutcome\x18\x16 \x01(\x0e2*.tasharuk.petitions.v1.DeliberationOutcomeR\aoutcome\x12'\n" +
+	"\x10committee_report\x18\x15 \x01(\tR\x0fcommitteeReport\x12K\n" +
+	"\aoutcome\x18\x16 \x01(\x0e21.tasharuk.petitions.events.v1.DeliberationOutcomeR\aoutcome\x12'\n" +
 	"\x0foutcome_summary\x18\x17 \x01(\tR\x0eoutcomeSummary\x12+\n" +
 	"\x11withdrawal_reason\x18\x18 \x01(\tR\x10withdrawalReason\x12;\n" +
 	"\vcreate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x1a\n" +
-	"\brevision\x18\x1b \x01(\x04R\brevision\x12H\n" +
-	"\vcorrections\x18\x1c \x03(\v2&.tasharuk.petitions.v1.RecordCorrectedR\vcorrections\"\xfc\x02\n" +
+	"\brevision\x18\x1b \x01(\x04R\brevision\x12O\n" +
+	"\vcorrections\x18\x1c \x03(\v2-.tasharuk.petitions.events.v1.RecordCorrectedR\vcorrections\"\x83\x03\n" +
 	"\rTimelineEntry\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -3796,17 +3708,17 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"actor_role\x18\x06 \x01(\tR\tactorRole\x12\x14\n" +
 	"\x05actor\x18\a \x01(\tR\x05actor\x12\x1a\n" +
 	"\bposition\x18\b \x01(\x04R\bposition\x12\x12\n" +
-	"\x04hash\x18\t \x01(\tR\x04hash\x12E\n" +
+	"\x04hash\x18\t \x01(\tR\x04hash\x12L\n" +
 	"\vstate_after\x18\n" +
-	" \x01(\x0e2$.tasharuk.petitions.v1.PetitionStateR\n" +
-	"stateAfter\"\x99\x02\n" +
+	" \x01(\x0e2+.tasharuk.petitions.events.v1.PetitionStateR\n" +
+	"stateAfter\"\xa7\x02\n" +
 	"\x15CreatePetitionRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
 	"\arequest\x18\x03 \x01(\tR\arequest\x12\x18\n" +
-	"\areasons\x18\x04 \x01(\tR\areasons\x129\n" +
-	"\x04kind\x18\x05 \x01(\x0e2%.tasharuk.petitions.v1.PetitionerKindR\x04kind\x12D\n" +
-	"\vassociation\x18\x06 \x01(\v2\".tasharuk.petitions.v1.AssociationR\vassociation\x12\x1d\n" +
+	"\areasons\x18\x04 \x01(\tR\areasons\x12@\n" +
+	"\x04kind\x18\x05 \x01(\x0e2,.tasharuk.petitions.events.v1.PetitionerKindR\x04kind\x12K\n" +
+	"\vassociation\x18\x06 \x01(\v2).tasharuk.petitions.events.v1.AssociationR\vassociation\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\a \x01(\tR\trequestId\"x\n" +
 	"\x16CreatePetitionResponse\x12;\n" +
@@ -3899,11 +3811,11 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"duplicates\x18\x03 \x01(\x05R\n" +
 	"duplicates\x12\x18\n" +
 	"\ainvalid\x18\x04 \x01(\x05R\ainvalid\x12!\n" +
-	"\flog_position\x18\x05 \x01(\x04R\vlogPosition\"\xca\x01\n" +
+	"\flog_position\x18\x05 \x01(\x04R\vlogPosition\"\xd1\x01\n" +
 	"\x16DepositPetitionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12=\n" +
-	"\freceive_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12?\n" +
-	"\achannel\x18\x03 \x01(\x0e2%.tasharuk.petitions.v1.DepositChannelR\achannel\x12\x1c\n" +
+	"\freceive_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12F\n" +
+	"\achannel\x18\x03 \x01(\x0e2,.tasharuk.petitions.events.v1.DepositChannelR\achannel\x12\x1c\n" +
 	"\tdocuments\x18\x04 \x03(\tR\tdocuments\"\xa0\x01\n" +
 	"\x17DepositPetitionResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12%\n" +
@@ -3913,11 +3825,11 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x7f\n" +
 	"\x1dReferPetitionToBureauResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xd6\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe4\x01\n" +
 	"\x1aDecideAdmissibilityRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12J\n" +
-	"\radmissibility\x18\x02 \x01(\x0e2$.tasharuk.petitions.v1.AdmissibilityR\radmissibility\x12>\n" +
-	"\tchecklist\x18\x03 \x01(\v2 .tasharuk.petitions.v1.ChecklistR\tchecklist\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12Q\n" +
+	"\radmissibility\x18\x02 \x01(\x0e2+.tasharuk.petitions.events.v1.AdmissibilityR\radmissibility\x12E\n" +
+	"\tchecklist\x18\x03 \x01(\v2'.tasharuk.petitions.events.v1.ChecklistR\tchecklist\x12\x18\n" +
 	"\areasons\x18\x04 \x01(\tR\areasons\"}\n" +
 	"\x1bDecideAdmissibilityResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
@@ -3941,19 +3853,19 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"reportTime\"\x7f\n" +
 	"\x1dRecordCommitteeReportResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xf2\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xf9\x01\n" +
 	"\x19RecordDeliberationRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12D\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2*.tasharuk.petitions.v1.DeliberationOutcomeR\aoutcome\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12K\n" +
+	"\aoutcome\x18\x02 \x01(\x0e21.tasharuk.petitions.events.v1.DeliberationOutcomeR\aoutcome\x12\x18\n" +
 	"\asummary\x18\x03 \x01(\tR\asummary\x12\x1c\n" +
 	"\treference\x18\x04 \x01(\tR\treference\x12C\n" +
 	"\x0fdeliberate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0edeliberateTime\"|\n" +
 	"\x1aRecordDeliberationResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe3\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xea\x01\n" +
 	"\x12NotifyAgentRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12D\n" +
-	"\asubject\x18\x02 \x01(\x0e2*.tasharuk.petitions.v1.NotificationSubjectR\asubject\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12K\n" +
+	"\asubject\x18\x02 \x01(\x0e21.tasharuk.petitions.events.v1.NotificationSubjectR\asubject\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x12\x1c\n" +
 	"\treference\x18\x04 \x01(\tR\treference\x12;\n" +
 	"\vnotify_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -3986,12 +3898,12 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xae\x02\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb5\x02\n" +
 	"\x0eSignatureEntry\x12#\n" +
 	"\rsignature_ref\x18\x01 \x01(\tR\fsignatureRef\x12\x1b\n" +
 	"\tfull_name\x18\x02 \x01(\tR\bfullName\x12>\n" +
-	"\x06status\x18\x03 \x01(\x0e2&.tasharuk.petitions.v1.SignatureStatusR\x06status\x12A\n" +
-	"\achannel\x18\x04 \x01(\x0e2'.tasharuk.petitions.v1.SignatureChannelR\achannel\x12\x1a\n" +
+	"\x06status\x18\x03 \x01(\x0e2&.tasharuk.petitions.v1.SignatureStatusR\x06status\x12H\n" +
+	"\achannel\x18\x04 \x01(\x0e2..tasharuk.petitions.events.v1.SignatureChannelR\achannel\x12\x1a\n" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12;\n" +
 	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\"\xa6\x01\n" +
@@ -4001,21 +3913,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"signatures\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize*\x81\x03\n" +
-	"\rPetitionState\x12\x1e\n" +
-	"\x1aPETITION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
-	"\x14PETITION_STATE_DRAFT\x10\x01\x12\x1d\n" +
-	"\x19PETITION_STATE_COLLECTING\x10\x02\x12\x1c\n" +
-	"\x18PETITION_STATE_DEPOSITED\x10\x03\x12\x1f\n" +
-	"\x1bPETITION_STATE_UNDER_REVIEW\x10\x04\x12\x1d\n" +
-	"\x19PETITION_STATE_ADMISSIBLE\x10\x05\x12\x1f\n" +
-	"\x1bPETITION_STATE_INADMISSIBLE\x10\x06\x12\x1c\n" +
-	"\x18PETITION_STATE_SCHEDULED\x10\a\x12!\n" +
-	"\x1dPETITION_STATE_WITH_COMMITTEE\x10\b\x12\x1e\n" +
-	"\x1aPETITION_STATE_DELIBERATED\x10\t\x12\x19\n" +
-	"\x15PETITION_STATE_CLOSED\x10\n" +
-	"\x12\x1c\n" +
-	"\x18PETITION_STATE_WITHDRAWN\x10\v*\x8c\x01\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize*\x8c\x01\n" +
 	"\x0fSignatureStatus\x12 \n" +
 	"\x1cSIGNATURE_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATURE_STATUS_VALID\x10\x01\x12\x1e\n" +
@@ -4062,179 +3960,179 @@ func file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_petitions_v1_petition_service_proto_rawDescData
 }
 
-var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
-	(PetitionState)(0),                        // 0: tasharuk.petitions.v1.PetitionState
-	(SignatureStatus)(0),                      // 1: tasharuk.petitions.v1.SignatureStatus
-	(ImportRowStatus)(0),                      // 2: tasharuk.petitions.v1.ImportRowStatus
-	(*SignatureCounts)(nil),                   // 3: tasharuk.petitions.v1.SignatureCounts
-	(*Decision)(nil),                          // 4: tasharuk.petitions.v1.Decision
-	(*Petition)(nil),                          // 5: tasharuk.petitions.v1.Petition
-	(*TimelineEntry)(nil),                     // 6: tasharuk.petitions.v1.TimelineEntry
-	(*CreatePetitionRequest)(nil),             // 7: tasharuk.petitions.v1.CreatePetitionRequest
-	(*CreatePetitionResponse)(nil),            // 8: tasharuk.petitions.v1.CreatePetitionResponse
-	(*GetPetitionRequest)(nil),                // 9: tasharuk.petitions.v1.GetPetitionRequest
-	(*GetPetitionResponse)(nil),               // 10: tasharuk.petitions.v1.GetPetitionResponse
-	(*ListPetitionsRequest)(nil),              // 11: tasharuk.petitions.v1.ListPetitionsRequest
-	(*ListPetitionsResponse)(nil),             // 12: tasharuk.petitions.v1.ListPetitionsResponse
-	(*GetPetitionTimelineRequest)(nil),        // 13: tasharuk.petitions.v1.GetPetitionTimelineRequest
-	(*GetPetitionTimelineResponse)(nil),       // 14: tasharuk.petitions.v1.GetPetitionTimelineResponse
-	(*OpenPetitionForSignaturesRequest)(nil),  // 15: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	(*OpenPetitionForSignaturesResponse)(nil), // 16: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	(*SignPetitionRequest)(nil),               // 17: tasharuk.petitions.v1.SignPetitionRequest
-	(*SignPetitionResponse)(nil),              // 18: tasharuk.petitions.v1.SignPetitionResponse
-	(*CheckSignatureRequest)(nil),             // 19: tasharuk.petitions.v1.CheckSignatureRequest
-	(*CheckSignatureResponse)(nil),            // 20: tasharuk.petitions.v1.CheckSignatureResponse
-	(*WithdrawSignatureRequest)(nil),          // 21: tasharuk.petitions.v1.WithdrawSignatureRequest
-	(*WithdrawSignatureResponse)(nil),         // 22: tasharuk.petitions.v1.WithdrawSignatureResponse
-	(*StrikeSignatureRequest)(nil),            // 23: tasharuk.petitions.v1.StrikeSignatureRequest
-	(*StrikeSignatureResponse)(nil),           // 24: tasharuk.petitions.v1.StrikeSignatureResponse
-	(*ImportSignaturesRequest)(nil),           // 25: tasharuk.petitions.v1.ImportSignaturesRequest
-	(*ImportRow)(nil),                         // 26: tasharuk.petitions.v1.ImportRow
-	(*ImportSignaturesResponse)(nil),          // 27: tasharuk.petitions.v1.ImportSignaturesResponse
-	(*DepositPetitionRequest)(nil),            // 28: tasharuk.petitions.v1.DepositPetitionRequest
-	(*DepositPetitionResponse)(nil),           // 29: tasharuk.petitions.v1.DepositPetitionResponse
-	(*ReferPetitionToBureauRequest)(nil),      // 30: tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	(*ReferPetitionToBureauResponse)(nil),     // 31: tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	(*DecideAdmissibilityRequest)(nil),        // 32: tasharuk.petitions.v1.DecideAdmissibilityRequest
-	(*DecideAdmissibilityResponse)(nil),       // 33: tasharuk.petitions.v1.DecideAdmissibilityResponse
-	(*SchedulePetitionRequest)(nil),           // 34: tasharuk.petitions.v1.SchedulePetitionRequest
-	(*SchedulePetitionResponse)(nil),          // 35: tasharuk.petitions.v1.SchedulePetitionResponse
-	(*ReferPetitionToCommitteeRequest)(nil),   // 36: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	(*ReferPetitionToCommitteeResponse)(nil),  // 37: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	(*RecordCommitteeReportRequest)(nil),      // 38: tasharuk.petitions.v1.RecordCommitteeReportRequest
-	(*RecordCommitteeReportResponse)(nil),     // 39: tasharuk.petitions.v1.RecordCommitteeReportResponse
-	(*RecordDeliberationRequest)(nil),         // 40: tasharuk.petitions.v1.RecordDeliberationRequest
-	(*RecordDeliberationResponse)(nil),        // 41: tasharuk.petitions.v1.RecordDeliberationResponse
-	(*NotifyAgentRequest)(nil),                // 42: tasharuk.petitions.v1.NotifyAgentRequest
-	(*NotifyAgentResponse)(nil),               // 43: tasharuk.petitions.v1.NotifyAgentResponse
-	(*WithdrawPetitionRequest)(nil),           // 44: tasharuk.petitions.v1.WithdrawPetitionRequest
-	(*WithdrawPetitionResponse)(nil),          // 45: tasharuk.petitions.v1.WithdrawPetitionResponse
-	(*ClosePetitionRequest)(nil),              // 46: tasharuk.petitions.v1.ClosePetitionRequest
-	(*ClosePetitionResponse)(nil),             // 47: tasharuk.petitions.v1.ClosePetitionResponse
-	(*CorrectPetitionRecordRequest)(nil),      // 48: tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	(*CorrectPetitionRecordResponse)(nil),     // 49: tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	(*ListSignaturesRequest)(nil),             // 50: tasharuk.petitions.v1.ListSignaturesRequest
-	(*SignatureEntry)(nil),                    // 51: tasharuk.petitions.v1.SignatureEntry
-	(*ListSignaturesResponse)(nil),            // 52: tasharuk.petitions.v1.ListSignaturesResponse
-	nil,                                       // 53: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	(Admissibility)(0),                        // 54: tasharuk.petitions.v1.Admissibility
-	(*Checklist)(nil),                         // 55: tasharuk.petitions.v1.Checklist
-	(*timestamppb.Timestamp)(nil),             // 56: google.protobuf.Timestamp
-	(PetitionerKind)(0),                       // 57: tasharuk.petitions.v1.PetitionerKind
-	(*Association)(nil),                       // 58: tasharuk.petitions.v1.Association
-	(DepositChannel)(0),                       // 59: tasharuk.petitions.v1.DepositChannel
-	(DeliberationOutcome)(0),                  // 60: tasharuk.petitions.v1.DeliberationOutcome
-	(*RecordCorrected)(nil),                   // 61: tasharuk.petitions.v1.RecordCorrected
-	(NotificationSubject)(0),                  // 62: tasharuk.petitions.v1.NotificationSubject
-	(SignatureChannel)(0),                     // 63: tasharuk.petitions.v1.SignatureChannel
+	(SignatureStatus)(0),                      // 0: tasharuk.petitions.v1.SignatureStatus
+	(ImportRowStatus)(0),                      // 1: tasharuk.petitions.v1.ImportRowStatus
+	(*SignatureCounts)(nil),                   // 2: tasharuk.petitions.v1.SignatureCounts
+	(*Decision)(nil),                          // 3: tasharuk.petitions.v1.Decision
+	(*Petition)(nil),                          // 4: tasharuk.petitions.v1.Petition
+	(*TimelineEntry)(nil),                     // 5: tasharuk.petitions.v1.TimelineEntry
+	(*CreatePetitionRequest)(nil),             // 6: tasharuk.petitions.v1.CreatePetitionRequest
+	(*CreatePetitionResponse)(nil),            // 7: tasharuk.petitions.v1.CreatePetitionResponse
+	(*GetPetitionRequest)(nil),                // 8: tasharuk.petitions.v1.GetPetitionRequest
+	(*GetPetitionResponse)(nil),               // 9: tasharuk.petitions.v1.GetPetitionResponse
+	(*ListPetitionsRequest)(nil),              // 10: tasharuk.petitions.v1.ListPetitionsRequest
+	(*ListPetitionsResponse)(nil),             // 11: tasharuk.petitions.v1.ListPetitionsResponse
+	(*GetPetitionTimelineRequest)(nil),        // 12: tasharuk.petitions.v1.GetPetitionTimelineRequest
+	(*GetPetitionTimelineResponse)(nil),       // 13: tasharuk.petitions.v1.GetPetitionTimelineResponse
+	(*OpenPetitionForSignaturesRequest)(nil),  // 14: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	(*OpenPetitionForSignaturesResponse)(nil), // 15: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	(*SignPetitionRequest)(nil),               // 16: tasharuk.petitions.v1.SignPetitionRequest
+	(*SignPetitionResponse)(nil),              // 17: tasharuk.petitions.v1.SignPetitionResponse
+	(*CheckSignatureRequest)(nil),             // 18: tasharuk.petitions.v1.CheckSignatureRequest
+	(*CheckSignatureResponse)(nil),            // 19: tasharuk.petitions.v1.CheckSignatureResponse
+	(*WithdrawSignatureRequest)(nil),          // 20: tasharuk.petitions.v1.WithdrawSignatureRequest
+	(*WithdrawSignatureResponse)(nil),         // 21: tasharuk.petitions.v1.WithdrawSignatureResponse
+	(*StrikeSignatureRequest)(nil),            // 22: tasharuk.petitions.v1.StrikeSignatureRequest
+	(*StrikeSignatureResponse)(nil),           // 23: tasharuk.petitions.v1.StrikeSignatureResponse
+	(*ImportSignaturesRequest)(nil),           // 24: tasharuk.petitions.v1.ImportSignaturesRequest
+	(*ImportRow)(nil),                         // 25: tasharuk.petitions.v1.ImportRow
+	(*ImportSignaturesResponse)(nil),          // 26: tasharuk.petitions.v1.ImportSignaturesResponse
+	(*DepositPetitionRequest)(nil),            // 27: tasharuk.petitions.v1.DepositPetitionRequest
+	(*DepositPetitionResponse)(nil),           // 28: tasharuk.petitions.v1.DepositPetitionResponse
+	(*ReferPetitionToBureauRequest)(nil),      // 29: tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	(*ReferPetitionToBureauResponse)(nil),     // 30: tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	(*DecideAdmissibilityRequest)(nil),        // 31: tasharuk.petitions.v1.DecideAdmissibilityRequest
+	(*DecideAdmissibilityResponse)(nil),       // 32: tasharuk.petitions.v1.DecideAdmissibilityResponse
+	(*SchedulePetitionRequest)(nil),           // 33: tasharuk.petitions.v1.SchedulePetitionRequest
+	(*SchedulePetitionResponse)(nil),          // 34: tasharuk.petitions.v1.SchedulePetitionResponse
+	(*ReferPetitionToCommitteeRequest)(nil),   // 35: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	(*ReferPetitionToCommitteeResponse)(nil),  // 36: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	(*RecordCommitteeReportRequest)(nil),      // 37: tasharuk.petitions.v1.RecordCommitteeReportRequest
+	(*RecordCommitteeReportResponse)(nil),     // 38: tasharuk.petitions.v1.RecordCommitteeReportResponse
+	(*RecordDeliberationRequest)(nil),         // 39: tasharuk.petitions.v1.RecordDeliberationRequest
+	(*RecordDeliberationResponse)(nil),        // 40: tasharuk.petitions.v1.RecordDeliberationResponse
+	(*NotifyAgentRequest)(nil),                // 41: tasharuk.petitions.v1.NotifyAgentRequest
+	(*NotifyAgentResponse)(nil),               // 42: tasharuk.petitions.v1.NotifyAgentResponse
+	(*WithdrawPetitionRequest)(nil),           // 43: tasharuk.petitions.v1.WithdrawPetitionRequest
+	(*WithdrawPetitionResponse)(nil),          // 44: tasharuk.petitions.v1.WithdrawPetitionResponse
+	(*ClosePetitionRequest)(nil),              // 45: tasharuk.petitions.v1.ClosePetitionRequest
+	(*ClosePetitionResponse)(nil),             // 46: tasharuk.petitions.v1.ClosePetitionResponse
+	(*CorrectPetitionRecordRequest)(nil),      // 47: tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	(*CorrectPetitionRecordResponse)(nil),     // 48: tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	(*ListSignaturesRequest)(nil),             // 49: tasharuk.petitions.v1.ListSignaturesRequest
+	(*SignatureEntry)(nil),                    // 50: tasharuk.petitions.v1.SignatureEntry
+	(*ListSignaturesResponse)(nil),            // 51: tasharuk.petitions.v1.ListSignaturesResponse
+	nil,                                       // 52: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	(v1.Admissibility)(0),                     // 53: tasharuk.petitions.events.v1.Admissibility
+	(*v1.Checklist)(nil),                      // 54: tasharuk.petitions.events.v1.Checklist
+	(*timestamppb.Timestamp)(nil),             // 55: google.protobuf.Timestamp
+	(v1.PetitionerKind)(0),                    // 56: tasharuk.petitions.events.v1.PetitionerKind
+	(*v1.Association)(nil),                    // 57: tasharuk.petitions.events.v1.Association
+	(v1.PetitionState)(0),                     // 58: tasharuk.petitions.events.v1.PetitionState
+	(v1.DepositChannel)(0),                    // 59: tasharuk.petitions.events.v1.DepositChannel
+	(v1.DeliberationOutcome)(0),               // 60: tasharuk.petitions.events.v1.DeliberationOutcome
+	(*v1.RecordCorrected)(nil),                // 61: tasharuk.petitions.events.v1.RecordCorrected
+	(v1.NotificationSubject)(0),               // 62: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 63: tasharuk.petitions.events.v1.SignatureChannel
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
-	53, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	54, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
-	55, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.v1.Checklist
-	56, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	57, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
-	58, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.v1.Association
-	0,  // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.v1.PetitionState
-	3,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
-	56, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
-	59, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	56, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
-	4,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
-	56, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
-	60, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	56, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
-	56, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
-	61, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.v1.RecordCorrected
-	56, // 17: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	56, // 18: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.v1.PetitionState
-	57, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
-	58, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.v1.Association
-	5,  // 22: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 25: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 28: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	56, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
-	6,  // 31: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	5,  // 32: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 33: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	2,  // 34: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	26, // 35: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	56, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	59, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	5,  // 38: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 39: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	54, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.v1.Admissibility
-	55, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.v1.Checklist
-	5,  // 42: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 43: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 44: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,  // 46: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	60, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	56, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,  // 49: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	62, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
-	56, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,  // 52: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 53: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 54: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 55: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 56: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	63, // 57: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.v1.SignatureChannel
-	56, // 58: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	51, // 59: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	7,  // 60: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	9,  // 61: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	11, // 62: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	13, // 63: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	15, // 64: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	17, // 65: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	19, // 66: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	21, // 67: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	23, // 68: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	25, // 69: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	28, // 70: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	30, // 71: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	32, // 72: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	34, // 73: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	36, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	38, // 75: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	40, // 76: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	42, // 77: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	44, // 78: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	46, // 79: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	48, // 80: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	50, // 81: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	8,  // 82: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	10, // 83: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	12, // 84: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	14, // 85: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	16, // 86: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	18, // 87: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	20, // 88: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	22, // 89: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	24, // 90: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	27, // 91: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	29, // 92: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	31, // 93: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	33, // 94: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	35, // 95: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	37, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	39, // 97: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	41, // 98: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	43, // 99: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	45, // 100: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	47, // 101: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	49, // 102: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	52, // 103: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	52, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	53, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	54, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	55, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	56, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	57, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
+	58, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
+	2,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
+	55, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
+	59, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	55, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
+	3,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
+	55, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
+	60, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	55, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
+	55, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
+	61, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
+	55, // 17: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	55, // 18: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	58, // 19: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
+	56, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	57, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
+	4,  // 22: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	55, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	55, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	4,  // 25: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	55, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	55, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	4,  // 28: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	55, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	55, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 31: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	4,  // 32: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	0,  // 33: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	1,  // 34: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	25, // 35: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	55, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	59, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	4,  // 38: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 39: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	53, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	54, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	4,  // 42: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 43: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 44: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	55, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	4,  // 46: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	60, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	55, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	4,  // 49: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	62, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	55, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	4,  // 52: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 53: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 54: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	4,  // 55: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	0,  // 56: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	63, // 57: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	55, // 58: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	50, // 59: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	6,  // 60: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	8,  // 61: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	10, // 62: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	12, // 63: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	14, // 64: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	16, // 65: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	18, // 66: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	20, // 67: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	22, // 68: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	24, // 69: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	27, // 70: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	29, // 71: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	31, // 72: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	33, // 73: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	35, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	37, // 75: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	39, // 76: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	41, // 77: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	43, // 78: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	45, // 79: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	47, // 80: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	49, // 81: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	7,  // 82: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	9,  // 83: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	11, // 84: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	13, // 85: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	15, // 86: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	17, // 87: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	19, // 88: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	21, // 89: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	23, // 90: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	26, // 91: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	28, // 92: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	30, // 93: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	32, // 94: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	34, // 95: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	36, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	38, // 97: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	40, // 98: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	42, // 99: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	44, // 100: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	46, // 101: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	48, // 102: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	51, // 103: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
 	82, // [82:104] is the sub-list for method output_type
 	60, // [60:82] is the sub-list for method input_type
 	60, // [60:60] is the sub-list for extension type_name
@@ -4247,13 +4145,12 @@ func file_tasharuk_petitions_v1_petition_service_proto_init() {
 	if File_tasharuk_petitions_v1_petition_service_proto != nil {
 		return
 	}
-	file_tasharuk_petitions_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_petition_service_proto_rawDesc), len(file_tasharuk_petitions_v1_petition_service_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      2,
 			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,

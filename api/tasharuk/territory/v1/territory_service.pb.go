@@ -7,6 +7,7 @@
 package territoryv1
 
 import (
+	v1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -30,7 +31,7 @@ type Council struct {
 	// Council code.
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	// Level.
-	Level CouncilLevel `protobuf:"varint,3,opt,name=level,proto3,enum=tasharuk.territory.v1.CouncilLevel" json:"level,omitempty"`
+	Level v1.CouncilLevel `protobuf:"varint,3,opt,name=level,proto3,enum=tasharuk.territory.events.v1.CouncilLevel" json:"level,omitempty"`
 	// French name.
 	NameFr string `protobuf:"bytes,4,opt,name=name_fr,json=nameFr,proto3" json:"name_fr,omitempty"`
 	// Arabic name.
@@ -100,11 +101,11 @@ func (x *Council) GetCode() string {
 	return ""
 }
 
-func (x *Council) GetLevel() CouncilLevel {
+func (x *Council) GetLevel() v1.CouncilLevel {
 	if x != nil {
 		return x.Level
 	}
-	return CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED
+	return v1.CouncilLevel(0)
 }
 
 func (x *Council) GetNameFr() string {
@@ -659,11 +660,11 @@ var File_tasharuk_territory_v1_territory_service_proto protoreflect.FileDescript
 
 const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\n" +
-	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a\"tasharuk/territory/v1/events.proto\"\x88\x04\n" +
+	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a)tasharuk/territory/events/v1/events.proto\"\x8f\x04\n" +
 	"\aCouncil\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04code\x18\x02 \x01(\tR\x04code\x129\n" +
-	"\x05level\x18\x03 \x01(\x0e2#.tasharuk.territory.v1.CouncilLevelR\x05level\x12\x17\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12@\n" +
+	"\x05level\x18\x03 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x17\n" +
 	"\aname_fr\x18\x04 \x01(\tR\x06nameFr\x12\x17\n" +
 	"\aname_ar\x18\x05 \x01(\tR\x06nameAr\x12\x16\n" +
 	"\x06parent\x18\x06 \x01(\tR\x06parent\x12\x1e\n" +
@@ -741,10 +742,10 @@ var file_tasharuk_territory_v1_territory_service_proto_goTypes = []any{
 	(*RegisterCouncilResponse)(nil),  // 6: tasharuk.territory.v1.RegisterCouncilResponse
 	(*RecordPopulationRequest)(nil),  // 7: tasharuk.territory.v1.RecordPopulationRequest
 	(*RecordPopulationResponse)(nil), // 8: tasharuk.territory.v1.RecordPopulationResponse
-	(CouncilLevel)(0),                // 9: tasharuk.territory.v1.CouncilLevel
+	(v1.CouncilLevel)(0),             // 9: tasharuk.territory.events.v1.CouncilLevel
 }
 var file_tasharuk_territory_v1_territory_service_proto_depIdxs = []int32{
-	9,  // 0: tasharuk.territory.v1.Council.level:type_name -> tasharuk.territory.v1.CouncilLevel
+	9,  // 0: tasharuk.territory.v1.Council.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
 	0,  // 1: tasharuk.territory.v1.GetCouncilResponse.council:type_name -> tasharuk.territory.v1.Council
 	0,  // 2: tasharuk.territory.v1.ListCouncilsResponse.councils:type_name -> tasharuk.territory.v1.Council
 	0,  // 3: tasharuk.territory.v1.RegisterCouncilRequest.council:type_name -> tasharuk.territory.v1.Council
@@ -770,7 +771,6 @@ func file_tasharuk_territory_v1_territory_service_proto_init() {
 	if File_tasharuk_territory_v1_territory_service_proto != nil {
 		return
 	}
-	file_tasharuk_territory_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

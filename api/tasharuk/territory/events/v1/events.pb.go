@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/territory/v1/events.proto
+// source: tasharuk/territory/events/v1/events.proto
 
-package territoryv1
+package eventsv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -62,11 +62,11 @@ func (x CouncilLevel) String() string {
 }
 
 func (CouncilLevel) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_territory_v1_events_proto_enumTypes[0].Descriptor()
+	return file_tasharuk_territory_events_v1_events_proto_enumTypes[0].Descriptor()
 }
 
 func (CouncilLevel) Type() protoreflect.EnumType {
-	return &file_tasharuk_territory_v1_events_proto_enumTypes[0]
+	return &file_tasharuk_territory_events_v1_events_proto_enumTypes[0]
 }
 
 func (x CouncilLevel) Number() protoreflect.EnumNumber {
@@ -75,7 +75,7 @@ func (x CouncilLevel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CouncilLevel.Descriptor instead.
 func (CouncilLevel) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_territory_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_territory_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 // CouncilRegistered: a council became known to tasharuk. Stream
@@ -86,7 +86,7 @@ type CouncilRegistered struct {
 	// provinces and regions.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	// Level of the council.
-	Level CouncilLevel `protobuf:"varint,2,opt,name=level,proto3,enum=tasharuk.territory.v1.CouncilLevel" json:"level,omitempty"`
+	Level CouncilLevel `protobuf:"varint,2,opt,name=level,proto3,enum=tasharuk.territory.events.v1.CouncilLevel" json:"level,omitempty"`
 	// Name in French transliteration.
 	NameFr string `protobuf:"bytes,3,opt,name=name_fr,json=nameFr,proto3" json:"name_fr,omitempty"`
 	// Name in Arabic.
@@ -106,7 +106,7 @@ type CouncilRegistered struct {
 
 func (x *CouncilRegistered) Reset() {
 	*x = CouncilRegistered{}
-	mi := &file_tasharuk_territory_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -118,7 +118,7 @@ func (x *CouncilRegistered) String() string {
 func (*CouncilRegistered) ProtoMessage() {}
 
 func (x *CouncilRegistered) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_territory_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -131,7 +131,7 @@ func (x *CouncilRegistered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouncilRegistered.ProtoReflect.Descriptor instead.
 func (*CouncilRegistered) Descriptor() ([]byte, []int) {
-	return file_tasharuk_territory_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_territory_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *CouncilRegistered) GetCode() string {
@@ -211,7 +211,7 @@ type CouncilPopulationRecorded struct {
 
 func (x *CouncilPopulationRecorded) Reset() {
 	*x = CouncilPopulationRecorded{}
-	mi := &file_tasharuk_territory_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +223,7 @@ func (x *CouncilPopulationRecorded) String() string {
 func (*CouncilPopulationRecorded) ProtoMessage() {}
 
 func (x *CouncilPopulationRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_territory_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +236,7 @@ func (x *CouncilPopulationRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouncilPopulationRecorded.ProtoReflect.Descriptor instead.
 func (*CouncilPopulationRecorded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_territory_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_territory_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *CouncilPopulationRecorded) GetCode() string {
@@ -274,14 +274,14 @@ func (x *CouncilPopulationRecorded) GetSource() string {
 	return ""
 }
 
-var File_tasharuk_territory_v1_events_proto protoreflect.FileDescriptor
+var File_tasharuk_territory_events_v1_events_proto protoreflect.FileDescriptor
 
-const file_tasharuk_territory_v1_events_proto_rawDesc = "" +
+const file_tasharuk_territory_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"tasharuk/territory/v1/events.proto\x12\x15tasharuk.territory.v1\"\xa7\x02\n" +
+	")tasharuk/territory/events/v1/events.proto\x12\x1ctasharuk.territory.events.v1\"\xae\x02\n" +
 	"\x11CouncilRegistered\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\x129\n" +
-	"\x05level\x18\x02 \x01(\x0e2#.tasharuk.territory.v1.CouncilLevelR\x05level\x12\x17\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12@\n" +
+	"\x05level\x18\x02 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x17\n" +
 	"\aname_fr\x18\x03 \x01(\tR\x06nameFr\x12\x17\n" +
 	"\aname_ar\x18\x04 \x01(\tR\x06nameAr\x12\x1f\n" +
 	"\vparent_code\x18\x05 \x01(\tR\n" +
@@ -305,29 +305,29 @@ const file_tasharuk_territory_v1_events_proto_rawDesc = "" +
 	"\x19COUNCIL_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15COUNCIL_LEVEL_COMMUNE\x10\x01\x12\x1a\n" +
 	"\x16COUNCIL_LEVEL_PROVINCE\x10\x02\x12\x18\n" +
-	"\x14COUNCIL_LEVEL_REGION\x10\x03BDZBgithub.com/tasharuk/tasharuk/api/tasharuk/territory/v1;territoryv1b\x06proto3"
+	"\x14COUNCIL_LEVEL_REGION\x10\x03BHZFgithub.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1;eventsv1b\x06proto3"
 
 var (
-	file_tasharuk_territory_v1_events_proto_rawDescOnce sync.Once
-	file_tasharuk_territory_v1_events_proto_rawDescData []byte
+	file_tasharuk_territory_events_v1_events_proto_rawDescOnce sync.Once
+	file_tasharuk_territory_events_v1_events_proto_rawDescData []byte
 )
 
-func file_tasharuk_territory_v1_events_proto_rawDescGZIP() []byte {
-	file_tasharuk_territory_v1_events_proto_rawDescOnce.Do(func() {
-		file_tasharuk_territory_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_territory_v1_events_proto_rawDesc), len(file_tasharuk_territory_v1_events_proto_rawDesc)))
+func file_tasharuk_territory_events_v1_events_proto_rawDescGZIP() []byte {
+	file_tasharuk_territory_events_v1_events_proto_rawDescOnce.Do(func() {
+		file_tasharuk_territory_events_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_territory_events_v1_events_proto_rawDesc), len(file_tasharuk_territory_events_v1_events_proto_rawDesc)))
 	})
-	return file_tasharuk_territory_v1_events_proto_rawDescData
+	return file_tasharuk_territory_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_territory_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tasharuk_territory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_tasharuk_territory_v1_events_proto_goTypes = []any{
-	(CouncilLevel)(0),                 // 0: tasharuk.territory.v1.CouncilLevel
-	(*CouncilRegistered)(nil),         // 1: tasharuk.territory.v1.CouncilRegistered
-	(*CouncilPopulationRecorded)(nil), // 2: tasharuk.territory.v1.CouncilPopulationRecorded
+var file_tasharuk_territory_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_tasharuk_territory_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tasharuk_territory_events_v1_events_proto_goTypes = []any{
+	(CouncilLevel)(0),                 // 0: tasharuk.territory.events.v1.CouncilLevel
+	(*CouncilRegistered)(nil),         // 1: tasharuk.territory.events.v1.CouncilRegistered
+	(*CouncilPopulationRecorded)(nil), // 2: tasharuk.territory.events.v1.CouncilPopulationRecorded
 }
-var file_tasharuk_territory_v1_events_proto_depIdxs = []int32{
-	0, // 0: tasharuk.territory.v1.CouncilRegistered.level:type_name -> tasharuk.territory.v1.CouncilLevel
+var file_tasharuk_territory_events_v1_events_proto_depIdxs = []int32{
+	0, // 0: tasharuk.territory.events.v1.CouncilRegistered.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
 	1, // [1:1] is the sub-list for method output_type
 	1, // [1:1] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
@@ -335,27 +335,27 @@ var file_tasharuk_territory_v1_events_proto_depIdxs = []int32{
 	0, // [0:1] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_territory_v1_events_proto_init() }
-func file_tasharuk_territory_v1_events_proto_init() {
-	if File_tasharuk_territory_v1_events_proto != nil {
+func init() { file_tasharuk_territory_events_v1_events_proto_init() }
+func file_tasharuk_territory_events_v1_events_proto_init() {
+	if File_tasharuk_territory_events_v1_events_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_territory_v1_events_proto_rawDesc), len(file_tasharuk_territory_v1_events_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_territory_events_v1_events_proto_rawDesc), len(file_tasharuk_territory_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_territory_v1_events_proto_goTypes,
-		DependencyIndexes: file_tasharuk_territory_v1_events_proto_depIdxs,
-		EnumInfos:         file_tasharuk_territory_v1_events_proto_enumTypes,
-		MessageInfos:      file_tasharuk_territory_v1_events_proto_msgTypes,
+		GoTypes:           file_tasharuk_territory_events_v1_events_proto_goTypes,
+		DependencyIndexes: file_tasharuk_territory_events_v1_events_proto_depIdxs,
+		EnumInfos:         file_tasharuk_territory_events_v1_events_proto_enumTypes,
+		MessageInfos:      file_tasharuk_territory_events_v1_events_proto_msgTypes,
 	}.Build()
-	File_tasharuk_territory_v1_events_proto = out.File
-	file_tasharuk_territory_v1_events_proto_goTypes = nil
-	file_tasharuk_territory_v1_events_proto_depIdxs = nil
+	File_tasharuk_territory_events_v1_events_proto = out.File
+	file_tasharuk_territory_events_v1_events_proto_goTypes = nil
+	file_tasharuk_territory_events_v1_events_proto_depIdxs = nil
 }

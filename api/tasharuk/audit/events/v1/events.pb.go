@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/audit/v1/events.proto
+// source: tasharuk/audit/events/v1/events.proto
 
-package auditv1
+package eventsv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -41,7 +41,7 @@ type CheckpointRecorded struct {
 
 func (x *CheckpointRecorded) Reset() {
 	*x = CheckpointRecorded{}
-	mi := &file_tasharuk_audit_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_audit_events_v1_events_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +53,7 @@ func (x *CheckpointRecorded) String() string {
 func (*CheckpointRecorded) ProtoMessage() {}
 
 func (x *CheckpointRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_audit_events_v1_events_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +66,7 @@ func (x *CheckpointRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRecorded.ProtoReflect.Descriptor instead.
 func (*CheckpointRecorded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_audit_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *CheckpointRecorded) GetTreeSize() uint64 {
@@ -90,34 +90,34 @@ func (x *CheckpointRecorded) GetSignedNote() string {
 	return ""
 }
 
-var File_tasharuk_audit_v1_events_proto protoreflect.FileDescriptor
+var File_tasharuk_audit_events_v1_events_proto protoreflect.FileDescriptor
 
-const file_tasharuk_audit_v1_events_proto_rawDesc = "" +
+const file_tasharuk_audit_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1etasharuk/audit/v1/events.proto\x12\x11tasharuk.audit.v1\"o\n" +
+	"%tasharuk/audit/events/v1/events.proto\x12\x18tasharuk.audit.events.v1\"o\n" +
 	"\x12CheckpointRecorded\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x04R\btreeSize\x12\x1b\n" +
 	"\troot_hash\x18\x02 \x01(\fR\brootHash\x12\x1f\n" +
 	"\vsigned_note\x18\x03 \x01(\tR\n" +
-	"signedNoteB<Z:github.com/tasharuk/tasharuk/api/tasharuk/audit/v1;auditv1b\x06proto3"
+	"signedNoteBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1;eventsv1b\x06proto3"
 
 var (
-	file_tasharuk_audit_v1_events_proto_rawDescOnce sync.Once
-	file_tasharuk_audit_v1_events_proto_rawDescData []byte
+	file_tasharuk_audit_events_v1_events_proto_rawDescOnce sync.Once
+	file_tasharuk_audit_events_v1_events_proto_rawDescData []byte
 )
 
-func file_tasharuk_audit_v1_events_proto_rawDescGZIP() []byte {
-	file_tasharuk_audit_v1_events_proto_rawDescOnce.Do(func() {
-		file_tasharuk_audit_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_audit_v1_events_proto_rawDesc), len(file_tasharuk_audit_v1_events_proto_rawDesc)))
+func file_tasharuk_audit_events_v1_events_proto_rawDescGZIP() []byte {
+	file_tasharuk_audit_events_v1_events_proto_rawDescOnce.Do(func() {
+		file_tasharuk_audit_events_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_audit_events_v1_events_proto_rawDesc), len(file_tasharuk_audit_events_v1_events_proto_rawDesc)))
 	})
-	return file_tasharuk_audit_v1_events_proto_rawDescData
+	return file_tasharuk_audit_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_audit_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_tasharuk_audit_v1_events_proto_goTypes = []any{
-	(*CheckpointRecorded)(nil), // 0: tasharuk.audit.v1.CheckpointRecorded
+var file_tasharuk_audit_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tasharuk_audit_events_v1_events_proto_goTypes = []any{
+	(*CheckpointRecorded)(nil), // 0: tasharuk.audit.events.v1.CheckpointRecorded
 }
-var file_tasharuk_audit_v1_events_proto_depIdxs = []int32{
+var file_tasharuk_audit_events_v1_events_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
@@ -125,26 +125,26 @@ var file_tasharuk_audit_v1_events_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_audit_v1_events_proto_init() }
-func file_tasharuk_audit_v1_events_proto_init() {
-	if File_tasharuk_audit_v1_events_proto != nil {
+func init() { file_tasharuk_audit_events_v1_events_proto_init() }
+func file_tasharuk_audit_events_v1_events_proto_init() {
+	if File_tasharuk_audit_events_v1_events_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_audit_v1_events_proto_rawDesc), len(file_tasharuk_audit_v1_events_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_audit_events_v1_events_proto_rawDesc), len(file_tasharuk_audit_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_audit_v1_events_proto_goTypes,
-		DependencyIndexes: file_tasharuk_audit_v1_events_proto_depIdxs,
-		MessageInfos:      file_tasharuk_audit_v1_events_proto_msgTypes,
+		GoTypes:           file_tasharuk_audit_events_v1_events_proto_goTypes,
+		DependencyIndexes: file_tasharuk_audit_events_v1_events_proto_depIdxs,
+		MessageInfos:      file_tasharuk_audit_events_v1_events_proto_msgTypes,
 	}.Build()
-	File_tasharuk_audit_v1_events_proto = out.File
-	file_tasharuk_audit_v1_events_proto_goTypes = nil
-	file_tasharuk_audit_v1_events_proto_depIdxs = nil
+	File_tasharuk_audit_events_v1_events_proto = out.File
+	file_tasharuk_audit_events_v1_events_proto_goTypes = nil
+	file_tasharuk_audit_events_v1_events_proto_depIdxs = nil
 }

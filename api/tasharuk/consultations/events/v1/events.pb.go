@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/consultations/v1/events.proto
+// source: tasharuk/consultations/events/v1/events.proto
 
-package consultationsv1
+package eventsv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -63,11 +63,11 @@ func (x Requester) String() string {
 }
 
 func (Requester) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_consultations_v1_events_proto_enumTypes[0].Descriptor()
+	return file_tasharuk_consultations_events_v1_events_proto_enumTypes[0].Descriptor()
 }
 
 func (Requester) Type() protoreflect.EnumType {
-	return &file_tasharuk_consultations_v1_events_proto_enumTypes[0]
+	return &file_tasharuk_consultations_events_v1_events_proto_enumTypes[0]
 }
 
 func (x Requester) Number() protoreflect.EnumNumber {
@@ -76,7 +76,7 @@ func (x Requester) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Requester.Descriptor instead.
 func (Requester) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 // SubjectKind is what the council asks about.
@@ -124,11 +124,11 @@ func (x SubjectKind) String() string {
 }
 
 func (SubjectKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_consultations_v1_events_proto_enumTypes[1].Descriptor()
+	return file_tasharuk_consultations_events_v1_events_proto_enumTypes[1].Descriptor()
 }
 
 func (SubjectKind) Type() protoreflect.EnumType {
-	return &file_tasharuk_consultations_v1_events_proto_enumTypes[1]
+	return &file_tasharuk_consultations_events_v1_events_proto_enumTypes[1]
 }
 
 func (x SubjectKind) Number() protoreflect.EnumNumber {
@@ -137,7 +137,7 @@ func (x SubjectKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SubjectKind.Descriptor instead.
 func (SubjectKind) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // Phase of an action-programme consultation (decree 2.16.301).
@@ -189,11 +189,11 @@ func (x Phase) String() string {
 }
 
 func (Phase) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_consultations_v1_events_proto_enumTypes[2].Descriptor()
+	return file_tasharuk_consultations_events_v1_events_proto_enumTypes[2].Descriptor()
 }
 
 func (Phase) Type() protoreflect.EnumType {
-	return &file_tasharuk_consultations_v1_events_proto_enumTypes[2]
+	return &file_tasharuk_consultations_events_v1_events_proto_enumTypes[2]
 }
 
 func (x Phase) Number() protoreflect.EnumNumber {
@@ -202,7 +202,76 @@ func (x Phase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Phase.Descriptor instead.
 func (Phase) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+// ConsultationState is where a consultation stands.
+type ConsultationState int32
+
+const (
+	// Not set.
+	ConsultationState_CONSULTATION_STATE_UNSPECIFIED ConsultationState = 0
+	// Requested, not yet acknowledged.
+	ConsultationState_CONSULTATION_STATE_REQUESTED ConsultationState = 1
+	// Acknowledged.
+	ConsultationState_CONSULTATION_STATE_ACKNOWLEDGED ConsultationState = 2
+	// Under way (a workshop or phase recorded).
+	ConsultationState_CONSULTATION_STATE_IN_PROGRESS ConsultationState = 3
+	// Answered.
+	ConsultationState_CONSULTATION_STATE_ANSWERED ConsultationState = 4
+	// The deadline passed unanswered (computed against the clock).
+	ConsultationState_CONSULTATION_STATE_EXPIRED ConsultationState = 5
+	// Withdrawn.
+	ConsultationState_CONSULTATION_STATE_WITHDRAWN ConsultationState = 6
+)
+
+// Enum value maps for ConsultationState.
+var (
+	ConsultationState_name = map[int32]string{
+		0: "CONSULTATION_STATE_UNSPECIFIED",
+		1: "CONSULTATION_STATE_REQUESTED",
+		2: "CONSULTATION_STATE_ACKNOWLEDGED",
+		3: "CONSULTATION_STATE_IN_PROGRESS",
+		4: "CONSULTATION_STATE_ANSWERED",
+		5: "CONSULTATION_STATE_EXPIRED",
+		6: "CONSULTATION_STATE_WITHDRAWN",
+	}
+	ConsultationState_value = map[string]int32{
+		"CONSULTATION_STATE_UNSPECIFIED":  0,
+		"CONSULTATION_STATE_REQUESTED":    1,
+		"CONSULTATION_STATE_ACKNOWLEDGED": 2,
+		"CONSULTATION_STATE_IN_PROGRESS":  3,
+		"CONSULTATION_STATE_ANSWERED":     4,
+		"CONSULTATION_STATE_EXPIRED":      5,
+		"CONSULTATION_STATE_WITHDRAWN":    6,
+	}
+)
+
+func (x ConsultationState) Enum() *ConsultationState {
+	p := new(ConsultationState)
+	*p = x
+	return p
+}
+
+func (x ConsultationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsultationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_consultations_events_v1_events_proto_enumTypes[3].Descriptor()
+}
+
+func (ConsultationState) Type() protoreflect.EnumType {
+	return &file_tasharuk_consultations_events_v1_events_proto_enumTypes[3]
+}
+
+func (x ConsultationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsultationState.Descriptor instead.
+func (ConsultationState) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 // ConsultationRequested: the council asked an advisory body or the public
@@ -214,13 +283,13 @@ type ConsultationRequested struct {
 	// Council resource name.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Who asks.
-	Requester Requester `protobuf:"varint,3,opt,name=requester,proto3,enum=tasharuk.consultations.v1.Requester" json:"requester,omitempty"`
+	Requester Requester `protobuf:"varint,3,opt,name=requester,proto3,enum=tasharuk.consultations.events.v1.Requester" json:"requester,omitempty"`
 	// Committee name, when a committee asks.
 	Committee string `protobuf:"bytes,4,opt,name=committee,proto3" json:"committee,omitempty"`
 	// Advisory body asked (resource name); empty for a public consultation.
 	Body string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
 	// What it is about.
-	SubjectKind SubjectKind `protobuf:"varint,6,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.v1.SubjectKind" json:"subject_kind,omitempty"`
+	SubjectKind SubjectKind `protobuf:"varint,6,opt,name=subject_kind,json=subjectKind,proto3,enum=tasharuk.consultations.events.v1.SubjectKind" json:"subject_kind,omitempty"`
 	// Linked resource (a petition's name), if any.
 	SubjectRef string `protobuf:"bytes,7,opt,name=subject_ref,json=subjectRef,proto3" json:"subject_ref,omitempty"`
 	// Title.
@@ -234,7 +303,7 @@ type ConsultationRequested struct {
 
 func (x *ConsultationRequested) Reset() {
 	*x = ConsultationRequested{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +315,7 @@ func (x *ConsultationRequested) String() string {
 func (*ConsultationRequested) ProtoMessage() {}
 
 func (x *ConsultationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +328,7 @@ func (x *ConsultationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsultationRequested.ProtoReflect.Descriptor instead.
 func (*ConsultationRequested) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ConsultationRequested) GetConsultationId() string {
@@ -335,7 +404,7 @@ type ConsultationAcknowledged struct {
 
 func (x *ConsultationAcknowledged) Reset() {
 	*x = ConsultationAcknowledged{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +416,7 @@ func (x *ConsultationAcknowledged) String() string {
 func (*ConsultationAcknowledged) ProtoMessage() {}
 
 func (x *ConsultationAcknowledged) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,21 +429,21 @@ func (x *ConsultationAcknowledged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsultationAcknowledged.ProtoReflect.Descriptor instead.
 func (*ConsultationAcknowledged) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // PhaseCompleted: a phase of an action-programme consultation ended.
 type PhaseCompleted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Phase.
-	Phase         Phase `protobuf:"varint,1,opt,name=phase,proto3,enum=tasharuk.consultations.v1.Phase" json:"phase,omitempty"`
+	Phase         Phase `protobuf:"varint,1,opt,name=phase,proto3,enum=tasharuk.consultations.events.v1.Phase" json:"phase,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PhaseCompleted) Reset() {
 	*x = PhaseCompleted{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +455,7 @@ func (x *PhaseCompleted) String() string {
 func (*PhaseCompleted) ProtoMessage() {}
 
 func (x *PhaseCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +468,7 @@ func (x *PhaseCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseCompleted.ProtoReflect.Descriptor instead.
 func (*PhaseCompleted) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PhaseCompleted) GetPhase() Phase {
@@ -437,7 +506,7 @@ type WorkshopHeld struct {
 
 func (x *WorkshopHeld) Reset() {
 	*x = WorkshopHeld{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -449,7 +518,7 @@ func (x *WorkshopHeld) String() string {
 func (*WorkshopHeld) ProtoMessage() {}
 
 func (x *WorkshopHeld) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -462,7 +531,7 @@ func (x *WorkshopHeld) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkshopHeld.ProtoReflect.Descriptor instead.
 func (*WorkshopHeld) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *WorkshopHeld) GetWorkshopId() string {
@@ -542,7 +611,7 @@ type ConsultationAnswered struct {
 
 func (x *ConsultationAnswered) Reset() {
 	*x = ConsultationAnswered{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +623,7 @@ func (x *ConsultationAnswered) String() string {
 func (*ConsultationAnswered) ProtoMessage() {}
 
 func (x *ConsultationAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +636,7 @@ func (x *ConsultationAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsultationAnswered.ProtoReflect.Descriptor instead.
 func (*ConsultationAnswered) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConsultationAnswered) GetOpinion() string {
@@ -595,7 +664,7 @@ type ConsultationWithdrawn struct {
 
 func (x *ConsultationWithdrawn) Reset() {
 	*x = ConsultationWithdrawn{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -607,7 +676,7 @@ func (x *ConsultationWithdrawn) String() string {
 func (*ConsultationWithdrawn) ProtoMessage() {}
 
 func (x *ConsultationWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -620,7 +689,7 @@ func (x *ConsultationWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsultationWithdrawn.ProtoReflect.Descriptor instead.
 func (*ConsultationWithdrawn) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConsultationWithdrawn) GetReason() string {
@@ -652,7 +721,7 @@ type SurveyResultsRecorded struct {
 
 func (x *SurveyResultsRecorded) Reset() {
 	*x = SurveyResultsRecorded{}
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +733,7 @@ func (x *SurveyResultsRecorded) String() string {
 func (*SurveyResultsRecorded) ProtoMessage() {}
 
 func (x *SurveyResultsRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_consultations_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +746,7 @@ func (x *SurveyResultsRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyResultsRecorded.ProtoReflect.Descriptor instead.
 func (*SurveyResultsRecorded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_consultations_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SurveyResultsRecorded) GetSurveyId() string {
@@ -722,25 +791,143 @@ func (x *SurveyResultsRecorded) GetScoreCounts() []int32 {
 	return nil
 }
 
-var File_tasharuk_consultations_v1_events_proto protoreflect.FileDescriptor
+// Participation sums up participants.
+type Participation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Workshops held.
+	Workshops int32 `protobuf:"varint,1,opt,name=workshops,proto3" json:"workshops,omitempty"`
+	// Participants in all.
+	Participants int32 `protobuf:"varint,2,opt,name=participants,proto3" json:"participants,omitempty"`
+	// Women.
+	Women int32 `protobuf:"varint,3,opt,name=women,proto3" json:"women,omitempty"`
+	// Young people.
+	Youth int32 `protobuf:"varint,4,opt,name=youth,proto3" json:"youth,omitempty"`
+	// People with disabilities.
+	Disability int32 `protobuf:"varint,5,opt,name=disability,proto3" json:"disability,omitempty"`
+	// Contributions.
+	Contributions int32 `protobuf:"varint,6,opt,name=contributions,proto3" json:"contributions,omitempty"`
+	// Share of women, 0..1.
+	WomenRate float64 `protobuf:"fixed64,7,opt,name=women_rate,json=womenRate,proto3" json:"women_rate,omitempty"`
+	// Share of young people, 0..1.
+	YouthRate float64 `protobuf:"fixed64,8,opt,name=youth_rate,json=youthRate,proto3" json:"youth_rate,omitempty"`
+	// Share of people with disabilities, 0..1.
+	DisabilityRate float64 `protobuf:"fixed64,9,opt,name=disability_rate,json=disabilityRate,proto3" json:"disability_rate,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
 
-const file_tasharuk_consultations_v1_events_proto_rawDesc = "" +
+func (x *Participation) Reset() {
+	*x = Participation{}
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Participation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Participation) ProtoMessage() {}
+
+func (x *Participation) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_consultations_events_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Participation.ProtoReflect.Descriptor instead.
+func (*Participation) Descriptor() ([]byte, []int) {
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Participation) GetWorkshops() int32 {
+	if x != nil {
+		return x.Workshops
+	}
+	return 0
+}
+
+func (x *Participation) GetParticipants() int32 {
+	if x != nil {
+		return x.Participants
+	}
+	return 0
+}
+
+func (x *Participation) GetWomen() int32 {
+	if x != nil {
+		return x.Women
+	}
+	return 0
+}
+
+func (x *Participation) GetYouth() int32 {
+	if x != nil {
+		return x.Youth
+	}
+	return 0
+}
+
+func (x *Participation) GetDisability() int32 {
+	if x != nil {
+		return x.Disability
+	}
+	return 0
+}
+
+func (x *Participation) GetContributions() int32 {
+	if x != nil {
+		return x.Contributions
+	}
+	return 0
+}
+
+func (x *Participation) GetWomenRate() float64 {
+	if x != nil {
+		return x.WomenRate
+	}
+	return 0
+}
+
+func (x *Participation) GetYouthRate() float64 {
+	if x != nil {
+		return x.YouthRate
+	}
+	return 0
+}
+
+func (x *Participation) GetDisabilityRate() float64 {
+	if x != nil {
+		return x.DisabilityRate
+	}
+	return 0
+}
+
+var File_tasharuk_consultations_events_v1_events_proto protoreflect.FileDescriptor
+
+const file_tasharuk_consultations_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"&tasharuk/consultations/v1/events.proto\x12\x19tasharuk.consultations.v1\"\xee\x02\n" +
+	"-tasharuk/consultations/events/v1/events.proto\x12 tasharuk.consultations.events.v1\"\xfc\x02\n" +
 	"\x15ConsultationRequested\x12'\n" +
 	"\x0fconsultation_id\x18\x01 \x01(\tR\x0econsultationId\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x12B\n" +
-	"\trequester\x18\x03 \x01(\x0e2$.tasharuk.consultations.v1.RequesterR\trequester\x12\x1c\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x12I\n" +
+	"\trequester\x18\x03 \x01(\x0e2+.tasharuk.consultations.events.v1.RequesterR\trequester\x12\x1c\n" +
 	"\tcommittee\x18\x04 \x01(\tR\tcommittee\x12\x12\n" +
-	"\x04body\x18\x05 \x01(\tR\x04body\x12I\n" +
-	"\fsubject_kind\x18\x06 \x01(\x0e2&.tasharuk.consultations.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\x12P\n" +
+	"\fsubject_kind\x18\x06 \x01(\x0e2-.tasharuk.consultations.events.v1.SubjectKindR\vsubjectKind\x12\x1f\n" +
 	"\vsubject_ref\x18\a \x01(\tR\n" +
 	"subjectRef\x12\x14\n" +
 	"\x05title\x18\b \x01(\tR\x05title\x12\x1a\n" +
 	"\bdeadline\x18\t \x01(\tR\bdeadline\"\x1a\n" +
-	"\x18ConsultationAcknowledged\"H\n" +
-	"\x0ePhaseCompleted\x126\n" +
-	"\x05phase\x18\x01 \x01(\x0e2 .tasharuk.consultations.v1.PhaseR\x05phase\"\x85\x02\n" +
+	"\x18ConsultationAcknowledged\"O\n" +
+	"\x0ePhaseCompleted\x12=\n" +
+	"\x05phase\x18\x01 \x01(\x0e2'.tasharuk.consultations.events.v1.PhaseR\x05phase\"\x85\x02\n" +
 	"\fWorkshopHeld\x12\x1f\n" +
 	"\vworkshop_id\x18\x01 \x01(\tR\n" +
 	"workshopId\x12\x12\n" +
@@ -765,7 +952,21 @@ const file_tasharuk_consultations_v1_events_proto_rawDesc = "" +
 	"\aservice\x18\x03 \x01(\tR\aservice\x12\x16\n" +
 	"\x06period\x18\x04 \x01(\tR\x06period\x12\x1c\n" +
 	"\tresponses\x18\x05 \x01(\x05R\tresponses\x12!\n" +
-	"\fscore_counts\x18\x06 \x03(\x05R\vscoreCounts*n\n" +
+	"\fscore_counts\x18\x06 \x03(\x05R\vscoreCounts\"\xaa\x02\n" +
+	"\rParticipation\x12\x1c\n" +
+	"\tworkshops\x18\x01 \x01(\x05R\tworkshops\x12\"\n" +
+	"\fparticipants\x18\x02 \x01(\x05R\fparticipants\x12\x14\n" +
+	"\x05women\x18\x03 \x01(\x05R\x05women\x12\x14\n" +
+	"\x05youth\x18\x04 \x01(\x05R\x05youth\x12\x1e\n" +
+	"\n" +
+	"disability\x18\x05 \x01(\x05R\n" +
+	"disability\x12$\n" +
+	"\rcontributions\x18\x06 \x01(\x05R\rcontributions\x12\x1d\n" +
+	"\n" +
+	"women_rate\x18\a \x01(\x01R\twomenRate\x12\x1d\n" +
+	"\n" +
+	"youth_rate\x18\b \x01(\x01R\tyouthRate\x12'\n" +
+	"\x0fdisability_rate\x18\t \x01(\x01R\x0edisabilityRate*n\n" +
 	"\tRequester\x12\x19\n" +
 	"\x15REQUESTER_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13REQUESTER_PRESIDENT\x10\x01\x12\x14\n" +
@@ -783,38 +984,48 @@ const file_tasharuk_consultations_v1_events_proto_rawDesc = "" +
 	"\x0fPHASE_DIAGNOSIS\x10\x02\x12\x14\n" +
 	"\x10PHASE_PRIORITIES\x10\x03\x12\x15\n" +
 	"\x11PHASE_PROGRAMMING\x10\x04\x12\x12\n" +
-	"\x0ePHASE_ADOPTION\x10\x05BLZJgithub.com/tasharuk/tasharuk/api/tasharuk/consultations/v1;consultationsv1b\x06proto3"
+	"\x0ePHASE_ADOPTION\x10\x05*\x85\x02\n" +
+	"\x11ConsultationState\x12\"\n" +
+	"\x1eCONSULTATION_STATE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cCONSULTATION_STATE_REQUESTED\x10\x01\x12#\n" +
+	"\x1fCONSULTATION_STATE_ACKNOWLEDGED\x10\x02\x12\"\n" +
+	"\x1eCONSULTATION_STATE_IN_PROGRESS\x10\x03\x12\x1f\n" +
+	"\x1bCONSULTATION_STATE_ANSWERED\x10\x04\x12\x1e\n" +
+	"\x1aCONSULTATION_STATE_EXPIRED\x10\x05\x12 \n" +
+	"\x1cCONSULTATION_STATE_WITHDRAWN\x10\x06BLZJgithub.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1;eventsv1b\x06proto3"
 
 var (
-	file_tasharuk_consultations_v1_events_proto_rawDescOnce sync.Once
-	file_tasharuk_consultations_v1_events_proto_rawDescData []byte
+	file_tasharuk_consultations_events_v1_events_proto_rawDescOnce sync.Once
+	file_tasharuk_consultations_events_v1_events_proto_rawDescData []byte
 )
 
-func file_tasharuk_consultations_v1_events_proto_rawDescGZIP() []byte {
-	file_tasharuk_consultations_v1_events_proto_rawDescOnce.Do(func() {
-		file_tasharuk_consultations_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_consultations_v1_events_proto_rawDesc), len(file_tasharuk_consultations_v1_events_proto_rawDesc)))
+func file_tasharuk_consultations_events_v1_events_proto_rawDescGZIP() []byte {
+	file_tasharuk_consultations_events_v1_events_proto_rawDescOnce.Do(func() {
+		file_tasharuk_consultations_events_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_consultations_events_v1_events_proto_rawDesc), len(file_tasharuk_consultations_events_v1_events_proto_rawDesc)))
 	})
-	return file_tasharuk_consultations_v1_events_proto_rawDescData
+	return file_tasharuk_consultations_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_consultations_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tasharuk_consultations_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
-var file_tasharuk_consultations_v1_events_proto_goTypes = []any{
-	(Requester)(0),                   // 0: tasharuk.consultations.v1.Requester
-	(SubjectKind)(0),                 // 1: tasharuk.consultations.v1.SubjectKind
-	(Phase)(0),                       // 2: tasharuk.consultations.v1.Phase
-	(*ConsultationRequested)(nil),    // 3: tasharuk.consultations.v1.ConsultationRequested
-	(*ConsultationAcknowledged)(nil), // 4: tasharuk.consultations.v1.ConsultationAcknowledged
-	(*PhaseCompleted)(nil),           // 5: tasharuk.consultations.v1.PhaseCompleted
-	(*WorkshopHeld)(nil),             // 6: tasharuk.consultations.v1.WorkshopHeld
-	(*ConsultationAnswered)(nil),     // 7: tasharuk.consultations.v1.ConsultationAnswered
-	(*ConsultationWithdrawn)(nil),    // 8: tasharuk.consultations.v1.ConsultationWithdrawn
-	(*SurveyResultsRecorded)(nil),    // 9: tasharuk.consultations.v1.SurveyResultsRecorded
+var file_tasharuk_consultations_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_tasharuk_consultations_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tasharuk_consultations_events_v1_events_proto_goTypes = []any{
+	(Requester)(0),                   // 0: tasharuk.consultations.events.v1.Requester
+	(SubjectKind)(0),                 // 1: tasharuk.consultations.events.v1.SubjectKind
+	(Phase)(0),                       // 2: tasharuk.consultations.events.v1.Phase
+	(ConsultationState)(0),           // 3: tasharuk.consultations.events.v1.ConsultationState
+	(*ConsultationRequested)(nil),    // 4: tasharuk.consultations.events.v1.ConsultationRequested
+	(*ConsultationAcknowledged)(nil), // 5: tasharuk.consultations.events.v1.ConsultationAcknowledged
+	(*PhaseCompleted)(nil),           // 6: tasharuk.consultations.events.v1.PhaseCompleted
+	(*WorkshopHeld)(nil),             // 7: tasharuk.consultations.events.v1.WorkshopHeld
+	(*ConsultationAnswered)(nil),     // 8: tasharuk.consultations.events.v1.ConsultationAnswered
+	(*ConsultationWithdrawn)(nil),    // 9: tasharuk.consultations.events.v1.ConsultationWithdrawn
+	(*SurveyResultsRecorded)(nil),    // 10: tasharuk.consultations.events.v1.SurveyResultsRecorded
+	(*Participation)(nil),            // 11: tasharuk.consultations.events.v1.Participation
 }
-var file_tasharuk_consultations_v1_events_proto_depIdxs = []int32{
-	0, // 0: tasharuk.consultations.v1.ConsultationRequested.requester:type_name -> tasharuk.consultations.v1.Requester
-	1, // 1: tasharuk.consultations.v1.ConsultationRequested.subject_kind:type_name -> tasharuk.consultations.v1.SubjectKind
-	2, // 2: tasharuk.consultations.v1.PhaseCompleted.phase:type_name -> tasharuk.consultations.v1.Phase
+var file_tasharuk_consultations_events_v1_events_proto_depIdxs = []int32{
+	0, // 0: tasharuk.consultations.events.v1.ConsultationRequested.requester:type_name -> tasharuk.consultations.events.v1.Requester
+	1, // 1: tasharuk.consultations.events.v1.ConsultationRequested.subject_kind:type_name -> tasharuk.consultations.events.v1.SubjectKind
+	2, // 2: tasharuk.consultations.events.v1.PhaseCompleted.phase:type_name -> tasharuk.consultations.events.v1.Phase
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -822,27 +1033,27 @@ var file_tasharuk_consultations_v1_events_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_consultations_v1_events_proto_init() }
-func file_tasharuk_consultations_v1_events_proto_init() {
-	if File_tasharuk_consultations_v1_events_proto != nil {
+func init() { file_tasharuk_consultations_events_v1_events_proto_init() }
+func file_tasharuk_consultations_events_v1_events_proto_init() {
+	if File_tasharuk_consultations_events_v1_events_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_consultations_v1_events_proto_rawDesc), len(file_tasharuk_consultations_v1_events_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   7,
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_consultations_events_v1_events_proto_rawDesc), len(file_tasharuk_consultations_events_v1_events_proto_rawDesc)),
+			NumEnums:      4,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_consultations_v1_events_proto_goTypes,
-		DependencyIndexes: file_tasharuk_consultations_v1_events_proto_depIdxs,
-		EnumInfos:         file_tasharuk_consultations_v1_events_proto_enumTypes,
-		MessageInfos:      file_tasharuk_consultations_v1_events_proto_msgTypes,
+		GoTypes:           file_tasharuk_consultations_events_v1_events_proto_goTypes,
+		DependencyIndexes: file_tasharuk_consultations_events_v1_events_proto_depIdxs,
+		EnumInfos:         file_tasharuk_consultations_events_v1_events_proto_enumTypes,
+		MessageInfos:      file_tasharuk_consultations_events_v1_events_proto_msgTypes,
 	}.Build()
-	File_tasharuk_consultations_v1_events_proto = out.File
-	file_tasharuk_consultations_v1_events_proto_goTypes = nil
-	file_tasharuk_consultations_v1_events_proto_depIdxs = nil
+	File_tasharuk_consultations_events_v1_events_proto = out.File
+	file_tasharuk_consultations_events_v1_events_proto_goTypes = nil
+	file_tasharuk_consultations_events_v1_events_proto_depIdxs = nil
 }

@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/petitions/v1/events.proto
+// source: tasharuk/petitions/events/v1/events.proto
 
-package petitionsv1
+package eventsv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -59,11 +59,11 @@ func (x PetitionerKind) String() string {
 }
 
 func (PetitionerKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[0].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[0].Descriptor()
 }
 
 func (PetitionerKind) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[0]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[0]
 }
 
 func (x PetitionerKind) Number() protoreflect.EnumNumber {
@@ -72,7 +72,7 @@ func (x PetitionerKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PetitionerKind.Descriptor instead.
 func (PetitionerKind) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 // DepositChannel is how a petition reached the council.
@@ -112,11 +112,11 @@ func (x DepositChannel) String() string {
 }
 
 func (DepositChannel) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[1].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[1].Descriptor()
 }
 
 func (DepositChannel) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[1]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[1]
 }
 
 func (x DepositChannel) Number() protoreflect.EnumNumber {
@@ -125,7 +125,7 @@ func (x DepositChannel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DepositChannel.Descriptor instead.
 func (DepositChannel) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // Admissibility is the bureau's decision.
@@ -165,11 +165,11 @@ func (x Admissibility) String() string {
 }
 
 func (Admissibility) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[2].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[2].Descriptor()
 }
 
 func (Admissibility) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[2]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[2]
 }
 
 func (x Admissibility) Number() protoreflect.EnumNumber {
@@ -178,7 +178,7 @@ func (x Admissibility) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Admissibility.Descriptor instead.
 func (Admissibility) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // DeliberationOutcome is what the council decided after examining an
@@ -223,11 +223,11 @@ func (x DeliberationOutcome) String() string {
 }
 
 func (DeliberationOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[3].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[3].Descriptor()
 }
 
 func (DeliberationOutcome) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[3]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[3]
 }
 
 func (x DeliberationOutcome) Number() protoreflect.EnumNumber {
@@ -236,7 +236,7 @@ func (x DeliberationOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DeliberationOutcome.Descriptor instead.
 func (DeliberationOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 // NotificationSubject is what the agent was told.
@@ -276,11 +276,11 @@ func (x NotificationSubject) String() string {
 }
 
 func (NotificationSubject) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[4].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[4].Descriptor()
 }
 
 func (NotificationSubject) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[4]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[4]
 }
 
 func (x NotificationSubject) Number() protoreflect.EnumNumber {
@@ -289,7 +289,7 @@ func (x NotificationSubject) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NotificationSubject.Descriptor instead.
 func (NotificationSubject) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 // SignatureChannel is how a signature was collected.
@@ -329,11 +329,11 @@ func (x SignatureChannel) String() string {
 }
 
 func (SignatureChannel) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_events_proto_enumTypes[5].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[5].Descriptor()
 }
 
 func (SignatureChannel) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_events_proto_enumTypes[5]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[5]
 }
 
 func (x SignatureChannel) Number() protoreflect.EnumNumber {
@@ -342,7 +342,96 @@ func (x SignatureChannel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SignatureChannel.Descriptor instead.
 func (SignatureChannel) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+// PetitionState is where a petition stands.
+type PetitionState int32
+
+const (
+	// Not set.
+	PetitionState_PETITION_STATE_UNSPECIFIED PetitionState = 0
+	// Being drafted.
+	PetitionState_PETITION_STATE_DRAFT PetitionState = 1
+	// Open to signatures.
+	PetitionState_PETITION_STATE_COLLECTING PetitionState = 2
+	// Deposited, receipt given.
+	PetitionState_PETITION_STATE_DEPOSITED PetitionState = 3
+	// The bureau is checking admissibility.
+	PetitionState_PETITION_STATE_UNDER_REVIEW PetitionState = 4
+	// Declared admissible.
+	PetitionState_PETITION_STATE_ADMISSIBLE PetitionState = 5
+	// Declared inadmissible, with reasons.
+	PetitionState_PETITION_STATE_INADMISSIBLE PetitionState = 6
+	// On the agenda of an ordinary session.
+	PetitionState_PETITION_STATE_SCHEDULED PetitionState = 7
+	// With a standing committee.
+	PetitionState_PETITION_STATE_WITH_COMMITTEE PetitionState = 8
+	// The council deliberated.
+	PetitionState_PETITION_STATE_DELIBERATED PetitionState = 9
+	// Closed.
+	PetitionState_PETITION_STATE_CLOSED PetitionState = 10
+	// Withdrawn by its agent.
+	PetitionState_PETITION_STATE_WITHDRAWN PetitionState = 11
+)
+
+// Enum value maps for PetitionState.
+var (
+	PetitionState_name = map[int32]string{
+		0:  "PETITION_STATE_UNSPECIFIED",
+		1:  "PETITION_STATE_DRAFT",
+		2:  "PETITION_STATE_COLLECTING",
+		3:  "PETITION_STATE_DEPOSITED",
+		4:  "PETITION_STATE_UNDER_REVIEW",
+		5:  "PETITION_STATE_ADMISSIBLE",
+		6:  "PETITION_STATE_INADMISSIBLE",
+		7:  "PETITION_STATE_SCHEDULED",
+		8:  "PETITION_STATE_WITH_COMMITTEE",
+		9:  "PETITION_STATE_DELIBERATED",
+		10: "PETITION_STATE_CLOSED",
+		11: "PETITION_STATE_WITHDRAWN",
+	}
+	PetitionState_value = map[string]int32{
+		"PETITION_STATE_UNSPECIFIED":    0,
+		"PETITION_STATE_DRAFT":          1,
+		"PETITION_STATE_COLLECTING":     2,
+		"PETITION_STATE_DEPOSITED":      3,
+		"PETITION_STATE_UNDER_REVIEW":   4,
+		"PETITION_STATE_ADMISSIBLE":     5,
+		"PETITION_STATE_INADMISSIBLE":   6,
+		"PETITION_STATE_SCHEDULED":      7,
+		"PETITION_STATE_WITH_COMMITTEE": 8,
+		"PETITION_STATE_DELIBERATED":    9,
+		"PETITION_STATE_CLOSED":         10,
+		"PETITION_STATE_WITHDRAWN":      11,
+	}
+)
+
+func (x PetitionState) Enum() *PetitionState {
+	p := new(PetitionState)
+	*p = x
+	return p
+}
+
+func (x PetitionState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PetitionState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[6].Descriptor()
+}
+
+func (PetitionState) Type() protoreflect.EnumType {
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[6]
+}
+
+func (x PetitionState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PetitionState.Descriptor instead.
+func (PetitionState) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 // Association records the conditions an association must meet to petition
@@ -369,7 +458,7 @@ type Association struct {
 
 func (x *Association) Reset() {
 	*x = Association{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +470,7 @@ func (x *Association) String() string {
 func (*Association) ProtoMessage() {}
 
 func (x *Association) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +483,7 @@ func (x *Association) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Association.ProtoReflect.Descriptor instead.
 func (*Association) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Association) GetName() string {
@@ -470,7 +559,7 @@ type Checklist struct {
 
 func (x *Checklist) Reset() {
 	*x = Checklist{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +571,7 @@ func (x *Checklist) String() string {
 func (*Checklist) ProtoMessage() {}
 
 func (x *Checklist) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +584,7 @@ func (x *Checklist) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checklist.ProtoReflect.Descriptor instead.
 func (*Checklist) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Checklist) GetThresholdMet() bool {
@@ -549,7 +638,7 @@ type PetitionDrafted struct {
 	// Resource name of the council addressed.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Who files.
-	Kind PetitionerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.petitions.v1.PetitionerKind" json:"kind,omitempty"`
+	Kind PetitionerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.petitions.events.v1.PetitionerKind" json:"kind,omitempty"`
 	// Short title.
 	Title string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
 	// What the council is asked to put on its agenda.
@@ -566,7 +655,7 @@ type PetitionDrafted struct {
 
 func (x *PetitionDrafted) Reset() {
 	*x = PetitionDrafted{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +667,7 @@ func (x *PetitionDrafted) String() string {
 func (*PetitionDrafted) ProtoMessage() {}
 
 func (x *PetitionDrafted) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +680,7 @@ func (x *PetitionDrafted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionDrafted.ProtoReflect.Descriptor instead.
 func (*PetitionDrafted) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PetitionDrafted) GetPetitionId() string {
@@ -659,7 +748,7 @@ type PetitionOpenedForSignatures struct {
 
 func (x *PetitionOpenedForSignatures) Reset() {
 	*x = PetitionOpenedForSignatures{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +760,7 @@ func (x *PetitionOpenedForSignatures) String() string {
 func (*PetitionOpenedForSignatures) ProtoMessage() {}
 
 func (x *PetitionOpenedForSignatures) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +773,7 @@ func (x *PetitionOpenedForSignatures) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionOpenedForSignatures.ProtoReflect.Descriptor instead.
 func (*PetitionOpenedForSignatures) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 // PetitionDeposited: the petition was deposited with the president and a
@@ -696,7 +785,7 @@ type PetitionDeposited struct {
 	// When the council received the petition (may precede recording).
 	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	// How it was deposited.
-	Channel DepositChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=tasharuk.petitions.v1.DepositChannel" json:"channel,omitempty"`
+	Channel DepositChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=tasharuk.petitions.events.v1.DepositChannel" json:"channel,omitempty"`
 	// Deadline for notifying a decision (received_at + the rulebook's
 	// months).
 	DecisionDeadline *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=decision_deadline,json=decisionDeadline,proto3" json:"decision_deadline,omitempty"`
@@ -710,7 +799,7 @@ type PetitionDeposited struct {
 
 func (x *PetitionDeposited) Reset() {
 	*x = PetitionDeposited{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +811,7 @@ func (x *PetitionDeposited) String() string {
 func (*PetitionDeposited) ProtoMessage() {}
 
 func (x *PetitionDeposited) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +824,7 @@ func (x *PetitionDeposited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionDeposited.ProtoReflect.Descriptor instead.
 func (*PetitionDeposited) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PetitionDeposited) GetReceiptNumber() string {
@@ -790,7 +879,7 @@ type PetitionReferredToBureau struct {
 
 func (x *PetitionReferredToBureau) Reset() {
 	*x = PetitionReferredToBureau{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -802,7 +891,7 @@ func (x *PetitionReferredToBureau) String() string {
 func (*PetitionReferredToBureau) ProtoMessage() {}
 
 func (x *PetitionReferredToBureau) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -815,14 +904,14 @@ func (x *PetitionReferredToBureau) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionReferredToBureau.ProtoReflect.Descriptor instead.
 func (*PetitionReferredToBureau) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 // AdmissibilityDecided: the bureau decided.
 type AdmissibilityDecided struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The decision.
-	Decision Admissibility `protobuf:"varint,1,opt,name=decision,proto3,enum=tasharuk.petitions.v1.Admissibility" json:"decision,omitempty"`
+	Decision Admissibility `protobuf:"varint,1,opt,name=decision,proto3,enum=tasharuk.petitions.events.v1.Admissibility" json:"decision,omitempty"`
 	// The checklist as the bureau filled it.
 	Checklist *Checklist `protobuf:"bytes,2,opt,name=checklist,proto3" json:"checklist,omitempty"`
 	// Written reasons; required for an inadmissible decision.
@@ -837,7 +926,7 @@ type AdmissibilityDecided struct {
 
 func (x *AdmissibilityDecided) Reset() {
 	*x = AdmissibilityDecided{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +938,7 @@ func (x *AdmissibilityDecided) String() string {
 func (*AdmissibilityDecided) ProtoMessage() {}
 
 func (x *AdmissibilityDecided) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +951,7 @@ func (x *AdmissibilityDecided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdmissibilityDecided.ProtoReflect.Descriptor instead.
 func (*AdmissibilityDecided) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AdmissibilityDecided) GetDecision() Admissibility {
@@ -911,7 +1000,7 @@ type PetitionScheduled struct {
 
 func (x *PetitionScheduled) Reset() {
 	*x = PetitionScheduled{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[7]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1012,7 @@ func (x *PetitionScheduled) String() string {
 func (*PetitionScheduled) ProtoMessage() {}
 
 func (x *PetitionScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[7]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1025,7 @@ func (x *PetitionScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionScheduled.ProtoReflect.Descriptor instead.
 func (*PetitionScheduled) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PetitionScheduled) GetSession() string {
@@ -957,7 +1046,7 @@ type PetitionReferredToCommittee struct {
 
 func (x *PetitionReferredToCommittee) Reset() {
 	*x = PetitionReferredToCommittee{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[8]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1058,7 @@ func (x *PetitionReferredToCommittee) String() string {
 func (*PetitionReferredToCommittee) ProtoMessage() {}
 
 func (x *PetitionReferredToCommittee) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[8]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1071,7 @@ func (x *PetitionReferredToCommittee) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionReferredToCommittee.ProtoReflect.Descriptor instead.
 func (*PetitionReferredToCommittee) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PetitionReferredToCommittee) GetCommittee() string {
@@ -1003,7 +1092,7 @@ type CommitteeReportRecorded struct {
 
 func (x *CommitteeReportRecorded) Reset() {
 	*x = CommitteeReportRecorded{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[9]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1015,7 +1104,7 @@ func (x *CommitteeReportRecorded) String() string {
 func (*CommitteeReportRecorded) ProtoMessage() {}
 
 func (x *CommitteeReportRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[9]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1028,7 +1117,7 @@ func (x *CommitteeReportRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitteeReportRecorded.ProtoReflect.Descriptor instead.
 func (*CommitteeReportRecorded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CommitteeReportRecorded) GetSummary() string {
@@ -1042,7 +1131,7 @@ func (x *CommitteeReportRecorded) GetSummary() string {
 type PetitionDeliberated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Outcome.
-	Outcome DeliberationOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=tasharuk.petitions.v1.DeliberationOutcome" json:"outcome,omitempty"`
+	Outcome DeliberationOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=tasharuk.petitions.events.v1.DeliberationOutcome" json:"outcome,omitempty"`
 	// Summary of the deliberation.
 	Summary string `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"`
 	// Deliberation reference (session minutes).
@@ -1053,7 +1142,7 @@ type PetitionDeliberated struct {
 
 func (x *PetitionDeliberated) Reset() {
 	*x = PetitionDeliberated{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[10]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1154,7 @@ func (x *PetitionDeliberated) String() string {
 func (*PetitionDeliberated) ProtoMessage() {}
 
 func (x *PetitionDeliberated) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[10]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1167,7 @@ func (x *PetitionDeliberated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionDeliberated.ProtoReflect.Descriptor instead.
 func (*PetitionDeliberated) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PetitionDeliberated) GetOutcome() DeliberationOutcome {
@@ -1106,7 +1195,7 @@ func (x *PetitionDeliberated) GetReference() string {
 type AgentNotified struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What the agent was told.
-	Subject NotificationSubject `protobuf:"varint,1,opt,name=subject,proto3,enum=tasharuk.petitions.v1.NotificationSubject" json:"subject,omitempty"`
+	Subject NotificationSubject `protobuf:"varint,1,opt,name=subject,proto3,enum=tasharuk.petitions.events.v1.NotificationSubject" json:"subject,omitempty"`
 	// How (letter, e-mail, portal).
 	Channel string `protobuf:"bytes,2,opt,name=channel,proto3" json:"channel,omitempty"`
 	// Reference of the notification.
@@ -1117,7 +1206,7 @@ type AgentNotified struct {
 
 func (x *AgentNotified) Reset() {
 	*x = AgentNotified{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[11]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1218,7 @@ func (x *AgentNotified) String() string {
 func (*AgentNotified) ProtoMessage() {}
 
 func (x *AgentNotified) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[11]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1231,7 @@ func (x *AgentNotified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentNotified.ProtoReflect.Descriptor instead.
 func (*AgentNotified) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AgentNotified) GetSubject() NotificationSubject {
@@ -1177,7 +1266,7 @@ type PetitionWithdrawn struct {
 
 func (x *PetitionWithdrawn) Reset() {
 	*x = PetitionWithdrawn{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[12]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1278,7 @@ func (x *PetitionWithdrawn) String() string {
 func (*PetitionWithdrawn) ProtoMessage() {}
 
 func (x *PetitionWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[12]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1291,7 @@ func (x *PetitionWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionWithdrawn.ProtoReflect.Descriptor instead.
 func (*PetitionWithdrawn) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PetitionWithdrawn) GetReason() string {
@@ -1223,7 +1312,7 @@ type PetitionClosed struct {
 
 func (x *PetitionClosed) Reset() {
 	*x = PetitionClosed{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[13]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1324,7 @@ func (x *PetitionClosed) String() string {
 func (*PetitionClosed) ProtoMessage() {}
 
 func (x *PetitionClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[13]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1337,7 @@ func (x *PetitionClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PetitionClosed.ProtoReflect.Descriptor instead.
 func (*PetitionClosed) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PetitionClosed) GetNote() string {
@@ -1276,7 +1365,7 @@ type RecordCorrected struct {
 
 func (x *RecordCorrected) Reset() {
 	*x = RecordCorrected{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[14]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1377,7 @@ func (x *RecordCorrected) String() string {
 func (*RecordCorrected) ProtoMessage() {}
 
 func (x *RecordCorrected) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[14]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1390,7 @@ func (x *RecordCorrected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCorrected.ProtoReflect.Descriptor instead.
 func (*RecordCorrected) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecordCorrected) GetCorrectedEventId() string {
@@ -1346,7 +1435,7 @@ type ReceiptIssued struct {
 
 func (x *ReceiptIssued) Reset() {
 	*x = ReceiptIssued{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[15]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1447,7 @@ func (x *ReceiptIssued) String() string {
 func (*ReceiptIssued) ProtoMessage() {}
 
 func (x *ReceiptIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[15]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1460,7 @@ func (x *ReceiptIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiptIssued.ProtoReflect.Descriptor instead.
 func (*ReceiptIssued) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReceiptIssued) GetReceiptNumber() string {
@@ -1405,7 +1494,7 @@ type SignatureAdded struct {
 	// the person's own key (signatures recorded before pooled keys).
 	NameCiphertext []byte `protobuf:"bytes,3,opt,name=name_ciphertext,json=nameCiphertext,proto3" json:"name_ciphertext,omitempty"`
 	// How the signature was collected.
-	Channel SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.v1.SignatureChannel" json:"channel,omitempty"`
+	Channel SignatureChannel `protobuf:"varint,4,opt,name=channel,proto3,enum=tasharuk.petitions.events.v1.SignatureChannel" json:"channel,omitempty"`
 	// Code of the province the signer belongs to (region petitions).
 	Province string `protobuf:"bytes,5,opt,name=province,proto3" json:"province,omitempty"`
 	// Import batch, for paper sheets.
@@ -1420,7 +1509,7 @@ type SignatureAdded struct {
 
 func (x *SignatureAdded) Reset() {
 	*x = SignatureAdded{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[16]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1521,7 @@ func (x *SignatureAdded) String() string {
 func (*SignatureAdded) ProtoMessage() {}
 
 func (x *SignatureAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[16]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1534,7 @@ func (x *SignatureAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignatureAdded.ProtoReflect.Descriptor instead.
 func (*SignatureAdded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SignatureAdded) GetPetition() string {
@@ -1508,7 +1597,7 @@ type SignatureWithdrawn struct {
 
 func (x *SignatureWithdrawn) Reset() {
 	*x = SignatureWithdrawn{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[17]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1609,7 @@ func (x *SignatureWithdrawn) String() string {
 func (*SignatureWithdrawn) ProtoMessage() {}
 
 func (x *SignatureWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[17]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1622,7 @@ func (x *SignatureWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignatureWithdrawn.ProtoReflect.Descriptor instead.
 func (*SignatureWithdrawn) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SignatureWithdrawn) GetReason() string {
@@ -1554,7 +1643,7 @@ type SignatureStruck struct {
 
 func (x *SignatureStruck) Reset() {
 	*x = SignatureStruck{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[18]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1655,7 @@ func (x *SignatureStruck) String() string {
 func (*SignatureStruck) ProtoMessage() {}
 
 func (x *SignatureStruck) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[18]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1668,7 @@ func (x *SignatureStruck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignatureStruck.ProtoReflect.Descriptor instead.
 func (*SignatureStruck) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SignatureStruck) GetReason() string {
@@ -1604,7 +1693,7 @@ type SignerListViewed struct {
 
 func (x *SignerListViewed) Reset() {
 	*x = SignerListViewed{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[19]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +1705,7 @@ func (x *SignerListViewed) String() string {
 func (*SignerListViewed) ProtoMessage() {}
 
 func (x *SignerListViewed) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[19]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +1718,7 @@ func (x *SignerListViewed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignerListViewed.ProtoReflect.Descriptor instead.
 func (*SignerListViewed) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SignerListViewed) GetPetition() string {
@@ -1663,7 +1752,7 @@ type PersonDataErased struct {
 
 func (x *PersonDataErased) Reset() {
 	*x = PersonDataErased{}
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[20]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +1764,7 @@ func (x *PersonDataErased) String() string {
 func (*PersonDataErased) ProtoMessage() {}
 
 func (x *PersonDataErased) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_events_proto_msgTypes[20]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +1777,7 @@ func (x *PersonDataErased) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonDataErased.ProtoReflect.Descriptor instead.
 func (*PersonDataErased) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PersonDataErased) GetCouncil() string {
@@ -1712,11 +1801,11 @@ func (x *PersonDataErased) GetKeysDestroyed() int32 {
 	return 0
 }
 
-var File_tasharuk_petitions_v1_events_proto protoreflect.FileDescriptor
+var File_tasharuk_petitions_events_v1_events_proto protoreflect.FileDescriptor
 
-const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
+const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"tasharuk/petitions/v1/events.proto\x12\x15tasharuk.petitions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n" +
+	")tasharuk/petitions/events/v1/events.proto\x12\x1ctasharuk.petitions.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n" +
 	"\vAssociation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
 	"\x10registration_ref\x18\x02 \x01(\tR\x0fregistrationRef\x12%\n" +
@@ -1731,30 +1820,30 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x10agent_designated\x18\x03 \x01(\bR\x0fagentDesignated\x122\n" +
 	"\x15within_council_powers\x18\x04 \x01(\bR\x13withinCouncilPowers\x12.\n" +
 	"\x13no_excluded_subject\x18\x05 \x01(\bR\x11noExcludedSubject\x12<\n" +
-	"\x1aassociation_conditions_met\x18\x06 \x01(\bR\x18associationConditionsMet\"\xad\x02\n" +
+	"\x1aassociation_conditions_met\x18\x06 \x01(\bR\x18associationConditionsMet\"\xbb\x02\n" +
 	"\x0fPetitionDrafted\x12\x1f\n" +
 	"\vpetition_id\x18\x01 \x01(\tR\n" +
 	"petitionId\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x129\n" +
-	"\x04kind\x18\x03 \x01(\x0e2%.tasharuk.petitions.v1.PetitionerKindR\x04kind\x12\x14\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
+	"\x04kind\x18\x03 \x01(\x0e2,.tasharuk.petitions.events.v1.PetitionerKindR\x04kind\x12\x14\n" +
 	"\x05title\x18\x04 \x01(\tR\x05title\x12\x18\n" +
 	"\arequest\x18\x05 \x01(\tR\arequest\x12\x18\n" +
-	"\areasons\x18\x06 \x01(\tR\areasons\x12D\n" +
-	"\vassociation\x18\a \x01(\v2\".tasharuk.petitions.v1.AssociationR\vassociation\x12\x14\n" +
+	"\areasons\x18\x06 \x01(\tR\areasons\x12K\n" +
+	"\vassociation\x18\a \x01(\v2).tasharuk.petitions.events.v1.AssociationR\vassociation\x12\x14\n" +
 	"\x05agent\x18\b \x01(\tR\x05agent\"\x1d\n" +
-	"\x1bPetitionOpenedForSignatures\"\xca\x02\n" +
+	"\x1bPetitionOpenedForSignatures\"\xd1\x02\n" +
 	"\x11PetitionDeposited\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12;\n" +
 	"\vreceived_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"receivedAt\x12?\n" +
-	"\achannel\x18\x03 \x01(\x0e2%.tasharuk.petitions.v1.DepositChannelR\achannel\x12G\n" +
+	"receivedAt\x12F\n" +
+	"\achannel\x18\x03 \x01(\x0e2,.tasharuk.petitions.events.v1.DepositChannelR\achannel\x12G\n" +
 	"\x11decision_deadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10decisionDeadline\x12\x1c\n" +
 	"\tdocuments\x18\x05 \x03(\tR\tdocuments\x12)\n" +
 	"\x10valid_signatures\x18\x06 \x01(\x05R\x0fvalidSignatures\"\x1a\n" +
-	"\x18PetitionReferredToBureau\"\xfb\x01\n" +
-	"\x14AdmissibilityDecided\x12@\n" +
-	"\bdecision\x18\x01 \x01(\x0e2$.tasharuk.petitions.v1.AdmissibilityR\bdecision\x12>\n" +
-	"\tchecklist\x18\x02 \x01(\v2 .tasharuk.petitions.v1.ChecklistR\tchecklist\x12\x18\n" +
+	"\x18PetitionReferredToBureau\"\x89\x02\n" +
+	"\x14AdmissibilityDecided\x12G\n" +
+	"\bdecision\x18\x01 \x01(\x0e2+.tasharuk.petitions.events.v1.AdmissibilityR\bdecision\x12E\n" +
+	"\tchecklist\x18\x02 \x01(\v2'.tasharuk.petitions.events.v1.ChecklistR\tchecklist\x12\x18\n" +
 	"\areasons\x18\x03 \x01(\tR\areasons\x12)\n" +
 	"\x10valid_signatures\x18\x04 \x01(\x05R\x0fvalidSignatures\x12\x1c\n" +
 	"\tthreshold\x18\x05 \x01(\x05R\tthreshold\"-\n" +
@@ -1763,13 +1852,13 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x1bPetitionReferredToCommittee\x12\x1c\n" +
 	"\tcommittee\x18\x01 \x01(\tR\tcommittee\"3\n" +
 	"\x17CommitteeReportRecorded\x12\x18\n" +
-	"\asummary\x18\x01 \x01(\tR\asummary\"\x93\x01\n" +
-	"\x13PetitionDeliberated\x12D\n" +
-	"\aoutcome\x18\x01 \x01(\x0e2*.tasharuk.petitions.v1.DeliberationOutcomeR\aoutcome\x12\x18\n" +
+	"\asummary\x18\x01 \x01(\tR\asummary\"\x9a\x01\n" +
+	"\x13PetitionDeliberated\x12K\n" +
+	"\aoutcome\x18\x01 \x01(\x0e21.tasharuk.petitions.events.v1.DeliberationOutcomeR\aoutcome\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x1c\n" +
-	"\treference\x18\x03 \x01(\tR\treference\"\x8d\x01\n" +
-	"\rAgentNotified\x12D\n" +
-	"\asubject\x18\x01 \x01(\x0e2*.tasharuk.petitions.v1.NotificationSubjectR\asubject\x12\x18\n" +
+	"\treference\x18\x03 \x01(\tR\treference\"\x94\x01\n" +
+	"\rAgentNotified\x12K\n" +
+	"\asubject\x18\x01 \x01(\x0e21.tasharuk.petitions.events.v1.NotificationSubjectR\asubject\x12\x18\n" +
 	"\achannel\x18\x02 \x01(\tR\achannel\x12\x1c\n" +
 	"\treference\x18\x03 \x01(\tR\treference\"+\n" +
 	"\x11PetitionWithdrawn\x12\x16\n" +
@@ -1783,13 +1872,13 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"R\n" +
 	"\rReceiptIssued\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x1a\n" +
-	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x96\x02\n" +
+	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x9d\x02\n" +
 	"\x0eSignatureAdded\x12\x1a\n" +
 	"\bpetition\x18\x01 \x01(\tR\bpetition\x12\x1d\n" +
 	"\n" +
 	"signer_key\x18\x02 \x01(\tR\tsignerKey\x12'\n" +
-	"\x0fname_ciphertext\x18\x03 \x01(\fR\x0enameCiphertext\x12A\n" +
-	"\achannel\x18\x04 \x01(\x0e2'.tasharuk.petitions.v1.SignatureChannelR\achannel\x12\x1a\n" +
+	"\x0fname_ciphertext\x18\x03 \x01(\fR\x0enameCiphertext\x12H\n" +
+	"\achannel\x18\x04 \x01(\x0e2..tasharuk.petitions.events.v1.SignatureChannelR\achannel\x12\x1a\n" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12!\n" +
 	"\fimport_batch\x18\x06 \x01(\tR\vimportBatch\x12\x1e\n" +
 	"\vname_key_id\x18\a \x01(\tR\tnameKeyId\",\n" +
@@ -1829,63 +1918,78 @@ const file_tasharuk_petitions_v1_events_proto_rawDesc = "" +
 	"\x10SignatureChannel\x12!\n" +
 	"\x1dSIGNATURE_CHANNEL_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SIGNATURE_CHANNEL_ONLINE\x10\x01\x12\x1b\n" +
-	"\x17SIGNATURE_CHANNEL_PAPER\x10\x02BDZBgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/v1;petitionsv1b\x06proto3"
+	"\x17SIGNATURE_CHANNEL_PAPER\x10\x02*\x81\x03\n" +
+	"\rPetitionState\x12\x1e\n" +
+	"\x1aPETITION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14PETITION_STATE_DRAFT\x10\x01\x12\x1d\n" +
+	"\x19PETITION_STATE_COLLECTING\x10\x02\x12\x1c\n" +
+	"\x18PETITION_STATE_DEPOSITED\x10\x03\x12\x1f\n" +
+	"\x1bPETITION_STATE_UNDER_REVIEW\x10\x04\x12\x1d\n" +
+	"\x19PETITION_STATE_ADMISSIBLE\x10\x05\x12\x1f\n" +
+	"\x1bPETITION_STATE_INADMISSIBLE\x10\x06\x12\x1c\n" +
+	"\x18PETITION_STATE_SCHEDULED\x10\a\x12!\n" +
+	"\x1dPETITION_STATE_WITH_COMMITTEE\x10\b\x12\x1e\n" +
+	"\x1aPETITION_STATE_DELIBERATED\x10\t\x12\x19\n" +
+	"\x15PETITION_STATE_CLOSED\x10\n" +
+	"\x12\x1c\n" +
+	"\x18PETITION_STATE_WITHDRAWN\x10\vBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1;eventsv1b\x06proto3"
 
 var (
-	file_tasharuk_petitions_v1_events_proto_rawDescOnce sync.Once
-	file_tasharuk_petitions_v1_events_proto_rawDescData []byte
+	file_tasharuk_petitions_events_v1_events_proto_rawDescOnce sync.Once
+	file_tasharuk_petitions_events_v1_events_proto_rawDescData []byte
 )
 
-func file_tasharuk_petitions_v1_events_proto_rawDescGZIP() []byte {
-	file_tasharuk_petitions_v1_events_proto_rawDescOnce.Do(func() {
-		file_tasharuk_petitions_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_events_proto_rawDesc), len(file_tasharuk_petitions_v1_events_proto_rawDesc)))
+func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
+	file_tasharuk_petitions_events_v1_events_proto_rawDescOnce.Do(func() {
+		file_tasharuk_petitions_events_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)))
 	})
-	return file_tasharuk_petitions_v1_events_proto_rawDescData
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_petitions_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tasharuk_petitions_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
-var file_tasharuk_petitions_v1_events_proto_goTypes = []any{
-	(PetitionerKind)(0),                 // 0: tasharuk.petitions.v1.PetitionerKind
-	(DepositChannel)(0),                 // 1: tasharuk.petitions.v1.DepositChannel
-	(Admissibility)(0),                  // 2: tasharuk.petitions.v1.Admissibility
-	(DeliberationOutcome)(0),            // 3: tasharuk.petitions.v1.DeliberationOutcome
-	(NotificationSubject)(0),            // 4: tasharuk.petitions.v1.NotificationSubject
-	(SignatureChannel)(0),               // 5: tasharuk.petitions.v1.SignatureChannel
-	(*Association)(nil),                 // 6: tasharuk.petitions.v1.Association
-	(*Checklist)(nil),                   // 7: tasharuk.petitions.v1.Checklist
-	(*PetitionDrafted)(nil),             // 8: tasharuk.petitions.v1.PetitionDrafted
-	(*PetitionOpenedForSignatures)(nil), // 9: tasharuk.petitions.v1.PetitionOpenedForSignatures
-	(*PetitionDeposited)(nil),           // 10: tasharuk.petitions.v1.PetitionDeposited
-	(*PetitionReferredToBureau)(nil),    // 11: tasharuk.petitions.v1.PetitionReferredToBureau
-	(*AdmissibilityDecided)(nil),        // 12: tasharuk.petitions.v1.AdmissibilityDecided
-	(*PetitionScheduled)(nil),           // 13: tasharuk.petitions.v1.PetitionScheduled
-	(*PetitionReferredToCommittee)(nil), // 14: tasharuk.petitions.v1.PetitionReferredToCommittee
-	(*CommitteeReportRecorded)(nil),     // 15: tasharuk.petitions.v1.CommitteeReportRecorded
-	(*PetitionDeliberated)(nil),         // 16: tasharuk.petitions.v1.PetitionDeliberated
-	(*AgentNotified)(nil),               // 17: tasharuk.petitions.v1.AgentNotified
-	(*PetitionWithdrawn)(nil),           // 18: tasharuk.petitions.v1.PetitionWithdrawn
-	(*PetitionClosed)(nil),              // 19: tasharuk.petitions.v1.PetitionClosed
-	(*RecordCorrected)(nil),             // 20: tasharuk.petitions.v1.RecordCorrected
-	(*ReceiptIssued)(nil),               // 21: tasharuk.petitions.v1.ReceiptIssued
-	(*SignatureAdded)(nil),              // 22: tasharuk.petitions.v1.SignatureAdded
-	(*SignatureWithdrawn)(nil),          // 23: tasharuk.petitions.v1.SignatureWithdrawn
-	(*SignatureStruck)(nil),             // 24: tasharuk.petitions.v1.SignatureStruck
-	(*SignerListViewed)(nil),            // 25: tasharuk.petitions.v1.SignerListViewed
-	(*PersonDataErased)(nil),            // 26: tasharuk.petitions.v1.PersonDataErased
-	(*timestamppb.Timestamp)(nil),       // 27: google.protobuf.Timestamp
+var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
+	(PetitionerKind)(0),                 // 0: tasharuk.petitions.events.v1.PetitionerKind
+	(DepositChannel)(0),                 // 1: tasharuk.petitions.events.v1.DepositChannel
+	(Admissibility)(0),                  // 2: tasharuk.petitions.events.v1.Admissibility
+	(DeliberationOutcome)(0),            // 3: tasharuk.petitions.events.v1.DeliberationOutcome
+	(NotificationSubject)(0),            // 4: tasharuk.petitions.events.v1.NotificationSubject
+	(SignatureChannel)(0),               // 5: tasharuk.petitions.events.v1.SignatureChannel
+	(PetitionState)(0),                  // 6: tasharuk.petitions.events.v1.PetitionState
+	(*Association)(nil),                 // 7: tasharuk.petitions.events.v1.Association
+	(*Checklist)(nil),                   // 8: tasharuk.petitions.events.v1.Checklist
+	(*PetitionDrafted)(nil),             // 9: tasharuk.petitions.events.v1.PetitionDrafted
+	(*PetitionOpenedForSignatures)(nil), // 10: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
+	(*PetitionDeposited)(nil),           // 11: tasharuk.petitions.events.v1.PetitionDeposited
+	(*PetitionReferredToBureau)(nil),    // 12: tasharuk.petitions.events.v1.PetitionReferredToBureau
+	(*AdmissibilityDecided)(nil),        // 13: tasharuk.petitions.events.v1.AdmissibilityDecided
+	(*PetitionScheduled)(nil),           // 14: tasharuk.petitions.events.v1.PetitionScheduled
+	(*PetitionReferredToCommittee)(nil), // 15: tasharuk.petitions.events.v1.PetitionReferredToCommittee
+	(*CommitteeReportRecorded)(nil),     // 16: tasharuk.petitions.events.v1.CommitteeReportRecorded
+	(*PetitionDeliberated)(nil),         // 17: tasharuk.petitions.events.v1.PetitionDeliberated
+	(*AgentNotified)(nil),               // 18: tasharuk.petitions.events.v1.AgentNotified
+	(*PetitionWithdrawn)(nil),           // 19: tasharuk.petitions.events.v1.PetitionWithdrawn
+	(*PetitionClosed)(nil),              // 20: tasharuk.petitions.events.v1.PetitionClosed
+	(*RecordCorrected)(nil),             // 21: tasharuk.petitions.events.v1.RecordCorrected
+	(*ReceiptIssued)(nil),               // 22: tasharuk.petitions.events.v1.ReceiptIssued
+	(*SignatureAdded)(nil),              // 23: tasharuk.petitions.events.v1.SignatureAdded
+	(*SignatureWithdrawn)(nil),          // 24: tasharuk.petitions.events.v1.SignatureWithdrawn
+	(*SignatureStruck)(nil),             // 25: tasharuk.petitions.events.v1.SignatureStruck
+	(*SignerListViewed)(nil),            // 26: tasharuk.petitions.events.v1.SignerListViewed
+	(*PersonDataErased)(nil),            // 27: tasharuk.petitions.events.v1.PersonDataErased
+	(*timestamppb.Timestamp)(nil),       // 28: google.protobuf.Timestamp
 }
-var file_tasharuk_petitions_v1_events_proto_depIdxs = []int32{
-	0,  // 0: tasharuk.petitions.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.v1.PetitionerKind
-	6,  // 1: tasharuk.petitions.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.v1.Association
-	27, // 2: tasharuk.petitions.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
-	1,  // 3: tasharuk.petitions.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.v1.DepositChannel
-	27, // 4: tasharuk.petitions.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
-	2,  // 5: tasharuk.petitions.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.v1.Admissibility
-	7,  // 6: tasharuk.petitions.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.v1.Checklist
-	3,  // 7: tasharuk.petitions.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.v1.DeliberationOutcome
-	4,  // 8: tasharuk.petitions.v1.AgentNotified.subject:type_name -> tasharuk.petitions.v1.NotificationSubject
-	5,  // 9: tasharuk.petitions.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.v1.SignatureChannel
+var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
+	0,  // 0: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	7,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
+	28, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	1,  // 3: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	28, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	2,  // 5: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
+	8,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	3,  // 7: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	4,  // 8: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	5,  // 9: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
 	10, // [10:10] is the sub-list for method output_type
 	10, // [10:10] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
@@ -1893,27 +1997,27 @@ var file_tasharuk_petitions_v1_events_proto_depIdxs = []int32{
 	0,  // [0:10] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_petitions_v1_events_proto_init() }
-func file_tasharuk_petitions_v1_events_proto_init() {
-	if File_tasharuk_petitions_v1_events_proto != nil {
+func init() { file_tasharuk_petitions_events_v1_events_proto_init() }
+func file_tasharuk_petitions_events_v1_events_proto_init() {
+	if File_tasharuk_petitions_events_v1_events_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_events_proto_rawDesc), len(file_tasharuk_petitions_v1_events_proto_rawDesc)),
-			NumEnums:      6,
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
+			NumEnums:      7,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_petitions_v1_events_proto_goTypes,
-		DependencyIndexes: file_tasharuk_petitions_v1_events_proto_depIdxs,
-		EnumInfos:         file_tasharuk_petitions_v1_events_proto_enumTypes,
-		MessageInfos:      file_tasharuk_petitions_v1_events_proto_msgTypes,
+		GoTypes:           file_tasharuk_petitions_events_v1_events_proto_goTypes,
+		DependencyIndexes: file_tasharuk_petitions_events_v1_events_proto_depIdxs,
+		EnumInfos:         file_tasharuk_petitions_events_v1_events_proto_enumTypes,
+		MessageInfos:      file_tasharuk_petitions_events_v1_events_proto_msgTypes,
 	}.Build()
-	File_tasharuk_petitions_v1_events_proto = out.File
-	file_tasharuk_petitions_v1_events_proto_goTypes = nil
-	file_tasharuk_petitions_v1_events_proto_depIdxs = nil
+	File_tasharuk_petitions_events_v1_events_proto = out.File
+	file_tasharuk_petitions_events_v1_events_proto_goTypes = nil
+	file_tasharuk_petitions_events_v1_events_proto_depIdxs = nil
 }

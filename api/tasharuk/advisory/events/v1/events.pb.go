@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/advisory/v1/events.proto
+// source: tasharuk/advisory/events/v1/events.proto
 
-package advisoryv1
+package eventsv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -64,11 +64,11 @@ func (x BodyKind) String() string {
 }
 
 func (BodyKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_events_proto_enumTypes[0].Descriptor()
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[0].Descriptor()
 }
 
 func (BodyKind) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_events_proto_enumTypes[0]
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[0]
 }
 
 func (x BodyKind) Number() protoreflect.EnumNumber {
@@ -77,7 +77,7 @@ func (x BodyKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use BodyKind.Descriptor instead.
 func (BodyKind) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 // Sex of a member, for composition figures.
@@ -117,11 +117,11 @@ func (x Sex) String() string {
 }
 
 func (Sex) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_events_proto_enumTypes[1].Descriptor()
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[1].Descriptor()
 }
 
 func (Sex) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_events_proto_enumTypes[1]
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[1]
 }
 
 func (x Sex) Number() protoreflect.EnumNumber {
@@ -130,7 +130,7 @@ func (x Sex) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Sex.Descriptor instead.
 func (Sex) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // AgeBand of a member.
@@ -174,11 +174,11 @@ func (x AgeBand) String() string {
 }
 
 func (AgeBand) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_events_proto_enumTypes[2].Descriptor()
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[2].Descriptor()
 }
 
 func (AgeBand) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_events_proto_enumTypes[2]
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[2]
 }
 
 func (x AgeBand) Number() protoreflect.EnumNumber {
@@ -187,7 +187,7 @@ func (x AgeBand) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgeBand.Descriptor instead.
 func (AgeBand) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // BureauRole is a member's office in the body's bureau.
@@ -235,11 +235,11 @@ func (x BureauRole) String() string {
 }
 
 func (BureauRole) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_events_proto_enumTypes[3].Descriptor()
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[3].Descriptor()
 }
 
 func (BureauRole) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_events_proto_enumTypes[3]
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[3]
 }
 
 func (x BureauRole) Number() protoreflect.EnumNumber {
@@ -248,7 +248,7 @@ func (x BureauRole) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use BureauRole.Descriptor instead.
 func (BureauRole) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 // CouncilResponse is how the council took an opinion into account.
@@ -292,11 +292,11 @@ func (x CouncilResponse) String() string {
 }
 
 func (CouncilResponse) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_advisory_v1_events_proto_enumTypes[4].Descriptor()
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[4].Descriptor()
 }
 
 func (CouncilResponse) Type() protoreflect.EnumType {
-	return &file_tasharuk_advisory_v1_events_proto_enumTypes[4]
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[4]
 }
 
 func (x CouncilResponse) Number() protoreflect.EnumNumber {
@@ -305,7 +305,68 @@ func (x CouncilResponse) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CouncilResponse.Descriptor instead.
 func (CouncilResponse) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+// OpinionState is where an opinion stands.
+type OpinionState int32
+
+const (
+	// Not set.
+	OpinionState_OPINION_STATE_UNSPECIFIED OpinionState = 0
+	// Drafted.
+	OpinionState_OPINION_STATE_DRAFT OpinionState = 1
+	// Adopted by the body.
+	OpinionState_OPINION_STATE_ADOPTED OpinionState = 2
+	// Sent to the council.
+	OpinionState_OPINION_STATE_TRANSMITTED OpinionState = 3
+	// The council responded.
+	OpinionState_OPINION_STATE_RESPONDED OpinionState = 4
+)
+
+// Enum value maps for OpinionState.
+var (
+	OpinionState_name = map[int32]string{
+		0: "OPINION_STATE_UNSPECIFIED",
+		1: "OPINION_STATE_DRAFT",
+		2: "OPINION_STATE_ADOPTED",
+		3: "OPINION_STATE_TRANSMITTED",
+		4: "OPINION_STATE_RESPONDED",
+	}
+	OpinionState_value = map[string]int32{
+		"OPINION_STATE_UNSPECIFIED": 0,
+		"OPINION_STATE_DRAFT":       1,
+		"OPINION_STATE_ADOPTED":     2,
+		"OPINION_STATE_TRANSMITTED": 3,
+		"OPINION_STATE_RESPONDED":   4,
+	}
+)
+
+func (x OpinionState) Enum() *OpinionState {
+	p := new(OpinionState)
+	*p = x
+	return p
+}
+
+func (x OpinionState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OpinionState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_advisory_events_v1_events_proto_enumTypes[5].Descriptor()
+}
+
+func (OpinionState) Type() protoreflect.EnumType {
+	return &file_tasharuk_advisory_events_v1_events_proto_enumTypes[5]
+}
+
+func (x OpinionState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OpinionState.Descriptor instead.
+func (OpinionState) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 // Member is one member of an advisory body. No names: a member is known by
@@ -315,9 +376,9 @@ type Member struct {
 	// Member id within the body.
 	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// Sex.
-	Sex Sex `protobuf:"varint,2,opt,name=sex,proto3,enum=tasharuk.advisory.v1.Sex" json:"sex,omitempty"`
+	Sex Sex `protobuf:"varint,2,opt,name=sex,proto3,enum=tasharuk.advisory.events.v1.Sex" json:"sex,omitempty"`
 	// Age band.
-	AgeBand AgeBand `protobuf:"varint,3,opt,name=age_band,json=ageBand,proto3,enum=tasharuk.advisory.v1.AgeBand" json:"age_band,omitempty"`
+	AgeBand AgeBand `protobuf:"varint,3,opt,name=age_band,json=ageBand,proto3,enum=tasharuk.advisory.events.v1.AgeBand" json:"age_band,omitempty"`
 	// Whether the member has a disability.
 	Disability bool `protobuf:"varint,4,opt,name=disability,proto3" json:"disability,omitempty"`
 	// Association or economic actor the member comes from.
@@ -328,7 +389,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +401,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[0]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +414,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Member) GetMemberId() string {
@@ -400,7 +461,7 @@ type BodySetUp struct {
 	// Council resource name.
 	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
 	// Field of the body.
-	Kind BodyKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.advisory.v1.BodyKind" json:"kind,omitempty"`
+	Kind BodyKind `protobuf:"varint,3,opt,name=kind,proto3,enum=tasharuk.advisory.events.v1.BodyKind" json:"kind,omitempty"`
 	// Name of the body.
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	// Date of the council's decision, "YYYY-MM-DD".
@@ -416,7 +477,7 @@ type BodySetUp struct {
 
 func (x *BodySetUp) Reset() {
 	*x = BodySetUp{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +489,7 @@ func (x *BodySetUp) String() string {
 func (*BodySetUp) ProtoMessage() {}
 
 func (x *BodySetUp) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[1]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +502,7 @@ func (x *BodySetUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BodySetUp.ProtoReflect.Descriptor instead.
 func (*BodySetUp) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *BodySetUp) GetBodyId() string {
@@ -506,7 +567,7 @@ type MemberJoined struct {
 
 func (x *MemberJoined) Reset() {
 	*x = MemberJoined{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +579,7 @@ func (x *MemberJoined) String() string {
 func (*MemberJoined) ProtoMessage() {}
 
 func (x *MemberJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[2]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +592,7 @@ func (x *MemberJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberJoined.ProtoReflect.Descriptor instead.
 func (*MemberJoined) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *MemberJoined) GetMember() *Member {
@@ -561,7 +622,7 @@ type MemberLeft struct {
 
 func (x *MemberLeft) Reset() {
 	*x = MemberLeft{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +634,7 @@ func (x *MemberLeft) String() string {
 func (*MemberLeft) ProtoMessage() {}
 
 func (x *MemberLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[3]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +647,7 @@ func (x *MemberLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberLeft.ProtoReflect.Descriptor instead.
 func (*MemberLeft) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MemberLeft) GetMemberId() string {
@@ -609,14 +670,14 @@ type BureauRoleAssigned struct {
 	// Member id.
 	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// Office.
-	Role          BureauRole `protobuf:"varint,2,opt,name=role,proto3,enum=tasharuk.advisory.v1.BureauRole" json:"role,omitempty"`
+	Role          BureauRole `protobuf:"varint,2,opt,name=role,proto3,enum=tasharuk.advisory.events.v1.BureauRole" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BureauRoleAssigned) Reset() {
 	*x = BureauRoleAssigned{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +689,7 @@ func (x *BureauRoleAssigned) String() string {
 func (*BureauRoleAssigned) ProtoMessage() {}
 
 func (x *BureauRoleAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[4]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +702,7 @@ func (x *BureauRoleAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BureauRoleAssigned.ProtoReflect.Descriptor instead.
 func (*BureauRoleAssigned) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *BureauRoleAssigned) GetMemberId() string {
@@ -675,7 +736,7 @@ type MeetingHeld struct {
 
 func (x *MeetingHeld) Reset() {
 	*x = MeetingHeld{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +748,7 @@ func (x *MeetingHeld) String() string {
 func (*MeetingHeld) ProtoMessage() {}
 
 func (x *MeetingHeld) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[5]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +761,7 @@ func (x *MeetingHeld) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeetingHeld.ProtoReflect.Descriptor instead.
 func (*MeetingHeld) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MeetingHeld) GetMeetingId() string {
@@ -750,7 +811,7 @@ type OpinionDrafted struct {
 
 func (x *OpinionDrafted) Reset() {
 	*x = OpinionDrafted{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +823,7 @@ func (x *OpinionDrafted) String() string {
 func (*OpinionDrafted) ProtoMessage() {}
 
 func (x *OpinionDrafted) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[6]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +836,7 @@ func (x *OpinionDrafted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpinionDrafted.ProtoReflect.Descriptor instead.
 func (*OpinionDrafted) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OpinionDrafted) GetOpinionId() string {
@@ -825,7 +886,7 @@ type OpinionAdopted struct {
 
 func (x *OpinionAdopted) Reset() {
 	*x = OpinionAdopted{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[7]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +898,7 @@ func (x *OpinionAdopted) String() string {
 func (*OpinionAdopted) ProtoMessage() {}
 
 func (x *OpinionAdopted) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[7]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +911,7 @@ func (x *OpinionAdopted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpinionAdopted.ProtoReflect.Descriptor instead.
 func (*OpinionAdopted) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *OpinionAdopted) GetOpinionId() string {
@@ -899,7 +960,7 @@ type OpinionTransmitted struct {
 
 func (x *OpinionTransmitted) Reset() {
 	*x = OpinionTransmitted{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[8]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +972,7 @@ func (x *OpinionTransmitted) String() string {
 func (*OpinionTransmitted) ProtoMessage() {}
 
 func (x *OpinionTransmitted) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[8]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +985,7 @@ func (x *OpinionTransmitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpinionTransmitted.ProtoReflect.Descriptor instead.
 func (*OpinionTransmitted) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OpinionTransmitted) GetOpinionId() string {
@@ -940,7 +1001,7 @@ type CouncilResponded struct {
 	// Opinion id.
 	OpinionId string `protobuf:"bytes,1,opt,name=opinion_id,json=opinionId,proto3" json:"opinion_id,omitempty"`
 	// Response.
-	Response CouncilResponse `protobuf:"varint,2,opt,name=response,proto3,enum=tasharuk.advisory.v1.CouncilResponse" json:"response,omitempty"`
+	Response CouncilResponse `protobuf:"varint,2,opt,name=response,proto3,enum=tasharuk.advisory.events.v1.CouncilResponse" json:"response,omitempty"`
 	// Reasons.
 	Reasons       string `protobuf:"bytes,3,opt,name=reasons,proto3" json:"reasons,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -949,7 +1010,7 @@ type CouncilResponded struct {
 
 func (x *CouncilResponded) Reset() {
 	*x = CouncilResponded{}
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[9]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1022,7 @@ func (x *CouncilResponded) String() string {
 func (*CouncilResponded) ProtoMessage() {}
 
 func (x *CouncilResponded) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_advisory_v1_events_proto_msgTypes[9]
+	mi := &file_tasharuk_advisory_events_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1035,7 @@ func (x *CouncilResponded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouncilResponded.ProtoReflect.Descriptor instead.
 func (*CouncilResponded) Descriptor() ([]byte, []int) {
-	return file_tasharuk_advisory_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CouncilResponded) GetOpinionId() string {
@@ -998,37 +1059,37 @@ func (x *CouncilResponded) GetReasons() string {
 	return ""
 }
 
-var File_tasharuk_advisory_v1_events_proto protoreflect.FileDescriptor
+var File_tasharuk_advisory_events_v1_events_proto protoreflect.FileDescriptor
 
-const file_tasharuk_advisory_v1_events_proto_rawDesc = "" +
+const file_tasharuk_advisory_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"!tasharuk/advisory/v1/events.proto\x12\x14tasharuk.advisory.v1\"\xce\x01\n" +
+	"(tasharuk/advisory/events/v1/events.proto\x12\x1btasharuk.advisory.events.v1\"\xdc\x01\n" +
 	"\x06Member\x12\x1b\n" +
-	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12+\n" +
-	"\x03sex\x18\x02 \x01(\x0e2\x19.tasharuk.advisory.v1.SexR\x03sex\x128\n" +
-	"\bage_band\x18\x03 \x01(\x0e2\x1d.tasharuk.advisory.v1.AgeBandR\aageBand\x12\x1e\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x122\n" +
+	"\x03sex\x18\x02 \x01(\x0e2 .tasharuk.advisory.events.v1.SexR\x03sex\x12?\n" +
+	"\bage_band\x18\x03 \x01(\x0e2$.tasharuk.advisory.events.v1.AgeBandR\aageBand\x12\x1e\n" +
 	"\n" +
 	"disability\x18\x04 \x01(\bR\n" +
 	"disability\x12 \n" +
-	"\vaffiliation\x18\x05 \x01(\tR\vaffiliation\"\x81\x02\n" +
+	"\vaffiliation\x18\x05 \x01(\tR\vaffiliation\"\x88\x02\n" +
 	"\tBodySetUp\x12\x17\n" +
 	"\abody_id\x18\x01 \x01(\tR\x06bodyId\x12\x18\n" +
-	"\acouncil\x18\x02 \x01(\tR\acouncil\x122\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1e.tasharuk.advisory.v1.BodyKindR\x04kind\x12\x12\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x129\n" +
+	"\x04kind\x18\x03 \x01(\x0e2%.tasharuk.advisory.events.v1.BodyKindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x04 \x01(\tR\x04name\x12#\n" +
 	"\rdecision_date\x18\x05 \x01(\tR\fdecisionDate\x12-\n" +
 	"\x12decision_reference\x18\x06 \x01(\tR\x11decisionReference\x12%\n" +
-	"\x0equorum_percent\x18\a \x01(\x05R\rquorumPercent\"`\n" +
-	"\fMemberJoined\x124\n" +
-	"\x06member\x18\x01 \x01(\v2\x1c.tasharuk.advisory.v1.MemberR\x06member\x12\x1a\n" +
+	"\x0equorum_percent\x18\a \x01(\x05R\rquorumPercent\"g\n" +
+	"\fMemberJoined\x12;\n" +
+	"\x06member\x18\x01 \x01(\v2#.tasharuk.advisory.events.v1.MemberR\x06member\x12\x1a\n" +
 	"\breplaces\x18\x02 \x01(\tR\breplaces\"A\n" +
 	"\n" +
 	"MemberLeft\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"g\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"n\n" +
 	"\x12BureauRoleAssigned\x12\x1b\n" +
-	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x124\n" +
-	"\x04role\x18\x02 \x01(\x0e2 .tasharuk.advisory.v1.BureauRoleR\x04role\"\x9d\x01\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12;\n" +
+	"\x04role\x18\x02 \x01(\x0e2'.tasharuk.advisory.events.v1.BureauRoleR\x04role\"\x9d\x01\n" +
 	"\vMeetingHeld\x12\x1d\n" +
 	"\n" +
 	"meeting_id\x18\x01 \x01(\tR\tmeetingId\x12\x1c\n" +
@@ -1051,11 +1112,11 @@ const file_tasharuk_advisory_v1_events_proto_rawDesc = "" +
 	"\vabstentions\x18\x05 \x01(\x05R\vabstentions\"3\n" +
 	"\x12OpinionTransmitted\x12\x1d\n" +
 	"\n" +
-	"opinion_id\x18\x01 \x01(\tR\topinionId\"\x8e\x01\n" +
+	"opinion_id\x18\x01 \x01(\tR\topinionId\"\x95\x01\n" +
 	"\x10CouncilResponded\x12\x1d\n" +
 	"\n" +
-	"opinion_id\x18\x01 \x01(\tR\topinionId\x12A\n" +
-	"\bresponse\x18\x02 \x01(\x0e2%.tasharuk.advisory.v1.CouncilResponseR\bresponse\x12\x18\n" +
+	"opinion_id\x18\x01 \x01(\tR\topinionId\x12H\n" +
+	"\bresponse\x18\x02 \x01(\x0e2,.tasharuk.advisory.events.v1.CouncilResponseR\bresponse\x12\x18\n" +
 	"\areasons\x18\x03 \x01(\tR\areasons*o\n" +
 	"\bBodyKind\x12\x19\n" +
 	"\x15BODY_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
@@ -1083,46 +1144,53 @@ const file_tasharuk_advisory_v1_events_proto_rawDesc = "" +
 	"\x1cCOUNCIL_RESPONSE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16COUNCIL_RESPONSE_FULLY\x10\x01\x12\x1b\n" +
 	"\x17COUNCIL_RESPONSE_PARTLY\x10\x02\x12\x18\n" +
-	"\x14COUNCIL_RESPONSE_NOT\x10\x03BBZ@github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1;advisoryv1b\x06proto3"
+	"\x14COUNCIL_RESPONSE_NOT\x10\x03*\x9d\x01\n" +
+	"\fOpinionState\x12\x1d\n" +
+	"\x19OPINION_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13OPINION_STATE_DRAFT\x10\x01\x12\x19\n" +
+	"\x15OPINION_STATE_ADOPTED\x10\x02\x12\x1d\n" +
+	"\x19OPINION_STATE_TRANSMITTED\x10\x03\x12\x1b\n" +
+	"\x17OPINION_STATE_RESPONDED\x10\x04BGZEgithub.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1;eventsv1b\x06proto3"
 
 var (
-	file_tasharuk_advisory_v1_events_proto_rawDescOnce sync.Once
-	file_tasharuk_advisory_v1_events_proto_rawDescData []byte
+	file_tasharuk_advisory_events_v1_events_proto_rawDescOnce sync.Once
+	file_tasharuk_advisory_events_v1_events_proto_rawDescData []byte
 )
 
-func file_tasharuk_advisory_v1_events_proto_rawDescGZIP() []byte {
-	file_tasharuk_advisory_v1_events_proto_rawDescOnce.Do(func() {
-		file_tasharuk_advisory_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_advisory_v1_events_proto_rawDesc), len(file_tasharuk_advisory_v1_events_proto_rawDesc)))
+func file_tasharuk_advisory_events_v1_events_proto_rawDescGZIP() []byte {
+	file_tasharuk_advisory_events_v1_events_proto_rawDescOnce.Do(func() {
+		file_tasharuk_advisory_events_v1_events_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_advisory_events_v1_events_proto_rawDesc), len(file_tasharuk_advisory_events_v1_events_proto_rawDesc)))
 	})
-	return file_tasharuk_advisory_v1_events_proto_rawDescData
+	return file_tasharuk_advisory_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_advisory_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_tasharuk_advisory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
-var file_tasharuk_advisory_v1_events_proto_goTypes = []any{
-	(BodyKind)(0),              // 0: tasharuk.advisory.v1.BodyKind
-	(Sex)(0),                   // 1: tasharuk.advisory.v1.Sex
-	(AgeBand)(0),               // 2: tasharuk.advisory.v1.AgeBand
-	(BureauRole)(0),            // 3: tasharuk.advisory.v1.BureauRole
-	(CouncilResponse)(0),       // 4: tasharuk.advisory.v1.CouncilResponse
-	(*Member)(nil),             // 5: tasharuk.advisory.v1.Member
-	(*BodySetUp)(nil),          // 6: tasharuk.advisory.v1.BodySetUp
-	(*MemberJoined)(nil),       // 7: tasharuk.advisory.v1.MemberJoined
-	(*MemberLeft)(nil),         // 8: tasharuk.advisory.v1.MemberLeft
-	(*BureauRoleAssigned)(nil), // 9: tasharuk.advisory.v1.BureauRoleAssigned
-	(*MeetingHeld)(nil),        // 10: tasharuk.advisory.v1.MeetingHeld
-	(*OpinionDrafted)(nil),     // 11: tasharuk.advisory.v1.OpinionDrafted
-	(*OpinionAdopted)(nil),     // 12: tasharuk.advisory.v1.OpinionAdopted
-	(*OpinionTransmitted)(nil), // 13: tasharuk.advisory.v1.OpinionTransmitted
-	(*CouncilResponded)(nil),   // 14: tasharuk.advisory.v1.CouncilResponded
+var file_tasharuk_advisory_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_tasharuk_advisory_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_tasharuk_advisory_events_v1_events_proto_goTypes = []any{
+	(BodyKind)(0),              // 0: tasharuk.advisory.events.v1.BodyKind
+	(Sex)(0),                   // 1: tasharuk.advisory.events.v1.Sex
+	(AgeBand)(0),               // 2: tasharuk.advisory.events.v1.AgeBand
+	(BureauRole)(0),            // 3: tasharuk.advisory.events.v1.BureauRole
+	(CouncilResponse)(0),       // 4: tasharuk.advisory.events.v1.CouncilResponse
+	(OpinionState)(0),          // 5: tasharuk.advisory.events.v1.OpinionState
+	(*Member)(nil),             // 6: tasharuk.advisory.events.v1.Member
+	(*BodySetUp)(nil),          // 7: tasharuk.advisory.events.v1.BodySetUp
+	(*MemberJoined)(nil),       // 8: tasharuk.advisory.events.v1.MemberJoined
+	(*MemberLeft)(nil),         // 9: tasharuk.advisory.events.v1.MemberLeft
+	(*BureauRoleAssigned)(nil), // 10: tasharuk.advisory.events.v1.BureauRoleAssigned
+	(*MeetingHeld)(nil),        // 11: tasharuk.advisory.events.v1.MeetingHeld
+	(*OpinionDrafted)(nil),     // 12: tasharuk.advisory.events.v1.OpinionDrafted
+	(*OpinionAdopted)(nil),     // 13: tasharuk.advisory.events.v1.OpinionAdopted
+	(*OpinionTransmitted)(nil), // 14: tasharuk.advisory.events.v1.OpinionTransmitted
+	(*CouncilResponded)(nil),   // 15: tasharuk.advisory.events.v1.CouncilResponded
 }
-var file_tasharuk_advisory_v1_events_proto_depIdxs = []int32{
-	1, // 0: tasharuk.advisory.v1.Member.sex:type_name -> tasharuk.advisory.v1.Sex
-	2, // 1: tasharuk.advisory.v1.Member.age_band:type_name -> tasharuk.advisory.v1.AgeBand
-	0, // 2: tasharuk.advisory.v1.BodySetUp.kind:type_name -> tasharuk.advisory.v1.BodyKind
-	5, // 3: tasharuk.advisory.v1.MemberJoined.member:type_name -> tasharuk.advisory.v1.Member
-	3, // 4: tasharuk.advisory.v1.BureauRoleAssigned.role:type_name -> tasharuk.advisory.v1.BureauRole
-	4, // 5: tasharuk.advisory.v1.CouncilResponded.response:type_name -> tasharuk.advisory.v1.CouncilResponse
+var file_tasharuk_advisory_events_v1_events_proto_depIdxs = []int32{
+	1, // 0: tasharuk.advisory.events.v1.Member.sex:type_name -> tasharuk.advisory.events.v1.Sex
+	2, // 1: tasharuk.advisory.events.v1.Member.age_band:type_name -> tasharuk.advisory.events.v1.AgeBand
+	0, // 2: tasharuk.advisory.events.v1.BodySetUp.kind:type_name -> tasharuk.advisory.events.v1.BodyKind
+	6, // 3: tasharuk.advisory.events.v1.MemberJoined.member:type_name -> tasharuk.advisory.events.v1.Member
+	3, // 4: tasharuk.advisory.events.v1.BureauRoleAssigned.role:type_name -> tasharuk.advisory.events.v1.BureauRole
+	4, // 5: tasharuk.advisory.events.v1.CouncilResponded.response:type_name -> tasharuk.advisory.events.v1.CouncilResponse
 	6, // [6:6] is the sub-list for method output_type
 	6, // [6:6] is the sub-list for method input_type
 	6, // [6:6] is the sub-list for extension type_name
@@ -1130,27 +1198,27 @@ var file_tasharuk_advisory_v1_events_proto_depIdxs = []int32{
 	0, // [0:6] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_advisory_v1_events_proto_init() }
-func file_tasharuk_advisory_v1_events_proto_init() {
-	if File_tasharuk_advisory_v1_events_proto != nil {
+func init() { file_tasharuk_advisory_events_v1_events_proto_init() }
+func file_tasharuk_advisory_events_v1_events_proto_init() {
+	if File_tasharuk_advisory_events_v1_events_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_advisory_v1_events_proto_rawDesc), len(file_tasharuk_advisory_v1_events_proto_rawDesc)),
-			NumEnums:      5,
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_advisory_events_v1_events_proto_rawDesc), len(file_tasharuk_advisory_events_v1_events_proto_rawDesc)),
+			NumEnums:      6,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_advisory_v1_events_proto_goTypes,
-		DependencyIndexes: file_tasharuk_advisory_v1_events_proto_depIdxs,
-		EnumInfos:         file_tasharuk_advisory_v1_events_proto_enumTypes,
-		MessageInfos:      file_tasharuk_advisory_v1_events_proto_msgTypes,
+		GoTypes:           file_tasharuk_advisory_events_v1_events_proto_goTypes,
+		DependencyIndexes: file_tasharuk_advisory_events_v1_events_proto_depIdxs,
+		EnumInfos:         file_tasharuk_advisory_events_v1_events_proto_enumTypes,
+		MessageInfos:      file_tasharuk_advisory_events_v1_events_proto_msgTypes,
 	}.Build()
-	File_tasharuk_advisory_v1_events_proto = out.File
-	file_tasharuk_advisory_v1_events_proto_goTypes = nil
-	file_tasharuk_advisory_v1_events_proto_depIdxs = nil
+	File_tasharuk_advisory_events_v1_events_proto = out.File
+	file_tasharuk_advisory_events_v1_events_proto_goTypes = nil
+	file_tasharuk_advisory_events_v1_events_proto_depIdxs = nil
 }

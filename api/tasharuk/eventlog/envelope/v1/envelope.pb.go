@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tasharuk/eventlog/v1/envelope.proto
+// source: tasharuk/eventlog/envelope/v1/envelope.proto
 
-package eventlogv1
+package envelopev1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -67,7 +67,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_tasharuk_eventlog_v1_envelope_proto_msgTypes[0]
+	mi := &file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -79,7 +79,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_eventlog_v1_envelope_proto_msgTypes[0]
+	mi := &file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -92,7 +92,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_tasharuk_eventlog_v1_envelope_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Envelope) GetEventId() string {
@@ -209,7 +209,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_tasharuk_eventlog_v1_envelope_proto_msgTypes[1]
+	mi := &file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +221,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_eventlog_v1_envelope_proto_msgTypes[1]
+	mi := &file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +234,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_tasharuk_eventlog_v1_envelope_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Actor) GetSubject() string {
@@ -258,11 +258,11 @@ func (x *Actor) GetCouncil() string {
 	return ""
 }
 
-var File_tasharuk_eventlog_v1_envelope_proto protoreflect.FileDescriptor
+var File_tasharuk_eventlog_envelope_v1_envelope_proto protoreflect.FileDescriptor
 
-const file_tasharuk_eventlog_v1_envelope_proto_rawDesc = "" +
+const file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"#tasharuk/eventlog/v1/envelope.proto\x12\x14tasharuk.eventlog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	",tasharuk/eventlog/envelope/v1/envelope.proto\x12\x1dtasharuk.eventlog.envelope.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x04\n" +
 	"\bEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1b\n" +
 	"\tstream_id\x18\x02 \x01(\tR\bstreamId\x12'\n" +
@@ -274,9 +274,9 @@ const file_tasharuk_eventlog_v1_envelope_proto_rawDesc = "" +
 	"\voccurred_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12;\n" +
 	"\vrecorded_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordedAt\x121\n" +
+	"recordedAt\x12:\n" +
 	"\x05actor\x18\n" +
-	" \x01(\v2\x1b.tasharuk.eventlog.v1.ActorR\x05actor\x12%\n" +
+	" \x01(\v2$.tasharuk.eventlog.envelope.v1.ActorR\x05actor\x12%\n" +
 	"\x0ecorrelation_id\x18\v \x01(\tR\rcorrelationId\x12!\n" +
 	"\fcausation_id\x18\f \x01(\tR\vcausationId\x12\x1b\n" +
 	"\tprev_hash\x18\r \x01(\fR\bprevHash\x12\x12\n" +
@@ -284,30 +284,30 @@ const file_tasharuk_eventlog_v1_envelope_proto_rawDesc = "" +
 	"\x05Actor\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x18\n" +
-	"\acouncil\x18\x03 \x01(\tR\acouncilBBZ@github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1;eventlogv1b\x06proto3"
+	"\acouncil\x18\x03 \x01(\tR\acouncilBKZIgithub.com/tasharuk/tasharuk/api/tasharuk/eventlog/envelope/v1;envelopev1b\x06proto3"
 
 var (
-	file_tasharuk_eventlog_v1_envelope_proto_rawDescOnce sync.Once
-	file_tasharuk_eventlog_v1_envelope_proto_rawDescData []byte
+	file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescOnce sync.Once
+	file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescData []byte
 )
 
-func file_tasharuk_eventlog_v1_envelope_proto_rawDescGZIP() []byte {
-	file_tasharuk_eventlog_v1_envelope_proto_rawDescOnce.Do(func() {
-		file_tasharuk_eventlog_v1_envelope_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_eventlog_v1_envelope_proto_rawDesc), len(file_tasharuk_eventlog_v1_envelope_proto_rawDesc)))
+func file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescGZIP() []byte {
+	file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescOnce.Do(func() {
+		file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDesc), len(file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDesc)))
 	})
-	return file_tasharuk_eventlog_v1_envelope_proto_rawDescData
+	return file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDescData
 }
 
-var file_tasharuk_eventlog_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_tasharuk_eventlog_v1_envelope_proto_goTypes = []any{
-	(*Envelope)(nil),              // 0: tasharuk.eventlog.v1.Envelope
-	(*Actor)(nil),                 // 1: tasharuk.eventlog.v1.Actor
+var file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tasharuk_eventlog_envelope_v1_envelope_proto_goTypes = []any{
+	(*Envelope)(nil),              // 0: tasharuk.eventlog.envelope.v1.Envelope
+	(*Actor)(nil),                 // 1: tasharuk.eventlog.envelope.v1.Actor
 	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 }
-var file_tasharuk_eventlog_v1_envelope_proto_depIdxs = []int32{
-	2, // 0: tasharuk.eventlog.v1.Envelope.occurred_at:type_name -> google.protobuf.Timestamp
-	2, // 1: tasharuk.eventlog.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
-	1, // 2: tasharuk.eventlog.v1.Envelope.actor:type_name -> tasharuk.eventlog.v1.Actor
+var file_tasharuk_eventlog_envelope_v1_envelope_proto_depIdxs = []int32{
+	2, // 0: tasharuk.eventlog.envelope.v1.Envelope.occurred_at:type_name -> google.protobuf.Timestamp
+	2, // 1: tasharuk.eventlog.envelope.v1.Envelope.recorded_at:type_name -> google.protobuf.Timestamp
+	1, // 2: tasharuk.eventlog.envelope.v1.Envelope.actor:type_name -> tasharuk.eventlog.envelope.v1.Actor
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -315,26 +315,26 @@ var file_tasharuk_eventlog_v1_envelope_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_tasharuk_eventlog_v1_envelope_proto_init() }
-func file_tasharuk_eventlog_v1_envelope_proto_init() {
-	if File_tasharuk_eventlog_v1_envelope_proto != nil {
+func init() { file_tasharuk_eventlog_envelope_v1_envelope_proto_init() }
+func file_tasharuk_eventlog_envelope_v1_envelope_proto_init() {
+	if File_tasharuk_eventlog_envelope_v1_envelope_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_eventlog_v1_envelope_proto_rawDesc), len(file_tasharuk_eventlog_v1_envelope_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDesc), len(file_tasharuk_eventlog_envelope_v1_envelope_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tasharuk_eventlog_v1_envelope_proto_goTypes,
-		DependencyIndexes: file_tasharuk_eventlog_v1_envelope_proto_depIdxs,
-		MessageInfos:      file_tasharuk_eventlog_v1_envelope_proto_msgTypes,
+		GoTypes:           file_tasharuk_eventlog_envelope_v1_envelope_proto_goTypes,
+		DependencyIndexes: file_tasharuk_eventlog_envelope_v1_envelope_proto_depIdxs,
+		MessageInfos:      file_tasharuk_eventlog_envelope_v1_envelope_proto_msgTypes,
 	}.Build()
-	File_tasharuk_eventlog_v1_envelope_proto = out.File
-	file_tasharuk_eventlog_v1_envelope_proto_goTypes = nil
-	file_tasharuk_eventlog_v1_envelope_proto_depIdxs = nil
+	File_tasharuk_eventlog_envelope_v1_envelope_proto = out.File
+	file_tasharuk_eventlog_envelope_v1_envelope_proto_goTypes = nil
+	file_tasharuk_eventlog_envelope_v1_envelope_proto_depIdxs = nil
 }
