@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/names"
 	"github.com/tasharuk/tasharuk/privacy"
 )
 
@@ -60,22 +59,13 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 	if _, err := s.lookup(n); err != nil {
 		return nil, "", 0, err
 	}
-	switch {
-	case pageSize < 0:
-		return nil, "", 0, fault.Field("page_size", "must not be negative")
-	case pageSize == 0:
-		pageSize = 100
-	case pageSize > 500:
-		pageSize = 500
+	pageSize, err = names.PageSize(pageSize, 100)
+	if err != nil {
+		return nil, "", 0, err
 	}
-	offset := 0
-	if pageToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(pageToken)
-		o, aerr := strconv.Atoi(string(b))
-		if err != nil || aerr != nil || o < 0 {
-			return nil, "", 0, fault.Field("page_token", "not a token from this list")
-		}
-		offset = o
+	offset, ok := names.DecodePageToken(pageToken)
+	if !ok {
+		return nil, "", 0, fault.Field("page_token", "not a token from this list")
 	}
 	entries, total := s.Model.Signatures(n.String(), offset, pageSize)
 	out := make([]Signer, 0, len(entries))
@@ -114,7 +104,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 	}
 	next := ""
 	if offset+len(entries) < total {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + len(entries))))
+		next = names.EncodePageToken(offset + len(entries))
 	}
 	return out, next, total, nil
 }

@@ -5,9 +5,7 @@ package ports
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/names"
 	"github.com/tasharuk/tasharuk/projections"
 	enumfilter "github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/petitions/app"
@@ -147,18 +146,15 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	if err != nil {
 		return nil, err
 	}
-	size := int(r.GetPageSize())
-	switch {
-	case size < 0:
-		return nil, fault.Field("page_size", "must not be negative")
-	case size == 0:
-		size = 50
-	case size > 500:
-		size = 500
-	}
-	offset, err := decodePageToken(r.GetPageToken(), r.GetFilter(), r.GetParent())
+	size, err := names.PageSize(int(r.GetPageSize()), 50)
 	if err != nil {
 		return nil, err
+	}
+	// The token carries a fingerprint of the query, so a token is refused
+	// with another filter or parent.
+	offset, ok := names.DecodePageToken(r.GetPageToken(), r.GetFilter(), r.GetParent())
+	if !ok {
+		return nil, fault.Field("page_token", "not a token from this query")
 	}
 	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
@@ -179,7 +175,7 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 		resp.Petitions = append(resp.Petitions, s.petitionAt(p, a.Now))
 	}
 	if end < len(all) {
-		resp.NextPageToken = encodePageToken(end, r.GetFilter(), r.GetParent())
+		resp.NextPageToken = names.EncodePageToken(end, r.GetFilter(), r.GetParent())
 	}
 	return resp, nil
 }
@@ -209,33 +205,6 @@ func parseFilter(filter string) (projections.PetitionFilter, error) {
 		}
 	}
 	return f, nil
-}
-
-// Page tokens carry the offset and a fingerprint of the query, so a token
-// is refused with another filter or parent.
-func encodePageToken(offset int, filter, parent string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset) + "|" + fingerprint(filter, parent)))
-}
-
-func decodePageToken(tok, filter, parent string) (int, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	off, fp, ok := strings.Cut(string(b), "|")
-	n, aerr := strconv.Atoi(off)
-	if err != nil || !ok || aerr != nil || n < 0 || fp != fingerprint(filter, parent) {
-		return 0, fault.Field("page_token", "not a token from this query")
-	}
-	return n, nil
-}
-
-func fingerprint(filter, parent string) string {
-	var h uint32 = 2166136261
-	for _, c := range []byte(filter + "\x00" + parent) {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return strconv.FormatUint(uint64(h), 36)
 }
 
 // GetPetitionTimeline implements PetitionService.

@@ -5,14 +5,13 @@ package ports
 
 import (
 	"context"
-	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/tasharuk/tasharuk/access"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/internal/kernel/names"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/territory/app"
@@ -97,23 +96,13 @@ func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRe
 		}
 		level = territoryeventsv1.CouncilLevel(lv)
 	}
-	size := int(r.GetPageSize())
-	switch {
-	case size < 0:
-		return nil, fault.Field("page_size", "must not be negative")
-	case size == 0:
-		size = 50
-	case size > 500:
-		size = 500
+	size, err := names.PageSize(int(r.GetPageSize()), 50)
+	if err != nil {
+		return nil, err
 	}
-	offset := 0
-	if tok := r.GetPageToken(); tok != "" {
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		n, aerr := strconv.Atoi(string(b))
-		if err != nil || aerr != nil || n < 0 {
-			return nil, fault.Field("page_token", "not a token from this query")
-		}
-		offset = n
+	offset, ok := names.DecodePageToken(r.GetPageToken())
+	if !ok {
+		return nil, fault.Field("page_token", "not a token from this query")
 	}
 	all := s.Model.Councils(parent, level)
 	resp := &territoryv1.ListCouncilsResponse{TotalSize: int32(len(all))}
@@ -123,7 +112,7 @@ func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRe
 		resp.Councils = append(resp.Councils, Council(c))
 	}
 	if end < len(all) {
-		resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+		resp.NextPageToken = names.EncodePageToken(end)
 	}
 	return resp, nil
 }
