@@ -1,23 +1,21 @@
 package domain
 
-import "strings"
+import "github.com/tasharuk/tasharuk/internal/kernel/names"
 
-// Level of the council that asks, read from its resource name.
-type Level string
+// Level of the council that asks, read from its resource name
+// (one definition for every context, in the kernel).
+type Level = names.Level
 
 // Council levels.
 const (
-	Commune  Level = "communes"
-	Province Level = "provinces"
-	Region   Level = "regions"
+	Commune  = names.Commune
+	Province = names.Province
+	Region   = names.Region
 )
 
 // LevelOf returns the level of a council resource name ("communes/x"), or
 // of any resource name under a council.
-func LevelOf(name string) Level {
-	prefix, _, _ := strings.Cut(name, "/")
-	return Level(prefix)
-}
+func LevelOf(name string) Level { return names.LevelOf(name) }
 
 // Rules named by their reason; each maps to the article it comes from, per
 // level. "(check)": not confirmed against the official text (DOMAIN.md).

@@ -5,6 +5,7 @@ import (
 	"unicode"
 
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/names"
 )
 
 // Council is a territorial council as tasharuk knows it.
@@ -40,9 +41,9 @@ const (
 
 // collections maps a level to the collection of its resource names.
 var collections = map[territoryeventsv1.CouncilLevel]string{
-	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:  "communes",
-	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE: "provinces",
-	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:   "regions",
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:  string(names.Commune),
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE: string(names.Province),
+	territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:   string(names.Region),
 }
 
 // ResourceName returns the council's resource name: "communes/{code}",

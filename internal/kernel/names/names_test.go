@@ -62,3 +62,22 @@ func TestPageSize(t *testing.T) {
 		t.Fatalf("negative page size: %v, want a fault naming page_size", err)
 	}
 }
+
+func TestLevelOf(t *testing.T) {
+	for name, want := range map[string]names.Level{
+		"communes/081301":                     names.Commune,
+		"provinces/081":                       names.Province,
+		"regions/08":                          names.Region,
+		"communes/100/petitions/x":            names.Commune,
+		"regions/08/consultations/y/phases/z": names.Region,
+	} {
+		if got := names.LevelOf(name); got != want {
+			t.Errorf("LevelOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for _, name := range []string{"", "councils/1", "communesx/1"} {
+		if got := names.LevelOf(name); got == names.Commune || got == names.Province || got == names.Region {
+			t.Errorf("LevelOf(%q) = %q, a level", name, got)
+		}
+	}
+}
