@@ -102,14 +102,14 @@ func chain(pkgs map[string]goPkg, root, target string) []string {
 const module = "github.com/tasharuk/tasharuk"
 
 // TestPurePackagesLinkNoTransport: `go list -deps` of every
-// services/*/domain, of the shared kernel's es and fault, and of eventstore
-// contains no gRPC, net/http or NATS package.
+// services/*/domain, of the shared kernel's es, fault and names, and of
+// eventstore contains no gRPC, net/http or NATS package.
 func TestPurePackagesLinkNoTransport(t *testing.T) {
 	domainDirs, err := filepath.Glob("../../services/*/domain")
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots := []string{"./internal/kernel/es", "./internal/kernel/fault", "./eventstore"}
+	roots := []string{"./internal/kernel/es", "./internal/kernel/fault", "./internal/kernel/names", "./eventstore"}
 	for _, d := range domainDirs {
 		roots = append(roots, "./"+filepath.ToSlash(strings.TrimPrefix(d, "../../")))
 	}
@@ -122,7 +122,7 @@ func TestPurePackagesLinkNoTransport(t *testing.T) {
 		}
 		dir, isDomain := strings.CutSuffix(rel, "/domain")
 		if isDomain && strings.HasPrefix(dir, "services/") && strings.Count(dir, "/") == 1 ||
-			rel == "internal/kernel/es" || rel == "internal/kernel/fault" || rel == "eventstore" {
+			rel == "internal/kernel/es" || rel == "internal/kernel/fault" || rel == "internal/kernel/names" || rel == "eventstore" {
 			pure = append(pure, path)
 		}
 	}
