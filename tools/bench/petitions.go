@@ -28,8 +28,8 @@ import (
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
-	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
