@@ -32,10 +32,6 @@ var EventTypes = []es.Type{
 	{Name: CheckpointType, Version: 1, Sample: &auditeventsv1.CheckpointRecorded{}},
 }
 
-// CheckpointStream returns the stream that holds the checkpoints of the log
-// named logName.
-func CheckpointStream(logName string) string { return "checkpoint." + logName }
-
 // validOrigin reports whether origin can name a log and its key: non-empty
 // UTF-8 without spaces, control characters or '+'.
 func validOrigin(origin string) error {

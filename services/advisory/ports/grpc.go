@@ -44,7 +44,7 @@ var (
 // "Authorization: by resource, in one place").
 type bodyName struct{ council, code, body, opinion string }
 
-func (b bodyName) stream() string { return "body." + b.code + "." + b.body }
+func (b bodyName) stream() string { return domain.BodyStream(b.code, b.body) }
 func (b bodyName) name() string   { return b.council + "/advisoryBodies/" + b.body }
 
 // notFound is the answer for a body that is not this name's.

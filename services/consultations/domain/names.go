@@ -26,14 +26,6 @@ func councilCode(council string) string {
 	return code
 }
 
-// StreamID returns the event stream of a consultation:
-// "consultation.<council code>.<id>".
-func StreamID(council, id string) string { return "consultation." + councilCode(council) + "." + id }
-
-// SurveyStreamID returns the event stream of a survey:
-// "survey.<council code>.<id>".
-func SurveyStreamID(council, id string) string { return "survey." + councilCode(council) + "." + id }
-
 // ConsultationName returns a consultation's resource name,
 // "communes/{commune}/consultations/{consultation}".
 func ConsultationName(council, id string) string { return council + "/consultations/" + id }

@@ -74,9 +74,6 @@ func ParseResourceName(name string) (territoryeventsv1.CouncilLevel, string, err
 	return 0, "", fieldErr("name", "%q is not a council name: want communes/{code}, provinces/{code} or regions/{code}", name)
 }
 
-// StreamID returns the id of the council's event stream.
-func StreamID(code string) string { return "council." + code }
-
 // ValidCode reports whether code can be a council code: 1 to 64 characters
 // of a-z, 0-9 or '-'.
 func ValidCode(code string) bool {
