@@ -84,7 +84,7 @@ func ParseName(name string) (Name, error) {
 func (n Name) String() string { return n.Council + "/petitions/" + n.ID }
 
 // StreamID is the petition's event stream.
-func (n Name) StreamID() string { return "petition." + n.Code + "." + n.ID }
+func (n Name) StreamID() string { return domain.PetitionStream(n.Code, n.ID) }
 
 // ParseCouncil parses a council resource name and checks that the council
 // is known.
@@ -290,7 +290,7 @@ func (s *Service) validSignatures(n Name) int32 {
 // the year (unique per council and year), or returns the number already
 // issued to this petition.
 func (s *Service) issueReceipt(ctx context.Context, actor eventstore.Actor, code string, year int, petition string) (string, error) {
-	stream := fmt.Sprintf("receipts.%s.%d", code, year)
+	stream := domain.ReceiptStream(code, year)
 	for attempt := 1; ; attempt++ {
 		evs, err := s.Store.ReadStream(ctx, stream, 0, 0)
 		exp := eventstore.NoStream

@@ -35,17 +35,6 @@ type Signature struct {
 	Batch      string
 }
 
-// signatureStream is the stream of one person's signature on a petition.
-// It names the petition by id only (the log's format since the start), yet
-// it is never shared between councils: the signer key is keyed to the
-// council (privacy.Keys.SignerKey), so two councils' petitions with the
-// same id (possible in logs written before request ids were scoped) have
-// distinct signature streams, and the read model attributes each to its
-// petition by the full name SignatureAdded records.
-func signatureStream(petitionID, signerKey string) string {
-	return "signature." + petitionID + "." + signerKey
-}
-
 // Ref is the public reference of a signature: the start of its signer key.
 func Ref(signerKey string) string { return signerKey[:12] }
 
@@ -88,7 +77,7 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, l
 	if err != nil {
 		return prepared{}, fmt.Errorf("%w: %v", eventstore.ErrUnavailable, err)
 	}
-	p := prepared{stream: signatureStream(n.ID, key), key: key, keyID: keyID, dataKey: dataKey}
+	p := prepared{stream: domain.SignatureStream(n.ID, key), key: key, keyID: keyID, dataKey: dataKey}
 	sealed, err := privacy.SealName(dataKey, strings.TrimSpace(sig.FullName))
 	if err != nil {
 		s.unused(p)
@@ -234,7 +223,7 @@ func (s *Service) endSignature(ctx context.Context, actor eventstore.Actor, n Na
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.Store.Append(ctx, signatureStream(n.ID, key), eventstore.Exact(0), []eventstore.Proposed{ev})
+	res, err := s.Store.Append(ctx, domain.SignatureStream(n.ID, key), eventstore.Exact(0), []eventstore.Proposed{ev})
 	var wrong *eventstore.WrongExpectedRevisionError
 	if errors.As(err, &wrong) {
 		if wrong.Actual == eventstore.NoRevision {

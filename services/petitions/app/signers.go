@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
@@ -13,6 +12,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/internal/kernel/names"
 	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
 // Erased is what an erased person's name reads as.
@@ -99,7 +99,7 @@ func (s *Service) ListSignatures(ctx context.Context, actor eventstore.Actor, na
 	if err != nil {
 		return nil, "", 0, err
 	}
-	if _, err := s.Store.Append(ctx, "access."+n.ID, eventstore.Any, []eventstore.Proposed{ev}); err != nil {
+	if _, err := s.Store.Append(ctx, domain.AccessStream(n.ID), eventstore.Any, []eventstore.Proposed{ev}); err != nil {
 		return nil, "", 0, err
 	}
 	next := ""
@@ -146,7 +146,7 @@ func ErasePerson(ctx context.Context, store eventstore.Store, reg *es.Registry, 
 	if err != nil {
 		return "", err
 	}
-	if _, err := store.Append(ctx, "privacy."+council, eventstore.Any, []eventstore.Proposed{ev}); err != nil {
+	if _, err := store.Append(ctx, domain.PrivacyStream(council), eventstore.Any, []eventstore.Proposed{ev}); err != nil {
 		return "", err
 	}
 	return key, nil
@@ -171,8 +171,7 @@ func signatureKeyIDs(ctx context.Context, store eventstore.Store, reg *es.Regist
 		for i := range page {
 			e := &page[i]
 			from = e.Position + 1
-			// Signature streams are "signature.<petition>.<signer key>".
-			if e.Position > head || !strings.HasSuffix(e.Stream, "."+signerKey) || !strings.HasPrefix(e.Stream, "signature.") {
+			if _, k, ok := domain.ParseSignatureStream(e.Stream); e.Position > head || !ok || k != signerKey {
 				continue
 			}
 			p, err := reg.DecodeEvent(e)
