@@ -79,8 +79,14 @@ func stored(e *eventstore.Event) StoredEvent {
 		Actor: e.Actor, Position: e.Position, Revision: e.Revision, Hash: e.Hash, PrevHash: e.PrevHash}
 }
 
-// streamCode returns the council code of a stream "<kind>.<code>.<id>".
-func streamCode(stream string) string { return strings.SplitN(stream, ".", 3)[1] }
+// streamCode returns the council code of a body, consultation or survey
+// stream (the formats are the contexts' domain/streams.go).
+func streamCode(stream string) string {
+	if code := adomain.StreamCouncil(stream); code != "" {
+		return code
+	}
+	return cdomain.StreamCouncil(stream)
+}
 
 // named returns the resource name of a stream whose first event named it,
 // or records name for it when first (the creating event) is true. A

@@ -21,6 +21,8 @@ import (
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -234,27 +236,26 @@ func (m *Model) apply(e *eventstore.Event) error {
 	if err != nil {
 		return err
 	}
-	category, rest, _ := strings.Cut(e.Stream, ".")
-	switch category {
-	case "council":
+	// The stream formats are each context's domain/streams.go.
+	switch pdomain.Category(e.Stream) {
+	case tdomain.CouncilCategory:
 		m.applyCouncil(payload)
-	case "petition":
-		// petition.<council code>.<petition id>
-		code, id, _ := strings.Cut(rest, ".")
+	case pdomain.PetitionCategory:
+		code, id, _ := pdomain.ParsePetitionStream(e.Stream)
 		m.applyPetition(code, id, e, payload)
-	case "signature":
-		// signature.<petition id>.<signer key>: the stream names the
-		// petition by id only; SignatureAdded names it in full, and a
-		// signer key is keyed to its council (privacy.Keys.SignerKey).
-		pid, key, _ := strings.Cut(rest, ".")
+	case pdomain.SignatureCategory:
+		// The stream names the petition by id only; SignatureAdded names
+		// it in full, and a signer key is keyed to its council
+		// (privacy.Keys.SignerKey).
+		pid, key, _ := pdomain.ParseSignatureStream(e.Stream)
 		return m.applySignature(pid, key, e, payload)
-	case "body":
+	case adomain.BodyCategory:
 		m.applyBody(e, payload)
-	case "consultation":
+	case cdomain.ConsultationCategory:
 		m.applyConsultation(e, payload)
-	case "survey":
+	case cdomain.SurveyCategory:
 		m.applySurvey(e, payload)
-	case "privacy":
+	case pdomain.PrivacyCategory:
 		if pe, ok := payload.(*petitionseventsv1.PersonDataErased); ok {
 			key, err := decodeKey(pe.GetSignerKey())
 			if err != nil {

@@ -36,6 +36,10 @@ import (
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
 // Header names of a feed message.
@@ -232,29 +236,19 @@ func redact(m proto.Message) {
 	}
 }
 
-// publicStream drops the signer key from a signature's stream id
-// ("signature.<petition>.<signer key>" → "signature.<petition>"): the key
+// publicStream drops the signer key from a signature's stream id: the key
 // is pseudonymous, but it would let anyone link one person's signatures
 // across petitions.
-func publicStream(stream string) string {
-	if rest, ok := strings.CutPrefix(stream, "signature."); ok {
-		if pid, _, found := strings.Cut(rest, "."); found {
-			return "signature." + pid
-		}
-	}
-	return stream
-}
+func publicStream(stream string) string { return pdomain.PublicSignatureStream(stream) }
 
 // councilOf reads the council code from the stream id of the aggregates
-// that carry it ("petition.<code>.<id>", "body.<code>.<id>", ...).
+// that carry it (petition, receipts, body, consultation, survey and council
+// streams; the formats are each context's domain/streams.go).
 func councilOf(e *eventstore.Event) string {
-	parts := strings.SplitN(e.Stream, ".", 3)
-	if len(parts) < 2 {
-		return ""
-	}
-	switch parts[0] {
-	case "petition", "body", "consultation", "survey", "council", "receipts":
-		return parts[1]
+	for _, of := range []func(string) string{pdomain.StreamCouncil, adomain.StreamCouncil, cdomain.StreamCouncil, tdomain.StreamCouncil} {
+		if code := of(e.Stream); code != "" {
+			return code
+		}
 	}
 	return ""
 }

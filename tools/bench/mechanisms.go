@@ -18,6 +18,8 @@ import (
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
+	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -139,7 +141,7 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 					evs = append(evs, propose(&consultationseventsv1.WorkshopHeld{WorkshopId: fmt.Sprint("w", w), Date: "2026-10-01", Place: "p", Theme: "t", Participants: 60, Women: 20, Youth: 20, Disability: 4}))
 				}
 				evs = append(evs, propose(&consultationseventsv1.ConsultationAnswered{Synthesis: "synthèse"}))
-				cons = append(cons, job{"consultation." + c.Code + "." + id, eventstore.NoStream, evs})
+				cons = append(cons, job{cdomain.ConsultationStream(c.Code, id), eventstore.NoStream, evs})
 				budget -= len(evs)
 				continue
 			}
@@ -175,7 +177,7 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 				}
 				exp = eventstore.Exact(res.Revision)
 			}
-		}("body."+c.Code+".equity-gender", body)
+		}(adomain.BodyStream(c.Code, "equity-gender"), body)
 	}
 	close(jobs)
 	wg.Wait()

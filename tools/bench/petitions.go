@@ -30,6 +30,7 @@ import (
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -251,11 +252,11 @@ func benchLoad(ctx context.Context, dir string, petitions, signatures int) (nats
 					propose(&petitionseventsv1.AgentNotified{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"}, at))
 			}
 		}
-		jobs <- job{"petition." + code + "." + id, evs}
+		jobs <- job{pdomain.PetitionStream(code, id), evs}
 		n += len(evs)
 		for j := range perPetition {
 			key := fmt.Sprintf("%016x%048x", i, j)
-			jobs <- job{"signature." + id + "." + key, []eventstore.Proposed{propose(&petitionseventsv1.SignatureAdded{Petition: council + "/petitions/" + id, SignerKey: key, NameCiphertext: []byte("sealed-name-placeholder-32-bytes"), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}, received)}}
+			jobs <- job{pdomain.SignatureStream(id, key), []eventstore.Proposed{propose(&petitionseventsv1.SignatureAdded{Petition: council + "/petitions/" + id, SignerKey: key, NameCiphertext: []byte("sealed-name-placeholder-32-bytes"), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}, received)}}
 			n++
 		}
 	}

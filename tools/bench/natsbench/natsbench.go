@@ -32,6 +32,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/eventstore/storetest"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
 // Result is one measurement.
@@ -109,7 +110,7 @@ func ensureRawStream(ctx context.Context, nc *nats.Conn) (jetstream.JetStream, e
 // MessageSize returns the stored size of a typical single event with a
 // payload of payloadSize bytes.
 func MessageSize(payloadSize int) int {
-	evs := eventstore.Seal("petition.50910101.0193c4b2-0000-7000-8000-000000000000", eventstore.Head{},
+	evs := eventstore.Seal(pdomain.PetitionStream("50910101", "0193c4b2-0000-7000-8000-000000000000"), eventstore.Head{},
 		[]eventstore.Proposed{proposed(payloadSize)}, time.Now())
 	b, _ := eventstore.MarshalStored(&evs[0])
 	return len(b)
