@@ -53,12 +53,41 @@ func optTime(t *timestamppb.Timestamp, field string) (time.Time, error) {
 }
 
 // petition converts the read model's view to the API resource.
-func (s *Server) petition(p projections.Petition) *petitionsv1.Petition {
-	return s.petitionAt(p, s.App.Now())
+func (s *Server) petition(ctx context.Context, p projections.Petition) *petitionsv1.Petition {
+	return s.petitionAt(ctx, p, s.App.Now())
 }
 
-// petitionAt converts a view, judging deadlines at now.
-func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.Petition {
+// viewer is what the domain needs to know of the caller to list its acts:
+// its relation to the petition, never who it is. An anonymous caller is
+// none of these and is offered nothing.
+func viewer(ctx context.Context, st domain.State) domain.Viewer {
+	p, ok := access.PrincipalFrom(ctx)
+	if !ok {
+		return domain.Viewer{}
+	}
+	_, code, _ := strings.Cut(st.Council, "/")
+	return domain.Viewer{
+		// The petitioners' methods (open, withdraw, deposit) are open to
+		// these roles (access.DefaultPolicy); Decide then checks the agent.
+		Agent:   p.Subject != "" && p.Subject == st.Agent && (p.Role == access.RoleCitizen || p.Role == access.RoleStaff),
+		Citizen: p.Role == access.RoleCitizen,
+		Staff:   p.Role == access.RoleStaff && p.Council != "" && p.Council == code,
+	}
+}
+
+// allowedActs lists the caller's acts on the petition at now.
+func allowedActs(ctx context.Context, st domain.State, now time.Time) []petitionsv1.PetitionAct {
+	acts := domain.AllowedActs(st, now, viewer(ctx, st))
+	out := make([]petitionsv1.PetitionAct, len(acts))
+	for i, a := range acts {
+		out[i] = petitionsv1.PetitionAct(a)
+	}
+	return out
+}
+
+// petitionAt converts a view, judging deadlines (and the caller's acts) at
+// now.
+func (s *Server) petitionAt(ctx context.Context, p projections.Petition, now time.Time) *petitionsv1.Petition {
 	st := p.State
 	out := &petitionsv1.Petition{
 		Name: st.Council + "/petitions/" + st.ID, Council: st.Council, Kind: st.Kind,
@@ -71,6 +100,7 @@ func (s *Server) petitionAt(p projections.Petition, now time.Time) *petitionsv1.
 		CommitteeReport: st.CommitteeReport, Outcome: st.Outcome, OutcomeSummary: st.OutcomeSummary,
 		WithdrawalReason: st.WithdrawalReason, CreateTime: ts(st.CreatedAt), UpdateTime: ts(st.UpdatedAt),
 		Revision: p.Revision, Corrections: st.Corrections,
+		AllowedActs: allowedActs(ctx, st, now),
 	}
 	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
 		out.SignatureThreshold = int32(app.Rulebook(c).SignatureThreshold(c))
@@ -98,7 +128,7 @@ func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64,
 	if !ok || p.State.Council != n.Council || !visible(ctx, p.State) {
 		return nil, projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
 	}
-	return s.petitionAt(p, a.Now), p, nil
+	return s.petitionAt(ctx, p, a.Now), p, nil
 }
 
 func (s *Server) read(ctx context.Context, n app.Name, pos uint64) (*petitionsv1.Petition, error) {
@@ -106,7 +136,7 @@ func (s *Server) read(ctx context.Context, n app.Name, pos uint64) (*petitionsv1
 	if err != nil {
 		return nil, err
 	}
-	return s.petition(p), nil
+	return s.petition(ctx, p), nil
 }
 
 // CreatePetition implements PetitionService.
@@ -172,7 +202,7 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	}
 	end := min(offset+size, len(all))
 	for _, p := range all[offset:end] {
-		resp.Petitions = append(resp.Petitions, s.petitionAt(p, a.Now))
+		resp.Petitions = append(resp.Petitions, s.petitionAt(ctx, p, a.Now))
 	}
 	if end < len(all) {
 		resp.NextPageToken = names.EncodePageToken(end, r.GetFilter(), r.GetParent())

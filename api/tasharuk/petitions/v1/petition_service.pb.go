@@ -23,6 +23,117 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// PetitionAct is one act on a petition, as listed in
+// Petition.allowed_acts.
+type PetitionAct int32
+
+const (
+	// Not used.
+	PetitionAct_PETITION_ACT_UNSPECIFIED PetitionAct = 0
+	// The agent opens the draft to signatures (OpenPetitionForSignatures).
+	PetitionAct_PETITION_ACT_OPEN_FOR_SIGNATURES PetitionAct = 1
+	// A citizen signs online (SignPetition).
+	PetitionAct_PETITION_ACT_SIGN PetitionAct = 2
+	// A signer withdraws their signature (WithdrawSignature), before deposit.
+	PetitionAct_PETITION_ACT_WITHDRAW_SIGNATURE PetitionAct = 3
+	// Staff key in paper signature sheets (ImportSignatures).
+	PetitionAct_PETITION_ACT_ADD_PAPER_SIGNATURES PetitionAct = 4
+	// Staff strike a signature out (StrikeSignature), until the bureau decides.
+	PetitionAct_PETITION_ACT_STRIKE_SIGNATURE PetitionAct = 5
+	// The agent withdraws the petition (WithdrawPetition).
+	PetitionAct_PETITION_ACT_WITHDRAW PetitionAct = 6
+	// The agent deposits online, or staff record a paper deposit
+	// (DepositPetition).
+	PetitionAct_PETITION_ACT_DEPOSIT PetitionAct = 7
+	// Staff refer the deposited petition to the bureau (ReferPetitionToBureau).
+	PetitionAct_PETITION_ACT_REFER_TO_BUREAU PetitionAct = 8
+	// Staff record the bureau's decision (DecideAdmissibility).
+	PetitionAct_PETITION_ACT_DECIDE_ADMISSIBILITY PetitionAct = 9
+	// Staff schedule it on an ordinary session (SchedulePetition).
+	PetitionAct_PETITION_ACT_SCHEDULE PetitionAct = 10
+	// Staff refer it to a standing committee (ReferPetitionToCommittee).
+	PetitionAct_PETITION_ACT_REFER_TO_COMMITTEE PetitionAct = 11
+	// Staff record the committee's report (RecordCommitteeReport).
+	PetitionAct_PETITION_ACT_RECORD_COMMITTEE_REPORT PetitionAct = 12
+	// Staff record the council's deliberation (RecordDeliberation).
+	PetitionAct_PETITION_ACT_RECORD_DELIBERATION PetitionAct = 13
+	// Staff record that the agent was told of a decision (NotifyAgent).
+	PetitionAct_PETITION_ACT_NOTIFY_AGENT PetitionAct = 14
+	// Staff close the case (ClosePetition).
+	PetitionAct_PETITION_ACT_CLOSE PetitionAct = 15
+	// Staff correct the record (CorrectPetitionRecord).
+	PetitionAct_PETITION_ACT_CORRECT PetitionAct = 16
+)
+
+// Enum value maps for PetitionAct.
+var (
+	PetitionAct_name = map[int32]string{
+		0:  "PETITION_ACT_UNSPECIFIED",
+		1:  "PETITION_ACT_OPEN_FOR_SIGNATURES",
+		2:  "PETITION_ACT_SIGN",
+		3:  "PETITION_ACT_WITHDRAW_SIGNATURE",
+		4:  "PETITION_ACT_ADD_PAPER_SIGNATURES",
+		5:  "PETITION_ACT_STRIKE_SIGNATURE",
+		6:  "PETITION_ACT_WITHDRAW",
+		7:  "PETITION_ACT_DEPOSIT",
+		8:  "PETITION_ACT_REFER_TO_BUREAU",
+		9:  "PETITION_ACT_DECIDE_ADMISSIBILITY",
+		10: "PETITION_ACT_SCHEDULE",
+		11: "PETITION_ACT_REFER_TO_COMMITTEE",
+		12: "PETITION_ACT_RECORD_COMMITTEE_REPORT",
+		13: "PETITION_ACT_RECORD_DELIBERATION",
+		14: "PETITION_ACT_NOTIFY_AGENT",
+		15: "PETITION_ACT_CLOSE",
+		16: "PETITION_ACT_CORRECT",
+	}
+	PetitionAct_value = map[string]int32{
+		"PETITION_ACT_UNSPECIFIED":             0,
+		"PETITION_ACT_OPEN_FOR_SIGNATURES":     1,
+		"PETITION_ACT_SIGN":                    2,
+		"PETITION_ACT_WITHDRAW_SIGNATURE":      3,
+		"PETITION_ACT_ADD_PAPER_SIGNATURES":    4,
+		"PETITION_ACT_STRIKE_SIGNATURE":        5,
+		"PETITION_ACT_WITHDRAW":                6,
+		"PETITION_ACT_DEPOSIT":                 7,
+		"PETITION_ACT_REFER_TO_BUREAU":         8,
+		"PETITION_ACT_DECIDE_ADMISSIBILITY":    9,
+		"PETITION_ACT_SCHEDULE":                10,
+		"PETITION_ACT_REFER_TO_COMMITTEE":      11,
+		"PETITION_ACT_RECORD_COMMITTEE_REPORT": 12,
+		"PETITION_ACT_RECORD_DELIBERATION":     13,
+		"PETITION_ACT_NOTIFY_AGENT":            14,
+		"PETITION_ACT_CLOSE":                   15,
+		"PETITION_ACT_CORRECT":                 16,
+	}
+)
+
+func (x PetitionAct) Enum() *PetitionAct {
+	p := new(PetitionAct)
+	*p = x
+	return p
+}
+
+func (x PetitionAct) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PetitionAct) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0].Descriptor()
+}
+
+func (PetitionAct) Type() protoreflect.EnumType {
+	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0]
+}
+
+func (x PetitionAct) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PetitionAct.Descriptor instead.
+func (PetitionAct) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{0}
+}
+
 // SignatureStatus is where one signature stands.
 type SignatureStatus int32
 
@@ -64,11 +175,11 @@ func (x SignatureStatus) String() string {
 }
 
 func (SignatureStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0].Descriptor()
+	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1].Descriptor()
 }
 
 func (SignatureStatus) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[0]
+	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1]
 }
 
 func (x SignatureStatus) Number() protoreflect.EnumNumber {
@@ -77,7 +188,7 @@ func (x SignatureStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SignatureStatus.Descriptor instead.
 func (SignatureStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{0}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{1}
 }
 
 // ImportRowStatus is the outcome of one CSV row.
@@ -121,11 +232,11 @@ func (x ImportRowStatus) String() string {
 }
 
 func (ImportRowStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1].Descriptor()
+	return file_tasharuk_petitions_v1_petition_service_proto_enumTypes[2].Descriptor()
 }
 
 func (ImportRowStatus) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[1]
+	return &file_tasharuk_petitions_v1_petition_service_proto_enumTypes[2]
 }
 
 func (x ImportRowStatus) Number() protoreflect.EnumNumber {
@@ -134,7 +245,7 @@ func (x ImportRowStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportRowStatus.Descriptor instead.
 func (ImportRowStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{1}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{2}
 }
 
 // SignatureCounts counts a petition's signatures.
@@ -350,7 +461,15 @@ type Petition struct {
 	// Revision of the petition's stream.
 	Revision uint64 `protobuf:"varint,27,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Corrections recorded.
-	Corrections   []*v1.RecordCorrected `protobuf:"bytes,28,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	Corrections []*v1.RecordCorrected `protobuf:"bytes,28,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	// The acts the caller may perform on the petition now, computed by the
+	// domain from the same rules the commands are decided by (so a page
+	// need not re-derive them from the state). Listed for the caller only:
+	// an anonymous caller gets none (a citizen sees SIGN once signed in);
+	// the agent, a signed-in citizen and the council's staff each get
+	// theirs. An act listed may still fail on its own input (a threshold not
+	// met, a reason too short).
+	AllowedActs   []PetitionAct `protobuf:"varint,29,rep,packed,name=allowed_acts,json=allowedActs,proto3,enum=tasharuk.petitions.v1.PetitionAct" json:"allowed_acts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -577,6 +696,13 @@ func (x *Petition) GetRevision() uint64 {
 func (x *Petition) GetCorrections() []*v1.RecordCorrected {
 	if x != nil {
 		return x.Corrections
+	}
+	return nil
+}
+
+func (x *Petition) GetAllowedActs() []PetitionAct {
+	if x != nil {
+		return x.AllowedActs
 	}
 	return nil
 }
@@ -3660,8 +3786,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vdecide_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"decideTime\x12\x1d\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xfb\n" +
-	"\n" +
+	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xc2\v\n" +
 	"\bPetition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
@@ -3695,7 +3820,8 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vupdate_time\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x1a\n" +
 	"\brevision\x18\x1b \x01(\x04R\brevision\x12O\n" +
-	"\vcorrections\x18\x1c \x03(\v2-.tasharuk.petitions.events.v1.RecordCorrectedR\vcorrections\"\x83\x03\n" +
+	"\vcorrections\x18\x1c \x03(\v2-.tasharuk.petitions.events.v1.RecordCorrectedR\vcorrections\x12E\n" +
+	"\fallowed_acts\x18\x1d \x03(\x0e2\".tasharuk.petitions.v1.PetitionActR\vallowedActs\"\x83\x03\n" +
 	"\rTimelineEntry\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -3913,7 +4039,26 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"signatures\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize*\x8c\x01\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize*\xb6\x04\n" +
+	"\vPetitionAct\x12\x1c\n" +
+	"\x18PETITION_ACT_UNSPECIFIED\x10\x00\x12$\n" +
+	" PETITION_ACT_OPEN_FOR_SIGNATURES\x10\x01\x12\x15\n" +
+	"\x11PETITION_ACT_SIGN\x10\x02\x12#\n" +
+	"\x1fPETITION_ACT_WITHDRAW_SIGNATURE\x10\x03\x12%\n" +
+	"!PETITION_ACT_ADD_PAPER_SIGNATURES\x10\x04\x12!\n" +
+	"\x1dPETITION_ACT_STRIKE_SIGNATURE\x10\x05\x12\x19\n" +
+	"\x15PETITION_ACT_WITHDRAW\x10\x06\x12\x18\n" +
+	"\x14PETITION_ACT_DEPOSIT\x10\a\x12 \n" +
+	"\x1cPETITION_ACT_REFER_TO_BUREAU\x10\b\x12%\n" +
+	"!PETITION_ACT_DECIDE_ADMISSIBILITY\x10\t\x12\x19\n" +
+	"\x15PETITION_ACT_SCHEDULE\x10\n" +
+	"\x12#\n" +
+	"\x1fPETITION_ACT_REFER_TO_COMMITTEE\x10\v\x12(\n" +
+	"$PETITION_ACT_RECORD_COMMITTEE_REPORT\x10\f\x12$\n" +
+	" PETITION_ACT_RECORD_DELIBERATION\x10\r\x12\x1d\n" +
+	"\x19PETITION_ACT_NOTIFY_AGENT\x10\x0e\x12\x16\n" +
+	"\x12PETITION_ACT_CLOSE\x10\x0f\x12\x18\n" +
+	"\x14PETITION_ACT_CORRECT\x10\x10*\x8c\x01\n" +
 	"\x0fSignatureStatus\x12 \n" +
 	"\x1cSIGNATURE_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATURE_STATUS_VALID\x10\x01\x12\x1e\n" +
@@ -3960,184 +4105,186 @@ func file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_petitions_v1_petition_service_proto_rawDescData
 }
 
-var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
-	(SignatureStatus)(0),                      // 0: tasharuk.petitions.v1.SignatureStatus
-	(ImportRowStatus)(0),                      // 1: tasharuk.petitions.v1.ImportRowStatus
-	(*SignatureCounts)(nil),                   // 2: tasharuk.petitions.v1.SignatureCounts
-	(*Decision)(nil),                          // 3: tasharuk.petitions.v1.Decision
-	(*Petition)(nil),                          // 4: tasharuk.petitions.v1.Petition
-	(*TimelineEntry)(nil),                     // 5: tasharuk.petitions.v1.TimelineEntry
-	(*CreatePetitionRequest)(nil),             // 6: tasharuk.petitions.v1.CreatePetitionRequest
-	(*CreatePetitionResponse)(nil),            // 7: tasharuk.petitions.v1.CreatePetitionResponse
-	(*GetPetitionRequest)(nil),                // 8: tasharuk.petitions.v1.GetPetitionRequest
-	(*GetPetitionResponse)(nil),               // 9: tasharuk.petitions.v1.GetPetitionResponse
-	(*ListPetitionsRequest)(nil),              // 10: tasharuk.petitions.v1.ListPetitionsRequest
-	(*ListPetitionsResponse)(nil),             // 11: tasharuk.petitions.v1.ListPetitionsResponse
-	(*GetPetitionTimelineRequest)(nil),        // 12: tasharuk.petitions.v1.GetPetitionTimelineRequest
-	(*GetPetitionTimelineResponse)(nil),       // 13: tasharuk.petitions.v1.GetPetitionTimelineResponse
-	(*OpenPetitionForSignaturesRequest)(nil),  // 14: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	(*OpenPetitionForSignaturesResponse)(nil), // 15: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	(*SignPetitionRequest)(nil),               // 16: tasharuk.petitions.v1.SignPetitionRequest
-	(*SignPetitionResponse)(nil),              // 17: tasharuk.petitions.v1.SignPetitionResponse
-	(*CheckSignatureRequest)(nil),             // 18: tasharuk.petitions.v1.CheckSignatureRequest
-	(*CheckSignatureResponse)(nil),            // 19: tasharuk.petitions.v1.CheckSignatureResponse
-	(*WithdrawSignatureRequest)(nil),          // 20: tasharuk.petitions.v1.WithdrawSignatureRequest
-	(*WithdrawSignatureResponse)(nil),         // 21: tasharuk.petitions.v1.WithdrawSignatureResponse
-	(*StrikeSignatureRequest)(nil),            // 22: tasharuk.petitions.v1.StrikeSignatureRequest
-	(*StrikeSignatureResponse)(nil),           // 23: tasharuk.petitions.v1.StrikeSignatureResponse
-	(*ImportSignaturesRequest)(nil),           // 24: tasharuk.petitions.v1.ImportSignaturesRequest
-	(*ImportRow)(nil),                         // 25: tasharuk.petitions.v1.ImportRow
-	(*ImportSignaturesResponse)(nil),          // 26: tasharuk.petitions.v1.ImportSignaturesResponse
-	(*DepositPetitionRequest)(nil),            // 27: tasharuk.petitions.v1.DepositPetitionRequest
-	(*DepositPetitionResponse)(nil),           // 28: tasharuk.petitions.v1.DepositPetitionResponse
-	(*ReferPetitionToBureauRequest)(nil),      // 29: tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	(*ReferPetitionToBureauResponse)(nil),     // 30: tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	(*DecideAdmissibilityRequest)(nil),        // 31: tasharuk.petitions.v1.DecideAdmissibilityRequest
-	(*DecideAdmissibilityResponse)(nil),       // 32: tasharuk.petitions.v1.DecideAdmissibilityResponse
-	(*SchedulePetitionRequest)(nil),           // 33: tasharuk.petitions.v1.SchedulePetitionRequest
-	(*SchedulePetitionResponse)(nil),          // 34: tasharuk.petitions.v1.SchedulePetitionResponse
-	(*ReferPetitionToCommitteeRequest)(nil),   // 35: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	(*ReferPetitionToCommitteeResponse)(nil),  // 36: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	(*RecordCommitteeReportRequest)(nil),      // 37: tasharuk.petitions.v1.RecordCommitteeReportRequest
-	(*RecordCommitteeReportResponse)(nil),     // 38: tasharuk.petitions.v1.RecordCommitteeReportResponse
-	(*RecordDeliberationRequest)(nil),         // 39: tasharuk.petitions.v1.RecordDeliberationRequest
-	(*RecordDeliberationResponse)(nil),        // 40: tasharuk.petitions.v1.RecordDeliberationResponse
-	(*NotifyAgentRequest)(nil),                // 41: tasharuk.petitions.v1.NotifyAgentRequest
-	(*NotifyAgentResponse)(nil),               // 42: tasharuk.petitions.v1.NotifyAgentResponse
-	(*WithdrawPetitionRequest)(nil),           // 43: tasharuk.petitions.v1.WithdrawPetitionRequest
-	(*WithdrawPetitionResponse)(nil),          // 44: tasharuk.petitions.v1.WithdrawPetitionResponse
-	(*ClosePetitionRequest)(nil),              // 45: tasharuk.petitions.v1.ClosePetitionRequest
-	(*ClosePetitionResponse)(nil),             // 46: tasharuk.petitions.v1.ClosePetitionResponse
-	(*CorrectPetitionRecordRequest)(nil),      // 47: tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	(*CorrectPetitionRecordResponse)(nil),     // 48: tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	(*ListSignaturesRequest)(nil),             // 49: tasharuk.petitions.v1.ListSignaturesRequest
-	(*SignatureEntry)(nil),                    // 50: tasharuk.petitions.v1.SignatureEntry
-	(*ListSignaturesResponse)(nil),            // 51: tasharuk.petitions.v1.ListSignaturesResponse
-	nil,                                       // 52: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	(v1.Admissibility)(0),                     // 53: tasharuk.petitions.events.v1.Admissibility
-	(*v1.Checklist)(nil),                      // 54: tasharuk.petitions.events.v1.Checklist
-	(*timestamppb.Timestamp)(nil),             // 55: google.protobuf.Timestamp
-	(v1.PetitionerKind)(0),                    // 56: tasharuk.petitions.events.v1.PetitionerKind
-	(*v1.Association)(nil),                    // 57: tasharuk.petitions.events.v1.Association
-	(v1.PetitionState)(0),                     // 58: tasharuk.petitions.events.v1.PetitionState
-	(v1.DepositChannel)(0),                    // 59: tasharuk.petitions.events.v1.DepositChannel
-	(v1.DeliberationOutcome)(0),               // 60: tasharuk.petitions.events.v1.DeliberationOutcome
-	(*v1.RecordCorrected)(nil),                // 61: tasharuk.petitions.events.v1.RecordCorrected
-	(v1.NotificationSubject)(0),               // 62: tasharuk.petitions.events.v1.NotificationSubject
-	(v1.SignatureChannel)(0),                  // 63: tasharuk.petitions.events.v1.SignatureChannel
+	(PetitionAct)(0),                          // 0: tasharuk.petitions.v1.PetitionAct
+	(SignatureStatus)(0),                      // 1: tasharuk.petitions.v1.SignatureStatus
+	(ImportRowStatus)(0),                      // 2: tasharuk.petitions.v1.ImportRowStatus
+	(*SignatureCounts)(nil),                   // 3: tasharuk.petitions.v1.SignatureCounts
+	(*Decision)(nil),                          // 4: tasharuk.petitions.v1.Decision
+	(*Petition)(nil),                          // 5: tasharuk.petitions.v1.Petition
+	(*TimelineEntry)(nil),                     // 6: tasharuk.petitions.v1.TimelineEntry
+	(*CreatePetitionRequest)(nil),             // 7: tasharuk.petitions.v1.CreatePetitionRequest
+	(*CreatePetitionResponse)(nil),            // 8: tasharuk.petitions.v1.CreatePetitionResponse
+	(*GetPetitionRequest)(nil),                // 9: tasharuk.petitions.v1.GetPetitionRequest
+	(*GetPetitionResponse)(nil),               // 10: tasharuk.petitions.v1.GetPetitionResponse
+	(*ListPetitionsRequest)(nil),              // 11: tasharuk.petitions.v1.ListPetitionsRequest
+	(*ListPetitionsResponse)(nil),             // 12: tasharuk.petitions.v1.ListPetitionsResponse
+	(*GetPetitionTimelineRequest)(nil),        // 13: tasharuk.petitions.v1.GetPetitionTimelineRequest
+	(*GetPetitionTimelineResponse)(nil),       // 14: tasharuk.petitions.v1.GetPetitionTimelineResponse
+	(*OpenPetitionForSignaturesRequest)(nil),  // 15: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	(*OpenPetitionForSignaturesResponse)(nil), // 16: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	(*SignPetitionRequest)(nil),               // 17: tasharuk.petitions.v1.SignPetitionRequest
+	(*SignPetitionResponse)(nil),              // 18: tasharuk.petitions.v1.SignPetitionResponse
+	(*CheckSignatureRequest)(nil),             // 19: tasharuk.petitions.v1.CheckSignatureRequest
+	(*CheckSignatureResponse)(nil),            // 20: tasharuk.petitions.v1.CheckSignatureResponse
+	(*WithdrawSignatureRequest)(nil),          // 21: tasharuk.petitions.v1.WithdrawSignatureRequest
+	(*WithdrawSignatureResponse)(nil),         // 22: tasharuk.petitions.v1.WithdrawSignatureResponse
+	(*StrikeSignatureRequest)(nil),            // 23: tasharuk.petitions.v1.StrikeSignatureRequest
+	(*StrikeSignatureResponse)(nil),           // 24: tasharuk.petitions.v1.StrikeSignatureResponse
+	(*ImportSignaturesRequest)(nil),           // 25: tasharuk.petitions.v1.ImportSignaturesRequest
+	(*ImportRow)(nil),                         // 26: tasharuk.petitions.v1.ImportRow
+	(*ImportSignaturesResponse)(nil),          // 27: tasharuk.petitions.v1.ImportSignaturesResponse
+	(*DepositPetitionRequest)(nil),            // 28: tasharuk.petitions.v1.DepositPetitionRequest
+	(*DepositPetitionResponse)(nil),           // 29: tasharuk.petitions.v1.DepositPetitionResponse
+	(*ReferPetitionToBureauRequest)(nil),      // 30: tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	(*ReferPetitionToBureauResponse)(nil),     // 31: tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	(*DecideAdmissibilityRequest)(nil),        // 32: tasharuk.petitions.v1.DecideAdmissibilityRequest
+	(*DecideAdmissibilityResponse)(nil),       // 33: tasharuk.petitions.v1.DecideAdmissibilityResponse
+	(*SchedulePetitionRequest)(nil),           // 34: tasharuk.petitions.v1.SchedulePetitionRequest
+	(*SchedulePetitionResponse)(nil),          // 35: tasharuk.petitions.v1.SchedulePetitionResponse
+	(*ReferPetitionToCommitteeRequest)(nil),   // 36: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	(*ReferPetitionToCommitteeResponse)(nil),  // 37: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	(*RecordCommitteeReportRequest)(nil),      // 38: tasharuk.petitions.v1.RecordCommitteeReportRequest
+	(*RecordCommitteeReportResponse)(nil),     // 39: tasharuk.petitions.v1.RecordCommitteeReportResponse
+	(*RecordDeliberationRequest)(nil),         // 40: tasharuk.petitions.v1.RecordDeliberationRequest
+	(*RecordDeliberationResponse)(nil),        // 41: tasharuk.petitions.v1.RecordDeliberationResponse
+	(*NotifyAgentRequest)(nil),                // 42: tasharuk.petitions.v1.NotifyAgentRequest
+	(*NotifyAgentResponse)(nil),               // 43: tasharuk.petitions.v1.NotifyAgentResponse
+	(*WithdrawPetitionRequest)(nil),           // 44: tasharuk.petitions.v1.WithdrawPetitionRequest
+	(*WithdrawPetitionResponse)(nil),          // 45: tasharuk.petitions.v1.WithdrawPetitionResponse
+	(*ClosePetitionRequest)(nil),              // 46: tasharuk.petitions.v1.ClosePetitionRequest
+	(*ClosePetitionResponse)(nil),             // 47: tasharuk.petitions.v1.ClosePetitionResponse
+	(*CorrectPetitionRecordRequest)(nil),      // 48: tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	(*CorrectPetitionRecordResponse)(nil),     // 49: tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	(*ListSignaturesRequest)(nil),             // 50: tasharuk.petitions.v1.ListSignaturesRequest
+	(*SignatureEntry)(nil),                    // 51: tasharuk.petitions.v1.SignatureEntry
+	(*ListSignaturesResponse)(nil),            // 52: tasharuk.petitions.v1.ListSignaturesResponse
+	nil,                                       // 53: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	(v1.Admissibility)(0),                     // 54: tasharuk.petitions.events.v1.Admissibility
+	(*v1.Checklist)(nil),                      // 55: tasharuk.petitions.events.v1.Checklist
+	(*timestamppb.Timestamp)(nil),             // 56: google.protobuf.Timestamp
+	(v1.PetitionerKind)(0),                    // 57: tasharuk.petitions.events.v1.PetitionerKind
+	(*v1.Association)(nil),                    // 58: tasharuk.petitions.events.v1.Association
+	(v1.PetitionState)(0),                     // 59: tasharuk.petitions.events.v1.PetitionState
+	(v1.DepositChannel)(0),                    // 60: tasharuk.petitions.events.v1.DepositChannel
+	(v1.DeliberationOutcome)(0),               // 61: tasharuk.petitions.events.v1.DeliberationOutcome
+	(*v1.RecordCorrected)(nil),                // 62: tasharuk.petitions.events.v1.RecordCorrected
+	(v1.NotificationSubject)(0),               // 63: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 64: tasharuk.petitions.events.v1.SignatureChannel
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
-	52, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	53, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	54, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	55, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	56, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	57, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
-	58, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
-	2,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
-	55, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
-	59, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	55, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
-	3,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
-	55, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
-	60, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	55, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
-	55, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
-	61, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
-	55, // 17: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	55, // 18: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
-	58, // 19: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
-	56, // 20: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	57, // 21: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
-	4,  // 22: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	55, // 23: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	55, // 24: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	4,  // 25: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	55, // 26: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	55, // 27: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	4,  // 28: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	55, // 29: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	55, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 31: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	4,  // 32: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	0,  // 33: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	1,  // 34: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	25, // 35: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	55, // 36: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	59, // 37: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	4,  // 38: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 39: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	53, // 40: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	54, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	4,  // 42: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 43: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 44: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	55, // 45: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	4,  // 46: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	60, // 47: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	55, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	4,  // 49: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	62, // 50: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	55, // 51: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	4,  // 52: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 53: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 54: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	4,  // 55: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	0,  // 56: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	63, // 57: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	55, // 58: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	50, // 59: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	6,  // 60: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	8,  // 61: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	10, // 62: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	12, // 63: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	14, // 64: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	16, // 65: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	18, // 66: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	20, // 67: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	22, // 68: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	24, // 69: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	27, // 70: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	29, // 71: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	31, // 72: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	33, // 73: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	35, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	37, // 75: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	39, // 76: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	41, // 77: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	43, // 78: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	45, // 79: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	47, // 80: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	49, // 81: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	7,  // 82: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	9,  // 83: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	11, // 84: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	13, // 85: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	15, // 86: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	17, // 87: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	19, // 88: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	21, // 89: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	23, // 90: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	26, // 91: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	28, // 92: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	30, // 93: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	32, // 94: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	34, // 95: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	36, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	38, // 97: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	40, // 98: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	42, // 99: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	44, // 100: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	46, // 101: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	48, // 102: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	51, // 103: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
-	82, // [82:104] is the sub-list for method output_type
-	60, // [60:82] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	53, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	54, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	55, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	56, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	57, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	58, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
+	59, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
+	3,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
+	56, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
+	60, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	56, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
+	4,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
+	56, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
+	61, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	56, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
+	56, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
+	62, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
+	0,  // 17: tasharuk.petitions.v1.Petition.allowed_acts:type_name -> tasharuk.petitions.v1.PetitionAct
+	56, // 18: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	56, // 19: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	59, // 20: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
+	57, // 21: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	58, // 22: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
+	5,  // 23: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	56, // 24: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 25: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 26: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	56, // 27: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 28: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 29: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	56, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	56, // 31: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	6,  // 32: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	5,  // 33: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,  // 34: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	2,  // 35: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	26, // 36: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	56, // 37: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	60, // 38: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	5,  // 39: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 40: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	54, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	55, // 42: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	5,  // 43: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 44: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 45: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	56, // 46: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,  // 47: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	56, // 49: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,  // 50: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	63, // 51: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	56, // 52: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,  // 53: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 54: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 55: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 56: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,  // 57: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	64, // 58: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	56, // 59: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	51, // 60: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	7,  // 61: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	9,  // 62: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	11, // 63: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	13, // 64: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	15, // 65: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	17, // 66: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	19, // 67: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	21, // 68: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	23, // 69: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	25, // 70: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	28, // 71: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	30, // 72: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	32, // 73: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	34, // 74: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	36, // 75: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	38, // 76: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	40, // 77: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	42, // 78: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	44, // 79: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	46, // 80: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	48, // 81: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	50, // 82: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	8,  // 83: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	10, // 84: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	12, // 85: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	14, // 86: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	16, // 87: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	18, // 88: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	20, // 89: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	22, // 90: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	24, // 91: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	27, // 92: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	29, // 93: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	31, // 94: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	33, // 95: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	35, // 96: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	37, // 97: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	39, // 98: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	41, // 99: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	43, // 100: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	45, // 101: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	47, // 102: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	49, // 103: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	52, // 104: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	83, // [83:105] is the sub-list for method output_type
+	61, // [61:83] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }
@@ -4150,7 +4297,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_petition_service_proto_rawDesc), len(file_tasharuk_petitions_v1_petition_service_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
