@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -117,7 +118,7 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 	}
 	d.ShareURL = absoluteURL(q.r, "/"+name)
 	d.IsAgent = q.user.IsCitizen() && q.user.Subject == p.GetAgent()
-	d.CanSign = q.user.IsCitizen() && p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
+	d.CanSign = q.user.IsCitizen() && d.Can("SIGN")
 	d.IsStaff = q.user.StaffOf(p.GetCouncil())
 	d.Region = strings.HasPrefix(name, "regions/")
 	for _, n := range followed(q.r) {
@@ -135,49 +136,17 @@ func absoluteURL(r *http.Request, path string) string {
 	return scheme + "://" + r.Host + path
 }
 
-// Is* let the templates choose the forms a state allows. The API decides;
-// these only avoid offering acts that cannot succeed.
-func stateIs(p *petitionsv1.Petition, states ...petitionseventsv1.PetitionState) bool {
-	for _, s := range states {
-		if p.GetState() == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Draft and the like name the states the templates test.
-func (d *petitionData) Draft() bool {
-	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT)
-}
-
-func (d *petitionData) BeforeDeposit() bool {
-	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING)
-}
-
-func (d *petitionData) Withdrawable() bool {
-	return stateIs(d.P, petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING,
-		petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW)
+// Can reports whether the API lists the act (its short name, "WITHDRAW")
+// among the caller's allowed_acts: the templates offer a form only for an
+// act the domain would accept now, and never re-derive that from the
+// state (a copy of the rules here once disagreed with the API on when a
+// petition may be withdrawn). The API still decides each act.
+func (d *petitionData) Can(act string) bool {
+	want := petitionsv1.PetitionAct(petitionsv1.PetitionAct_value["PETITION_ACT_"+act])
+	return want != petitionsv1.PetitionAct_PETITION_ACT_UNSPECIFIED && slices.Contains(d.P.GetAllowedActs(), want)
 }
 
 // SigValid reports a checked signature that counts.
 func (d *petitionData) SigValid() bool {
 	return d.SigStatus != nil && d.SigStatus.GetStatus() == petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID
-}
-
-// In reports whether the petition is in one of the states, by short name
-// ("DEPOSITED").
-func (d *petitionData) In(states ...string) bool {
-	for _, s := range states {
-		if d.P.GetState() == petitionseventsv1.PetitionState(petitionseventsv1.PetitionState_value["PETITION_STATE_"+s]) {
-			return true
-		}
-	}
-	return false
-}
-
-// NeedsNotice reports a decision or an outcome the agent may still have
-// to be told of.
-func (d *petitionData) NeedsNotice() bool {
-	return d.P.GetDecision() != nil && d.P.GetDecisionNotifyTime() == nil || d.In("DELIBERATED")
 }
