@@ -3,6 +3,7 @@ package web
 import (
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,13 +29,14 @@ type deskData struct {
 	ToDecide []*petitionsv1.Petition
 	// Overdue passed their deadline without a notified decision.
 	Overdue []*petitionsv1.Petition
-	// ToNotify have a decision not yet notified to the agent.
+	// ToNotify have a decision or an outcome not yet notified to the agent.
 	ToNotify []*petitionsv1.Petition
-	// ToSchedule are admissible, not yet on an agenda.
+	// ToSchedule may be put on an agenda (admissible, not yet scheduled).
 	ToSchedule []*petitionsv1.Petition
-	// InSession are scheduled or with a committee.
+	// InSession await a committee referral, its report or the deliberation.
 	InSession []*petitionsv1.Petition
-	// ToClose were deliberated, or found inadmissible.
+	// ToClose may be closed: deliberated or found inadmissible, and the
+	// agent told (until then they are in ToNotify).
 	ToClose []*petitionsv1.Petition
 }
 
@@ -60,19 +62,24 @@ func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) {
 		if p.GetOverdue() {
 			d.Overdue = append(d.Overdue, p)
 		}
-		if p.GetDecision() != nil && p.GetDecisionNotifyTime() == nil {
+		if allows(p, petitionsv1.PetitionAct_PETITION_ACT_NOTIFY_AGENT) {
 			d.ToNotify = append(d.ToNotify, p)
 		}
-		switch p.GetState() {
-		case petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING:
+		// The queues follow the acts the API lists for this caller
+		// (allowed_acts), not a copy of the states each act needs; only
+		// "to register" is a phase (collecting signatures: a paper deposit
+		// may come in), since drafts allow a staff deposit too but are not
+		// yet public.
+		switch {
+		case p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING:
 			d.ToRegister = append(d.ToRegister, p)
-		case petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW:
+		case allows(p, petitionsv1.PetitionAct_PETITION_ACT_REFER_TO_BUREAU, petitionsv1.PetitionAct_PETITION_ACT_DECIDE_ADMISSIBILITY):
 			d.ToDecide = append(d.ToDecide, p)
-		case petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE:
+		case allows(p, petitionsv1.PetitionAct_PETITION_ACT_SCHEDULE):
 			d.ToSchedule = append(d.ToSchedule, p)
-		case petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED, petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE:
+		case allows(p, petitionsv1.PetitionAct_PETITION_ACT_REFER_TO_COMMITTEE, petitionsv1.PetitionAct_PETITION_ACT_RECORD_COMMITTEE_REPORT, petitionsv1.PetitionAct_PETITION_ACT_RECORD_DELIBERATION):
 			d.InSession = append(d.InSession, p)
-		case petitionseventsv1.PetitionState_PETITION_STATE_DELIBERATED, petitionseventsv1.PetitionState_PETITION_STATE_INADMISSIBLE:
+		case allows(p, petitionsv1.PetitionAct_PETITION_ACT_CLOSE):
 			d.ToClose = append(d.ToClose, p)
 		}
 	}
@@ -84,6 +91,16 @@ func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) {
 		p.Err = &viewError{Heading: q.L.T("error.PermissionDenied"), Message: q.L.T("desk.notstaff"), HTTP: http.StatusOK}
 	}
 	h.render(q, http.StatusOK, "desk", p)
+}
+
+// allows reports whether the API lists one of the acts for the caller.
+func allows(p *petitionsv1.Petition, acts ...petitionsv1.PetitionAct) bool {
+	for _, a := range acts {
+		if slices.Contains(p.GetAllowedActs(), a) {
+			return true
+		}
+	}
+	return false
 }
 
 // allPetitions lists every petition of a council, page by page.
