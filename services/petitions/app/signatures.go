@@ -11,8 +11,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/proto"
-
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
@@ -22,9 +20,6 @@ import (
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
-
-// reasonPersonErased: the signer's data was erased; they sign no more.
-const reasonPersonErased = "PERSON_ERASED"
 
 // Signature is one signature to add.
 type Signature struct {
@@ -38,7 +33,7 @@ type Signature struct {
 // Ref is the public reference of a signature: the start of its signer key.
 func Ref(signerKey string) string { return signerKey[:12] }
 
-// prepared is a signature checked and ready to append, with the data key
+// prepared is a signature decided and ready to append, with the data key
 // that sealed its name.
 type prepared struct {
 	stream  string
@@ -48,45 +43,71 @@ type prepared struct {
 	dataKey []byte
 }
 
-// prepare checks one signature and builds its event: the national ID
-// becomes a keyed hash, the name is encrypted with the person's own key.
-func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, level territoryeventsv1.CouncilLevel, provinces map[string]bool, sig Signature) (prepared, error) {
-	id, err := privacy.NormalizeNationalID(sig.NationalID)
+// signer is a signature's input, validated and normalized once: the
+// national ID as a signer key (a keyed hash, keyed to the council) and
+// the trimmed full name.
+type signer struct {
+	key, name string
+}
+
+// signerInput validates and normalizes a signer's national ID and name.
+func (s *Service) signerInput(n Name, nationalID, fullName string) (signer, error) {
+	id, err := privacy.NormalizeNationalID(nationalID)
 	if err != nil {
-		return prepared{}, fault.Field("national_id", "%v", err)
+		return signer{}, fault.Field("national_id", "%v", err)
 	}
-	if err := domain.ValidateSignerName(sig.FullName); err != nil {
-		return prepared{}, err
+	if err := domain.ValidateSignerName(fullName); err != nil {
+		return signer{}, err
 	}
-	// Regions count signatures per province for the 5 % rule.
-	province := ""
-	if level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
-		if !provinces[sig.Province] {
-			return prepared{}, fault.Field("province", "the signer's province, one of the region's provinces (got %q)", sig.Province)
+	return signer{key: s.Signers.SignerKey(n.Code, id), name: strings.TrimSpace(fullName)}, nil
+}
+
+// signing is what every signature on a petition is decided with: the
+// petition's state and, for a region, its provinces.
+type signing struct {
+	state     domain.State
+	provinces map[string]bool
+}
+
+// signingFacts reads the petition and, for a region, its provinces.
+func (s *Service) signingFacts(n Name) (signing, error) {
+	p, err := s.lookup(n)
+	if err != nil {
+		return signing{}, err
+	}
+	f := signing{state: p.State}
+	if n.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+		codes := s.Model.ChildCodes(n.Code)
+		f.provinces = make(map[string]bool, len(codes))
+		for _, code := range codes {
+			f.provinces[code] = true
 		}
-		province = sig.Province
 	}
-	key := s.Signers.SignerKey(n.Code, id)
-	// An erased person signs no more (law 09-08). The model may not yet
-	// have read an erasure made this very moment; then the signature is
-	// recorded and Bound destroys its key, so the name is shredded anyway.
-	if s.Model.Erased(key) {
-		return prepared{}, fault.New(fault.FailedPrecondition, reasonPersonErased, "this person's data was erased at their request")
+	return f, nil
+}
+
+// prepare asks the domain to decide one signature (decide is
+// domain.DecideSignature, or domain.DecideSignatureRow for a sheet's row),
+// then seals the name with a fresh data key into the decided event: a key
+// is drawn only for an accepted signature.
+func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, f signing, in signer, sig Signature,
+	decide func(domain.State, domain.SignatureFacts, domain.Sign) (*petitionseventsv1.SignatureAdded, error)) (prepared, error) {
+	ev, err := decide(f.state, domain.SignatureFacts{Provinces: f.provinces, Erased: s.Model.Erased(in.key)},
+		domain.Sign{Petition: n.String(), SignerKey: in.key, Channel: sig.Channel, Province: sig.Province, Batch: sig.Batch})
+	if err != nil {
+		return prepared{}, err
 	}
 	keyID, dataKey, err := s.Persons.SealingKey(ctx)
 	if err != nil {
 		return prepared{}, fmt.Errorf("%w: %v", eventstore.ErrUnavailable, err)
 	}
-	p := prepared{stream: domain.SignatureStream(n.ID, key), key: key, keyID: keyID, dataKey: dataKey}
-	sealed, err := privacy.SealName(dataKey, strings.TrimSpace(sig.FullName))
-	if err != nil {
+	p := prepared{stream: domain.SignatureStream(n.ID, in.key), key: in.key, keyID: keyID, dataKey: dataKey}
+	if ev.NameCiphertext, err = privacy.SealName(dataKey, in.name); err != nil {
 		s.unused(p)
 		return prepared{}, err
 	}
-	p.event, err = s.Registry.Propose(&petitionseventsv1.SignatureAdded{
-		Petition: n.String(), SignerKey: key, NameCiphertext: sealed, NameKeyId: keyID, Channel: sig.Channel, Province: province, ImportBatch: sig.Batch,
-	}, es.Meta{ID: newID(), Actor: actor})
-	if err != nil {
+	ev.NameKeyId = keyID
+	if p.event, err = s.Registry.Propose(ev, es.Meta{ID: newID(), Actor: actor}); err != nil {
 		s.unused(p)
 		return prepared{}, err
 	}
@@ -99,44 +120,26 @@ func (s *Service) unused(p prepared) { s.Persons.Unused(p.keyID, p.dataKey) }
 // bound confirms the key of a recorded signature.
 func (s *Service) bound(p prepared) { s.Persons.BindLater(p.key, p.keyID) }
 
-// signingContext checks the petition and returns what signatures need.
-func (s *Service) signingContext(n Name, channel petitionseventsv1.SignatureChannel) (territoryeventsv1.CouncilLevel, map[string]bool, error) {
-	p, err := s.lookup(n)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := domain.SignatureAllowed(p.State, channel); err != nil {
-		return 0, nil, err
-	}
-	provinces := map[string]bool{}
-	if n.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
-		for _, code := range s.Model.ChildCodes(n.Code) {
-			provinces[code] = true
-		}
-	}
-	return n.Level, provinces, nil
-}
-
-// Sign adds a signature. The signature's own stream is created only if it
-// does not exist, so the log itself guarantees one signature per person
-// per petition, without reading anything.
+// Sign adds a signature: input validated once, facts read (the petition,
+// the region's provinces, erasure), decided by domain.DecideSignature,
+// appended. The signature's own stream is created only if it does not
+// exist, so the log itself guarantees one signature per person per
+// petition, without reading anything.
 func (s *Service) Sign(ctx context.Context, actor eventstore.Actor, name string, sig Signature) (string, uint64, error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return "", 0, err
 	}
 	// Malformed input is reported before the petition's state.
-	if _, err := privacy.NormalizeNationalID(sig.NationalID); err != nil {
-		return "", 0, fault.Field("national_id", "%v", err)
-	}
-	if err := domain.ValidateSignerName(sig.FullName); err != nil {
-		return "", 0, err
-	}
-	level, provinces, err := s.signingContext(n, sig.Channel)
+	in, err := s.signerInput(n, sig.NationalID, sig.FullName)
 	if err != nil {
 		return "", 0, err
 	}
-	p, err := s.prepare(ctx, actor, n, level, provinces, sig)
+	f, err := s.signingFacts(n)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := s.prepare(ctx, actor, n, f, in, sig, domain.DecideSignature)
 	if err != nil {
 		return "", 0, err
 	}
@@ -190,10 +193,11 @@ func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor,
 	if err != nil {
 		return 0, err
 	}
-	if err := domain.WithdrawalAllowed(p.State); err != nil {
+	evs, err := domain.DecideSignatureWithdrawal(p.State, domain.WithdrawSignature{Reason: reason})
+	if err != nil {
 		return 0, err
 	}
-	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), &petitionseventsv1.SignatureWithdrawn{Reason: reason})
+	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), evs)
 }
 
 // StrikeSignature strikes a signature out (staff), with a reason.
@@ -206,20 +210,20 @@ func (s *Service) StrikeSignature(ctx context.Context, actor eventstore.Actor, n
 	if err != nil {
 		return 0, err
 	}
-	if err := domain.StrikeAllowed(p.State, reason); err != nil {
+	key, _, found := s.Model.FindSignature(n.String(), ref)
+	evs, err := domain.DecideSignatureStrike(p.State, domain.StrikeSignature{Ref: ref, Reason: reason, Found: found})
+	if err != nil {
 		return 0, err
 	}
-	key, _, found := s.Model.FindSignature(n.String(), ref)
-	if !found {
-		return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "no single signature matches %q (give at least 12 characters of the reference)", ref)
-	}
-	return s.endSignature(ctx, actor, n, key, &petitionseventsv1.SignatureStruck{Reason: reason})
+	return s.endSignature(ctx, actor, n, key, evs)
 }
 
-// endSignature appends a withdrawal or strike to a signature that still
-// counts (its stream holds only the SignatureAdded, revision 0).
-func (s *Service) endSignature(ctx context.Context, actor eventstore.Actor, n Name, key string, payload proto.Message) (uint64, error) {
-	ev, err := s.Registry.Propose(payload, es.Meta{ID: newID(), Actor: actor})
+// endSignature appends a decided withdrawal or strike to a signature that
+// still counts: its stream holds only the SignatureAdded (revision 0), so
+// the log, not a read, refuses a signature that is missing or already
+// ended.
+func (s *Service) endSignature(ctx context.Context, actor eventstore.Actor, n Name, key string, evs []domain.Event) (uint64, error) {
+	ev, err := s.Registry.Propose(evs[0].Payload, es.Meta{ID: newID(), Actor: actor})
 	if err != nil {
 		return 0, err
 	}
@@ -273,8 +277,13 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 	if err != nil {
 		return ImportReport{}, err
 	}
-	level, provinces, err := s.signingContext(n, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER)
+	f, err := s.signingFacts(n)
 	if err != nil {
+		return ImportReport{}, err
+	}
+	// The petition is checked once for the whole sheet; each row is then
+	// decided on its own (domain.DecideSignatureRow).
+	if err := domain.SignatureAllowed(f.state, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER); err != nil {
 		return ImportReport{}, err
 	}
 	batch := newID()
@@ -291,14 +300,19 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, r.err
 			continue
 		}
-		p, err := s.prepare(ctx, actor, n, level, provinces, Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch})
+		sig := Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch}
+		in, err := s.signerInput(n, sig.NationalID, sig.FullName)
+		var p prepared
+		if err == nil {
+			p, err = s.prepare(ctx, actor, n, f, in, sig, domain.DecideSignatureRow)
+		}
 		if err != nil {
 			var fe *fault.FieldError
 			_, reason, _ := fault.Classify(err)
 			switch {
 			case errors.As(err, &fe):
 				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, fe.Error()
-			case reason == reasonPersonErased:
+			case reason == domain.ReasonPersonErased:
 				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, err.Error()
 			default:
 				for _, j := range jobs {
