@@ -212,3 +212,17 @@ func TestStrikeSignature(t *testing.T) {
 	e := given(t, hDeposited()...).whenStrike(domain.StrikeSignature{Ref: "3f9a", Reason: "doublon"}).thenError(fault.NotFound, "SIGNATURE_NOT_FOUND")
 	detailNames(t, e.Error(), `"3f9a"`)
 }
+
+// A paper sheet's row for a region records the signer's province, refuses
+// one outside the region and an erased person, like an online signature.
+func TestSignatureRow_Region_Law111_14_Art120(t *testing.T) {
+	h := []domain.Recorded{draftedIn(beniMellalReg)}
+	got := thenOne[*petitionseventsv1.SignatureAdded](given(t, h...).whenSignRow(regionProvinces, sign(beniMellalReg, paper, khouribga)))
+	if got.Province != khouribga || got.Channel != paper || got.ImportBatch != "batch-1" {
+		t.Errorf("row = %v, want province %s, paper, batch-1", got, khouribga)
+	}
+	given(t, h...).whenSignRow(regionProvinces, sign(beniMellalReg, paper, "provinces/rabat")).thenField("province")
+	erased := regionProvinces
+	erased.Erased = true
+	given(t, h...).whenSignRow(erased, sign(beniMellalReg, paper, khouribga)).thenError(fault.FailedPrecondition, domain.ReasonPersonErased)
+}
