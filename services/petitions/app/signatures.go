@@ -300,26 +300,15 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, r.err
 			continue
 		}
-		sig := Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch}
-		in, err := s.signerInput(n, sig.NationalID, sig.FullName)
-		var p prepared
-		if err == nil {
-			p, err = s.prepare(ctx, actor, n, f, in, sig, domain.DecideSignatureRow)
-		}
+		p, invalid, err := s.importRow(ctx, actor, n, f, r, batch)
 		if err != nil {
-			var fe *fault.FieldError
-			_, reason, _ := fault.Classify(err)
-			switch {
-			case errors.As(err, &fe):
-				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, fe.Error()
-			case reason == domain.ReasonPersonErased:
-				report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, err.Error()
-			default:
-				for _, j := range jobs {
-					s.unused(j.p)
-				}
-				return ImportReport{}, err
+			for _, j := range jobs {
+				s.unused(j.p)
 			}
+			return ImportReport{}, err
+		}
+		if invalid != "" {
+			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, invalid
 			continue
 		}
 		report.Rows[i].Ref = Ref(p.key)
@@ -386,6 +375,29 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 		}
 	}
 	return report, nil
+}
+
+// importRow decides one well-formed row of a sheet
+// (domain.DecideSignatureRow): a signature ready to append, or why the row
+// is invalid (bad input, a province outside the region, an erased
+// person), or an error that stops the whole import.
+func (s *Service) importRow(ctx context.Context, actor eventstore.Actor, n Name, f signing, r sheetRow, batch string) (prepared, string, error) {
+	sig := Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch}
+	in, err := s.signerInput(n, sig.NationalID, sig.FullName)
+	if err == nil {
+		var p prepared
+		if p, err = s.prepare(ctx, actor, n, f, in, sig, domain.DecideSignatureRow); err == nil {
+			return p, "", nil
+		}
+	}
+	var fe *fault.FieldError
+	if errors.As(err, &fe) {
+		return prepared{}, fe.Error(), nil
+	}
+	if _, reason, _ := fault.Classify(err); reason == domain.ReasonPersonErased {
+		return prepared{}, err.Error(), nil
+	}
+	return prepared{}, "", err
 }
 
 type sheetRow struct {
