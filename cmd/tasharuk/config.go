@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tasharuk/tasharuk/access/oidc"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/server"
 )
@@ -40,6 +44,11 @@ type config struct {
 	TLS server.TLSOptions
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
+	// Listener is where the service serves (opened on Addr by the serve
+	// command, on a random port by tests); the service closes it.
+	Listener net.Listener
+	// Logger receives the service's logs; nil discards them.
+	Logger *slog.Logger
 
 	Store storeConfig
 }
@@ -164,4 +173,20 @@ type limits struct {
 	SignBurst                    int
 	FilePerToken                 float64
 	FileBurst                    int
+}
+
+// RateLimits are the server's limits per gRPC method, from the flags: an
+// address gets four times a token's burst, and may file ten times as fast
+// as one token.
+func (l limits) RateLimits() map[string]server.RateLimit {
+	return map[string]server.RateLimit{
+		petitionsv1.PetitionService_SignPetition_FullMethodName: {
+			PerToken: rate.Limit(l.SignPerToken), TokenBurst: l.SignBurst,
+			PerAddress: rate.Limit(l.SignPerAddress), AddressBurst: 4 * l.SignBurst,
+		},
+		petitionsv1.PetitionService_CreatePetition_FullMethodName: {
+			PerToken: rate.Limit(l.FilePerToken), TokenBurst: l.FileBurst,
+			PerAddress: rate.Limit(10 * l.FilePerToken), AddressBurst: 4 * l.FileBurst,
+		},
+	}
 }
