@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -28,6 +26,10 @@ import (
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/audit"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/integrity"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/service"
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
@@ -44,48 +46,30 @@ import (
 )
 
 // App is the running service: newApp opens and wires every part, Run runs
-// them until its context ends, Close releases what newApp opened. It
-// starts and stops its parts itself, as nats-server's Server does.
+// them until its context ends (one errgroup, see service.Lifetime), Close
+// releases what newApp opened.
 type App struct {
-	logger *slog.Logger
-	ln     net.Listener
-	srv    *server.Server
-	// parts run beside the server, started in this order and stopped in
-	// the reverse order once the server has stopped.
-	parts []part
-	// seed, if set, runs once the parts run and before the server serves
-	// (the demo data: it waits for the read model to apply it).
-	seed func(context.Context) error
-	// closers release what newApp opened, in the reverse order.
-	closers []func()
-}
-
-// part is a background part of the service: run works until ctx ends.
-type part struct {
-	name string
-	run  func(ctx context.Context) error
+	service.Lifetime
 }
 
 // newApp opens the log, the key stores and the NATS connections, and
 // wires the read model, checkpointer, feed and server. On error it closes
 // what it opened. cfg.Listener is closed by Close.
 func newApp(ctx context.Context, cfg config) (_ *App, err error) {
-	a := &App{logger: cfg.Logger, ln: cfg.Listener}
-	if a.logger == nil {
-		a.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger, ln := cfg.Logger, cfg.Listener
+	if ln == nil {
+		return nil, errors.New("serve: no listener")
 	}
-	if a.ln != nil {
-		a.onClose(func() { _ = a.ln.Close() })
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	a := &App{Lifetime: service.Lifetime{Logger: logger}}
+	a.OnClose(func() { _ = ln.Close() })
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
-	if a.ln == nil {
-		return nil, errors.New("serve: no listener")
-	}
-	logger := a.logger
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -102,7 +86,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.onClose(ls.Close)
+	a.OnClose(ls.Close)
 	if newLog {
 		noteNewLog(logger, cfg.Store.DataDir, cfg.DataDirGiven)
 	}
@@ -134,82 +118,33 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The key store has its own connection: its lookups sit on every
-	// signature's path and must not wait behind the log's batches.
-	keyConn, err := ns.Connect("tasharuk-keys")
-	if err != nil {
-		return nil, fmt.Errorf("connect the key store: %w", err)
-	}
-	a.onClose(keyConn.Close)
-	js, err := jetstream.New(keyConn)
+	persons, err := a.openKeyStore(ctx, ns, keys)
 	if err != nil {
 		return nil, err
 	}
-	persons, err := privacy.OpenKeyStore(ctx, keyConn, js, "TASHARUK_PERSON_KEYS", ns.Replicas(), keys)
-	if err != nil {
-		return nil, err
-	}
-	a.onClose(persons.Close)
 
 	reg := newRegistry()
-	model := projections.New(reg)
-	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
-	follower := &projections.Follower{Model: model, Store: store, Logger: logger, Monitor: monitor}
-	if cfg.Store.NATSURL == "" {
-		follower.SnapshotPath = filepath.Join(cfg.Store.DataDir, "projections", ls.Backend+"-snapshot.gob")
-	}
-	if _, err := follower.Start(ctx); err != nil {
-		return nil, err
-	}
-	a.parts = append(a.parts, part{"projections", follower.Run})
-
-	// The verifiable log: a Merkle tree over every event, checkpoints
-	// signed with a key kept beside the other keys.
-	logName := ns.StreamName()
-	origin := "tasharuk.ma/" + logName
-	signer, vkey, err := audit.LoadOrCreateKey(keysDir, origin)
+	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("verifiable log", "origin", origin, "public_key", vkey)
-	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
-		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: logger,
-		SavePath: savedCheckpointPath(cfg.Store, ls.Backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
-	sign, err := checkOnStart(ctx, checkpointer, monitor, logger)
+
+	checkpointer, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor)
 	if err != nil {
 		return nil, err
 	}
-	if sign {
-		// A stopping service writes nothing: events after the last
-		// checkpoint are covered by the next one, after the restart.
-		a.parts = append(a.parts, part{"checkpointer", checkpointer.Run})
-	}
 
-	// The integration feed: every event in its public form on NATS.
 	if !cfg.NoFeed {
-		conn := ns.FeedConn()
-		replicas := ns.Replicas()
-		if cfg.FeedNATSURL != "" {
-			fc, err := nats.Connect(cfg.FeedNATSURL, nats.Name("tasharuk-feed"), nats.MaxReconnects(-1))
-			if err != nil {
-				return nil, fmt.Errorf("feed: connect to %s: %w", cfg.FeedNATSURL, err)
-			}
-			a.onClose(fc.Close)
-			conn, replicas = fc, 1
+		if err := a.publishFeed(cfg.FeedNATSURL, ns, store, reg); err != nil {
+			return nil, err
 		}
-		pub := &feed.Publisher{Store: store, Registry: reg, Conn: conn, Replicas: replicas, Logger: logger}
-		a.parts = append(a.parts, part{"integration feed", pub.Run})
 	}
 
 	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	if cfg.Demo {
-		a.seed = func(ctx context.Context) error {
-			if store.Refusal() != nil {
-				return nil
-			}
-			return seedDemo(ctx, store, reg, petitions, model, logger)
-		}
+		// Once the follower runs: the demo data waits for the read model.
+		a.Start = demoData(store, reg, petitions, model, logger)
 	}
 
 	promReg := prometheus.NewRegistry()
@@ -218,7 +153,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	promReg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tasharuk_projection_position", Help: "Log position the read models have applied.",
 	}, func() float64 { return float64(model.Position()) }))
-	a.srv, err = server.New(server.Config{
+	srv, err := server.New(server.Config{
 		Store:      store,
 		Backend:    ls.Backend,
 		Facts:      facts(ls),
@@ -242,7 +177,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
-				VerifierKey: vkey, Origin: origin, LogName: logName})
+				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},
 		Gateways: gateways,
 		Ready:    readyCheck(store, model, monitor),
@@ -251,7 +186,101 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Serve = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
 	return a, nil
+}
+
+// openKeyStore opens the personal-data key store on a connection of its
+// own: its lookups sit on every signature's path and must not wait behind
+// the log's batches.
+func (a *App) openKeyStore(ctx context.Context, ns *natsstore.Store, keys *privacy.Keys) (*privacy.KeyStore, error) {
+	keyConn, err := ns.Connect("tasharuk-keys")
+	if err != nil {
+		return nil, fmt.Errorf("connect the key store: %w", err)
+	}
+	a.OnClose(keyConn.Close)
+	js, err := jetstream.New(keyConn)
+	if err != nil {
+		return nil, err
+	}
+	persons, err := privacy.OpenKeyStore(ctx, keyConn, js, "TASHARUK_PERSON_KEYS", ns.Replicas(), keys)
+	if err != nil {
+		return nil, err
+	}
+	a.OnClose(persons.Close)
+	return persons, nil
+}
+
+// follow makes the read model, resumed from its snapshot (embedded mode),
+// and adds the follower that keeps it up with the log to the parts.
+func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*projections.Model, error) {
+	model := projections.New(reg)
+	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
+	follower := &projections.Follower{Model: model, Store: store, Logger: a.Logger, Monitor: monitor}
+	if sc.NATSURL == "" {
+		follower.SnapshotPath = filepath.Join(sc.DataDir, "projections", backend+"-snapshot.gob")
+	}
+	if _, err := follower.Start(ctx); err != nil {
+		return nil, err
+	}
+	a.Parts = append(a.Parts, service.Part{Name: "projections", Run: follower.Run})
+	return model, nil
+}
+
+// checkpoint makes the checkpointer of the verifiable log (a Merkle tree
+// over every event, checkpoints signed with a key kept beside the other
+// keys), checks the saved checkpoint against the log, and adds the
+// checkpointer to the parts unless the log may not be signed.
+func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*audit.Checkpointer, error) {
+	origin := "tasharuk.ma/" + logName
+	signer, vkey, err := audit.LoadOrCreateKey(cfg.Store.KeysDir, origin)
+	if err != nil {
+		return nil, err
+	}
+	a.Logger.Info("verifiable log", "origin", origin, "public_key", vkey)
+	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
+		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: a.Logger,
+		SavePath: savedCheckpointPath(cfg.Store, backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
+	sign, err := checkOnStart(ctx, checkpointer, monitor, a.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if sign {
+		// A stopping service writes nothing: events after the last
+		// checkpoint are covered by the next one, after the restart.
+		a.Parts = append(a.Parts, service.Part{Name: "checkpointer", Run: checkpointer.Run})
+	}
+	return checkpointer, nil
+}
+
+// demoData seeds the demo data, unless the log refuses writes.
+func demoData(store *integrity.Guard, reg *es.Registry, petitions *papp.Service, model *projections.Model, logger *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if store.Refusal() != nil {
+			return nil
+		}
+		if err := seedDemo(ctx, store, reg, petitions, model, logger); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		return nil
+	}
+}
+
+// publishFeed adds the integration feed to the parts: every event in its
+// public form on NATS, the service's own or the one at url.
+func (a *App) publishFeed(url string, ns *natsstore.Store, store *integrity.Guard, reg *es.Registry) error {
+	conn, replicas := ns.FeedConn(), ns.Replicas()
+	if url != "" {
+		fc, err := nats.Connect(url, nats.Name("tasharuk-feed"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("feed: connect to %s: %w", url, err)
+		}
+		a.OnClose(fc.Close)
+		conn, replicas = fc, 1
+	}
+	pub := &feed.Publisher{Store: store, Registry: reg, Conn: conn, Replicas: replicas, Logger: a.Logger}
+	a.Parts = append(a.Parts, service.Part{Name: "integration feed", Run: pub.Run})
+	return nil
 }
 
 // gateways put the REST routes of every API service on the gateway's mux.
@@ -275,60 +304,6 @@ var gateways = []server.Gateway{
 		return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
 	},
 }
-
-// Run serves until ctx ends or the server fails. One errgroup owns every
-// goroutine: the server's and one per part. The parts get a context of
-// their own, so they outlive the server's shutdown (requests in flight
-// still read the model) and are stopped after it, in the reverse order of
-// their start. A part that ends with an error is logged and does not stop
-// the service: a damaged log ends the follower and the checkpointer on
-// purpose, and the service goes on serving reads while /readyz says why.
-func (a *App) Run(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	stops := make([]func(), 0, len(a.parts))
-	for _, p := range a.parts {
-		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		stops = append(stops, func() { cancel(); <-done })
-		g.Go(func() error {
-			defer close(done)
-			if err := p.run(pctx); err != nil {
-				a.logger.Error(p.name+" stopped", "err", err)
-			}
-			return nil
-		})
-	}
-	g.Go(func() error {
-		defer func() {
-			for i := len(stops) - 1; i >= 0; i-- {
-				stops[i]()
-			}
-		}()
-		if a.seed != nil {
-			if err := a.seed(gctx); err != nil {
-				return fmt.Errorf("demo data: %w", err)
-			}
-		}
-		err := a.srv.Serve(gctx, a.ln)
-		a.logger.Info("stopped")
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	})
-	return g.Wait()
-}
-
-// Close releases what newApp opened, in the reverse order. Call it after
-// Run has returned.
-func (a *App) Close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-	a.closers = nil
-}
-
-func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
 
 // logMode says in the start-up log where the event log is.
 func logMode(sc storeConfig, backend string) string {
