@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,19 +36,11 @@ func runBenchMechanisms(ctx context.Context, args []string, stdout, stderr io.Wr
 	if fs.NArg() > 0 {
 		return usagef("bench mechanisms", "unexpected argument %q", fs.Arg(0))
 	}
-	dir, err := os.MkdirTemp("", "tasharuk-bench-mechanisms-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, cleanup, err := tasharukBinary(ctx, *binary, stderr)
+	dir, bin, cleanup, err := benchFolder(ctx, "mechanisms", *binary, *census, stderr)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := benchImportCommunes(ctx, bin, dir, *census); err != nil {
-		return err
-	}
 	fmt.Fprintf(stderr, "bench mechanisms: loading %d events\n", *total)
 	load, err := loadMechanisms(ctx, dir, *total)
 	if err != nil {

@@ -52,22 +52,13 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	if fs.NArg() > 0 {
 		return usagef("bench petitions", "unexpected argument %q", fs.Arg(0))
 	}
-	dir, err := os.MkdirTemp("", "tasharuk-bench-petitions-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, cleanup, err := tasharukBinary(ctx, *binary, stderr)
+	dir, bin, cleanup, err := benchFolder(ctx, "petitions", *binary, *census, stderr)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
 	var rows []natsbench.Result
-	// Communes.
-	if err := benchImportCommunes(ctx, bin, dir, *census); err != nil {
-		return err
-	}
 
 	// Phase 1: signing through gRPC, with the raw engine on the same server.
 	natsPort, err := freePort()

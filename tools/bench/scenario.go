@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -46,19 +45,11 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *census == "" {
 		return fmt.Errorf("bench scenario: --census FILE is required")
 	}
-	dir, err := os.MkdirTemp("", "tasharuk-bench-scenario-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, cleanup, err := tasharukBinary(ctx, *binary, stderr)
+	dir, bin, cleanup, err := benchFolder(ctx, "scenario", *binary, *census, stderr)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := benchImportCommunes(ctx, bin, dir, *census); err != nil {
-		return err
-	}
 	natsPort, err := freePort()
 	if err != nil {
 		return err

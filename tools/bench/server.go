@@ -87,6 +87,30 @@ func childEnv() []string {
 	return env
 }
 
+// benchFolder is what every server bench starts from: a temporary data
+// folder (removed by cleanup), the tasharuk binary to run (built unless
+// binary names one) and the census imported into the folder's log.
+func benchFolder(ctx context.Context, name, binary, census string, stderr io.Writer) (dir, bin string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", "tasharuk-bench-"+name+"-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	bin, removeBin, err := tasharukBinary(ctx, binary, stderr)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
+	cleanup = func() {
+		removeBin()
+		os.RemoveAll(dir)
+	}
+	if err := benchImportCommunes(ctx, bin, dir, census); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, bin, cleanup, nil
+}
+
 func benchImportCommunes(ctx context.Context, bin, dir, census string) error {
 	if census != "" {
 		cmd := exec.CommandContext(ctx, bin, "territory", "import", census, "--data-dir", dir, "--create")
