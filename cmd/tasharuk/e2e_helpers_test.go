@@ -199,23 +199,7 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	e.issuer = access.NewIssuer(key, access.DefaultIssuer)
-	stopped := false
-	e.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		conn.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
+	e.stop = serveStopper(t, conn, cancel, done)
 }
 
 func (e *env) restart() {
@@ -334,3 +318,26 @@ func (e *env) restBody(path string) string {
 }
 
 var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+// serveStopper returns the stop of a service run by serve in a goroutine
+// (done receives serve's result): it closes the client connection, ends
+// serve's context and waits for it, at most 30 s; only its first call acts.
+func serveStopper(t *testing.T, conn *grpc.ClientConn, cancel context.CancelFunc, done <-chan error) func() {
+	stopped := false
+	return func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		conn.Close()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}
+}

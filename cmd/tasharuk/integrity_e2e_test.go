@@ -80,23 +80,7 @@ func startIntegrityService(t *testing.T, dir string, clock *testClock, readOnly 
 	s.petitions = petitionsv1.NewPetitionServiceClient(conn)
 	s.log = eventlogv1.NewEventLogServiceClient(conn)
 	s.audit = auditv1.NewAuditServiceClient(conn)
-	stopped := false
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		conn.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
+	s.stop = serveStopper(t, conn, cancel, done)
 	t.Cleanup(s.stop)
 	return s
 }
