@@ -33,6 +33,7 @@ import (
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/server"
+	aapp "github.com/tasharuk/tasharuk/services/advisory/app"
 	aports "github.com/tasharuk/tasharuk/services/advisory/ports"
 	auditports "github.com/tasharuk/tasharuk/services/audit/ports"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
@@ -174,7 +175,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
-			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{Store: store, Registry: reg, Model: model, Now: now})
+			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now), Model: model, Now: now})
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})

@@ -1,24 +1,23 @@
 // Package ports serves the advisory service over gRPC (and REST through
-// the gateway): it parses requests, runs the commands through the domain
-// with the authenticated actor, and answers from the read model.
+// the gateway): it turns requests into the app's commands, runs them with
+// the authenticated actor, and answers from the read model.
 package ports
 
 import (
 	"context"
 	"regexp"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
 	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/advisory/app"
+	"github.com/tasharuk/tasharuk/services/advisory/app/command"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -27,10 +26,10 @@ import (
 // Server implements advisoryv1.AdvisoryServiceServer.
 type Server struct {
 	advisoryv1.UnimplementedAdvisoryServiceServer
-	Store    eventstore.Store
-	Registry *es.Registry
-	Model    *projections.Model
-	Now      func() time.Time
+	App   app.Application
+	Model *projections.Model
+	// Now is the clock of the reads (as-of).
+	Now func() time.Time
 }
 
 var (
@@ -44,8 +43,13 @@ var (
 // "Authorization: by resource, in one place").
 type bodyName struct{ council, code, body, opinion string }
 
-func (b bodyName) stream() string { return domain.BodyStream(b.code, b.body) }
-func (b bodyName) name() string   { return b.council + "/advisoryBodies/" + b.body }
+func (b bodyName) name() string { return b.council + "/advisoryBodies/" + b.body }
+
+// ref is the body as the app's commands name it.
+func (b bodyName) ref() command.Body { return command.Body{Council: b.council, ID: b.body} }
+
+// opinionRef is the opinion as the app's commands name it.
+func (b bodyName) opinionRef() command.Opinion { return command.Opinion{Body: b.ref(), ID: b.opinion} }
 
 // notFound is the answer for a body that is not this name's.
 func (b bodyName) notFound() error {
@@ -71,20 +75,6 @@ func parseOpinion(n string) (bodyName, error) {
 func actor(ctx context.Context) eventstore.Actor {
 	p, _ := access.PrincipalFrom(ctx)
 	return access.Actor(p)
-}
-
-// run decides cmd on the body named b. The stream is read by the council's
-// code; a body recorded there under another name (another level's prefix)
-// is not b's, so the act is refused as not found and nothing is written.
-func (s *Server) run(ctx context.Context, b bodyName, cmd domain.Command) (uint64, error) {
-	return es.Run(ctx, s.Store, s.Registry, b.stream(), actor(ctx), s.Now, domain.Evolve,
-		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
-			if st.Exists && st.Council != b.council {
-				return nil, b.notFound()
-			}
-			return domain.Decide(st, c, dc)
-		},
-		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {
@@ -148,23 +138,12 @@ func (s *Server) readBodyAt(ctx context.Context, b bodyName, pos, asOfPos uint64
 // each kind: the body's id is its kind and its stream is created only if
 // it does not exist.
 func (s *Server) CreateBody(ctx context.Context, r *advisoryv1.CreateBodyRequest) (*advisoryv1.CreateBodyResponse, error) {
-	level, code, err := tdomain.ParseResourceName(r.GetParent())
-	if err != nil {
-		return nil, fault.Field("parent", "%v", err)
-	}
-	if c, ok := s.Model.Council(code); !ok || c.Level != level {
-		return nil, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", r.GetParent())
-	}
-	id := domain.BodyID(r.GetKind())
-	if id == "" {
-		return nil, fault.Field("kind", "must be BODY_KIND_EQUITY_GENDER, BODY_KIND_YOUTH or BODY_KIND_ECONOMIC")
-	}
-	b := bodyName{council: r.GetParent(), code: code, body: id}
-	pos, err := s.run(ctx, b, domain.SetUp{ID: id, Council: r.GetParent(), Kind: r.GetKind(), Name: r.GetDisplayName(),
-		DecisionDate: r.GetDecisionDate(), DecisionReference: r.GetDecisionReference(), QuorumPercent: int(r.GetQuorumPercent())})
+	ref, pos, err := s.App.Commands.CreateBody.Handle(ctx, actor(ctx), command.CreateBody{Council: r.GetParent(), SetUp: domain.SetUp{Kind: r.GetKind(),
+		Name: r.GetDisplayName(), DecisionDate: r.GetDecisionDate(), DecisionReference: r.GetDecisionReference(), QuorumPercent: int(r.GetQuorumPercent())}})
 	if err != nil {
 		return nil, err
 	}
+	b := bodyName{council: ref.Council, body: ref.ID}
 	st, err := s.readBody(ctx, b, pos)
 	if err != nil {
 		return nil, err
@@ -205,12 +184,14 @@ func (s *Server) ListBodies(ctx context.Context, r *advisoryv1.ListBodiesRequest
 	return resp, nil
 }
 
-func (s *Server) bodyAct(ctx context.Context, name string, cmd domain.Command) (*advisoryv1.Body, uint64, error) {
+// bodyAct parses the body's name, runs the act that handle makes of it and
+// reads the body after it.
+func (s *Server) bodyAct(ctx context.Context, name string, handle func(command.Body) (uint64, error)) (*advisoryv1.Body, uint64, error) {
 	b, err := parseBody(name)
 	if err != nil {
 		return nil, 0, err
 	}
-	pos, err := s.run(ctx, b, cmd)
+	pos, err := handle(b.ref())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -223,10 +204,9 @@ func (s *Server) bodyAct(ctx context.Context, name string, cmd domain.Command) (
 
 // AddMember implements AdvisoryService.
 func (s *Server) AddMember(ctx context.Context, r *advisoryv1.AddMemberRequest) (*advisoryv1.AddMemberResponse, error) {
-	if r.GetMember() == nil {
-		return nil, fault.Field("member", "required")
-	}
-	out, pos, err := s.bodyAct(ctx, r.GetName(), domain.AddMember{Member: r.GetMember(), Replaces: r.GetReplaces()})
+	out, pos, err := s.bodyAct(ctx, r.GetName(), func(b command.Body) (uint64, error) {
+		return s.App.Commands.AddMember.Handle(ctx, actor(ctx), command.AddMember{Body: b, AddMember: domain.AddMember{Member: r.GetMember(), Replaces: r.GetReplaces()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +215,9 @@ func (s *Server) AddMember(ctx context.Context, r *advisoryv1.AddMemberRequest) 
 
 // RemoveMember implements AdvisoryService.
 func (s *Server) RemoveMember(ctx context.Context, r *advisoryv1.RemoveMemberRequest) (*advisoryv1.RemoveMemberResponse, error) {
-	out, pos, err := s.bodyAct(ctx, r.GetName(), domain.RemoveMember{MemberID: r.GetMemberId(), Reason: r.GetReason()})
+	out, pos, err := s.bodyAct(ctx, r.GetName(), func(b command.Body) (uint64, error) {
+		return s.App.Commands.RemoveMember.Handle(ctx, actor(ctx), command.RemoveMember{Body: b, RemoveMember: domain.RemoveMember{MemberID: r.GetMemberId(), Reason: r.GetReason()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +226,9 @@ func (s *Server) RemoveMember(ctx context.Context, r *advisoryv1.RemoveMemberReq
 
 // AssignBureauRole implements AdvisoryService.
 func (s *Server) AssignBureauRole(ctx context.Context, r *advisoryv1.AssignBureauRoleRequest) (*advisoryv1.AssignBureauRoleResponse, error) {
-	out, pos, err := s.bodyAct(ctx, r.GetName(), domain.AssignBureauRole{MemberID: r.GetMemberId(), Role: r.GetRole()})
+	out, pos, err := s.bodyAct(ctx, r.GetName(), func(b command.Body) (uint64, error) {
+		return s.App.Commands.AssignBureauRole.Handle(ctx, actor(ctx), command.AssignBureauRole{Body: b, AssignBureauRole: domain.AssignBureauRole{MemberID: r.GetMemberId(), Role: r.GetRole()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +244,9 @@ func (s *Server) RecordMeeting(ctx context.Context, r *advisoryv1.RecordMeetingR
 		}
 		at = t.AsTime()
 	}
-	out, pos, err := s.bodyAct(ctx, r.GetName(), domain.RecordMeeting{MeetingID: r.GetMeetingId(), Attendees: r.GetAttendees(), At: at})
+	out, pos, err := s.bodyAct(ctx, r.GetName(), func(b command.Body) (uint64, error) {
+		return s.App.Commands.RecordMeeting.Handle(ctx, actor(ctx), command.RecordMeeting{Body: b, RecordMeeting: domain.RecordMeeting{MeetingID: r.GetMeetingId(), Attendees: r.GetAttendees(), At: at}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -292,24 +278,12 @@ func (s *Server) CreateOpinion(ctx context.Context, r *advisoryv1.CreateOpinionR
 	if err != nil {
 		return nil, err
 	}
-	if c := r.GetConsultation(); c != "" {
-		parts := strings.Split(c, "/")
-		if len(parts) != 4 || parts[0]+"/"+parts[1] != b.council || parts[2] != "consultations" {
-			return nil, fault.Field("consultation", "a consultation of %s: %s/consultations/{id}", b.council, b.council)
-		}
-		cons, ok := s.Model.Consultation(c, projections.AsOf{Now: s.Now()})
-		if !ok || cons.Council != b.council {
-			return nil, fault.New(fault.NotFound, "CONSULTATION_NOT_FOUND", "no consultation %s", c)
-		}
-		if cons.Body != b.name() {
-			return nil, fault.Field("consultation", "consultation %s was not addressed to %s", c, b.name())
-		}
-	}
-	b.opinion = uuid.Must(uuid.NewV7()).String()
-	pos, err := s.run(ctx, b, domain.DraftOpinion{OpinionID: b.opinion, Title: r.GetTitle(), Consultation: r.GetConsultation(), Text: r.GetText()})
+	o, pos, err := s.App.Commands.CreateOpinion.Handle(ctx, actor(ctx), command.CreateOpinion{Body: b.ref(),
+		DraftOpinion: domain.DraftOpinion{Title: r.GetTitle(), Consultation: r.GetConsultation(), Text: r.GetText()}})
 	if err != nil {
 		return nil, err
 	}
+	b.opinion = o.ID
 	out, err := s.opinion(ctx, b, pos)
 	if err != nil {
 		return nil, err
@@ -330,12 +304,14 @@ func (s *Server) GetOpinion(ctx context.Context, r *advisoryv1.GetOpinionRequest
 	return &advisoryv1.GetOpinionResponse{Opinion: out}, nil
 }
 
-func (s *Server) opinionAct(ctx context.Context, name string, cmd func(id string) domain.Command) (*advisoryv1.Opinion, uint64, error) {
+// opinionAct parses the opinion's name, runs the act that handle makes of
+// it and reads the opinion after it.
+func (s *Server) opinionAct(ctx context.Context, name string, handle func(command.Opinion) (uint64, error)) (*advisoryv1.Opinion, uint64, error) {
 	b, err := parseOpinion(name)
 	if err != nil {
 		return nil, 0, err
 	}
-	pos, err := s.run(ctx, b, cmd(b.opinion))
+	pos, err := handle(b.opinionRef())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -355,8 +331,9 @@ func optTime(t *timestamppb.Timestamp, field string) (time.Time, error) {
 
 // AdoptOpinion implements AdvisoryService.
 func (s *Server) AdoptOpinion(ctx context.Context, r *advisoryv1.AdoptOpinionRequest) (*advisoryv1.AdoptOpinionResponse, error) {
-	out, pos, err := s.opinionAct(ctx, r.GetName(), func(id string) domain.Command {
-		return domain.AdoptOpinion{OpinionID: id, MeetingID: r.GetMeetingId(), For: int(r.GetVotesFor()), Against: int(r.GetVotesAgainst()), Abstain: int(r.GetAbstentions())}
+	out, pos, err := s.opinionAct(ctx, r.GetName(), func(o command.Opinion) (uint64, error) {
+		return s.App.Commands.AdoptOpinion.Handle(ctx, actor(ctx), command.AdoptOpinion{Opinion: o, AdoptOpinion: domain.AdoptOpinion{
+			MeetingID: r.GetMeetingId(), For: int(r.GetVotesFor()), Against: int(r.GetVotesAgainst()), Abstain: int(r.GetAbstentions())}})
 	})
 	if err != nil {
 		return nil, err
@@ -370,7 +347,9 @@ func (s *Server) TransmitOpinion(ctx context.Context, r *advisoryv1.TransmitOpin
 	if err != nil {
 		return nil, err
 	}
-	out, pos, err := s.opinionAct(ctx, r.GetName(), func(id string) domain.Command { return domain.TransmitOpinion{OpinionID: id, At: at} })
+	out, pos, err := s.opinionAct(ctx, r.GetName(), func(o command.Opinion) (uint64, error) {
+		return s.App.Commands.TransmitOpinion.Handle(ctx, actor(ctx), command.TransmitOpinion{Opinion: o, TransmitOpinion: domain.TransmitOpinion{At: at}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +362,9 @@ func (s *Server) RespondToOpinion(ctx context.Context, r *advisoryv1.RespondToOp
 	if err != nil {
 		return nil, err
 	}
-	out, pos, err := s.opinionAct(ctx, r.GetName(), func(id string) domain.Command {
-		return domain.Respond{OpinionID: id, Response: r.GetResponse(), Reasons: r.GetReasons(), At: at}
+	out, pos, err := s.opinionAct(ctx, r.GetName(), func(o command.Opinion) (uint64, error) {
+		return s.App.Commands.RespondToOpinion.Handle(ctx, actor(ctx), command.RespondToOpinion{Opinion: o, Respond: domain.Respond{
+			Response: r.GetResponse(), Reasons: r.GetReasons(), At: at}})
 	})
 	if err != nil {
 		return nil, err
