@@ -18,7 +18,6 @@ import (
 	"github.com/tasharuk/tasharuk/services/advisory/app/command"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
-	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -91,18 +90,31 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	reg := es.NewRegistry(tdomain.EventTypes, domain.EventTypes, cdomain.EventTypes)
-	territory := &tapp.Handler{Store: store, Registry: reg, Now: func() time.Time { return clock }}
-	for _, code := range []string{"50910101", "50910102"} {
-		_, _, err := territory.Register(ctx, tdomain.Council{Code: code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE,
-			NameFR: "Commune " + code, ParentCode: "beni-mellal", Population: 192676, CensusYear: 2024}, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, code := range []string{"50910101", "50910102"} {
+		registerCommune(t, store, reg, i, code)
 	}
 	ids := &fixedIDs{ids: []string{opinionID(1), opinionID(2), opinionID(3)}}
 	model := projections.New(reg)
 	a := app.New(store, reg, facts{t: t, store: store, model: model}, ids, func() time.Time { return clock })
 	return &fixture{t: t, store: store, app: a, ids: ids}
+}
+
+// registerCommune records a commune's registration as the territory
+// domain decides it (no other context's app is used).
+func registerCommune(t *testing.T, store eventstore.Store, reg *es.Registry, i int, code string) {
+	t.Helper()
+	evs, err := tdomain.Decide(tdomain.State{}, tdomain.RegisterCouncil{Council: tdomain.Council{Code: code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE,
+		NameFR: "Commune " + code, ParentCode: "beni-mellal", Population: 192676, CensusYear: 2024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Propose(evs[0], es.Meta{ID: fmt.Sprintf("018f3a5e-0000-7000-9000-%012d", i), Actor: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(context.Background(), tdomain.StreamID(code), eventstore.NoStream, []eventstore.Proposed{p}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) position() uint64 {
