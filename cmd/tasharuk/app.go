@@ -36,6 +36,7 @@ import (
 	aapp "github.com/tasharuk/tasharuk/services/advisory/app"
 	aports "github.com/tasharuk/tasharuk/services/advisory/ports"
 	auditports "github.com/tasharuk/tasharuk/services/audit/ports"
+	capp "github.com/tasharuk/tasharuk/services/consultations/app"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/feed"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
@@ -176,7 +177,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now), Model: model, Now: now})
-			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{Store: store, Registry: reg, Model: model, Now: now})
+			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{App: capp.New(store, reg, latestFacts{model, now}, uuidV7{}, now), Model: model, Now: now})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},

@@ -1,6 +1,6 @@
 // Package ports serves the consultation service over gRPC (and REST through
-// the gateway): it parses requests, runs the commands through the domain
-// with the authenticated actor, and answers from the read model.
+// the gateway): it turns requests into the app's commands, runs them with
+// the authenticated actor, and answers from the read model.
 package ports
 
 import (
@@ -9,16 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
 	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
-	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/consultations/app"
+	"github.com/tasharuk/tasharuk/services/consultations/app/command"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/status"
@@ -28,10 +28,10 @@ import (
 // Server implements consultationsv1.ConsultationServiceServer.
 type Server struct {
 	consultationsv1.UnimplementedConsultationServiceServer
-	Store    eventstore.Store
-	Registry *es.Registry
-	Model    *projections.Model
-	Now      func() time.Time
+	App   app.Application
+	Model *projections.Model
+	// Now is the clock of the reads (as-of, expiry).
+	Now func() time.Time
 }
 
 var namePattern = regexp.MustCompile(`^((communes|provinces|regions)/[a-z0-9-]{1,64})/consultations/([0-9a-f-]{36})$`)
@@ -58,7 +58,8 @@ func parseName(n string) (name, error) {
 	return name{council: m[1], code: code, id: m[3]}, nil
 }
 
-func (n name) stream() string { return domain.StreamID(n.council, n.id) }
+// ref is the consultation as the app's commands name it.
+func (n name) ref() command.Consultation { return command.Consultation{Council: n.council, ID: n.id} }
 
 func actor(ctx context.Context) eventstore.Actor {
 	p, _ := access.PrincipalFrom(ctx)
@@ -75,21 +76,6 @@ func (s *Server) council(parent string) (tdomain.Council, error) {
 		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", parent)
 	}
 	return c, nil
-}
-
-// run decides a command on a consultation's stream and appends it. The
-// stream is read by the council's code; a consultation recorded there
-// under another name (another level's prefix) is not n's, so the act is
-// refused as not found and nothing is written.
-func (s *Server) run(ctx context.Context, n name, cmd domain.Command) (uint64, error) {
-	return es.Run(ctx, s.Store, s.Registry, n.stream(), actor(ctx), s.Now, domain.Evolve,
-		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
-			if st.Exists && st.Council != n.council {
-				return nil, n.notFound()
-			}
-			return domain.Decide(st, c, dc)
-		},
-		func(domain.State) (domain.Command, error) { return cmd, nil })
 }
 
 // Consultation converts a state to the API resource, judging expiry at now.
@@ -126,34 +112,13 @@ func (s *Server) readAt(ctx context.Context, n name, pos, asOfPos uint64, asOfTi
 
 // CreateConsultation implements ConsultationService.
 func (s *Server) CreateConsultation(ctx context.Context, r *consultationsv1.CreateConsultationRequest) (*consultationsv1.CreateConsultationResponse, error) {
-	c, err := s.council(r.GetParent())
+	ref, pos, err := s.App.Commands.CreateConsultation.Handle(ctx, actor(ctx), command.CreateConsultation{Request: domain.Request{
+		Council: r.GetParent(), Requester: r.GetRequester(), Committee: r.GetCommittee(), Body: r.GetBody(),
+		SubjectKind: r.GetSubjectKind(), SubjectRef: r.GetSubjectRef(), Title: r.GetTitle(), Deadline: r.GetDeadline()}})
 	if err != nil {
 		return nil, err
 	}
-	// The body asked must exist in this council.
-	if b := r.GetBody(); b != "" {
-		parts := strings.Split(b, "/")
-		if len(parts) != 4 || parts[0]+"/"+parts[1] != r.GetParent() || parts[2] != "advisoryBodies" {
-			return nil, fault.Field("body", "an advisory body of %s: %s/advisoryBodies/{body}", r.GetParent(), r.GetParent())
-		}
-		if _, ok := s.Model.Body(b, projections.AsOf{Now: s.Now()}); !ok {
-			return nil, fault.New(fault.NotFound, "BODY_NOT_FOUND", "no advisory body %s", b)
-		}
-	}
-	// A petition the request is about is one of this council's: its whole
-	// name must resolve.
-	if r.GetSubjectKind() == consultationseventsv1.SubjectKind_SUBJECT_KIND_PETITION {
-		ref := strings.TrimSpace(r.GetSubjectRef())
-		if ref != "" && strings.HasPrefix(ref, r.GetParent()+"/petitions/") && !s.Model.Exists(ref) {
-			return nil, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", ref)
-		}
-	}
-	n := name{council: r.GetParent(), code: c.Code, id: uuid.Must(uuid.NewV7()).String()}
-	pos, err := s.run(ctx, n, domain.Request{ID: n.id, Council: r.GetParent(), Requester: r.GetRequester(), Committee: r.GetCommittee(), Body: r.GetBody(),
-		SubjectKind: r.GetSubjectKind(), SubjectRef: r.GetSubjectRef(), Title: r.GetTitle(), Deadline: r.GetDeadline()})
-	if err != nil {
-		return nil, err
-	}
+	n := name{council: ref.Council, id: ref.ID}
 	out, err := s.read(ctx, n, pos)
 	if err != nil {
 		return nil, err
@@ -205,12 +170,14 @@ func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListC
 	return resp, nil
 }
 
-func (s *Server) act(ctx context.Context, nm string, cmd domain.Command) (*consultationsv1.Consultation, uint64, error) {
+// act parses the consultation's name, runs the act that handle makes of
+// it and reads the consultation after it.
+func (s *Server) act(ctx context.Context, nm string, handle func(command.Consultation) (uint64, error)) (*consultationsv1.Consultation, uint64, error) {
 	n, err := parseName(nm)
 	if err != nil {
 		return nil, 0, err
 	}
-	pos, err := s.run(ctx, n, cmd)
+	pos, err := handle(n.ref())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -220,7 +187,9 @@ func (s *Server) act(ctx context.Context, nm string, cmd domain.Command) (*consu
 
 // AcknowledgeConsultation implements ConsultationService.
 func (s *Server) AcknowledgeConsultation(ctx context.Context, r *consultationsv1.AcknowledgeConsultationRequest) (*consultationsv1.AcknowledgeConsultationResponse, error) {
-	out, pos, err := s.act(ctx, r.GetName(), domain.Acknowledge{})
+	out, pos, err := s.act(ctx, r.GetName(), func(c command.Consultation) (uint64, error) {
+		return s.App.Commands.AcknowledgeConsultation.Handle(ctx, actor(ctx), command.AcknowledgeConsultation{Consultation: c})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +198,9 @@ func (s *Server) AcknowledgeConsultation(ctx context.Context, r *consultationsv1
 
 // RecordWorkshop implements ConsultationService.
 func (s *Server) RecordWorkshop(ctx context.Context, r *consultationsv1.RecordWorkshopRequest) (*consultationsv1.RecordWorkshopResponse, error) {
-	if r.GetWorkshop() == nil {
-		return nil, fault.Field("workshop", "required")
-	}
-	out, pos, err := s.act(ctx, r.GetName(), domain.RecordWorkshop{Workshop: r.GetWorkshop()})
+	out, pos, err := s.act(ctx, r.GetName(), func(c command.Consultation) (uint64, error) {
+		return s.App.Commands.RecordWorkshop.Handle(ctx, actor(ctx), command.RecordWorkshop{Consultation: c, RecordWorkshop: domain.RecordWorkshop{Workshop: r.GetWorkshop()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +209,9 @@ func (s *Server) RecordWorkshop(ctx context.Context, r *consultationsv1.RecordWo
 
 // CompletePhase implements ConsultationService.
 func (s *Server) CompletePhase(ctx context.Context, r *consultationsv1.CompletePhaseRequest) (*consultationsv1.CompletePhaseResponse, error) {
-	out, pos, err := s.act(ctx, r.GetName(), domain.CompletePhase{Phase: r.GetPhase()})
+	out, pos, err := s.act(ctx, r.GetName(), func(c command.Consultation) (uint64, error) {
+		return s.App.Commands.CompletePhase.Handle(ctx, actor(ctx), command.CompletePhase{Consultation: c, CompletePhase: domain.CompletePhase{Phase: r.GetPhase()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -252,28 +222,9 @@ func (s *Server) CompletePhase(ctx context.Context, r *consultationsv1.CompleteP
 // one of the body that was asked, exist under its whole name, and have been
 // adopted. Another council's opinion is refused before it is looked up.
 func (s *Server) AnswerConsultation(ctx context.Context, r *consultationsv1.AnswerConsultationRequest) (*consultationsv1.AnswerConsultationResponse, error) {
-	if op := r.GetOpinion(); op != "" {
-		n, err := parseName(r.GetName())
-		if err != nil {
-			return nil, err
-		}
-		parts := strings.Split(op, "/")
-		if len(parts) != 6 || parts[2] != "advisoryBodies" || parts[4] != "opinions" {
-			return nil, fault.Field("opinion", "an opinion name {council}/advisoryBodies/{body}/opinions/{opinion}")
-		}
-		if parts[0]+"/"+parts[1] != n.council {
-			return nil, fault.Field("opinion", "an opinion of a body of %s: %s/advisoryBodies/{body}/opinions/{opinion}", n.council, n.council)
-		}
-		body, ok := s.Model.Body(strings.Join(parts[:4], "/"), projections.AsOf{Now: s.Now()})
-		o, found := body.Opinions[parts[5]]
-		if !ok || !found || body.Council != n.council {
-			return nil, fault.New(fault.NotFound, "OPINION_NOT_FOUND", "no opinion %s", op)
-		}
-		if o.AdoptedAt.IsZero() {
-			return nil, fault.New(fault.FailedPrecondition, "WRONG_STATE", "opinion %s is not adopted yet", op)
-		}
-	}
-	out, pos, err := s.act(ctx, r.GetName(), domain.Answer{Opinion: r.GetOpinion(), Synthesis: r.GetSynthesis()})
+	out, pos, err := s.act(ctx, r.GetName(), func(c command.Consultation) (uint64, error) {
+		return s.App.Commands.AnswerConsultation.Handle(ctx, actor(ctx), command.AnswerConsultation{Consultation: c, Answer: domain.Answer{Opinion: r.GetOpinion(), Synthesis: r.GetSynthesis()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +233,9 @@ func (s *Server) AnswerConsultation(ctx context.Context, r *consultationsv1.Answ
 
 // WithdrawConsultation implements ConsultationService.
 func (s *Server) WithdrawConsultation(ctx context.Context, r *consultationsv1.WithdrawConsultationRequest) (*consultationsv1.WithdrawConsultationResponse, error) {
-	out, pos, err := s.act(ctx, r.GetName(), domain.Withdraw{Reason: r.GetReason()})
+	out, pos, err := s.act(ctx, r.GetName(), func(c command.Consultation) (uint64, error) {
+		return s.App.Commands.WithdrawConsultation.Handle(ctx, actor(ctx), command.WithdrawConsultation{Consultation: c, Withdraw: domain.Withdraw{Reason: r.GetReason()}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -291,16 +244,10 @@ func (s *Server) WithdrawConsultation(ctx context.Context, r *consultationsv1.Wi
 
 // RecordSurvey implements ConsultationService.
 func (s *Server) RecordSurvey(ctx context.Context, r *consultationsv1.RecordSurveyRequest) (*consultationsv1.RecordSurveyResponse, error) {
-	if _, err := s.council(r.GetParent()); err != nil {
-		return nil, err
-	}
-	id := uuid.Must(uuid.NewV7()).String()
-	pos, err := es.Run(ctx, s.Store, s.Registry, domain.SurveyStreamID(r.GetParent(), id), actor(ctx), s.Now, domain.EvolveSurvey, domain.DecideSurvey,
-		func(domain.SurveyState) (domain.RecordSurvey, error) {
-			return domain.RecordSurvey{ID: id, Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}, nil
-		})
+	survey, pos, err := s.App.Commands.RecordSurvey.Handle(ctx, actor(ctx), command.RecordSurvey{RecordSurvey: domain.RecordSurvey{
+		Council: r.GetParent(), Service: r.GetService(), Period: r.GetPeriod(), ScoreCounts: r.GetScoreCounts()}})
 	if err != nil {
 		return nil, err
 	}
-	return &consultationsv1.RecordSurveyResponse{Name: domain.SurveyName(r.GetParent(), id), LogPosition: pos}, nil
+	return &consultationsv1.RecordSurveyResponse{Name: survey, LogPosition: pos}, nil
 }
