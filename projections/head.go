@@ -23,12 +23,12 @@ func (e *AheadOfLogError) Error() string {
 // Is makes an *AheadOfLogError match ErrAheadOfLog.
 func (e *AheadOfLogError) Is(target error) bool { return target == ErrAheadOfLog }
 
-// SetHead gives the model the log's head (normally the store's
+// SetHead gives the runner the log's head (normally the store's
 // LastPosition), so WaitFor answers a position the log has not reached at
 // once instead of holding the request until its timeout. Without it,
 // WaitFor only waits.
-func (m *Model) SetHead(head func(context.Context) (uint64, error)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.head = head
+func (r *Runner) SetHead(head func(context.Context) (uint64, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.head = head
 }

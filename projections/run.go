@@ -10,9 +10,10 @@ import (
 	"github.com/tasharuk/tasharuk/internal/integrity"
 )
 
-// Follower keeps a model up to date with the log and snapshots it.
+// Follower keeps the read models up to date with the log and snapshots
+// them.
 type Follower struct {
-	Model *Model
+	Model *Runner
 	Store eventstore.Store
 	// SnapshotPath, if set, is where snapshots are kept: loaded at start,
 	// written every SnapshotEvery events (default 50,000) and at stop.
@@ -39,9 +40,10 @@ func (f *Follower) Start(ctx context.Context) (uint64, error) {
 	}
 	loaded, err := f.Model.LoadSnapshot(f.SnapshotPath)
 	if err != nil {
-		// A damaged snapshot is no reason not to start: rebuild from zero.
+		// A damaged snapshot, or one of an older format, is no reason not
+		// to start: rebuild from zero (ReadSnapshot left the models empty).
 		f.Logger.Warn("ignoring unreadable projection snapshot; rebuilding from the log", "path", f.SnapshotPath, "err", err)
-		*f.Model = *New(f.Model.reg)
+		f.Model.Reset()
 		return 0, nil
 	}
 	pos := f.Model.Position()
@@ -57,7 +59,7 @@ func (f *Follower) Start(ctx context.Context) (uint64, error) {
 			f.Monitor.Report(&integrity.Damage{Position: head + 1, Kind: integrity.LogShorterThanReadModel, Source: "read model",
 				Detail: fmt.Sprintf("the log ends at position %d, but the read models had applied up to position %d when the service last stopped", head, pos)})
 			f.Logger.Warn("projection snapshot is ahead of the log; rebuilding from the log", "snapshot", pos, "log", head)
-			*f.Model = *New(f.Model.reg)
+			f.Model.Reset()
 			return 0, nil
 		}
 		f.Logger.Info("projections resumed from snapshot", "position", pos)
@@ -109,9 +111,9 @@ func (f *Follower) Run(ctx context.Context) error {
 	return err
 }
 
-// Rebuild builds a new model from the whole log, up to the store's current
+// Rebuild builds the read models from the whole log, up to the store's current
 // head.
-func Rebuild(ctx context.Context, store eventstore.Store, m *Model) error {
+func Rebuild(ctx context.Context, store eventstore.Store, m *Runner) error {
 	head, err := store.LastPosition(ctx)
 	if err != nil {
 		return err
@@ -137,10 +139,10 @@ func Rebuild(ctx context.Context, store eventstore.Store, m *Model) error {
 	return nil
 }
 
-// RebuildFollowing builds a model from the whole log through a
+// RebuildFollowing builds the read models from the whole log through a
 // subscription (the way the service follows the log), up to the store's
 // head when it starts.
-func RebuildFollowing(ctx context.Context, store eventstore.Store, m *Model) error {
+func RebuildFollowing(ctx context.Context, store eventstore.Store, m *Runner) error {
 	head, err := store.LastPosition(ctx)
 	if err != nil || head == 0 {
 		return err

@@ -142,11 +142,11 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		}
 	}
 
-	petitions := &papp.Service{Store: store, Registry: reg, Model: model, Signers: keys, Persons: persons, Now: now}
+	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	if cfg.Demo {
 		// Once the follower runs: the demo data waits for the read model.
-		a.Start = demoData(store, reg, petitions, model, logger)
+		a.Start = demoData(store, reg, petitions, model.Runner, logger)
 	}
 
 	promReg := prometheus.NewRegistry()
@@ -174,15 +174,17 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		},
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
-			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Model: model, Handler: territory})
+			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Runner: model.Runner, Model: model.Territory, Handler: territory})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
-			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now), Model: model, Now: now})
-			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{App: capp.New(store, reg, latestFacts{model, now}, uuidV7{}, now), Model: model, Now: now})
-			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Model: model, Checkpointer: checkpointer,
+			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
+				Runner: model.Runner, Model: model.Advisory, Councils: model.Territory, Now: now})
+			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{App: capp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
+				Runner: model.Runner, Model: model.Consultations, Councils: model.Territory, Now: now})
+			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Runner: model.Runner, Model: model.History, Petitions: model.Petitions, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},
 		Gateways: gateways,
-		Ready:    readyCheck(store, model, monitor),
+		Ready:    readyCheck(store, model.Runner, monitor),
 		ReadOnly: cfg.ReadOnly,
 	})
 	if err != nil {
@@ -215,10 +217,10 @@ func (a *App) openKeyStore(ctx context.Context, ns *natsstore.Store, keys *priva
 
 // follow makes the read model, resumed from its snapshot (embedded mode),
 // and adds the follower that keeps it up with the log to the parts.
-func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*projections.Model, error) {
-	model := projections.New(reg)
+func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*status.ReadModels, error) {
+	model := status.NewReadModels(reg)
 	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
-	follower := &projections.Follower{Model: model, Store: store, Logger: a.Logger, Monitor: monitor}
+	follower := &projections.Follower{Model: model.Runner, Store: store, Logger: a.Logger, Monitor: monitor}
 	if sc.NATSURL == "" {
 		follower.SnapshotPath = filepath.Join(sc.DataDir, "projections", backend+"-snapshot.gob")
 	}
@@ -256,7 +258,7 @@ func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName strin
 }
 
 // demoData seeds the demo data, unless the log refuses writes.
-func demoData(store *integrity.Guard, reg *es.Registry, petitions *papp.Service, model *projections.Model, logger *slog.Logger) func(context.Context) error {
+func demoData(store *integrity.Guard, reg *es.Registry, petitions *papp.Service, model *projections.Runner, logger *slog.Logger) func(context.Context) error {
 	return func(ctx context.Context) error {
 		if store.Refusal() != nil {
 			return nil

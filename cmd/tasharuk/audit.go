@@ -16,6 +16,7 @@ import (
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/status"
 )
 
 // errVerifyFailed makes `audit verify` and `replay --verify` exit 1 after
@@ -302,9 +303,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	rebuilt := projections.New(newRegistry())
+	rebuilt := status.NewReadModels(newRegistry())
 	prog, counted := readingLog(ctx, stderr, "replay: rebuilding", store)
-	err = projections.Rebuild(ctx, counted, rebuilt)
+	err = projections.Rebuild(ctx, counted, rebuilt.Runner)
 	prog.finish()
 	if err != nil {
 		return err
@@ -313,7 +314,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !*verify {
 		return nil
 	}
-	live := projections.New(newRegistry())
+	live := status.NewReadModels(newRegistry())
 	path := filepath.Join(sc.DataDir, "projections", ls.Backend+"-snapshot.gob")
 	loaded, err := live.LoadSnapshot(path)
 	if err != nil {

@@ -27,7 +27,7 @@ var demoCommunes = []tdomain.CensusRow{
 
 // seedDemo imports the demo communes and a few sample petitions, on an
 // empty log only.
-func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc *papp.Service, model *projections.Model, logger *slog.Logger) error {
+func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc *papp.Service, model *projections.Runner, logger *slog.Logger) error {
 	head, err := store.LastPosition(ctx)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func checkOnStart(ctx context.Context, cp *audit.Checkpointer, m *integrity.Moni
 
 // readyCheck is /readyz's hook: not ready while the log is damaged (with
 // its position and reason) or the read models are behind it.
-func readyCheck(store eventstore.Store, model *projections.Model, m *integrity.Monitor) func(context.Context) error {
+func readyCheck(store eventstore.Store, model *projections.Runner, m *integrity.Monitor) func(context.Context) error {
 	return func(ctx context.Context) error {
 		head, err := store.LastPosition(ctx)
 		if err != nil {

@@ -1,5 +1,7 @@
 // Package status serves tasharuk.status.v1.StatusService: where each
-// council stands, from the read models, against the service's clock.
+// council stands, from the read models, against the service's clock. It
+// composes the contexts' read models (ReadModels) for the figures that
+// cross them; no context imports it.
 package status
 
 import (
@@ -13,17 +15,20 @@ import (
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
+	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
+	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
+	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
 // Server implements statusv1.StatusServiceServer.
 type Server struct {
 	statusv1.UnimplementedStatusServiceServer
-	Model *projections.Model
+	Model *ReadModels
 	Now   func() time.Time
 }
 
-func figures(f projections.Figures) *statusv1.PetitionFigures {
+func figures(f petitionsrm.Figures) *statusv1.PetitionFigures {
 	return &statusv1.PetitionFigures{
 		ByState: f.ByState, DepositedTotal: f.DepositedTotal, Overdue: f.Overdue,
 		MedianDaysToDecision: f.MedianDays, AcceptanceRate: f.AcceptanceRate, Decided: f.Decided,
@@ -31,7 +36,7 @@ func figures(f projections.Figures) *statusv1.PetitionFigures {
 	}
 }
 
-func advisory(f projections.MechanismFigures) *statusv1.AdvisoryFigures {
+func advisory(f advisoryrm.Figures) *statusv1.AdvisoryFigures {
 	return &statusv1.AdvisoryFigures{
 		Bodies: int32(f.Bodies), Members: int32(f.Members), WomenShare: f.WomenShare(), YouthShare: f.YouthShare(), DisabilityShare: f.DisabilityShare(),
 		Meetings: int32(f.Meetings), OpinionsAdopted: int32(f.OpinionsAdopted), OpinionsAnswered: int32(f.OpinionsAnswered),
@@ -39,7 +44,7 @@ func advisory(f projections.MechanismFigures) *statusv1.AdvisoryFigures {
 	}
 }
 
-func consultations(f projections.MechanismFigures) *statusv1.ConsultationFigures {
+func consultations(f consultationsrm.Figures) *statusv1.ConsultationFigures {
 	return &statusv1.ConsultationFigures{
 		Open: int32(f.Open), Answered: int32(f.Answered), Expired: int32(f.Expired), Withdrawn: int32(f.Withdrawn),
 		Workshops: int32(f.Workshops), Participants: int32(f.Participants), WomenRate: f.WomenRate(), YouthRate: f.YouthRate(), DisabilityRate: f.DisabilityRate(),
@@ -47,9 +52,9 @@ func consultations(f projections.MechanismFigures) *statusv1.ConsultationFigures
 	}
 }
 
-func councilStatus(c tdomain.Council, f projections.Figures, m projections.MechanismFigures) *statusv1.CouncilStatus {
+func councilStatus(c tdomain.Council, f petitionsrm.Figures, m MechanismFigures) *statusv1.CouncilStatus {
 	return &statusv1.CouncilStatus{Council: tdomain.ResourceName(c.Level, c.Code), NameFr: c.NameFR, Population: c.Population,
-		Petitions: figures(f), Advisory: advisory(m), Consultations: consultations(m), WorkingBody: m.WorkingBody}
+		Petitions: figures(f), Advisory: advisory(m.Advisory), Consultations: consultations(m.Consultations), WorkingBody: m.Advisory.WorkingBody}
 }
 
 func (s *Server) council(name string) (tdomain.Council, error) {
@@ -57,7 +62,7 @@ func (s *Server) council(name string) (tdomain.Council, error) {
 	if err != nil {
 		return tdomain.Council{}, fault.Field("name", "%v", err)
 	}
-	c, ok := s.Model.Council(code)
+	c, ok := s.Model.Territory.Council(code)
 	if !ok || c.Level != level {
 		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", name)
 	}
@@ -79,8 +84,8 @@ func (s *Server) GetCouncilStatus(ctx context.Context, r *statusv1.GetCouncilSta
 		return nil, err
 	}
 	return &statusv1.GetCouncilStatusResponse{
-		Status:   councilStatus(c, s.Model.PetitionFiguresAt(c.Code, a), s.Model.MechanismFiguresAt(c.Code, a)),
-		Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
+		Status:   councilStatus(c, s.Model.Petitions.PetitionFiguresAt(c.Code, a), s.Model.MechanismFiguresAt(c.Code, a)),
+		Position: s.Model.AnswerPosition(a), EvaluateTime: timestamppb.New(a.Now),
 	}, nil
 }
 
@@ -97,12 +102,12 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		return nil, fault.Field("parent", "a region or a province")
 	}
-	parent, children, total, _ := s.Model.RollupAt(c.Code, a)
-	mech, mechTotal := s.Model.MechanismRollupAt(c.Code, a)
+	parent, children, total, _ := s.Model.PetitionRollup(c.Code, a)
+	mech, mechTotal := s.Model.MechanismRollup(c.Code, a)
 	resp := &statusv1.ListCouncilStatusesResponse{
 		Parent: councilStatus(parent.Council, parent.Figures, mech[c.Code]), Rollup: figures(total),
-		AdvisoryRollup: advisory(mechTotal), ConsultationsRollup: consultations(mechTotal),
-		Position: position(s.Model, a), EvaluateTime: timestamppb.New(a.Now),
+		AdvisoryRollup: advisory(mechTotal.Advisory), ConsultationsRollup: consultations(mechTotal.Consultations),
+		Position: s.Model.AnswerPosition(a), EvaluateTime: timestamppb.New(a.Now),
 	}
 	for _, ch := range children {
 		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures, mech[ch.Council.Code]))
@@ -110,40 +115,6 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 	return resp, nil
 }
 
-// AsOf resolves a query's as-of fields (see projections.AsOf), waiting
-// for the model to reach min_position or as_of_position.
-func AsOf(ctx context.Context, m *projections.Model, now time.Time, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (projections.AsOf, error) {
-	if err := m.WaitFor(ctx, max(minPos, asOfPos)); err != nil {
-		return projections.AsOf{}, err
-	}
-	var at, vt time.Time
-	if asOfTime != nil {
-		if err := asOfTime.CheckValid(); err != nil {
-			return projections.AsOf{}, fault.Field("as_of_time", "not a valid time")
-		}
-		at = asOfTime.AsTime()
-	}
-	if validTime != nil {
-		if err := validTime.CheckValid(); err != nil {
-			return projections.AsOf{}, fault.Field("valid_time", "not a valid time")
-		}
-		vt = validTime.AsTime()
-	}
-	a, err := m.Resolve(asOfPos, at, vt, now)
-	if err != nil {
-		return projections.AsOf{}, fault.Field("as_of_position", "%v", err)
-	}
-	return a, nil
-}
-
 func (s *Server) asOf(ctx context.Context, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (projections.AsOf, error) {
-	return AsOf(ctx, s.Model, s.Now(), minPos, asOfPos, asOfTime, validTime)
-}
-
-// position is the log position an answer reflects.
-func position(m *projections.Model, a projections.AsOf) uint64 {
-	if a.Position > 0 && a.Position < m.Position() {
-		return a.Position
-	}
-	return m.Position()
+	return s.Model.QueryAsOf(ctx, s.Now(), minPos, asOfPos, asOfTime, validTime)
 }

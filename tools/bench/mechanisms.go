@@ -19,6 +19,7 @@ import (
 	"github.com/tasharuk/tasharuk/projections"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -69,11 +70,11 @@ func loadMechanisms(ctx context.Context, dir string, total int) (natsbench.Resul
 	}
 	defer s.Close()
 	reg := newRegistry()
-	model := projections.New(reg)
-	if err := projections.Rebuild(ctx, s, model); err != nil {
+	model := status.NewReadModels(reg)
+	if err := projections.Rebuild(ctx, s, model.Runner); err != nil {
 		return natsbench.Result{}, err
 	}
-	communes := model.Councils("", 1)
+	communes := model.Territory.Councils("", 1)
 	if len(communes) == 0 {
 		return natsbench.Result{}, fmt.Errorf("no communes")
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -183,11 +184,11 @@ func benchLoad(ctx context.Context, dir string, petitions, signatures int) (nats
 	}
 	defer s.Close()
 	reg := newRegistry()
-	model := projections.New(reg)
-	if err := projections.Rebuild(ctx, s, model); err != nil {
+	model := status.NewReadModels(reg)
+	if err := projections.Rebuild(ctx, s, model.Runner); err != nil {
 		return natsbench.Result{}, err
 	}
-	communes := model.Councils("", 2)
+	communes := model.Territory.Councils("", 2)
 	var codes []string
 	for _, c := range communes {
 		codes = append(codes, c.Code)
@@ -275,9 +276,9 @@ func benchModelMemory(ctx context.Context, dir string) ([]natsbench.Result, erro
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	model := projections.New(newRegistry())
+	model := status.NewReadModels(newRegistry())
 	start := time.Now()
-	if err := projections.RebuildFollowing(ctx, s, model); err != nil {
+	if err := projections.RebuildFollowing(ctx, s, model.Runner); err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
@@ -296,7 +297,7 @@ func benchModelMemory(ctx context.Context, dir string) ([]natsbench.Result, erro
 	for i := range 50 {
 		a.Position = head/2 + uint64(i)
 		t1 := time.Now()
-		model.PetitionFiguresAt("50910101", a)
+		model.Petitions.PetitionFiguresAt("50910101", a)
 		lat = append(lat, time.Since(t1))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

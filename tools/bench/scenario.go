@@ -22,6 +22,7 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/status"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
 )
 
@@ -253,9 +254,9 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer store.Close()
-	m := projections.New(newRegistry())
+	m := status.NewReadModels(newRegistry())
 	start = time.Now()
-	if err := projections.RebuildFollowing(ctx, store, m); err != nil {
+	if err := projections.RebuildFollowing(ctx, store, m.Runner); err != nil {
 		return err
 	}
 	d := time.Since(start)

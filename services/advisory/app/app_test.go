@@ -18,7 +18,9 @@ import (
 	"github.com/tasharuk/tasharuk/services/advisory/app/command"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+	territoryrm "github.com/tasharuk/tasharuk/services/territory/readmodel"
 )
 
 const (
@@ -44,32 +46,45 @@ func (f *fixedIDs) NewID() string {
 
 func opinionID(i int) string { return fmt.Sprintf("018f3a5e-0000-7000-8000-%012d", i) }
 
-// facts answers the handlers from a real read model, brought up to the
-// log's end before each answer (what the follower does in the binary).
+// facts answers the handlers from the real read models of the contexts
+// they ask about (territory's councils, consultations'), on a runner
+// brought up to the log's end before each answer (what the follower does
+// in the binary).
 type facts struct {
-	t     *testing.T
-	store eventstore.Store
-	model *projections.Model
+	t             *testing.T
+	store         eventstore.Store
+	runner        *projections.Runner
+	councils      *territoryrm.Councils
+	consultations *consultationsrm.Consultations
+}
+
+func newFacts(t *testing.T, store eventstore.Store, reg *es.Registry) facts {
+	f := facts{t: t, store: store, councils: territoryrm.New(), consultations: consultationsrm.New(reg)}
+	f.runner = projections.New(reg, f.councils, f.consultations)
+	return f
 }
 
 func (f facts) sync() {
 	f.t.Helper()
-	evs, err := f.store.ReadAll(context.Background(), f.model.Position()+1, 0)
+	evs, err := f.store.ReadAll(context.Background(), f.runner.Position()+1, 0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, e := range evs {
-		if err := f.model.Apply(e); err != nil {
+		if err := f.runner.Apply(e); err != nil {
 			f.t.Fatal(err)
 		}
 	}
 }
 
-func (f facts) Council(code string) (tdomain.Council, bool) { f.sync(); return f.model.Council(code) }
+func (f facts) Council(code string) (tdomain.Council, bool) {
+	f.sync()
+	return f.councils.Council(code)
+}
 
 func (f facts) Consultation(name string) (cdomain.State, bool) {
 	f.sync()
-	return f.model.Consultation(name, projections.AsOf{Now: clock})
+	return f.consultations.Consultation(name, projections.AsOf{Now: clock})
 }
 
 type fixture struct {
@@ -94,8 +109,7 @@ func newFixture(t *testing.T) *fixture {
 		registerCommune(t, store, reg, i, code)
 	}
 	ids := &fixedIDs{ids: []string{opinionID(1), opinionID(2), opinionID(3)}}
-	model := projections.New(reg)
-	a := app.New(store, reg, facts{t: t, store: store, model: model}, ids, func() time.Time { return clock })
+	a := app.New(store, reg, newFacts(t, store, reg), ids, func() time.Time { return clock })
 	return &fixture{t: t, store: store, app: a, ids: ids}
 }
 

@@ -19,15 +19,23 @@ import (
 	"github.com/tasharuk/tasharuk/services/advisory/app"
 	"github.com/tasharuk/tasharuk/services/advisory/app/command"
 	"github.com/tasharuk/tasharuk/services/advisory/domain"
-	"github.com/tasharuk/tasharuk/services/status"
+	"github.com/tasharuk/tasharuk/services/advisory/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
+
+// Councils is what the advisory service reads of the territory context.
+type Councils interface {
+	Council(code string) (tdomain.Council, bool)
+}
 
 // Server implements advisoryv1.AdvisoryServiceServer.
 type Server struct {
 	advisoryv1.UnimplementedAdvisoryServiceServer
-	App   app.Application
-	Model *projections.Model
+	App    app.Application
+	Runner *projections.Runner
+	Model  *readmodel.Bodies
+	// Councils answers ListBodies' question whether the parent exists.
+	Councils Councils
 	// Now is the clock of the reads (as-of).
 	Now func() time.Time
 }
@@ -123,7 +131,7 @@ func (s *Server) readBody(ctx context.Context, b bodyName, pos uint64) (domain.S
 
 // readBodyAt reads a body as of a past position or time.
 func (s *Server) readBodyAt(ctx context.Context, b bodyName, pos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (domain.State, error) {
-	a, err := status.AsOf(ctx, s.Model, s.Now(), pos, asOfPos, asOfTime, validTime)
+	a, err := s.Runner.QueryAsOf(ctx, s.Now(), pos, asOfPos, asOfTime, validTime)
 	if err != nil {
 		return domain.State{}, err
 	}
@@ -170,10 +178,10 @@ func (s *Server) ListBodies(ctx context.Context, r *advisoryv1.ListBodiesRequest
 	if err != nil {
 		return nil, fault.Field("parent", "%v", err)
 	}
-	if c, ok := s.Model.Council(code); !ok || c.Level != level {
+	if c, ok := s.Councils.Council(code); !ok || c.Level != level {
 		return nil, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", r.GetParent())
 	}
-	a, err := status.AsOf(ctx, s.Model, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	a, err := s.Runner.QueryAsOf(ctx, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}

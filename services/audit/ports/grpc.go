@@ -20,14 +20,24 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
+	"github.com/tasharuk/tasharuk/services/audit/readmodel"
+	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
 )
+
+// Petitions is what the audit service reads of the petitions context:
+// whether a petition is public yet.
+type Petitions interface {
+	Petition(name string) (petitionsrm.Petition, bool)
+}
 
 // Server implements auditv1.AuditServiceServer.
 type Server struct {
 	auditv1.UnimplementedAuditServiceServer
 	Store        eventstore.Store
 	Registry     *es.Registry
-	Model        *projections.Model
+	Runner       *projections.Runner
+	Model        *readmodel.History
+	Petitions    Petitions
 	Checkpointer *audit.Checkpointer
 	VerifierKey  string
 	Origin       string
@@ -46,14 +56,14 @@ func (s *Server) GetCaseHistory(ctx context.Context, r *auditv1.GetCaseHistoryRe
 	if r.GetName() == "" {
 		return nil, fault.Field("name", "the full resource name of a petition, advisory body, opinion, consultation or survey")
 	}
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	if err := s.Runner.WaitFor(ctx, r.GetMinPosition()); err != nil {
 		return nil, err
 	}
 	hist, ok := s.Model.CaseHistory(r.GetName())
 	if ok {
 		// A petition drafted but never opened is not public: its history
 		// is seen by those who may see the draft itself, and by no one else.
-		if p, isPetition := s.Model.Petition(r.GetName()); isPetition && !p.State.Public() && !access.MaySeeUnpublished(ctx, p.State.Council, p.State.Agent) {
+		if p, isPetition := s.Petitions.Petition(r.GetName()); isPetition && !p.State.Public() && !access.MaySeeUnpublished(ctx, p.State.Council, p.State.Agent) {
 			ok = false
 		}
 	}
@@ -78,7 +88,7 @@ func (s *Server) GetPublicKey(context.Context, *auditv1.GetPublicKeyRequest) (*a
 
 // ListCheckpoints implements AuditService: the checkpoint events of the log.
 func (s *Server) ListCheckpoints(ctx context.Context, r *auditv1.ListCheckpointsRequest) (*auditv1.ListCheckpointsResponse, error) {
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	if err := s.Runner.WaitFor(ctx, r.GetMinPosition()); err != nil {
 		return nil, err
 	}
 	evs, err := s.Store.ReadStream(ctx, audit.CheckpointStream(s.LogName), 0, 0)

@@ -3,8 +3,8 @@
 // constructor. The store, the read-model facts the handlers check, the id
 // generator and the clock come in from outside; nothing here knows gRPC.
 //
-// The queries are still answered by the ports from the read model; they
-// move to app/query with the context's own read model (issue 15).
+// The queries are still answered by the ports, from the context's own
+// read model (readmodel.Consultations); moving them to app/query is left for later.
 package app
 
 import (

@@ -16,10 +16,13 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
+	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
 	"github.com/tasharuk/tasharuk/services/consultations/app"
 	"github.com/tasharuk/tasharuk/services/consultations/app/command"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
+	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+	territoryrm "github.com/tasharuk/tasharuk/services/territory/readmodel"
 )
 
 const (
@@ -49,35 +52,49 @@ func (f *fixedIDs) NewID() string {
 
 func newID(i int) string { return fmt.Sprintf("018f3a5e-0000-7000-8000-%012d", i) }
 
-// facts answers the handlers from a real read model, brought up to the
-// log's end before each answer (what the follower does in the binary).
+// facts answers the handlers from the real read models of the contexts
+// they ask about (territory's councils, advisory's bodies, petitions'), on
+// a runner brought up to the log's end before each answer (what the
+// follower does in the binary).
 type facts struct {
-	t     *testing.T
-	store eventstore.Store
-	model *projections.Model
+	t         *testing.T
+	store     eventstore.Store
+	runner    *projections.Runner
+	councils  *territoryrm.Councils
+	bodies    *advisoryrm.Bodies
+	petitions *petitionsrm.Petitions
+}
+
+func newFacts(t *testing.T, store eventstore.Store, reg *es.Registry) facts {
+	f := facts{t: t, store: store, councils: territoryrm.New(), bodies: advisoryrm.New(reg), petitions: petitionsrm.New(reg)}
+	f.runner = projections.New(reg, f.councils, f.bodies, f.petitions)
+	return f
 }
 
 func (f facts) sync() {
 	f.t.Helper()
-	evs, err := f.store.ReadAll(context.Background(), f.model.Position()+1, 0)
+	evs, err := f.store.ReadAll(context.Background(), f.runner.Position()+1, 0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, e := range evs {
-		if err := f.model.Apply(e); err != nil {
+		if err := f.runner.Apply(e); err != nil {
 			f.t.Fatal(err)
 		}
 	}
 }
 
-func (f facts) Council(code string) (tdomain.Council, bool) { f.sync(); return f.model.Council(code) }
+func (f facts) Council(code string) (tdomain.Council, bool) {
+	f.sync()
+	return f.councils.Council(code)
+}
 
 func (f facts) Body(name string) (adomain.State, bool) {
 	f.sync()
-	return f.model.Body(name, projections.AsOf{Now: clock})
+	return f.bodies.Body(name, projections.AsOf{Now: clock})
 }
 
-func (f facts) Exists(name string) bool { f.sync(); return f.model.Exists(name) }
+func (f facts) Exists(name string) bool { f.sync(); return f.petitions.Exists(name) }
 
 type fixture struct {
 	t     *testing.T
@@ -112,7 +129,7 @@ func newFixture(t *testing.T) *fixture {
 		f.advise(code, adomain.AdoptOpinion{OpinionID: adopted, MeetingID: "meet-1", For: 1})
 	}
 	f.advise("50910101", adomain.DraftOpinion{OpinionID: drafted, Title: "Projet", Text: "Texte du projet."})
-	f.app = app.New(store, reg, facts{t: t, store: store, model: projections.New(reg)}, f.ids, func() time.Time { return clock })
+	f.app = app.New(store, reg, newFacts(t, store, reg), f.ids, func() time.Time { return clock })
 	return f
 }
 

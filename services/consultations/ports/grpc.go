@@ -20,16 +20,25 @@ import (
 	"github.com/tasharuk/tasharuk/services/consultations/app"
 	"github.com/tasharuk/tasharuk/services/consultations/app/command"
 	"github.com/tasharuk/tasharuk/services/consultations/domain"
+	"github.com/tasharuk/tasharuk/services/consultations/readmodel"
 	"github.com/tasharuk/tasharuk/services/filter"
-	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
+
+// Councils is what the consultation service reads of the territory
+// context.
+type Councils interface {
+	Council(code string) (tdomain.Council, bool)
+}
 
 // Server implements consultationsv1.ConsultationServiceServer.
 type Server struct {
 	consultationsv1.UnimplementedConsultationServiceServer
-	App   app.Application
-	Model *projections.Model
+	App    app.Application
+	Runner *projections.Runner
+	Model  *readmodel.Consultations
+	// Councils answers the lists' question whether the parent exists.
+	Councils Councils
 	// Now is the clock of the reads (as-of, expiry).
 	Now func() time.Time
 }
@@ -71,7 +80,7 @@ func (s *Server) council(parent string) (tdomain.Council, error) {
 	if err != nil {
 		return tdomain.Council{}, fault.Field("parent", "%v", err)
 	}
-	c, ok := s.Model.Council(code)
+	c, ok := s.Councils.Council(code)
 	if !ok || c.Level != level {
 		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", parent)
 	}
@@ -99,7 +108,7 @@ func (s *Server) read(ctx context.Context, n name, pos uint64) (*consultationsv1
 // readAt reads a consultation as of a past position or time; expiry is
 // judged at that time.
 func (s *Server) readAt(ctx context.Context, n name, pos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*consultationsv1.Consultation, error) {
-	a, err := status.AsOf(ctx, s.Model, s.Now(), pos, asOfPos, asOfTime, validTime)
+	a, err := s.Runner.QueryAsOf(ctx, s.Now(), pos, asOfPos, asOfTime, validTime)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +165,7 @@ func (s *Server) ListConsultations(ctx context.Context, r *consultationsv1.ListC
 		}
 		want = consultationseventsv1.ConsultationState(st)
 	}
-	a, err := status.AsOf(ctx, s.Model, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	a, err := s.Runner.QueryAsOf(ctx, s.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -45,11 +46,22 @@ type SignerKeys interface {
 	SignerKey(councilCode, normalizedID string) string
 }
 
+// Councils is what petitions read of the territory context: a council's
+// level and population (its rulebook's threshold), and a region's
+// provinces (the per-province minimum). The territory read model is it;
+// the petitions context does not keep councils of its own.
+type Councils interface {
+	Council(code string) (tdomain.Council, bool)
+	ChildCodes(code string) []string
+}
+
 // Service runs the petition commands.
 type Service struct {
 	Store    eventstore.Store
 	Registry *es.Registry
-	Model    *projections.Model
+	Runner   *projections.Runner
+	Model    *readmodel.Petitions
+	Councils Councils
 	Signers  SignerKeys
 	Persons  PersonKeys
 	// Now is the clock (injected in tests).
@@ -93,7 +105,7 @@ func (s *Service) ParseCouncil(name string) (tdomain.Council, error) {
 	if err != nil {
 		return tdomain.Council{}, fault.Field("parent", "%v", err)
 	}
-	c, ok := s.Model.Council(code)
+	c, ok := s.Councils.Council(code)
 	if !ok || tdomain.ResourceName(c.Level, c.Code) != name {
 		return tdomain.Council{}, fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "no council %s", name)
 	}
@@ -116,9 +128,9 @@ func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, b
 
 // Petition returns the read model's view of a petition once it has
 // applied pos.
-func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (projections.Petition, error) {
-	if err := s.Model.WaitFor(ctx, pos); err != nil {
-		return projections.Petition{}, err
+func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (readmodel.Petition, error) {
+	if err := s.Runner.WaitFor(ctx, pos); err != nil {
+		return readmodel.Petition{}, err
 	}
 	return s.lookup(n)
 }
@@ -126,10 +138,10 @@ func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (projections
 // lookup resolves a petition by its whole resource name, council and id:
 // a petition addressed under another council's name is not found, whatever
 // its id (DESIGN.md "Authorization: by resource, in one place").
-func (s *Service) lookup(n Name) (projections.Petition, error) {
+func (s *Service) lookup(n Name) (readmodel.Petition, error) {
 	p, ok := s.Model.Petition(n.String())
 	if !ok || p.State.Council != n.Council || p.State.ID != n.ID {
-		return projections.Petition{}, notFound(n)
+		return readmodel.Petition{}, notFound(n)
 	}
 	return p, nil
 }
@@ -182,7 +194,7 @@ func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (
 		if err != nil {
 			return Name{}, 0, err
 		}
-		if err := s.Model.WaitFor(ctx, head); err != nil {
+		if err := s.Runner.WaitFor(ctx, head); err != nil {
 			return Name{}, 0, err
 		}
 		for _, other := range s.Model.PetitionsWithID(id) {
@@ -341,14 +353,14 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 	if err != nil {
 		return Name{}, 0, err
 	}
-	if err := s.Model.WaitFor(ctx, head); err != nil {
+	if err := s.Runner.WaitFor(ctx, head); err != nil {
 		return Name{}, 0, err
 	}
 	rb := Rulebook(c)
 	threshold := rb.SignatureThreshold(c)
 	var provinces []string
 	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
-		provinces = s.Model.ChildCodes(c.Code)
+		provinces = s.Councils.ChildCodes(c.Code)
 	}
 	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
 		p, _ := s.lookup(n)

@@ -77,7 +77,7 @@ func (s *Service) signingFacts(n Name) (signing, error) {
 	}
 	f := signing{state: p.State}
 	if n.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
-		codes := s.Model.ChildCodes(n.Code)
+		codes := s.Councils.ChildCodes(n.Code)
 		f.provinces = make(map[string]bool, len(codes))
 		for _, code := range codes {
 			f.provinces[code] = true
@@ -166,7 +166,7 @@ func (s *Service) CheckSignature(ctx context.Context, name, nationalID string, m
 	if err != nil {
 		return 0, "", fault.Field("national_id", "%v", err)
 	}
-	if err := s.Model.WaitFor(ctx, minPosition); err != nil {
+	if err := s.Runner.WaitFor(ctx, minPosition); err != nil {
 		return 0, "", err
 	}
 	if _, err := s.lookup(n); err != nil {

@@ -17,11 +17,10 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/internal/kernel/names"
-	"github.com/tasharuk/tasharuk/projections"
 	enumfilter "github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/petitions/app"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
-	"github.com/tasharuk/tasharuk/services/status"
+	"github.com/tasharuk/tasharuk/services/petitions/readmodel"
 )
 
 // Server implements petitionsv1.PetitionServiceServer.
@@ -53,7 +52,7 @@ func optTime(t *timestamppb.Timestamp, field string) (time.Time, error) {
 }
 
 // petition converts the read model's view to the API resource.
-func (s *Server) petition(ctx context.Context, p projections.Petition) *petitionsv1.Petition {
+func (s *Server) petition(ctx context.Context, p readmodel.Petition) *petitionsv1.Petition {
 	return s.petitionAt(ctx, p, s.App.Now())
 }
 
@@ -87,7 +86,7 @@ func allowedActs(ctx context.Context, st domain.State, now time.Time) []petition
 
 // petitionAt converts a view, judging deadlines (and the caller's acts) at
 // now.
-func (s *Server) petitionAt(ctx context.Context, p projections.Petition, now time.Time) *petitionsv1.Petition {
+func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.Time) *petitionsv1.Petition {
 	st := p.State
 	out := &petitionsv1.Petition{
 		Name: st.Council + "/petitions/" + st.ID, Council: st.Council, Kind: st.Kind,
@@ -119,14 +118,14 @@ func visible(ctx context.Context, st domain.State) bool {
 }
 
 // readAt reads a petition as of a past position or time.
-func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*petitionsv1.Petition, projections.Petition, error) {
-	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), minPos, asOfPos, asOfTime, validTime)
+func (s *Server) readAt(ctx context.Context, n app.Name, minPos, asOfPos uint64, asOfTime, validTime *timestamppb.Timestamp) (*petitionsv1.Petition, readmodel.Petition, error) {
+	a, err := s.App.Runner.QueryAsOf(ctx, s.App.Now(), minPos, asOfPos, asOfTime, validTime)
 	if err != nil {
-		return nil, projections.Petition{}, err
+		return nil, readmodel.Petition{}, err
 	}
 	p, ok := s.App.Model.PetitionAt(n.String(), a)
 	if !ok || p.State.Council != n.Council || !visible(ctx, p.State) {
-		return nil, projections.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
+		return nil, readmodel.Petition{}, fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s (at that time)", n)
 	}
 	return s.petitionAt(ctx, p, a.Now), p, nil
 }
@@ -186,11 +185,11 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 	if !ok {
 		return nil, fault.Field("page_token", "not a token from this query")
 	}
-	a, err := status.AsOf(ctx, s.App.Model, s.App.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
+	a, err := s.App.Runner.QueryAsOf(ctx, s.App.Now(), r.GetMinPosition(), r.GetAsOfPosition(), r.GetAsOfTime(), r.GetValidTime())
 	if err != nil {
 		return nil, err
 	}
-	var all []projections.Petition
+	var all []readmodel.Petition
 	for _, p := range s.App.Model.PetitionsAt(c.Code, f, a) {
 		if visible(ctx, p.State) {
 			all = append(all, p)
@@ -213,8 +212,8 @@ func (s *Server) ListPetitions(ctx context.Context, r *petitionsv1.ListPetitions
 // parseFilter reads "state=DEPOSITED", "overdue=true", joined by " AND ".
 // A state is named as responses name it (PETITION_STATE_DEPOSITED) or
 // without the prefix, in any case.
-func parseFilter(filter string) (projections.PetitionFilter, error) {
-	var f projections.PetitionFilter
+func parseFilter(filter string) (readmodel.PetitionFilter, error) {
+	var f readmodel.PetitionFilter
 	if strings.TrimSpace(filter) == "" {
 		return f, nil
 	}

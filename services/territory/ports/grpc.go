@@ -16,12 +16,14 @@ import (
 	"github.com/tasharuk/tasharuk/services/filter"
 	"github.com/tasharuk/tasharuk/services/territory/app"
 	"github.com/tasharuk/tasharuk/services/territory/domain"
+	"github.com/tasharuk/tasharuk/services/territory/readmodel"
 )
 
 // Server implements territoryv1.TerritoryServiceServer.
 type Server struct {
 	territoryv1.UnimplementedTerritoryServiceServer
-	Model   *projections.Model
+	Runner  *projections.Runner
+	Model   *readmodel.Councils
 	Handler *app.Handler
 }
 
@@ -62,7 +64,7 @@ func (s *Server) lookup(name string) (domain.Council, error) {
 
 // GetCouncil implements TerritoryService.
 func (s *Server) GetCouncil(ctx context.Context, r *territoryv1.GetCouncilRequest) (*territoryv1.GetCouncilResponse, error) {
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	if err := s.Runner.WaitFor(ctx, r.GetMinPosition()); err != nil {
 		return nil, err
 	}
 	c, err := s.lookup(r.GetName())
@@ -74,7 +76,7 @@ func (s *Server) GetCouncil(ctx context.Context, r *territoryv1.GetCouncilReques
 
 // ListCouncils implements TerritoryService.
 func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRequest) (*territoryv1.ListCouncilsResponse, error) {
-	if err := s.Model.WaitFor(ctx, r.GetMinPosition()); err != nil {
+	if err := s.Runner.WaitFor(ctx, r.GetMinPosition()); err != nil {
 		return nil, err
 	}
 	parent := ""

@@ -1,4 +1,4 @@
-package projections_test
+package status_test
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -61,69 +63,69 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 	w.append("signature."+id+"."+key(7), eventstore.NoStream, base, &petitionseventsv1.SignatureAdded{Petition: "communes/200/petitions/" + other, SignerKey: key(7)})
 	w.append("petition.100."+other, eventstore.NoStream, base, &petitionseventsv1.PetitionDrafted{PetitionId: other, Council: "communes/200", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "misfiled", Agent: "a"})
 
-	m := projections.New(reg)
-	if err := projections.Rebuild(context.Background(), s, m); err != nil {
+	m := status.NewReadModels(reg)
+	if err := projections.Rebuild(context.Background(), s, m.Runner); err != nil {
 		t.Fatal(err)
 	}
-	check := func(t *testing.T, m *projections.Model) {
+	check := func(t *testing.T, m *status.ReadModels) {
 		t.Helper()
-		v, ok := m.Petition(victim)
+		v, ok := m.Petitions.Petition(victim)
 		if !ok || v.State.Title != "victim" || v.State.Council != "communes/200" || v.Valid != 2 || v.Struck != 1 || v.State.Status != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING {
 			t.Fatalf("victim: ok=%v %q %s valid %d struck %d", ok, v.State.Title, v.State.Council, v.Valid, v.Struck)
 		}
-		a, ok := m.Petition(attacker)
+		a, ok := m.Petitions.Petition(attacker)
 		if !ok || a.State.Title != "attacker" || a.Valid != 1 || a.Struck != 0 {
 			t.Fatalf("attacker's draft: ok=%v %q valid %d struck %d", ok, a.State.Title, a.Valid, a.Struck)
 		}
 		if len(v.Timeline) != 2 || len(a.Timeline) != 2 {
 			t.Fatalf("timelines: victim %d entries, attacker %d; want 2 and 2", len(v.Timeline), len(a.Timeline))
 		}
-		if _, ok := m.Petition(id); ok {
+		if _, ok := m.Petitions.Petition(id); ok {
 			t.Fatal("a petition is found by its bare id")
 		}
-		if _, ok := m.Petition("communes/200/petitions/" + other); ok {
+		if _, ok := m.Petitions.Petition("communes/200/petitions/" + other); ok {
 			t.Fatal("a draft filed on another council's stream was attributed")
 		}
-		if _, ok := m.Petition("communes/100/petitions/" + other); ok {
+		if _, ok := m.Petitions.Petition("communes/100/petitions/" + other); ok {
 			t.Fatal("a draft naming another council was attributed to its stream's council")
 		}
 		for _, c := range []struct {
 			code, title string
 		}{{"200", "victim"}, {"100", "attacker"}} {
-			list := m.Petitions(c.code, projections.PetitionFilter{})
+			list := m.Petitions.Petitions(c.code, petitionsrm.PetitionFilter{})
 			if len(list) != 1 || list[0].State.Title != c.title {
 				t.Fatalf("council %s lists %d petitions (%v), want only %q", c.code, len(list), list, c.title)
 			}
 		}
-		sigs, total := m.Signatures(attacker, 0, 100)
+		sigs, total := m.Petitions.Signatures(attacker, 0, 100)
 		if total != 1 || sigs[0].SignerKey != key(9) {
 			t.Fatalf("the attacker's book: %d signatures %v, want only its own", total, sigs)
 		}
-		if _, total := m.Signatures(victim, 0, 100); total != 3 {
+		if _, total := m.Petitions.Signatures(victim, 0, 100); total != 3 {
 			t.Fatalf("the victim's book has %d signatures, want 3", total)
 		}
-		if _, _, found := m.FindSignature(attacker, key(2)[:12]); found {
+		if _, _, found := m.Petitions.FindSignature(attacker, key(2)[:12]); found {
 			t.Fatal("the victim's signature is found under the attacker's name")
 		}
-		if st := m.SignatureStatus(attacker, key(2)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED {
+		if st := m.Petitions.SignatureStatus(attacker, key(2)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED {
 			t.Fatalf("the victim's signer reads %v on the attacker's petition", st)
 		}
-		if st := m.SignatureStatus(victim, key(1)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_STRUCK {
+		if st := m.Petitions.SignatureStatus(victim, key(1)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_STRUCK {
 			t.Fatalf("the struck signature reads %v", st)
 		}
-		if st := m.SignatureStatus(victim, key(7)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED {
+		if st := m.Petitions.SignatureStatus(victim, key(7)); st != petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED {
 			t.Fatalf("a signature naming another id was counted: %v", st)
 		}
-		if names := m.PetitionsWithID(id); len(names) != 2 {
+		if names := m.Petitions.PetitionsWithID(id); len(names) != 2 {
 			t.Fatalf("PetitionsWithID: %v, want both councils", names)
 		}
-		if f := m.PetitionFigures("200", base); f.ValidSignatures != 2 || f.ByState["COLLECTING"] != 1 {
+		if f := m.Petitions.PetitionFigures("200", base); f.ValidSignatures != 2 || f.ByState["COLLECTING"] != 1 {
 			t.Fatalf("the victim's council figures: %+v", f)
 		}
-		if h, ok := m.CaseHistory(victim); !ok || len(h) != 2 {
+		if h, ok := m.History.CaseHistory(victim); !ok || len(h) != 2 {
 			t.Fatalf("victim's history: ok=%v %d entries", ok, len(h))
 		}
-		if past, ok := m.PetitionAt(victim, projections.AsOf{Position: m.Position(), Now: base}); !ok || past.State.Title != "victim" || past.Valid != 2 {
+		if past, ok := m.Petitions.PetitionAt(victim, projections.AsOf{Position: m.Position(), Now: base}); !ok || past.State.Title != "victim" || past.Valid != 2 {
 			t.Fatalf("victim as of the head: ok=%v %q valid %d", ok, past.State.Title, past.Valid)
 		}
 	}
@@ -134,7 +136,7 @@ func TestSameIDInTwoCouncilsAreTwoPetitions(t *testing.T) {
 	if err := m.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
-	resumed := projections.New(reg)
+	resumed := status.NewReadModels(reg)
 	if err := resumed.ReadSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
@@ -165,15 +167,15 @@ func TestFiguresDoNotCountNeverOpenedDrafts(t *testing.T) {
 	w.append("petition.100."+withdrawn, eventstore.Exact(0), base, &petitionseventsv1.PetitionWithdrawn{Reason: "changed my mind"})
 	opened := draft("opened")
 	w.append("petition.100."+opened, eventstore.Exact(0), base, &petitionseventsv1.PetitionOpenedForSignatures{}, &petitionseventsv1.PetitionWithdrawn{})
-	m := projections.New(reg)
-	if err := projections.Rebuild(context.Background(), s, m); err != nil {
+	m := status.NewReadModels(reg)
+	if err := projections.Rebuild(context.Background(), s, m.Runner); err != nil {
 		t.Fatal(err)
 	}
-	f := m.PetitionFigures("100", base)
+	f := m.Petitions.PetitionFigures("100", base)
 	if f.ByState["WITHDRAWN"] != 1 || f.ByState["DRAFT"] != 0 || len(f.ByState) != 1 {
 		t.Fatalf("figures by state %v, want only the opened then withdrawn petition", f.ByState)
 	}
-	p, _ := m.Petition("communes/100/petitions/" + withdrawn)
+	p, _ := m.Petitions.Petition("communes/100/petitions/" + withdrawn)
 	if p.State.Public() {
 		t.Fatal("a draft withdrawn before it was opened reads as public")
 	}

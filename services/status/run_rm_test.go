@@ -1,4 +1,4 @@
-package projections_test
+package status_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -91,8 +92,8 @@ func TestFollowerRefusesATamperedEvent(t *testing.T) {
 	w.append("council.400", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "400", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFr: "C400", ParentCode: "p1", Population: 1000, CensusYear: 2024})
 
 	m := integrity.NewMonitor(quiet)
-	model := projections.New(reg)
-	f := &projections.Follower{Model: model, Store: s, Logger: quiet, Monitor: m}
+	model := status.NewReadModels(reg)
+	f := &projections.Follower{Model: model.Runner, Store: s, Logger: quiet, Monitor: m}
 	if _, err := f.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestFollowerRefusesATamperedEvent(t *testing.T) {
 	if model.Position() != head {
 		t.Fatalf("the model applied up to %d, want %d (nothing from the tampered event on)", model.Position(), head)
 	}
-	if _, ok := model.Council("300"); ok {
+	if _, ok := model.Territory.Council("300"); ok {
 		t.Fatal("the tampered council is in the read model")
 	}
 }
@@ -120,7 +121,7 @@ func TestFollowerReportsASnapshotAheadOfTheLog(t *testing.T) {
 	fill(t, writer{t: t, s: long, reg: reg})
 	longHead, _ := long.LastPosition(ctx)
 	snap := filepath.Join(t.TempDir(), "snapshot.gob")
-	first := &projections.Follower{Model: projections.New(reg), Store: long, Logger: quiet, SnapshotPath: snap}
+	first := &projections.Follower{Model: status.NewReadModels(reg).Runner, Store: long, Logger: quiet, SnapshotPath: snap}
 	if _, err := first.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,8 @@ func TestFollowerReportsASnapshotAheadOfTheLog(t *testing.T) {
 	w.append("council.r1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "r1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFr: "Région", Population: 2000000, CensusYear: 2024})
 	w.append("council.p1", eventstore.NoStream, base, &territoryeventsv1.CouncilRegistered{Code: "p1", Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFr: "Province", ParentCode: "r1", Population: 300000, CensusYear: 2024})
 	m := integrity.NewMonitor(quiet)
-	f := &projections.Follower{Model: projections.New(reg), Store: short, Logger: quiet, SnapshotPath: snap, Monitor: m}
+	rms := status.NewReadModels(reg)
+	f := &projections.Follower{Model: rms.Runner, Store: short, Logger: quiet, SnapshotPath: snap, Monitor: m}
 	from, err := f.Start(ctx)
 	if err != nil || from != 0 {
 		t.Fatalf("Start: %d %v, want a rebuild from 0", from, err)
@@ -148,7 +150,7 @@ func TestFollowerReportsASnapshotAheadOfTheLog(t *testing.T) {
 	if err := runFollower(t, f, func() bool { return f.Model.Position() == 2 }); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.Model.Council("p1"); !ok {
+	if _, ok := rms.Territory.Council("p1"); !ok {
 		t.Fatal("what is left of the log is not readable")
 	}
 	after, _ := os.ReadFile(snap)

@@ -1,4 +1,4 @@
-package projections_test
+package status_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -37,43 +38,43 @@ func TestMechanismsKeyedByFullName(t *testing.T) {
 	w.append("consultation.100."+cid, eventstore.NoStream, base, &consultationseventsv1.ConsultationRequested{ConsultationId: cid, Council: "communes/100", Title: "PAC", Deadline: "2026-12-31"})
 	w.append("survey.100."+cid, eventstore.NoStream, base, &consultationseventsv1.SurveyResultsRecorded{SurveyId: cid, Council: "communes/100", Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}})
 
-	m := projections.New(reg)
-	if err := projections.Rebuild(context.Background(), s, m); err != nil {
+	m := status.NewReadModels(reg)
+	if err := projections.Rebuild(context.Background(), s, m.Runner); err != nil {
 		t.Fatal(err)
 	}
-	check := func(m *projections.Model, when string) {
+	check := func(m *status.ReadModels, when string) {
 		t.Helper()
 		now := projections.AsOf{Now: base}
-		if b, ok := m.Body("communes/100/advisoryBodies/equity-gender", now); !ok || len(b.Members) != 1 || b.Name != "IEECAG" {
+		if b, ok := m.Advisory.Body("communes/100/advisoryBodies/equity-gender", now); !ok || len(b.Members) != 1 || b.Name != "IEECAG" {
 			t.Errorf("%s: the body by its full name: %v %+v", when, ok, b)
 		}
 		for _, name := range []string{"provinces/100/advisoryBodies/equity-gender", "communes/200/advisoryBodies/equity-gender", "body.100.equity-gender"} {
-			if _, ok := m.Body(name, now); ok {
+			if _, ok := m.Advisory.Body(name, now); ok {
 				t.Errorf("%s: body found under %s", when, name)
 			}
-			if m.Exists(name) {
+			if m.History.Exists(name) {
 				t.Errorf("%s: Exists(%s)", when, name)
 			}
 		}
-		if bodies := m.Bodies("100", now); len(bodies) != 1 || bodies[0].Name != "IEECAG" {
+		if bodies := m.Advisory.Bodies("100", now); len(bodies) != 1 || bodies[0].Name != "IEECAG" {
 			t.Errorf("%s: council 100's bodies: %+v", when, bodies)
 		}
-		if bodies := m.Bodies("200", now); len(bodies) != 0 {
+		if bodies := m.Advisory.Bodies("200", now); len(bodies) != 0 {
 			t.Errorf("%s: the forged set-up was applied: %+v", when, bodies)
 		}
-		if _, ok := m.Consultation("communes/100/consultations/"+cid, now); !ok {
+		if _, ok := m.Consultations.Consultation("communes/100/consultations/"+cid, now); !ok {
 			t.Errorf("%s: the consultation by its full name is not found", when)
 		}
-		if _, ok := m.Consultation("provinces/100/consultations/"+cid, now); ok {
+		if _, ok := m.Consultations.Consultation("provinces/100/consultations/"+cid, now); ok {
 			t.Errorf("%s: the consultation is found under another level's name", when)
 		}
-		if !m.Exists("communes/100/surveys/"+cid) || m.Exists("communes/200/surveys/"+cid) {
+		if !m.History.Exists("communes/100/surveys/"+cid) || m.History.Exists("communes/200/surveys/"+cid) {
 			t.Errorf("%s: survey existence by full name", when)
 		}
-		if h, ok := m.CaseHistory("communes/100/surveys/" + cid); !ok || len(h) != 1 {
+		if h, ok := m.History.CaseHistory("communes/100/surveys/" + cid); !ok || len(h) != 1 {
 			t.Errorf("%s: survey history: %v %v", when, ok, h)
 		}
-		if _, ok := m.CaseHistory("provinces/100/consultations/" + cid); ok {
+		if _, ok := m.History.CaseHistory("provinces/100/consultations/" + cid); ok {
 			t.Errorf("%s: history under another level's name", when)
 		}
 	}
@@ -82,7 +83,7 @@ func TestMechanismsKeyedByFullName(t *testing.T) {
 	if err := m.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
-	again := projections.New(reg)
+	again := status.NewReadModels(reg)
 	if err := again.ReadSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}

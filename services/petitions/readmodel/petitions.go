@@ -1,15 +1,14 @@
-// Package projections builds tasharuk's read models from the event log: the
-// councils, every petition with its timeline and signature counts, and the
-// status figures of each council and region. A Model is fed events in log
-// order (Apply), can be snapshotted with its position and resumed, and can
-// always be rebuilt from zero: the same events give the same Digest.
-// Queries that depend on time take the clock as an argument, so overdue
-// cases are computed against an injected clock.
-package projections
+// Package readmodel is the petitions context's read model: every
+// petition with its timeline, its stored events (for as-of folds) and its
+// signature book, and the erased signers, from the petition.*,
+// signature.* and privacy.* streams. The projections runner feeds it
+// (Apply); the petitions service, the audit trail and the status figures
+// query it. It needs no other context's facts: petitions are keyed by
+// their council's code, and the roll-ups over the council tree are
+// services/status's, which composes this model with territory's.
+package readmodel
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -18,26 +17,24 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
-	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
-	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
-	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	"github.com/tasharuk/tasharuk/projections"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
-	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
-// Model is the read model. It is safe for concurrent use: Apply takes the
-// write lock, queries the read lock.
-type Model struct {
+// StoredEvent is an event as the log holds it (projections.StoredEvent).
+type StoredEvent = projections.StoredEvent
+
+// AsOf chooses the past a query looks at (projections.AsOf).
+type AsOf = projections.AsOf
+
+// Petitions is the read model. It is safe for concurrent use: Apply takes
+// the write lock, queries the read lock.
+type Petitions struct {
 	reg *es.Registry
 
-	mu       sync.RWMutex
-	position uint64
-	advanced chan struct{} // closed and replaced whenever position moves
-
-	councils map[string]*tdomain.Council // by code
-	children map[string][]string         // parent code → child codes
+	mu sync.RWMutex
 	// Petitions and their signature books are keyed by the petition's
 	// whole resource name ("communes/50910113/petitions/<id>"), never by
 	// id alone: two councils' petitions with the same id are two cases.
@@ -47,19 +44,7 @@ type Model struct {
 	byCouncil map[string][]*Petition    // council code → petitions, in drafting order
 	books     map[string]*signatureBook // petition resource name → signatures
 	erased    map[[32]byte]struct{}     // signer keys of erased persons
-	unknown   int                       // events of types this model does not know
-	// mech holds advisory bodies, consultations and surveys.
-	mech mechanisms
-	// recorded maps positions to recording times (running maximum, so it
-	// can be searched) for as-of-time queries.
-	recorded []timeAt
-	// head gives the log's last position (SetHead, in head.go).
-	head func(context.Context) (uint64, error)
-}
-
-type timeAt struct {
-	Position uint64
-	MaxNanos int64
+	provinces map[string]string         // interned province codes
 }
 
 // Petition is one petition as the read model holds it.
@@ -77,21 +62,6 @@ type Petition struct {
 	History []StoredEvent
 	// Signatures records each change of the valid count, in log order.
 	Signatures []SignatureChange
-}
-
-// StoredEvent is an event as the log holds it, without decoding.
-type StoredEvent struct {
-	ID         string
-	Type       string
-	Version    uint32
-	Payload    []byte
-	OccurredAt time.Time
-	RecordedAt time.Time
-	Actor      eventstore.Actor
-	Position   uint64
-	Revision   uint64
-	Hash       []byte
-	PrevHash   []byte
 }
 
 // SignatureChange is one signature added (+1) or ended (-1).
@@ -138,158 +108,53 @@ type signatureBook struct {
 	order [][32]byte
 }
 
-// New returns an empty model.
-func New(reg *es.Registry) *Model {
-	return &Model{
+// New returns an empty model; reg decodes stored events for as-of folds.
+func New(reg *es.Registry) *Petitions {
+	return &Petitions{
 		reg:       reg,
-		advanced:  make(chan struct{}),
-		councils:  map[string]*tdomain.Council{},
-		children:  map[string][]string{},
 		petitions: map[string]*Petition{},
 		streams:   map[string]*Petition{},
 		byID:      map[string][]string{},
 		byCouncil: map[string][]*Petition{},
 		books:     map[string]*signatureBook{},
 		erased:    map[[32]byte]struct{}{},
-		mech:      newMechanisms(),
+		provinces: map[string]string{},
 	}
 }
 
-// Position is the position of the last event applied.
-func (m *Model) Position() uint64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.position
-}
+// Name is the model's section in the snapshot file.
+func (m *Petitions) Name() string { return "petitions" }
 
-// ErrBehind: the model did not reach the position asked for in time.
-var ErrBehind = errors.New("projections: read model has not reached the requested position")
-
-// WaitFor waits until the model has applied position pos (read-your-writes)
-// or ctx ends; it waits at most 10 seconds. A position past the log's head
-// (when SetHead gave the model one) fails at once with an *AheadOfLogError:
-// nothing has been written there, so no wait would reach it.
-func (m *Model) WaitFor(ctx context.Context, pos uint64) error {
-	if pos == 0 {
-		return nil
-	}
-	m.mu.RLock()
-	at, head := m.position, m.head
-	m.mu.RUnlock()
-	if at < pos && head != nil {
-		// The log's head is read after the model's position, so a write the
-		// caller has seen acknowledged is at or below it; if the head cannot
-		// be read, wait as before.
-		if h, err := head(ctx); err == nil && pos > h {
-			return &AheadOfLogError{Head: h, Asked: pos}
-		}
-	}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for {
-		m.mu.RLock()
-		at, ch := m.position, m.advanced
-		m.mu.RUnlock()
-		if at >= pos {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout.C:
-			return fmt.Errorf("%w: at %d, asked for %d", ErrBehind, at, pos)
-		}
-	}
-}
-
-// Apply applies one event. Events must come in log order; an event at or
-// below the current position is ignored (a subscription that restarted).
-func (m *Model) Apply(e eventstore.Event) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if e.Position != 0 && e.Position <= m.position {
-		return nil
-	}
-	if err := m.apply(&e); err != nil {
-		return fmt.Errorf("projections: event %s at %d (%s): %w", e.ID, e.Position, e.Type, err)
-	}
-	if e.Position != 0 {
-		m.position = e.Position
-		t := e.RecordedAt.UnixNano()
-		if n := len(m.recorded); n > 0 && m.recorded[n-1].MaxNanos > t {
-			t = m.recorded[n-1].MaxNanos
-		}
-		m.recorded = append(m.recorded, timeAt{Position: e.Position, MaxNanos: t})
-	}
-	close(m.advanced)
-	m.advanced = make(chan struct{})
-	return nil
-}
-
-func (m *Model) apply(e *eventstore.Event) error {
-	if !m.reg.Known(e.Type, e.SchemaVersion) {
-		m.unknown++
-		return nil
-	}
-	payload, err := m.reg.DecodeEvent(e)
-	if err != nil {
-		return err
-	}
-	// The stream formats are each context's domain/streams.go.
+// Apply applies an event of a petition, signature or privacy stream; it
+// ignores other streams.
+func (m *Petitions) Apply(e *eventstore.Event, payload proto.Message) error {
+	// The stream formats are the context's domain/streams.go.
 	switch pdomain.Category(e.Stream) {
-	case tdomain.CouncilCategory:
-		m.applyCouncil(payload)
 	case pdomain.PetitionCategory:
+		m.mu.Lock()
+		defer m.mu.Unlock()
 		code, id, _ := pdomain.ParsePetitionStream(e.Stream)
 		m.applyPetition(code, id, e, payload)
 	case pdomain.SignatureCategory:
 		// The stream names the petition by id only; SignatureAdded names
 		// it in full, and a signer key is keyed to its council
 		// (privacy.Keys.SignerKey).
+		m.mu.Lock()
+		defer m.mu.Unlock()
 		pid, key, _ := pdomain.ParseSignatureStream(e.Stream)
 		return m.applySignature(pid, key, e, payload)
-	case adomain.BodyCategory:
-		m.applyBody(e, payload)
-	case cdomain.ConsultationCategory:
-		m.applyConsultation(e, payload)
-	case cdomain.SurveyCategory:
-		m.applySurvey(e, payload)
 	case pdomain.PrivacyCategory:
 		if pe, ok := payload.(*petitionseventsv1.PersonDataErased); ok {
 			key, err := decodeKey(pe.GetSignerKey())
 			if err != nil {
 				return err
 			}
+			m.mu.Lock()
+			defer m.mu.Unlock()
 			m.erased[key] = struct{}{}
 		}
 	}
 	return nil
-}
-
-func (m *Model) applyCouncil(payload proto.Message) {
-	var code string
-	switch p := payload.(type) {
-	case *territoryeventsv1.CouncilRegistered:
-		code = p.GetCode()
-	case *territoryeventsv1.CouncilPopulationRecorded:
-		code = p.GetCode()
-	default:
-		return
-	}
-	var st tdomain.State
-	if c, ok := m.councils[code]; ok {
-		st = tdomain.State{Registered: true, Council: *c}
-	}
-	st = tdomain.Evolve(st, payload)
-	if !st.Registered {
-		return
-	}
-	if _, existed := m.councils[code]; !existed && st.Council.ParentCode != "" {
-		m.children[st.Council.ParentCode] = append(m.children[st.Council.ParentCode], code)
-	}
-	c := st.Council
-	m.councils[code] = &c
 }
 
 // PetitionName is a petition's resource name from its council's resource
@@ -297,7 +162,7 @@ func (m *Model) applyCouncil(payload proto.Message) {
 func PetitionName(council, id string) string { return council + "/petitions/" + id }
 
 // indexID records that name is a petition (or a book) with id. Lock held.
-func (m *Model) indexID(id, name string) {
+func (m *Petitions) indexID(id, name string) {
 	for _, n := range m.byID[id] {
 		if n == name {
 			return
@@ -306,7 +171,7 @@ func (m *Model) indexID(id, name string) {
 	m.byID[id] = append(m.byID[id], name)
 }
 
-func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload proto.Message) {
+func (m *Petitions) applyPetition(code, id string, e *eventstore.Event, payload proto.Message) {
 	p := m.streams[code+"."+id]
 	if p == nil {
 		d, ok := payload.(*petitionseventsv1.PetitionDrafted)
@@ -328,7 +193,7 @@ func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload prot
 	p.State = pdomain.Evolve(p.State, pdomain.Recorded{
 		ID: e.ID, Payload: payload, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Actor: e.Actor,
 	})
-	p.History = append(p.History, stored(e))
+	p.History = append(p.History, projections.Stored(e))
 	p.Revision = e.Revision
 	if _, ok := payload.(*petitionseventsv1.PetitionDeposited); ok {
 		p.DepositPosition = e.Position
@@ -345,7 +210,7 @@ func (m *Model) applyPetition(code, id string, e *eventstore.Event, payload prot
 // strike belongs to the petition with that id whose book holds the signer
 // key (signer keys are keyed to the council, so a key is never in two
 // councils' books). Lock held.
-func (m *Model) signatureOwner(pid string, key [32]byte, payload proto.Message) string {
+func (m *Petitions) signatureOwner(pid string, key [32]byte, payload proto.Message) string {
 	if added, ok := payload.(*petitionseventsv1.SignatureAdded); ok {
 		name := added.GetPetition()
 		if name == "" {
@@ -370,7 +235,7 @@ func (m *Model) signatureOwner(pid string, key [32]byte, payload proto.Message) 
 	return ""
 }
 
-func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload proto.Message) error {
+func (m *Petitions) applySignature(pid, hexKey string, e *eventstore.Event, payload proto.Message) error {
 	key, err := decodeKey(hexKey)
 	if err != nil {
 		return err
@@ -433,14 +298,15 @@ func (m *Model) applySignature(pid, hexKey string, e *eventstore.Event, payload 
 	return nil
 }
 
-// intern shares province strings between signatures.
-func (m *Model) intern(s string) string {
+// intern shares province strings between signatures. Lock held.
+func (m *Petitions) intern(s string) string {
 	if s == "" {
 		return ""
 	}
-	if c, ok := m.councils[s]; ok {
-		return c.Code
+	if c, ok := m.provinces[s]; ok {
+		return c
 	}
+	m.provinces[s] = s
 	return s
 }
 

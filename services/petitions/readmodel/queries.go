@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"sort"
@@ -7,67 +7,13 @@ import (
 
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
-	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
-	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
-
-// Council returns a council by code.
-func (m *Model) Council(code string) (tdomain.Council, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.councils[code]
-	if !ok {
-		return tdomain.Council{}, false
-	}
-	return *c, true
-}
-
-// Councils returns the councils under parent (every level below it; all
-// councils for ""), at level (any for UNSPECIFIED), ordered by code.
-func (m *Model) Councils(parent string, level territoryeventsv1.CouncilLevel) []tdomain.Council {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	var out []tdomain.Council
-	add := func(c *tdomain.Council) {
-		if level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED || c.Level == level {
-			out = append(out, *c)
-		}
-	}
-	if parent == "" {
-		for _, c := range m.councils {
-			add(c)
-		}
-	} else {
-		m.walk(parent, func(c *tdomain.Council) { add(c) })
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out
-}
-
-// walk visits every council below code (not code itself). Lock held.
-func (m *Model) walk(code string, visit func(*tdomain.Council)) {
-	for _, child := range m.children[code] {
-		if c, ok := m.councils[child]; ok {
-			visit(c)
-			m.walk(child, visit)
-		}
-	}
-}
-
-// ChildCodes returns the codes of a council's direct children.
-func (m *Model) ChildCodes(code string) []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := append([]string(nil), m.children[code]...)
-	sort.Strings(out)
-	return out
-}
 
 // Petition returns a copy of a petition by its whole resource name
 // ("communes/50910113/petitions/<id>"). A petition addressed under another
 // council's name is not found, whatever its id.
-func (m *Model) Petition(name string) (Petition, bool) {
+func (m *Petitions) Petition(name string) (Petition, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	p, ok := m.petitions[name]
@@ -79,7 +25,7 @@ func (m *Model) Petition(name string) (Petition, bool) {
 
 // PetitionsWithID returns the resource names of the petitions (in any
 // council) whose id is id.
-func (m *Model) PetitionsWithID(id string) []string {
+func (m *Petitions) PetitionsWithID(id string) []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []string
@@ -109,7 +55,7 @@ type PetitionFilter struct {
 }
 
 // Petitions returns the council's petitions that match, newest first.
-func (m *Model) Petitions(councilCode string, f PetitionFilter) []Petition {
+func (m *Petitions) Petitions(councilCode string, f PetitionFilter) []Petition {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	list := m.byCouncil[councilCode]
@@ -129,7 +75,7 @@ func (m *Model) Petitions(councilCode string, f PetitionFilter) []Petition {
 
 // Erased tells whether the person of a signer key had their data erased
 // (law 09-08), as far as the model has read the log.
-func (m *Model) Erased(signerKey string) bool {
+func (m *Petitions) Erased(signerKey string) bool {
 	key, err := decodeKey(signerKey)
 	if err != nil {
 		return false
@@ -142,7 +88,7 @@ func (m *Model) Erased(signerKey string) bool {
 
 // SignatureStatus says whether a signer key has signed a petition (by
 // resource name).
-func (m *Model) SignatureStatus(petition, signerKey string) petitionsv1.SignatureStatus {
+func (m *Petitions) SignatureStatus(petition, signerKey string) petitionsv1.SignatureStatus {
 	key, err := decodeKey(signerKey)
 	if err != nil {
 		return petitionsv1.SignatureStatus_SIGNATURE_STATUS_UNSPECIFIED
@@ -171,7 +117,7 @@ func statusOf(s uint8) petitionsv1.SignatureStatus {
 // FindSignature resolves a signature reference (a prefix of at least 12 hex
 // characters of the signer key) to the full key. It reports false when no
 // key or more than one matches. The petition is named in full.
-func (m *Model) FindSignature(petition, ref string) (string, petitionsv1.SignatureStatus, bool) {
+func (m *Petitions) FindSignature(petition, ref string) (string, petitionsv1.SignatureStatus, bool) {
 	ref = strings.ToLower(ref)
 	if len(ref) < 12 || len(ref) > 64 {
 		return "", 0, false
@@ -221,11 +167,11 @@ type Figures struct {
 }
 
 // PetitionFigures computes a council's figures against the clock now.
-func (m *Model) PetitionFigures(code string, now time.Time) Figures {
+func (m *Petitions) PetitionFigures(code string, now time.Time) Figures {
 	return m.PetitionFiguresAt(code, AsOf{Now: now})
 }
 
-func (m *Model) figures(code string, now time.Time) Figures {
+func (m *Petitions) figures(code string, now time.Time) Figures {
 	f := Figures{ByState: map[string]int32{}}
 	for _, p := range m.byCouncil[code] {
 		f.add(p, now)
@@ -258,7 +204,9 @@ func (f *Figures) add(p *Petition, now time.Time) {
 	}
 }
 
-func (f *Figures) merge(o Figures) {
+// Merge adds another council's figures (for a roll-up); Finish then
+// computes the median and the rate of the sum.
+func (f *Figures) Merge(o Figures) {
 	for k, v := range o.ByState {
 		f.ByState[k] += v
 	}
@@ -270,7 +218,8 @@ func (f *Figures) merge(o Figures) {
 	f.admissible += o.admissible
 }
 
-func (f *Figures) finish() {
+// Finish computes the median days to a decision and the acceptance rate.
+func (f *Figures) Finish() {
 	if len(f.decisionDays) > 0 {
 		d := append([]float64(nil), f.decisionDays...)
 		sort.Float64s(d)
@@ -285,18 +234,6 @@ func (f *Figures) finish() {
 	}
 }
 
-// CouncilFigures is one council and its figures.
-type CouncilFigures struct {
-	Council tdomain.Council
-	Figures Figures
-}
-
-// Rollup returns the figures of every council under code (ordered by
-// code), the parent's own figures, and their sum, against the clock now.
-func (m *Model) Rollup(code string, now time.Time) (parent CouncilFigures, children []CouncilFigures, total Figures, ok bool) {
-	return m.RollupAt(code, AsOf{Now: now})
-}
-
 // SignatureEntry is one signature of a petition, for staff listings.
 type SignatureEntry struct {
 	SignerKey string
@@ -308,7 +245,7 @@ type SignatureEntry struct {
 
 // Signatures returns a page of a petition's signatures in the order they
 // were recorded, and how many there are. The petition is named in full.
-func (m *Model) Signatures(petition string, offset, limit int) ([]SignatureEntry, int) {
+func (m *Petitions) Signatures(petition string, offset, limit int) ([]SignatureEntry, int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	b := m.books[petition]

@@ -1,4 +1,4 @@
-package projections_test
+package status_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -95,8 +96,8 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	ctx := context.Background()
 
 	// A live follower runs while the log is written.
-	live := projections.New(reg)
-	f := &projections.Follower{Model: live, Store: s}
+	live := status.NewReadModels(reg)
+	f := &projections.Follower{Model: live.Runner, Store: s}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- f.Run(runCtx) }()
@@ -111,8 +112,8 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	full := projections.New(reg)
-	if err := projections.Rebuild(ctx, s, full); err != nil {
+	full := status.NewReadModels(reg)
+	if err := projections.Rebuild(ctx, s, full.Runner); err != nil {
 		t.Fatal(err)
 	}
 	if full.Digest() != live.Digest() || full.Position() != head {
@@ -120,7 +121,7 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	}
 
 	// Half, snapshot, restore into a new model, the rest.
-	half := projections.New(reg)
+	half := status.NewReadModels(reg)
 	all, _ := s.ReadAll(ctx, 1, 10000)
 	for _, e := range all[:len(all)/2] {
 		if err := half.Apply(e); err != nil {
@@ -131,7 +132,7 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	if err := half.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
-	resumed := projections.New(reg)
+	resumed := status.NewReadModels(reg)
 	if err := resumed.ReadSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +152,12 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	}
 
 	// Figures, against an injected clock.
-	p0, _ := full.Petition(ids[0])
+	p0, _ := full.Petitions.Petition(ids[0])
 	if p0.Valid != 4 || p0.Withdrawn != 1 {
 		t.Fatalf("petition 0 signatures: %d valid, %d withdrawn", p0.Valid, p0.Withdrawn)
 	}
-	early := full.PetitionFigures("100", base.AddDate(0, 1, 0))
-	late := full.PetitionFigures("100", base.AddDate(0, 5, 0))
+	early := full.Petitions.PetitionFigures("100", base.AddDate(0, 1, 0))
+	late := full.Petitions.PetitionFigures("100", base.AddDate(0, 5, 0))
 	if early.Overdue != 0 || late.Overdue != 2 || late.DepositedTotal != 4 || late.Decided != 2 {
 		t.Fatalf("figures: early overdue %d, late overdue %d, deposited %d, decided %d", early.Overdue, late.Overdue, late.DepositedTotal, late.Decided)
 	}
@@ -166,20 +167,20 @@ func TestRebuildSnapshotAndLiveAgree(t *testing.T) {
 	if late.ByState["COLLECTING"] != 2 || late.ByState["DEPOSITED"] != 2 || late.ByState["ADMISSIBLE"] != 1 || late.ByState["INADMISSIBLE"] != 1 {
 		t.Fatalf("by state: %v", late.ByState)
 	}
-	parent, children, total, ok := full.Rollup("r1", base.AddDate(0, 5, 0))
+	parent, children, total, ok := full.PetitionRollup("r1", projections.AsOf{Now: base.AddDate(0, 5, 0)})
 	if !ok || len(children) != 3 || total.DepositedTotal != 4 || parent.Council.Code != "r1" {
 		t.Fatalf("roll-up: %d children, %d deposited", len(children), total.DepositedTotal)
 	}
-	if c, _ := full.Council("200"); c.Population != 41000 {
+	if c, _ := full.Territory.Council("200"); c.Population != 41000 {
 		t.Fatalf("population update not applied: %d", c.Population)
 	}
-	if got := full.Councils("r1", territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE); len(got) != 2 {
+	if got := full.Territory.Councils("r1", territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE); len(got) != 2 {
 		t.Fatalf("communes under the region: %d", len(got))
 	}
 }
 
 func TestWaitForTimesOutWithErrBehind(t *testing.T) {
-	m := projections.New(es.NewRegistry(pdomain.EventTypes))
+	m := status.NewReadModels(es.NewRegistry(pdomain.EventTypes))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := m.WaitFor(ctx, 5); err == nil {
@@ -200,13 +201,13 @@ func TestAsOfPositionTimeAndValidTime(t *testing.T) {
 	w := writer{t, s, reg}
 	ctx := context.Background()
 	ids := fill(t, w)
-	m := projections.New(reg)
-	if err := projections.Rebuild(ctx, s, m); err != nil {
+	m := status.NewReadModels(reg)
+	if err := projections.Rebuild(ctx, s, m.Runner); err != nil {
 		t.Fatal(err)
 	}
 	// Petition 4 was decided (admissible) and notified; find the position
 	// just before its decision.
-	p4, _ := m.Petition(ids[4])
+	p4, _ := m.Petitions.Petition(ids[4])
 	var decisionPos uint64
 	for _, e := range p4.Timeline {
 		if e.Type == "petitions.AdmissibilityDecided" {
@@ -214,16 +215,16 @@ func TestAsOfPositionTimeAndValidTime(t *testing.T) {
 		}
 	}
 	before := projections.AsOf{Position: decisionPos - 1, Now: base.AddDate(0, 5, 0)}
-	past, ok := m.PetitionAt(ids[4], before)
+	past, ok := m.Petitions.PetitionAt(ids[4], before)
 	if !ok || past.State.Decided() || !past.State.Overdue(before.Now) {
 		t.Fatalf("before its decision the case must be undecided and, five months on, overdue: decided=%v", past.State.Decided())
 	}
 	now := projections.AsOf{Now: base.AddDate(0, 5, 0)}
-	if cur, _ := m.PetitionAt(ids[4], now); !cur.State.Decided() || cur.State.Overdue(now.Now) {
+	if cur, _ := m.Petitions.PetitionAt(ids[4], now); !cur.State.Decided() || cur.State.Overdue(now.Now) {
 		t.Fatal("today the case is decided and not overdue")
 	}
-	figBefore := m.PetitionFiguresAt("100", before)
-	figNow := m.PetitionFiguresAt("100", now)
+	figBefore := m.Petitions.PetitionFiguresAt("100", before)
+	figNow := m.Petitions.PetitionFiguresAt("100", now)
 	// Before petition 4's decision, petitions 2, 3 and 4 were deposited
 	// (5 comes later in the log), none decided, all three overdue by then.
 	if figBefore.Decided != 0 || figBefore.DepositedTotal != 3 || figBefore.Overdue != 3 || figNow.Decided != 2 || figNow.Overdue != 2 {
@@ -232,17 +233,17 @@ func TestAsOfPositionTimeAndValidTime(t *testing.T) {
 	// Valid time: what was true in the world on a day, from occurred_at.
 	// Petition 3 was received on base+3 days: on base+2 it was not deposited.
 	vt := projections.AsOf{ValidTime: base.AddDate(0, 0, 2), Now: base.AddDate(0, 0, 2)}
-	p3, _ := m.PetitionAt(ids[3], vt)
+	p3, _ := m.Petitions.PetitionAt(ids[3], vt)
 	if !p3.State.ReceivedAt.IsZero() {
 		t.Fatal("on a day before its receipt the petition was not deposited")
 	}
-	if p3now, _ := m.PetitionAt(ids[3], now); p3now.State.ReceivedAt.IsZero() {
+	if p3now, _ := m.Petitions.PetitionAt(ids[3], now); p3now.State.ReceivedAt.IsZero() {
 		t.Fatal("today it is deposited")
 	}
 	// Signatures as of a position.
-	p0, _ := m.Petition(ids[0])
+	p0, _ := m.Petitions.Petition(ids[0])
 	first := p0.Signatures[0].Position
-	if early, _ := m.PetitionAt(ids[0], projections.AsOf{Position: first, Now: base}); early.Valid != 1 {
+	if early, _ := m.Petitions.PetitionAt(ids[0], projections.AsOf{Position: first, Now: base}); early.Valid != 1 {
 		t.Fatalf("one signature at its own position, got %d", early.Valid)
 	}
 	// Recorded time to position.
@@ -251,7 +252,7 @@ func TestAsOfPositionTimeAndValidTime(t *testing.T) {
 		t.Fatal("PositionAt does not bracket the log")
 	}
 	// The roll-up as of a position agrees with the council's own figures.
-	_, _, total, ok := m.RollupAt("r1", before)
+	_, _, total, ok := m.PetitionRollup("r1", before)
 	if !ok || total.Decided != figBefore.Decided {
 		t.Fatalf("roll-up as of: %d decided, want %d", total.Decided, figBefore.Decided)
 	}

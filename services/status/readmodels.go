@@ -1,0 +1,102 @@
+package status
+
+import (
+	"sort"
+
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/projections"
+	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
+	auditrm "github.com/tasharuk/tasharuk/services/audit/readmodel"
+	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
+	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
+	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+	territoryrm "github.com/tasharuk/tasharuk/services/territory/readmodel"
+)
+
+// ReadModels are the contexts' read models on one runner: what the
+// service builds at start (and replay, audit and the benches build to
+// rebuild from the log). Status is a query service, not a context: it
+// composes them for the figures that cross contexts (a council's
+// petitions and mechanisms, roll-ups over the council tree).
+type ReadModels struct {
+	*projections.Runner
+	Territory     *territoryrm.Councils
+	Petitions     *petitionsrm.Petitions
+	Advisory      *advisoryrm.Bodies
+	Consultations *consultationsrm.Consultations
+	// History is the audit trail of any case, over the three models that
+	// keep case events.
+	History *auditrm.History
+}
+
+// NewReadModels returns empty read models registered on a new runner, in
+// the order their digests are combined (territory, petitions, advisory,
+// consultations: the pre-split model's order).
+func NewReadModels(reg *es.Registry) *ReadModels {
+	m := &ReadModels{
+		Territory:     territoryrm.New(),
+		Petitions:     petitionsrm.New(reg),
+		Advisory:      advisoryrm.New(reg),
+		Consultations: consultationsrm.New(reg),
+	}
+	m.History = auditrm.New(m.Petitions, m.Advisory, m.Consultations)
+	m.Runner = projections.New(reg, m.Territory, m.Petitions, m.Advisory, m.Consultations)
+	return m
+}
+
+// CouncilFigures is one council and its petition figures.
+type CouncilFigures struct {
+	Council tdomain.Council
+	Figures petitionsrm.Figures
+}
+
+// PetitionRollup returns the petition figures of every council under code
+// (ordered by code), the parent's own figures, and their sum, as of a.
+func (m *ReadModels) PetitionRollup(code string, a projections.AsOf) (parent CouncilFigures, children []CouncilFigures, total petitionsrm.Figures, ok bool) {
+	c, ok := m.Territory.Council(code)
+	if !ok {
+		return CouncilFigures{}, nil, petitionsrm.Figures{}, false
+	}
+	parent = CouncilFigures{Council: c, Figures: m.Petitions.PetitionFiguresAt(code, a)}
+	total = petitionsrm.Figures{ByState: map[string]int32{}}
+	total.Merge(parent.Figures)
+	for _, ch := range m.Territory.Below(code) {
+		f := m.Petitions.PetitionFiguresAt(ch.Code, a)
+		total.Merge(f)
+		children = append(children, CouncilFigures{Council: ch, Figures: f})
+	}
+	total.Finish()
+	sort.Slice(children, func(i, j int) bool { return children[i].Council.Code < children[j].Council.Code })
+	return parent, children, total, true
+}
+
+// MechanismFigures are a council's advisory and consultation figures.
+type MechanismFigures struct {
+	Advisory      advisoryrm.Figures
+	Consultations consultationsrm.Figures
+}
+
+// Merge adds another council's figures.
+func (f *MechanismFigures) Merge(o MechanismFigures) {
+	f.Advisory.Merge(o.Advisory)
+	f.Consultations.Merge(o.Consultations)
+}
+
+// MechanismFiguresAt returns a council's advisory and consultation
+// figures as of a.
+func (m *ReadModels) MechanismFiguresAt(code string, a projections.AsOf) MechanismFigures {
+	return MechanismFigures{Advisory: m.Advisory.FiguresAt(code, a), Consultations: m.Consultations.FiguresAt(code, a)}
+}
+
+// MechanismRollup returns the figures of code and of every council under
+// it, keyed by code, and their sum.
+func (m *ReadModels) MechanismRollup(code string, a projections.AsOf) (map[string]MechanismFigures, MechanismFigures) {
+	out := map[string]MechanismFigures{code: m.MechanismFiguresAt(code, a)}
+	total := out[code]
+	for _, c := range m.Territory.Below(code) {
+		f := m.MechanismFiguresAt(c.Code, a)
+		out[c.Code] = f
+		total.Merge(f)
+	}
+	return out, total
+}
