@@ -172,3 +172,140 @@ func TestIsForbidden(t *testing.T) {
 		}
 	}
 }
+
+// goPkgImports is the part of `go list -json` the direction test reads.
+type goPkgImports struct {
+	ImportPath   string
+	Imports      []string
+	Deps         []string
+	TestImports  []string
+	XTestImports []string
+}
+
+// listImports runs `go list -json` over patterns (no -deps: only the
+// packages matched) from the module root.
+func listImports(t *testing.T, patterns ...string) []goPkgImports {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
+	}
+	cmd := exec.Command(goBin, append([]string{"list", "-json=ImportPath,Imports,Deps,TestImports,XTestImports"}, patterns...)...)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list %v: %v\n%s", patterns, err, ee.Stderr)
+		}
+		t.Fatalf("go list %v: %v", patterns, err)
+	}
+	var pkgs []goPkgImports
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p goPkgImports
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// serviceParts splits "<module>/services/<a>/<rest>" into a and rest; ok
+// is false for any other import path.
+func serviceParts(path string) (context, rest string, ok bool) {
+	rel, found := strings.CutPrefix(path, module+"/services/")
+	if !found {
+		return "", "", false
+	}
+	context, rest, _ = strings.Cut(rel, "/")
+	return context, rest, true
+}
+
+// crossViolation returns why the package from may not import imp, or ""
+// (the layout's direction, ../shared/DESIGN.md "Layout"): no context
+// imports another context's app or ports, and no ports imports the status
+// query service (as-of parsing is the projections runner's).
+func crossViolation(from, imp string) string {
+	fromCtx, fromRest, fromOK := serviceParts(from)
+	impCtx, impRest, impOK := serviceParts(imp)
+	if !fromOK || !impOK {
+		return ""
+	}
+	impLayer, _, _ := strings.Cut(impRest, "/")
+	if fromCtx != impCtx && (impLayer == "app" || impLayer == "ports") {
+		return "a context imports another context's " + impLayer
+	}
+	fromLayer, _, _ := strings.Cut(fromRest, "/")
+	if fromLayer == "ports" && impCtx == "status" {
+		return "a ports package imports services/status"
+	}
+	return ""
+}
+
+// TestImportDirection (issue 15, acceptance 4): projections — the runner
+// — links no services/... package (no context's domain or read model; its
+// tests neither), no services/<a>/... package imports services/<b>/app or
+// services/<b>/ports for b ≠ a, and no ports imports services/status.
+func TestImportDirection(t *testing.T) {
+	pkgs := listImports(t, "./projections/...", "./services/...")
+	var runner, contexts, ports int
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		if rel == "projections" || strings.HasPrefix(rel, "projections/") {
+			runner++
+			seen := map[string]bool{}
+			for _, list := range [][]string{p.Deps, p.TestImports, p.XTestImports} {
+				for _, d := range list {
+					if _, _, ok := serviceParts(d); ok && !seen[d] {
+						seen[d] = true
+						t.Errorf("%s links %s: the runner imports no context (its read models register through projections.ReadModel)", rel, strings.TrimPrefix(d, module+"/"))
+					}
+				}
+			}
+			continue
+		}
+		if _, rest, ok := serviceParts(p.ImportPath); ok {
+			contexts++
+			if strings.HasPrefix(rest, "ports") {
+				ports++
+			}
+		}
+		for _, imp := range p.Imports {
+			if why := crossViolation(p.ImportPath, imp); why != "" {
+				t.Errorf("%s imports %s: %s", rel, strings.TrimPrefix(imp, module+"/"), why)
+			}
+		}
+	}
+	// A broken pattern would pass vacuously.
+	if runner == 0 || contexts < 10 || ports < 4 {
+		t.Fatalf("the scan saw %d runner, %d services and %d ports packages: the patterns are broken", runner, contexts, ports)
+	}
+}
+
+func TestCrossViolation(t *testing.T) {
+	s := module + "/services/"
+	for _, c := range []struct {
+		from, imp string
+		bad       bool
+	}{
+		{s + "consultations/ports", s + "advisory/app", true},
+		{s + "consultations/app", s + "petitions/ports", true},
+		{s + "consultations/readmodel", s + "advisory/app/query", true},
+		{s + "advisory/ports", s + "status", true},
+		{s + "petitions/ports", s + "petitions/app", false},
+		{s + "consultations/ports", s + "advisory/domain", false},
+		{s + "consultations/ports", s + "advisory/readmodel", false},
+		{s + "status", s + "petitions/readmodel", false},
+		{s + "petitions/app", s + "territory/domain", false},
+		{module + "/cmd/tasharuk", s + "petitions/app", false},
+		{s + "applications/ports", s + "apps/domain", false},
+	} {
+		if got := crossViolation(c.from, c.imp) != ""; got != c.bad {
+			t.Errorf("crossViolation(%s, %s) = %v, want %v", c.from, c.imp, got, c.bad)
+		}
+	}
+}
