@@ -43,7 +43,8 @@ type prelogGolden struct {
 	Marks prelogMarks `json:"marks"`
 	// Head is the log's last position.
 	Head uint64 `json:"head"`
-	// Digest is projections.Model.Digest after a replay from zero
+	// Digest is the read models' digest (projections.Runner.Digest; before
+	// the split, projections.Model.Digest) after a replay from zero
 	// (`tasharuk replay`): it hashes today's in-memory read models, so the
 	// redesign may change how it is computed; the answers below are the
 	// representation-independent check.
