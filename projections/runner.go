@@ -102,9 +102,6 @@ func New(reg *es.Registry, models ...ReadModel) *Runner {
 	return r
 }
 
-// Registry is the registry events are decoded with.
-func (r *Runner) Registry() *es.Registry { return r.reg }
-
 // Position is the position of the last event applied.
 func (r *Runner) Position() uint64 {
 	r.mu.RLock()
