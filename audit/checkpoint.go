@@ -24,12 +24,16 @@ var (
 	ErrMalformedCheckpoint = errors.New("audit: malformed checkpoint")
 )
 
-// CheckpointType is the wire name of the checkpoint event.
-const CheckpointType = "audit.CheckpointRecorded"
+// Wire names of the audit context's events.
+const (
+	CheckpointType  = "audit.CheckpointRecorded"
+	CosignatureType = "audit.CheckpointCosigned"
+)
 
 // EventTypes are the audit context's event types, for es.NewRegistry.
 var EventTypes = []es.Type{
 	{Name: CheckpointType, Version: 1, Sample: &auditeventsv1.CheckpointRecorded{}},
+	{Name: CosignatureType, Version: 1, Sample: &auditeventsv1.CheckpointCosigned{}},
 }
 
 // validOrigin reports whether origin can name a log and its key: non-empty

@@ -292,6 +292,11 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 			return err
 		}
 	}
+	// A witness's cosignature of a checkpoint is not news to certify: were
+	// it counted, every cosigned checkpoint would call for another one.
+	if e.Stream == CosignatureStream(c.LogName) && e.Type == CosignatureType {
+		own = true
+	}
 	if err := c.tree.Append(e.Hash); err != nil {
 		return err
 	}
@@ -520,4 +525,47 @@ func (c *Checkpointer) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof,
 // RootAt returns the root of the tree of the first size events.
 func (c *Checkpointer) RootAt(size int64) (tlog.Hash, error) {
 	return c.tree.Root(size)
+}
+
+// LatestCheckpoint returns the newest checkpoint recorded in the log that
+// the checkpointer has applied (nil: none yet), and the position of its
+// event.
+func (c *Checkpointer) LatestCheckpoint() *SavedCheckpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.latest == nil {
+		return nil
+	}
+	l := *c.latest
+	return &l
+}
+
+// WaitCheckpoint returns the newest checkpoint recorded in the log once it
+// covers more than after events, or ctx's error, or the error Run stopped
+// with. It is how the witnesses are fed (witness.Collector) without a
+// second read of the log.
+func (c *Checkpointer) WaitCheckpoint(ctx context.Context, after int64) (*SavedCheckpoint, error) {
+	for {
+		c.mu.Lock()
+		if c.latest != nil && c.latest.TreeSize > after {
+			l := *c.latest
+			c.mu.Unlock()
+			return &l, nil
+		}
+		if c.runErr != nil {
+			err := c.runErr
+			c.mu.Unlock()
+			return nil, fmt.Errorf("audit: checkpointer stopped: %w", err)
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ch:
+		}
+	}
 }

@@ -7,8 +7,12 @@ import "strings"
 // file is the only place it is spelled (issue 15, acceptance 3;
 // internal/kernel/streamids_test.go checks it), and it may never change.
 //
-//	checkpoint.<log name>   the signed checkpoints of one log
-const CheckpointCategory = "checkpoint"
+//	checkpoint.<log name>    the signed checkpoints of one log
+//	cosignature.<log name>   the witnesses' cosignatures of those checkpoints
+const (
+	CheckpointCategory  = "checkpoint"
+	CosignatureCategory = "cosignature"
+)
 
 // CheckpointStream returns the stream that holds the checkpoints of the log
 // named logName.
@@ -19,3 +23,7 @@ func CheckpointStream(logName string) string { return CheckpointCategory + "." +
 func ParseCheckpointStream(stream string) (logName string, ok bool) {
 	return strings.CutPrefix(stream, CheckpointCategory+".")
 }
+
+// CosignatureStream returns the stream that holds the witnesses'
+// cosignatures of the checkpoints of the log named logName.
+func CosignatureStream(logName string) string { return CosignatureCategory + "." + logName }

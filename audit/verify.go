@@ -67,8 +67,17 @@ type VerifyOptions struct {
 	// export header's, which whoever wrote the export chose.
 	PublicKey string
 	// Checkpoint is a signed checkpoint obtained out of band; the rebuilt
-	// tree must match it (which catches a truncated export).
+	// tree must match it (which catches a truncated export). Cosignatures
+	// on it by Witnesses count like those recorded in the export.
 	Checkpoint string
+	// Witnesses are the verifier keys of the witnesses the auditor trusts
+	// (audit.NewCosignatureVerifier), and Quorum how many of them must
+	// have cosigned a checkpoint of the rebuilt tree: with Quorum > 0 the
+	// export is accepted only if its tree, up to some size, was cosigned
+	// by Quorum of them, and none of them cosigned a root the export
+	// contradicts (see verify_witness.go).
+	Witnesses []string
+	Quorum    int
 }
 
 // Report is the result of Verify.
@@ -82,6 +91,11 @@ type Report struct {
 	Root string
 	// Problems are what failed, in the order found, at most MaxProblems.
 	Problems []Problem
+	// Witnessed is, with VerifyOptions.Quorum, the largest tree size
+	// cosigned by Quorum of the trusted witnesses (0: none), and
+	// Witnesses how far each trusted witness cosigned the export's tree.
+	Witnessed int64
+	Witnesses []WitnessCoverage
 }
 
 // OK reports whether the export verified without any problem.
@@ -117,8 +131,10 @@ type streamHead struct {
 type verifier struct {
 	vkey   string
 	report Report
-	tree   Tree
-	heads  map[string]streamHead
+	// cosigned are the cosigned notes found (cosignature events).
+	cosigned []cosignedNote
+	tree     Tree
+	heads    map[string]streamHead
 	// Sequencing: next is the position expected next, maxSeen the highest
 	// seen, pending the events read ahead of a missing position.
 	next    int64
@@ -221,6 +237,11 @@ func Verify(r io.Reader, opts VerifyOptions) (Report, error) {
 	}
 	if opts.Checkpoint != "" {
 		v.checkTrusted(opts.Checkpoint)
+	}
+	if opts.Quorum > 0 || len(opts.Witnesses) > 0 {
+		if err := v.checkWitnessed(opts); err != nil {
+			return v.report, err
+		}
 	}
 	root, _ := v.tree.Root(v.tree.Size())
 	v.report.Root = root.String()
@@ -389,6 +410,9 @@ func (v *verifier) process(e *eventstore.Event) {
 	if e.Type == CheckpointType {
 		v.report.Checkpoints++
 		v.checkCheckpoint(e)
+	}
+	if e.Type == CosignatureType {
+		v.noteCosignature(e)
 	}
 	// Cannot fail: the tree is built in order.
 	_ = v.tree.Append(e.Hash)

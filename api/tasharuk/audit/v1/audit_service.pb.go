@@ -390,7 +390,13 @@ type Checkpoint struct {
 	// Log position of the checkpoint event itself.
 	Position uint64 `protobuf:"varint,4,opt,name=position,proto3" json:"position,omitempty"`
 	// When it was recorded.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The signed note followed by the cosignature lines of every witness
+	// that cosigned this checkpoint (C2SP tlog-cosignature v1); equal to
+	// signed_note while none has.
+	CosignedNote string `protobuf:"bytes,6,opt,name=cosigned_note,json=cosignedNote,proto3" json:"cosigned_note,omitempty"`
+	// Names of the witnesses that cosigned this checkpoint.
+	Witnesses     []string `protobuf:"bytes,7,rep,name=witnesses,proto3" json:"witnesses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -460,6 +466,93 @@ func (x *Checkpoint) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Checkpoint) GetCosignedNote() string {
+	if x != nil {
+		return x.CosignedNote
+	}
+	return ""
+}
+
+func (x *Checkpoint) GetWitnesses() []string {
+	if x != nil {
+		return x.Witnesses
+	}
+	return nil
+}
+
+// WitnessStatus says how far one witness has cosigned the log.
+type WitnessStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The witness's name (its key name).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Size of the largest tree it cosigned.
+	TreeSize uint64 `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// Root hash of that tree (base64).
+	RootHash string `protobuf:"bytes,3,opt,name=root_hash,json=rootHash,proto3" json:"root_hash,omitempty"`
+	// When it cosigned it (the cosignature's timestamp).
+	CosignTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=cosign_time,json=cosignTime,proto3" json:"cosign_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WitnessStatus) Reset() {
+	*x = WitnessStatus{}
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WitnessStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WitnessStatus) ProtoMessage() {}
+
+func (x *WitnessStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WitnessStatus.ProtoReflect.Descriptor instead.
+func (*WitnessStatus) Descriptor() ([]byte, []int) {
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WitnessStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WitnessStatus) GetTreeSize() uint64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *WitnessStatus) GetRootHash() string {
+	if x != nil {
+		return x.RootHash
+	}
+	return ""
+}
+
+func (x *WitnessStatus) GetCosignTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CosignTime
+	}
+	return nil
+}
+
 // ListCheckpointsRequest takes no parameters.
 type ListCheckpointsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -471,7 +564,7 @@ type ListCheckpointsRequest struct {
 
 func (x *ListCheckpointsRequest) Reset() {
 	*x = ListCheckpointsRequest{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[6]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +576,7 @@ func (x *ListCheckpointsRequest) String() string {
 func (*ListCheckpointsRequest) ProtoMessage() {}
 
 func (x *ListCheckpointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[6]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +589,7 @@ func (x *ListCheckpointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckpointsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckpointsRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCheckpointsRequest) GetMinPosition() uint64 {
@@ -510,14 +603,17 @@ func (x *ListCheckpointsRequest) GetMinPosition() uint64 {
 type ListCheckpointsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The checkpoints.
-	Checkpoints   []*Checkpoint `protobuf:"bytes,1,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	Checkpoints []*Checkpoint `protobuf:"bytes,1,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	// The witnesses that cosigned a checkpoint, each with the largest tree it
+	// cosigned, by name.
+	Witnesses     []*WitnessStatus `protobuf:"bytes,2,rep,name=witnesses,proto3" json:"witnesses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListCheckpointsResponse) Reset() {
 	*x = ListCheckpointsResponse{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[7]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +625,7 @@ func (x *ListCheckpointsResponse) String() string {
 func (*ListCheckpointsResponse) ProtoMessage() {}
 
 func (x *ListCheckpointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[7]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,12 +638,19 @@ func (x *ListCheckpointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckpointsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckpointsResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCheckpointsResponse) GetCheckpoints() []*Checkpoint {
 	if x != nil {
 		return x.Checkpoints
+	}
+	return nil
+}
+
+func (x *ListCheckpointsResponse) GetWitnesses() []*WitnessStatus {
+	if x != nil {
+		return x.Witnesses
 	}
 	return nil
 }
@@ -565,7 +668,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[8]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +680,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[8]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +693,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{8}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetInclusionProofRequest) GetPosition() uint64 {
@@ -626,7 +729,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[9]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -638,7 +741,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[9]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -651,7 +754,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{9}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInclusionProofResponse) GetPosition() uint64 {
@@ -702,7 +805,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[10]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +817,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[10]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +830,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{10}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -763,7 +866,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[11]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +878,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[11]
+	mi := &file_tasharuk_audit_v1_audit_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +891,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{11}
+	return file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -859,7 +962,7 @@ const file_tasharuk_audit_v1_audit_service_proto_rawDesc = "" +
 	"\x13GetPublicKeyRequest\"Q\n" +
 	"\x14GetPublicKeyResponse\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x12\x16\n" +
-	"\x06origin\x18\x02 \x01(\tR\x06origin\"\xc0\x01\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"\x83\x02\n" +
 	"\n" +
 	"Checkpoint\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x04R\btreeSize\x12\x1b\n" +
@@ -868,11 +971,20 @@ const file_tasharuk_audit_v1_audit_service_proto_rawDesc = "" +
 	"signedNote\x12\x1a\n" +
 	"\bposition\x18\x04 \x01(\x04R\bposition\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\";\n" +
+	"recordTime\x12#\n" +
+	"\rcosigned_note\x18\x06 \x01(\tR\fcosignedNote\x12\x1c\n" +
+	"\twitnesses\x18\a \x03(\tR\twitnesses\"\x9a\x01\n" +
+	"\rWitnessStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\x12\x1b\n" +
+	"\troot_hash\x18\x03 \x01(\tR\brootHash\x12;\n" +
+	"\vcosign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"cosignTime\";\n" +
 	"\x16ListCheckpointsRequest\x12!\n" +
-	"\fmin_position\x18\x01 \x01(\x04R\vminPosition\"Z\n" +
+	"\fmin_position\x18\x01 \x01(\x04R\vminPosition\"\x9a\x01\n" +
 	"\x17ListCheckpointsResponse\x12?\n" +
-	"\vcheckpoints\x18\x01 \x03(\v2\x1d.tasharuk.audit.v1.CheckpointR\vcheckpoints\"S\n" +
+	"\vcheckpoints\x18\x01 \x03(\v2\x1d.tasharuk.audit.v1.CheckpointR\vcheckpoints\x12>\n" +
+	"\twitnesses\x18\x02 \x03(\v2 .tasharuk.audit.v1.WitnessStatusR\twitnesses\"S\n" +
 	"\x18GetInclusionProofRequest\x12\x1a\n" +
 	"\bposition\x18\x01 \x01(\x04R\bposition\x12\x1b\n" +
 	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\"\xa6\x01\n" +
@@ -911,7 +1023,7 @@ func file_tasharuk_audit_v1_audit_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_audit_v1_audit_service_proto_rawDescData
 }
 
-var file_tasharuk_audit_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_tasharuk_audit_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_tasharuk_audit_v1_audit_service_proto_goTypes = []any{
 	(*HistoryEntry)(nil),                // 0: tasharuk.audit.v1.HistoryEntry
 	(*GetCaseHistoryRequest)(nil),       // 1: tasharuk.audit.v1.GetCaseHistoryRequest
@@ -919,35 +1031,38 @@ var file_tasharuk_audit_v1_audit_service_proto_goTypes = []any{
 	(*GetPublicKeyRequest)(nil),         // 3: tasharuk.audit.v1.GetPublicKeyRequest
 	(*GetPublicKeyResponse)(nil),        // 4: tasharuk.audit.v1.GetPublicKeyResponse
 	(*Checkpoint)(nil),                  // 5: tasharuk.audit.v1.Checkpoint
-	(*ListCheckpointsRequest)(nil),      // 6: tasharuk.audit.v1.ListCheckpointsRequest
-	(*ListCheckpointsResponse)(nil),     // 7: tasharuk.audit.v1.ListCheckpointsResponse
-	(*GetInclusionProofRequest)(nil),    // 8: tasharuk.audit.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 9: tasharuk.audit.v1.GetInclusionProofResponse
-	(*GetConsistencyProofRequest)(nil),  // 10: tasharuk.audit.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 11: tasharuk.audit.v1.GetConsistencyProofResponse
-	(*timestamppb.Timestamp)(nil),       // 12: google.protobuf.Timestamp
+	(*WitnessStatus)(nil),               // 6: tasharuk.audit.v1.WitnessStatus
+	(*ListCheckpointsRequest)(nil),      // 7: tasharuk.audit.v1.ListCheckpointsRequest
+	(*ListCheckpointsResponse)(nil),     // 8: tasharuk.audit.v1.ListCheckpointsResponse
+	(*GetInclusionProofRequest)(nil),    // 9: tasharuk.audit.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 10: tasharuk.audit.v1.GetInclusionProofResponse
+	(*GetConsistencyProofRequest)(nil),  // 11: tasharuk.audit.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 12: tasharuk.audit.v1.GetConsistencyProofResponse
+	(*timestamppb.Timestamp)(nil),       // 13: google.protobuf.Timestamp
 }
 var file_tasharuk_audit_v1_audit_service_proto_depIdxs = []int32{
-	12, // 0: tasharuk.audit.v1.HistoryEntry.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 1: tasharuk.audit.v1.HistoryEntry.record_time:type_name -> google.protobuf.Timestamp
+	13, // 0: tasharuk.audit.v1.HistoryEntry.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 1: tasharuk.audit.v1.HistoryEntry.record_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: tasharuk.audit.v1.GetCaseHistoryResponse.entries:type_name -> tasharuk.audit.v1.HistoryEntry
-	12, // 3: tasharuk.audit.v1.Checkpoint.record_time:type_name -> google.protobuf.Timestamp
-	5,  // 4: tasharuk.audit.v1.ListCheckpointsResponse.checkpoints:type_name -> tasharuk.audit.v1.Checkpoint
-	1,  // 5: tasharuk.audit.v1.AuditService.GetCaseHistory:input_type -> tasharuk.audit.v1.GetCaseHistoryRequest
-	3,  // 6: tasharuk.audit.v1.AuditService.GetPublicKey:input_type -> tasharuk.audit.v1.GetPublicKeyRequest
-	6,  // 7: tasharuk.audit.v1.AuditService.ListCheckpoints:input_type -> tasharuk.audit.v1.ListCheckpointsRequest
-	8,  // 8: tasharuk.audit.v1.AuditService.GetInclusionProof:input_type -> tasharuk.audit.v1.GetInclusionProofRequest
-	10, // 9: tasharuk.audit.v1.AuditService.GetConsistencyProof:input_type -> tasharuk.audit.v1.GetConsistencyProofRequest
-	2,  // 10: tasharuk.audit.v1.AuditService.GetCaseHistory:output_type -> tasharuk.audit.v1.GetCaseHistoryResponse
-	4,  // 11: tasharuk.audit.v1.AuditService.GetPublicKey:output_type -> tasharuk.audit.v1.GetPublicKeyResponse
-	7,  // 12: tasharuk.audit.v1.AuditService.ListCheckpoints:output_type -> tasharuk.audit.v1.ListCheckpointsResponse
-	9,  // 13: tasharuk.audit.v1.AuditService.GetInclusionProof:output_type -> tasharuk.audit.v1.GetInclusionProofResponse
-	11, // 14: tasharuk.audit.v1.AuditService.GetConsistencyProof:output_type -> tasharuk.audit.v1.GetConsistencyProofResponse
-	10, // [10:15] is the sub-list for method output_type
-	5,  // [5:10] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	13, // 3: tasharuk.audit.v1.Checkpoint.record_time:type_name -> google.protobuf.Timestamp
+	13, // 4: tasharuk.audit.v1.WitnessStatus.cosign_time:type_name -> google.protobuf.Timestamp
+	5,  // 5: tasharuk.audit.v1.ListCheckpointsResponse.checkpoints:type_name -> tasharuk.audit.v1.Checkpoint
+	6,  // 6: tasharuk.audit.v1.ListCheckpointsResponse.witnesses:type_name -> tasharuk.audit.v1.WitnessStatus
+	1,  // 7: tasharuk.audit.v1.AuditService.GetCaseHistory:input_type -> tasharuk.audit.v1.GetCaseHistoryRequest
+	3,  // 8: tasharuk.audit.v1.AuditService.GetPublicKey:input_type -> tasharuk.audit.v1.GetPublicKeyRequest
+	7,  // 9: tasharuk.audit.v1.AuditService.ListCheckpoints:input_type -> tasharuk.audit.v1.ListCheckpointsRequest
+	9,  // 10: tasharuk.audit.v1.AuditService.GetInclusionProof:input_type -> tasharuk.audit.v1.GetInclusionProofRequest
+	11, // 11: tasharuk.audit.v1.AuditService.GetConsistencyProof:input_type -> tasharuk.audit.v1.GetConsistencyProofRequest
+	2,  // 12: tasharuk.audit.v1.AuditService.GetCaseHistory:output_type -> tasharuk.audit.v1.GetCaseHistoryResponse
+	4,  // 13: tasharuk.audit.v1.AuditService.GetPublicKey:output_type -> tasharuk.audit.v1.GetPublicKeyResponse
+	8,  // 14: tasharuk.audit.v1.AuditService.ListCheckpoints:output_type -> tasharuk.audit.v1.ListCheckpointsResponse
+	10, // 15: tasharuk.audit.v1.AuditService.GetInclusionProof:output_type -> tasharuk.audit.v1.GetInclusionProofResponse
+	12, // 16: tasharuk.audit.v1.AuditService.GetConsistencyProof:output_type -> tasharuk.audit.v1.GetConsistencyProofResponse
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_audit_v1_audit_service_proto_init() }
@@ -961,7 +1076,7 @@ func file_tasharuk_audit_v1_audit_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_audit_v1_audit_service_proto_rawDesc), len(file_tasharuk_audit_v1_audit_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -46,7 +46,9 @@ type AuditServiceClient interface {
 	GetCaseHistory(ctx context.Context, in *GetCaseHistoryRequest, opts ...grpc.CallOption) (*GetCaseHistoryResponse, error)
 	// GetPublicKey returns the key that signs the log's checkpoints.
 	GetPublicKey(ctx context.Context, in *GetPublicKeyRequest, opts ...grpc.CallOption) (*GetPublicKeyResponse, error)
-	// ListCheckpoints lists the signed checkpoints recorded in the log.
+	// ListCheckpoints lists the signed checkpoints recorded in the log, each
+	// with the cosignatures witnesses gave it, and how far each witness has
+	// cosigned the log.
 	ListCheckpoints(ctx context.Context, in *ListCheckpointsRequest, opts ...grpc.CallOption) (*ListCheckpointsResponse, error)
 	// GetInclusionProof proves that the event at a position is in the tree
 	// of a given size (default: the current tree).
@@ -134,7 +136,9 @@ type AuditServiceServer interface {
 	GetCaseHistory(context.Context, *GetCaseHistoryRequest) (*GetCaseHistoryResponse, error)
 	// GetPublicKey returns the key that signs the log's checkpoints.
 	GetPublicKey(context.Context, *GetPublicKeyRequest) (*GetPublicKeyResponse, error)
-	// ListCheckpoints lists the signed checkpoints recorded in the log.
+	// ListCheckpoints lists the signed checkpoints recorded in the log, each
+	// with the cosignatures witnesses gave it, and how far each witness has
+	// cosigned the log.
 	ListCheckpoints(context.Context, *ListCheckpointsRequest) (*ListCheckpointsResponse, error)
 	// GetInclusionProof proves that the event at a position is in the tree
 	// of a given size (default: the current tree).

@@ -90,6 +90,96 @@ func (x *CheckpointRecorded) GetSignedNote() string {
 	return ""
 }
 
+// CheckpointCosigned: a witness cosigned a checkpoint of this log. The log
+// submitted the checkpoint with a consistency proof from the witness's
+// previous one (C2SP tlog-witness add-checkpoint), and the witness answered
+// with an Ed25519 cosignature/v1 (C2SP tlog-cosignature v1.0.1): its
+// statement that this is the largest tree, consistent with every earlier
+// one, it has seen for the log. Stream "cosignature.<log name>", type
+// "audit.CheckpointCosigned".
+type CheckpointCosigned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Number of events the cosigned tree covers.
+	TreeSize uint64 `protobuf:"varint,1,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// Root hash of that tree.
+	RootHash []byte `protobuf:"bytes,2,opt,name=root_hash,json=rootHash,proto3" json:"root_hash,omitempty"`
+	// The witness's name (the key name of its cosignature line).
+	Witness string `protobuf:"bytes,3,opt,name=witness,proto3" json:"witness,omitempty"`
+	// The checkpoint as the log signed it, followed by the witness's
+	// cosignature line: a signed note that verifies with the log's key and
+	// with the witness's.
+	CosignedNote string `protobuf:"bytes,4,opt,name=cosigned_note,json=cosignedNote,proto3" json:"cosigned_note,omitempty"`
+	// Log position of the CheckpointRecorded event of that checkpoint.
+	CheckpointPosition uint64 `protobuf:"varint,5,opt,name=checkpoint_position,json=checkpointPosition,proto3" json:"checkpoint_position,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CheckpointCosigned) Reset() {
+	*x = CheckpointCosigned{}
+	mi := &file_tasharuk_audit_events_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointCosigned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointCosigned) ProtoMessage() {}
+
+func (x *CheckpointCosigned) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_audit_events_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointCosigned.ProtoReflect.Descriptor instead.
+func (*CheckpointCosigned) Descriptor() ([]byte, []int) {
+	return file_tasharuk_audit_events_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CheckpointCosigned) GetTreeSize() uint64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *CheckpointCosigned) GetRootHash() []byte {
+	if x != nil {
+		return x.RootHash
+	}
+	return nil
+}
+
+func (x *CheckpointCosigned) GetWitness() string {
+	if x != nil {
+		return x.Witness
+	}
+	return ""
+}
+
+func (x *CheckpointCosigned) GetCosignedNote() string {
+	if x != nil {
+		return x.CosignedNote
+	}
+	return ""
+}
+
+func (x *CheckpointCosigned) GetCheckpointPosition() uint64 {
+	if x != nil {
+		return x.CheckpointPosition
+	}
+	return 0
+}
+
 var File_tasharuk_audit_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_audit_events_v1_events_proto_rawDesc = "" +
@@ -99,7 +189,13 @@ const file_tasharuk_audit_events_v1_events_proto_rawDesc = "" +
 	"\ttree_size\x18\x01 \x01(\x04R\btreeSize\x12\x1b\n" +
 	"\troot_hash\x18\x02 \x01(\fR\brootHash\x12\x1f\n" +
 	"\vsigned_note\x18\x03 \x01(\tR\n" +
-	"signedNoteBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1;eventsv1b\x06proto3"
+	"signedNote\"\xbe\x01\n" +
+	"\x12CheckpointCosigned\x12\x1b\n" +
+	"\ttree_size\x18\x01 \x01(\x04R\btreeSize\x12\x1b\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash\x12\x18\n" +
+	"\awitness\x18\x03 \x01(\tR\awitness\x12#\n" +
+	"\rcosigned_note\x18\x04 \x01(\tR\fcosignedNote\x12/\n" +
+	"\x13checkpoint_position\x18\x05 \x01(\x04R\x12checkpointPositionBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tasharuk_audit_events_v1_events_proto_rawDescOnce sync.Once
@@ -113,9 +209,10 @@ func file_tasharuk_audit_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_tasharuk_audit_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_audit_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tasharuk_audit_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_tasharuk_audit_events_v1_events_proto_goTypes = []any{
 	(*CheckpointRecorded)(nil), // 0: tasharuk.audit.events.v1.CheckpointRecorded
+	(*CheckpointCosigned)(nil), // 1: tasharuk.audit.events.v1.CheckpointCosigned
 }
 var file_tasharuk_audit_events_v1_events_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -136,7 +233,7 @@ func file_tasharuk_audit_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_audit_events_v1_events_proto_rawDesc), len(file_tasharuk_audit_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
