@@ -240,3 +240,25 @@ func AddSignatures(signedNote string, lines ...string) string {
 	}
 	return out
 }
+
+// CosignatureTimes returns the timestamps of the cosignature lines in
+// lines (unverified: for display).
+func CosignatureTimes(lines string) ([]time.Time, error) {
+	ls, err := CosignatureLines(lines)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	for _, l := range ls {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%w: signature line %q", ErrMalformedCheckpoint, strings.TrimSpace(l))
+		}
+		t, err := torchwood.CosignatureTimestamp(note.Signature{Name: f[1], Base64: f[2]})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedCheckpoint, err)
+		}
+		out = append(out, time.Unix(t, 0).UTC())
+	}
+	return out, nil
+}

@@ -48,6 +48,8 @@ type checkpointsData struct {
 	Checkpoints []*auditv1.Checkpoint
 	Latest      *auditv1.Checkpoint
 	Address     string
+	// Witnesses say how far each witness cosigned the log.
+	Witnesses []*auditv1.WitnessStatus
 }
 
 func (h *handler) checkpointsPage(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +64,7 @@ func (h *handler) checkpointsPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(q, err)
 		return
 	}
-	d := &checkpointsData{Key: key.GetVerifierKey(), Origin: key.GetOrigin(), Address: r.Host}
+	d := &checkpointsData{Key: key.GetVerifierKey(), Origin: key.GetOrigin(), Address: r.Host, Witnesses: cps.GetWitnesses()}
 	list := cps.GetCheckpoints()
 	if n := len(list); n > 0 {
 		d.Latest = list[n-1]

@@ -26,6 +26,7 @@ import (
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/audit/witness"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/integrity"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -108,6 +109,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	warnKeysInDataDir(logger, cfg, tlsConfig != nil)
 	tokenKey, err := access.LoadOrCreateKey(keysDir)
 	if err != nil {
 		return nil, err
@@ -253,6 +255,10 @@ func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName strin
 		// A stopping service writes nothing: events after the last
 		// checkpoint are covered by the next one, after the restart.
 		a.Parts = append(a.Parts, service.Part{Name: "checkpointer", Run: checkpointer.Run})
+		if len(cfg.Witnesses) > 0 {
+			a.Parts = append(a.Parts, service.Part{Name: "witness collector", Run: (&witness.Collector{Checkpointer: checkpointer, Store: store,
+				Registry: reg, LogName: logName, Witnesses: cfg.Witnesses, Logger: a.Logger}).Run})
+		}
 	}
 	return checkpointer, nil
 }

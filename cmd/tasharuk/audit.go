@@ -141,6 +141,9 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	pub := fs.String("public-key", "", "the log's public key (or @FILE); default: the export's header — pass the real key to trust the result")
 	cp := fs.String("checkpoint", "", "a signed checkpoint (or @FILE) obtained independently, to check the export against (tasharuk audit checkpoint saves one)")
 	live := fs.Bool("live", false, "verify the log in --data-dir (or --nats-url) instead of an export file (then the store flags apply)")
+	var witnessKeys listFlag
+	fs.Var(&witnessKeys, "witness", "public key (or @FILE) of a witness you trust (repeatable): with --quorum, the export must carry its cosignatures")
+	quorum := fs.Int("quorum", 0, "accept the export only if this many of the --witness keys cosigned a checkpoint of its tree, and none cosigned a root it contradicts")
 	// An export is checked offline, with no store flags; only --live
 	// reads a store, so only then are they registered.
 	var sc storeConfig
@@ -166,6 +169,20 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	checkpoint, err := readNote(*cp)
 	if err != nil {
 		return err
+	}
+	var witnesses []string
+	for _, w := range witnessKeys {
+		k, err := readArg(w)
+		if err != nil {
+			return err
+		}
+		witnesses = append(witnesses, k)
+	}
+	switch {
+	case *quorum < 0 || *quorum > len(witnesses):
+		return usagef("audit verify", "--quorum %d with %d --witness keys: give at least as many keys", *quorum, len(witnesses))
+	case len(witnesses) > 0 && *quorum == 0:
+		return usagef("audit verify", "--witness given without --quorum N (how many of them must have cosigned)")
 	}
 	var r io.Reader
 	var missingFrom int64
@@ -224,7 +241,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	prog = startProgress(stderr, "audit verify", "events", 0)
 	defer prog.finish()
 	r = countingReader{r: r, p: prog}
-	rep, err := audit.Verify(r, audit.VerifyOptions{PublicKey: key, Checkpoint: checkpoint})
+	rep, err := audit.Verify(r, audit.VerifyOptions{PublicKey: key, Checkpoint: checkpoint, Witnesses: witnesses, Quorum: *quorum})
 	prog.finish()
 	if err != nil {
 		return err
@@ -234,8 +251,15 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		rep.Problems = append(rep.Problems, audit.Problem{Position: missingFrom, Kind: "log-tail-lost",
 			Detail: fmt.Sprintf("the log's head counts events it no longer holds from position %d on", missingFrom)})
 	}
+	for _, w := range rep.Witnesses {
+		fmt.Fprintf(stdout, "witness %s cosigned the tree up to %d events\n", w.Witness, w.TreeSize)
+	}
 	if rep.OK() {
 		fmt.Fprintln(stdout, "OK: every hash, chain, position, Merkle root and checkpoint signature verifies")
+		if *quorum > 0 {
+			fmt.Fprintf(stdout, "OK: %d of the trusted witnesses cosigned the first %d events; the %d events after them are not witnessed yet\n",
+				*quorum, rep.Witnessed, rep.LastPosition-rep.Witnessed)
+		}
 		return nil
 	}
 	for _, p := range rep.Problems {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tasharuk/tasharuk/access/oidc"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/audit/witness"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/server"
 )
@@ -37,6 +38,8 @@ type config struct {
 	// CheckpointEvery and CheckpointInterval pace the signed checkpoints.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
+	// Witnesses cosign the checkpoints (serve --witness URL=KEY).
+	Witnesses []witness.Target
 	// ReadOnly serves reads and exports and refuses every write, so an
 	// operator can export what is left of a damaged log.
 	ReadOnly bool

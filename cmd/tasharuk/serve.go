@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/audit/witness"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
@@ -50,12 +51,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&cfg.TLS.ClientCAFile, "tls-client-ca", "", "verify client certificates offered by machine clients against these PEM CAs")
 	fs.StringVar(&cfg.TLS.MinVersion, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
+	var witnesses listFlag
+	fs.Var(&witnesses, "witness", "submit each checkpoint to this witness and record its cosignature: URL=KEY, the witness's address and public key (repeatable)")
 	cfg.Store.register(fs, storeServe)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve", "unexpected argument %q", fs.Arg(0))
+	}
+	for _, w := range witnesses {
+		t, err := witness.ParseTarget(w)
+		if err != nil {
+			return usagef("serve", "--witness: %v", err)
+		}
+		cfg.Witnesses = append(cfg.Witnesses, t)
 	}
 	cfg.DataDirGiven = flagGiven(fs, "data-dir")
 	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogJSON)

@@ -3,10 +3,13 @@
 package ports
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -109,9 +112,77 @@ func (s *Server) ListCheckpoints(ctx context.Context, r *auditv1.ListCheckpoints
 			continue
 		}
 		resp.Checkpoints = append(resp.Checkpoints, &auditv1.Checkpoint{TreeSize: cp.GetTreeSize(), RootHash: base64.StdEncoding.EncodeToString(cp.GetRootHash()),
-			SignedNote: cp.GetSignedNote(), Position: evs[i].Position, RecordTime: ts(evs[i].RecordedAt)})
+			SignedNote: cp.GetSignedNote(), CosignedNote: cp.GetSignedNote(), Position: evs[i].Position, RecordTime: ts(evs[i].RecordedAt)})
+	}
+	if err := s.addCosignatures(ctx, resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
+}
+
+// addCosignatures adds to each checkpoint the cosignatures the witnesses
+// gave it (the cosignature events of the log), and says how far each
+// witness cosigned.
+func (s *Server) addCosignatures(ctx context.Context, resp *auditv1.ListCheckpointsResponse) error {
+	evs, err := s.Store.ReadStream(ctx, audit.CosignatureStream(s.LogName), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	bySize := map[uint64]*auditv1.Checkpoint{}
+	for _, c := range resp.Checkpoints {
+		bySize[c.GetTreeSize()] = c
+	}
+	status := map[string]*auditv1.WitnessStatus{}
+	var order []string
+	for i := range evs {
+		p, err := s.Registry.DecodeEvent(&evs[i])
+		if err != nil {
+			return err
+		}
+		cs, ok := p.(*auditeventsv1.CheckpointCosigned)
+		if !ok {
+			continue
+		}
+		// The line the witness added, checked against nothing here: whoever
+		// relies on it checks it with the witness's key (audit verify
+		// --witness). What the collector recorded it had checked.
+		c := bySize[cs.GetTreeSize()]
+		if c == nil || !bytes.Equal(cs.GetRootHash(), mustB64(c.GetRootHash())) {
+			continue
+		}
+		lines := strings.TrimPrefix(cs.GetCosignedNote(), c.GetSignedNote())
+		if lines == cs.GetCosignedNote() {
+			continue
+		}
+		if !slices.Contains(c.Witnesses, cs.GetWitness()) {
+			c.Witnesses = append(c.Witnesses, cs.GetWitness())
+			c.CosignedNote = audit.AddSignatures(c.GetCosignedNote(), lines)
+		}
+		w := status[cs.GetWitness()]
+		if w == nil {
+			w = &auditv1.WitnessStatus{Name: cs.GetWitness()}
+			status[cs.GetWitness()] = w
+			order = append(order, cs.GetWitness())
+		}
+		if cs.GetTreeSize() >= w.GetTreeSize() {
+			w.TreeSize, w.RootHash = cs.GetTreeSize(), c.GetRootHash()
+			if sigs, err := audit.CosignatureTimes(lines); err == nil && len(sigs) > 0 {
+				w.CosignTime = timestamppb.New(sigs[0])
+			}
+		}
+	}
+	for _, name := range order {
+		resp.Witnesses = append(resp.Witnesses, status[name])
+	}
+	return nil
+}
+
+func mustB64(s string) []byte {
+	b, _ := base64.StdEncoding.DecodeString(s)
+	return b
 }
 
 func hashes(hs []tlog.Hash) []string {
