@@ -135,7 +135,14 @@ func resign(env *envelopev1.Envelope, tree *audit.Tree, stolen note.Signer, kept
 // Checkpoint returns the signed note of the last checkpoint event of an
 // export, and the event's position.
 func Checkpoint(export []byte) (string, int64, error) {
-	var note string
+	return CheckpointAt(export, -1)
+}
+
+// CheckpointAt returns the signed note of the checkpoint event of an
+// export that covers size events (-1: the last one), and the event's
+// position.
+func CheckpointAt(export []byte, size int64) (string, int64, error) {
+	var signed string
 	var pos int64
 	for _, line := range bytes.Split(export, []byte("\n")) {
 		var l struct {
@@ -152,10 +159,12 @@ func Checkpoint(export []byte) (string, int64, error) {
 		if err := proto.Unmarshal(env.GetPayload(), &ck); err != nil {
 			return "", 0, err
 		}
-		note, pos = ck.GetSignedNote(), int64(env.GetGlobalPosition())
+		if size < 0 || int64(ck.GetTreeSize()) == size {
+			signed, pos = ck.GetSignedNote(), int64(env.GetGlobalPosition())
+		}
 	}
-	if note == "" {
-		return "", 0, errors.New("audittest: no checkpoint in the export")
+	if signed == "" {
+		return "", 0, fmt.Errorf("audittest: no checkpoint of size %d in the export", size)
 	}
-	return note, pos, nil
+	return signed, pos, nil
 }

@@ -56,13 +56,17 @@ func (c *Collector) logger() *slog.Logger {
 // Run submits checkpoints until ctx ends; it returns nil then, or the
 // error the checkpointer stopped with.
 func (c *Collector) Run(ctx context.Context) error {
+	recorded, err := c.recorded(ctx)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.Witnesses))
 	for i, t := range c.Witnesses {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.follow(ctx, &Client{Target: t, HTTP: c.HTTP})
+			errs[i] = c.follow(ctx, &Client{Target: t, HTTP: c.HTTP}, recorded[t.Name()])
 		}()
 	}
 	wg.Wait()
@@ -72,17 +76,42 @@ func (c *Collector) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// follow feeds one witness.
-func (c *Collector) follow(ctx context.Context, w *Client) error {
+// recorded returns the largest tree size each witness's cosignature was
+// recorded for, by witness name, so a restarted service does not record
+// the same cosignatures again.
+func (c *Collector) recorded(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	evs, err := c.Store.ReadStream(ctx, audit.CosignatureStream(c.LogName), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("witness: read the recorded cosignatures: %w", err)
+	}
+	for i := range evs {
+		p, err := c.Registry.DecodeEvent(&evs[i])
+		if err != nil {
+			return nil, err
+		}
+		if cs, ok := p.(*auditeventsv1.CheckpointCosigned); ok {
+			out[cs.GetWitness()] = max(out[cs.GetWitness()], int64(cs.GetTreeSize()))
+		}
+	}
+	return out, nil
+}
+
+// follow feeds one witness, from the checkpoints after the one whose
+// cosignature was recorded last (after).
+func (c *Collector) follow(ctx context.Context, w *Client, after int64) error {
 	maxWait := c.MaxBackoff
 	if maxWait <= 0 {
 		maxWait = 30 * time.Second
 	}
 	wait := maxWait / 20
-	// known is the witness's size as far as we know: 0 until it tells us
-	// otherwise (tlog-witness lets a client start from 0 and learn the
-	// size from the 409).
-	var known, after int64
+	// known is the witness's size as far as we know: the size last
+	// recorded, and the 409 tells otherwise (tlog-witness lets a client
+	// start anywhere, from 0 even, and learn the size from the 409).
+	known := after
 	for {
 		ck, err := c.Checkpointer.WaitCheckpoint(ctx, after)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/audit/witness"
 )
 
 // testClock is the service's injected clock.
@@ -97,6 +98,8 @@ type envOptions struct {
 	NATSListen string
 	// Limits sets rate limits (none by default).
 	Limits limits
+	// Witnesses cosign the checkpoints (serve --witness).
+	Witnesses []witness.Target
 }
 
 // backend is the store's name ("nats" or "esdb").
@@ -177,6 +180,7 @@ func (e *env) start() {
 	cfg.Store.Stream = "TASHARUK_LOG"
 	cfg.Store.NATSListen = e.opts.NATSListen
 	cfg.Limits = e.opts.Limits
+	cfg.Witnesses = e.opts.Witnesses
 	if e.opts.ESDBURL != "" {
 		cfg.Store.Backend, cfg.Store.ESDBURL = "esdb", e.opts.ESDBURL
 	}
