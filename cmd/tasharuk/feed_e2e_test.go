@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/audit"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 	"github.com/tasharuk/tasharuk/services/feed"
@@ -46,7 +49,7 @@ func TestFeedAcrossRestart(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	var mu sync.Mutex
 	received := map[string]int{}
-	var bodies []string
+	var bodies, checkpoints []string
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -60,6 +63,9 @@ func TestFeedAcrossRestart(t *testing.T) {
 				mu.Lock()
 				received[m.Headers().Get(feed.HeaderEventID)]++
 				bodies = append(bodies, m.Subject()+" "+string(m.Data()))
+				if strings.HasSuffix(m.Subject(), ".audit.CheckpointRecorded") {
+					checkpoints = append(checkpoints, m.Headers().Get(feed.HeaderTreeSize)+" "+string(m.Data()))
+				}
 				mu.Unlock()
 			})
 			if err != nil {
@@ -140,6 +146,28 @@ func TestFeedAcrossRestart(t *testing.T) {
 	var m feed.Message
 	if err := json.Unmarshal([]byte(strings.SplitN(bodies[len(bodies)-1], " ", 2)[1]), &m); err != nil || m.EventID == "" || m.Position == 0 {
 		t.Fatalf("feed message: %v %+v", err, m)
+	}
+	// The signed checkpoints are on the feed, with their tree size in a
+	// header, and verify with the log's public key (issue 23).
+	pub, err := os.ReadFile(filepath.Join(keysOf(dir), audit.PublicKeyFile))
+	if err != nil || len(checkpoints) == 0 {
+		t.Fatalf("no checkpoint on the feed (%d), %v", len(checkpoints), err)
+	}
+	for _, c := range checkpoints {
+		size, body, _ := strings.Cut(c, " ")
+		var msg struct {
+			Payload struct {
+				TreeSize   string `json:"tree_size"`
+				SignedNote string `json:"signed_note"`
+			} `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(body), &msg); err != nil {
+			t.Fatal(err)
+		}
+		_, n, _, err := audit.OpenCheckpoint(msg.Payload.SignedNote, strings.TrimSpace(string(pub)))
+		if err != nil || fmt.Sprint(n) != size || msg.Payload.TreeSize != size {
+			t.Fatalf("checkpoint on the feed (header %s): %+v %v", size, msg.Payload, err)
+		}
 	}
 }
 

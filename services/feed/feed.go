@@ -13,6 +13,13 @@
 // published again, with the same ids and positions). Core NATS subscribers
 // see the messages live; JetStream consumers can replay them.
 //
+// The log's signed checkpoints go out too, as the events they are
+// (tasharuk.events._.audit.CheckpointRecorded, payload.signed_note a C2SP
+// tlog-checkpoint note), and so do the witnesses' cosignatures of them
+// (tasharuk.events._.audit.CheckpointCosigned, payload.cosigned_note); both
+// carry the Tasharuk-Tree-Size header, so a monitor or a witness can follow
+// the checkpoints alone with a subject filter and no decoding.
+//
 // The public form holds no personal data: a signature's encrypted name,
 // data key id and signer key (also in its stream id) are removed, and a
 // citizen's subject is not given.
@@ -33,7 +40,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
@@ -46,6 +55,9 @@ import (
 const (
 	HeaderPosition = "Tasharuk-Position"
 	HeaderEventID  = "Tasharuk-Event-Id"
+	// HeaderTreeSize is the tree size a checkpoint or a cosignature
+	// covers.
+	HeaderTreeSize = "Tasharuk-Tree-Size"
 )
 
 // Publisher follows the log and publishes it.
@@ -190,6 +202,9 @@ func (p *Publisher) message(e *eventstore.Event) (*nats.Msg, error) {
 	m.Data = body
 	m.Header.Set(HeaderPosition, strconv.FormatUint(e.Position, 10))
 	m.Header.Set(HeaderEventID, e.ID)
+	if size, ok := treeSize(p.Registry, e); ok {
+		m.Header.Set(HeaderTreeSize, strconv.FormatUint(size, 10))
+	}
 	return m, nil
 }
 
@@ -259,4 +274,22 @@ func councilCode(name string) string {
 		return parts[1]
 	}
 	return ""
+}
+
+// treeSize returns the tree size of a checkpoint or cosignature event.
+func treeSize(reg *es.Registry, e *eventstore.Event) (uint64, bool) {
+	if e.Type != audit.CheckpointType && e.Type != audit.CosignatureType || !reg.Known(e.Type, e.SchemaVersion) {
+		return 0, false
+	}
+	m, err := reg.DecodeEvent(e)
+	if err != nil {
+		return 0, false
+	}
+	switch c := m.(type) {
+	case *auditeventsv1.CheckpointRecorded:
+		return c.GetTreeSize(), true
+	case *auditeventsv1.CheckpointCosigned:
+		return c.GetTreeSize(), true
+	}
+	return 0, false
 }
