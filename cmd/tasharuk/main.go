@@ -53,7 +53,7 @@ func init() {
 			{name: "checkpoint", args: "[--url URL | --data-dir DIR] [--out FILE]", short: "save the latest signed checkpoint, to check a later export against", long: auditCheckpointLong, run: runAuditCheckpoint},
 			{name: "witnesses", args: "--witness URL=KEY... --public-key KEY [--url URL]", short: "compare the checkpoints witnesses cosigned: two that cannot both be true show a fork", long: auditWitnessesLong, run: runAuditWitnesses},
 		}},
-		{name: "witness", args: "--state-dir DIR --log KEY... [flags]", short: "run a witness: cosign the checkpoints of the logs it follows, refuse and keep any that rewrite history (C2SP tlog-witness)", long: witnessLong, run: runWitness},
+		{name: "witness", args: "--state-dir DIR --log-key KEY... [flags]", short: "run a witness: cosign the checkpoints of the logs it follows, refuse and keep any that rewrite history (C2SP tlog-witness)", long: witnessLong, run: runWitness},
 		{name: "replay", args: "[--verify] [flags]", short: "rebuild the read models from zero; --verify checks the log and compares them with the live ones", run: runReplay},
 		{name: "privacy", short: "personal data (law 09-08)", subs: []*command{
 			{name: "erase", args: "--council CODE --national-id ID [flags]", short: "erase a person's name from a council's signatures (service stopped, embedded)", run: runPrivacyErase},

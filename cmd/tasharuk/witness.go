@@ -17,7 +17,7 @@ import (
 const witnessLong = `A witness is run by an independent party (a court of accounts, the
 province's services, a university, an observers' association), on its own
 machine, with its own key and state folder. It follows the logs given with
---log: each new checkpoint a log submits (POST /add-checkpoint, C2SP
+--log-key: each new checkpoint a log submits (POST /add-checkpoint, C2SP
 tlog-witness) is cosigned only if a consistency proof shows it extends the
 checkpoint the witness cosigned last. A checkpoint that rewrites what was
 cosigned is refused (422), kept with the cosigned one in
@@ -57,7 +57,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&wc.Name, "name", "", "the witness's name, its key's name, on first start (a schema-less URL: witness.cour-des-comptes.ma/rabat)")
 	addr := fs.String("listen", "127.0.0.1:7380", "address of the witness's HTTP interface")
 	var logs listFlag
-	fs.Var(&logs, "log", "a log to witness: its checkpoint public key (tasharuk serve prints it; its name is the origin), or ORIGIN=KEY (repeatable)")
+	fs.Var(&logs, "log-key", "a log to witness: its checkpoint public key (tasharuk serve prints it; its name is the origin), or ORIGIN=KEY (repeatable)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	asJSON := fs.Bool("log-json", false, "write logs as JSON lines")
 	if err := parseFlags(fs, args); err != nil {
@@ -70,12 +70,12 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("witness", "--state-dir DIR is required")
 	}
 	if len(logs) == 0 {
-		return usagef("witness", "give at least one --log KEY")
+		return usagef("witness", "give at least one --log-key KEY")
 	}
 	for _, s := range logs {
 		l, err := witness.ParseLog(s)
 		if err != nil {
-			return usagef("witness", "--log: %v", err)
+			return usagef("witness", "--log-key: %v", err)
 		}
 		wc.Logs = append(wc.Logs, l)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/audit/audittest"
 	"github.com/tasharuk/tasharuk/audit/witness"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 )
 
 // e2eWitness is `tasharuk witness` (serveWitness, what the command runs)
@@ -307,4 +309,57 @@ func writeTemp(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestWitnessCommand: `tasharuk witness` from its flags — its key made on
+// first start under --name, its public key printed, the add-checkpoint
+// interface on --listen — and its usage errors.
+func TestWitnessCommand(t *testing.T) {
+	_, logKey, err := audit.GenerateKey("tasharuk.ma/TASHARUK_LOG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"witness", "--log-key", logKey},
+		{"witness", "--state-dir", t.TempDir()},
+		{"witness", "--state-dir", t.TempDir(), "--log-key", "not-a-key"},
+	} {
+		if code, _, stderr := runCLI(args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, code, stderr)
+		}
+	}
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", natstest.FreePorts(t, 1)[0])
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runWitness(ctx, []string{"--state-dir", dir, "--name", "witness.example/cli", "--listen", addr, "--log-key", logKey}, io.Discard, stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("witness: %v", err)
+		}
+	}()
+	var resp *http.Response
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err = http.Post("http://"+addr+"/add-checkpoint", "text/plain", strings.NewReader("old 0\n\nexample.org/unknown\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n"))
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown log: %d", resp.StatusCode)
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, audit.WitnessPublicKeyFile))
+	if err != nil || !strings.HasPrefix(string(pub), "witness.example/cli+") || !strings.Contains(stderr.String(), strings.TrimSpace(string(pub))) {
+		t.Fatalf("public key %q %v, not printed at start:\n%s", pub, err, stderr.String())
+	}
 }
