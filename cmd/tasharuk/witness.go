@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tasharuk/tasharuk/audit/witness"
@@ -47,6 +48,10 @@ type witnessConfig struct {
 	KeyFile  string
 	Name     string
 	Logs     []witness.Log
+	// Poll are services the witness reads checkpoints from by itself,
+	// every PollInterval.
+	Poll         []string
+	PollInterval time.Duration
 }
 
 func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,6 +63,9 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addr := fs.String("listen", "127.0.0.1:7380", "address of the witness's HTTP interface")
 	var logs listFlag
 	fs.Var(&logs, "log-key", "a log to witness: its checkpoint public key (tasharuk serve prints it; its name is the origin), or ORIGIN=KEY (repeatable)")
+	var poll listFlag
+	fs.Var(&poll, "poll", "also read the checkpoints of the tasharuk service at this URL by itself (GET /v1/audit/checkpoints), for a log that does not submit them (repeatable)")
+	fs.DurationVar(&wc.PollInterval, "poll-interval", time.Minute, "how often --poll reads the service")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	asJSON := fs.Bool("log-json", false, "write logs as JSON lines")
 	if err := parseFlags(fs, args); err != nil {
@@ -72,6 +80,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(logs) == 0 {
 		return usagef("witness", "give at least one --log-key KEY")
 	}
+	wc.Poll = poll
 	for _, s := range logs {
 		l, err := witness.ParseLog(s)
 		if err != nil {
@@ -118,6 +127,17 @@ func serveWitness(ctx context.Context, wc witnessConfig, ln net.Listener, logger
 	srv := &http.Server{Handler: w.Handler(""), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	pctx, stopPolls := context.WithCancel(ctx)
+	var polls sync.WaitGroup
+	defer polls.Wait()
+	defer stopPolls()
+	for _, u := range wc.Poll {
+		polls.Add(1)
+		go func() {
+			defer polls.Done()
+			_ = (&witness.Poller{Witness: w, URL: u, Interval: wc.PollInterval, Logger: logger}).Run(pctx)
+		}()
+	}
 	select {
 	case err := <-errc:
 		return err

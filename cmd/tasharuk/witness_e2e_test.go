@@ -35,7 +35,7 @@ type e2eWitness struct {
 	stop                 func()
 }
 
-func startE2EWitness(t *testing.T, name, logKey string) *e2eWitness {
+func startE2EWitness(t *testing.T, name, logKey string, poll ...string) *e2eWitness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,7 +49,7 @@ func startE2EWitness(t *testing.T, name, logKey string) *e2eWitness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveWitness(ctx, witnessConfig{StateDir: w.dir, Name: name, Logs: []witness.Log{l}}, ln,
+		done <- serveWitness(ctx, witnessConfig{StateDir: w.dir, Name: name, Logs: []witness.Log{l}, Poll: poll, PollInterval: 50 * time.Millisecond}, ln,
 			slog.New(slog.NewTextHandler(w.logs, nil)))
 	}()
 	var once sync.Once
@@ -266,6 +266,68 @@ func TestWitnessEndToEnd(t *testing.T) {
 		t.Fatalf("fork not found: %d\n%s", code, stdout)
 	}
 	t.Logf("audit witnesses A C:\n%s", stdout)
+
+	// A witness the council never configured follows the service by
+	// polling it, and agrees with A.
+	wd := startE2EWitness(t, "witness.province.example/d", logKey, e.base)
+	want, err := (&witness.State{Dir: wa.dir}).Latest(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cur, err := (&witness.State{Dir: wd.dir}).Latest(origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur != nil && cur.TreeSize >= want.TreeSize {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the polling witness cosigned %+v, not %d:\n%s", cur, want.TreeSize, wd.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The log grows after the restart: the restarted service's collector
+	// gets the new checkpoint cosigned by A and B (from the sizes it had
+	// recorded), and D cosigns it from its own size, with the proof it
+	// reads from the service.
+	agent = e.token(access.RoleCitizen, "", "agent-witness-2")
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113",
+		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "Pétition après", Request: "r", Reasons: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: created.GetPetition().GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		id, full := signer("WZ", i)
+		_, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := waitWitnessed(t, e, 2, want.TreeSize+1)
+	if grown.minSize <= want.TreeSize {
+		t.Fatalf("no new checkpoint cosigned after the restart: %d", grown.minSize)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		cur, _ := (&witness.State{Dir: wd.dir}).Latest(origin)
+		if cur.TreeSize >= grown.minSize {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the polling witness stayed at %d, the log is at %d:\n%s", cur.TreeSize, grown.minSize, wd.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, stdout, _ = runCLI("audit", "witnesses", "--public-key", logKey, "--url", e.base,
+		"--witness", wa.url+"="+wa.vkey, "--witness", wb.url+"="+wb.vkey, "--witness", wd.url+"="+wd.vkey)
+	if code != 0 || !strings.Contains(stdout, "OK:") {
+		t.Fatalf("polling witness compared with A and B: %d\n%s", code, stdout)
+	}
 }
 
 // witnessStatus is what waitWitnessed saw.
