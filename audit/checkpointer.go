@@ -527,19 +527,6 @@ func (c *Checkpointer) RootAt(size int64) (tlog.Hash, error) {
 	return c.tree.Root(size)
 }
 
-// LatestCheckpoint returns the newest checkpoint recorded in the log that
-// the checkpointer has applied (nil: none yet), and the position of its
-// event.
-func (c *Checkpointer) LatestCheckpoint() *SavedCheckpoint {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.latest == nil {
-		return nil
-	}
-	l := *c.latest
-	return &l
-}
-
 // WaitCheckpoint returns the newest checkpoint recorded in the log once it
 // covers more than after events, or ctx's error, or the error Run stopped
 // with. It is how the witnesses are fed (witness.Collector) without a

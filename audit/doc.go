@@ -51,4 +51,17 @@
 // out of band in [VerifyOptions.PublicKey], and, to detect a truncated export,
 // a recent signed checkpoint obtained out of band in
 // [VerifyOptions.Checkpoint].
+//
+// Whoever holds the log's signing key can still rewrite history
+// consistently: change an event, recompute every later hash and chain, and
+// re-sign every checkpoint. Witnesses (package audit/witness, C2SP
+// tlog-witness) close that gap: each cosigns a checkpoint only after a
+// consistency proof from the one it cosigned before, and the log records
+// their cosignatures (C2SP tlog-cosignature v1, cosignature.go) as events
+// of type "audit.CheckpointCosigned" (payload auditv1.CheckpointCosigned)
+// on stream "cosignature.<log name>". With [VerifyOptions.Witnesses] and
+// [VerifyOptions.Quorum], Verify accepts an export only if that many
+// trusted witnesses cosigned a tree the export reproduces, and none
+// cosigned one it contradicts: the auditor needs the witnesses' public keys
+// and nothing saved beforehand.
 package audit
