@@ -103,13 +103,11 @@ func (v *verifier) checkWitnessed(opts VerifyOptions) error {
 		if len(sigs) == 0 {
 			continue // cosigned by witnesses the auditor does not trust
 		}
-		text := cn.note
-		if i := indexBlankLine(text); i >= 0 {
-			text = text[:i+1]
-		}
-		_, size, root, err := ParseCheckpointText(text)
+		// A checkpoint of this log: signed by its key, so of its origin (a
+		// witness that also follows another log cosigns that log's trees).
+		_, size, root, err := OpenCheckpoint(cn.note, v.vkey)
 		if err != nil {
-			fail(ProblemWitnessRecord, "cosigned checkpoint: %v", err)
+			fail(ProblemWitnessRecord, "cosigned checkpoint is not one of this log's: %v", err)
 			continue
 		}
 		names := make([]string, len(sigs))

@@ -438,3 +438,27 @@ func TestForkShownToTwoWitnesses(t *testing.T) {
 		t.Fatalf("a prefix with a proof: %v", err)
 	}
 }
+
+// TestClientTrustsOnlyItsWitnessKey: an endpoint that answers with a
+// cosignature by another key (or none, or garbage) gets no cosignature
+// recorded: the client checks the line against the key it was given.
+func TestClientTrustsOnlyItsWitnessKey(t *testing.T) {
+	lg := newLog(t)
+	entry, _ := witness.ParseLog(lg.vkey)
+	real := startWitness(t, t.TempDir(), entry)
+	impostor := startWitness(t, t.TempDir(), entry)
+	lg.grow(3)
+	// The impostor's server, the real witness's key.
+	c := &witness.Client{Target: witness.Target{URL: impostor.url, VerifierKey: real.client.Target.VerifierKey}}
+	if _, err := c.AddCheckpoint(context.Background(), 0, nil, lg.checkpoint()); !errors.Is(err, audit.ErrBadSignature) {
+		t.Fatalf("cosignature by another key accepted: %v", err)
+	}
+	for _, body := range []string{"", "not a signature line\n", "— witness.example/x AAAA\n"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) }))
+		c := &witness.Client{Target: witness.Target{URL: srv.URL, VerifierKey: real.client.Target.VerifierKey}}
+		if _, err := c.AddCheckpoint(context.Background(), 0, nil, lg.checkpoint()); err == nil {
+			t.Errorf("answer %q taken for a cosignature", body)
+		}
+		srv.Close()
+	}
+}
