@@ -174,6 +174,12 @@ func (c *Collector) submit(ctx context.Context, w *Client, ck *audit.SavedCheckp
 		sig, err := w.AddCheckpoint(ctx, *known, proof, ck.SignedNote)
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
+			if conflict.Size == ck.TreeSize && *known != ck.TreeSize {
+				// The witness cosigned this very checkpoint already: another
+				// replica submitted it (and records its cosignature).
+				*known = conflict.Size
+				return nil
+			}
 			*known = conflict.Size
 			continue
 		}

@@ -159,6 +159,15 @@ func loadLatencies(t *testing.T, witnesses bool) time.Duration {
 		time.Sleep(10 * time.Millisecond)
 	}
 
+	// The cosignature events call for no checkpoint of their own: once
+	// the load is over, no new checkpoint comes, however long one waits.
+	quiet, stop := context.WithTimeout(ctx, 4*interval)
+	extra, err := ck.WaitCheckpoint(quiet, both())
+	stop()
+	if err == nil {
+		t.Fatalf("a checkpoint of %d events after the load, for the cosignatures alone", extra.TreeSize)
+	}
+
 	// Delay of each event to the first cosignature covering it, by each
 	// witness; the later of the two counts (both must have cosigned).
 	mu.Lock()
