@@ -294,8 +294,12 @@ func (c *Checkpointer) apply(e eventstore.Event) error {
 	}
 	// A witness's cosignature of a checkpoint is not news to certify: were
 	// it counted, every cosigned checkpoint would call for another one.
+	// What it cosigned must be the log's tree, like a checkpoint.
 	if e.Stream == CosignatureStream(c.LogName) && e.Type == CosignatureType {
 		own = true
+		if err := c.checkCosignedLocked(&e); err != nil {
+			return err
+		}
 	}
 	if err := c.tree.Append(e.Hash); err != nil {
 		return err
@@ -358,6 +362,34 @@ func (c *Checkpointer) checkRecordedLocked(e *eventstore.Event) error {
 		// The events between the checkpoint's size and the checkpoint event
 		// itself were recorded by others while it was being written.
 		c.ckNonOwn = max(0, c.nonOwn-(pos-1-size))
+	}
+	return nil
+}
+
+// checkCosignedLocked checks that a recorded cosignature is of a tree the
+// log holds: a log rewritten under its witnesses' recorded cosignatures
+// stops the checkpointer (the witnesses' signatures themselves are checked
+// by whoever trusts their keys: audit verify --witness).
+func (c *Checkpointer) checkCosignedLocked(e *eventstore.Event) error {
+	pos := int64(e.Position)
+	if e.SchemaVersion != 1 {
+		return nil
+	}
+	var cs auditeventsv1.CheckpointCosigned
+	if err := proto.Unmarshal(e.Payload, &cs); err != nil {
+		return c.alteredLocked(c.mismatch(pos, "cosignature event %s does not decode: %v", e.ID, err))
+	}
+	size := int64(cs.GetTreeSize())
+	if cs.GetTreeSize() >= uint64(pos) {
+		return c.alteredLocked(c.mismatch(pos, "cosignature event %s covers %d events", e.ID, cs.GetTreeSize()))
+	}
+	root, err := c.tree.Root(size)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(root[:], cs.GetRootHash()) {
+		return c.alteredLocked(c.mismatch(pos, "witness %s cosigned the first %d events with root %x, the log's root is %s: the log was rewritten after it was witnessed",
+			cs.GetWitness(), size, cs.GetRootHash(), root))
 	}
 	return nil
 }

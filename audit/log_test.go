@@ -728,6 +728,32 @@ func TestCheckpointerRefusesAlteredLog(t *testing.T) {
 	}
 }
 
+func TestCheckpointerRefusesLogRewrittenUnderCosignatures(t *testing.T) {
+	// A recorded witness cosignature whose root is not the log's (the log
+	// was rewritten after it was witnessed) stops the checkpointer too.
+	ctx := context.Background()
+	s := openStore(t)
+	signer, _ := newSigner(t, origin)
+	for i := range 5 {
+		appendEvent(t, s, "test.s0", i)
+	}
+	reg := es.NewRegistry(audit.EventTypes)
+	p, err := reg.Propose(&auditeventsv1.CheckpointCosigned{TreeSize: 5, RootHash: make([]byte, 32), Witness: "witness.example/w1"},
+		es.Meta{ID: uuid.Must(uuid.NewV7()).String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, audit.CosignatureStream("main"), eventstore.Any, []eventstore.Proposed{p}); err != nil {
+		t.Fatal(err)
+	}
+	c := &audit.Checkpointer{Store: s, Signer: signer, Origin: origin, LogName: "main", Logger: quiet}
+	runCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.Run(runCtx); !errors.Is(err, audit.ErrLogAltered) || !strings.Contains(err.Error(), "rewritten after it was witnessed") {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // leakedGoroutines returns the stacks of goroutines running the
 // checkpointer or a log subscription.
 func leakedGoroutines() string {
