@@ -28,6 +28,10 @@ const auditVerifyLong = `An export FILE is checked offline: no store flags. With
 flags of audit export apply (tasharuk audit verify --live --help lists them).
 --checkpoint takes a checkpoint saved earlier (tasharuk audit checkpoint), so
 a log cut short since is caught too; whitespace around it is ignored.
+--witness KEY (repeatable) and --quorum N accept the export only if N of
+those witnesses cosigned a checkpoint whose tree the export reproduces,
+and none cosigned one it contradicts: a history rewritten and re-signed
+with the log's own key is caught with nothing saved beforehand.
 `
 
 const auditCheckpointLong = `With --url, the checkpoint is read from a running service
