@@ -123,3 +123,18 @@ func padHex(v uint32) string {
 	s := strconv.FormatUint(uint64(v), 16)
 	return strings.Repeat("0", 8-len(s)) + s
 }
+
+// TestCheckpointIsC2SP: the checkpoints tasharuk has always signed are
+// C2SP tlog-checkpoint notes — torchwood's parser (the reference) reads
+// them back exactly — so witnesses take them as they are and old exports
+// verify unchanged.
+func TestCheckpointIsC2SP(t *testing.T) {
+	for _, size := range []int64{0, 1, 20852163} {
+		root := tlog.RecordHash([]byte("root"))
+		text := audit.CheckpointText("tasharuk.ma/TASHARUK_LOG", size, root)
+		c, err := torchwood.ParseCheckpoint(text)
+		if err != nil || c.Origin != "tasharuk.ma/TASHARUK_LOG" || c.N != size || c.Hash != root || c.Extension != "" || c.String() != text {
+			t.Fatalf("torchwood.ParseCheckpoint(%q) = %+v, %v", text, c, err)
+		}
+	}
+}
