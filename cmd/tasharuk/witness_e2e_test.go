@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -423,5 +424,58 @@ func TestWitnessCommand(t *testing.T) {
 	pub, err := os.ReadFile(filepath.Join(dir, audit.WitnessPublicKeyFile))
 	if err != nil || !strings.HasPrefix(string(pub), "witness.example/cli+") || !strings.Contains(stderr.String(), strings.TrimSpace(string(pub))) {
 		t.Fatalf("public key %q %v, not printed at start:\n%s", pub, err, stderr.String())
+	}
+}
+
+// TestWitnessPageInBrowser: the audit page lists the witnesses and how far
+// each cosigned, in Arabic and French, with no serious or critical
+// accessibility violation (axe-core in headless Chromium).
+func TestWitnessPageInBrowser(t *testing.T) {
+	chromiumPath(t)
+	axe := axeSource(t)
+	shots := artifactsDir(t)
+	dir := t.TempDir()
+	e := startEnv(t, dir, &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}, sharedData(t, "bmk_communes_2024.csv"))
+	logKey, err := os.ReadFile(filepath.Join(keysOf(dir), audit.PublicKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := startE2EWitness(t, "witness.cour-des-comptes.example/rabat", strings.TrimSpace(string(logKey)))
+	wb := startE2EWitness(t, "witness.universite.example/observatoire", strings.TrimSpace(string(logKey)))
+	e.opts.Witnesses = []witness.Target{wa.target(), wb.target()}
+	e.restart()
+	// Enough events for a checkpoint (every 25 in tests).
+	agent := e.token(access.RoleCitizen, "", "agent-witness-page")
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113",
+		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "Pétition témoin", Request: "r", Reasons: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: created.GetPetition().GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		id, full := signer("WP", i)
+		if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitWitnessed(t, e, 2, 1)
+	for _, lang := range []string{"ar", "fr"} {
+		b := newBrowser(t, e.base, shots, axe, lang)
+		b.open("/audit/checkpoints?lang=" + lang)
+		msg := catalogue(t, lang)
+		if got := b.text("#witnesses caption"); got != msg["checkpoints.witnesses"] {
+			t.Fatalf("%s: witness table caption %q, want %q", lang, got, msg["checkpoints.witnesses"])
+		}
+		rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#witnesses tbody tr").length`))
+		if err != nil || rows != 2 {
+			t.Fatalf("%s: %d witness rows (%v)", lang, rows, err)
+		}
+		if txt := b.text("#witnesses"); !strings.Contains(txt, wa.name) || !strings.Contains(txt, wb.name) {
+			t.Fatalf("%s: witness table %q", lang, txt)
+		}
+		b.shot("checkpoints-witnesses")
+		b.accessible("/audit/checkpoints")
 	}
 }
