@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/tlog"
 
 	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
@@ -44,6 +45,28 @@ type Collector struct {
 	// Cosigned, if set, is called after each cosignature is recorded (for
 	// tests and the figures of tools/bench).
 	Cosigned func(witness string, size int64, at time.Time)
+
+	metricsOnce sync.Once
+	size        *prometheus.GaugeVec
+	refused     *prometheus.CounterVec
+	failed      *prometheus.CounterVec
+}
+
+func (c *Collector) metrics() {
+	c.metricsOnce.Do(func() {
+		c.size = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tasharuk_witness_cosigned_tree_size",
+			Help: "Size of the largest tree each witness cosigned, as recorded in the log."}, []string{"witness"})
+		c.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tasharuk_witness_refusals_total",
+			Help: "Checkpoints a witness refused (4xx): alarm on any."}, []string{"witness"})
+		c.failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tasharuk_witness_failures_total",
+			Help: "Submissions to a witness that failed otherwise (unreachable, 5xx); retried."}, []string{"witness"})
+	})
+}
+
+// Collectors returns the collector's metrics, for a Prometheus registry.
+func (c *Collector) Collectors() []prometheus.Collector {
+	c.metrics()
+	return []prometheus.Collector{c.size, c.refused, c.failed}
 }
 
 func (c *Collector) logger() *slog.Logger {
@@ -56,9 +79,15 @@ func (c *Collector) logger() *slog.Logger {
 // Run submits checkpoints until ctx ends; it returns nil then, or the
 // error the checkpointer stopped with.
 func (c *Collector) Run(ctx context.Context) error {
+	c.metrics()
 	recorded, err := c.recorded(ctx)
 	if err != nil {
 		return err
+	}
+	for _, t := range c.Witnesses {
+		c.size.WithLabelValues(t.Name()).Set(float64(recorded[t.Name()]))
+		c.refused.WithLabelValues(t.Name()) // shown at 0 from the start
+		c.failed.WithLabelValues(t.Name())
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.Witnesses))
@@ -135,9 +164,11 @@ func (c *Collector) follow(ctx context.Context, w *Client, after int64) error {
 		case ctx.Err() != nil:
 			return nil
 		case IsRefusal(err):
+			c.refused.WithLabelValues(w.Target.Name()).Inc()
 			c.logger().Error("witness refused the log's checkpoint", "witness", w.Target.Name(), "url", w.Target.URL,
 				"tree_size", ck.TreeSize, "err", err)
 		default:
+			c.failed.WithLabelValues(w.Target.Name()).Inc()
 			c.logger().Warn("witness unreachable", "witness", w.Target.Name(), "url", w.Target.URL, "tree_size", ck.TreeSize, "err", err, "retry_in", wait)
 		}
 		select {
@@ -190,6 +221,7 @@ func (c *Collector) submit(ctx context.Context, w *Client, ck *audit.SavedCheckp
 		if err := c.record(ctx, ck, sig); err != nil {
 			return err
 		}
+		c.size.WithLabelValues(w.Target.Name()).Set(float64(ck.TreeSize))
 		c.logger().Info("checkpoint cosigned", "witness", sig.Witness, "tree_size", ck.TreeSize, "took", time.Since(sent).Round(time.Millisecond))
 		if c.Cosigned != nil {
 			c.Cosigned(sig.Witness, ck.TreeSize, time.Now())

@@ -133,7 +133,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		return nil, err
 	}
 
-	checkpointer, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor)
+	checkpointer, collector, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +154,9 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	promReg := prometheus.NewRegistry()
 	registerStoreMetrics(promReg, ls)
 	promReg.MustRegister(monitor.Collectors()...)
+	if collector != nil {
+		promReg.MustRegister(collector.Collectors()...)
+	}
 	promReg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tasharuk_projection_position", Help: "Log position the read models have applied.",
 	}, func() float64 { return float64(model.Position()) }))
@@ -237,11 +240,11 @@ func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store 
 // over every event, checkpoints signed with a key kept beside the other
 // keys), checks the saved checkpoint against the log, and adds the
 // checkpointer to the parts unless the log may not be signed.
-func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*audit.Checkpointer, error) {
+func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*audit.Checkpointer, *witness.Collector, error) {
 	origin := "tasharuk.ma/" + logName
 	signer, vkey, err := audit.LoadOrCreateKey(cfg.Store.KeysDir, origin)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a.Logger.Info("verifiable log", "origin", origin, "public_key", vkey)
 	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
@@ -249,18 +252,22 @@ func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName strin
 		SavePath: savedCheckpointPath(cfg.Store, backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
 	sign, err := checkOnStart(ctx, checkpointer, monitor, a.Logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var collector *witness.Collector
 	if sign {
 		// A stopping service writes nothing: events after the last
 		// checkpoint are covered by the next one, after the restart.
 		a.Parts = append(a.Parts, service.Part{Name: "checkpointer", Run: checkpointer.Run})
 		if len(cfg.Witnesses) > 0 {
-			a.Parts = append(a.Parts, service.Part{Name: "witness collector", Run: (&witness.Collector{Checkpointer: checkpointer, Store: store,
-				Registry: reg, LogName: logName, Witnesses: cfg.Witnesses, Logger: a.Logger}).Run})
+			// Each new checkpoint goes to the witnesses in the background:
+			// no append waits for them.
+			collector = &witness.Collector{Checkpointer: checkpointer, Store: store, Registry: reg, LogName: logName,
+				Witnesses: cfg.Witnesses, Logger: a.Logger}
+			a.Parts = append(a.Parts, service.Part{Name: "witness collector", Run: collector.Run})
 		}
 	}
-	return checkpointer, nil
+	return checkpointer, collector, nil
 }
 
 // demoData seeds the demo data, unless the log refuses writes.

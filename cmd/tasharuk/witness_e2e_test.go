@@ -157,6 +157,16 @@ func TestWitnessEndToEnd(t *testing.T) {
 			t.Fatalf("the audit page does not name witness %s", w.name)
 		}
 	}
+	// The metrics say how far each witness cosigned (alert on refusals).
+	metrics := e.restBody("/metrics")
+	for _, w := range []*e2eWitness{wa, wb} {
+		if line := fmt.Sprintf("tasharuk_witness_cosigned_tree_size{witness=%q} %d", w.name, status.minSize); !strings.Contains(metrics, line) {
+			t.Fatalf("metrics lack %q", line)
+		}
+	}
+	if !strings.Contains(metrics, fmt.Sprintf("tasharuk_witness_refusals_total{witness=%q} 0", wa.name)) {
+		t.Fatal("no refusal counter in the metrics")
+	}
 	// The service itself warns of nothing here (no cluster, no TLS).
 	if strings.Contains(e.logs.String(), "the checkpoint key is in the data folder") {
 		t.Fatal("the key warning on a plain embedded service")
