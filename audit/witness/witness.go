@@ -12,9 +12,13 @@
 // trusts checkpoints only with enough cosignatures (audit verify --witness
 // --quorum) catches the rewrite with nothing saved beforehand.
 //
-// The protocol is C2SP tlog-witness (https://c2sp.org/tlog-witness, the
-// version of July 2026 that follows v1.0.0: 422 when the sizes match but
-// the roots do not): POST <prefix>/add-checkpoint with an "old <size>"
+// The protocol is C2SP tlog-witness (https://c2sp.org/tlog-witness, as of
+// C2SP commit 5ba5ee8 of 2026-07-22, which differs from v1.0.0 in answering
+// 422 rather than 409 when the sizes match but the roots do not, and adds
+// the monitoring API; the optional sign-subtree call is not implemented,
+// and the cosignatures are Ed25519 cosignature/v1 although the spec now
+// recommends ML-DSA-44, which torchwood v0.6.1 does not have):
+// POST <prefix>/add-checkpoint with an "old <size>"
 // line, the consistency proof lines, a blank line and the signed
 // checkpoint (C2SP tlog-checkpoint); the answer is the witness's
 // cosignature line, an Ed25519 cosignature/v1 of C2SP tlog-cosignature
