@@ -209,3 +209,13 @@ func OpenName(dataKey, sealed []byte) (string, error) {
 	}
 	return string(b), nil
 }
+
+// AccountKey returns the keyed hash (hex, 128 bits) of a verified contact
+// address (kind "email" or "phone", the address normalised): the subject of
+// the account a one-time code opens, stable for one address, useless
+// without the master key, so the address itself is never recorded.
+func (k *Keys) AccountKey(kind, normalizedAddress string) string {
+	m := hmac.New(sha256.New, derive(k.master, "account-key/v1/"+kind))
+	m.Write([]byte(normalizedAddress))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
