@@ -42,7 +42,7 @@ func TestTemplatesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"home", "council", "petition", "draft", "signin", "my", "desk", "manage", "bodies", "body", "audit", "history", "checkpoints", "opendata", "error"} {
+	for _, p := range []string{"home", "council", "petition", "draft", "signin", "signin_code", "my", "desk", "manage", "bodies", "body", "audit", "history", "checkpoints", "opendata", "error"} {
 		if pages[p] == nil {
 			t.Errorf("no template for page %s", p)
 		}

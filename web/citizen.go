@@ -8,8 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -166,86 +164,6 @@ func (h *handler) myPetitions(w http.ResponseWriter, r *http.Request) {
 		d.Petitions = append(d.Petitions, got.GetPetition())
 	}
 	h.render(q, http.StatusOK, "my", h.newPage(q, q.L.T("my.title"), d))
-}
-
-// signinData is the sign-in form.
-type signinData struct {
-	Next string
-}
-
-func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {
-	q := h.begin(w, r)
-	h.render(q, http.StatusOK, "signin", h.newPage(q, q.L.T("signin.title"), &signinData{Next: safeNext(r.URL.Query().Get("next"))}))
-}
-
-// signin keeps a pasted token in an HttpOnly cookie, after the API has
-// accepted it.
-func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
-	q := h.begin(w, r)
-	if !h.checkCSRF(r) {
-		h.badForm(q)
-		return
-	}
-	next := safeNext(r.FormValue("next"))
-	again := func(v *viewError) {
-		p := h.newPage(q, q.L.T("signin.title"), &signinData{Next: next})
-		p.Err = v
-		h.render(q, http.StatusOK, "signin", p)
-	}
-	tok := strings.Join(strings.Fields(r.FormValue("token")), "")
-	tok = strings.TrimPrefix(strings.TrimPrefix(tok, "Bearer"), "bearer")
-	u, ok := readToken(tok)
-	if !ok {
-		again(localError(q.L, "signin.malformed"))
-		return
-	}
-	if !u.Expires.IsZero() && !u.Expires.After(h.now()) {
-		again(localError(q.L, "signin.expired"))
-		return
-	}
-	// Ask the API whether it accepts the token: CheckSignature without a
-	// petition is refused after authentication (InvalidArgument or
-	// PermissionDenied) and before it (Unauthenticated) for a token that
-	// is forged, expired or from another installation. It reads nothing.
-	_, err := h.petitions.CheckSignature(outgoing(r, u), &petitionsv1.CheckSignatureRequest{})
-	if status.Code(err) == codes.Unauthenticated {
-		again(errorView(q.L, err))
-		return
-	}
-	maxAge := 0
-	if !u.Expires.IsZero() {
-		maxAge = int(u.Expires.Sub(h.now()).Seconds())
-	}
-	setCookie(w, r, tokenCookie, tok, maxAge)
-	if next == "" {
-		next = homeOf(u)
-	}
-	redirect(q, next, "signed_in", 0, "")
-}
-
-// homeOf is where a role starts after signing in.
-func homeOf(u *user) string {
-	switch {
-	case u.IsStaff():
-		return "/desk"
-	case u.IsAdvisory():
-		return "/bodies"
-	case u.IsAuditor():
-		return "/audit"
-	case u.IsCitizen():
-		return "/my"
-	}
-	return "/"
-}
-
-func (h *handler) signout(w http.ResponseWriter, r *http.Request) {
-	q := h.begin(w, r)
-	if !h.checkCSRF(r) {
-		h.badForm(q)
-		return
-	}
-	setCookie(w, r, tokenCookie, "", -1)
-	redirect(q, "/", "signed_out", 0, "")
 }
 
 // safeNext keeps a post-sign-in destination only if it is a path of this

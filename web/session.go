@@ -17,24 +17,31 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// Cookie names.
+// Cookie names. The session cookie is "__Host-tasharuk_session" over TLS
+// (see sessionCookie).
 const (
-	tokenCookie  = "tasharuk_token"
-	csrfCookie   = "tasharuk_csrf"
-	langCookie   = "tasharuk_lang"
-	followCookie = "tasharuk_follow"
-	csrfField    = "csrf"
+	sessionName    = "tasharuk_session"
+	oidcName       = "tasharuk_oidc"
+	codeTicketName = "tasharuk_code"
+	csrfCookie     = "tasharuk_csrf"
+	langCookie     = "tasharuk_lang"
+	followCookie   = "tasharuk_follow"
+	csrfField      = "csrf"
 )
 
-// user is the signed-in caller as the token says. The pages read the
-// token's claims only to choose what to show; the API verifies the token on
+// user is the signed-in caller as the session says. The pages read its role
+// only to choose what to show; the API verifies the session's token on
 // every call and decides what the caller may do.
 type user struct {
 	Subject string
 	Role    string
 	Council string
+	// Method is how the session was established (oidc, email_code…).
+	Method  string
 	Expires time.Time
 	token   string
+	// sid and csrfSeed are the session's id and form-token seed.
+	sid, csrfSeed string
 }
 
 // readToken decodes a token's claims without verifying its signature
@@ -79,17 +86,39 @@ func readToken(tok string) (*user, bool) {
 	return u, true
 }
 
-// userFrom returns the request's signed-in user, or nil.
+// sessionCookie names the session cookie: with the __Host- prefix over
+// TLS, so that no other host (a sibling subdomain) can set or shadow it.
+func sessionCookie(r *http.Request, base string) string {
+	if r.TLS != nil {
+		return "__Host-" + base
+	}
+	return base
+}
+
+// userFrom returns the request's signed-in user (its session, kept on the
+// server), or nil.
 func (h *handler) userFrom(r *http.Request) *user {
-	c, err := r.Cookie(tokenCookie)
+	c, err := r.Cookie(sessionCookie(r, sessionName))
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	u, ok := readToken(c.Value)
-	if !ok || (!u.Expires.IsZero() && !u.Expires.After(h.now())) {
+	s, err := h.sessions.Get(c.Value)
+	if err != nil {
 		return nil
 	}
-	return u
+	return &user{Subject: s.Subject, Role: s.Role, Council: s.Council, Method: string(s.Method),
+		Expires: s.NotAfter, token: s.Token, sid: s.ID, csrfSeed: s.CSRF}
+}
+
+// setSessionCookie sets (or, with an empty id, clears) the session
+// cookie: HttpOnly, SameSite=Lax (the provider's redirect back is a
+// cross-site navigation), Secure and __Host- over TLS, ending with the
+// browser unless cleared.
+func setSessionCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie(r, name), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
 }
 
 // IsCitizen and the like let templates choose what to offer.
@@ -137,11 +166,15 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 	})
 }
 
-// csrfToken returns the form token of the request's CSRF cookie, setting
-// the cookie first when there is none. The token is an HMAC of the cookie
-// under the handler's secret (a signed double-submit cookie): a page from
-// another site can neither read the cookie nor forge the token.
-func (h *handler) csrfToken(w http.ResponseWriter, r *http.Request) string {
+// csrfToken returns the form token of the request: for a signed-in user,
+// an HMAC of their session's seed (so it dies with the session); for a
+// visitor, of the request's CSRF cookie, set first when there is none (a
+// signed double-submit cookie). A page from another site can neither read
+// the cookie nor forge the token.
+func (h *handler) csrfToken(w http.ResponseWriter, r *http.Request, u *user) string {
+	if u != nil {
+		return h.sign("session|" + u.csrfSeed)
+	}
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 32 {
 		return h.sign(c.Value)
 	}
@@ -158,14 +191,17 @@ func (h *handler) sign(v string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// checkCSRF verifies a POST: the form's token must match the cookie, and
-// a browser-sent Origin must be this site.
+// checkCSRF verifies a POST: the form's token must match the session (or,
+// for a visitor, the cookie), and a browser-sent Origin must be this site.
 func (h *handler) checkCSRF(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return false
 		}
+	}
+	if u := h.userFrom(r); u != nil {
+		return hmac.Equal([]byte(r.FormValue(csrfField)), []byte(h.sign("session|"+u.csrfSeed)))
 	}
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || len(c.Value) != 32 {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/tasharuk/tasharuk/internal/session"
 )
 
 // fakeToken builds a token with claims (the pages never check signatures).
@@ -42,26 +44,47 @@ func TestReadToken(t *testing.T) {
 	}
 }
 
-func TestUserFromIgnoresExpiredTokens(t *testing.T) {
+// TestUserFromSessions: the user is the server-side session the cookie
+// names, only while it is in force: not once deleted, not past a pasted
+// token's expiry, and not from a cookie whose value names no session.
+func TestUserFromSessions(t *testing.T) {
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	h := &handler{now: func() time.Time { return now }}
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: tokenCookie, Value: fakeToken(map[string]any{"sub": "x", "role": "citizen", "exp": now.Add(-time.Second).Unix()})})
-	if h.userFrom(r) != nil {
-		t.Error("an expired token signs in")
+	clock := func() time.Time { return now }
+	h := &handler{now: clock, sessions: session.New(session.Options{Now: clock})}
+	get := func(id string) *user {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: sessionName, Value: id})
+		return h.userFrom(r)
 	}
-	r = httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: tokenCookie, Value: fakeToken(map[string]any{"sub": "x", "role": "citizen", "exp": now.Add(time.Hour).Unix()})})
-	if u := h.userFrom(r); u == nil || u.Subject != "x" {
-		t.Errorf("a valid token: %+v", u)
+	s := h.sessions.Create(session.Session{Subject: "x", Role: "citizen", Token: "tok"})
+	if u := get(s.ID); u == nil || u.Subject != "x" || u.token != "tok" || u.sid != s.ID {
+		t.Fatalf("a session in force: %+v", u)
+	}
+	if get("forged-"+s.ID) != nil || get("") != nil {
+		t.Fatal("a cookie naming no session signs in")
+	}
+	h.sessions.Delete(s.ID)
+	if get(s.ID) != nil {
+		t.Fatal("a deleted session signs in")
+	}
+	s = h.sessions.Create(session.Session{Subject: "y", Role: "citizen", NotAfter: now.Add(-time.Second)})
+	if get(s.ID) != nil {
+		t.Fatal("a session past its token's expiry signs in")
+	}
+	// Over TLS only the __Host- cookie counts.
+	s = h.sessions.Create(session.Session{Subject: "z", Role: "citizen"})
+	r := httptest.NewRequest("GET", "https://example.ma/", nil)
+	r.AddCookie(&http.Cookie{Name: sessionName, Value: s.ID})
+	if h.userFrom(r) != nil {
+		t.Fatal("over TLS, a cookie without the __Host- prefix signs in")
 	}
 }
 
 func TestCSRF(t *testing.T) {
-	h := &handler{secret: []byte("0123456789abcdef0123456789abcdef")}
+	h := &handler{secret: []byte("0123456789abcdef0123456789abcdef"), sessions: session.New(session.Options{})}
 	// A first visit sets the cookie and gives a token.
 	w := httptest.NewRecorder()
-	tok := h.csrfToken(w, httptest.NewRequest("GET", "/signin", nil))
+	tok := h.csrfToken(w, httptest.NewRequest("GET", "/signin", nil), nil)
 	cookies := w.Result().Cookies()
 	if len(cookies) != 1 || cookies[0].Name != csrfCookie || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
 		t.Fatalf("CSRF cookie: %+v", cookies)
@@ -89,11 +112,11 @@ func TestCSRF(t *testing.T) {
 	// The same cookie gives the same token; another key does not.
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(cookies[0])
-	if h.csrfToken(httptest.NewRecorder(), r) != tok {
+	if h.csrfToken(httptest.NewRecorder(), r, nil) != tok {
 		t.Error("the token changed for the same cookie")
 	}
-	other := &handler{secret: []byte("another secret of thirty-two bytes")}
-	if other.csrfToken(httptest.NewRecorder(), r) == tok {
+	other := &handler{secret: []byte("another secret of thirty-two bytes"), sessions: h.sessions}
+	if other.csrfToken(httptest.NewRecorder(), r, nil) == tok {
 		t.Error("the token does not depend on the secret")
 	}
 }
@@ -101,10 +124,50 @@ func TestCSRF(t *testing.T) {
 func TestSecureCookieOverTLS(t *testing.T) {
 	r := httptest.NewRequest("GET", "https://example.ma/", nil)
 	w := httptest.NewRecorder()
-	setCookie(w, r, tokenCookie, "v", 60)
+	setCookie(w, r, csrfCookie, "v", 60)
 	c := w.Result().Cookies()[0]
 	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" {
-		t.Fatalf("token cookie over TLS: %+v", c)
+		t.Fatalf("CSRF cookie over TLS: %+v", c)
+	}
+	w = httptest.NewRecorder()
+	setSessionCookie(w, r, sessionName, "id", 0)
+	c = w.Result().Cookies()[0]
+	if c.Name != "__Host-tasharuk_session" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" {
+		t.Fatalf("session cookie over TLS: %+v", c)
+	}
+	w = httptest.NewRecorder()
+	setSessionCookie(w, httptest.NewRequest("GET", "http://127.0.0.1/", nil), sessionName, "id", 0)
+	c = w.Result().Cookies()[0]
+	if c.Name != "tasharuk_session" || c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie over plain HTTP: %+v", c)
+	}
+}
+
+// TestCSRFBoundToSession: a signed-in user's form token comes from their
+// session; a visitor's token (cookie-bound) does not pass for them, and
+// another session's does not either.
+func TestCSRFBoundToSession(t *testing.T) {
+	h := &handler{secret: []byte("0123456789abcdef0123456789abcdef"), now: time.Now, sessions: session.New(session.Options{})}
+	a := h.sessions.Create(session.Session{Subject: "a", Role: "citizen"})
+	b := h.sessions.Create(session.Session{Subject: "b", Role: "citizen"})
+	tokA := h.csrfToken(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), &user{csrfSeed: a.CSRF})
+	tokB := h.csrfToken(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), &user{csrfSeed: b.CSRF})
+	w := httptest.NewRecorder()
+	visitor := h.csrfToken(w, httptest.NewRequest("GET", "/", nil), nil)
+	post := func(sid, token string) bool {
+		r := httptest.NewRequest("POST", "http://example.ma/signout", strings.NewReader(url.Values{csrfField: {token}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(&http.Cookie{Name: sessionName, Value: sid})
+		for _, c := range w.Result().Cookies() {
+			r.AddCookie(c)
+		}
+		return h.checkCSRF(r)
+	}
+	if !post(a.ID, tokA) {
+		t.Fatal("the session's own token is refused")
+	}
+	if post(a.ID, tokB) || post(a.ID, visitor) || post(a.ID, "") {
+		t.Fatal("another session's, a visitor's or no token passes for a session")
 	}
 }
 

@@ -33,12 +33,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tasharuk/tasharuk/access"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+	"github.com/tasharuk/tasharuk/internal/session"
+	"github.com/tasharuk/tasharuk/web/signin"
 )
 
 //go:embed templates/*.html
@@ -61,6 +64,20 @@ type Config struct {
 	// the installation's token key). Random when empty: forms then last
 	// as long as the process.
 	Secret []byte
+
+	// Sessions keeps the sign-in sessions (default: in memory, 30 minutes
+	// idle, 12 hours at most).
+	Sessions *session.Store
+	// Tokens mints the API token a session acts with (the installation's
+	// own issuer). Without it, people cannot sign in through OIDC or codes.
+	Tokens *access.Issuer
+	// OIDC, if set, offers sign-in with the council's OpenID provider.
+	OIDC *signin.OIDC
+	// Codes, if set, offers sign-in with a one-time code by email or SMS.
+	Codes *signin.Codes
+	// TokenSignIn offers the form that signs in with a pasted API bearer
+	// token (operators and tests; never needed by people).
+	TokenSignIn bool
 }
 
 // handler serves the pages.
@@ -71,6 +88,13 @@ type handler struct {
 	log    *slog.Logger
 	now    func() time.Time
 	secret []byte
+
+	sessions    *session.Store
+	tokens      *access.Issuer
+	oidc        *signin.OIDC
+	codes       *signin.Codes
+	tokenSignIn bool
+	pending     signin.Pending
 
 	petitions     petitionsv1.PetitionServiceClient
 	territory     territoryv1.TerritoryServiceClient
@@ -85,12 +109,19 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Conn == nil {
 		return nil, errors.New("web: no API connection")
 	}
-	h := &handler{log: cfg.Logger, now: cfg.Now}
+	h := &handler{log: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, tokens: cfg.Tokens,
+		oidc: cfg.OIDC, codes: cfg.Codes, tokenSignIn: cfg.TokenSignIn}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.sessions == nil {
+		h.sessions = session.New(session.Options{Now: h.now})
+	}
+	if (h.oidc != nil || h.codes != nil) && h.tokens == nil {
+		return nil, errors.New("web: sign-in needs the token issuer the sessions act with")
 	}
 	secret := cfg.Secret
 	if len(secret) == 0 {
@@ -128,7 +159,12 @@ func (h *handler) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(files, time.Hour)))
 	m.HandleFunc("GET /{$}", h.home)
 	m.HandleFunc("GET /signin", h.signinPage)
-	m.HandleFunc("POST /signin", h.signin)
+	m.HandleFunc("POST /signin", h.tokenSignin)
+	m.HandleFunc("POST /signin/oidc", h.oidcStart)
+	m.HandleFunc("GET /signin/oidc/callback", h.oidcCallback)
+	m.HandleFunc("POST /signin/code", h.codeSend)
+	m.HandleFunc("GET /signin/code", h.codePage)
+	m.HandleFunc("POST /signin/code/verify", h.codeVerify)
 	m.HandleFunc("POST /signout", h.signout)
 	m.HandleFunc("GET /my", h.myPetitions)
 	m.HandleFunc("GET /desk", h.ownCouncil)
@@ -278,7 +314,7 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) *rq {
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	}
 	u := h.userFrom(r)
-	return &rq{w: w, r: r, L: h.cat[lang], user: u, csrf: h.csrfToken(w, r), start: start, ctx: outgoing(r, u)}
+	return &rq{w: w, r: r, L: h.cat[lang], user: u, csrf: h.csrfToken(w, r, u), start: start, ctx: outgoing(r, u)}
 }
 
 // page is what the layout needs; Data is the page's own.

@@ -126,6 +126,10 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	webConfig, err := signinWeb(ctx, cfg, tokenKey, keys, now, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	reg := newRegistry()
 	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor)
@@ -175,7 +179,8 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		// The web pages call the API like any other client, through the
 		// generated gRPC clients, over the server's in-memory connection.
 		Web: func(api *grpc.ClientConn) (http.Handler, error) {
-			return web.New(web.Config{Conn: api, Logger: logger, Now: now, Secret: tokenKey})
+			webConfig.Conn, webConfig.Logger, webConfig.Now, webConfig.Secret = api, logger, now, tokenKey
+			return web.New(webConfig)
 		},
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})

@@ -31,6 +31,8 @@ type config struct {
 	Limits limits
 	// OIDC configures tokens from an OIDC provider (off without Issuer).
 	OIDC oidc.Config
+	// SignIn configures how people sign in to the web pages.
+	SignIn signinConfig
 	// NoFeed turns the integration feed off; FeedNATSURL sends it to
 	// another NATS.
 	NoFeed      bool

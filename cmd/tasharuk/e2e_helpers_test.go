@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tasharuk/tasharuk/access"
+	"github.com/tasharuk/tasharuk/access/oidc"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -100,6 +101,11 @@ type envOptions struct {
 	Limits limits
 	// Witnesses cosign the checkpoints (serve --witness).
 	Witnesses []witness.Target
+	// OIDC and SignIn configure bearer tokens from a provider and the web
+	// sign-in; the pasted-token form is offered unless NoTokenSignIn.
+	OIDC          oidc.Config
+	SignIn        signinConfig
+	NoTokenSignIn bool
 }
 
 // backend is the store's name ("nats" or "esdb").
@@ -181,6 +187,8 @@ func (e *env) start() {
 	cfg.Store.NATSListen = e.opts.NATSListen
 	cfg.Limits = e.opts.Limits
 	cfg.Witnesses = e.opts.Witnesses
+	cfg.OIDC, cfg.SignIn = e.opts.OIDC, e.opts.SignIn
+	cfg.SignIn.TokenSignIn = !e.opts.NoTokenSignIn
 	if e.opts.ESDBURL != "" {
 		cfg.Store.Backend, cfg.Store.ESDBURL = "esdb", e.opts.ESDBURL
 	}

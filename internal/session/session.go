@@ -60,15 +60,20 @@ type Session struct {
 	// Created and Seen bound the session: it ends Idle after Seen or
 	// Absolute after Created, whichever comes first.
 	Created, Seen time.Time
+	// NotAfter, if set, ends it earlier (when a pasted token expires).
+	NotAfter time.Time
 }
 
 // expires is when s ends if it is not used again.
 func (s Session) expires(o Options) time.Time {
-	idle, abs := s.Seen.Add(o.Idle), s.Created.Add(o.Absolute)
-	if idle.Before(abs) {
-		return idle
+	end := s.Created.Add(o.Absolute)
+	if idle := s.Seen.Add(o.Idle); idle.Before(end) {
+		end = idle
 	}
-	return abs
+	if !s.NotAfter.IsZero() && s.NotAfter.Before(end) {
+		end = s.NotAfter
+	}
+	return end
 }
 
 // Options bound the sessions of a Store.

@@ -58,9 +58,7 @@ type CodesConfig struct {
 	TTL, Lockout, Window                 time.Duration
 	MaxFailures                          int
 	SendsPerAddr, SendsPerIP, TriesPerIP int
-	// Message renders the text sent, in the reader's language.
-	Message func(lang, code string, ttl time.Duration) (subject, body string)
-	Now     func() time.Time
+	Now func() time.Time
 }
 
 // Codes issues and checks one-time sign-in codes: six digits from
@@ -139,11 +137,6 @@ func NewCodes(cfg CodesConfig) (*Codes, error) {
 	defi(&cfg.TriesPerIP, DefaultTriesPerIP)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Message == nil {
-		cfg.Message = func(_, code string, ttl time.Duration) (string, string) {
-			return "tasharuk code " + code, fmt.Sprintf("Your tasharuk sign-in code: %s (valid %d minutes).", code, int(ttl.Minutes()))
-		}
 	}
 	return &Codes{cfg: cfg, addrs: map[[32]byte]*addrState{}, tickets: map[[32]byte]ticket{}, ips: map[string]*ipState{}}, nil
 }
@@ -243,10 +236,19 @@ func recent(ts *[]time.Time, now time.Time, window time.Duration, max int) bool 
 	return len(kept) < max
 }
 
-// Send issues a code for address (raw, as typed) over ch and sends it;
-// clientIP is the asking browser's address. It returns the ticket the code
-// form carries. A new code replaces the address's previous one.
-func (c *Codes) Send(ctx context.Context, ch Channel, raw, clientIP, lang string) (string, error) {
+// Message renders the text that carries a code, in the reader's language;
+// nil gives an English one.
+type Message func(code string, ttl time.Duration) (subject, body string)
+
+func englishMessage(code string, ttl time.Duration) (string, string) {
+	return "Your tasharuk code: " + code, fmt.Sprintf("Your sign-in code is %s. It is valid for %d minutes and works once.", code, int(ttl.Minutes()))
+}
+
+// Send issues a code for address (raw, as typed) over ch and sends it
+// with msg; clientIP is the asking browser's address. It returns the
+// ticket the code form carries. A new code replaces the address's
+// previous one.
+func (c *Codes) Send(ctx context.Context, ch Channel, raw, clientIP string, msg Message) (string, error) {
 	sender := c.sender(ch)
 	if sender == nil {
 		return "", ErrChannel
@@ -284,7 +286,10 @@ func (c *Codes) Send(ctx context.Context, ch Channel, raw, clientIP, lang string
 	c.sweepLocked(now)
 	c.mu.Unlock()
 
-	subject, body := c.cfg.Message(lang, code, c.cfg.TTL)
+	if msg == nil {
+		msg = englishMessage
+	}
+	subject, body := msg(code, c.cfg.TTL)
 	if err := sender.Send(ctx, address, subject, body); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUndelivered, err)
 	}

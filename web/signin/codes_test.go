@@ -42,7 +42,7 @@ func TestCodeByEmailThroughMailpit(t *testing.T) {
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	codes := newCodes(t, c, smtp, nil)
 	ctx := context.Background()
-	ticket, err := codes.Send(ctx, signin.Email, "  Zineb.Amrani@Example.MA ", "192.0.2.1", "fr")
+	ticket, err := codes.Send(ctx, signin.Email, "  Zineb.Amrani@Example.MA ", "192.0.2.1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestCodeBySMSGateway(t *testing.T) {
 	}
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	codes := newCodes(t, c, nil, gw)
-	ticket, err := codes.Send(context.Background(), signin.SMS, "06 12-34 56 78", "192.0.2.1", "ar")
+	ticket, err := codes.Send(context.Background(), signin.SMS, "06 12-34 56 78", "192.0.2.1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestCodeExpiresAfterTenMinutes(t *testing.T) {
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	ms := &memSender{}
 	codes := newCodes(t, c, ms, nil)
-	ticket, err := codes.Send(context.Background(), signin.Email, "a@example.ma", "192.0.2.1", "en")
+	ticket, err := codes.Send(context.Background(), signin.Email, "a@example.ma", "192.0.2.1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestCodeBruteForceLocks(t *testing.T) {
 	ms := &memSender{}
 	codes := newCodes(t, c, ms, nil)
 	ctx := context.Background()
-	ticket, err := codes.Send(ctx, signin.Email, "victim@example.ma", "198.51.100.7", "en")
+	ticket, err := codes.Send(ctx, signin.Email, "victim@example.ma", "198.51.100.7", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +152,11 @@ func TestCodeBruteForceLocks(t *testing.T) {
 	if _, err := codes.Verify(ctx, ticket, right, "203.0.113.9"); !errors.Is(err, signin.ErrLocked) {
 		t.Fatalf("the right code while locked (from another address): %v, want ErrLocked", err)
 	}
-	if _, err := codes.Send(ctx, signin.Email, "victim@example.ma", "203.0.113.9", "en"); !errors.Is(err, signin.ErrLocked) {
+	if _, err := codes.Send(ctx, signin.Email, "victim@example.ma", "203.0.113.9", nil); !errors.Is(err, signin.ErrLocked) {
 		t.Fatalf("a new code while locked: %v, want ErrLocked", err)
 	}
 	c.t = c.t.Add(15 * time.Minute)
-	ticket, err = codes.Send(ctx, signin.Email, "victim@example.ma", "203.0.113.9", "en")
+	ticket, err = codes.Send(ctx, signin.Email, "victim@example.ma", "203.0.113.9", nil)
 	if err != nil {
 		t.Fatalf("after the lockout: %v", err)
 	}
@@ -172,23 +172,23 @@ func TestCodeRateLimits(t *testing.T) {
 	codes := newCodes(t, c, &memSender{}, nil)
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", net.IPv4(192, 0, 2, byte(i)).String(), "en"); err != nil {
+		if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", net.IPv4(192, 0, 2, byte(i)).String(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", "192.0.2.200", "en"); !errors.Is(err, signin.ErrTooMany) {
+	if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", "192.0.2.200", nil); !errors.Is(err, signin.ErrTooMany) {
 		t.Fatalf("fourth code to one address: %v, want ErrTooMany", err)
 	}
 	for i := 0; i < 10; i++ {
-		if _, err := codes.Send(ctx, signin.Email, "a"+string(rune('a'+i))+"@example.ma", "198.51.100.1", "en"); err != nil {
+		if _, err := codes.Send(ctx, signin.Email, "a"+string(rune('a'+i))+"@example.ma", "198.51.100.1", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := codes.Send(ctx, signin.Email, "zz@example.ma", "198.51.100.1", "en"); !errors.Is(err, signin.ErrTooMany) {
+	if _, err := codes.Send(ctx, signin.Email, "zz@example.ma", "198.51.100.1", nil); !errors.Is(err, signin.ErrTooMany) {
 		t.Fatalf("eleventh code from one client: %v, want ErrTooMany", err)
 	}
 	c.t = c.t.Add(15 * time.Minute)
-	if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", "198.51.100.1", "en"); err != nil {
+	if _, err := codes.Send(ctx, signin.Email, "flood@example.ma", "198.51.100.1", nil); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 }
