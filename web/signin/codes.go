@@ -58,7 +58,7 @@ type CodesConfig struct {
 	TTL, Lockout, Window                 time.Duration
 	MaxFailures                          int
 	SendsPerAddr, SendsPerIP, TriesPerIP int
-	Now func() time.Time
+	Now                                  func() time.Time
 }
 
 // Codes issues and checks one-time sign-in codes: six digits from
