@@ -106,6 +106,9 @@ type envOptions struct {
 	OIDC          oidc.Config
 	SignIn        signinConfig
 	NoTokenSignIn bool
+	// Addr, if set, is the address to serve on (a test that must know it
+	// before the service starts reserves it); default a random port.
+	Addr string
 }
 
 // backend is the store's name ("nats" or "esdb").
@@ -175,7 +178,11 @@ func startEnv(t *testing.T, dir string, clock *testClock, census string, opts ..
 
 func (e *env) start() {
 	t := e.t
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := "127.0.0.1:0"
+	if e.opts.Addr != "" {
+		listen = e.opts.Addr
+	}
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tasharuk/tasharuk/access/oidc"
+	"github.com/tasharuk/tasharuk/web/signin/signintest"
+)
+
+// signinEnv is a running tasharuk whose pages sign people in through a
+// real OpenID provider (zitadel/oidc's example OP), by email code through
+// a real Mailpit, and by SMS code through a loopback gateway. The pasted
+// token form is off, as in production.
+type signinEnv struct {
+	*env
+	op  *signintest.Provider
+	mp  *signintest.Mailpit
+	sms *signintest.SMSReceiver
+}
+
+const (
+	webClientID     = "tasharuk-web"
+	webClientSecret = "tasharuk-web-secret"
+)
+
+func startSigninEnv(t *testing.T, clock *testClock) *signinEnv {
+	t.Helper()
+	// The provider must know the callback before the service starts, and
+	// the service the provider: the service's port is reserved first.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	callback := "http://" + addr + "/signin/oidc/callback"
+	op := signintest.StartProvider(t,
+		[]signintest.Client{
+			{ID: webClientID, Secret: webClientSecret, RedirectURIs: []string{callback}},
+			{ID: "other-app", Secret: "other-secret", RedirectURIs: []string{"http://127.0.0.1:9/cb"}},
+		},
+		[]signintest.User{
+			{ID: "sub-clerk-zc", Username: "clerk-zc", Password: "clerk-zc-pass", Role: "staff", Council: "50910113"},
+			{ID: "sub-resident", Username: "resident", Password: "resident-pass"},
+		})
+	mp := signintest.StartMailpit(t)
+	sms := signintest.StartSMSReceiver(t)
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{
+		Addr:          addr,
+		NoTokenSignIn: true,
+		OIDC:          oidc.Config{Issuer: op.Issuer, Audience: "tasharuk-api"},
+		SignIn: signinConfig{ClientID: webClientID, ClientSecret: webClientSecret, RedirectURL: callback,
+			SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "tasharuk <no-reply@zaouiat-cheikh.ma>", SMSGatewayURL: sms.URL},
+	})
+	return &signinEnv{env: e, op: op, mp: mp, sms: sms}
+}
+
+// browserless is a cookie-keeping HTTP client that does not follow
+// redirects, so each step's answer can be checked.
+type browserless struct {
+	t    *testing.T
+	base string
+	jar  *cookiejar.Jar
+	c    *http.Client
+}
+
+func newBrowserless(t *testing.T, base string) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{t: t, base: base, jar: jar, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request and returns status, Location and body.
+func (b *browserless) do(method, path string, form url.Values) (int, string, string) {
+	b.t.Helper()
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = b.base + path
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(out)
+}
+
+// csrf is the form token of the page at path.
+func (b *browserless) csrf(path string) string {
+	b.t.Helper()
+	code, _, body := b.do("GET", path, nil)
+	m := csrfInput.FindStringSubmatch(body)
+	if code != http.StatusOK || m == nil {
+		b.t.Fatalf("GET %s: %d, no CSRF token", path, code)
+	}
+	return m[1]
+}
+
+// session is the value of the session cookie the browser holds ("" for
+// none).
+func (b *browserless) session() string {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == "tasharuk_session" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// setSession makes the browser hold a session cookie of the given value.
+func (b *browserless) setSession(v string) {
+	u, _ := url.Parse(b.base)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: "tasharuk_session", Value: v, Path: "/"}})
+}
+
+var signedInAs = regexp.MustCompile(`class="who">\s*<span>[^<]*<bdi>([^<]+)</bdi> \(([^)<]+)`)
+
+// who is the subject the pages say is signed in ("" for nobody).
+func (b *browserless) who() string {
+	b.t.Helper()
+	_, _, body := b.do("GET", "/open-data?lang=en", nil)
+	if m := signedInAs.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// oidcStart asks the pages for a provider sign-in and returns the
+// provider's authorization URL.
+func (b *browserless) oidcStart(next string) string {
+	b.t.Helper()
+	code, loc, body := b.do("POST", "/signin/oidc", url.Values{"csrf": {b.csrf("/signin?lang=en")}, "next": {next}})
+	if code != http.StatusSeeOther || loc == "" {
+		b.t.Fatalf("POST /signin/oidc: %d %s\n%s", code, loc, body)
+	}
+	return loc
+}
+
+// oidcSignIn signs in through the provider from the start to the
+// callback's answer (status and Location).
+func (s *signinEnv) oidcSignIn(b *browserless, next, user, pass string) (int, string) {
+	b.t.Helper()
+	back := s.op.Authorize(b.t, b.oidcStart(next), user, pass)
+	code, loc, _ := b.do("GET", back.String(), nil)
+	return code, loc
+}
+
+// TestSignInOIDCEndToEnd (issue 16, acceptance 2 and 3): a clerk signs in
+// through the OpenID provider and lands back on the page they started
+// from, with the role and council the provider asserts; every attack on
+// the flow — wrong state, a callback in another browser, a replayed
+// callback, a fixed session id, a signed-out cookie used again, an
+// open-redirect return URL, a form without its CSRF token — is refused,
+// and none leaves anybody signed in.
+func TestSignInOIDCEndToEnd(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s := startSigninEnv(t, clock)
+	start := "/communes/50910113/petitions?state=open"
+
+	t.Run("back where it started", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		code, loc := s.oidcSignIn(b, start, "clerk-zc", "clerk-zc-pass")
+		if code != http.StatusSeeOther || loc != start+"&ok=signed_in" {
+			t.Fatalf("callback: %d to %q, want 303 to %q", code, loc, start+"&ok=signed_in")
+		}
+		if got := b.who(); got != "sub-clerk-zc" {
+			t.Fatalf("signed in as %q, want the provider's subject sub-clerk-zc", got)
+		}
+		if _, loc, _ := b.do("GET", "/desk", nil); loc != "/communes/50910113/desk" {
+			t.Fatalf("/desk sends the clerk to %q: the council claim was not used", loc)
+		}
+		// A resident the provider gives no role is a citizen.
+		r := newBrowserless(t, s.base)
+		if code, loc := s.oidcSignIn(r, "", "resident", "resident-pass"); code != http.StatusSeeOther || loc != "/my?ok=signed_in" {
+			t.Fatalf("resident: %d to %q, want the citizen's home /my", code, loc)
+		}
+	})
+
+	t.Run("wrong state", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		back := s.op.Authorize(t, b.oidcStart(start), "clerk-zc", "clerk-zc-pass")
+		forged := *back
+		q := forged.Query()
+		q.Set("state", q.Get("state")+"x")
+		forged.RawQuery = q.Encode()
+		code, _, body := b.do("GET", forged.String(), nil)
+		if code != http.StatusBadRequest || !strings.Contains(body, "started in another browser") || b.session() != "" || b.who() != "" {
+			t.Fatalf("callback with a wrong state: %d, session %q, want 400 with the message and nobody signed in", code, b.session())
+		}
+	})
+
+	t.Run("callback in another browser", func(t *testing.T) {
+		// Login CSRF: the attacker signs in at the provider and hands the
+		// victim the callback link; the victim's browser never started
+		// that sign-in, so it holds no state cookie.
+		attacker, victim := newBrowserless(t, s.base), newBrowserless(t, s.base)
+		back := s.op.Authorize(t, attacker.oidcStart(start), "clerk-zc", "clerk-zc-pass")
+		if code, _, _ := victim.do("GET", back.String(), nil); code != http.StatusBadRequest || victim.who() != "" {
+			t.Fatalf("someone else's callback: %d, signed in as %q; want 400 and nobody", code, victim.who())
+		}
+	})
+
+	t.Run("replayed callback", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		back := s.op.Authorize(t, b.oidcStart(start), "clerk-zc", "clerk-zc-pass")
+		if code, _, _ := b.do("GET", back.String(), nil); code != http.StatusSeeOther {
+			t.Fatalf("first callback: %d", code)
+		}
+		// The same state and code again, even with the state cookie put
+		// back: the sign-in was taken.
+		u, _ := url.Parse(s.base)
+		b.jar.SetCookies(u, []*http.Cookie{{Name: "tasharuk_oidc", Value: back.Query().Get("state"), Path: "/"}})
+		other := newBrowserless(t, s.base)
+		other.jar.SetCookies(u, []*http.Cookie{{Name: "tasharuk_oidc", Value: back.Query().Get("state"), Path: "/"}})
+		if code, _, _ := other.do("GET", back.String(), nil); code != http.StatusBadRequest || other.who() != "" {
+			t.Fatalf("replayed callback: %d, signed in as %q", code, other.who())
+		}
+	})
+
+	t.Run("session fixation", func(t *testing.T) {
+		// A session id planted before sign-in (a value the attacker
+		// chose, or a session of theirs) is not the one after it.
+		b := newBrowserless(t, s.base)
+		b.setSession("attacker-chosen-session-id")
+		s.oidcSignIn(b, "", "resident", "resident-pass")
+		before := b.session()
+		if before == "" || before == "attacker-chosen-session-id" || b.who() != "sub-resident" {
+			t.Fatalf("after sign-in the session cookie is %q (signed in as %q)", before, b.who())
+		}
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		after := b.session()
+		if after == "" || after == before || b.who() != "sub-clerk-zc" {
+			t.Fatalf("signing in again kept session %q (now %q)", before, after)
+		}
+		old := newBrowserless(t, s.base)
+		old.setSession(before)
+		if got := old.who(); got != "" {
+			t.Fatalf("the session id from before the second sign-in still signs in as %q", got)
+		}
+	})
+
+	t.Run("logout then reuse of the old cookie", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		sid, token := b.session(), b.csrf("/open-data")
+		code, loc, _ := b.do("POST", "/signout", url.Values{"csrf": {token}})
+		if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/?ok=signed_out") || b.session() != "" {
+			t.Fatalf("sign-out: %d %q, cookie %q", code, loc, b.session())
+		}
+		// The kept cookie is worth nothing: the session is gone on the
+		// server, and so are the form tokens bound to it.
+		thief := newBrowserless(t, s.base)
+		thief.setSession(sid)
+		if got := thief.who(); got != "" {
+			t.Fatalf("the signed-out session still signs in as %q", got)
+		}
+		if _, loc, _ := thief.do("GET", "/desk", nil); !strings.HasPrefix(loc, "/signin") {
+			t.Fatalf("/desk with the old cookie: redirected to %q, want the sign-in page", loc)
+		}
+		if code, _, _ := thief.do("POST", "/communes/50910113/petitions", url.Values{"csrf": {token}, "title": {"x"}}); code != http.StatusForbidden {
+			t.Fatalf("a form with the old cookie and its token: %d, want 403", code)
+		}
+	})
+
+	t.Run("open redirect on the return URL", func(t *testing.T) {
+		for _, next := range []string{
+			"//evil.example", "/\\evil.example", "/%2F/evil.example", "/%09/evil.example", "/\t/evil.example",
+			"https://evil.example/", "javascript:alert(1)", "\\\\evil.example", "/%5cevil.example", "http:evil.example",
+		} {
+			b := newBrowserless(t, s.base)
+			if code, loc := s.oidcSignIn(b, next, "clerk-zc", "clerk-zc-pass"); code != http.StatusSeeOther || loc != "/desk?ok=signed_in" {
+				t.Errorf("next=%q: %d to %q, want the clerk's home /desk", next, code, loc)
+			}
+		}
+	})
+
+	t.Run("forms without their CSRF token", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		b.csrf("/signin?lang=en")
+		code, _, body := b.do("POST", "/signin/oidc", url.Values{"next": {"/"}})
+		if code != http.StatusForbidden || !strings.Contains(body, "reload the page") {
+			t.Fatalf("starting a sign-in without the form token: %d, want 403 with the reason", code)
+		}
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		for _, form := range []url.Values{{}, {"csrf": {"forged"}}} {
+			if code, _, body := b.do("POST", "/signout", form); code != http.StatusForbidden || !strings.Contains(body, "reload the page") {
+				t.Fatalf("sign-out with csrf %q: %d, want 403 with the reason", form.Get("csrf"), code)
+			}
+		}
+		if b.who() != "sub-clerk-zc" {
+			t.Fatal("a refused sign-out ended the session")
+		}
+	})
+
+	t.Run("idle and absolute expiry", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		clock.Advance(29 * time.Minute)
+		if b.who() == "" {
+			t.Fatal("the session ended before 30 minutes idle")
+		}
+		clock.Advance(30 * time.Minute)
+		if got := b.who(); got != "" {
+			t.Fatalf("after 30 minutes idle still signed in as %q", got)
+		}
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		for i := 0; i < 25; i++ { // 25 × 29 min > 12 h
+			clock.Advance(29 * time.Minute)
+			b.who()
+		}
+		if got := b.who(); got != "" {
+			t.Fatalf("after 12 hours of use still signed in as %q", got)
+		}
+	})
+}
