@@ -212,3 +212,24 @@ func TestOutgoingCarriesAddressAndToken(t *testing.T) {
 		t.Fatalf("authorization = %q", got)
 	}
 }
+
+// The code limits count per browser address: a proxy on this host is
+// looked through, a hop the browser forges further left is not believed.
+func TestClientIP(t *testing.T) {
+	for _, c := range []struct{ remote, xff, want string }{
+		{"203.0.113.5:4000", "198.51.100.1", "203.0.113.5"},
+		{"127.0.0.1:4000", "", "127.0.0.1"},
+		{"127.0.0.1:4000", "198.51.100.1", "198.51.100.1"},
+		{"127.0.0.1:4000", "192.0.2.66, 198.51.100.1", "198.51.100.1"},
+		{"[::1]:4000", "198.51.100.1, 127.0.0.1", "198.51.100.1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := clientIP(r); got != c.want {
+			t.Errorf("clientIP(%s, XFF %q) = %q, want %q", c.remote, c.xff, got, c.want)
+		}
+	}
+}

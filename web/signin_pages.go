@@ -144,14 +144,36 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	h.startSession(q, s, a.Next)
 }
 
-// clientIP is the browser's address as this server sees it (not
-// X-Forwarded-For, which the browser could write itself).
+// clientIP is the browser's address, for the code limits, read as the API
+// reads it (server/ratelimit.go): the peer, unless it is a reverse proxy on
+// this host (loopback), then the rightmost X-Forwarded-For hop that is not
+// loopback — a hop the browser wrote itself further left is not believed.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return host
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		for _, h := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	nearest := host
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(hops[i])
+		if ip == nil {
+			break
+		}
+		nearest = ip.String()
+		if !ip.IsLoopback() {
+			break
+		}
+	}
+	return nearest
 }
 
 // codeErrorKey is the catalogue key of a code refusal.
