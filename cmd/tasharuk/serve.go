@@ -33,7 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "write logs as JSON lines")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on an empty log, import demo communes and sample petitions")
 	fs.BoolVar(&cfg.ReadOnly, "read-only", false, "serve reads and exports only and refuse every write (to export what is left of a damaged log)")
-	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept tokens from this OIDC provider (https URL; discovery finds its keys)")
+	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept tokens from this OIDC provider (https URL; discovery finds its keys); with --oidc-client-id, people sign in to the pages through it")
 	fs.StringVar(&cfg.OIDC.Audience, "oidc-audience", "tasharuk-api", "audience the OIDC tokens must name")
 	fs.StringVar(&cfg.OIDC.JWKSURL, "oidc-jwks-url", "", "JWKS URL (default: from the provider's discovery document)")
 	fs.StringVar(&cfg.OIDC.RoleClaim, "oidc-role-claim", "tasharuk_role", "claim holding the tasharuk role")
@@ -69,6 +69,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Witnesses = append(cfg.Witnesses, t)
 	}
 	cfg.DataDirGiven = flagGiven(fs, "data-dir")
+	if cfg.Demo && !flagGiven(fs, "web-token-signin") {
+		// A demo has no provider or mail server: its pages take tokens.
+		cfg.SignIn.TokenSignIn = true
+	}
 	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogJSON)
 	if err != nil {
 		return err
