@@ -19,6 +19,12 @@ type Principal struct {
 	// Council is the code of the council the caller acts for, e.g.
 	// "50910101"; empty for none. Staff and advisory members have one.
 	Council string
+	// Via says how a person signed in to the web pages whose session the
+	// token stands for: "oidc" (the council's provider), "email_code" or
+	// "sms_code" (a one-time code to a verified address); empty for a
+	// token issued to a machine client or the CLI. (What assurance level a
+	// signature gets is read from it.)
+	Via string
 }
 
 // validate checks what every issued or accepted token must satisfy.

@@ -54,6 +54,7 @@ func NewIssuer(key []byte, issuer string) *Issuer {
 type claims struct {
 	Role    string `json:"role"`
 	Council string `json:"council,omitempty"`
+	Via     string `json:"via,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -72,6 +73,7 @@ func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, e
 	c := claims{
 		Role:    string(p.Role),
 		Council: p.Council,
+		Via:     p.Via,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.issuer,
 			Subject:   p.Subject,
@@ -124,7 +126,7 @@ func (i *Issuer) Verify(token string, now time.Time) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	p := Principal{Subject: c.Subject, Role: Role(c.Role), Council: c.Council}
+	p := Principal{Subject: c.Subject, Role: Role(c.Role), Council: c.Council, Via: c.Via}
 	if err := p.validate(); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

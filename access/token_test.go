@@ -279,3 +279,20 @@ func TestVerifyRemembersOnlyWhileInForce(t *testing.T) {
 		t.Fatalf("%d remembered tokens, at most %d", n, maxVerified)
 	}
 }
+
+// TestTokenCarriesHowThePersonSignedIn: the web pages' session tokens say
+// how their person signed in, and the verified principal gives it back.
+func TestTokenCarriesHowThePersonSignedIn(t *testing.T) {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	iss := NewIssuer(make([]byte, KeySize), "")
+	for _, via := range []string{"", "oidc", "email_code", "sms_code"} {
+		tok, err := iss.Issue(Principal{Subject: "email:0123", Role: RoleCitizen, Via: via}, time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := iss.Verify(tok, now)
+		if err != nil || p.Via != via {
+			t.Errorf("via %q: verified %+v %v", via, p, err)
+		}
+	}
+}

@@ -33,7 +33,7 @@ type Identity struct {
 
 // Principal is the identity as the API's access rules see it.
 func (id Identity) Principal() access.Principal {
-	return access.Principal{Subject: id.Subject, Role: id.Role, Council: id.Council}
+	return access.Principal{Subject: id.Subject, Role: id.Role, Council: id.Council, Via: string(id.Method)}
 }
 
 // Grants looks up the roles granted to a subject by the installation (an
