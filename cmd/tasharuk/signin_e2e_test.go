@@ -313,6 +313,30 @@ func TestSignInOIDCEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("every POST refuses a missing or forged CSRF token", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
+		b.csrf("/open-data?lang=en")
+		head := s.head()
+		p := "/communes/50910113/petitions/p-1"
+		for _, path := range []string{
+			"/signin/oidc", "/signin/code", "/signin/code/verify", "/signout",
+			"/communes/50910113/petitions", p + "/sign", p + "/open", p + "/withdraw", p + "/deposit",
+			p + "/manage/deposit", p + "/manage/decide", p + "/manage/import", p + "/manage/close",
+			"/communes/50910113/advisoryBodies", "/communes/50910113/advisoryBodies/b-1/meeting",
+		} {
+			for _, form := range []url.Values{{"title": {"x"}}, {"csrf": {"forged"}, "title": {"x"}}} {
+				code, _, body := b.do("POST", path, form)
+				if code != http.StatusForbidden || !strings.Contains(body, "reload the page") {
+					t.Errorf("POST %s with csrf %q: %d, want 403 with the reason", path, form.Get("csrf"), code)
+				}
+			}
+		}
+		if s.head() != head || b.who() != "sub-clerk-zc" {
+			t.Fatalf("refused forms moved the log (%d to %d) or ended the session", head, s.head())
+		}
+	})
+
 	t.Run("idle and absolute expiry", func(t *testing.T) {
 		b := newBrowserless(t, s.base)
 		s.oidcSignIn(b, "", "clerk-zc", "clerk-zc-pass")
