@@ -210,6 +210,64 @@ func TestSignInOIDCEndToEnd(t *testing.T) {
 		}
 	})
 
+	// tamper changes parameters of the authorization request the pages
+	// made before it reaches the provider (as a man in the browser could),
+	// signs in there, and hands the provider's answer to the callback.
+	tamper := func(t *testing.T, b *browserless, set map[string]string) (int, string) {
+		t.Helper()
+		u, err := url.Parse(b.oidcStart(start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		for k, v := range set {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		back := s.op.Authorize(t, u.String(), "clerk-zc", "clerk-zc-pass")
+		if back.Query().Get("code") == "" {
+			t.Fatalf("the provider gave no code: %s", back)
+		}
+		// Delivered to tasharuk's callback with the state this browser
+		// holds.
+		cb, _ := url.Parse(s.base + "/signin/oidc/callback")
+		cq := cb.Query()
+		cq.Set("code", back.Query().Get("code"))
+		cq.Set("state", back.Query().Get("state"))
+		cb.RawQuery = cq.Encode()
+		code, _, body := b.do("GET", cb.String(), nil)
+		return code, body
+	}
+
+	t.Run("nonce mismatch", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		code, body := tamper(t, b, map[string]string{"nonce": "nonce-of-the-attacker"})
+		if code != http.StatusUnauthorized || !strings.Contains(body, "could not be verified") || b.who() != "" {
+			t.Fatalf("an ID token with another nonce: %d, signed in as %q; want 401 and nobody", code, b.who())
+		}
+	})
+
+	t.Run("code for another client", func(t *testing.T) {
+		b := newBrowserless(t, s.base)
+		code, body := tamper(t, b, map[string]string{"client_id": "other-app", "redirect_uri": "http://127.0.0.1:9/cb"})
+		if code != http.StatusUnauthorized || !strings.Contains(body, "could not be verified") || b.who() != "" {
+			t.Fatalf("another client's code: %d, signed in as %q; want 401 and nobody", code, b.who())
+		}
+	})
+
+	t.Run("PKCE challenge removed", func(t *testing.T) {
+		// The PKCE downgrade of the OAuth security BCP (RFC 9700): the challenge stripped from
+		// the authorization request. tasharuk always redeems with its
+		// verifier, and a verifier for a code issued without a challenge
+		// is refused (a code with a challenge redeemed without its
+		// verifier: web/signin TestOIDCAttacks).
+		b := newBrowserless(t, s.base)
+		code, body := tamper(t, b, map[string]string{"code_challenge": "", "code_challenge_method": ""})
+		if code != http.StatusUnauthorized || !strings.Contains(body, "could not be verified") || b.who() != "" {
+			t.Fatalf("a code issued without PKCE: %d, signed in as %q; want 401 and nobody", code, b.who())
+		}
+	})
+
 	t.Run("callback in another browser", func(t *testing.T) {
 		// Login CSRF: the attacker signs in at the provider and hands the
 		// victim the callback link; the victim's browser never started
