@@ -23,6 +23,9 @@ type petitionData struct {
 	ShareURL    string
 	IsAgent     bool
 	CanSign     bool
+	// SignInToSign: a visitor on a petition open to signatures is shown
+	// the way to sign, through sign-in and back.
+	SignInToSign bool
 	IsStaff     bool
 	Region      bool
 	Followed    bool
@@ -119,6 +122,7 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 	d.ShareURL = absoluteURL(q.r, "/"+name)
 	d.IsAgent = q.user.IsCitizen() && q.user.Subject == p.GetAgent()
 	d.CanSign = q.user.IsCitizen() && d.Can("SIGN")
+	d.SignInToSign = q.user == nil && p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
 	d.IsStaff = q.user.StaffOf(p.GetCouncil())
 	d.Region = strings.HasPrefix(name, "regions/")
 	for _, n := range followed(q.r) {

@@ -230,3 +230,54 @@ func TestSignInBrowserEmailCode(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInBrowserVisitorSigns (issue 16, acceptance 1, the way in) in
+// Chromium: a visitor on a petition open to signatures is shown "Sign",
+// which leads through sign-in by email code and straight back to the
+// petition, where the signature form is offered and the signature counts.
+func TestSignInBrowserVisitorSigns(t *testing.T) {
+	chromiumPath(t)
+	axe := axeSource(t)
+	shots := artifactsDir(t)
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s := startSigninEnv(t, clock)
+	agent := s.token(access.RoleCitizen, "", "agent-open")
+	cr, err := s.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113",
+		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, Title: "Éclairage de la rue des Orangers",
+		Request: "Installer l'éclairage public rue des Orangers.", Reasons: "La rue est plongée dans le noir la nuit."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cr.GetPetition().GetName()
+	if _, err := s.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	msg := catalogue(t, "fr")
+	b := newBrowser(t, s.base, shots, axe, "fr")
+	path := "/" + name
+	b.open(path + "?lang=fr")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sign-form").length`)); err != nil || n != 0 {
+		t.Fatalf("a visitor is offered the signature form itself (%d, %v)", n, err)
+	}
+	if got := b.text("#sign-signin"); got != msg["sign.visitor.button"] {
+		t.Fatalf("the visitor's Sign button reads %q", got)
+	}
+	b.noViolations("petition-visitor")
+	b.submit("follow Sign", "#sign-signin")
+	const email = "visiteur@example.ma"
+	b.do("type the address", chromedp.SendKeys(chromedp.ID("email"), email))
+	b.submit("ask a code", "#email-submit")
+	b.do("type the code", chromedp.SendKeys(chromedp.ID("code"), s.mp.Code(t, email, 0)))
+	b.submit("enter the code", "#code-submit")
+	if loc := b.location(); loc != path {
+		t.Fatalf("after signing in: at %s, want back on the petition %s", loc, path)
+	}
+	b.do("fill the signature",
+		chromedp.SendKeys(chromedp.ID("national_id"), "WV100001"),
+		chromedp.SendKeys(chromedp.ID("full_name"), "Visiteur Secretname"))
+	b.submit("sign", "#sign-form button[type=submit]")
+	if got := b.text("#signatures-valid"); got != "1" {
+		t.Fatalf("valid signatures after signing: %q", got)
+	}
+	b.shot("visitor-signed")
+}
