@@ -26,9 +26,9 @@ type petitionData struct {
 	// SignInToSign: a visitor on a petition open to signatures is shown
 	// the way to sign, through sign-in and back.
 	SignInToSign bool
-	IsStaff     bool
-	Region      bool
-	Followed    bool
+	IsStaff      bool
+	Region       bool
+	Followed     bool
 	// SigStatus is the answer to "does my signature count?", when asked.
 	SigStatus *petitionsv1.CheckSignatureResponse
 	// FullName is kept in the sign form after a refused signature (the
