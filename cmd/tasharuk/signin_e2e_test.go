@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tasharuk/tasharuk/access/oidc"
+	"github.com/tasharuk/tasharuk/internal/testcert"
 	"github.com/tasharuk/tasharuk/web/signin/signintest"
 )
 
@@ -566,5 +570,81 @@ func TestSignInByCodeEndToEnd(t *testing.T) {
 		if strings.Contains(logs, pd) {
 			t.Errorf("the service's logs contain %q", pd)
 		}
+	}
+}
+
+// TestSignInOverTLS: over TLS the session cookie is
+// "__Host-tasharuk_session" — Secure, HttpOnly, SameSite=Lax, Path=/, no
+// Domain — and a cookie without the prefix is not a session there.
+func TestSignInOverTLS(t *testing.T) {
+	mp := signintest.StartMailpit(t)
+	dir := t.TempDir()
+	certFile, keyFile := testcert.Write(t, t.TempDir(), "tasharuk-test")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	cfg := config{Addr: addr}
+	cfg.Store.DataDir, cfg.Store.Stream = dir, "TASHARUK_LOG"
+	cfg.TLS.CertFile, cfg.TLS.KeyFile = certFile, keyFile
+	cfg.SignIn = signinConfig{SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "no-reply@zaouiat-cheikh.ma"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop within 20s")
+		}
+	})
+	b := newBrowserless(t, "https://"+addr)
+	b.c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: testcert.Pool(t, certFile)}}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := b.c.Get(b.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not ready within 60 s")
+		}
+	}
+	const email = "tls@example.ma"
+	b.codeAsk("email", email, "")
+	form := url.Values{"csrf": {b.csrf("/signin/code")}, "code": {mp.Code(t, email, 0)}}
+	req, _ := http.NewRequest("POST", b.base+"/signin/code/verify", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var sess *http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.HasSuffix(c.Name, "tasharuk_session") {
+			sess = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || sess == nil {
+		t.Fatalf("sign-in over TLS: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	if sess.Name != "__Host-tasharuk_session" || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/" || sess.Domain != "" {
+		t.Fatalf("session cookie over TLS: %+v", sess)
+	}
+	if b.who() == "" {
+		t.Fatal("not signed in over TLS")
+	}
+	// The same id under the unprefixed name (as a sibling host could set
+	// it) is not a session over TLS.
+	plain := newBrowserless(t, b.base)
+	plain.c.Transport = b.c.Transport
+	u, _ := url.Parse(b.base)
+	plain.jar.SetCookies(u, []*http.Cookie{{Name: "tasharuk_session", Value: sess.Value, Path: "/"}})
+	if got := plain.who(); got != "" {
+		t.Fatalf("an unprefixed cookie over TLS signs in as %q", got)
 	}
 }
