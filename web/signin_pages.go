@@ -60,6 +60,8 @@ func (h *handler) startSession(q *rq, s session.Session, next string) {
 	}
 	s = h.sessions.Create(s)
 	setSessionCookie(q.w, q.r, sessionName, s.ID, 0)
+	// Never the subject: a provider's "sub" may be an address.
+	h.log.Info("web: signed in", "via", string(s.Method), "role", s.Role, "council", s.Council)
 	if next == "" {
 		next = homeOf(&user{Role: s.Role, Council: s.Council})
 	}
