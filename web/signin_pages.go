@@ -28,11 +28,14 @@ type signinData struct {
 	// PhoneErr and TokenErr are shown next to their field.
 	EmailValue, PhoneValue       string
 	EmailErr, PhoneErr, TokenErr string
+	// IdleMinutes and MaxHours are the session lifetimes, as configured.
+	IdleMinutes, MaxHours int
 }
 
 func (h *handler) signinData(next string) *signinData {
 	return &signinData{Next: next, OIDC: h.oidc != nil, Email: h.codes.Offers(signin.Email),
-		SMS: h.codes.Offers(signin.SMS), Token: h.tokenSignIn}
+		SMS: h.codes.Offers(signin.SMS), Token: h.tokenSignIn,
+		IdleMinutes: int(h.sessions.Idle().Minutes()), MaxHours: int(h.sessions.Absolute().Hours())}
 }
 
 func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {

@@ -122,6 +122,9 @@ func New(o Options) *Store {
 // Absolute is the longest a session lives.
 func (st *Store) Absolute() time.Duration { return st.o.Absolute }
 
+// Idle is how long a session lives unused.
+func (st *Store) Idle() time.Duration { return st.o.Idle }
+
 // NewID returns 256 random bits, base64url: a session id, or any other
 // secret the pages hand out (state, nonce, CSRF seed).
 func NewID() string {
