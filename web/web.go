@@ -6,9 +6,10 @@
 //
 // The pages hold no business logic: every fact comes from the tasharuk API
 // through its generated gRPC clients, and every act is an API call made
-// with the signed-in user's bearer token. They are plain HTML forms built
-// with html/template, so they work without JavaScript; a little script
-// (static/app.js) only enhances them.
+// with the token of the signed-in user's server-side session (see
+// signin_pages.go: OpenID Connect or a one-time code). They are plain HTML
+// forms built with html/template, so they work without JavaScript; a
+// little script (static/app.js) only enhances them.
 package web
 
 import (
