@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,17 @@ func (r *replica) start(t *testing.T, bin string) {
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitReadyFor(t, "http://"+r.addr, 90*time.Second)
+	if err := readyWithin("http://"+r.addr, 90*time.Second); err != nil {
+		// Say why: the last /readyz answer and the end of the replica's
+		// own log, which otherwise stay in a temporary folder.
+		var tail []byte
+		if r.logs != nil {
+			if b, rerr := os.ReadFile(r.logs.Name()); rerr == nil {
+				tail = b[max(0, len(b)-4000):]
+			}
+		}
+		t.Fatalf("%s: %v\n--- end of %s's log ---\n%s", r.name, err, r.name, tail)
+	}
 }
 
 func (r *replica) kill() {
@@ -53,14 +64,31 @@ func (r *replica) kill() {
 
 func waitReadyFor(t *testing.T, base string, d time.Duration) {
 	t.Helper()
+	if err := readyWithin(base, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readyWithin polls /readyz until it answers 200; its error carries the
+// last answer (status and body) so a failure says what was not ready.
+func readyWithin(base string, d time.Duration) error {
 	deadline := time.Now().Add(d)
+	last := "no answer"
 	for time.Now().Before(deadline) {
-		if code, _ := getQuiet(base + "/readyz"); code == 200 {
-			return
+		resp, err := httpClient.Get(base + "/readyz")
+		if err != nil {
+			last = err.Error()
+		} else {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready within %v", base, d)
+	return fmt.Errorf("%s not ready within %v; last /readyz: %s", base, d, last)
 }
 
 // TestReplicasUnderFaults runs two tasharuk replicas on a 3-node NATS
