@@ -12,6 +12,8 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
+
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 )
 
 // DefaultPolicy returns tasharuk's authorization table, a new map on each
@@ -124,5 +126,26 @@ func DefaultPolicy() Policy {
 		consultationsv1.ConsultationService_AnswerConsultation_FullMethodName:      Rule{Roles: []Role{RoleStaff, RoleAdvisory}, Scoped: true},
 		consultationsv1.ConsultationService_WithdrawConsultation_FullMethodName:    council(),
 		consultationsv1.ConsultationService_RecordSurvey_FullMethodName:            council(),
+
+		// Access to information (law 31-13). The council's designated
+		// official (art. 12; role information, scoped to the council)
+		// registers and handles requests and keeps the publication
+		// register; a citizen files a request online and reads, and
+		// complains of, their own (the app checks ownership by the keyed
+		// requester key). Figures, the register and the working-day
+		// calendar are public; the calendar is corrected by admins.
+		informationv1.InformationService_CreateInformationRequest_FullMethodName:   Rule{Roles: []Role{RoleCitizen, RoleInformation}, Scoped: true},
+		informationv1.InformationService_GetInformationRequest_FullMethodName:      Rule{Roles: []Role{RoleCitizen, RoleInformation}, Scoped: true},
+		informationv1.InformationService_ListInformationRequests_FullMethodName:    Rule{Roles: []Role{RoleCitizen, RoleInformation}, Scoped: true},
+		informationv1.InformationService_ExtendInformationRequest_FullMethodName:   Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_AnswerInformationRequest_FullMethodName:   Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_RefuseInformationRequest_FullMethodName:   Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_ComplainInformationRequest_FullMethodName: Rule{Roles: []Role{RoleCitizen, RoleInformation}, Scoped: true},
+		informationv1.InformationService_DecideInformationComplaint_FullMethodName: Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_RecordPublication_FullMethodName:          Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_GetInformationFigures_FullMethodName:      public,
+		informationv1.InformationService_ListPublications_FullMethodName:           public,
+		informationv1.InformationService_GetWorkCalendar_FullMethodName:            public,
+		informationv1.InformationService_CorrectHoliday_FullMethodName:             admin(),
 	}
 }

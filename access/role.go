@@ -22,6 +22,10 @@ const (
 	// RoleAdvisory is a member of one council's advisory bodies (the
 	// equity, equal opportunities and gender approach body).
 	RoleAdvisory Role = "advisory"
+	// RoleInformation is one council's designated official for access to
+	// information (law 31-13 art. 12): registers requests, extends, answers
+	// and refuses them, and keeps the publication register.
+	RoleInformation Role = "information"
 	// RoleAuditor reviews records without acting on them.
 	RoleAuditor Role = "auditor"
 	// RoleAdmin runs the installation: registers councils and their
@@ -31,7 +35,7 @@ const (
 
 // Roles returns every role, in a fixed order.
 func Roles() []Role {
-	return []Role{RoleCitizen, RoleStaff, RoleAdvisory, RoleAuditor, RoleAdmin}
+	return []Role{RoleCitizen, RoleStaff, RoleAdvisory, RoleAuditor, RoleAdmin, RoleInformation}
 }
 
 // ParseRole returns the role named s, exactly as spelled by the constants.
@@ -41,11 +45,17 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("access: unknown role %q (want citizen, staff, advisory, auditor or admin)", s)
+	return "", fmt.Errorf("access: unknown role %q (want citizen, staff, advisory, auditor, admin or information)", s)
 }
 
 // councilBound reports whether the role acts for exactly one council, so
 // that its tokens name a council and scoped rules check it.
 func (r Role) councilBound() bool {
-	return r == RoleStaff || r == RoleAdvisory
+	return r.CouncilBound()
+}
+
+// CouncilBound reports whether the role acts for exactly one council
+// (staff, advisory, information): its tokens must name that council.
+func (r Role) CouncilBound() bool {
+	return r == RoleStaff || r == RoleAdvisory || r == RoleInformation
 }

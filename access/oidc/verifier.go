@@ -258,7 +258,7 @@ func (v *Verifier) principal(claims jwt.MapClaims) (access.Principal, error) {
 		return access.Principal{}, err
 	}
 	p := access.Principal{Subject: sub, Role: role}
-	if role != access.RoleStaff && role != access.RoleAdvisory {
+	if !role.CouncilBound() {
 		return p, nil
 	}
 	council, _ := claims[v.councilClaim].(string)

@@ -59,7 +59,7 @@ func runTokenIssue(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("token issue: %w", err)
 	}
-	if (r == access.RoleStaff || r == access.RoleAdvisory) && *council == "" {
+	if r.CouncilBound() && *council == "" {
 		return fmt.Errorf("token issue: role %s acts for one council: give --council CODE", r)
 	}
 	if *subject == "" {

@@ -43,13 +43,14 @@ const (
 // name and says what it holds. A new collection in the protos must be
 // added here: Build fails on one it does not know.
 var collections = map[string]struct{ param, doc string }{
-	"communes":       {"commune", "Code of the commune (its HCP code)."},
-	"provinces":      {"province", "Code of the province or prefecture (its HCP code)."},
-	"regions":        {"region", "Code of the region (its HCP code)."},
-	"petitions":      {"petition", "Id of the petition in its council."},
-	"advisoryBodies": {"advisoryBody", "Id of the advisory body in its council."},
-	"opinions":       {"opinion", "Id of the opinion in its body."},
-	"consultations":  {"consultation", "Id of the consultation in its council."},
+	"communes":            {"commune", "Code of the commune (its HCP code)."},
+	"provinces":           {"province", "Code of the province or prefecture (its HCP code)."},
+	"regions":             {"region", "Code of the region (its HCP code)."},
+	"petitions":           {"petition", "Id of the petition in its council."},
+	"advisoryBodies":      {"advisoryBody", "Id of the advisory body in its council."},
+	"opinions":            {"opinion", "Id of the opinion in its body."},
+	"consultations":       {"consultation", "Id of the consultation in its council."},
+	"informationRequests": {"informationRequest", "Id of the request for information in its council."},
 }
 
 // Build returns the OpenAPI 3.1 document, indented JSON, for the Swagger
@@ -497,7 +498,7 @@ func accessLine(rule access.Rule) string {
 	bound := false
 	for _, r := range rule.Roles {
 		roles = append(roles, "`"+string(r)+"`")
-		bound = bound || r == access.RoleStaff || r == access.RoleAdvisory
+		bound = bound || r.CouncilBound()
 	}
 	line := "**Access:** a bearer token with role " + joinOr(roles)
 	if rule.Scoped && bound {
