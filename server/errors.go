@@ -116,6 +116,23 @@ var Catalogue = []catalogueEntry{
 	{"PAC_NOT_ADOPTED", codes.FailedPrecondition, "A public action-programme consultation ends with the programme's adoption: complete the adoption phase first."},
 	{"SURVEY_EXISTS", codes.AlreadyExists, "A survey with this id already exists in this council; choose another id."},
 	{"POSITION_NOT_COVERED", codes.FailedPrecondition, "The position is beyond the latest checkpoint's tree; retry once a checkpoint covers it."},
+	{"INFORMATION_REQUEST_NOT_FOUND", codes.NotFound, "No such request for information in this council, or not yours to read."},
+	{"INFORMATION_REQUEST_EXISTS", codes.AlreadyExists, "The request_id is the id of another request for information: use a fresh UUID; only its own author's retry in the same council returns it."},
+	{"URGENT_REASON_REQUIRED", codes.FailedPrecondition, "An urgent request (law 31-13 art. 17) says why the information is needed to protect the life, safety or freedom of a person."},
+	{"RECEIPT_IN_FUTURE", codes.FailedPrecondition, "The day of receipt cannot be after today (law 31-13 art. 14): record the day the request was handed in."},
+	{"ALREADY_EXTENDED", codes.FailedPrecondition, "The deadline can be extended only once (law 31-13 art. 16; art. 17 for urgent requests): answer, in full, in part or by a reasoned refusal."},
+	{"EXTENSION_REASONS_REQUIRED", codes.FailedPrecondition, "An extension is told to the requester with its reasons (law 31-13 art. 16): write them."},
+	{"DEADLINE_PASSED", codes.FailedPrecondition, "The deadline to answer has passed: it can no longer be extended (law 31-13 art. 16); answer now."},
+	{"REQUEST_CLOSED", codes.FailedPrecondition, "The request was already answered; a new question is a new request."},
+	{"EXCEPTION_REQUIRED", codes.FailedPrecondition, "A partial answer or a refusal names the exception of law 31-13 art. 7 it rests on."},
+	{"REFUSAL_REASONS_REQUIRED", codes.FailedPrecondition, "A partial answer or a refusal is reasoned in writing (law 31-13 art. 18): give the reasons."},
+	{"COMPLAINT_TOO_EARLY", codes.FailedPrecondition, "The deadline to answer (or the head of the body's deadline) has not passed: the message says from which day the complaint can be lodged (law 31-13 arts 19-20)."},
+	{"COMPLAINT_TOO_LATE", codes.FailedPrecondition, "The time to complain has passed (law 31-13 art. 19: 20 working days; art. 20: 30 days): the message says the last day; the administrative court remains."},
+	{"HEAD_COMPLAINT_FIRST", codes.FailedPrecondition, "Complain to the head of the body first (law 31-13 art. 19); the commission is seized after its answer or silence (art. 20)."},
+	{"COMPLAINT_EXISTS", codes.FailedPrecondition, "A complaint at this level was already lodged for this request."},
+	{"NO_COMPLAINT", codes.FailedPrecondition, "No complaint at this level was lodged for this request: record it first."},
+	{"COMPLAINT_DECIDED", codes.FailedPrecondition, "This complaint was already decided."},
+	{"UNKNOWN_HOLIDAY", codes.InvalidArgument, "No holiday with this key in that year: use a key the work calendar lists."},
 }
 
 // kindCode is the gRPC code of a fault kind.

@@ -23,6 +23,7 @@ var streamFiles = []string{
 	"services/petitions/domain/streams.go",
 	"services/advisory/domain/streams.go",
 	"services/consultations/domain/streams.go",
+	"services/information/domain/streams.go",
 	"audit/streams.go",
 }
 

@@ -72,7 +72,7 @@ type InformationServiceClient interface {
 	RefuseInformationRequest(ctx context.Context, in *RefuseInformationRequestRequest, opts ...grpc.CallOption) (*RefuseInformationRequestResponse, error)
 	// ComplainInformationRequest records a complaint to the head of the body
 	// (art. 19) or to the commission (art. 20). Fails with
-	// FAILED_PRECONDITION (NOTHING_TO_COMPLAIN_OF, COMPLAINT_TOO_EARLY,
+	// FAILED_PRECONDITION (COMPLAINT_TOO_EARLY,
 	// COMPLAINT_TOO_LATE, HEAD_COMPLAINT_FIRST, COMPLAINT_EXISTS), NOT_FOUND.
 	ComplainInformationRequest(ctx context.Context, in *ComplainInformationRequestRequest, opts ...grpc.CallOption) (*ComplainInformationRequestResponse, error)
 	// DecideInformationComplaint records the decision of the head of the body
@@ -272,7 +272,7 @@ type InformationServiceServer interface {
 	RefuseInformationRequest(context.Context, *RefuseInformationRequestRequest) (*RefuseInformationRequestResponse, error)
 	// ComplainInformationRequest records a complaint to the head of the body
 	// (art. 19) or to the commission (art. 20). Fails with
-	// FAILED_PRECONDITION (NOTHING_TO_COMPLAIN_OF, COMPLAINT_TOO_EARLY,
+	// FAILED_PRECONDITION (COMPLAINT_TOO_EARLY,
 	// COMPLAINT_TOO_LATE, HEAD_COMPLAINT_FIRST, COMPLAINT_EXISTS), NOT_FOUND.
 	ComplainInformationRequest(context.Context, *ComplainInformationRequestRequest) (*ComplainInformationRequestResponse, error)
 	// DecideInformationComplaint records the decision of the head of the body
