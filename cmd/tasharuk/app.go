@@ -22,6 +22,7 @@ import (
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -40,6 +41,9 @@ import (
 	capp "github.com/tasharuk/tasharuk/services/consultations/app"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/feed"
+	iapp "github.com/tasharuk/tasharuk/services/information/app"
+	icommand "github.com/tasharuk/tasharuk/services/information/app/command"
+	iports "github.com/tasharuk/tasharuk/services/information/ports"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pports "github.com/tasharuk/tasharuk/services/petitions/ports"
 	"github.com/tasharuk/tasharuk/services/status"
@@ -150,6 +154,8 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 
 	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
+	information := iapp.New(iapp.Deps{Store: store, Registry: reg, Model: model.Information, Councils: model.Territory, Persons: persons, Requesters: keys,
+		Times: model.Runner, IDs: icommand.UUIDs{}, Now: now})
 	if cfg.Demo {
 		// Once the follower runs: the demo data waits for the read model.
 		a.Start = demoData(store, reg, petitions, model.Runner, logger)
@@ -190,6 +196,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 				Runner: model.Runner, Model: model.Advisory, Councils: model.Territory, Now: now})
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{App: capp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
 				Runner: model.Runner, Model: model.Consultations, Councils: model.Territory, Now: now})
+			informationv1.RegisterInformationServiceServer(g, &iports.Server{App: information, Wait: model.Runner})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Runner: model.Runner, Model: model.History, Petitions: model.Petitions, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},
@@ -324,6 +331,9 @@ var gateways = []server.Gateway{
 	},
 	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 		return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		return informationv1.RegisterInformationServiceHandler(ctx, mux, conn)
 	},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	"github.com/tasharuk/tasharuk/services/eventlog"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -22,7 +23,7 @@ import (
 
 // newRegistry knows every event type of the application.
 func newRegistry() *es.Registry {
-	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes)
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes, idomain.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

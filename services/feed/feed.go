@@ -41,12 +41,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
+	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -248,6 +250,10 @@ func redact(m proto.Message) {
 		p.NameKeyId = ""
 	case *petitionseventsv1.PersonDataErased:
 		p.SignerKey = ""
+	case *ieventsv1.RequestReceived:
+		p.IdentityCiphertext = nil
+		p.IdentityKeyId = ""
+		p.RequesterKey = ""
 	}
 }
 
@@ -260,7 +266,7 @@ func publicStream(stream string) string { return pdomain.PublicSignatureStream(s
 // that carry it (petition, receipts, body, consultation, survey and council
 // streams; the formats are each context's domain/streams.go).
 func councilOf(e *eventstore.Event) string {
-	for _, of := range []func(string) string{pdomain.StreamCouncil, adomain.StreamCouncil, cdomain.StreamCouncil, tdomain.StreamCouncil} {
+	for _, of := range []func(string) string{pdomain.StreamCouncil, adomain.StreamCouncil, cdomain.StreamCouncil, tdomain.StreamCouncil, idomain.StreamCouncil} {
 		if code := of(e.Stream); code != "" {
 			return code
 		}

@@ -8,6 +8,7 @@ import (
 	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
 	auditrm "github.com/tasharuk/tasharuk/services/audit/readmodel"
 	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
+	informationrm "github.com/tasharuk/tasharuk/services/information/readmodel"
 	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 	territoryrm "github.com/tasharuk/tasharuk/services/territory/readmodel"
@@ -24,6 +25,8 @@ type ReadModels struct {
 	Petitions     *petitionsrm.Petitions
 	Advisory      *advisoryrm.Bodies
 	Consultations *consultationsrm.Consultations
+	// Information is the access-to-information requests (law 31-13).
+	Information *informationrm.Model
 	// History is the audit trail of any case, over the three models that
 	// keep case events.
 	History *auditrm.History
@@ -31,16 +34,18 @@ type ReadModels struct {
 
 // NewReadModels returns empty read models registered on a new runner, in
 // the order their digests are combined (territory, petitions, advisory,
-// consultations: the pre-split model's order).
+// consultations: the pre-split model's order; information, which keeps no
+// digest, after them).
 func NewReadModels(reg *es.Registry) *ReadModels {
 	m := &ReadModels{
 		Territory:     territoryrm.New(),
 		Petitions:     petitionsrm.New(reg),
 		Advisory:      advisoryrm.New(reg),
 		Consultations: consultationsrm.New(reg),
+		Information:   informationrm.New(reg),
 	}
 	m.History = auditrm.New(m.Petitions, m.Advisory, m.Consultations)
-	m.Runner = projections.New(reg, m.Territory, m.Petitions, m.Advisory, m.Consultations)
+	m.Runner = projections.New(reg, m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information)
 	return m
 }
 

@@ -95,19 +95,29 @@ func (m *Model) apply(r record) {
 		}
 		if known {
 			m.requests[name] = append(m.requests[name], r)
+			m.stamp(r)
 		}
 	case domain.CalendarCategory:
 		if _, ok := r.Payload.(*ieventsv1.HolidayCorrected); ok {
 			m.corrections = append(m.corrections, r)
+			m.stamp(r)
 		}
 	case domain.PublicationCategory:
 		if _, ok := r.Payload.(*ieventsv1.PublicationRecorded); ok {
 			code, _ := domain.ParsePublicationStream(r.Stream)
 			m.registers[code] = append(m.registers[code], r)
+			m.stamp(r)
 		}
 	}
 	if r.Position != 0 {
 		m.position = r.Position
+	}
+}
+
+// stamp records when one of the context's own events was recorded (as of
+// a time resolves to the last of them by then).
+func (m *Model) stamp(r record) {
+	if r.Position != 0 {
 		m.recorded = append(m.recorded, posTime{Position: r.Position, At: r.RecordedAt})
 	}
 }
