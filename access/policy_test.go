@@ -18,6 +18,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -34,6 +35,7 @@ var (
 		&advisoryv1.AdvisoryService_ServiceDesc,
 		&auditv1.AuditService_ServiceDesc,
 		&consultationsv1.ConsultationService_ServiceDesc,
+		&informationv1.InformationService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
 		&healthpb.Health_ServiceDesc,
@@ -79,10 +81,13 @@ func TestDefaultPolicyHasNoStaleRows(t *testing.T) {
 
 // Reads are public and acts are not: a method of the API is public exactly
 // when it is a Get or a List — except the list of signers, which shows
-// personal data to the council's staff only.
+// personal data to the council's staff only, and requests for information,
+// which only their requester and the council's designated official read
+// (what a person asks a council is theirs; law 31-13 keeps no public
+// record of requests, only figures).
 func TestDefaultPolicyReadsArePublic(t *testing.T) {
 	policy := DefaultPolicy()
-	personal := map[string]bool{"ListSignatures": true}
+	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true}
 	for _, m := range methodsOf(apiServices) {
 		name := shortMethod(m)
 		read := (strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")) && !personal[name]
@@ -105,48 +110,61 @@ func TestDefaultPolicyRows(t *testing.T) {
 		ter = "/tasharuk.territory.v1.TerritoryService/"
 		adv = "/tasharuk.advisory.v1.AdvisoryService/"
 		con = "/tasharuk.consultations.v1.ConsultationService/"
+		inf = "/tasharuk.information.v1.InformationService/"
 	)
+	official := "information scoped"
+	requester := "citizen information scoped"
 	petitioner := "citizen staff admin scoped"
 	council := "staff scoped"
 	secretary := "advisory scoped"
 	want := map[string]string{
-		pet + "CreatePetition":            petitioner,
-		pet + "OpenPetitionForSignatures": petitioner,
-		pet + "SignPetition":              petitioner,
-		pet + "CheckSignature":            petitioner,
-		pet + "WithdrawSignature":         petitioner,
-		pet + "WithdrawPetition":          petitioner,
-		pet + "DepositPetition":           "citizen staff scoped",
-		pet + "StrikeSignature":           council,
-		pet + "ImportSignatures":          council,
-		pet + "ReferPetitionToBureau":     council,
-		pet + "DecideAdmissibility":       council,
-		pet + "SchedulePetition":          council,
-		pet + "ReferPetitionToCommittee":  council,
-		pet + "RecordCommitteeReport":     council,
-		pet + "RecordDeliberation":        council,
-		pet + "NotifyAgent":               council,
-		pet + "ClosePetition":             council,
-		pet + "CorrectPetitionRecord":     council,
-		pet + "ListSignatures":            council,
-		ter + "RegisterCouncil":           "admin",
-		ter + "RecordPopulation":          "admin",
-		adv + "CreateBody":                council,
-		adv + "RespondToOpinion":          council,
-		adv + "AddMember":                 secretary,
-		adv + "RemoveMember":              secretary,
-		adv + "AssignBureauRole":          secretary,
-		adv + "RecordMeeting":             secretary,
-		adv + "CreateOpinion":             secretary,
-		adv + "AdoptOpinion":              secretary,
-		adv + "TransmitOpinion":           secretary,
-		con + "CreateConsultation":        council,
-		con + "AcknowledgeConsultation":   "staff advisory scoped",
-		con + "RecordWorkshop":            council,
-		con + "CompletePhase":             council,
-		con + "AnswerConsultation":        "staff advisory scoped",
-		con + "WithdrawConsultation":      council,
-		con + "RecordSurvey":              council,
+		pet + "CreatePetition":             petitioner,
+		pet + "OpenPetitionForSignatures":  petitioner,
+		pet + "SignPetition":               petitioner,
+		pet + "CheckSignature":             petitioner,
+		pet + "WithdrawSignature":          petitioner,
+		pet + "WithdrawPetition":           petitioner,
+		pet + "DepositPetition":            "citizen staff scoped",
+		pet + "StrikeSignature":            council,
+		pet + "ImportSignatures":           council,
+		pet + "ReferPetitionToBureau":      council,
+		pet + "DecideAdmissibility":        council,
+		pet + "SchedulePetition":           council,
+		pet + "ReferPetitionToCommittee":   council,
+		pet + "RecordCommitteeReport":      council,
+		pet + "RecordDeliberation":         council,
+		pet + "NotifyAgent":                council,
+		pet + "ClosePetition":              council,
+		pet + "CorrectPetitionRecord":      council,
+		pet + "ListSignatures":             council,
+		ter + "RegisterCouncil":            "admin",
+		ter + "RecordPopulation":           "admin",
+		adv + "CreateBody":                 council,
+		adv + "RespondToOpinion":           council,
+		adv + "AddMember":                  secretary,
+		adv + "RemoveMember":               secretary,
+		adv + "AssignBureauRole":           secretary,
+		adv + "RecordMeeting":              secretary,
+		adv + "CreateOpinion":              secretary,
+		adv + "AdoptOpinion":               secretary,
+		adv + "TransmitOpinion":            secretary,
+		con + "CreateConsultation":         council,
+		con + "AcknowledgeConsultation":    "staff advisory scoped",
+		con + "RecordWorkshop":             council,
+		con + "CompletePhase":              council,
+		con + "AnswerConsultation":         "staff advisory scoped",
+		con + "WithdrawConsultation":       council,
+		con + "RecordSurvey":               council,
+		inf + "CreateInformationRequest":   requester,
+		inf + "GetInformationRequest":      requester,
+		inf + "ListInformationRequests":    requester,
+		inf + "ComplainInformationRequest": requester,
+		inf + "ExtendInformationRequest":   official,
+		inf + "AnswerInformationRequest":   official,
+		inf + "RefuseInformationRequest":   official,
+		inf + "DecideInformationComplaint": official,
+		inf + "RecordPublication":          official,
+		inf + "CorrectHoliday":             "admin",
 	}
 	policy := DefaultPolicy()
 	for _, m := range policy.Methods() {
@@ -205,7 +223,7 @@ func expectCode(rule Rule, caller *Principal, reqCouncil string) codes.Code {
 	if !listed {
 		return codes.PermissionDenied
 	}
-	if rule.Scoped && (caller.Role == RoleStaff || caller.Role == RoleAdvisory) && reqCouncil != caller.Council {
+	if rule.Scoped && caller.Role.CouncilBound() && reqCouncil != caller.Council {
 		return codes.PermissionDenied
 	}
 	return codes.OK

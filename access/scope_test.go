@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
@@ -18,6 +19,8 @@ import (
 var globalMethods = []string{
 	territoryv1.TerritoryService_RegisterCouncil_FullMethodName,
 	territoryv1.TerritoryService_RecordPopulation_FullMethodName,
+	// The working-day calendar is national (law 31-13 deadlines run on it).
+	informationv1.InformationService_CorrectHoliday_FullMethodName,
 }
 
 // Every tasharuk service in the proto registry (each API package the

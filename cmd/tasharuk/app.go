@@ -155,7 +155,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Now: now}
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	information := iapp.New(iapp.Deps{Store: store, Registry: reg, Model: model.Information, Councils: model.Territory, Persons: persons, Requesters: keys,
-		Times: model.Runner, IDs: icommand.UUIDs{}, Now: now})
+		IDs: icommand.UUIDs{}, Now: now})
 	if cfg.Demo {
 		// Once the follower runs: the demo data waits for the read model.
 		a.Start = demoData(store, reg, petitions, model.Runner, logger)

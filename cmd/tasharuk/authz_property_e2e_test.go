@@ -21,6 +21,8 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
@@ -56,6 +58,9 @@ type councilFixture struct {
 	cPub       string // consultation id, public, action programme
 	survey     string // survey name
 	workshopID string
+
+	info        string // token of the council's designated official (law 31-13)
+	infoRequest string // a request for information's resource name
 }
 
 type authzFixture struct {
@@ -214,7 +219,50 @@ func authzCases() map[string]authzCase {
 		consultationsv1.ConsultationService_RecordSurvey_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
 			return &consultationsv1.RecordSurveyRequest{Parent: under, Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}}
 		}},
+
+		// Access to information (law 31-13).
+		informationv1.InformationService_CreateInformationRequest_FullMethodName: {creates: true, build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.CreateInformationRequestRequest{Parent: under, RequestId: f.b.infoRequestID(), Channel: ieventsv1.RequestChannel_REQUEST_CHANNEL_PAPER,
+				RequesterKind: ieventsv1.RequesterKind_REQUESTER_KIND_PERSON, RequesterName: "Secretname Requester", RequesterContact: "secret@example.ma", Subject: "Budget"}
+		}},
+		informationv1.InformationService_GetInformationRequest_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.GetInformationRequestRequest{Name: f.infoName(under)}
+		}},
+		informationv1.InformationService_ListInformationRequests_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.ListInformationRequestsRequest{Parent: under}
+		}},
+		informationv1.InformationService_ExtendInformationRequest_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.ExtendInformationRequestRequest{Name: f.infoName(under), Reasons: "Les archives sont aux services provinciaux"}
+		}},
+		informationv1.InformationService_AnswerInformationRequest_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.AnswerInformationRequestRequest{Name: f.infoName(under), Kind: ieventsv1.AnswerKind_ANSWER_KIND_FULL, Information: "Le budget."}
+		}},
+		informationv1.InformationService_RefuseInformationRequest_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.RefuseInformationRequestRequest{Name: f.infoName(under), Exceptions: []ieventsv1.Exception{ieventsv1.Exception_EXCEPTION_PRIVATE_LIFE},
+				Reasons: "Données personnelles des agents"}
+		}},
+		informationv1.InformationService_ComplainInformationRequest_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.ComplainInformationRequestRequest{Name: f.infoName(under), Level: ieventsv1.ComplaintLevel_COMPLAINT_LEVEL_HEAD, Grounds: "Pas de réponse"}
+		}},
+		informationv1.InformationService_DecideInformationComplaint_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.DecideInformationComplaintRequest{Name: f.infoName(under), Level: ieventsv1.ComplaintLevel_COMPLAINT_LEVEL_HEAD,
+				Outcome: ieventsv1.ComplaintOutcome_COMPLAINT_OUTCOME_UPHELD, Reasons: "Décision 1"}
+		}},
+		informationv1.InformationService_RecordPublication_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.RecordPublicationRequest{Parent: under, Publication: &informationv1.Publication{Category: ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_BUDGET,
+				Title: "Budget 2026", PublishedOn: "2026-11-01", Url: "https://commune.example.ma/budget.pdf"}}
+		}},
 	}
+}
+
+// infoName is B's request for information addressed under the council
+// prefix under.
+func (f *authzFixture) infoName(under string) string {
+	return under + "/informationRequests/" + f.b.infoRequestID()
+}
+
+func (c *councilFixture) infoRequestID() string {
+	return c.infoRequest[strings.LastIndex(c.infoRequest, "/")+1:]
 }
 
 // globalCases has one request per non-public method that is not scoped
@@ -227,6 +275,9 @@ func globalCases() map[string]func(f *authzFixture) proto.Message {
 		},
 		territoryv1.TerritoryService_RecordPopulation_FullMethodName: func(f *authzFixture) proto.Message {
 			return &territoryv1.RecordPopulationRequest{Name: f.b.council, Population: 1, CensusYear: 2025, Source: "essai"}
+		},
+		informationv1.InformationService_CorrectHoliday_FullMethodName: func(f *authzFixture) proto.Message {
+			return &informationv1.CorrectHolidayRequest{Year: 2026, Holiday: "mawlid-1", Date: "2026-08-25", Reference: "communiqué"}
 		},
 	}
 }
@@ -299,6 +350,12 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 	sv, err := con.RecordSurvey(as(c.staff), &consultationsv1.RecordSurveyRequest{Parent: c.council, Service: "état civil", Period: "2026", ScoreCounts: []int32{1, 2, 3, 4, 5}})
 	must("survey", err)
 	c.survey = sv.GetName()
+	c.info = e.token(access.RoleInformation, code, "information-officer-"+tag)
+	ir, err := informationv1.NewInformationServiceClient(e.conn).CreateInformationRequest(as(citizen), &informationv1.CreateInformationRequestRequest{Parent: c.council,
+		RequesterKind: ieventsv1.RequesterKind_REQUESTER_KIND_PERSON, RequesterName: "Secretname Requester " + tag, RequesterContact: "secret-" + tag + "@example.ma",
+		Subject: "Le budget " + tag})
+	must("request for information", err)
+	c.infoRequest = ir.GetInformationRequest().GetName()
 	return c
 }
 
@@ -317,7 +374,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		id, full := signer(c.tag, 90)
 		f.secrets = append(f.secrets, id, full)
 	}
-	f.secrets = append(f.secrets, "Secretname")
+	f.secrets = append(f.secrets, "Secretname", "secret-BM@", "secret-ZC@")
 	return f
 }
 
@@ -406,8 +463,7 @@ func truncate(s string) string {
 // roleToken returns a token of role, bound to council code where the role
 // is council-bound.
 func (f *authzFixture) roleToken(role access.Role, code string) string {
-	switch role {
-	case access.RoleStaff, access.RoleAdvisory:
+	if role.CouncilBound() {
 		return f.e.token(role, code, "prop-"+string(role)+"-"+code)
 	}
 	return f.e.token(role, "", "prop-"+string(role))
@@ -492,8 +548,8 @@ func TestAuthzProperty(t *testing.T) {
 			t.Errorf("the server serves %s, which has no row in the authorization table", m)
 		}
 	}
-	tokensA := map[access.Role]string{access.RoleStaff: f.a.staff, access.RoleAdvisory: f.a.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin}
-	tokensB := map[access.Role]string{access.RoleStaff: f.b.staff, access.RoleAdvisory: f.b.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin}
+	tokensA := map[access.Role]string{access.RoleStaff: f.a.staff, access.RoleAdvisory: f.a.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.a.info}
+	tokensB := map[access.Role]string{access.RoleStaff: f.b.staff, access.RoleAdvisory: f.b.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.b.info}
 	otherLevel := "provinces/" + f.b.code
 	for _, m := range policy.Methods() {
 		rule := policy[m]
@@ -529,7 +585,7 @@ func TestAuthzProperty(t *testing.T) {
 				}
 				// (a) B's resource under B's name, by A's council-bound
 				// roles of the row: the scope check refuses.
-				for _, role := range []access.Role{access.RoleStaff, access.RoleAdvisory} {
+				for _, role := range []access.Role{access.RoleStaff, access.RoleAdvisory, access.RoleInformation} {
 					if slices.Contains(rule.Roles, role) {
 						f.refused(t, fmt.Sprintf("%s of B by %s of A", short, role), m, tokensA[role], own, codes.PermissionDenied)
 					}

@@ -15,8 +15,8 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
-	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	"github.com/tasharuk/tasharuk/services/eventlog"
+	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )

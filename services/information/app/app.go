@@ -49,7 +49,6 @@ type Deps struct {
 	Councils   command.Councils
 	Persons    command.PersonKeys
 	Requesters command.RequesterKeys
-	Times      query.Times
 	IDs        command.IDs
 	Now        func() time.Time
 }
@@ -57,7 +56,7 @@ type Deps struct {
 // New builds the table.
 func New(d Deps) Application {
 	c := command.Deps{Store: d.Store, Registry: d.Registry, Model: d.Model, Councils: d.Councils, Persons: d.Persons, Requesters: d.Requesters, IDs: d.IDs, Now: d.Now}
-	q := query.Deps{Model: d.Model, Councils: d.Councils, Requesters: d.Requesters, Times: d.Times, Now: d.Now}
+	q := query.Deps{Model: d.Model, Councils: d.Councils, Requesters: d.Requesters, Now: d.Now}
 	return Application{
 		Commands: Commands{
 			CreateRequest: command.CreateRequestHandler{Deps: c}, ExtendRequest: command.ExtendRequestHandler{Deps: c},

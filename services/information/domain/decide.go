@@ -338,24 +338,24 @@ func CorrectHoliday(cal *Calendar, year int, key, date, name, reference string) 
 // CheckPublication validates a register entry (art. 10).
 func CheckPublication(p *ieventsv1.PublicationRecorded, today Day) error {
 	if p.GetCategory() == ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_UNSPECIFIED || ieventsv1.PublicationCategory_name[int32(p.GetCategory())] == "" {
-		return fault.Field("publication.category", "name a category of %s", ArtProactive)
+		return fault.Field("category", "name a category of %s", ArtProactive)
 	}
 	if t := strings.TrimSpace(p.GetTitle()); t == "" || utf8.RuneCountInString(t) > MaxShort {
-		return fault.Field("publication.title", "say what was published (1-%d characters)", MaxShort)
+		return fault.Field("title", "say what was published (1-%d characters)", MaxShort)
 	}
 	d, err := ParseDay(p.GetPublishedOn())
 	if err != nil || d.After(today) {
-		return fault.Field("publication.published_on", "give the day it was published, YYYY-MM-DD, not after today")
+		return fault.Field("published_on", "give the day it was published, YYYY-MM-DD, not after today")
 	}
 	u := p.GetUrl()
 	if u == "" && p.GetDocumentSha256() == "" {
-		return fault.Field("publication.url", "say where: a URL or a document's SHA-256")
+		return fault.Field("url", "say where: a URL or a document's SHA-256")
 	}
 	if u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) || utf8.RuneCountInString(u) > MaxShort {
-		return fault.Field("publication.url", "a public http(s) URL of at most %d characters", MaxShort)
+		return fault.Field("url", "a public http(s) URL of at most %d characters", MaxShort)
 	}
 	if h := p.GetDocumentSha256(); h != "" && !isHexSHA256(h) {
-		return fault.Field("publication.document_sha256", "64 lower-case hex digits")
+		return fault.Field("document_sha256", "64 lower-case hex digits")
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Model struct {
 	recorded    []posTime
 	requests    map[string][]record // by resource name, in log order
 	names       []string            // request names in the order received
+	ids         map[string]string   // request id → name, across councils
 	corrections []record            // HolidayCorrected, in log order
 	registers   map[string][]record // PublicationRecorded by council code
 }
@@ -58,7 +59,7 @@ type posTime struct {
 // New returns an empty model decoding with reg, judging deadlines with the
 // default rulebook of law 31-13.
 func New(reg *es.Registry) *Model {
-	return &Model{reg: reg, rules: domain.DefaultRulebook(), requests: map[string][]record{}, registers: map[string][]record{}}
+	return &Model{reg: reg, rules: domain.DefaultRulebook(), requests: map[string][]record{}, ids: map[string]string{}, registers: map[string][]record{}}
 }
 
 // Name is the model's section in the runner's snapshot file.
@@ -90,6 +91,7 @@ func (m *Model) apply(r record) {
 			// only ever found under its council's name.
 			if p.GetName() == name {
 				m.names = append(m.names, name)
+				m.ids[id] = name
 				known = true
 			}
 		}
@@ -114,11 +116,19 @@ func (m *Model) apply(r record) {
 	}
 }
 
-// stamp records when one of the context's own events was recorded (as of
-// a time resolves to the last of them by then).
+// stamp records when one of the context's own events happened by the
+// service's clock (its occurred_at, which the service stamps when it
+// decides; recorded_at if none): as of a time resolves to the last of them
+// by then, and a past position's day is the day of the last of them up to
+// it. Deadlines are judged against that clock (DESIGN.md "Time": an
+// injected clock), which in production is the recording time.
 func (m *Model) stamp(r record) {
+	at := r.OccurredAt
+	if at.IsZero() {
+		at = r.RecordedAt
+	}
 	if r.Position != 0 {
-		m.recorded = append(m.recorded, posTime{Position: r.Position, At: r.RecordedAt})
+		m.recorded = append(m.recorded, posTime{Position: r.Position, At: at})
 	}
 }
 
@@ -152,6 +162,15 @@ func correctionOf(r record) domain.Correction {
 		c.Removed = true
 	}
 	return c
+}
+
+// NameOfID returns the resource name of the request with this id, in any
+// council: a client-chosen id never aliases another council's request.
+func (m *Model) NameOfID(id string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n, ok := m.ids[id]
+	return n, ok
 }
 
 // Calendar returns the working-day calendar as known at position pos (0:
@@ -224,7 +243,7 @@ func (m *Model) Restore(data []byte) error {
 	fresh.position = s.Position
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.position, m.recorded, m.requests, m.names, m.corrections, m.registers =
-		fresh.position, fresh.recorded, fresh.requests, fresh.names, fresh.corrections, fresh.registers
+	m.position, m.recorded, m.requests, m.names, m.ids, m.corrections, m.registers =
+		fresh.position, fresh.recorded, fresh.requests, fresh.names, fresh.ids, fresh.corrections, fresh.registers
 	return nil
 }

@@ -148,8 +148,20 @@ func (m *Model) publicationsAt(code string, pos uint64) ([]Publication, []ievent
 	return out, missing
 }
 
-// PositionAt returns the last position of the context's events recorded
-// at or before t (0 if none).
+// ClockAt returns the service's clock at the last of the context's events
+// at or before pos (zero if none).
+func (m *Model) ClockAt(pos uint64) time.Time {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i := sort.Search(len(m.recorded), func(i int) bool { return m.recorded[i].Position > pos })
+	if i == 0 {
+		return time.Time{}
+	}
+	return m.recorded[i-1].At
+}
+
+// PositionAt returns the last position of the context's events stamped at
+// or before t by the service's clock (0 if none).
 func (m *Model) PositionAt(t time.Time) uint64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

@@ -80,7 +80,7 @@ func (r Request) Name() string { return r.Council + "/informationRequests/" + r.
 // requests here: the product tracks communes' duty under law 31-13.
 func ParseRequest(name string) (Request, error) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "communes" || parts[2] != "informationRequests" {
+	if len(parts) != 4 || parts[2] != "informationRequests" {
 		return Request{}, fault.Field("name", "a request's name is communes/{commune}/informationRequests/{request}, got %q", name)
 	}
 	if _, _, err := tdomain.ParseResourceName(parts[0] + "/" + parts[1]); err != nil {
@@ -89,7 +89,13 @@ func ParseRequest(name string) (Request, error) {
 	if u, err := uuid.Parse(parts[3]); err != nil || u.String() != parts[3] {
 		return Request{}, fault.Field("name", "request id %q is not a lower-case UUID", parts[3])
 	}
-	return Request{Council: parts[0] + "/" + parts[1], Code: parts[1], ID: parts[3]}, nil
+	r := Request{Council: parts[0] + "/" + parts[1], Code: parts[1], ID: parts[3]}
+	if parts[0] != "communes" {
+		// A province or region keeps no requests here: the whole name
+		// resolves, or nothing does.
+		return Request{}, notFound(r)
+	}
+	return r, nil
 }
 
 // ParseCouncil parses "communes/{c}" and checks the council is known.

@@ -56,9 +56,25 @@ func (h CreateRequestHandler) Handle(ctx context.Context, actor eventstore.Actor
 		return "", 0, fault.Field("request_id", "a request id is a lower-case UUID, got %q", id)
 	}
 	r := Request{Council: c.Parent, Code: code, ID: id}
+	key := ""
+	if !Official(actor) {
+		key = RequesterKey(h.Requesters, code, actor.Subject)
+	}
+	// A client-chosen id is scoped to its parent and never aliases an
+	// existing request, of this council or another (DESIGN.md
+	// "Authorization"). A retry of the same request by its author returns
+	// it as it is, and takes no receipt number.
+	if existing, taken := h.Model.NameOfID(id); taken && existing != r.Name() {
+		return "", 0, fault.New(fault.AlreadyExists, domain.ReasonRequestExists, "request id %s is taken: use a fresh UUID", id)
+	}
+	if st, ok := h.Model.Request(r.Name(), readmodel.AsOf{}); ok {
+		if Official(actor) || st.State.RequesterKey == key {
+			return r.Name(), 0, nil
+		}
+		return "", 0, fault.New(fault.AlreadyExists, domain.ReasonRequestExists, "request id %s is taken: use a fresh UUID", id)
+	}
 	env := h.Env()
 	on := env.Today
-	key := ""
 	if Official(actor) {
 		if c.ReceivedOn != "" {
 			if on, err = domain.ParseDay(c.ReceivedOn); err != nil {
@@ -76,7 +92,6 @@ func (h CreateRequestHandler) Handle(ctx context.Context, actor eventstore.Actor
 			return "", 0, fault.Field("received_on", "a request filed online is received today")
 		}
 		c.Channel = ieventsv1.RequestChannel_REQUEST_CHANNEL_ONLINE
-		key = RequesterKey(h.Requesters, code, actor.Subject)
 	}
 	name, contact := strings.TrimSpace(c.RequesterName), strings.TrimSpace(c.RequesterContact)
 	if name == "" || utf8.RuneCountInString(name)+utf8.RuneCountInString(contact) > domain.MaxIdentity {
@@ -84,14 +99,6 @@ func (h CreateRequestHandler) Handle(ctx context.Context, actor eventstore.Actor
 	}
 	if contact == "" {
 		return "", 0, fault.Field("requester_contact", "give an address, email or phone where the answer is sent (%s)", domain.ArtRequest)
-	}
-	// A retry of the same request by its author returns it as it is, and
-	// takes no receipt number; another's id is refused.
-	if st, ok := h.Model.Request(r.Name(), readmodel.AsOf{}); ok {
-		if Official(actor) || st.State.RequesterKey == key {
-			return r.Name(), 0, nil
-		}
-		return "", 0, fault.New(fault.AlreadyExists, domain.ReasonRequestExists, "request id %s is taken: use a fresh UUID", id)
 	}
 	// Check everything the domain checks before a number is taken.
 	probe := domain.Receive{Name: r.Name(), ReceiptNumber: "probe", ReceivedOn: on, Channel: c.Channel, RequesterKind: c.RequesterKind, Subject: c.Subject, Urgent: c.Urgent, UrgentReason: c.UrgentReason}

@@ -14,36 +14,29 @@ import (
 	"github.com/tasharuk/tasharuk/services/information/readmodel"
 )
 
-// Times turns log positions into recorded times and back (the runner's
-// record of when each position was written).
-type Times interface {
-	PositionAt(t time.Time) uint64
-	RecordedAt(pos uint64) time.Time
-}
-
 // Deps is what every query shares.
 type Deps struct {
 	Model      *readmodel.Model
 	Councils   command.Councils
 	Requesters command.RequesterKeys
-	Times      Times
 	Now        func() time.Time
 }
 
 // asOf resolves a query's as-of fields: a position, or a time turned into
-// the last position recorded by then; deadlines are judged on that day.
+// the last of the context's positions by then; deadlines are judged on that
+// day (by the service's clock).
 func (d Deps) asOf(position uint64, at time.Time) (readmodel.AsOf, error) {
 	switch {
 	case position > 0 && !at.IsZero():
 		return readmodel.AsOf{}, fault.Field("as_of_time", "give as_of_position or as_of_time, not both")
 	case !at.IsZero():
-		p := d.Times.PositionAt(at)
+		p := d.Model.PositionAt(at)
 		if p == 0 {
 			return readmodel.AsOf{}, errBeforeLog
 		}
 		return readmodel.AsOf{Position: p, Today: domain.DayOf(at)}, nil
 	case position > 0:
-		t := d.Times.RecordedAt(position)
+		t := d.Model.ClockAt(position)
 		if t.IsZero() {
 			t = d.Now()
 		}
