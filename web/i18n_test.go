@@ -13,6 +13,7 @@ import (
 
 	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
+	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
@@ -27,6 +28,9 @@ var shownEnums = []protoreflect.EnumDescriptor{
 	advisoryeventsv1.BodyKind(0).Descriptor(), advisoryeventsv1.Sex(0).Descriptor(), advisoryeventsv1.AgeBand(0).Descriptor(),
 	advisoryeventsv1.BureauRole(0).Descriptor(), advisoryeventsv1.CouncilResponse(0).Descriptor(), advisoryeventsv1.OpinionState(0).Descriptor(),
 	consultationseventsv1.ConsultationState(0).Descriptor(), territoryeventsv1.CouncilLevel(0).Descriptor(),
+	ieventsv1.RequestChannel(0).Descriptor(), ieventsv1.RequesterKind(0).Descriptor(), ieventsv1.AnswerKind(0).Descriptor(),
+	ieventsv1.Exception(0).Descriptor(), ieventsv1.ComplaintLevel(0).Descriptor(), ieventsv1.ComplaintOutcome(0).Descriptor(),
+	ieventsv1.PublicationCategory(0).Descriptor(),
 }
 
 // petitionEvents are the event types of a petition's timeline.
@@ -112,7 +116,7 @@ func TestEveryKeyUsedIsInEveryCatalogue(t *testing.T) {
 	for _, ev := range petitionEvents {
 		used["event."+ev] = true
 	}
-	for _, r := range []string{"citizen", "staff", "advisory", "auditor", "admin"} {
+	for _, r := range []string{"citizen", "staff", "advisory", "auditor", "admin", "information"} {
 		used["role."+r] = true
 	}
 	for _, l := range languages {

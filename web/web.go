@@ -38,6 +38,7 @@ import (
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -103,6 +104,7 @@ type handler struct {
 	advisory      advisoryv1.AdvisoryServiceClient
 	consultations consultationsv1.ConsultationServiceClient
 	audit         auditv1.AuditServiceClient
+	information   informationv1.InformationServiceClient
 }
 
 // New returns the web pages' handler.
@@ -149,6 +151,7 @@ func New(cfg Config) (http.Handler, error) {
 	h.advisory = advisoryv1.NewAdvisoryServiceClient(cfg.Conn)
 	h.consultations = consultationsv1.NewConsultationServiceClient(cfg.Conn)
 	h.audit = auditv1.NewAuditServiceClient(cfg.Conn)
+	h.information = informationv1.NewInformationServiceClient(cfg.Conn)
 	h.routes()
 	return h, nil
 }
@@ -185,6 +188,7 @@ func (h *handler) routes() {
 		m.HandleFunc("GET "+base+"/advisoryBodies/{body}", h.bodyPage)
 		m.HandleFunc("POST "+base+"/advisoryBodies/{body}/{act}", h.bodyAct)
 	}
+	h.informationRoutes(m)
 	m.HandleFunc("GET /audit", h.auditPage)
 	m.HandleFunc("GET /audit/history", h.historyPage)
 	m.HandleFunc("GET /audit/checkpoints", h.checkpointsPage)
@@ -366,6 +370,7 @@ func (h *handler) newPage(q *rq, title string, data any) *page {
 var flashes = map[string]bool{
 	"created": true, "opened": true, "signed": true, "signature_withdrawn": true, "deposited": true,
 	"withdrawn": true, "followed": true, "recorded": true, "signed_in": true, "signed_out": true,
+	"info_filed": true,
 }
 
 // render writes a page. The page is rendered to a buffer first, so a
