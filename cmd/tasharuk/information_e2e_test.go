@@ -300,6 +300,27 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("SameAfterRestart", func(t *testing.T) {
+		// The follower resumes from its snapshot, which does not hold this
+		// context's read model: it is caught up from the log, and answers
+		// as before, now and in the past.
+		now := figureLine(figures("before the restart", &informationv1.GetInformationFiguresRequest{}))
+		past := figureLine(figures("before the restart, as of 10 June", &informationv1.GetInformationFiguresRequest{AsOfPosition: atTenJune}))
+		e.restart()
+		info = informationv1.NewInformationServiceClient(e.conn)
+		head = e.head()
+		if got := figureLine(figures("after the restart", &informationv1.GetInformationFiguresRequest{})); got != now {
+			t.Fatalf("after a restart:\n got %s\nwant %s", got, now)
+		}
+		if got := figureLine(figures("after the restart, as of 10 June", &informationv1.GetInformationFiguresRequest{AsOfPosition: atTenJune})); got != past {
+			t.Fatalf("as of 10 June after a restart:\n got %s\nwant %s", got, past)
+		}
+		got, err := info.GetInformationRequest(as(amina), &informationv1.GetInformationRequestRequest{Name: a.GetName()})
+		if err != nil || got.GetInformationRequest().GetAnswer().GetKind() != ieventsv1.AnswerKind_ANSWER_KIND_FULL {
+			t.Fatalf("A after a restart: %v %v", got, err)
+		}
+	})
+
 	t.Run("NoRequesterIdentityInClear", func(t *testing.T) {
 		// The register and figures are public; read them without a token.
 		e.restBody("/v1/" + council + "/publications")
