@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
@@ -24,6 +26,71 @@ func (h *handler) informationRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST "+base+"/informationRequests", h.createInformationRequest)
 	m.HandleFunc("GET "+base+"/informationRequests/{id}", h.informationRequestPage)
 	m.HandleFunc("POST "+base+"/informationRequests/{id}/{act}", h.informationRequestAct)
+	m.HandleFunc("GET /open-data/communes/{code}/information/{file}", h.informationOpenData)
+}
+
+var (
+	publicationHeader = []string{"category", "title", "published_on", "url", "document_sha256"}
+	infoFiguresHeader = []string{"council", "as_of_day", "received", "answered_on_time", "answered_late", "overdue_now", "open", "extended",
+		"median_working_days", "complaints_to_head", "complaints_to_commission", "complaints_upheld", "complaints_rejected", "complaints_pending",
+		"register_categories_published", "register_categories", "refusals_by_exception"}
+)
+
+// informationOpenData serves the commune's register (publications.csv,
+// .json, with the missing categories in JSON) and figures (figures.csv,
+// .json; ?as_of=YYYY-MM-DD as on the pages) as open data.
+func (h *handler) informationOpenData(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r)
+	q.ctx = outgoing(r, nil) // open data is what the public sees, whoever downloads it
+	council, ok := communeName(r)
+	view, format, _ := strings.Cut(r.PathValue("file"), ".")
+	if !ok || (format != "csv" && format != "json") {
+		h.notFound(w, r)
+		return
+	}
+	var (
+		msg    proto.Message
+		header []string
+		rows   [][]string
+	)
+	switch view {
+	case "publications":
+		resp, err := h.information.ListPublications(q.ctx, &informationv1.ListPublicationsRequest{Parent: council})
+		if err != nil {
+			h.dataError(w, q, err)
+			return
+		}
+		msg, header = resp, publicationHeader
+		for _, p := range resp.GetPublications() {
+			rows = append(rows, []string{short(p.GetCategory().String(), "PUBLICATION_CATEGORY_"), text(p.GetTitle()), p.GetPublishedOn(), text(p.GetUrl()), p.GetDocumentSha256()})
+		}
+	case "figures":
+		asOf, _, verr := h.asOf(q)
+		if verr != nil {
+			http.Error(w, verr.Message, http.StatusBadRequest)
+			return
+		}
+		resp, err := h.information.GetInformationFigures(q.ctx, &informationv1.GetInformationFiguresRequest{Name: council + "/informationFigures", AsOfTime: asOf})
+		if err != nil {
+			h.dataError(w, q, err)
+			return
+		}
+		f := resp.GetFigures()
+		i := func(n int32) string { return strconv.Itoa(int(n)) }
+		var refusals []string
+		for _, e := range f.GetRefusalsByException() {
+			refusals = append(refusals, short(e.GetException().String(), "EXCEPTION_")+":"+i(e.GetCount()))
+		}
+		msg, header = resp, infoFiguresHeader
+		rows = [][]string{{f.GetCouncil(), f.GetAsOfDay(), i(f.GetReceived()), i(f.GetAnsweredOnTime()), i(f.GetAnsweredLate()), i(f.GetOverdueNow()), i(f.GetOpen()),
+			i(f.GetExtended()), strconv.FormatFloat(f.GetMedianWorkingDays(), 'f', 1, 64), i(f.GetComplaintsToHead()), i(f.GetComplaintsToCommission()),
+			i(f.GetComplaintsUpheld()), i(f.GetComplaintsRejected()), i(f.GetComplaintsPending()), i(f.GetRegisterCategoriesPublished()), i(f.GetRegisterCategories()),
+			strings.Join(refusals, " ")}}
+	default:
+		h.notFound(w, r)
+		return
+	}
+	writeData(w, format, councilCode(council)+"-information-"+view, msg, header, rows)
 }
 
 // communeName is "communes/{code}" of the path.

@@ -237,6 +237,19 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		if err := protojson.Unmarshal([]byte(e.restBody("/v1/"+council+"/informationFigures")), &rf); err != nil || figureLine(rf.GetFigures()) != want {
 			t.Fatalf("figures over REST: %v %v", figureLine(rf.GetFigures()), err)
 		}
+		// Open data: the register and the figures, public.
+		csvReg := e.restBody("/open-data/" + council + "/information/publications.csv")
+		if !strings.HasPrefix(csvReg, "category,title,published_on,url,document_sha256\n") || !strings.Contains(csvReg, "BUDGET,Budget primitif 2026,2026-07-01,https://commune.example.ma/budget-2026.pdf,") ||
+			!strings.Contains(csvReg, "TENDERS,Résultats des appels d'offres 2025,2026-07-01,,"+strings.Repeat("cd", 32)) {
+			t.Fatalf("register as CSV:\n%s", csvReg)
+		}
+		if j := e.restBody("/open-data/" + council + "/information/publications.json"); strings.Count(j, "PUBLICATION_CATEGORY_") != 9 {
+			t.Fatalf("register as JSON names %d categories, want 2 published + 7 missing:\n%s", strings.Count(j, "PUBLICATION_CATEGORY_"), j)
+		}
+		csvFig := e.restBody("/open-data/" + council + "/information/figures.csv")
+		if !strings.Contains(csvFig, "\n"+council+",2026-07-10,4,3,0,1,0,1,9.0,1,1,1,1,0,2,9,PRIVATE_LIFE:1 FAIR_COMPETITION:1\n") {
+			t.Fatalf("figures as CSV:\n%s", csvFig)
+		}
 		// The official's desk: D (overdue) first.
 		desk, err := info.ListInformationRequests(as(official), &informationv1.ListInformationRequestsRequest{Parent: council, OpenOnly: true})
 		if err != nil || len(desk.GetInformationRequests()) != 1 || desk.GetInformationRequests()[0].GetName() != d.GetName() || !desk.GetInformationRequests()[0].GetOverdue() {
