@@ -143,6 +143,7 @@ func DefaultPolicy() Policy {
 		informationv1.InformationService_ComplainInformationRequest_FullMethodName: Rule{Roles: []Role{RoleCitizen, RoleInformation}, Scoped: true},
 		informationv1.InformationService_DecideInformationComplaint_FullMethodName: Rule{Roles: []Role{RoleInformation}, Scoped: true},
 		informationv1.InformationService_RecordPublication_FullMethodName:          Rule{Roles: []Role{RoleInformation}, Scoped: true},
+		informationv1.InformationService_RevealRequester_FullMethodName:            Rule{Roles: []Role{RoleInformation}, Scoped: true},
 		informationv1.InformationService_GetInformationFigures_FullMethodName:      public,
 		informationv1.InformationService_ListPublications_FullMethodName:           public,
 		informationv1.InformationService_GetWorkCalendar_FullMethodName:            public,

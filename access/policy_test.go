@@ -164,6 +164,7 @@ func TestDefaultPolicyRows(t *testing.T) {
 		inf + "RefuseInformationRequest":   official,
 		inf + "DecideInformationComplaint": official,
 		inf + "RecordPublication":          official,
+		inf + "RevealRequester":            official,
 		inf + "CorrectHoliday":             "admin",
 	}
 	policy := DefaultPolicy()

@@ -248,6 +248,9 @@ func authzCases() map[string]authzCase {
 			return &informationv1.DecideInformationComplaintRequest{Name: f.infoName(under), Level: ieventsv1.ComplaintLevel_COMPLAINT_LEVEL_HEAD,
 				Outcome: ieventsv1.ComplaintOutcome_COMPLAINT_OUTCOME_UPHELD, Reasons: "Décision 1"}
 		}},
+		informationv1.InformationService_RevealRequester_FullMethodName: {build: func(f *authzFixture, under string) proto.Message {
+			return &informationv1.RevealRequesterRequest{Name: f.infoName(under), Purpose: "envoyer la réponse"}
+		}},
 		informationv1.InformationService_RecordPublication_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
 			return &informationv1.RecordPublicationRequest{Parent: under, Publication: &informationv1.Publication{Category: ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_BUDGET,
 				Title: "Budget 2026", PublishedOn: "2026-11-01", Url: "https://commune.example.ma/budget.pdf"}}

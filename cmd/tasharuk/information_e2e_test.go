@@ -152,6 +152,25 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		unchanged("refused acts", before)
 	})
 
+	t.Run("RevealRequester", func(t *testing.T) {
+		// Only the commune's official opens a requester's identity, and
+		// the read is recorded in the request's history.
+		before := e.head()
+		for _, tok := range []string{amina, otherOfficial, staff} {
+			_, err := info.RevealRequester(as(tok), &informationv1.RevealRequesterRequest{Name: a.GetName()})
+			wantCode(t, err, codes.PermissionDenied, "")
+		}
+		unchanged("refused reveals", before)
+		got, err := info.RevealRequester(as(official), &informationv1.RevealRequesterRequest{Name: a.GetName(), Purpose: "envoyer la réponse"})
+		if err != nil || got.GetRequesterName() != secrets[0] || got.GetRequesterContact() != secrets[1] || got.GetLogPosition() != before+1 {
+			t.Fatalf("reveal A: %v %v", got, err)
+		}
+		paper, err := info.RevealRequester(as(official), &informationv1.RevealRequesterRequest{Name: b.GetName()})
+		if err != nil || paper.GetRequesterName() != secrets[4] || paper.GetRequesterContact() != secrets[5] {
+			t.Fatalf("reveal B (keyed in): %v %v", paper, err)
+		}
+	})
+
 	// 10 June: A answered in full, C refused, B extended.
 	infoAt(t, clock, "2026-06-10")
 	ra, err := info.AnswerInformationRequest(as(official), &informationv1.AnswerInformationRequestRequest{Name: a.GetName(), Kind: ieventsv1.AnswerKind_ANSWER_KIND_FULL,

@@ -30,6 +30,7 @@ type Commands struct {
 	DecideComplaint   command.DecideComplaintHandler
 	RecordPublication command.RecordPublicationHandler
 	CorrectHoliday    command.CorrectHolidayHandler
+	RevealRequester   command.RevealRequesterHandler
 }
 
 // Queries are the query handlers.
@@ -62,7 +63,7 @@ func New(d Deps) Application {
 			CreateRequest: command.CreateRequestHandler{Deps: c}, ExtendRequest: command.ExtendRequestHandler{Deps: c},
 			AnswerRequest: command.AnswerRequestHandler{Deps: c}, Complain: command.ComplainHandler{Deps: c},
 			DecideComplaint: command.DecideComplaintHandler{Deps: c}, RecordPublication: command.RecordPublicationHandler{Deps: c},
-			CorrectHoliday: command.CorrectHolidayHandler{Deps: c},
+			CorrectHoliday: command.CorrectHolidayHandler{Deps: c}, RevealRequester: command.RevealRequesterHandler{Deps: c},
 		},
 		Queries: Queries{
 			GetRequest: query.GetRequestHandler{Deps: q}, ListRequests: query.ListRequestsHandler{Deps: q},

@@ -70,6 +70,12 @@ type DecideComplaint struct {
 	On      Day
 }
 
+// Reveal records that the official opened the requester's identity.
+type Reveal struct {
+	Purpose string
+}
+
+func (Reveal) isCommand()          {}
 func (Receive) isCommand()         {}
 func (Extend) isCommand()          {}
 func (Give) isCommand()            {}
@@ -94,6 +100,15 @@ func Decide(s State, c Command, env Env) ([]es.Decided, error) {
 		return decideComplain(s, c, env)
 	case DecideComplaint:
 		return decideComplaint(s, c, env)
+	case Reveal:
+		purpose := strings.TrimSpace(c.Purpose)
+		if purpose == "" {
+			purpose = "answer the request"
+		}
+		if utf8.RuneCountInString(purpose) > MaxShort {
+			return nil, fault.Field("purpose", "at most %d characters", MaxShort)
+		}
+		return one(es.Decided{Payload: &ieventsv1.RequesterRevealed{Purpose: purpose}}), nil
 	}
 	return nil, fault.New(fault.Internal, "INTERNAL", "unknown command %T", c)
 }

@@ -15,4 +15,5 @@ var EventTypes = []es.Type{
 	{Name: "information.HolidayCorrected", Version: 1, Sample: &ieventsv1.HolidayCorrected{}},
 	{Name: "information.PublicationRecorded", Version: 1, Sample: &ieventsv1.PublicationRecorded{}},
 	{Name: "information.ReceiptIssued", Version: 1, Sample: &ieventsv1.ReceiptIssued{}},
+	{Name: "information.RequesterRevealed", Version: 1, Sample: &ieventsv1.RequesterRevealed{}},
 }

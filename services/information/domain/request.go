@@ -18,6 +18,8 @@ type State struct {
 	Channel        ieventsv1.RequestChannel
 	RequesterKind  ieventsv1.RequesterKind
 	RequesterKey   string
+	IdentitySealed []byte
+	IdentityKeyID  string
 	Subject        string
 	Urgent         bool
 	UrgentReason   string
@@ -59,6 +61,7 @@ func Evolve(s State, r es.Recorded) State {
 		on, _ := ParseDay(e.GetReceivedOn())
 		s = State{Exists: true, Name: e.GetName(), Council: councilOf(e.GetName()), ReceiptNumber: e.GetReceiptNumber(), ReceivedOn: on,
 			Channel: e.GetChannel(), RequesterKind: e.GetRequesterKind(), RequesterKey: e.GetRequesterKey(), Subject: e.GetSubject(),
+			IdentitySealed: e.GetIdentityCiphertext(), IdentityKeyID: e.GetIdentityKeyId(),
 			Urgent: e.GetUrgent(), UrgentReason: e.GetUrgentReason()}
 	case *ieventsv1.RequestExtended:
 		s.Extended, s.ExtensionNote = true, e.GetReasons()

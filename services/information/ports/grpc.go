@@ -187,6 +187,15 @@ func (s *Server) DecideInformationComplaint(ctx context.Context, r *informationv
 	return &informationv1.DecideInformationComplaintResponse{InformationRequest: out, LogPosition: pos}, nil
 }
 
+// RevealRequester opens a request's sealed identity for the official.
+func (s *Server) RevealRequester(ctx context.Context, r *informationv1.RevealRequesterRequest) (*informationv1.RevealRequesterResponse, error) {
+	name, contact, pos, err := s.App.Commands.RevealRequester.Handle(ctx, actor(ctx), command.RevealRequester{Name: r.GetName(), Purpose: r.GetPurpose()})
+	if err != nil {
+		return nil, err
+	}
+	return &informationv1.RevealRequesterResponse{RequesterName: name, RequesterContact: contact, LogPosition: pos}, nil
+}
+
 // GetInformationFigures returns a council's figures.
 func (s *Server) GetInformationFigures(ctx context.Context, r *informationv1.GetInformationFiguresRequest) (*informationv1.GetInformationFiguresResponse, error) {
 	if err := s.Wait.WaitFor(ctx, r.GetMinPosition()); err != nil {

@@ -2471,6 +2471,126 @@ func (x *GetWorkCalendarResponse) GetHolidays() []*Holiday {
 	return nil
 }
 
+// RevealRequesterRequest names a request.
+type RevealRequesterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why it is opened.
+	Purpose       string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealRequesterRequest) Reset() {
+	*x = RevealRequesterRequest{}
+	mi := &file_tasharuk_information_v1_information_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealRequesterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealRequesterRequest) ProtoMessage() {}
+
+func (x *RevealRequesterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_information_v1_information_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealRequesterRequest.ProtoReflect.Descriptor instead.
+func (*RevealRequesterRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_information_v1_information_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RevealRequesterRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RevealRequesterRequest) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+// RevealRequesterResponse is the requester's identity, never stored in
+// clear.
+type RevealRequesterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name.
+	RequesterName string `protobuf:"bytes,1,opt,name=requester_name,json=requesterName,proto3" json:"requester_name,omitempty"`
+	// Address, email or phone.
+	RequesterContact string `protobuf:"bytes,2,opt,name=requester_contact,json=requesterContact,proto3" json:"requester_contact,omitempty"`
+	// Log position of the recorded read.
+	LogPosition   uint64 `protobuf:"varint,3,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealRequesterResponse) Reset() {
+	*x = RevealRequesterResponse{}
+	mi := &file_tasharuk_information_v1_information_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealRequesterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealRequesterResponse) ProtoMessage() {}
+
+func (x *RevealRequesterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_information_v1_information_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealRequesterResponse.ProtoReflect.Descriptor instead.
+func (*RevealRequesterResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_information_v1_information_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RevealRequesterResponse) GetRequesterName() string {
+	if x != nil {
+		return x.RequesterName
+	}
+	return ""
+}
+
+func (x *RevealRequesterResponse) GetRequesterContact() string {
+	if x != nil {
+		return x.RequesterContact
+	}
+	return ""
+}
+
+func (x *RevealRequesterResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
 var File_tasharuk_information_v1_information_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_information_v1_information_service_proto_rawDesc = "" +
@@ -2666,7 +2786,14 @@ const file_tasharuk_information_v1_information_service_proto_rawDesc = "" +
 	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
 	"\x0eas_of_position\x18\x03 \x01(\x04R\fasOfPosition\"W\n" +
 	"\x17GetWorkCalendarResponse\x12<\n" +
-	"\bholidays\x18\x01 \x03(\v2 .tasharuk.information.v1.HolidayR\bholidays2\x8b\x0e\n" +
+	"\bholidays\x18\x01 \x03(\v2 .tasharuk.information.v1.HolidayR\bholidays\"F\n" +
+	"\x16RevealRequesterRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\apurpose\x18\x02 \x01(\tR\apurpose\"\x90\x01\n" +
+	"\x17RevealRequesterResponse\x12%\n" +
+	"\x0erequester_name\x18\x01 \x01(\tR\rrequesterName\x12+\n" +
+	"\x11requester_contact\x18\x02 \x01(\tR\x10requesterContact\x12!\n" +
+	"\flog_position\x18\x03 \x01(\x04R\vlogPosition2\x81\x0f\n" +
 	"\x12InformationService\x12\x8f\x01\n" +
 	"\x18CreateInformationRequest\x128.tasharuk.information.v1.CreateInformationRequestRequest\x1a9.tasharuk.information.v1.CreateInformationRequestResponse\x12\x86\x01\n" +
 	"\x15GetInformationRequest\x125.tasharuk.information.v1.GetInformationRequestRequest\x1a6.tasharuk.information.v1.GetInformationRequestResponse\x12\x8c\x01\n" +
@@ -2675,7 +2802,8 @@ const file_tasharuk_information_v1_information_service_proto_rawDesc = "" +
 	"\x18AnswerInformationRequest\x128.tasharuk.information.v1.AnswerInformationRequestRequest\x1a9.tasharuk.information.v1.AnswerInformationRequestResponse\x12\x8f\x01\n" +
 	"\x18RefuseInformationRequest\x128.tasharuk.information.v1.RefuseInformationRequestRequest\x1a9.tasharuk.information.v1.RefuseInformationRequestResponse\x12\x95\x01\n" +
 	"\x1aComplainInformationRequest\x12:.tasharuk.information.v1.ComplainInformationRequestRequest\x1a;.tasharuk.information.v1.ComplainInformationRequestResponse\x12\x95\x01\n" +
-	"\x1aDecideInformationComplaint\x12:.tasharuk.information.v1.DecideInformationComplaintRequest\x1a;.tasharuk.information.v1.DecideInformationComplaintResponse\x12\x86\x01\n" +
+	"\x1aDecideInformationComplaint\x12:.tasharuk.information.v1.DecideInformationComplaintRequest\x1a;.tasharuk.information.v1.DecideInformationComplaintResponse\x12t\n" +
+	"\x0fRevealRequester\x12/.tasharuk.information.v1.RevealRequesterRequest\x1a0.tasharuk.information.v1.RevealRequesterResponse\x12\x86\x01\n" +
 	"\x15GetInformationFigures\x125.tasharuk.information.v1.GetInformationFiguresRequest\x1a6.tasharuk.information.v1.GetInformationFiguresResponse\x12z\n" +
 	"\x11RecordPublication\x121.tasharuk.information.v1.RecordPublicationRequest\x1a2.tasharuk.information.v1.RecordPublicationResponse\x12w\n" +
 	"\x10ListPublications\x120.tasharuk.information.v1.ListPublicationsRequest\x1a1.tasharuk.information.v1.ListPublicationsResponse\x12q\n" +
@@ -2694,7 +2822,7 @@ func file_tasharuk_information_v1_information_service_proto_rawDescGZIP() []byte
 	return file_tasharuk_information_v1_information_service_proto_rawDescData
 }
 
-var file_tasharuk_information_v1_information_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_tasharuk_information_v1_information_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_tasharuk_information_v1_information_service_proto_goTypes = []any{
 	(*Complaint)(nil),                          // 0: tasharuk.information.v1.Complaint
 	(*Answer)(nil),                             // 1: tasharuk.information.v1.Answer
@@ -2729,48 +2857,50 @@ var file_tasharuk_information_v1_information_service_proto_goTypes = []any{
 	(*Holiday)(nil),                            // 30: tasharuk.information.v1.Holiday
 	(*GetWorkCalendarRequest)(nil),             // 31: tasharuk.information.v1.GetWorkCalendarRequest
 	(*GetWorkCalendarResponse)(nil),            // 32: tasharuk.information.v1.GetWorkCalendarResponse
-	(v1.ComplaintLevel)(0),                     // 33: tasharuk.information.events.v1.ComplaintLevel
-	(v1.ComplaintOutcome)(0),                   // 34: tasharuk.information.events.v1.ComplaintOutcome
-	(v1.AnswerKind)(0),                         // 35: tasharuk.information.events.v1.AnswerKind
-	(v1.Exception)(0),                          // 36: tasharuk.information.events.v1.Exception
-	(v1.RequestChannel)(0),                     // 37: tasharuk.information.events.v1.RequestChannel
-	(v1.RequesterKind)(0),                      // 38: tasharuk.information.events.v1.RequesterKind
-	(*timestamppb.Timestamp)(nil),              // 39: google.protobuf.Timestamp
-	(v1.PublicationCategory)(0),                // 40: tasharuk.information.events.v1.PublicationCategory
+	(*RevealRequesterRequest)(nil),             // 33: tasharuk.information.v1.RevealRequesterRequest
+	(*RevealRequesterResponse)(nil),            // 34: tasharuk.information.v1.RevealRequesterResponse
+	(v1.ComplaintLevel)(0),                     // 35: tasharuk.information.events.v1.ComplaintLevel
+	(v1.ComplaintOutcome)(0),                   // 36: tasharuk.information.events.v1.ComplaintOutcome
+	(v1.AnswerKind)(0),                         // 37: tasharuk.information.events.v1.AnswerKind
+	(v1.Exception)(0),                          // 38: tasharuk.information.events.v1.Exception
+	(v1.RequestChannel)(0),                     // 39: tasharuk.information.events.v1.RequestChannel
+	(v1.RequesterKind)(0),                      // 40: tasharuk.information.events.v1.RequesterKind
+	(*timestamppb.Timestamp)(nil),              // 41: google.protobuf.Timestamp
+	(v1.PublicationCategory)(0),                // 42: tasharuk.information.events.v1.PublicationCategory
 }
 var file_tasharuk_information_v1_information_service_proto_depIdxs = []int32{
-	33, // 0: tasharuk.information.v1.Complaint.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
-	34, // 1: tasharuk.information.v1.Complaint.outcome:type_name -> tasharuk.information.events.v1.ComplaintOutcome
-	35, // 2: tasharuk.information.v1.Answer.kind:type_name -> tasharuk.information.events.v1.AnswerKind
-	36, // 3: tasharuk.information.v1.Answer.exceptions:type_name -> tasharuk.information.events.v1.Exception
-	37, // 4: tasharuk.information.v1.InformationRequest.channel:type_name -> tasharuk.information.events.v1.RequestChannel
-	38, // 5: tasharuk.information.v1.InformationRequest.requester_kind:type_name -> tasharuk.information.events.v1.RequesterKind
+	35, // 0: tasharuk.information.v1.Complaint.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
+	36, // 1: tasharuk.information.v1.Complaint.outcome:type_name -> tasharuk.information.events.v1.ComplaintOutcome
+	37, // 2: tasharuk.information.v1.Answer.kind:type_name -> tasharuk.information.events.v1.AnswerKind
+	38, // 3: tasharuk.information.v1.Answer.exceptions:type_name -> tasharuk.information.events.v1.Exception
+	39, // 4: tasharuk.information.v1.InformationRequest.channel:type_name -> tasharuk.information.events.v1.RequestChannel
+	40, // 5: tasharuk.information.v1.InformationRequest.requester_kind:type_name -> tasharuk.information.events.v1.RequesterKind
 	1,  // 6: tasharuk.information.v1.InformationRequest.answer:type_name -> tasharuk.information.v1.Answer
 	0,  // 7: tasharuk.information.v1.InformationRequest.complaints:type_name -> tasharuk.information.v1.Complaint
-	37, // 8: tasharuk.information.v1.CreateInformationRequestRequest.channel:type_name -> tasharuk.information.events.v1.RequestChannel
-	38, // 9: tasharuk.information.v1.CreateInformationRequestRequest.requester_kind:type_name -> tasharuk.information.events.v1.RequesterKind
+	39, // 8: tasharuk.information.v1.CreateInformationRequestRequest.channel:type_name -> tasharuk.information.events.v1.RequestChannel
+	40, // 9: tasharuk.information.v1.CreateInformationRequestRequest.requester_kind:type_name -> tasharuk.information.events.v1.RequesterKind
 	2,  // 10: tasharuk.information.v1.CreateInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
 	2,  // 11: tasharuk.information.v1.GetInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
 	2,  // 12: tasharuk.information.v1.ListInformationRequestsResponse.information_requests:type_name -> tasharuk.information.v1.InformationRequest
 	2,  // 13: tasharuk.information.v1.ExtendInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
-	35, // 14: tasharuk.information.v1.AnswerInformationRequestRequest.kind:type_name -> tasharuk.information.events.v1.AnswerKind
-	36, // 15: tasharuk.information.v1.AnswerInformationRequestRequest.exceptions:type_name -> tasharuk.information.events.v1.Exception
+	37, // 14: tasharuk.information.v1.AnswerInformationRequestRequest.kind:type_name -> tasharuk.information.events.v1.AnswerKind
+	38, // 15: tasharuk.information.v1.AnswerInformationRequestRequest.exceptions:type_name -> tasharuk.information.events.v1.Exception
 	2,  // 16: tasharuk.information.v1.AnswerInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
-	36, // 17: tasharuk.information.v1.RefuseInformationRequestRequest.exceptions:type_name -> tasharuk.information.events.v1.Exception
+	38, // 17: tasharuk.information.v1.RefuseInformationRequestRequest.exceptions:type_name -> tasharuk.information.events.v1.Exception
 	2,  // 18: tasharuk.information.v1.RefuseInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
-	33, // 19: tasharuk.information.v1.ComplainInformationRequestRequest.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
+	35, // 19: tasharuk.information.v1.ComplainInformationRequestRequest.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
 	2,  // 20: tasharuk.information.v1.ComplainInformationRequestResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
-	33, // 21: tasharuk.information.v1.DecideInformationComplaintRequest.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
-	34, // 22: tasharuk.information.v1.DecideInformationComplaintRequest.outcome:type_name -> tasharuk.information.events.v1.ComplaintOutcome
+	35, // 21: tasharuk.information.v1.DecideInformationComplaintRequest.level:type_name -> tasharuk.information.events.v1.ComplaintLevel
+	36, // 22: tasharuk.information.v1.DecideInformationComplaintRequest.outcome:type_name -> tasharuk.information.events.v1.ComplaintOutcome
 	2,  // 23: tasharuk.information.v1.DecideInformationComplaintResponse.information_request:type_name -> tasharuk.information.v1.InformationRequest
-	36, // 24: tasharuk.information.v1.ExceptionCount.exception:type_name -> tasharuk.information.events.v1.Exception
+	38, // 24: tasharuk.information.v1.ExceptionCount.exception:type_name -> tasharuk.information.events.v1.Exception
 	19, // 25: tasharuk.information.v1.InformationFigures.refusals_by_exception:type_name -> tasharuk.information.v1.ExceptionCount
-	39, // 26: tasharuk.information.v1.GetInformationFiguresRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	41, // 26: tasharuk.information.v1.GetInformationFiguresRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	20, // 27: tasharuk.information.v1.GetInformationFiguresResponse.figures:type_name -> tasharuk.information.v1.InformationFigures
-	40, // 28: tasharuk.information.v1.Publication.category:type_name -> tasharuk.information.events.v1.PublicationCategory
+	42, // 28: tasharuk.information.v1.Publication.category:type_name -> tasharuk.information.events.v1.PublicationCategory
 	23, // 29: tasharuk.information.v1.RecordPublicationRequest.publication:type_name -> tasharuk.information.v1.Publication
 	23, // 30: tasharuk.information.v1.ListPublicationsResponse.publications:type_name -> tasharuk.information.v1.Publication
-	40, // 31: tasharuk.information.v1.ListPublicationsResponse.missing:type_name -> tasharuk.information.events.v1.PublicationCategory
+	42, // 31: tasharuk.information.v1.ListPublicationsResponse.missing:type_name -> tasharuk.information.events.v1.PublicationCategory
 	30, // 32: tasharuk.information.v1.GetWorkCalendarResponse.holidays:type_name -> tasharuk.information.v1.Holiday
 	3,  // 33: tasharuk.information.v1.InformationService.CreateInformationRequest:input_type -> tasharuk.information.v1.CreateInformationRequestRequest
 	5,  // 34: tasharuk.information.v1.InformationService.GetInformationRequest:input_type -> tasharuk.information.v1.GetInformationRequestRequest
@@ -2780,26 +2910,28 @@ var file_tasharuk_information_v1_information_service_proto_depIdxs = []int32{
 	13, // 38: tasharuk.information.v1.InformationService.RefuseInformationRequest:input_type -> tasharuk.information.v1.RefuseInformationRequestRequest
 	15, // 39: tasharuk.information.v1.InformationService.ComplainInformationRequest:input_type -> tasharuk.information.v1.ComplainInformationRequestRequest
 	17, // 40: tasharuk.information.v1.InformationService.DecideInformationComplaint:input_type -> tasharuk.information.v1.DecideInformationComplaintRequest
-	21, // 41: tasharuk.information.v1.InformationService.GetInformationFigures:input_type -> tasharuk.information.v1.GetInformationFiguresRequest
-	24, // 42: tasharuk.information.v1.InformationService.RecordPublication:input_type -> tasharuk.information.v1.RecordPublicationRequest
-	26, // 43: tasharuk.information.v1.InformationService.ListPublications:input_type -> tasharuk.information.v1.ListPublicationsRequest
-	28, // 44: tasharuk.information.v1.InformationService.CorrectHoliday:input_type -> tasharuk.information.v1.CorrectHolidayRequest
-	31, // 45: tasharuk.information.v1.InformationService.GetWorkCalendar:input_type -> tasharuk.information.v1.GetWorkCalendarRequest
-	4,  // 46: tasharuk.information.v1.InformationService.CreateInformationRequest:output_type -> tasharuk.information.v1.CreateInformationRequestResponse
-	6,  // 47: tasharuk.information.v1.InformationService.GetInformationRequest:output_type -> tasharuk.information.v1.GetInformationRequestResponse
-	8,  // 48: tasharuk.information.v1.InformationService.ListInformationRequests:output_type -> tasharuk.information.v1.ListInformationRequestsResponse
-	10, // 49: tasharuk.information.v1.InformationService.ExtendInformationRequest:output_type -> tasharuk.information.v1.ExtendInformationRequestResponse
-	12, // 50: tasharuk.information.v1.InformationService.AnswerInformationRequest:output_type -> tasharuk.information.v1.AnswerInformationRequestResponse
-	14, // 51: tasharuk.information.v1.InformationService.RefuseInformationRequest:output_type -> tasharuk.information.v1.RefuseInformationRequestResponse
-	16, // 52: tasharuk.information.v1.InformationService.ComplainInformationRequest:output_type -> tasharuk.information.v1.ComplainInformationRequestResponse
-	18, // 53: tasharuk.information.v1.InformationService.DecideInformationComplaint:output_type -> tasharuk.information.v1.DecideInformationComplaintResponse
-	22, // 54: tasharuk.information.v1.InformationService.GetInformationFigures:output_type -> tasharuk.information.v1.GetInformationFiguresResponse
-	25, // 55: tasharuk.information.v1.InformationService.RecordPublication:output_type -> tasharuk.information.v1.RecordPublicationResponse
-	27, // 56: tasharuk.information.v1.InformationService.ListPublications:output_type -> tasharuk.information.v1.ListPublicationsResponse
-	29, // 57: tasharuk.information.v1.InformationService.CorrectHoliday:output_type -> tasharuk.information.v1.CorrectHolidayResponse
-	32, // 58: tasharuk.information.v1.InformationService.GetWorkCalendar:output_type -> tasharuk.information.v1.GetWorkCalendarResponse
-	46, // [46:59] is the sub-list for method output_type
-	33, // [33:46] is the sub-list for method input_type
+	33, // 41: tasharuk.information.v1.InformationService.RevealRequester:input_type -> tasharuk.information.v1.RevealRequesterRequest
+	21, // 42: tasharuk.information.v1.InformationService.GetInformationFigures:input_type -> tasharuk.information.v1.GetInformationFiguresRequest
+	24, // 43: tasharuk.information.v1.InformationService.RecordPublication:input_type -> tasharuk.information.v1.RecordPublicationRequest
+	26, // 44: tasharuk.information.v1.InformationService.ListPublications:input_type -> tasharuk.information.v1.ListPublicationsRequest
+	28, // 45: tasharuk.information.v1.InformationService.CorrectHoliday:input_type -> tasharuk.information.v1.CorrectHolidayRequest
+	31, // 46: tasharuk.information.v1.InformationService.GetWorkCalendar:input_type -> tasharuk.information.v1.GetWorkCalendarRequest
+	4,  // 47: tasharuk.information.v1.InformationService.CreateInformationRequest:output_type -> tasharuk.information.v1.CreateInformationRequestResponse
+	6,  // 48: tasharuk.information.v1.InformationService.GetInformationRequest:output_type -> tasharuk.information.v1.GetInformationRequestResponse
+	8,  // 49: tasharuk.information.v1.InformationService.ListInformationRequests:output_type -> tasharuk.information.v1.ListInformationRequestsResponse
+	10, // 50: tasharuk.information.v1.InformationService.ExtendInformationRequest:output_type -> tasharuk.information.v1.ExtendInformationRequestResponse
+	12, // 51: tasharuk.information.v1.InformationService.AnswerInformationRequest:output_type -> tasharuk.information.v1.AnswerInformationRequestResponse
+	14, // 52: tasharuk.information.v1.InformationService.RefuseInformationRequest:output_type -> tasharuk.information.v1.RefuseInformationRequestResponse
+	16, // 53: tasharuk.information.v1.InformationService.ComplainInformationRequest:output_type -> tasharuk.information.v1.ComplainInformationRequestResponse
+	18, // 54: tasharuk.information.v1.InformationService.DecideInformationComplaint:output_type -> tasharuk.information.v1.DecideInformationComplaintResponse
+	34, // 55: tasharuk.information.v1.InformationService.RevealRequester:output_type -> tasharuk.information.v1.RevealRequesterResponse
+	22, // 56: tasharuk.information.v1.InformationService.GetInformationFigures:output_type -> tasharuk.information.v1.GetInformationFiguresResponse
+	25, // 57: tasharuk.information.v1.InformationService.RecordPublication:output_type -> tasharuk.information.v1.RecordPublicationResponse
+	27, // 58: tasharuk.information.v1.InformationService.ListPublications:output_type -> tasharuk.information.v1.ListPublicationsResponse
+	29, // 59: tasharuk.information.v1.InformationService.CorrectHoliday:output_type -> tasharuk.information.v1.CorrectHolidayResponse
+	32, // 60: tasharuk.information.v1.InformationService.GetWorkCalendar:output_type -> tasharuk.information.v1.GetWorkCalendarResponse
+	47, // [47:61] is the sub-list for method output_type
+	33, // [33:47] is the sub-list for method input_type
 	33, // [33:33] is the sub-list for extension type_name
 	33, // [33:33] is the sub-list for extension extendee
 	0,  // [0:33] is the sub-list for field type_name
@@ -2816,7 +2948,7 @@ func file_tasharuk_information_v1_information_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_information_v1_information_service_proto_rawDesc), len(file_tasharuk_information_v1_information_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	InformationService_RefuseInformationRequest_FullMethodName   = "/tasharuk.information.v1.InformationService/RefuseInformationRequest"
 	InformationService_ComplainInformationRequest_FullMethodName = "/tasharuk.information.v1.InformationService/ComplainInformationRequest"
 	InformationService_DecideInformationComplaint_FullMethodName = "/tasharuk.information.v1.InformationService/DecideInformationComplaint"
+	InformationService_RevealRequester_FullMethodName            = "/tasharuk.information.v1.InformationService/RevealRequester"
 	InformationService_GetInformationFigures_FullMethodName      = "/tasharuk.information.v1.InformationService/GetInformationFigures"
 	InformationService_RecordPublication_FullMethodName          = "/tasharuk.information.v1.InformationService/RecordPublication"
 	InformationService_ListPublications_FullMethodName           = "/tasharuk.information.v1.InformationService/ListPublications"
@@ -79,6 +80,11 @@ type InformationServiceClient interface {
 	// or of the commission. Fails with FAILED_PRECONDITION (NO_COMPLAINT,
 	// COMPLAINT_DECIDED), NOT_FOUND.
 	DecideInformationComplaint(ctx context.Context, in *DecideInformationComplaintRequest, opts ...grpc.CallOption) (*DecideInformationComplaintResponse, error)
+	// RevealRequester opens the requester's sealed name and contact for the
+	// council's designated official, and records that it did. Fails with
+	// NOT_FOUND (INFORMATION_REQUEST_NOT_FOUND), FAILED_PRECONDITION
+	// (PERSON_ERASED), PERMISSION_DENIED.
+	RevealRequester(ctx context.Context, in *RevealRequesterRequest, opts ...grpc.CallOption) (*RevealRequesterResponse, error)
 	// GetInformationFigures returns a council's figures, now or as of a past
 	// position or time (public). Fails with NOT_FOUND, INVALID_ARGUMENT.
 	GetInformationFigures(ctx context.Context, in *GetInformationFiguresRequest, opts ...grpc.CallOption) (*GetInformationFiguresResponse, error)
@@ -184,6 +190,16 @@ func (c *informationServiceClient) DecideInformationComplaint(ctx context.Contex
 	return out, nil
 }
 
+func (c *informationServiceClient) RevealRequester(ctx context.Context, in *RevealRequesterRequest, opts ...grpc.CallOption) (*RevealRequesterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevealRequesterResponse)
+	err := c.cc.Invoke(ctx, InformationService_RevealRequester_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *informationServiceClient) GetInformationFigures(ctx context.Context, in *GetInformationFiguresRequest, opts ...grpc.CallOption) (*GetInformationFiguresResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetInformationFiguresResponse)
@@ -279,6 +295,11 @@ type InformationServiceServer interface {
 	// or of the commission. Fails with FAILED_PRECONDITION (NO_COMPLAINT,
 	// COMPLAINT_DECIDED), NOT_FOUND.
 	DecideInformationComplaint(context.Context, *DecideInformationComplaintRequest) (*DecideInformationComplaintResponse, error)
+	// RevealRequester opens the requester's sealed name and contact for the
+	// council's designated official, and records that it did. Fails with
+	// NOT_FOUND (INFORMATION_REQUEST_NOT_FOUND), FAILED_PRECONDITION
+	// (PERSON_ERASED), PERMISSION_DENIED.
+	RevealRequester(context.Context, *RevealRequesterRequest) (*RevealRequesterResponse, error)
 	// GetInformationFigures returns a council's figures, now or as of a past
 	// position or time (public). Fails with NOT_FOUND, INVALID_ARGUMENT.
 	GetInformationFigures(context.Context, *GetInformationFiguresRequest) (*GetInformationFiguresResponse, error)
@@ -327,6 +348,9 @@ func (UnimplementedInformationServiceServer) ComplainInformationRequest(context.
 }
 func (UnimplementedInformationServiceServer) DecideInformationComplaint(context.Context, *DecideInformationComplaintRequest) (*DecideInformationComplaintResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideInformationComplaint not implemented")
+}
+func (UnimplementedInformationServiceServer) RevealRequester(context.Context, *RevealRequesterRequest) (*RevealRequesterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevealRequester not implemented")
 }
 func (UnimplementedInformationServiceServer) GetInformationFigures(context.Context, *GetInformationFiguresRequest) (*GetInformationFiguresResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetInformationFigures not implemented")
@@ -508,6 +532,24 @@ func _InformationService_DecideInformationComplaint_Handler(srv interface{}, ctx
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InformationService_RevealRequester_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevealRequesterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InformationServiceServer).RevealRequester(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InformationService_RevealRequester_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InformationServiceServer).RevealRequester(ctx, req.(*RevealRequesterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InformationService_GetInformationFigures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetInformationFiguresRequest)
 	if err := dec(in); err != nil {
@@ -636,6 +678,10 @@ var InformationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DecideInformationComplaint",
 			Handler:    _InformationService_DecideInformationComplaint_Handler,
+		},
+		{
+			MethodName: "RevealRequester",
+			Handler:    _InformationService_RevealRequester_Handler,
 		},
 		{
 			MethodName: "GetInformationFigures",

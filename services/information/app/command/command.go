@@ -44,6 +44,7 @@ type PersonKeys interface {
 	SealingKey(ctx context.Context) (id string, key []byte, err error)
 	Unused(id string, key []byte)
 	BindLater(person, id string)
+	NameKey(ctx context.Context, person, id string) ([]byte, error)
 }
 
 // RequesterKeys turns an account into the keyed hash that finds "my
@@ -68,6 +69,17 @@ type Deps struct {
 // RequesterKey is the key of an account's requests in a council.
 func RequesterKey(keys RequesterKeys, code, subject string) string {
 	return keys.SignerKey(code, "information-requester:"+subject)
+}
+
+// Person is the key-store person whose data key seals the request's
+// identity: the requester's account key, or for a request keyed in by the
+// official, a keyed hash of the request's id (a valid key-store key, and
+// the same for no two requests).
+func Person(keys RequesterKeys, code, id, requesterKey string) string {
+	if requesterKey != "" {
+		return requesterKey
+	}
+	return keys.SignerKey(code, "information-request:"+id)
 }
 
 // Request names one request: "communes/{c}/informationRequests/{uuid}".

@@ -131,11 +131,7 @@ func (h CreateRequestHandler) Handle(ctx context.Context, actor eventstore.Actor
 		h.Persons.Unused(keyID, dataKey)
 		return "", 0, err
 	}
-	person := key
-	if person == "" {
-		person = r.Name()
-	}
-	h.Persons.BindLater(person, keyID)
+	h.Persons.BindLater(Person(h.Requesters, code, id, key), keyID)
 	return r.Name(), pos, nil
 }
 

@@ -1151,6 +1151,54 @@ func (x *ReceiptIssued) GetRequest() string {
 	return ""
 }
 
+// RequesterRevealed: the council's designated official opened the
+// requester's sealed name and contact, to send the answer. Reads of
+// personal data are themselves recorded (law 09-08). Stream of the request.
+type RequesterRevealed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why it was opened ("send the answer").
+	Purpose       string `protobuf:"bytes,1,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequesterRevealed) Reset() {
+	*x = RequesterRevealed{}
+	mi := &file_tasharuk_information_events_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequesterRevealed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequesterRevealed) ProtoMessage() {}
+
+func (x *RequesterRevealed) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_information_events_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequesterRevealed.ProtoReflect.Descriptor instead.
+func (*RequesterRevealed) Descriptor() ([]byte, []int) {
+	return file_tasharuk_information_events_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RequesterRevealed) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
 var File_tasharuk_information_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
@@ -1209,7 +1257,9 @@ const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
 	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\"P\n" +
 	"\rReceiptIssued\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x18\n" +
-	"\arequest\x18\x02 \x01(\tR\arequest*\x9f\x01\n" +
+	"\arequest\x18\x02 \x01(\tR\arequest\"-\n" +
+	"\x11RequesterRevealed\x12\x18\n" +
+	"\apurpose\x18\x01 \x01(\tR\apurpose*\x9f\x01\n" +
 	"\x0eRequestChannel\x12\x1f\n" +
 	"\x1bREQUEST_CHANNEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15REQUEST_CHANNEL_PAPER\x10\x01\x12\x19\n" +
@@ -1276,7 +1326,7 @@ func file_tasharuk_information_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_information_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tasharuk_information_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tasharuk_information_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_tasharuk_information_events_v1_events_proto_goTypes = []any{
 	(RequestChannel)(0),         // 0: tasharuk.information.events.v1.RequestChannel
 	(RequesterKind)(0),          // 1: tasharuk.information.events.v1.RequesterKind
@@ -1293,6 +1343,7 @@ var file_tasharuk_information_events_v1_events_proto_goTypes = []any{
 	(*HolidayCorrected)(nil),    // 12: tasharuk.information.events.v1.HolidayCorrected
 	(*PublicationRecorded)(nil), // 13: tasharuk.information.events.v1.PublicationRecorded
 	(*ReceiptIssued)(nil),       // 14: tasharuk.information.events.v1.ReceiptIssued
+	(*RequesterRevealed)(nil),   // 15: tasharuk.information.events.v1.RequesterRevealed
 }
 var file_tasharuk_information_events_v1_events_proto_depIdxs = []int32{
 	0, // 0: tasharuk.information.events.v1.RequestReceived.channel:type_name -> tasharuk.information.events.v1.RequestChannel
@@ -1321,7 +1372,7 @@ func file_tasharuk_information_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_information_events_v1_events_proto_rawDesc), len(file_tasharuk_information_events_v1_events_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
