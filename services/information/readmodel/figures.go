@@ -62,6 +62,34 @@ func (f *Figures) Add(g Figures) {
 func (m *Model) Figures(code string, a AsOf) Figures {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	f, _ := m.figures(code, a)
+	return f
+}
+
+// Rollup returns the figures of each council code at a and their total,
+// for a province's or a region's comparison (services/status): the
+// total's median is over every answered request of the councils, its
+// register counts are summed.
+func (m *Model) Rollup(codes []string, a AsOf) (each []Figures, total Figures) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	total = Figures{RefusalsByException: map[ieventsv1.Exception]int{}, Today: a.Today}
+	var all []int
+	for _, code := range codes {
+		f, days := m.figures(code, a)
+		each = append(each, f)
+		total.Add(f)
+		total.RegisterPublished += f.RegisterPublished
+		total.RegisterCategories += f.RegisterCategories
+		all = append(all, days...)
+	}
+	total.MedianWorkingDays = median(all)
+	return each, total
+}
+
+// figures computes one council's figures and the working days each
+// answered request took. Lock held.
+func (m *Model) figures(code string, a AsOf) (Figures, []int) {
 	council := "communes/" + code
 	f := Figures{Council: council, RefusalsByException: map[ieventsv1.Exception]int{}, Today: a.Today}
 	var days []int
@@ -117,7 +145,7 @@ func (m *Model) Figures(code string, a AsOf) Figures {
 	_, missing := m.publicationsAt(code, a.Position)
 	f.RegisterCategories = len(domain.Categories())
 	f.RegisterPublished = f.RegisterCategories - len(missing)
-	return f
+	return f, days
 }
 
 func median(xs []int) float64 {

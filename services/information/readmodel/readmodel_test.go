@@ -125,3 +125,25 @@ func TestRequestOnlyUnderItsStreamsName(t *testing.T) {
 		t.Fatalf("position %d, want 1", f.m.Position())
 	}
 }
+
+// Rollup sums councils' figures for a comparison; the median is over the
+// answered requests of all of them.
+func TestRollup(t *testing.T) {
+	f := &feed{m: readmodel.New(es.NewRegistry(domain.EventTypes)), at: time.Date(2026, 5, 26, 8, 0, 0, 0, time.UTC)}
+	other := "communes/50910113/informationRequests/0190d7a0-0000-7000-8000-00000000000c"
+	f.add(t, stream(open), receivedOn(open, "2026-05-26"))
+	f.add(t, stream(answered), receivedOn(answered, "2026-05-26"))
+	f.add(t, stream(answered), &ieventsv1.RequestAnswered{Kind: ieventsv1.AnswerKind_ANSWER_KIND_REFUSED, Exceptions: []ieventsv1.Exception{ieventsv1.Exception_EXCEPTION_PRIVATE_LIFE}, Reasons: "Données personnelles", AnsweredOn: "2026-06-10"})
+	f.add(t, domain.RequestStream("50910113", other[len("communes/50910113/informationRequests/"):]), receivedOn(other, "2026-05-26"))
+	f.add(t, domain.RequestStream("50910113", other[len("communes/50910113/informationRequests/"):]), &ieventsv1.RequestAnswered{Kind: ieventsv1.AnswerKind_ANSWER_KIND_FULL, Information: "x", AnsweredOn: "2026-07-01"})
+	f.add(t, domain.PublicationStream("50910113"), &ieventsv1.PublicationRecorded{Category: ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_BUDGET, Title: "Budget", PublishedOn: "2026-06-01", Url: "https://x.ma/b"})
+	each, total := f.m.Rollup([]string{"50910101", "50910113"}, readmodel.AsOf{Today: day(t, "2026-07-02")})
+	if len(each) != 2 || each[0].Received != 2 || each[0].OverdueNow != 1 || each[1].Received != 1 || each[1].AnsweredLate != 1 || each[1].RegisterPublished != 1 {
+		t.Fatalf("each: %+v", each)
+	}
+	// 9 working days (to 10 June) and 23 (to 1 July, 1 Muharram off): median 16.
+	if total.Received != 3 || total.AnsweredOnTime != 1 || total.AnsweredLate != 1 || total.OverdueNow != 1 || total.MedianWorkingDays != 16 ||
+		total.RefusalsByException[ieventsv1.Exception_EXCEPTION_PRIVATE_LIFE] != 1 || total.RegisterPublished != 1 || total.RegisterCategories != 18 {
+		t.Fatalf("total: %+v", total)
+	}
+}
