@@ -332,6 +332,45 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("ConcurrentReceiptsAreUnique", func(t *testing.T) {
+		// Receipt numbers are unique in the council and year however many
+		// requests arrive at once (the ledger is appended with the revision
+		// read). A registration that loses the race too often is refused
+		// as ABORTED (REVISION_CONFLICT) having taken no number, and the
+		// clerk's retry with the same request id gets the next one.
+		const n = 12
+		numbers := make(chan string, n)
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				req := &informationv1.CreateInformationRequestRequest{Parent: other, RequestId: fmt.Sprintf("0190d7a0-0000-7000-8000-%012d", 100+i),
+					Channel: ieventsv1.RequestChannel_REQUEST_CHANNEL_PAPER, RequesterKind: ieventsv1.RequesterKind_REQUESTER_KIND_PERSON,
+					RequesterName: fmt.Sprintf("Personne %d", i), RequesterContact: "boîte postale", Subject: fmt.Sprintf("Question %d", i)}
+				for attempt := 1; ; attempt++ {
+					r, err := info.CreateInformationRequest(as(otherOfficial), req)
+					if code, why := reason(err); code == codes.Aborted && why == "REVISION_CONFLICT" && attempt < 20 {
+						continue
+					}
+					errs <- err
+					numbers <- r.GetInformationRequest().GetReceiptNumber()
+					return
+				}
+			}()
+		}
+		seen := map[string]bool{}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			seen[<-numbers] = true
+		}
+		for i := 1; i <= n; i++ {
+			if !seen[fmt.Sprintf("2026/%04d", i)] {
+				t.Fatalf("receipt numbers %v: 2026/%04d missing", seen, i)
+			}
+		}
+	})
+
 	t.Run("SameAfterRestart", func(t *testing.T) {
 		// The follower resumes from its snapshot, which does not hold this
 		// context's read model: it is caught up from the log, and answers
