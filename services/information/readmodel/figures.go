@@ -142,7 +142,7 @@ func (m *Model) figures(code string, a AsOf) (Figures, []int) {
 		}
 	}
 	f.MedianWorkingDays = median(days)
-	_, missing := m.publicationsAt(code, a.Position)
+	_, missing := m.publicationsAt(code, a)
 	f.RegisterCategories = len(domain.Categories())
 	f.RegisterPublished = f.RegisterCategories - len(missing)
 	return f, days

@@ -9,6 +9,7 @@ import (
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/information/domain"
 	"github.com/tasharuk/tasharuk/services/information/readmodel"
 )
@@ -145,5 +146,40 @@ func TestRollup(t *testing.T) {
 	if total.Received != 3 || total.AnsweredOnTime != 1 || total.AnsweredLate != 1 || total.OverdueNow != 1 || total.MedianWorkingDays != 16 ||
 		total.RefusalsByException[ieventsv1.Exception_EXCEPTION_PRIVATE_LIFE] != 1 || total.RegisterPublished != 1 || total.RegisterCategories != 18 {
 		t.Fatalf("total: %+v", total)
+	}
+}
+
+// The runner's as-of (what status resolves) read by this model: a time
+// before the log's first event counts nothing (Resolve marks it with a
+// position past any and a valid time of the epoch), a valid time leaves out
+// what occurred after it, and a position what was recorded after it.
+func TestAtRunnersAsOf(t *testing.T) {
+	reg := es.NewRegistry(domain.EventTypes)
+	f := &feed{m: readmodel.New(reg), at: time.Date(2026, 5, 26, 8, 0, 0, 0, time.UTC)}
+	f.add(t, stream(open), receivedOn(open, "2026-05-26"))
+	first := f.at
+	f.add(t, stream(answered), receivedOn(answered, "2026-05-26"))
+	f.add(t, domain.PublicationStream("50910101"), &ieventsv1.PublicationRecorded{Category: ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_BUDGET, Title: "Budget", PublishedOn: "2026-06-01", Url: "https://x.ma/b"})
+	now := time.Date(2026, 7, 2, 12, 0, 0, 0, time.UTC)
+	// A runner that has recorded nothing: every time is before its first event.
+	runner := projections.New(reg)
+
+	before, err := runner.Resolve(0, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), time.Time{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.m.Figures("50910101", readmodel.At(before)); got.Received != 0 || got.Open != 0 || got.OverdueNow != 0 || got.RegisterPublished != 0 {
+		t.Fatalf("before the first event: %+v, want nothing counted", got)
+	}
+	valid, _ := runner.Resolve(0, time.Time{}, first, now)
+	if got := f.m.Figures("50910101", readmodel.At(valid)); got.Received != 1 || got.RegisterPublished != 0 || got.Today != day(t, "2026-05-26") {
+		t.Fatalf("valid time at the first request: %+v, want 1 received, judged on 26 May", got)
+	}
+	latest, _ := runner.Resolve(0, time.Time{}, time.Time{}, now)
+	if got := f.m.Figures("50910101", readmodel.At(latest)); got.Received != 2 || got.OverdueNow != 2 || got.RegisterPublished != 1 || got.Today != day(t, "2026-07-02") {
+		t.Fatalf("now: %+v, want 2 received, both overdue on 2 July, 1 category published", got)
+	}
+	if got := f.m.Figures("50910101", readmodel.At(projections.AsOf{Position: 1, Now: now})); got.Received != 1 {
+		t.Fatalf("as of position 1: %+v", got)
 	}
 }

@@ -8,14 +8,43 @@ import (
 
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/projections"
 	"github.com/tasharuk/tasharuk/services/information/domain"
 )
 
 // AsOf chooses the past a query looks at: Position 0 is now. Today is the
 // day deadlines are judged on (for a look into the past, that day).
+// ValidTime, if set, leaves out the events that occurred after it (what was
+// true in the world then, projections.AsOf's valid time).
 type AsOf struct {
-	Position uint64
-	Today    domain.Day
+	Position  uint64
+	Today     domain.Day
+	ValidTime time.Time
+}
+
+// At turns the runner's as-of (projections.Runner.QueryAsOf, which status
+// and the other contexts resolve) into the model's: the same position and
+// valid time, deadlines judged on the day of its clock. A time before the
+// log's first event comes as a position past any and a valid time of the
+// epoch: nothing occurred by then, so nothing is counted.
+func At(a projections.AsOf) AsOf {
+	return AsOf{Position: a.Position, ValidTime: a.ValidTime, Today: domain.DayOf(a.Now)}
+}
+
+// counts says whether a record is part of what is known as of a, and
+// whether no later record of the same list can be (they are in log order).
+func (a AsOf) counts(r record) (include, stop bool) {
+	if a.Position != 0 && r.Position > a.Position {
+		return false, true
+	}
+	if a.ValidTime.IsZero() {
+		return true, false
+	}
+	at := r.OccurredAt
+	if at.IsZero() {
+		at = r.RecordedAt
+	}
+	return !at.After(a.ValidTime), false
 }
 
 // Request is a request as known at one position, with its clock judged on
@@ -38,8 +67,12 @@ func (m *Model) fold(rs []record, a AsOf) (Request, bool) {
 	var s domain.State
 	var answeredAt uint64
 	for _, r := range rs {
-		if a.Position != 0 && r.Position > a.Position {
+		include, stop := a.counts(r)
+		if stop {
 			break
+		}
+		if !include {
+			continue
 		}
 		s = domain.Evolve(s, es.Recorded{Payload: r.Payload, RecordedAt: r.RecordedAt, OccurredAt: r.OccurredAt})
 		if _, ok := r.Payload.(*ieventsv1.RequestAnswered); ok {
@@ -124,15 +157,19 @@ type Publication struct {
 func (m *Model) Publications(code string, pos uint64) ([]Publication, []ieventsv1.PublicationCategory) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.publicationsAt(code, pos)
+	return m.publicationsAt(code, AsOf{Position: pos})
 }
 
-func (m *Model) publicationsAt(code string, pos uint64) ([]Publication, []ieventsv1.PublicationCategory) {
+func (m *Model) publicationsAt(code string, a AsOf) ([]Publication, []ieventsv1.PublicationCategory) {
 	var out []Publication
 	have := map[ieventsv1.PublicationCategory]bool{}
 	for _, r := range m.registers[code] {
-		if pos != 0 && r.Position > pos {
+		include, stop := a.counts(r)
+		if stop {
 			break
+		}
+		if !include {
+			continue
 		}
 		p := r.Payload.(*ieventsv1.PublicationRecorded)
 		out = append(out, Publication{Position: r.Position, PublicationRecorded: p})
