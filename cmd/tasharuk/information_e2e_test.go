@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,9 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	ireadmodel "github.com/tasharuk/tasharuk/services/information/readmodel"
+	"github.com/tasharuk/tasharuk/services/status"
 )
 
 // infoAt moves the test clock to 09:00 in Morocco on day.
@@ -294,6 +299,105 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("StatusAndRegionComparison", func(t *testing.T) {
+		// Issue 19, acceptance 2: the council's status and the region's
+		// comparison show the same figures as the context, now and as of a
+		// past date, over gRPC and REST.
+		const region, province = "regions/beni-mellal-khenifra", "provinces/beni-mellal"
+		nowWant := "received=4 onTime=3 late=0 overdue=1 open=0 extended=1 median=9 head=1 cdai=1 upheld=1 rejected=1 pending=0 register=2/9 refusals=[EXCEPTION_PRIVATE_LIFE:1 EXCEPTION_FAIR_COMPETITION:1]"
+		tenJuneWant := "received=4 onTime=2 late=0 overdue=0 open=2 extended=1 median=9 head=0 cdai=0 upheld=0 rejected=0 pending=0 register=0/9 refusals=[EXCEPTION_PRIVATE_LIFE:1]"
+		thirtiethWant := "received=4 onTime=2 late=0 overdue=1 open=1 extended=1 median=9 head=1 cdai=1 upheld=0 rejected=1 pending=1 register=0/9 refusals=[EXCEPTION_PRIVATE_LIFE:1]"
+		tenJune := timestamppb.New(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
+		thirtieth := timestamppb.New(time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC))
+		cases := []struct {
+			what string
+			req  *statusv1.GetCouncilStatusRequest
+			want string
+		}{
+			{"now", &statusv1.GetCouncilStatusRequest{}, nowWant},
+			// As the log stood on 10 June, deadlines judged that day.
+			{"as of 10 June", &statusv1.GetCouncilStatusRequest{AsOfPosition: atTenJune, ValidTime: tenJune}, tenJuneWant},
+			// What had happened by 30 June (the register was published in July).
+			{"valid on 30 June", &statusv1.GetCouncilStatusRequest{ValidTime: thirtieth}, thirtiethWant},
+			// Recorded before the log's first event (the log records by
+			// the wall clock, this test's service clock is in 2026): nothing.
+			{"as of before the first event", &statusv1.GetCouncilStatusRequest{AsOfTime: timestamppb.New(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))},
+				"received=0 onTime=0 late=0 overdue=0 open=0 extended=0 median=0 head=0 cdai=0 upheld=0 rejected=0 pending=0 register=0/9 refusals=[]"},
+		}
+		for _, c := range cases {
+			c.req.Name = council + "/status"
+			st, err := e.status.GetCouncilStatus(ctx, c.req)
+			if err != nil {
+				t.Fatalf("status %s: %v", c.what, err)
+			}
+			if got := statusInfoLine(st.GetStatus().GetInformation()); got != c.want {
+				t.Fatalf("status %s:\n got %s\nwant %s", c.what, got, c.want)
+			}
+			// Over REST, public, the same.
+			q := url.Values{}
+			if c.req.AsOfPosition != 0 {
+				q.Set("asOfPosition", fmt.Sprint(c.req.AsOfPosition))
+			}
+			if c.req.ValidTime != nil {
+				q.Set("validTime", c.req.ValidTime.AsTime().Format(time.RFC3339))
+			}
+			if c.req.AsOfTime != nil {
+				q.Set("asOfTime", c.req.AsOfTime.AsTime().Format(time.RFC3339))
+			}
+			var rs statusv1.GetCouncilStatusResponse
+			if err := protojson.Unmarshal([]byte(e.restBody("/v1/"+council+"/status?"+q.Encode())), &rs); err != nil {
+				t.Fatal(err)
+			}
+			if got := statusInfoLine(rs.GetStatus().GetInformation()); got != c.want {
+				t.Fatalf("status %s over REST:\n got %s\nwant %s", c.what, got, c.want)
+			}
+
+			// The region's comparison: the commune's row, the other
+			// commune's (no request yet), the province's and the region's
+			// totals, summed over its communes.
+			lr := &statusv1.ListCouncilStatusesRequest{Parent: region, AsOfPosition: c.req.AsOfPosition, ValidTime: c.req.ValidTime, AsOfTime: c.req.AsOfTime}
+			list, err := e.status.ListCouncilStatuses(ctx, lr)
+			if err != nil {
+				t.Fatalf("region %s: %v", c.what, err)
+			}
+			var rl statusv1.ListCouncilStatusesResponse
+			if err := protojson.Unmarshal([]byte(e.restBody("/v1/"+region+"/councilStatuses?"+q.Encode())), &rl); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range []*statusv1.ListCouncilStatusesResponse{list, &rl} {
+				rows := map[string]*statusv1.InformationAccessFigures{}
+				communes := 0
+				for _, r := range l.GetCouncils() {
+					rows[r.GetCouncil()] = r.GetInformation()
+					if strings.HasPrefix(r.GetCouncil(), "communes/") {
+						communes++
+					}
+				}
+				if got := statusInfoLine(rows[council]); got != c.want {
+					t.Fatalf("region %s, %s's row:\n got %s\nwant %s", c.what, council, got, c.want)
+				}
+				if rows[other].GetReceived() != 0 || rows[other].GetRegisterCategories() != 9 {
+					t.Fatalf("region %s, %s's row: %v", c.what, other, rows[other])
+				}
+				// Every figure but the register's size is the commune's:
+				// no other commune has a request or a publication yet.
+				all := strings.Replace(c.want, "/9 ", fmt.Sprintf("/%d ", 9*communes), 1)
+				if communes < 2 || statusInfoLine(l.GetInformationRollup()) != all || statusInfoLine(l.GetParent().GetInformation()) != all {
+					t.Fatalf("region %s roll-up over %d communes:\n got %s\nwant %s", c.what, communes, statusInfoLine(l.GetInformationRollup()), all)
+				}
+				if p := rows[province]; p.GetReceived() != rows[council].GetReceived() || p.GetOverdueNow() != rows[council].GetOverdueNow() ||
+					p.GetRegisterCategoriesPublished() != rows[council].GetRegisterCategoriesPublished() {
+					t.Fatalf("region %s, the province's row: %v", c.what, p)
+				}
+			}
+		}
+		// Bad input is refused, and writes nothing.
+		before := e.head()
+		_, err := e.status.GetCouncilStatus(ctx, &statusv1.GetCouncilStatusRequest{Name: council + "/status", AsOfPosition: 1, AsOfTime: thirtieth})
+		wantCode(t, err, codes.InvalidArgument, "")
+		unchanged("a status with two as-ofs", before)
+	})
+
 	t.Run("CalendarCorrection", func(t *testing.T) {
 		// Acceptance 3 end to end: 1 Muharram announced on Saturday 20
 		// June instead of Wednesday 17 June moves the due date of D (open)
@@ -372,12 +476,31 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("SameAfterRestart", func(t *testing.T) {
-		// The follower resumes from its snapshot, which does not hold this
-		// context's read model: it is caught up from the log, and answers
-		// as before, now and in the past.
+		// The runner resumes from its snapshot, which holds this context's
+		// read model (its own section): it answers as before, now and in
+		// the past, and so do the status and the region's comparison.
 		now := figureLine(figures("before the restart", &informationv1.GetInformationFiguresRequest{}))
 		past := figureLine(figures("before the restart, as of 10 June", &informationv1.GetInformationFiguresRequest{AsOfPosition: atTenJune}))
+		statuses := func() string {
+			return e.restBody("/v1/"+council+"/status") + "\n" + e.restBody("/v1/regions/beni-mellal-khenifra/councilStatuses?asOfPosition="+fmt.Sprint(atTenJune))
+		}
+		statusBefore := statuses()
 		e.restart()
+		if got := statuses(); got != statusBefore {
+			t.Fatalf("status after a restart:\n got %s\nwant %s", got, statusBefore)
+		}
+		// The snapshot written at the stop holds the information model.
+		snaps, _ := filepath.Glob(filepath.Join(dir, "projections", "*-snapshot.gob"))
+		if len(snaps) != 1 {
+			t.Fatalf("snapshots: %v", snaps)
+		}
+		fromSnap := status.NewReadModels(newRegistry())
+		if ok, err := fromSnap.LoadSnapshot(snaps[0]); !ok || err != nil {
+			t.Fatalf("load %s: %v %v", snaps[0], ok, err)
+		}
+		if fromSnap.Information.Position() == 0 || fromSnap.Information.Figures("50910101", ireadmodel.AsOf{}).Received != 4 {
+			t.Fatalf("the snapshot's information model is at %d with %+v", fromSnap.Information.Position(), fromSnap.Information.Figures("50910101", ireadmodel.AsOf{}))
+		}
 		info = informationv1.NewInformationServiceClient(e.conn)
 		head = e.head()
 		if got := figureLine(figures("after the restart", &informationv1.GetInformationFiguresRequest{})); got != now {
@@ -447,6 +570,24 @@ func holidayOn(cal *informationv1.GetWorkCalendarResponse, key, date string, con
 		}
 	}
 	return false
+}
+
+// statusInfoLine writes a status's information figures as figureLine
+// does (without the day; refusals in the order of the exceptions).
+func statusInfoLine(f *statusv1.InformationAccessFigures) string {
+	var kinds []string
+	for k := range f.GetRefusalsByException() {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return ieventsv1.Exception_value[kinds[i]] < ieventsv1.Exception_value[kinds[j]] })
+	var refusals []string
+	for _, k := range kinds {
+		refusals = append(refusals, fmt.Sprintf("%s:%d", k, f.GetRefusalsByException()[k]))
+	}
+	return fmt.Sprintf("received=%d onTime=%d late=%d overdue=%d open=%d extended=%d median=%g head=%d cdai=%d upheld=%d rejected=%d pending=%d register=%d/%d refusals=[%s]",
+		f.GetReceived(), f.GetAnsweredOnTime(), f.GetAnsweredLate(), f.GetOverdueNow(), f.GetOpen(), f.GetExtended(), f.GetMedianWorkingDays(),
+		f.GetComplaintsToHead(), f.GetComplaintsToCommission(), f.GetComplaintsUpheld(), f.GetComplaintsRejected(), f.GetComplaintsPending(),
+		f.GetRegisterCategoriesPublished(), f.GetRegisterCategories(), strings.Join(refusals, " "))
 }
 
 func figureLine(f *informationv1.InformationFigures) string {

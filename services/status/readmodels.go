@@ -3,6 +3,7 @@ package status
 import (
 	"sort"
 
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/projections"
 	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
@@ -104,4 +105,23 @@ func (m *ReadModels) MechanismRollup(code string, a projections.AsOf) (map[strin
 		total.Merge(f)
 	}
 	return out, total
+}
+
+// InformationFiguresAt returns a council's access-to-information figures
+// as of a: a commune's own; a province's or a region's summed over the
+// communes under it (the information context takes requests to communes),
+// the median over all their answered requests.
+func (m *ReadModels) InformationFiguresAt(c tdomain.Council, a projections.AsOf) informationrm.Figures {
+	at := informationrm.At(a)
+	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
+		return m.Information.Figures(c.Code, at)
+	}
+	var communes []string
+	for _, b := range m.Territory.Below(c.Code) {
+		if b.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
+			communes = append(communes, b.Code)
+		}
+	}
+	_, total := m.Information.Rollup(communes, at)
+	return total
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tasharuk/tasharuk/projections"
 	advisoryrm "github.com/tasharuk/tasharuk/services/advisory/readmodel"
 	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
+	informationrm "github.com/tasharuk/tasharuk/services/information/readmodel"
 	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -52,9 +53,27 @@ func consultations(f consultationsrm.Figures) *statusv1.ConsultationFigures {
 	}
 }
 
-func councilStatus(c tdomain.Council, f petitionsrm.Figures, m MechanismFigures) *statusv1.CouncilStatus {
+func information(f informationrm.Figures) *statusv1.InformationAccessFigures {
+	out := &statusv1.InformationAccessFigures{
+		Received: int32(f.Received), AnsweredOnTime: int32(f.AnsweredOnTime), AnsweredLate: int32(f.AnsweredLate), OverdueNow: int32(f.OverdueNow),
+		Open: int32(f.Open), Extended: int32(f.Extended), MedianWorkingDays: f.MedianWorkingDays,
+		ComplaintsToHead: int32(f.ComplaintsToHead), ComplaintsToCommission: int32(f.ComplaintsToCDAI), ComplaintsUpheld: int32(f.ComplaintsUpheld),
+		ComplaintsRejected: int32(f.ComplaintsRejected), ComplaintsPending: int32(f.ComplaintsPending),
+		RegisterCategoriesPublished: int32(f.RegisterPublished), RegisterCategories: int32(f.RegisterCategories),
+		RefusalsByException: map[string]int32{},
+	}
+	for e, n := range f.RefusalsByException {
+		if n > 0 {
+			out.RefusalsByException[e.String()] = int32(n)
+		}
+	}
+	return out
+}
+
+func councilStatus(c tdomain.Council, f petitionsrm.Figures, m MechanismFigures, info informationrm.Figures) *statusv1.CouncilStatus {
 	return &statusv1.CouncilStatus{Council: tdomain.ResourceName(c.Level, c.Code), NameFr: c.NameFR, Population: c.Population,
-		Petitions: figures(f), Advisory: advisory(m.Advisory), Consultations: consultations(m.Consultations), WorkingBody: m.Advisory.WorkingBody}
+		Petitions: figures(f), Advisory: advisory(m.Advisory), Consultations: consultations(m.Consultations), WorkingBody: m.Advisory.WorkingBody,
+		Information: information(info)}
 }
 
 func (s *Server) council(name string) (tdomain.Council, error) {
@@ -84,7 +103,7 @@ func (s *Server) GetCouncilStatus(ctx context.Context, r *statusv1.GetCouncilSta
 		return nil, err
 	}
 	return &statusv1.GetCouncilStatusResponse{
-		Status:   councilStatus(c, s.Model.Petitions.PetitionFiguresAt(c.Code, a), s.Model.MechanismFiguresAt(c.Code, a)),
+		Status:   councilStatus(c, s.Model.Petitions.PetitionFiguresAt(c.Code, a), s.Model.MechanismFiguresAt(c.Code, a), s.Model.InformationFiguresAt(c, a)),
 		Position: s.Model.AnswerPosition(a), EvaluateTime: timestamppb.New(a.Now),
 	}, nil
 }
@@ -104,13 +123,14 @@ func (s *Server) ListCouncilStatuses(ctx context.Context, r *statusv1.ListCounci
 	}
 	parent, children, total, _ := s.Model.PetitionRollup(c.Code, a)
 	mech, mechTotal := s.Model.MechanismRollup(c.Code, a)
+	infoTotal := s.Model.InformationFiguresAt(c, a)
 	resp := &statusv1.ListCouncilStatusesResponse{
-		Parent: councilStatus(parent.Council, parent.Figures, mech[c.Code]), Rollup: figures(total),
-		AdvisoryRollup: advisory(mechTotal.Advisory), ConsultationsRollup: consultations(mechTotal.Consultations),
+		Parent: councilStatus(parent.Council, parent.Figures, mech[c.Code], infoTotal), Rollup: figures(total),
+		AdvisoryRollup: advisory(mechTotal.Advisory), ConsultationsRollup: consultations(mechTotal.Consultations), InformationRollup: information(infoTotal),
 		Position: s.Model.AnswerPosition(a), EvaluateTime: timestamppb.New(a.Now),
 	}
 	for _, ch := range children {
-		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures, mech[ch.Council.Code]))
+		resp.Councils = append(resp.Councils, councilStatus(ch.Council, ch.Figures, mech[ch.Council.Code], s.Model.InformationFiguresAt(ch.Council, a)))
 	}
 	return resp, nil
 }

@@ -404,6 +404,183 @@ func (x *ConsultationFigures) GetMeanSatisfaction() float64 {
 	return 0
 }
 
+// InformationAccessFigures are a council's figures of access to information
+// (law 31-13): requests received, their clocks, refusals, complaints, and
+// how complete the register of published information is.
+type InformationAccessFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests received.
+	Received int32 `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
+	// Answered (in full, in part, or refused) by the due day.
+	AnsweredOnTime int32 `protobuf:"varint,2,opt,name=answered_on_time,json=answeredOnTime,proto3" json:"answered_on_time,omitempty"`
+	// Answered after the due day.
+	AnsweredLate int32 `protobuf:"varint,3,opt,name=answered_late,json=answeredLate,proto3" json:"answered_late,omitempty"`
+	// Not answered and past the due day.
+	OverdueNow int32 `protobuf:"varint,4,opt,name=overdue_now,json=overdueNow,proto3" json:"overdue_now,omitempty"`
+	// Not answered and not yet due.
+	Open int32 `protobuf:"varint,5,opt,name=open,proto3" json:"open,omitempty"`
+	// Requests whose time limit was extended.
+	Extended int32 `protobuf:"varint,6,opt,name=extended,proto3" json:"extended,omitempty"`
+	// Median working days from receipt to answer, over answered requests; 0
+	// if none.
+	MedianWorkingDays float64 `protobuf:"fixed64,7,opt,name=median_working_days,json=medianWorkingDays,proto3" json:"median_working_days,omitempty"`
+	// Refusals and partial answers by the exception invoked
+	// ("EXCEPTION_PRIVATE_LIFE": 2); an answer invoking two counts for both.
+	RefusalsByException map[string]int32 `protobuf:"bytes,8,rep,name=refusals_by_exception,json=refusalsByException,proto3" json:"refusals_by_exception,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Complaints to the head of the body.
+	ComplaintsToHead int32 `protobuf:"varint,9,opt,name=complaints_to_head,json=complaintsToHead,proto3" json:"complaints_to_head,omitempty"`
+	// Complaints to the commission for the right of access to information.
+	ComplaintsToCommission int32 `protobuf:"varint,10,opt,name=complaints_to_commission,json=complaintsToCommission,proto3" json:"complaints_to_commission,omitempty"`
+	// Complaints upheld, in whole or in part.
+	ComplaintsUpheld int32 `protobuf:"varint,11,opt,name=complaints_upheld,json=complaintsUpheld,proto3" json:"complaints_upheld,omitempty"`
+	// Complaints rejected.
+	ComplaintsRejected int32 `protobuf:"varint,12,opt,name=complaints_rejected,json=complaintsRejected,proto3" json:"complaints_rejected,omitempty"`
+	// Complaints not yet decided.
+	ComplaintsPending int32 `protobuf:"varint,13,opt,name=complaints_pending,json=complaintsPending,proto3" json:"complaints_pending,omitempty"`
+	// Categories of the register with at least one publication.
+	RegisterCategoriesPublished int32 `protobuf:"varint,14,opt,name=register_categories_published,json=registerCategoriesPublished,proto3" json:"register_categories_published,omitempty"`
+	// Categories of the register in all (summed over councils in a
+	// roll-up).
+	RegisterCategories int32 `protobuf:"varint,15,opt,name=register_categories,json=registerCategories,proto3" json:"register_categories,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *InformationAccessFigures) Reset() {
+	*x = InformationAccessFigures{}
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationAccessFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationAccessFigures) ProtoMessage() {}
+
+func (x *InformationAccessFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationAccessFigures.ProtoReflect.Descriptor instead.
+func (*InformationAccessFigures) Descriptor() ([]byte, []int) {
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *InformationAccessFigures) GetReceived() int32 {
+	if x != nil {
+		return x.Received
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetAnsweredOnTime() int32 {
+	if x != nil {
+		return x.AnsweredOnTime
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetAnsweredLate() int32 {
+	if x != nil {
+		return x.AnsweredLate
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetOverdueNow() int32 {
+	if x != nil {
+		return x.OverdueNow
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetOpen() int32 {
+	if x != nil {
+		return x.Open
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetExtended() int32 {
+	if x != nil {
+		return x.Extended
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetMedianWorkingDays() float64 {
+	if x != nil {
+		return x.MedianWorkingDays
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetRefusalsByException() map[string]int32 {
+	if x != nil {
+		return x.RefusalsByException
+	}
+	return nil
+}
+
+func (x *InformationAccessFigures) GetComplaintsToHead() int32 {
+	if x != nil {
+		return x.ComplaintsToHead
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetComplaintsToCommission() int32 {
+	if x != nil {
+		return x.ComplaintsToCommission
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetComplaintsUpheld() int32 {
+	if x != nil {
+		return x.ComplaintsUpheld
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetComplaintsRejected() int32 {
+	if x != nil {
+		return x.ComplaintsRejected
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetComplaintsPending() int32 {
+	if x != nil {
+		return x.ComplaintsPending
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetRegisterCategoriesPublished() int32 {
+	if x != nil {
+		return x.RegisterCategoriesPublished
+	}
+	return 0
+}
+
+func (x *InformationAccessFigures) GetRegisterCategories() int32 {
+	if x != nil {
+		return x.RegisterCategories
+	}
+	return 0
+}
+
 // CouncilStatus is where one council stands.
 type CouncilStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -421,14 +598,18 @@ type CouncilStatus struct {
 	Consultations *ConsultationFigures `protobuf:"bytes,6,opt,name=consultations,proto3" json:"consultations,omitempty"`
 	// Whether the council has at least one advisory body set up with
 	// members in office.
-	WorkingBody   bool `protobuf:"varint,7,opt,name=working_body,json=workingBody,proto3" json:"working_body,omitempty"`
+	WorkingBody bool `protobuf:"varint,7,opt,name=working_body,json=workingBody,proto3" json:"working_body,omitempty"`
+	// Access-to-information figures: a commune's own; for a province or a
+	// region, summed over the communes under it (requests are made to
+	// communes).
+	Information   *InformationAccessFigures `protobuf:"bytes,8,opt,name=information,proto3" json:"information,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CouncilStatus) Reset() {
 	*x = CouncilStatus{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +621,7 @@ func (x *CouncilStatus) String() string {
 func (*CouncilStatus) ProtoMessage() {}
 
 func (x *CouncilStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[3]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +634,7 @@ func (x *CouncilStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CouncilStatus.ProtoReflect.Descriptor instead.
 func (*CouncilStatus) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CouncilStatus) GetCouncil() string {
@@ -505,6 +686,13 @@ func (x *CouncilStatus) GetWorkingBody() bool {
 	return false
 }
 
+func (x *CouncilStatus) GetInformation() *InformationAccessFigures {
+	if x != nil {
+		return x.Information
+	}
+	return nil
+}
+
 // GetCouncilStatusRequest names a council's status.
 type GetCouncilStatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -528,7 +716,7 @@ type GetCouncilStatusRequest struct {
 
 func (x *GetCouncilStatusRequest) Reset() {
 	*x = GetCouncilStatusRequest{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +728,7 @@ func (x *GetCouncilStatusRequest) String() string {
 func (*GetCouncilStatusRequest) ProtoMessage() {}
 
 func (x *GetCouncilStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[4]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +741,7 @@ func (x *GetCouncilStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCouncilStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetCouncilStatusRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetCouncilStatusRequest) GetName() string {
@@ -606,7 +794,7 @@ type GetCouncilStatusResponse struct {
 
 func (x *GetCouncilStatusResponse) Reset() {
 	*x = GetCouncilStatusResponse{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +806,7 @@ func (x *GetCouncilStatusResponse) String() string {
 func (*GetCouncilStatusResponse) ProtoMessage() {}
 
 func (x *GetCouncilStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[5]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +819,7 @@ func (x *GetCouncilStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCouncilStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetCouncilStatusResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetCouncilStatusResponse) GetStatus() *CouncilStatus {
@@ -678,7 +866,7 @@ type ListCouncilStatusesRequest struct {
 
 func (x *ListCouncilStatusesRequest) Reset() {
 	*x = ListCouncilStatusesRequest{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +878,7 @@ func (x *ListCouncilStatusesRequest) String() string {
 func (*ListCouncilStatusesRequest) ProtoMessage() {}
 
 func (x *ListCouncilStatusesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[6]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +891,7 @@ func (x *ListCouncilStatusesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouncilStatusesRequest.ProtoReflect.Descriptor instead.
 func (*ListCouncilStatusesRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCouncilStatusesRequest) GetParent() string {
@@ -754,6 +942,9 @@ type ListCouncilStatusesResponse struct {
 	AdvisoryRollup *AdvisoryFigures `protobuf:"bytes,6,opt,name=advisory_rollup,json=advisoryRollup,proto3" json:"advisory_rollup,omitempty"`
 	// Consultation figures summed over the same councils.
 	ConsultationsRollup *ConsultationFigures `protobuf:"bytes,7,opt,name=consultations_rollup,json=consultationsRollup,proto3" json:"consultations_rollup,omitempty"`
+	// Access-to-information figures summed over the communes under parent
+	// (the median over all their answered requests).
+	InformationRollup *InformationAccessFigures `protobuf:"bytes,8,opt,name=information_rollup,json=informationRollup,proto3" json:"information_rollup,omitempty"`
 	// The read model's position when answering.
 	Position uint64 `protobuf:"varint,4,opt,name=position,proto3" json:"position,omitempty"`
 	// The clock used for deadlines.
@@ -764,7 +955,7 @@ type ListCouncilStatusesResponse struct {
 
 func (x *ListCouncilStatusesResponse) Reset() {
 	*x = ListCouncilStatusesResponse{}
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +967,7 @@ func (x *ListCouncilStatusesResponse) String() string {
 func (*ListCouncilStatusesResponse) ProtoMessage() {}
 
 func (x *ListCouncilStatusesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[7]
+	mi := &file_tasharuk_status_v1_status_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +980,7 @@ func (x *ListCouncilStatusesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCouncilStatusesResponse.ProtoReflect.Descriptor instead.
 func (*ListCouncilStatusesResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_status_v1_status_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCouncilStatusesResponse) GetParent() *CouncilStatus {
@@ -823,6 +1014,13 @@ func (x *ListCouncilStatusesResponse) GetAdvisoryRollup() *AdvisoryFigures {
 func (x *ListCouncilStatusesResponse) GetConsultationsRollup() *ConsultationFigures {
 	if x != nil {
 		return x.ConsultationsRollup
+	}
+	return nil
+}
+
+func (x *ListCouncilStatusesResponse) GetInformationRollup() *InformationAccessFigures {
+	if x != nil {
+		return x.InformationRollup
 	}
 	return nil
 }
@@ -887,7 +1085,28 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\x0fdisability_rate\x18\t \x01(\x01R\x0edisabilityRate\x12)\n" +
 	"\x10survey_responses\x18\n" +
 	" \x01(\x05R\x0fsurveyResponses\x12+\n" +
-	"\x11mean_satisfaction\x18\v \x01(\x01R\x10meanSatisfaction\"\xd8\x02\n" +
+	"\x11mean_satisfaction\x18\v \x01(\x01R\x10meanSatisfaction\"\xb3\x06\n" +
+	"\x18InformationAccessFigures\x12\x1a\n" +
+	"\breceived\x18\x01 \x01(\x05R\breceived\x12(\n" +
+	"\x10answered_on_time\x18\x02 \x01(\x05R\x0eansweredOnTime\x12#\n" +
+	"\ranswered_late\x18\x03 \x01(\x05R\fansweredLate\x12\x1f\n" +
+	"\voverdue_now\x18\x04 \x01(\x05R\n" +
+	"overdueNow\x12\x12\n" +
+	"\x04open\x18\x05 \x01(\x05R\x04open\x12\x1a\n" +
+	"\bextended\x18\x06 \x01(\x05R\bextended\x12.\n" +
+	"\x13median_working_days\x18\a \x01(\x01R\x11medianWorkingDays\x12y\n" +
+	"\x15refusals_by_exception\x18\b \x03(\v2E.tasharuk.status.v1.InformationAccessFigures.RefusalsByExceptionEntryR\x13refusalsByException\x12,\n" +
+	"\x12complaints_to_head\x18\t \x01(\x05R\x10complaintsToHead\x128\n" +
+	"\x18complaints_to_commission\x18\n" +
+	" \x01(\x05R\x16complaintsToCommission\x12+\n" +
+	"\x11complaints_upheld\x18\v \x01(\x05R\x10complaintsUpheld\x12/\n" +
+	"\x13complaints_rejected\x18\f \x01(\x05R\x12complaintsRejected\x12-\n" +
+	"\x12complaints_pending\x18\r \x01(\x05R\x11complaintsPending\x12B\n" +
+	"\x1dregister_categories_published\x18\x0e \x01(\x05R\x1bregisterCategoriesPublished\x12/\n" +
+	"\x13register_categories\x18\x0f \x01(\x05R\x12registerCategories\x1aF\n" +
+	"\x18RefusalsByExceptionEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xa8\x03\n" +
 	"\rCouncilStatus\x12\x18\n" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x17\n" +
 	"\aname_fr\x18\x02 \x01(\tR\x06nameFr\x12\x1e\n" +
@@ -897,7 +1116,8 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\tpetitions\x18\x04 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\tpetitions\x12?\n" +
 	"\badvisory\x18\x05 \x01(\v2#.tasharuk.status.v1.AdvisoryFiguresR\badvisory\x12M\n" +
 	"\rconsultations\x18\x06 \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\rconsultations\x12!\n" +
-	"\fworking_body\x18\a \x01(\bR\vworkingBody\"\xeb\x01\n" +
+	"\fworking_body\x18\a \x01(\bR\vworkingBody\x12N\n" +
+	"\vinformation\x18\b \x01(\v2,.tasharuk.status.v1.InformationAccessFiguresR\vinformation\"\xeb\x01\n" +
 	"\x17GetCouncilStatusRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\x12$\n" +
@@ -917,13 +1137,14 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\n" +
 	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x129\n" +
 	"\n" +
-	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"\xdb\x03\n" +
+	"valid_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidTime\"\xb8\x04\n" +
 	"\x1bListCouncilStatusesResponse\x129\n" +
 	"\x06parent\x18\x01 \x01(\v2!.tasharuk.status.v1.CouncilStatusR\x06parent\x12=\n" +
 	"\bcouncils\x18\x02 \x03(\v2!.tasharuk.status.v1.CouncilStatusR\bcouncils\x12;\n" +
 	"\x06rollup\x18\x03 \x01(\v2#.tasharuk.status.v1.PetitionFiguresR\x06rollup\x12L\n" +
 	"\x0fadvisory_rollup\x18\x06 \x01(\v2#.tasharuk.status.v1.AdvisoryFiguresR\x0eadvisoryRollup\x12Z\n" +
-	"\x14consultations_rollup\x18\a \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\x13consultationsRollup\x12\x1a\n" +
+	"\x14consultations_rollup\x18\a \x01(\v2'.tasharuk.status.v1.ConsultationFiguresR\x13consultationsRollup\x12[\n" +
+	"\x12information_rollup\x18\b \x01(\v2,.tasharuk.status.v1.InformationAccessFiguresR\x11informationRollup\x12\x1a\n" +
 	"\bposition\x18\x04 \x01(\x04R\bposition\x12?\n" +
 	"\revaluate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime2\xf6\x01\n" +
 	"\rStatusService\x12m\n" +
@@ -942,45 +1163,50 @@ func file_tasharuk_status_v1_status_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_status_v1_status_service_proto_rawDescData
 }
 
-var file_tasharuk_status_v1_status_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_tasharuk_status_v1_status_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_tasharuk_status_v1_status_service_proto_goTypes = []any{
 	(*PetitionFigures)(nil),             // 0: tasharuk.status.v1.PetitionFigures
 	(*AdvisoryFigures)(nil),             // 1: tasharuk.status.v1.AdvisoryFigures
 	(*ConsultationFigures)(nil),         // 2: tasharuk.status.v1.ConsultationFigures
-	(*CouncilStatus)(nil),               // 3: tasharuk.status.v1.CouncilStatus
-	(*GetCouncilStatusRequest)(nil),     // 4: tasharuk.status.v1.GetCouncilStatusRequest
-	(*GetCouncilStatusResponse)(nil),    // 5: tasharuk.status.v1.GetCouncilStatusResponse
-	(*ListCouncilStatusesRequest)(nil),  // 6: tasharuk.status.v1.ListCouncilStatusesRequest
-	(*ListCouncilStatusesResponse)(nil), // 7: tasharuk.status.v1.ListCouncilStatusesResponse
-	nil,                                 // 8: tasharuk.status.v1.PetitionFigures.ByStateEntry
-	(*timestamppb.Timestamp)(nil),       // 9: google.protobuf.Timestamp
+	(*InformationAccessFigures)(nil),    // 3: tasharuk.status.v1.InformationAccessFigures
+	(*CouncilStatus)(nil),               // 4: tasharuk.status.v1.CouncilStatus
+	(*GetCouncilStatusRequest)(nil),     // 5: tasharuk.status.v1.GetCouncilStatusRequest
+	(*GetCouncilStatusResponse)(nil),    // 6: tasharuk.status.v1.GetCouncilStatusResponse
+	(*ListCouncilStatusesRequest)(nil),  // 7: tasharuk.status.v1.ListCouncilStatusesRequest
+	(*ListCouncilStatusesResponse)(nil), // 8: tasharuk.status.v1.ListCouncilStatusesResponse
+	nil,                                 // 9: tasharuk.status.v1.PetitionFigures.ByStateEntry
+	nil,                                 // 10: tasharuk.status.v1.InformationAccessFigures.RefusalsByExceptionEntry
+	(*timestamppb.Timestamp)(nil),       // 11: google.protobuf.Timestamp
 }
 var file_tasharuk_status_v1_status_service_proto_depIdxs = []int32{
-	8,  // 0: tasharuk.status.v1.PetitionFigures.by_state:type_name -> tasharuk.status.v1.PetitionFigures.ByStateEntry
-	0,  // 1: tasharuk.status.v1.CouncilStatus.petitions:type_name -> tasharuk.status.v1.PetitionFigures
-	1,  // 2: tasharuk.status.v1.CouncilStatus.advisory:type_name -> tasharuk.status.v1.AdvisoryFigures
-	2,  // 3: tasharuk.status.v1.CouncilStatus.consultations:type_name -> tasharuk.status.v1.ConsultationFigures
-	9,  // 4: tasharuk.status.v1.GetCouncilStatusRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	9,  // 5: tasharuk.status.v1.GetCouncilStatusRequest.valid_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
-	9,  // 7: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	9,  // 8: tasharuk.status.v1.ListCouncilStatusesRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	9,  // 9: tasharuk.status.v1.ListCouncilStatusesRequest.valid_time:type_name -> google.protobuf.Timestamp
-	3,  // 10: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
-	3,  // 11: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
-	0,  // 12: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
-	1,  // 13: tasharuk.status.v1.ListCouncilStatusesResponse.advisory_rollup:type_name -> tasharuk.status.v1.AdvisoryFigures
-	2,  // 14: tasharuk.status.v1.ListCouncilStatusesResponse.consultations_rollup:type_name -> tasharuk.status.v1.ConsultationFigures
-	9,  // 15: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
-	4,  // 16: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
-	6,  // 17: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
-	5,  // 18: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
-	7,  // 19: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	9,  // 0: tasharuk.status.v1.PetitionFigures.by_state:type_name -> tasharuk.status.v1.PetitionFigures.ByStateEntry
+	10, // 1: tasharuk.status.v1.InformationAccessFigures.refusals_by_exception:type_name -> tasharuk.status.v1.InformationAccessFigures.RefusalsByExceptionEntry
+	0,  // 2: tasharuk.status.v1.CouncilStatus.petitions:type_name -> tasharuk.status.v1.PetitionFigures
+	1,  // 3: tasharuk.status.v1.CouncilStatus.advisory:type_name -> tasharuk.status.v1.AdvisoryFigures
+	2,  // 4: tasharuk.status.v1.CouncilStatus.consultations:type_name -> tasharuk.status.v1.ConsultationFigures
+	3,  // 5: tasharuk.status.v1.CouncilStatus.information:type_name -> tasharuk.status.v1.InformationAccessFigures
+	11, // 6: tasharuk.status.v1.GetCouncilStatusRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	11, // 7: tasharuk.status.v1.GetCouncilStatusRequest.valid_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: tasharuk.status.v1.GetCouncilStatusResponse.status:type_name -> tasharuk.status.v1.CouncilStatus
+	11, // 9: tasharuk.status.v1.GetCouncilStatusResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	11, // 10: tasharuk.status.v1.ListCouncilStatusesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	11, // 11: tasharuk.status.v1.ListCouncilStatusesRequest.valid_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: tasharuk.status.v1.ListCouncilStatusesResponse.parent:type_name -> tasharuk.status.v1.CouncilStatus
+	4,  // 13: tasharuk.status.v1.ListCouncilStatusesResponse.councils:type_name -> tasharuk.status.v1.CouncilStatus
+	0,  // 14: tasharuk.status.v1.ListCouncilStatusesResponse.rollup:type_name -> tasharuk.status.v1.PetitionFigures
+	1,  // 15: tasharuk.status.v1.ListCouncilStatusesResponse.advisory_rollup:type_name -> tasharuk.status.v1.AdvisoryFigures
+	2,  // 16: tasharuk.status.v1.ListCouncilStatusesResponse.consultations_rollup:type_name -> tasharuk.status.v1.ConsultationFigures
+	3,  // 17: tasharuk.status.v1.ListCouncilStatusesResponse.information_rollup:type_name -> tasharuk.status.v1.InformationAccessFigures
+	11, // 18: tasharuk.status.v1.ListCouncilStatusesResponse.evaluate_time:type_name -> google.protobuf.Timestamp
+	5,  // 19: tasharuk.status.v1.StatusService.GetCouncilStatus:input_type -> tasharuk.status.v1.GetCouncilStatusRequest
+	7,  // 20: tasharuk.status.v1.StatusService.ListCouncilStatuses:input_type -> tasharuk.status.v1.ListCouncilStatusesRequest
+	6,  // 21: tasharuk.status.v1.StatusService.GetCouncilStatus:output_type -> tasharuk.status.v1.GetCouncilStatusResponse
+	8,  // 22: tasharuk.status.v1.StatusService.ListCouncilStatuses:output_type -> tasharuk.status.v1.ListCouncilStatusesResponse
+	21, // [21:23] is the sub-list for method output_type
+	19, // [19:21] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_status_v1_status_service_proto_init() }
@@ -994,7 +1220,7 @@ func file_tasharuk_status_v1_status_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_status_v1_status_service_proto_rawDesc), len(file_tasharuk_status_v1_status_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
