@@ -108,6 +108,16 @@ func TestWebInformationBrowser(t *testing.T) {
 			if got := b.text("#f-ontime"); got == "0" || got == "" {
 				t.Fatalf("answered on time: %q", got)
 			}
+			// The commune's status page shows the same, in its own section.
+			onTime := b.text("#f-ontime")
+			b.open("/communes/50910101")
+			if got := b.text("#info-ontime"); got != onTime {
+				t.Fatalf("status page: answered on time %q, the information page says %q", got, onTime)
+			}
+			if got := b.text("#info-status-h"); got != msg["council.infofigures"] {
+				t.Fatalf("status page: information heading %q", got)
+			}
+			clean("council-status")
 			if strings.Contains(b.text("main"), "Nadia Secretname") {
 				t.Fatal("the public page shows the requester's name")
 			}
