@@ -125,10 +125,10 @@ var Catalogue = []catalogueEntry{
 	{"DEADLINE_PASSED", codes.FailedPrecondition, "The deadline to answer has passed: it can no longer be extended (law 31-13 art. 16); answer now."},
 	{"REQUEST_CLOSED", codes.FailedPrecondition, "The request was already answered; a new question is a new request."},
 	{"EXCEPTION_REQUIRED", codes.FailedPrecondition, "A partial answer or a refusal names the exception of law 31-13 art. 7 it rests on."},
-	{"REFUSAL_REASONS_REQUIRED", codes.FailedPrecondition, "A partial answer or a refusal is reasoned in writing (law 31-13 art. 18): give the reasons."},
-	{"COMPLAINT_TOO_EARLY", codes.FailedPrecondition, "The deadline to answer (or the head of the body's deadline) has not passed: the message says from which day the complaint can be lodged (law 31-13 arts 19-20)."},
-	{"COMPLAINT_TOO_LATE", codes.FailedPrecondition, "The time to complain has passed (law 31-13 art. 19: 20 working days; art. 20: 30 days): the message says the last day; the administrative court remains."},
-	{"HEAD_COMPLAINT_FIRST", codes.FailedPrecondition, "Complain to the head of the body first (law 31-13 art. 19); the commission is seized after its answer or silence (art. 20)."},
+	{"REFUSAL_REASONS_REQUIRED", codes.FailedPrecondition, "A partial answer or a refusal is reasoned in writing (law 31-13): give the reasons."},                                                                                         // not verified in the official text: art. 18
+	{"COMPLAINT_TOO_EARLY", codes.FailedPrecondition, "The deadline to answer (or the head of the body's deadline) has not passed: the message says from which day the complaint can be lodged (law 31-13)."},                             // not verified in the official text: arts 19-20
+	{"COMPLAINT_TOO_LATE", codes.FailedPrecondition, "The time to complain has passed (law 31-13: 20 working days to the head of the body, 30 days to the commission): the message says the last day; the administrative court remains."}, // not verified in the official text: arts 19, 20
+	{"HEAD_COMPLAINT_FIRST", codes.FailedPrecondition, "Complain to the head of the body first (law 31-13); the commission is seized after its answer or silence."},                                                                       // not verified in the official text: arts 19, 20
 	{"COMPLAINT_EXISTS", codes.FailedPrecondition, "A complaint at this level was already lodged for this request."},
 	{"NO_COMPLAINT", codes.FailedPrecondition, "No complaint at this level was lodged for this request: record it first."},
 	{"COMPLAINT_DECIDED", codes.FailedPrecondition, "This complaint was already decided."},

@@ -121,7 +121,8 @@ func decideReceive(s State, c Receive, env Env) ([]es.Decided, error) {
 		return nil, fault.Field("channel", "say how the request came: PAPER, EMAIL, PORTAL or ONLINE")
 	}
 	if c.RequesterKind == ieventsv1.RequesterKind_REQUESTER_KIND_UNSPECIFIED || ieventsv1.RequesterKind_name[int32(c.RequesterKind)] == "" {
-		return nil, fault.Field("requester_kind", "say whether a PERSON or a LEGAL_ENTITY asks (law 31-13 arts 3-4)")
+		// Not verified in the official text: arts 3-4 (who has the right).
+		return nil, fault.Field("requester_kind", "say whether a PERSON or a LEGAL_ENTITY asks (law 31-13)")
 	}
 	subject := strings.TrimSpace(c.Subject)
 	if subject == "" || utf8.RuneCountInString(subject) > MaxSubject {
@@ -210,7 +211,7 @@ func decideGive(s State, c Give, env Env) ([]es.Decided, error) {
 		if c.Kind == ieventsv1.AnswerKind_ANSWER_KIND_REFUSED {
 			what = "a refusal"
 		}
-		// Art. 18 (check): a refusal, in whole or in part, is reasoned in
+		// Not verified in the official text: art. 18. A refusal, in whole or in part, is reasoned in
 		// writing and rests on an exception of art. 7.
 		if len(ex) == 0 {
 			return nil, fault.Rule(ReasonExceptionRequired, ArtExceptions, "%s must name the exception of law 31-13 art. 7 it rests on", what)

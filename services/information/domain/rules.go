@@ -2,20 +2,26 @@ package domain
 
 // Articles of law 31-13 on the right of access to information (Dahir
 // 1-18-15 of 22 February 2018, BO 6655 of 12 March 2018), where the
-// context's rules come from. "(check)" marks a number not confirmed
-// against the text itself (see the issue 19 report for the sources read).
+// context's rules come from. These strings are shown to users (errors,
+// reasons): an article whose number was not confirmed against the official
+// text is named in a comment only, and the string cites the law alone.
 const (
-	ArtFees         = "law 31-13 art. 5"
-	ArtExceptions   = "law 31-13 art. 7"
-	ArtProactive    = "law 31-13 art. 10"
-	ArtOfficials    = "law 31-13 art. 12 (check)"
-	ArtRequest      = "law 31-13 art. 14"
-	ArtDeadline     = "law 31-13 art. 16"
-	ArtUrgent       = "law 31-13 art. 17"
-	ArtReasoned     = "law 31-13 art. 18 (check)"
-	ArtComplaint    = "law 31-13 art. 19 (check)"
-	ArtCommission   = "law 31-13 art. 20 (check)"
-	ArtAdminisCourt = "law 31-13 art. 21 (check)"
+	ArtFees       = "law 31-13 art. 5"
+	ArtExceptions = "law 31-13 art. 7"
+	ArtProactive  = "law 31-13 art. 10"
+	// Not verified in the official text: art. 12 (designated officials).
+	ArtOfficials = "law 31-13"
+	ArtRequest   = "law 31-13 art. 14"
+	ArtDeadline  = "law 31-13 art. 16"
+	ArtUrgent    = "law 31-13 art. 17"
+	// Not verified in the official text: art. 18 (reasoned refusal).
+	ArtReasoned = "law 31-13"
+	// Not verified in the official text: art. 19 (complaint to the head of the body).
+	ArtComplaint = "law 31-13"
+	// Not verified in the official text: art. 20 (complaint to the commission).
+	ArtCommission = "law 31-13"
+	// Not verified in the official text: art. 21 (appeal to the administrative court).
+	ArtAdminisCourt = "law 31-13"
 )
 
 // Rulebook holds the deadlines of law 31-13 as data (DESIGN.md "Rulebooks
@@ -30,21 +36,23 @@ type Rulebook struct {
 	// UrgentWorkingDays: a request urgent to protect the life, safety or
 	// freedom of a person is answered within 3 days (art. 17; the text
 	// says "three days", the product counts working days as the issue
-	// asks: check).
+	// asks; not verified in the official text: that they are working days).
 	UrgentWorkingDays int
-	// UrgentExtensionWorkingDays: extendable once by 3 (check).
+	// UrgentExtensionWorkingDays: extendable once by 3 (not verified in the
+	// official text).
 	UrgentExtensionWorkingDays int
 	// HeadComplaintWorkingDays: the requester may complain to the head of
 	// the body within 20 working days of the expiry of the deadline to
 	// answer, or of receiving the answer (art. 19).
 	HeadComplaintWorkingDays int
-	// HeadAnswerDays: the head answers within 15 days (art. 19, check).
+	// HeadAnswerDays: the head answers within 15 days (not verified in the
+	// official text: art. 19).
 	HeadAnswerDays int
 	// CommissionComplaintDays: then to the commission within 30 days of
 	// the expiry of the head's deadline or of the head's answer (art. 20).
 	CommissionComplaintDays int
-	// CommissionDecisionDays: the commission decides within 30 days
-	// (art. 20, check).
+	// CommissionDecisionDays: the commission decides within 30 days (not
+	// verified in the official text: art. 20).
 	CommissionDecisionDays int
 }
 

@@ -68,11 +68,11 @@ type InformationServiceClient interface {
 	// REFUSAL_REASONS_REQUIRED, REQUEST_CLOSED), INVALID_ARGUMENT, NOT_FOUND.
 	AnswerInformationRequest(ctx context.Context, in *AnswerInformationRequestRequest, opts ...grpc.CallOption) (*AnswerInformationRequestResponse, error)
 	// RefuseInformationRequest records a reasoned refusal naming the
-	// exceptions of art. 7 (art. 18). Fails with FAILED_PRECONDITION
+	// exceptions of law 31-13 art. 7. Fails with FAILED_PRECONDITION
 	// (EXCEPTION_REQUIRED, REFUSAL_REASONS_REQUIRED, REQUEST_CLOSED), NOT_FOUND.
 	RefuseInformationRequest(ctx context.Context, in *RefuseInformationRequestRequest, opts ...grpc.CallOption) (*RefuseInformationRequestResponse, error)
 	// ComplainInformationRequest records a complaint to the head of the body
-	// (art. 19) or to the commission (art. 20). Fails with
+	// or to the commission (law 31-13). Fails with
 	// FAILED_PRECONDITION (COMPLAINT_TOO_EARLY,
 	// COMPLAINT_TOO_LATE, HEAD_COMPLAINT_FIRST, COMPLAINT_EXISTS), NOT_FOUND.
 	ComplainInformationRequest(ctx context.Context, in *ComplainInformationRequestRequest, opts ...grpc.CallOption) (*ComplainInformationRequestResponse, error)
@@ -283,11 +283,11 @@ type InformationServiceServer interface {
 	// REFUSAL_REASONS_REQUIRED, REQUEST_CLOSED), INVALID_ARGUMENT, NOT_FOUND.
 	AnswerInformationRequest(context.Context, *AnswerInformationRequestRequest) (*AnswerInformationRequestResponse, error)
 	// RefuseInformationRequest records a reasoned refusal naming the
-	// exceptions of art. 7 (art. 18). Fails with FAILED_PRECONDITION
+	// exceptions of law 31-13 art. 7. Fails with FAILED_PRECONDITION
 	// (EXCEPTION_REQUIRED, REFUSAL_REASONS_REQUIRED, REQUEST_CLOSED), NOT_FOUND.
 	RefuseInformationRequest(context.Context, *RefuseInformationRequestRequest) (*RefuseInformationRequestResponse, error)
 	// ComplainInformationRequest records a complaint to the head of the body
-	// (art. 19) or to the commission (art. 20). Fails with
+	// or to the commission (law 31-13). Fails with
 	// FAILED_PRECONDITION (COMPLAINT_TOO_EARLY,
 	// COMPLAINT_TOO_LATE, HEAD_COMPLAINT_FIRST, COMPLAINT_EXISTS), NOT_FOUND.
 	ComplainInformationRequest(context.Context, *ComplainInformationRequestRequest) (*ComplainInformationRequestResponse, error)

@@ -300,9 +300,9 @@ type ComplaintLevel int32
 const (
 	// Not set.
 	ComplaintLevel_COMPLAINT_LEVEL_UNSPECIFIED ComplaintLevel = 0
-	// To the head of the body (law 31-13 art. 19).
+	// To the head of the body (law 31-13).
 	ComplaintLevel_COMPLAINT_LEVEL_HEAD ComplaintLevel = 1
-	// To the Commission du droit d'accès à l'information, CDAI (art. 20).
+	// To the Commission du droit d'accès à l'information, CDAI (law 31-13).
 	ComplaintLevel_COMPLAINT_LEVEL_COMMISSION ComplaintLevel = 2
 )
 
