@@ -53,7 +53,15 @@ func consultations(f consultationsrm.Figures) *statusv1.ConsultationFigures {
 	}
 }
 
+// information gives a council's access-to-information figures, or none
+// when nothing of the context is recorded for it (no request, no
+// publication): a council that does not keep its register here shows no
+// figures rather than zeros, and a log from before the context (the
+// pre-redesign log) answers as it did.
 func information(f informationrm.Figures) *statusv1.InformationAccessFigures {
+	if f.Received == 0 && f.RegisterPublished == 0 {
+		return nil
+	}
 	out := &statusv1.InformationAccessFigures{
 		Received: int32(f.Received), AnsweredOnTime: int32(f.AnsweredOnTime), AnsweredLate: int32(f.AnsweredLate), OverdueNow: int32(f.OverdueNow),
 		Open: int32(f.Open), Extended: int32(f.Extended), MedianWorkingDays: f.MedianWorkingDays,

@@ -601,7 +601,8 @@ type CouncilStatus struct {
 	WorkingBody bool `protobuf:"varint,7,opt,name=working_body,json=workingBody,proto3" json:"working_body,omitempty"`
 	// Access-to-information figures: a commune's own; for a province or a
 	// region, summed over the communes under it (requests are made to
-	// communes).
+	// communes). Absent when nothing of it is recorded (no request, no
+	// publication).
 	Information   *InformationAccessFigures `protobuf:"bytes,8,opt,name=information,proto3" json:"information,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -943,7 +944,8 @@ type ListCouncilStatusesResponse struct {
 	// Consultation figures summed over the same councils.
 	ConsultationsRollup *ConsultationFigures `protobuf:"bytes,7,opt,name=consultations_rollup,json=consultationsRollup,proto3" json:"consultations_rollup,omitempty"`
 	// Access-to-information figures summed over the communes under parent
-	// (the median over all their answered requests).
+	// (the median over all their answered requests); absent when nothing of
+	// it is recorded.
 	InformationRollup *InformationAccessFigures `protobuf:"bytes,8,opt,name=information_rollup,json=informationRollup,proto3" json:"information_rollup,omitempty"`
 	// The read model's position when answering.
 	Position uint64 `protobuf:"varint,4,opt,name=position,proto3" json:"position,omitempty"`
