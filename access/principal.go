@@ -25,6 +25,11 @@ type Principal struct {
 	// token issued to a machine client or the CLI. (What assurance level a
 	// signature gets is read from it.)
 	Via string
+	// NationalID is the national ID number the caller's identity provider
+	// asserts (the claim oidc.Config.NationalIDClaim names), "" if none.
+	// It is personal data: never recorded on events (Actor leaves it
+	// out), only compared with the number a signer types.
+	NationalID string
 }
 
 // validate checks what every issued or accepted token must satisfy.

@@ -156,6 +156,17 @@ func (k *Keys) SignerKey(councilCode, normalizedID string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// SignerAccountKey returns the keyed hash (hex) of an account's subject
+// under the council's key, recorded on the account's signatures and
+// bindings instead of the subject: a provider's subject is not ours to
+// publish, and a per-council key keeps one account's acts in two councils
+// unlinkable in the log.
+func (k *Keys) SignerAccountKey(councilCode, subject string) string {
+	m := hmac.New(sha256.New, derive(k.master, "signer-account-key/v1/"+councilCode))
+	m.Write([]byte(subject))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -133,6 +133,15 @@ var Catalogue = []catalogueEntry{
 	{"NO_COMPLAINT", codes.FailedPrecondition, "No complaint at this level was lodged for this request: record it first."},
 	{"COMPLAINT_DECIDED", codes.FailedPrecondition, "This complaint was already decided."},
 	{"UNKNOWN_HOLIDAY", codes.InvalidArgument, "No holiday with this key in that year: use a key the work calendar lists."},
+	// Signatures bound to accounts (issue 16): an ID number belongs to one
+	// account per council and an account signs with one ID number there.
+	// FailedPrecondition, not PermissionDenied: the role may sign; the
+	// log's state refuses, and only the council can change it.
+	{"NATIONAL_ID_BOUND_TO_ANOTHER_ACCOUNT", codes.FailedPrecondition, "This national ID number is already used by another account in this council. If it is yours, contact the council: it checks your identity card and releases the number. Nothing was recorded."},
+	{"ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID", codes.FailedPrecondition, "This account already signs in this council with another national ID number (the one it gave first); one account is one person. If that number was wrong, contact the council. Nothing was recorded."},
+	{"NATIONAL_ID_NOT_ASSERTED", codes.FailedPrecondition, "Your identity provider holds another national ID number for you: sign with that one, or contact the council if it is wrong. Nothing was recorded."},
+	{"SIGNED_ON_PAPER", codes.AlreadyExists, "This national ID number is already counted on a paper signature sheet of this petition; a person counts once. Nothing was recorded."},
+	{"NATIONAL_ID_NOT_TAKEN", codes.InvalidArgument, "Checking or withdrawing a signature takes no national ID number any more: it acts on the signed-in account's own signature. Leave national_id out."},
 }
 
 // kindCode is the gRPC code of a fault kind.

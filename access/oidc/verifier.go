@@ -80,6 +80,11 @@ type Config struct {
 	// advisory member (required for them, ignored for other roles).
 	// Default "tasharuk_council".
 	CouncilClaim string
+	// NationalIDClaim, when set, names the claim in which the provider
+	// asserts the caller's national ID number (a string); a signature
+	// whose typed number matches it is PROVIDER_VERIFIED_ID. Empty: the
+	// provider asserts none and online signatures are CODE_VERIFIED.
+	NationalIDClaim string
 	// RoleMap maps the provider's role names to tasharuk roles. If nil, the
 	// role claim must hold tasharuk role names ("staff", "citizen"...); if
 	// set, only the names it lists are recognised.
@@ -100,6 +105,7 @@ type Verifier struct {
 	audience     string
 	roleClaim    string
 	councilClaim string
+	idClaim      string
 	roleMap      map[string]access.Role
 	now          func() time.Time
 	keys         *keyCache
@@ -162,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		audience:     cfg.Audience,
 		roleClaim:    cfg.RoleClaim,
 		councilClaim: cfg.CouncilClaim,
+		idClaim:      cfg.NationalIDClaim,
 		roleMap:      maps.Clone(cfg.RoleMap),
 		now:          cfg.Now,
 		keys:         newKeyCache(cfg.JWKSURL, cfg.HTTPClient, cfg.CacheTTL),
@@ -258,6 +265,10 @@ func (v *Verifier) principal(claims jwt.MapClaims) (access.Principal, error) {
 		return access.Principal{}, err
 	}
 	p := access.Principal{Subject: sub, Role: role}
+	if v.idClaim != "" {
+		// Compared with the typed number only; never recorded.
+		p.NationalID, _ = claims[v.idClaim].(string)
+	}
 	if !role.CouncilBound() {
 		return p, nil
 	}

@@ -65,7 +65,10 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc
 		return err
 	}
 	for i := range 12 {
-		if _, _, err := svc.Sign(ctx, citizen, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}); err != nil {
+		// Each demo signer signs from their own account: an account signs
+		// once, with one ID number.
+		signer := eventstore.Actor{Subject: fmt.Sprintf("demo-signer-%d", i+1), Role: "citizen"}
+		if _, _, err := svc.Sign(ctx, signer, n.String(), papp.Signature{NationalID: fmt.Sprintf("I%06d", 100+i), FullName: fmt.Sprintf("Signataire %d", i+1), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE}); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.OIDC.RoleClaim, "oidc-role-claim", "tasharuk_role", "claim holding the tasharuk role")
 	fs.StringVar(&cfg.OIDC.CouncilClaim, "oidc-council-claim", "tasharuk_council", "claim holding the council code")
 	cfg.SignIn.register(fs)
+	fs.StringVar(&cfg.OIDC.NationalIDClaim, "oidc-national-id-claim", "", "claim in which the provider asserts the national ID number (signatures matching it are PROVIDER_VERIFIED_ID); empty: none")
 	fs.Float64Var(&cfg.Limits.SignPerToken, "limit-sign", 5, "signatures per second one token may add (0: no limit)")
 	fs.Float64Var(&cfg.Limits.SignPerAddress, "limit-sign-address", 50, "signatures per second from one address (0: no limit)")
 	fs.IntVar(&cfg.Limits.SignBurst, "limit-sign-burst", 20, "burst of signatures allowed over the rate")

@@ -248,19 +248,26 @@ func redact(m proto.Message) {
 		p.NameCiphertext = nil
 		p.SignerKey = ""
 		p.NameKeyId = ""
+		p.SignerAccount = ""
 	case *petitionseventsv1.PersonDataErased:
 		p.SignerKey = ""
 	case *ieventsv1.RequestReceived:
 		p.IdentityCiphertext = nil
 		p.IdentityKeyId = ""
 		p.RequesterKey = ""
+	case *petitionseventsv1.NationalIdBound:
+		p.SignerKey, p.AccountKey = "", ""
+	case *petitionseventsv1.AccountBound:
+		p.SignerKey, p.AccountKey = "", ""
 	}
 }
 
 // publicStream drops the signer key from a signature's stream id: the key
 // is pseudonymous, but it would let anyone link one person's signatures
 // across petitions.
-func publicStream(stream string) string { return pdomain.PublicSignatureStream(stream) }
+func publicStream(stream string) string {
+	return pdomain.PublicBindingStream(pdomain.PublicSignatureStream(stream))
+}
 
 // councilOf reads the council code from the stream id of the aggregates
 // that carry it (petition, receipts, body, consultation, survey and council

@@ -41,9 +41,11 @@ type PersonKeys interface {
 	NameKey(ctx context.Context, person, id string) ([]byte, error)
 }
 
-// SignerKeys turns a national ID into a signer key (privacy.Keys).
+// SignerKeys turns a national ID into a signer key, and an account's
+// subject into an account key, both keyed to a council (privacy.Keys).
 type SignerKeys interface {
 	SignerKey(councilCode, normalizedID string) string
+	SignerAccountKey(councilCode, subject string) string
 }
 
 // Councils is what petitions read of the territory context: a council's

@@ -28,6 +28,10 @@ type Signature struct {
 	Province   string
 	Channel    petitionseventsv1.SignatureChannel
 	Batch      string
+	// AssertedNationalID is the national ID number the caller's identity
+	// provider asserts (the claim --oidc-national-id-claim names), "" if
+	// none. Online only.
+	AssertedNationalID string
 }
 
 // Ref is the public reference of a signature: the start of its signer key.
@@ -41,6 +45,8 @@ type prepared struct {
 	event   eventstore.Proposed
 	keyID   string
 	dataKey []byte
+	// assurance is the decided signature's level.
+	assurance petitionseventsv1.SignatureAssurance
 }
 
 // signer is a signature's input, validated and normalized once: the
@@ -48,6 +54,9 @@ type prepared struct {
 // the trimmed full name.
 type signer struct {
 	key, name string
+	// account is the signing account's key and asserted the signer key
+	// of the ID number its provider asserts (online only).
+	account, asserted string
 }
 
 // signerInput validates and normalizes a signer's national ID and name.
@@ -92,8 +101,9 @@ func (s *Service) signingFacts(n Name) (signing, error) {
 // is drawn only for an accepted signature.
 func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, f signing, in signer, sig Signature,
 	decide func(domain.State, domain.SignatureFacts, domain.Sign) (*petitionseventsv1.SignatureAdded, error)) (prepared, error) {
-	ev, err := decide(f.state, domain.SignatureFacts{Provinces: f.provinces, Erased: s.Model.Erased(in.key)},
-		domain.Sign{Petition: n.String(), SignerKey: in.key, Channel: sig.Channel, Province: sig.Province, Batch: sig.Batch})
+	c := domain.Sign{Petition: n.String(), SignerKey: in.key, Channel: sig.Channel, Province: sig.Province, Batch: sig.Batch,
+		Account: in.account, AssertedSignerKey: in.asserted}
+	ev, err := decide(f.state, domain.SignatureFacts{Provinces: f.provinces, Erased: s.Model.Erased(in.key)}, c)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -101,7 +111,7 @@ func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, f
 	if err != nil {
 		return prepared{}, fmt.Errorf("%w: %v", eventstore.ErrUnavailable, err)
 	}
-	p := prepared{stream: domain.SignatureStream(n.ID, in.key), key: in.key, keyID: keyID, dataKey: dataKey}
+	p := prepared{stream: domain.SignatureStream(n.ID, in.key), key: in.key, keyID: keyID, dataKey: dataKey, assurance: ev.GetAssurance()}
 	if ev.NameCiphertext, err = privacy.SealName(dataKey, in.name); err != nil {
 		s.unused(p)
 		return prepared{}, err
@@ -120,71 +130,131 @@ func (s *Service) unused(p prepared) { s.Persons.Unused(p.keyID, p.dataKey) }
 // bound confirms the key of a recorded signature.
 func (s *Service) bound(p prepared) { s.Persons.BindLater(p.key, p.keyID) }
 
-// Sign adds a signature: input validated once, facts read (the petition,
-// the region's provinces, erasure), decided by domain.DecideSignature,
-// appended. The signature's own stream is created only if it does not
-// exist, so the log itself guarantees one signature per person per
-// petition, without reading anything.
+// Sign adds the calling account's signature online: input validated
+// once, facts read (the petition, the region's provinces, erasure),
+// decided by domain.DecideSignature, the account bound to the ID number in
+// the council (domain.DecideBinding: one number per account, one account
+// per number, race-free through the log), then appended. The signature's
+// own stream is created only if it does not exist, so the log itself
+// guarantees one signature per person per petition, without reading
+// anything. The binding is written before the signature, even when the
+// signature is then refused as already counted: whoever types a number
+// claims it, so an account cannot probe who signed with many numbers.
 func (s *Service) Sign(ctx context.Context, actor eventstore.Actor, name string, sig Signature) (string, uint64, error) {
+	res, err := s.SignOnline(ctx, actor, name, sig)
+	return res.Ref, res.Position, err
+}
+
+// Signed is the outcome of a signature online.
+type Signed struct {
+	Ref       string
+	Position  uint64
+	Assurance petitionseventsv1.SignatureAssurance
+}
+
+// SignOnline is Sign, with the signature's level of assurance.
+func (s *Service) SignOnline(ctx context.Context, actor eventstore.Actor, name string, sig Signature) (Signed, error) {
 	n, err := ParseName(name)
 	if err != nil {
-		return "", 0, err
+		return Signed{}, err
 	}
 	// Malformed input is reported before the petition's state.
 	in, err := s.signerInput(n, sig.NationalID, sig.FullName)
 	if err != nil {
-		return "", 0, err
+		return Signed{}, err
+	}
+	if actor.Subject == "" {
+		return Signed{}, fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "signing online needs a signed-in account")
+	}
+	in.account = s.Signers.SignerAccountKey(n.Code, actor.Subject)
+	if sig.AssertedNationalID != "" {
+		// A provider's number that does not parse vouches for nothing the
+		// caller could type: refused as not the asserted number.
+		in.asserted = "unparsable"
+		if id, err := privacy.NormalizeNationalID(sig.AssertedNationalID); err == nil {
+			in.asserted = s.Signers.SignerKey(n.Code, id)
+		}
 	}
 	f, err := s.signingFacts(n)
 	if err != nil {
-		return "", 0, err
+		return Signed{}, err
 	}
 	p, err := s.prepare(ctx, actor, n, f, in, sig, domain.DecideSignature)
 	if err != nil {
-		return "", 0, err
+		return Signed{}, err
+	}
+	if err := s.bind(ctx, actor, domain.Bind{Council: n.Code, SignerKey: in.key, AccountKey: in.account}); err != nil {
+		s.unused(p)
+		return Signed{}, err
 	}
 	res, err := s.Store.Append(ctx, p.stream, eventstore.NoStream, []eventstore.Proposed{p.event})
 	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 		s.unused(p)
-		return Ref(p.key), 0, fault.New(fault.AlreadyExists, "ALREADY_SIGNED", "this person has already signed this petition (signature %s)", Ref(p.key))
+		existing, rerr := s.firstEvent(ctx, p.stream)
+		if rerr != nil {
+			return Signed{}, rerr
+		}
+		added, _ := existing.(*petitionseventsv1.SignatureAdded)
+		return Signed{Ref: Ref(p.key)}, domain.SignedAlready(added, Ref(p.key))
 	}
 	if err != nil {
 		// The append may still have landed: the key is not reused.
-		return "", 0, err
+		return Signed{}, err
 	}
 	s.bound(p)
-	return Ref(p.key), res.Position, nil
+	return Signed{Ref: Ref(p.key), Position: res.Position, Assurance: p.assurance}, nil
 }
 
-// CheckSignature tells a signer whether their signature counts.
-func (s *Service) CheckSignature(ctx context.Context, name, nationalID string, minPosition uint64) (petitionsv1.SignatureStatus, string, error) {
+// SignatureCheck is how the caller's own signature on a petition stands.
+type SignatureCheck struct {
+	Status    petitionsv1.SignatureStatus
+	Ref       string
+	Assurance petitionseventsv1.SignatureAssurance
+}
+
+// CheckSignature tells the calling account whether its own signature on
+// the petition counts, read from the log (its binding, then its
+// signature's stream): it answers for no one else's, so no ID number is
+// taken. An account without a signature there gets
+// SIGNATURE_STATUS_UNSPECIFIED.
+func (s *Service) CheckSignature(ctx context.Context, actor eventstore.Actor, name string, minPosition uint64) (SignatureCheck, error) {
 	n, err := ParseName(name)
 	if err != nil {
-		return 0, "", err
-	}
-	id, err := privacy.NormalizeNationalID(nationalID)
-	if err != nil {
-		return 0, "", fault.Field("national_id", "%v", err)
+		return SignatureCheck{}, err
 	}
 	if err := s.Runner.WaitFor(ctx, minPosition); err != nil {
-		return 0, "", err
+		return SignatureCheck{}, err
 	}
 	if _, err := s.lookup(n); err != nil {
-		return 0, "", err
+		return SignatureCheck{}, err
 	}
-	key := s.Signers.SignerKey(n.Code, id)
-	return s.Model.SignatureStatus(n.String(), key), Ref(key), nil
+	own, ok, err := s.findOwnSignature(ctx, actor, n)
+	if err != nil || !ok {
+		return SignatureCheck{}, err
+	}
+	st := petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID
+	if len(own.events) > 1 {
+		last, err := s.Registry.DecodeEvent(&own.events[len(own.events)-1])
+		if err != nil {
+			return SignatureCheck{}, err
+		}
+		switch last.(type) {
+		case *petitionseventsv1.SignatureWithdrawn:
+			st = petitionsv1.SignatureStatus_SIGNATURE_STATUS_WITHDRAWN
+		case *petitionseventsv1.SignatureStruck:
+			st = petitionsv1.SignatureStatus_SIGNATURE_STATUS_STRUCK
+		}
+	}
+	return SignatureCheck{Status: st, Ref: Ref(own.key), Assurance: domain.AssuranceOf(own.added)}, nil
 }
 
-// WithdrawSignature withdraws a signature before deposit.
-func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor, name, nationalID, reason string) (uint64, error) {
+// WithdrawSignature withdraws the calling account's own signature before
+// deposit; an account with no signature on the petition gets
+// SIGNATURE_NOT_FOUND and nothing is written.
+func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor, name, reason string) (uint64, error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return 0, err
-	}
-	id, err := privacy.NormalizeNationalID(nationalID)
-	if err != nil {
-		return 0, fault.Field("national_id", "%v", err)
 	}
 	if utf8.RuneCountInString(reason) > domain.MaxShort {
 		return 0, fault.Field("reason", "at most %d characters", domain.MaxShort)
@@ -197,7 +267,14 @@ func (s *Service) WithdrawSignature(ctx context.Context, actor eventstore.Actor,
 	if err != nil {
 		return 0, err
 	}
-	return s.endSignature(ctx, actor, n, s.Signers.SignerKey(n.Code, id), evs)
+	own, ok, err := s.findOwnSignature(ctx, actor, n)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fault.New(fault.NotFound, "SIGNATURE_NOT_FOUND", "your account has no signature on this petition")
+	}
+	return s.endSignature(ctx, actor, n, own.key, evs)
 }
 
 // StrikeSignature strikes a signature out (staff), with a reason.

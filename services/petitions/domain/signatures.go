@@ -38,6 +38,15 @@ type Sign struct {
 	Province string
 	// Batch names the paper sheet import the signature came from.
 	Batch string
+	// Account is the key (a keyed hash of the subject, keyed to the
+	// council) of the account signing online; the app has bound it to
+	// SignerKey (DecideBinding) or will before appending. Paper signatures
+	// have none.
+	Account string
+	// AssertedSignerKey is the signer key of the national ID number the
+	// caller's identity provider asserts (the configured claim), "" when it
+	// asserts none.
+	AssertedSignerKey string
 }
 
 // SignatureFacts are what a signature is decided with besides the
@@ -63,9 +72,12 @@ type StrikeSignature struct {
 
 // DecideSignature decides one signature against the petition's state and
 // the facts: the petition takes signatures through this channel, then
-// the signature itself (DecideSignatureRow). One signature per person is
-// not decided here: the signature's stream is created only if it does not
-// exist, so the log refuses a second one (ALREADY_SIGNED).
+// the signature itself (DecideSignatureRow), with its account and level of
+// assurance. One signature per person is not decided here: the
+// signature's stream is created only if it does not exist, so the log
+// refuses a second one (ALREADY_SIGNED, SIGNED_ON_PAPER); one ID number
+// per account and one account per ID number are the binding's
+// (DecideBinding, accounts.go).
 //
 // It returns the one event a signature is, typed, for the app to seal the
 // name into.
@@ -96,9 +108,31 @@ func DecideSignatureRow(p State, f SignatureFacts, c Sign) (*petitionseventsv1.S
 	if f.Erased {
 		return nil, fault.New(fault.FailedPrecondition, ReasonPersonErased, "this person's data was erased at their request")
 	}
-	return &petitionseventsv1.SignatureAdded{
+	ev := &petitionseventsv1.SignatureAdded{
 		Petition: c.Petition, SignerKey: c.SignerKey, Channel: c.Channel, Province: province, ImportBatch: c.Batch,
-	}, nil
+	}
+	switch c.Channel {
+	case petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER:
+		// Staff key a sheet in: the signer was checked on paper, and the
+		// signature belongs to no account.
+		ev.Assurance = petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF
+	default:
+		if c.Account == "" {
+			return nil, fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "signing online needs a signed-in account")
+		}
+		ev.SignerAccount = c.Account
+		ev.Assurance = petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_CODE_VERIFIED
+		if c.AssertedSignerKey != "" {
+			// The provider vouches for one number: the account signs
+			// with that one, at the provider's level, or not at all.
+			if c.AssertedSignerKey != c.SignerKey {
+				return nil, fault.New(fault.FailedPrecondition, ReasonNationalIDNotAsserted,
+					"the national ID number given is not the one your identity provider holds for you: give that one, or contact the council")
+			}
+			ev.Assurance = petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID
+		}
+	}
+	return ev, nil
 }
 
 // DecideSignatureWithdrawal decides a signer's withdrawal: only before

@@ -15,7 +15,8 @@ import (
 // no key store: the signer key and the sealed name are the app's.
 
 const (
-	signerKey = "3f9a0c7e21b4d5e6f708192a3b4c5d6e"
+	signerKey  = "3f9a0c7e21b4d5e6f708192a3b4c5d6e"
+	accountKey = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 	khouribga = "provinces/khouribga"
 	azilal    = "provinces/azilal"
 )
@@ -29,8 +30,14 @@ var (
 
 func petitionName(council string) string { return council + "/petitions/" + petitionID }
 
+// sign is a signature command; an online one comes from the account
+// accountKey (a paper one belongs to no account).
 func sign(council string, channel petitionseventsv1.SignatureChannel, province string) domain.Sign {
-	return domain.Sign{Petition: petitionName(council), SignerKey: signerKey, Channel: channel, Province: province, Batch: "batch-1"}
+	c := domain.Sign{Petition: petitionName(council), SignerKey: signerKey, Channel: channel, Province: province, Batch: "batch-1"}
+	if channel == online {
+		c.Account = accountKey
+	}
+	return c
 }
 
 // decidedAs wraps a typed decision as an outcome, for the harness's checks.
@@ -63,12 +70,15 @@ func (sc *scenario) whenStrike(c domain.StrikeSignature) *outcome {
 }
 
 // A citizen signs online while the petition collects signatures; the
-// event records the petition's full name, the signer key, the channel and
-// the batch, and a commune's petition records no province.
+// event records the petition's full name, the signer key, the channel,
+// the batch, the signing account's key and its level (CODE_VERIFIED: the
+// ID number is self-declared), and a commune's petition records no
+// province.
 func TestSign_OnlineWhileCollecting(t *testing.T) {
 	given(t, drafted(), opened()).whenSign(domain.SignatureFacts{}, sign(beniMellal, online, khouribga)).
 		then(domain.Event{Payload: &petitionseventsv1.SignatureAdded{
 			Petition: petitionName(beniMellal), SignerKey: signerKey, Channel: online, ImportBatch: "batch-1",
+			SignerAccount: accountKey, Assurance: petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_CODE_VERIFIED,
 		}})
 }
 

@@ -32,6 +32,8 @@ var EventTypes = []es.Type{
 	{Name: "petitions.SignatureStruck", Version: 1, Sample: &petitionseventsv1.SignatureStruck{}},
 	{Name: "petitions.SignerListViewed", Version: 1, Sample: &petitionseventsv1.SignerListViewed{}},
 	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionseventsv1.PersonDataErased{}},
+	{Name: "petitions.NationalIdBound", Version: 1, Sample: &petitionseventsv1.NationalIdBound{}},
+	{Name: "petitions.AccountBound", Version: 1, Sample: &petitionseventsv1.AccountBound{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.

@@ -16,12 +16,20 @@ import (
 //	receipts.<council code>.<year>          the council's receipt ledger for a year
 //	access.<petition id>                    reads of a petition's signer list (law 09-08 art. 23)
 //	privacy.<council code>                  erasures of personal data (law 09-08)
+//	nationalid.<council code>.<signer key>  the account an ID number is bound to in a council
+//	account.<council code>.<account key>    the ID number an account is bound to in a council
 const (
 	PetitionCategory  = "petition"
 	SignatureCategory = "signature"
 	ReceiptCategory   = "receipts"
 	AccessCategory    = "access"
 	PrivacyCategory   = "privacy"
+	// NationalIDCategory and AccountCategory hold the two halves of an
+	// account's binding to an ID number (accounts.go): each stream is
+	// created only if it does not exist, so an ID number has one account
+	// and an account one ID number per council.
+	NationalIDCategory = "nationalid"
+	AccountCategory    = "account"
 )
 
 // sep separates the parts of a stream id.
@@ -91,6 +99,31 @@ func AccessStream(petitionID string) string { return AccessCategory + sep + peti
 // PrivacyStream is the stream recording the erasures of personal data done
 // for the council code.
 func PrivacyStream(code string) string { return PrivacyCategory + sep + code }
+
+// NationalIDStream is the stream binding the ID number whose signer key is
+// signerKey to one account in the council code.
+func NationalIDStream(code, signerKey string) string {
+	return NationalIDCategory + sep + code + sep + signerKey
+}
+
+// AccountStream is the stream binding the account whose key is accountKey
+// to one ID number in the council code.
+func AccountStream(code, accountKey string) string {
+	return AccountCategory + sep + code + sep + accountKey
+}
+
+// PublicBindingStream drops the keys from a binding stream's id
+// ("nationalid.<code>.<signer key>" → "nationalid.<code>"); any other
+// stream is returned as it is. Published, the keys would let anyone link
+// an account to its signatures.
+func PublicBindingStream(stream string) string {
+	cat, rest, ok := strings.Cut(stream, sep)
+	if !ok || (cat != NationalIDCategory && cat != AccountCategory) {
+		return stream
+	}
+	code, _, _ := strings.Cut(rest, sep)
+	return cat + sep + code
+}
 
 // StreamCouncil returns the council code that a petition or receipts
 // stream id carries as its second part, or "" for the other streams

@@ -277,25 +277,43 @@ func (s *Server) OpenPetitionForSignatures(ctx context.Context, r *petitionsv1.O
 
 // SignPetition implements PetitionService.
 func (s *Server) SignPetition(ctx context.Context, r *petitionsv1.SignPetitionRequest) (*petitionsv1.SignPetitionResponse, error) {
-	ref, pos, err := s.App.Sign(ctx, actor(ctx), r.GetName(), app.Signature{NationalID: r.GetNationalId(), FullName: r.GetFullName(), Province: r.GetProvince(), Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE})
+	p, _ := access.PrincipalFrom(ctx)
+	res, err := s.App.SignOnline(ctx, access.Actor(p), r.GetName(), app.Signature{NationalID: r.GetNationalId(), FullName: r.GetFullName(), Province: r.GetProvince(),
+		Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE, AssertedNationalID: p.NationalID})
 	if err != nil {
 		return nil, err
 	}
-	return &petitionsv1.SignPetitionResponse{SignatureRef: ref, LogPosition: pos}, nil
+	return &petitionsv1.SignPetitionResponse{SignatureRef: res.Ref, LogPosition: res.Position, Assurance: res.Assurance}, nil
+}
+
+// nationalIDNotTaken refuses a check or withdrawal that still names an ID
+// number: they act on the caller's own signature only, and a client that
+// still sends a number expects it to matter.
+func nationalIDNotTaken(id string) error {
+	if id == "" {
+		return nil
+	}
+	return fault.New(fault.Invalid, "NATIONAL_ID_NOT_TAKEN", "national_id is no longer taken: the signature of the signed-in account is the one checked or withdrawn; leave the field out")
 }
 
 // CheckSignature implements PetitionService.
 func (s *Server) CheckSignature(ctx context.Context, r *petitionsv1.CheckSignatureRequest) (*petitionsv1.CheckSignatureResponse, error) {
-	st, ref, err := s.App.CheckSignature(ctx, r.GetName(), r.GetNationalId(), r.GetMinPosition())
+	if err := nationalIDNotTaken(r.GetNationalId()); err != nil { //nolint:staticcheck // the deprecated field is read to refuse it
+		return nil, err
+	}
+	c, err := s.App.CheckSignature(ctx, actor(ctx), r.GetName(), r.GetMinPosition())
 	if err != nil {
 		return nil, err
 	}
-	return &petitionsv1.CheckSignatureResponse{Status: st, SignatureRef: ref}, nil
+	return &petitionsv1.CheckSignatureResponse{Status: c.Status, SignatureRef: c.Ref, Assurance: c.Assurance}, nil
 }
 
 // WithdrawSignature implements PetitionService.
 func (s *Server) WithdrawSignature(ctx context.Context, r *petitionsv1.WithdrawSignatureRequest) (*petitionsv1.WithdrawSignatureResponse, error) {
-	pos, err := s.App.WithdrawSignature(ctx, actor(ctx), r.GetName(), r.GetNationalId(), r.GetReason())
+	if err := nationalIDNotTaken(r.GetNationalId()); err != nil { //nolint:staticcheck // the deprecated field is read to refuse it
+		return nil, err
+	}
+	pos, err := s.App.WithdrawSignature(ctx, actor(ctx), r.GetName(), r.GetReason())
 	if err != nil {
 		return nil, err
 	}

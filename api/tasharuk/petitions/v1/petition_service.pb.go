@@ -1611,7 +1611,9 @@ type SignPetitionResponse struct {
 	// Signature reference (the first 12 characters of the signer key).
 	SignatureRef string `protobuf:"bytes,1,opt,name=signature_ref,json=signatureRef,proto3" json:"signature_ref,omitempty"`
 	// Log position written.
-	LogPosition   uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	LogPosition uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	// How the signer was established.
+	Assurance     v1.SignatureAssurance `protobuf:"varint,3,opt,name=assurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"assurance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1660,12 +1662,22 @@ func (x *SignPetitionResponse) GetLogPosition() uint64 {
 	return 0
 }
 
-// CheckSignatureRequest asks whether a signature counts.
+func (x *SignPetitionResponse) GetAssurance() v1.SignatureAssurance {
+	if x != nil {
+		return x.Assurance
+	}
+	return v1.SignatureAssurance(0)
+}
+
+// CheckSignatureRequest asks whether the caller's own signature counts.
 type CheckSignatureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// National ID number.
+	// No longer taken: the signature checked is the calling account's own.
+	// A request that sets it fails with NATIONAL_ID_NOT_TAKEN.
+	//
+	// Deprecated: Marked as deprecated in tasharuk/petitions/v1/petition_service.proto.
 	NationalId string `protobuf:"bytes,2,opt,name=national_id,json=nationalId,proto3" json:"national_id,omitempty"`
 	// Wait until the read model has applied this position.
 	MinPosition   uint64 `protobuf:"varint,3,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
@@ -1710,6 +1722,7 @@ func (x *CheckSignatureRequest) GetName() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in tasharuk/petitions/v1/petition_service.proto.
 func (x *CheckSignatureRequest) GetNationalId() string {
 	if x != nil {
 		return x.NationalId
@@ -1730,7 +1743,11 @@ type CheckSignatureResponse struct {
 	// Status.
 	Status SignatureStatus `protobuf:"varint,1,opt,name=status,proto3,enum=tasharuk.petitions.v1.SignatureStatus" json:"status,omitempty"`
 	// Signature reference.
-	SignatureRef  string `protobuf:"bytes,2,opt,name=signature_ref,json=signatureRef,proto3" json:"signature_ref,omitempty"`
+	SignatureRef string `protobuf:"bytes,2,opt,name=signature_ref,json=signatureRef,proto3" json:"signature_ref,omitempty"`
+	// How the signer was established (signatures recorded before levels
+	// read as the code-verified level online, the staff-checked level on
+	// paper).
+	Assurance     v1.SignatureAssurance `protobuf:"varint,3,opt,name=assurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"assurance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1779,12 +1796,22 @@ func (x *CheckSignatureResponse) GetSignatureRef() string {
 	return ""
 }
 
+func (x *CheckSignatureResponse) GetAssurance() v1.SignatureAssurance {
+	if x != nil {
+		return x.Assurance
+	}
+	return v1.SignatureAssurance(0)
+}
+
 // WithdrawSignatureRequest withdraws the caller's signature.
 type WithdrawSignatureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// National ID number.
+	// No longer taken: the signature withdrawn is the calling account's own.
+	// A request that sets it fails with NATIONAL_ID_NOT_TAKEN.
+	//
+	// Deprecated: Marked as deprecated in tasharuk/petitions/v1/petition_service.proto.
 	NationalId string `protobuf:"bytes,2,opt,name=national_id,json=nationalId,proto3" json:"national_id,omitempty"`
 	// Optional reason.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1829,6 +1856,7 @@ func (x *WithdrawSignatureRequest) GetName() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in tasharuk/petitions/v1/petition_service.proto.
 func (x *WithdrawSignatureRequest) GetNationalId() string {
 	if x != nil {
 		return x.NationalId
@@ -3897,21 +3925,23 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vnational_id\x18\x02 \x01(\tR\n" +
 	"nationalId\x12\x1b\n" +
 	"\tfull_name\x18\x03 \x01(\tR\bfullName\x12\x1a\n" +
-	"\bprovince\x18\x04 \x01(\tR\bprovince\"^\n" +
+	"\bprovince\x18\x04 \x01(\tR\bprovince\"\xae\x01\n" +
 	"\x14SignPetitionResponse\x12#\n" +
 	"\rsignature_ref\x18\x01 \x01(\tR\fsignatureRef\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"o\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\x12N\n" +
+	"\tassurance\x18\x03 \x01(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\tassurance\"s\n" +
 	"\x15CheckSignatureRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
-	"\vnational_id\x18\x02 \x01(\tR\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
+	"\vnational_id\x18\x02 \x01(\tB\x02\x18\x01R\n" +
 	"nationalId\x12!\n" +
-	"\fmin_position\x18\x03 \x01(\x04R\vminPosition\"}\n" +
+	"\fmin_position\x18\x03 \x01(\x04R\vminPosition\"\xcd\x01\n" +
 	"\x16CheckSignatureResponse\x12>\n" +
 	"\x06status\x18\x01 \x01(\x0e2&.tasharuk.petitions.v1.SignatureStatusR\x06status\x12#\n" +
-	"\rsignature_ref\x18\x02 \x01(\tR\fsignatureRef\"g\n" +
+	"\rsignature_ref\x18\x02 \x01(\tR\fsignatureRef\x12N\n" +
+	"\tassurance\x18\x03 \x01(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\tassurance\"k\n" +
 	"\x18WithdrawSignatureRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
-	"\vnational_id\x18\x02 \x01(\tR\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
+	"\vnational_id\x18\x02 \x01(\tB\x02\x18\x01R\n" +
 	"nationalId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\">\n" +
 	"\x19WithdrawSignatureResponse\x12!\n" +
@@ -4171,8 +4201,9 @@ var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(v1.DepositChannel)(0),                    // 60: tasharuk.petitions.events.v1.DepositChannel
 	(v1.DeliberationOutcome)(0),               // 61: tasharuk.petitions.events.v1.DeliberationOutcome
 	(*v1.RecordCorrected)(nil),                // 62: tasharuk.petitions.events.v1.RecordCorrected
-	(v1.NotificationSubject)(0),               // 63: tasharuk.petitions.events.v1.NotificationSubject
-	(v1.SignatureChannel)(0),                  // 64: tasharuk.petitions.events.v1.SignatureChannel
+	(v1.SignatureAssurance)(0),                // 63: tasharuk.petitions.events.v1.SignatureAssurance
+	(v1.NotificationSubject)(0),               // 64: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 65: tasharuk.petitions.events.v1.SignatureChannel
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
 	53, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
@@ -4209,82 +4240,84 @@ var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
 	56, // 31: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
 	6,  // 32: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
 	5,  // 33: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 34: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	2,  // 35: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	26, // 36: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	56, // 37: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	60, // 38: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	5,  // 39: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 40: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	54, // 41: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	55, // 42: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	5,  // 43: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 44: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 45: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 46: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,  // 47: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 48: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	56, // 49: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,  // 50: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	63, // 51: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	56, // 52: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,  // 53: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 54: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 55: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 56: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 57: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	64, // 58: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	56, // 59: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	51, // 60: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	7,  // 61: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	9,  // 62: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	11, // 63: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	13, // 64: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	15, // 65: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	17, // 66: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	19, // 67: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	21, // 68: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	23, // 69: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	25, // 70: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	28, // 71: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	30, // 72: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	32, // 73: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	34, // 74: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	36, // 75: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	38, // 76: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	40, // 77: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	42, // 78: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	44, // 79: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	46, // 80: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	48, // 81: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	50, // 82: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	8,  // 83: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	10, // 84: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	12, // 85: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	14, // 86: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	16, // 87: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	18, // 88: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	20, // 89: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	22, // 90: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	24, // 91: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	27, // 92: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	29, // 93: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	31, // 94: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	33, // 95: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	35, // 96: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	37, // 97: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	39, // 98: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	41, // 99: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	43, // 100: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	45, // 101: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	47, // 102: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	49, // 103: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	52, // 104: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
-	83, // [83:105] is the sub-list for method output_type
-	61, // [61:83] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	63, // 34: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	1,  // 35: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	63, // 36: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	2,  // 37: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	26, // 38: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	56, // 39: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	60, // 40: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	5,  // 41: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 42: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	54, // 43: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	55, // 44: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	5,  // 45: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 46: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 47: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	56, // 48: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,  // 49: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 50: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	56, // 51: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,  // 52: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	64, // 53: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	56, // 54: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,  // 55: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 56: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 57: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 58: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,  // 59: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	65, // 60: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	56, // 61: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	51, // 62: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	7,  // 63: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	9,  // 64: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	11, // 65: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	13, // 66: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	15, // 67: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	17, // 68: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	19, // 69: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	21, // 70: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	23, // 71: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	25, // 72: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	28, // 73: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	30, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	32, // 75: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	34, // 76: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	36, // 77: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	38, // 78: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	40, // 79: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	42, // 80: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	44, // 81: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	46, // 82: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	48, // 83: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	50, // 84: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	8,  // 85: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	10, // 86: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	12, // 87: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	14, // 88: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	16, // 89: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	18, // 90: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	20, // 91: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	22, // 92: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	24, // 93: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	27, // 94: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	29, // 95: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	31, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	33, // 97: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	35, // 98: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	37, // 99: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	39, // 100: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	41, // 101: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	43, // 102: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	45, // 103: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	47, // 104: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	49, // 105: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	52, // 106: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	85, // [85:107] is the sub-list for method output_type
+	63, // [63:85] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }

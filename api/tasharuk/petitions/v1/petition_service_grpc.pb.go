@@ -70,14 +70,20 @@ type PetitionServiceClient interface {
 	GetPetitionTimeline(ctx context.Context, in *GetPetitionTimelineRequest, opts ...grpc.CallOption) (*GetPetitionTimelineResponse, error)
 	// OpenPetitionForSignatures opens a draft to signatures (the agent).
 	OpenPetitionForSignatures(ctx context.Context, in *OpenPetitionForSignaturesRequest, opts ...grpc.CallOption) (*OpenPetitionForSignaturesResponse, error)
-	// SignPetition adds the caller's signature. Fails with ALREADY_SIGNED,
-	// NOT_COLLECTING, PERSON_ERASED, INVALID_ARGUMENT (a malformed national_id
-	// or full_name).
+	// SignPetition adds the calling account's signature. The national ID
+	// number given is bound to the account in the petition's council: the
+	// account signs there with that number only, and no other account can
+	// use it. Fails with ALREADY_SIGNED, SIGNED_ON_PAPER,
+	// NATIONAL_ID_BOUND_TO_ANOTHER_ACCOUNT, ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID,
+	// NATIONAL_ID_NOT_ASSERTED, NOT_COLLECTING, PERSON_ERASED,
+	// INVALID_ARGUMENT (a malformed national_id or full_name).
 	SignPetition(ctx context.Context, in *SignPetitionRequest, opts ...grpc.CallOption) (*SignPetitionResponse, error)
-	// CheckSignature tells a signer whether their signature counts.
+	// CheckSignature tells the calling account whether its own signature
+	// counts; it answers for no one else's. Fails with NATIONAL_ID_NOT_TAKEN.
 	CheckSignature(ctx context.Context, in *CheckSignatureRequest, opts ...grpc.CallOption) (*CheckSignatureResponse, error)
-	// WithdrawSignature withdraws the caller's signature before deposit.
-	// Fails with SIGNATURE_NOT_FOUND, ALREADY_DEPOSITED.
+	// WithdrawSignature withdraws the calling account's own signature before
+	// deposit. Fails with SIGNATURE_NOT_FOUND, ALREADY_DEPOSITED,
+	// NATIONAL_ID_NOT_TAKEN.
 	WithdrawSignature(ctx context.Context, in *WithdrawSignatureRequest, opts ...grpc.CallOption) (*WithdrawSignatureResponse, error)
 	// StrikeSignature strikes a signature out, with a reason (staff).
 	StrikeSignature(ctx context.Context, in *StrikeSignatureRequest, opts ...grpc.CallOption) (*StrikeSignatureResponse, error)
@@ -371,14 +377,20 @@ type PetitionServiceServer interface {
 	GetPetitionTimeline(context.Context, *GetPetitionTimelineRequest) (*GetPetitionTimelineResponse, error)
 	// OpenPetitionForSignatures opens a draft to signatures (the agent).
 	OpenPetitionForSignatures(context.Context, *OpenPetitionForSignaturesRequest) (*OpenPetitionForSignaturesResponse, error)
-	// SignPetition adds the caller's signature. Fails with ALREADY_SIGNED,
-	// NOT_COLLECTING, PERSON_ERASED, INVALID_ARGUMENT (a malformed national_id
-	// or full_name).
+	// SignPetition adds the calling account's signature. The national ID
+	// number given is bound to the account in the petition's council: the
+	// account signs there with that number only, and no other account can
+	// use it. Fails with ALREADY_SIGNED, SIGNED_ON_PAPER,
+	// NATIONAL_ID_BOUND_TO_ANOTHER_ACCOUNT, ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID,
+	// NATIONAL_ID_NOT_ASSERTED, NOT_COLLECTING, PERSON_ERASED,
+	// INVALID_ARGUMENT (a malformed national_id or full_name).
 	SignPetition(context.Context, *SignPetitionRequest) (*SignPetitionResponse, error)
-	// CheckSignature tells a signer whether their signature counts.
+	// CheckSignature tells the calling account whether its own signature
+	// counts; it answers for no one else's. Fails with NATIONAL_ID_NOT_TAKEN.
 	CheckSignature(context.Context, *CheckSignatureRequest) (*CheckSignatureResponse, error)
-	// WithdrawSignature withdraws the caller's signature before deposit.
-	// Fails with SIGNATURE_NOT_FOUND, ALREADY_DEPOSITED.
+	// WithdrawSignature withdraws the calling account's own signature before
+	// deposit. Fails with SIGNATURE_NOT_FOUND, ALREADY_DEPOSITED,
+	// NATIONAL_ID_NOT_TAKEN.
 	WithdrawSignature(context.Context, *WithdrawSignatureRequest) (*WithdrawSignatureResponse, error)
 	// StrikeSignature strikes a signature out, with a reason (staff).
 	StrikeSignature(context.Context, *StrikeSignatureRequest) (*StrikeSignatureResponse, error)

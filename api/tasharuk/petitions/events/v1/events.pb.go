@@ -345,6 +345,70 @@ func (SignatureChannel) EnumDescriptor() ([]byte, []int) {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
+// SignatureAssurance is how the signer of a signature was established
+// (DESIGN.md "Levels of assurance"); a council's rulebook says which
+// levels count toward the threshold.
+type SignatureAssurance int32
+
+const (
+	// Not recorded: a signature made before levels existed. It reads as
+	// SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF on the paper channel and as
+	// SIGNATURE_ASSURANCE_CODE_VERIFIED online (the only way to sign online
+	// then was an account whose ID number was self-declared).
+	SignatureAssurance_SIGNATURE_ASSURANCE_UNSPECIFIED SignatureAssurance = 0
+	// Keyed in from a paper sheet whose signers staff checked.
+	SignatureAssurance_SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF SignatureAssurance = 1
+	// Signed online by an account (an email or phone verified by a code, or
+	// any provider account); the national ID number is self-declared.
+	SignatureAssurance_SIGNATURE_ASSURANCE_CODE_VERIFIED SignatureAssurance = 2
+	// Signed online by an account whose identity provider asserts the
+	// national ID number given.
+	SignatureAssurance_SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID SignatureAssurance = 3
+)
+
+// Enum value maps for SignatureAssurance.
+var (
+	SignatureAssurance_name = map[int32]string{
+		0: "SIGNATURE_ASSURANCE_UNSPECIFIED",
+		1: "SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF",
+		2: "SIGNATURE_ASSURANCE_CODE_VERIFIED",
+		3: "SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID",
+	}
+	SignatureAssurance_value = map[string]int32{
+		"SIGNATURE_ASSURANCE_UNSPECIFIED":            0,
+		"SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF": 1,
+		"SIGNATURE_ASSURANCE_CODE_VERIFIED":          2,
+		"SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID":   3,
+	}
+)
+
+func (x SignatureAssurance) Enum() *SignatureAssurance {
+	p := new(SignatureAssurance)
+	*p = x
+	return p
+}
+
+func (x SignatureAssurance) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SignatureAssurance) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[6].Descriptor()
+}
+
+func (SignatureAssurance) Type() protoreflect.EnumType {
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[6]
+}
+
+func (x SignatureAssurance) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SignatureAssurance.Descriptor instead.
+func (SignatureAssurance) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
 // PetitionState is where a petition stands.
 type PetitionState int32
 
@@ -418,11 +482,11 @@ func (x PetitionState) String() string {
 }
 
 func (PetitionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[6].Descriptor()
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[7].Descriptor()
 }
 
 func (PetitionState) Type() protoreflect.EnumType {
-	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[6]
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[7]
 }
 
 func (x PetitionState) Number() protoreflect.EnumNumber {
@@ -431,7 +495,7 @@ func (x PetitionState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PetitionState.Descriptor instead.
 func (PetitionState) EnumDescriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 // Association records the conditions an association must meet to petition
@@ -1502,7 +1566,15 @@ type SignatureAdded struct {
 	// Key-store id of the data key that sealed the name ("dk.<id>"). The
 	// signature event binds that key to the signer; erasing the person
 	// destroys it.
-	NameKeyId     string `protobuf:"bytes,7,opt,name=name_key_id,json=nameKeyId,proto3" json:"name_key_id,omitempty"`
+	NameKeyId string `protobuf:"bytes,7,opt,name=name_key_id,json=nameKeyId,proto3" json:"name_key_id,omitempty"`
+	// The account that signed online: HMAC-SHA256 of the account's subject
+	// under the council's key, hex (never the subject itself, which may be
+	// derived from an email address). Empty for paper signatures and for
+	// online signatures recorded before accounts were bound.
+	SignerAccount string `protobuf:"bytes,8,opt,name=signer_account,json=signerAccount,proto3" json:"signer_account,omitempty"`
+	// How the signer was established; unspecified in signatures recorded
+	// before levels (see SignatureAssurance_UNSPECIFIED for how they read).
+	Assurance     SignatureAssurance `protobuf:"varint,9,opt,name=assurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"assurance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1584,6 +1656,20 @@ func (x *SignatureAdded) GetNameKeyId() string {
 		return x.NameKeyId
 	}
 	return ""
+}
+
+func (x *SignatureAdded) GetSignerAccount() string {
+	if x != nil {
+		return x.SignerAccount
+	}
+	return ""
+}
+
+func (x *SignatureAdded) GetAssurance() SignatureAssurance {
+	if x != nil {
+		return x.Assurance
+	}
+	return SignatureAssurance_SIGNATURE_ASSURANCE_UNSPECIFIED
 }
 
 // SignatureWithdrawn: the signer withdrew before deposit.
@@ -1801,6 +1887,142 @@ func (x *PersonDataErased) GetKeysDestroyed() int32 {
 	return 0
 }
 
+// NationalIdBound: a national ID number was bound to the account that
+// first signed with it in a council, so no other account can sign with it
+// there. Stream "nationalid.<council code>.<signer key>", created only if
+// it does not exist, so of two accounts racing for one ID number exactly
+// one wins.
+type NationalIdBound struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Code of the council.
+	Council string `protobuf:"bytes,1,opt,name=council,proto3" json:"council,omitempty"`
+	// The ID number's signer key (keyed hash, as in SignatureAdded).
+	SignerKey string `protobuf:"bytes,2,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
+	// The account's key (keyed hash of its subject, as in
+	// SignatureAdded.signer_account).
+	AccountKey    string `protobuf:"bytes,3,opt,name=account_key,json=accountKey,proto3" json:"account_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NationalIdBound) Reset() {
+	*x = NationalIdBound{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NationalIdBound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NationalIdBound) ProtoMessage() {}
+
+func (x *NationalIdBound) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NationalIdBound.ProtoReflect.Descriptor instead.
+func (*NationalIdBound) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *NationalIdBound) GetCouncil() string {
+	if x != nil {
+		return x.Council
+	}
+	return ""
+}
+
+func (x *NationalIdBound) GetSignerKey() string {
+	if x != nil {
+		return x.SignerKey
+	}
+	return ""
+}
+
+func (x *NationalIdBound) GetAccountKey() string {
+	if x != nil {
+		return x.AccountKey
+	}
+	return ""
+}
+
+// AccountBound: an account was bound to the national ID number it first
+// signed with in a council; it signs there with no other. Stream
+// "account.<council code>.<account key>", created only if it does not
+// exist.
+type AccountBound struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Code of the council.
+	Council string `protobuf:"bytes,1,opt,name=council,proto3" json:"council,omitempty"`
+	// The account's key (keyed hash of its subject).
+	AccountKey string `protobuf:"bytes,2,opt,name=account_key,json=accountKey,proto3" json:"account_key,omitempty"`
+	// The signer key of the ID number the account signs with.
+	SignerKey     string `protobuf:"bytes,3,opt,name=signer_key,json=signerKey,proto3" json:"signer_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountBound) Reset() {
+	*x = AccountBound{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountBound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountBound) ProtoMessage() {}
+
+func (x *AccountBound) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountBound.ProtoReflect.Descriptor instead.
+func (*AccountBound) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AccountBound) GetCouncil() string {
+	if x != nil {
+		return x.Council
+	}
+	return ""
+}
+
+func (x *AccountBound) GetAccountKey() string {
+	if x != nil {
+		return x.AccountKey
+	}
+	return ""
+}
+
+func (x *AccountBound) GetSignerKey() string {
+	if x != nil {
+		return x.SignerKey
+	}
+	return ""
+}
+
 var File_tasharuk_petitions_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
@@ -1872,7 +2094,7 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"R\n" +
 	"\rReceiptIssued\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x1a\n" +
-	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x9d\x02\n" +
+	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x94\x03\n" +
 	"\x0eSignatureAdded\x12\x1a\n" +
 	"\bpetition\x18\x01 \x01(\tR\bpetition\x12\x1d\n" +
 	"\n" +
@@ -1881,7 +2103,9 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\achannel\x18\x04 \x01(\x0e2..tasharuk.petitions.events.v1.SignatureChannelR\achannel\x12\x1a\n" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12!\n" +
 	"\fimport_batch\x18\x06 \x01(\tR\vimportBatch\x12\x1e\n" +
-	"\vname_key_id\x18\a \x01(\tR\tnameKeyId\",\n" +
+	"\vname_key_id\x18\a \x01(\tR\tnameKeyId\x12%\n" +
+	"\x0esigner_account\x18\b \x01(\tR\rsignerAccount\x12N\n" +
+	"\tassurance\x18\t \x01(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\tassurance\",\n" +
 	"\x12SignatureWithdrawn\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\")\n" +
 	"\x0fSignatureStruck\x12\x16\n" +
@@ -1893,7 +2117,19 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
 	"\n" +
 	"signer_key\x18\x02 \x01(\tR\tsignerKey\x12%\n" +
-	"\x0ekeys_destroyed\x18\x03 \x01(\x05R\rkeysDestroyed*p\n" +
+	"\x0ekeys_destroyed\x18\x03 \x01(\x05R\rkeysDestroyed\"k\n" +
+	"\x0fNationalIdBound\x12\x18\n" +
+	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
+	"\n" +
+	"signer_key\x18\x02 \x01(\tR\tsignerKey\x12\x1f\n" +
+	"\vaccount_key\x18\x03 \x01(\tR\n" +
+	"accountKey\"h\n" +
+	"\fAccountBound\x12\x18\n" +
+	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1f\n" +
+	"\vaccount_key\x18\x02 \x01(\tR\n" +
+	"accountKey\x12\x1d\n" +
+	"\n" +
+	"signer_key\x18\x03 \x01(\tR\tsignerKey*p\n" +
 	"\x0ePetitionerKind\x12\x1f\n" +
 	"\x1bPETITIONER_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PETITIONER_KIND_CITIZENS\x10\x01\x12\x1f\n" +
@@ -1918,7 +2154,12 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x10SignatureChannel\x12!\n" +
 	"\x1dSIGNATURE_CHANNEL_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SIGNATURE_CHANNEL_ONLINE\x10\x01\x12\x1b\n" +
-	"\x17SIGNATURE_CHANNEL_PAPER\x10\x02*\x81\x03\n" +
+	"\x17SIGNATURE_CHANNEL_PAPER\x10\x02*\xbe\x01\n" +
+	"\x12SignatureAssurance\x12#\n" +
+	"\x1fSIGNATURE_ASSURANCE_UNSPECIFIED\x10\x00\x12.\n" +
+	"*SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF\x10\x01\x12%\n" +
+	"!SIGNATURE_ASSURANCE_CODE_VERIFIED\x10\x02\x12,\n" +
+	"(SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID\x10\x03*\x81\x03\n" +
 	"\rPetitionState\x12\x1e\n" +
 	"\x1aPETITION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PETITION_STATE_DRAFT\x10\x01\x12\x1d\n" +
@@ -1946,8 +2187,8 @@ func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(PetitionerKind)(0),                 // 0: tasharuk.petitions.events.v1.PetitionerKind
 	(DepositChannel)(0),                 // 1: tasharuk.petitions.events.v1.DepositChannel
@@ -1955,46 +2196,50 @@ var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(DeliberationOutcome)(0),            // 3: tasharuk.petitions.events.v1.DeliberationOutcome
 	(NotificationSubject)(0),            // 4: tasharuk.petitions.events.v1.NotificationSubject
 	(SignatureChannel)(0),               // 5: tasharuk.petitions.events.v1.SignatureChannel
-	(PetitionState)(0),                  // 6: tasharuk.petitions.events.v1.PetitionState
-	(*Association)(nil),                 // 7: tasharuk.petitions.events.v1.Association
-	(*Checklist)(nil),                   // 8: tasharuk.petitions.events.v1.Checklist
-	(*PetitionDrafted)(nil),             // 9: tasharuk.petitions.events.v1.PetitionDrafted
-	(*PetitionOpenedForSignatures)(nil), // 10: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
-	(*PetitionDeposited)(nil),           // 11: tasharuk.petitions.events.v1.PetitionDeposited
-	(*PetitionReferredToBureau)(nil),    // 12: tasharuk.petitions.events.v1.PetitionReferredToBureau
-	(*AdmissibilityDecided)(nil),        // 13: tasharuk.petitions.events.v1.AdmissibilityDecided
-	(*PetitionScheduled)(nil),           // 14: tasharuk.petitions.events.v1.PetitionScheduled
-	(*PetitionReferredToCommittee)(nil), // 15: tasharuk.petitions.events.v1.PetitionReferredToCommittee
-	(*CommitteeReportRecorded)(nil),     // 16: tasharuk.petitions.events.v1.CommitteeReportRecorded
-	(*PetitionDeliberated)(nil),         // 17: tasharuk.petitions.events.v1.PetitionDeliberated
-	(*AgentNotified)(nil),               // 18: tasharuk.petitions.events.v1.AgentNotified
-	(*PetitionWithdrawn)(nil),           // 19: tasharuk.petitions.events.v1.PetitionWithdrawn
-	(*PetitionClosed)(nil),              // 20: tasharuk.petitions.events.v1.PetitionClosed
-	(*RecordCorrected)(nil),             // 21: tasharuk.petitions.events.v1.RecordCorrected
-	(*ReceiptIssued)(nil),               // 22: tasharuk.petitions.events.v1.ReceiptIssued
-	(*SignatureAdded)(nil),              // 23: tasharuk.petitions.events.v1.SignatureAdded
-	(*SignatureWithdrawn)(nil),          // 24: tasharuk.petitions.events.v1.SignatureWithdrawn
-	(*SignatureStruck)(nil),             // 25: tasharuk.petitions.events.v1.SignatureStruck
-	(*SignerListViewed)(nil),            // 26: tasharuk.petitions.events.v1.SignerListViewed
-	(*PersonDataErased)(nil),            // 27: tasharuk.petitions.events.v1.PersonDataErased
-	(*timestamppb.Timestamp)(nil),       // 28: google.protobuf.Timestamp
+	(SignatureAssurance)(0),             // 6: tasharuk.petitions.events.v1.SignatureAssurance
+	(PetitionState)(0),                  // 7: tasharuk.petitions.events.v1.PetitionState
+	(*Association)(nil),                 // 8: tasharuk.petitions.events.v1.Association
+	(*Checklist)(nil),                   // 9: tasharuk.petitions.events.v1.Checklist
+	(*PetitionDrafted)(nil),             // 10: tasharuk.petitions.events.v1.PetitionDrafted
+	(*PetitionOpenedForSignatures)(nil), // 11: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
+	(*PetitionDeposited)(nil),           // 12: tasharuk.petitions.events.v1.PetitionDeposited
+	(*PetitionReferredToBureau)(nil),    // 13: tasharuk.petitions.events.v1.PetitionReferredToBureau
+	(*AdmissibilityDecided)(nil),        // 14: tasharuk.petitions.events.v1.AdmissibilityDecided
+	(*PetitionScheduled)(nil),           // 15: tasharuk.petitions.events.v1.PetitionScheduled
+	(*PetitionReferredToCommittee)(nil), // 16: tasharuk.petitions.events.v1.PetitionReferredToCommittee
+	(*CommitteeReportRecorded)(nil),     // 17: tasharuk.petitions.events.v1.CommitteeReportRecorded
+	(*PetitionDeliberated)(nil),         // 18: tasharuk.petitions.events.v1.PetitionDeliberated
+	(*AgentNotified)(nil),               // 19: tasharuk.petitions.events.v1.AgentNotified
+	(*PetitionWithdrawn)(nil),           // 20: tasharuk.petitions.events.v1.PetitionWithdrawn
+	(*PetitionClosed)(nil),              // 21: tasharuk.petitions.events.v1.PetitionClosed
+	(*RecordCorrected)(nil),             // 22: tasharuk.petitions.events.v1.RecordCorrected
+	(*ReceiptIssued)(nil),               // 23: tasharuk.petitions.events.v1.ReceiptIssued
+	(*SignatureAdded)(nil),              // 24: tasharuk.petitions.events.v1.SignatureAdded
+	(*SignatureWithdrawn)(nil),          // 25: tasharuk.petitions.events.v1.SignatureWithdrawn
+	(*SignatureStruck)(nil),             // 26: tasharuk.petitions.events.v1.SignatureStruck
+	(*SignerListViewed)(nil),            // 27: tasharuk.petitions.events.v1.SignerListViewed
+	(*PersonDataErased)(nil),            // 28: tasharuk.petitions.events.v1.PersonDataErased
+	(*NationalIdBound)(nil),             // 29: tasharuk.petitions.events.v1.NationalIdBound
+	(*AccountBound)(nil),                // 30: tasharuk.petitions.events.v1.AccountBound
+	(*timestamppb.Timestamp)(nil),       // 31: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	7,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
-	28, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	8,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
+	31, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	28, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	31, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
 	2,  // 5: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
-	8,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	9,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
 	3,  // 7: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
 	4,  // 8: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
 	5,  // 9: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	6,  // 10: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_events_v1_events_proto_init() }
@@ -2007,8 +2252,8 @@ func file_tasharuk_petitions_events_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   21,
+			NumEnums:      8,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// bindAttempts bounds the re-reads of a binding that another append
+// changed meanwhile (each attempt reads both streams again).
+const bindAttempts = 3
+
+// bind binds the account to the ID number in the council before the
+// account's signature is appended (domain.DecideBinding): the ID number's
+// stream first, then the account's, each created only if it does not
+// exist. A half already bound to the other is left as it is, so a retried
+// signature binds nothing new.
+func (s *Service) bind(ctx context.Context, actor eventstore.Actor, c domain.Bind) error {
+	for range bindAttempts {
+		b, err := s.readBinding(ctx, c)
+		if err != nil {
+			return err
+		}
+		idEv, accountEv, err := domain.DecideBinding(b, c)
+		if err != nil {
+			return err
+		}
+		raced := false
+		if idEv != nil {
+			if raced, err = s.appendNew(ctx, actor, domain.NationalIDStream(c.Council, c.SignerKey), idEv); err != nil {
+				return err
+			}
+		}
+		if !raced && accountEv != nil {
+			if raced, err = s.appendNew(ctx, actor, domain.AccountStream(c.Council, c.AccountKey), accountEv); err != nil {
+				return err
+			}
+		}
+		if !raced {
+			return nil
+		}
+	}
+	return fault.New(fault.Conflict, "REVISION_CONFLICT", "the ID number's binding kept changing; try again")
+}
+
+// appendNew creates stream with one event; raced is true when the stream
+// already existed (someone bound it meanwhile: read again).
+func (s *Service) appendNew(ctx context.Context, actor eventstore.Actor, stream string, payload proto.Message) (raced bool, err error) {
+	ev, err := s.Registry.Propose(payload, es.Meta{ID: newID(), Actor: actor})
+	if err != nil {
+		return false, err
+	}
+	_, err = s.Store.Append(ctx, stream, eventstore.NoStream, []eventstore.Proposed{ev})
+	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		return true, nil
+	}
+	return false, err
+}
+
+// readBinding reads both halves of a binding from the log.
+func (s *Service) readBinding(ctx context.Context, c domain.Bind) (domain.Binding, error) {
+	var b domain.Binding
+	id, err := s.firstEvent(ctx, domain.NationalIDStream(c.Council, c.SignerKey))
+	if err != nil {
+		return b, err
+	}
+	if p, ok := id.(*petitionseventsv1.NationalIdBound); ok {
+		b.IDAccount = p.GetAccountKey()
+	}
+	account, err := s.boundID(ctx, c.Council, c.AccountKey)
+	if err != nil {
+		return b, err
+	}
+	b.AccountID = account
+	return b, nil
+}
+
+// boundID returns the signer key of the ID number the account is bound to
+// in the council, "" for none.
+func (s *Service) boundID(ctx context.Context, code, accountKey string) (string, error) {
+	ev, err := s.firstEvent(ctx, domain.AccountStream(code, accountKey))
+	if err != nil {
+		return "", err
+	}
+	if p, ok := ev.(*petitionseventsv1.AccountBound); ok {
+		return p.GetSignerKey(), nil
+	}
+	return "", nil
+}
+
+// firstEvent decodes the first event of a stream; nil when the stream does
+// not exist.
+func (s *Service) firstEvent(ctx context.Context, stream string) (proto.Message, error) {
+	evs, err := s.Store.ReadStream(ctx, stream, 0, 1)
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(evs) == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Registry.DecodeEvent(&evs[0])
+	if err != nil {
+		return nil, fmt.Errorf("petitions: stream %s: %w", stream, err)
+	}
+	return p, nil
+}
+
+// ownSignature is the account's own signature on a petition, read from
+// its stream: its first event, and how it stands now.
+type ownSignature struct {
+	key    string
+	added  *petitionseventsv1.SignatureAdded
+	events []eventstore.Event
+}
+
+// findOwnSignature finds the caller's own signature on the petition n:
+// the ID number its account is bound to in the council, then that
+// number's signature stream, which must hold a signature made online by
+// this account (domain.OwnSignature). ok is false when the account has no
+// signature there: no endpoint answers for anyone else's.
+func (s *Service) findOwnSignature(ctx context.Context, actor eventstore.Actor, n Name) (ownSignature, bool, error) {
+	if actor.Subject == "" {
+		return ownSignature{}, false, nil
+	}
+	accountKey := s.Signers.SignerAccountKey(n.Code, actor.Subject)
+	key, err := s.boundID(ctx, n.Code, accountKey)
+	if err != nil || key == "" {
+		return ownSignature{}, false, err
+	}
+	evs, err := s.Store.ReadStream(ctx, domain.SignatureStream(n.ID, key), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(evs) == 0) {
+		return ownSignature{}, false, nil
+	}
+	if err != nil {
+		return ownSignature{}, false, err
+	}
+	p, err := s.Registry.DecodeEvent(&evs[0])
+	if err != nil {
+		return ownSignature{}, false, err
+	}
+	added, _ := p.(*petitionseventsv1.SignatureAdded)
+	if !domain.OwnSignature(added, n.String(), accountKey) {
+		return ownSignature{}, false, nil
+	}
+	return ownSignature{key: key, added: added, events: evs}, true, nil
+}
