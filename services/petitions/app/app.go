@@ -374,6 +374,7 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 			Decision: decision, Checklist: checklist, Reasons: reasons,
 			Signatures: domain.Tally{Valid: int(p.Valid), ByProvince: byProvince},
 			Threshold:  threshold, ProvinceMinimum: rb.PerProvinceMinimum(threshold), Provinces: provinces,
+			CountedAssurance: rb.CountedAssurance,
 		}, nil
 	})
 	return n, pos, err

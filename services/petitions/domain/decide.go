@@ -54,6 +54,9 @@ type ReferToBureau struct{}
 type Tally struct {
 	Valid      int
 	ByProvince map[string]int
+	// ByAssurance counts the valid signatures by level of assurance
+	// (assurance.go); needed only when the rulebook counts some levels.
+	ByAssurance map[petitionseventsv1.SignatureAssurance]int
 }
 
 // DecideAdmissibility is the bureau's decision. Threshold, ProvinceMinimum
@@ -66,6 +69,9 @@ type DecideAdmissibility struct {
 	Threshold       int
 	ProvinceMinimum int
 	Provinces       []string
+	// CountedAssurance is the rulebook's levels that count toward the
+	// threshold; nil counts all.
+	CountedAssurance []petitionseventsv1.SignatureAssurance
 }
 
 // Schedule puts an admissible petition on an ordinary session. An empty
@@ -418,9 +424,13 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	if citizens {
 		// Minimum number of signatures (law 113-14 art. 123 (check)),
 		// counted once per person.
-		if c.Signatures.Valid < c.Threshold {
+		counted, err := CountedSignatures(c.Signatures, c.CountedAssurance)
+		if err != nil {
+			return nil, err
+		}
+		if counted < c.Threshold {
 			return nil, fault.Rule(RuleThreshold, Article(level, RuleThreshold),
-				"%d valid signatures, %d required for this council", c.Signatures.Valid, c.Threshold)
+				"%d valid signatures count toward the threshold%s, %d required for this council", counted, levelsNote(c.CountedAssurance), c.Threshold)
 		}
 		// Regions: at least 5 % of the required number from each
 		// province of the region (law 111-14, rulebook share).

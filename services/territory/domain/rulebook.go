@@ -3,6 +3,7 @@ package domain
 import (
 	"time"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 )
 
@@ -36,6 +37,11 @@ type Rulebook struct {
 	// OrdinarySessionMonths are the months, in calendar order, in which the
 	// council holds its ordinary sessions.
 	OrdinarySessionMonths []time.Month
+	// CountedAssurance lists the levels of assurance whose signatures
+	// count toward the threshold (DESIGN.md "Levels of assurance"); nil, the
+	// default, counts them all. A council that does not take self-declared
+	// ID numbers leaves out SIGNATURE_ASSURANCE_CODE_VERIFIED.
+	CountedAssurance []petitionseventsv1.SignatureAssurance
 	// Articles names, for each rule (RuleSignatureThreshold, ...), the text
 	// it comes from; "(check)" marks one not confirmed against the official
 	// text.
