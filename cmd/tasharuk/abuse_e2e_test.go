@@ -44,6 +44,10 @@ func TestAbuse(t *testing.T) {
 			switch code, reason := reason(err); {
 			case err == nil:
 				ok.Add(1)
+			case code == codes.FailedPrecondition && reason == "ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID":
+				// Served, and refused: one account signs with one ID
+				// number (issue 16).
+				ok.Add(1)
 			case code == codes.ResourceExhausted && reason == "RATE_LIMITED":
 				throttled.Add(1)
 			default:

@@ -48,7 +48,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	}
 	for i := range 5 {
 		id, full := signer("AU", i)
-		if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 			t.Fatal(err)
 		}
 	}

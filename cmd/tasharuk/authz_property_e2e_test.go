@@ -113,10 +113,11 @@ func authzCases() map[string]authzCase {
 			return &petitionsv1.SignPetitionRequest{Name: n, NationalId: id, FullName: full}
 		}),
 		petitionsv1.PetitionService_CheckSignature_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.CheckSignatureRequest{Name: n, NationalId: f.b.signers[0][0]}
+			// The caller's own signature: no ID number is taken (issue 16).
+			return &petitionsv1.CheckSignatureRequest{Name: n}
 		}),
 		petitionsv1.PetitionService_WithdrawSignature_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
-			return &petitionsv1.WithdrawSignatureRequest{Name: n, NationalId: f.b.signers[1][0], Reason: "erreur"}
+			return &petitionsv1.WithdrawSignatureRequest{Name: n, Reason: "erreur"}
 		}),
 		petitionsv1.PetitionService_WithdrawPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.WithdrawPetitionRequest{Name: n, Reason: "retrait"}
@@ -307,7 +308,7 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 	must("open petition", err)
 	for i := range 3 {
 		id, full := signer(tag, i)
-		s, err := e.petitions.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
+		s, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
 		must("sign", err)
 		c.signers = append(c.signers, [2]string{id, full})
 		c.sigRefs = append(c.sigRefs, s.GetSignatureRef())

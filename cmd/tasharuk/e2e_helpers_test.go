@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -249,6 +251,22 @@ func (e *env) token(role access.Role, council, subject string) string {
 		e.t.Fatal(err)
 	}
 	return tok
+}
+
+// signerToken is the token of the citizen account that signs with the ID
+// number id: an account signs a petition once, with the one ID number it
+// is bound to in a council (issue 16), so each test signer has its own.
+// The subject is recorded on the events the account causes, so it is a
+// pseudonym derived from the number, not the number itself (the
+// personal-data checks would rightly find it).
+func (e *env) signerToken(id string) string {
+	return e.token(access.RoleCitizen, "", signerSubject(id))
+}
+
+// signerSubject is the pseudonymous subject of the account signing with id.
+func signerSubject(id string) string {
+	sum := sha256.Sum256([]byte("test-account/" + strings.ToUpper(strings.TrimSpace(id))))
+	return "account-" + hex.EncodeToString(sum[:8])
 }
 
 // as returns a context carrying a bearer token.

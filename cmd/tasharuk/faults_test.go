@@ -137,6 +137,11 @@ func TestReplicasUnderFaults(t *testing.T) {
 	}
 	issuer := access.NewIssuer(key, access.DefaultIssuer)
 	tok, _ := issuer.Issue(access.Principal{Subject: "agent-fault", Role: access.RoleCitizen}, time.Hour, time.Now())
+	// Each signer signs from its own account (one account, one ID number).
+	signerTok := func(id string) string {
+		t, _ := issuer.Issue(access.Principal{Subject: signerSubject(id), Role: access.RoleCitizen}, time.Hour, time.Now())
+		return t
+	}
 	created, err := reps[0].pc.CreatePetition(as(tok), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
 		Title: "Pétition sous pannes", Request: "r", Reasons: "r"})
 	if err != nil {
@@ -164,7 +169,7 @@ func TestReplicasUnderFaults(t *testing.T) {
 				pc := r.pc
 				mu.Unlock()
 				attempted.Add(1)
-				cctx, cancel := context.WithTimeout(as(tok), 8*time.Second)
+				cctx, cancel := context.WithTimeout(as(signerTok(id)), 8*time.Second)
 				_, err := pc.SignPetition(cctx, &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: "Signataire sous panne"})
 				cancel()
 				if err != nil {
@@ -227,7 +232,7 @@ func TestReplicasUnderFaults(t *testing.T) {
 	}
 	missing := 0
 	acked.Range(func(k, _ any) bool {
-		chk, err := reps[0].pc.CheckSignature(as(tok), &petitionsv1.CheckSignatureRequest{Name: name, NationalId: k.(string)})
+		chk, err := reps[0].pc.CheckSignature(as(signerTok(k.(string))), &petitionsv1.CheckSignatureRequest{Name: name})
 		if err != nil || chk.GetStatus() != petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID {
 			missing++
 		}

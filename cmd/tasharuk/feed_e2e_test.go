@@ -89,7 +89,7 @@ func TestFeedAcrossRestart(t *testing.T) {
 		}
 		for i := range n {
 			id, full := signer(tag, i)
-			if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+			if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 				t.Fatal(err)
 			}
 		}

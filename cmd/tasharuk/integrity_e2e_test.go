@@ -197,7 +197,7 @@ func lostTail(t *testing.T, corrupt func([]byte) []byte) {
 	}
 	for i := range 3 {
 		id, full := signer("IN", i)
-		if _, err := s.petitions.SignPetition(ctx, &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+		if _, err := s.petitions.SignPetition(as(issue(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,7 +33,7 @@ func fullChecklist() *petitionseventsv1.Checklist {
 }
 
 // signMany signs n distinct signatures over gRPC from 16 goroutines.
-func signMany(t *testing.T, e *env, tok, name, tag string, from, n int) {
+func signMany(t *testing.T, e *env, name, tag string, from, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -44,7 +44,7 @@ func signMany(t *testing.T, e *env, tok, name, tag string, from, n int) {
 			defer wg.Done()
 			for i := range work {
 				id, full := signer(tag, i)
-				if _, err := e.petitions.SignPetition(as(tok), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+				if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 					errs <- fmt.Errorf("signature %d: %w", i, err)
 				}
 			}
@@ -142,17 +142,20 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: bmName}); err != nil {
 			t.Fatal(err)
 		}
-		signMany(t, e, otherCitizen, bmName, "BM", 0, 199)
+		signMany(t, e, bmName, "BM", 0, 199)
 		// The same national ID with other spacing and case counts once.
 		id, full := signer("BM", 7)
-		_, err = e.petitions.SignPetition(as(otherCitizen), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: " bm-" + strings.ToLower(id[2:]), FullName: full})
+		_, err = e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: " bm-" + strings.ToLower(id[2:]), FullName: full})
 		wantCode(t, err, codes.AlreadyExists, "ALREADY_SIGNED")
 		if !strings.HasPrefix(id, "BM") {
 			t.Fatal("bad test id")
 		}
-		_, err = e.petitions.SignPetition(as(otherCitizen), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: "bm " + id[2:], FullName: full})
+		_, err = e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: "bm " + id[2:], FullName: full})
 		wantCode(t, err, codes.AlreadyExists, "ALREADY_SIGNED")
-		chk, err := e.petitions.CheckSignature(as(otherCitizen), &petitionsv1.CheckSignatureRequest{Name: bmName, NationalId: strings.ToLower(id)})
+		// Another account cannot use the number, however it is spelled.
+		_, err = e.petitions.SignPetition(as(otherCitizen), &petitionsv1.SignPetitionRequest{Name: bmName, NationalId: "bm " + id[2:], FullName: full})
+		wantCode(t, err, codes.FailedPrecondition, "NATIONAL_ID_BOUND_TO_ANOTHER_ACCOUNT")
+		chk, err := e.petitions.CheckSignature(as(e.signerToken(id)), &petitionsv1.CheckSignatureRequest{Name: bmName})
 		if err != nil || chk.GetStatus() != petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID {
 			t.Fatalf("check signature: %v %v", chk, err)
 		}
@@ -257,7 +260,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
-		signMany(t, e, otherCitizen, name, "BC", 0, 199)
+		signMany(t, e, name, "BC", 0, 199)
 		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
@@ -293,11 +296,11 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		post("openForSignatures", agent, map[string]any{})
 		for i := range 100 {
 			id, full := signer("ZC", i)
-			post("sign", otherCitizen, map[string]any{"nationalId": id, "fullName": full})
+			post("sign", e.signerToken(id), map[string]any{"nationalId": id, "fullName": full})
 		}
 		// The same person again: 409 Conflict (ALREADY_EXISTS), counted once.
 		id, full := signer("ZC", 42)
-		if code, b := e.rest(http.MethodPost, "/v1/"+name+":sign", otherCitizen, map[string]any{"nationalId": strings.ToLower(id), "fullName": full}, nil); code != http.StatusConflict || !strings.Contains(b, "ALREADY_SIGNED") {
+		if code, b := e.rest(http.MethodPost, "/v1/"+name+":sign", e.signerToken(id), map[string]any{"nationalId": strings.ToLower(id), "fullName": full}, nil); code != http.StatusConflict || !strings.Contains(b, "ALREADY_SIGNED") {
 			t.Fatalf("duplicate signature: %d %s", code, b)
 		}
 		post("deposit", agent, map[string]any{"channel": "DEPOSIT_CHANNEL_ONLINE"})

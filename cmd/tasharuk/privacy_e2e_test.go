@@ -37,7 +37,7 @@ func TestErasure(t *testing.T) {
 	}
 	for i := range 3 {
 		id, full := signer("ER", i)
-		if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,7 +81,7 @@ func TestErasure(t *testing.T) {
 		t.Fatalf("the erased person's signature must still count: %v %v", p.GetPetition().GetSignatures(), err)
 	}
 	// A new signature by the erased person is refused (their key is gone).
-	_, err = e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id1, FullName: erasedName})
+	_, err = e.petitions.SignPetition(as(e.signerToken(id1)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id1, FullName: erasedName})
 	if c, r := reason(err); c.String() != "FailedPrecondition" || r != "PERSON_ERASED" {
 		t.Fatalf("re-signing after erasure: %v", err)
 	}

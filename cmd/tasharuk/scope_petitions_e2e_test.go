@@ -77,7 +77,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 	var bmRefs []string
 	for i := range 5 {
 		id, full := signer("SA", i)
-		r, err := e.petitions.SignPetition(as(signerTok), &petitionsv1.SignPetitionRequest{Name: bm.GetName(), NationalId: id, FullName: full})
+		r, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: bm.GetName(), NationalId: id, FullName: full})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	open(agentZC, zc.GetName())
-	signMany(t, e, signerTok, zc.GetName(), "SV", 0, 12)
+	signMany(t, e, zc.GetName(), "SV", 0, 12)
 	bmID := bm.GetName()[strings.LastIndex(bm.GetName(), "/")+1:]
 	zcID := zc.GetName()[strings.LastIndex(zc.GetName(), "/")+1:]
 
@@ -133,11 +133,11 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 				return err
 			},
 			"CheckSignature": func() error {
-				_, err := e.petitions.CheckSignature(as(signerTok), &petitionsv1.CheckSignatureRequest{Name: crafted, NationalId: id})
+				_, err := e.petitions.CheckSignature(as(e.signerToken(id)), &petitionsv1.CheckSignatureRequest{Name: crafted})
 				return err
 			},
 			"WithdrawSignature": func() error {
-				_, err := e.petitions.WithdrawSignature(as(signerTok), &petitionsv1.WithdrawSignatureRequest{Name: crafted, NationalId: id})
+				_, err := e.petitions.WithdrawSignature(as(e.signerToken(id)), &petitionsv1.WithdrawSignatureRequest{Name: crafted})
 				return err
 			},
 			"SignPetition": func() error {
@@ -211,7 +211,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 			t.Fatalf("victim after the attempt: %q %v %v", v.GetTitle(), v.GetSignatures(), v.GetState())
 		}
 		id, full := signer("SV", 100)
-		if _, err := e.petitions.SignPetition(as(signerTok), &petitionsv1.SignPetitionRequest{Name: zc.GetName(), NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: zc.GetName(), NationalId: id, FullName: full}); err != nil {
 			t.Fatalf("the victim can no longer be signed: %v", err)
 		}
 		if v := get(zc.GetName()); v.GetSignatures().GetValid() != 13 {

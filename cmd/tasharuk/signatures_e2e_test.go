@@ -38,22 +38,23 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		var refs []string
 		for i := range 3 {
 			id, full := signer("WS", i)
-			r, err := e.petitions.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
+			r, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
 			if err != nil {
 				t.Fatal(err)
 			}
 			refs = append(refs, r.GetSignatureRef())
 		}
 		id0, _ := signer("WS", 0)
-		if _, err := e.petitions.WithdrawSignature(as(citizen), &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: strings.ToLower(id0)}); err != nil {
+		// Each signer withdraws their own signature, from their account.
+		if _, err := e.petitions.WithdrawSignature(as(e.signerToken(id0)), &petitionsv1.WithdrawSignatureRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.petitions.WithdrawSignature(as(citizen), &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: id0})
+		_, err = e.petitions.WithdrawSignature(as(e.signerToken(id0)), &petitionsv1.WithdrawSignatureRequest{Name: name})
 		wantCode(t, err, codes.FailedPrecondition, "SIGNATURE_NOT_VALID")
-		nobody, _ := signer("WS", 99)
-		_, err = e.petitions.WithdrawSignature(as(citizen), &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: nobody})
+		// An account that did not sign has nothing to withdraw.
+		_, err = e.petitions.WithdrawSignature(as(citizen), &petitionsv1.WithdrawSignatureRequest{Name: name})
 		wantCode(t, err, codes.NotFound, "SIGNATURE_NOT_FOUND")
-		chk, err := e.petitions.CheckSignature(as(citizen), &petitionsv1.CheckSignatureRequest{Name: name, NationalId: id0, MinPosition: e.head()})
+		chk, err := e.petitions.CheckSignature(as(e.signerToken(id0)), &petitionsv1.CheckSignatureRequest{Name: name, MinPosition: e.head()})
 		if err != nil || chk.GetStatus() != petitionsv1.SignatureStatus_SIGNATURE_STATUS_WITHDRAWN {
 			t.Fatalf("after withdrawal: %v %v", chk, err)
 		}
@@ -75,7 +76,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		id2, _ := signer("WS", 2)
-		_, err = e.petitions.WithdrawSignature(as(citizen), &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: id2})
+		_, err = e.petitions.WithdrawSignature(as(e.signerToken(id2)), &petitionsv1.WithdrawSignatureRequest{Name: name})
 		wantCode(t, err, codes.FailedPrecondition, "ALREADY_DEPOSITED")
 		_, err = e.petitions.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: name, NationalId: "Q123", FullName: "Late Signer"})
 		wantCode(t, err, codes.FailedPrecondition, "NOT_COLLECTING")
@@ -105,7 +106,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		for _, prov := range provinces {
 			for range counts[prov] {
 				id, full := signer("RG", i)
-				if _, err := e.petitions.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full, Province: prov}); err != nil {
+				if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full, Province: prov}); err != nil {
 					t.Fatal(err)
 				}
 				i++

@@ -17,8 +17,8 @@ import (
 const (
 	signerKey  = "3f9a0c7e21b4d5e6f708192a3b4c5d6e"
 	accountKey = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-	khouribga = "provinces/khouribga"
-	azilal    = "provinces/azilal"
+	khouribga  = "provinces/khouribga"
+	azilal     = "provinces/azilal"
 )
 
 var (

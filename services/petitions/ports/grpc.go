@@ -298,7 +298,8 @@ func nationalIDNotTaken(id string) error {
 
 // CheckSignature implements PetitionService.
 func (s *Server) CheckSignature(ctx context.Context, r *petitionsv1.CheckSignatureRequest) (*petitionsv1.CheckSignatureResponse, error) {
-	if err := nationalIDNotTaken(r.GetNationalId()); err != nil { //nolint:staticcheck // the deprecated field is read to refuse it
+	//lint:ignore SA1019 the deprecated field is read only to refuse it
+	if err := nationalIDNotTaken(r.GetNationalId()); err != nil {
 		return nil, err
 	}
 	c, err := s.App.CheckSignature(ctx, actor(ctx), r.GetName(), r.GetMinPosition())
@@ -310,7 +311,8 @@ func (s *Server) CheckSignature(ctx context.Context, r *petitionsv1.CheckSignatu
 
 // WithdrawSignature implements PetitionService.
 func (s *Server) WithdrawSignature(ctx context.Context, r *petitionsv1.WithdrawSignatureRequest) (*petitionsv1.WithdrawSignatureResponse, error) {
-	if err := nationalIDNotTaken(r.GetNationalId()); err != nil { //nolint:staticcheck // the deprecated field is read to refuse it
+	//lint:ignore SA1019 the deprecated field is read only to refuse it
+	if err := nationalIDNotTaken(r.GetNationalId()); err != nil {
 		return nil, err
 	}
 	pos, err := s.App.WithdrawSignature(ctx, actor(ctx), r.GetName(), r.GetReason())
