@@ -44,13 +44,13 @@ func (h *handler) petitionAct(w http.ResponseWriter, r *http.Request) {
 		return
 	case "check-signature":
 		var resp *petitionsv1.CheckSignatureResponse
-		if resp, err = h.petitions.CheckSignature(q.ctx, &petitionsv1.CheckSignatureRequest{Name: name, NationalId: form("national_id"), MinPosition: minPosition(r)}); err == nil {
+		if resp, err = h.petitions.CheckSignature(q.ctx, &petitionsv1.CheckSignatureRequest{Name: name, MinPosition: minPosition(r)}); err == nil {
 			h.showPetition(q, name, nil, func(d *petitionData) { d.SigStatus = resp })
 			return
 		}
 	case "withdraw-signature":
 		var resp *petitionsv1.WithdrawSignatureResponse
-		if resp, err = h.petitions.WithdrawSignature(q.ctx, &petitionsv1.WithdrawSignatureRequest{Name: name, NationalId: form("national_id"), Reason: form("reason")}); err == nil {
+		if resp, err = h.petitions.WithdrawSignature(q.ctx, &petitionsv1.WithdrawSignatureRequest{Name: name, Reason: form("reason")}); err == nil {
 			redirect(q, path, "signature_withdrawn", resp.GetLogPosition(), "")
 			return
 		}
