@@ -9,6 +9,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -148,5 +149,10 @@ func DefaultPolicy() Policy {
 		informationv1.InformationService_ListPublications_FullMethodName:           public,
 		informationv1.InformationService_GetWorkCalendar_FullMethodName:            public,
 		informationv1.InformationService_CorrectHoliday_FullMethodName:             admin(),
+		// Accounts: admins grant and revoke the roles of staff, advisory
+		// members, auditors and admins (citizens need no grant); every
+		// grant and revocation is an event in the log.
+		identityv1.IdentityService_GrantRole_FullMethodName:  admin(),
+		identityv1.IdentityService_RevokeRole_FullMethodName: admin(),
 	}
 }

@@ -142,6 +142,11 @@ var Catalogue = []catalogueEntry{
 	{"NATIONAL_ID_NOT_ASSERTED", codes.FailedPrecondition, "Your identity provider holds another national ID number for you: sign with that one, or contact the council if it is wrong. Nothing was recorded."},
 	{"SIGNED_ON_PAPER", codes.AlreadyExists, "This national ID number is already counted on a paper signature sheet of this petition; a person counts once. Nothing was recorded."},
 	{"NATIONAL_ID_NOT_TAKEN", codes.InvalidArgument, "Checking or withdrawing a signature takes no national ID number any more: it acts on the signed-in account's own signature. Leave national_id out."},
+	// Accounts and their roles (issue 16): granted and revoked by admins,
+	// each an event in the log.
+	{"ROLE_ALREADY_GRANTED", codes.AlreadyExists, "The account already holds this role for this council; nothing was recorded."},
+	{"GRANT_NOT_FOUND", codes.NotFound, "The account holds no such role for this council (never granted, or already revoked); nothing was recorded."},
+	{"CONTACT_NOT_FOUND", codes.NotFound, "No contact detail is recorded for this account, or it was erased already; nothing was recorded."},
 }
 
 // kindCode is the gRPC code of a fault kind.

@@ -22,6 +22,7 @@ import (
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -41,6 +42,8 @@ import (
 	capp "github.com/tasharuk/tasharuk/services/consultations/app"
 	cports "github.com/tasharuk/tasharuk/services/consultations/ports"
 	"github.com/tasharuk/tasharuk/services/feed"
+	idports "github.com/tasharuk/tasharuk/services/identity/ports"
+	irm "github.com/tasharuk/tasharuk/services/identity/readmodel"
 	iapp "github.com/tasharuk/tasharuk/services/information/app"
 	icommand "github.com/tasharuk/tasharuk/services/information/app/command"
 	iports "github.com/tasharuk/tasharuk/services/information/ports"
@@ -57,6 +60,9 @@ import (
 // releases what newApp opened.
 type App struct {
 	service.Lifetime
+	// Roles is the identity read model: the roles administrators granted
+	// each account (access.RoleSource), for sessions signed in by code.
+	Roles *irm.Roles
 }
 
 // newApp opens the log, the key stores and the NATS connections, and
@@ -153,6 +159,10 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	}
 
 	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Now: now}
+	identity := identityService(store, reg, keys, persons, now)
+	// a.Roles is the grants lookup one-time-code sessions use
+	// (access.RoleSource).
+	a.Roles = followRoles(a, store, reg, keys)
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	information := iapp.New(iapp.Deps{Store: store, Registry: reg, Model: model.Information, Councils: model.Territory, Persons: persons, Requesters: keys,
 		IDs: icommand.UUIDs{}, Now: now})
@@ -191,6 +201,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
 			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Runner: model.Runner, Model: model.Territory, Handler: territory})
+			identityv1.RegisterIdentityServiceServer(g, &idports.Server{App: identity})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
 				Runner: model.Runner, Model: model.Advisory, Councils: model.Territory, Now: now})
@@ -334,6 +345,9 @@ var gateways = []server.Gateway{
 	},
 	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 		return informationv1.RegisterInformationServiceHandler(ctx, mux, conn)
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		return identityv1.RegisterIdentityServiceHandler(ctx, mux, conn)
 	},
 }
 

@@ -21,6 +21,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
@@ -282,6 +283,14 @@ func globalCases() map[string]func(f *authzFixture) proto.Message {
 		},
 		informationv1.InformationService_CorrectHoliday_FullMethodName: func(f *authzFixture) proto.Message {
 			return &informationv1.CorrectHolidayRequest{Year: 2026, Holiday: "mawlid-1", Date: "2026-08-25", Reference: "communiqué"}
+		},
+		// Only admins grant roles: a clerk granting themself admin is the
+		// attack.
+		identityv1.IdentityService_GrantRole_FullMethodName: func(f *authzFixture) proto.Message {
+			return &identityv1.GrantRoleRequest{Account: &identityv1.Account{Subject: "prop-staff-" + f.b.code}, Role: "admin"}
+		},
+		identityv1.IdentityService_RevokeRole_FullMethodName: func(f *authzFixture) proto.Message {
+			return &identityv1.RevokeRoleRequest{Account: &identityv1.Account{Subject: "admin-1"}, Role: "admin"}
 		},
 	}
 }

@@ -56,7 +56,11 @@ func init() {
 		{name: "witness", args: "--state-dir DIR --log-key KEY... [flags]", short: "run a witness: cosign the checkpoints of the logs it follows, refuse and keep any that rewrite history (C2SP tlog-witness)", long: witnessLong, run: runWitness},
 		{name: "replay", args: "[--verify] [flags]", short: "rebuild the read models from zero; --verify checks the log and compares them with the live ones", run: runReplay},
 		{name: "privacy", short: "personal data (law 09-08)", subs: []*command{
-			{name: "erase", args: "--council CODE --national-id ID [flags]", short: "erase a person's name from a council's signatures (service stopped, embedded)", run: runPrivacyErase},
+			{name: "erase", args: "(--council CODE --national-id ID | --email E | --phone P) [flags]", short: "erase a person's name from a council's signatures and/or an account's contact details (service stopped, embedded)", run: runPrivacyErase},
+		}},
+		{name: "users", short: "grant and revoke the roles of accounts (every grant an event in the log)", subs: []*command{
+			{name: "add", args: "--role ROLE [--council CODE] (--email E | --phone P | --subject S) [flags]", short: "grant an account a role (service stopped, embedded)", run: runUsersAdd},
+			{name: "revoke", args: "--role ROLE [--council CODE] (--email E | --phone P | --subject S) [--reason R] [flags]", short: "revoke a role granted before (service stopped, embedded)", run: runUsersRevoke},
 		}},
 		{name: "nats", short: "the NATS users", subs: []*command{
 			{name: "keys", args: "[--keys-dir DIR]", short: "create the NATS users' keys if missing and print their public keys", run: runNATSKeys},

@@ -8,10 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
+	iapp "github.com/tasharuk/tasharuk/services/identity/app"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
@@ -21,21 +20,32 @@ func runPrivacy(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return dispatch(ctx, byPath["privacy"], args, stdout, stderr)
 }
 
-// runPrivacyErase: tasharuk privacy erase --council CODE --national-id ID.
+// runPrivacyErase: tasharuk privacy erase --council CODE --national-id ID
+// and/or --email E / --phone P: a signer's name in a council's signatures,
+// an account's contact details, or both.
 func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("privacy erase", stderr)
 	var sc storeConfig
 	sc.register(fs, storeWrite)
 	council := fs.String("council", "", "code of the council where the person signed (their key is per council)")
 	nationalID := fs.String("national-id", "", "the person's national ID number (used only to find their key; not stored)")
+	email := fs.String("email", "", "erase the contact details of the account that signs in with this email (used only to find it; not stored)")
+	phone := fs.String("phone", "", "erase the contact details of the account that signs in with this phone number")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("privacy erase", "unexpected argument %q", fs.Arg(0))
 	}
-	if *council == "" || *nationalID == "" {
-		return usagef("privacy erase", "--council and --national-id are required")
+	signer := *council != "" || *nationalID != ""
+	contact := *email != "" || *phone != ""
+	switch {
+	case !signer && !contact:
+		return usagef("privacy erase", "%v", errNoPerson)
+	case signer && (*council == "" || *nationalID == ""):
+		return usagef("privacy erase", "--council and --national-id are required together")
+	case *email != "" && *phone != "":
+		return usagef("privacy erase", "give --email or --phone, not both (each names one account)")
 	}
 	if err := sc.resolveKeys(); err != nil {
 		return fmt.Errorf("privacy erase: %w", err)
@@ -58,28 +68,35 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	// A council that is not registered has no signers to erase: say so
 	// rather than record an erasure nobody can have asked for (and before
 	// loading, or creating, a master key).
-	if _, _, exists, err := tapp.LoadCouncil(ctx, ls.Log, newRegistry(), *council); err != nil {
-		return fmt.Errorf("privacy erase: --council: %w", err)
-	} else if !exists {
-		return fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "privacy erase: COUNCIL_NOT_FOUND: no council %s in this log (communes use the HCP code); nothing was erased or recorded", *council)
+	if signer {
+		if _, _, exists, err := tapp.LoadCouncil(ctx, ls.Log, newRegistry(), *council); err != nil {
+			return fmt.Errorf("privacy erase: --council: %w", err)
+		} else if !exists {
+			return fault.New(fault.NotFound, "COUNCIL_NOT_FOUND", "privacy erase: COUNCIL_NOT_FOUND: no council %s in this log (communes use the HCP code); nothing was erased or recorded", *council)
+		}
 	}
 	// The erasure is recorded in the log: never over a damaged one.
 	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
 		return fmt.Errorf("privacy erase: %w", err)
 	}
-	keys, err := privacy.LoadKeys(sc.KeysDir)
-	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(ls.NATS.Conn())
-	if err != nil {
-		return err
-	}
-	ks, err := privacy.OpenKeyStore(ctx, ls.NATS.Conn(), js, "TASHARUK_PERSON_KEYS", ls.NATS.Replicas(), keys)
+	keys, ks, err := openPersonKeys(ctx, ls, sc, "privacy erase")
 	if err != nil {
 		return err
 	}
 	defer ks.Close()
+	if contact {
+		// The contact details first: the account is named by the address
+		// alone, so a mistyped one is refused before anything is erased.
+		svc := identityService(ls.Log, newRegistry(), keys, ks, time.Now)
+		key, n, err := svc.EraseContacts(ctx, cliActor(), iapp.Account{Email: *email, Phone: *phone})
+		if err != nil {
+			return fmt.Errorf("privacy erase: %w", err)
+		}
+		fmt.Fprintf(stdout, "erased: the contact details of account %s (%d data keys deleted); they can no longer be read anywhere\n", iapp.UserName(key), n)
+	}
+	if !signer {
+		return nil
+	}
 	prog, store := readingLog(ctx, stderr, "privacy erase: reading the log", ls.Log)
 	key, err := papp.ErasePerson(ctx, store, newRegistry(), keys, ks, *council, *nationalID, cliActor(), time.Now())
 	prog.finish()

@@ -16,6 +16,7 @@ import (
 	adomain "github.com/tasharuk/tasharuk/services/advisory/domain"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/eventlog"
+	iddomain "github.com/tasharuk/tasharuk/services/identity/domain"
 	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -23,7 +24,7 @@ import (
 
 // newRegistry knows every event type of the application.
 func newRegistry() *es.Registry {
-	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes, idomain.EventTypes)
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes, idomain.EventTypes, iddomain.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -24,15 +24,19 @@ var streamFiles = []string{
 	"services/advisory/domain/streams.go",
 	"services/consultations/domain/streams.go",
 	"services/information/domain/streams.go",
+	"services/identity/domain/streams.go",
 	"audit/streams.go",
 }
 
 // notStreamIDs are string literals outside streams.go that start like a
 // stream id but are something else, with what they are.
 var notStreamIDs = map[string]string{
-	"checkpoint.key": "file name of the checkpoint signing key (audit/keys.go)",
-	"checkpoint.pub": "file name of the checkpoint public key (audit/keys.go)",
-	"council.parent": "field path in a territory error (services/territory/ports)",
+	"checkpoint.key":  "file name of the checkpoint signing key (audit/keys.go)",
+	"checkpoint.pub":  "file name of the checkpoint public key (audit/keys.go)",
+	"council.parent":  "field path in a territory error (services/territory/ports)",
+	"account.email":   "field path in an identity error (services/identity/app)",
+	"account.phone":   "field path in an identity error (services/identity/app)",
+	"account.subject": "field path in an identity error (services/identity/app)",
 }
 
 // moduleRoot is the module's root directory, seen from this package.

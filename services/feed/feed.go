@@ -41,6 +41,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	auditeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/events/v1"
+	identityeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/events/v1"
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/audit"
@@ -259,6 +260,9 @@ func redact(m proto.Message) {
 		p.SignerKey, p.AccountKey = "", ""
 	case *petitionseventsv1.AccountBound:
 		p.SignerKey, p.AccountKey = "", ""
+	case *identityeventsv1.ContactRecorded:
+		p.ContactCiphertext = nil
+		p.ContactKeyId = ""
 	}
 }
 

@@ -1,0 +1,58 @@
+package readmodel_test
+
+import (
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	identityeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/events/v1"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/services/identity/domain"
+	"github.com/tasharuk/tasharuk/services/identity/readmodel"
+)
+
+func userKey(subject string) string { return "k-" + subject }
+
+// RolesOf answers from the grants and revocations applied, ignores other
+// streams, and a snapshot restores the same answers.
+func TestRolesOf(t *testing.T) {
+	m := readmodel.NewRoles(userKey)
+	pos := uint64(0)
+	apply := func(stream string, p proto.Message) {
+		t.Helper()
+		pos++
+		if err := m.Apply(&eventstore.Event{Stream: stream, Position: pos}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	amina := domain.UserStream(userKey("amina"))
+	apply(amina, &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	apply(amina, &identityeventsv1.RoleGranted{Role: "staff", Council: "50910101"})
+	apply(amina, &identityeventsv1.RoleGranted{Role: "admin"})
+	apply(amina, &identityeventsv1.RoleRevoked{Role: "staff", Council: "50910113"})
+	// Another context's event on another stream changes nothing.
+	apply("petition.50910113.p1", &petitionseventsv1.PetitionDrafted{})
+	want := []domain.Grant{{Role: "admin"}, {Role: "staff", Council: "50910101"}}
+	if got := m.RolesOf("amina"); !slices.Equal(got, want) {
+		t.Fatalf("RolesOf(amina) = %v, want %v", got, want)
+	}
+	if got := m.RolesOf("omar"); len(got) != 0 {
+		t.Fatalf("an account without grants has %v", got)
+	}
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readmodel.NewRoles(userKey)
+	if err := r.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.RolesOf("amina"); !slices.Equal(got, want) || r.Position() != m.Position() {
+		t.Fatalf("restored: %v at %d, want %v at %d", got, r.Position(), want, m.Position())
+	}
+	if r.Name() == "" {
+		t.Fatal("no snapshot section name")
+	}
+}
