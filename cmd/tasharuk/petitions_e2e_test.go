@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -415,6 +416,21 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		}
 	})
 
+	// Staff accounts provisioned by email and phone (issue 16): their
+	// contact details are personal data, checked below with the ID
+	// numbers and names.
+	contacts := []string{"clerk.bm@example.ma", "+212 6 70 11 22 33"}
+	t.Run("GrantsWithContacts", func(t *testing.T) {
+		ids := identityv1.NewIdentityServiceClient(e.conn)
+		admin := e.token(access.RoleAdmin, "", "admin-petitions")
+		if _, err := ids.GrantRole(as(admin), &identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: contacts[0]}, Role: "staff", Council: "50910101"}); err != nil {
+			t.Fatal(err)
+		}
+		if code, b := e.rest(http.MethodPost, "/v1/users:grantRole", admin, map[string]any{"account": map[string]any{"phone": contacts[1]}, "role": "staff", "council": "50910113"}, nil); code != http.StatusOK {
+			t.Fatalf("grant by phone over REST: %d %s", code, b)
+		}
+	})
+
 	// Views to compare across a restart.
 	views := func() string {
 		var b strings.Builder
@@ -470,6 +486,8 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		}
 		id, name := signer("BM", 500)
 		needles = append(needles, id, name)
+		// Emails and phone numbers, as typed and as normalized (digits).
+		needles = append(needles, contacts[0], "670112233", "+212670112233")
 		check := func(what, hay string) {
 			t.Helper()
 			for _, n := range needles {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/access"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
@@ -62,14 +63,24 @@ func TestErasure(t *testing.T) {
 	if c, _ := reason(err); c.String() != "PermissionDenied" {
 		t.Fatalf("a citizen listed the signers: %v", err)
 	}
+	// Person 1 also has an account reached by email (a clerk of the
+	// council, say): one erasure removes the name and the contact details.
+	const email1 = "er1.secret@example.ma"
+	if _, err := identityv1.NewIdentityServiceClient(e.conn).GrantRole(as(e.token(access.RoleAdmin, "", "admin-erase")),
+		&identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: email1}, Role: "staff", Council: "50910113"}); err != nil {
+		t.Fatal(err)
+	}
 	e.stop()
 
 	// Erase person 1 (service stopped: the embedded data folder is locked
 	// while it runs).
 	id1, _ := signer("ER", 1)
 	var out, errOut strings.Builder
-	if err := runPrivacy(context.Background(), []string{"erase", "--council", "50910113", "--national-id", strings.ToLower(id1), "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := runPrivacy(context.Background(), []string{"erase", "--council", "50910113", "--national-id", strings.ToLower(id1), "--email", email1, "--data-dir", dir}, &out, &errOut); err != nil {
 		t.Fatalf("privacy erase: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "the contact details of account users/") || !strings.Contains(out.String(), "(1 data keys deleted)") || !strings.Contains(out.String(), "data key in council 50910113") {
+		t.Fatalf("privacy erase of a name and an email: %s", out.String())
 	}
 	e.start()
 	names := list()
