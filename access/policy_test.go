@@ -18,6 +18,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -36,6 +37,7 @@ var (
 		&auditv1.AuditService_ServiceDesc,
 		&consultationsv1.ConsultationService_ServiceDesc,
 		&informationv1.InformationService_ServiceDesc,
+		&identityv1.IdentityService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
 		&healthpb.Health_ServiceDesc,
@@ -111,6 +113,7 @@ func TestDefaultPolicyRows(t *testing.T) {
 		adv = "/tasharuk.advisory.v1.AdvisoryService/"
 		con = "/tasharuk.consultations.v1.ConsultationService/"
 		inf = "/tasharuk.information.v1.InformationService/"
+		ids = "/tasharuk.identity.v1.IdentityService/"
 	)
 	official := "information scoped"
 	requester := "citizen information scoped"
@@ -166,6 +169,8 @@ func TestDefaultPolicyRows(t *testing.T) {
 		inf + "RecordPublication":          official,
 		inf + "RevealRequester":            official,
 		inf + "CorrectHoliday":             "admin",
+		ids + "GrantRole":                  "admin",
+		ids + "RevokeRole":                 "admin",
 	}
 	policy := DefaultPolicy()
 	for _, m := range policy.Methods() {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -21,6 +22,9 @@ var globalMethods = []string{
 	territoryv1.TerritoryService_RecordPopulation_FullMethodName,
 	// The working-day calendar is national (law 31-13 deadlines run on it).
 	informationv1.InformationService_CorrectHoliday_FullMethodName,
+	// Roles are granted across councils: by admins only.
+	identityv1.IdentityService_GrantRole_FullMethodName,
+	identityv1.IdentityService_RevokeRole_FullMethodName,
 }
 
 // Every tasharuk service in the proto registry (each API package the
