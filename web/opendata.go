@@ -46,7 +46,8 @@ var statusHeader = []string{"council", "name_fr", "population", "working_body",
 	"advisory_bodies", "advisory_members", "advisory_women_share", "advisory_youth_share", "advisory_disability_share",
 	"advisory_meetings", "opinions_adopted", "opinions_answered",
 	"consultations_open", "consultations_answered", "consultations_expired", "workshops", "participants",
-	"women_rate", "youth_rate", "disability_rate", "survey_responses", "mean_satisfaction"}
+	"women_rate", "youth_rate", "disability_rate", "survey_responses", "mean_satisfaction",
+	"valid_signatures_paper_checked_by_staff", "valid_signatures_code_verified", "valid_signatures_provider_verified_id"}
 
 func statusRow(s *statusv1.CouncilStatus) []string {
 	f, a, c := s.GetPetitions(), s.GetAdvisory(), s.GetConsultations()
@@ -57,12 +58,14 @@ func statusRow(s *statusv1.CouncilStatus) []string {
 		i(int64(a.GetBodies())), i(int64(a.GetMembers())), x(a.GetWomenShare()), x(a.GetYouthShare()), x(a.GetDisabilityShare()),
 		i(int64(a.GetMeetings())), i(int64(a.GetOpinionsAdopted())), i(int64(a.GetOpinionsAnswered())),
 		i(int64(c.GetOpen())), i(int64(c.GetAnswered())), i(int64(c.GetExpired())), i(int64(c.GetWorkshops())), i(int64(c.GetParticipants())),
-		x(c.GetWomenRate()), x(c.GetYouthRate()), x(c.GetDisabilityRate()), i(int64(c.GetSurveyResponses())), x(c.GetMeanSatisfaction())}
+		x(c.GetWomenRate()), x(c.GetYouthRate()), x(c.GetDisabilityRate()), i(int64(c.GetSurveyResponses())), x(c.GetMeanSatisfaction()),
+		i(f.GetValidSignaturesPaperCheckedByStaff()), i(f.GetValidSignaturesCodeVerified()), i(f.GetValidSignaturesProviderVerifiedId())}
 }
 
 var petitionHeader = []string{"name", "council", "title", "state", "valid_signatures", "signature_threshold",
 	"receipt_number", "receive_time", "decision_deadline", "overdue", "admissibility", "decision_reasons",
-	"session", "committee", "outcome", "outcome_summary", "create_time", "update_time"}
+	"session", "committee", "outcome", "outcome_summary", "create_time", "update_time",
+	"signatures_paper_checked_by_staff", "signatures_code_verified", "signatures_provider_verified_id", "signatures_counted"}
 
 func petitionRow(p *petitionsv1.Petition) []string {
 	return []string{p.GetName(), p.GetCouncil(), text(p.GetTitle()), short(p.GetState().String(), "PETITION_STATE_"),
@@ -70,7 +73,9 @@ func petitionRow(p *petitionsv1.Petition) []string {
 		p.GetReceiptNumber(), rfc3339(p.GetReceiveTime()), rfc3339(p.GetDecisionDeadline()), strconv.FormatBool(p.GetOverdue()),
 		short(p.GetDecision().GetAdmissibility().String(), "ADMISSIBILITY_"), text(p.GetDecision().GetReasons()),
 		p.GetSession(), text(p.GetCommittee()), short(p.GetOutcome().String(), "DELIBERATION_OUTCOME_"), text(p.GetOutcomeSummary()),
-		rfc3339(p.GetCreateTime()), rfc3339(p.GetUpdateTime())}
+		rfc3339(p.GetCreateTime()), rfc3339(p.GetUpdateTime()),
+		strconv.Itoa(int(p.GetSignatures().GetPaperCheckedByStaff())), strconv.Itoa(int(p.GetSignatures().GetCodeVerified())),
+		strconv.Itoa(int(p.GetSignatures().GetProviderVerifiedId())), strconv.Itoa(int(p.GetSignatures().GetCounted()))}
 }
 
 var timelineHeader = []string{"position", "type", "summary", "occur_time", "record_time", "actor_role", "actor", "state_after", "hash"}

@@ -255,6 +255,51 @@ func TestSignaturesBoundToAccounts(t *testing.T) {
 		}
 	})
 
+	t.Run("CountsPerLevelOfAssurance", func(t *testing.T) {
+		// One paper signature, the rest online by self-declared numbers;
+		// the default rulebook counts every level.
+		p, err := e.petitions.GetPetition(ctx, &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := p.GetPetition().GetSignatures()
+		if c.GetPaperCheckedByStaff() != 1 || c.GetCodeVerified() != c.GetValid()-1 || c.GetProviderVerifiedId() != 0 || c.GetCounted() != c.GetValid() || c.GetValid() < 4 {
+			t.Fatalf("counts per level: %v", c)
+		}
+		var st struct {
+			Status struct {
+				Petitions struct {
+					ValidSignatures                    string
+					ValidSignaturesPaperCheckedByStaff string
+					ValidSignaturesCodeVerified        string
+				}
+			}
+		}
+		if code, b := e.rest(http.MethodGet, "/v1/communes/50910113/status", "", nil, &st); code != http.StatusOK ||
+			st.Status.Petitions.ValidSignaturesPaperCheckedByStaff != "1" || st.Status.Petitions.ValidSignaturesCodeVerified != fmt.Sprint(c.GetValid()-1) {
+			t.Fatalf("status per level: %d %s", code, b)
+		}
+		page := e.restBody("/" + name + "?lang=en")
+		if !strings.Contains(page, `id="signatures-by-level"`) || !strings.Contains(page, fmt.Sprintf("1 paper (checked by staff), %d online by code", c.GetValid()-1)) {
+			t.Fatalf("the petition page shows no counts per level:\n%.3000s", page)
+		}
+		csv := e.restBody("/open-data/communes/50910113/petitions.csv")
+		lines := strings.Split(strings.TrimSpace(csv), "\n")
+		if !strings.HasSuffix(lines[0], "signatures_paper_checked_by_staff,signatures_code_verified,signatures_provider_verified_id,signatures_counted") {
+			t.Fatalf("open data header: %s", lines[0])
+		}
+		want := fmt.Sprintf(",1,%d,0,%d", c.GetValid()-1, c.GetValid())
+		found := false
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, name+",") && strings.HasSuffix(strings.TrimRight(l, "\r"), want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("open data has no row for %s ending %s:\n%s", name, want, csv)
+		}
+	})
+
 	t.Run("OwnerWithdraws", func(t *testing.T) {
 		if _, err := e.petitions.WithdrawSignature(as(alice), &petitionsv1.WithdrawSignatureRequest{Name: name, Reason: "changé d'avis"}); err != nil {
 			t.Fatal(err)

@@ -36,8 +36,9 @@ type ReadModels struct {
 // NewReadModels returns empty read models registered on a new runner, in
 // the order their digests are combined (territory, petitions, advisory,
 // consultations: the pre-split model's order; information, which keeps no
-// digest, after them).
-func NewReadModels(reg *es.Registry) *ReadModels {
+// digest, after them), then extra, read models of other contexts the runner
+// feeds too (the identity context's Roles).
+func NewReadModels(reg *es.Registry, extra ...projections.ReadModel) *ReadModels {
 	m := &ReadModels{
 		Territory:     territoryrm.New(),
 		Petitions:     petitionsrm.New(reg),
@@ -46,7 +47,7 @@ func NewReadModels(reg *es.Registry) *ReadModels {
 		Information:   informationrm.New(reg),
 	}
 	m.History = auditrm.New(m.Petitions, m.Advisory, m.Consultations)
-	m.Runner = projections.New(reg, m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information)
+	m.Runner = projections.New(reg, append([]projections.ReadModel{m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information}, extra...)...)
 	return m
 }
 

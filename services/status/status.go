@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
@@ -34,6 +35,10 @@ func figures(f petitionsrm.Figures) *statusv1.PetitionFigures {
 		ByState: f.ByState, DepositedTotal: f.DepositedTotal, Overdue: f.Overdue,
 		MedianDaysToDecision: f.MedianDays, AcceptanceRate: f.AcceptanceRate, Decided: f.Decided,
 		ValidSignatures: f.ValidSignatures,
+		// Per level of assurance (issue 16).
+		ValidSignaturesPaperCheckedByStaff: f.ValidByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF],
+		ValidSignaturesCodeVerified:        f.ValidByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_CODE_VERIFIED],
+		ValidSignaturesProviderVerifiedId:  f.ValidByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID],
 	}
 }
 

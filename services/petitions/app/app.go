@@ -370,9 +370,13 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 		for k, v := range p.ByProvince {
 			byProvince[k] = int(v)
 		}
+		byAssurance := map[petitionseventsv1.SignatureAssurance]int{}
+		for k, v := range p.ByAssurance {
+			byAssurance[k] = int(v)
+		}
 		return domain.DecideAdmissibility{
 			Decision: decision, Checklist: checklist, Reasons: reasons,
-			Signatures: domain.Tally{Valid: int(p.Valid), ByProvince: byProvince},
+			Signatures: domain.Tally{Valid: int(p.Valid), ByProvince: byProvince, ByAssurance: byAssurance},
 			Threshold:  threshold, ProvinceMinimum: rb.PerProvinceMinimum(threshold), Provinces: provinces,
 			CountedAssurance: rb.CountedAssurance,
 		}, nil

@@ -40,3 +40,19 @@ func levelsNote(levels []petitionseventsv1.SignatureAssurance) string {
 	}
 	return " (this council counts " + strings.Join(names, ", ") + ")"
 }
+
+// CountedByLevel is how many of valid signatures, counted by level in
+// byLevel, count toward the threshold when the rulebook counts levels (nil:
+// all).
+func CountedByLevel(valid int32, byLevel map[petitionseventsv1.SignatureAssurance]int32, levels []petitionseventsv1.SignatureAssurance) int {
+	if len(levels) == 0 {
+		return int(valid)
+	}
+	n := 0
+	for level, count := range byLevel {
+		if slices.Contains(levels, level) {
+			n += int(count)
+		}
+	}
+	return n
+}

@@ -92,7 +92,11 @@ func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.
 		Name: st.Council + "/petitions/" + st.ID, Council: st.Council, Kind: st.Kind,
 		Title: st.Title, Request: st.Request, Reasons: st.Reasons, Association: st.Association,
 		Agent: st.Agent, State: st.Status,
-		Signatures:    &petitionsv1.SignatureCounts{Valid: p.Valid, Withdrawn: p.Withdrawn, Struck: p.Struck, ByProvince: p.ByProvince},
+		Signatures: &petitionsv1.SignatureCounts{Valid: p.Valid, Withdrawn: p.Withdrawn, Struck: p.Struck, ByProvince: p.ByProvince,
+			PaperCheckedByStaff: p.ByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF],
+			CodeVerified:        p.ByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_CODE_VERIFIED],
+			ProviderVerifiedId:  p.ByAssurance[petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID],
+			Counted:             p.Valid},
 		ReceiptNumber: st.ReceiptNumber, ReceiveTime: ts(st.ReceivedAt), DepositChannel: st.DepositChannel,
 		DecisionDeadline: ts(st.Deadline), Overdue: st.Overdue(now),
 		DecisionNotifyTime: ts(st.DecisionNotified), Session: st.Session, Committee: st.Committee,
@@ -102,7 +106,9 @@ func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.
 		AllowedActs: allowedActs(ctx, st, now),
 	}
 	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
-		out.SignatureThreshold = int32(app.Rulebook(c).SignatureThreshold(c))
+		rb := app.Rulebook(c)
+		out.SignatureThreshold = int32(rb.SignatureThreshold(c))
+		out.Signatures.Counted = int32(domain.CountedByLevel(p.Valid, p.ByAssurance, rb.CountedAssurance))
 	}
 	if st.Decided() {
 		out.Decision = &petitionsv1.Decision{Admissibility: st.Decision, Checklist: st.Checklist, Reasons: st.DecisionReasons, DecideTime: ts(st.DecidedAt), DecidedBy: st.DecidedBy}

@@ -40,6 +40,7 @@ func (m *Petitions) foldAt(p *Petition, a AsOf) (Petition, bool) {
 			continue
 		}
 		out.Valid += int32(c.Delta)
+		out.countLevel(c.Assurance, int32(c.Delta))
 		if c.Province != "" {
 			out.ByProvince[c.Province] += int32(c.Delta)
 		}

@@ -57,6 +57,12 @@ type Petition struct {
 	Withdrawn       int32
 	Struck          int32
 	ByProvince      map[string]int32
+	// ByAssurance counts the valid signatures by level of assurance
+	// (signatures recorded before levels read as pdomain.AssuranceOf says).
+	// It is derived from the SignatureAdded events the digest covers, and
+	// left out of the digest (json "-"), which stays the pre-split model's
+	// (testdata/prelog); the snapshot (gob) keeps it.
+	ByAssurance map[petitionseventsv1.SignatureAssurance]int32 `json:"-"`
 	// History keeps the petition's events as stored, so its state at any
 	// past position or time can be folded again (as-of queries).
 	History []StoredEvent
@@ -70,6 +76,9 @@ type SignatureChange struct {
 	OccurredAt int64 // Unix nanoseconds
 	Delta      int8
 	Province   string
+	// Assurance is the signature's level (out of the digest, as
+	// Petition.ByAssurance).
+	Assurance petitionseventsv1.SignatureAssurance `json:"-"`
 }
 
 // TimelineEntry is one act on a petition.
@@ -94,8 +103,9 @@ const (
 )
 
 type signature struct {
-	status   uint8
-	province string
+	status    uint8
+	assurance petitionseventsv1.SignatureAssurance
+	province  string
 	// position of the SignatureAdded event, where the encrypted name is.
 	position uint64
 }
@@ -262,12 +272,13 @@ func (m *Petitions) applySignature(pid, hexKey string, e *eventstore.Event, payl
 		if had {
 			return nil
 		}
-		sig = signature{status: sigValid, province: m.intern(pl.GetProvince()), position: e.Position}
+		sig = signature{status: sigValid, assurance: pdomain.AssuranceOf(pl), province: m.intern(pl.GetProvince()), position: e.Position}
 		b.sigs[key] = sig
 		b.order = append(b.order, key)
 		if p != nil {
-			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: 1, Province: sig.province})
+			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: 1, Province: sig.province, Assurance: sig.assurance})
 			p.Valid++
+			p.countLevel(sig.assurance, 1)
 			if sig.province != "" {
 				p.ByProvince[sig.province]++
 			}
@@ -283,8 +294,9 @@ func (m *Petitions) applySignature(pid, hexKey string, e *eventstore.Event, payl
 		}
 		b.sigs[key] = sig
 		if p != nil {
-			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: -1, Province: sig.province})
+			p.Signatures = append(p.Signatures, SignatureChange{Position: e.Position, OccurredAt: e.OccurredAt.UnixNano(), Delta: -1, Province: sig.province, Assurance: sig.assurance})
 			p.Valid--
+			p.countLevel(sig.assurance, -1)
 			if sig.status == sigWithdrawn {
 				p.Withdrawn++
 			} else {
@@ -296,6 +308,17 @@ func (m *Petitions) applySignature(pid, hexKey string, e *eventstore.Event, payl
 		}
 	}
 	return nil
+}
+
+// countLevel adds delta to the valid signatures of a level.
+func (p *Petition) countLevel(level petitionseventsv1.SignatureAssurance, delta int32) {
+	if p.ByAssurance == nil {
+		p.ByAssurance = map[petitionseventsv1.SignatureAssurance]int32{}
+	}
+	p.ByAssurance[level] += delta
+	if p.ByAssurance[level] == 0 {
+		delete(p.ByAssurance, level)
+	}
 }
 
 // intern shares province strings between signatures. Lock held.

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func (p *Petition) copy() Petition {
 	for k, v := range p.ByProvince {
 		c.ByProvince[k] = v
 	}
+	c.ByAssurance = maps.Clone(p.ByAssurance)
 	return c
 }
 
@@ -162,8 +164,10 @@ type Figures struct {
 	AcceptanceRate  float64
 	Decided         int32
 	ValidSignatures int64
-	decisionDays    []float64
-	admissible      int32
+	// ValidByAssurance splits ValidSignatures by level of assurance.
+	ValidByAssurance map[petitionseventsv1.SignatureAssurance]int64
+	decisionDays     []float64
+	admissible       int32
 }
 
 // PetitionFigures computes a council's figures against the clock now.
@@ -188,6 +192,9 @@ func (f *Figures) add(p *Petition, now time.Time) {
 	}
 	f.ByState[pdomain.StateName(st.Status)]++
 	f.ValidSignatures += int64(p.Valid)
+	for level, n := range p.ByAssurance {
+		f.addLevel(level, int64(n))
+	}
 	if st.ReceivedAt.IsZero() {
 		return
 	}
@@ -204,6 +211,13 @@ func (f *Figures) add(p *Petition, now time.Time) {
 	}
 }
 
+func (f *Figures) addLevel(level petitionseventsv1.SignatureAssurance, n int64) {
+	if f.ValidByAssurance == nil {
+		f.ValidByAssurance = map[petitionseventsv1.SignatureAssurance]int64{}
+	}
+	f.ValidByAssurance[level] += n
+}
+
 // Merge adds another council's figures (for a roll-up); Finish then
 // computes the median and the rate of the sum.
 func (f *Figures) Merge(o Figures) {
@@ -214,6 +228,9 @@ func (f *Figures) Merge(o Figures) {
 	f.Overdue += o.Overdue
 	f.Decided += o.Decided
 	f.ValidSignatures += o.ValidSignatures
+	for level, n := range o.ValidByAssurance {
+		f.addLevel(level, n)
+	}
 	f.decisionDays = append(f.decisionDays, o.decisionDays...)
 	f.admissible += o.admissible
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/gob"
 	"encoding/hex"
+	"errors"
 	"sort"
 	"strings"
+
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 )
 
 // snapshot is the model's section of the snapshot file.
@@ -14,19 +17,24 @@ type snapshot struct {
 	Order     map[string][]string             // council code → petition resource names in drafting order
 	Books     map[string]map[[32]byte]snapSig // by petition resource name
 	Erased    [][32]byte
+	// Levels: the petitions count their signatures by level of assurance
+	// (issue 16). A snapshot written before has no such counts: it is
+	// refused, and the runner rebuilds from the log.
+	Levels bool
 }
 
 type snapSig struct {
-	Status   uint8
-	Province string
-	Position uint64
+	Status    uint8
+	Assurance int32
+	Province  string
+	Position  uint64
 }
 
 // Snapshot encodes the model.
 func (m *Petitions) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := snapshot{Petitions: m.petitions, Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}}
+	s := snapshot{Petitions: m.petitions, Order: map[string][]string{}, Books: map[string]map[[32]byte]snapSig{}, Levels: true}
 	for k := range m.erased {
 		s.Erased = append(s.Erased, k)
 	}
@@ -38,7 +46,7 @@ func (m *Petitions) Snapshot() ([]byte, error) {
 	for pid, b := range m.books {
 		sb := make(map[[32]byte]snapSig, len(b.sigs))
 		for k, v := range b.sigs {
-			sb[k] = snapSig{Status: v.status, Province: v.province, Position: v.position}
+			sb[k] = snapSig{Status: v.status, Assurance: int32(v.assurance), Province: v.province, Position: v.position}
 		}
 		s.Books[pid] = sb
 	}
@@ -52,6 +60,9 @@ func (m *Petitions) Restore(data []byte) error {
 	var s snapshot
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return err
+	}
+	if !s.Levels && (len(s.Petitions) > 0 || len(s.Books) > 0) {
+		return errors.New("petitions read model: the snapshot predates the counts by level of assurance")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -91,7 +102,7 @@ func (m *Petitions) Restore(data []byte) error {
 		sb := s.Books[name]
 		b := &signatureBook{sigs: make(map[[32]byte]signature, len(sb))}
 		for k, v := range sb {
-			b.sigs[k] = signature{status: v.Status, province: m.intern(v.Province), position: v.Position}
+			b.sigs[k] = signature{status: v.Status, assurance: petitionseventsv1.SignatureAssurance(v.Assurance), province: m.intern(v.Province), position: v.Position}
 			b.order = append(b.order, k)
 		}
 		sort.Slice(b.order, func(i, j int) bool { return b.sigs[b.order[i]].position < b.sigs[b.order[j]].position })

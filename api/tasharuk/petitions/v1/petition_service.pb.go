@@ -258,7 +258,17 @@ type SignatureCounts struct {
 	// Struck out by staff.
 	Struck int32 `protobuf:"varint,3,opt,name=struck,proto3" json:"struck,omitempty"`
 	// Valid signatures per province code (region petitions).
-	ByProvince    map[string]int32 `protobuf:"bytes,4,rep,name=by_province,json=byProvince,proto3" json:"by_province,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	ByProvince map[string]int32 `protobuf:"bytes,4,rep,name=by_province,json=byProvince,proto3" json:"by_province,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Valid signatures keyed in from paper sheets checked by staff.
+	PaperCheckedByStaff int32 `protobuf:"varint,5,opt,name=paper_checked_by_staff,json=paperCheckedByStaff,proto3" json:"paper_checked_by_staff,omitempty"`
+	// Valid signatures online whose ID number is self-declared by an account
+	// verified by a one-time code (or any provider account).
+	CodeVerified int32 `protobuf:"varint,6,opt,name=code_verified,json=codeVerified,proto3" json:"code_verified,omitempty"`
+	// Valid signatures online whose ID number the identity provider asserts.
+	ProviderVerifiedId int32 `protobuf:"varint,7,opt,name=provider_verified_id,json=providerVerifiedId,proto3" json:"provider_verified_id,omitempty"`
+	// Valid signatures that count toward the threshold under the council's
+	// rulebook (the levels it counts; all by default).
+	Counted       int32 `protobuf:"varint,8,opt,name=counted,proto3" json:"counted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -319,6 +329,34 @@ func (x *SignatureCounts) GetByProvince() map[string]int32 {
 		return x.ByProvince
 	}
 	return nil
+}
+
+func (x *SignatureCounts) GetPaperCheckedByStaff() int32 {
+	if x != nil {
+		return x.PaperCheckedByStaff
+	}
+	return 0
+}
+
+func (x *SignatureCounts) GetCodeVerified() int32 {
+	if x != nil {
+		return x.CodeVerified
+	}
+	return 0
+}
+
+func (x *SignatureCounts) GetProviderVerifiedId() int32 {
+	if x != nil {
+		return x.ProviderVerifiedId
+	}
+	return 0
+}
+
+func (x *SignatureCounts) GetCounted() int32 {
+	if x != nil {
+		return x.Counted
+	}
+	return 0
 }
 
 // Decision is the bureau's admissibility decision.
@@ -3797,13 +3835,17 @@ var File_tasharuk_petitions_v1_petition_service_proto protoreflect.FileDescripto
 
 const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\n" +
-	",tasharuk/petitions/v1/petition_service.proto\x12\x15tasharuk.petitions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/petitions/events/v1/events.proto\"\xf5\x01\n" +
+	",tasharuk/petitions/v1/petition_service.proto\x12\x15tasharuk.petitions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/petitions/events/v1/events.proto\"\x9b\x03\n" +
 	"\x0fSignatureCounts\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\x05R\x05valid\x12\x1c\n" +
 	"\twithdrawn\x18\x02 \x01(\x05R\twithdrawn\x12\x16\n" +
 	"\x06struck\x18\x03 \x01(\x05R\x06struck\x12W\n" +
 	"\vby_province\x18\x04 \x03(\v26.tasharuk.petitions.v1.SignatureCounts.ByProvinceEntryR\n" +
-	"byProvince\x1a=\n" +
+	"byProvince\x123\n" +
+	"\x16paper_checked_by_staff\x18\x05 \x01(\x05R\x13paperCheckedByStaff\x12#\n" +
+	"\rcode_verified\x18\x06 \x01(\x05R\fcodeVerified\x120\n" +
+	"\x14provider_verified_id\x18\a \x01(\x05R\x12providerVerifiedId\x12\x18\n" +
+	"\acounted\x18\b \x01(\x05R\acounted\x1a=\n" +
 	"\x0fByProvinceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x9a\x02\n" +

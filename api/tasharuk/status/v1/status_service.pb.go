@@ -40,8 +40,15 @@ type PetitionFigures struct {
 	Decided int32 `protobuf:"varint,6,opt,name=decided,proto3" json:"decided,omitempty"`
 	// Valid signatures on all petitions.
 	ValidSignatures int64 `protobuf:"varint,7,opt,name=valid_signatures,json=validSignatures,proto3" json:"valid_signatures,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Of them, keyed in from paper sheets checked by staff.
+	ValidSignaturesPaperCheckedByStaff int64 `protobuf:"varint,8,opt,name=valid_signatures_paper_checked_by_staff,json=validSignaturesPaperCheckedByStaff,proto3" json:"valid_signatures_paper_checked_by_staff,omitempty"`
+	// Of them, online with a self-declared ID number (one-time code
+	// accounts).
+	ValidSignaturesCodeVerified int64 `protobuf:"varint,9,opt,name=valid_signatures_code_verified,json=validSignaturesCodeVerified,proto3" json:"valid_signatures_code_verified,omitempty"`
+	// Of them, online with the ID number the identity provider asserts.
+	ValidSignaturesProviderVerifiedId int64 `protobuf:"varint,10,opt,name=valid_signatures_provider_verified_id,json=validSignaturesProviderVerifiedId,proto3" json:"valid_signatures_provider_verified_id,omitempty"`
+	unknownFields                     protoimpl.UnknownFields
+	sizeCache                         protoimpl.SizeCache
 }
 
 func (x *PetitionFigures) Reset() {
@@ -119,6 +126,27 @@ func (x *PetitionFigures) GetDecided() int32 {
 func (x *PetitionFigures) GetValidSignatures() int64 {
 	if x != nil {
 		return x.ValidSignatures
+	}
+	return 0
+}
+
+func (x *PetitionFigures) GetValidSignaturesPaperCheckedByStaff() int64 {
+	if x != nil {
+		return x.ValidSignaturesPaperCheckedByStaff
+	}
+	return 0
+}
+
+func (x *PetitionFigures) GetValidSignaturesCodeVerified() int64 {
+	if x != nil {
+		return x.ValidSignaturesCodeVerified
+	}
+	return 0
+}
+
+func (x *PetitionFigures) GetValidSignaturesProviderVerifiedId() int64 {
+	if x != nil {
+		return x.ValidSignaturesProviderVerifiedId
 	}
 	return 0
 }
@@ -1045,7 +1073,7 @@ var File_tasharuk_status_v1_status_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\n" +
-	"'tasharuk/status/v1/status_service.proto\x12\x12tasharuk.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x03\n" +
+	"'tasharuk/status/v1/status_service.proto\x12\x12tasharuk.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x04\n" +
 	"\x0fPetitionFigures\x12K\n" +
 	"\bby_state\x18\x01 \x03(\v20.tasharuk.status.v1.PetitionFigures.ByStateEntryR\abyState\x12'\n" +
 	"\x0fdeposited_total\x18\x02 \x01(\x05R\x0edepositedTotal\x12\x18\n" +
@@ -1053,7 +1081,11 @@ const file_tasharuk_status_v1_status_service_proto_rawDesc = "" +
 	"\x17median_days_to_decision\x18\x04 \x01(\x01R\x14medianDaysToDecision\x12'\n" +
 	"\x0facceptance_rate\x18\x05 \x01(\x01R\x0eacceptanceRate\x12\x18\n" +
 	"\adecided\x18\x06 \x01(\x05R\adecided\x12)\n" +
-	"\x10valid_signatures\x18\a \x01(\x03R\x0fvalidSignatures\x1a:\n" +
+	"\x10valid_signatures\x18\a \x01(\x03R\x0fvalidSignatures\x12S\n" +
+	"'valid_signatures_paper_checked_by_staff\x18\b \x01(\x03R\"validSignaturesPaperCheckedByStaff\x12C\n" +
+	"\x1evalid_signatures_code_verified\x18\t \x01(\x03R\x1bvalidSignaturesCodeVerified\x12P\n" +
+	"%valid_signatures_provider_verified_id\x18\n" +
+	" \x01(\x03R!validSignaturesProviderVerifiedId\x1a:\n" +
 	"\fByStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd4\x03\n" +
