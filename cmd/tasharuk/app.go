@@ -142,7 +142,9 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	}
 
 	reg := newRegistry()
-	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor)
+	// The identity read model (grants) rides on the same runner.
+	roles := irm.NewRoles(keys.UserKey)
+	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor, roles)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	identity := identityService(store, reg, keys, persons, now)
 	// a.Roles is the grants lookup one-time-code sessions use
 	// (access.RoleSource).
-	a.Roles = followRoles(a, store, reg, keys)
+	a.Roles = roles
 	territory := &tapp.Handler{Store: store, Registry: reg, Now: now}
 	information := iapp.New(iapp.Deps{Store: store, Registry: reg, Model: model.Information, Councils: model.Territory, Persons: persons, Requesters: keys,
 		IDs: icommand.UUIDs{}, Now: now})
@@ -245,8 +247,8 @@ func (a *App) openKeyStore(ctx context.Context, ns *natsstore.Store, keys *priva
 
 // follow makes the read model, resumed from its snapshot (embedded mode),
 // and adds the follower that keeps it up with the log to the parts.
-func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*status.ReadModels, error) {
-	model := status.NewReadModels(reg)
+func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor, extra ...projections.ReadModel) (*status.ReadModels, error) {
+	model := status.NewReadModels(reg, extra...)
 	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
 	follower := &projections.Follower{Model: model.Runner, Store: store, Logger: a.Logger, Monitor: monitor}
 	if sc.NATSURL == "" {

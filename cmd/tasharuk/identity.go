@@ -13,10 +13,8 @@ import (
 
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
-	"github.com/tasharuk/tasharuk/internal/service"
 	"github.com/tasharuk/tasharuk/privacy"
 	iapp "github.com/tasharuk/tasharuk/services/identity/app"
-	irm "github.com/tasharuk/tasharuk/services/identity/readmodel"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
 
@@ -36,27 +34,6 @@ func (c logCouncils) CouncilExists(ctx context.Context, code string) (bool, erro
 // identityService wires the identity commands.
 func identityService(store eventstore.Store, reg *es.Registry, keys *privacy.Keys, persons iapp.ContactKeys, now func() time.Time) *iapp.Service {
 	return &iapp.Service{Store: store, Registry: reg, Keys: keys, Persons: persons, Councils: logCouncils{store, reg}, Now: now}
-}
-
-// followRoles keeps the identity read model up with the log, from its own
-// subscription: a small adapter until the projections runner feeds
-// context read models (COORDINATION3.md "Read models"; the main follower
-// checks every event's integrity, so this one only applies them).
-func followRoles(a *App, store eventstore.Store, reg *es.Registry, keys *privacy.Keys) *irm.Roles {
-	roles := irm.NewRoles(keys.UserKey)
-	a.Parts = append(a.Parts, service.Part{Name: "identity read model", Run: func(ctx context.Context) error {
-		return store.Subscribe(ctx, roles.Position()+1, func(e eventstore.Event) error {
-			if !reg.Known(e.Type, e.SchemaVersion) {
-				return nil
-			}
-			p, err := reg.DecodeEvent(&e)
-			if err != nil {
-				return err
-			}
-			return roles.Apply(&e, p)
-		})
-	}})
-	return roles
 }
 
 // openPersonKeys opens the master key (which must exist: a new one would

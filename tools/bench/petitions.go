@@ -166,10 +166,15 @@ func benchSigning(ctx context.Context, b *benchServer, signers, total int) (nats
 	if _, err := pc.OpenPetitionForSignatures(agent, &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		return natsbench.Result{}, err
 	}
-	citizen := b.as(access.RoleCitizen, "", "bench-citizen")
 	per := total / signers
+	// One account per signature (an account signs a petition once, with
+	// one ID number: issue 16), its token issued before the clock starts.
+	accounts := make([]context.Context, signers*per)
+	for i := range accounts {
+		accounts[i] = b.as(access.RoleCitizen, "", fmt.Sprintf("bench-account-%d", i))
+	}
 	return natsbench.Workers(fmt.Sprintf("tasharuk SignPetition via gRPC, %d signers, one petition", signers), signers, per, func(w, i int) error {
-		_, err := pc.SignPetition(citizen, &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
+		_, err := pc.SignPetition(accounts[w*per+i], &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
 		return err
 	})
 }
