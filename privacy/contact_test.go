@@ -15,17 +15,17 @@ func TestNormalizeContacts(t *testing.T) {
 			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
-	for _, raw := range []string{"", "amina", "Amina <a@b.ma>", "a@b.ma, c@d.ma", strings.Repeat("a", 250) + "@b.ma"} {
+	for _, raw := range []string{"", "amina", "Amina <a@b.ma>", "a@b.ma, c@d.ma", strings.Repeat("a", 250) + "@b.ma", "a@b"} {
 		if _, err := privacy.NormalizeEmail(raw); !errors.Is(err, privacy.ErrInvalidEmail) {
 			t.Errorf("NormalizeEmail(%q) accepted: %v", raw, err)
 		}
 	}
-	for raw, want := range map[string]string{"+212 6 12-34-56-78": "+212612345678", "+33 (1) 23 45 67 89": "+33123456789"} {
+	for raw, want := range map[string]string{"+212 6 12-34-56-78": "+212612345678", "+33 (1) 23 45 67 89": "+33123456789", "0612345678": "+212612345678", "00212612345678": "+212612345678"} {
 		if got, err := privacy.NormalizePhone(raw); err != nil || got != want {
 			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
-	for _, raw := range []string{"", "0612345678", "+212", "+1234567890123456", "+2126x12345678"} {
+	for _, raw := range []string{"", "612345678", "+212", "+1234567890123456", "+2126x12345678", "+012345678"} {
 		if _, err := privacy.NormalizePhone(raw); !errors.Is(err, privacy.ErrInvalidPhone) {
 			t.Errorf("NormalizePhone(%q) accepted: %v", raw, err)
 		}
@@ -39,7 +39,7 @@ func TestContactSubjectAndSealing(t *testing.T) {
 	k1, _ := privacy.NewKeys(bytes.Repeat([]byte{1}, 32))
 	k2, _ := privacy.NewKeys(bytes.Repeat([]byte{2}, 32))
 	s := k1.ContactSubject(privacy.ContactEmail, "amina@example.ma")
-	if strings.Contains(s, "amina") || s != k1.ContactSubject(privacy.ContactEmail, "amina@example.ma") {
+	if strings.Contains(s, "amina") || s != k1.ContactSubject(privacy.ContactEmail, "amina@example.ma") || s != "email:"+k1.AccountKey("email", "amina@example.ma") {
 		t.Fatalf("subject %q", s)
 	}
 	if s == k1.ContactSubject(privacy.ContactPhone, "amina@example.ma") || s == k2.ContactSubject(privacy.ContactEmail, "amina@example.ma") {

@@ -136,14 +136,15 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	webConfig, err := signinWeb(ctx, cfg, tokenKey, keys, now, logger)
+	// The identity read model (grants) rides on the runner; web sign-in
+	// asks it for the roles of accounts whose provider asserts none.
+	roles := irm.NewRoles(keys.UserKey)
+	webConfig, err := signinWeb(ctx, cfg, tokenKey, keys, grantsOf{roles}, now, logger)
 	if err != nil {
 		return nil, err
 	}
 
 	reg := newRegistry()
-	// The identity read model (grants) rides on the same runner.
-	roles := irm.NewRoles(keys.UserKey)
 	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor, roles)
 	if err != nil {
 		return nil, err

@@ -11,10 +11,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tasharuk/tasharuk/access"
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/privacy"
 	iapp "github.com/tasharuk/tasharuk/services/identity/app"
+	irm "github.com/tasharuk/tasharuk/services/identity/readmodel"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
 
@@ -34,6 +36,20 @@ func (c logCouncils) CouncilExists(ctx context.Context, code string) (bool, erro
 // identityService wires the identity commands.
 func identityService(store eventstore.Store, reg *es.Registry, keys *privacy.Keys, persons iapp.ContactKeys, now func() time.Time) *iapp.Service {
 	return &iapp.Service{Store: store, Registry: reg, Keys: keys, Persons: persons, Councils: logCouncils{store, reg}, Now: now}
+}
+
+// grantsOf gives web sign-in the roles administrators granted
+// (signin.Grants), from the identity read model. A session acts in one
+// role: an account holding several signs in with the first of
+// access.GrantedPrincipals (by role name, then council).
+type grantsOf struct{ roles *irm.Roles }
+
+func (g grantsOf) Granted(_ context.Context, subject string) (access.Principal, bool, error) {
+	ps := access.GrantedPrincipals(g.roles, subject)
+	if len(ps) == 0 {
+		return access.Principal{}, false, nil
+	}
+	return ps[0], true, nil
 }
 
 // openPersonKeys opens the master key (which must exist: a new one would

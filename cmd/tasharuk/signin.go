@@ -48,7 +48,7 @@ func (sc *signinConfig) register(fs *flag.FlagSet) {
 
 // signinWeb builds the web pages' sign-in parts: sessions, the token
 // issuer they act with, the OpenID relying party and the code sender.
-func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.Keys, now func() time.Time, logger *slog.Logger) (web.Config, error) {
+func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.Keys, grants signin.Grants, now func() time.Time, logger *slog.Logger) (web.Config, error) {
 	sc := cfg.SignIn
 	wc := web.Config{
 		Sessions:    session.New(session.Options{Idle: sc.SessionIdle, Absolute: sc.SessionMaxAge, Now: now}),
@@ -73,7 +73,7 @@ func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.K
 		rp, err := signin.NewOIDC(ctx, signin.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: sc.ClientID, ClientSecret: secret,
 			// The provider's ID tokens are checked against the real clock
 			// (they carry the provider's times), as its bearer tokens are.
-			RedirectURL: sc.RedirectURL, Claims: claimsOf(cfg.OIDC)})
+			RedirectURL: sc.RedirectURL, Claims: claimsOf(cfg.OIDC), Grants: grants})
 		if err != nil {
 			return web.Config{}, err
 		}
@@ -98,7 +98,7 @@ func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.K
 		logger.Info("web sign-in by SMS code", "gateway_host", hostOf(sc.SMSGatewayURL))
 	}
 	if cc.Email != nil || cc.SMS != nil {
-		cc.Hash, cc.Now = keys.AccountKey, now
+		cc.Hash, cc.Now, cc.Grants = keys.AccountKey, now, grants
 		codes, err := signin.NewCodes(cc)
 		if err != nil {
 			return web.Config{}, err

@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tasharuk/tasharuk/internal/session"
+	"github.com/tasharuk/tasharuk/privacy"
 )
 
 // Channel is where a one-time code is sent.
@@ -176,37 +176,25 @@ func (c *Codes) sender(ch Channel) Sender {
 	return nil
 }
 
-var (
-	emailPattern = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
-	phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
-)
-
 // Normalize returns the canonical form of an address: an email address
 // lower-cased, a phone number in E.164 (a Moroccan 0XXXXXXXXX becomes
-// +212XXXXXXXXX; 00 becomes +).
+// +212XXXXXXXXX; 00 becomes +). The rules are privacy's, which `tasharuk
+// users add --email/--phone` uses too, so both name one account.
 func Normalize(ch Channel, raw string) (string, error) {
-	s := strings.TrimSpace(raw)
+	var s string
+	var err error
 	switch ch {
 	case Email:
-		s = strings.ToLower(s)
-		if len(s) > 254 || !emailPattern.MatchString(s) {
-			return "", ErrAddress
-		}
-		return s, nil
+		s, err = privacy.NormalizeEmail(raw)
 	case SMS:
-		s = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(s)
-		switch {
-		case strings.HasPrefix(s, "00"):
-			s = "+" + s[2:]
-		case len(s) == 10 && strings.HasPrefix(s, "0"):
-			s = "+212" + s[1:]
-		}
-		if !phonePattern.MatchString(s) {
-			return "", ErrAddress
-		}
-		return s, nil
+		s, err = privacy.NormalizePhone(raw)
+	default:
+		return "", ErrChannel
 	}
-	return "", ErrChannel
+	if err != nil {
+		return "", ErrAddress
+	}
+	return s, nil
 }
 
 func (c *Codes) addrKey(ch Channel, address string) [32]byte {
