@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -19,10 +20,16 @@ import (
 const bindAttempts = 3
 
 // bind binds the account to the ID number in the council before the
-// account's signature is appended (domain.DecideBinding): the ID number's
-// stream first, then the account's, each created only if it does not
-// exist. A half already bound to the other is left as it is, so a retried
-// signature binds nothing new.
+// account's signature is appended (domain.DecideBinding), each half's
+// stream created only if it does not exist. Both halves are read, then
+// written, at the same time (the log packs the two appends into one group
+// commit): a first signature costs one round trip more than the signature
+// itself, not two. A half already bound to the other is left as it is, so
+// a retried signature binds nothing new. Written together, the account's
+// half may land while another account wins the number in the same
+// instant: the account is then bound to a number it cannot sign with, and
+// its person contacts the council — the price of racing for someone's
+// number, never of an honest first signature.
 func (s *Service) bind(ctx context.Context, actor eventstore.Actor, c domain.Bind) error {
 	for range bindAttempts {
 		b, err := s.readBinding(ctx, c)
@@ -33,18 +40,24 @@ func (s *Service) bind(ctx context.Context, actor eventstore.Actor, c domain.Bin
 		if err != nil {
 			return err
 		}
-		raced := false
+		var idRaced, accountRaced bool
+		var idErr, accountErr error
+		var wg sync.WaitGroup
 		if idEv != nil {
-			if raced, err = s.appendNew(ctx, actor, domain.NationalIDStream(c.Council, c.SignerKey), idEv); err != nil {
-				return err
-			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				idRaced, idErr = s.appendNew(ctx, actor, domain.NationalIDStream(c.Council, c.SignerKey), idEv)
+			}()
 		}
-		if !raced && accountEv != nil {
-			if raced, err = s.appendNew(ctx, actor, domain.AccountStream(c.Council, c.AccountKey), accountEv); err != nil {
-				return err
-			}
+		if accountEv != nil {
+			accountRaced, accountErr = s.appendNew(ctx, actor, domain.AccountStream(c.Council, c.AccountKey), accountEv)
 		}
-		if !raced {
+		wg.Wait()
+		if err := errors.Join(idErr, accountErr); err != nil {
+			return err
+		}
+		if !idRaced && !accountRaced {
 			return nil
 		}
 	}
@@ -65,19 +78,25 @@ func (s *Service) appendNew(ctx context.Context, actor eventstore.Actor, stream 
 	return false, err
 }
 
-// readBinding reads both halves of a binding from the log.
+// readBinding reads both halves of a binding from the log, at the same
+// time.
 func (s *Service) readBinding(ctx context.Context, c domain.Bind) (domain.Binding, error) {
 	var b domain.Binding
-	id, err := s.firstEvent(ctx, domain.NationalIDStream(c.Council, c.SignerKey))
-	if err != nil {
+	var id proto.Message
+	var idErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		id, idErr = s.firstEvent(ctx, domain.NationalIDStream(c.Council, c.SignerKey))
+	}()
+	account, err := s.boundID(ctx, c.Council, c.AccountKey)
+	wg.Wait()
+	if err := errors.Join(idErr, err); err != nil {
 		return b, err
 	}
 	if p, ok := id.(*petitionseventsv1.NationalIdBound); ok {
 		b.IDAccount = p.GetAccountKey()
-	}
-	account, err := s.boundID(ctx, c.Council, c.AccountKey)
-	if err != nil {
-		return b, err
 	}
 	b.AccountID = account
 	return b, nil

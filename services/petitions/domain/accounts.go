@@ -15,12 +15,13 @@ import (
 //
 // so an ID number has one account in a council (of two accounts racing
 // for it exactly one wins) and an account one ID number, hence one
-// signature per petition whatever it types. The app writes the ID
-// number's half first, then the account's; if the account's half then
-// finds the account already bound to another number (the same account
-// racing itself with two numbers), the first number stays bound to the
-// account and unusable by others until the council releases it — the
-// price of refusing, race-free, an account that signs with two numbers.
+// signature per petition whatever it types. The app reads both halves,
+// decides here, then writes the missing halves together (one group
+// commit). If, in the same instant, another account wins the number, the
+// account's half may still land: the account is then bound to a number it
+// cannot sign with until the council releases it — the price of racing
+// for someone else's number; an honest first signature never pays it, and
+// a refused signature that read an existing binding writes nothing.
 
 // Reasons of the account rules (server/errors.go catalogue).
 const (
