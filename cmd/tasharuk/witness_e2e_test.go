@@ -117,7 +117,7 @@ func TestWitnessEndToEnd(t *testing.T) {
 		}
 		for i := range 12 {
 			id, full := signer(fmt.Sprintf("W%d", p), i)
-			res, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
+			res, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +314,7 @@ func TestWitnessEndToEnd(t *testing.T) {
 	}
 	for i := range 30 {
 		id, full := signer("WZ", i)
-		_, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full})
+		_, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -466,7 +466,7 @@ func TestWitnessPageInBrowser(t *testing.T) {
 	}
 	for i := range 25 {
 		id, full := signer("WP", i)
-		if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full}); err != nil {
 			t.Fatal(err)
 		}
 	}
