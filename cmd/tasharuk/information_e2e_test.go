@@ -2,24 +2,31 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/privacy"
 	ireadmodel "github.com/tasharuk/tasharuk/services/information/readmodel"
 	"github.com/tasharuk/tasharuk/services/status"
 )
@@ -533,6 +540,100 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("EraseRequester", func(t *testing.T) {
+		// Erasing a requester at their request (`privacy erase
+		// --information-request`) destroys the data key that sealed their
+		// name and contact and records RequesterErased; the sealed identity
+		// no longer opens, the public figures are unchanged, and another
+		// requester's identity still opens.
+		figuresBefore := figureLine(figures("before the erasure", &informationv1.GetInformationFiguresRequest{}))
+		statusBefore := e.restBody("/v1/" + council + "/status")
+		e.stop()
+		// probe opens a data key in the service's key store (stopped: the
+		// embedded data folder is locked while it runs).
+		probe := func(keyID string) error {
+			t.Helper()
+			sc := storeConfig{DataDir: dir}
+			if err := sc.resolveKeys(); err != nil {
+				t.Fatal(err)
+			}
+			ls, err := openQuiet(ctx, sc, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ls.Close()
+			keys, err := privacy.LoadKeys(sc.KeysDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err := jetstream.New(ls.NATS.Conn())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ks, err := privacy.OpenKeyStore(ctx, ls.NATS.Conn(), js, "TASHARUK_PERSON_KEYS", ls.NATS.Replicas(), keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ks.Close()
+			_, err = ks.NameKey(ctx, "probe", keyID)
+			return err
+		}
+		erase := func(name string) (string, error) {
+			var out, errOut strings.Builder
+			err := runPrivacy(ctx, []string{"erase", "--information-request", name, "--data-dir", dir}, &out, &errOut)
+			return out.String(), err
+		}
+		// A crafted name and a request that does not exist: refused, nothing recorded.
+		if _, err := erase(council + "/informationRequests/not-a-uuid"); err == nil {
+			t.Fatal("erased a request with a malformed name")
+		}
+		if _, err := erase(council + "/informationRequests/0190d7a0-0000-7000-8000-00000000ffff"); !hasReason(err, "INFORMATION_REQUEST_NOT_FOUND") {
+			t.Fatalf("erasing a request that does not exist: %v", err)
+		}
+		out, err := erase(a.GetName())
+		if err != nil {
+			t.Fatalf("privacy erase --information-request: %v", err)
+		}
+		keyID := regexp.MustCompile(`data key (dk\.\S+) destroyed`).FindStringSubmatch(out)
+		if keyID == nil {
+			t.Fatalf("erase output names no data key: %q", out)
+		}
+		if err := probe(keyID[1]); !errors.Is(err, privacy.ErrErased) {
+			t.Fatalf("A's data key after the erasure: %v, want ErrErased", err)
+		}
+		// Erased once: a second erasure is refused.
+		if _, err := erase(a.GetName()); !hasReason(err, "PERSON_ERASED") {
+			t.Fatalf("a second erasure: %v", err)
+		}
+		e.start()
+		info = informationv1.NewInformationServiceClient(e.conn)
+		head = e.head()
+		_, err = info.RevealRequester(as(official), &informationv1.RevealRequesterRequest{Name: a.GetName()})
+		wantCode(t, err, codes.FailedPrecondition, "PERSON_ERASED")
+		unchanged("revealing an erased requester", head)
+		if paper, err := info.RevealRequester(as(official), &informationv1.RevealRequesterRequest{Name: b.GetName()}); err != nil || paper.GetRequesterName() != secrets[4] {
+			t.Fatalf("B's requester after A's erasure: %v %v", paper, err)
+		}
+		if got := figureLine(figures("after the erasure", &informationv1.GetInformationFiguresRequest{MinPosition: e.head()})); got != figuresBefore {
+			t.Fatalf("figures after the erasure:\n got %s\nwant %s", got, figuresBefore)
+		}
+		// The same status (the log's position moved on: the erasure and a read).
+		var was, is statusv1.GetCouncilStatusResponse
+		if err := protojson.Unmarshal([]byte(statusBefore), &was); err != nil {
+			t.Fatal(err)
+		}
+		if err := protojson.Unmarshal([]byte(e.restBody("/v1/"+council+"/status")), &is); err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(was.GetStatus(), is.GetStatus()) || is.GetPosition() != was.GetPosition()+2 {
+			t.Fatalf("status after the erasure:\n got %v at %d\nwant %v at %d+2", is.GetStatus(), is.GetPosition(), was.GetStatus(), was.GetPosition())
+		}
+		// The request itself is still there, answered as before.
+		if got, err := info.GetInformationRequest(as(official), &informationv1.GetInformationRequestRequest{Name: a.GetName()}); err != nil || got.GetInformationRequest().GetAnswer().GetKind() != ieventsv1.AnswerKind_ANSWER_KIND_FULL {
+			t.Fatalf("A after the erasure: %v %v", got, err)
+		}
+	})
+
 	t.Run("NoRequesterIdentityInClear", func(t *testing.T) {
 		// The register and figures are public; read them without a token.
 		e.restBody("/v1/" + council + "/publications")
@@ -588,6 +689,12 @@ func holidayOn(cal *informationv1.GetWorkCalendarResponse, key, date string, con
 		}
 	}
 	return false
+}
+
+// hasReason reports whether err carries the catalogue reason.
+func hasReason(err error, reason string) bool {
+	_, r, ok := fault.Classify(err)
+	return ok && r == reason
 }
 
 // statusInfoLine writes a status's information figures as figureLine

@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
 	iapp "github.com/tasharuk/tasharuk/services/identity/app"
+	icommand "github.com/tasharuk/tasharuk/services/information/app/command"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
@@ -31,6 +34,7 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	nationalID := fs.String("national-id", "", "the person's national ID number (used only to find their key; not stored)")
 	email := fs.String("email", "", "erase the contact details of the account that signs in with this email (used only to find it; not stored)")
 	phone := fs.String("phone", "", "erase the contact details of the account that signs in with this phone number")
+	infoRequest := fs.String("information-request", "", "instead: erase the requester of this request for information (communes/{c}/informationRequests/{id}): its sealed name and contact")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +44,9 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	signer := *council != "" || *nationalID != ""
 	contact := *email != "" || *phone != ""
 	switch {
+	case *infoRequest != "" && (signer || contact):
+		return usagef("privacy erase", "give --information-request alone (it names one requester), or --council and --national-id, or --email/--phone")
+	case *infoRequest != "":
 	case !signer && !contact:
 		return usagef("privacy erase", "%v", errNoPerson)
 	case signer && (*council == "" || *nationalID == ""):
@@ -65,6 +72,9 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer ls.Close()
+	if *infoRequest != "" {
+		return eraseRequester(ctx, sc, ls, *infoRequest, stdout)
+	}
 	// A council that is not registered has no signers to erase: say so
 	// rather than record an erasure nobody can have asked for (and before
 	// loading, or creating, a master key).
@@ -104,5 +114,33 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	fmt.Fprintf(stdout, "erased: the person's data key in council %s (signature reference %s) is deleted; their name now reads %q everywhere\n", *council, papp.Ref(key), papp.Erased)
+	return nil
+}
+
+// eraseRequester destroys the data key sealing an information request's
+// requester and records it (RequesterErased on the request's stream).
+func eraseRequester(ctx context.Context, sc storeConfig, ls *logStore, name string, stdout io.Writer) error {
+	// The erasure is recorded in the log: never over a damaged one.
+	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
+	keys, err := privacy.LoadKeys(sc.KeysDir)
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(ls.NATS.Conn())
+	if err != nil {
+		return err
+	}
+	ks, err := privacy.OpenKeyStore(ctx, ls.NATS.Conn(), js, "TASHARUK_PERSON_KEYS", ls.NATS.Replicas(), keys)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	keyID, pos, err := icommand.EraseRequester(ctx, ls.Log, newRegistry(), ks, name, cliActor(), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "erased: the requester of %s (data key %s destroyed; recorded at position %d); the request and the public figures are unchanged\n", name, keyID, pos)
 	return nil
 }

@@ -263,6 +263,8 @@ func redact(m proto.Message) {
 	case *identityeventsv1.ContactRecorded:
 		p.ContactCiphertext = nil
 		p.ContactKeyId = ""
+	case *ieventsv1.RequesterErased:
+		p.IdentityKeyId = ""
 	}
 }
 

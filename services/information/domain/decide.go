@@ -75,7 +75,11 @@ type Reveal struct {
 	Purpose string
 }
 
+// EraseRequester records that the identity's data key was destroyed.
+type EraseRequester struct{}
+
 func (Reveal) isCommand()          {}
+func (EraseRequester) isCommand()  {}
 func (Receive) isCommand()         {}
 func (Extend) isCommand()          {}
 func (Give) isCommand()            {}
@@ -100,7 +104,16 @@ func Decide(s State, c Command, env Env) ([]es.Decided, error) {
 		return decideComplain(s, c, env)
 	case DecideComplaint:
 		return decideComplaint(s, c, env)
+	case EraseRequester:
+		if s.IdentityErased {
+			return nil, fault.New(fault.FailedPrecondition, ReasonPersonErased, "the requester's data was already erased")
+		}
+		return one(es.Decided{Payload: &ieventsv1.RequesterErased{IdentityKeyId: s.IdentityKeyID}}), nil
 	case Reveal:
+		if s.IdentityErased {
+			// Nothing to open: no read is recorded.
+			return nil, fault.New(fault.FailedPrecondition, ReasonPersonErased, "the requester's data was erased at their request")
+		}
 		purpose := strings.TrimSpace(c.Purpose)
 		if purpose == "" {
 			purpose = "answer the request"

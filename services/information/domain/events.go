@@ -16,4 +16,5 @@ var EventTypes = []es.Type{
 	{Name: "information.PublicationRecorded", Version: 1, Sample: &ieventsv1.PublicationRecorded{}},
 	{Name: "information.ReceiptIssued", Version: 1, Sample: &ieventsv1.ReceiptIssued{}},
 	{Name: "information.RequesterRevealed", Version: 1, Sample: &ieventsv1.RequesterRevealed{}},
+	{Name: "information.RequesterErased", Version: 1, Sample: &ieventsv1.RequesterErased{}},
 }

@@ -20,4 +20,6 @@ const (
 	ReasonNoComplaint       = "NO_COMPLAINT"
 	ReasonComplaintDecided  = "COMPLAINT_DECIDED"
 	ReasonUnknownHoliday    = "UNKNOWN_HOLIDAY"
+	// ReasonPersonErased is the catalogue's PERSON_ERASED (petitions' too).
+	ReasonPersonErased = "PERSON_ERASED"
 )

@@ -20,6 +20,9 @@ type State struct {
 	RequesterKey   string
 	IdentitySealed []byte
 	IdentityKeyID  string
+	// IdentityErased: the identity's data key was destroyed at the
+	// requester's request; the sealed identity no longer opens.
+	IdentityErased bool
 	Subject        string
 	Urgent         bool
 	UrgentReason   string
@@ -63,6 +66,8 @@ func Evolve(s State, r es.Recorded) State {
 			Channel: e.GetChannel(), RequesterKind: e.GetRequesterKind(), RequesterKey: e.GetRequesterKey(), Subject: e.GetSubject(),
 			IdentitySealed: e.GetIdentityCiphertext(), IdentityKeyID: e.GetIdentityKeyId(),
 			Urgent: e.GetUrgent(), UrgentReason: e.GetUrgentReason()}
+	case *ieventsv1.RequesterErased:
+		s.IdentityErased = true
 	case *ieventsv1.RequestExtended:
 		s.Extended, s.ExtensionNote = true, e.GetReasons()
 		s.ExtendedOn, _ = ParseDay(e.GetNotifiedOn())

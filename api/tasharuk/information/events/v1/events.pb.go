@@ -1199,6 +1199,55 @@ func (x *RequesterRevealed) GetPurpose() string {
 	return ""
 }
 
+// RequesterErased: at the requester's request, the data key that sealed
+// their name and contact was destroyed (crypto-shredding, law 09-08): the
+// sealed identity in the log can no longer be opened. The request, its
+// clock and the public figures stay as they were. Stream of the request.
+type RequesterErased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The data key id destroyed (not the key; the ciphertext stays unreadable).
+	IdentityKeyId string `protobuf:"bytes,1,opt,name=identity_key_id,json=identityKeyId,proto3" json:"identity_key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequesterErased) Reset() {
+	*x = RequesterErased{}
+	mi := &file_tasharuk_information_events_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequesterErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequesterErased) ProtoMessage() {}
+
+func (x *RequesterErased) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_information_events_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequesterErased.ProtoReflect.Descriptor instead.
+func (*RequesterErased) Descriptor() ([]byte, []int) {
+	return file_tasharuk_information_events_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RequesterErased) GetIdentityKeyId() string {
+	if x != nil {
+		return x.IdentityKeyId
+	}
+	return ""
+}
+
 var File_tasharuk_information_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
@@ -1259,7 +1308,9 @@ const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x18\n" +
 	"\arequest\x18\x02 \x01(\tR\arequest\"-\n" +
 	"\x11RequesterRevealed\x12\x18\n" +
-	"\apurpose\x18\x01 \x01(\tR\apurpose*\x9f\x01\n" +
+	"\apurpose\x18\x01 \x01(\tR\apurpose\"9\n" +
+	"\x0fRequesterErased\x12&\n" +
+	"\x0fidentity_key_id\x18\x01 \x01(\tR\ridentityKeyId*\x9f\x01\n" +
 	"\x0eRequestChannel\x12\x1f\n" +
 	"\x1bREQUEST_CHANNEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15REQUEST_CHANNEL_PAPER\x10\x01\x12\x19\n" +
@@ -1326,7 +1377,7 @@ func file_tasharuk_information_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_information_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tasharuk_information_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_tasharuk_information_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_tasharuk_information_events_v1_events_proto_goTypes = []any{
 	(RequestChannel)(0),         // 0: tasharuk.information.events.v1.RequestChannel
 	(RequesterKind)(0),          // 1: tasharuk.information.events.v1.RequesterKind
@@ -1344,6 +1395,7 @@ var file_tasharuk_information_events_v1_events_proto_goTypes = []any{
 	(*PublicationRecorded)(nil), // 13: tasharuk.information.events.v1.PublicationRecorded
 	(*ReceiptIssued)(nil),       // 14: tasharuk.information.events.v1.ReceiptIssued
 	(*RequesterRevealed)(nil),   // 15: tasharuk.information.events.v1.RequesterRevealed
+	(*RequesterErased)(nil),     // 16: tasharuk.information.events.v1.RequesterErased
 }
 var file_tasharuk_information_events_v1_events_proto_depIdxs = []int32{
 	0, // 0: tasharuk.information.events.v1.RequestReceived.channel:type_name -> tasharuk.information.events.v1.RequestChannel
@@ -1372,7 +1424,7 @@ func file_tasharuk_information_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_information_events_v1_events_proto_rawDesc), len(file_tasharuk_information_events_v1_events_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
