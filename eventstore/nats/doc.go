@@ -16,9 +16,12 @@
 // the server refuses the write if anyone got there first, whatever process
 // they ran in. Each message carries Nats-Msg-Id = event id, so the server
 // drops a resent message within its duplicate window; beyond that window a
-// retried append is recognised by [eventstore.FindRecorded]. Appends to the
-// same stream from one process are serialised in the process, so they queue
-// instead of failing each other.
+// retried append is recognised by looking where it would have landed
+// ([eventstore.FindRecorded]'s rule), located from the stream's head in a
+// few small reads whatever the stream's length. Appends to the same stream
+// from one process are serialised in the process, in arrival order, so they
+// queue instead of failing each other; one whose expectation the remembered
+// head already contradicts fails at once, without the lock or a read.
 //
 // # Atomicity and group commit
 //

@@ -39,6 +39,7 @@ func (s *Store) directBatch(ctx context.Context, req directGetRequest) ([]rawMsg
 	if err != nil {
 		return nil, err
 	}
+	s.stats.Reads.Add(1)
 	inbox := s.nc.NewRespInbox()
 	sub, err := s.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -69,10 +70,15 @@ func (s *Store) directBatch(ctx context.Context, req directGetRequest) ([]rawMsg
 			return nil, fmt.Errorf("natsstore: direct get: bad sequence header: %w", err)
 		}
 		out = append(out, rawMsg{seq: seq, data: m.Data})
+		s.stats.ReadMsgs.Add(1)
 	}
 }
 
-// ReadStream implements eventstore.Store.
+// ReadStream implements eventstore.Store. From revision 0 it asks the
+// server for the subject's first message; from a later revision it locates
+// that revision's sequence from the stream's head (see locate), so reading
+// the tail of a long stream does not page through its beginning. Pages are
+// sized to the limit.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.Event, error) {
 	if err := eventstore.ValidateStreamID(stream); err != nil {
 		return nil, err
@@ -80,41 +86,56 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	subject := s.subject(stream)
 	// A replica answering the read must hold at least what this process
 	// knows to be the stream's head.
+	h, cached := s.heads.Get(stream)
 	var want uint64
-	if h, ok := s.heads.Get(stream); ok && h.Exists {
+	if cached && h.Exists {
 		want = h.seq
 	}
-	var out []eventstore.Event
 	seq := uint64(1)
-	var skipped uint64
+	if from > 0 {
+		if !cached || !h.Exists || h.Revision < from {
+			var err error
+			if h, err = s.readHeadAtLeast(ctx, subject, want); err != nil {
+				return nil, err
+			}
+		}
+		if !h.Exists {
+			return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
+		}
+		if from > h.Revision {
+			return nil, nil
+		}
+		want = max(want, h.seq)
+		var err error
+		if seq, err = s.locate(ctx, subject, h, from); err != nil {
+			return nil, err
+		}
+	}
+	var out []eventstore.Event
 	var lastSeen uint64
 	for {
 		page := maxPage
+		if limit > 0 {
+			page = min(page, limit-len(out))
+		}
 		msgs, err := s.readConsistent(ctx, directGetRequest{Seq: seq, NextFor: subject, Batch: page}, want, lastSeen)
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range msgs {
 			lastSeen = m.seq
-			if skipped < from {
-				skipped++
-				continue
-			}
 			e, err := eventstore.UnmarshalStored(m.data, m.seq)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, e)
-			if limit > 0 && len(out) == limit {
-				return out, nil
-			}
 		}
-		if len(msgs) < page {
+		if len(msgs) < page || (limit > 0 && len(out) >= limit) {
 			break
 		}
 		seq = msgs[len(msgs)-1].seq + 1
 	}
-	if len(out) == 0 && skipped == 0 {
+	if len(out) == 0 && from == 0 {
 		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
 	}
 	return out, nil

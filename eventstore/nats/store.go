@@ -164,6 +164,9 @@ type Stats struct {
 	// CommitNanos is the time spent in commit round trips, from the first
 	// message sent to the acknowledgement.
 	CommitNanos atomic.Uint64
+	// Reads counts read requests to the server (heads and direct gets),
+	// ReadMsgs the messages they returned.
+	Reads, ReadMsgs atomic.Uint64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -395,6 +398,11 @@ func (s *Store) shutdown() {
 const maxAppendAttempts = 8
 
 // Append implements eventstore.Store.
+//
+// Appends to one stream queue on the stream's lock while they read the
+// head and write. What is found slow on the way — whether a refused append
+// is a retry of one that landed earlier — is looked up after the lock is
+// released, since it writes nothing.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Proposed) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -403,7 +411,85 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
 	s.stats.Appends.Add(1)
-	unlock := s.locks.Lock(stream)
+	looked := false
+	for {
+		res, look, appendErr := s.appendLocked(ctx, stream, expected, events, looked)
+		if look == nil {
+			return res, appendErr
+		}
+		head := look.head
+		var err error
+		if look.duplicate {
+			// The server refused a message id it holds: read where it is.
+			if head, err = s.readHead(ctx, s.subject(stream)); err != nil {
+				return eventstore.AppendResult{}, err
+			}
+		}
+		res, found, err := s.findRecorded(ctx, stream, expected, head, events)
+		switch {
+		case err != nil:
+			return eventstore.AppendResult{}, err
+		case found:
+			return res, nil
+		case !expected.Matches(head.Head):
+			s.stats.Conflicts.Add(1)
+			return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: eventstore.ActualRevision(head.Head)}
+		case look.duplicate:
+			return eventstore.AppendResult{}, fmt.Errorf("%w: %v", eventstore.ErrDuplicateEventID, appendErr)
+		}
+		// The expectation holds and the head merely ends with the last id
+		// proposed, yet not all of the events are there: write, and let the
+		// server's deduplication decide.
+		looked = true
+	}
+}
+
+// lookup asks Append to look, outside the stream's lock, for an earlier
+// identical append: the stream's head refused the expectation or already
+// ends with the events' last id (head is fresh), or the server refused a
+// message id as a duplicate.
+type lookup struct {
+	head      cachedHead
+	duplicate bool
+}
+
+// provenStale reports whether a remembered head already settles an
+// expectation it contradicts. A remembered head can be behind the stream
+// (another process wrote since), never ahead of it, and what it says of
+// the revisions up to it never changes. So an expectation of a revision
+// below it (or of no stream) fails whatever came after, and whether an
+// earlier identical append landed there can be looked up from it: no read
+// of the head is needed, which keeps the hot stream's losers from queuing
+// reads on its lock.
+func provenStale(expected eventstore.ExpectedRevision, h cachedHead, n int) bool {
+	if !h.Exists {
+		return false
+	}
+	if expected.IsNoStream() {
+		return uint64(n)-1 <= h.Revision
+	}
+	rev, exact := expected.ExactRevision()
+	return exact && rev < h.Revision && rev+uint64(n) <= h.Revision
+}
+
+// appendLocked is one append under the stream's lock. It returns a lookup
+// when the outcome depends on whether the events were appended before.
+func (s *Store) appendLocked(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Proposed, looked bool) (eventstore.AppendResult, *lookup, error) {
+	// A remembered head that already contradicts the expectation settles
+	// it without the lock, before or while waiting for it.
+	var seen cachedHead
+	skip := func() bool {
+		h, ok := s.heads.Get(stream)
+		if ok && provenStale(expected, h, len(events)) {
+			seen = h
+			return true
+		}
+		return false
+	}
+	unlock, locked := s.locks.LockUnless(stream, skip)
+	if !locked {
+		return eventstore.AppendResult{}, &lookup{head: seen}, nil
+	}
 	defer unlock()
 
 	subject := s.subject(stream)
@@ -424,27 +510,17 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			var err error
 			h, err = s.readHeadAtLeast(ctx, subject, minSeq)
 			if err != nil {
-				return eventstore.AppendResult{}, err
+				return eventstore.AppendResult{}, nil, err
 			}
 			fresh = true
 		}
-		if !expected.Matches(h.Head) || (h.Exists && h.LastID == events[len(events)-1].ID) {
-			if !fresh {
+		if !expected.Matches(h.Head) || (!looked && h.Exists && h.LastID == events[len(events)-1].ID) {
+			if !fresh && !provenStale(expected, h, len(events)) {
 				// The remembered head may be stale: look again before failing.
 				s.heads.Forget(stream)
 				continue
 			}
-			res, found, err := eventstore.FindRecorded(ctx, s, stream, expected, h.Head, events)
-			if err != nil {
-				return eventstore.AppendResult{}, err
-			}
-			if found {
-				return res, nil
-			}
-			if !expected.Matches(h.Head) {
-				s.stats.Conflicts.Add(1)
-				return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: eventstore.ActualRevision(h.Head)}
-			}
+			return eventstore.AppendResult{}, &lookup{head: h}, nil
 		}
 		sealed := eventstore.Seal(stream, h.Head, events, s.cfg.Now())
 		msgs := make([][]byte, len(sealed))
@@ -452,7 +528,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		for i := range sealed {
 			b, err := eventstore.MarshalStored(&sealed[i])
 			if err != nil {
-				return eventstore.AppendResult{}, fmt.Errorf("natsstore: encode event: %w", err)
+				return eventstore.AppendResult{}, nil, fmt.Errorf("natsstore: encode event: %w", err)
 			}
 			msgs[i], ids[i] = b, sealed[i].ID
 		}
@@ -471,7 +547,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 				minSeq = wrong.actual
 			}
 			if attempt+1 >= maxAppendAttempts {
-				return eventstore.AppendResult{}, fmt.Errorf("natsstore: append to %s kept losing races after %d attempts: %w", stream, attempt+1, err)
+				return eventstore.AppendResult{}, nil, fmt.Errorf("natsstore: append to %s kept losing races after %d attempts: %w", stream, attempt+1, err)
 			}
 			continue
 		case errors.Is(err, errDuplicateMsgID):
@@ -479,24 +555,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			// expected sequences, so a retry of an append that landed comes
 			// back as a duplicate id: look where it would be.
 			s.heads.Forget(stream)
-			cur, herr := s.readHead(ctx, subject)
-			if herr != nil {
-				return eventstore.AppendResult{}, herr
-			}
-			res, found, ferr := eventstore.FindRecorded(ctx, s, stream, expected, cur.Head, events)
-			if ferr != nil {
-				return eventstore.AppendResult{}, ferr
-			}
-			if found {
-				return res, nil
-			}
-			if !expected.Matches(cur.Head) {
-				return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: eventstore.ActualRevision(cur.Head)}
-			}
-			return eventstore.AppendResult{}, fmt.Errorf("%w: %v", eventstore.ErrDuplicateEventID, err)
+			return eventstore.AppendResult{}, &lookup{duplicate: true}, err
 		default:
 			s.heads.Forget(stream)
-			return eventstore.AppendResult{}, err
+			return eventstore.AppendResult{}, nil, err
 		}
 		first := lastSeq - uint64(len(sealed)) + 1
 		for i := range sealed {
@@ -506,7 +568,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		s.heads.Put(stream, cachedHead{Head: eventstore.Head{Exists: true, Revision: last.Revision, Hash: last.Hash, LastID: last.ID}, seq: lastSeq})
 		s.noteWritten(lastSeq)
 		s.stats.Events.Add(uint64(len(sealed)))
-		return eventstore.AppendResult{Revision: last.Revision, Position: lastSeq, Events: sealed}, nil
+		return eventstore.AppendResult{Revision: last.Revision, Position: lastSeq, Events: sealed}, nil, nil
 	}
 }
 
@@ -540,6 +602,8 @@ func (s *Store) readHeadAtLeast(ctx context.Context, subject string, atLeast uin
 func (s *Store) readHead(ctx context.Context, subject string) (cachedHead, error) {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
+	s.stats.Reads.Add(1)
+	s.stats.ReadMsgs.Add(1)
 	msg, err := s.stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return cachedHead{}, nil

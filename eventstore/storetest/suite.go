@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"RacingStreamCreation", testRacingStreamCreation},
 		{"ConcurrentAnyAppendsToOneStream", testConcurrentAny},
 		{"IdempotentRetries", testIdempotentRetries},
+		{"ReadFromAnyRevisionAndRetryBehindTheHead", testReadFromAnyRevision},
 		{"MultiEventAppendIsAtomic", testAtomicAppend},
 		{"InvalidInputWritesNothing", testInvalidInput},
 		{"ReadAllOrderEqualsAppendOrder", testReadAllOrder},

@@ -23,6 +23,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.Appends, "appends", 20000, "single-event appends to measure (append)")
 	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
 	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
+	fs.IntVar(&o.OneStreamAppends, "one-stream", 2000, "appends to one stream by the writers, with expected revisions (append; 0: skip)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

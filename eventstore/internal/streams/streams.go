@@ -54,21 +54,43 @@ func (c *HeadCache[V]) Forget(stream string) {
 }
 
 // Locks serialises appends to one stream within the process, so that they
-// queue rather than fail each other's concurrency checks. The zero value is
-// ready to use.
+// queue rather than fail each other's concurrency checks. Waiters are
+// served in arrival order (a hot stream's writers take turns), and a waiter
+// whose append is already known to fail is told so without being given the
+// lock (see LockUnless). The zero value is ready to use.
 type Locks struct {
 	mu sync.Mutex
 	m  map[string]*lock
 }
 
 type lock struct {
-	mu   sync.Mutex
-	refs int
+	waiters []*waiter
+}
+
+type waiter struct {
+	skip func() bool
+	// ch says true when the lock is the waiter's, false when skip said
+	// the waiter no longer needs it.
+	ch chan bool
 }
 
 // Lock waits for stream's lock and returns its release.
 func (l *Locks) Lock(stream string) (unlock func()) {
+	unlock, _ = l.LockUnless(stream, nil)
+	return unlock
+}
+
+// LockUnless waits for stream's lock unless skip reports, before or while
+// waiting, that the caller no longer needs it (its expectation is already
+// contradicted): then it returns locked false at once. skip runs with the
+// table's mutex held, from whichever goroutine releases the lock, and must
+// be quick.
+func (l *Locks) LockUnless(stream string, skip func() bool) (unlock func(), locked bool) {
 	l.mu.Lock()
+	if skip != nil && skip() {
+		l.mu.Unlock()
+		return nil, false
+	}
 	if l.m == nil {
 		l.m = make(map[string]*lock)
 	}
@@ -76,16 +98,34 @@ func (l *Locks) Lock(stream string) (unlock func()) {
 	if sl == nil {
 		sl = &lock{}
 		l.m[stream] = sl
-	}
-	sl.refs++
-	l.mu.Unlock()
-	sl.mu.Lock()
-	return func() {
-		sl.mu.Unlock()
-		l.mu.Lock()
-		if sl.refs--; sl.refs == 0 {
-			delete(l.m, stream)
-		}
 		l.mu.Unlock()
+		return func() { l.release(stream, sl) }, true
 	}
+	release := func() { l.release(stream, sl) }
+	w := &waiter{skip: skip, ch: make(chan bool, 1)}
+	sl.waiters = append(sl.waiters, w)
+	l.mu.Unlock()
+	if <-w.ch {
+		return release, true
+	}
+	return nil, false
+}
+
+// release hands the lock to the first waiter that still needs it, telling
+// those before it that they do not, or frees it.
+func (l *Locks) release(stream string, sl *lock) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(sl.waiters) > 0 {
+		w := sl.waiters[0]
+		sl.waiters[0] = nil
+		sl.waiters = sl.waiters[1:]
+		if w.skip != nil && w.skip() {
+			w.ch <- false
+			continue
+		}
+		w.ch <- true
+		return
+	}
+	delete(l.m, stream)
 }

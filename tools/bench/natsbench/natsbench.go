@@ -16,6 +16,7 @@ package natsbench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -47,6 +48,8 @@ type Result struct {
 	// Baseline names the raw result this one is compared with.
 	Baseline string  `json:"baseline,omitempty"`
 	Ratio    float64 `json:"ratio,omitempty"`
+	// Retries counts conflicts answered by trying again (one-stream runs).
+	Retries int `json:"retries,omitempty"`
 }
 
 func result(name string, ops int, d time.Duration, lat []time.Duration) Result {
@@ -70,7 +73,7 @@ func Compare(r *Result, base Result) {
 // Print writes results as a table.
 func Print(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "measurement\tops\ttime\trate/s\tp50\tp99\tratio\tbaseline")
+	fmt.Fprintln(tw, "measurement\tops\ttime\trate/s\tp50\tp99\tratio\tbaseline\tretries")
 	for _, r := range rs {
 		ratio := ""
 		if r.Baseline != "" {
@@ -80,7 +83,11 @@ func Print(w io.Writer, rs []Result) {
 		if r.P50 > 0 {
 			p50, p99 = r.P50.Round(time.Microsecond).String(), r.P99.Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%.0f\t%s\t%s\t%s\t%s\n", r.Name, r.Ops, r.Duration.Round(time.Millisecond), r.Rate, p50, p99, ratio, r.Baseline)
+		retries := ""
+		if r.Retries > 0 {
+			retries = strconv.Itoa(r.Retries)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%v\t%.0f\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Ops, r.Duration.Round(time.Millisecond), r.Rate, p50, p99, ratio, r.Baseline, retries)
 	}
 	_ = tw.Flush()
 }
@@ -227,6 +234,38 @@ func Append(ctx context.Context, s eventstore.Store, writers, total, payloadSize
 	})
 }
 
+// OneStream: writers goroutines appending single events to one stream
+// with exact expected revisions, as command handlers on one aggregate do:
+// each remembers the revision it last saw, and on a conflict takes the
+// stream's actual revision from the error and tries again; total events in
+// all. Latencies include the retries.
+func OneStream(ctx context.Context, s eventstore.Store, writers, total, payloadSize int) (Result, error) {
+	st := "bench.one." + nuid.Next()
+	if _, err := s.Append(ctx, st, eventstore.NoStream, []eventstore.Proposed{proposed(payloadSize)}); err != nil {
+		return Result{}, err
+	}
+	seen := make([]uint64, writers)
+	var conflicts atomic.Int64
+	r, err := Workers(fmt.Sprintf("tasharuk one stream, %d writers, expected revisions", writers), writers, total/writers, func(w, _ int) error {
+		for {
+			res, err := s.Append(ctx, st, eventstore.Exact(seen[w]), []eventstore.Proposed{proposed(payloadSize)})
+			var wrong *eventstore.WrongExpectedRevisionError
+			if errors.As(err, &wrong) {
+				conflicts.Add(1)
+				seen[w] = uint64(wrong.Actual)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			seen[w] = res.Revision
+			return nil
+		}
+	})
+	r.Retries = int(conflicts.Load())
+	return r, err
+}
+
 // Fill appends total events quickly (multi-event appends) for replay.
 func Fill(ctx context.Context, s eventstore.Store, total, payloadSize int) error {
 	const per = 100
@@ -351,6 +390,8 @@ type Options struct {
 	Appends     int
 	ReplayTotal int
 	PayloadSize int
+	// OneStreamAppends is the events of the one-stream run (0: none).
+	OneStreamAppends int
 }
 
 // RunAppend measures raw sync publish, raw atomic batch and tasharuk's
@@ -372,7 +413,16 @@ func RunAppend(ctx context.Context, s *natsstore.Store, o Options) ([]Result, er
 	app2 := app
 	Compare(&app, rawSync)
 	Compare(&app2, rawBatch)
-	return []Result{rawSync, rawBatch, app, app2}, nil
+	out := []Result{rawSync, rawBatch, app, app2}
+	if o.OneStreamAppends > 0 {
+		one, err := OneStream(ctx, s, o.Writers, o.OneStreamAppends, o.PayloadSize)
+		if err != nil {
+			return nil, fmt.Errorf("one stream: %w", err)
+		}
+		Compare(&one, rawSync)
+		out = append(out, one)
+	}
+	return out, nil
 }
 
 // RunReplay fills the log to o.ReplayTotal events if needed and measures
