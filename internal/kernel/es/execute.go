@@ -3,6 +3,7 @@ package es
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,68 +20,107 @@ type Decided struct {
 	OccurredAt time.Time
 }
 
-// MaxAttempts bounds how often a command is decided again after another
-// writer changed the stream first.
-const MaxAttempts = 4
+// MaxAttempts bounds how often a command is decided again after a writer
+// in another process changed the stream first (commands of this process
+// on one stream wait their turn and never conflict with each other), and
+// RetryFor how long it keeps trying. Between attempts it waits a short,
+// random, growing time, so that processes racing on one aggregate spread
+// out. The budget is there for a storm, not for ordinary load: each attempt
+// loses only to a command of another process landing in between.
+const (
+	MaxAttempts = 32
+	RetryFor    = 10 * time.Second
+)
 
-// Execute runs one command on one stream: it reads the stream, folds it
-// into a state with fold, asks decide for events, and appends them with
-// the revision it read. When another writer got there first it reads and
-// decides again, at most MaxAttempts times, then fails with a Conflict
-// fault (REVISION_CONFLICT). It returns the log position written (0 when
-// the decision produced no events). An event without an occurrence time
-// happened when the service's clock now says (the store's own clock only
-// stamps recorded_at).
+// Execute runs one command on one stream: it waits for the stream's turn
+// among this process's commands (in arrival order), reads the stream,
+// folds it into a state with fold, asks decide for events, and appends
+// them with the revision it read. When another process wrote first it
+// reads and decides again, within MaxAttempts and RetryFor, then fails with
+// a Conflict fault (REVISION_CONFLICT). A decision that refuses the
+// command on the state it sees (a client acting on a stale view) fails with
+// decide's own error, as without the queue. It returns the log position
+// written (0 when the decision produced no events). An event without an
+// occurrence time happened when the service's clock now says (the store's
+// own clock only stamps recorded_at).
 func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	fold func(S, *eventstore.Event, proto.Message) S, decide func(S) ([]Decided, error)) (uint64, error) {
+	release, err := queues.acquire(ctx, store, stream)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	correlation := uuid.Must(uuid.NewV7()).String()
+	deadline := time.Now().Add(RetryFor)
 	for attempt := 1; ; attempt++ {
-		var st S
-		exp := eventstore.NoStream
-		evs, err := store.ReadStream(ctx, stream, 0, 0)
-		switch {
-		case errors.Is(err, eventstore.ErrStreamNotFound):
-		case err != nil:
-			return 0, err
-		default:
-			for i := range evs {
-				p, err := reg.DecodeEvent(&evs[i])
-				if err != nil {
-					return 0, err
-				}
-				st = fold(st, &evs[i], p)
-			}
-			exp = eventstore.Exact(evs[len(evs)-1].Revision)
+		pos, err := executeOnce(ctx, store, reg, stream, actor, now, fold, decide, correlation)
+		if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			return pos, err
 		}
-		decided, err := decide(st)
-		if err != nil {
+		if attempt >= MaxAttempts || time.Now().After(deadline) {
+			return 0, fault.New(fault.Conflict, "REVISION_CONFLICT", "the record kept changing while this act was recorded; try again")
+		}
+		if err := backoff(ctx, attempt); err != nil {
 			return 0, err
 		}
-		if len(decided) == 0 {
-			return 0, nil
-		}
-		proposed := make([]eventstore.Proposed, len(decided))
-		for i, d := range decided {
-			if d.OccurredAt.IsZero() && now != nil {
-				d.OccurredAt = now()
-			}
-			proposed[i], err = reg.Propose(d.Payload, Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: d.OccurredAt, Actor: actor, CorrelationID: correlation})
+	}
+}
+
+// backoff waits a random time up to 2^attempt ms (at most 100 ms).
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(time.Duration(1)<<min(attempt, 7)*time.Millisecond, 100*time.Millisecond)
+	t := time.NewTimer(rand.N(limit) + time.Millisecond/2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// executeOnce reads, decides and appends once.
+func executeOnce[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
+	fold func(S, *eventstore.Event, proto.Message) S, decide func(S) ([]Decided, error), correlation string) (uint64, error) {
+	var st S
+	exp := eventstore.NoStream
+	evs, err := store.ReadStream(ctx, stream, 0, 0)
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+	case err != nil:
+		return 0, err
+	default:
+		for i := range evs {
+			p, err := reg.DecodeEvent(&evs[i])
 			if err != nil {
 				return 0, err
 			}
+			st = fold(st, &evs[i], p)
 		}
-		res, err := store.Append(ctx, stream, exp, proposed)
-		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if attempt < MaxAttempts {
-				continue
-			}
-			return 0, fault.New(fault.Conflict, "REVISION_CONFLICT", "the record kept changing while this act was recorded; try again")
+		exp = eventstore.Exact(evs[len(evs)-1].Revision)
+	}
+	decided, err := decide(st)
+	if err != nil {
+		return 0, err
+	}
+	if len(decided) == 0 {
+		return 0, nil
+	}
+	proposed := make([]eventstore.Proposed, len(decided))
+	for i, d := range decided {
+		if d.OccurredAt.IsZero() && now != nil {
+			d.OccurredAt = now()
 		}
+		proposed[i], err = reg.Propose(d.Payload, Meta{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: d.OccurredAt, Actor: actor, CorrelationID: correlation})
 		if err != nil {
 			return 0, err
 		}
-		return res.Position, nil
 	}
+	res, err := store.Append(ctx, stream, exp, proposed)
+	if err != nil {
+		return 0, err
+	}
+	return res.Position, nil
 }
 
 // Run is Execute for an aggregate written the usual way: evolve folds a
