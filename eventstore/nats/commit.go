@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -71,6 +72,9 @@ type commitReq struct {
 	msgs      [][]byte
 	ids       []string
 	done      chan commitRes
+	// announced: the appender counted itself in committer.coming before
+	// preparing the request; submit uncounts it once it is queued.
+	announced bool
 }
 
 type commitRes struct {
@@ -82,27 +86,45 @@ type commitRes struct {
 // One goroutine collects requests; up to maxInflight commits run at once.
 // While commits are in flight, new requests queue and form the next batch,
 // so the batch size follows the load.
+//
+// An atomic batch has a fixed cost (the server stages it in a store of its
+// own: about 1.5-3 ms on one replica) that a lone append should not pay. A
+// one-message append that arrives while no batch is in flight and fewer
+// than maxPlain appends are in flight or on their way is therefore sent at
+// once as a plain publish with its expected-sequence check (pipelined on the connection
+// with the others); the server syncs each, which costs less than a batch
+// for a handful of messages. Under load a batch is in flight, so appends
+// queue and group. The committer lingers for more only when more are known
+// to be coming (appenders preparing a request) or the last commit was a
+// batch of more than a few (load).
 type committer struct {
 	nc *nats.Conn
 	// lastSeq reads a subject's last stream sequence (0: none), to find
 	// which appends of a failed batch really conflicted.
-	lastSeq     func(ctx context.Context, subject string) (uint64, error)
-	stats       *Stats
-	maxBatch    int
-	linger      time.Duration
-	reqs        chan *commitReq
-	slots       chan struct{}
-	quit        chan struct{}
-	wg          sync.WaitGroup
-	dispatching sync.WaitGroup
+	lastSeq  func(ctx context.Context, subject string) (uint64, error)
+	stats    *Stats
+	maxBatch int
+	maxPlain int
+	linger   time.Duration
+	// coming counts appenders preparing a request (after their head check,
+	// before it is queued): more that are known to be on their way.
+	coming atomic.Int64
+	// plainInflight counts plain publishes sent alone and not yet answered.
+	plainInflight atomic.Int64
+	reqs          chan *commitReq
+	slots         chan struct{}
+	quit          chan struct{}
+	wg            sync.WaitGroup
+	dispatching   sync.WaitGroup
 }
 
-func newCommitter(nc *nats.Conn, lastSeq func(context.Context, string) (uint64, error), stats *Stats, maxBatch, maxInflight int, linger time.Duration) *committer {
+func newCommitter(nc *nats.Conn, lastSeq func(context.Context, string) (uint64, error), stats *Stats, maxBatch, maxPlain, maxInflight int, linger time.Duration) *committer {
 	c := &committer{
 		nc:       nc,
 		lastSeq:  lastSeq,
 		stats:    stats,
 		maxBatch: maxBatch,
+		maxPlain: maxPlain,
 		linger:   linger,
 		reqs:     make(chan *commitReq),
 		slots:    make(chan struct{}, maxInflight),
@@ -116,6 +138,9 @@ func newCommitter(nc *nats.Conn, lastSeq func(context.Context, string) (uint64, 
 // submit hands one append to the committer and waits for its outcome.
 func (c *committer) submit(ctx context.Context, r *commitReq) (uint64, error) {
 	r.done = make(chan commitRes, 1)
+	if r.announced {
+		defer c.coming.Add(-1)
+	}
 	select {
 	case c.reqs <- r:
 	case <-c.quit:
@@ -143,30 +168,42 @@ func (c *committer) run() {
 	var carry *commitReq
 	lastBatch := 0
 	for {
-		// Wait for a free commit slot first: while all slots are busy,
+		var first *commitReq
+		if carry != nil {
+			first, carry = carry, nil
+		} else {
+			select {
+			case first = <-c.reqs:
+			case <-c.quit:
+				return
+			}
+		}
+		// A one-message append while no batch is in flight and few others
+		// are (plain publishes, appenders preparing theirs) goes out at
+		// once, alone: no batch's fixed cost and no waiting for company.
+		if len(first.msgs) == 1 && len(c.slots) == 0 && c.plainInflight.Load()+c.coming.Load() < int64(c.maxPlain) {
+			c.plainInflight.Add(1)
+			c.wg.Add(1)
+			go func(r *commitReq) {
+				defer c.wg.Done()
+				seq, err := c.publish([]*commitReq{r})
+				c.plainInflight.Add(-1)
+				r.done <- commitRes{lastSeq: seq, err: err}
+			}(first)
+			continue
+		}
+		// Otherwise wait for a free commit slot: while all slots are busy,
 		// requests accumulate and make the next batch larger.
 		select {
 		case c.slots <- struct{}{}:
 		case <-c.quit:
-			if carry != nil {
-				carry.done <- commitRes{err: eventstore.ErrClosed}
-			}
+			first.done <- commitRes{err: eventstore.ErrClosed}
 			return
 		}
-		batch := make([]*commitReq, 0, 16)
-		if carry != nil {
-			batch, carry = append(batch, carry), nil
-		} else {
-			select {
-			case r := <-c.reqs:
-				batch = append(batch, r)
-			case <-c.quit:
-				<-c.slots
-				return
-			}
-		}
-		n := len(batch[0].msgs)
-		subjects := map[string]struct{}{batch[0].subject: {}}
+		batch := make([]*commitReq, 1, 16)
+		batch[0] = first
+		n := len(first.msgs)
+		subjects := map[string]struct{}{first.subject: {}}
 		// Take what is queued; then, if lingering, keep taking requests
 		// while they keep coming (gaps shorter than the linger), up to
 		// twice the linger in all. Appenders answered by the previous
@@ -180,9 +217,10 @@ func (c *committer) run() {
 			case r = <-c.reqs:
 			default:
 				wait := time.Until(deadline)
-				// Linger only under concurrency: a lone appender's previous
-				// batch held one append, and waiting would only delay it.
-				if c.linger <= 0 || lastBatch < 2 || wait <= 0 {
+				// Linger only for appends known to be on their way, or
+				// under load (the last commit was a batch of more than a
+				// few): a lone or occasional appender would only wait.
+				if c.linger <= 0 || wait <= 0 || (c.coming.Load() == 0 && lastBatch <= max(c.maxPlain, 1)) {
 					break collect
 				}
 				wait = min(wait, c.linger)
@@ -416,7 +454,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, st
 	if linger == 0 {
 		linger = time.Millisecond
 	}
-	return &Publisher{c: newCommitter(nc, lastSeq, &Stats{}, 500, 1, linger)}, nil
+	return &Publisher{c: newCommitter(nc, lastSeq, &Stats{}, 500, defaultMaxPlain, 1, linger)}, nil
 }
 
 // Publish writes data on subject if its last sequence is expectLastSeq,

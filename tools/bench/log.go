@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
@@ -24,8 +26,16 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
 	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
 	fs.IntVar(&o.OneStreamAppends, "one-stream", 2000, "appends to one stream by the writers, with expected revisions (append; 0: skip)")
+	writersList := fs.String("writers-list", "", "comma-separated writer counts for the distinct-stream appends, e.g. 4,16,64,256 (default: --writers)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	for _, f := range strings.FieldsFunc(*writersList, func(r rune) bool { return r == ',' }) {
+		w, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || w <= 0 {
+			return usagef("bench "+what, "--writers-list: %q is not a writer count", f)
+		}
+		o.WritersList = append(o.WritersList, w)
 	}
 	if fs.NArg() > 0 {
 		return usagef("bench "+what, "unexpected argument %q", fs.Arg(0))

@@ -392,37 +392,50 @@ type Options struct {
 	PayloadSize int
 	// OneStreamAppends is the events of the one-stream run (0: none).
 	OneStreamAppends int
+	// WritersList, if set, runs the distinct-stream appends once for each
+	// writer count (Writers still sets the one-stream writers).
+	WritersList []int
 }
 
-// RunAppend measures raw sync publish, raw atomic batch and tasharuk's
-// appends on the store's server.
+// RunAppend measures, for each writer count, raw sync publish and
+// tasharuk's appends to distinct streams beside each other; then raw
+// atomic batches and the one-stream run.
 func RunAppend(ctx context.Context, s *natsstore.Store, o Options) ([]Result, error) {
 	size := MessageSize(o.PayloadSize)
-	rawSync, err := RawSyncPublish(ctx, s.Conn(), o.Writers, o.Appends, size)
-	if err != nil {
-		return nil, fmt.Errorf("raw sync publish: %w", err)
+	var out []Result
+	for _, w := range o.writerCounts() {
+		rawSync, err := RawSyncPublish(ctx, s.Conn(), w, o.Appends, size)
+		if err != nil {
+			return nil, fmt.Errorf("raw sync publish: %w", err)
+		}
+		app, err := Append(ctx, s, w, o.Appends, o.PayloadSize)
+		if err != nil {
+			return nil, fmt.Errorf("append: %w", err)
+		}
+		Compare(&app, rawSync)
+		out = append(out, rawSync, app)
 	}
 	rawBatch, err := RawAtomicBatch(ctx, s.Conn(), 100, o.Appends, size)
 	if err != nil {
 		return nil, fmt.Errorf("raw atomic batch: %w", err)
 	}
-	app, err := Append(ctx, s, o.Writers, o.Appends, o.PayloadSize)
-	if err != nil {
-		return nil, fmt.Errorf("append: %w", err)
-	}
-	app2 := app
-	Compare(&app, rawSync)
-	Compare(&app2, rawBatch)
-	out := []Result{rawSync, rawBatch, app, app2}
+	out = append(out, rawBatch)
 	if o.OneStreamAppends > 0 {
 		one, err := OneStream(ctx, s, o.Writers, o.OneStreamAppends, o.PayloadSize)
 		if err != nil {
 			return nil, fmt.Errorf("one stream: %w", err)
 		}
-		Compare(&one, rawSync)
 		out = append(out, one)
 	}
 	return out, nil
+}
+
+// writerCounts is WritersList, or Writers alone.
+func (o Options) writerCounts() []int {
+	if len(o.WritersList) > 0 {
+		return o.WritersList
+	}
+	return []int{o.Writers}
 }
 
 // RunReplay fills the log to o.ReplayTotal events if needed and measures
