@@ -11,6 +11,7 @@ import (
 
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/tools/bench/natsbench"
+	"github.com/tasharuk/tasharuk/tools/bench/pgbench"
 )
 
 // runLog measures the event store alone (append, replay or all) on an
@@ -26,6 +27,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.ReplayTotal, "replay-events", 200000, "events in the log to replay (replay; the log is filled up to this)")
 	fs.IntVar(&o.PayloadSize, "payload", 200, "payload bytes per event")
 	fs.IntVar(&o.OneStreamAppends, "one-stream", 2000, "appends to one stream by the writers, with expected revisions (append; 0: skip)")
+	pgURL := fs.String("postgres", "", "PostgreSQL URL (scripts/postgres start prints one): run the same workloads there too and print ratios")
+	maxPlain := fs.Int("max-plain", 0, "the store's MaxPlain (0: its default; negative: always batch)")
+	rounds := fs.Int("rounds", 1, "repeat the whole measurement this many times (each round prints its table)")
 	writersList := fs.String("writers-list", "", "comma-separated writer counts for the distinct-stream appends, e.g. 4,16,64,256 (default: --writers)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -49,29 +53,52 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	store, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	store, err := natsstore.Open(ctx, natsstore.Config{DataDir: dir, MaxPlain: *maxPlain, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	fmt.Fprintf(stderr, "bench %s: embedded JetStream (sync always) in %s\n", what, dir)
 
+	var yard natsbench.Yardstick
+	if *pgURL != "" {
+		y, err := pgbench.Open(ctx, *pgURL)
+		if err != nil {
+			return err
+		}
+		defer y.Close()
+		yard = y
+		fmt.Fprintf(stderr, "bench %s: PostgreSQL at %s beside it\n", what, *pgURL)
+	}
+	for round := 1; round <= *rounds; round++ {
+		if *rounds > 1 {
+			fmt.Fprintf(stdout, "round %d of %d\n", round, *rounds)
+		}
+		if err := logRound(ctx, what, store, yard, o, *asJSON, stdout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logRound is one measurement of runLog.
+func logRound(ctx context.Context, what string, store *natsstore.Store, yard natsbench.Yardstick, o natsbench.Options, asJSON bool, stdout io.Writer) error {
 	var results []natsbench.Result
 	if what == "append" || what == "all" {
-		rs, err := natsbench.RunAppend(ctx, store, o)
+		rs, err := natsbench.RunAppend(ctx, store, yard, o)
 		if err != nil {
 			return err
 		}
 		results = append(results, rs...)
 	}
 	if what == "replay" || what == "all" {
-		rs, err := natsbench.RunReplay(ctx, store, o)
+		rs, err := natsbench.RunReplay(ctx, store, yard, o)
 		if err != nil {
 			return err
 		}
 		results = append(results, rs...)
 	}
-	if *asJSON {
+	if asJSON {
 		return natsbench.PrintJSON(stdout, results)
 	}
 	natsbench.Print(stdout, results)

@@ -21,11 +21,11 @@ func BenchmarkAppendAndReplay(b *testing.B) {
 			b.Fatal(err)
 		}
 		o := natsbench.Options{Writers: 64, Appends: 20000, ReplayTotal: 100000, PayloadSize: 200}
-		app, err := natsbench.RunAppend(ctx, s, o)
+		app, err := natsbench.RunAppend(ctx, s, nil, o)
 		if err != nil {
 			b.Fatal(err)
 		}
-		rep, err := natsbench.RunReplay(ctx, s, o)
+		rep, err := natsbench.RunReplay(ctx, s, nil, o)
 		if err != nil {
 			b.Fatal(err)
 		}

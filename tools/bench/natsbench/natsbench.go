@@ -123,6 +123,13 @@ func MessageSize(payloadSize int) int {
 	return len(b)
 }
 
+// Proposed is the event the workloads append: a signature-sized event with
+// a payload of payloadSize bytes and a fresh id.
+func Proposed(payloadSize int) eventstore.Proposed { return proposed(payloadSize) }
+
+// Measured is a result without latencies.
+func Measured(name string, ops int, d time.Duration) Result { return result(name, ops, d, nil) }
+
 func proposed(payloadSize int) eventstore.Proposed {
 	p := storetest.Event("petitions.SignatureAdded", "")
 	p.Payload = make([]byte, payloadSize)
@@ -287,7 +294,7 @@ func Fill(ctx context.Context, s eventstore.Store, total, payloadSize int) error
 			}
 		}()
 	}
-	for i := 0; i < total/per; i++ {
+	for i := 0; i < (total+per-1)/per; i++ {
 		work <- i
 	}
 	close(work)
@@ -397,14 +404,31 @@ type Options struct {
 	WritersList []int
 }
 
-// RunAppend measures, for each writer count, raw sync publish and
-// tasharuk's appends to distinct streams beside each other; then raw
-// atomic batches and the one-stream run.
-func RunAppend(ctx context.Context, s *natsstore.Store, o Options) ([]Result, error) {
+// Yardstick is another database running the same workloads in the same
+// run (PostgreSQL: tools/bench/pgbench).
+type Yardstick interface {
+	Append(ctx context.Context, writers, total, payloadSize int) (Result, error)
+	OneStream(ctx context.Context, writers, total, payloadSize int) (Result, error)
+	Fill(ctx context.Context, total, payloadSize int) error
+	Replay(ctx context.Context) (Result, error)
+}
+
+// against returns r compared with base, for a second row of r.
+func against(r, base Result) Result {
+	Compare(&r, base)
+	return r
+}
+
+// RunAppend measures, for each writer count, raw sync publish, tasharuk's
+// appends to distinct streams and the yardstick's (if any) one after the
+// other; then raw atomic batches and the one-stream runs.
+func RunAppend(ctx context.Context, s *natsstore.Store, y Yardstick, o Options) ([]Result, error) {
 	size := MessageSize(o.PayloadSize)
 	var out []Result
+	var rawSync Result
 	for _, w := range o.writerCounts() {
-		rawSync, err := RawSyncPublish(ctx, s.Conn(), w, o.Appends, size)
+		var err error
+		rawSync, err = RawSyncPublish(ctx, s.Conn(), w, o.Appends, size)
 		if err != nil {
 			return nil, fmt.Errorf("raw sync publish: %w", err)
 		}
@@ -412,8 +436,14 @@ func RunAppend(ctx context.Context, s *natsstore.Store, o Options) ([]Result, er
 		if err != nil {
 			return nil, fmt.Errorf("append: %w", err)
 		}
-		Compare(&app, rawSync)
-		out = append(out, rawSync, app)
+		out = append(out, rawSync, against(app, rawSync))
+		if y != nil {
+			pg, err := y.Append(ctx, w, o.Appends, o.PayloadSize)
+			if err != nil {
+				return nil, fmt.Errorf("yardstick append: %w", err)
+			}
+			out = append(out, pg, against(app, pg))
+		}
 	}
 	rawBatch, err := RawAtomicBatch(ctx, s.Conn(), 100, o.Appends, size)
 	if err != nil {
@@ -425,7 +455,14 @@ func RunAppend(ctx context.Context, s *natsstore.Store, o Options) ([]Result, er
 		if err != nil {
 			return nil, fmt.Errorf("one stream: %w", err)
 		}
-		out = append(out, one)
+		out = append(out, against(one, rawSync))
+		if y != nil {
+			pg, err := y.OneStream(ctx, o.Writers, o.OneStreamAppends, o.PayloadSize)
+			if err != nil {
+				return nil, fmt.Errorf("yardstick one stream: %w", err)
+			}
+			out = append(out, pg, against(one, pg))
+		}
 	}
 	return out, nil
 }
@@ -440,7 +477,7 @@ func (o Options) writerCounts() []int {
 
 // RunReplay fills the log to o.ReplayTotal events if needed and measures
 // replay beside the raw ordered consumer.
-func RunReplay(ctx context.Context, s *natsstore.Store, o Options) ([]Result, error) {
+func RunReplay(ctx context.Context, s *natsstore.Store, y Yardstick, o Options) ([]Result, error) {
 	last, err := s.LastPosition(ctx)
 	if err != nil {
 		return nil, err
@@ -462,7 +499,17 @@ func RunReplay(ctx context.Context, s *natsstore.Store, o Options) ([]Result, er
 	if err != nil {
 		return nil, fmt.Errorf("replay by subscription: %w", err)
 	}
-	Compare(&rep, raw)
-	Compare(&sub, raw)
-	return []Result{raw, rep, sub}, nil
+	out := []Result{raw, against(rep, raw), against(sub, raw)}
+	if y != nil {
+		// As many rows as the log holds events.
+		if err := y.Fill(ctx, rep.Ops, o.PayloadSize); err != nil {
+			return nil, fmt.Errorf("yardstick fill: %w", err)
+		}
+		pg, err := y.Replay(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("yardstick replay: %w", err)
+		}
+		out = append(out, pg, against(sub, pg), against(rep, pg))
+	}
+	return out, nil
 }
