@@ -85,6 +85,11 @@ type Checkpointer struct {
 	SavePath string
 	// PublicKey, if set, verifies the saved checkpoint's signature.
 	PublicKey string
+	// TreePath, if set with SavePath, is a file beside it keeping the
+	// tree's leaves up to the saved checkpoint, so that a restart rebuilds
+	// the tree from it, checked against the signed root, instead of from
+	// the whole log (see treefile.go).
+	TreePath string
 	// Monitor receives the damage found; while it knows of any (found by
 	// any reader), no checkpoint is signed.
 	Monitor *integrity.Monitor
@@ -92,8 +97,9 @@ type Checkpointer struct {
 	// service runs read-only).
 	ReadOnly bool
 
-	tree Tree
-	ckMu sync.Mutex // serialises checkpoint writes
+	tree     Tree
+	treeFile treeFile   // guarded by mu
+	ckMu     sync.Mutex // serialises checkpoint writes
 
 	checker integrity.Checker // guarded by mu
 	// trusted is the saved checkpoint read at start (nil: none), latest the

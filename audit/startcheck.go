@@ -50,6 +50,9 @@ func (c *Checkpointer) catchUpTo(ctx context.Context) error {
 	c.mu.Lock()
 	c.catchUp = int64(head)
 	c.mu.Unlock()
+	if err := c.resumeFromTreeFile(ctx); err != nil {
+		return err
+	}
 	for from := uint64(c.tree.Size()) + 1; from <= head; {
 		page, err := c.Store.ReadAll(ctx, from, catchUpPage)
 		if err != nil {
@@ -185,6 +188,7 @@ func (c *Checkpointer) saveLocked() {
 		return
 	}
 	c.savedPos = c.latest.EventPosition
+	c.saveTreeLocked(c.latest.TreeSize)
 }
 
 // CheckLog reads the whole log of the checkpoint stream of logName and

@@ -275,7 +275,7 @@ func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName strin
 	a.Logger.Info("verifiable log", "origin", origin, "public_key", vkey)
 	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
 		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: a.Logger,
-		SavePath: savedCheckpointPath(cfg.Store, backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
+		SavePath: savedCheckpointPath(cfg.Store, backend), TreePath: treeFilePath(cfg.Store, backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
 	sign, err := checkOnStart(ctx, checkpointer, monitor, a.Logger)
 	if err != nil {
 		return nil, nil, err

@@ -37,6 +37,16 @@ func savedCheckpointPath(sc storeConfig, backend string) string {
 	return filepath.Join(sc.DataDir, "audit", backend+"-checkpoint.json")
 }
 
+// treeFilePath is where the audit tree's leaves are kept beside the saved
+// checkpoint, so a restart does not rebuild the tree from the whole log
+// (audit.Checkpointer.TreePath); "" where there is no saved checkpoint.
+func treeFilePath(sc storeConfig, backend string) string {
+	if p := savedCheckpointPath(sc, backend); p != "" {
+		return filepath.Join(filepath.Dir(p), backend+"-tree.leaves")
+	}
+	return ""
+}
+
 // checkOnStart replays the log into the checkpointer's tree, checking it
 // against the saved checkpoint, before anything is served. It returns an
 // error only when the log cannot be read; damage is reported (ERROR log,

@@ -8,6 +8,7 @@
 //	go run ./tools/bench petitions [flags]           signing, status queries, memory
 //	go run ./tools/bench scenario --census FILE      a day on a region's communes
 //	go run ./tools/bench mechanisms [flags]          advisory bodies and consultations
+//	go run ./tools/bench restart [flags]             time to ready on a large log
 package main
 
 import (
@@ -29,8 +30,9 @@ Usage:
   go run ./tools/bench petitions [flags]           signing via gRPC, status queries, read-model memory
   go run ./tools/bench scenario --census FILE      a day on a region's communes through the API
   go run ./tools/bench mechanisms [flags]          advisory and consultation load, status queries
+  go run ./tools/bench restart [flags]             time to ready on a large log (snapshot, audit tree file)
 
-petitions, scenario and mechanisms run the real server: they build
+petitions, scenario, mechanisms and restart run the real server: they build
 ./cmd/tasharuk (or take --binary PATH) and start "tasharuk serve".
 `
 
@@ -55,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runBenchScenario(ctx, args[1:], stdout, stderr)
 	case "mechanisms":
 		err = runBenchMechanisms(ctx, args[1:], stdout, stderr)
+	case "restart":
+		err = runBenchRestart(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

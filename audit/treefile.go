@@ -1,0 +1,195 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/integrity"
+)
+
+// The tree file (Checkpointer.TreePath) keeps the tree's leaves — the
+// stored hashes of the log's events, 32 bytes each in position order — up
+// to the tree size of the latest signed checkpoint saved beside it
+// (SavePath). It is appended to each time that file moves on, after it,
+// and synced.
+//
+// At start, a checkpointer with a saved checkpoint of tree size n and a
+// tree file of at least n leaves rebuilds the tree from the first n
+// leaves (hashing only: no event is read), and takes it only if its root is
+// the signed checkpoint's; then it replays the log from position n+1, the
+// chain of each stream checked from its previous event (read by revision),
+// and its checkpoint counts come from the checkpoint stream. A tree file
+// that is short, unreadable or does not give the signed root is ignored
+// (logged) and the log replayed from position 1, as without it. The file
+// holds nothing the signed root does not vouch for; what it skips at start
+// is re-reading the events before n, which every read still checks
+// (DESIGN.md "Integrity on every read") and `audit verify` replays whole.
+type treeFile struct {
+	// leaves is the number of leaves the file is known to hold, written or
+	// loaded by this checkpointer (0: unknown, the next save rewrites it).
+	leaves int64
+}
+
+// reset empties the tree.
+func (t *Tree) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n, t.count, t.chunks, t.leaves = 0, 0, nil, nil
+}
+
+// resumeFromTreeFile loads the tree from TreePath if it gives the trusted
+// checkpoint's root, and sets the checkpointer up to replay the rest. The
+// caller holds no lock; it runs before the catch-up replay.
+func (c *Checkpointer) resumeFromTreeFile(ctx context.Context) error {
+	c.mu.Lock()
+	t, root := c.trusted, c.trustedRoot
+	c.mu.Unlock()
+	if c.TreePath == "" || t == nil || c.tree.Size() != 0 {
+		return nil
+	}
+	n := t.TreeSize
+	tree := &c.tree // empty, and not read by anyone before the catch-up
+	got, err := readLeaves(c.TreePath, n, tree)
+	if err == nil && got < n {
+		err = fmt.Errorf("%d leaves, the saved checkpoint covers %d", got, n)
+	}
+	if err == nil {
+		var r tlog.Hash
+		if r, err = tree.Root(n); err == nil && r != root {
+			err = fmt.Errorf("the root of its %d leaves is %s, the signed checkpoint says %s", n, r, t.Root)
+		}
+	}
+	if err != nil {
+		tree.reset()
+		c.logger().Warn("audit: tree file not used; the tree is rebuilt from the log", "path", c.TreePath, "err", err)
+		return nil
+	}
+	// The checkpoints recorded within the first n events, counted and
+	// checked as the replay would have.
+	var cks []eventstore.Event
+	evs, err := c.Store.ReadStream(ctx, c.stream(), 0, 0)
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		tree.reset()
+		return err
+	}
+	for _, e := range evs {
+		if int64(e.Position) <= n {
+			cks = append(cks, e)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.treeFile.leaves = n
+	c.checker.Start(uint64(n))
+	c.checker.Source = "checkpointer"
+	c.checker.Previous = integrity.PreviousFrom(c.Store)
+	own := int64(0)
+	for i := range cks {
+		e := &cks[i]
+		if e.Type != CheckpointType {
+			continue
+		}
+		c.nonOwn = int64(e.Position) - 1 - own
+		if err := c.checkRecordedLocked(e); err != nil {
+			return err
+		}
+		own++
+	}
+	c.nonOwn = n - own
+	c.logger().Info("audit: tree loaded from its file", "path", c.TreePath, "tree_size", n)
+	return nil
+}
+
+// readLeaves appends up to n leaves of the file at path to tree and returns
+// how many it read.
+func readLeaves(path string, n int64, tree *Tree) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 32*4096)
+	var read int64
+	for read < n {
+		want := min(int64(len(buf)), (n-read)*32)
+		k, err := io.ReadFull(f, buf[:want])
+		for i := 0; i+32 <= k; i += 32 {
+			if err := tree.Append(buf[i : i+32]); err != nil {
+				return read, err
+			}
+			read++
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return read, nil
+		}
+		if err != nil {
+			return read, err
+		}
+	}
+	return read, nil
+}
+
+// saveTreeLocked brings the tree file to size leaves (the tree size of the
+// checkpoint just saved): it appends the missing leaves and syncs. A file
+// that holds more or other than the tree's first leaves is rewritten.
+func (c *Checkpointer) saveTreeLocked(size int64) {
+	if c.TreePath == "" || size > c.tree.Size() {
+		return
+	}
+	if err := c.writeTree(size); err != nil {
+		c.treeFile.leaves = 0
+		c.logger().Warn("audit: save the tree file", "path", c.TreePath, "err", err)
+	}
+}
+
+func (c *Checkpointer) writeTree(size int64) error {
+	if err := os.MkdirAll(filepath.Dir(c.TreePath), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(c.TreePath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Not written or loaded by this checkpointer yet (or in doubt): from
+	// scratch.
+	from := c.treeFile.leaves
+	if from > size {
+		from = 0
+	}
+	if err := f.Truncate(from * 32); err != nil {
+		return err
+	}
+	if _, err := f.Seek(from*32, io.SeekStart); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 32*4096)
+	for i := from; i < size; i++ {
+		h, err := c.tree.Leaf(i)
+		if err != nil {
+			return err
+		}
+		buf = append(buf, h[:]...)
+		if len(buf) == cap(buf) {
+			if _, err := f.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if _, err := f.Write(buf); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	c.treeFile.leaves = size
+	return nil
+}
