@@ -181,6 +181,7 @@ func (c *Checkpointer) alteredLocked(err error) error {
 // holds an older one.
 func (c *Checkpointer) saveLocked() {
 	if c.SavePath == "" || c.ReadOnly || c.latest == nil || c.latest.EventPosition <= c.savedPos {
+		c.treeCaughtUpLocked()
 		return
 	}
 	if err := WriteSavedCheckpoint(c.SavePath, c.latest); err != nil {

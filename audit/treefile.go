@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -55,6 +56,7 @@ func (c *Checkpointer) resumeFromTreeFile(ctx context.Context) error {
 		return nil
 	}
 	n := t.TreeSize
+	start := time.Now()
 	tree := &c.tree // empty, and not read by anyone before the catch-up
 	got, err := readLeaves(c.TreePath, n, tree)
 	if err == nil && got < n {
@@ -103,7 +105,7 @@ func (c *Checkpointer) resumeFromTreeFile(ctx context.Context) error {
 		own++
 	}
 	c.nonOwn = n - own
-	c.logger().Info("audit: tree loaded from its file", "path", c.TreePath, "tree_size", n)
+	c.logger().Info("audit: tree loaded from its file", "path", c.TreePath, "tree_size", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -134,6 +136,18 @@ func readLeaves(path string, n int64, tree *Tree) (int64, error) {
 		}
 	}
 	return read, nil
+}
+
+// treeCaughtUpLocked writes the tree file up to the saved checkpoint when
+// the tree covers it but the file is not known to (the tree was rebuilt
+// from the log: no file, or a damaged one), so the next start loads it.
+func (c *Checkpointer) treeCaughtUpLocked() {
+	if c.TreePath == "" || c.ReadOnly || c.latest == nil || c.savedPos == 0 || c.latest.EventPosition != c.savedPos {
+		return
+	}
+	if c.treeFile.leaves != c.latest.TreeSize {
+		c.saveTreeLocked(c.latest.TreeSize)
+	}
 }
 
 // saveTreeLocked brings the tree file to size leaves (the tree size of the

@@ -15,8 +15,9 @@ import (
 // A checkpointer restarted beside its tree file rebuilds the tree from the
 // file, checked against the signed checkpoint, and reads only the events
 // after it: same tree, same checkpoint counts (its next checkpoint lands),
-// chains of older streams still checked. A damaged tree file is ignored and
-// the tree rebuilt from the log, with no damage reported for the log.
+// chains of older streams still checked. A damaged or missing tree file is
+// ignored and the tree rebuilt from the log, with no damage reported for
+// the log, and the file written again for the next start.
 func TestRestartFromTheTreeFile(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
@@ -77,8 +78,8 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 		if name == "from the file" && read > uint64(head)/4 {
 			t.Fatalf("from the file: %d messages read to start, want far fewer than the log's %d events", read, head)
 		}
-		if name == "damaged file" && read < uint64(head) {
-			t.Fatalf("damaged file: %d messages read, want the whole log (%d)", read, head)
+		if (name == "damaged file" || name == "no file") && read < uint64(head) {
+			t.Fatalf("%s: %d messages read, want the whole log (%d)", name, read, head)
 		}
 		return c
 	}
@@ -124,4 +125,16 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	restart("damaged file")
+	// The replay wrote the file again: the next start takes it.
+	restart("from the file")
+
+	// So does a start without any file.
+	if err := os.Remove(treePath); err != nil {
+		t.Fatal(err)
+	}
+	restart("no file")
+	if fi, err := os.Stat(treePath); err != nil || fi.Size() != 32*next {
+		t.Fatalf("tree file after a start without one: %v %v, want %d leaves", fi, err, next)
+	}
+	restart("from the file")
 }
