@@ -47,9 +47,27 @@ func TestRestartTakesTheTreeFromItsFile(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	const loaded = "audit: tree loaded from its file"
 	e.restart()
-	if !strings.Contains(e.logs.String(), "audit: tree loaded from its file") {
+	if strings.Count(e.logs.String(), loaded) != 1 {
 		t.Fatalf("the restart did not load the tree from its file; logs:\n%s", e.logs.String())
+	}
+	// Without the file the tree is rebuilt from the log and the file
+	// written again, which the next restart loads.
+	e.stop()
+	if err := os.Remove(treePath); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	if strings.Count(e.logs.String(), loaded) != 1 {
+		t.Fatal("a tree was loaded from a file that was removed")
+	}
+	if fi, err := os.Stat(treePath); err != nil || fi.Size() == 0 {
+		t.Fatalf("no tree file written after a start without one: %v %v", fi, err)
+	}
+	e.restart()
+	if strings.Count(e.logs.String(), loaded) != 2 {
+		t.Fatal("the restart after the rebuild did not load the tree from its file")
 	}
 	ac := auditv1.NewAuditServiceClient(e.conn)
 	for _, pos := range []uint64{1, head / 2, head} {
