@@ -11,6 +11,7 @@ import (
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 
@@ -154,5 +155,18 @@ func DefaultPolicy() Policy {
 		// grant and revocation is an event in the log.
 		identityv1.IdentityService_GrantRole_FullMethodName:  admin(),
 		identityv1.IdentityService_RevokeRole_FullMethodName: admin(),
+		// Action programmes (PAC): reads and the regional dashboard are
+		// public; the commune's staff record the programme, its projects,
+		// adoption, updates, progress, evaluations and the survey forms.
+		programmesv1.ProgrammeService_GetProgramme_FullMethodName:      public,
+		programmesv1.ProgrammeService_ListProgrammes_FullMethodName:    public,
+		statusv1.DashboardService_GetRegionalDashboard_FullMethodName:  public,
+		programmesv1.ProgrammeService_CreateProgramme_FullMethodName:   council(),
+		programmesv1.ProgrammeService_AddProject_FullMethodName:        council(),
+		programmesv1.ProgrammeService_AdoptProgramme_FullMethodName:    council(),
+		programmesv1.ProgrammeService_UpdateProgramme_FullMethodName:   council(),
+		programmesv1.ProgrammeService_RecordProgress_FullMethodName:    council(),
+		programmesv1.ProgrammeService_EvaluateYear_FullMethodName:      council(),
+		programmesv1.ProgrammeService_ImportSurveyForms_FullMethodName: council(),
 	}
 }

@@ -147,6 +147,27 @@ var Catalogue = []catalogueEntry{
 	{"ROLE_ALREADY_GRANTED", codes.AlreadyExists, "The account already holds this role for this council; nothing was recorded."},
 	{"GRANT_NOT_FOUND", codes.NotFound, "The account holds no such role for this council (never granted, or already revoked); nothing was recorded."},
 	{"CONTACT_NOT_FOUND", codes.NotFound, "No contact detail is recorded for this account, or it was erased already; nothing was recorded."},
+	// Commune action programmes (PAC, law 113-14 arts. 78-82, decree
+	// 2.16.301) and satisfaction forms.
+	{"PROGRAMME_NOT_FOUND", codes.NotFound, "No action programme of this commune for this mandate (named by the year it began)."},
+	{"PROGRAMME_EXISTS", codes.AlreadyExists, "The commune already has its action programme for this mandate: one programme per commune per mandate; change it by an update."},
+	{"PROGRAMME_NOT_COMMUNE", codes.FailedPrecondition, "The action programme (PAC) is a commune's (law 113-14 art. 78); provinces and regions have their own development programmes."},
+	{"PROGRAMME_NOT_PREPARED", codes.FailedPrecondition, "Name the commune's consultation on the action programme (subject ACTION_PROGRAMME) that prepares it (decree 2.16.301)."},
+	{"PROGRAMME_ADOPTION_LATE", codes.FailedPrecondition, "The action programme is adopted within the first year of the mandate (law 113-14 art. 78); the message gives the last day."},
+	{"PROGRAMME_WITHOUT_PROJECTS", codes.FailedPrecondition, "Add the programme's projects before its adoption; an update cannot remove them all."},
+	{"PROGRAMME_VOTE_NOT_CARRIED", codes.FailedPrecondition, "The deliberation adopts the programme by more votes for than against: check the counts."},
+	{"PROGRAMME_UPDATE_TOO_EARLY", codes.FailedPrecondition, "The programme can be updated from its third year (law 113-14 art. 81); the message gives the first day."},
+	{"PROGRAMME_NOT_ADOPTED", codes.FailedPrecondition, "The programme is still a draft: record its adoption before its progress, evaluations or updates."},
+	{"PROGRAMME_ALREADY_ADOPTED", codes.FailedPrecondition, "The programme is adopted: change its projects through an update (a new version the council adopts)."},
+	{"PROGRAMME_DATE_OUTSIDE_MANDATE", codes.FailedPrecondition, "The date falls outside the mandate's six years; the message gives its bounds."},
+	{"PROJECT_NOT_FOUND", codes.NotFound, "No project with this id in the version of the programme in force."},
+	{"PROJECT_EXISTS", codes.AlreadyExists, "This project id is already used in the programme (ids are never reused); choose another id."},
+	{"PROJECT_CLOSED", codes.FailedPrecondition, "The project is done or dropped: it takes no more progress updates."},
+	{"DROP_REASONS_REQUIRED", codes.FailedPrecondition, "Say why the project is dropped: the evaluation accounts for what was dropped."},
+	{"PROGRESS_INCONSISTENT", codes.FailedPrecondition, "The status and the percent disagree: done is 100 %, not started 0 %, under way below 100 %."},
+	{"EVALUATION_EXISTS", codes.AlreadyExists, "This year of the programme is already evaluated."},
+	{"UPDATE_WITHOUT_CHANGES", codes.FailedPrecondition, "An update adds, revises or removes at least one project."},
+	{"MALFORMED_SURVEY_CSV", codes.InvalidArgument, "The forms file is not what the format takes; the message names every bad line. Nothing was imported: correct the file and import it whole again."},
 }
 
 // kindCode is the gRPC code of a fault kind.

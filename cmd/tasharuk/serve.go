@@ -19,12 +19,13 @@ import (
 	iddomain "github.com/tasharuk/tasharuk/services/identity/domain"
 	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	prdomain "github.com/tasharuk/tasharuk/services/programmes/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
 // newRegistry knows every event type of the application.
 func newRegistry() *es.Registry {
-	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, audit.EventTypes, idomain.EventTypes, iddomain.EventTypes)
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, prdomain.EventTypes, audit.EventTypes, idomain.EventTypes, iddomain.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -25,6 +25,7 @@ var streamFiles = []string{
 	"services/consultations/domain/streams.go",
 	"services/information/domain/streams.go",
 	"services/identity/domain/streams.go",
+	"services/programmes/domain/streams.go",
 	"audit/streams.go",
 }
 

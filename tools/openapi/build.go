@@ -51,6 +51,7 @@ var collections = map[string]struct{ param, doc string }{
 	"opinions":            {"opinion", "Id of the opinion in its body."},
 	"consultations":       {"consultation", "Id of the consultation in its council."},
 	"informationRequests": {"informationRequest", "Id of the request for information in its council."},
+	"programmes":          {"programme", "Year the mandate of the programme began (2021)."},
 }
 
 // Build returns the OpenAPI 3.1 document, indented JSON, for the Swagger
