@@ -25,6 +25,7 @@ import (
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/audit"
@@ -49,6 +50,8 @@ import (
 	iports "github.com/tasharuk/tasharuk/services/information/ports"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
 	pports "github.com/tasharuk/tasharuk/services/petitions/ports"
+	prapp "github.com/tasharuk/tasharuk/services/programmes/app"
+	prports "github.com/tasharuk/tasharuk/services/programmes/ports"
 	"github.com/tasharuk/tasharuk/services/status"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 	tports "github.com/tasharuk/tasharuk/services/territory/ports"
@@ -211,6 +214,9 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			consultationsv1.RegisterConsultationServiceServer(g, &cports.Server{App: capp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
 				Runner: model.Runner, Model: model.Consultations, Councils: model.Territory, Now: now})
 			informationv1.RegisterInformationServiceServer(g, &iports.Server{App: information, Wait: model.Runner})
+			programmesv1.RegisterProgrammeServiceServer(g, &prports.Server{App: prapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
+				Runner: model.Runner, Model: model.Programmes, Councils: model.Territory, Now: now})
+			statusv1.RegisterDashboardServiceServer(g, &status.Dashboard{Model: model, Now: now})
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Runner: model.Runner, Model: model.History, Petitions: model.Petitions, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},
@@ -351,6 +357,12 @@ var gateways = []server.Gateway{
 	},
 	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 		return identityv1.RegisterIdentityServiceHandler(ctx, mux, conn)
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		return programmesv1.RegisterProgrammeServiceHandler(ctx, mux, conn)
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		return statusv1.RegisterDashboardServiceHandler(ctx, mux, conn)
 	},
 }
 

@@ -11,6 +11,7 @@ import (
 	consultationsrm "github.com/tasharuk/tasharuk/services/consultations/readmodel"
 	informationrm "github.com/tasharuk/tasharuk/services/information/readmodel"
 	petitionsrm "github.com/tasharuk/tasharuk/services/petitions/readmodel"
+	programmesrm "github.com/tasharuk/tasharuk/services/programmes/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
 	territoryrm "github.com/tasharuk/tasharuk/services/territory/readmodel"
 )
@@ -28,6 +29,9 @@ type ReadModels struct {
 	Consultations *consultationsrm.Consultations
 	// Information is the access-to-information requests (law 31-13).
 	Information *informationrm.Model
+	// Programmes are the communes' action programmes and the tallies of
+	// their satisfaction forms.
+	Programmes *programmesrm.Programmes
 	// History is the audit trail of any case, over the three models that
 	// keep case events.
 	History *auditrm.History
@@ -45,9 +49,10 @@ func NewReadModels(reg *es.Registry, extra ...projections.ReadModel) *ReadModels
 		Advisory:      advisoryrm.New(reg),
 		Consultations: consultationsrm.New(reg),
 		Information:   informationrm.New(reg),
+		Programmes:    programmesrm.New(reg),
 	}
 	m.History = auditrm.New(m.Petitions, m.Advisory, m.Consultations)
-	m.Runner = projections.New(reg, append([]projections.ReadModel{m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information}, extra...)...)
+	m.Runner = projections.New(reg, append([]projections.ReadModel{m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information, m.Programmes}, extra...)...)
 	return m
 }
 
