@@ -26,6 +26,8 @@ import (
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	programmeseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/events/v1"
+	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -257,6 +259,33 @@ func authzCases() map[string]authzCase {
 			return &informationv1.RecordPublicationRequest{Parent: under, Publication: &informationv1.Publication{Category: ieventsv1.PublicationCategory_PUBLICATION_CATEGORY_BUDGET,
 				Title: "Budget 2026", PublishedOn: "2026-11-01", Url: "https://commune.example.ma/budget.pdf"}}
 		}},
+		// Action programmes: a programme is named by its mandate's year,
+		// which every commune shares, so under A's name it is A's own
+		// programme (parentOnly); B's is tried by A's clerk and under
+		// another level's prefix.
+		programmesv1.ProgrammeService_CreateProgramme_FullMethodName: {creates: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.CreateProgrammeRequest{Parent: under, MandateStart: "2021-09-20", Consultation: under + "/consultations/" + f.b.cPub, TitleFr: "PAC"}
+		}},
+		programmesv1.ProgrammeService_AddProject_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.AddProjectRequest{Name: under + "/programmes/2021", Project: pacProject("authz-p", 9, 1, 2022)}
+		}},
+		programmesv1.ProgrammeService_AdoptProgramme_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.AdoptProgrammeRequest{Name: under + "/programmes/2021", Deliberation: &programmeseventsv1.Deliberation{Session: "s", Date: "2022-02-08", VotesFor: 3}}
+		}},
+		programmesv1.ProgrammeService_UpdateProgramme_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.UpdateProgrammeRequest{Name: under + "/programmes/2021", Deliberation: &programmeseventsv1.Deliberation{Session: "s", Date: "2026-10-01", VotesFor: 3},
+				Summary: "retrait", Reasons: "essai", Removed: []string{"pac-1"}}
+		}},
+		programmesv1.ProgrammeService_RecordProgress_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.RecordProgressRequest{Name: under + "/programmes/2021", ProjectId: "pac-1", Date: "2026-10-01", Percent: 50,
+				Status: programmeseventsv1.ProjectStatus_PROJECT_STATUS_UNDER_WAY}
+		}},
+		programmesv1.ProgrammeService_EvaluateYear_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.EvaluateYearRequest{Name: under + "/programmes/2021", Year: 2025, Assessment: "bilan"}
+		}},
+		programmesv1.ProgrammeService_ImportSurveyForms_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			return &programmesv1.ImportSurveyFormsRequest{Parent: under, Period: "2026", Format: "tasharuk", Csv: "form,area,sex,age_band,disability,water\n1,A,female,18_34,no,4\n"}
+		}},
 	}
 }
 
@@ -354,6 +383,15 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 		SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_ACTION_PROGRAMME, Title: "Diagnostic du PAC", Deadline: "2026-12-31"})
 	must("public consultation", err)
 	c.cPub = strings.TrimPrefix(cpub.GetConsultation().GetName(), c.council+"/consultations/")
+	prg := programmesv1.NewProgrammeServiceClient(e.conn)
+	_, err = prg.CreateProgramme(as(c.staff), &programmesv1.CreateProgrammeRequest{Parent: c.council, MandateStart: "2021-09-20",
+		Consultation: cpub.GetConsultation().GetName(), TitleFr: "PAC " + tag})
+	must("programme", err)
+	_, err = prg.AddProject(as(c.staff), &programmesv1.AddProjectRequest{Name: c.council + "/programmes/2021", Project: pacProject("pac-1", 1, 100, 2022)})
+	must("project", err)
+	_, err = prg.AdoptProgramme(as(c.staff), &programmesv1.AdoptProgrammeRequest{Name: c.council + "/programmes/2021",
+		Deliberation: &programmeseventsv1.Deliberation{Session: "février 2022", Date: "2022-02-08", VotesFor: 10, VotesAgainst: 1}})
+	must("adopt programme", err)
 	_, err = con.CompletePhase(as(c.staff), &consultationsv1.CompletePhaseRequest{Name: cpub.GetConsultation().GetName(), Phase: consultationseventsv1.Phase_PHASE_LAUNCH})
 	must("launch", err)
 	c.workshopID = tag + "-w1"

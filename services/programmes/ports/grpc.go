@@ -38,7 +38,9 @@ type Server struct {
 	Now func() time.Time
 }
 
-var namePattern = regexp.MustCompile(`^(communes/[a-z0-9-]{1,64})/programmes/([0-9]{4})$`)
+// Any level parses, so that a name under another level's prefix of a
+// commune's code is not found rather than malformed.
+var namePattern = regexp.MustCompile(`^((?:communes|provinces|regions)/[a-z0-9-]{1,64})/programmes/([0-9]{4})$`)
 
 func parseName(n string) (command.Programme, error) {
 	m := namePattern.FindStringSubmatch(n)
