@@ -40,6 +40,7 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/internal/session"
@@ -105,6 +106,8 @@ type handler struct {
 	consultations consultationsv1.ConsultationServiceClient
 	audit         auditv1.AuditServiceClient
 	information   informationv1.InformationServiceClient
+	programmes    programmesv1.ProgrammeServiceClient
+	dashboard     statusv1.DashboardServiceClient
 }
 
 // New returns the web pages' handler.
@@ -152,6 +155,8 @@ func New(cfg Config) (http.Handler, error) {
 	h.consultations = consultationsv1.NewConsultationServiceClient(cfg.Conn)
 	h.audit = auditv1.NewAuditServiceClient(cfg.Conn)
 	h.information = informationv1.NewInformationServiceClient(cfg.Conn)
+	h.programmes = programmesv1.NewProgrammeServiceClient(cfg.Conn)
+	h.dashboard = statusv1.NewDashboardServiceClient(cfg.Conn)
 	h.routes()
 	return h, nil
 }
@@ -187,6 +192,7 @@ func (h *handler) routes() {
 		m.HandleFunc("POST "+base+"/advisoryBodies", h.createBody)
 		m.HandleFunc("GET "+base+"/advisoryBodies/{body}", h.bodyPage)
 		m.HandleFunc("POST "+base+"/advisoryBodies/{body}/{act}", h.bodyAct)
+		h.programmeRoutes(m, base)
 	}
 	h.informationRoutes(m)
 	m.HandleFunc("GET /audit", h.auditPage)

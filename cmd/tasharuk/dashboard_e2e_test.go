@@ -116,12 +116,54 @@ func TestRegionalDashboardAtForumScale(t *testing.T) {
 	}
 	e.noWrite(before)
 
+	// Read after the last write (read-your-writes through min_position).
+	head := e.head()
 	var dash statusv1.GetRegionalDashboardResponse
-	status, body = e.restProto(http.MethodGet, "/v1/regions/beni-mellal-khenifra/dashboard", "", nil, &dash)
+	status, body = e.restProto(http.MethodGet, fmt.Sprintf("/v1/regions/beni-mellal-khenifra/dashboard?minPosition=%d", head), "", nil, &dash)
 	if status != http.StatusOK {
 		t.Fatalf("dashboard: %d %s", status, body)
 	}
 	checkForumFigures(t, d, &dash)
+
+	// The page shows the same figures, each linking to its communes.
+	page := e.restBody(fmt.Sprintf("/regions/beni-mellal-khenifra/dashboard?lang=fr&at=%d", head))
+	for id, want := range map[string]string{"fig-communes": "135", "fig-programmes": "12", "fig-workshops": "500", "fig-participants": "120000",
+		"fig-women": "33.0 %", "fig-youth": "33.0 %", "fig-disability": "6.5 %", "fig-forms": "10000", "fig-execution": "62.5 %"} {
+		if got := figureOn(page, id); got != want {
+			t.Errorf("page %s = %q, want %q", id, got, want)
+		}
+	}
+	for _, anchor := range []string{`id="with-programme"`, `id="with-workshops"`, `id="with-forms"`, `href="#with-workshops"`} {
+		if !strings.Contains(page, anchor) {
+			t.Errorf("the page has no %s", anchor)
+		}
+	}
+	if n := strings.Count(page[strings.Index(page, `id="with-forms"`):], `href="/communes/`); n != 40 {
+		t.Errorf("the forms figure links to %d communes, want 40", n)
+	}
+}
+
+// figureOn returns the text of the figure with this id on a page.
+func figureOn(page, id string) string {
+	i := strings.Index(page, `id="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i:]
+	rest = rest[:strings.Index(rest, "</dd>")]
+	var b strings.Builder
+	in := false
+	for _, r := range rest {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(strings.TrimPrefix(b.String(), `id="`+id+`"`))
 }
 
 // loadForumData records the data set: per commune a public consultation
@@ -194,6 +236,10 @@ func checkForumFigures(t *testing.T, d *forumData, dash *statusv1.GetRegionalDas
 	f := dash.GetFigures()
 	if f.GetCommunes() != 135 || f.GetWorkshops() != 500 || f.GetSurveyForms() != 10000 || f.GetCommunesWithProgramme() != 12 {
 		t.Errorf("communes %d, workshops %d, forms %d, with programme %d; want 135, 500, 10000, 12", f.GetCommunes(), f.GetWorkshops(), f.GetSurveyForms(), f.GetCommunesWithProgramme())
+	}
+	// 400 workshops of 200 and 100 of 400.
+	if f.GetParticipants() != 120000 || f.GetWomen() != 39600 || f.GetDisability() != 7800 {
+		t.Errorf("participants %d, women %d, disability %d", f.GetParticipants(), f.GetWomen(), f.GetDisability())
 	}
 	if f.GetWomenRate() != 0.33 || f.GetYouthRate() != 0.33 || f.GetDisabilityRate() != 0.065 {
 		t.Errorf("participation: women %v, youth %v, disability %v; want 0.33, 0.33, 0.065", f.GetWomenRate(), f.GetYouthRate(), f.GetDisabilityRate())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,6 +146,19 @@ func TestProgrammeEndToEnd(t *testing.T) {
 	// route-a 60 % of 3 M, piste-d 0 % of 0.8 M; puits-b dropped.
 	if want := 0.6 * 3_000_000 / 3_800_000; now.GetExecutionRate() != want || now.GetDropped()[0] != "puits-b" || now.GetSpend() != 1_700_000 {
 		t.Errorf("execution %v, dropped %v, spend %d; want rate %v", now.GetExecutionRate(), now.GetDropped(), now.GetSpend(), want)
+	}
+
+	// The public page: the projects with their progress bars, and what
+	// changed when.
+	page := e.restBody(fmt.Sprintf("/%s?lang=fr&at=%d", name, up.GetLogPosition()))
+	for _, want := range []string{`<progress max="100" value="60"`, `id="project-piste-d"`, "Version 2", update.Summary, "session extraordinaire, 2024-02-27",
+		"abandonné", "nappe insuffisante", `id="pac-version"><bdi>2</bdi>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the programme page does not show %q", want)
+		}
+	}
+	if strings.Contains(page, `id="project-ecole-c"`) {
+		t.Error("the page still lists the removed project")
 	}
 
 	// As of before the update, the first version: over REST by valid
