@@ -59,6 +59,15 @@ func (f *formState) E(form, field string) string {
 	return f.Errors[field]
 }
 
+// status is the HTTP status of a page showing the form: 400 when a field
+// is refused.
+func (f *formState) status() int {
+	if f != nil && len(f.Errors) > 0 {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
 // fieldProblem is the API's "field: problem" message of an invalid
 // argument.
 var fieldProblem = regexp.MustCompile(`^([a-z_]+(?:\.[a-z_]+)*(?:\[[0-9]+\])?(?:\.[a-z_]+)*): (.+)$`)
@@ -111,6 +120,9 @@ func (h *handler) programmePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) showProgramme(q *rq, name string, fs *formState, verr *viewError) {
+	if fs == nil {
+		fs = &formState{}
+	}
 	asOf, asOfDay, aerr := h.asOf(q)
 	if verr == nil {
 		verr = aerr
@@ -134,7 +146,7 @@ func (h *handler) showProgramme(q *rq, name string, fs *formState, verr *viewErr
 	}
 	pg := h.newPage(q, title, d)
 	pg.AsOf, pg.Err = asOfDay, verr
-	h.render(q, http.StatusOK, "programme", pg)
+	h.render(q, fs.status(), "programme", pg)
 }
 
 var (
@@ -225,6 +237,9 @@ func (h *handler) participationPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) showParticipation(q *rq, council string, fs *formState, report *programmesv1.ImportSurveyFormsResponse, verr *viewError) {
+	if fs == nil {
+		fs = &formState{}
+	}
 	c, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: council})
 	if err != nil {
 		h.fail(q, err)
@@ -248,7 +263,7 @@ func (h *handler) showParticipation(q *rq, council string, fs *formState, report
 	}
 	p := h.newPage(q, q.L.T("pac.participation.title", d.CouncilName), d)
 	p.Err = verr
-	h.render(q, http.StatusOK, "participation", p)
+	h.render(q, fs.status(), "participation", p)
 }
 
 var (
