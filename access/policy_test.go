@@ -21,6 +21,7 @@ import (
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
@@ -38,6 +39,8 @@ var (
 		&consultationsv1.ConsultationService_ServiceDesc,
 		&informationv1.InformationService_ServiceDesc,
 		&identityv1.IdentityService_ServiceDesc,
+		&programmesv1.ProgrammeService_ServiceDesc,
+		&statusv1.DashboardService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
 		&healthpb.Health_ServiceDesc,
@@ -114,6 +117,7 @@ func TestDefaultPolicyRows(t *testing.T) {
 		con = "/tasharuk.consultations.v1.ConsultationService/"
 		inf = "/tasharuk.information.v1.InformationService/"
 		ids = "/tasharuk.identity.v1.IdentityService/"
+		prg = "/tasharuk.programmes.v1.ProgrammeService/"
 	)
 	official := "information scoped"
 	requester := "citizen information scoped"
@@ -171,6 +175,15 @@ func TestDefaultPolicyRows(t *testing.T) {
 		inf + "CorrectHoliday":             "admin",
 		ids + "GrantRole":                  "admin",
 		ids + "RevokeRole":                 "admin",
+		// The commune's staff keep its action programme and import its
+		// satisfaction forms.
+		prg + "CreateProgramme":   council,
+		prg + "AddProject":        council,
+		prg + "AdoptProgramme":    council,
+		prg + "UpdateProgramme":   council,
+		prg + "RecordProgress":    council,
+		prg + "EvaluateYear":      council,
+		prg + "ImportSurveyForms": council,
 	}
 	policy := DefaultPolicy()
 	for _, m := range policy.Methods() {
