@@ -9,6 +9,7 @@
 //	go run ./tools/bench scenario --census FILE      a day on a region's communes
 //	go run ./tools/bench mechanisms [flags]          advisory bodies and consultations
 //	go run ./tools/bench restart [flags]             time to ready on a large log
+//	go run ./tools/bench programmes --census FILE    survey-form imports and the regional dashboard
 package main
 
 import (
@@ -31,6 +32,7 @@ Usage:
   go run ./tools/bench scenario --census FILE      a day on a region's communes through the API
   go run ./tools/bench mechanisms [flags]          advisory and consultation load, status queries
   go run ./tools/bench restart [flags]             time to ready on a large log (snapshot, audit tree file)
+  go run ./tools/bench programmes --census FILE    10,000 survey forms imported vs raw appends, dashboard p99
 
 petitions, scenario, mechanisms and restart run the real server: they build
 ./cmd/tasharuk (or take --binary PATH) and start "tasharuk serve".
@@ -59,10 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runBenchMechanisms(ctx, args[1:], stdout, stderr)
 	case "restart":
 		err = runBenchRestart(ctx, args[1:], stdout, stderr)
+	case "programmes":
+		err = runBenchProgrammes(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "bench: say what to measure: append|replay|all|petitions|mechanisms|scenario [flags]\n\n%s", usage)
+		fmt.Fprintf(stderr, "bench: say what to measure: append|replay|all|petitions|mechanisms|programmes|scenario [flags]\n\n%s", usage)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
