@@ -66,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "bench: say what to measure: append|replay|all|petitions|mechanisms|programmes|scenario [flags]\n\n%s", usage)
+		fmt.Fprintf(stderr, "bench: say what to measure: append|replay|all|petitions|mechanisms|scenario [flags]\n\n%s", usage)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
