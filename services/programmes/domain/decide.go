@@ -162,7 +162,7 @@ func decideAddProject(rb Rulebook, s State, c AddProject) ([]Event, error) {
 		return nil, err
 	}
 	// After adoption, projects change only by an update: a new version
-	// adopted by the council (law 113-14 art. 81 (check)).
+	// adopted by the council (law 113-14 art. 81 (not verified in the official text)).
 	if s.Adopted {
 		return nil, fault.New(fault.FailedPrecondition, ReasonAlreadyAdopted,
 			"the programme was adopted on %s: add projects through an update (a new version the council adopts)", s.AdoptedOn)
@@ -192,7 +192,7 @@ func decideAdopt(rb Rulebook, s State, c Adopt, ctx Context) ([]Event, error) {
 		return nil, fault.Rule(RuleOutsideMandate, Article(RuleOutsideMandate), "%s is before the mandate began (%s)", d.GetDate(), s.MandateStart)
 	}
 	// Adopted within the first year of the mandate (law 113-14 art. 78
-	// (check)): the last day is the day before the mandate's first
+	// (not verified in the official text)): the last day is the day before the mandate's first
 	// anniversary.
 	if deadline := s.AdoptionDeadline(rb); day.After(deadline) {
 		return nil, fault.Rule(RuleAdoptionLate, Article(RuleAdoptionLate),
@@ -223,7 +223,7 @@ func decideUpdate(rb Rulebook, s State, c Update, ctx Context) ([]Event, error) 
 		return nil, fault.Rule(RuleNotAdopted, Article(RuleNotAdopted), "the programme is a draft: adopt it before updating it")
 	}
 	// An update from the programme's third year (law 113-14 art. 81
-	// (check)).
+	// (not verified in the official text)).
 	if from := s.UpdateFrom(rb); day.Before(from) {
 		return nil, fault.Rule(RuleUpdateTooEarly, Article(RuleUpdateTooEarly),
 			"updated on %s: the programme adopted on %s can be updated from its year %d, on %s", d.GetDate(), s.AdoptedOn, rb.UpdateFromYear, from.Format(time.DateOnly))
@@ -319,7 +319,7 @@ func decideProgress(rb Rulebook, s State, c RecordProgress, ctx Context) ([]Even
 		return nil, fault.Field("reasons", "at most %d characters of UTF-8 text", MaxText)
 	}
 	// Execution follows adoption (law 113-14 art. 82, decree 2.16.301
-	// (check): the programme's follow-up).
+	// (not verified in the official text): the programme's follow-up).
 	if !s.Adopted {
 		return nil, fault.Rule(RuleNotAdopted, Article(RuleNotAdopted), "the programme is a draft: its projects' progress is followed once it is adopted")
 	}
@@ -339,7 +339,7 @@ func decideProgress(rb Rulebook, s State, c RecordProgress, ctx Context) ([]Even
 	}
 	switch st := p.GetStatus(); {
 	case st == eventsv1.ProjectStatus_PROJECT_STATUS_DROPPED && reasons == "":
-		// A dropped project is accounted for (decree 2.16.301 (check):
+		// A dropped project is accounted for (decree 2.16.301 (not verified in the official text):
 		// the evaluation says what was dropped and why).
 		return nil, fault.Rule(RuleDropReasons, Article(RuleDropReasons), "say why project %s is dropped", p.GetProjectId())
 	case st == eventsv1.ProjectStatus_PROJECT_STATUS_DONE && p.GetPercent() != 100,
@@ -451,7 +451,7 @@ func deliberation(in *eventsv1.Deliberation, ctx Context) (*eventsv1.Deliberatio
 }
 
 // carried refuses a deliberation that did not carry (law 113-14 art. 92
-// (check): the council adopts the programme by a vote).
+// (not verified in the official text): the council adopts the programme by a vote).
 func carried(d *eventsv1.Deliberation) error {
 	if d.GetVotesFor() <= d.GetVotesAgainst() {
 		return fault.Rule(RuleVoteNotCarried, Article(RuleVoteNotCarried),

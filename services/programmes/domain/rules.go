@@ -2,9 +2,12 @@ package domain
 
 // Rules named by their reason (server/errors.go lists each), and the
 // articles they come from. The official texts were not at hand when this
-// was written: every article below is marked "(check)" until confirmed
-// against the Bulletin officiel (DOMAIN.md), and the numbers are data
-// (Rulebook), not code.
+// was written (the searches found the law's text but not these articles):
+// messages cite art. 78 (the programme, in the first year of the mandate)
+// and art. 92 (the council deliberates on it), which the issue and DOMAIN.md
+// give, and the range arts. 78-82 where a finer number (art. 81 for the
+// update, art. 82 for the procedure) is not verified in the official text.
+// The numbers are data (Rulebook), not code.
 const (
 	// RuleNotCommune: the action programme (PAC) is a commune's; provinces
 	// and regions have development programmes under their own laws.
@@ -55,10 +58,10 @@ const (
 // preparation, follow-up, evaluation and update, through consultation;
 // art. 92, the council deliberates on it.
 const (
-	ArtProgramme    = "law 113-14 art. 78 (check)"
-	ArtUpdate       = "law 113-14 art. 81 (check)"
-	ArtProcedure    = "law 113-14 art. 82 (check); decree 2.16.301 (check)"
-	ArtDeliberation = "law 113-14 art. 92 (check)"
+	ArtProgramme    = "law 113-14 art. 78"
+	ArtUpdate       = "law 113-14 arts. 78-82"
+	ArtProcedure    = "law 113-14 arts. 78-82; decree 2.16.301"
+	ArtDeliberation = "law 113-14 art. 92"
 )
 
 // articles gives the article behind each rule.
@@ -93,5 +96,5 @@ type Rulebook struct {
 }
 
 // DefaultRulebook is version 1: six years, the first year, the third year
-// (law 113-14 arts. 78 and 81 (check)).
+// (law 113-14 arts. 78 and 81 (not verified in the official text)).
 var DefaultRulebook = Rulebook{MandateYears: 6, AdoptWithinYears: 1, UpdateFromYear: 3}

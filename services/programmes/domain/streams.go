@@ -12,7 +12,7 @@ import "strings"
 //	surveyforms.<commune code>.<import id>    one imported file of satisfaction forms
 //
 // The programme's stream is named by the mandate, so the log itself keeps
-// one programme per commune per mandate (law 113-14 art. 78 (check)).
+// one programme per commune per mandate (law 113-14 art. 78 (not verified in the official text)).
 const (
 	ProgrammeCategory   = "programme"
 	SurveyFormsCategory = "surveyforms"
