@@ -47,6 +47,12 @@ func NewSMTP(u, from string) (*SMTP, error) {
 
 // Send delivers one text message.
 func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
+	return s.SendRaw(ctx, to, message(s.From, to, subject, body))
+}
+
+// SendRaw delivers one RFC 5322 message already built (the notifications
+// outbox builds multipart ones) to one recipient.
+func (s *SMTP) SendRaw(ctx context.Context, to string, msg []byte) error {
 	p, err := url.Parse(s.URL)
 	if err != nil {
 		return errors.New("smtp: bad server URL")
@@ -120,7 +126,7 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 	if err != nil {
 		return fmt.Errorf("smtp: DATA: %w", err)
 	}
-	if _, err := w.Write(message(s.From, to, subject, body)); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
 	if err := w.Close(); err != nil {

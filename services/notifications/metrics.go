@@ -1,0 +1,56 @@
+package notifications
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the outbox's figures on /metrics: queue depth, age of the
+// oldest pending message, messages sent and failed attempts by channel,
+// messages dropped.
+type Metrics struct {
+	Sent    *prometheus.CounterVec
+	Failed  *prometheus.CounterVec
+	Dropped prometheus.Counter
+	outbox  *Outbox
+}
+
+// NewMetrics makes the collectors.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		Sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tasharuk_notifications_sent_total",
+			Help: "Messages handed to their channel (SMTP accepted, SMS gateway 2xx)."}, []string{"channel"}),
+		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tasharuk_notifications_failed_attempts_total",
+			Help: "Delivery attempts that failed (each retry counts)."}, []string{"channel"}),
+		Dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "tasharuk_notifications_dropped_total",
+			Help: "Messages not sent: recipient erased, without contact, or unsubscribed."}),
+	}
+}
+
+// Collectors returns the collectors to register, with the queue gauges.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Sent, m.Failed, m.Dropped,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tasharuk_notifications_queue_depth",
+			Help: "Messages planned and not yet settled (sent, dead-lettered or dropped)."}, func() float64 {
+			if m.outbox == nil {
+				return 0
+			}
+			n, _ := m.outbox.Depth()
+			return float64(n)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tasharuk_notifications_oldest_pending_seconds",
+			Help: "Age of the oldest message waiting to be sent (0 when none)."}, func() float64 {
+			if m.outbox == nil {
+				return 0
+			}
+			_, oldest := m.outbox.Depth()
+			if oldest.IsZero() {
+				return 0
+			}
+			return m.outbox.Now().Sub(oldest).Seconds()
+		}),
+	}
+}
+
+func (m *Metrics) sent(ch Channel)   { m.Sent.WithLabelValues(string(ch)).Inc() }
+func (m *Metrics) failed(ch Channel) { m.Failed.WithLabelValues(string(ch)).Inc() }
+func (m *Metrics) dropped()          { m.Dropped.Inc() }

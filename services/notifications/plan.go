@@ -1,0 +1,236 @@
+package notifications
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	nevents "github.com/tasharuk/tasharuk/api/tasharuk/notifications/events/v1"
+	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// Planner turns each event of the log, in order, into the messages it
+// implies. It keeps what later events need (a petition's agent, council
+// and receipt; who follows what), and nothing else. It is deterministic:
+// two replicas reading one log plan the same messages with the same keys.
+type Planner struct {
+	mu        sync.Mutex
+	petitions map[string]*petition // by petition stream
+	follows   map[string]*follow   // by follow id
+}
+
+type petition struct {
+	Name, Council, Agent, Title, Receipt string
+}
+
+// follow is one follow as the log says it.
+type follow struct {
+	ID, Target, Language, KeyID string
+	Sealed                      []byte
+	Confirmed, Ended            bool
+}
+
+// NewPlanner returns an empty planner.
+func NewPlanner() *Planner {
+	return &Planner{petitions: map[string]*petition{}, follows: map[string]*follow{}}
+}
+
+// Milestones a follower is told of: a petition deposited, decided,
+// deliberated.
+const (
+	KindDeposited    = "petition.deposited"
+	KindReferred     = "petition.referred"
+	KindDecided      = "petition.decided"
+	KindScheduled    = "petition.scheduled"
+	KindReport       = "petition.committee_report"
+	KindDeliberated  = "petition.deliberated"
+	KindClosed       = "petition.closed"
+	KindFollowDep    = "follow.deposited"
+	KindFollowDec    = "follow.decided"
+	KindFollowDelib  = "follow.deliberated"
+	KindFollowVerify = "follow.confirm"
+)
+
+const dateFormat = "2006-01-02"
+
+// Plan applies one event and returns the messages it implies.
+func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ndomain.Category(e.Stream) {
+	case ndomain.FollowCategory:
+		return p.planFollow(e, payload)
+	case pdomain.PetitionCategory:
+	default:
+		return nil
+	}
+	if d, ok := payload.(*pevents.PetitionDrafted); ok {
+		p.petitions[e.Stream] = &petition{Name: d.GetCouncil() + "/petitions/" + d.GetPetitionId(), Council: d.GetCouncil(), Agent: d.GetAgent(), Title: d.GetTitle()}
+		return nil
+	}
+	pt := p.petitions[e.Stream]
+	if pt == nil {
+		return nil
+	}
+	base := func(kind string, params map[string]string) Message {
+		if params == nil {
+			params = map[string]string{}
+		}
+		params["title"] = pt.Title
+		if pt.Receipt != "" {
+			params["receipt"] = pt.Receipt
+		}
+		return Message{EventID: e.ID, Position: e.Position, Kind: kind, Council: pt.Council, Petition: pt.Name, Params: params, RecordedAt: e.RecordedAt}
+	}
+	var agentMsg *Message
+	var followKind string
+	var followParams map[string]string
+	switch x := payload.(type) {
+	case *pevents.PetitionDeposited:
+		pt.Receipt = x.GetReceiptNumber()
+		m := base(KindDeposited, map[string]string{
+			"received": x.GetReceivedAt().AsTime().Format(dateFormat),
+			"deadline": x.GetDecisionDeadline().AsTime().Format(dateFormat),
+		})
+		agentMsg = &m
+		followKind, followParams = KindFollowDep, map[string]string{}
+	case *pevents.PetitionReferredToBureau:
+		m := base(KindReferred, nil)
+		agentMsg = &m
+	case *pevents.AdmissibilityDecided:
+		params := map[string]string{
+			"decision":   decisionWord(x.GetDecision()),
+			"reasons":    x.GetReasons(),
+			"signatures": strconv.Itoa(int(x.GetValidSignatures())),
+			"threshold":  strconv.Itoa(int(x.GetThreshold())),
+		}
+		m := base(KindDecided, params)
+		agentMsg = &m
+		followKind, followParams = KindFollowDec, map[string]string{"decision": params["decision"]}
+	case *pevents.PetitionScheduled:
+		m := base(KindScheduled, map[string]string{"session": x.GetSession()})
+		agentMsg = &m
+	case *pevents.CommitteeReportRecorded:
+		m := base(KindReport, map[string]string{"summary": x.GetSummary()})
+		agentMsg = &m
+	case *pevents.PetitionDeliberated:
+		params := map[string]string{"outcome": outcomeWord(x.GetOutcome()), "summary": x.GetSummary(), "reference": x.GetReference()}
+		m := base(KindDeliberated, params)
+		agentMsg = &m
+		followKind, followParams = KindFollowDelib, map[string]string{"outcome": params["outcome"]}
+	case *pevents.PetitionClosed:
+		m := base(KindClosed, map[string]string{"note": x.GetNote()})
+		agentMsg = &m
+	}
+	var out []Message
+	if agentMsg != nil && pt.Agent != "" {
+		agentMsg.Recipient = pt.Agent
+		out = append(out, *agentMsg)
+	}
+	if followKind != "" {
+		for _, f := range p.followersLocked(pt.Name, pt.Council) {
+			m := base(followKind, followParams)
+			m.Params = clone(m.Params)
+			m.Recipient = "follow:" + f
+			m.Unsubscribe = f
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// followersLocked lists the confirmed, current follows of a petition or of
+// its council, in id order (deterministic).
+func (p *Planner) followersLocked(targets ...string) []string {
+	var ids []string
+	for _, f := range p.follows {
+		if !f.Confirmed || f.Ended {
+			continue
+		}
+		for _, t := range targets {
+			if f.Target == t {
+				ids = append(ids, f.ID)
+				break
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (p *Planner) planFollow(e *eventstore.Event, payload proto.Message) []Message {
+	switch x := payload.(type) {
+	case *nevents.FollowRequested:
+		p.follows[x.GetFollowId()] = &follow{ID: x.GetFollowId(), Target: x.GetTarget(), Language: x.GetLanguage(), KeyID: x.GetContactKeyId(), Sealed: x.GetContactCiphertext()}
+		// Double opt-in: the only message before confirmation is the
+		// confirmation link itself.
+		return []Message{{EventID: e.ID, Position: e.Position, Recipient: "follow:" + x.GetFollowId(), Kind: KindFollowVerify,
+			Params: map[string]string{"target": x.GetTarget()}, RecordedAt: e.RecordedAt}}
+	case *nevents.FollowConfirmed:
+		if f := p.follows[x.GetFollowId()]; f != nil {
+			f.Confirmed = true
+		}
+	case *nevents.FollowEnded:
+		if f := p.follows[x.GetFollowId()]; f != nil {
+			f.Ended = true
+			f.Sealed = nil
+		}
+	}
+	return nil
+}
+
+// Follow returns what the log says of one follow.
+func (p *Planner) Follow(id string) (target, language, keyID string, sealed []byte, confirmed, ended, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.follows[id]
+	if f == nil {
+		return "", "", "", nil, false, false, false
+	}
+	return f.Target, f.Language, f.KeyID, f.Sealed, f.Confirmed, f.Ended, true
+}
+
+// AgentOf returns the agent of a petition's stream, for tests and audits.
+func (p *Planner) AgentOf(stream string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pt := p.petitions[stream]; pt != nil {
+		return pt.Agent
+	}
+	return ""
+}
+
+func decisionWord(d pevents.Admissibility) string {
+	switch d {
+	case pevents.Admissibility_ADMISSIBILITY_ADMISSIBLE:
+		return "admissible"
+	case pevents.Admissibility_ADMISSIBILITY_INADMISSIBLE:
+		return "inadmissible"
+	}
+	return "unknown"
+}
+
+func outcomeWord(o pevents.DeliberationOutcome) string {
+	switch o {
+	case pevents.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED:
+		return "approved"
+	case pevents.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED:
+		return "partly_approved"
+	case pevents.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
