@@ -1,6 +1,8 @@
 package notifications
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,7 +14,15 @@ type Metrics struct {
 	Failed  *prometheus.CounterVec
 	Dropped prometheus.Counter
 	outbox  *Outbox
+
+	sends, failures atomic.Int64
 }
+
+// Sends is the number of messages sent so far, all channels.
+func (m *Metrics) Sends() int64 { return m.sends.Load() }
+
+// Failures is the number of failed attempts so far, all channels.
+func (m *Metrics) Failures() int64 { return m.failures.Load() }
 
 // NewMetrics makes the collectors.
 func NewMetrics() *Metrics {
@@ -51,6 +61,6 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 	}
 }
 
-func (m *Metrics) sent(ch Channel)   { m.Sent.WithLabelValues(string(ch)).Inc() }
-func (m *Metrics) failed(ch Channel) { m.Failed.WithLabelValues(string(ch)).Inc() }
+func (m *Metrics) sent(ch Channel)   { m.Sent.WithLabelValues(string(ch)).Inc(); m.sends.Add(1) }
+func (m *Metrics) failed(ch Channel) { m.Failed.WithLabelValues(string(ch)).Inc(); m.failures.Add(1) }
 func (m *Metrics) dropped()          { m.Dropped.Inc() }

@@ -100,12 +100,13 @@ type Outbox struct {
 	Told        Told
 	Metrics     *Metrics
 
-	mu      sync.Mutex
-	queue   []queued
-	wake    chan struct{}
-	pending map[uint64]int // outstanding messages by event position
-	planned uint64         // last event planned
-	saved   uint64
+	mu       sync.Mutex
+	queue    []queued
+	wake     chan struct{}
+	pending  map[uint64]int // outstanding messages by event position
+	inflight map[string]int // messages being sent, by recipient
+	planned  uint64         // last event planned
+	saved    uint64
 }
 
 type queued struct {
@@ -173,6 +174,7 @@ func (o *Outbox) init() {
 	}
 	o.wake = make(chan struct{}, 1)
 	o.pending = map[uint64]int{}
+	o.inflight = map[string]int{}
 	o.Metrics.outbox = o
 }
 
@@ -225,24 +227,39 @@ func (o *Outbox) signal() {
 	}
 }
 
-// next takes the earliest due message, or says how long to wait.
+// next takes the earliest due message, or says how long to wait. One
+// recipient's messages go one at a time and in log order (a decision never
+// overtakes the receipt), so a message waits while an earlier one to the
+// same recipient is queued or being sent.
 func (o *Outbox) next() (queued, time.Duration, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.queue) == 0 {
-		return queued{}, time.Second, false
+	first := map[string]uint64{}
+	for _, q := range o.queue {
+		if p, ok := first[q.m.Recipient]; !ok || q.m.Position < p {
+			first[q.m.Recipient] = q.m.Position
+		}
 	}
-	best := 0
+	now := o.Now()
+	best, wait := -1, time.Second
 	for i, q := range o.queue {
-		if q.due.Before(o.queue[best].due) || (q.due.Equal(o.queue[best].due) && q.m.Position < o.queue[best].m.Position) {
+		if o.inflight[q.m.Recipient] > 0 || q.m.Position != first[q.m.Recipient] {
+			continue
+		}
+		if d := q.due.Sub(now); d > 0 {
+			wait = min(wait, d)
+			continue
+		}
+		if best < 0 || q.m.Position < o.queue[best].m.Position {
 			best = i
 		}
 	}
-	q := o.queue[best]
-	if wait := q.due.Sub(o.Now()); wait > 0 {
-		return queued{}, min(wait, time.Second), false
+	if best < 0 {
+		return queued{}, wait, false
 	}
+	q := o.queue[best]
 	o.queue = append(o.queue[:best], o.queue[best+1:]...)
+	o.inflight[q.m.Recipient]++
 	return q, 0, true
 }
 
@@ -267,6 +284,7 @@ func (o *Outbox) work(ctx context.Context) {
 			retry = o.Now().Add(time.Second)
 		}
 		o.mu.Lock()
+		o.inflight[q.m.Recipient]--
 		if !retry.IsZero() && ctx.Err() == nil {
 			o.queue = append(o.queue, queued{m: q.m, due: retry})
 		} else if ctx.Err() == nil {

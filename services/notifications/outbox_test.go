@@ -1,0 +1,301 @@
+package notifications_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	nevents "github.com/tasharuk/tasharuk/api/tasharuk/notifications/events/v1"
+	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
+	"github.com/tasharuk/tasharuk/services/notifications"
+	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
+	"github.com/tasharuk/tasharuk/web/signin/signintest"
+)
+
+// Acceptance 1: a petition's whole lifecycle tells its agent exactly the
+// expected messages, in order, in the agent's language, the decision
+// naming its reasons; each sending is recorded without the address.
+func TestAgentIsToldOfEveryStepOfTheLifecycle(t *testing.T) {
+	f := newFixture(t)
+	const agent, agentAR = "code-email-agent-fr", "code-email-agent-ar"
+	f.dir.set(agent, notifications.Contact{Address: "agent.fr@example.ma", Channel: notifications.Email, Language: "fr"})
+	f.dir.set(agentAR, notifications.Contact{Address: "agent.ar@example.ma", Channel: notifications.Email, Language: "ar"})
+	o := f.outbox(f.store, nil, nil)
+	run(t, o)
+
+	stream, _ := f.petition(agent, "Éclairage de la rue Tadla")
+	f.append(stream, &pevents.PetitionOpenedForSignatures{})
+	f.deposit(stream, "PET-2026-0007")
+	f.append(stream, &pevents.PetitionReferredToBureau{})
+	const reasons = "Le seuil de 300 signatures est atteint et l'objet relève des compétences de la commune (art. 77)."
+	f.append(stream, &pevents.AdmissibilityDecided{Decision: pevents.Admissibility_ADMISSIBILITY_ADMISSIBLE, Reasons: reasons, ValidSignatures: 412, Threshold: 300})
+	f.append(stream, &pevents.PetitionScheduled{Session: "2026-05"})
+	f.append(stream, &pevents.PetitionReferredToCommittee{Committee: "Travaux"})
+	f.append(stream, &pevents.CommitteeReportRecorded{Summary: "La commission propose 40 lampadaires."})
+	f.append(stream, &pevents.PetitionDeliberated{Outcome: pevents.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "Adopté à l'unanimité.", Reference: "DEL-2026-31"})
+	f.append(stream, &pevents.PetitionClosed{Note: "Travaux programmés."})
+	arStream, _ := f.petition(agentAR, "إنارة شارع تادلة")
+	f.deposit(arStream, "PET-2026-0008")
+
+	got := f.mails("agent.fr@example.ma", 7)
+	want := []string{
+		"Pétition reçue : Éclairage de la rue Tadla (récépissé PET-2026-0007)",
+		"Pétition transmise au bureau : Éclairage de la rue Tadla",
+		"Décision sur votre pétition : recevable",
+		"Pétition inscrite à l'ordre du jour : session 2026-05",
+		"Rapport de commission sur votre pétition",
+		"Le conseil a délibéré : approuvée",
+		"Pétition clôturée : Éclairage de la rue Tadla",
+	}
+	time.Sleep(time.Second) // anything more would be a duplicate
+	got = f.mails("agent.fr@example.ma", 7)
+	if len(got) != len(want) {
+		t.Fatalf("agent got %d messages, want %d: %v", len(got), len(want), subjects(got))
+	}
+	for i, w := range want {
+		if got[i].Subject != w {
+			t.Errorf("message %d: subject %q, want %q", i+1, got[i].Subject, w)
+		}
+	}
+	if !strings.Contains(got[0].Text, "2026-03-02") || !strings.Contains(got[0].Text, "2026-06-02") || !strings.Contains(got[0].Text, "PET-2026-0007") {
+		t.Errorf("receipt lacks its date, deadline or number:\n%s", got[0].Text)
+	}
+	if !strings.Contains(got[2].Text, reasons) || !strings.Contains(got[2].Text, "412") {
+		t.Errorf("decision does not name its reasons and count:\n%s", got[2].Text)
+	}
+	ar := f.mails("agent.ar@example.ma", 1)
+	if len(ar) != 1 || !strings.HasPrefix(ar[0].Subject, "تم استلام العريضة") {
+		t.Fatalf("Arabic agent: %v", subjects(ar))
+	}
+	var full struct{ HTML string }
+	f.getJSON("/api/v1/message/"+ar[0].ID, &full)
+	if !strings.Contains(full.HTML, `dir="rtl"`) || !strings.Contains(full.HTML, "<bdi>PET-2026-0008</bdi>") {
+		t.Errorf("Arabic HTML part is not RTL with isolated values:\n%s", full.HTML)
+	}
+	h := f.headers(got[0].ID)
+	if len(h["Content-Language"]) != 1 || h["Content-Language"][0] != "fr" || len(h["List-Unsubscribe"]) != 0 {
+		t.Errorf("agent headers: %v", h)
+	}
+
+	// The sendings are in the log: eight MessageSent, recipient as a keyed
+	// hash; the address is nowhere in the log.
+	var sent []*nevents.MessageSent
+	for _, m := range f.events(ndomain.NotificationCategory) {
+		if s, ok := m.(*nevents.MessageSent); ok {
+			sent = append(sent, s)
+		}
+	}
+	if len(sent) != 8 {
+		t.Fatalf("%d MessageSent events, want 8", len(sent))
+	}
+	wantKey := notifications.RecipientKey(f.recKey, agent)
+	n := 0
+	for _, s := range sent {
+		if s.GetRecipientKey() == wantKey {
+			n++
+		}
+		if s.GetChannel() != "email" || s.GetAttempts() != 1 {
+			t.Errorf("sent event: %v", s)
+		}
+	}
+	if n != 7 || strings.Contains(wantKey, agent) {
+		t.Errorf("%d events name the agent by its key %s", n, wantKey)
+	}
+	if log := f.logBytes(); bytes.Contains(log, []byte("agent.fr@example.ma")) || bytes.Contains(log, []byte("agent.ar@example.ma")) {
+		t.Error("an address is in the log in clear")
+	}
+	f.toldMu.Lock()
+	told := strings.Join(f.told, ",")
+	f.toldMu.Unlock()
+	if !strings.Contains(told, "petition.decided/email") || !strings.Contains(told, "petition.deliberated/email") {
+		t.Errorf("the agent's being told was not passed on to NotifyAgent: %s", told)
+	}
+	if v := o.Metrics.Sends(); v != 8 {
+		t.Errorf("sent metric %v, want 8", v)
+	}
+}
+
+// Acceptance 2: an outbox stopped abruptly in the middle of a batch and
+// started again (a new replica, a new planner, from its durable position)
+// delivers every message exactly once.
+func TestStoppedMidBatchThenRestartedSendsEachOnce(t *testing.T) {
+	f := newFixture(t)
+	const n = 150
+	for i := range n {
+		subject := fmt.Sprintf("code-email-%d", i)
+		f.dir.set(subject, notifications.Contact{Address: agentEmail(i), Channel: notifications.Email, Language: "en"})
+		stream, _ := f.petition(subject, fmt.Sprintf("Petition %d", i))
+		f.deposit(stream, fmt.Sprintf("R-%d", i))
+	}
+	stop := run(t, f.outbox(f.store, nil, nil))
+	waitFor(t, "a first part of the batch", func() bool { return f.total() >= 20 })
+	stop()
+	first := f.total()
+	if first >= n {
+		t.Fatalf("all %d were sent before the stop: not a stop mid-batch", first)
+	}
+	run(t, f.outbox(f.store, nil, nil))
+	waitFor(t, "every message", func() bool { return f.total() >= n })
+	time.Sleep(2 * time.Second) // past the lease: a lapsed claim would go again now
+	if got := f.total(); got != n {
+		t.Fatalf("Mailpit holds %d messages, want exactly %d (first run sent %d)", got, n, first)
+	}
+	for i := range n {
+		if ms := f.mail.Messages(t, agentEmail(i)); len(ms) != 1 {
+			t.Fatalf("%s got %d messages", agentEmail(i), len(ms))
+		}
+	}
+	t.Logf("stopped after %d of %d; the restarted outbox sent the other %d, none twice", first, n, n-first)
+}
+
+// Acceptance 2 (cluster): two replicas on one log of a 3-node NATS
+// cluster, each with its own connection, send each message exactly once.
+func TestTwoReplicasOnAClusterSendEachOnce(t *testing.T) {
+	c := natstest.Start(t, 3)
+	ctx := context.Background()
+	open := func() *natsstore.Store {
+		s, err := natsstore.Open(ctx, natsstore.Config{URL: c.URLs(), Replicas: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s1, s2 := open(), open()
+	f := newFixtureOn(t, s1, 3)
+	g := newFixtureOn(t, s2, 3) // its own connection and bucket handle
+	g.mail, g.smtp, g.dir = f.mail, f.smtp, f.dir
+	const n = 120
+	for i := range n {
+		subject := fmt.Sprintf("code-email-%d", i)
+		f.dir.set(subject, notifications.Contact{Address: agentEmail(i), Channel: notifications.Email, Language: "fr"})
+		stream, _ := f.petition(subject, fmt.Sprintf("Pétition %d", i))
+		f.deposit(stream, fmt.Sprintf("R-%d", i))
+	}
+	a, b := f.outbox(s1, nil, nil), g.outbox(s2, nil, nil)
+	run(t, a)
+	run(t, b)
+	waitFor(t, "every message", func() bool { return f.total() >= n })
+	time.Sleep(2 * time.Second)
+	if got := f.total(); got != n {
+		t.Fatalf("Mailpit holds %d messages, want exactly %d", got, n)
+	}
+	for i := range n {
+		if ms := f.mail.Messages(t, agentEmail(i)); len(ms) != 1 {
+			t.Fatalf("%s got %d messages", agentEmail(i), len(ms))
+		}
+	}
+	sa, sb := a.Metrics.Sends(), b.Metrics.Sends()
+	if sa+sb != n {
+		t.Errorf("replicas sent %v + %v, want %d in all", sa, sb, n)
+	}
+	t.Logf("replica A sent %v, replica B %v, Mailpit %d", sa, sb, f.total())
+}
+
+// Acceptance 3: with SMTP down, messages wait (queue depth and age on the
+// metrics), then go when it is back; past the retry limit they are dead
+// letters, which a resend delivers once.
+func TestSMTPDownMessagesWaitThenDeadLettersAndResend(t *testing.T) {
+	f := newFixture(t)
+	f.smtp.isDown.Store(true)
+	o := f.outbox(f.store, nil, nil)
+	o.MaxAttempts = 4
+	run(t, o)
+	for i := range 5 {
+		subject := fmt.Sprintf("code-email-%d", i)
+		f.dir.set(subject, notifications.Contact{Address: agentEmail(i), Channel: notifications.Email, Language: "fr"})
+		stream, _ := f.petition(subject, fmt.Sprintf("Pétition %d", i))
+		f.deposit(stream, fmt.Sprintf("R-%d", i))
+	}
+	waitFor(t, "failed attempts", func() bool { return o.Metrics.Failures() >= 5 })
+	if depth, oldest := o.Depth(); depth != 5 || oldest.IsZero() {
+		t.Fatalf("queue depth %d oldest %v while SMTP is down, want 5 waiting", depth, oldest)
+	}
+	if f.total() != 0 {
+		t.Fatal("a message went while SMTP was down")
+	}
+	f.smtp.isDown.Store(false)
+	waitFor(t, "the waiting messages", func() bool { return f.total() >= 5 })
+	if depth, _ := o.Depth(); depth != 0 {
+		t.Errorf("queue depth %d after delivery", depth)
+	}
+
+	// Down for longer than the retries.
+	f.smtp.isDown.Store(true)
+	for i := 5; i < 8; i++ {
+		subject := fmt.Sprintf("code-email-%d", i)
+		f.dir.set(subject, notifications.Contact{Address: agentEmail(i), Channel: notifications.Email, Language: "en"})
+		stream, _ := f.petition(subject, fmt.Sprintf("Petition %d", i))
+		f.deposit(stream, fmt.Sprintf("R-%d", i))
+	}
+	var dead []notifications.DeadLetter
+	waitFor(t, "three dead letters", func() bool {
+		var err error
+		dead, err = o.DeadLetters(context.Background())
+		return err == nil && len(dead) == 3
+	})
+	for _, d := range dead {
+		if d.Attempts != 4 || d.Kind != notifications.KindDeposited || d.Channel != notifications.Email || d.LastError == "" {
+			t.Errorf("dead letter %+v", d)
+		}
+		if strings.Contains(d.LastError, "@") {
+			t.Errorf("dead letter error names an address: %s", d.LastError)
+		}
+	}
+	nDead := 0
+	for _, m := range f.events(ndomain.NotificationCategory) {
+		if _, ok := m.(*nevents.MessageDeadLettered); ok {
+			nDead++
+		}
+	}
+	if nDead != 3 {
+		t.Errorf("%d MessageDeadLettered events, want 3", nDead)
+	}
+	f.smtp.isDown.Store(false)
+	time.Sleep(500 * time.Millisecond)
+	if f.total() != 5 {
+		t.Fatalf("a dead letter went without a resend: %d", f.total())
+	}
+	admin := eventstore.Actor{Subject: "admin-1", Role: "admin"}
+	for _, d := range dead {
+		if err := o.Resend(context.Background(), d.Key, admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the resent messages", func() bool { return f.total() >= 8 })
+	for _, d := range dead {
+		if err := o.Resend(context.Background(), d.Key, admin); !errors.Is(err, notifications.ErrNotDeadLetter) {
+			t.Errorf("second resend of %s: %v, want ErrNotDeadLetter", d.Key, err)
+		}
+	}
+	if err := o.Resend(context.Background(), "not-a-key", admin); !errors.Is(err, notifications.ErrNotDeadLetter) {
+		t.Errorf("resend of a crafted key: %v", err)
+	}
+	time.Sleep(time.Second)
+	if got := f.total(); got != 8 {
+		t.Fatalf("Mailpit holds %d, want 8 (each resent once)", got)
+	}
+	for i := 5; i < 8; i++ {
+		if ms := f.mail.Messages(t, agentEmail(i)); len(ms) != 1 {
+			t.Errorf("%s got %d messages", agentEmail(i), len(ms))
+		}
+	}
+	if left, _ := o.DeadLetters(context.Background()); len(left) != 0 {
+		t.Errorf("%d dead letters left after resending", len(left))
+	}
+}
+
+func subjects(ms []signintest.Mail) []string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, m.Subject)
+	}
+	return s
+}
