@@ -10,6 +10,7 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -168,5 +169,13 @@ func DefaultPolicy() Policy {
 		programmesv1.ProgrammeService_RecordProgress_FullMethodName:    council(),
 		programmesv1.ProgrammeService_EvaluateYear_FullMethodName:      council(),
 		programmesv1.ProgrammeService_ImportSurveyForms_FullMethodName: council(),
+		// Notifications: dead letters are the admins' (they name no one,
+		// but resending is an act); following by email is open to anyone,
+		// each step proved by a link sent to the address.
+		notificationsv1.NotificationService_ListDeadLetters_FullMethodName:  admin(),
+		notificationsv1.NotificationService_ResendDeadLetter_FullMethodName: admin(),
+		notificationsv1.NotificationService_CreateFollow_FullMethodName:     public,
+		notificationsv1.NotificationService_ConfirmFollow_FullMethodName:    public,
+		notificationsv1.NotificationService_Unsubscribe_FullMethodName:      public,
 	}
 }

@@ -168,6 +168,10 @@ var Catalogue = []catalogueEntry{
 	{"EVALUATION_EXISTS", codes.AlreadyExists, "This year of the programme is already evaluated."},
 	{"UPDATE_WITHOUT_CHANGES", codes.FailedPrecondition, "An update adds, revises or removes at least one project."},
 	{"MALFORMED_SURVEY_CSV", codes.InvalidArgument, "The forms file is not what the format takes; the message names every bad line. Nothing was imported: correct the file and import it whole again."},
+	{"DEAD_LETTER_NOT_FOUND", codes.NotFound, "No dead letter of this name: it was resent already, or delivered; list the dead letters again."},
+	{"FOLLOW_TARGET_NOT_FOUND", codes.NotFound, "There is no council or petition of this name to follow."},
+	{"FOLLOW_LINK_INVALID", codes.InvalidArgument, "This link was not issued by this service, or was altered: open the link of the email itself."},
+	{"FOLLOW_NOT_FOUND", codes.NotFound, "This follow does not exist or has ended."},
 }
 
 // kindCode is the gRPC code of a fault kind.

@@ -94,7 +94,7 @@ type Outbox struct {
 	MaxAttempts int // default 5
 	Backoff     func(attempt int) time.Duration
 	Lease       time.Duration // default 2 min
-	Workers     int           // default 4
+	Workers     int           // default 8
 	Now         func() time.Time
 	Logger      *slog.Logger
 	Told        Told
@@ -155,7 +155,7 @@ func (o *Outbox) init() {
 		o.Lease = 2 * time.Minute
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 8
 	}
 	if o.Now == nil {
 		o.Now = time.Now

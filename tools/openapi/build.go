@@ -52,6 +52,7 @@ var collections = map[string]struct{ param, doc string }{
 	"consultations":       {"consultation", "Id of the consultation in its council."},
 	"informationRequests": {"informationRequest", "Id of the request for information in its council."},
 	"programmes":          {"programme", "Year the mandate of the programme began (2021)."},
+	"deadLetters":         {"deadLetter", "Key of the dead letter (a hash of event, recipient and channel)."},
 }
 
 // Build returns the OpenAPI 3.1 document, indented JSON, for the Swagger
