@@ -24,6 +24,7 @@ import (
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -177,7 +178,12 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		a.Start = demoData(store, reg, petitions, model.Runner, logger)
 	}
 
+	notify, notifyMetrics, err := a.notifications(ctx, cfg, ns, store, reg, tokenKey, persons, petitions, model, now, logger)
+	if err != nil {
+		return nil, err
+	}
 	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(notifyMetrics.Collectors()...)
 	registerStoreMetrics(promReg, ls)
 	promReg.MustRegister(monitor.Collectors()...)
 	if collector != nil {
@@ -217,6 +223,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 			programmesv1.RegisterProgrammeServiceServer(g, &prports.Server{App: prapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),
 				Runner: model.Runner, Model: model.Programmes, Councils: model.Territory, Now: now})
 			statusv1.RegisterDashboardServiceServer(g, &status.Dashboard{Model: model, Now: now})
+			notificationsv1.RegisterNotificationServiceServer(g, notify)
 			auditv1.RegisterAuditServiceServer(g, &auditports.Server{Store: store, Registry: reg, Runner: model.Runner, Model: model.History, Petitions: model.Petitions, Checkpointer: checkpointer,
 				VerifierKey: checkpointer.PublicKey, Origin: checkpointer.Origin, LogName: checkpointer.LogName})
 		},
@@ -363,6 +370,9 @@ var gateways = []server.Gateway{
 	},
 	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 		return statusv1.RegisterDashboardServiceHandler(ctx, mux, conn)
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		return notificationsv1.RegisterNotificationServiceHandler(ctx, mux, conn)
 	},
 }
 

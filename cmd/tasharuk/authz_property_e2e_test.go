@@ -24,6 +24,7 @@ import (
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	ieventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	programmeseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/events/v1"
@@ -320,6 +321,12 @@ func globalCases() map[string]func(f *authzFixture) proto.Message {
 		},
 		identityv1.IdentityService_RevokeRole_FullMethodName: func(f *authzFixture) proto.Message {
 			return &identityv1.RevokeRoleRequest{Account: &identityv1.Account{Subject: "admin-1"}, Role: "admin"}
+		},
+		notificationsv1.NotificationService_ListDeadLetters_FullMethodName: func(*authzFixture) proto.Message {
+			return &notificationsv1.ListDeadLettersRequest{}
+		},
+		notificationsv1.NotificationService_ResendDeadLetter_FullMethodName: func(*authzFixture) proto.Message {
+			return &notificationsv1.ResendDeadLetterRequest{Name: "deadLetters/0123456789abcdef0123456789abcdef01234567"}
 		},
 	}
 }

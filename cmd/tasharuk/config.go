@@ -33,6 +33,8 @@ type config struct {
 	OIDC oidc.Config
 	// SignIn configures how people sign in to the web pages.
 	SignIn signinConfig
+	// Notify configures the notifications outbox.
+	Notify notifyConfig
 	// NoFeed turns the integration feed off; FeedNATSURL sends it to
 	// another NATS.
 	NoFeed      bool

@@ -18,6 +18,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/eventlog"
 	iddomain "github.com/tasharuk/tasharuk/services/identity/domain"
 	idomain "github.com/tasharuk/tasharuk/services/information/domain"
+	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 	prdomain "github.com/tasharuk/tasharuk/services/programmes/domain"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -25,7 +26,7 @@ import (
 
 // newRegistry knows every event type of the application.
 func newRegistry() *es.Registry {
-	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, prdomain.EventTypes, audit.EventTypes, idomain.EventTypes, iddomain.EventTypes)
+	return es.NewRegistry(tdomain.EventTypes, pdomain.EventTypes, adomain.EventTypes, cdomain.EventTypes, prdomain.EventTypes, audit.EventTypes, idomain.EventTypes, iddomain.EventTypes, ndomain.EventTypes)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.OIDC.CouncilClaim, "oidc-council-claim", "tasharuk_council", "claim holding the council code")
 	cfg.SignIn.register(fs)
 	fs.StringVar(&cfg.OIDC.NationalIDClaim, "oidc-national-id-claim", "", "claim in which the provider asserts the national ID number (signatures matching it are PROVIDER_VERIFIED_ID); empty: none")
+	cfg.Notify.register(fs)
 	fs.Float64Var(&cfg.Limits.SignPerToken, "limit-sign", 5, "signatures per second one token may add (0: no limit)")
 	fs.Float64Var(&cfg.Limits.SignPerAddress, "limit-sign-address", 50, "signatures per second from one address (0: no limit)")
 	fs.IntVar(&cfg.Limits.SignBurst, "limit-sign-burst", 20, "burst of signatures allowed over the rate")

@@ -27,6 +27,7 @@ var streamFiles = []string{
 	"services/identity/domain/streams.go",
 	"services/programmes/domain/streams.go",
 	"audit/streams.go",
+	"services/notifications/domain/streams.go",
 }
 
 // notStreamIDs are string literals outside streams.go that start like a

@@ -58,7 +58,7 @@ type Message struct {
 	Position uint64 `json:"position"`
 	// Recipient is the subject told.
 	Recipient string `json:"recipient"`
-	// Kind names the template ("petition.deposited").
+	// Kind names the template ("petition-deposited").
 	Kind string `json:"kind"`
 	// Council is the council's resource name ("communes/50910113").
 	Council string `json:"council"`

@@ -114,7 +114,7 @@ func TestAgentIsToldOfEveryStepOfTheLifecycle(t *testing.T) {
 	f.toldMu.Lock()
 	told := strings.Join(f.told, ",")
 	f.toldMu.Unlock()
-	if !strings.Contains(told, "petition.decided/email") || !strings.Contains(told, "petition.deliberated/email") {
+	if !strings.Contains(told, "petition-decided/email") || !strings.Contains(told, "petition-deliberated/email") {
 		t.Errorf("the agent's being told was not passed on to NotifyAgent: %s", told)
 	}
 	if v := o.Metrics.Sends(); v != 8 {

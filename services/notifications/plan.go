@@ -43,17 +43,17 @@ func NewPlanner() *Planner {
 // Milestones a follower is told of: a petition deposited, decided,
 // deliberated.
 const (
-	KindDeposited    = "petition.deposited"
-	KindReferred     = "petition.referred"
-	KindDecided      = "petition.decided"
-	KindScheduled    = "petition.scheduled"
-	KindReport       = "petition.committee_report"
-	KindDeliberated  = "petition.deliberated"
-	KindClosed       = "petition.closed"
-	KindFollowDep    = "follow.deposited"
-	KindFollowDec    = "follow.decided"
-	KindFollowDelib  = "follow.deliberated"
-	KindFollowVerify = "follow.confirm"
+	KindDeposited    = "petition-deposited"
+	KindReferred     = "petition-referred"
+	KindDecided      = "petition-decided"
+	KindScheduled    = "petition-scheduled"
+	KindReport       = "petition-committee_report"
+	KindDeliberated  = "petition-deliberated"
+	KindClosed       = "petition-closed"
+	KindFollowDep    = "follow-deposited"
+	KindFollowDec    = "follow-decided"
+	KindFollowDelib  = "follow-deliberated"
+	KindFollowVerify = "follow-confirm"
 )
 
 const dateFormat = "2006-01-02"

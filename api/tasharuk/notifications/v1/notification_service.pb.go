@@ -27,7 +27,7 @@ type DeadLetter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "deadLetters/{key}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Template of the message ("petition.decided").
+	// Template of the message ("petition-decided").
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Council concerned.
 	Council string `protobuf:"bytes,3,opt,name=council,proto3" json:"council,omitempty"`

@@ -36,7 +36,7 @@ type MessageSent struct {
 	MessageKey string `protobuf:"bytes,1,opt,name=message_key,json=messageKey,proto3" json:"message_key,omitempty"`
 	// Id of the event that implied the message.
 	EventId string `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// Template of the message ("petition.decided").
+	// Template of the message ("petition-decided").
 	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Keyed hash of the recipient (never an address).
 	RecipientKey string `protobuf:"bytes,4,opt,name=recipient_key,json=recipientKey,proto3" json:"recipient_key,omitempty"`

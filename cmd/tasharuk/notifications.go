@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/eventstore"
+	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/internal/service"
+	"github.com/tasharuk/tasharuk/privacy"
+	"github.com/tasharuk/tasharuk/services/notifications"
+	nports "github.com/tasharuk/tasharuk/services/notifications/ports"
+	papp "github.com/tasharuk/tasharuk/services/petitions/app"
+	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
+	"github.com/tasharuk/tasharuk/services/status"
+	"github.com/tasharuk/tasharuk/web/signin"
+)
+
+// notifyConfig configures the outbox (DESIGN.md "Notifications: an outbox
+// fed by the log"). It sends through the sign-in's --smtp-url/--smtp-from
+// and --sms-gateway-url.
+type notifyConfig struct {
+	// PublicURL is the site's public address, for the links the messages
+	// carry (confirm a follow, unsubscribe).
+	PublicURL   string
+	MaxAttempts int
+}
+
+func (nc *notifyConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&nc.PublicURL, "public-url", "", "this site's public address (https://tasharuk.commune.ma), for the confirm and unsubscribe links of notification emails")
+	fs.IntVar(&nc.MaxAttempts, "notify-attempts", 5, "attempts at sending a notification before it is a dead letter for admins")
+}
+
+// notifications builds the outbox and the follows, adds the outbox to the
+// parts and returns NotificationService.
+func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store, store eventstore.Store, reg *es.Registry, tokenKey []byte,
+	persons *privacy.KeyStore, petitions *papp.Service, model *status.ReadModels, now func() time.Time, logger *slog.Logger) (*nports.Server, *notifications.Metrics, error) {
+	conn, err := ns.Connect("tasharuk-outbox")
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect the outbox: %w", err)
+	}
+	a.OnClose(conn.Close)
+	js, err := jetstream.New(conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	kv, err := notifications.Bucket(ctx, js, "TASHARUK_OUTBOX", ns.Replicas())
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox bucket: %w", err)
+	}
+	base := cfg.Notify.PublicURL
+	if base == "" {
+		base = "http://localhost:8080"
+	}
+	links := &notifications.Links{Base: base, Key: derive(tokenKey, "notifications/links/v1")}
+	planner := notifications.NewPlanner()
+	follows := &notifications.Follows{Store: store, Registry: reg, Keys: persons, Planner: planner, Links: links,
+		Exists: func(target string) bool {
+			if strings.Contains(target, "/petitions/") {
+				_, ok := model.Petitions.Petition(target)
+				return ok
+			}
+			_, code, _ := strings.Cut(target, "/")
+			_, ok := model.Territory.Council(code)
+			return ok
+		}}
+	o := &notifications.Outbox{KV: kv, Store: store, Registry: reg, Planner: planner, Followers: follows, Links: links,
+		RecipientKey: derive(tokenKey, "notifications/recipient/v1"), MaxAttempts: cfg.Notify.MaxAttempts, Now: now, Logger: logger,
+		// Contacts: the identity context's contact read model (issue 16)
+		// is not on main yet; until it is wired here, agents' messages
+		// wait in the queue (never dropped, the durable position does not
+		// pass them).
+		Told: agentTold(petitions)}
+	sc := cfg.SignIn
+	if sc.SMTPURL != "" {
+		s, err := signin.NewSMTP(sc.SMTPURL, sc.SMTPFrom)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Mail, o.From = s, sc.SMTPFrom
+	}
+	if sc.SMSGatewayURL != "" {
+		g, err := signin.NewSMSGateway(sc.SMSGatewayURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.SMS = g
+	}
+	o.Metrics = notifications.NewMetrics()
+	a.Parts = append(a.Parts, service.Part{Name: "notifications", Run: o.Run})
+	return &nports.Server{Outbox: o, Follows: follows}, o.Metrics, nil
+}
+
+// agentTold records on the petition that its agent was told of the
+// decision or the outcome, with the channel and the message's event, once
+// the outbox has sent it (law 113-14 art. 125: the agent is informed of
+// the decision). A notification recorded already (by letter, at the
+// counter) stands.
+func agentTold(petitions *papp.Service) notifications.Told {
+	return func(ctx context.Context, m notifications.Message, ch notifications.Channel, at time.Time) error {
+		var subject petitionseventsv1.NotificationSubject
+		switch m.Kind {
+		case notifications.KindDecided:
+			subject = petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY
+		case notifications.KindDeliberated:
+			subject = petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME
+		default:
+			return nil
+		}
+		_, code, _ := strings.Cut(m.Council, "/")
+		actor := eventstore.Actor{Subject: "system:notifications", Role: "staff", Council: code}
+		_, _, err := petitions.Act(ctx, actor, m.Petition, pdomain.NotifyAgent{Subject: subject, Channel: string(ch), Reference: "event " + m.EventID, At: at})
+		if _, reason, ok := fault.Classify(err); ok && reason == "ALREADY_NOTIFIED" {
+			return nil
+		}
+		return err
+	}
+}
+
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
