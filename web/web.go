@@ -39,6 +39,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -108,6 +109,7 @@ type handler struct {
 	information   informationv1.InformationServiceClient
 	programmes    programmesv1.ProgrammeServiceClient
 	dashboard     statusv1.DashboardServiceClient
+	notify        notificationsv1.NotificationServiceClient
 }
 
 // New returns the web pages' handler.
@@ -157,6 +159,7 @@ func New(cfg Config) (http.Handler, error) {
 	h.information = informationv1.NewInformationServiceClient(cfg.Conn)
 	h.programmes = programmesv1.NewProgrammeServiceClient(cfg.Conn)
 	h.dashboard = statusv1.NewDashboardServiceClient(cfg.Conn)
+	h.notify = notificationsv1.NewNotificationServiceClient(cfg.Conn)
 	h.routes()
 	return h, nil
 }
@@ -199,6 +202,7 @@ func (h *handler) routes() {
 	m.HandleFunc("GET /audit/history", h.historyPage)
 	m.HandleFunc("GET /audit/checkpoints", h.checkpointsPage)
 	m.HandleFunc("GET /open-data", h.openDataPage)
+	h.notifyRoutes(m)
 	m.HandleFunc("GET /open-data/{level}/{code}/{file}", h.openData)
 	m.HandleFunc("GET /open-data/{level}/{code}/petitions/{id}/{file}", h.openTimeline)
 	m.HandleFunc("/", h.notFound)
