@@ -95,7 +95,6 @@ type fixture struct {
 	recKey []byte
 	toldMu sync.Mutex
 	told   []string
-	seq    atomic.Int64
 }
 
 func newFixture(t *testing.T) *fixture {

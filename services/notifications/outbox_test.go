@@ -44,7 +44,7 @@ func TestAgentIsToldOfEveryStepOfTheLifecycle(t *testing.T) {
 	arStream, _ := f.petition(agentAR, "إنارة شارع تادلة")
 	f.deposit(arStream, "PET-2026-0008")
 
-	got := f.mails("agent.fr@example.ma", 7)
+	f.mails("agent.fr@example.ma", 7)
 	want := []string{
 		"Pétition reçue : Éclairage de la rue Tadla (récépissé PET-2026-0007)",
 		"Pétition transmise au bureau : Éclairage de la rue Tadla",
@@ -55,7 +55,7 @@ func TestAgentIsToldOfEveryStepOfTheLifecycle(t *testing.T) {
 		"Pétition clôturée : Éclairage de la rue Tadla",
 	}
 	time.Sleep(time.Second) // anything more would be a duplicate
-	got = f.mails("agent.fr@example.ma", 7)
+	got := f.mails("agent.fr@example.ma", 7)
 	if len(got) != len(want) {
 		t.Fatalf("agent got %d messages, want %d: %v", len(got), len(want), subjects(got))
 	}
