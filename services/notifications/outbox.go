@@ -318,6 +318,11 @@ func (o *Outbox) resolve(m Message) (Contact, bool) {
 // means "look again then" (a failed attempt's backoff, or another
 // replica's live claim).
 func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err error) {
+	if o.Contacts == nil && !isFollow(m.Recipient) {
+		// No contact directory wired: the message waits (and the durable
+		// position with it) rather than being dropped for want of one.
+		return o.Now().Add(time.Minute), nil
+	}
 	c, ok := o.resolve(m)
 	if !ok {
 		return time.Time{}, o.drop(ctx, m, "no_contact")

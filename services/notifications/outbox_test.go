@@ -16,6 +16,7 @@ import (
 	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 	"github.com/tasharuk/tasharuk/services/notifications"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
+	"github.com/tasharuk/tasharuk/web/signin"
 	"github.com/tasharuk/tasharuk/web/signin/signintest"
 )
 
@@ -298,4 +299,47 @@ func subjects(ms []signintest.Mail) []string {
 		s = append(s, m.Subject)
 	}
 	return s
+}
+
+// The SMS channel: a recipient who prefers SMS gets the text through the
+// gateway (a loopback HTTP receiver), not by email; and without a
+// contact directory wired, an agent's message waits instead of being
+// dropped.
+func TestSMSChannelAndMessagesWaitForADirectory(t *testing.T) {
+	f := newFixture(t)
+	sms := signintest.StartSMSReceiver(t)
+	gw, err := signin.NewSMSGateway(sms.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const agent = "code-phone-agent"
+	f.dir.set(agent, notifications.Contact{Address: "+212612345678", Channel: notifications.SMS, Language: "fr"})
+	o := f.outbox(f.store, nil, nil)
+	o.SMS = gw
+	run(t, o)
+	stream, _ := f.petition(agent, "Marché couvert")
+	f.deposit(stream, "PET-2026-0042")
+	waitFor(t, "the SMS", func() bool { return len(sms.Messages()) == 1 })
+	m := sms.Messages()[0]
+	if m.To != "+212612345678" || !strings.Contains(m.Message, "PET-2026-0042") || !strings.Contains(m.Message, "Pétition reçue") {
+		t.Errorf("SMS %+v", m)
+	}
+	if f.total() != 0 {
+		t.Error("an SMS recipient was emailed")
+	}
+
+	g := newFixture(t)
+	held := g.outbox(g.store, nil, nil)
+	held.Contacts = nil
+	run(t, held)
+	s2, _ := g.petition(agent, "Marché couvert")
+	g.deposit(s2, "PET-2026-0043")
+	waitFor(t, "the message planned", func() bool { n, _ := held.Depth(); return n == 1 })
+	time.Sleep(500 * time.Millisecond)
+	if n, _ := held.Depth(); n != 1 {
+		t.Errorf("queue depth %d, want the agent's message waiting", n)
+	}
+	if len(g.events(ndomain.NotificationCategory)) != 0 {
+		t.Error("a message without a directory was recorded as dropped or sent")
+	}
 }
