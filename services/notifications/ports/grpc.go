@@ -9,8 +9,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	"github.com/tasharuk/tasharuk/access"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/notifications"
 )
