@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +100,13 @@ type Outbox struct {
 	Logger      *slog.Logger
 	Told        Told
 	Metrics     *Metrics
+	// Staff lists the subjects of a council's staff (identity's grants),
+	// who get the daily digest; nil sends none.
+	Staff func(council string) []string
+	// DigestSoon is how near a deadline must be to be listed as due soon
+	// (default 14 days); DigestEvery how often the day is checked
+	// (default 10 minutes).
+	DigestSoon, DigestEvery time.Duration
 
 	mu       sync.Mutex
 	queue    []queued
@@ -193,6 +201,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); o.keepPosition(ctx) }()
+	if o.Staff != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.digests(ctx) }()
+	}
 	err = o.Store.Subscribe(ctx, 1, func(e eventstore.Event) error {
 		payload, err := o.Registry.DecodeEvent(&e)
 		if err != nil {
@@ -616,4 +628,76 @@ func sortDead(d []DeadLetter) {
 			d[j], d[j-1] = d[j-1], d[j]
 		}
 	}
+}
+
+// digests queues each council's staff digest once a day (UTC). Every
+// replica does it; the message's id is the council and the day, so the
+// claim sends each staff member one digest a day.
+func (o *Outbox) digests(ctx context.Context) {
+	every, soon := o.DigestEvery, o.DigestSoon
+	if every <= 0 {
+		every = 10 * time.Minute
+	}
+	if soon <= 0 {
+		soon = 14 * 24 * time.Hour
+	}
+	// The first digest waits for the planner to have read the log as it
+	// stood at start: a digest of half the log would list half the cases.
+	if head, err := o.Store.LastPosition(ctx); err == nil {
+		for ctx.Err() == nil {
+			o.mu.Lock()
+			caught := o.planned >= head
+			o.mu.Unlock()
+			if caught {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	last := ""
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if day := o.Now().UTC().Format(dateFormat); day != last {
+			last = day
+			o.QueueDigests(o.Now(), soon)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// QueueDigests queues the digest of every council with cases due soon or
+// overdue, to that council's staff only.
+func (o *Outbox) QueueDigests(now time.Time, soon time.Duration) int {
+	day := now.UTC().Format(dateFormat)
+	n := 0
+	for council, lists := range o.Planner.Due(now, soon) {
+		list := func(items []DueItem) string {
+			var b []string
+			for _, it := range items {
+				b = append(b, "- "+it.Receipt+" "+it.Title+" ("+it.Deadline.Format(dateFormat)+")")
+			}
+			if len(b) == 0 {
+				return "-"
+			}
+			return "\n" + strings.Join(b, "\n")
+		}
+		_, code, _ := strings.Cut(council, "/")
+		o.mu.Lock()
+		pos := o.planned
+		for _, s := range o.Staff(code) {
+			m := Message{EventID: "digest-" + code + "-" + day, Position: pos, Recipient: s, Kind: KindStaffDigest, Council: council,
+				Params: map[string]string{"date": day, "due": list(lists[0]), "overdue": list(lists[1])}, RecordedAt: now}
+			o.pending[pos]++
+			o.queue = append(o.queue, queued{m: m, due: now})
+			n++
+		}
+		o.mu.Unlock()
+	}
+	o.signal()
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -26,6 +27,9 @@ type Planner struct {
 
 type petition struct {
 	Name, Council, Agent, Title, Receipt string
+	// Deadline is the decision deadline of a deposited petition not yet
+	// decided (zero otherwise): what the staff digest lists.
+	Deadline time.Time
 }
 
 // follow is one follow as the log says it.
@@ -54,6 +58,7 @@ const (
 	KindFollowDec    = "follow-decided"
 	KindFollowDelib  = "follow-deliberated"
 	KindFollowVerify = "follow-confirm"
+	KindStaffDigest  = "staff-digest"
 )
 
 const dateFormat = "2006-01-02"
@@ -93,6 +98,7 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	switch x := payload.(type) {
 	case *pevents.PetitionDeposited:
 		pt.Receipt = x.GetReceiptNumber()
+		pt.Deadline = x.GetDecisionDeadline().AsTime()
 		m := base(KindDeposited, map[string]string{
 			"received": x.GetReceivedAt().AsTime().Format(dateFormat),
 			"deadline": x.GetDecisionDeadline().AsTime().Format(dateFormat),
@@ -103,6 +109,7 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 		m := base(KindReferred, nil)
 		agentMsg = &m
 	case *pevents.AdmissibilityDecided:
+		pt.Deadline = time.Time{}
 		params := map[string]string{
 			"decision":   decisionWord(x.GetDecision()),
 			"reasons":    x.GetReasons(),
@@ -123,6 +130,8 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 		m := base(KindDeliberated, params)
 		agentMsg = &m
 		followKind, followParams = KindFollowDelib, map[string]string{"outcome": params["outcome"]}
+	case *pevents.PetitionWithdrawn:
+		pt.Deadline = time.Time{}
 	case *pevents.PetitionClosed:
 		m := base(KindClosed, map[string]string{"note": x.GetNote()})
 		agentMsg = &m
@@ -231,6 +240,44 @@ func clone(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v
+	}
+	return out
+}
+
+// DueItem is one case of a council's staff digest.
+type DueItem struct {
+	Receipt, Title string
+	Deadline       time.Time
+}
+
+// Due lists, for each council, the deposited petitions awaiting a decision
+// whose deadline (law 113-14 art. 125: three months from deposit, as
+// recorded on the receipt) is within soon of now, and those past it.
+func (p *Planner) Due(now time.Time, soon time.Duration) map[string][2][]DueItem {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string][2][]DueItem{}
+	for _, pt := range p.petitions {
+		if pt.Deadline.IsZero() {
+			continue
+		}
+		it := DueItem{Receipt: pt.Receipt, Title: pt.Title, Deadline: pt.Deadline}
+		lists := out[pt.Council]
+		switch {
+		case now.After(pt.Deadline):
+			lists[1] = append(lists[1], it)
+		case pt.Deadline.Sub(now) <= soon:
+			lists[0] = append(lists[0], it)
+		default:
+			continue
+		}
+		out[pt.Council] = lists
+	}
+	for c, lists := range out {
+		for i := range lists {
+			slices.SortFunc(lists[i], func(a, b DueItem) int { return a.Deadline.Compare(b.Deadline) })
+		}
+		out[c] = lists
 	}
 	return out
 }

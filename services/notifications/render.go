@@ -126,7 +126,7 @@ func Render(m Message, lang string, links MessageLinks) (Rendered, error) {
 			e := html.EscapeString(v)
 			return `<a dir="ltr" href="` + e + `">` + e + `</a>`
 		}
-		return "<bdi>" + html.EscapeString(v) + "</bdi>"
+		return "<bdi>" + strings.ReplaceAll(html.EscapeString(v), "\n", "<br>") + "</bdi>"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=%q dir=%q>\n<head><meta charset=\"utf-8\"><title>%s</title></head>\n<body dir=%q style=\"text-align:start\">\n",
