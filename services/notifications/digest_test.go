@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	cevents "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/notifications"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -74,5 +76,34 @@ func TestStaffDigestListsItsOwnCouncilOncePerDay(t *testing.T) {
 	}
 	if !strings.Contains(b[0].Text, "B-1 Marché") || strings.Contains(b[0].Text, "A-") {
 		t.Errorf("council B's digest:\n%s", b[0].Text)
+	}
+}
+
+// A consultation addressed to an advisory body tells that body's
+// secretaries (and no one else) its title and deadline.
+func TestConsultationTellsTheBodysSecretaries(t *testing.T) {
+	f := newFixture(t)
+	body := council + "/advisoryBodies/equity"
+	f.dir.set("sec-1", notifications.Contact{Address: "sec1@example.ma", Channel: notifications.Email, Language: "fr"})
+	f.dir.set("sec-2", notifications.Contact{Address: "sec2@example.ma", Channel: notifications.Email, Language: "ar"})
+	f.dir.set("sec-other", notifications.Contact{Address: "other@example.ma", Channel: notifications.Email, Language: "fr"})
+	o := f.outbox(f.store, nil, nil)
+	o.Secretaries = func(b string) []string {
+		return map[string][]string{body: {"sec-1", "sec-2"}, council + "/advisoryBodies/youth": {"sec-other"}}[b]
+	}
+	run(t, o)
+	id := uuid.Must(uuid.NewV7()).String()
+	f.append(cdomain.ConsultationStream("50910113", id), &cevents.ConsultationRequested{ConsultationId: id, Council: council, Body: body, Title: "Budget 2027", Deadline: "2026-07-15"})
+	fr := f.mails("sec1@example.ma", 1)
+	ar := f.mails("sec2@example.ma", 1)
+	if len(fr) != 1 || fr[0].Subject != "Consultation de votre instance : Budget 2027 (avant le 2026-07-15)" {
+		t.Fatalf("secretary 1: %v", subjects(fr))
+	}
+	if len(ar) != 1 || !strings.Contains(ar[0].Text, "2026-07-15") {
+		t.Fatalf("secretary 2: %v", subjects(ar))
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(f.mail.Messages(t, "other@example.ma")); n != 0 {
+		t.Errorf("another body's secretary got %d messages", n)
 	}
 }

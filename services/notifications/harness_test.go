@@ -23,6 +23,7 @@ import (
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/privacy"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	"github.com/tasharuk/tasharuk/services/notifications"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -34,7 +35,9 @@ const council = "communes/50910113"
 
 var staff = eventstore.Actor{Subject: "staff-1", Role: "staff", Council: council}
 
-func registry() *es.Registry { return es.NewRegistry(pdomain.EventTypes, ndomain.EventTypes) }
+func registry() *es.Registry {
+	return es.NewRegistry(pdomain.EventTypes, cdomain.EventTypes, ndomain.EventTypes)
+}
 
 // directory stands for the identity context's contact read model (issue
 // 16, not on main yet): subject → contact, erasable.

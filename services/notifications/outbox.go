@@ -103,6 +103,9 @@ type Outbox struct {
 	// Staff lists the subjects of a council's staff (identity's grants),
 	// who get the daily digest; nil sends none.
 	Staff func(council string) []string
+	// Secretaries lists the subjects of an advisory body's secretaries
+	// (body resource name); nil sends them nothing.
+	Secretaries func(body string) []string
 	// DigestSoon is how near a deadline must be to be listed as due soon
 	// (default 14 days); DigestEvery how often the day is checked
 	// (default 10 minutes).
@@ -210,7 +213,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		if err != nil {
 			return nil // not ours to read (another version's type)
 		}
-		msgs := o.Planner.Plan(&e, payload)
+		msgs := o.expand(o.Planner.Plan(&e, payload))
 		o.mu.Lock()
 		o.planned = e.Position
 		if e.Position > from {
@@ -700,4 +703,25 @@ func (o *Outbox) QueueDigests(now time.Time, soon time.Duration) int {
 	}
 	o.signal()
 	return n
+}
+
+// expand turns a message for an advisory body into one per secretary.
+func (o *Outbox) expand(msgs []Message) []Message {
+	var out []Message
+	for _, m := range msgs {
+		body, ok := strings.CutPrefix(m.Recipient, BodyRecipient)
+		if !ok {
+			out = append(out, m)
+			continue
+		}
+		if o.Secretaries == nil {
+			continue
+		}
+		for _, s := range o.Secretaries(body) {
+			c := m
+			c.Recipient, c.Params = s, clone(m.Params)
+			out = append(out, c)
+		}
+	}
+	return out
 }

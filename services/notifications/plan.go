@@ -8,9 +8,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	cevents "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
 	nevents "github.com/tasharuk/tasharuk/api/tasharuk/notifications/events/v1"
 	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -59,6 +61,13 @@ const (
 	KindFollowDelib  = "follow-deliberated"
 	KindFollowVerify = "follow-confirm"
 	KindStaffDigest  = "staff-digest"
+	KindConsultation = "consultation-requested"
+)
+
+// BodyRecipient prefixes a message for every secretary of an advisory
+// body ("body:communes/…/advisoryBodies/…"); the outbox expands it.
+const (
+	BodyRecipient = "body:"
 )
 
 const dateFormat = "2006-01-02"
@@ -71,6 +80,15 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	case ndomain.FollowCategory:
 		return p.planFollow(e, payload)
 	case pdomain.PetitionCategory:
+	case cdomain.ConsultationCategory:
+		// An advisory body's secretaries are told of a consultation
+		// addressed to their body, with its deadline (law 113-14 art.
+		// 119: the body gives its opinion on what the council asks).
+		if x, ok := payload.(*cevents.ConsultationRequested); ok && x.GetBody() != "" {
+			return []Message{{EventID: e.ID, Position: e.Position, Recipient: BodyRecipient + x.GetBody(), Kind: KindConsultation, Council: x.GetCouncil(),
+				Params: map[string]string{"title": x.GetTitle(), "deadline": x.GetDeadline(), "body": x.GetBody()}, RecordedAt: e.RecordedAt}}
+		}
+		return nil
 	default:
 		return nil
 	}
