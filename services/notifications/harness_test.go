@@ -24,6 +24,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/privacy"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	"github.com/tasharuk/tasharuk/services/notifications"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -36,7 +37,7 @@ const council = "communes/50910113"
 var staff = eventstore.Actor{Subject: "staff-1", Role: "staff", Council: council}
 
 func registry() *es.Registry {
-	return es.NewRegistry(pdomain.EventTypes, cdomain.EventTypes, ndomain.EventTypes)
+	return es.NewRegistry(pdomain.EventTypes, cdomain.EventTypes, idomain.EventTypes, ndomain.EventTypes)
 }
 
 // directory stands for the identity context's contact read model (issue
@@ -335,3 +336,14 @@ func agentEmail(n int) string { return fmt.Sprintf("agent%d@example.ma", n) }
 type netListen struct{}
 
 func (netListen) listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+func (f *fixture) appendAs(actor eventstore.Actor, stream string, payload proto.Message) {
+	f.t.Helper()
+	p, err := f.reg.Propose(payload, es.Meta{ID: uuid.Must(uuid.NewV7()).String(), Actor: actor})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.store.Append(context.Background(), stream, eventstore.Any, []eventstore.Proposed{p}); err != nil {
+		f.t.Fatal(err)
+	}
+}

@@ -3,16 +3,19 @@ package notifications
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	cevents "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
+	ievents "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	nevents "github.com/tasharuk/tasharuk/api/tasharuk/notifications/events/v1"
 	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
 )
@@ -25,6 +28,7 @@ type Planner struct {
 	mu        sync.Mutex
 	petitions map[string]*petition // by petition stream
 	follows   map[string]*follow   // by follow id
+	requests  map[string]*request  // by information request stream
 }
 
 type petition struct {
@@ -43,7 +47,7 @@ type follow struct {
 
 // NewPlanner returns an empty planner.
 func NewPlanner() *Planner {
-	return &Planner{petitions: map[string]*petition{}, follows: map[string]*follow{}}
+	return &Planner{petitions: map[string]*petition{}, follows: map[string]*follow{}, requests: map[string]*request{}}
 }
 
 // Milestones a follower is told of: a petition deposited, decided,
@@ -62,6 +66,10 @@ const (
 	KindFollowVerify = "follow-confirm"
 	KindStaffDigest  = "staff-digest"
 	KindConsultation = "consultation-requested"
+	KindInfoReceived = "information-received"
+	KindInfoExtended = "information-extended"
+	KindInfoAnswered = "information-answered"
+	KindInfoRefused  = "information-refused"
 )
 
 // BodyRecipient prefixes a message for every secretary of an advisory
@@ -80,6 +88,8 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	case ndomain.FollowCategory:
 		return p.planFollow(e, payload)
 	case pdomain.PetitionCategory:
+	case idomain.RequestCategory:
+		return p.planInformation(e, payload)
 	case cdomain.ConsultationCategory:
 		// An advisory body's secretaries are told of a consultation
 		// addressed to their body, with its deadline (law 113-14 art.
@@ -298,4 +308,56 @@ func (p *Planner) Due(now time.Time, soon time.Duration) map[string][2][]DueItem
 		out[c] = lists
 	}
 	return out
+}
+
+// request is an information request as later events need it.
+type request struct {
+	Name, Council, Requester, Receipt string
+}
+
+// planInformation tells the requester of a request filed online (the
+// envelope's actor is the citizen's account; a request registered at the
+// counter has no account to write to) of its receipt, an extension, and
+// the answer or refusal with the exceptions invoked (law 31-13 arts 16,
+// 18; art. 7 for the exceptions).
+func (p *Planner) planInformation(e *eventstore.Event, payload proto.Message) []Message {
+	if x, ok := payload.(*ievents.RequestReceived); ok {
+		council, _, _ := strings.Cut(strings.TrimPrefix(x.GetName(), "communes/"), "/")
+		r := &request{Name: x.GetName(), Council: "communes/" + council, Receipt: x.GetReceiptNumber()}
+		if e.Actor.Role == "citizen" {
+			r.Requester = e.Actor.Subject
+		}
+		p.requests[e.Stream] = r
+		if r.Requester == "" {
+			return nil
+		}
+		return []Message{{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Kind: KindInfoReceived, Council: r.Council,
+			Params: map[string]string{"receipt": r.Receipt, "received": x.GetReceivedOn(), "title": x.GetSubject()}, RecordedAt: e.RecordedAt}}
+	}
+	r := p.requests[e.Stream]
+	if r == nil || r.Requester == "" {
+		return nil
+	}
+	m := Message{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Council: r.Council, Params: map[string]string{"receipt": r.Receipt}, RecordedAt: e.RecordedAt}
+	switch x := payload.(type) {
+	case *ievents.RequestExtended:
+		m.Kind, m.Params["reasons"] = KindInfoExtended, x.GetReasons()
+	case *ievents.RequestAnswered:
+		m.Kind = KindInfoAnswered
+		if x.GetKind() != ievents.AnswerKind_ANSWER_KIND_FULL {
+			m.Kind = KindInfoRefused
+			var ex []string
+			for _, e := range x.GetExceptions() {
+				ex = append(ex, strings.ToLower(strings.TrimPrefix(e.String(), "EXCEPTION_")))
+			}
+			m.Params["exceptions"] = strings.Join(ex, ", ")
+			m.Params["reasons"] = x.GetReasons()
+		}
+		m.Params["information"] = x.GetInformation()
+		m.Params["link"] = x.GetLink()
+		m.Params["answered"] = x.GetAnsweredOn()
+	default:
+		return nil
+	}
+	return []Message{m}
 }
