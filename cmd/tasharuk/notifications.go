@@ -35,11 +35,15 @@ type notifyConfig struct {
 	// carry (confirm a follow, unsubscribe).
 	PublicURL   string
 	MaxAttempts int
+	// Lease is how long a replica's claim on a message holds before
+	// another replica may take it over (a replica that died mid-send).
+	Lease time.Duration
 }
 
 func (nc *notifyConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&nc.PublicURL, "public-url", "", "this site's public address (https://tasharuk.commune.ma), for the confirm and unsubscribe links of notification emails")
 	fs.IntVar(&nc.MaxAttempts, "notify-attempts", 5, "attempts at sending a notification before it is a dead letter for admins")
+	fs.DurationVar(&nc.Lease, "notify-lease", 2*time.Minute, "how long a replica's claim on a notification holds before another may send it (after a crash)")
 }
 
 // notifications builds the outbox and the follows, adds the outbox to the
@@ -76,7 +80,7 @@ func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store
 			return ok
 		}}
 	o := &notifications.Outbox{KV: kv, Store: store, Registry: reg, Planner: planner, Followers: follows, Links: links,
-		RecipientKey: derive(tokenKey, "notifications/recipient/v1"), MaxAttempts: cfg.Notify.MaxAttempts, Now: now, Logger: logger,
+		RecipientKey: derive(tokenKey, "notifications/recipient/v1"), MaxAttempts: cfg.Notify.MaxAttempts, Lease: cfg.Notify.Lease, Now: now, Logger: logger,
 		// Contacts: the identity context's contact read model (issue 16)
 		// is not on main yet; until it is wired here, agents' messages
 		// wait in the queue (never dropped, the durable position does not

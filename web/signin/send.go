@@ -132,7 +132,11 @@ func (s *SMTP) SendRaw(ctx context.Context, to string, msg []byte) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
-	return c.Quit()
+	// The server accepted the message with its answer to the end of DATA:
+	// it is delivered. A failed QUIT after that must not count as a failed
+	// delivery, or the message would be sent again.
+	_ = c.Quit()
+	return nil
 }
 
 // mailAddress is the bare address of "Name <addr>".
