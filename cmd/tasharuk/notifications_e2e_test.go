@@ -130,7 +130,7 @@ func TestNotificationsEndToEnd(t *testing.T) {
 
 	for i := range 5 {
 		id, full := signer("NT", i)
-		if _, err := e.petitions.SignPetition(as(agent), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 			t.Fatal(err)
 		}
 	}
