@@ -178,7 +178,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		a.Start = demoData(store, reg, petitions, model.Runner, logger)
 	}
 
-	notify, notifyMetrics, err := a.notifications(ctx, cfg, ns, store, reg, tokenKey, persons, petitions, model, now, logger)
+	notify, notifyMetrics, err := a.notifications(ctx, cfg, ns, store, reg, tokenKey, keys, persons, petitions, model, now, logger)
 	if err != nil {
 		return nil, err
 	}

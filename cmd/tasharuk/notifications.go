@@ -49,7 +49,7 @@ func (nc *notifyConfig) register(fs *flag.FlagSet) {
 // notifications builds the outbox and the follows, adds the outbox to the
 // parts and returns NotificationService.
 func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store, store eventstore.Store, reg *es.Registry, tokenKey []byte,
-	persons *privacy.KeyStore, petitions *papp.Service, model *status.ReadModels, now func() time.Time, logger *slog.Logger) (*nports.Server, *notifications.Metrics, error) {
+	keys *privacy.Keys, persons *privacy.KeyStore, petitions *papp.Service, model *status.ReadModels, now func() time.Time, logger *slog.Logger) (*nports.Server, *notifications.Metrics, error) {
 	conn, err := ns.Connect("tasharuk-outbox")
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect the outbox: %w", err)
@@ -81,11 +81,10 @@ func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store
 		}}
 	o := &notifications.Outbox{KV: kv, Store: store, Registry: reg, Planner: planner, Followers: follows, Links: links,
 		RecipientKey: derive(tokenKey, "notifications/recipient/v1"), MaxAttempts: cfg.Notify.MaxAttempts, Lease: cfg.Notify.Lease, Now: now, Logger: logger,
-		// Contacts: the identity context's contact read model (issue 16)
-		// is not on main yet; until it is wired here, agents' messages
-		// wait in the queue (never dropped, the durable position does not
-		// pass them).
-		Told: agentTold(petitions)}
+		// Agents, requesters, staff: the contact details the identity
+		// context records (sealed, erasable), opened when sending.
+		Contacts: &notifications.IdentityContacts{Planner: planner, Keys: persons, UserKey: keys.UserKey},
+		Told:     agentTold(petitions)}
 	sc := cfg.SignIn
 	if sc.SMTPURL != "" {
 		s, err := signin.NewSMTP(sc.SMTPURL, sc.SMTPFrom)

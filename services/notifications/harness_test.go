@@ -24,6 +24,7 @@ import (
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/privacy"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	iddomain "github.com/tasharuk/tasharuk/services/identity/domain"
 	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	"github.com/tasharuk/tasharuk/services/notifications"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
@@ -37,14 +38,15 @@ const council = "communes/50910113"
 var staff = eventstore.Actor{Subject: "staff-1", Role: "staff", Council: council}
 
 func registry() *es.Registry {
-	return es.NewRegistry(pdomain.EventTypes, cdomain.EventTypes, idomain.EventTypes, ndomain.EventTypes)
+	return es.NewRegistry(pdomain.EventTypes, cdomain.EventTypes, idomain.EventTypes, iddomain.EventTypes, ndomain.EventTypes)
 }
 
 // directory stands for the identity context's contact read model (issue
 // 16, not on main yet): subject → contact, erasable.
 type directory struct {
-	mu sync.Mutex
-	m  map[string]notifications.Contact
+	mu   sync.Mutex
+	m    map[string]notifications.Contact
+	gone map[string]bool
 }
 
 func (d *directory) Contact(subject string) (notifications.Contact, bool) {
@@ -67,6 +69,16 @@ func (d *directory) erase(subject string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.m, subject)
+	if d.gone == nil {
+		d.gone = map[string]bool{}
+	}
+	d.gone[subject] = true
+}
+
+func (d *directory) Erased(subject string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gone[subject]
 }
 
 // switchable is an SMTP sender the test can point at a closed port (SMTP

@@ -340,7 +340,7 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 	}
 	c, ok := o.resolve(m)
 	if !ok {
-		return time.Time{}, o.drop(ctx, m, "no_contact")
+		return time.Time{}, o.drop(ctx, m, o.whyNoContact(m))
 	}
 	key := m.Key(c.Channel)
 	rec, rev, err := o.get(ctx, key)
@@ -448,6 +448,11 @@ func (o *Outbox) drop(ctx context.Context, m Message, reason string) error {
 		return err
 	}
 	o.Metrics.dropped()
+	if reason == "no_contact" {
+		// Someone who never gave a contact detail: nothing to audit, and
+		// no event for every such message.
+		return nil
+	}
 	o.append(ctx, key, &nevents.MessageDropped{MessageKey: key, EventId: m.EventID, RecipientKey: RecipientKey(o.RecipientKey, m.Recipient), Reason: reason})
 	return nil
 }
@@ -724,4 +729,21 @@ func (o *Outbox) expand(msgs []Message) []Message {
 		}
 	}
 	return out
+}
+
+// Eraser is implemented by a Contacts that knows whom it erased.
+type Eraser interface {
+	Erased(subject string) bool
+}
+
+// whyNoContact says why a recipient cannot be reached: a follow that
+// ended, a person erased, or no contact detail ever given.
+func (o *Outbox) whyNoContact(m Message) string {
+	if isFollow(m.Recipient) {
+		return "follow_ended"
+	}
+	if e, ok := o.Contacts.(Eraser); ok && e.Erased(m.Recipient) {
+		return "erased"
+	}
+	return "no_contact"
 }

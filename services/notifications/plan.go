@@ -10,11 +10,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	cevents "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
+	idevents "github.com/tasharuk/tasharuk/api/tasharuk/identity/events/v1"
 	ievents "github.com/tasharuk/tasharuk/api/tasharuk/information/events/v1"
 	nevents "github.com/tasharuk/tasharuk/api/tasharuk/notifications/events/v1"
 	pevents "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	cdomain "github.com/tasharuk/tasharuk/services/consultations/domain"
+	iddomain "github.com/tasharuk/tasharuk/services/identity/domain"
 	idomain "github.com/tasharuk/tasharuk/services/information/domain"
 	ndomain "github.com/tasharuk/tasharuk/services/notifications/domain"
 	pdomain "github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -26,9 +28,11 @@ import (
 // two replicas reading one log plan the same messages with the same keys.
 type Planner struct {
 	mu        sync.Mutex
-	petitions map[string]*petition // by petition stream
-	follows   map[string]*follow   // by follow id
-	requests  map[string]*request  // by information request stream
+	petitions map[string]*petition     // by petition stream
+	follows   map[string]*follow       // by follow id
+	requests  map[string]*request      // by information request stream
+	contacts  map[string]sealedContact // identity's contact details, by user key
+	erased    map[string]bool          // user keys whose contacts were erased
 }
 
 type petition struct {
@@ -47,7 +51,7 @@ type follow struct {
 
 // NewPlanner returns an empty planner.
 func NewPlanner() *Planner {
-	return &Planner{petitions: map[string]*petition{}, follows: map[string]*follow{}, requests: map[string]*request{}}
+	return &Planner{petitions: map[string]*petition{}, follows: map[string]*follow{}, requests: map[string]*request{}, contacts: map[string]sealedContact{}, erased: map[string]bool{}}
 }
 
 // Milestones a follower is told of: a petition deposited, decided,
@@ -88,6 +92,9 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	case ndomain.FollowCategory:
 		return p.planFollow(e, payload)
 	case pdomain.PetitionCategory:
+	case iddomain.UserCategory:
+		p.applyIdentity(payload)
+		return nil
 	case idomain.RequestCategory:
 		return p.planInformation(e, payload)
 	case cdomain.ConsultationCategory:
@@ -360,4 +367,42 @@ func (p *Planner) planInformation(e *eventstore.Event, payload proto.Message) []
 		return nil
 	}
 	return []Message{m}
+}
+
+// sealedContact is a contact detail as the identity context records it
+// (ContactRecorded): sealed with a data key of the key store.
+type sealedContact struct {
+	Channel Channel
+	Sealed  []byte
+	KeyID   string
+}
+
+// applyIdentity keeps the last contact detail recorded for each account;
+// an erasure removes it (and its key is destroyed by the identity
+// context), so the person's pending messages are dropped.
+func (p *Planner) applyIdentity(payload proto.Message) {
+	switch x := payload.(type) {
+	case *idevents.ContactRecorded:
+		ch := Email
+		if x.GetKind() == idevents.ContactKind_CONTACT_KIND_PHONE {
+			ch = SMS
+		}
+		p.contacts[x.GetUserKey()] = sealedContact{Channel: ch, Sealed: x.GetContactCiphertext(), KeyID: x.GetContactKeyId()}
+	case *idevents.ContactErased:
+		delete(p.contacts, x.GetUserKey())
+		p.erased[x.GetUserKey()] = true
+	}
+}
+
+func (p *Planner) wasErased(userKey string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.erased[userKey]
+}
+
+func (p *Planner) contact(userKey string) (sealedContact, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.contacts[userKey]
+	return c, ok
 }
