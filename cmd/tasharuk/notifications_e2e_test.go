@@ -11,8 +11,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/web/signin/signintest"
 )
 
@@ -207,5 +209,82 @@ func TestNotificationsEndToEnd(t *testing.T) {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}
+	}
+}
+
+// TestAgentToldThroughTheServer (issue 20, acceptance 1 through the
+// server): an account granted with an email (identity's sealed contact)
+// carries a petition; its deposit, referral and inadmissibility decision
+// reach its address in Mailpit, in order, the decision naming its
+// reasons; and the petition records that its agent was told by email (a
+// second NotifyAgent is refused as ALREADY_NOTIFIED).
+func TestAgentToldThroughTheServer(t *testing.T) {
+	mp := signintest.StartMailpit(t)
+	clock := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{
+		SignIn: signinConfig{SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "tasharuk <no-reply@zaouiat-cheikh.ma>"}})
+	admin := e.token(access.RoleAdmin, "", "admin-1")
+	const addr = "agent.zc@example.ma"
+	if _, err := identityv1.NewIdentityServiceClient(e.conn).GrantRole(as(admin), &identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: addr}, Role: "staff", Council: "50910113"}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := privacy.LoadKeys(keysOf(e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := e.token(access.RoleStaff, "50910113", keys.ContactSubject(privacy.ContactEmail, addr))
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Terrain de sport", Request: "Aménager un terrain.", Reasons: "Aucun terrain au douar."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		id, full := signer("AT", i)
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(clock.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.petitions.ReferPetitionToBureau(as(agent), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	const reasons = "Le nombre de signatures est inférieur au seuil légal."
+	if _, err := e.petitions.DecideAdmissibility(as(agent), &petitionsv1.DecideAdmissibilityRequest{Name: name,
+		Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Reasons: reasons}); err != nil {
+		t.Fatal(err)
+	}
+	ms := mailsTo(t, mp, addr, 3)
+	time.Sleep(time.Second)
+	ms = mailsTo(t, mp, addr, 3)
+	if len(ms) != 3 {
+		t.Fatalf("agent got %d messages", len(ms))
+	}
+	for i, want := range []string{"تم استلام العريضة", "إحالة العريضة على المكتب", "قرار بشأن عريضتكم: غير مقبولة"} {
+		if !strings.HasPrefix(ms[i].Subject, want) {
+			t.Errorf("message %d: %q, want %q…", i+1, ms[i].Subject, want)
+		}
+	}
+	if !strings.Contains(ms[2].Text, reasons) {
+		t.Errorf("the decision does not name its reasons:\n%s", ms[2].Text)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := e.petitions.NotifyAgent(as(agent), &petitionsv1.NotifyAgentRequest{Name: name, Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "letter"})
+		if err == nil {
+			t.Fatal("a letter notification was accepted: the outbox had not recorded that the agent was told by email")
+		}
+		if _, r := reason(err); r == "ALREADY_NOTIFIED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox did not record that the agent was told: NotifyAgent answered %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
