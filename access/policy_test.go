@@ -20,6 +20,7 @@ import (
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	programmesv1 "github.com/tasharuk/tasharuk/api/tasharuk/programmes/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -41,6 +42,7 @@ var (
 		&identityv1.IdentityService_ServiceDesc,
 		&programmesv1.ProgrammeService_ServiceDesc,
 		&statusv1.DashboardService_ServiceDesc,
+		&notificationsv1.NotificationService_ServiceDesc,
 	}
 	served = append(slices.Clone(apiServices),
 		&healthpb.Health_ServiceDesc,
@@ -89,13 +91,17 @@ func TestDefaultPolicyHasNoStaleRows(t *testing.T) {
 // personal data to the council's staff only, and requests for information,
 // which only their requester and the council's designated official read
 // (what a person asks a council is theirs; law 31-13 keeps no public
-// record of requests, only figures).
+// record of requests, only figures), and dead letters, which name who was
+// to be told (admins only). Following a petition or a council by email is an
+// act anyone may do: the double opt-in and the signed links in the messages
+// are its authorization, not a role.
 func TestDefaultPolicyReadsArePublic(t *testing.T) {
 	policy := DefaultPolicy()
-	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true}
+	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "ListDeadLetters": true}
+	publicActs := map[string]bool{"CreateFollow": true, "ConfirmFollow": true, "Unsubscribe": true}
 	for _, m := range methodsOf(apiServices) {
 		name := shortMethod(m)
-		read := (strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")) && !personal[name]
+		read := (strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")) && !personal[name] || publicActs[name]
 		if policy[m].Public != read {
 			t.Errorf("%s: Public = %v, want %v", m, policy[m].Public, read)
 		}
@@ -118,6 +124,7 @@ func TestDefaultPolicyRows(t *testing.T) {
 		inf = "/tasharuk.information.v1.InformationService/"
 		ids = "/tasharuk.identity.v1.IdentityService/"
 		prg = "/tasharuk.programmes.v1.ProgrammeService/"
+		ntf = "/tasharuk.notifications.v1.NotificationService/"
 	)
 	official := "information scoped"
 	requester := "citizen information scoped"
@@ -175,6 +182,8 @@ func TestDefaultPolicyRows(t *testing.T) {
 		inf + "CorrectHoliday":             "admin",
 		ids + "GrantRole":                  "admin",
 		ids + "RevokeRole":                 "admin",
+		ntf + "ListDeadLetters":            "admin",
+		ntf + "ResendDeadLetter":           "admin",
 		// The commune's staff keep its action programme and import its
 		// satisfaction forms.
 		prg + "CreateProgramme":   council,

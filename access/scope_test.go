@@ -10,6 +10,7 @@ import (
 
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
+	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
@@ -25,6 +26,10 @@ var globalMethods = []string{
 	// Roles are granted across councils: by admins only.
 	identityv1.IdentityService_GrantRole_FullMethodName,
 	identityv1.IdentityService_RevokeRole_FullMethodName,
+	// The outbox is the installation's: its dead letters are seen and
+	// resent by admins.
+	notificationsv1.NotificationService_ListDeadLetters_FullMethodName,
+	notificationsv1.NotificationService_ResendDeadLetter_FullMethodName,
 }
 
 // Every tasharuk service in the proto registry (each API package the
