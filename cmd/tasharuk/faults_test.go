@@ -62,13 +62,6 @@ func (r *replica) kill() {
 	}
 }
 
-func waitReadyFor(t *testing.T, base string, d time.Duration) {
-	t.Helper()
-	if err := readyWithin(base, d); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // readyWithin polls /readyz until it answers 200; its error carries the
 // last answer (status and body) so a failure says what was not ready.
 func readyWithin(base string, d time.Duration) error {
@@ -252,14 +245,4 @@ func TestReplicasUnderFaults(t *testing.T) {
 	if counts[0] < int32(ackedN) || int64(counts[0]) > int64(ackedN)+failed.Load() {
 		t.Fatalf("count %d: want between %d acknowledged and %d acknowledged+failed", counts[0], ackedN, int64(ackedN)+failed.Load())
 	}
-}
-
-// getQuiet GETs a URL and returns its status code.
-func getQuiet(url string) (int, error) {
-	resp, err := httpClient.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
 }
