@@ -42,6 +42,11 @@ func errorView(l *Locale, err error) *viewError {
 			}
 		}
 	}
+	// A reason the catalogue names is said in the reader's language
+	// ("reason.<REASON>"); others keep the API's English message.
+	if s, ok := l.msgs["reason."+v.Reason]; ok && v.Reason != "" {
+		v.Message, v.MessageLang = s, ""
+	}
 	if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded || st.Code() == codes.Internal || st.Code() == codes.Unknown {
 		// Transport and internal messages mean nothing to a reader.
 		v.Message, v.MessageLang = l.T("error.unexpected"), ""
