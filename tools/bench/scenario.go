@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	statusv1 "github.com/tasharuk/tasharuk/api/tasharuk/status/v1"
@@ -37,6 +39,9 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	petitions := fs.Int("petitions", 1350, "petitions filed and decided across the communes")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	binary := fs.String("binary", "", binaryHelp)
+	witnesses := fs.Int("witnesses", 0, "start this many `tasharuk witness` processes, serve --witness each, and report the delay to a checkpoint cosigned by all; the scenario runs twice, without witnesses then with them")
+	ckEvery := fs.Int("checkpoint-every", 500, "with --witnesses: serve --checkpoint-every, in both runs")
+	ckInterval := fs.Duration("checkpoint-interval", 500*time.Millisecond, "with --witnesses: serve --checkpoint-interval, in both runs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,26 +51,123 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *census == "" {
 		return fmt.Errorf("bench scenario: --census FILE is required")
 	}
-	dir, bin, cleanup, err := benchFolder(ctx, "scenario", *binary, *census, stderr)
+	if *witnesses == 0 {
+		rows, _, err := scenarioPass(ctx, scenarioOpts{census: *census, viral: *viral, signers: *signers, petitions: *petitions, bin: *binary}, stderr)
+		if err != nil {
+			return err
+		}
+		return printRows(stdout, rows, *asJSON)
+	}
+	bin, removeBin, err := tasharukBinary(ctx, *binary, stderr)
 	if err != nil {
 		return err
+	}
+	defer removeBin()
+	o := scenarioOpts{census: *census, viral: *viral, signers: *signers, petitions: *petitions, bin: bin,
+		serveArgs: []string{"--checkpoint-every", fmt.Sprint(*ckEvery), "--checkpoint-interval", ckInterval.String()},
+		pacing:    fmt.Sprintf("every %d events or %s", *ckEvery, *ckInterval)}
+	var passes [2][]natsbench.Result
+	var delays [2]string
+	for i, n := range []int{0, *witnesses} {
+		o.witnesses = n
+		fmt.Fprintf(stderr, "bench scenario: run %d of 2, %d witnesses, checkpoint every %d events or %s\n", i+1, n, *ckEvery, *ckInterval)
+		if passes[i], delays[i], err = scenarioPass(ctx, o, stderr); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return printRows(stdout, append(append(append(passes[0], natsbench.Result{Name: delays[0]}), passes[1]...), natsbench.Result{Name: delays[1]}), true)
+	}
+	fmt.Fprintf(stdout, "without witnesses:\n")
+	natsbench.Print(stdout, passes[0])
+	fmt.Fprintf(stdout, "with %d witnesses:\n", *witnesses)
+	natsbench.Print(stdout, passes[1])
+	fmt.Fprintln(stdout, delays[0])
+	fmt.Fprintln(stdout, delays[1])
+	for _, prefix := range []string{"petition commands", "advisory commands", "viral petition"} {
+		a, b := rowNamed(passes[0], prefix), rowNamed(passes[1], prefix)
+		fmt.Fprintf(stdout, "append latency, %s: p50 %s p99 %s without witnesses, p50 %s p99 %s with %d\n", prefix,
+			a.P50.Round(10*time.Microsecond), a.P99.Round(10*time.Microsecond), b.P50.Round(10*time.Microsecond), b.P99.Round(10*time.Microsecond), *witnesses)
+	}
+	return nil
+}
+
+// scenarioOpts is one run of the scenario.
+type scenarioOpts struct {
+	census                    string
+	viral, signers, petitions int
+	bin                       string
+	witnesses                 int
+	serveArgs                 []string
+	pacing                    string // the checkpoint flags, for the report
+}
+
+func rowNamed(rows []natsbench.Result, prefix string) natsbench.Result {
+	for _, r := range rows {
+		if strings.HasPrefix(r.Name, prefix) {
+			return r
+		}
+	}
+	return natsbench.Result{}
+}
+
+func printRows(stdout io.Writer, rows []natsbench.Result, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	natsbench.Print(stdout, rows)
+	return nil
+}
+
+// scenarioPass runs the scenario once on a new data folder, with
+// o.witnesses witnesses, and returns its rows and the cosign delay line.
+func scenarioPass(ctx context.Context, o scenarioOpts, stderr io.Writer) ([]natsbench.Result, string, error) {
+	census, viral, signers, petitions := &o.census, &o.viral, &o.signers, &o.petitions
+	dir, bin, cleanup, err := benchFolder(ctx, "scenario", o.bin, *census, stderr)
+	if err != nil {
+		return nil, "", err
 	}
 	defer cleanup()
+	serveArgs := o.serveArgs
+	if o.witnesses > 0 {
+		wargs, stopWitnesses, err := startBenchWitnesses(ctx, bin, dir, o.witnesses)
+		if err != nil {
+			return nil, "", err
+		}
+		defer stopWitnesses()
+		serveArgs = append(append([]string{}, serveArgs...), wargs...)
+	}
 	natsPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
-	srv, err := startBenchServer(ctx, bin, dir, fmt.Sprintf("127.0.0.1:%d", natsPort))
+	srv, err := startBenchServer(ctx, bin, dir, fmt.Sprintf("127.0.0.1:%d", natsPort), serveArgs...)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer srv.stop()
+	var watch *cosignWatch
+	if o.serveArgs != nil {
+		// Both runs poll the audit API alike; without witnesses the delay
+		// is to the first signed checkpoint.
+		watch = &cosignWatch{n: o.witnesses}
+		ac := auditv1.NewAuditServiceClient(srv.conn)
+		if srv.conn, err = watch.dial(srv.addr); err != nil {
+			return nil, "", err
+		}
+		defer srv.conn.Close()
+		pctx, stopPoll := context.WithCancel(ctx)
+		defer stopPoll()
+		go watch.poll(pctx, ac, 25*time.Millisecond)
+	}
 	pc := petitionsv1.NewPetitionServiceClient(srv.conn)
 	tc := territoryv1.NewTerritoryServiceClient(srv.conn)
 	list, err := tc.ListCouncils(ctx, &territoryv1.ListCouncilsRequest{Filter: "level=COMMUNE", PageSize: 500})
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	var communes []string
 	for _, c := range list.GetCouncils() {
@@ -74,7 +176,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	var rows []natsbench.Result
 	nc, err := benchNATS(natsURL, benchKeys(dir))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer nc.Close()
 	size := natsbench.MessageSize(180)
@@ -82,11 +184,11 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stderr, "bench scenario: raw engine\n")
 	rawSync, err := natsbench.RawSyncPublish(ctx, nc, *signers, 12800, size)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	rawBatch, err := natsbench.RawAtomicBatch(ctx, nc, 100, 12800, size)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	rows = append(rows, rawSync, rawBatch)
 
@@ -161,7 +263,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	close(work)
 	wg.Wait()
 	if e, _ := firstErr.Load().(error); e != nil {
-		return e
+		return nil, "", e
 	}
 	rows = append(rows, resultOf("petition commands via gRPC (16 clerks): create, deposit, decide, notify", cmdLat, time.Since(start)))
 
@@ -202,7 +304,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 		for _, s := range steps {
 			t0 := time.Now()
 			if err := s(); err != nil {
-				return err
+				return nil, "", err
 			}
 			advLat = append(advLat, time.Since(t0))
 		}
@@ -213,13 +315,19 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stderr, "bench scenario: viral petition, %d signatures from %d signers\n", *viral, *signers)
 	sign, err := benchSigning(ctx, srv, *signers, *viral)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	sign.Name = fmt.Sprintf("viral petition: SignPetition via gRPC, %d signers", *signers)
 	s2 := sign
 	natsbench.Compare(&sign, rawSync)
 	natsbench.Compare(&s2, rawBatch)
 	rows = append(rows, sign, s2)
+	if watch != nil {
+		// Every append done: wait until all are cosigned.
+		if err := watch.wait(ctx, 2*time.Minute); err != nil {
+			return nil, "", err
+		}
+	}
 
 	// Status queries.
 	sc := statusv1.NewStatusServiceClient(srv.conn)
@@ -228,7 +336,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	for i := range 2000 {
 		t0 := time.Now()
 		if _, err := sc.GetCouncilStatus(ctx, &statusv1.GetCouncilStatusRequest{Name: "communes/" + communes[i%len(communes)] + "/status"}); err != nil {
-			return err
+			return nil, "", err
 		}
 		qLat = append(qLat, time.Since(t0))
 	}
@@ -237,7 +345,7 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	for range 200 {
 		t0 := time.Now()
 		if _, err := sc.ListCouncilStatuses(ctx, &statusv1.ListCouncilStatusesRequest{Parent: "regions/" + regionOf(ctx, tc)}); err != nil {
-			return err
+			return nil, "", err
 		}
 		rLat = append(rLat, time.Since(t0))
 	}
@@ -247,17 +355,17 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	// consumer, through a second connection to the same server.
 	raw, err := natsbench.RawOrderedConsume(ctx, nc, "TASHARUK_LOG")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	store, err := natsstore.Open(ctx, natsstore.Config{URL: natsURL, Replicas: 1, Stream: "TASHARUK_LOG", NKeyFile: natsstore.SeedFile(benchKeys(dir), natsstore.UserService)})
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer store.Close()
 	m := status.NewReadModels(newRegistry())
 	start = time.Now()
 	if err := projections.RebuildFollowing(ctx, store, m.Runner); err != nil {
-		return err
+		return nil, "", err
 	}
 	d := time.Since(start)
 	rep := natsbench.Result{Name: "replay: rebuild every read model from zero", Ops: int(m.Position()), Duration: d, Rate: float64(m.Position()) / d.Seconds()}
@@ -270,17 +378,15 @@ func runBenchScenario(ctx context.Context, args []string, stdout, stderr io.Writ
 	runtime.ReadMemStats(&ms)
 	served, err := scrape("http://"+srv.addr+"/metrics", "go_memstats_heap_inuse_bytes")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	heap := served[0] + float64(ms.HeapInuse)
 	rows = append(rows, natsbench.Result{Name: fmt.Sprintf("memory: heap in use %.0f MiB (service, embedded NATS and the rebuilt copy), %d events", heap/(1<<20), m.Position())})
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+	delay := ""
+	if watch != nil {
+		delay = watch.summary(o.pacing)
 	}
-	natsbench.Print(stdout, rows)
-	return nil
+	return rows, delay, nil
 }
 
 func resultOf(name string, lat []time.Duration, d time.Duration) natsbench.Result {

@@ -171,7 +171,7 @@ func (t *tail) String() string {
 // waits until it is ready. Rate limits are off (as a zero-valued serve
 // configuration had them when the bench ran in-process); every other
 // setting is serve's default.
-func startBenchServer(ctx context.Context, bin, dir, natsListen string) (*benchServer, error) {
+func startBenchServer(ctx context.Context, bin, dir, natsListen string, serveArgs ...string) (*benchServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -182,6 +182,7 @@ func startBenchServer(ctx context.Context, bin, dir, natsListen string) (*benchS
 	if natsListen != "" {
 		args = append(args, "--nats-listen", natsListen)
 	}
+	args = append(args, serveArgs...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = childEnv()
 	logs := &tail{}
