@@ -622,7 +622,9 @@ func TestInformationRequestsEndToEnd(t *testing.T) {
 		if err := protojson.Unmarshal([]byte(statusBefore), &was); err != nil {
 			t.Fatal(err)
 		}
-		if err := protojson.Unmarshal([]byte(e.restBody("/v1/"+council+"/status")), &is); err != nil {
+		// Read at the log's head (read-your-writes): the read recorded just
+		// before may not have reached the read models yet.
+		if err := protojson.Unmarshal([]byte(e.restBody(fmt.Sprintf("/v1/%s/status?minPosition=%d", council, e.head()))), &is); err != nil {
 			t.Fatal(err)
 		}
 		if !proto.Equal(was.GetStatus(), is.GetStatus()) || is.GetPosition() != was.GetPosition()+2 {
