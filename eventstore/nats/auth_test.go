@@ -198,7 +198,11 @@ func TestFeedAndOperatorCannotWrite(t *testing.T) {
 	// service's account: not the log, not the key buckets.
 	feed := connectAs(t, url, dir, natsstore.UserFeed)
 	fjs, _ := jetstream.New(feed)
-	cons, err := fjs.CreateOrUpdateConsumer(ctx, "TASHARUK_EVENTS", jetstream.ConsumerConfig{AckPolicy: jetstream.AckExplicitPolicy})
+	// A generous deadline: on a loaded machine the consumer's creation can
+	// take longer than the client's default 5 s API timeout.
+	slow, cancelSlow := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelSlow()
+	cons, err := fjs.CreateOrUpdateConsumer(slow, "TASHARUK_EVENTS", jetstream.ConsumerConfig{AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
 		t.Fatalf("feed user creating a consumer on the feed: %v", err)
 	}
