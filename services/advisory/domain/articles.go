@@ -50,9 +50,11 @@ const (
 
 // internalRules cites the article that leaves a body's composition and
 // working rules (bureau, quorum, votes) to the council's internal rules.
+// The article is not yet confirmed against the official text (DOMAIN.md);
+// that note stays here, never in the string a user reads.
 func internalRules(law, article string) string {
 	return "council's internal rules (law " + law + " art. " + article +
-		": composition and working rules set by the internal rules) (check)"
+		": composition and working rules set by the internal rules)"
 }
 
 // articles gives, per level, the article each rule comes from.

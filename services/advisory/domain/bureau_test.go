@@ -44,7 +44,7 @@ func TestBureauLimits_BureauRoleTaken_InternalRules_Law113_14_Art120(t *testing.
 			role("a", advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT),
 		).when(domain.AssignBureauRole{MemberID: "b", Role: advisoryeventsv1.BureauRole_BUREAU_ROLE_PRESIDENT}, asSecretary).
 			thenRule(domain.RuleBureauRoleTaken)
-		detailNames(t, re.Article, "law 111-14 art. 117", "(check)")
+		detailNames(t, re.Article, "law 111-14 art. 117", "internal rules")
 	})
 	t.Run("a vice-president becomes president", func(t *testing.T) {
 		sc := given(t, append(hRoster(),

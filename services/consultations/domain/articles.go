@@ -46,14 +46,16 @@ const (
 // arts. 78-82 and decree 2.16.301, which sets its preparation (launch,
 // diagnosis workshops, priorities, programming, adoption); the provincial
 // and regional development programmes follow the same steps under their own
-// law and decree (check).
+// law and decree. Not yet confirmed against the official text (DOMAIN.md):
+// the province and region articles and decrees below; the internal note
+// stays here, never in a string a user reads.
 const (
 	communeDialogue  = "law 113-14 art. 119"
-	provinceDialogue = "law 112-14 art. 110 (check)"
-	regionDialogue   = "law 111-14 art. 116 (check)"
+	provinceDialogue = "law 112-14 art. 110"
+	regionDialogue   = "law 111-14 art. 116"
 	communePAC       = "law 113-14 arts. 78-82; decree 2.16.301"
-	provincePDP      = "law 112-14 arts. 80-85 (check); decree 2.16.300 (check)"
-	regionPDR        = "law 111-14 arts. 83-88 (check); decree 2.16.299 (check)"
+	provincePDP      = "law 112-14 arts. 80-85; decree 2.16.300"
+	regionPDR        = "law 111-14 arts. 83-88; decree 2.16.299"
 )
 
 // articles gives, per level, the article each rule comes from.

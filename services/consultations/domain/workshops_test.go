@@ -112,8 +112,8 @@ func TestWorkshopsArePublic_Law113_14_Art119(t *testing.T) {
 		article string
 	}{
 		{"commune", beniMellal, "law 113-14 art. 119"},
-		{"province", beniMellalProv, "law 112-14 art. 110 (check)"},
-		{"region", beniMellalReg, "law 111-14 art. 116 (check)"},
+		{"province", beniMellalProv, "law 112-14 art. 110"},
+		{"region", beniMellalReg, "law 111-14 art. 116"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			re := given(t, requestedBy(tc.council, tc.council+"/advisoryBodies/ieecag", other)).

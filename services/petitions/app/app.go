@@ -248,7 +248,8 @@ func (s *Service) Schedule(ctx context.Context, actor eventstore.Actor, name, se
 		return Name{}, 0, err
 	}
 	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
-		return domain.Schedule{Session: session, SessionMonths: Rulebook(c).OrdinarySessionMonths}, nil
+		rb := Rulebook(c)
+		return domain.Schedule{Session: session, SessionMonths: rb.OrdinarySessionMonths, MarginDays: rb.SessionMarginDays}, nil
 	})
 	return n, pos, err
 }

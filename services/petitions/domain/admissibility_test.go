@@ -18,15 +18,15 @@ func TestReferToBureau_Law113_14_Art125(t *testing.T) {
 }
 
 // The bureau decides only a petition the president referred to it (law
-// 113-14 art. 125 for communes (check); 112-14 art. 117 and 111-14 art.
-// 122 (check) for provinces and regions): a decision straight from the
+// 113-14 art. 125 for communes; 112-14 art. 116 and 111-14 art. 122 for
+// provinces and regions): a decision straight from the
 // deposit, admissible or not, is refused with a typed rule error.
 func TestDecideAdmissibilityNeedsBureauReferral_Law113_14_Art125(t *testing.T) {
 	for _, c := range []struct {
 		council, article string
 	}{
 		{beniMellal, "law 113-14 art. 125"},
-		{beniMellalProv, "law 112-14 art. 117"},
+		{beniMellalProv, "law 112-14 art. 116"},
 		{beniMellalReg, "law 111-14 art. 122"},
 	} {
 		t.Run(c.council, func(t *testing.T) {

@@ -37,7 +37,7 @@ func TestScheduleNextOrdinarySession_Law113_14_Art125(t *testing.T) {
 		{"2026-12-31T23:00:00Z", "2027-02"},
 	} {
 		t.Run("next after "+tc.now, func(t *testing.T) {
-			y, m := domain.NextSession(date(tc.now), communeSessions)
+			y, m := domain.NextSession(date(tc.now), communeSessions, 0)
 			if got := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).Format("2006-01"); got != tc.want {
 				t.Errorf("NextSession(%s) = %s, want %s", tc.now, got, tc.want)
 			}
@@ -183,4 +183,51 @@ func TestDeliberation_Law113_14_Art125(t *testing.T) {
 			given(t, tc.given...).when(deliberate(), asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
 		})
 	}
+}
+
+// The agenda of a session is fixed some days before it (the rulebook's
+// session margin): a petition found admissible within the margin goes to
+// the session after (law 113-14 art. 125 "next ordinary session"; the
+// margin is the council's internal rules). Provinces sit in January, June
+// and September (law 112-14 art. 36).
+func TestScheduleSessionMargin(t *testing.T) {
+	provinceSessions := []time.Month{time.January, time.June, time.September}
+	decidedOn := func(council, at string) []domain.Recorded {
+		return []domain.Recorded{draftedIn(council), opened(), deposited(), referred(),
+			decided(petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, at)}
+	}
+	ctxAt := func(at string) domain.Context { return domain.Context{Now: date(at), Actor: clerk} }
+	for _, tc := range []struct {
+		name, council, decided, now string
+		months                      []time.Month
+		margin                      int
+		want                        string
+	}{
+		{"province admissible in December goes to January", beniMellalProv, "2026-12-03T10:00:00Z", "2026-12-04T10:00:00Z", provinceSessions, 10, "2027-01"},
+		{"province admissible within the margin goes to June", beniMellalProv, "2026-12-25T10:00:00Z", "2026-12-26T10:00:00Z", provinceSessions, 10, "2027-06"},
+		{"commune admissible 11 days before February", beniMellal, "2027-01-21T10:00:00Z", "2027-01-21T11:00:00Z", communeSessions, 10, "2027-02"},
+		{"commune admissible 10 days before February", beniMellal, "2027-01-22T00:00:00Z", "2027-01-22T11:00:00Z", communeSessions, 10, "2027-05"},
+		{"commune scheduled long after the decision", beniMellal, "2027-01-05T10:00:00Z", "2027-03-01T10:00:00Z", communeSessions, 10, "2027-05"},
+		{"no margin", beniMellal, "2027-01-31T10:00:00Z", "2027-01-31T11:00:00Z", communeSessions, 0, "2027-02"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			given(t, decidedOn(tc.council, tc.decided)...).
+				when(domain.Schedule{SessionMonths: tc.months, MarginDays: tc.margin}, ctxAt(tc.now)).
+				then(domain.Event{Payload: &petitionseventsv1.PetitionScheduled{Session: tc.want}})
+		})
+	}
+	t.Run("a named session whose agenda is fixed", func(t *testing.T) {
+		re := given(t, decidedOn(beniMellal, "2027-01-25T10:00:00Z")...).
+			when(domain.Schedule{Session: "2027-02", SessionMonths: communeSessions, MarginDays: 10}, ctxAt("2027-01-25T11:00:00Z")).
+			thenRule(domain.RuleSessionAgendaClosed, fault.FailedPrecondition)
+		detailNames(t, re.Detail, "2027-02", "2027-01-22", "2027-05")
+		if re.Article != domain.Article(domain.Commune, domain.RuleSessionAgendaClosed) {
+			t.Errorf("article %q", re.Article)
+		}
+	})
+	t.Run("the province's January session is an ordinary session", func(t *testing.T) {
+		given(t, decidedOn(beniMellalProv, "2026-12-03T10:00:00Z")...).
+			when(domain.Schedule{Session: "2027-01", SessionMonths: provinceSessions, MarginDays: 10}, ctxAt("2026-12-04T10:00:00Z")).
+			then(domain.Event{Payload: &petitionseventsv1.PetitionScheduled{Session: "2027-01"}})
+	})
 }

@@ -18,7 +18,18 @@ const (
 func LevelOf(name string) Level { return names.LevelOf(name) }
 
 // Rules named by their reason; each maps to the article it comes from, per
-// level. "(check)": not confirmed against the official text (DOMAIN.md).
+// level.
+//
+// The petition chapter of each organic law has five articles, in the same
+// order (the Ministry of the Interior's territorial-councils page: communes
+// law 113-14 arts 121-125, prefectures/provinces law 112-14 arts 112-116,
+// regions law 111-14 arts 118-122): the right and the excluded subjects
+// (Constitution art. 1 constants); the meaning of petition and agent; the
+// citizens' conditions and minimum signatures; the associations'
+// conditions; the deposit (receipt), the bureau's review, the agenda of the
+// next ordinary session and the reasoned decision within the deadline.
+// Ordinary sessions: law 113-14 art. 33 (communes), law 112-14 art. 36
+// (provinces), law 111-14 art. 36 (regions).
 const (
 	RuleExcludedSubject       = "EXCLUDED_SUBJECT"
 	RuleAgentRequired         = "AGENT_REQUIRED"
@@ -34,57 +45,67 @@ const (
 	RuleNotAgent              = "NOT_AGENT"
 	RuleDepositDate           = "DEPOSIT_DATE_IN_FUTURE"
 	RuleBureauReferral        = "BUREAU_REFERRAL_REQUIRED"
+	RuleSessionAgendaClosed   = "SESSION_AGENDA_CLOSED"
 )
 
 // articles gives, per level, the article each rule comes from.
 var articles = map[Level]map[string]string{
 	Commune: {
-		RuleExcludedSubject:       "Constitution art. 1; law 113-14 art. 121 (check)",
-		RuleAgentRequired:         "law 113-14 art. 122 (check)",
-		RuleAssociationConditions: "law 113-14 art. 123 (check)",
-		RuleThreshold:             "law 113-14 art. 123 (check)",
-		RuleProvinceShare:         "",
+		RuleExcludedSubject:       "Constitution art. 1; law 113-14 art. 121",
+		RuleAgentRequired:         "law 113-14 art. 122",
+		RuleNotAgent:              "law 113-14 art. 122",
+		RuleThreshold:             "law 113-14 art. 123",
+		RuleAssociationConditions: "law 113-14 art. 124",
+		RuleDepositDate:           "law 113-14 art. 125",
+		RuleBureauReferral:        "law 113-14 art. 125",
 		RuleReasonsRequired:       "law 113-14 art. 125",
 		RuleChecklistIncomplete:   "law 113-14 art. 125",
 		RuleDeadline:              "law 113-14 art. 125",
-		RuleOrdinarySession:       "law 113-14 art. 125 (check); sessions: law 113-14 art. 33 (check)",
+		RuleOrdinarySession:       "law 113-14 art. 125; sessions: law 113-14 art. 33",
+		RuleSessionAgendaClosed:   "law 113-14 art. 125; the council's internal rules",
 		RuleCommitteeReport:       "law 113-14 art. 125",
 		RuleAgentNotified:         "law 113-14 art. 125",
-		RuleNotAgent:              "law 113-14 art. 122 (check)",
-		RuleDepositDate:           "law 113-14 art. 124 (check)",
-		RuleBureauReferral:        "law 113-14 art. 125 (check)",
 	},
 	Province: {
-		RuleExcludedSubject:       "Constitution art. 1; law 112-14 art. 113 (check)",
-		RuleAgentRequired:         "law 112-14 art. 114 (check)",
-		RuleAssociationConditions: "law 112-14 art. 115 (check)",
-		RuleThreshold:             "law 112-14 art. 115 (check)",
-		RuleReasonsRequired:       "law 112-14 art. 117 (check)",
-		RuleChecklistIncomplete:   "law 112-14 art. 117 (check)",
-		RuleDeadline:              "law 112-14 art. 117 (check)",
-		RuleOrdinarySession:       "law 112-14 art. 117 (check)",
-		RuleCommitteeReport:       "law 112-14 art. 117 (check)",
-		RuleAgentNotified:         "law 112-14 art. 117 (check)",
-		RuleNotAgent:              "law 112-14 art. 114 (check)",
-		RuleDepositDate:           "law 112-14 art. 116 (check)",
-		RuleBureauReferral:        "law 112-14 art. 117 (check)",
+		RuleExcludedSubject:       "Constitution art. 1; law 112-14 art. 112",
+		RuleAgentRequired:         "law 112-14 art. 113",
+		RuleNotAgent:              "law 112-14 art. 113",
+		RuleThreshold:             "law 112-14 art. 114",
+		RuleAssociationConditions: "law 112-14 art. 115",
+		RuleDepositDate:           "law 112-14 art. 116",
+		RuleBureauReferral:        "law 112-14 art. 116",
+		RuleReasonsRequired:       "law 112-14 art. 116",
+		RuleChecklistIncomplete:   "law 112-14 art. 116",
+		RuleDeadline:              "law 112-14 art. 116",
+		RuleOrdinarySession:       "law 112-14 art. 116; sessions: law 112-14 art. 36",
+		RuleSessionAgendaClosed:   "law 112-14 art. 116; the council's internal rules",
+		RuleCommitteeReport:       "law 112-14 art. 116",
+		RuleAgentNotified:         "law 112-14 art. 116",
 	},
 	Region: {
-		RuleExcludedSubject:       "Constitution art. 1; law 111-14 art. 119 (check)",
-		RuleAgentRequired:         "law 111-14 art. 120 (check)",
-		RuleAssociationConditions: "law 111-14 art. 121 (check)",
-		RuleThreshold:             "law 111-14 art. 120 (check)",
-		RuleProvinceShare:         "law 111-14 art. 120 (check)",
-		RuleReasonsRequired:       "law 111-14 art. 122 (check)",
-		RuleChecklistIncomplete:   "law 111-14 art. 122 (check)",
-		RuleDeadline:              "law 111-14 art. 122 (check)",
-		RuleOrdinarySession:       "law 111-14 art. 122 (check)",
-		RuleCommitteeReport:       "law 111-14 art. 122 (check)",
-		RuleAgentNotified:         "law 111-14 art. 122 (check)",
-		RuleNotAgent:              "law 111-14 art. 120 (check)",
-		RuleDepositDate:           "law 111-14 art. 121 (check)",
-		RuleBureauReferral:        "law 111-14 art. 122 (check)",
+		RuleExcludedSubject:       "Constitution art. 1; law 111-14 art. 118",
+		RuleAgentRequired:         "law 111-14 art. 119",
+		RuleNotAgent:              "law 111-14 art. 119",
+		RuleThreshold:             "law 111-14 art. 120",
+		RuleProvinceShare:         "law 111-14 art. 120",
+		RuleAssociationConditions: "law 111-14 art. 121",
+		RuleDepositDate:           "law 111-14 art. 122",
+		RuleBureauReferral:        "law 111-14 art. 122",
+		RuleReasonsRequired:       "law 111-14 art. 122",
+		RuleChecklistIncomplete:   "law 111-14 art. 122",
+		RuleDeadline:              "law 111-14 art. 122",
+		RuleOrdinarySession:       "law 111-14 art. 122; sessions: law 111-14 art. 36",
+		RuleSessionAgendaClosed:   "law 111-14 art. 122; the council's internal rules",
+		RuleCommitteeReport:       "law 111-14 art. 122",
+		RuleAgentNotified:         "law 111-14 art. 122",
 	},
+}
+
+// Rules lists every rule the petition rules name, for tables and tests.
+func Rules() []string {
+	return []string{RuleExcludedSubject, RuleAgentRequired, RuleNotAgent, RuleThreshold, RuleProvinceShare,
+		RuleAssociationConditions, RuleDepositDate, RuleBureauReferral, RuleReasonsRequired, RuleChecklistIncomplete,
+		RuleDeadline, RuleOrdinarySession, RuleSessionAgendaClosed, RuleCommitteeReport, RuleAgentNotified}
 }
 
 // Article returns the article a rule comes from at a level.

@@ -75,10 +75,13 @@ type DecideAdmissibility struct {
 }
 
 // Schedule puts an admissible petition on an ordinary session. An empty
-// Session means the next one after now.
+// Session means the next one whose agenda is still open. SessionMonths and
+// MarginDays come from the rulebook in force: the agenda of a session is
+// fixed MarginDays before the first day of its month.
 type Schedule struct {
 	Session       string
 	SessionMonths []time.Month
+	MarginDays    int
 }
 
 // ReferToCommittee sends the petition to a standing committee.
@@ -144,7 +147,8 @@ const (
 	// inadmissible decision: a word or two is not a reasoned decision.
 	MinDecisionReasons = 20
 	// AssociationMinYears: an association must have been constituted more
-	// than three years before it petitions (law 113-14 art. 123 (check)).
+	// than three years before it petitions (law 113-14 art. 124, 112-14 art.
+	// 115, 111-14 art. 121).
 	AssociationMinYears = 3
 	// clockSkew tolerates clocks a little ahead when checking "not in the
 	// future".
@@ -285,7 +289,7 @@ func validateText(title, request, reasons string) error {
 }
 
 // checkAssociation checks the association's conditions (law 113-14 art.
-// 123 (check)): constituted in Morocco more than 3 years ago, run
+// 124; 112-14 art. 115; 111-14 art. 121): constituted in Morocco more than 3 years ago, run
 // democratically, in good standing, seat or branch in the territory,
 // activity linked to the subject.
 func checkAssociation(level Level, a *petitionseventsv1.Association, now time.Time) error {
@@ -387,8 +391,8 @@ func decideDeposit(s State, c Deposit, ctx Context) ([]Event, error) {
 func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	level := s.Level()
 	// The president refers the deposited petition to the council's bureau,
-	// which then decides on its admissibility (law 113-14 art. 125 for
-	// communes (check); 112-14 and 111-14 for provinces and regions): no
+	// which then decides on its admissibility (law 113-14 art. 125; 112-14
+	// art. 116; 111-14 art. 122): no
 	// decision straight from the deposit.
 	if s.Status == petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED {
 		return nil, fault.Rule(RuleBureauReferral, Article(level, RuleBureauReferral),
@@ -422,7 +426,8 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 		return nil, fault.Field("admissibility", "must be ADMISSIBILITY_ADMISSIBLE or ADMISSIBILITY_INADMISSIBLE")
 	}
 	if citizens {
-		// Minimum number of signatures (law 113-14 art. 123 (check)),
+		// Minimum number of signatures (law 113-14 art. 123; 112-14 art.
+		// 114; 111-14 art. 120),
 		// counted once per person.
 		counted, err := CountedSignatures(c.Signatures, c.CountedAssurance)
 		if err != nil {
@@ -433,7 +438,7 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 				"%d valid signatures count toward the threshold%s, %d required for this council", counted, levelsNote(c.CountedAssurance), c.Threshold)
 		}
 		// Regions: at least 5 % of the required number from each
-		// province of the region (law 111-14, rulebook share).
+		// province of the region (law 111-14 art. 120, rulebook share).
 		if level == Region && c.ProvinceMinimum > 0 {
 			var short []string
 			for _, p := range c.Provinces {
@@ -486,10 +491,16 @@ func decideSchedule(s State, c Schedule, ctx Context) ([]Event, error) {
 	if len(c.SessionMonths) == 0 {
 		return nil, fmt.Errorf("petitions: rulebook gives no ordinary-session months")
 	}
+	// The petition goes to the next ordinary session whose agenda was still
+	// open when it was found admissible (law 113-14 art. 125; 112-14 art.
+	// 116; 111-14 art. 122), or when it is scheduled, if later.
+	ref := ctx.Now
+	if s.DecidedAt.After(ref) {
+		ref = s.DecidedAt
+	}
 	session := c.Session
 	if session == "" {
-		// The next ordinary session after today (law 113-14 art. 125).
-		y, m := NextSession(ctx.Now, c.SessionMonths)
+		y, m := NextSession(ref, c.SessionMonths, c.MarginDays)
 		session = fmt.Sprintf("%04d-%02d", y, int(m))
 	}
 	if !sessionPattern.MatchString(session) {
@@ -503,7 +514,19 @@ func decideSchedule(s State, c Schedule, ctx Context) ([]Event, error) {
 	if t.AddDate(0, 1, 0).Before(ctx.Now) {
 		return nil, fault.Field("session", "session %s is over", session)
 	}
+	if fixed := AgendaFixed(t, c.MarginDays); !ref.Before(fixed) {
+		y, m := NextSession(ref, c.SessionMonths, c.MarginDays)
+		return nil, fault.Rule(RuleSessionAgendaClosed, Article(level, RuleSessionAgendaClosed),
+			"the agenda of session %s was fixed on %s (%d days before the session month): schedule it on %04d-%02d",
+			session, fixed.Format("2006-01-02"), c.MarginDays, y, int(m))
+	}
 	return one(&petitionseventsv1.PetitionScheduled{Session: session}, time.Time{}), nil
+}
+
+// AgendaFixed is when the agenda of the session of the month starting at
+// monthStart is fixed: marginDays before that first day.
+func AgendaFixed(monthStart time.Time, marginDays int) time.Time {
+	return monthStart.AddDate(0, 0, -marginDays)
 }
 
 // AddMonths adds n calendar months to t; when the target month is shorter
@@ -518,20 +541,19 @@ func AddMonths(t time.Time, n int) time.Time {
 	return r
 }
 
-// NextSession returns the first ordinary-session month after now's month.
-func NextSession(now time.Time, months []time.Month) (int, time.Month) {
-	y, m := now.Year(), now.Month()
-	for i := 1; i <= 12; i++ {
-		mm := time.Month((int(m)-1+i)%12 + 1)
-		yy := y
-		if int(m)+i > 12 {
-			yy++
-		}
-		if slices.Contains(months, mm) {
-			return yy, mm
+// NextSession returns the first ordinary-session month whose agenda is
+// still open at ref: its first day, less marginDays, is after ref. With no
+// margin, a petition found admissible during a session month goes to the
+// following session.
+func NextSession(ref time.Time, months []time.Month, marginDays int) (int, time.Month) {
+	ref = ref.UTC()
+	for i := 0; i <= 24; i++ {
+		start := time.Date(ref.Year(), ref.Month()+time.Month(i), 1, 0, 0, 0, 0, time.UTC)
+		if slices.Contains(months, start.Month()) && ref.Before(AgendaFixed(start, marginDays)) {
+			return start.Year(), start.Month()
 		}
 	}
-	return y, m
+	return ref.Year(), ref.Month()
 }
 
 func monthNames(ms []time.Month) string {

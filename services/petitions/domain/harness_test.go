@@ -45,7 +45,7 @@ var (
 	asClerk = domain.Context{Now: now, Actor: clerk}
 
 	// communeSessions are the months communes sit in ordinary session
-	// (law 113-14 art. 33 (check)): February, May, October.
+	// (law 113-14 art. 33): February, May, October.
 	communeSessions = []time.Month{time.February, time.May, time.October}
 
 	// received is when the council received the petition in the standard

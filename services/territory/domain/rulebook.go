@@ -14,11 +14,13 @@ const (
 	RulePerProvinceShare         = "per_province_share"
 	RuleDecisionDeadline         = "decision_deadline"
 	RuleOrdinarySessions         = "ordinary_sessions"
+	RuleSessionMargin            = "session_margin"
 )
 
 // Rulebook is the petition rules of one council level, as data, so that a
 // council, a later amendment or another country can change a number
-// without a code change. DefaultRulebook gives the product's defaults.
+// without a code change. DefaultRulebook gives the product's defaults
+// (version 1 of each level's rulebook, DESIGN.md "Rulebooks are data").
 type Rulebook struct {
 	Level territoryeventsv1.CouncilLevel
 	// SignatureBrackets give the minimum signatures of a citizens' petition
@@ -35,16 +37,19 @@ type Rulebook struct {
 	// to notify a reasoned decision.
 	DecisionDeadlineMonths int
 	// OrdinarySessionMonths are the months, in calendar order, in which the
-	// council holds its ordinary sessions.
+	// council holds its ordinary sessions (in their first week).
 	OrdinarySessionMonths []time.Month
 	// CountedAssurance lists the levels of assurance whose signatures
 	// count toward the threshold (DESIGN.md "Levels of assurance"); nil, the
 	// default, counts them all. A council that does not take self-declared
 	// ID numbers leaves out SIGNATURE_ASSURANCE_CODE_VERIFIED.
 	CountedAssurance []petitionseventsv1.SignatureAssurance
+	// SessionMarginDays: the agenda of a session is fixed this many days
+	// before the first day of the session month, so a petition found
+	// admissible later goes to the session after.
+	SessionMarginDays int
 	// Articles names, for each rule (RuleSignatureThreshold, ...), the text
-	// it comes from; "(check)" marks one not confirmed against the official
-	// text.
+	// it comes from.
 	Articles map[string]string
 }
 
@@ -56,70 +61,88 @@ type SignatureBracket struct {
 	Signatures    int
 }
 
+// DefaultSessionMarginDays is the product's default agenda margin: the
+// organic laws have the president fix the agenda with the bureau and send
+// it to the members before the session; how long before is the council's
+// to set in its internal rules (CouncilRulesSet), ten days by default.
+const DefaultSessionMarginDays = 10
+
 // DefaultRulebook returns the product's default rules for a level (a new
 // value each call: callers may change it). An unspecified level gives the
 // zero Rulebook.
+//
+// The petition chapters: communes law 113-14 arts 121-125, prefectures and
+// provinces law 112-14 arts 112-116, regions law 111-14 arts 118-122 (the
+// Ministry of the Interior's territorial-councils page); in each, the
+// third article gives the citizens' conditions and minimum signatures and
+// the fifth the procedure and the decision deadline.
 func DefaultRulebook(level territoryeventsv1.CouncilLevel) Rulebook {
 	switch level {
 	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE:
 		return Rulebook{
 			Level: level,
-			// Law 113-14 art. 123 (check): 100 signatures under 35,000
-			// inhabitants, 200 otherwise, 400 with arrondissements (check).
+			// Law 113-14 art. 123: 100 signatures under 35,000 inhabitants,
+			// 200 otherwise, 400 for a commune with arrondissements.
 			SignatureBrackets: []SignatureBracket{
 				{MaxPopulation: 34_999, Signatures: 100},
 				{MaxPopulation: 0, Signatures: 200},
 			},
 			ArrondissementsSignatures: 400,
-			// Law 113-14 arts 121-125 (check): a reasoned decision within
-			// 3 months of receipt.
+			// Law 113-14 art. 125: a reasoned decision within 3 months of
+			// receipt.
 			DecisionDeadlineMonths: 3,
-			// Law 113-14 art. 33 (check): February, May and October.
+			// Law 113-14 art. 33: February, May and October.
 			OrdinarySessionMonths: []time.Month{time.February, time.May, time.October},
+			SessionMarginDays:     DefaultSessionMarginDays,
 			Articles: map[string]string{
-				RuleSignatureThreshold:       "law 113-14 art. 123 (check)",
-				RuleArrondissementsThreshold: "law 113-14 art. 123 (check)",
-				RuleDecisionDeadline:         "law 113-14 arts 121-125 (check)",
-				RuleOrdinarySessions:         "law 113-14 art. 33 (check)",
+				RuleSignatureThreshold:       "law 113-14 art. 123",
+				RuleArrondissementsThreshold: "law 113-14 art. 123",
+				RuleDecisionDeadline:         "law 113-14 art. 125",
+				RuleOrdinarySessions:         "law 113-14 art. 33",
+				RuleSessionMargin:            "law 113-14 art. 125; the council's internal rules",
 			},
 		}
 	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
 		return Rulebook{
 			Level: level,
-			// Law 112-14 (check): 300 signatures.
+			// Law 112-14 art. 114: 300 signatures.
 			SignatureBrackets: []SignatureBracket{{MaxPopulation: 0, Signatures: 300}},
-			// Law 112-14 (check): 2 months.
+			// Law 112-14 art. 116: 2 months.
 			DecisionDeadlineMonths: 2,
-			// Law 112-14 (check): March, July and October.
-			OrdinarySessionMonths: []time.Month{time.March, time.July, time.October},
+			// Law 112-14 art. 36: January, June and September.
+			OrdinarySessionMonths: []time.Month{time.January, time.June, time.September},
+			SessionMarginDays:     DefaultSessionMarginDays,
 			Articles: map[string]string{
-				RuleSignatureThreshold: "law 112-14, petitions (check)",
-				RuleDecisionDeadline:   "law 112-14, petitions (check)",
-				RuleOrdinarySessions:   "law 112-14, sessions (check)",
+				RuleSignatureThreshold: "law 112-14 art. 114",
+				RuleDecisionDeadline:   "law 112-14 art. 116",
+				RuleOrdinarySessions:   "law 112-14 art. 36",
+				RuleSessionMargin:      "law 112-14 art. 116; the council's internal rules",
 			},
 		}
 	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:
 		return Rulebook{
 			Level: level,
-			// Law 111-14 (article: check): 300 under 1 M inhabitants, 400 for
-			// 1-3 M, 500 above 3 M.
+			// Law 111-14 art. 120: 300 under 1 M inhabitants, 400 for 1-3 M,
+			// 500 above 3 M.
 			SignatureBrackets: []SignatureBracket{
 				{MaxPopulation: 999_999, Signatures: 300},
 				{MaxPopulation: 3_000_000, Signatures: 400},
 				{MaxPopulation: 0, Signatures: 500},
 			},
-			// Law 111-14 (article: check): at least 5 % of the required
-			// signatures from each prefecture or province of the region.
+			// Law 111-14 art. 120: at least 5 % of the required signatures
+			// from each prefecture or province of the region.
 			PerProvinceSharePercent: 5,
-			// Law 111-14 (check): 2 months.
+			// Law 111-14 art. 122: 2 months.
 			DecisionDeadlineMonths: 2,
-			// Law 111-14 (check): March, July and October.
+			// Law 111-14 art. 36: March, July and October.
 			OrdinarySessionMonths: []time.Month{time.March, time.July, time.October},
+			SessionMarginDays:     DefaultSessionMarginDays,
 			Articles: map[string]string{
-				RuleSignatureThreshold: "law 111-14, petitions (check)",
-				RulePerProvinceShare:   "law 111-14, petitions (check)",
-				RuleDecisionDeadline:   "law 111-14, petitions (check)",
-				RuleOrdinarySessions:   "law 111-14, sessions (check)",
+				RuleSignatureThreshold: "law 111-14 art. 120",
+				RulePerProvinceShare:   "law 111-14 art. 120",
+				RuleDecisionDeadline:   "law 111-14 art. 122",
+				RuleOrdinarySessions:   "law 111-14 art. 36",
+				RuleSessionMargin:      "law 111-14 art. 122; the council's internal rules",
 			},
 		}
 	}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -104,7 +105,10 @@ func TestNextOrdinarySession(t *testing.T) {
 		{"commune in December", commune, at(2025, time.December, 31), 2026, time.February},
 		{"commune at the very start of May", commune, time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC), 2025, time.October},
 		{"commune a nanosecond before May", commune, time.Date(2025, time.April, 30, 23, 59, 59, 999_999_999, time.UTC), 2025, time.May},
-		{"province in April", province, at(2025, time.April, 1), 2025, time.July},
+		// Provinces sit in January, June and September (law 112-14 art. 36).
+		{"province in April", province, at(2025, time.April, 1), 2025, time.June},
+		{"province in December", province, at(2025, time.December, 2), 2026, time.January},
+		{"province in July", province, at(2025, time.July, 2), 2025, time.September},
 		{"region in November", region, at(2025, time.November, 1), 2026, time.March},
 	}
 	for _, tt := range tests {
@@ -147,5 +151,63 @@ func TestDefaultRulebookArticles(t *testing.T) {
 	}
 	if got := DefaultRulebook(territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_UNSPECIFIED); got.SignatureThreshold(Council{Population: 10}) != 0 {
 		t.Error("unspecified level: want the zero rulebook")
+	}
+}
+
+// TestRulebookArticlesTable names the article of every rule of every
+// level's default rulebook (acceptance 3 of issue 18); a changed citation
+// must change this table.
+func TestRulebookArticlesTable(t *testing.T) {
+	want := map[territoryeventsv1.CouncilLevel]map[string]string{
+		commune: {
+			RuleSignatureThreshold:       "law 113-14 art. 123",
+			RuleArrondissementsThreshold: "law 113-14 art. 123",
+			RuleDecisionDeadline:         "law 113-14 art. 125",
+			RuleOrdinarySessions:         "law 113-14 art. 33",
+			RuleSessionMargin:            "law 113-14 art. 125; the council's internal rules",
+		},
+		province: {
+			RuleSignatureThreshold: "law 112-14 art. 114",
+			RuleDecisionDeadline:   "law 112-14 art. 116",
+			RuleOrdinarySessions:   "law 112-14 art. 36",
+			RuleSessionMargin:      "law 112-14 art. 116; the council's internal rules",
+		},
+		region: {
+			RuleSignatureThreshold: "law 111-14 art. 120",
+			RulePerProvinceShare:   "law 111-14 art. 120",
+			RuleDecisionDeadline:   "law 111-14 art. 122",
+			RuleOrdinarySessions:   "law 111-14 art. 36",
+			RuleSessionMargin:      "law 111-14 art. 122; the council's internal rules",
+		},
+	}
+	for level, rules := range want {
+		got := DefaultRulebook(level).Articles
+		if len(got) != len(rules) {
+			t.Errorf("%v: %d articles, want %d (%v)", level, len(got), len(rules), got)
+		}
+		for rule, art := range rules {
+			if got[rule] != art {
+				t.Errorf("%v %s: article %q, want %q", level, rule, got[rule], art)
+			}
+		}
+	}
+}
+
+// TestOrdinarySessionMonths: communes February, May, October (law 113-14
+// art. 33); provinces January, June, September (law 112-14 art. 36);
+// regions March, July, October (law 111-14 art. 36).
+func TestOrdinarySessionMonths(t *testing.T) {
+	for level, want := range map[territoryeventsv1.CouncilLevel][]time.Month{
+		commune:  {time.February, time.May, time.October},
+		province: {time.January, time.June, time.September},
+		region:   {time.March, time.July, time.October},
+	} {
+		got := DefaultRulebook(level).OrdinarySessionMonths
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%v: sessions %v, want %v", level, got, want)
+		}
+		if DefaultRulebook(level).SessionMarginDays != DefaultSessionMarginDays {
+			t.Errorf("%v: margin %d", level, DefaultRulebook(level).SessionMarginDays)
+		}
 	}
 }

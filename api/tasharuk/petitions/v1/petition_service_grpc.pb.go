@@ -100,7 +100,8 @@ type PetitionServiceClient interface {
 	// REGION_PROVINCE_SHARE_NOT_MET.
 	DecideAdmissibility(ctx context.Context, in *DecideAdmissibilityRequest, opts ...grpc.CallOption) (*DecideAdmissibilityResponse, error)
 	// SchedulePetition puts an admissible petition on the next ordinary
-	// session (staff). Fails with NOT_ORDINARY_SESSION.
+	// session whose agenda is still open (staff). Fails with
+	// NOT_ORDINARY_SESSION, SESSION_AGENDA_CLOSED.
 	SchedulePetition(ctx context.Context, in *SchedulePetitionRequest, opts ...grpc.CallOption) (*SchedulePetitionResponse, error)
 	// ReferPetitionToCommittee sends it to a standing committee (staff).
 	ReferPetitionToCommittee(ctx context.Context, in *ReferPetitionToCommitteeRequest, opts ...grpc.CallOption) (*ReferPetitionToCommitteeResponse, error)
@@ -407,7 +408,8 @@ type PetitionServiceServer interface {
 	// REGION_PROVINCE_SHARE_NOT_MET.
 	DecideAdmissibility(context.Context, *DecideAdmissibilityRequest) (*DecideAdmissibilityResponse, error)
 	// SchedulePetition puts an admissible petition on the next ordinary
-	// session (staff). Fails with NOT_ORDINARY_SESSION.
+	// session whose agenda is still open (staff). Fails with
+	// NOT_ORDINARY_SESSION, SESSION_AGENDA_CLOSED.
 	SchedulePetition(context.Context, *SchedulePetitionRequest) (*SchedulePetitionResponse, error)
 	// ReferPetitionToCommittee sends it to a standing committee (staff).
 	ReferPetitionToCommittee(context.Context, *ReferPetitionToCommitteeRequest) (*ReferPetitionToCommitteeResponse, error)
