@@ -66,6 +66,12 @@ func DefaultPolicy() Policy {
 		territoryv1.TerritoryService_ListCouncils_FullMethodName:     public,
 		territoryv1.TerritoryService_RegisterCouncil_FullMethodName:  admin(),
 		territoryv1.TerritoryService_RecordPopulation_FullMethodName: admin(),
+		// Rulebooks: anyone reads the rules in force; an amendment of a
+		// level's rulebook (a law, a decree) is recorded by an admin, a
+		// council's internal rules by its staff (or an admin for it).
+		territoryv1.TerritoryService_GetRulebook_FullMethodName:     public,
+		territoryv1.TerritoryService_AmendRulebook_FullMethodName:   admin(),
+		territoryv1.TerritoryService_SetCouncilRules_FullMethodName: Rule{Roles: []Role{RoleStaff, RoleAdmin}, Scoped: true},
 
 		// Council status.
 		statusv1.StatusService_GetCouncilStatus_FullMethodName:    public,

@@ -153,6 +153,8 @@ func TestDefaultPolicyRows(t *testing.T) {
 		pet + "ListSignatures":             council,
 		ter + "RegisterCouncil":            "admin",
 		ter + "RecordPopulation":           "admin",
+		ter + "AmendRulebook":              "admin",
+		ter + "SetCouncilRules":            "staff admin scoped",
 		adv + "CreateBody":                 council,
 		adv + "RespondToOpinion":           council,
 		adv + "AddMember":                  secretary,

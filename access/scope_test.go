@@ -30,6 +30,7 @@ var globalMethods = []string{
 	// resent by admins.
 	notificationsv1.NotificationService_ListDeadLetters_FullMethodName,
 	notificationsv1.NotificationService_ResendDeadLetter_FullMethodName,
+	territoryv1.TerritoryService_AmendRulebook_FullMethodName,
 }
 
 // Every tasharuk service in the proto registry (each API package the

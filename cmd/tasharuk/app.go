@@ -165,7 +165,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		}
 	}
 
-	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Now: now}
+	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Now: now}
 	identity := identityService(store, reg, keys, persons, now)
 	// a.Roles is the grants lookup one-time-code sessions use
 	// (access.RoleSource).
@@ -212,7 +212,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		},
 		Register: func(g *grpc.Server) {
 			petitionsv1.RegisterPetitionServiceServer(g, &pports.Server{App: petitions})
-			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Runner: model.Runner, Model: model.Territory, Handler: territory})
+			territoryv1.RegisterTerritoryServiceServer(g, &tports.Server{Runner: model.Runner, Model: model.Territory, Handler: territory, Rules: model.Rulebooks, Now: now})
 			identityv1.RegisterIdentityServiceServer(g, &idports.Server{App: identity})
 			statusv1.RegisterStatusServiceServer(g, &status.Server{Model: model, Now: now})
 			advisoryv1.RegisterAdvisoryServiceServer(g, &aports.Server{App: aapp.New(store, reg, latestFacts{model, now}, uuidV7{}, now),

@@ -287,6 +287,11 @@ func authzCases() map[string]authzCase {
 		programmesv1.ProgrammeService_ImportSurveyForms_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
 			return &programmesv1.ImportSurveyFormsRequest{Parent: under, Period: "2026", Format: "tasharuk", Csv: "form,area,sex,age_band,disability,water\n1,A,female,18_34,no,4\n"}
 		}},
+		// Rulebooks: a council's internal rules name only the council.
+		territoryv1.TerritoryService_SetCouncilRules_FullMethodName: {parentOnly: true, build: func(f *authzFixture, under string) proto.Message {
+			margin := int32(12)
+			return &territoryv1.SetCouncilRulesRequest{Name: under + "/rulebook", InternalRulesReference: "délibération d'essai", EffectiveDate: "2027-01-01", SessionMarginDays: &margin}
+		}},
 	}
 }
 
@@ -327,6 +332,10 @@ func globalCases() map[string]func(f *authzFixture) proto.Message {
 		},
 		notificationsv1.NotificationService_ResendDeadLetter_FullMethodName: func(*authzFixture) proto.Message {
 			return &notificationsv1.ResendDeadLetterRequest{Name: "deadLetters/0123456789abcdef0123456789abcdef01234567"}
+		territoryv1.TerritoryService_AmendRulebook_FullMethodName: func(f *authzFixture) proto.Message {
+			months := int32(4)
+			return &territoryv1.AmendRulebookRequest{Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, LegalReference: "loi d'essai",
+				EffectiveDate: "2027-01-01", Values: &territoryeventsv1.RulebookValues{DecisionDeadlineMonths: &months}}
 		},
 	}
 }

@@ -1,17 +1,23 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/access"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
 // depositedPetition drafts a citizens' petition in parent, opens it, has
@@ -96,6 +102,156 @@ func TestSessionMarginEndToEnd(t *testing.T) {
 		var out struct{ Petition struct{ Session string } }
 		if code, body := e.rest(http.MethodPost, "/v1/"+name+":schedule", staffZC, map[string]any{}, &out); code != 200 || out.Petition.Session != "2027-05" {
 			t.Fatalf("schedule on the next session: %d %s", code, body)
+		}
+	})
+}
+
+// TestRulebookAmendmentEndToEnd (issue 18, acceptance 1): an amendment
+// recorded today with an effective date changes the threshold for
+// petitions deposited on or after that date and not for those deposited
+// before; GetRulebook as of both days shows both versions, over gRPC and
+// REST, also after a restart (the read model's snapshot section); a
+// council's internal rules set its agenda margin; bad or unauthorised
+// amendments change nothing; `audit verify` passes on the export.
+func TestRulebookAmendmentEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{t: time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
+	admin := e.token(access.RoleAdmin, "", "admin-rules")
+	agent := e.token(access.RoleCitizen, "", "agent-yassine")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	staffKT := e.token(access.RoleStaff, "50910107", "clerk-kt")
+	const zc = "communes/50910113"
+
+	// A law lowers the commune thresholds from 1 March 2027 (50 under
+	// 35,000 inhabitants, 100 otherwise), recorded on 10 January.
+	amend := &territoryv1.AmendRulebookRequest{
+		Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, LegalReference: "loi organique n° 13-26 modifiant l'article 123 de la loi organique 113-14",
+		EffectiveDate: "2027-03-01",
+		Values: &territoryeventsv1.RulebookValues{SignatureBrackets: []*territoryeventsv1.SignatureBracket{
+			{MaxPopulation: 34_999, Signatures: 50}, {Signatures: 100}}},
+	}
+	t.Run("only an admin amends, with valid values", func(t *testing.T) {
+		head := e.head()
+		_, err := e.territory.AmendRulebook(as(staffZC), amend)
+		wantCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		bad := proto.Clone(amend).(*territoryv1.AmendRulebookRequest)
+		bad.Values.SignatureBrackets[1].MaxPopulation = 10
+		_, err = e.territory.AmendRulebook(as(admin), bad)
+		wantCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		code, body := e.rest(http.MethodPost, "/v1/rulebooks:amend", admin, map[string]any{"level": "COUNCIL_LEVEL_COMMUNE", "legalReference": "", "effectiveDate": "2027-03-01",
+			"values": map[string]any{"decisionDeadlineMonths": 2}}, nil)
+		if code != http.StatusBadRequest || !strings.Contains(body, "legal_reference") {
+			t.Fatalf("amendment without a reference: %d %s", code, body)
+		}
+		if got := e.head(); got != head {
+			t.Fatalf("refused amendments moved the log from %d to %d", head, got)
+		}
+	})
+	res, err := e.territory.AmendRulebook(as(admin), amend)
+	if err != nil || res.GetAmendment().GetVersion() != 2 || res.GetLogPosition() == 0 {
+		t.Fatalf("amend: %v %v", res, err)
+	}
+	pos := res.GetLogPosition()
+
+	rulebookOn := func(t *testing.T, day string) *territoryv1.Rulebook {
+		t.Helper()
+		rb, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: zc + "/rulebook", AsOfDate: day, MinPosition: pos})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rb.GetRulebook()
+	}
+	checkVersions := func(t *testing.T) {
+		t.Helper()
+		before, after := rulebookOn(t, "2027-02-28"), rulebookOn(t, "2027-03-01")
+		if before.GetVersion() != 1 || before.GetSignatureThreshold() != 100 || after.GetVersion() != 2 || after.GetSignatureThreshold() != 50 {
+			t.Fatalf("before: v%d %d; after: v%d %d", before.GetVersion(), before.GetSignatureThreshold(), after.GetVersion(), after.GetSignatureThreshold())
+		}
+		// The defaults, the amendment, then (later) the council's rules.
+		if len(after.GetVersions()) < 2 || after.GetVersions()[1].GetReference() != amend.GetLegalReference() || !after.GetVersions()[1].GetInForce() ||
+			after.GetVersions()[0].GetInForce() || before.GetVersions()[1].GetInForce() || after.GetArticles()["signature_threshold"] != "law 113-14 art. 123" {
+			t.Fatalf("versions: %v / %v", before.GetVersions(), after.GetVersions())
+		}
+	}
+	t.Run("GetRulebook as of both days", func(t *testing.T) {
+		checkVersions(t)
+		var got struct {
+			Rulebook struct {
+				Version            int
+				SignatureThreshold int
+				AsOfDate           string
+			}
+		}
+		if code, body := e.rest(http.MethodGet, "/v1/"+zc+"/rulebook?asOfDate=2027-03-01", "", nil, &got); code != 200 || got.Rulebook.Version != 2 || got.Rulebook.SignatureThreshold != 50 || got.Rulebook.AsOfDate != "2027-03-01" {
+			t.Fatalf("REST rulebook: %d %s", code, body)
+		}
+		if code, body := e.rest(http.MethodGet, "/v1/communes/99999999/rulebook", "", nil, nil); code != http.StatusNotFound {
+			t.Fatalf("unknown council: %d %s", code, body)
+		}
+		if code, body := e.rest(http.MethodGet, "/v1/"+zc+"/rulebook?asOfDate=mars", "", nil, nil); code != http.StatusBadRequest {
+			t.Fatalf("bad day: %d %s", code, body)
+		}
+	})
+
+	// Deposited on 15 February, before the amendment takes effect: 60
+	// signatures are short of the 100 of version 1.
+	clock.Advance(36 * 24 * time.Hour)
+	before := depositedPetition(t, e, zc, agent, staffZC, "RA", 60)
+	// Deposited on 2 March: 60 signatures meet the 50 of version 2.
+	clock.Advance(15 * 24 * time.Hour)
+	after := depositedPetition(t, e, zc, agent, staffZC, "RB", 60)
+	t.Run("the threshold of the deposit day", func(t *testing.T) {
+		_, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: before, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: fullChecklist()})
+		wantCode(t, err, codes.FailedPrecondition, "THRESHOLD_NOT_MET")
+		admit(t, e, after, staffZC)
+		for name, want := range map[string]int32{before: 100, after: 50} {
+			p, err := e.petitions.GetPetition(context.Background(), &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()})
+			if err != nil || p.GetPetition().GetSignatureThreshold() != want {
+				t.Errorf("%s: threshold %d (%v), want %d", name, p.GetPetition().GetSignatureThreshold(), err, want)
+			}
+		}
+	})
+
+	t.Run("a council's internal rules", func(t *testing.T) {
+		margin := int32(20)
+		req := &territoryv1.SetCouncilRulesRequest{Name: zc + "/rulebook", InternalRulesReference: "délibération n° 7/2027 du 4 février 2027 (règlement intérieur, art. 12)", EffectiveDate: "2027-03-01", SessionMarginDays: &margin}
+		_, err := e.territory.SetCouncilRules(as(staffKT), req)
+		wantCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		set, err := e.territory.SetCouncilRules(as(staffZC), req)
+		if err != nil || set.GetRules().GetVersion() != 1 {
+			t.Fatalf("set council rules: %v %v", set, err)
+		}
+		rb, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: zc + "/rulebook", AsOfDate: "2027-03-02", MinPosition: set.GetLogPosition()})
+		if err != nil || rb.GetRulebook().GetSessionMarginDays() != 20 || rb.GetRulebook().GetCouncilRulesVersion() != 1 || rb.GetRulebook().GetVersion() != 2 {
+			t.Fatalf("rulebook with council rules: %v %v", rb.GetRulebook(), err)
+		}
+		// Another commune keeps the defaults.
+		kt, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: "communes/50910107/rulebook", AsOfDate: "2027-03-02"})
+		if err != nil || kt.GetRulebook().GetSessionMarginDays() != 10 || kt.GetRulebook().GetCouncilRulesVersion() != 0 {
+			t.Fatalf("Kasba Tadla: %v %v", kt.GetRulebook(), err)
+		}
+	})
+
+	t.Run("after a restart", func(t *testing.T) {
+		e.restart()
+		checkVersions(t)
+	})
+
+	t.Run("audit verify", func(t *testing.T) {
+		e.stop()
+		export := filepath.Join(t.TempDir(), "export.jsonl")
+		var out, errOut strings.Builder
+		if err := runAudit(context.Background(), []string{"export", "--out", export, "--data-dir", dir}, &out, &errOut); err != nil {
+			t.Fatalf("export: %v %s", err, errOut.String())
+		}
+		b, _ := os.ReadFile(export)
+		if !strings.Contains(string(b), "territory.RulebookAmended") || !strings.Contains(string(b), "territory.CouncilRulesSet") {
+			t.Fatal("the export lacks the rulebook events")
+		}
+		out.Reset()
+		if err := runAudit(context.Background(), []string{"verify", export, "--public-key", "@" + filepath.Join(dir, "keys", "checkpoint.pub")}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
+			t.Fatalf("verify: %v\n%s\n%s", err, out.String(), errOut.String())
 		}
 	})
 }

@@ -32,6 +32,10 @@ type ReadModels struct {
 	// Programmes are the communes' action programmes and the tallies of
 	// their satisfaction forms.
 	Programmes *programmesrm.Programmes
+	// Rulebooks is the versions of the petition rules (rulebook
+	// amendments and councils' internal rules, DESIGN.md "Rulebooks are
+	// data").
+	Rulebooks *territoryrm.Rulebooks
 	// History is the audit trail of any case, over the three models that
 	// keep case events.
 	History *auditrm.History
@@ -39,9 +43,9 @@ type ReadModels struct {
 
 // NewReadModels returns empty read models registered on a new runner, in
 // the order their digests are combined (territory, petitions, advisory,
-// consultations: the pre-split model's order; information, which keeps no
-// digest, after them), then extra, read models of other contexts the runner
-// feeds too (the identity context's Roles).
+// consultations: the pre-split model's order; information, programmes and
+// the rulebooks, which keep no digest, after them), then extra, read models
+// of other contexts the runner feeds too (the identity context's Roles).
 func NewReadModels(reg *es.Registry, extra ...projections.ReadModel) *ReadModels {
 	m := &ReadModels{
 		Territory:     territoryrm.New(),
@@ -50,9 +54,10 @@ func NewReadModels(reg *es.Registry, extra ...projections.ReadModel) *ReadModels
 		Consultations: consultationsrm.New(reg),
 		Information:   informationrm.New(reg),
 		Programmes:    programmesrm.New(reg),
+		Rulebooks:     territoryrm.NewRulebooks(),
 	}
 	m.History = auditrm.New(m.Petitions, m.Advisory, m.Consultations)
-	m.Runner = projections.New(reg, append([]projections.ReadModel{m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information, m.Programmes}, extra...)...)
+	m.Runner = projections.New(reg, append([]projections.ReadModel{m.Territory, m.Petitions, m.Advisory, m.Consultations, m.Information, m.Programmes, m.Rulebooks}, extra...)...)
 	return m
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 	"github.com/tasharuk/tasharuk/services/petitions/readmodel"
 	tdomain "github.com/tasharuk/tasharuk/services/territory/domain"
+	treadmodel "github.com/tasharuk/tasharuk/services/territory/readmodel"
 )
 
 // PersonKeys gives the data keys that seal signers' names
@@ -66,6 +67,10 @@ type Service struct {
 	Councils Councils
 	Signers  SignerKeys
 	Persons  PersonKeys
+	// Rules is the read model of rulebook versions (fed by the same runner
+	// as Model); nil means version 1 of every level's rulebook, the code's
+	// defaults (tools that record no amendment).
+	Rules *treadmodel.Rulebooks
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 }
@@ -152,8 +157,18 @@ func notFound(n Name) error {
 	return fault.New(fault.NotFound, "PETITION_NOT_FOUND", "no petition %s", n)
 }
 
-// Rulebook returns the rulebook of a council's level.
-func Rulebook(c tdomain.Council) tdomain.Rulebook { return tdomain.DefaultRulebook(c.Level) }
+// RulebookOn returns the rulebook in force for council c on day: the
+// level's version in force that day with the council's internal rules
+// (DESIGN.md "Rulebooks are data"). Decisions pass the date that matters:
+// the deposit date for a petition's threshold and decision deadline.
+func (s *Service) RulebookOn(c tdomain.Council, day time.Time) tdomain.Rulebook {
+	if s.Rules == nil {
+		rb := tdomain.DefaultRulebook(c.Level)
+		rb.Version = 1
+		return rb
+	}
+	return s.Rules.On(c, day)
+}
 
 // Draft is a CreatePetition request.
 type Draft struct {
@@ -248,7 +263,8 @@ func (s *Service) Schedule(ctx context.Context, actor eventstore.Actor, name, se
 		return Name{}, 0, err
 	}
 	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
-		rb := Rulebook(c)
+		// The council's calendar and agenda margin in force today.
+		rb := s.RulebookOn(c, s.Now())
 		return domain.Schedule{Session: session, SessionMonths: rb.OrdinarySessionMonths, MarginDays: rb.SessionMarginDays}, nil
 	})
 	return n, pos, err
@@ -270,8 +286,10 @@ func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name stri
 	}
 	var receipt string
 	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+		// The deadline of the rulebook in force on the day the petition was
+		// received.
 		cmd := domain.Deposit{ReceivedAt: receivedAt, Channel: channel, Documents: documents,
-			DeadlineMonths: Rulebook(c).DecisionDeadlineMonths, ValidSignatures: int(s.validSignatures(n))}
+			DeadlineMonths: s.RulebookOn(c, receivedAt).DecisionDeadlineMonths, ValidSignatures: int(s.validSignatures(n))}
 		// Check the act before taking a receipt number for it.
 		probe := cmd
 		probe.ReceiptNumber = "probe"
@@ -359,13 +377,11 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 	if err := s.Runner.WaitFor(ctx, head); err != nil {
 		return Name{}, 0, err
 	}
-	rb := Rulebook(c)
-	threshold := rb.SignatureThreshold(c)
 	var provinces []string
 	if c.Level == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
 		provinces = s.Councils.ChildCodes(c.Code)
 	}
-	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
+	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
 		p, _ := s.lookup(n)
 		byProvince := map[string]int{}
 		for k, v := range p.ByProvince {
@@ -375,6 +391,9 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 		for k, v := range p.ByAssurance {
 			byAssurance[k] = int(v)
 		}
+		// The threshold of the rulebook in force on the deposit date.
+		rb := s.RulebookOn(c, depositDay(st, s.Now()))
+		threshold := rb.SignatureThreshold(c)
 		return domain.DecideAdmissibility{
 			Decision: decision, Checklist: checklist, Reasons: reasons,
 			Signatures: domain.Tally{Valid: int(p.Valid), ByProvince: byProvince, ByAssurance: byAssurance},
@@ -383,4 +402,25 @@ func (s *Service) DecideAdmissibility(ctx context.Context, actor eventstore.Acto
 		}, nil
 	})
 	return n, pos, err
+}
+
+// depositDay is the day that matters for a petition's threshold and
+// deadline: the day it was received (as corrected), or now before deposit.
+func depositDay(st domain.State, now time.Time) time.Time {
+	if !st.ReceivedAt.IsZero() {
+		return st.ReceivedAt
+	}
+	return now
+}
+
+// RulebookOf returns the rulebook that applies to a petition: the one in
+// force on its deposit day (today before deposit).
+func (s *Service) RulebookOf(c tdomain.Council, st domain.State) tdomain.Rulebook {
+	return s.RulebookOn(c, depositDay(st, s.Now()))
+}
+
+// ThresholdOf returns the signature threshold that applies to a petition:
+// that of the rulebook in force on its deposit day (today before deposit).
+func (s *Service) ThresholdOf(c tdomain.Council, st domain.State) int {
+	return s.RulebookOf(c, st).SignatureThreshold(c)
 }

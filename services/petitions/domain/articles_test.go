@@ -130,7 +130,9 @@ func TestNoUncheckedMarkInMessages(t *testing.T) {
 					return true
 				}
 				v, err := strconv.Unquote(lit.Value)
-				if err == nil && strings.Contains(strings.ToLower(v), "check)") {
+				// The mark's own definition (the constant that refuses it in
+				// amendments) is not a message.
+				if err == nil && v != "(check)" && strings.Contains(strings.ToLower(v), "check)") {
 					t.Errorf("%s: user-facing string %s", fset.Position(lit.Pos()), lit.Value)
 				}
 				return true

@@ -106,7 +106,7 @@ func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.
 		AllowedActs: allowedActs(ctx, st, now),
 	}
 	if c, err := s.App.ParseCouncil(st.Council); err == nil && st.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS {
-		rb := app.Rulebook(c)
+		rb := s.App.RulebookOf(c, st)
 		out.SignatureThreshold = int32(rb.SignatureThreshold(c))
 		out.Signatures.Counted = int32(domain.CountedByLevel(p.Valid, p.ByAssurance, rb.CountedAssurance))
 	}

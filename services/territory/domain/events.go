@@ -10,4 +10,6 @@ import (
 var EventTypes = []es.Type{
 	{Name: "territory.CouncilRegistered", Version: 1, Sample: &territoryeventsv1.CouncilRegistered{}},
 	{Name: "territory.CouncilPopulationRecorded", Version: 1, Sample: &territoryeventsv1.CouncilPopulationRecorded{}},
+	{Name: "territory.RulebookAmended", Version: 1, Sample: &territoryeventsv1.RulebookAmended{}},
+	{Name: "territory.CouncilRulesSet", Version: 1, Sample: &territoryeventsv1.CouncilRulesSet{}},
 }

@@ -23,6 +23,11 @@ const (
 // (version 1 of each level's rulebook, DESIGN.md "Rulebooks are data").
 type Rulebook struct {
 	Level territoryeventsv1.CouncilLevel
+	// Version is the version of the level's rulebook (1: the defaults) and
+	// CouncilRulesVersion that of the council's internal rules (0: none),
+	// set by RulebookOn.
+	Version             int
+	CouncilRulesVersion int
 	// SignatureBrackets give the minimum signatures of a citizens' petition
 	// by population, in increasing order of MaxPopulation; the first that
 	// holds the council's population applies.

@@ -6,6 +6,7 @@ package ports
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/tasharuk/tasharuk/access"
 	territoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
@@ -25,12 +26,21 @@ type Server struct {
 	Runner  *projections.Runner
 	Model   *readmodel.Councils
 	Handler *app.Handler
+	// Rules is the read model of rulebook versions.
+	Rules *readmodel.Rulebooks
+	// Now is the clock: the rules shown with a council are today's.
+	Now func() time.Time
 }
 
-// Council converts a council to the API resource, with its rulebook's
+// Council converts a council to the API resource, with the numbers of the
+// rulebook in force for it today.
+func (s *Server) Council(c domain.Council) *territoryv1.Council {
+	return Council(c, s.Rules.On(c, s.Now()))
+}
+
+// Council converts a council to the API resource, with rulebook rb's
 // numbers.
-func Council(c domain.Council) *territoryv1.Council {
-	rb := domain.DefaultRulebook(c.Level)
+func Council(c domain.Council, rb domain.Rulebook) *territoryv1.Council {
 	out := &territoryv1.Council{
 		Name: domain.ResourceName(c.Level, c.Code), Code: c.Code, Level: c.Level, NameFr: c.NameFR, NameAr: c.NameAR,
 		Population: c.Population, CensusYear: c.CensusYear, HasArrondissements: c.HasArrondissements,
@@ -71,7 +81,7 @@ func (s *Server) GetCouncil(ctx context.Context, r *territoryv1.GetCouncilReques
 	if err != nil {
 		return nil, err
 	}
-	return &territoryv1.GetCouncilResponse{Council: Council(c)}, nil
+	return &territoryv1.GetCouncilResponse{Council: s.Council(c)}, nil
 }
 
 // ListCouncils implements TerritoryService.
@@ -111,7 +121,7 @@ func (s *Server) ListCouncils(ctx context.Context, r *territoryv1.ListCouncilsRe
 	offset = min(offset, len(all))
 	end := min(offset+size, len(all))
 	for _, c := range all[offset:end] {
-		resp.Councils = append(resp.Councils, Council(c))
+		resp.Councils = append(resp.Councils, s.Council(c))
 	}
 	if end < len(all) {
 		resp.NextPageToken = names.EncodePageToken(end)
@@ -139,7 +149,7 @@ func (s *Server) RegisterCouncil(ctx context.Context, r *territoryv1.RegisterCou
 	if err != nil {
 		return nil, err
 	}
-	return &territoryv1.RegisterCouncilResponse{Council: Council(out), LogPosition: pos}, nil
+	return &territoryv1.RegisterCouncilResponse{Council: s.Council(out), LogPosition: pos}, nil
 }
 
 // RecordPopulation implements TerritoryService.
@@ -154,5 +164,5 @@ func (s *Server) RecordPopulation(ctx context.Context, r *territoryv1.RecordPopu
 	if err != nil {
 		return nil, err
 	}
-	return &territoryv1.RecordPopulationResponse{Council: Council(out), LogPosition: pos}, nil
+	return &territoryv1.RecordPopulationResponse{Council: s.Council(out), LogPosition: pos}, nil
 }

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -656,11 +657,655 @@ func (x *RecordPopulationResponse) GetLogPosition() uint64 {
 	return 0
 }
 
+// Rulebook is the petition rules in force for one council on one day: the
+// level's rulebook (version 1 is the code's defaults, later versions come
+// from recorded amendments) with the council's own internal rules.
+type Rulebook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name: "{council}/rulebook".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Resource name of the council.
+	Council string `protobuf:"bytes,2,opt,name=council,proto3" json:"council,omitempty"`
+	// Level.
+	Level v1.CouncilLevel `protobuf:"varint,3,opt,name=level,proto3,enum=tasharuk.territory.events.v1.CouncilLevel" json:"level,omitempty"`
+	// The day the rules are in force on (YYYY-MM-DD).
+	AsOfDate string `protobuf:"bytes,4,opt,name=as_of_date,json=asOfDate,proto3" json:"as_of_date,omitempty"`
+	// Version of the level's rulebook in force that day.
+	Version int32 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// Version of the council's internal rules in force that day (0: none
+	// recorded, the defaults apply).
+	CouncilRulesVersion int32 `protobuf:"varint,6,opt,name=council_rules_version,json=councilRulesVersion,proto3" json:"council_rules_version,omitempty"`
+	// Minimum signatures of a citizens' petition to this council.
+	SignatureThreshold int32 `protobuf:"varint,7,opt,name=signature_threshold,json=signatureThreshold,proto3" json:"signature_threshold,omitempty"`
+	// Signature brackets by population.
+	SignatureBrackets []*v1.SignatureBracket `protobuf:"bytes,8,rep,name=signature_brackets,json=signatureBrackets,proto3" json:"signature_brackets,omitempty"`
+	// Signatures for a commune with arrondissements (0: the brackets apply).
+	ArrondissementsSignatures int32 `protobuf:"varint,9,opt,name=arrondissements_signatures,json=arrondissementsSignatures,proto3" json:"arrondissements_signatures,omitempty"`
+	// Regions: share (percent) of the required signatures from each province.
+	PerProvinceSharePercent int32 `protobuf:"varint,10,opt,name=per_province_share_percent,json=perProvinceSharePercent,proto3" json:"per_province_share_percent,omitempty"`
+	// Months the president has to notify a reasoned decision.
+	DecisionDeadlineMonths int32 `protobuf:"varint,11,opt,name=decision_deadline_months,json=decisionDeadlineMonths,proto3" json:"decision_deadline_months,omitempty"`
+	// Ordinary-session months.
+	OrdinarySessionMonths []int32 `protobuf:"varint,12,rep,packed,name=ordinary_session_months,json=ordinarySessionMonths,proto3" json:"ordinary_session_months,omitempty"`
+	// Days before the session month when the agenda is fixed.
+	SessionMarginDays int32 `protobuf:"varint,13,opt,name=session_margin_days,json=sessionMarginDays,proto3" json:"session_margin_days,omitempty"`
+	// The article each rule comes from, by rule key.
+	Articles map[string]string `protobuf:"bytes,14,rep,name=articles,proto3" json:"articles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Every version recorded for this council's level and the council, in
+	// the order they take effect, with what each changed.
+	Versions      []*RulebookVersion `protobuf:"bytes,15,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rulebook) Reset() {
+	*x = Rulebook{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rulebook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rulebook) ProtoMessage() {}
+
+func (x *Rulebook) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rulebook.ProtoReflect.Descriptor instead.
+func (*Rulebook) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Rulebook) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Rulebook) GetCouncil() string {
+	if x != nil {
+		return x.Council
+	}
+	return ""
+}
+
+func (x *Rulebook) GetLevel() v1.CouncilLevel {
+	if x != nil {
+		return x.Level
+	}
+	return v1.CouncilLevel(0)
+}
+
+func (x *Rulebook) GetAsOfDate() string {
+	if x != nil {
+		return x.AsOfDate
+	}
+	return ""
+}
+
+func (x *Rulebook) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Rulebook) GetCouncilRulesVersion() int32 {
+	if x != nil {
+		return x.CouncilRulesVersion
+	}
+	return 0
+}
+
+func (x *Rulebook) GetSignatureThreshold() int32 {
+	if x != nil {
+		return x.SignatureThreshold
+	}
+	return 0
+}
+
+func (x *Rulebook) GetSignatureBrackets() []*v1.SignatureBracket {
+	if x != nil {
+		return x.SignatureBrackets
+	}
+	return nil
+}
+
+func (x *Rulebook) GetArrondissementsSignatures() int32 {
+	if x != nil {
+		return x.ArrondissementsSignatures
+	}
+	return 0
+}
+
+func (x *Rulebook) GetPerProvinceSharePercent() int32 {
+	if x != nil {
+		return x.PerProvinceSharePercent
+	}
+	return 0
+}
+
+func (x *Rulebook) GetDecisionDeadlineMonths() int32 {
+	if x != nil {
+		return x.DecisionDeadlineMonths
+	}
+	return 0
+}
+
+func (x *Rulebook) GetOrdinarySessionMonths() []int32 {
+	if x != nil {
+		return x.OrdinarySessionMonths
+	}
+	return nil
+}
+
+func (x *Rulebook) GetSessionMarginDays() int32 {
+	if x != nil {
+		return x.SessionMarginDays
+	}
+	return 0
+}
+
+func (x *Rulebook) GetArticles() map[string]string {
+	if x != nil {
+		return x.Articles
+	}
+	return nil
+}
+
+func (x *Rulebook) GetVersions() []*RulebookVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+// RulebookVersion is one recorded version: a level-wide amendment or a
+// council's internal rules.
+type RulebookVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "level" for an amendment of the level's rulebook, "council" for the
+	// council's internal rules.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Version number within its scope.
+	Version int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Legal reference or internal-rules deliberation.
+	Reference string `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	// First day it applies (YYYY-MM-DD); empty for the defaults.
+	EffectiveDate string `protobuf:"bytes,4,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// What it changed.
+	ChangedFields []string `protobuf:"bytes,5,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	// When it was recorded (absent for the defaults).
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// Whether it is in force on as_of_date.
+	InForce       bool `protobuf:"varint,7,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulebookVersion) Reset() {
+	*x = RulebookVersion{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulebookVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulebookVersion) ProtoMessage() {}
+
+func (x *RulebookVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulebookVersion.ProtoReflect.Descriptor instead.
+func (*RulebookVersion) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RulebookVersion) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *RulebookVersion) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RulebookVersion) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *RulebookVersion) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *RulebookVersion) GetChangedFields() []string {
+	if x != nil {
+		return x.ChangedFields
+	}
+	return nil
+}
+
+func (x *RulebookVersion) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *RulebookVersion) GetInForce() bool {
+	if x != nil {
+		return x.InForce
+	}
+	return false
+}
+
+// GetRulebookRequest names a council's rulebook and the day.
+type GetRulebookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name: "communes/{code}/rulebook" (or provinces, regions).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The day (YYYY-MM-DD) whose rules to return; today if empty.
+	AsOfDate string `protobuf:"bytes,2,opt,name=as_of_date,json=asOfDate,proto3" json:"as_of_date,omitempty"`
+	// Wait until the read model has applied this log position.
+	MinPosition   uint64 `protobuf:"varint,3,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRulebookRequest) Reset() {
+	*x = GetRulebookRequest{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRulebookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRulebookRequest) ProtoMessage() {}
+
+func (x *GetRulebookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRulebookRequest.ProtoReflect.Descriptor instead.
+func (*GetRulebookRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetRulebookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetRulebookRequest) GetAsOfDate() string {
+	if x != nil {
+		return x.AsOfDate
+	}
+	return ""
+}
+
+func (x *GetRulebookRequest) GetMinPosition() uint64 {
+	if x != nil {
+		return x.MinPosition
+	}
+	return 0
+}
+
+// GetRulebookResponse holds the rulebook.
+type GetRulebookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rules in force.
+	Rulebook      *Rulebook `protobuf:"bytes,1,opt,name=rulebook,proto3" json:"rulebook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRulebookResponse) Reset() {
+	*x = GetRulebookResponse{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRulebookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRulebookResponse) ProtoMessage() {}
+
+func (x *GetRulebookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRulebookResponse.ProtoReflect.Descriptor instead.
+func (*GetRulebookResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetRulebookResponse) GetRulebook() *Rulebook {
+	if x != nil {
+		return x.Rulebook
+	}
+	return nil
+}
+
+// AmendRulebookRequest records an amendment of one level's rulebook.
+type AmendRulebookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Level whose rulebook is amended.
+	Level v1.CouncilLevel `protobuf:"varint,1,opt,name=level,proto3,enum=tasharuk.territory.events.v1.CouncilLevel" json:"level,omitempty"`
+	// The legal text that makes the change.
+	LegalReference string `protobuf:"bytes,2,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
+	// First day (YYYY-MM-DD) the new rules apply.
+	EffectiveDate string `protobuf:"bytes,3,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// The values it sets (unset fields keep the values in force).
+	Values        *v1.RulebookValues `protobuf:"bytes,4,opt,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmendRulebookRequest) Reset() {
+	*x = AmendRulebookRequest{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendRulebookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendRulebookRequest) ProtoMessage() {}
+
+func (x *AmendRulebookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendRulebookRequest.ProtoReflect.Descriptor instead.
+func (*AmendRulebookRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AmendRulebookRequest) GetLevel() v1.CouncilLevel {
+	if x != nil {
+		return x.Level
+	}
+	return v1.CouncilLevel(0)
+}
+
+func (x *AmendRulebookRequest) GetLegalReference() string {
+	if x != nil {
+		return x.LegalReference
+	}
+	return ""
+}
+
+func (x *AmendRulebookRequest) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *AmendRulebookRequest) GetValues() *v1.RulebookValues {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// AmendRulebookResponse says what was recorded.
+type AmendRulebookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded amendment.
+	Amendment *v1.RulebookAmended `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// Log position of the recorded event.
+	LogPosition   uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmendRulebookResponse) Reset() {
+	*x = AmendRulebookResponse{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendRulebookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendRulebookResponse) ProtoMessage() {}
+
+func (x *AmendRulebookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendRulebookResponse.ProtoReflect.Descriptor instead.
+func (*AmendRulebookResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AmendRulebookResponse) GetAmendment() *v1.RulebookAmended {
+	if x != nil {
+		return x.Amendment
+	}
+	return nil
+}
+
+func (x *AmendRulebookResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
+// SetCouncilRulesRequest records a council's internal rules.
+type SetCouncilRulesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the council's rulebook: "{council}/rulebook".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The deliberation adopting or amending the internal rules.
+	InternalRulesReference string `protobuf:"bytes,2,opt,name=internal_rules_reference,json=internalRulesReference,proto3" json:"internal_rules_reference,omitempty"`
+	// First day (YYYY-MM-DD) the rules apply.
+	EffectiveDate string `protobuf:"bytes,3,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// Days before the session month when the agenda is fixed.
+	SessionMarginDays *int32 `protobuf:"varint,4,opt,name=session_margin_days,json=sessionMarginDays,proto3,oneof" json:"session_margin_days,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SetCouncilRulesRequest) Reset() {
+	*x = SetCouncilRulesRequest{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCouncilRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCouncilRulesRequest) ProtoMessage() {}
+
+func (x *SetCouncilRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCouncilRulesRequest.ProtoReflect.Descriptor instead.
+func (*SetCouncilRulesRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetCouncilRulesRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetCouncilRulesRequest) GetInternalRulesReference() string {
+	if x != nil {
+		return x.InternalRulesReference
+	}
+	return ""
+}
+
+func (x *SetCouncilRulesRequest) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *SetCouncilRulesRequest) GetSessionMarginDays() int32 {
+	if x != nil && x.SessionMarginDays != nil {
+		return *x.SessionMarginDays
+	}
+	return 0
+}
+
+// SetCouncilRulesResponse says what was recorded.
+type SetCouncilRulesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded rules.
+	Rules *v1.CouncilRulesSet `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	// Log position of the recorded event.
+	LogPosition   uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCouncilRulesResponse) Reset() {
+	*x = SetCouncilRulesResponse{}
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCouncilRulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCouncilRulesResponse) ProtoMessage() {}
+
+func (x *SetCouncilRulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_v1_territory_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCouncilRulesResponse.ProtoReflect.Descriptor instead.
+func (*SetCouncilRulesResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetCouncilRulesResponse) GetRules() *v1.CouncilRulesSet {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *SetCouncilRulesResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
 var File_tasharuk_territory_v1_territory_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\n" +
-	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a)tasharuk/territory/events/v1/events.proto\"\x8f\x04\n" +
+	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/territory/events/v1/events.proto\x1a,tasharuk/territory/events/v1/rulebooks.proto\"\x8f\x04\n" +
 	"\aCouncil\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12@\n" +
@@ -711,13 +1356,70 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x06source\x18\x04 \x01(\tR\x06source\"w\n" +
 	"\x18RecordPopulationResponse\x128\n" +
 	"\acouncil\x18\x01 \x01(\v2\x1e.tasharuk.territory.v1.CouncilR\acouncil\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition2\xc5\x03\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe0\x06\n" +
+	"\bRulebook\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
+	"\x05level\x18\x03 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x1c\n" +
+	"\n" +
+	"as_of_date\x18\x04 \x01(\tR\basOfDate\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x05R\aversion\x122\n" +
+	"\x15council_rules_version\x18\x06 \x01(\x05R\x13councilRulesVersion\x12/\n" +
+	"\x13signature_threshold\x18\a \x01(\x05R\x12signatureThreshold\x12]\n" +
+	"\x12signature_brackets\x18\b \x03(\v2..tasharuk.territory.events.v1.SignatureBracketR\x11signatureBrackets\x12=\n" +
+	"\x1aarrondissements_signatures\x18\t \x01(\x05R\x19arrondissementsSignatures\x12;\n" +
+	"\x1aper_province_share_percent\x18\n" +
+	" \x01(\x05R\x17perProvinceSharePercent\x128\n" +
+	"\x18decision_deadline_months\x18\v \x01(\x05R\x16decisionDeadlineMonths\x126\n" +
+	"\x17ordinary_session_months\x18\f \x03(\x05R\x15ordinarySessionMonths\x12.\n" +
+	"\x13session_margin_days\x18\r \x01(\x05R\x11sessionMarginDays\x12I\n" +
+	"\barticles\x18\x0e \x03(\v2-.tasharuk.territory.v1.Rulebook.ArticlesEntryR\barticles\x12B\n" +
+	"\bversions\x18\x0f \x03(\v2&.tasharuk.territory.v1.RulebookVersionR\bversions\x1a;\n" +
+	"\rArticlesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x02\n" +
+	"\x0fRulebookVersion\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x1c\n" +
+	"\treference\x18\x03 \x01(\tR\treference\x12%\n" +
+	"\x0eeffective_date\x18\x04 \x01(\tR\reffectiveDate\x12%\n" +
+	"\x0echanged_fields\x18\x05 \x03(\tR\rchangedFields\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x19\n" +
+	"\bin_force\x18\a \x01(\bR\ainForce\"i\n" +
+	"\x12GetRulebookRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\n" +
+	"as_of_date\x18\x02 \x01(\tR\basOfDate\x12!\n" +
+	"\fmin_position\x18\x03 \x01(\x04R\vminPosition\"R\n" +
+	"\x13GetRulebookResponse\x12;\n" +
+	"\brulebook\x18\x01 \x01(\v2\x1f.tasharuk.territory.v1.RulebookR\brulebook\"\xee\x01\n" +
+	"\x14AmendRulebookRequest\x12@\n" +
+	"\x05level\x18\x01 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12'\n" +
+	"\x0flegal_reference\x18\x02 \x01(\tR\x0elegalReference\x12%\n" +
+	"\x0eeffective_date\x18\x03 \x01(\tR\reffectiveDate\x12D\n" +
+	"\x06values\x18\x04 \x01(\v2,.tasharuk.territory.events.v1.RulebookValuesR\x06values\"\x87\x01\n" +
+	"\x15AmendRulebookResponse\x12K\n" +
+	"\tamendment\x18\x01 \x01(\v2-.tasharuk.territory.events.v1.RulebookAmendedR\tamendment\x12!\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xda\x01\n" +
+	"\x16SetCouncilRulesRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\x18internal_rules_reference\x18\x02 \x01(\tR\x16internalRulesReference\x12%\n" +
+	"\x0eeffective_date\x18\x03 \x01(\tR\reffectiveDate\x123\n" +
+	"\x13session_margin_days\x18\x04 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01B\x16\n" +
+	"\x14_session_margin_days\"\x81\x01\n" +
+	"\x17SetCouncilRulesResponse\x12C\n" +
+	"\x05rules\x18\x01 \x01(\v2-.tasharuk.territory.events.v1.CouncilRulesSetR\x05rules\x12!\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition2\x89\x06\n" +
 	"\x10TerritoryService\x12a\n" +
 	"\n" +
 	"GetCouncil\x12(.tasharuk.territory.v1.GetCouncilRequest\x1a).tasharuk.territory.v1.GetCouncilResponse\x12g\n" +
 	"\fListCouncils\x12*.tasharuk.territory.v1.ListCouncilsRequest\x1a+.tasharuk.territory.v1.ListCouncilsResponse\x12p\n" +
 	"\x0fRegisterCouncil\x12-.tasharuk.territory.v1.RegisterCouncilRequest\x1a..tasharuk.territory.v1.RegisterCouncilResponse\x12s\n" +
-	"\x10RecordPopulation\x12..tasharuk.territory.v1.RecordPopulationRequest\x1a/.tasharuk.territory.v1.RecordPopulationResponseBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/territory/v1;territoryv1b\x06proto3"
+	"\x10RecordPopulation\x12..tasharuk.territory.v1.RecordPopulationRequest\x1a/.tasharuk.territory.v1.RecordPopulationResponse\x12d\n" +
+	"\vGetRulebook\x12).tasharuk.territory.v1.GetRulebookRequest\x1a*.tasharuk.territory.v1.GetRulebookResponse\x12j\n" +
+	"\rAmendRulebook\x12+.tasharuk.territory.v1.AmendRulebookRequest\x1a,.tasharuk.territory.v1.AmendRulebookResponse\x12p\n" +
+	"\x0fSetCouncilRules\x12-.tasharuk.territory.v1.SetCouncilRulesRequest\x1a..tasharuk.territory.v1.SetCouncilRulesResponseBDZBgithub.com/tasharuk/tasharuk/api/tasharuk/territory/v1;territoryv1b\x06proto3"
 
 var (
 	file_tasharuk_territory_v1_territory_service_proto_rawDescOnce sync.Once
@@ -731,7 +1433,7 @@ func file_tasharuk_territory_v1_territory_service_proto_rawDescGZIP() []byte {
 	return file_tasharuk_territory_v1_territory_service_proto_rawDescData
 }
 
-var file_tasharuk_territory_v1_territory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_tasharuk_territory_v1_territory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_tasharuk_territory_v1_territory_service_proto_goTypes = []any{
 	(*Council)(nil),                  // 0: tasharuk.territory.v1.Council
 	(*GetCouncilRequest)(nil),        // 1: tasharuk.territory.v1.GetCouncilRequest
@@ -742,28 +1444,58 @@ var file_tasharuk_territory_v1_territory_service_proto_goTypes = []any{
 	(*RegisterCouncilResponse)(nil),  // 6: tasharuk.territory.v1.RegisterCouncilResponse
 	(*RecordPopulationRequest)(nil),  // 7: tasharuk.territory.v1.RecordPopulationRequest
 	(*RecordPopulationResponse)(nil), // 8: tasharuk.territory.v1.RecordPopulationResponse
-	(v1.CouncilLevel)(0),             // 9: tasharuk.territory.events.v1.CouncilLevel
+	(*Rulebook)(nil),                 // 9: tasharuk.territory.v1.Rulebook
+	(*RulebookVersion)(nil),          // 10: tasharuk.territory.v1.RulebookVersion
+	(*GetRulebookRequest)(nil),       // 11: tasharuk.territory.v1.GetRulebookRequest
+	(*GetRulebookResponse)(nil),      // 12: tasharuk.territory.v1.GetRulebookResponse
+	(*AmendRulebookRequest)(nil),     // 13: tasharuk.territory.v1.AmendRulebookRequest
+	(*AmendRulebookResponse)(nil),    // 14: tasharuk.territory.v1.AmendRulebookResponse
+	(*SetCouncilRulesRequest)(nil),   // 15: tasharuk.territory.v1.SetCouncilRulesRequest
+	(*SetCouncilRulesResponse)(nil),  // 16: tasharuk.territory.v1.SetCouncilRulesResponse
+	nil,                              // 17: tasharuk.territory.v1.Rulebook.ArticlesEntry
+	(v1.CouncilLevel)(0),             // 18: tasharuk.territory.events.v1.CouncilLevel
+	(*v1.SignatureBracket)(nil),      // 19: tasharuk.territory.events.v1.SignatureBracket
+	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
+	(*v1.RulebookValues)(nil),        // 21: tasharuk.territory.events.v1.RulebookValues
+	(*v1.RulebookAmended)(nil),       // 22: tasharuk.territory.events.v1.RulebookAmended
+	(*v1.CouncilRulesSet)(nil),       // 23: tasharuk.territory.events.v1.CouncilRulesSet
 }
 var file_tasharuk_territory_v1_territory_service_proto_depIdxs = []int32{
-	9,  // 0: tasharuk.territory.v1.Council.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	18, // 0: tasharuk.territory.v1.Council.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
 	0,  // 1: tasharuk.territory.v1.GetCouncilResponse.council:type_name -> tasharuk.territory.v1.Council
 	0,  // 2: tasharuk.territory.v1.ListCouncilsResponse.councils:type_name -> tasharuk.territory.v1.Council
 	0,  // 3: tasharuk.territory.v1.RegisterCouncilRequest.council:type_name -> tasharuk.territory.v1.Council
 	0,  // 4: tasharuk.territory.v1.RegisterCouncilResponse.council:type_name -> tasharuk.territory.v1.Council
 	0,  // 5: tasharuk.territory.v1.RecordPopulationResponse.council:type_name -> tasharuk.territory.v1.Council
-	1,  // 6: tasharuk.territory.v1.TerritoryService.GetCouncil:input_type -> tasharuk.territory.v1.GetCouncilRequest
-	3,  // 7: tasharuk.territory.v1.TerritoryService.ListCouncils:input_type -> tasharuk.territory.v1.ListCouncilsRequest
-	5,  // 8: tasharuk.territory.v1.TerritoryService.RegisterCouncil:input_type -> tasharuk.territory.v1.RegisterCouncilRequest
-	7,  // 9: tasharuk.territory.v1.TerritoryService.RecordPopulation:input_type -> tasharuk.territory.v1.RecordPopulationRequest
-	2,  // 10: tasharuk.territory.v1.TerritoryService.GetCouncil:output_type -> tasharuk.territory.v1.GetCouncilResponse
-	4,  // 11: tasharuk.territory.v1.TerritoryService.ListCouncils:output_type -> tasharuk.territory.v1.ListCouncilsResponse
-	6,  // 12: tasharuk.territory.v1.TerritoryService.RegisterCouncil:output_type -> tasharuk.territory.v1.RegisterCouncilResponse
-	8,  // 13: tasharuk.territory.v1.TerritoryService.RecordPopulation:output_type -> tasharuk.territory.v1.RecordPopulationResponse
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	18, // 6: tasharuk.territory.v1.Rulebook.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	19, // 7: tasharuk.territory.v1.Rulebook.signature_brackets:type_name -> tasharuk.territory.events.v1.SignatureBracket
+	17, // 8: tasharuk.territory.v1.Rulebook.articles:type_name -> tasharuk.territory.v1.Rulebook.ArticlesEntry
+	10, // 9: tasharuk.territory.v1.Rulebook.versions:type_name -> tasharuk.territory.v1.RulebookVersion
+	20, // 10: tasharuk.territory.v1.RulebookVersion.record_time:type_name -> google.protobuf.Timestamp
+	9,  // 11: tasharuk.territory.v1.GetRulebookResponse.rulebook:type_name -> tasharuk.territory.v1.Rulebook
+	18, // 12: tasharuk.territory.v1.AmendRulebookRequest.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	21, // 13: tasharuk.territory.v1.AmendRulebookRequest.values:type_name -> tasharuk.territory.events.v1.RulebookValues
+	22, // 14: tasharuk.territory.v1.AmendRulebookResponse.amendment:type_name -> tasharuk.territory.events.v1.RulebookAmended
+	23, // 15: tasharuk.territory.v1.SetCouncilRulesResponse.rules:type_name -> tasharuk.territory.events.v1.CouncilRulesSet
+	1,  // 16: tasharuk.territory.v1.TerritoryService.GetCouncil:input_type -> tasharuk.territory.v1.GetCouncilRequest
+	3,  // 17: tasharuk.territory.v1.TerritoryService.ListCouncils:input_type -> tasharuk.territory.v1.ListCouncilsRequest
+	5,  // 18: tasharuk.territory.v1.TerritoryService.RegisterCouncil:input_type -> tasharuk.territory.v1.RegisterCouncilRequest
+	7,  // 19: tasharuk.territory.v1.TerritoryService.RecordPopulation:input_type -> tasharuk.territory.v1.RecordPopulationRequest
+	11, // 20: tasharuk.territory.v1.TerritoryService.GetRulebook:input_type -> tasharuk.territory.v1.GetRulebookRequest
+	13, // 21: tasharuk.territory.v1.TerritoryService.AmendRulebook:input_type -> tasharuk.territory.v1.AmendRulebookRequest
+	15, // 22: tasharuk.territory.v1.TerritoryService.SetCouncilRules:input_type -> tasharuk.territory.v1.SetCouncilRulesRequest
+	2,  // 23: tasharuk.territory.v1.TerritoryService.GetCouncil:output_type -> tasharuk.territory.v1.GetCouncilResponse
+	4,  // 24: tasharuk.territory.v1.TerritoryService.ListCouncils:output_type -> tasharuk.territory.v1.ListCouncilsResponse
+	6,  // 25: tasharuk.territory.v1.TerritoryService.RegisterCouncil:output_type -> tasharuk.territory.v1.RegisterCouncilResponse
+	8,  // 26: tasharuk.territory.v1.TerritoryService.RecordPopulation:output_type -> tasharuk.territory.v1.RecordPopulationResponse
+	12, // 27: tasharuk.territory.v1.TerritoryService.GetRulebook:output_type -> tasharuk.territory.v1.GetRulebookResponse
+	14, // 28: tasharuk.territory.v1.TerritoryService.AmendRulebook:output_type -> tasharuk.territory.v1.AmendRulebookResponse
+	16, // 29: tasharuk.territory.v1.TerritoryService.SetCouncilRules:output_type -> tasharuk.territory.v1.SetCouncilRulesResponse
+	23, // [23:30] is the sub-list for method output_type
+	16, // [16:23] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_territory_v1_territory_service_proto_init() }
@@ -771,13 +1503,14 @@ func file_tasharuk_territory_v1_territory_service_proto_init() {
 	if File_tasharuk_territory_v1_territory_service_proto != nil {
 		return
 	}
+	file_tasharuk_territory_v1_territory_service_proto_msgTypes[15].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_territory_v1_territory_service_proto_rawDesc), len(file_tasharuk_territory_v1_territory_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

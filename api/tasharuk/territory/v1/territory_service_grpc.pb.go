@@ -23,6 +23,9 @@ const (
 	TerritoryService_ListCouncils_FullMethodName     = "/tasharuk.territory.v1.TerritoryService/ListCouncils"
 	TerritoryService_RegisterCouncil_FullMethodName  = "/tasharuk.territory.v1.TerritoryService/RegisterCouncil"
 	TerritoryService_RecordPopulation_FullMethodName = "/tasharuk.territory.v1.TerritoryService/RecordPopulation"
+	TerritoryService_GetRulebook_FullMethodName      = "/tasharuk.territory.v1.TerritoryService/GetRulebook"
+	TerritoryService_AmendRulebook_FullMethodName    = "/tasharuk.territory.v1.TerritoryService/AmendRulebook"
+	TerritoryService_SetCouncilRules_FullMethodName  = "/tasharuk.territory.v1.TerritoryService/SetCouncilRules"
 )
 
 // TerritoryServiceClient is the client API for TerritoryService service.
@@ -44,6 +47,18 @@ type TerritoryServiceClient interface {
 	// RecordPopulation records a new population figure (admin). Fails with
 	// NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED.
 	RecordPopulation(ctx context.Context, in *RecordPopulationRequest, opts ...grpc.CallOption) (*RecordPopulationResponse, error)
+	// GetRulebook returns the petition rules in force for a council on a day,
+	// with every recorded version. Fails with NOT_FOUND (COUNCIL_NOT_FOUND),
+	// INVALID_ARGUMENT.
+	GetRulebook(ctx context.Context, in *GetRulebookRequest, opts ...grpc.CallOption) (*GetRulebookResponse, error)
+	// AmendRulebook records an amendment of a level's rulebook with its legal
+	// reference and effective date (admin). Fails with INVALID_ARGUMENT,
+	// PERMISSION_DENIED.
+	AmendRulebook(ctx context.Context, in *AmendRulebookRequest, opts ...grpc.CallOption) (*AmendRulebookResponse, error)
+	// SetCouncilRules records a council's internal rules where the law lets
+	// it choose (its staff, or an admin). Fails with NOT_FOUND
+	// (COUNCIL_NOT_FOUND), INVALID_ARGUMENT, PERMISSION_DENIED.
+	SetCouncilRules(ctx context.Context, in *SetCouncilRulesRequest, opts ...grpc.CallOption) (*SetCouncilRulesResponse, error)
 }
 
 type territoryServiceClient struct {
@@ -94,6 +109,36 @@ func (c *territoryServiceClient) RecordPopulation(ctx context.Context, in *Recor
 	return out, nil
 }
 
+func (c *territoryServiceClient) GetRulebook(ctx context.Context, in *GetRulebookRequest, opts ...grpc.CallOption) (*GetRulebookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRulebookResponse)
+	err := c.cc.Invoke(ctx, TerritoryService_GetRulebook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *territoryServiceClient) AmendRulebook(ctx context.Context, in *AmendRulebookRequest, opts ...grpc.CallOption) (*AmendRulebookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AmendRulebookResponse)
+	err := c.cc.Invoke(ctx, TerritoryService_AmendRulebook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *territoryServiceClient) SetCouncilRules(ctx context.Context, in *SetCouncilRulesRequest, opts ...grpc.CallOption) (*SetCouncilRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetCouncilRulesResponse)
+	err := c.cc.Invoke(ctx, TerritoryService_SetCouncilRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TerritoryServiceServer is the server API for TerritoryService service.
 // All implementations must embed UnimplementedTerritoryServiceServer
 // for forward compatibility.
@@ -113,6 +158,18 @@ type TerritoryServiceServer interface {
 	// RecordPopulation records a new population figure (admin). Fails with
 	// NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED.
 	RecordPopulation(context.Context, *RecordPopulationRequest) (*RecordPopulationResponse, error)
+	// GetRulebook returns the petition rules in force for a council on a day,
+	// with every recorded version. Fails with NOT_FOUND (COUNCIL_NOT_FOUND),
+	// INVALID_ARGUMENT.
+	GetRulebook(context.Context, *GetRulebookRequest) (*GetRulebookResponse, error)
+	// AmendRulebook records an amendment of a level's rulebook with its legal
+	// reference and effective date (admin). Fails with INVALID_ARGUMENT,
+	// PERMISSION_DENIED.
+	AmendRulebook(context.Context, *AmendRulebookRequest) (*AmendRulebookResponse, error)
+	// SetCouncilRules records a council's internal rules where the law lets
+	// it choose (its staff, or an admin). Fails with NOT_FOUND
+	// (COUNCIL_NOT_FOUND), INVALID_ARGUMENT, PERMISSION_DENIED.
+	SetCouncilRules(context.Context, *SetCouncilRulesRequest) (*SetCouncilRulesResponse, error)
 	mustEmbedUnimplementedTerritoryServiceServer()
 }
 
@@ -134,6 +191,15 @@ func (UnimplementedTerritoryServiceServer) RegisterCouncil(context.Context, *Reg
 }
 func (UnimplementedTerritoryServiceServer) RecordPopulation(context.Context, *RecordPopulationRequest) (*RecordPopulationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordPopulation not implemented")
+}
+func (UnimplementedTerritoryServiceServer) GetRulebook(context.Context, *GetRulebookRequest) (*GetRulebookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRulebook not implemented")
+}
+func (UnimplementedTerritoryServiceServer) AmendRulebook(context.Context, *AmendRulebookRequest) (*AmendRulebookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AmendRulebook not implemented")
+}
+func (UnimplementedTerritoryServiceServer) SetCouncilRules(context.Context, *SetCouncilRulesRequest) (*SetCouncilRulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCouncilRules not implemented")
 }
 func (UnimplementedTerritoryServiceServer) mustEmbedUnimplementedTerritoryServiceServer() {}
 func (UnimplementedTerritoryServiceServer) testEmbeddedByValue()                          {}
@@ -228,6 +294,60 @@ func _TerritoryService_RecordPopulation_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TerritoryService_GetRulebook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRulebookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TerritoryServiceServer).GetRulebook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TerritoryService_GetRulebook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TerritoryServiceServer).GetRulebook(ctx, req.(*GetRulebookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TerritoryService_AmendRulebook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AmendRulebookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TerritoryServiceServer).AmendRulebook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TerritoryService_AmendRulebook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TerritoryServiceServer).AmendRulebook(ctx, req.(*AmendRulebookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TerritoryService_SetCouncilRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCouncilRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TerritoryServiceServer).SetCouncilRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TerritoryService_SetCouncilRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TerritoryServiceServer).SetCouncilRules(ctx, req.(*SetCouncilRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TerritoryService_ServiceDesc is the grpc.ServiceDesc for TerritoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -250,6 +370,18 @@ var TerritoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordPopulation",
 			Handler:    _TerritoryService_RecordPopulation_Handler,
+		},
+		{
+			MethodName: "GetRulebook",
+			Handler:    _TerritoryService_GetRulebook_Handler,
+		},
+		{
+			MethodName: "AmendRulebook",
+			Handler:    _TerritoryService_AmendRulebook_Handler,
+		},
+		{
+			MethodName: "SetCouncilRules",
+			Handler:    _TerritoryService_SetCouncilRules_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
