@@ -54,6 +54,10 @@ func init() {
 			{name: "witnesses", args: "--witness URL=KEY... --public-key KEY [--url URL]", short: "compare the checkpoints witnesses cosigned: two that cannot both be true show a fork", long: auditWitnessesLong, run: runAuditWitnesses},
 		}},
 		{name: "witness", args: "--state-dir DIR --log-key KEY... [flags]", short: "run a witness: cosign the checkpoints of the logs it follows, refuse and keep any that rewrite history (C2SP tlog-witness)", long: witnessLong, run: runWitness},
+		{name: "rulebook", short: "the petition rules of each level and council, as recorded versions", long: rulebookLong, subs: []*command{
+			{name: "show", args: "COUNCIL [--as-of DAY] [--url URL]", short: "print the rules in force for a council on a day, their articles and every version", run: runRulebookShow},
+			{name: "amend", args: "--level LEVEL --reference REF --effective DAY [values] --token TOKEN", short: "record an amendment of a level's rulebook (admin), in force from its effective day", long: rulebookLong, run: runRulebookAmend},
+		}},
 		{name: "replay", args: "[--verify] [flags]", short: "rebuild the read models from zero; --verify checks the log and compares them with the live ones", run: runReplay},
 		{name: "privacy", short: "personal data (law 09-08)", subs: []*command{
 			{name: "erase", args: "(--council CODE --national-id ID | --email E | --phone P) [flags]", short: "erase a person's name from a council's signatures and/or an account's contact details (service stopped, embedded)", run: runPrivacyErase},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,41 @@ func TestRulebookAmendmentEndToEnd(t *testing.T) {
 		kt, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: "communes/50910107/rulebook", AsOfDate: "2027-03-02"})
 		if err != nil || kt.GetRulebook().GetSessionMarginDays() != 10 || kt.GetRulebook().GetCouncilRulesVersion() != 0 {
 			t.Fatalf("Kasba Tadla: %v %v", kt.GetRulebook(), err)
+		}
+	})
+
+	t.Run("CLI rulebook show and amend", func(t *testing.T) {
+		var out, errOut strings.Builder
+		if err := runRulebook(context.Background(), []string{"show", zc, "--url", e.base, "--as-of", "2027-03-02"}, &out, &errOut); err != nil {
+			t.Fatalf("show: %v %s", err, errOut.String())
+		}
+		if !regexp.MustCompile(`signature_threshold +50 +law 113-14 art. 123`).MatchString(out.String()) {
+			t.Errorf("show gives no threshold of 50 with its article:\n%s", out.String())
+		}
+		for _, want := range []string{"version 2", "internal rules version 1", "February, May, October", "20 days", amend.GetLegalReference()} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("show lacks %q:\n%s", want, out.String())
+			}
+		}
+		args := []string{"amend", "--url", e.base, "--level", "region", "--reference", "décret n° 2.27.15", "--effective", "2027-06-01", "--deadline-months", "3",
+			"--article", "decision_deadline=décret n° 2.27.15, art. 2"}
+		head := e.head()
+		out.Reset()
+		if err := runRulebook(context.Background(), append(args, "--token", staffZC), &out, &errOut); err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("amend by staff: %v", err)
+		}
+		if err := runRulebook(context.Background(), []string{"amend", "--url", e.base, "--level", "region", "--reference", "x", "--effective", "2027-06-01", "--token", admin}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "values") {
+			t.Fatalf("amend setting nothing: %v", err)
+		}
+		if e.head() != head {
+			t.Fatal("refused CLI amendments moved the log")
+		}
+		if err := runRulebook(context.Background(), append(args, "--token", admin), &out, &errOut); err != nil || !strings.Contains(out.String(), "region rulebook version 2, in force from 2027-06-01") {
+			t.Fatalf("amend: %v %s", err, out.String())
+		}
+		rb, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: "regions/beni-mellal-khenifra/rulebook", AsOfDate: "2027-06-01", MinPosition: e.head()})
+		if err != nil || rb.GetRulebook().GetDecisionDeadlineMonths() != 3 || rb.GetRulebook().GetArticles()["decision_deadline"] != "décret n° 2.27.15, art. 2" {
+			t.Fatalf("region after the CLI amendment: %v %v", rb.GetRulebook(), err)
 		}
 	})
 
