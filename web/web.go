@@ -191,6 +191,7 @@ func (h *handler) routes() {
 		m.HandleFunc("GET "+base+"/petitions/{id}/manage", h.managePage)
 		m.HandleFunc("POST "+base+"/petitions/{id}/manage/{act}", h.manageAct)
 		m.HandleFunc("GET "+base+"/desk", h.deskPage)
+		m.HandleFunc("GET "+base+"/rulebook", h.rulebookPage)
 		m.HandleFunc("GET "+base+"/advisoryBodies", h.bodiesPage)
 		m.HandleFunc("POST "+base+"/advisoryBodies", h.createBody)
 		m.HandleFunc("GET "+base+"/advisoryBodies/{body}", h.bodyPage)

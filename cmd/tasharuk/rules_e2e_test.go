@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -266,6 +268,43 @@ func TestRulebookAmendmentEndToEnd(t *testing.T) {
 		rb, err := e.territory.GetRulebook(context.Background(), &territoryv1.GetRulebookRequest{Name: "regions/beni-mellal-khenifra/rulebook", AsOfDate: "2027-06-01", MinPosition: e.head()})
 		if err != nil || rb.GetRulebook().GetDecisionDeadlineMonths() != 3 || rb.GetRulebook().GetArticles()["decision_deadline"] != "décret n° 2.27.15, art. 2" {
 			t.Fatalf("region after the CLI amendment: %v %v", rb.GetRulebook(), err)
+		}
+	})
+
+	t.Run("the rulebook page in ar, fr and en", func(t *testing.T) {
+		for lang, want := range map[string][]string{
+			"fr": {"Règles des pétitions", "Signatures minimales", "février", "Règlement, version 2"},
+			"en": {"Petition rules", "Minimum signatures", "February", "Rulebook, version 2"},
+			"ar": {"قواعد العرائض", "الحد الأدنى للتوقيعات", "فبراير", "القواعد، النسخة 2"},
+		} {
+			resp, err := http.Get(e.base + "/" + zc + "/rulebook?on=2027-03-02&lang=" + lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page := string(b)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", lang, resp.StatusCode)
+			}
+			for _, w := range append(want, "law 113-14 art. 123", "law 113-14 art. 33", ">50<", amend.GetLegalReference()) {
+				if !strings.Contains(page, w) && !strings.Contains(page, html.EscapeString(w)) {
+					t.Errorf("%s page lacks %q", lang, w)
+				}
+			}
+			if strings.Contains(page, "(check)") {
+				t.Errorf("%s page shows the internal (check) note", lang)
+			}
+		}
+		// Before the amendment's day the page shows version 1's threshold.
+		resp, err := http.Get(e.base + "/" + zc + "/rulebook?on=2027-02-28&lang=en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), ">100<") || !strings.Contains(string(b), "version 1 of the level") {
+			t.Errorf("page on 28 February:\n%s", b)
 		}
 	})
 
