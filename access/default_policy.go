@@ -85,11 +85,13 @@ func DefaultPolicy() Policy {
 		// Petitions: acts of the petitioners.
 		petitionsv1.PetitionService_CreatePetition_FullMethodName:            petitioner(),
 		petitionsv1.PetitionService_OpenPetitionForSignatures_FullMethodName: petitioner(),
-		petitionsv1.PetitionService_SignPetition_FullMethodName:              petitioner(),
-		petitionsv1.PetitionService_CheckSignature_FullMethodName:            petitioner(),
-		petitionsv1.PetitionService_WithdrawSignature_FullMethodName:         petitioner(),
-		petitionsv1.PetitionService_WithdrawPetition_FullMethodName:          petitioner(),
-		petitionsv1.PetitionService_DepositPetition_FullMethodName:           depositor(),
+		// The agent amends a draft or a refused petition.
+		petitionsv1.PetitionService_AmendPetition_FullMethodName:     petitioner(),
+		petitionsv1.PetitionService_SignPetition_FullMethodName:      petitioner(),
+		petitionsv1.PetitionService_CheckSignature_FullMethodName:    petitioner(),
+		petitionsv1.PetitionService_WithdrawSignature_FullMethodName: petitioner(),
+		petitionsv1.PetitionService_WithdrawPetition_FullMethodName:  petitioner(),
+		petitionsv1.PetitionService_DepositPetition_FullMethodName:   depositor(),
 
 		// Petitions: the council's procedure.
 		petitionsv1.PetitionService_StrikeSignature_FullMethodName:          council(),
@@ -106,6 +108,9 @@ func DefaultPolicy() Policy {
 		// Signers' names: the council's staff only, and every read is
 		// recorded in the log.
 		petitionsv1.PetitionService_ListSignatures_FullMethodName: council(),
+		// Moderation before a petition collects online signatures: the
+		// council's staff, or its moderator.
+		petitionsv1.PetitionService_ModeratePetition_FullMethodName: Rule{Roles: []Role{RoleStaff, RoleModerator}, Scoped: true},
 
 		// Advisory bodies: reads.
 		advisoryv1.AdvisoryService_GetBody_FullMethodName:    public,

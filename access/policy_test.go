@@ -151,6 +151,8 @@ func TestDefaultPolicyRows(t *testing.T) {
 		pet + "ClosePetition":              council,
 		pet + "CorrectPetitionRecord":      council,
 		pet + "ListSignatures":             council,
+		pet + "ModeratePetition":           "staff moderator scoped",
+		pet + "AmendPetition":              "citizen staff admin scoped",
 		ter + "RegisterCouncil":            "admin",
 		ter + "RecordPopulation":           "admin",
 		ter + "AmendRulebook":              "admin",

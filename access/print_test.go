@@ -33,8 +33,8 @@ func TestPrintDefaultPolicy(t *testing.T) {
 func TestPrintCells(t *testing.T) {
 	var buf bytes.Buffer
 	Policy{"/x.S/M": {Roles: []Role{RoleStaff, RoleCitizen}, Scoped: true}}.Print(&buf)
-	want := "METHOD  CITIZEN  STAFF   ADVISORY  AUDITOR  ADMIN   INFORMATION  ANONYMOUS\n" +
-		"x.S/M   allowed  scoped  denied    denied   denied  denied       denied\n"
+	want := "METHOD  CITIZEN  STAFF   ADVISORY  AUDITOR  ADMIN   INFORMATION  MODERATOR  ANONYMOUS\n" +
+		"x.S/M   allowed  scoped  denied    denied   denied  denied       denied     denied\n"
 	if buf.String() != want {
 		t.Errorf("Print =\n%s\nwant\n%s", buf.String(), want)
 	}

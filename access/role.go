@@ -26,6 +26,10 @@ const (
 	// information (law 31-13 art. 12): registers requests, extends, answers
 	// and refuses them, and keeps the publication register.
 	RoleInformation Role = "information"
+	// RoleModerator screens one council's petitions before they collect
+	// online signatures (excluded subjects, the council's powers,
+	// insulting or personal content).
+	RoleModerator Role = "moderator"
 	// RoleAuditor reviews records without acting on them.
 	RoleAuditor Role = "auditor"
 	// RoleAdmin runs the installation: registers councils and their
@@ -35,7 +39,7 @@ const (
 
 // Roles returns every role, in a fixed order.
 func Roles() []Role {
-	return []Role{RoleCitizen, RoleStaff, RoleAdvisory, RoleAuditor, RoleAdmin, RoleInformation}
+	return []Role{RoleCitizen, RoleStaff, RoleAdvisory, RoleAuditor, RoleAdmin, RoleInformation, RoleModerator}
 }
 
 // ParseRole returns the role named s, exactly as spelled by the constants.
@@ -45,7 +49,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("access: unknown role %q (want citizen, staff, advisory, auditor, admin or information)", s)
+	return "", fmt.Errorf("access: unknown role %q (want citizen, staff, advisory, auditor, admin, information or moderator)", s)
 }
 
 // councilBound reports whether the role acts for exactly one council, so
@@ -55,7 +59,7 @@ func (r Role) councilBound() bool {
 }
 
 // CouncilBound reports whether the role acts for exactly one council
-// (staff, advisory, information): its tokens must name that council.
+// (staff, advisory, information, moderator): its tokens must name that council.
 func (r Role) CouncilBound() bool {
-	return r == RoleStaff || r == RoleAdvisory || r == RoleInformation
+	return r == RoleStaff || r == RoleAdvisory || r == RoleInformation || r == RoleModerator
 }

@@ -173,6 +173,7 @@ var Catalogue = []catalogueEntry{
 	{"FOLLOW_LINK_INVALID", codes.InvalidArgument, "This link was not issued by this service, or was altered: open the link of the email itself."},
 	{"FOLLOW_NOT_FOUND", codes.NotFound, "This follow does not exist or has ended."},
 	{"SESSION_AGENDA_CLOSED", codes.FailedPrecondition, "The agenda of that session was fixed before the petition was found admissible (the rulebook's session margin); schedule it on the session the message names."},
+	{"MODERATION_REASONS_REQUIRED", codes.FailedPrecondition, "A refusal by moderation gives the agent written reasons (at least 20 characters) so the petition can be amended and submitted again."},
 }
 
 // kindCode is the gRPC code of a fault kind.

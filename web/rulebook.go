@@ -42,7 +42,7 @@ func (h *handler) rulebookPage(w http.ResponseWriter, r *http.Request) {
 	var verr *viewError
 	if day != "" {
 		if _, err := time.Parse(time.DateOnly, day); err != nil {
-			verr = &viewError{Heading: q.L.T("rulebook.on.invalid"), Message: q.L.T("rulebook.on.invalid"), HTTP: http.StatusOK}
+			verr = &viewError{Heading: q.L.T("rules.on.invalid"), Message: q.L.T("rules.on.invalid"), HTTP: http.StatusOK}
 			day = ""
 		}
 	}
@@ -58,16 +58,16 @@ func (h *handler) rulebookPage(w http.ResponseWriter, r *http.Request) {
 	}
 	add("signature_threshold", strconv.Itoa(int(rb.GetSignatureThreshold())))
 	if rb.GetPerProvinceSharePercent() > 0 {
-		add("per_province_share", q.L.T("rulebook.percent", rb.GetPerProvinceSharePercent()))
+		add("per_province_share", q.L.T("rules.percent", rb.GetPerProvinceSharePercent()))
 	}
-	add("decision_deadline", q.L.T("rulebook.months", rb.GetDecisionDeadlineMonths()))
+	add("decision_deadline", q.L.T("rules.months", rb.GetDecisionDeadlineMonths()))
 	var months []string
 	for _, m := range rb.GetOrdinarySessionMonths() {
 		months = append(months, q.L.T("month."+strconv.Itoa(int(m))))
 	}
 	add("ordinary_sessions", strings.Join(months, q.L.T("fmt.sep")))
-	add("session_margin", q.L.T("rulebook.days", rb.GetSessionMarginDays()))
-	p := h.newPage(q, q.L.T("rulebook.title", d.CouncilName), d)
+	add("session_margin", q.L.T("rules.days", rb.GetSessionMarginDays()))
+	p := h.newPage(q, q.L.T("rules.title", d.CouncilName), d)
 	p.Err = verr
 	h.render(q, http.StatusOK, "rulebook", p)
 }

@@ -33,6 +33,7 @@ func TestAbuse(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 	var ok, throttled atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 60 {

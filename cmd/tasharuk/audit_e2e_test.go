@@ -46,6 +46,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 	for i := range 5 {
 		id, full := signer("AU", i)
 		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
@@ -99,7 +100,7 @@ func TestAuditEndToEnd(t *testing.T) {
 			}
 			acts = append(acts, strings.TrimPrefix(en.Type, "petitions.")+"→"+en.StateAfter)
 		}
-		want := "PetitionDrafted→DRAFT PetitionOpenedForSignatures→COLLECTING PetitionDeposited→DEPOSITED PetitionReferredToBureau→UNDER_REVIEW AdmissibilityDecided→INADMISSIBLE AgentNotified→INADMISSIBLE"
+		want := "PetitionDrafted→DRAFT PetitionSubmittedForModeration→AWAITING_MODERATION PetitionModerationCleared→COLLECTING PetitionDeposited→DEPOSITED PetitionReferredToBureau→UNDER_REVIEW AdmissibilityDecided→INADMISSIBLE AgentNotified→INADMISSIBLE"
 		if strings.Join(acts, " ") != want {
 			t.Fatalf("history:\n got %s\nwant %s", strings.Join(acts, " "), want)
 		}

@@ -112,6 +112,12 @@ func authzCases() map[string]authzCase {
 		petitionsv1.PetitionService_OpenPetitionForSignatures_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.OpenPetitionForSignaturesRequest{Name: n}
 		}),
+		petitionsv1.PetitionService_ModeratePetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
+			return &petitionsv1.ModeratePetitionRequest{Name: n, Clear: true}
+		}),
+		petitionsv1.PetitionService_AmendPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
+			return &petitionsv1.AmendPetitionRequest{Name: n, Title: "Titre", Request: "Demande", Reasons: "Motifs"}
+		}),
 		petitionsv1.PetitionService_SignPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			id, full := newSigner(f)
 			return &petitionsv1.SignPetitionRequest{Name: n, NationalId: id, FullName: full}
@@ -360,6 +366,7 @@ func buildCouncil(t *testing.T, e *env, code, tag, citizen string) *councilFixtu
 	c.petition = name[strings.LastIndex(name, "/")+1:]
 	_, err = e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name})
 	must("open petition", err)
+	cleared(t, e, nil, name)
 	for i := range 3 {
 		id, full := signer(tag, i)
 		s, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
@@ -615,8 +622,10 @@ func TestAuthzProperty(t *testing.T) {
 			t.Errorf("the server serves %s, which has no row in the authorization table", m)
 		}
 	}
-	tokensA := map[access.Role]string{access.RoleStaff: f.a.staff, access.RoleAdvisory: f.a.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.a.info}
-	tokensB := map[access.Role]string{access.RoleStaff: f.b.staff, access.RoleAdvisory: f.b.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.b.info}
+	tokensA := map[access.Role]string{access.RoleStaff: f.a.staff, access.RoleAdvisory: f.a.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.a.info,
+		access.RoleModerator: f.roleToken(access.RoleModerator, f.a.code)}
+	tokensB := map[access.Role]string{access.RoleStaff: f.b.staff, access.RoleAdvisory: f.b.advisory, access.RoleCitizen: f.citizen, access.RoleAdmin: f.admin, access.RoleInformation: f.b.info,
+		access.RoleModerator: f.roleToken(access.RoleModerator, f.b.code)}
 	otherLevel := "provinces/" + f.b.code
 	for _, m := range policy.Methods() {
 		rule := policy[m]
@@ -652,7 +661,7 @@ func TestAuthzProperty(t *testing.T) {
 				}
 				// (a) B's resource under B's name, by A's council-bound
 				// roles of the row: the scope check refuses.
-				for _, role := range []access.Role{access.RoleStaff, access.RoleAdvisory, access.RoleInformation} {
+				for _, role := range []access.Role{access.RoleStaff, access.RoleAdvisory, access.RoleInformation, access.RoleModerator} {
 					if slices.Contains(rule.Roles, role) {
 						f.refused(t, fmt.Sprintf("%s of B by %s of A", short, role), m, tokensA[role], own, codes.PermissionDenied)
 					}

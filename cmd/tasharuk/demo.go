@@ -56,7 +56,11 @@ func seedDemo(ctx context.Context, store eventstore.Store, reg *es.Registry, svc
 	if err != nil {
 		return err
 	}
-	_, pos, err := svc.Act(ctx, citizen, n.String(), domain.OpenForSignatures{})
+	// Submitted for signatures, then cleared by the council's moderation.
+	if _, _, err := svc.Open(ctx, citizen, n.String()); err != nil {
+		return err
+	}
+	_, pos, err := svc.Act(ctx, staff, n.String(), domain.Moderate{Clear: true})
 	if err != nil {
 		return err
 	}

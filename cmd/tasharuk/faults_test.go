@@ -144,6 +144,11 @@ func TestReplicasUnderFaults(t *testing.T) {
 	if _, err := reps[0].pc.OpenPetitionForSignatures(as(tok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	// The council's moderation clears it before it collects signatures.
+	clerk, _ := issuer.Issue(access.Principal{Subject: "clerk-fault", Role: access.RoleStaff, Council: "50910101"}, time.Hour, time.Now())
+	if _, err := reps[0].pc.ModeratePetition(as(clerk), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Steady load: 8 signers, alternating between the replicas.
 	ctx, stop := context.WithCancel(context.Background())

@@ -319,7 +319,11 @@ func TestFiltersTakeTheNamesResponsesUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := created.GetPetition().GetName()
-	opened, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name})
+	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	council := strings.Split(name, "/")[1]
+	opened, err := e.petitions.ModeratePetition(as(e.token(access.RoleStaff, council, "clerk-"+council)), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true})
 	if err != nil {
 		t.Fatal(err)
 	}

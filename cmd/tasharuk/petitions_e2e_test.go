@@ -143,6 +143,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: bmName}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, bmName)
 		signMany(t, e, bmName, "BM", 0, 199)
 		// The same national ID with other spacing and case counts once.
 		id, full := signer("BM", 7)
@@ -243,7 +244,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			}
 			types = append(types, strings.TrimPrefix(en.Type, "petitions."))
 		}
-		want := "PetitionDrafted PetitionOpenedForSignatures PetitionDeposited PetitionReferredToBureau AdmissibilityDecided AgentNotified PetitionScheduled PetitionReferredToCommittee CommitteeReportRecorded PetitionDeliberated AgentNotified PetitionClosed"
+		want := "PetitionDrafted PetitionSubmittedForModeration PetitionModerationCleared PetitionDeposited PetitionReferredToBureau AdmissibilityDecided AgentNotified PetitionScheduled PetitionReferredToCommittee CommitteeReportRecorded PetitionDeliberated AgentNotified PetitionClosed"
 		if strings.Join(types, " ") != want {
 			t.Fatalf("timeline:\n got %s\nwant %s", strings.Join(types, " "), want)
 		}
@@ -261,6 +262,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 		signMany(t, e, name, "BC", 0, 199)
 		if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
 			t.Fatal(err)
@@ -295,6 +297,7 @@ func petitionsScenario(t *testing.T, opts envOptions) {
 			}
 		}
 		post("openForSignatures", agent, map[string]any{})
+		post("moderate", staffZC, map[string]any{"clear": true})
 		for i := range 100 {
 			id, full := signer("ZC", i)
 			post("sign", e.signerToken(id), map[string]any{"nationalId": id, "fullName": full})

@@ -36,6 +36,7 @@ func TestErasure(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 	for i := range 3 {
 		id, full := signer("ER", i)
 		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {

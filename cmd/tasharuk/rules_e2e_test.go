@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tasharuk/tasharuk/access"
@@ -40,6 +42,7 @@ func depositedPetition(t *testing.T, e *env, parent, agentTok, staffTok, tag str
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agentTok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 	var csv strings.Builder
 	csv.WriteString("national_id,full_name\n")
 	for i := range n {
@@ -327,6 +330,174 @@ func TestRulebookAmendmentEndToEnd(t *testing.T) {
 		out.Reset()
 		if err := runAudit(context.Background(), []string{"verify", export, "--public-key", "@" + filepath.Join(dir, "keys", "checkpoint.pub")}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
 			t.Fatalf("verify: %v\n%s\n%s", err, out.String(), errOut.String())
+		}
+	})
+}
+
+// cleared has the council's staff clear a petition submitted for online
+// signatures (moderation before collection), so it is public and
+// collecting; pc is the client to use (nil: e's).
+func cleared(t *testing.T, e *env, pc petitionsv1.PetitionServiceClient, name string) {
+	t.Helper()
+	if pc == nil {
+		pc = e.petitions
+	}
+	code := strings.Split(name, "/")[1]
+	if _, err := pc.ModeratePetition(as(e.token(access.RoleStaff, code, "moderating-clerk-"+code)), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true}); err != nil {
+		t.Fatalf("clear %s: %v", name, err)
+	}
+}
+
+// TestModerationEndToEnd (issue 18, acceptance 5): a petition submitted for
+// online signatures is absent from public reads, lists, pages and open
+// data, as a draft is, until its council's moderation clears it; another
+// council's staff cannot moderate it; a refusal names its ground with
+// reasons the agent (and only the agent and the council) reads; the agent
+// amends and submits again; a petition waiting past the moderation
+// deadline shows overdue; once cleared it is public and collects.
+func TestModerationEndToEnd(t *testing.T) {
+	clock := &testClock{t: time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	agent := e.token(access.RoleCitizen, "", "agent-moderation")
+	other := e.token(access.RoleCitizen, "", "citizen-other")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	moderatorZC := e.token(access.RoleModerator, "50910113", "moderator-zc")
+	moderatorKT := e.token(access.RoleModerator, "50910107", "moderator-kt")
+	staffKT := e.token(access.RoleStaff, "50910107", "clerk-kt")
+	const title = "Ralentisseurs devant l'école Al Farabi"
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: title, Request: "Installer des ralentisseurs devant l'école, le directeur M. Untel ne fait rien.", Reasons: "Les voitures roulent vite à la sortie des classes."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	hidden := func(t *testing.T, what string) {
+		t.Helper()
+		for _, path := range []string{"/v1/" + name, "/v1/audit/history/" + name} {
+			if code, body := e.rest(http.MethodGet, path, "", nil, nil); code != http.StatusNotFound {
+				t.Errorf("%s: anonymous GET %s = %d %s", what, path, code, body)
+			}
+		}
+		if _, err := e.petitions.GetPetition(as(other), &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()}); status.Code(err) != codes.NotFound {
+			t.Errorf("%s: another citizen reads it: %v", what, err)
+		}
+		list, err := e.petitions.ListPetitions(context.Background(), &petitionsv1.ListPetitionsRequest{Parent: "communes/50910113", MinPosition: e.head()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range list.GetPetitions() {
+			if p.GetName() == name {
+				t.Errorf("%s: in the public list", what)
+			}
+		}
+		for _, path := range []string{"/communes/50910113", "/open-data/communes/50910113/petitions.json", "/open-data/communes/50910113/petitions.csv", "/" + name} {
+			resp, err := http.Get(e.base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), "Al Farabi") || strings.Contains(string(b), html.EscapeString(title)) {
+				t.Errorf("%s: %s shows it", what, path)
+			}
+		}
+	}
+	hidden(t, "draft")
+
+	opened, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := opened.GetPetition()
+	if p.GetState() != petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION ||
+		!p.GetModeration().GetDeadline().AsTime().Equal(clock.Now().AddDate(0, 0, 5)) || p.GetModeration().GetOverdue() {
+		t.Fatalf("submitted: %v %v", p.GetState(), p.GetModeration())
+	}
+	hidden(t, "awaiting moderation")
+	id, full := signer("MO", 1)
+	_, err = e.petitions.SignPetition(as(other), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
+	if code := status.Code(err); code != codes.NotFound && code != codes.FailedPrecondition {
+		t.Fatalf("signing a petition awaiting moderation: %v", err)
+	}
+
+	t.Run("another council's staff or moderator, a citizen: refused, nothing written", func(t *testing.T) {
+		head := e.head()
+		for who, tok := range map[string]string{"staff of Kasba Tadla": staffKT, "moderator of Kasba Tadla": moderatorKT, "the agent": agent} {
+			_, err := e.petitions.ModeratePetition(as(tok), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true})
+			if code := status.Code(err); code != codes.PermissionDenied {
+				t.Errorf("%s clears: %v", who, err)
+			}
+		}
+		// Its id under another council's name is no petition there.
+		_, err := e.petitions.ModeratePetition(as(moderatorKT), &petitionsv1.ModeratePetitionRequest{Name: strings.Replace(name, "50910113", "50910107", 1), Clear: true})
+		wantCode(t, err, codes.NotFound, "PETITION_NOT_FOUND")
+		// A refusal without reasons is refused.
+		code, body := e.rest(http.MethodPost, "/v1/"+name+":moderate", moderatorZC, map[string]any{"ground": "MODERATION_GROUND_INSULTING_OR_PERSONAL", "reasons": "non"}, nil)
+		if code != http.StatusBadRequest || !strings.Contains(body, "MODERATION_REASONS_REQUIRED") {
+			t.Fatalf("refusal without reasons: %d %s", code, body)
+		}
+		if e.head() != head {
+			t.Fatalf("refused moderation moved the log from %d to %d", head, e.head())
+		}
+	})
+
+	const reasons = "Le texte met en cause nommément le directeur de l'école : retirez le nom, gardez la demande."
+	t.Run("refused with its ground and reasons, read by the agent", func(t *testing.T) {
+		var out struct {
+			Petition struct {
+				State      string
+				Moderation struct{ Ground, Reasons, Article, ModeratedBy string }
+			}
+		}
+		code, body := e.rest(http.MethodPost, "/v1/"+name+":moderate", moderatorZC, map[string]any{"ground": "MODERATION_GROUND_INSULTING_OR_PERSONAL", "reasons": reasons}, &out)
+		if code != 200 || out.Petition.State != "PETITION_STATE_MODERATION_REFUSED" || out.Petition.Moderation.Ground != "MODERATION_GROUND_INSULTING_OR_PERSONAL" ||
+			out.Petition.Moderation.Reasons != reasons || !strings.Contains(out.Petition.Moderation.Article, "09-08") || out.Petition.Moderation.ModeratedBy != "moderator-zc" {
+			t.Fatalf("refuse: %d %s", code, body)
+		}
+		got, err := e.petitions.GetPetition(as(agent), &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()})
+		if err != nil || got.GetPetition().GetModeration().GetReasons() != reasons {
+			t.Fatalf("the agent reads: %v %v", got.GetPetition().GetModeration(), err)
+		}
+		acts := got.GetPetition().GetAllowedActs()
+		if !slices.Contains(acts, petitionsv1.PetitionAct_PETITION_ACT_AMEND) || !slices.Contains(acts, petitionsv1.PetitionAct_PETITION_ACT_OPEN_FOR_SIGNATURES) {
+			t.Errorf("the agent is offered %v", acts)
+		}
+		hidden(t, "refused")
+	})
+
+	t.Run("amended, submitted again, overdue, cleared", func(t *testing.T) {
+		if _, err := e.petitions.AmendPetition(as(other), &petitionsv1.AmendPetitionRequest{Name: name, Title: title, Request: "x", Reasons: "y"}); status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("another citizen amends: %v", err)
+		}
+		am, err := e.petitions.AmendPetition(as(agent), &petitionsv1.AmendPetitionRequest{Name: name, Title: title,
+			Request: "Installer des ralentisseurs devant l'école.", Reasons: "Les voitures roulent vite à la sortie des classes."})
+		if err != nil || strings.Contains(am.GetPetition().GetRequest(), "Untel") {
+			t.Fatalf("amend: %v %v", am.GetPetition().GetRequest(), err)
+		}
+		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(6 * 24 * time.Hour)
+		got, err := e.petitions.GetPetition(as(staffZC), &petitionsv1.GetPetitionRequest{Name: name, MinPosition: e.head()})
+		if err != nil || !got.GetPetition().GetModeration().GetOverdue() || got.GetPetition().GetModeration().GetReasons() != "" {
+			t.Fatalf("overdue moderation: %v %v", got.GetPetition().GetModeration(), err)
+		}
+		if !slices.Contains(got.GetPetition().GetAllowedActs(), petitionsv1.PetitionAct_PETITION_ACT_MODERATE) {
+			t.Errorf("staff are offered %v", got.GetPetition().GetAllowedActs())
+		}
+		hidden(t, "submitted again")
+		cl, err := e.petitions.ModeratePetition(as(staffZC), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true})
+		if err != nil || cl.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING || cl.GetPetition().GetModeration().GetOverdue() {
+			t.Fatalf("clear: %v %v", cl.GetPetition(), err)
+		}
+		if code, body := e.rest(http.MethodGet, "/v1/"+name, "", nil, nil); code != 200 || !strings.Contains(body, "Al Farabi") {
+			t.Fatalf("public after clearing: %d %s", code, body)
+		}
+		if _, err := e.petitions.SignPetition(as(other), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+			t.Fatalf("sign once cleared: %v", err)
+		}
+		if !strings.Contains(e.restBody("/open-data/communes/50910113/petitions.csv"), "Al Farabi") {
+			t.Error("not in open data once cleared")
 		}
 	})
 }

@@ -45,6 +45,7 @@ func TestScopePetitionsEndToEnd(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(tok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 	}
 	get := func(name string) *petitionsv1.Petition {
 		t.Helper()

@@ -35,6 +35,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 		var refs []string
 		for i := range 3 {
 			id, full := signer("WS", i)
@@ -96,6 +97,7 @@ func TestSignaturesAndRegionEndToEnd(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 		provinces := []string{"azilal", "beni-mellal", "fquih-ben-salah", "khenifra", "khouribga"}
 		// A province is required and must be one of the region's.
 		_, err = e.petitions.SignPetition(as(citizen), &petitionsv1.SignPetitionRequest{Name: name, NationalId: "RG1", FullName: "x"})

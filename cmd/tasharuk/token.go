@@ -19,8 +19,9 @@ const tokenLong = `Tokens are signed with <keys-dir>/token-signing.key (by defau
 start: give issue the same --keys-dir (or TASHARUK_KEYS_DIR) as serve and
 the service accepts its tokens. issue creates the key only with --create.
 Roles: citizen, staff, advisory, auditor, admin, information (a council's
-designated official for access to information); staff, advisory and
-information need --council.
+designated official for access to information), moderator (screens a
+council's petitions before they collect signatures); staff, advisory,
+information and moderator need --council.
 `
 
 // runToken runs `tasharuk token issue|verify`.
@@ -40,8 +41,8 @@ func signingKeysDir(cmd, dataDir, keysFlag string) (string, error) {
 // runTokenIssue prints a new token, and nothing else, on stdout.
 func runTokenIssue(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token issue", stderr)
-	role := fs.String("role", "", "role of the token: citizen, staff, advisory, auditor, admin or information (required)")
-	council := fs.String("council", "", "code of the council the holder acts for, e.g. 50910101 (required for staff and advisory)")
+	role := fs.String("role", "", "role of the token: citizen, staff, advisory, auditor, admin, information or moderator (required)")
+	council := fs.String("council", "", "code of the council the holder acts for, e.g. 50910101 (required for staff, advisory, information and moderator)")
 	subject := fs.String("subject", "", "who the token is for, recorded on events (default ROLE-COUNCIL); a pseudonym, not a name")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
 	var dataDir, keysFlag string

@@ -356,8 +356,14 @@ func TestWebBrowser(t *testing.T) {
 
 			// Opens it to signatures and signs it.
 			b.submit("open to signatures", "#open-button")
-			if got := b.text("#state"); got != msg["enum.PETITION_STATE_COLLECTING"] {
+			if got := b.text("#state"); got != msg["enum.PETITION_STATE_AWAITING_MODERATION"] {
 				t.Fatalf("state after opening: %q", got)
+			}
+			// The council's moderation clears it; it then collects.
+			cleared(t, e, nil, strings.TrimPrefix(path, "/"))
+			b.open(path)
+			if got := b.text("#state"); got != msg["enum.PETITION_STATE_COLLECTING"] {
+				t.Fatalf("state after moderation: %q", got)
 			}
 			b.do("fill the signature",
 				chromedp.SendKeys(chromedp.ID("national_id"), s.nationalID),

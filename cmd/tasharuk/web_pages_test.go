@@ -169,7 +169,12 @@ func TestWebPagesWithoutJavaScript(t *testing.T) {
 			t.Fatalf("create: %d %s\n%s", code, path, body)
 		}
 		name = strings.TrimPrefix(path, "/")
-		if _, _, _ = citizen.post(path, path+"/open", url.Values{}); !strings.Contains(citizen.page(path), "Collecte des signatures") {
+		// Opening sends it to the council's moderation; cleared, it collects.
+		if _, _, _ = citizen.post(path, path+"/open", url.Values{}); !strings.Contains(citizen.page(path), "En attente de la modération du conseil") {
+			t.Fatal("not awaiting moderation")
+		}
+		cleared(t, e, nil, name)
+		if !strings.Contains(citizen.page(path), "Collecte des signatures") {
 			t.Fatal("not open to signatures")
 		}
 		code, body, _ = citizen.post(path, path+"/sign", url.Values{"national_id": {"WB123456"}, "full_name": {"Zineb Secretname-WEB"}})

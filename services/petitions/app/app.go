@@ -252,6 +252,23 @@ func (s *Service) Act(ctx context.Context, actor eventstore.Actor, name string, 
 	return n, pos, err
 }
 
+// Open submits a draft (or an amended refused petition) to its council's
+// moderation, with the moderation deadline of the rulebook in force today.
+func (s *Service) Open(ctx context.Context, actor eventstore.Actor, name string) (Name, uint64, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	c, err := s.ParseCouncil(n.Council)
+	if err != nil {
+		return Name{}, 0, err
+	}
+	pos, err := s.execute(ctx, actor, n, func(domain.State) (domain.Command, error) {
+		return domain.OpenForSignatures{ModerationDays: s.RulebookOn(c, s.Now()).ModerationDeadlineDays}, nil
+	})
+	return n, pos, err
+}
+
 // Schedule schedules a petition on an ordinary session of its council.
 func (s *Service) Schedule(ctx context.Context, actor eventstore.Actor, name, session string) (Name, uint64, error) {
 	n, err := ParseName(name)

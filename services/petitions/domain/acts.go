@@ -32,6 +32,8 @@ const (
 	ActNotifyAgent
 	ActClose
 	ActCorrect
+	ActModerate
+	ActAmend
 )
 
 // Viewer is what AllowedActs needs to know of the caller: facts about its
@@ -44,6 +46,8 @@ type Viewer struct {
 	Citizen bool
 	// Staff: the caller is staff of the petition's council.
 	Staff bool
+	// Moderator: the caller is the moderator of the petition's council.
+	Moderator bool
 }
 
 // AllowedActs lists the acts the viewer may perform on the petition now, in
@@ -74,7 +78,7 @@ func AllowedActs(s State, now time.Time, v Viewer) []Act {
 		return false
 	}
 	if v.Agent && s.Agent != "" {
-		try(ActOpenForSignatures, accepts(agentCtx, OpenForSignatures{}))
+		try(ActOpenForSignatures, accepts(agentCtx, OpenForSignatures{ModerationDays: 1}))
 	}
 	if v.Citizen {
 		try(ActSign, SignatureAllowed(s, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE) == nil)
@@ -92,25 +96,26 @@ func AllowedActs(s State, now time.Time, v Viewer) []Act {
 	}
 	try(ActDeposit, v.Agent && s.Agent != "" && accepts(agentCtx, deposit(petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE)) ||
 		v.Staff && accepts(staffCtx, deposit(petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER)))
-	if !v.Staff {
-		return out
+	if v.Staff {
+		allMonths := []time.Month{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+		try(ActReferToBureau, accepts(staffCtx, ReferToBureau{}))
+		try(ActDecideAdmissibility, accepts(staffCtx, DecideAdmissibility{
+			Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Reasons: "minimal reasons for the check",
+		}))
+		try(ActSchedule, accepts(staffCtx, Schedule{SessionMonths: allMonths}))
+		try(ActReferToCommittee, accepts(staffCtx, ReferToCommittee{Committee: "-"}))
+		try(ActRecordCommitteeReport, accepts(staffCtx, RecordCommitteeReport{Summary: "-"}))
+		try(ActRecordDeliberation, accepts(staffCtx, RecordDeliberation{
+			Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "-",
+		}))
+		try(ActNotifyAgent, accepts(staffCtx,
+			NotifyAgent{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "-"},
+			NotifyAgent{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "-"}))
+		try(ActClose, accepts(staffCtx, Close{}))
+		try(ActCorrect, accepts(staffCtx, Correct{EventID: anyEventID(s), Field: "title", Value: "-", Reason: "-"}))
 	}
-	allMonths := []time.Month{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
-	try(ActReferToBureau, accepts(staffCtx, ReferToBureau{}))
-	try(ActDecideAdmissibility, accepts(staffCtx, DecideAdmissibility{
-		Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_INADMISSIBLE, Reasons: "minimal reasons for the check",
-	}))
-	try(ActSchedule, accepts(staffCtx, Schedule{SessionMonths: allMonths}))
-	try(ActReferToCommittee, accepts(staffCtx, ReferToCommittee{Committee: "-"}))
-	try(ActRecordCommitteeReport, accepts(staffCtx, RecordCommitteeReport{Summary: "-"}))
-	try(ActRecordDeliberation, accepts(staffCtx, RecordDeliberation{
-		Outcome: petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_APPROVED, Summary: "-",
-	}))
-	try(ActNotifyAgent, accepts(staffCtx,
-		NotifyAgent{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY, Channel: "-"},
-		NotifyAgent{Subject: petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME, Channel: "-"}))
-	try(ActClose, accepts(staffCtx, Close{}))
-	try(ActCorrect, accepts(staffCtx, Correct{EventID: anyEventID(s), Field: "title", Value: "-", Reason: "-"}))
+	try(ActModerate, (v.Staff || v.Moderator) && accepts(staffCtx, Moderate{Clear: true}))
+	try(ActAmend, v.Agent && s.Agent != "" && accepts(agentCtx, Amend{Title: "-", Request: "-", Reasons: "-"}))
 	return out
 }
 
@@ -149,5 +154,5 @@ func (a Act) String() string {
 var actNames = []string{
 	"UNSPECIFIED", "OPEN_FOR_SIGNATURES", "SIGN", "WITHDRAW_SIGNATURE", "ADD_PAPER_SIGNATURES", "STRIKE_SIGNATURE",
 	"WITHDRAW", "DEPOSIT", "REFER_TO_BUREAU", "DECIDE_ADMISSIBILITY", "SCHEDULE", "REFER_TO_COMMITTEE",
-	"RECORD_COMMITTEE_REPORT", "RECORD_DELIBERATION", "NOTIFY_AGENT", "CLOSE", "CORRECT",
+	"RECORD_COMMITTEE_REPORT", "RECORD_DELIBERATION", "NOTIFY_AGENT", "CLOSE", "CORRECT", "MODERATE", "AMEND",
 }

@@ -33,6 +33,9 @@ func actHistories() map[string][]domain.Recorded {
 		"closed":                  append(hDeliberated(), outcomeNotified(), closed()),
 		"withdrawn in committee":  withdrawnAfter(hWithCommittee()),
 		"withdrawn under review":  withdrawnAfter(hReview()),
+		"awaiting moderation":     {drafted(), submitted()},
+		"moderation refused":      {drafted(), submitted(), moderationRefused()},
+		"cleared by moderation":   {drafted(), submitted(), cleared()},
 		"association draft":       {associationDrafted()},
 		"association deposited":   {associationDrafted(), deposited()},
 		"association in review":   {associationDrafted(), deposited(), referred()},
@@ -54,6 +57,7 @@ func TestAllowedActsAgreeWithDecide(t *testing.T) {
 		"agent":     {domain.Viewer{Agent: true, Citizen: true}, asAgent},
 		"citizen":   {domain.Viewer{Citizen: true}, asOther},
 		"staff":     {domain.Viewer{Staff: true}, asClerk},
+		"moderator": {domain.Viewer{Moderator: true}, asModerator},
 		"anonymous": {domain.Viewer{}, domain.Context{Now: now}},
 	}
 	listedSomewhere := map[domain.Act]bool{}
@@ -61,7 +65,7 @@ func TestAllowedActsAgreeWithDecide(t *testing.T) {
 		st := given(t, h...).state
 		for vname, vw := range viewers {
 			got := domain.AllowedActs(st, now, vw.v)
-			for act := domain.ActOpenForSignatures; act <= domain.ActCorrect; act++ {
+			for act := domain.ActOpenForSignatures; act <= domain.ActAmend; act++ {
 				ok := actAccepted(st, act, vw.v, vw.ctx)
 				listed := slices.Contains(got, act)
 				if listed != ok {
@@ -77,7 +81,7 @@ func TestAllowedActsAgreeWithDecide(t *testing.T) {
 		}
 	}
 	// Every act is possible in some state: the table is not vacuous.
-	for act := domain.ActOpenForSignatures; act <= domain.ActCorrect; act++ {
+	for act := domain.ActOpenForSignatures; act <= domain.ActAmend; act++ {
 		if !listedSomewhere[act] {
 			t.Errorf("%s is never listed", act)
 		}
@@ -123,7 +127,7 @@ func actAccepted(s domain.State, act domain.Act, v domain.Viewer, ctx domain.Con
 	citizens := s.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
 	switch act {
 	case domain.ActOpenForSignatures:
-		return decides(domain.OpenForSignatures{})
+		return decides(domain.OpenForSignatures{ModerationDays: 5})
 	case domain.ActWithdraw:
 		return decides(domain.Withdraw{Reason: "nous retirons la pétition"})
 	case domain.ActDeposit:
@@ -143,6 +147,11 @@ func actAccepted(s domain.State, act domain.Act, v domain.Viewer, ctx domain.Con
 		return v.Staff && domain.SignatureAllowed(s, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER) == nil
 	case domain.ActStrikeSignature:
 		return v.Staff && citizens && domain.StrikeAllowed(s, "signature en double") == nil
+	case domain.ActAmend:
+		return decides(domain.Amend{Title: "Bibliothèque", Request: "Ouvrir une bibliothèque", Reasons: "Les élèves n'ont pas de lieu"})
+	case domain.ActModerate:
+		return (v.Staff || v.Moderator) && decides(domain.Moderate{Clear: true},
+			domain.Moderate{Ground: petitionseventsv1.ModerationGround_MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS, Reasons: validReasons})
 	}
 	if !v.Staff {
 		return false

@@ -48,6 +48,11 @@ const (
 	RuleSessionAgendaClosed   = "SESSION_AGENDA_CLOSED"
 )
 
+// moderationPolicy: moderation before collection is the product's and the
+// council's policy; the grounds it applies cite their own texts
+// (ModerationArticle).
+const moderationPolicy = "the council's moderation policy"
+
 // articles gives, per level, the article each rule comes from.
 var articles = map[Level]map[string]string{
 	Commune: {
@@ -65,6 +70,7 @@ var articles = map[Level]map[string]string{
 		RuleSessionAgendaClosed:   "law 113-14 art. 125; the council's internal rules",
 		RuleCommitteeReport:       "law 113-14 art. 125",
 		RuleAgentNotified:         "law 113-14 art. 125",
+		RuleModerationReasons:     moderationPolicy,
 	},
 	Province: {
 		RuleExcludedSubject:       "Constitution art. 1; law 112-14 art. 112",
@@ -81,6 +87,7 @@ var articles = map[Level]map[string]string{
 		RuleSessionAgendaClosed:   "law 112-14 art. 116; the council's internal rules",
 		RuleCommitteeReport:       "law 112-14 art. 116",
 		RuleAgentNotified:         "law 112-14 art. 116",
+		RuleModerationReasons:     moderationPolicy,
 	},
 	Region: {
 		RuleExcludedSubject:       "Constitution art. 1; law 111-14 art. 118",
@@ -98,6 +105,7 @@ var articles = map[Level]map[string]string{
 		RuleSessionAgendaClosed:   "law 111-14 art. 122; the council's internal rules",
 		RuleCommitteeReport:       "law 111-14 art. 122",
 		RuleAgentNotified:         "law 111-14 art. 122",
+		RuleModerationReasons:     moderationPolicy,
 	},
 }
 
@@ -105,7 +113,7 @@ var articles = map[Level]map[string]string{
 func Rules() []string {
 	return []string{RuleExcludedSubject, RuleAgentRequired, RuleNotAgent, RuleThreshold, RuleProvinceShare,
 		RuleAssociationConditions, RuleDepositDate, RuleBureauReferral, RuleReasonsRequired, RuleChecklistIncomplete,
-		RuleDeadline, RuleOrdinarySession, RuleSessionAgendaClosed, RuleCommitteeReport, RuleAgentNotified}
+		RuleDeadline, RuleOrdinarySession, RuleSessionAgendaClosed, RuleCommitteeReport, RuleAgentNotified, RuleModerationReasons}
 }
 
 // Article returns the article a rule comes from at a level.

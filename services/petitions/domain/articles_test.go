@@ -38,6 +38,7 @@ func TestArticleOfEveryRule(t *testing.T) {
 			domain.RuleSessionAgendaClosed:   "law 113-14 art. 125; the council's internal rules",
 			domain.RuleCommitteeReport:       "law 113-14 art. 125",
 			domain.RuleAgentNotified:         "law 113-14 art. 125",
+			domain.RuleModerationReasons:     "the council's moderation policy",
 		},
 		domain.Province: {
 			domain.RuleExcludedSubject:       "Constitution art. 1; law 112-14 art. 112",
@@ -55,6 +56,7 @@ func TestArticleOfEveryRule(t *testing.T) {
 			domain.RuleSessionAgendaClosed:   "law 112-14 art. 116; the council's internal rules",
 			domain.RuleCommitteeReport:       "law 112-14 art. 116",
 			domain.RuleAgentNotified:         "law 112-14 art. 116",
+			domain.RuleModerationReasons:     "the council's moderation policy",
 		},
 		domain.Region: {
 			domain.RuleExcludedSubject:       "Constitution art. 1; law 111-14 art. 118",
@@ -72,6 +74,7 @@ func TestArticleOfEveryRule(t *testing.T) {
 			domain.RuleSessionAgendaClosed:   "law 111-14 art. 122; the council's internal rules",
 			domain.RuleCommitteeReport:       "law 111-14 art. 122",
 			domain.RuleAgentNotified:         "law 111-14 art. 122",
+			domain.RuleModerationReasons:     "the council's moderation policy",
 		},
 	}
 	for level, rules := range want {

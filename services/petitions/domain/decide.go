@@ -33,8 +33,10 @@ type Draft struct {
 	Association *petitionseventsv1.Association
 }
 
-// OpenForSignatures opens a draft to signatures.
-type OpenForSignatures struct{}
+// OpenForSignatures submits a draft (or a petition refused by moderation)
+// to the council's moderation; ModerationDays is the rulebook's moderation
+// deadline.
+type OpenForSignatures struct{ ModerationDays int }
 
 // Deposit records the deposit; the receipt number comes from the council's
 // receipt ledger and DeadlineMonths from the rulebook.
@@ -166,13 +168,11 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 	case Draft:
 		return decideDraft(s, c, ctx)
 	case OpenForSignatures:
-		if err := requireAgent(s, ctx, "open it to signatures"); err != nil {
-			return nil, err
-		}
-		if err := requireState(s, "open to signatures", petitionseventsv1.PetitionState_PETITION_STATE_DRAFT); err != nil {
-			return nil, err
-		}
-		return one(&petitionseventsv1.PetitionOpenedForSignatures{}, time.Time{}), nil
+		return decideOpen(s, c, ctx)
+	case Moderate:
+		return decideModerate(s, c, ctx)
+	case Amend:
+		return decideAmend(s, c, ctx)
 	case Deposit:
 		return decideDeposit(s, c, ctx)
 	case ReferToBureau:
@@ -216,6 +216,7 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		}
 		if err := requireState(s, "withdraw",
 			petitionseventsv1.PetitionState_PETITION_STATE_DRAFT, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING,
+			petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION, petitionseventsv1.PetitionState_PETITION_STATE_MODERATION_REFUSED,
 			petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED, petitionseventsv1.PetitionState_PETITION_STATE_UNDER_REVIEW,
 			petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE, petitionseventsv1.PetitionState_PETITION_STATE_SCHEDULED,
 			petitionseventsv1.PetitionState_PETITION_STATE_WITH_COMMITTEE); err != nil {

@@ -23,7 +23,7 @@ func TestOnlyTheAgent_NotAgent_Law113_14_Art122(t *testing.T) {
 		cmd  domain.Command
 		ctx  domain.Context
 	}{
-		{"another citizen opens", domain.OpenForSignatures{}, asOther},
+		{"another citizen opens", domain.OpenForSignatures{ModerationDays: 5}, asOther},
 		{"another citizen withdraws", domain.Withdraw{Reason: "no"}, asOther},
 		{"staff withdraw", domain.Withdraw{Reason: "no"}, asClerk},
 		{"another citizen deposits online", online, asOther},
@@ -33,13 +33,15 @@ func TestOnlyTheAgent_NotAgent_Law113_14_Art122(t *testing.T) {
 		})
 	}
 	t.Run("staff open", func(t *testing.T) {
-		given(t, drafted()).when(domain.OpenForSignatures{}, asClerk).thenRule(domain.RuleNotAgent, fault.PermissionDenied)
+		given(t, drafted()).when(domain.OpenForSignatures{ModerationDays: 5}, asClerk).thenRule(domain.RuleNotAgent, fault.PermissionDenied)
 	})
 	t.Run("the agent opens", func(t *testing.T) {
-		given(t, drafted()).when(domain.OpenForSignatures{}, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionOpenedForSignatures{}})
+		// Submitted to moderation, which has 5 days (the rulebook's).
+		given(t, drafted()).when(domain.OpenForSignatures{ModerationDays: 5}, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionSubmittedForModeration{
+			ModerationDeadline: timestamppb.New(now.AddDate(0, 0, 5))}})
 	})
 	t.Run("opening twice", func(t *testing.T) {
-		given(t, drafted(), opened()).when(domain.OpenForSignatures{}, asAgent).thenError(fault.FailedPrecondition, "WRONG_STATE")
+		given(t, drafted(), opened()).when(domain.OpenForSignatures{ModerationDays: 5}, asAgent).thenError(fault.FailedPrecondition, "WRONG_STATE")
 	})
 }
 

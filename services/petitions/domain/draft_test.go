@@ -158,7 +158,7 @@ func TestPetitionNotFound(t *testing.T) {
 		cmd  domain.Command
 		ctx  domain.Context
 	}{
-		{"open", domain.OpenForSignatures{}, asAgent},
+		{"open", domain.OpenForSignatures{ModerationDays: 5}, asAgent},
 		{"deposit", domain.Deposit{Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
 		{"refer to bureau", domain.ReferToBureau{}, asClerk},
 		{"decide", admit(200, 200), asClerk},

@@ -245,7 +245,26 @@ func associationDrafted() domain.Recorded {
 	})
 }
 
+// opened is a petition opened straight to signatures, as logs from before
+// moderation have it (and as a cleared one stands).
 func opened() domain.Recorded { return by(agent, &petitionseventsv1.PetitionOpenedForSignatures{}) }
+
+// moderator screens the petitions of Béni Mellal.
+var (
+	moderator   = eventstore.Actor{Subject: "moderator-1", Role: "moderator", Council: "50910101"}
+	asModerator = domain.Context{Now: now, Actor: moderator}
+)
+
+func submitted() domain.Recorded {
+	return by(agent, &petitionseventsv1.PetitionSubmittedForModeration{ModerationDeadline: timestamppb.New(now.AddDate(0, 0, 5))})
+}
+
+func cleared() domain.Recorded { return by(moderator, &petitionseventsv1.PetitionModerationCleared{}) }
+
+func moderationRefused() domain.Recorded {
+	return by(moderator, &petitionseventsv1.PetitionModerationRefused{Ground: petitionseventsv1.ModerationGround_MODERATION_GROUND_INSULTING_OR_PERSONAL,
+		Reasons: "Le texte nomme un agent communal et l'accuse sans preuve.", Article: "law 09-08 (personal data); the council's moderation policy"})
+}
 
 func depositedOn(at time.Time, months int) domain.Recorded {
 	return domain.Recorded{

@@ -50,7 +50,16 @@ func TestLifecycle_Law113_14_Arts121_125(t *testing.T) {
 			t.Errorf("drafted state %+v", s)
 		}
 	})
-	step("open", domain.OpenForSignatures{}, agent, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING, nil)
+	step("open", domain.OpenForSignatures{ModerationDays: 5}, agent, petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION, func(s domain.State) {
+		if s.Public() {
+			t.Error("public before moderation")
+		}
+	})
+	step("clear", domain.Moderate{Clear: true}, clerk, petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING, func(s domain.State) {
+		if !s.Public() || s.ModeratedBy != "clerk-1" {
+			t.Errorf("cleared: public %v by %q", s.Public(), s.ModeratedBy)
+		}
+	})
 	paper := clock.Add(-24 * time.Hour)
 	step("deposit", domain.Deposit{
 		ReceivedAt: paper, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber,
@@ -96,7 +105,7 @@ func TestLifecycle_Law113_14_Arts121_125(t *testing.T) {
 		}
 	})
 	step("close", domain.Close{Note: "examinée et approuvée"}, clerk, petitionseventsv1.PetitionState_PETITION_STATE_CLOSED, func(s domain.State) {
-		if s.ClosingNote != "examinée et approuvée" || len(s.EventIDs) != 11 {
+		if s.ClosingNote != "examinée et approuvée" || len(s.EventIDs) != 12 {
 			t.Errorf("closed state: note %q, %d events", s.ClosingNote, len(s.EventIDs))
 		}
 	})

@@ -34,6 +34,10 @@ var EventTypes = []es.Type{
 	{Name: "petitions.PersonDataErased", Version: 1, Sample: &petitionseventsv1.PersonDataErased{}},
 	{Name: "petitions.NationalIdBound", Version: 1, Sample: &petitionseventsv1.NationalIdBound{}},
 	{Name: "petitions.AccountBound", Version: 1, Sample: &petitionseventsv1.AccountBound{}},
+	{Name: "petitions.PetitionSubmittedForModeration", Version: 1, Sample: &petitionseventsv1.PetitionSubmittedForModeration{}},
+	{Name: "petitions.PetitionModerationCleared", Version: 1, Sample: &petitionseventsv1.PetitionModerationCleared{}},
+	{Name: "petitions.PetitionModerationRefused", Version: 1, Sample: &petitionseventsv1.PetitionModerationRefused{}},
+	{Name: "petitions.PetitionAmended", Version: 1, Sample: &petitionseventsv1.PetitionAmended{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -55,10 +59,23 @@ type State struct {
 	Association *petitionseventsv1.Association
 	Agent       string
 	Status      petitionseventsv1.PetitionState
-	// Published: the petition was opened for signatures or deposited. Until
-	// then it is its agent's draft, shown only to the agent and to the
-	// council's staff.
+	// Published: the petition was cleared by moderation (or, in logs from
+	// before moderation, opened for signatures) or deposited. Until then it
+	// is its agent's draft, shown only to the agent and to the council's
+	// staff.
 	Published bool
+
+	// Moderation before collection (moderation.go). Zero for a petition
+	// that never went through moderation (every petition of a log from
+	// before it), and then left out of the read models' JSON digest, so
+	// such a log replays to the very same digest.
+	SubmittedAt        time.Time                          `json:",omitzero"`
+	ModerationDeadline time.Time                          `json:",omitzero"`
+	ModerationGround   petitionseventsv1.ModerationGround `json:",omitzero"`
+	ModerationReasons  string                             `json:",omitzero"`
+	ModerationArticle  string                             `json:",omitzero"`
+	ModeratedBy        string                             `json:",omitzero"`
+	ModeratedAt        time.Time                          `json:",omitzero"`
 
 	ReceiptNumber  string
 	ReceivedAt     time.Time
@@ -127,6 +144,9 @@ func Evolve(s State, e Recorded) State {
 	}
 	s.EventIDs[e.ID] = string(e.Payload.ProtoReflect().Descriptor().Name())
 	s.UpdatedAt = e.RecordedAt
+	if next, ok := evolveModeration(s, e); ok {
+		return next
+	}
 	switch p := e.Payload.(type) {
 	case *petitionseventsv1.PetitionDrafted:
 		s.Exists = true
@@ -136,6 +156,8 @@ func Evolve(s State, e Recorded) State {
 		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_DRAFT
 		s.CreatedAt = e.RecordedAt
 	case *petitionseventsv1.PetitionOpenedForSignatures:
+		// Logs from before moderation: opened straight to signatures, and
+		// so they stay.
 		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
 		s.Published = true
 	case *petitionseventsv1.PetitionDeposited:

@@ -61,7 +61,7 @@ func TestWithdrawnRefusesFurtherActs(t *testing.T) {
 		cmd  domain.Command
 		ctx  domain.Context
 	}{
-		{"open", domain.OpenForSignatures{}, asAgent},
+		{"open", domain.OpenForSignatures{ModerationDays: 5}, asAgent},
 		{"deposit", domain.Deposit{ReceivedAt: received, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiptNumber: receiptNumber, DeadlineMonths: 3}, asClerk},
 		{"refer to bureau", domain.ReferToBureau{}, asClerk},
 		{"decide", admit(250, 200), asClerk},

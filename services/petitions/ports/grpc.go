@@ -68,9 +68,10 @@ func viewer(ctx context.Context, st domain.State) domain.Viewer {
 	return domain.Viewer{
 		// The petitioners' methods (open, withdraw, deposit) are open to
 		// these roles (access.DefaultPolicy); Decide then checks the agent.
-		Agent:   p.Subject != "" && p.Subject == st.Agent && (p.Role == access.RoleCitizen || p.Role == access.RoleStaff),
-		Citizen: p.Role == access.RoleCitizen,
-		Staff:   p.Role == access.RoleStaff && p.Council != "" && p.Council == code,
+		Agent:     p.Subject != "" && p.Subject == st.Agent && (p.Role == access.RoleCitizen || p.Role == access.RoleStaff),
+		Citizen:   p.Role == access.RoleCitizen,
+		Staff:     p.Role == access.RoleStaff && p.Council != "" && p.Council == code,
+		Moderator: p.Role == access.RoleModerator && p.Council != "" && p.Council == code,
 	}
 }
 
@@ -109,6 +110,10 @@ func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.
 		rb := s.App.RulebookOf(c, st)
 		out.SignatureThreshold = int32(rb.SignatureThreshold(c))
 		out.Signatures.Counted = int32(domain.CountedByLevel(p.Valid, p.ByAssurance, rb.CountedAssurance))
+	}
+	if !st.SubmittedAt.IsZero() {
+		out.Moderation = &petitionsv1.Moderation{SubmitTime: ts(st.SubmittedAt), Deadline: ts(st.ModerationDeadline), Overdue: st.ModerationOverdue(now),
+			Ground: st.ModerationGround, Reasons: st.ModerationReasons, Article: st.ModerationArticle, ModeratedBy: st.ModeratedBy, ModerateTime: ts(st.ModeratedAt)}
 	}
 	if st.Decided() {
 		out.Decision = &petitionsv1.Decision{Admissibility: st.Decision, Checklist: st.Checklist, Reasons: st.DecisionReasons, DecideTime: ts(st.DecidedAt), DecidedBy: st.DecidedBy}
@@ -274,11 +279,33 @@ func (s *Server) act(ctx context.Context, name string, cmd domain.Command) (*pet
 
 // OpenPetitionForSignatures implements PetitionService.
 func (s *Server) OpenPetitionForSignatures(ctx context.Context, r *petitionsv1.OpenPetitionForSignaturesRequest) (*petitionsv1.OpenPetitionForSignaturesResponse, error) {
-	p, pos, err := s.act(ctx, r.GetName(), domain.OpenForSignatures{})
+	n, pos, err := s.App.Open(ctx, actor(ctx), r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(ctx, n, pos)
 	if err != nil {
 		return nil, err
 	}
 	return &petitionsv1.OpenPetitionForSignaturesResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// ModeratePetition implements PetitionService.
+func (s *Server) ModeratePetition(ctx context.Context, r *petitionsv1.ModeratePetitionRequest) (*petitionsv1.ModeratePetitionResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.Moderate{Clear: r.GetClear(), Ground: r.GetGround(), Reasons: r.GetReasons(), Note: r.GetNote()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.ModeratePetitionResponse{Petition: p, LogPosition: pos}, nil
+}
+
+// AmendPetition implements PetitionService.
+func (s *Server) AmendPetition(ctx context.Context, r *petitionsv1.AmendPetitionRequest) (*petitionsv1.AmendPetitionResponse, error) {
+	p, pos, err := s.act(ctx, r.GetName(), domain.Amend{Title: r.GetTitle(), Request: r.GetRequest(), Reasons: r.GetReasons()})
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.AmendPetitionResponse{Petition: p, LogPosition: pos}, nil
 }
 
 // SignPetition implements PetitionService.

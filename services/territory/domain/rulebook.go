@@ -15,6 +15,7 @@ const (
 	RuleDecisionDeadline         = "decision_deadline"
 	RuleOrdinarySessions         = "ordinary_sessions"
 	RuleSessionMargin            = "session_margin"
+	RuleModerationDeadline       = "moderation_deadline"
 )
 
 // Rulebook is the petition rules of one council level, as data, so that a
@@ -53,6 +54,10 @@ type Rulebook struct {
 	// before the first day of the session month, so a petition found
 	// admissible later goes to the session after.
 	SessionMarginDays int
+	// ModerationDeadlineDays: the days the council's moderation has to
+	// clear or refuse a petition submitted for online signatures (a
+	// product rule, not the law's: the council may set its own).
+	ModerationDeadlineDays int
 	// Articles names, for each rule (RuleSignatureThreshold, ...), the text
 	// it comes from.
 	Articles map[string]string
@@ -71,6 +76,14 @@ type SignatureBracket struct {
 // it to the members before the session; how long before is the council's
 // to set in its internal rules (CouncilRulesSet), ten days by default.
 const DefaultSessionMarginDays = 10
+
+// DefaultModerationDeadlineDays is the product's default time for the
+// council's moderation to clear or refuse a petition submitted for online
+// signatures; no article sets it, the council may set its own.
+const DefaultModerationDeadlineDays = 5
+
+// moderationPolicy is the source of the moderation deadline.
+const moderationPolicy = "the council's moderation policy (no article: tasharuk's default, the council may set its own)"
 
 // DefaultRulebook returns the product's default rules for a level (a new
 // value each call: callers may change it). An unspecified level gives the
@@ -97,14 +110,16 @@ func DefaultRulebook(level territoryeventsv1.CouncilLevel) Rulebook {
 			// receipt.
 			DecisionDeadlineMonths: 3,
 			// Law 113-14 art. 33: February, May and October.
-			OrdinarySessionMonths: []time.Month{time.February, time.May, time.October},
-			SessionMarginDays:     DefaultSessionMarginDays,
+			OrdinarySessionMonths:  []time.Month{time.February, time.May, time.October},
+			SessionMarginDays:      DefaultSessionMarginDays,
+			ModerationDeadlineDays: DefaultModerationDeadlineDays,
 			Articles: map[string]string{
 				RuleSignatureThreshold:       "law 113-14 art. 123",
 				RuleArrondissementsThreshold: "law 113-14 art. 123",
 				RuleDecisionDeadline:         "law 113-14 art. 125",
 				RuleOrdinarySessions:         "law 113-14 art. 33",
 				RuleSessionMargin:            "law 113-14 art. 125; the council's internal rules",
+				RuleModerationDeadline:       moderationPolicy,
 			},
 		}
 	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE:
@@ -115,13 +130,15 @@ func DefaultRulebook(level territoryeventsv1.CouncilLevel) Rulebook {
 			// Law 112-14 art. 116: 2 months.
 			DecisionDeadlineMonths: 2,
 			// Law 112-14 art. 36: January, June and September.
-			OrdinarySessionMonths: []time.Month{time.January, time.June, time.September},
-			SessionMarginDays:     DefaultSessionMarginDays,
+			OrdinarySessionMonths:  []time.Month{time.January, time.June, time.September},
+			SessionMarginDays:      DefaultSessionMarginDays,
+			ModerationDeadlineDays: DefaultModerationDeadlineDays,
 			Articles: map[string]string{
 				RuleSignatureThreshold: "law 112-14 art. 114",
 				RuleDecisionDeadline:   "law 112-14 art. 116",
 				RuleOrdinarySessions:   "law 112-14 art. 36",
 				RuleSessionMargin:      "law 112-14 art. 116; the council's internal rules",
+				RuleModerationDeadline: moderationPolicy,
 			},
 		}
 	case territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION:
@@ -140,14 +157,16 @@ func DefaultRulebook(level territoryeventsv1.CouncilLevel) Rulebook {
 			// Law 111-14 art. 122: 2 months.
 			DecisionDeadlineMonths: 2,
 			// Law 111-14 art. 36: March, July and October.
-			OrdinarySessionMonths: []time.Month{time.March, time.July, time.October},
-			SessionMarginDays:     DefaultSessionMarginDays,
+			OrdinarySessionMonths:  []time.Month{time.March, time.July, time.October},
+			SessionMarginDays:      DefaultSessionMarginDays,
+			ModerationDeadlineDays: DefaultModerationDeadlineDays,
 			Articles: map[string]string{
 				RuleSignatureThreshold: "law 111-14 art. 120",
 				RulePerProvinceShare:   "law 111-14 art. 120",
 				RuleDecisionDeadline:   "law 111-14 art. 122",
 				RuleOrdinarySessions:   "law 111-14 art. 36",
 				RuleSessionMargin:      "law 111-14 art. 122; the council's internal rules",
+				RuleModerationDeadline: moderationPolicy,
 			},
 		}
 	}

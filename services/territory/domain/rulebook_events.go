@@ -35,6 +35,7 @@ type SetCouncilRules struct {
 	InternalRulesReference string
 	EffectiveDate          string
 	SessionMarginDays      *int32
+	ModerationDeadlineDays *int32
 }
 
 // RulebookState is what a rulebook stream (a level's amendments, or one
@@ -59,6 +60,7 @@ const (
 	MaxSessionMargin    = 60
 	MaxDeadlineMonths   = 12
 	MaxBracketSignature = 100_000
+	MaxModerationDays   = 60
 )
 
 // UncheckedMark is the internal note for a citation not yet confirmed in
@@ -66,7 +68,7 @@ const (
 const UncheckedMark = "(check)"
 
 // RuleKeys are the rules a rulebook's Articles may name.
-var RuleKeys = []string{RuleSignatureThreshold, RuleArrondissementsThreshold, RulePerProvinceShare, RuleDecisionDeadline, RuleOrdinarySessions, RuleSessionMargin}
+var RuleKeys = []string{RuleSignatureThreshold, RuleArrondissementsThreshold, RulePerProvinceShare, RuleDecisionDeadline, RuleOrdinarySessions, RuleSessionMargin, RuleModerationDeadline}
 
 // DecideAmendRulebook returns the amendment to record on the level's
 // rulebook stream whose state is s, or a *FieldError.
@@ -106,13 +108,19 @@ func DecideSetCouncilRules(s RulebookState, c SetCouncilRules) (*territoryevents
 		}
 		changed = append(changed, "session_margin_days")
 	}
+	if m := c.ModerationDeadlineDays; m != nil {
+		if *m < 1 || *m > MaxModerationDays {
+			return nil, fieldErr("moderation_deadline_days", "between 1 and %d days, got %d", MaxModerationDays, *m)
+		}
+		changed = append(changed, "moderation_deadline_days")
+	}
 	if len(changed) == 0 {
-		return nil, fieldErr("session_margin_days", "set at least one rule the council chooses")
+		return nil, fieldErr("session_margin_days", "set at least one rule the council chooses (session_margin_days, moderation_deadline_days)")
 	}
 	return &territoryeventsv1.CouncilRulesSet{
 		CouncilCode: c.Council.Code, Level: c.Council.Level, Version: int32(s.Versions) + 1,
 		InternalRulesReference: strings.TrimSpace(c.InternalRulesReference), EffectiveDate: c.EffectiveDate,
-		SessionMarginDays: c.SessionMarginDays, ChangedFields: changed,
+		SessionMarginDays: c.SessionMarginDays, ModerationDeadlineDays: c.ModerationDeadlineDays, ChangedFields: changed,
 	}, nil
 }
 
@@ -183,6 +191,12 @@ func validateValues(v *territoryeventsv1.RulebookValues) ([]string, error) {
 		}
 		changed = append(changed, "session_margin_days")
 	}
+	if v.ModerationDeadlineDays != nil {
+		if n := v.GetModerationDeadlineDays(); n < 1 || n > MaxModerationDays {
+			return nil, fieldErr("values.moderation_deadline_days", "between 1 and %d days", MaxModerationDays)
+		}
+		changed = append(changed, "moderation_deadline_days")
+	}
 	if a := v.GetArticles(); len(a) > 0 {
 		for _, k := range slices.Sorted(maps.Keys(a)) {
 			if !slices.Contains(RuleKeys, k) {
@@ -241,6 +255,9 @@ func (rb Rulebook) With(v *territoryeventsv1.RulebookValues) Rulebook {
 	if v.SessionMarginDays != nil {
 		out.SessionMarginDays = int(v.GetSessionMarginDays())
 	}
+	if v.ModerationDeadlineDays != nil {
+		out.ModerationDeadlineDays = int(v.GetModerationDeadlineDays())
+	}
 	maps.Copy(out.Articles, v.GetArticles())
 	return out
 }
@@ -283,7 +300,7 @@ func VersionOf(m proto.Message, recordedAt time.Time) (v RulebookVersion, ok boo
 		}
 		return RulebookVersion{Scope: ScopeCouncil, Version: int(e.GetVersion()), Reference: e.GetInternalRulesReference(), Effective: day,
 			Changed: e.GetChangedFields(), RecordedAt: recordedAt,
-			Values: &territoryeventsv1.RulebookValues{SessionMarginDays: e.SessionMarginDays}}, true
+			Values: &territoryeventsv1.RulebookValues{SessionMarginDays: e.SessionMarginDays, ModerationDeadlineDays: e.ModerationDeadlineDays}}, true
 	}
 	return RulebookVersion{}, false
 }

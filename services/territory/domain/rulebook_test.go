@@ -165,12 +165,14 @@ func TestRulebookArticlesTable(t *testing.T) {
 			RuleDecisionDeadline:         "law 113-14 art. 125",
 			RuleOrdinarySessions:         "law 113-14 art. 33",
 			RuleSessionMargin:            "law 113-14 art. 125; the council's internal rules",
+			RuleModerationDeadline:       moderationPolicy,
 		},
 		province: {
 			RuleSignatureThreshold: "law 112-14 art. 114",
 			RuleDecisionDeadline:   "law 112-14 art. 116",
 			RuleOrdinarySessions:   "law 112-14 art. 36",
 			RuleSessionMargin:      "law 112-14 art. 116; the council's internal rules",
+			RuleModerationDeadline: moderationPolicy,
 		},
 		region: {
 			RuleSignatureThreshold: "law 111-14 art. 120",
@@ -178,6 +180,7 @@ func TestRulebookArticlesTable(t *testing.T) {
 			RuleDecisionDeadline:   "law 111-14 art. 122",
 			RuleOrdinarySessions:   "law 111-14 art. 36",
 			RuleSessionMargin:      "law 111-14 art. 122; the council's internal rules",
+			RuleModerationDeadline: moderationPolicy,
 		},
 	}
 	for level, rules := range want {

@@ -50,7 +50,7 @@ func (s *Server) rulebook(c domain.Council, day time.Time) *territoryv1.Rulebook
 		Version: int32(rb.Version), CouncilRulesVersion: int32(rb.CouncilRulesVersion),
 		SignatureThreshold: int32(rb.SignatureThreshold(c)), ArrondissementsSignatures: int32(rb.ArrondissementsSignatures),
 		PerProvinceSharePercent: int32(rb.PerProvinceSharePercent), DecisionDeadlineMonths: int32(rb.DecisionDeadlineMonths),
-		SessionMarginDays: int32(rb.SessionMarginDays), Articles: rb.Articles,
+		SessionMarginDays: int32(rb.SessionMarginDays), Articles: rb.Articles, ModerationDeadlineDays: int32(rb.ModerationDeadlineDays),
 	}
 	for _, b := range rb.SignatureBrackets {
 		out.SignatureBrackets = append(out.SignatureBrackets, signatureBracket(b))
@@ -89,7 +89,7 @@ func (s *Server) SetCouncilRules(ctx context.Context, r *territoryv1.SetCouncilR
 	}
 	p, _ := access.PrincipalFrom(ctx)
 	e, pos, err := s.Handler.SetCouncilRules(ctx, domain.SetCouncilRules{Council: c, InternalRulesReference: r.GetInternalRulesReference(),
-		EffectiveDate: r.GetEffectiveDate(), SessionMarginDays: r.SessionMarginDays}, access.Actor(p))
+		EffectiveDate: r.GetEffectiveDate(), SessionMarginDays: r.SessionMarginDays, ModerationDeadlineDays: r.ModerationDeadlineDays}, access.Actor(p))
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,12 @@ const (
 	PetitionAct_PETITION_ACT_CLOSE PetitionAct = 15
 	// Staff correct the record (CorrectPetitionRecord).
 	PetitionAct_PETITION_ACT_CORRECT PetitionAct = 16
+	// Staff or the council's moderator clear or refuse a petition awaiting
+	// moderation (ModeratePetition).
+	PetitionAct_PETITION_ACT_MODERATE PetitionAct = 17
+	// The agent amends the text of a draft or of a refused petition
+	// (AmendPetition).
+	PetitionAct_PETITION_ACT_AMEND PetitionAct = 18
 )
 
 // Enum value maps for PetitionAct.
@@ -85,6 +91,8 @@ var (
 		14: "PETITION_ACT_NOTIFY_AGENT",
 		15: "PETITION_ACT_CLOSE",
 		16: "PETITION_ACT_CORRECT",
+		17: "PETITION_ACT_MODERATE",
+		18: "PETITION_ACT_AMEND",
 	}
 	PetitionAct_value = map[string]int32{
 		"PETITION_ACT_UNSPECIFIED":             0,
@@ -104,6 +112,8 @@ var (
 		"PETITION_ACT_NOTIFY_AGENT":            14,
 		"PETITION_ACT_CLOSE":                   15,
 		"PETITION_ACT_CORRECT":                 16,
+		"PETITION_ACT_MODERATE":                17,
+		"PETITION_ACT_AMEND":                   18,
 	}
 )
 
@@ -507,7 +517,10 @@ type Petition struct {
 	// the agent, a signed-in citizen and the council's staff each get
 	// theirs. An act listed may still fail on its own input (a threshold not
 	// met, a reason too short).
-	AllowedActs   []PetitionAct `protobuf:"varint,29,rep,packed,name=allowed_acts,json=allowedActs,proto3,enum=tasharuk.petitions.v1.PetitionAct" json:"allowed_acts,omitempty"`
+	AllowedActs []PetitionAct `protobuf:"varint,29,rep,packed,name=allowed_acts,json=allowedActs,proto3,enum=tasharuk.petitions.v1.PetitionAct" json:"allowed_acts,omitempty"`
+	// The council's moderation: shown to the agent and the council's staff
+	// (a petition awaiting or refused by moderation is not public).
+	Moderation    *Moderation `protobuf:"bytes,30,opt,name=moderation,proto3" json:"moderation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -745,6 +758,390 @@ func (x *Petition) GetAllowedActs() []PetitionAct {
 	return nil
 }
 
+func (x *Petition) GetModeration() *Moderation {
+	if x != nil {
+		return x.Moderation
+	}
+	return nil
+}
+
+// Moderation is where a petition stands with the council's moderation
+// before it collects online signatures.
+type Moderation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When it was submitted for moderation.
+	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// When moderation should answer (the rulebook's moderation deadline).
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// Awaiting moderation past its deadline.
+	Overdue bool `protobuf:"varint,3,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// The ground of a refusal.
+	Ground v1.ModerationGround `protobuf:"varint,4,opt,name=ground,proto3,enum=tasharuk.petitions.events.v1.ModerationGround" json:"ground,omitempty"`
+	// The reasons of a refusal.
+	Reasons string `protobuf:"bytes,5,opt,name=reasons,proto3" json:"reasons,omitempty"`
+	// The text the ground comes from.
+	Article string `protobuf:"bytes,6,opt,name=article,proto3" json:"article,omitempty"`
+	// Who moderated (a pseudonymous subject).
+	ModeratedBy string `protobuf:"bytes,7,opt,name=moderated_by,json=moderatedBy,proto3" json:"moderated_by,omitempty"`
+	// When it was moderated.
+	ModerateTime  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=moderate_time,json=moderateTime,proto3" json:"moderate_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Moderation) Reset() {
+	*x = Moderation{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Moderation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Moderation) ProtoMessage() {}
+
+func (x *Moderation) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Moderation.ProtoReflect.Descriptor instead.
+func (*Moderation) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Moderation) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *Moderation) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *Moderation) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
+func (x *Moderation) GetGround() v1.ModerationGround {
+	if x != nil {
+		return x.Ground
+	}
+	return v1.ModerationGround(0)
+}
+
+func (x *Moderation) GetReasons() string {
+	if x != nil {
+		return x.Reasons
+	}
+	return ""
+}
+
+func (x *Moderation) GetArticle() string {
+	if x != nil {
+		return x.Article
+	}
+	return ""
+}
+
+func (x *Moderation) GetModeratedBy() string {
+	if x != nil {
+		return x.ModeratedBy
+	}
+	return ""
+}
+
+func (x *Moderation) GetModerateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModerateTime
+	}
+	return nil
+}
+
+// ModeratePetitionRequest clears or refuses a petition awaiting
+// moderation.
+type ModeratePetitionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Petition resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Clear it (public, open to signatures); false refuses it.
+	Clear bool `protobuf:"varint,2,opt,name=clear,proto3" json:"clear,omitempty"`
+	// The ground of a refusal.
+	Ground v1.ModerationGround `protobuf:"varint,3,opt,name=ground,proto3,enum=tasharuk.petitions.events.v1.ModerationGround" json:"ground,omitempty"`
+	// The reasons of a refusal (the agent reads them).
+	Reasons string `protobuf:"bytes,4,opt,name=reasons,proto3" json:"reasons,omitempty"`
+	// A note for the record when clearing.
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModeratePetitionRequest) Reset() {
+	*x = ModeratePetitionRequest{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModeratePetitionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModeratePetitionRequest) ProtoMessage() {}
+
+func (x *ModeratePetitionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModeratePetitionRequest.ProtoReflect.Descriptor instead.
+func (*ModeratePetitionRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ModeratePetitionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ModeratePetitionRequest) GetClear() bool {
+	if x != nil {
+		return x.Clear
+	}
+	return false
+}
+
+func (x *ModeratePetitionRequest) GetGround() v1.ModerationGround {
+	if x != nil {
+		return x.Ground
+	}
+	return v1.ModerationGround(0)
+}
+
+func (x *ModeratePetitionRequest) GetReasons() string {
+	if x != nil {
+		return x.Reasons
+	}
+	return ""
+}
+
+func (x *ModeratePetitionRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ModeratePetitionResponse returns the petition.
+type ModeratePetitionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The petition.
+	Petition *Petition `protobuf:"bytes,1,opt,name=petition,proto3" json:"petition,omitempty"`
+	// Log position written.
+	LogPosition   uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModeratePetitionResponse) Reset() {
+	*x = ModeratePetitionResponse{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModeratePetitionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModeratePetitionResponse) ProtoMessage() {}
+
+func (x *ModeratePetitionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModeratePetitionResponse.ProtoReflect.Descriptor instead.
+func (*ModeratePetitionResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ModeratePetitionResponse) GetPetition() *Petition {
+	if x != nil {
+		return x.Petition
+	}
+	return nil
+}
+
+func (x *ModeratePetitionResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
+// AmendPetitionRequest changes the text of a draft or of a petition refused
+// by moderation (its agent).
+type AmendPetitionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Petition resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// New title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// New request.
+	Request string `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// New reasons and objectives.
+	Reasons       string `protobuf:"bytes,4,opt,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmendPetitionRequest) Reset() {
+	*x = AmendPetitionRequest{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendPetitionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendPetitionRequest) ProtoMessage() {}
+
+func (x *AmendPetitionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendPetitionRequest.ProtoReflect.Descriptor instead.
+func (*AmendPetitionRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AmendPetitionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AmendPetitionRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *AmendPetitionRequest) GetRequest() string {
+	if x != nil {
+		return x.Request
+	}
+	return ""
+}
+
+func (x *AmendPetitionRequest) GetReasons() string {
+	if x != nil {
+		return x.Reasons
+	}
+	return ""
+}
+
+// AmendPetitionResponse returns the petition.
+type AmendPetitionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The petition.
+	Petition *Petition `protobuf:"bytes,1,opt,name=petition,proto3" json:"petition,omitempty"`
+	// Log position written.
+	LogPosition   uint64 `protobuf:"varint,2,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmendPetitionResponse) Reset() {
+	*x = AmendPetitionResponse{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendPetitionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendPetitionResponse) ProtoMessage() {}
+
+func (x *AmendPetitionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendPetitionResponse.ProtoReflect.Descriptor instead.
+func (*AmendPetitionResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AmendPetitionResponse) GetPetition() *Petition {
+	if x != nil {
+		return x.Petition
+	}
+	return nil
+}
+
+func (x *AmendPetitionResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
 // TimelineEntry is one act on a petition, in its public form.
 type TimelineEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -774,7 +1171,7 @@ type TimelineEntry struct {
 
 func (x *TimelineEntry) Reset() {
 	*x = TimelineEntry{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[3]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +1183,7 @@ func (x *TimelineEntry) String() string {
 func (*TimelineEntry) ProtoMessage() {}
 
 func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[3]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +1196,7 @@ func (x *TimelineEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEntry.ProtoReflect.Descriptor instead.
 func (*TimelineEntry) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{3}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TimelineEntry) GetEventId() string {
@@ -896,7 +1293,7 @@ type CreatePetitionRequest struct {
 
 func (x *CreatePetitionRequest) Reset() {
 	*x = CreatePetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[4]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1305,7 @@ func (x *CreatePetitionRequest) String() string {
 func (*CreatePetitionRequest) ProtoMessage() {}
 
 func (x *CreatePetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[4]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1318,7 @@ func (x *CreatePetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePetitionRequest.ProtoReflect.Descriptor instead.
 func (*CreatePetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{4}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreatePetitionRequest) GetParent() string {
@@ -986,7 +1383,7 @@ type CreatePetitionResponse struct {
 
 func (x *CreatePetitionResponse) Reset() {
 	*x = CreatePetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[5]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1395,7 @@ func (x *CreatePetitionResponse) String() string {
 func (*CreatePetitionResponse) ProtoMessage() {}
 
 func (x *CreatePetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[5]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1408,7 @@ func (x *CreatePetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePetitionResponse.ProtoReflect.Descriptor instead.
 func (*CreatePetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{5}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreatePetitionResponse) GetPetition() *Petition {
@@ -1051,7 +1448,7 @@ type GetPetitionRequest struct {
 
 func (x *GetPetitionRequest) Reset() {
 	*x = GetPetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[6]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1460,7 @@ func (x *GetPetitionRequest) String() string {
 func (*GetPetitionRequest) ProtoMessage() {}
 
 func (x *GetPetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[6]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1473,7 @@ func (x *GetPetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPetitionRequest.ProtoReflect.Descriptor instead.
 func (*GetPetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{6}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetPetitionRequest) GetName() string {
@@ -1125,7 +1522,7 @@ type GetPetitionResponse struct {
 
 func (x *GetPetitionResponse) Reset() {
 	*x = GetPetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[7]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1534,7 @@ func (x *GetPetitionResponse) String() string {
 func (*GetPetitionResponse) ProtoMessage() {}
 
 func (x *GetPetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[7]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1547,7 @@ func (x *GetPetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPetitionResponse.ProtoReflect.Descriptor instead.
 func (*GetPetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{7}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetPetitionResponse) GetPetition() *Petition {
@@ -1189,7 +1586,7 @@ type ListPetitionsRequest struct {
 
 func (x *ListPetitionsRequest) Reset() {
 	*x = ListPetitionsRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[8]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1598,7 @@ func (x *ListPetitionsRequest) String() string {
 func (*ListPetitionsRequest) ProtoMessage() {}
 
 func (x *ListPetitionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[8]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1611,7 @@ func (x *ListPetitionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPetitionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPetitionsRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{8}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListPetitionsRequest) GetParent() string {
@@ -1288,7 +1685,7 @@ type ListPetitionsResponse struct {
 
 func (x *ListPetitionsResponse) Reset() {
 	*x = ListPetitionsResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[9]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1697,7 @@ func (x *ListPetitionsResponse) String() string {
 func (*ListPetitionsResponse) ProtoMessage() {}
 
 func (x *ListPetitionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[9]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1710,7 @@ func (x *ListPetitionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPetitionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPetitionsResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{9}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListPetitionsResponse) GetPetitions() []*Petition {
@@ -1360,7 +1757,7 @@ type GetPetitionTimelineRequest struct {
 
 func (x *GetPetitionTimelineRequest) Reset() {
 	*x = GetPetitionTimelineRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[10]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1769,7 @@ func (x *GetPetitionTimelineRequest) String() string {
 func (*GetPetitionTimelineRequest) ProtoMessage() {}
 
 func (x *GetPetitionTimelineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[10]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1782,7 @@ func (x *GetPetitionTimelineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPetitionTimelineRequest.ProtoReflect.Descriptor instead.
 func (*GetPetitionTimelineRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{10}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetPetitionTimelineRequest) GetName() string {
@@ -1434,7 +1831,7 @@ type GetPetitionTimelineResponse struct {
 
 func (x *GetPetitionTimelineResponse) Reset() {
 	*x = GetPetitionTimelineResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[11]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1843,7 @@ func (x *GetPetitionTimelineResponse) String() string {
 func (*GetPetitionTimelineResponse) ProtoMessage() {}
 
 func (x *GetPetitionTimelineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[11]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1856,7 @@ func (x *GetPetitionTimelineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPetitionTimelineResponse.ProtoReflect.Descriptor instead.
 func (*GetPetitionTimelineResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{11}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetPetitionTimelineResponse) GetEntries() []*TimelineEntry {
@@ -1480,7 +1877,7 @@ type OpenPetitionForSignaturesRequest struct {
 
 func (x *OpenPetitionForSignaturesRequest) Reset() {
 	*x = OpenPetitionForSignaturesRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[12]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1889,7 @@ func (x *OpenPetitionForSignaturesRequest) String() string {
 func (*OpenPetitionForSignaturesRequest) ProtoMessage() {}
 
 func (x *OpenPetitionForSignaturesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[12]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1902,7 @@ func (x *OpenPetitionForSignaturesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenPetitionForSignaturesRequest.ProtoReflect.Descriptor instead.
 func (*OpenPetitionForSignaturesRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{12}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *OpenPetitionForSignaturesRequest) GetName() string {
@@ -1528,7 +1925,7 @@ type OpenPetitionForSignaturesResponse struct {
 
 func (x *OpenPetitionForSignaturesResponse) Reset() {
 	*x = OpenPetitionForSignaturesResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[13]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1937,7 @@ func (x *OpenPetitionForSignaturesResponse) String() string {
 func (*OpenPetitionForSignaturesResponse) ProtoMessage() {}
 
 func (x *OpenPetitionForSignaturesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[13]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1950,7 @@ func (x *OpenPetitionForSignaturesResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use OpenPetitionForSignaturesResponse.ProtoReflect.Descriptor instead.
 func (*OpenPetitionForSignaturesResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{13}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *OpenPetitionForSignaturesResponse) GetPetition() *Petition {
@@ -1587,7 +1984,7 @@ type SignPetitionRequest struct {
 
 func (x *SignPetitionRequest) Reset() {
 	*x = SignPetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[14]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1996,7 @@ func (x *SignPetitionRequest) String() string {
 func (*SignPetitionRequest) ProtoMessage() {}
 
 func (x *SignPetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[14]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +2009,7 @@ func (x *SignPetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignPetitionRequest.ProtoReflect.Descriptor instead.
 func (*SignPetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{14}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SignPetitionRequest) GetName() string {
@@ -1658,7 +2055,7 @@ type SignPetitionResponse struct {
 
 func (x *SignPetitionResponse) Reset() {
 	*x = SignPetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[15]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +2067,7 @@ func (x *SignPetitionResponse) String() string {
 func (*SignPetitionResponse) ProtoMessage() {}
 
 func (x *SignPetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[15]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +2080,7 @@ func (x *SignPetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignPetitionResponse.ProtoReflect.Descriptor instead.
 func (*SignPetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{15}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SignPetitionResponse) GetSignatureRef() string {
@@ -1725,7 +2122,7 @@ type CheckSignatureRequest struct {
 
 func (x *CheckSignatureRequest) Reset() {
 	*x = CheckSignatureRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[16]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1737,7 +2134,7 @@ func (x *CheckSignatureRequest) String() string {
 func (*CheckSignatureRequest) ProtoMessage() {}
 
 func (x *CheckSignatureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[16]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1750,7 +2147,7 @@ func (x *CheckSignatureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckSignatureRequest.ProtoReflect.Descriptor instead.
 func (*CheckSignatureRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{16}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CheckSignatureRequest) GetName() string {
@@ -1792,7 +2189,7 @@ type CheckSignatureResponse struct {
 
 func (x *CheckSignatureResponse) Reset() {
 	*x = CheckSignatureResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[17]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +2201,7 @@ func (x *CheckSignatureResponse) String() string {
 func (*CheckSignatureResponse) ProtoMessage() {}
 
 func (x *CheckSignatureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[17]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +2214,7 @@ func (x *CheckSignatureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckSignatureResponse.ProtoReflect.Descriptor instead.
 func (*CheckSignatureResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{17}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CheckSignatureResponse) GetStatus() SignatureStatus {
@@ -1859,7 +2256,7 @@ type WithdrawSignatureRequest struct {
 
 func (x *WithdrawSignatureRequest) Reset() {
 	*x = WithdrawSignatureRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[18]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1871,7 +2268,7 @@ func (x *WithdrawSignatureRequest) String() string {
 func (*WithdrawSignatureRequest) ProtoMessage() {}
 
 func (x *WithdrawSignatureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[18]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1884,7 +2281,7 @@ func (x *WithdrawSignatureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawSignatureRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawSignatureRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{18}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WithdrawSignatureRequest) GetName() string {
@@ -1920,7 +2317,7 @@ type WithdrawSignatureResponse struct {
 
 func (x *WithdrawSignatureResponse) Reset() {
 	*x = WithdrawSignatureResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[19]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2329,7 @@ func (x *WithdrawSignatureResponse) String() string {
 func (*WithdrawSignatureResponse) ProtoMessage() {}
 
 func (x *WithdrawSignatureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[19]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2342,7 @@ func (x *WithdrawSignatureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawSignatureResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawSignatureResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{19}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WithdrawSignatureResponse) GetLogPosition() uint64 {
@@ -1970,7 +2367,7 @@ type StrikeSignatureRequest struct {
 
 func (x *StrikeSignatureRequest) Reset() {
 	*x = StrikeSignatureRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[20]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2379,7 @@ func (x *StrikeSignatureRequest) String() string {
 func (*StrikeSignatureRequest) ProtoMessage() {}
 
 func (x *StrikeSignatureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[20]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2392,7 @@ func (x *StrikeSignatureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StrikeSignatureRequest.ProtoReflect.Descriptor instead.
 func (*StrikeSignatureRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{20}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StrikeSignatureRequest) GetName() string {
@@ -2030,7 +2427,7 @@ type StrikeSignatureResponse struct {
 
 func (x *StrikeSignatureResponse) Reset() {
 	*x = StrikeSignatureResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[21]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2439,7 @@ func (x *StrikeSignatureResponse) String() string {
 func (*StrikeSignatureResponse) ProtoMessage() {}
 
 func (x *StrikeSignatureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[21]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2452,7 @@ func (x *StrikeSignatureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StrikeSignatureResponse.ProtoReflect.Descriptor instead.
 func (*StrikeSignatureResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{21}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StrikeSignatureResponse) GetLogPosition() uint64 {
@@ -2078,7 +2475,7 @@ type ImportSignaturesRequest struct {
 
 func (x *ImportSignaturesRequest) Reset() {
 	*x = ImportSignaturesRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[22]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2090,7 +2487,7 @@ func (x *ImportSignaturesRequest) String() string {
 func (*ImportSignaturesRequest) ProtoMessage() {}
 
 func (x *ImportSignaturesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[22]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +2500,7 @@ func (x *ImportSignaturesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSignaturesRequest.ProtoReflect.Descriptor instead.
 func (*ImportSignaturesRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{22}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ImportSignaturesRequest) GetName() string {
@@ -2137,7 +2534,7 @@ type ImportRow struct {
 
 func (x *ImportRow) Reset() {
 	*x = ImportRow{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[23]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2546,7 @@ func (x *ImportRow) String() string {
 func (*ImportRow) ProtoMessage() {}
 
 func (x *ImportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[23]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2559,7 @@ func (x *ImportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
 func (*ImportRow) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{23}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ImportRow) GetLine() int32 {
@@ -2212,7 +2609,7 @@ type ImportSignaturesResponse struct {
 
 func (x *ImportSignaturesResponse) Reset() {
 	*x = ImportSignaturesResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[24]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2621,7 @@ func (x *ImportSignaturesResponse) String() string {
 func (*ImportSignaturesResponse) ProtoMessage() {}
 
 func (x *ImportSignaturesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[24]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2634,7 @@ func (x *ImportSignaturesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSignaturesResponse.ProtoReflect.Descriptor instead.
 func (*ImportSignaturesResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{24}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ImportSignaturesResponse) GetRows() []*ImportRow {
@@ -2293,7 +2690,7 @@ type DepositPetitionRequest struct {
 
 func (x *DepositPetitionRequest) Reset() {
 	*x = DepositPetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[25]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2702,7 @@ func (x *DepositPetitionRequest) String() string {
 func (*DepositPetitionRequest) ProtoMessage() {}
 
 func (x *DepositPetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[25]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2715,7 @@ func (x *DepositPetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepositPetitionRequest.ProtoReflect.Descriptor instead.
 func (*DepositPetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{25}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DepositPetitionRequest) GetName() string {
@@ -2364,7 +2761,7 @@ type DepositPetitionResponse struct {
 
 func (x *DepositPetitionResponse) Reset() {
 	*x = DepositPetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[26]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2773,7 @@ func (x *DepositPetitionResponse) String() string {
 func (*DepositPetitionResponse) ProtoMessage() {}
 
 func (x *DepositPetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[26]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2786,7 @@ func (x *DepositPetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepositPetitionResponse.ProtoReflect.Descriptor instead.
 func (*DepositPetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{26}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DepositPetitionResponse) GetPetition() *Petition {
@@ -2424,7 +2821,7 @@ type ReferPetitionToBureauRequest struct {
 
 func (x *ReferPetitionToBureauRequest) Reset() {
 	*x = ReferPetitionToBureauRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[27]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +2833,7 @@ func (x *ReferPetitionToBureauRequest) String() string {
 func (*ReferPetitionToBureauRequest) ProtoMessage() {}
 
 func (x *ReferPetitionToBureauRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[27]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +2846,7 @@ func (x *ReferPetitionToBureauRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferPetitionToBureauRequest.ProtoReflect.Descriptor instead.
 func (*ReferPetitionToBureauRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{27}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReferPetitionToBureauRequest) GetName() string {
@@ -2472,7 +2869,7 @@ type ReferPetitionToBureauResponse struct {
 
 func (x *ReferPetitionToBureauResponse) Reset() {
 	*x = ReferPetitionToBureauResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[28]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2881,7 @@ func (x *ReferPetitionToBureauResponse) String() string {
 func (*ReferPetitionToBureauResponse) ProtoMessage() {}
 
 func (x *ReferPetitionToBureauResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[28]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2894,7 @@ func (x *ReferPetitionToBureauResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferPetitionToBureauResponse.ProtoReflect.Descriptor instead.
 func (*ReferPetitionToBureauResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{28}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ReferPetitionToBureauResponse) GetPetition() *Petition {
@@ -2531,7 +2928,7 @@ type DecideAdmissibilityRequest struct {
 
 func (x *DecideAdmissibilityRequest) Reset() {
 	*x = DecideAdmissibilityRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[29]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2940,7 @@ func (x *DecideAdmissibilityRequest) String() string {
 func (*DecideAdmissibilityRequest) ProtoMessage() {}
 
 func (x *DecideAdmissibilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[29]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +2953,7 @@ func (x *DecideAdmissibilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideAdmissibilityRequest.ProtoReflect.Descriptor instead.
 func (*DecideAdmissibilityRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{29}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DecideAdmissibilityRequest) GetName() string {
@@ -2600,7 +2997,7 @@ type DecideAdmissibilityResponse struct {
 
 func (x *DecideAdmissibilityResponse) Reset() {
 	*x = DecideAdmissibilityResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[30]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2612,7 +3009,7 @@ func (x *DecideAdmissibilityResponse) String() string {
 func (*DecideAdmissibilityResponse) ProtoMessage() {}
 
 func (x *DecideAdmissibilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[30]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2625,7 +3022,7 @@ func (x *DecideAdmissibilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideAdmissibilityResponse.ProtoReflect.Descriptor instead.
 func (*DecideAdmissibilityResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{30}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DecideAdmissibilityResponse) GetPetition() *Petition {
@@ -2655,7 +3052,7 @@ type SchedulePetitionRequest struct {
 
 func (x *SchedulePetitionRequest) Reset() {
 	*x = SchedulePetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[31]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2667,7 +3064,7 @@ func (x *SchedulePetitionRequest) String() string {
 func (*SchedulePetitionRequest) ProtoMessage() {}
 
 func (x *SchedulePetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[31]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2680,7 +3077,7 @@ func (x *SchedulePetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchedulePetitionRequest.ProtoReflect.Descriptor instead.
 func (*SchedulePetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{31}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SchedulePetitionRequest) GetName() string {
@@ -2710,7 +3107,7 @@ type SchedulePetitionResponse struct {
 
 func (x *SchedulePetitionResponse) Reset() {
 	*x = SchedulePetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[32]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +3119,7 @@ func (x *SchedulePetitionResponse) String() string {
 func (*SchedulePetitionResponse) ProtoMessage() {}
 
 func (x *SchedulePetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[32]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +3132,7 @@ func (x *SchedulePetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchedulePetitionResponse.ProtoReflect.Descriptor instead.
 func (*SchedulePetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{32}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SchedulePetitionResponse) GetPetition() *Petition {
@@ -2765,7 +3162,7 @@ type ReferPetitionToCommitteeRequest struct {
 
 func (x *ReferPetitionToCommitteeRequest) Reset() {
 	*x = ReferPetitionToCommitteeRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[33]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2777,7 +3174,7 @@ func (x *ReferPetitionToCommitteeRequest) String() string {
 func (*ReferPetitionToCommitteeRequest) ProtoMessage() {}
 
 func (x *ReferPetitionToCommitteeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[33]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2790,7 +3187,7 @@ func (x *ReferPetitionToCommitteeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferPetitionToCommitteeRequest.ProtoReflect.Descriptor instead.
 func (*ReferPetitionToCommitteeRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{33}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReferPetitionToCommitteeRequest) GetName() string {
@@ -2820,7 +3217,7 @@ type ReferPetitionToCommitteeResponse struct {
 
 func (x *ReferPetitionToCommitteeResponse) Reset() {
 	*x = ReferPetitionToCommitteeResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[34]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +3229,7 @@ func (x *ReferPetitionToCommitteeResponse) String() string {
 func (*ReferPetitionToCommitteeResponse) ProtoMessage() {}
 
 func (x *ReferPetitionToCommitteeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[34]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +3242,7 @@ func (x *ReferPetitionToCommitteeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferPetitionToCommitteeResponse.ProtoReflect.Descriptor instead.
 func (*ReferPetitionToCommitteeResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{34}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReferPetitionToCommitteeResponse) GetPetition() *Petition {
@@ -2877,7 +3274,7 @@ type RecordCommitteeReportRequest struct {
 
 func (x *RecordCommitteeReportRequest) Reset() {
 	*x = RecordCommitteeReportRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[35]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2889,7 +3286,7 @@ func (x *RecordCommitteeReportRequest) String() string {
 func (*RecordCommitteeReportRequest) ProtoMessage() {}
 
 func (x *RecordCommitteeReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[35]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2902,7 +3299,7 @@ func (x *RecordCommitteeReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCommitteeReportRequest.ProtoReflect.Descriptor instead.
 func (*RecordCommitteeReportRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{35}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RecordCommitteeReportRequest) GetName() string {
@@ -2939,7 +3336,7 @@ type RecordCommitteeReportResponse struct {
 
 func (x *RecordCommitteeReportResponse) Reset() {
 	*x = RecordCommitteeReportResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[36]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3348,7 @@ func (x *RecordCommitteeReportResponse) String() string {
 func (*RecordCommitteeReportResponse) ProtoMessage() {}
 
 func (x *RecordCommitteeReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[36]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3361,7 @@ func (x *RecordCommitteeReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCommitteeReportResponse.ProtoReflect.Descriptor instead.
 func (*RecordCommitteeReportResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{36}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RecordCommitteeReportResponse) GetPetition() *Petition {
@@ -3000,7 +3397,7 @@ type RecordDeliberationRequest struct {
 
 func (x *RecordDeliberationRequest) Reset() {
 	*x = RecordDeliberationRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[37]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3012,7 +3409,7 @@ func (x *RecordDeliberationRequest) String() string {
 func (*RecordDeliberationRequest) ProtoMessage() {}
 
 func (x *RecordDeliberationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[37]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3025,7 +3422,7 @@ func (x *RecordDeliberationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDeliberationRequest.ProtoReflect.Descriptor instead.
 func (*RecordDeliberationRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{37}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RecordDeliberationRequest) GetName() string {
@@ -3076,7 +3473,7 @@ type RecordDeliberationResponse struct {
 
 func (x *RecordDeliberationResponse) Reset() {
 	*x = RecordDeliberationResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[38]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3485,7 @@ func (x *RecordDeliberationResponse) String() string {
 func (*RecordDeliberationResponse) ProtoMessage() {}
 
 func (x *RecordDeliberationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[38]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3498,7 @@ func (x *RecordDeliberationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDeliberationResponse.ProtoReflect.Descriptor instead.
 func (*RecordDeliberationResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{38}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RecordDeliberationResponse) GetPetition() *Petition {
@@ -3137,7 +3534,7 @@ type NotifyAgentRequest struct {
 
 func (x *NotifyAgentRequest) Reset() {
 	*x = NotifyAgentRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[39]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3149,7 +3546,7 @@ func (x *NotifyAgentRequest) String() string {
 func (*NotifyAgentRequest) ProtoMessage() {}
 
 func (x *NotifyAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[39]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3162,7 +3559,7 @@ func (x *NotifyAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyAgentRequest.ProtoReflect.Descriptor instead.
 func (*NotifyAgentRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{39}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *NotifyAgentRequest) GetName() string {
@@ -3213,7 +3610,7 @@ type NotifyAgentResponse struct {
 
 func (x *NotifyAgentResponse) Reset() {
 	*x = NotifyAgentResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[40]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3225,7 +3622,7 @@ func (x *NotifyAgentResponse) String() string {
 func (*NotifyAgentResponse) ProtoMessage() {}
 
 func (x *NotifyAgentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[40]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3238,7 +3635,7 @@ func (x *NotifyAgentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyAgentResponse.ProtoReflect.Descriptor instead.
 func (*NotifyAgentResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{40}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *NotifyAgentResponse) GetPetition() *Petition {
@@ -3268,7 +3665,7 @@ type WithdrawPetitionRequest struct {
 
 func (x *WithdrawPetitionRequest) Reset() {
 	*x = WithdrawPetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[41]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3280,7 +3677,7 @@ func (x *WithdrawPetitionRequest) String() string {
 func (*WithdrawPetitionRequest) ProtoMessage() {}
 
 func (x *WithdrawPetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[41]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3293,7 +3690,7 @@ func (x *WithdrawPetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawPetitionRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawPetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{41}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *WithdrawPetitionRequest) GetName() string {
@@ -3323,7 +3720,7 @@ type WithdrawPetitionResponse struct {
 
 func (x *WithdrawPetitionResponse) Reset() {
 	*x = WithdrawPetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[42]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3335,7 +3732,7 @@ func (x *WithdrawPetitionResponse) String() string {
 func (*WithdrawPetitionResponse) ProtoMessage() {}
 
 func (x *WithdrawPetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[42]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +3745,7 @@ func (x *WithdrawPetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawPetitionResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawPetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{42}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *WithdrawPetitionResponse) GetPetition() *Petition {
@@ -3378,7 +3775,7 @@ type ClosePetitionRequest struct {
 
 func (x *ClosePetitionRequest) Reset() {
 	*x = ClosePetitionRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[43]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3390,7 +3787,7 @@ func (x *ClosePetitionRequest) String() string {
 func (*ClosePetitionRequest) ProtoMessage() {}
 
 func (x *ClosePetitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[43]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3403,7 +3800,7 @@ func (x *ClosePetitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePetitionRequest.ProtoReflect.Descriptor instead.
 func (*ClosePetitionRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{43}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ClosePetitionRequest) GetName() string {
@@ -3433,7 +3830,7 @@ type ClosePetitionResponse struct {
 
 func (x *ClosePetitionResponse) Reset() {
 	*x = ClosePetitionResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[44]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +3842,7 @@ func (x *ClosePetitionResponse) String() string {
 func (*ClosePetitionResponse) ProtoMessage() {}
 
 func (x *ClosePetitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[44]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +3855,7 @@ func (x *ClosePetitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePetitionResponse.ProtoReflect.Descriptor instead.
 func (*ClosePetitionResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{44}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ClosePetitionResponse) GetPetition() *Petition {
@@ -3494,7 +3891,7 @@ type CorrectPetitionRecordRequest struct {
 
 func (x *CorrectPetitionRecordRequest) Reset() {
 	*x = CorrectPetitionRecordRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[45]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3903,7 @@ func (x *CorrectPetitionRecordRequest) String() string {
 func (*CorrectPetitionRecordRequest) ProtoMessage() {}
 
 func (x *CorrectPetitionRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[45]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3916,7 @@ func (x *CorrectPetitionRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectPetitionRecordRequest.ProtoReflect.Descriptor instead.
 func (*CorrectPetitionRecordRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{45}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CorrectPetitionRecordRequest) GetName() string {
@@ -3570,7 +3967,7 @@ type CorrectPetitionRecordResponse struct {
 
 func (x *CorrectPetitionRecordResponse) Reset() {
 	*x = CorrectPetitionRecordResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[46]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3582,7 +3979,7 @@ func (x *CorrectPetitionRecordResponse) String() string {
 func (*CorrectPetitionRecordResponse) ProtoMessage() {}
 
 func (x *CorrectPetitionRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[46]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3595,7 +3992,7 @@ func (x *CorrectPetitionRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectPetitionRecordResponse.ProtoReflect.Descriptor instead.
 func (*CorrectPetitionRecordResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{46}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CorrectPetitionRecordResponse) GetPetition() *Petition {
@@ -3627,7 +4024,7 @@ type ListSignaturesRequest struct {
 
 func (x *ListSignaturesRequest) Reset() {
 	*x = ListSignaturesRequest{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3639,7 +4036,7 @@ func (x *ListSignaturesRequest) String() string {
 func (*ListSignaturesRequest) ProtoMessage() {}
 
 func (x *ListSignaturesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[47]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3652,7 +4049,7 @@ func (x *ListSignaturesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignaturesRequest.ProtoReflect.Descriptor instead.
 func (*ListSignaturesRequest) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{47}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListSignaturesRequest) GetName() string {
@@ -3697,7 +4094,7 @@ type SignatureEntry struct {
 
 func (x *SignatureEntry) Reset() {
 	*x = SignatureEntry{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +4106,7 @@ func (x *SignatureEntry) String() string {
 func (*SignatureEntry) ProtoMessage() {}
 
 func (x *SignatureEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[48]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +4119,7 @@ func (x *SignatureEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignatureEntry.ProtoReflect.Descriptor instead.
 func (*SignatureEntry) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{48}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SignatureEntry) GetSignatureRef() string {
@@ -3782,7 +4179,7 @@ type ListSignaturesResponse struct {
 
 func (x *ListSignaturesResponse) Reset() {
 	*x = ListSignaturesResponse{}
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3794,7 +4191,7 @@ func (x *ListSignaturesResponse) String() string {
 func (*ListSignaturesResponse) ProtoMessage() {}
 
 func (x *ListSignaturesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[49]
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3807,7 +4204,7 @@ func (x *ListSignaturesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignaturesResponse.ProtoReflect.Descriptor instead.
 func (*ListSignaturesResponse) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{49}
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListSignaturesResponse) GetSignatures() []*SignatureEntry {
@@ -3856,7 +4253,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vdecide_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"decideTime\x12\x1d\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xc2\v\n" +
+	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\x85\f\n" +
 	"\bPetition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
@@ -3891,7 +4288,38 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"updateTime\x12\x1a\n" +
 	"\brevision\x18\x1b \x01(\x04R\brevision\x12O\n" +
 	"\vcorrections\x18\x1c \x03(\v2-.tasharuk.petitions.events.v1.RecordCorrectedR\vcorrections\x12E\n" +
-	"\fallowed_acts\x18\x1d \x03(\x0e2\".tasharuk.petitions.v1.PetitionActR\vallowedActs\"\x83\x03\n" +
+	"\fallowed_acts\x18\x1d \x03(\x0e2\".tasharuk.petitions.v1.PetitionActR\vallowedActs\x12A\n" +
+	"\n" +
+	"moderation\x18\x1e \x01(\v2!.tasharuk.petitions.v1.ModerationR\n" +
+	"moderation\"\xfb\x02\n" +
+	"\n" +
+	"Moderation\x12;\n" +
+	"\vsubmit_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x126\n" +
+	"\bdeadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x18\n" +
+	"\aoverdue\x18\x03 \x01(\bR\aoverdue\x12F\n" +
+	"\x06ground\x18\x04 \x01(\x0e2..tasharuk.petitions.events.v1.ModerationGroundR\x06ground\x12\x18\n" +
+	"\areasons\x18\x05 \x01(\tR\areasons\x12\x18\n" +
+	"\aarticle\x18\x06 \x01(\tR\aarticle\x12!\n" +
+	"\fmoderated_by\x18\a \x01(\tR\vmoderatedBy\x12?\n" +
+	"\rmoderate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fmoderateTime\"\xb9\x01\n" +
+	"\x17ModeratePetitionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05clear\x18\x02 \x01(\bR\x05clear\x12F\n" +
+	"\x06ground\x18\x03 \x01(\x0e2..tasharuk.petitions.events.v1.ModerationGroundR\x06ground\x12\x18\n" +
+	"\areasons\x18\x04 \x01(\tR\areasons\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"z\n" +
+	"\x18ModeratePetitionResponse\x12;\n" +
+	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"t\n" +
+	"\x14AmendPetitionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
+	"\arequest\x18\x03 \x01(\tR\arequest\x12\x18\n" +
+	"\areasons\x18\x04 \x01(\tR\areasons\"w\n" +
+	"\x15AmendPetitionResponse\x12;\n" +
+	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x83\x03\n" +
 	"\rTimelineEntry\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -4111,7 +4539,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"signatures\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize*\xb6\x04\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize*\xe9\x04\n" +
 	"\vPetitionAct\x12\x1c\n" +
 	"\x18PETITION_ACT_UNSPECIFIED\x10\x00\x12$\n" +
 	" PETITION_ACT_OPEN_FOR_SIGNATURES\x10\x01\x12\x15\n" +
@@ -4130,7 +4558,9 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	" PETITION_ACT_RECORD_DELIBERATION\x10\r\x12\x1d\n" +
 	"\x19PETITION_ACT_NOTIFY_AGENT\x10\x0e\x12\x16\n" +
 	"\x12PETITION_ACT_CLOSE\x10\x0f\x12\x18\n" +
-	"\x14PETITION_ACT_CORRECT\x10\x10*\x8c\x01\n" +
+	"\x14PETITION_ACT_CORRECT\x10\x10\x12\x19\n" +
+	"\x15PETITION_ACT_MODERATE\x10\x11\x12\x16\n" +
+	"\x12PETITION_ACT_AMEND\x10\x12*\x8c\x01\n" +
 	"\x0fSignatureStatus\x12 \n" +
 	"\x1cSIGNATURE_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATURE_STATUS_VALID\x10\x01\x12\x1e\n" +
@@ -4140,13 +4570,15 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x1dIMPORT_ROW_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aIMPORT_ROW_STATUS_ACCEPTED\x10\x01\x12\x1f\n" +
 	"\x1bIMPORT_ROW_STATUS_DUPLICATE\x10\x02\x12\x1d\n" +
-	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\xcb\x14\n" +
+	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\xac\x16\n" +
 	"\x0fPetitionService\x12m\n" +
 	"\x0eCreatePetition\x12,.tasharuk.petitions.v1.CreatePetitionRequest\x1a-.tasharuk.petitions.v1.CreatePetitionResponse\x12d\n" +
 	"\vGetPetition\x12).tasharuk.petitions.v1.GetPetitionRequest\x1a*.tasharuk.petitions.v1.GetPetitionResponse\x12j\n" +
 	"\rListPetitions\x12+.tasharuk.petitions.v1.ListPetitionsRequest\x1a,.tasharuk.petitions.v1.ListPetitionsResponse\x12|\n" +
 	"\x13GetPetitionTimeline\x121.tasharuk.petitions.v1.GetPetitionTimelineRequest\x1a2.tasharuk.petitions.v1.GetPetitionTimelineResponse\x12\x8e\x01\n" +
-	"\x19OpenPetitionForSignatures\x127.tasharuk.petitions.v1.OpenPetitionForSignaturesRequest\x1a8.tasharuk.petitions.v1.OpenPetitionForSignaturesResponse\x12g\n" +
+	"\x19OpenPetitionForSignatures\x127.tasharuk.petitions.v1.OpenPetitionForSignaturesRequest\x1a8.tasharuk.petitions.v1.OpenPetitionForSignaturesResponse\x12s\n" +
+	"\x10ModeratePetition\x12..tasharuk.petitions.v1.ModeratePetitionRequest\x1a/.tasharuk.petitions.v1.ModeratePetitionResponse\x12j\n" +
+	"\rAmendPetition\x12+.tasharuk.petitions.v1.AmendPetitionRequest\x1a,.tasharuk.petitions.v1.AmendPetitionResponse\x12g\n" +
 	"\fSignPetition\x12*.tasharuk.petitions.v1.SignPetitionRequest\x1a+.tasharuk.petitions.v1.SignPetitionResponse\x12m\n" +
 	"\x0eCheckSignature\x12,.tasharuk.petitions.v1.CheckSignatureRequest\x1a-.tasharuk.petitions.v1.CheckSignatureResponse\x12v\n" +
 	"\x11WithdrawSignature\x12/.tasharuk.petitions.v1.WithdrawSignatureRequest\x1a0.tasharuk.petitions.v1.WithdrawSignatureResponse\x12p\n" +
@@ -4178,7 +4610,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(PetitionAct)(0),                          // 0: tasharuk.petitions.v1.PetitionAct
 	(SignatureStatus)(0),                      // 1: tasharuk.petitions.v1.SignatureStatus
@@ -4186,180 +4618,198 @@ var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(*SignatureCounts)(nil),                   // 3: tasharuk.petitions.v1.SignatureCounts
 	(*Decision)(nil),                          // 4: tasharuk.petitions.v1.Decision
 	(*Petition)(nil),                          // 5: tasharuk.petitions.v1.Petition
-	(*TimelineEntry)(nil),                     // 6: tasharuk.petitions.v1.TimelineEntry
-	(*CreatePetitionRequest)(nil),             // 7: tasharuk.petitions.v1.CreatePetitionRequest
-	(*CreatePetitionResponse)(nil),            // 8: tasharuk.petitions.v1.CreatePetitionResponse
-	(*GetPetitionRequest)(nil),                // 9: tasharuk.petitions.v1.GetPetitionRequest
-	(*GetPetitionResponse)(nil),               // 10: tasharuk.petitions.v1.GetPetitionResponse
-	(*ListPetitionsRequest)(nil),              // 11: tasharuk.petitions.v1.ListPetitionsRequest
-	(*ListPetitionsResponse)(nil),             // 12: tasharuk.petitions.v1.ListPetitionsResponse
-	(*GetPetitionTimelineRequest)(nil),        // 13: tasharuk.petitions.v1.GetPetitionTimelineRequest
-	(*GetPetitionTimelineResponse)(nil),       // 14: tasharuk.petitions.v1.GetPetitionTimelineResponse
-	(*OpenPetitionForSignaturesRequest)(nil),  // 15: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	(*OpenPetitionForSignaturesResponse)(nil), // 16: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	(*SignPetitionRequest)(nil),               // 17: tasharuk.petitions.v1.SignPetitionRequest
-	(*SignPetitionResponse)(nil),              // 18: tasharuk.petitions.v1.SignPetitionResponse
-	(*CheckSignatureRequest)(nil),             // 19: tasharuk.petitions.v1.CheckSignatureRequest
-	(*CheckSignatureResponse)(nil),            // 20: tasharuk.petitions.v1.CheckSignatureResponse
-	(*WithdrawSignatureRequest)(nil),          // 21: tasharuk.petitions.v1.WithdrawSignatureRequest
-	(*WithdrawSignatureResponse)(nil),         // 22: tasharuk.petitions.v1.WithdrawSignatureResponse
-	(*StrikeSignatureRequest)(nil),            // 23: tasharuk.petitions.v1.StrikeSignatureRequest
-	(*StrikeSignatureResponse)(nil),           // 24: tasharuk.petitions.v1.StrikeSignatureResponse
-	(*ImportSignaturesRequest)(nil),           // 25: tasharuk.petitions.v1.ImportSignaturesRequest
-	(*ImportRow)(nil),                         // 26: tasharuk.petitions.v1.ImportRow
-	(*ImportSignaturesResponse)(nil),          // 27: tasharuk.petitions.v1.ImportSignaturesResponse
-	(*DepositPetitionRequest)(nil),            // 28: tasharuk.petitions.v1.DepositPetitionRequest
-	(*DepositPetitionResponse)(nil),           // 29: tasharuk.petitions.v1.DepositPetitionResponse
-	(*ReferPetitionToBureauRequest)(nil),      // 30: tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	(*ReferPetitionToBureauResponse)(nil),     // 31: tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	(*DecideAdmissibilityRequest)(nil),        // 32: tasharuk.petitions.v1.DecideAdmissibilityRequest
-	(*DecideAdmissibilityResponse)(nil),       // 33: tasharuk.petitions.v1.DecideAdmissibilityResponse
-	(*SchedulePetitionRequest)(nil),           // 34: tasharuk.petitions.v1.SchedulePetitionRequest
-	(*SchedulePetitionResponse)(nil),          // 35: tasharuk.petitions.v1.SchedulePetitionResponse
-	(*ReferPetitionToCommitteeRequest)(nil),   // 36: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	(*ReferPetitionToCommitteeResponse)(nil),  // 37: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	(*RecordCommitteeReportRequest)(nil),      // 38: tasharuk.petitions.v1.RecordCommitteeReportRequest
-	(*RecordCommitteeReportResponse)(nil),     // 39: tasharuk.petitions.v1.RecordCommitteeReportResponse
-	(*RecordDeliberationRequest)(nil),         // 40: tasharuk.petitions.v1.RecordDeliberationRequest
-	(*RecordDeliberationResponse)(nil),        // 41: tasharuk.petitions.v1.RecordDeliberationResponse
-	(*NotifyAgentRequest)(nil),                // 42: tasharuk.petitions.v1.NotifyAgentRequest
-	(*NotifyAgentResponse)(nil),               // 43: tasharuk.petitions.v1.NotifyAgentResponse
-	(*WithdrawPetitionRequest)(nil),           // 44: tasharuk.petitions.v1.WithdrawPetitionRequest
-	(*WithdrawPetitionResponse)(nil),          // 45: tasharuk.petitions.v1.WithdrawPetitionResponse
-	(*ClosePetitionRequest)(nil),              // 46: tasharuk.petitions.v1.ClosePetitionRequest
-	(*ClosePetitionResponse)(nil),             // 47: tasharuk.petitions.v1.ClosePetitionResponse
-	(*CorrectPetitionRecordRequest)(nil),      // 48: tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	(*CorrectPetitionRecordResponse)(nil),     // 49: tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	(*ListSignaturesRequest)(nil),             // 50: tasharuk.petitions.v1.ListSignaturesRequest
-	(*SignatureEntry)(nil),                    // 51: tasharuk.petitions.v1.SignatureEntry
-	(*ListSignaturesResponse)(nil),            // 52: tasharuk.petitions.v1.ListSignaturesResponse
-	nil,                                       // 53: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	(v1.Admissibility)(0),                     // 54: tasharuk.petitions.events.v1.Admissibility
-	(*v1.Checklist)(nil),                      // 55: tasharuk.petitions.events.v1.Checklist
-	(*timestamppb.Timestamp)(nil),             // 56: google.protobuf.Timestamp
-	(v1.PetitionerKind)(0),                    // 57: tasharuk.petitions.events.v1.PetitionerKind
-	(*v1.Association)(nil),                    // 58: tasharuk.petitions.events.v1.Association
-	(v1.PetitionState)(0),                     // 59: tasharuk.petitions.events.v1.PetitionState
-	(v1.DepositChannel)(0),                    // 60: tasharuk.petitions.events.v1.DepositChannel
-	(v1.DeliberationOutcome)(0),               // 61: tasharuk.petitions.events.v1.DeliberationOutcome
-	(*v1.RecordCorrected)(nil),                // 62: tasharuk.petitions.events.v1.RecordCorrected
-	(v1.SignatureAssurance)(0),                // 63: tasharuk.petitions.events.v1.SignatureAssurance
-	(v1.NotificationSubject)(0),               // 64: tasharuk.petitions.events.v1.NotificationSubject
-	(v1.SignatureChannel)(0),                  // 65: tasharuk.petitions.events.v1.SignatureChannel
+	(*Moderation)(nil),                        // 6: tasharuk.petitions.v1.Moderation
+	(*ModeratePetitionRequest)(nil),           // 7: tasharuk.petitions.v1.ModeratePetitionRequest
+	(*ModeratePetitionResponse)(nil),          // 8: tasharuk.petitions.v1.ModeratePetitionResponse
+	(*AmendPetitionRequest)(nil),              // 9: tasharuk.petitions.v1.AmendPetitionRequest
+	(*AmendPetitionResponse)(nil),             // 10: tasharuk.petitions.v1.AmendPetitionResponse
+	(*TimelineEntry)(nil),                     // 11: tasharuk.petitions.v1.TimelineEntry
+	(*CreatePetitionRequest)(nil),             // 12: tasharuk.petitions.v1.CreatePetitionRequest
+	(*CreatePetitionResponse)(nil),            // 13: tasharuk.petitions.v1.CreatePetitionResponse
+	(*GetPetitionRequest)(nil),                // 14: tasharuk.petitions.v1.GetPetitionRequest
+	(*GetPetitionResponse)(nil),               // 15: tasharuk.petitions.v1.GetPetitionResponse
+	(*ListPetitionsRequest)(nil),              // 16: tasharuk.petitions.v1.ListPetitionsRequest
+	(*ListPetitionsResponse)(nil),             // 17: tasharuk.petitions.v1.ListPetitionsResponse
+	(*GetPetitionTimelineRequest)(nil),        // 18: tasharuk.petitions.v1.GetPetitionTimelineRequest
+	(*GetPetitionTimelineResponse)(nil),       // 19: tasharuk.petitions.v1.GetPetitionTimelineResponse
+	(*OpenPetitionForSignaturesRequest)(nil),  // 20: tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	(*OpenPetitionForSignaturesResponse)(nil), // 21: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	(*SignPetitionRequest)(nil),               // 22: tasharuk.petitions.v1.SignPetitionRequest
+	(*SignPetitionResponse)(nil),              // 23: tasharuk.petitions.v1.SignPetitionResponse
+	(*CheckSignatureRequest)(nil),             // 24: tasharuk.petitions.v1.CheckSignatureRequest
+	(*CheckSignatureResponse)(nil),            // 25: tasharuk.petitions.v1.CheckSignatureResponse
+	(*WithdrawSignatureRequest)(nil),          // 26: tasharuk.petitions.v1.WithdrawSignatureRequest
+	(*WithdrawSignatureResponse)(nil),         // 27: tasharuk.petitions.v1.WithdrawSignatureResponse
+	(*StrikeSignatureRequest)(nil),            // 28: tasharuk.petitions.v1.StrikeSignatureRequest
+	(*StrikeSignatureResponse)(nil),           // 29: tasharuk.petitions.v1.StrikeSignatureResponse
+	(*ImportSignaturesRequest)(nil),           // 30: tasharuk.petitions.v1.ImportSignaturesRequest
+	(*ImportRow)(nil),                         // 31: tasharuk.petitions.v1.ImportRow
+	(*ImportSignaturesResponse)(nil),          // 32: tasharuk.petitions.v1.ImportSignaturesResponse
+	(*DepositPetitionRequest)(nil),            // 33: tasharuk.petitions.v1.DepositPetitionRequest
+	(*DepositPetitionResponse)(nil),           // 34: tasharuk.petitions.v1.DepositPetitionResponse
+	(*ReferPetitionToBureauRequest)(nil),      // 35: tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	(*ReferPetitionToBureauResponse)(nil),     // 36: tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	(*DecideAdmissibilityRequest)(nil),        // 37: tasharuk.petitions.v1.DecideAdmissibilityRequest
+	(*DecideAdmissibilityResponse)(nil),       // 38: tasharuk.petitions.v1.DecideAdmissibilityResponse
+	(*SchedulePetitionRequest)(nil),           // 39: tasharuk.petitions.v1.SchedulePetitionRequest
+	(*SchedulePetitionResponse)(nil),          // 40: tasharuk.petitions.v1.SchedulePetitionResponse
+	(*ReferPetitionToCommitteeRequest)(nil),   // 41: tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	(*ReferPetitionToCommitteeResponse)(nil),  // 42: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	(*RecordCommitteeReportRequest)(nil),      // 43: tasharuk.petitions.v1.RecordCommitteeReportRequest
+	(*RecordCommitteeReportResponse)(nil),     // 44: tasharuk.petitions.v1.RecordCommitteeReportResponse
+	(*RecordDeliberationRequest)(nil),         // 45: tasharuk.petitions.v1.RecordDeliberationRequest
+	(*RecordDeliberationResponse)(nil),        // 46: tasharuk.petitions.v1.RecordDeliberationResponse
+	(*NotifyAgentRequest)(nil),                // 47: tasharuk.petitions.v1.NotifyAgentRequest
+	(*NotifyAgentResponse)(nil),               // 48: tasharuk.petitions.v1.NotifyAgentResponse
+	(*WithdrawPetitionRequest)(nil),           // 49: tasharuk.petitions.v1.WithdrawPetitionRequest
+	(*WithdrawPetitionResponse)(nil),          // 50: tasharuk.petitions.v1.WithdrawPetitionResponse
+	(*ClosePetitionRequest)(nil),              // 51: tasharuk.petitions.v1.ClosePetitionRequest
+	(*ClosePetitionResponse)(nil),             // 52: tasharuk.petitions.v1.ClosePetitionResponse
+	(*CorrectPetitionRecordRequest)(nil),      // 53: tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	(*CorrectPetitionRecordResponse)(nil),     // 54: tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	(*ListSignaturesRequest)(nil),             // 55: tasharuk.petitions.v1.ListSignaturesRequest
+	(*SignatureEntry)(nil),                    // 56: tasharuk.petitions.v1.SignatureEntry
+	(*ListSignaturesResponse)(nil),            // 57: tasharuk.petitions.v1.ListSignaturesResponse
+	nil,                                       // 58: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	(v1.Admissibility)(0),                     // 59: tasharuk.petitions.events.v1.Admissibility
+	(*v1.Checklist)(nil),                      // 60: tasharuk.petitions.events.v1.Checklist
+	(*timestamppb.Timestamp)(nil),             // 61: google.protobuf.Timestamp
+	(v1.PetitionerKind)(0),                    // 62: tasharuk.petitions.events.v1.PetitionerKind
+	(*v1.Association)(nil),                    // 63: tasharuk.petitions.events.v1.Association
+	(v1.PetitionState)(0),                     // 64: tasharuk.petitions.events.v1.PetitionState
+	(v1.DepositChannel)(0),                    // 65: tasharuk.petitions.events.v1.DepositChannel
+	(v1.DeliberationOutcome)(0),               // 66: tasharuk.petitions.events.v1.DeliberationOutcome
+	(*v1.RecordCorrected)(nil),                // 67: tasharuk.petitions.events.v1.RecordCorrected
+	(v1.ModerationGround)(0),                  // 68: tasharuk.petitions.events.v1.ModerationGround
+	(v1.SignatureAssurance)(0),                // 69: tasharuk.petitions.events.v1.SignatureAssurance
+	(v1.NotificationSubject)(0),               // 70: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 71: tasharuk.petitions.events.v1.SignatureChannel
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
-	53, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	54, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	55, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	56, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	57, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	58, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
-	59, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
+	58, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	59, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	60, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	61, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	62, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	63, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
+	64, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
 	3,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
-	56, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
-	60, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	56, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
+	61, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
+	65, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	61, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
 	4,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
-	56, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
-	61, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	56, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
-	56, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
-	62, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
+	61, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
+	66, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	61, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
+	61, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
+	67, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
 	0,  // 17: tasharuk.petitions.v1.Petition.allowed_acts:type_name -> tasharuk.petitions.v1.PetitionAct
-	56, // 18: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	56, // 19: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
-	59, // 20: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
-	57, // 21: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	58, // 22: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
-	5,  // 23: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 24: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 25: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 26: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 27: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 28: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 29: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	56, // 30: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	56, // 31: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
-	6,  // 32: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	5,  // 33: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	63, // 34: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	1,  // 35: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	63, // 36: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	2,  // 37: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	26, // 38: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	56, // 39: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	60, // 40: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	5,  // 41: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 42: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	54, // 43: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	55, // 44: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	5,  // 45: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 46: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 47: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	56, // 48: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,  // 49: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 50: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	56, // 51: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,  // 52: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	64, // 53: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	56, // 54: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,  // 55: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 56: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 57: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 58: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 59: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	65, // 60: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	56, // 61: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	51, // 62: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	7,  // 63: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	9,  // 64: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	11, // 65: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	13, // 66: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	15, // 67: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	17, // 68: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	19, // 69: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	21, // 70: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	23, // 71: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	25, // 72: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	28, // 73: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	30, // 74: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	32, // 75: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	34, // 76: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	36, // 77: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	38, // 78: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	40, // 79: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	42, // 80: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	44, // 81: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	46, // 82: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	48, // 83: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	50, // 84: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	8,  // 85: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	10, // 86: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	12, // 87: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	14, // 88: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	16, // 89: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	18, // 90: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	20, // 91: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	22, // 92: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	24, // 93: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	27, // 94: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	29, // 95: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	31, // 96: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	33, // 97: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	35, // 98: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	37, // 99: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	39, // 100: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	41, // 101: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	43, // 102: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	45, // 103: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	47, // 104: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	49, // 105: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	52, // 106: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
-	85, // [85:107] is the sub-list for method output_type
-	63, // [63:85] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	6,  // 18: tasharuk.petitions.v1.Petition.moderation:type_name -> tasharuk.petitions.v1.Moderation
+	61, // 19: tasharuk.petitions.v1.Moderation.submit_time:type_name -> google.protobuf.Timestamp
+	61, // 20: tasharuk.petitions.v1.Moderation.deadline:type_name -> google.protobuf.Timestamp
+	68, // 21: tasharuk.petitions.v1.Moderation.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	61, // 22: tasharuk.petitions.v1.Moderation.moderate_time:type_name -> google.protobuf.Timestamp
+	68, // 23: tasharuk.petitions.v1.ModeratePetitionRequest.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	5,  // 24: tasharuk.petitions.v1.ModeratePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 25: tasharuk.petitions.v1.AmendPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 26: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	61, // 27: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	64, // 28: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
+	62, // 29: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	63, // 30: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
+	5,  // 31: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 32: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	61, // 33: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 34: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 35: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	61, // 36: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,  // 37: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	61, // 38: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	61, // 39: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	11, // 40: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	5,  // 41: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	69, // 42: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	1,  // 43: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	69, // 44: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	2,  // 45: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	31, // 46: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	61, // 47: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	65, // 48: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	5,  // 49: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 50: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	59, // 51: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	60, // 52: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	5,  // 53: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 54: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 55: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	61, // 56: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,  // 57: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	66, // 58: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	61, // 59: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,  // 60: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	70, // 61: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	61, // 62: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,  // 63: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 64: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 65: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,  // 66: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,  // 67: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	71, // 68: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	61, // 69: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	56, // 70: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	12, // 71: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	14, // 72: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	16, // 73: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	18, // 74: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	20, // 75: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	7,  // 76: tasharuk.petitions.v1.PetitionService.ModeratePetition:input_type -> tasharuk.petitions.v1.ModeratePetitionRequest
+	9,  // 77: tasharuk.petitions.v1.PetitionService.AmendPetition:input_type -> tasharuk.petitions.v1.AmendPetitionRequest
+	22, // 78: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	24, // 79: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	26, // 80: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	28, // 81: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	30, // 82: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	33, // 83: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	35, // 84: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	37, // 85: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	39, // 86: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	41, // 87: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	43, // 88: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	45, // 89: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	47, // 90: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	49, // 91: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	51, // 92: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	53, // 93: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	55, // 94: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	13, // 95: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	15, // 96: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	17, // 97: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	19, // 98: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	21, // 99: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	8,  // 100: tasharuk.petitions.v1.PetitionService.ModeratePetition:output_type -> tasharuk.petitions.v1.ModeratePetitionResponse
+	10, // 101: tasharuk.petitions.v1.PetitionService.AmendPetition:output_type -> tasharuk.petitions.v1.AmendPetitionResponse
+	23, // 102: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	25, // 103: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	27, // 104: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	29, // 105: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	32, // 106: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	34, // 107: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	36, // 108: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	38, // 109: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	40, // 110: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	42, // 111: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	44, // 112: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	46, // 113: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	48, // 114: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	50, // 115: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	52, // 116: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	54, // 117: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	57, // 118: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	95, // [95:119] is the sub-list for method output_type
+	71, // [71:95] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }
@@ -4373,7 +4823,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_petition_service_proto_rawDesc), len(file_tasharuk_petitions_v1_petition_service_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   51,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,8 @@ const (
 	PetitionService_ListPetitions_FullMethodName             = "/tasharuk.petitions.v1.PetitionService/ListPetitions"
 	PetitionService_GetPetitionTimeline_FullMethodName       = "/tasharuk.petitions.v1.PetitionService/GetPetitionTimeline"
 	PetitionService_OpenPetitionForSignatures_FullMethodName = "/tasharuk.petitions.v1.PetitionService/OpenPetitionForSignatures"
+	PetitionService_ModeratePetition_FullMethodName          = "/tasharuk.petitions.v1.PetitionService/ModeratePetition"
+	PetitionService_AmendPetition_FullMethodName             = "/tasharuk.petitions.v1.PetitionService/AmendPetition"
 	PetitionService_SignPetition_FullMethodName              = "/tasharuk.petitions.v1.PetitionService/SignPetition"
 	PetitionService_CheckSignature_FullMethodName            = "/tasharuk.petitions.v1.PetitionService/CheckSignature"
 	PetitionService_WithdrawSignature_FullMethodName         = "/tasharuk.petitions.v1.PetitionService/WithdrawSignature"
@@ -68,8 +70,19 @@ type PetitionServiceClient interface {
 	ListPetitions(ctx context.Context, in *ListPetitionsRequest, opts ...grpc.CallOption) (*ListPetitionsResponse, error)
 	// GetPetitionTimeline lists every act on a petition in order. Public.
 	GetPetitionTimeline(ctx context.Context, in *GetPetitionTimelineRequest, opts ...grpc.CallOption) (*GetPetitionTimelineResponse, error)
-	// OpenPetitionForSignatures opens a draft to signatures (the agent).
+	// OpenPetitionForSignatures submits a draft (or a petition refused by
+	// moderation, amended) to the council's moderation (the agent); it is
+	// public and open to signatures once moderation clears it. Fails with
+	// NOT_AGENT, WRONG_STATE.
 	OpenPetitionForSignatures(ctx context.Context, in *OpenPetitionForSignaturesRequest, opts ...grpc.CallOption) (*OpenPetitionForSignaturesResponse, error)
+	// ModeratePetition clears a petition awaiting moderation, or refuses it
+	// with a ground and reasons (the council's staff or moderator). Fails
+	// with WRONG_STATE, MODERATION_REASONS_REQUIRED, INVALID_ARGUMENT.
+	ModeratePetition(ctx context.Context, in *ModeratePetitionRequest, opts ...grpc.CallOption) (*ModeratePetitionResponse, error)
+	// AmendPetition changes the text of a draft or of a petition refused by
+	// moderation (the agent). Fails with NOT_AGENT, WRONG_STATE,
+	// INVALID_ARGUMENT.
+	AmendPetition(ctx context.Context, in *AmendPetitionRequest, opts ...grpc.CallOption) (*AmendPetitionResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
 	// account signs there with that number only, and no other account can
@@ -175,6 +188,26 @@ func (c *petitionServiceClient) OpenPetitionForSignatures(ctx context.Context, i
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OpenPetitionForSignaturesResponse)
 	err := c.cc.Invoke(ctx, PetitionService_OpenPetitionForSignatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *petitionServiceClient) ModeratePetition(ctx context.Context, in *ModeratePetitionRequest, opts ...grpc.CallOption) (*ModeratePetitionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModeratePetitionResponse)
+	err := c.cc.Invoke(ctx, PetitionService_ModeratePetition_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *petitionServiceClient) AmendPetition(ctx context.Context, in *AmendPetitionRequest, opts ...grpc.CallOption) (*AmendPetitionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AmendPetitionResponse)
+	err := c.cc.Invoke(ctx, PetitionService_AmendPetition_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -376,8 +409,19 @@ type PetitionServiceServer interface {
 	ListPetitions(context.Context, *ListPetitionsRequest) (*ListPetitionsResponse, error)
 	// GetPetitionTimeline lists every act on a petition in order. Public.
 	GetPetitionTimeline(context.Context, *GetPetitionTimelineRequest) (*GetPetitionTimelineResponse, error)
-	// OpenPetitionForSignatures opens a draft to signatures (the agent).
+	// OpenPetitionForSignatures submits a draft (or a petition refused by
+	// moderation, amended) to the council's moderation (the agent); it is
+	// public and open to signatures once moderation clears it. Fails with
+	// NOT_AGENT, WRONG_STATE.
 	OpenPetitionForSignatures(context.Context, *OpenPetitionForSignaturesRequest) (*OpenPetitionForSignaturesResponse, error)
+	// ModeratePetition clears a petition awaiting moderation, or refuses it
+	// with a ground and reasons (the council's staff or moderator). Fails
+	// with WRONG_STATE, MODERATION_REASONS_REQUIRED, INVALID_ARGUMENT.
+	ModeratePetition(context.Context, *ModeratePetitionRequest) (*ModeratePetitionResponse, error)
+	// AmendPetition changes the text of a draft or of a petition refused by
+	// moderation (the agent). Fails with NOT_AGENT, WRONG_STATE,
+	// INVALID_ARGUMENT.
+	AmendPetition(context.Context, *AmendPetitionRequest) (*AmendPetitionResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
 	// account signs there with that number only, and no other account can
@@ -453,6 +497,12 @@ func (UnimplementedPetitionServiceServer) GetPetitionTimeline(context.Context, *
 }
 func (UnimplementedPetitionServiceServer) OpenPetitionForSignatures(context.Context, *OpenPetitionForSignaturesRequest) (*OpenPetitionForSignaturesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OpenPetitionForSignatures not implemented")
+}
+func (UnimplementedPetitionServiceServer) ModeratePetition(context.Context, *ModeratePetitionRequest) (*ModeratePetitionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ModeratePetition not implemented")
+}
+func (UnimplementedPetitionServiceServer) AmendPetition(context.Context, *AmendPetitionRequest) (*AmendPetitionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AmendPetition not implemented")
 }
 func (UnimplementedPetitionServiceServer) SignPetition(context.Context, *SignPetitionRequest) (*SignPetitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignPetition not implemented")
@@ -612,6 +662,42 @@ func _PetitionService_OpenPetitionForSignatures_Handler(srv interface{}, ctx con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PetitionServiceServer).OpenPetitionForSignatures(ctx, req.(*OpenPetitionForSignaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PetitionService_ModeratePetition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ModeratePetitionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PetitionServiceServer).ModeratePetition(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PetitionService_ModeratePetition_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PetitionServiceServer).ModeratePetition(ctx, req.(*ModeratePetitionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PetitionService_AmendPetition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AmendPetitionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PetitionServiceServer).AmendPetition(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PetitionService_AmendPetition_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PetitionServiceServer).AmendPetition(ctx, req.(*AmendPetitionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -948,6 +1034,14 @@ var PetitionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "OpenPetitionForSignatures",
 			Handler:    _PetitionService_OpenPetitionForSignatures_Handler,
+		},
+		{
+			MethodName: "ModeratePetition",
+			Handler:    _PetitionService_ModeratePetition_Handler,
+		},
+		{
+			MethodName: "AmendPetition",
+			Handler:    _PetitionService_AmendPetition_Handler,
 		},
 		{
 			MethodName: "SignPetition",

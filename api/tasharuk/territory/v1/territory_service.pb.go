@@ -693,9 +693,12 @@ type Rulebook struct {
 	Articles map[string]string `protobuf:"bytes,14,rep,name=articles,proto3" json:"articles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Every version recorded for this council's level and the council, in
 	// the order they take effect, with what each changed.
-	Versions      []*RulebookVersion `protobuf:"bytes,15,rep,name=versions,proto3" json:"versions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Versions []*RulebookVersion `protobuf:"bytes,15,rep,name=versions,proto3" json:"versions,omitempty"`
+	// Days moderation has to clear or refuse a petition submitted for
+	// online signatures.
+	ModerationDeadlineDays int32 `protobuf:"varint,16,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3" json:"moderation_deadline_days,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Rulebook) Reset() {
@@ -831,6 +834,13 @@ func (x *Rulebook) GetVersions() []*RulebookVersion {
 		return x.Versions
 	}
 	return nil
+}
+
+func (x *Rulebook) GetModerationDeadlineDays() int32 {
+	if x != nil {
+		return x.ModerationDeadlineDays
+	}
+	return 0
 }
 
 // RulebookVersion is one recorded version: a level-wide amendment or a
@@ -1184,8 +1194,10 @@ type SetCouncilRulesRequest struct {
 	EffectiveDate string `protobuf:"bytes,3,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
 	// Days before the session month when the agenda is fixed.
 	SessionMarginDays *int32 `protobuf:"varint,4,opt,name=session_margin_days,json=sessionMarginDays,proto3,oneof" json:"session_margin_days,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Days its moderation has to clear or refuse a submitted petition.
+	ModerationDeadlineDays *int32 `protobuf:"varint,5,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *SetCouncilRulesRequest) Reset() {
@@ -1242,6 +1254,13 @@ func (x *SetCouncilRulesRequest) GetEffectiveDate() string {
 func (x *SetCouncilRulesRequest) GetSessionMarginDays() int32 {
 	if x != nil && x.SessionMarginDays != nil {
 		return *x.SessionMarginDays
+	}
+	return 0
+}
+
+func (x *SetCouncilRulesRequest) GetModerationDeadlineDays() int32 {
+	if x != nil && x.ModerationDeadlineDays != nil {
+		return *x.ModerationDeadlineDays
 	}
 	return 0
 }
@@ -1356,7 +1375,7 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x06source\x18\x04 \x01(\tR\x06source\"w\n" +
 	"\x18RecordPopulationResponse\x128\n" +
 	"\acouncil\x18\x01 \x01(\v2\x1e.tasharuk.territory.v1.CouncilR\acouncil\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe0\x06\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x9a\a\n" +
 	"\bRulebook\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
@@ -1374,7 +1393,8 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x17ordinary_session_months\x18\f \x03(\x05R\x15ordinarySessionMonths\x12.\n" +
 	"\x13session_margin_days\x18\r \x01(\x05R\x11sessionMarginDays\x12I\n" +
 	"\barticles\x18\x0e \x03(\v2-.tasharuk.territory.v1.Rulebook.ArticlesEntryR\barticles\x12B\n" +
-	"\bversions\x18\x0f \x03(\v2&.tasharuk.territory.v1.RulebookVersionR\bversions\x1a;\n" +
+	"\bversions\x18\x0f \x03(\v2&.tasharuk.territory.v1.RulebookVersionR\bversions\x128\n" +
+	"\x18moderation_deadline_days\x18\x10 \x01(\x05R\x16moderationDeadlineDays\x1a;\n" +
 	"\rArticlesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x02\n" +
@@ -1401,13 +1421,15 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x06values\x18\x04 \x01(\v2,.tasharuk.territory.events.v1.RulebookValuesR\x06values\"\x87\x01\n" +
 	"\x15AmendRulebookResponse\x12K\n" +
 	"\tamendment\x18\x01 \x01(\v2-.tasharuk.territory.events.v1.RulebookAmendedR\tamendment\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xda\x01\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xb6\x02\n" +
 	"\x16SetCouncilRulesRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
 	"\x18internal_rules_reference\x18\x02 \x01(\tR\x16internalRulesReference\x12%\n" +
 	"\x0eeffective_date\x18\x03 \x01(\tR\reffectiveDate\x123\n" +
-	"\x13session_margin_days\x18\x04 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01B\x16\n" +
-	"\x14_session_margin_days\"\x81\x01\n" +
+	"\x13session_margin_days\x18\x04 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01\x12=\n" +
+	"\x18moderation_deadline_days\x18\x05 \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01B\x16\n" +
+	"\x14_session_margin_daysB\x1b\n" +
+	"\x19_moderation_deadline_days\"\x81\x01\n" +
 	"\x17SetCouncilRulesResponse\x12C\n" +
 	"\x05rules\x18\x01 \x01(\v2-.tasharuk.territory.events.v1.CouncilRulesSetR\x05rules\x12!\n" +
 	"\flog_position\x18\x02 \x01(\x04R\vlogPosition2\x89\x06\n" +

@@ -437,6 +437,12 @@ const (
 	PetitionState_PETITION_STATE_CLOSED PetitionState = 10
 	// Withdrawn by its agent.
 	PetitionState_PETITION_STATE_WITHDRAWN PetitionState = 11
+	// Submitted for online signatures, waiting for the council's moderation
+	// before it is public.
+	PetitionState_PETITION_STATE_AWAITING_MODERATION PetitionState = 12
+	// Refused by moderation, with its ground and reasons: the agent may
+	// amend it and submit it again.
+	PetitionState_PETITION_STATE_MODERATION_REFUSED PetitionState = 13
 )
 
 // Enum value maps for PetitionState.
@@ -454,20 +460,24 @@ var (
 		9:  "PETITION_STATE_DELIBERATED",
 		10: "PETITION_STATE_CLOSED",
 		11: "PETITION_STATE_WITHDRAWN",
+		12: "PETITION_STATE_AWAITING_MODERATION",
+		13: "PETITION_STATE_MODERATION_REFUSED",
 	}
 	PetitionState_value = map[string]int32{
-		"PETITION_STATE_UNSPECIFIED":    0,
-		"PETITION_STATE_DRAFT":          1,
-		"PETITION_STATE_COLLECTING":     2,
-		"PETITION_STATE_DEPOSITED":      3,
-		"PETITION_STATE_UNDER_REVIEW":   4,
-		"PETITION_STATE_ADMISSIBLE":     5,
-		"PETITION_STATE_INADMISSIBLE":   6,
-		"PETITION_STATE_SCHEDULED":      7,
-		"PETITION_STATE_WITH_COMMITTEE": 8,
-		"PETITION_STATE_DELIBERATED":    9,
-		"PETITION_STATE_CLOSED":         10,
-		"PETITION_STATE_WITHDRAWN":      11,
+		"PETITION_STATE_UNSPECIFIED":         0,
+		"PETITION_STATE_DRAFT":               1,
+		"PETITION_STATE_COLLECTING":          2,
+		"PETITION_STATE_DEPOSITED":           3,
+		"PETITION_STATE_UNDER_REVIEW":        4,
+		"PETITION_STATE_ADMISSIBLE":          5,
+		"PETITION_STATE_INADMISSIBLE":        6,
+		"PETITION_STATE_SCHEDULED":           7,
+		"PETITION_STATE_WITH_COMMITTEE":      8,
+		"PETITION_STATE_DELIBERATED":         9,
+		"PETITION_STATE_CLOSED":              10,
+		"PETITION_STATE_WITHDRAWN":           11,
+		"PETITION_STATE_AWAITING_MODERATION": 12,
+		"PETITION_STATE_MODERATION_REFUSED":  13,
 	}
 )
 
@@ -496,6 +506,64 @@ func (x PetitionState) Number() protoreflect.EnumNumber {
 // Deprecated: Use PetitionState.Descriptor instead.
 func (PetitionState) EnumDescriptor() ([]byte, []int) {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+// ModerationGround is why moderation refused a petition.
+type ModerationGround int32
+
+const (
+	// Not set.
+	ModerationGround_MODERATION_GROUND_UNSPECIFIED ModerationGround = 0
+	// It touches the constants of article 1 of the Constitution (Islam,
+	// national unity, the constitutional monarchy, the democratic choice).
+	ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT ModerationGround = 1
+	// It asks for something outside the council's powers.
+	ModerationGround_MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS ModerationGround = 2
+	// Its text is insulting or names or exposes a person.
+	ModerationGround_MODERATION_GROUND_INSULTING_OR_PERSONAL ModerationGround = 3
+)
+
+// Enum value maps for ModerationGround.
+var (
+	ModerationGround_name = map[int32]string{
+		0: "MODERATION_GROUND_UNSPECIFIED",
+		1: "MODERATION_GROUND_EXCLUDED_SUBJECT",
+		2: "MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS",
+		3: "MODERATION_GROUND_INSULTING_OR_PERSONAL",
+	}
+	ModerationGround_value = map[string]int32{
+		"MODERATION_GROUND_UNSPECIFIED":            0,
+		"MODERATION_GROUND_EXCLUDED_SUBJECT":       1,
+		"MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS": 2,
+		"MODERATION_GROUND_INSULTING_OR_PERSONAL":  3,
+	}
+)
+
+func (x ModerationGround) Enum() *ModerationGround {
+	p := new(ModerationGround)
+	*p = x
+	return p
+}
+
+func (x ModerationGround) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ModerationGround) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[8].Descriptor()
+}
+
+func (ModerationGround) Type() protoreflect.EnumType {
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[8]
+}
+
+func (x ModerationGround) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ModerationGround.Descriptor instead.
+func (ModerationGround) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 // Association records the conditions an association must meet to petition
@@ -1887,6 +1955,235 @@ func (x *PersonDataErased) GetKeysDestroyed() int32 {
 	return 0
 }
 
+// PetitionSubmittedForModeration: the agent asked to open the petition to
+// online signatures; it stays private until the council's moderation
+// clears it. Event type "petitions.PetitionSubmittedForModeration".
+type PetitionSubmittedForModeration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When moderation should have answered (the rulebook's moderation
+	// deadline from the submission).
+	ModerationDeadline *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=moderation_deadline,json=moderationDeadline,proto3" json:"moderation_deadline,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *PetitionSubmittedForModeration) Reset() {
+	*x = PetitionSubmittedForModeration{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionSubmittedForModeration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionSubmittedForModeration) ProtoMessage() {}
+
+func (x *PetitionSubmittedForModeration) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionSubmittedForModeration.ProtoReflect.Descriptor instead.
+func (*PetitionSubmittedForModeration) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PetitionSubmittedForModeration) GetModerationDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModerationDeadline
+	}
+	return nil
+}
+
+// PetitionModerationCleared: the council's staff (or its moderator)
+// cleared the petition: it is public and open to signatures. Event type
+// "petitions.PetitionModerationCleared".
+type PetitionModerationCleared struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A note for the record (optional).
+	Note          string `protobuf:"bytes,1,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PetitionModerationCleared) Reset() {
+	*x = PetitionModerationCleared{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionModerationCleared) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionModerationCleared) ProtoMessage() {}
+
+func (x *PetitionModerationCleared) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionModerationCleared.ProtoReflect.Descriptor instead.
+func (*PetitionModerationCleared) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PetitionModerationCleared) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// PetitionModerationRefused: moderation refused the petition, naming the
+// ground and giving reasons the agent reads. Event type
+// "petitions.PetitionModerationRefused".
+type PetitionModerationRefused struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ground.
+	Ground ModerationGround `protobuf:"varint,1,opt,name=ground,proto3,enum=tasharuk.petitions.events.v1.ModerationGround" json:"ground,omitempty"`
+	// Written reasons.
+	Reasons string `protobuf:"bytes,2,opt,name=reasons,proto3" json:"reasons,omitempty"`
+	// The text the ground comes from.
+	Article       string `protobuf:"bytes,3,opt,name=article,proto3" json:"article,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PetitionModerationRefused) Reset() {
+	*x = PetitionModerationRefused{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionModerationRefused) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionModerationRefused) ProtoMessage() {}
+
+func (x *PetitionModerationRefused) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionModerationRefused.ProtoReflect.Descriptor instead.
+func (*PetitionModerationRefused) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PetitionModerationRefused) GetGround() ModerationGround {
+	if x != nil {
+		return x.Ground
+	}
+	return ModerationGround_MODERATION_GROUND_UNSPECIFIED
+}
+
+func (x *PetitionModerationRefused) GetReasons() string {
+	if x != nil {
+		return x.Reasons
+	}
+	return ""
+}
+
+func (x *PetitionModerationRefused) GetArticle() string {
+	if x != nil {
+		return x.Article
+	}
+	return ""
+}
+
+// PetitionAmended: the agent changed the draft's text (before it is
+// public, or after a moderation refusal). Event type
+// "petitions.PetitionAmended".
+type PetitionAmended struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// New title.
+	Title string `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	// New request.
+	Request string `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// New reasons.
+	Reasons       string `protobuf:"bytes,3,opt,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PetitionAmended) Reset() {
+	*x = PetitionAmended{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionAmended) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionAmended) ProtoMessage() {}
+
+func (x *PetitionAmended) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionAmended.ProtoReflect.Descriptor instead.
+func (*PetitionAmended) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PetitionAmended) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PetitionAmended) GetRequest() string {
+	if x != nil {
+		return x.Request
+	}
+	return ""
+}
+
+func (x *PetitionAmended) GetReasons() string {
+	if x != nil {
+		return x.Reasons
+	}
+	return ""
+}
+
 // NationalIdBound: a national ID number was bound to the account that
 // first signed with it in a council, so no other account can sign with it
 // there. Stream "nationalid.<council code>.<signer key>", created only if
@@ -1907,7 +2204,7 @@ type NationalIdBound struct {
 
 func (x *NationalIdBound) Reset() {
 	*x = NationalIdBound{}
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2216,7 @@ func (x *NationalIdBound) String() string {
 func (*NationalIdBound) ProtoMessage() {}
 
 func (x *NationalIdBound) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[21]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2229,7 @@ func (x *NationalIdBound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NationalIdBound.ProtoReflect.Descriptor instead.
 func (*NationalIdBound) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *NationalIdBound) GetCouncil() string {
@@ -1974,7 +2271,7 @@ type AccountBound struct {
 
 func (x *AccountBound) Reset() {
 	*x = AccountBound{}
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2283,7 @@ func (x *AccountBound) String() string {
 func (*AccountBound) ProtoMessage() {}
 
 func (x *AccountBound) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[22]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2296,7 @@ func (x *AccountBound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountBound.ProtoReflect.Descriptor instead.
 func (*AccountBound) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AccountBound) GetCouncil() string {
@@ -2117,7 +2414,19 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
 	"\n" +
 	"signer_key\x18\x02 \x01(\tR\tsignerKey\x12%\n" +
-	"\x0ekeys_destroyed\x18\x03 \x01(\x05R\rkeysDestroyed\"k\n" +
+	"\x0ekeys_destroyed\x18\x03 \x01(\x05R\rkeysDestroyed\"m\n" +
+	"\x1ePetitionSubmittedForModeration\x12K\n" +
+	"\x13moderation_deadline\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x12moderationDeadline\"/\n" +
+	"\x19PetitionModerationCleared\x12\x12\n" +
+	"\x04note\x18\x01 \x01(\tR\x04note\"\x97\x01\n" +
+	"\x19PetitionModerationRefused\x12F\n" +
+	"\x06ground\x18\x01 \x01(\x0e2..tasharuk.petitions.events.v1.ModerationGroundR\x06ground\x12\x18\n" +
+	"\areasons\x18\x02 \x01(\tR\areasons\x12\x18\n" +
+	"\aarticle\x18\x03 \x01(\tR\aarticle\"[\n" +
+	"\x0fPetitionAmended\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\tR\arequest\x12\x18\n" +
+	"\areasons\x18\x03 \x01(\tR\areasons\"k\n" +
 	"\x0fNationalIdBound\x12\x18\n" +
 	"\acouncil\x18\x01 \x01(\tR\acouncil\x12\x1d\n" +
 	"\n" +
@@ -2159,7 +2468,7 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x1fSIGNATURE_ASSURANCE_UNSPECIFIED\x10\x00\x12.\n" +
 	"*SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF\x10\x01\x12%\n" +
 	"!SIGNATURE_ASSURANCE_CODE_VERIFIED\x10\x02\x12,\n" +
-	"(SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID\x10\x03*\x81\x03\n" +
+	"(SIGNATURE_ASSURANCE_PROVIDER_VERIFIED_ID\x10\x03*\xd0\x03\n" +
 	"\rPetitionState\x12\x1e\n" +
 	"\x1aPETITION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PETITION_STATE_DRAFT\x10\x01\x12\x1d\n" +
@@ -2173,7 +2482,14 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x1aPETITION_STATE_DELIBERATED\x10\t\x12\x19\n" +
 	"\x15PETITION_STATE_CLOSED\x10\n" +
 	"\x12\x1c\n" +
-	"\x18PETITION_STATE_WITHDRAWN\x10\vBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1;eventsv1b\x06proto3"
+	"\x18PETITION_STATE_WITHDRAWN\x10\v\x12&\n" +
+	"\"PETITION_STATE_AWAITING_MODERATION\x10\f\x12%\n" +
+	"!PETITION_STATE_MODERATION_REFUSED\x10\r*\xb8\x01\n" +
+	"\x10ModerationGround\x12!\n" +
+	"\x1dMODERATION_GROUND_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"MODERATION_GROUND_EXCLUDED_SUBJECT\x10\x01\x12,\n" +
+	"(MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS\x10\x02\x12+\n" +
+	"'MODERATION_GROUND_INSULTING_OR_PERSONAL\x10\x03BHZFgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tasharuk_petitions_events_v1_events_proto_rawDescOnce sync.Once
@@ -2187,59 +2503,66 @@ func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
-	(PetitionerKind)(0),                 // 0: tasharuk.petitions.events.v1.PetitionerKind
-	(DepositChannel)(0),                 // 1: tasharuk.petitions.events.v1.DepositChannel
-	(Admissibility)(0),                  // 2: tasharuk.petitions.events.v1.Admissibility
-	(DeliberationOutcome)(0),            // 3: tasharuk.petitions.events.v1.DeliberationOutcome
-	(NotificationSubject)(0),            // 4: tasharuk.petitions.events.v1.NotificationSubject
-	(SignatureChannel)(0),               // 5: tasharuk.petitions.events.v1.SignatureChannel
-	(SignatureAssurance)(0),             // 6: tasharuk.petitions.events.v1.SignatureAssurance
-	(PetitionState)(0),                  // 7: tasharuk.petitions.events.v1.PetitionState
-	(*Association)(nil),                 // 8: tasharuk.petitions.events.v1.Association
-	(*Checklist)(nil),                   // 9: tasharuk.petitions.events.v1.Checklist
-	(*PetitionDrafted)(nil),             // 10: tasharuk.petitions.events.v1.PetitionDrafted
-	(*PetitionOpenedForSignatures)(nil), // 11: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
-	(*PetitionDeposited)(nil),           // 12: tasharuk.petitions.events.v1.PetitionDeposited
-	(*PetitionReferredToBureau)(nil),    // 13: tasharuk.petitions.events.v1.PetitionReferredToBureau
-	(*AdmissibilityDecided)(nil),        // 14: tasharuk.petitions.events.v1.AdmissibilityDecided
-	(*PetitionScheduled)(nil),           // 15: tasharuk.petitions.events.v1.PetitionScheduled
-	(*PetitionReferredToCommittee)(nil), // 16: tasharuk.petitions.events.v1.PetitionReferredToCommittee
-	(*CommitteeReportRecorded)(nil),     // 17: tasharuk.petitions.events.v1.CommitteeReportRecorded
-	(*PetitionDeliberated)(nil),         // 18: tasharuk.petitions.events.v1.PetitionDeliberated
-	(*AgentNotified)(nil),               // 19: tasharuk.petitions.events.v1.AgentNotified
-	(*PetitionWithdrawn)(nil),           // 20: tasharuk.petitions.events.v1.PetitionWithdrawn
-	(*PetitionClosed)(nil),              // 21: tasharuk.petitions.events.v1.PetitionClosed
-	(*RecordCorrected)(nil),             // 22: tasharuk.petitions.events.v1.RecordCorrected
-	(*ReceiptIssued)(nil),               // 23: tasharuk.petitions.events.v1.ReceiptIssued
-	(*SignatureAdded)(nil),              // 24: tasharuk.petitions.events.v1.SignatureAdded
-	(*SignatureWithdrawn)(nil),          // 25: tasharuk.petitions.events.v1.SignatureWithdrawn
-	(*SignatureStruck)(nil),             // 26: tasharuk.petitions.events.v1.SignatureStruck
-	(*SignerListViewed)(nil),            // 27: tasharuk.petitions.events.v1.SignerListViewed
-	(*PersonDataErased)(nil),            // 28: tasharuk.petitions.events.v1.PersonDataErased
-	(*NationalIdBound)(nil),             // 29: tasharuk.petitions.events.v1.NationalIdBound
-	(*AccountBound)(nil),                // 30: tasharuk.petitions.events.v1.AccountBound
-	(*timestamppb.Timestamp)(nil),       // 31: google.protobuf.Timestamp
+	(PetitionerKind)(0),                    // 0: tasharuk.petitions.events.v1.PetitionerKind
+	(DepositChannel)(0),                    // 1: tasharuk.petitions.events.v1.DepositChannel
+	(Admissibility)(0),                     // 2: tasharuk.petitions.events.v1.Admissibility
+	(DeliberationOutcome)(0),               // 3: tasharuk.petitions.events.v1.DeliberationOutcome
+	(NotificationSubject)(0),               // 4: tasharuk.petitions.events.v1.NotificationSubject
+	(SignatureChannel)(0),                  // 5: tasharuk.petitions.events.v1.SignatureChannel
+	(SignatureAssurance)(0),                // 6: tasharuk.petitions.events.v1.SignatureAssurance
+	(PetitionState)(0),                     // 7: tasharuk.petitions.events.v1.PetitionState
+	(ModerationGround)(0),                  // 8: tasharuk.petitions.events.v1.ModerationGround
+	(*Association)(nil),                    // 9: tasharuk.petitions.events.v1.Association
+	(*Checklist)(nil),                      // 10: tasharuk.petitions.events.v1.Checklist
+	(*PetitionDrafted)(nil),                // 11: tasharuk.petitions.events.v1.PetitionDrafted
+	(*PetitionOpenedForSignatures)(nil),    // 12: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
+	(*PetitionDeposited)(nil),              // 13: tasharuk.petitions.events.v1.PetitionDeposited
+	(*PetitionReferredToBureau)(nil),       // 14: tasharuk.petitions.events.v1.PetitionReferredToBureau
+	(*AdmissibilityDecided)(nil),           // 15: tasharuk.petitions.events.v1.AdmissibilityDecided
+	(*PetitionScheduled)(nil),              // 16: tasharuk.petitions.events.v1.PetitionScheduled
+	(*PetitionReferredToCommittee)(nil),    // 17: tasharuk.petitions.events.v1.PetitionReferredToCommittee
+	(*CommitteeReportRecorded)(nil),        // 18: tasharuk.petitions.events.v1.CommitteeReportRecorded
+	(*PetitionDeliberated)(nil),            // 19: tasharuk.petitions.events.v1.PetitionDeliberated
+	(*AgentNotified)(nil),                  // 20: tasharuk.petitions.events.v1.AgentNotified
+	(*PetitionWithdrawn)(nil),              // 21: tasharuk.petitions.events.v1.PetitionWithdrawn
+	(*PetitionClosed)(nil),                 // 22: tasharuk.petitions.events.v1.PetitionClosed
+	(*RecordCorrected)(nil),                // 23: tasharuk.petitions.events.v1.RecordCorrected
+	(*ReceiptIssued)(nil),                  // 24: tasharuk.petitions.events.v1.ReceiptIssued
+	(*SignatureAdded)(nil),                 // 25: tasharuk.petitions.events.v1.SignatureAdded
+	(*SignatureWithdrawn)(nil),             // 26: tasharuk.petitions.events.v1.SignatureWithdrawn
+	(*SignatureStruck)(nil),                // 27: tasharuk.petitions.events.v1.SignatureStruck
+	(*SignerListViewed)(nil),               // 28: tasharuk.petitions.events.v1.SignerListViewed
+	(*PersonDataErased)(nil),               // 29: tasharuk.petitions.events.v1.PersonDataErased
+	(*PetitionSubmittedForModeration)(nil), // 30: tasharuk.petitions.events.v1.PetitionSubmittedForModeration
+	(*PetitionModerationCleared)(nil),      // 31: tasharuk.petitions.events.v1.PetitionModerationCleared
+	(*PetitionModerationRefused)(nil),      // 32: tasharuk.petitions.events.v1.PetitionModerationRefused
+	(*PetitionAmended)(nil),                // 33: tasharuk.petitions.events.v1.PetitionAmended
+	(*NationalIdBound)(nil),                // 34: tasharuk.petitions.events.v1.NationalIdBound
+	(*AccountBound)(nil),                   // 35: tasharuk.petitions.events.v1.AccountBound
+	(*timestamppb.Timestamp)(nil),          // 36: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	8,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
-	31, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	9,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
+	36, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	31, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	36, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
 	2,  // 5: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
-	9,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	10, // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
 	3,  // 7: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
 	4,  // 8: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
 	5,  // 9: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
 	6,  // 10: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	36, // 11: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
+	8,  // 12: tasharuk.petitions.events.v1.PetitionModerationRefused.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_events_v1_events_proto_init() }
@@ -2252,8 +2575,8 @@ func file_tasharuk_petitions_events_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   23,
+			NumEnums:      9,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -97,9 +97,12 @@ type RulebookValues struct {
 	// fixed.
 	SessionMarginDays *int32 `protobuf:"varint,6,opt,name=session_margin_days,json=sessionMarginDays,proto3,oneof" json:"session_margin_days,omitempty"`
 	// The text each rule comes from, by rule key ("signature_threshold").
-	Articles      map[string]string `protobuf:"bytes,7,rep,name=articles,proto3" json:"articles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Articles map[string]string `protobuf:"bytes,7,rep,name=articles,proto3" json:"articles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Days the council's moderation has to clear or refuse a petition
+	// submitted for online signatures.
+	ModerationDeadlineDays *int32 `protobuf:"varint,8,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *RulebookValues) Reset() {
@@ -179,6 +182,13 @@ func (x *RulebookValues) GetArticles() map[string]string {
 		return x.Articles
 	}
 	return nil
+}
+
+func (x *RulebookValues) GetModerationDeadlineDays() int32 {
+	if x != nil && x.ModerationDeadlineDays != nil {
+		return *x.ModerationDeadlineDays
+	}
+	return 0
 }
 
 // RulebookAmended: a new version of one level's rulebook (a new law, an
@@ -298,8 +308,10 @@ type CouncilRulesSet struct {
 	SessionMarginDays *int32 `protobuf:"varint,6,opt,name=session_margin_days,json=sessionMarginDays,proto3,oneof" json:"session_margin_days,omitempty"`
 	// Names of the values it sets, in order.
 	ChangedFields []string `protobuf:"bytes,7,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Days its moderation has to clear or refuse a submitted petition.
+	ModerationDeadlineDays *int32 `protobuf:"varint,8,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *CouncilRulesSet) Reset() {
@@ -381,6 +393,13 @@ func (x *CouncilRulesSet) GetChangedFields() []string {
 	return nil
 }
 
+func (x *CouncilRulesSet) GetModerationDeadlineDays() int32 {
+	if x != nil && x.ModerationDeadlineDays != nil {
+		return *x.ModerationDeadlineDays
+	}
+	return 0
+}
+
 var File_tasharuk_territory_events_v1_rulebooks_proto protoreflect.FileDescriptor
 
 const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
@@ -390,7 +409,7 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x0emax_population\x18\x01 \x01(\x03R\rmaxPopulation\x12\x1e\n" +
 	"\n" +
 	"signatures\x18\x02 \x01(\x05R\n" +
-	"signatures\"\xa9\x05\n" +
+	"signatures\"\x85\x06\n" +
 	"\x0eRulebookValues\x12]\n" +
 	"\x12signature_brackets\x18\x01 \x03(\v2..tasharuk.territory.events.v1.SignatureBracketR\x11signatureBrackets\x12B\n" +
 	"\x1aarrondissements_signatures\x18\x02 \x01(\x05H\x00R\x19arrondissementsSignatures\x88\x01\x01\x12@\n" +
@@ -398,21 +417,23 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x18decision_deadline_months\x18\x04 \x01(\x05H\x02R\x16decisionDeadlineMonths\x88\x01\x01\x126\n" +
 	"\x17ordinary_session_months\x18\x05 \x03(\x05R\x15ordinarySessionMonths\x123\n" +
 	"\x13session_margin_days\x18\x06 \x01(\x05H\x03R\x11sessionMarginDays\x88\x01\x01\x12V\n" +
-	"\barticles\x18\a \x03(\v2:.tasharuk.territory.events.v1.RulebookValues.ArticlesEntryR\barticles\x1a;\n" +
+	"\barticles\x18\a \x03(\v2:.tasharuk.territory.events.v1.RulebookValues.ArticlesEntryR\barticles\x12=\n" +
+	"\x18moderation_deadline_days\x18\b \x01(\x05H\x04R\x16moderationDeadlineDays\x88\x01\x01\x1a;\n" +
 	"\rArticlesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x1d\n" +
 	"\x1b_arrondissements_signaturesB\x1d\n" +
 	"\x1b_per_province_share_percentB\x1b\n" +
 	"\x19_decision_deadline_monthsB\x16\n" +
-	"\x14_session_margin_days\"\xaa\x02\n" +
+	"\x14_session_margin_daysB\x1b\n" +
+	"\x19_moderation_deadline_days\"\xaa\x02\n" +
 	"\x0fRulebookAmended\x12@\n" +
 	"\x05level\x18\x01 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12'\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x12%\n" +
 	"\x0eeffective_date\x18\x04 \x01(\tR\reffectiveDate\x12D\n" +
 	"\x06values\x18\x05 \x01(\v2,.tasharuk.territory.events.v1.RulebookValuesR\x06values\x12%\n" +
-	"\x0echanged_fields\x18\x06 \x03(\tR\rchangedFields\"\xe5\x02\n" +
+	"\x0echanged_fields\x18\x06 \x03(\tR\rchangedFields\"\xc1\x03\n" +
 	"\x0fCouncilRulesSet\x12!\n" +
 	"\fcouncil_code\x18\x01 \x01(\tR\vcouncilCode\x12@\n" +
 	"\x05level\x18\x02 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x18\n" +
@@ -420,8 +441,10 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x18internal_rules_reference\x18\x04 \x01(\tR\x16internalRulesReference\x12%\n" +
 	"\x0eeffective_date\x18\x05 \x01(\tR\reffectiveDate\x123\n" +
 	"\x13session_margin_days\x18\x06 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01\x12%\n" +
-	"\x0echanged_fields\x18\a \x03(\tR\rchangedFieldsB\x16\n" +
-	"\x14_session_margin_daysBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1;eventsv1b\x06proto3"
+	"\x0echanged_fields\x18\a \x03(\tR\rchangedFields\x12=\n" +
+	"\x18moderation_deadline_days\x18\b \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01B\x16\n" +
+	"\x14_session_margin_daysB\x1b\n" +
+	"\x19_moderation_deadline_daysBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tasharuk_territory_events_v1_rulebooks_proto_rawDescOnce sync.Once

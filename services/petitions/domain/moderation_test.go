@@ -1,0 +1,112 @@
+package domain_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
+)
+
+// A petition submitted for online signatures stays private until its
+// council's moderation clears it; then it is public and collecting.
+func TestModerationClears(t *testing.T) {
+	st := given(t, drafted(), submitted()).state
+	if st.Public() || st.Status != petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION {
+		t.Fatalf("submitted: public %v, %s", st.Public(), domain.StateName(st.Status))
+	}
+	if domain.SignatureAllowed(st, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE) == nil {
+		t.Error("a petition awaiting moderation takes signatures")
+	}
+	given(t, drafted(), submitted()).when(domain.Moderate{Clear: true, Note: " vu "}, asModerator).
+		then(domain.Event{Payload: &petitionseventsv1.PetitionModerationCleared{Note: "vu"}})
+	st = given(t, drafted(), submitted(), cleared()).state
+	if !st.Public() || st.Status != petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING || st.ModeratedBy != "moderator-1" {
+		t.Fatalf("cleared: public %v, %s, by %q", st.Public(), domain.StateName(st.Status), st.ModeratedBy)
+	}
+	if domain.SignatureAllowed(st, petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_ONLINE) != nil {
+		t.Error("a cleared petition refuses signatures")
+	}
+	// Nothing to moderate in any other state.
+	for name, h := range map[string][]domain.Recorded{"draft": {drafted()}, "cleared": {drafted(), submitted(), cleared()},
+		"refused": {drafted(), submitted(), moderationRefused()}, "old log, opened": {drafted(), opened()}} {
+		t.Run(name, func(t *testing.T) {
+			given(t, h...).when(domain.Moderate{Clear: true}, asModerator).thenError(fault.FailedPrecondition, "WRONG_STATE")
+		})
+	}
+}
+
+// A refusal names its ground, with the text it comes from, and reasons the
+// agent reads; the agent amends and submits again; the next moderation
+// starts afresh.
+func TestModerationRefusesWithGroundAndReasons(t *testing.T) {
+	for _, tc := range []struct {
+		ground  petitionseventsv1.ModerationGround
+		council string
+		article string
+	}{
+		{petitionseventsv1.ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT, beniMellal, "Constitution art. 1; law 113-14 art. 121"},
+		{petitionseventsv1.ModerationGround_MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS, beniMellalProv, "Constitution art. 1; law 112-14 art. 112"},
+		{petitionseventsv1.ModerationGround_MODERATION_GROUND_INSULTING_OR_PERSONAL, beniMellalReg, "law 09-08 (personal data); the council's moderation policy"},
+	} {
+		t.Run(tc.ground.String(), func(t *testing.T) {
+			given(t, draftedIn(tc.council), submitted()).when(domain.Moderate{Ground: tc.ground, Reasons: "  " + validReasons + " "}, asModerator).
+				then(domain.Event{Payload: &petitionseventsv1.PetitionModerationRefused{Ground: tc.ground, Reasons: validReasons, Article: tc.article}})
+		})
+	}
+	re := given(t, drafted(), submitted()).when(domain.Moderate{Ground: petitionseventsv1.ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT, Reasons: "non"}, asModerator).
+		thenRule(domain.RuleModerationReasons, fault.FailedPrecondition)
+	detailNames(t, re.Detail, "reasons", "amended")
+	given(t, drafted(), submitted()).when(domain.Moderate{Reasons: validReasons}, asModerator).thenField("ground")
+	given(t, drafted(), submitted()).when(domain.Moderate{Clear: true, Ground: petitionseventsv1.ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT}, asModerator).thenField("ground")
+	given(t, drafted(), submitted()).when(domain.Moderate{Ground: petitionseventsv1.ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT, Reasons: strings.Repeat("r", domain.MaxReasons+1)}, asModerator).thenField("reasons")
+
+	refused := []domain.Recorded{drafted(), submitted(), moderationRefused()}
+	st := given(t, refused...).state
+	if st.Public() || st.ModerationGround != petitionseventsv1.ModerationGround_MODERATION_GROUND_INSULTING_OR_PERSONAL || !strings.Contains(st.ModerationReasons, "agent communal") {
+		t.Fatalf("refused state: public %v, %v %q", st.Public(), st.ModerationGround, st.ModerationReasons)
+	}
+	// Only the agent amends, then submits again.
+	amend := domain.Amend{Title: " Éclairage public ", Request: "Éclairer la rue principale du quartier.", Reasons: "La rue est sombre et dangereuse la nuit."}
+	given(t, refused...).when(amend, asOther).thenRule(domain.RuleNotAgent, fault.PermissionDenied)
+	given(t, refused...).when(domain.Amend{Title: "", Request: "x", Reasons: "y"}, asAgent).thenField("title")
+	given(t, refused...).when(amend, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionAmended{Title: "Éclairage public", Request: amend.Request, Reasons: amend.Reasons}})
+	amended := append(refused, by(agent, &petitionseventsv1.PetitionAmended{Title: "Éclairage public", Request: amend.Request, Reasons: amend.Reasons}))
+	if st := given(t, amended...).state; st.Title != "Éclairage public" || st.Status != petitionseventsv1.PetitionState_PETITION_STATE_MODERATION_REFUSED {
+		t.Fatalf("amended: %q %s", st.Title, domain.StateName(st.Status))
+	}
+	thenOne[*petitionseventsv1.PetitionSubmittedForModeration](given(t, amended...).when(domain.OpenForSignatures{ModerationDays: 5}, asAgent))
+	again := given(t, append(amended, submitted())...).state
+	if again.Status != petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION || again.ModerationReasons != "" || again.ModerationGround != 0 {
+		t.Fatalf("resubmitted: %s %v %q", domain.StateName(again.Status), again.ModerationGround, again.ModerationReasons)
+	}
+	// A collecting petition's text is no longer amended.
+	given(t, drafted(), submitted(), cleared()).when(amend, asAgent).thenError(fault.FailedPrecondition, "WRONG_STATE")
+	// Withdrawn while waiting or refused.
+	thenOne[*petitionseventsv1.PetitionWithdrawn](given(t, drafted(), submitted()).when(domain.Withdraw{}, asAgent))
+	thenOne[*petitionseventsv1.PetitionWithdrawn](given(t, refused...).when(domain.Withdraw{}, asAgent))
+}
+
+// Moderation has a deadline (the rulebook's); a petition waiting past it is
+// overdue, one moderated is not.
+func TestModerationOverdue(t *testing.T) {
+	st := given(t, drafted(), submitted()).state
+	if !st.ModerationDeadline.Equal(now.AddDate(0, 0, 5)) {
+		t.Fatalf("deadline %v", st.ModerationDeadline)
+	}
+	if st.ModerationOverdue(now.AddDate(0, 0, 5)) || !st.ModerationOverdue(now.AddDate(0, 0, 5).Add(time.Second)) {
+		t.Error("overdue at the wrong moment")
+	}
+	if c := given(t, drafted(), submitted(), cleared()).state; c.ModerationOverdue(now.AddDate(0, 1, 0)) {
+		t.Error("a cleared petition is overdue")
+	}
+	// The deadline comes from the command (the rulebook in force): none is
+	// a programming error, not a petition's fault.
+	if _, err := domain.Decide(given(t, drafted()).state, domain.OpenForSignatures{}, asAgent); err == nil {
+		t.Error("opened without a moderation deadline")
+	} else if _, _, typed := fault.Classify(err); typed {
+		t.Errorf("opening without a moderation deadline: %v", err)
+	}
+}
