@@ -31,6 +31,25 @@ func (h *handler) petitionAct(w http.ResponseWriter, r *http.Request) {
 			redirect(q, path, "opened", resp.GetLogPosition(), "")
 			return
 		}
+	case "amend":
+		var resp *petitionsv1.AmendPetitionResponse
+		if resp, err = h.petitions.AmendPetition(q.ctx, &petitionsv1.AmendPetitionRequest{Name: name, Title: form("title"), Request: form("request"), Reasons: form("reasons")}); err == nil {
+			redirect(q, path, "recorded", resp.GetLogPosition(), "")
+			return
+		}
+	case "moderate":
+		// The council's staff or moderator: the API checks who may.
+		req := &petitionsv1.ModeratePetitionRequest{Name: name, Clear: form("decision") == "clear", Reasons: form("reasons")}
+		if !req.Clear {
+			if g, ok := petitionseventsv1.ModerationGround_value[form("ground")]; ok {
+				req.Ground = petitionseventsv1.ModerationGround(g)
+			}
+		}
+		var resp *petitionsv1.ModeratePetitionResponse
+		if resp, err = h.petitions.ModeratePetition(q.ctx, req); err == nil {
+			redirect(q, path, "recorded", resp.GetLogPosition(), "")
+			return
+		}
 	case "sign":
 		var resp *petitionsv1.SignPetitionResponse
 		if resp, err = h.petitions.SignPetition(q.ctx, &petitionsv1.SignPetitionRequest{Name: name,

@@ -34,6 +34,8 @@ type petitionData struct {
 	// FullName is kept in the sign form after a refused signature (the
 	// national ID number never is).
 	FullName string
+	// Grounds are the moderation refusal grounds, for the moderation form.
+	Grounds []option
 }
 
 // checkItem is one line of the admissibility checklist.
@@ -124,6 +126,8 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 	d.CanSign = q.user.IsCitizen() && d.Can("SIGN")
 	d.SignInToSign = q.user == nil && p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
 	d.IsStaff = q.user.StaffOf(p.GetCouncil())
+	d.Grounds = enumOptions(q.L, petitionseventsv1.ModerationGround_MODERATION_GROUND_EXCLUDED_SUBJECT,
+		petitionseventsv1.ModerationGround_MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS, petitionseventsv1.ModerationGround_MODERATION_GROUND_INSULTING_OR_PERSONAL)
 	d.Region = strings.HasPrefix(name, "regions/")
 	for _, n := range followed(q.r) {
 		d.Followed = d.Followed || n == name

@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -500,4 +501,66 @@ func TestModerationEndToEnd(t *testing.T) {
 			t.Error("not in open data once cleared")
 		}
 	})
+}
+
+// TestModerationWebPages: the same moderation through the web pages'
+// plain forms: the agent opens the draft and sees it awaiting moderation;
+// the council's moderator refuses it with a ground and reasons; the agent's
+// page shows them (a visitor's does not exist); the agent amends the text
+// and submits it again; the moderator clears it; it collects.
+func TestModerationWebPages(t *testing.T) {
+	clock := &testClock{t: time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	signIn := func(tok, lang string) *webClient {
+		c := newWebClient(t, e.base, lang)
+		if code, body, _ := c.post("/signin", "/signin", url.Values{"token": {tok}}); code != 200 {
+			t.Fatalf("sign-in: %d\n%s", code, body)
+		}
+		return c
+	}
+	agent := signIn(e.token(access.RoleCitizen, "", "web-mod-agent"), "fr")
+	moderator := signIn(e.token(access.RoleModerator, "50910113", "web-moderator"), "fr")
+	code, body, path := agent.post("/communes/50910113/petitions/new", "/communes/50910113/petitions", url.Values{
+		"kind": {"citizens"}, "title": {"Marché hebdomadaire couvert"},
+		"request": {"Couvrir le marché hebdomadaire."}, "reasons": {"Les vendeurs et les clients subissent la pluie et le soleil."},
+	})
+	if code != 200 || !strings.HasPrefix(path, "/communes/50910113/petitions/") {
+		t.Fatalf("create: %d %s\n%s", code, path, body)
+	}
+	if _, body, _ := agent.post(path, path+"/open", url.Values{}); !strings.Contains(body, `id="moderation-waiting"`) || !strings.Contains(body, "transmise à la modération") {
+		t.Fatalf("after opening:\n%s", body)
+	}
+	if code, _ := newWebClient(t, e.base, "fr").get(path); code != http.StatusNotFound {
+		t.Fatalf("a visitor sees the petition awaiting moderation: %d", code)
+	}
+	page := moderator.page(path)
+	if !strings.Contains(page, `id="moderate-refuse"`) || !strings.Contains(page, `id="moderate-clear"`) {
+		t.Fatalf("the moderator is offered no moderation:\n%s", page)
+	}
+	const reasons = "Précisez le quartier du marché : la commune en compte deux."
+	if code, body, _ := moderator.post(path, path+"/moderate", url.Values{"decision": {"refuse"}, "ground": {"MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS"}, "reasons": {reasons}}); code != 200 {
+		t.Fatalf("refuse: %d\n%s", code, body)
+	}
+	page = agent.page(path)
+	for _, want := range []string{`id="moderation-reasons"`, html.EscapeString(reasons), "Hors des attributions du conseil", "law 113-14 art. 121", `id="amend-button"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the agent's page lacks %q", want)
+		}
+	}
+	if code, _ := newWebClient(t, e.base, "fr").get(path); code != http.StatusNotFound {
+		t.Fatalf("a visitor sees the refused petition: %d", code)
+	}
+	if code, body, _ := agent.post(path, path+"/amend", url.Values{"title": {"Marché hebdomadaire couvert d'Al Massira"}, "request": {"Couvrir le marché hebdomadaire d'Al Massira."},
+		"reasons": {"Les vendeurs et les clients subissent la pluie et le soleil."}}); code != 200 || !strings.Contains(body, "Al Massira") {
+		t.Fatalf("amend: %d\n%s", code, body)
+	}
+	if _, body, _ := agent.post(path, path+"/open", url.Values{}); !strings.Contains(body, `id="moderation-waiting"`) {
+		t.Fatalf("submitted again:\n%s", body)
+	}
+	if code, body, _ := moderator.post(path, path+"/moderate", url.Values{"decision": {"clear"}}); code != 200 {
+		t.Fatalf("clear: %d\n%s", code, body)
+	}
+	if !strings.Contains(newWebClient(t, e.base, "fr").page(path), "Collecte des signatures") {
+		t.Fatal("not collecting once cleared")
+	}
 }
