@@ -86,7 +86,11 @@ func DefaultPolicy() Policy {
 		petitionsv1.PetitionService_CreatePetition_FullMethodName:            petitioner(),
 		petitionsv1.PetitionService_OpenPetitionForSignatures_FullMethodName: petitioner(),
 		// The agent amends a draft or a refused petition.
-		petitionsv1.PetitionService_AmendPetition_FullMethodName:     petitioner(),
+		petitionsv1.PetitionService_AmendPetition_FullMethodName: petitioner(),
+		// Supporting documents: the agent or the council's staff attach
+		// them; only the council's staff, admins and auditors read them.
+		petitionsv1.PetitionService_AttachDocument_FullMethodName:    petitioner(),
+		petitionsv1.PetitionService_GetDocument_FullMethodName:       Rule{Roles: []Role{RoleStaff, RoleAdmin, RoleAuditor}, Scoped: true},
 		petitionsv1.PetitionService_SignPetition_FullMethodName:      petitioner(),
 		petitionsv1.PetitionService_CheckSignature_FullMethodName:    petitioner(),
 		petitionsv1.PetitionService_WithdrawSignature_FullMethodName: petitioner(),

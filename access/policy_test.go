@@ -99,6 +99,9 @@ func TestDefaultPolicyReadsArePublic(t *testing.T) {
 	policy := DefaultPolicy()
 	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "ListDeadLetters": true}
 	publicActs := map[string]bool{"CreateFollow": true, "ConfirmFollow": true, "Unsubscribe": true}
+	// record of requests, only figures), and supporting documents (proofs of
+	// residence, signature sheets), staff-only as well.
+	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "GetDocument": true}
 	for _, m := range methodsOf(apiServices) {
 		name := shortMethod(m)
 		read := (strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")) && !personal[name] || publicActs[name]
@@ -153,6 +156,8 @@ func TestDefaultPolicyRows(t *testing.T) {
 		pet + "ListSignatures":             council,
 		pet + "ModeratePetition":           "staff moderator scoped",
 		pet + "AmendPetition":              "citizen staff admin scoped",
+		pet + "AttachDocument":             "citizen staff admin scoped",
+		pet + "GetDocument":                "staff admin auditor scoped",
 		ter + "RegisterCouncil":            "admin",
 		ter + "RecordPopulation":           "admin",
 		ter + "AmendRulebook":              "admin",

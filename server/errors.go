@@ -174,6 +174,11 @@ var Catalogue = []catalogueEntry{
 	{"FOLLOW_NOT_FOUND", codes.NotFound, "This follow does not exist or has ended."},
 	{"SESSION_AGENDA_CLOSED", codes.FailedPrecondition, "The agenda of that session was fixed before the petition was found admissible (the rulebook's session margin); schedule it on the session the message names."},
 	{"MODERATION_REASONS_REQUIRED", codes.FailedPrecondition, "A refusal by moderation gives the agent written reasons (at least 20 characters) so the petition can be amended and submitted again."},
+	{"DOCUMENT_TOO_LARGE", codes.InvalidArgument, "The document is larger than the limit the message names; scan it at a lower resolution or split it."},
+	{"DOCUMENT_TYPE_REFUSED", codes.InvalidArgument, "Documents are PDF, JPEG, PNG or plain text; the type is read from the file's bytes, not its name."},
+	{"DOCUMENT_NOT_FOUND", codes.NotFound, "No such document on this petition."},
+	{"DOCUMENT_EXISTS", codes.AlreadyExists, "A document with this id is already attached to the petition."},
+	{"DOCUMENT_ALTERED", codes.DataLoss, "The stored document no longer matches the SHA-256 recorded when it was attached: it was altered; report it."},
 }
 
 // kindCode is the gRPC code of a fault kind.
@@ -193,6 +198,8 @@ func kindCode(k fault.Kind) codes.Code {
 		return codes.Aborted
 	case fault.Unavailable:
 		return codes.Unavailable
+	case fault.DataLoss:
+		return codes.DataLoss
 	}
 	return codes.Internal
 }

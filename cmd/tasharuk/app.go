@@ -165,7 +165,11 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		}
 	}
 
-	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Now: now}
+	documents, err := a.openDocuments(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Documents: documents, Now: now}
 	identity := identityService(store, reg, keys, persons, now)
 	// a.Roles is the grants lookup one-time-code sessions use
 	// (access.RoleSource).

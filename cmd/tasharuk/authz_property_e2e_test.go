@@ -118,6 +118,12 @@ func authzCases() map[string]authzCase {
 		petitionsv1.PetitionService_AmendPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			return &petitionsv1.AmendPetitionRequest{Name: n, Title: "Titre", Request: "Demande", Reasons: "Motifs"}
 		}),
+		petitionsv1.PetitionService_AttachDocument_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
+			return &petitionsv1.AttachDocumentRequest{Name: n, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_OTHER, FileName: "note.txt", Content: []byte("une note")}
+		}),
+		petitionsv1.PetitionService_GetDocument_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
+			return &petitionsv1.GetDocumentRequest{Name: n + "/documents/" + f.b.petition}
+		}),
 		petitionsv1.PetitionService_SignPetition_FullMethodName: p(func(f *authzFixture, n string) proto.Message {
 			id, full := newSigner(f)
 			return &petitionsv1.SignPetitionRequest{Name: n, NationalId: id, FullName: full}

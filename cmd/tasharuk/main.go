@@ -50,6 +50,7 @@ func init() {
 		{name: "audit", short: "the verifiable log, for auditors", subs: []*command{
 			{name: "export", args: "--out FILE [flags]", short: "export the log (JSON Lines) with its checkpoints (service stopped, embedded)", run: runAuditExport},
 			{name: "verify", args: "FILE | --live [flags]", short: "check hashes, chains, Merkle roots and signatures of an export, offline", long: auditVerifyLong, run: runAuditVerify},
+			{name: "document", args: "FILE --export EXPORT", short: "check a document against the SHA-256 its attaching event recorded", long: auditDocumentLong, run: runAuditDocument},
 			{name: "checkpoint", args: "[--url URL | --data-dir DIR] [--out FILE]", short: "save the latest signed checkpoint, to check a later export against", long: auditCheckpointLong, run: runAuditCheckpoint},
 			{name: "witnesses", args: "--witness URL=KEY... --public-key KEY [--url URL]", short: "compare the checkpoints witnesses cosigned: two that cannot both be true show a fork", long: auditWitnessesLong, run: runAuditWitnesses},
 		}},

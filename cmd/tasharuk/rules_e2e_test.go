@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"io"
@@ -563,4 +566,110 @@ func TestModerationWebPages(t *testing.T) {
 	if !strings.Contains(newWebClient(t, e.base, "fr").page(path), "Collecte des signatures") {
 		t.Fatal("not collecting once cleared")
 	}
+}
+
+// TestDocumentsEndToEnd (issue 18, acceptance 4, documents): an agent
+// attaches an association's statutes (PDF) to its petition; the bytes go
+// to the JetStream object store, the event records their SHA-256, size
+// and sniffed type; only the council's staff (and admins, auditors) read
+// the document back, checked against that hash; an oversized or
+// non-document file is refused and changes nothing; after an export,
+// `audit verify` passes and `audit document` proves the file unchanged,
+// while an altered copy fails.
+func TestDocumentsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{t: time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
+	agent := e.token(access.RoleCitizen, "", "agent-association")
+	other := e.token(access.RoleCitizen, "", "citizen-other")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	staffKT := e.token(access.RoleStaff, "50910107", "clerk-kt")
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Terrain de sport de proximité", Request: "Aménager un terrain de sport.", Reasons: "Les jeunes du quartier n'ont aucun équipement."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	statutes := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% Statuts de l'association Al Amal, article 1 ...\n%%EOF\n")
+
+	t.Run("refused files change nothing", func(t *testing.T) {
+		head := e.head()
+		_, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES,
+			FileName: "statuts.pdf", Content: []byte("PK\x03\x04\x14\x00\x00\x00binary zip")})
+		wantCode(t, err, codes.InvalidArgument, "DOCUMENT_TYPE_REFUSED")
+		big := append([]byte("%PDF-1.4\n"), make([]byte, 3<<20)...)
+		_, err = e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES, FileName: "statuts.pdf", Content: big})
+		wantCode(t, err, codes.InvalidArgument, "DOCUMENT_TOO_LARGE")
+		_, err = e.petitions.AttachDocument(as(other), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES, FileName: "statuts.pdf", Content: statutes})
+		wantCode(t, err, codes.PermissionDenied, "NOT_AGENT")
+		_, err = e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, FileName: "statuts.pdf", Content: statutes})
+		wantCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		if e.head() != head {
+			t.Fatalf("refused attachments moved the log from %d to %d", head, e.head())
+		}
+	})
+
+	att, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES,
+		FileName: "statuts.pdf", Content: statutes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(statutes)
+	doc := att.GetDocument()
+	if doc.GetSha256() != hex.EncodeToString(sum[:]) || doc.GetSize() != int64(len(statutes)) || doc.GetMediaType() != "application/pdf" || att.GetDocumentName() != name+"/documents/"+doc.GetDocumentId() {
+		t.Fatalf("attached: %v %s", doc, att.GetDocumentName())
+	}
+	docName := att.GetDocumentName()
+
+	t.Run("staff-only, checked against its hash", func(t *testing.T) {
+		got, err := e.petitions.GetDocument(as(staffZC), &petitionsv1.GetDocumentRequest{Name: docName, MinPosition: att.GetLogPosition()})
+		if err != nil || !bytes.Equal(got.GetContent(), statutes) || got.GetDocument().GetSha256() != doc.GetSha256() {
+			t.Fatalf("staff read: %v", err)
+		}
+		for who, tok := range map[string]string{"the agent": agent, "another citizen": other, "staff of Kasba Tadla": staffKT} {
+			if _, err := e.petitions.GetDocument(as(tok), &petitionsv1.GetDocumentRequest{Name: docName}); status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s reads the document: %v", who, err)
+			}
+		}
+		if code, _ := e.rest(http.MethodGet, "/v1/"+docName, "", nil, nil); code != http.StatusUnauthorized {
+			t.Errorf("anonymous read: %d", code)
+		}
+		_, err = e.petitions.GetDocument(as(staffZC), &petitionsv1.GetDocumentRequest{Name: name + "/documents/" + strings.TrimPrefix(name, "communes/50910113/petitions/")})
+		wantCode(t, err, codes.NotFound, "DOCUMENT_NOT_FOUND")
+		// Nothing of the document's bytes in the petition's view.
+		if code, body := e.rest(http.MethodGet, "/v1/"+name, agent, nil, nil); code != 200 || strings.Contains(body, "Al Amal") {
+			t.Errorf("the petition view: %d, shows the document's bytes: %v", code, strings.Contains(body, "Al Amal"))
+		}
+	})
+
+	t.Run("audit verify and audit document", func(t *testing.T) {
+		e.stop()
+		export := filepath.Join(t.TempDir(), "export.jsonl")
+		var out, errOut strings.Builder
+		if err := runAudit(context.Background(), []string{"export", "--out", export, "--data-dir", dir}, &out, &errOut); err != nil {
+			t.Fatalf("export: %v %s", err, errOut.String())
+		}
+		out.Reset()
+		if err := runAudit(context.Background(), []string{"verify", export, "--public-key", "@" + filepath.Join(dir, "keys", "checkpoint.pub")}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") {
+			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+		if b, _ := os.ReadFile(export); strings.Contains(string(b), "Al Amal") || !strings.Contains(string(b), doc.GetSha256()) && !strings.Contains(string(b), "PetitionDocumentAttached") {
+			t.Fatal("the export holds the document's bytes, or not its event")
+		}
+		file := filepath.Join(t.TempDir(), "statuts.pdf")
+		if err := os.WriteFile(file, statutes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if err := runAudit(context.Background(), []string{"document", file, "--export", export}, &out, &errOut); err != nil || !strings.Contains(out.String(), "OK") || !strings.Contains(out.String(), doc.GetDocumentId()) {
+			t.Fatalf("audit document: %v %s", err, out.String())
+		}
+		altered := bytes.Replace(statutes, []byte("article 1"), []byte("article 9"), 1)
+		if err := os.WriteFile(file, altered, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := runAudit(context.Background(), []string{"document", file, "--export", export}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "altered") {
+			t.Fatalf("an altered document passed: %v", err)
+		}
+	})
 }

@@ -47,6 +47,7 @@ var collections = map[string]struct{ param, doc string }{
 	"provinces":           {"province", "Code of the province or prefecture (its HCP code)."},
 	"regions":             {"region", "Code of the region (its HCP code)."},
 	"petitions":           {"petition", "Id of the petition in its council."},
+	"documents":           {"document", "Id of the document in its petition."},
 	"advisoryBodies":      {"advisoryBody", "Id of the advisory body in its council."},
 	"opinions":            {"opinion", "Id of the opinion in its body."},
 	"consultations":       {"consultation", "Id of the consultation in its council."},

@@ -21,6 +21,7 @@ const (
 	PermissionDenied        // the caller may not do this to this resource
 	Conflict                // concurrent changes kept winning: Aborted, retry
 	Unavailable             // a dependency is down: retry later
+	DataLoss                // stored data no longer matches what the log recorded of it
 )
 
 // RuleError is a business rule refusing an act. Rule is the machine-

@@ -71,6 +71,9 @@ type Service struct {
 	// as Model); nil means version 1 of every level's rulebook, the code's
 	// defaults (tools that record no amendment).
 	Rules *treadmodel.Rulebooks
+	// Documents keeps supporting documents' bytes (nil: attaching is
+	// unavailable).
+	Documents DocumentStore
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 }

@@ -173,6 +173,8 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		return decideModerate(s, c, ctx)
 	case Amend:
 		return decideAmend(s, c, ctx)
+	case AttachDocument:
+		return decideAttach(s, c, ctx)
 	case Deposit:
 		return decideDeposit(s, c, ctx)
 	case ReferToBureau:

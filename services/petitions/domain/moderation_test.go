@@ -110,3 +110,30 @@ func TestModerationOverdue(t *testing.T) {
 		t.Errorf("opening without a moderation deadline: %v", err)
 	}
 }
+
+// A document is attached by the agent or the council's staff, to a
+// petition not closed or withdrawn, with its hash, size and type; the
+// state lists it.
+func TestAttachDocument(t *testing.T) {
+	good := domain.AttachDocument{ID: "doc-1", Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES, FileName: " statuts.pdf ",
+		SHA256: strings.Repeat("ab", 32), Size: 1200, MediaType: "application/pdf", Object: "documents/" + strings.Repeat("ab", 32)}
+	given(t, drafted()).when(good, asAgent).then(domain.Event{Payload: &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-1",
+		Kind: good.Kind, FileName: "statuts.pdf", Sha256: good.SHA256, Size: 1200, MediaType: "application/pdf", Object: good.Object}})
+	thenOne[*petitionseventsv1.PetitionDocumentAttached](given(t, hReview()...).when(good, asClerk))
+	given(t, drafted()).when(good, asOther).thenRule(domain.RuleNotAgent, fault.PermissionDenied)
+	given(t, append(hDeliberated(), outcomeNotified(), closed())...).when(good, asClerk).thenError(fault.FailedPrecondition, "WRONG_STATE")
+	for field, edit := range map[string]func(*domain.AttachDocument){
+		"kind":      func(c *domain.AttachDocument) { c.Kind = 0 },
+		"file_name": func(c *domain.AttachDocument) { c.FileName = "../etc/passwd" },
+		"content":   func(c *domain.AttachDocument) { c.Size = domain.MaxDocumentBytes + 1 },
+	} {
+		c := good
+		edit(&c)
+		given(t, drafted()).when(c, asAgent).thenField(field)
+	}
+	st := given(t, drafted(), by(agent, &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-1", Sha256: good.SHA256, Size: 1200, Object: good.Object})).state
+	if d, ok := st.DocumentByID("doc-1"); !ok || d.SHA256 != good.SHA256 || d.AttachedBy != "agent-1" {
+		t.Fatalf("state: %+v %v", d, ok)
+	}
+	given(t, drafted(), by(agent, &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-1"})).when(good, asAgent).thenError(fault.AlreadyExists, "DOCUMENT_EXISTS")
+}

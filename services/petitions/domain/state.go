@@ -38,6 +38,7 @@ var EventTypes = []es.Type{
 	{Name: "petitions.PetitionModerationCleared", Version: 1, Sample: &petitionseventsv1.PetitionModerationCleared{}},
 	{Name: "petitions.PetitionModerationRefused", Version: 1, Sample: &petitionseventsv1.PetitionModerationRefused{}},
 	{Name: "petitions.PetitionAmended", Version: 1, Sample: &petitionseventsv1.PetitionAmended{}},
+	{Name: "petitions.PetitionDocumentAttached", Version: 1, Sample: &petitionseventsv1.PetitionDocumentAttached{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -76,6 +77,9 @@ type State struct {
 	ModerationArticle  string                             `json:",omitzero"`
 	ModeratedBy        string                             `json:",omitzero"`
 	ModeratedAt        time.Time                          `json:",omitzero"`
+	// Attachments are the attached supporting documents (documents.go);
+	// Documents above are the labels listed at deposit.
+	Attachments []Document `json:",omitzero"`
 
 	ReceiptNumber  string
 	ReceivedAt     time.Time
@@ -208,6 +212,10 @@ func Evolve(s State, e Recorded) State {
 	case *petitionseventsv1.PetitionClosed:
 		s.ClosingNote = p.GetNote()
 		s.Status = petitionseventsv1.PetitionState_PETITION_STATE_CLOSED
+	case *petitionseventsv1.PetitionDocumentAttached:
+		s.Attachments = append(s.Attachments, Document{ID: p.GetDocumentId(), Kind: p.GetKind(), FileName: p.GetFileName(), SHA256: p.GetSha256(),
+			Size: p.GetSize(), MediaType: p.GetMediaType(), PersonalData: p.GetPersonalData(), Object: p.GetObject(),
+			AttachedBy: e.Actor.Subject, AttachedAt: e.OccurredAt})
 	case *petitionseventsv1.RecordCorrected:
 		s.Corrections = append(s.Corrections, p)
 		applyCorrection(&s, p)

@@ -517,3 +517,31 @@ func (s *Server) ListSignatures(ctx context.Context, r *petitionsv1.ListSignatur
 	}
 	return resp, nil
 }
+
+// AttachDocument implements PetitionService.
+func (s *Server) AttachDocument(ctx context.Context, r *petitionsv1.AttachDocumentRequest) (*petitionsv1.AttachDocumentResponse, error) {
+	n, id, pos, err := s.App.AttachDocument(ctx, actor(ctx), r.GetName(), app.Attachment{Kind: r.GetKind(), FileName: r.GetFileName(),
+		Content: r.GetContent(), PersonalData: r.GetPersonalData()})
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := s.App.Document(ctx, n.String()+"/documents/"+id, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.AttachDocumentResponse{Document: documentEvent(d), DocumentName: n.String() + "/documents/" + id, LogPosition: pos}, nil
+}
+
+// GetDocument implements PetitionService.
+func (s *Server) GetDocument(ctx context.Context, r *petitionsv1.GetDocumentRequest) (*petitionsv1.GetDocumentResponse, error) {
+	d, b, err := s.App.Document(ctx, r.GetName(), r.GetMinPosition())
+	if err != nil {
+		return nil, err
+	}
+	return &petitionsv1.GetDocumentResponse{Document: documentEvent(d), Content: b}, nil
+}
+
+func documentEvent(d domain.Document) *petitionseventsv1.PetitionDocumentAttached {
+	return &petitionseventsv1.PetitionDocumentAttached{DocumentId: d.ID, Kind: d.Kind, FileName: d.FileName, Sha256: d.SHA256,
+		Size: d.Size, MediaType: d.MediaType, PersonalData: d.PersonalData, Object: d.Object}
+}

@@ -4228,6 +4228,262 @@ func (x *ListSignaturesResponse) GetTotalSize() int32 {
 	return 0
 }
 
+// AttachDocumentRequest carries one supporting document.
+type AttachDocumentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Petition resource name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What the document is.
+	Kind v1.DocumentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=tasharuk.petitions.events.v1.DocumentKind" json:"kind,omitempty"`
+	// A file name label ("statuts.pdf").
+	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// The bytes (PDF, JPEG, PNG or plain text).
+	Content []byte `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	// Whether it holds personal data (staff-only in any case).
+	PersonalData  bool `protobuf:"varint,5,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachDocumentRequest) Reset() {
+	*x = AttachDocumentRequest{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachDocumentRequest) ProtoMessage() {}
+
+func (x *AttachDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachDocumentRequest.ProtoReflect.Descriptor instead.
+func (*AttachDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *AttachDocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AttachDocumentRequest) GetKind() v1.DocumentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.DocumentKind(0)
+}
+
+func (x *AttachDocumentRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *AttachDocumentRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *AttachDocumentRequest) GetPersonalData() bool {
+	if x != nil {
+		return x.PersonalData
+	}
+	return false
+}
+
+// AttachDocumentResponse says what was recorded.
+type AttachDocumentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded attachment.
+	Document *v1.PetitionDocumentAttached `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	// Resource name of the document: "{petition}/documents/{document}".
+	DocumentName string `protobuf:"bytes,2,opt,name=document_name,json=documentName,proto3" json:"document_name,omitempty"`
+	// Log position written.
+	LogPosition   uint64 `protobuf:"varint,3,opt,name=log_position,json=logPosition,proto3" json:"log_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachDocumentResponse) Reset() {
+	*x = AttachDocumentResponse{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachDocumentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachDocumentResponse) ProtoMessage() {}
+
+func (x *AttachDocumentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachDocumentResponse.ProtoReflect.Descriptor instead.
+func (*AttachDocumentResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *AttachDocumentResponse) GetDocument() *v1.PetitionDocumentAttached {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+func (x *AttachDocumentResponse) GetDocumentName() string {
+	if x != nil {
+		return x.DocumentName
+	}
+	return ""
+}
+
+func (x *AttachDocumentResponse) GetLogPosition() uint64 {
+	if x != nil {
+		return x.LogPosition
+	}
+	return 0
+}
+
+// GetDocumentRequest names a document.
+type GetDocumentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "{petition}/documents/{document}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Wait until the read model has applied this log position.
+	MinPosition   uint64 `protobuf:"varint,2,opt,name=min_position,json=minPosition,proto3" json:"min_position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDocumentRequest) Reset() {
+	*x = GetDocumentRequest{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDocumentRequest) ProtoMessage() {}
+
+func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
+func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *GetDocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetDocumentRequest) GetMinPosition() uint64 {
+	if x != nil {
+		return x.MinPosition
+	}
+	return 0
+}
+
+// GetDocumentResponse holds the document.
+type GetDocumentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its attachment event's facts.
+	Document *v1.PetitionDocumentAttached `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	// The bytes, checked against the recorded SHA-256.
+	Content       []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDocumentResponse) Reset() {
+	*x = GetDocumentResponse{}
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDocumentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDocumentResponse) ProtoMessage() {}
+
+func (x *GetDocumentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_v1_petition_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDocumentResponse.ProtoReflect.Descriptor instead.
+func (*GetDocumentResponse) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GetDocumentResponse) GetDocument() *v1.PetitionDocumentAttached {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+func (x *GetDocumentResponse) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 var File_tasharuk_petitions_v1_petition_service_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
@@ -4539,7 +4795,23 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"signatures\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize*\xe9\x04\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xc7\x01\n" +
+	"\x15AttachDocumentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
+	"\x04kind\x18\x02 \x01(\x0e2*.tasharuk.petitions.events.v1.DocumentKindR\x04kind\x12\x1b\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\fR\acontent\x12#\n" +
+	"\rpersonal_data\x18\x05 \x01(\bR\fpersonalData\"\xb4\x01\n" +
+	"\x16AttachDocumentResponse\x12R\n" +
+	"\bdocument\x18\x01 \x01(\v26.tasharuk.petitions.events.v1.PetitionDocumentAttachedR\bdocument\x12#\n" +
+	"\rdocument_name\x18\x02 \x01(\tR\fdocumentName\x12!\n" +
+	"\flog_position\x18\x03 \x01(\x04R\vlogPosition\"K\n" +
+	"\x12GetDocumentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fmin_position\x18\x02 \x01(\x04R\vminPosition\"\x83\x01\n" +
+	"\x13GetDocumentResponse\x12R\n" +
+	"\bdocument\x18\x01 \x01(\v26.tasharuk.petitions.events.v1.PetitionDocumentAttachedR\bdocument\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent*\xe9\x04\n" +
 	"\vPetitionAct\x12\x1c\n" +
 	"\x18PETITION_ACT_UNSPECIFIED\x10\x00\x12$\n" +
 	" PETITION_ACT_OPEN_FOR_SIGNATURES\x10\x01\x12\x15\n" +
@@ -4570,7 +4842,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x1dIMPORT_ROW_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aIMPORT_ROW_STATUS_ACCEPTED\x10\x01\x12\x1f\n" +
 	"\x1bIMPORT_ROW_STATUS_DUPLICATE\x10\x02\x12\x1d\n" +
-	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\xac\x16\n" +
+	"\x19IMPORT_ROW_STATUS_INVALID\x10\x032\x81\x18\n" +
 	"\x0fPetitionService\x12m\n" +
 	"\x0eCreatePetition\x12,.tasharuk.petitions.v1.CreatePetitionRequest\x1a-.tasharuk.petitions.v1.CreatePetitionResponse\x12d\n" +
 	"\vGetPetition\x12).tasharuk.petitions.v1.GetPetitionRequest\x1a*.tasharuk.petitions.v1.GetPetitionResponse\x12j\n" +
@@ -4578,7 +4850,9 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x13GetPetitionTimeline\x121.tasharuk.petitions.v1.GetPetitionTimelineRequest\x1a2.tasharuk.petitions.v1.GetPetitionTimelineResponse\x12\x8e\x01\n" +
 	"\x19OpenPetitionForSignatures\x127.tasharuk.petitions.v1.OpenPetitionForSignaturesRequest\x1a8.tasharuk.petitions.v1.OpenPetitionForSignaturesResponse\x12s\n" +
 	"\x10ModeratePetition\x12..tasharuk.petitions.v1.ModeratePetitionRequest\x1a/.tasharuk.petitions.v1.ModeratePetitionResponse\x12j\n" +
-	"\rAmendPetition\x12+.tasharuk.petitions.v1.AmendPetitionRequest\x1a,.tasharuk.petitions.v1.AmendPetitionResponse\x12g\n" +
+	"\rAmendPetition\x12+.tasharuk.petitions.v1.AmendPetitionRequest\x1a,.tasharuk.petitions.v1.AmendPetitionResponse\x12m\n" +
+	"\x0eAttachDocument\x12,.tasharuk.petitions.v1.AttachDocumentRequest\x1a-.tasharuk.petitions.v1.AttachDocumentResponse\x12d\n" +
+	"\vGetDocument\x12).tasharuk.petitions.v1.GetDocumentRequest\x1a*.tasharuk.petitions.v1.GetDocumentResponse\x12g\n" +
 	"\fSignPetition\x12*.tasharuk.petitions.v1.SignPetitionRequest\x1a+.tasharuk.petitions.v1.SignPetitionResponse\x12m\n" +
 	"\x0eCheckSignature\x12,.tasharuk.petitions.v1.CheckSignatureRequest\x1a-.tasharuk.petitions.v1.CheckSignatureResponse\x12v\n" +
 	"\x11WithdrawSignature\x12/.tasharuk.petitions.v1.WithdrawSignatureRequest\x1a0.tasharuk.petitions.v1.WithdrawSignatureResponse\x12p\n" +
@@ -4610,7 +4884,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_v1_petition_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_tasharuk_petitions_v1_petition_service_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(PetitionAct)(0),                          // 0: tasharuk.petitions.v1.PetitionAct
 	(SignatureStatus)(0),                      // 1: tasharuk.petitions.v1.SignatureStatus
@@ -4670,146 +4944,159 @@ var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(*ListSignaturesRequest)(nil),             // 55: tasharuk.petitions.v1.ListSignaturesRequest
 	(*SignatureEntry)(nil),                    // 56: tasharuk.petitions.v1.SignatureEntry
 	(*ListSignaturesResponse)(nil),            // 57: tasharuk.petitions.v1.ListSignaturesResponse
-	nil,                                       // 58: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	(v1.Admissibility)(0),                     // 59: tasharuk.petitions.events.v1.Admissibility
-	(*v1.Checklist)(nil),                      // 60: tasharuk.petitions.events.v1.Checklist
-	(*timestamppb.Timestamp)(nil),             // 61: google.protobuf.Timestamp
-	(v1.PetitionerKind)(0),                    // 62: tasharuk.petitions.events.v1.PetitionerKind
-	(*v1.Association)(nil),                    // 63: tasharuk.petitions.events.v1.Association
-	(v1.PetitionState)(0),                     // 64: tasharuk.petitions.events.v1.PetitionState
-	(v1.DepositChannel)(0),                    // 65: tasharuk.petitions.events.v1.DepositChannel
-	(v1.DeliberationOutcome)(0),               // 66: tasharuk.petitions.events.v1.DeliberationOutcome
-	(*v1.RecordCorrected)(nil),                // 67: tasharuk.petitions.events.v1.RecordCorrected
-	(v1.ModerationGround)(0),                  // 68: tasharuk.petitions.events.v1.ModerationGround
-	(v1.SignatureAssurance)(0),                // 69: tasharuk.petitions.events.v1.SignatureAssurance
-	(v1.NotificationSubject)(0),               // 70: tasharuk.petitions.events.v1.NotificationSubject
-	(v1.SignatureChannel)(0),                  // 71: tasharuk.petitions.events.v1.SignatureChannel
+	(*AttachDocumentRequest)(nil),             // 58: tasharuk.petitions.v1.AttachDocumentRequest
+	(*AttachDocumentResponse)(nil),            // 59: tasharuk.petitions.v1.AttachDocumentResponse
+	(*GetDocumentRequest)(nil),                // 60: tasharuk.petitions.v1.GetDocumentRequest
+	(*GetDocumentResponse)(nil),               // 61: tasharuk.petitions.v1.GetDocumentResponse
+	nil,                                       // 62: tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	(v1.Admissibility)(0),                     // 63: tasharuk.petitions.events.v1.Admissibility
+	(*v1.Checklist)(nil),                      // 64: tasharuk.petitions.events.v1.Checklist
+	(*timestamppb.Timestamp)(nil),             // 65: google.protobuf.Timestamp
+	(v1.PetitionerKind)(0),                    // 66: tasharuk.petitions.events.v1.PetitionerKind
+	(*v1.Association)(nil),                    // 67: tasharuk.petitions.events.v1.Association
+	(v1.PetitionState)(0),                     // 68: tasharuk.petitions.events.v1.PetitionState
+	(v1.DepositChannel)(0),                    // 69: tasharuk.petitions.events.v1.DepositChannel
+	(v1.DeliberationOutcome)(0),               // 70: tasharuk.petitions.events.v1.DeliberationOutcome
+	(*v1.RecordCorrected)(nil),                // 71: tasharuk.petitions.events.v1.RecordCorrected
+	(v1.ModerationGround)(0),                  // 72: tasharuk.petitions.events.v1.ModerationGround
+	(v1.SignatureAssurance)(0),                // 73: tasharuk.petitions.events.v1.SignatureAssurance
+	(v1.NotificationSubject)(0),               // 74: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 75: tasharuk.petitions.events.v1.SignatureChannel
+	(v1.DocumentKind)(0),                      // 76: tasharuk.petitions.events.v1.DocumentKind
+	(*v1.PetitionDocumentAttached)(nil),       // 77: tasharuk.petitions.events.v1.PetitionDocumentAttached
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
-	58, // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
-	59, // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	60, // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	61, // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	62, // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	63, // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
-	64, // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
-	3,  // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
-	61, // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
-	65, // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	61, // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
-	4,  // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
-	61, // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
-	66, // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	61, // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
-	61, // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
-	67, // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
-	0,  // 17: tasharuk.petitions.v1.Petition.allowed_acts:type_name -> tasharuk.petitions.v1.PetitionAct
-	6,  // 18: tasharuk.petitions.v1.Petition.moderation:type_name -> tasharuk.petitions.v1.Moderation
-	61, // 19: tasharuk.petitions.v1.Moderation.submit_time:type_name -> google.protobuf.Timestamp
-	61, // 20: tasharuk.petitions.v1.Moderation.deadline:type_name -> google.protobuf.Timestamp
-	68, // 21: tasharuk.petitions.v1.Moderation.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	61, // 22: tasharuk.petitions.v1.Moderation.moderate_time:type_name -> google.protobuf.Timestamp
-	68, // 23: tasharuk.petitions.v1.ModeratePetitionRequest.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	5,  // 24: tasharuk.petitions.v1.ModeratePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 25: tasharuk.petitions.v1.AmendPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 26: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	61, // 27: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
-	64, // 28: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
-	62, // 29: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	63, // 30: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
-	5,  // 31: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 32: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	61, // 33: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 34: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 35: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	61, // 36: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,  // 37: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	61, // 38: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	61, // 39: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
-	11, // 40: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	5,  // 41: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	69, // 42: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	1,  // 43: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	69, // 44: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	2,  // 45: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	31, // 46: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	61, // 47: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	65, // 48: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	5,  // 49: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 50: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	59, // 51: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	60, // 52: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	5,  // 53: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 54: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 55: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	61, // 56: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,  // 57: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	66, // 58: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	61, // 59: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,  // 60: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	70, // 61: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	61, // 62: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,  // 63: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 64: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 65: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,  // 66: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,  // 67: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	71, // 68: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	61, // 69: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	56, // 70: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	12, // 71: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	14, // 72: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	16, // 73: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	18, // 74: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	20, // 75: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	7,  // 76: tasharuk.petitions.v1.PetitionService.ModeratePetition:input_type -> tasharuk.petitions.v1.ModeratePetitionRequest
-	9,  // 77: tasharuk.petitions.v1.PetitionService.AmendPetition:input_type -> tasharuk.petitions.v1.AmendPetitionRequest
-	22, // 78: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	24, // 79: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	26, // 80: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	28, // 81: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	30, // 82: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	33, // 83: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	35, // 84: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	37, // 85: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	39, // 86: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	41, // 87: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	43, // 88: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	45, // 89: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	47, // 90: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	49, // 91: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	51, // 92: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	53, // 93: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	55, // 94: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	13, // 95: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	15, // 96: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	17, // 97: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	19, // 98: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	21, // 99: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	8,  // 100: tasharuk.petitions.v1.PetitionService.ModeratePetition:output_type -> tasharuk.petitions.v1.ModeratePetitionResponse
-	10, // 101: tasharuk.petitions.v1.PetitionService.AmendPetition:output_type -> tasharuk.petitions.v1.AmendPetitionResponse
-	23, // 102: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	25, // 103: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	27, // 104: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	29, // 105: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	32, // 106: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	34, // 107: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	36, // 108: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	38, // 109: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	40, // 110: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	42, // 111: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	44, // 112: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	46, // 113: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	48, // 114: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	50, // 115: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	52, // 116: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	54, // 117: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	57, // 118: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
-	95, // [95:119] is the sub-list for method output_type
-	71, // [71:95] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	62,  // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
+	63,  // 1: tasharuk.petitions.v1.Decision.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	64,  // 2: tasharuk.petitions.v1.Decision.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	65,  // 3: tasharuk.petitions.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	66,  // 4: tasharuk.petitions.v1.Petition.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	67,  // 5: tasharuk.petitions.v1.Petition.association:type_name -> tasharuk.petitions.events.v1.Association
+	68,  // 6: tasharuk.petitions.v1.Petition.state:type_name -> tasharuk.petitions.events.v1.PetitionState
+	3,   // 7: tasharuk.petitions.v1.Petition.signatures:type_name -> tasharuk.petitions.v1.SignatureCounts
+	65,  // 8: tasharuk.petitions.v1.Petition.receive_time:type_name -> google.protobuf.Timestamp
+	69,  // 9: tasharuk.petitions.v1.Petition.deposit_channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	65,  // 10: tasharuk.petitions.v1.Petition.decision_deadline:type_name -> google.protobuf.Timestamp
+	4,   // 11: tasharuk.petitions.v1.Petition.decision:type_name -> tasharuk.petitions.v1.Decision
+	65,  // 12: tasharuk.petitions.v1.Petition.decision_notify_time:type_name -> google.protobuf.Timestamp
+	70,  // 13: tasharuk.petitions.v1.Petition.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	65,  // 14: tasharuk.petitions.v1.Petition.create_time:type_name -> google.protobuf.Timestamp
+	65,  // 15: tasharuk.petitions.v1.Petition.update_time:type_name -> google.protobuf.Timestamp
+	71,  // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
+	0,   // 17: tasharuk.petitions.v1.Petition.allowed_acts:type_name -> tasharuk.petitions.v1.PetitionAct
+	6,   // 18: tasharuk.petitions.v1.Petition.moderation:type_name -> tasharuk.petitions.v1.Moderation
+	65,  // 19: tasharuk.petitions.v1.Moderation.submit_time:type_name -> google.protobuf.Timestamp
+	65,  // 20: tasharuk.petitions.v1.Moderation.deadline:type_name -> google.protobuf.Timestamp
+	72,  // 21: tasharuk.petitions.v1.Moderation.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	65,  // 22: tasharuk.petitions.v1.Moderation.moderate_time:type_name -> google.protobuf.Timestamp
+	72,  // 23: tasharuk.petitions.v1.ModeratePetitionRequest.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	5,   // 24: tasharuk.petitions.v1.ModeratePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 25: tasharuk.petitions.v1.AmendPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 26: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	65,  // 27: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	68,  // 28: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
+	66,  // 29: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	67,  // 30: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
+	5,   // 31: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 32: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 33: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,   // 34: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 35: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 36: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,   // 37: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 38: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 39: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	11,  // 40: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	5,   // 41: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	73,  // 42: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	1,   // 43: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	73,  // 44: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	2,   // 45: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	31,  // 46: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	65,  // 47: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	69,  // 48: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	5,   // 49: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 50: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	63,  // 51: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	64,  // 52: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	5,   // 53: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 54: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 55: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 56: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,   // 57: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	70,  // 58: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	65,  // 59: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,   // 60: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	74,  // 61: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	65,  // 62: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,   // 63: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 64: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 65: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 66: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,   // 67: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	75,  // 68: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	65,  // 69: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	56,  // 70: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	76,  // 71: tasharuk.petitions.v1.AttachDocumentRequest.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
+	77,  // 72: tasharuk.petitions.v1.AttachDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
+	77,  // 73: tasharuk.petitions.v1.GetDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
+	12,  // 74: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	14,  // 75: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	16,  // 76: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	18,  // 77: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	20,  // 78: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	7,   // 79: tasharuk.petitions.v1.PetitionService.ModeratePetition:input_type -> tasharuk.petitions.v1.ModeratePetitionRequest
+	9,   // 80: tasharuk.petitions.v1.PetitionService.AmendPetition:input_type -> tasharuk.petitions.v1.AmendPetitionRequest
+	58,  // 81: tasharuk.petitions.v1.PetitionService.AttachDocument:input_type -> tasharuk.petitions.v1.AttachDocumentRequest
+	60,  // 82: tasharuk.petitions.v1.PetitionService.GetDocument:input_type -> tasharuk.petitions.v1.GetDocumentRequest
+	22,  // 83: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	24,  // 84: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	26,  // 85: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	28,  // 86: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	30,  // 87: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	33,  // 88: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	35,  // 89: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	37,  // 90: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	39,  // 91: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	41,  // 92: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	43,  // 93: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	45,  // 94: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	47,  // 95: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	49,  // 96: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	51,  // 97: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	53,  // 98: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	55,  // 99: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	13,  // 100: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	15,  // 101: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	17,  // 102: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	19,  // 103: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	21,  // 104: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	8,   // 105: tasharuk.petitions.v1.PetitionService.ModeratePetition:output_type -> tasharuk.petitions.v1.ModeratePetitionResponse
+	10,  // 106: tasharuk.petitions.v1.PetitionService.AmendPetition:output_type -> tasharuk.petitions.v1.AmendPetitionResponse
+	59,  // 107: tasharuk.petitions.v1.PetitionService.AttachDocument:output_type -> tasharuk.petitions.v1.AttachDocumentResponse
+	61,  // 108: tasharuk.petitions.v1.PetitionService.GetDocument:output_type -> tasharuk.petitions.v1.GetDocumentResponse
+	23,  // 109: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	25,  // 110: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	27,  // 111: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	29,  // 112: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	32,  // 113: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	34,  // 114: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	36,  // 115: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	38,  // 116: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	40,  // 117: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	42,  // 118: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	44,  // 119: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	46,  // 120: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	48,  // 121: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	50,  // 122: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	52,  // 123: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	54,  // 124: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	57,  // 125: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	100, // [100:126] is the sub-list for method output_type
+	74,  // [74:100] is the sub-list for method input_type
+	74,  // [74:74] is the sub-list for extension type_name
+	74,  // [74:74] is the sub-list for extension extendee
+	0,   // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }
@@ -4823,7 +5110,7 @@ func file_tasharuk_petitions_v1_petition_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_v1_petition_service_proto_rawDesc), len(file_tasharuk_petitions_v1_petition_service_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   56,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,8 @@ const (
 	PetitionService_OpenPetitionForSignatures_FullMethodName = "/tasharuk.petitions.v1.PetitionService/OpenPetitionForSignatures"
 	PetitionService_ModeratePetition_FullMethodName          = "/tasharuk.petitions.v1.PetitionService/ModeratePetition"
 	PetitionService_AmendPetition_FullMethodName             = "/tasharuk.petitions.v1.PetitionService/AmendPetition"
+	PetitionService_AttachDocument_FullMethodName            = "/tasharuk.petitions.v1.PetitionService/AttachDocument"
+	PetitionService_GetDocument_FullMethodName               = "/tasharuk.petitions.v1.PetitionService/GetDocument"
 	PetitionService_SignPetition_FullMethodName              = "/tasharuk.petitions.v1.PetitionService/SignPetition"
 	PetitionService_CheckSignature_FullMethodName            = "/tasharuk.petitions.v1.PetitionService/CheckSignature"
 	PetitionService_WithdrawSignature_FullMethodName         = "/tasharuk.petitions.v1.PetitionService/WithdrawSignature"
@@ -83,6 +85,16 @@ type PetitionServiceClient interface {
 	// moderation (the agent). Fails with NOT_AGENT, WRONG_STATE,
 	// INVALID_ARGUMENT.
 	AmendPetition(ctx context.Context, in *AmendPetitionRequest, opts ...grpc.CallOption) (*AmendPetitionResponse, error)
+	// AttachDocument stores a supporting document (the agent, or the
+	// council's staff): its type is sniffed from the bytes, its size
+	// limited, its SHA-256 recorded in the log. Fails with
+	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
+	// INVALID_ARGUMENT.
+	AttachDocument(ctx context.Context, in *AttachDocumentRequest, opts ...grpc.CallOption) (*AttachDocumentResponse, error)
+	// GetDocument returns a document's bytes, checked against the SHA-256 its
+	// event recorded (the council's staff, admins, auditors). Fails with
+	// NOT_FOUND (DOCUMENT_NOT_FOUND), DOCUMENT_ALTERED.
+	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*GetDocumentResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
 	// account signs there with that number only, and no other account can
@@ -208,6 +220,26 @@ func (c *petitionServiceClient) AmendPetition(ctx context.Context, in *AmendPeti
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AmendPetitionResponse)
 	err := c.cc.Invoke(ctx, PetitionService_AmendPetition_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *petitionServiceClient) AttachDocument(ctx context.Context, in *AttachDocumentRequest, opts ...grpc.CallOption) (*AttachDocumentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachDocumentResponse)
+	err := c.cc.Invoke(ctx, PetitionService_AttachDocument_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *petitionServiceClient) GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*GetDocumentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDocumentResponse)
+	err := c.cc.Invoke(ctx, PetitionService_GetDocument_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -422,6 +454,16 @@ type PetitionServiceServer interface {
 	// moderation (the agent). Fails with NOT_AGENT, WRONG_STATE,
 	// INVALID_ARGUMENT.
 	AmendPetition(context.Context, *AmendPetitionRequest) (*AmendPetitionResponse, error)
+	// AttachDocument stores a supporting document (the agent, or the
+	// council's staff): its type is sniffed from the bytes, its size
+	// limited, its SHA-256 recorded in the log. Fails with
+	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
+	// INVALID_ARGUMENT.
+	AttachDocument(context.Context, *AttachDocumentRequest) (*AttachDocumentResponse, error)
+	// GetDocument returns a document's bytes, checked against the SHA-256 its
+	// event recorded (the council's staff, admins, auditors). Fails with
+	// NOT_FOUND (DOCUMENT_NOT_FOUND), DOCUMENT_ALTERED.
+	GetDocument(context.Context, *GetDocumentRequest) (*GetDocumentResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
 	// account signs there with that number only, and no other account can
@@ -503,6 +545,12 @@ func (UnimplementedPetitionServiceServer) ModeratePetition(context.Context, *Mod
 }
 func (UnimplementedPetitionServiceServer) AmendPetition(context.Context, *AmendPetitionRequest) (*AmendPetitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AmendPetition not implemented")
+}
+func (UnimplementedPetitionServiceServer) AttachDocument(context.Context, *AttachDocumentRequest) (*AttachDocumentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AttachDocument not implemented")
+}
+func (UnimplementedPetitionServiceServer) GetDocument(context.Context, *GetDocumentRequest) (*GetDocumentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDocument not implemented")
 }
 func (UnimplementedPetitionServiceServer) SignPetition(context.Context, *SignPetitionRequest) (*SignPetitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignPetition not implemented")
@@ -698,6 +746,42 @@ func _PetitionService_AmendPetition_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PetitionServiceServer).AmendPetition(ctx, req.(*AmendPetitionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PetitionService_AttachDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PetitionServiceServer).AttachDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PetitionService_AttachDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PetitionServiceServer).AttachDocument(ctx, req.(*AttachDocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PetitionService_GetDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PetitionServiceServer).GetDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PetitionService_GetDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PetitionServiceServer).GetDocument(ctx, req.(*GetDocumentRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1042,6 +1126,14 @@ var PetitionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AmendPetition",
 			Handler:    _PetitionService_AmendPetition_Handler,
+		},
+		{
+			MethodName: "AttachDocument",
+			Handler:    _PetitionService_AttachDocument_Handler,
+		},
+		{
+			MethodName: "GetDocument",
+			Handler:    _PetitionService_GetDocument_Handler,
 		},
 		{
 			MethodName: "SignPetition",

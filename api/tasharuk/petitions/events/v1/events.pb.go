@@ -566,6 +566,80 @@ func (ModerationGround) EnumDescriptor() ([]byte, []int) {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
+// DocumentKind is what a supporting document is (decree 2.16.403 for
+// communes; 2.16.402 provinces, 2.16.401 regions).
+type DocumentKind int32
+
+const (
+	// Not set.
+	DocumentKind_DOCUMENT_KIND_UNSPECIFIED DocumentKind = 0
+	// A scanned paper signature sheet (the signatories' list).
+	DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET DocumentKind = 1
+	// A proof of residence or of activity in the territory.
+	DocumentKind_DOCUMENT_KIND_RESIDENCE_PROOF DocumentKind = 2
+	// An association's statutes.
+	DocumentKind_DOCUMENT_KIND_STATUTES DocumentKind = 3
+	// An association's legal-deposit receipt.
+	DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT DocumentKind = 4
+	// A proof of the association's seat or branch in the territory.
+	DocumentKind_DOCUMENT_KIND_SEAT_PROOF DocumentKind = 5
+	// The decision of the association's governing body.
+	DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION DocumentKind = 6
+	// Another supporting document.
+	DocumentKind_DOCUMENT_KIND_OTHER DocumentKind = 7
+)
+
+// Enum value maps for DocumentKind.
+var (
+	DocumentKind_name = map[int32]string{
+		0: "DOCUMENT_KIND_UNSPECIFIED",
+		1: "DOCUMENT_KIND_SIGNATURE_SHEET",
+		2: "DOCUMENT_KIND_RESIDENCE_PROOF",
+		3: "DOCUMENT_KIND_STATUTES",
+		4: "DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT",
+		5: "DOCUMENT_KIND_SEAT_PROOF",
+		6: "DOCUMENT_KIND_GOVERNING_BODY_DECISION",
+		7: "DOCUMENT_KIND_OTHER",
+	}
+	DocumentKind_value = map[string]int32{
+		"DOCUMENT_KIND_UNSPECIFIED":             0,
+		"DOCUMENT_KIND_SIGNATURE_SHEET":         1,
+		"DOCUMENT_KIND_RESIDENCE_PROOF":         2,
+		"DOCUMENT_KIND_STATUTES":                3,
+		"DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT":   4,
+		"DOCUMENT_KIND_SEAT_PROOF":              5,
+		"DOCUMENT_KIND_GOVERNING_BODY_DECISION": 6,
+		"DOCUMENT_KIND_OTHER":                   7,
+	}
+)
+
+func (x DocumentKind) Enum() *DocumentKind {
+	p := new(DocumentKind)
+	*p = x
+	return p
+}
+
+func (x DocumentKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DocumentKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_tasharuk_petitions_events_v1_events_proto_enumTypes[9].Descriptor()
+}
+
+func (DocumentKind) Type() protoreflect.EnumType {
+	return &file_tasharuk_petitions_events_v1_events_proto_enumTypes[9]
+}
+
+func (x DocumentKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DocumentKind.Descriptor instead.
+func (DocumentKind) EnumDescriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
 // Association records the conditions an association must meet to petition
 // (law 113-14 art. 123), as declared and checked by staff.
 type Association struct {
@@ -2320,6 +2394,120 @@ func (x *AccountBound) GetSignerKey() string {
 	return ""
 }
 
+// PetitionDocumentAttached: a supporting document was attached. Its bytes
+// are in the documents object-store bucket under object; this event holds
+// its SHA-256, size and media type so the audit proves it unchanged. Event
+// type "petitions.PetitionDocumentAttached".
+type PetitionDocumentAttached struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Document id, unique in the petition.
+	DocumentId string `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	// What the document is.
+	Kind DocumentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=tasharuk.petitions.events.v1.DocumentKind" json:"kind,omitempty"`
+	// The file name given (no personal data: a label such as
+	// "statuts.pdf").
+	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// SHA-256 of the bytes, lower-case hex.
+	Sha256 string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Size in bytes.
+	Size int64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// Media type sniffed from the bytes (not the one claimed).
+	MediaType string `protobuf:"bytes,6,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// Whether it holds personal data (a signature sheet, a proof of
+	// residence): shown to the council's staff only.
+	PersonalData bool `protobuf:"varint,7,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
+	// Object name in the documents bucket.
+	Object        string `protobuf:"bytes,8,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PetitionDocumentAttached) Reset() {
+	*x = PetitionDocumentAttached{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionDocumentAttached) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionDocumentAttached) ProtoMessage() {}
+
+func (x *PetitionDocumentAttached) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionDocumentAttached.ProtoReflect.Descriptor instead.
+func (*PetitionDocumentAttached) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PetitionDocumentAttached) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *PetitionDocumentAttached) GetKind() DocumentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DocumentKind_DOCUMENT_KIND_UNSPECIFIED
+}
+
+func (x *PetitionDocumentAttached) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *PetitionDocumentAttached) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *PetitionDocumentAttached) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *PetitionDocumentAttached) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *PetitionDocumentAttached) GetPersonalData() bool {
+	if x != nil {
+		return x.PersonalData
+	}
+	return false
+}
+
+func (x *PetitionDocumentAttached) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
 var File_tasharuk_petitions_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
@@ -2438,7 +2626,18 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\vaccount_key\x18\x02 \x01(\tR\n" +
 	"accountKey\x12\x1d\n" +
 	"\n" +
-	"signer_key\x18\x03 \x01(\tR\tsignerKey*p\n" +
+	"signer_key\x18\x03 \x01(\tR\tsignerKey\"\xa0\x02\n" +
+	"\x18PetitionDocumentAttached\x12\x1f\n" +
+	"\vdocument_id\x18\x01 \x01(\tR\n" +
+	"documentId\x12>\n" +
+	"\x04kind\x18\x02 \x01(\x0e2*.tasharuk.petitions.events.v1.DocumentKindR\x04kind\x12\x1b\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x16\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x1d\n" +
+	"\n" +
+	"media_type\x18\x06 \x01(\tR\tmediaType\x12#\n" +
+	"\rpersonal_data\x18\a \x01(\bR\fpersonalData\x12\x16\n" +
+	"\x06object\x18\b \x01(\tR\x06object*p\n" +
 	"\x0ePetitionerKind\x12\x1f\n" +
 	"\x1bPETITIONER_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PETITIONER_KIND_CITIZENS\x10\x01\x12\x1f\n" +
@@ -2489,7 +2688,16 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x1dMODERATION_GROUND_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"MODERATION_GROUND_EXCLUDED_SUBJECT\x10\x01\x12,\n" +
 	"(MODERATION_GROUND_OUTSIDE_COUNCIL_POWERS\x10\x02\x12+\n" +
-	"'MODERATION_GROUND_INSULTING_OR_PERSONAL\x10\x03BHZFgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1;eventsv1b\x06proto3"
+	"'MODERATION_GROUND_INSULTING_OR_PERSONAL\x10\x03*\x9a\x02\n" +
+	"\fDocumentKind\x12\x1d\n" +
+	"\x19DOCUMENT_KIND_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dDOCUMENT_KIND_SIGNATURE_SHEET\x10\x01\x12!\n" +
+	"\x1dDOCUMENT_KIND_RESIDENCE_PROOF\x10\x02\x12\x1a\n" +
+	"\x16DOCUMENT_KIND_STATUTES\x10\x03\x12'\n" +
+	"#DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT\x10\x04\x12\x1c\n" +
+	"\x18DOCUMENT_KIND_SEAT_PROOF\x10\x05\x12)\n" +
+	"%DOCUMENT_KIND_GOVERNING_BODY_DECISION\x10\x06\x12\x17\n" +
+	"\x13DOCUMENT_KIND_OTHER\x10\aBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tasharuk_petitions_events_v1_events_proto_rawDescOnce sync.Once
@@ -2503,8 +2711,8 @@ func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_tasharuk_petitions_events_v1_events_proto_rawDescData
 }
 
-var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(PetitionerKind)(0),                    // 0: tasharuk.petitions.events.v1.PetitionerKind
 	(DepositChannel)(0),                    // 1: tasharuk.petitions.events.v1.DepositChannel
@@ -2515,54 +2723,57 @@ var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(SignatureAssurance)(0),                // 6: tasharuk.petitions.events.v1.SignatureAssurance
 	(PetitionState)(0),                     // 7: tasharuk.petitions.events.v1.PetitionState
 	(ModerationGround)(0),                  // 8: tasharuk.petitions.events.v1.ModerationGround
-	(*Association)(nil),                    // 9: tasharuk.petitions.events.v1.Association
-	(*Checklist)(nil),                      // 10: tasharuk.petitions.events.v1.Checklist
-	(*PetitionDrafted)(nil),                // 11: tasharuk.petitions.events.v1.PetitionDrafted
-	(*PetitionOpenedForSignatures)(nil),    // 12: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
-	(*PetitionDeposited)(nil),              // 13: tasharuk.petitions.events.v1.PetitionDeposited
-	(*PetitionReferredToBureau)(nil),       // 14: tasharuk.petitions.events.v1.PetitionReferredToBureau
-	(*AdmissibilityDecided)(nil),           // 15: tasharuk.petitions.events.v1.AdmissibilityDecided
-	(*PetitionScheduled)(nil),              // 16: tasharuk.petitions.events.v1.PetitionScheduled
-	(*PetitionReferredToCommittee)(nil),    // 17: tasharuk.petitions.events.v1.PetitionReferredToCommittee
-	(*CommitteeReportRecorded)(nil),        // 18: tasharuk.petitions.events.v1.CommitteeReportRecorded
-	(*PetitionDeliberated)(nil),            // 19: tasharuk.petitions.events.v1.PetitionDeliberated
-	(*AgentNotified)(nil),                  // 20: tasharuk.petitions.events.v1.AgentNotified
-	(*PetitionWithdrawn)(nil),              // 21: tasharuk.petitions.events.v1.PetitionWithdrawn
-	(*PetitionClosed)(nil),                 // 22: tasharuk.petitions.events.v1.PetitionClosed
-	(*RecordCorrected)(nil),                // 23: tasharuk.petitions.events.v1.RecordCorrected
-	(*ReceiptIssued)(nil),                  // 24: tasharuk.petitions.events.v1.ReceiptIssued
-	(*SignatureAdded)(nil),                 // 25: tasharuk.petitions.events.v1.SignatureAdded
-	(*SignatureWithdrawn)(nil),             // 26: tasharuk.petitions.events.v1.SignatureWithdrawn
-	(*SignatureStruck)(nil),                // 27: tasharuk.petitions.events.v1.SignatureStruck
-	(*SignerListViewed)(nil),               // 28: tasharuk.petitions.events.v1.SignerListViewed
-	(*PersonDataErased)(nil),               // 29: tasharuk.petitions.events.v1.PersonDataErased
-	(*PetitionSubmittedForModeration)(nil), // 30: tasharuk.petitions.events.v1.PetitionSubmittedForModeration
-	(*PetitionModerationCleared)(nil),      // 31: tasharuk.petitions.events.v1.PetitionModerationCleared
-	(*PetitionModerationRefused)(nil),      // 32: tasharuk.petitions.events.v1.PetitionModerationRefused
-	(*PetitionAmended)(nil),                // 33: tasharuk.petitions.events.v1.PetitionAmended
-	(*NationalIdBound)(nil),                // 34: tasharuk.petitions.events.v1.NationalIdBound
-	(*AccountBound)(nil),                   // 35: tasharuk.petitions.events.v1.AccountBound
-	(*timestamppb.Timestamp)(nil),          // 36: google.protobuf.Timestamp
+	(DocumentKind)(0),                      // 9: tasharuk.petitions.events.v1.DocumentKind
+	(*Association)(nil),                    // 10: tasharuk.petitions.events.v1.Association
+	(*Checklist)(nil),                      // 11: tasharuk.petitions.events.v1.Checklist
+	(*PetitionDrafted)(nil),                // 12: tasharuk.petitions.events.v1.PetitionDrafted
+	(*PetitionOpenedForSignatures)(nil),    // 13: tasharuk.petitions.events.v1.PetitionOpenedForSignatures
+	(*PetitionDeposited)(nil),              // 14: tasharuk.petitions.events.v1.PetitionDeposited
+	(*PetitionReferredToBureau)(nil),       // 15: tasharuk.petitions.events.v1.PetitionReferredToBureau
+	(*AdmissibilityDecided)(nil),           // 16: tasharuk.petitions.events.v1.AdmissibilityDecided
+	(*PetitionScheduled)(nil),              // 17: tasharuk.petitions.events.v1.PetitionScheduled
+	(*PetitionReferredToCommittee)(nil),    // 18: tasharuk.petitions.events.v1.PetitionReferredToCommittee
+	(*CommitteeReportRecorded)(nil),        // 19: tasharuk.petitions.events.v1.CommitteeReportRecorded
+	(*PetitionDeliberated)(nil),            // 20: tasharuk.petitions.events.v1.PetitionDeliberated
+	(*AgentNotified)(nil),                  // 21: tasharuk.petitions.events.v1.AgentNotified
+	(*PetitionWithdrawn)(nil),              // 22: tasharuk.petitions.events.v1.PetitionWithdrawn
+	(*PetitionClosed)(nil),                 // 23: tasharuk.petitions.events.v1.PetitionClosed
+	(*RecordCorrected)(nil),                // 24: tasharuk.petitions.events.v1.RecordCorrected
+	(*ReceiptIssued)(nil),                  // 25: tasharuk.petitions.events.v1.ReceiptIssued
+	(*SignatureAdded)(nil),                 // 26: tasharuk.petitions.events.v1.SignatureAdded
+	(*SignatureWithdrawn)(nil),             // 27: tasharuk.petitions.events.v1.SignatureWithdrawn
+	(*SignatureStruck)(nil),                // 28: tasharuk.petitions.events.v1.SignatureStruck
+	(*SignerListViewed)(nil),               // 29: tasharuk.petitions.events.v1.SignerListViewed
+	(*PersonDataErased)(nil),               // 30: tasharuk.petitions.events.v1.PersonDataErased
+	(*PetitionSubmittedForModeration)(nil), // 31: tasharuk.petitions.events.v1.PetitionSubmittedForModeration
+	(*PetitionModerationCleared)(nil),      // 32: tasharuk.petitions.events.v1.PetitionModerationCleared
+	(*PetitionModerationRefused)(nil),      // 33: tasharuk.petitions.events.v1.PetitionModerationRefused
+	(*PetitionAmended)(nil),                // 34: tasharuk.petitions.events.v1.PetitionAmended
+	(*NationalIdBound)(nil),                // 35: tasharuk.petitions.events.v1.NationalIdBound
+	(*AccountBound)(nil),                   // 36: tasharuk.petitions.events.v1.AccountBound
+	(*PetitionDocumentAttached)(nil),       // 37: tasharuk.petitions.events.v1.PetitionDocumentAttached
+	(*timestamppb.Timestamp)(nil),          // 38: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	9,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
-	36, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	10, // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
+	38, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	36, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	38, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
 	2,  // 5: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
-	10, // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	11, // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
 	3,  // 7: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
 	4,  // 8: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
 	5,  // 9: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
 	6,  // 10: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	36, // 11: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
+	38, // 11: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
 	8,  // 12: tasharuk.petitions.events.v1.PetitionModerationRefused.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	9,  // 13: tasharuk.petitions.events.v1.PetitionDocumentAttached.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_events_v1_events_proto_init() }
@@ -2575,8 +2786,8 @@ func file_tasharuk_petitions_events_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   27,
+			NumEnums:      10,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

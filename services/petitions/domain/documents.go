@@ -1,0 +1,90 @@
+package domain
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+)
+
+// Supporting documents (DESIGN.md "Documents"; decree 2.16.403 for
+// communes): the bytes go to an object-store bucket, the event that
+// attaches one records its SHA-256, size and sniffed media type, so the
+// audit proves the document unchanged.
+
+// AttachDocument attaches a stored document. The app stores the bytes and
+// computes SHA256, Size and MediaType; Object is its name in the bucket.
+type AttachDocument struct {
+	ID           string
+	Kind         petitionseventsv1.DocumentKind
+	FileName     string
+	SHA256       string
+	Size         int64
+	MediaType    string
+	PersonalData bool
+	Object       string
+}
+
+func (AttachDocument) isCommand() {}
+
+// Document is an attached document as the state knows it.
+type Document struct {
+	ID, FileName, SHA256, MediaType, Object, AttachedBy string
+	Kind                                                petitionseventsv1.DocumentKind
+	Size                                                int64
+	PersonalData                                        bool
+	AttachedAt                                          time.Time
+}
+
+// MaxDocumentBytes is the largest document accepted (a scanned sheet at a
+// reasonable resolution; under the API's 4 MiB message limit).
+const MaxDocumentBytes = 3 << 20
+
+// DocumentTypes are the media types accepted, as net/http's
+// DetectContentType names them.
+var DocumentTypes = []string{"application/pdf", "image/jpeg", "image/png", "text/plain; charset=utf-8"}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func decideAttach(s State, c AttachDocument, ctx Context) ([]Event, error) {
+	// The agent attaches the petition's documents; the council's staff
+	// attach what they receive (a scanned paper sheet).
+	if ctx.Actor.Role != "staff" && ctx.Actor.Role != "admin" {
+		if err := requireAgent(s, ctx, "attach documents"); err != nil {
+			return nil, err
+		}
+	}
+	if terminal(s) {
+		return nil, wrongState(s, "attach a document")
+	}
+	if _, ok := petitionseventsv1.DocumentKind_name[int32(c.Kind)]; !ok || c.Kind == petitionseventsv1.DocumentKind_DOCUMENT_KIND_UNSPECIFIED {
+		return nil, fault.Field("kind", "say what the document is (DOCUMENT_KIND_STATUTES, DOCUMENT_KIND_SIGNATURE_SHEET, ...)")
+	}
+	name := strings.TrimSpace(c.FileName)
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxShort || strings.ContainsAny(name, "/\\\x00") {
+		return nil, fault.Field("file_name", "a file name label of 1-%d characters, without slashes", MaxShort)
+	}
+	if !sha256Hex.MatchString(c.SHA256) || c.Size <= 0 || c.Size > MaxDocumentBytes || c.Object == "" || c.ID == "" {
+		return nil, fault.Field("content", "a stored document of 1 byte to %d bytes", MaxDocumentBytes)
+	}
+	for _, d := range s.Attachments {
+		if d.ID == c.ID {
+			return nil, fault.New(fault.AlreadyExists, "DOCUMENT_EXISTS", "document %s is already attached", c.ID)
+		}
+	}
+	return one(&petitionseventsv1.PetitionDocumentAttached{DocumentId: c.ID, Kind: c.Kind, FileName: name, Sha256: c.SHA256,
+		Size: c.Size, MediaType: c.MediaType, PersonalData: c.PersonalData, Object: c.Object}, time.Time{}), nil
+}
+
+// DocumentByID returns an attached document.
+func (s *State) DocumentByID(id string) (Document, bool) {
+	for _, d := range s.Attachments {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Document{}, false
+}
