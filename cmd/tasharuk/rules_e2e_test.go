@@ -673,3 +673,82 @@ func TestDocumentsEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestAssociationPetitionEndToEnd (issue 18, acceptance 4, without the
+// per-condition document evidence): an association declared four years
+// ago (its legal-deposit receipt date) files a petition with its statutes,
+// receipt and governing body's decision attached; it goes through
+// moderation, deposit, the bureau and its decision; its documents are
+// staff-only with their hashes in the log. One declared two years ago is
+// refused at drafting, naming law 113-14 art. 124, and nothing is written.
+func TestAssociationPetitionEndToEnd(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	agent := e.token(access.RoleCitizen, "", "president-al-amal")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	association := func(receipt string) *petitionseventsv1.Association {
+		return &petitionseventsv1.Association{Name: "Association Al Amal pour le développement", RegistrationRef: "RD-ZC-2022-031", ConstitutedOn: receipt,
+			LegalDepositReceiptDate: receipt, SeatAddress: "12 rue Al Qods, Zaouiat Cheikh", RepresentativeTitle: "président",
+			GoverningBodyDecision: "PV du bureau n° 4/2026", GoverningBodyDecisionDate: "2026-10-02",
+			DemocraticGovernance: true, InGoodStanding: true, SeatInTerritory: true, ActivityLinkedToSubject: true}
+	}
+	draft := func(a *petitionseventsv1.Association) (*petitionsv1.CreatePetitionResponse, error) {
+		return e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION,
+			Title: "Maison des jeunes", Request: "Ouvrir une maison des jeunes au centre.", Reasons: "Les jeunes n'ont aucun lieu d'activités.", Association: a})
+	}
+	t.Run("declared two years ago: refused with the article", func(t *testing.T) {
+		head := e.head()
+		_, err := draft(association("2024-11-20"))
+		wantCode(t, err, codes.FailedPrecondition, "ASSOCIATION_CONDITIONS_NOT_MET")
+		if !strings.Contains(status.Convert(err).Message(), "law 113-14 art. 124") {
+			t.Errorf("message names no article: %s", status.Convert(err).Message())
+		}
+		if e.head() != head {
+			t.Fatal("a refused draft moved the log")
+		}
+	})
+	created, err := draft(association("2022-11-20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	var docs []string
+	for kind, content := range map[petitionseventsv1.DocumentKind]string{
+		petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES:                "%PDF-1.4\n% statuts\n%%EOF\n",
+		petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT:   "%PDF-1.4\n% récépissé de dépôt légal\n%%EOF\n",
+		petitionseventsv1.DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION: "%PDF-1.4\n% décision du bureau\n%%EOF\n",
+	} {
+		att, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: kind, FileName: strings.ToLower(kind.String()) + ".pdf", Content: []byte(content)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, att.GetDocument().GetSha256())
+	}
+	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	cleared(t, e, nil, name)
+	if _, err := e.petitions.DepositPetition(as(agent), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.petitions.ReferPetitionToBureau(as(staffZC), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
+		Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true}})
+	if err != nil || dec.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE {
+		t.Fatalf("decision: %v %v", dec.GetPetition().GetState(), err)
+	}
+	// The public sees the petition, not its documents; the log holds their
+	// hashes.
+	if code, body := e.rest(http.MethodGet, "/v1/"+name, "", nil, nil); code != 200 || strings.Contains(body, "récépissé") {
+		t.Fatalf("public petition: %d", code)
+	}
+	var hist struct{ Entries []struct{ Type string } }
+	if code, body := e.rest(http.MethodGet, "/v1/audit/history/"+name, "", nil, &hist); code != 200 || strings.Count(body, "PetitionDocumentAttached") != 3 {
+		t.Fatalf("history: %d %s", code, body)
+	}
+	if len(docs) != 3 {
+		t.Fatal("not three documents")
+	}
+}

@@ -309,14 +309,43 @@ func checkAssociation(level Level, a *petitionseventsv1.Association, now time.Ti
 	if err != nil {
 		return fault.Field("association.constituted_on", "a date YYYY-MM-DD")
 	}
-	art := Article(level, RuleAssociationConditions)
-	var missing []string
-	// "More than 3 years" counts whole days: on the third anniversary of
-	// its constitution the association is not yet eligible.
 	u := now.UTC()
 	today := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
-	if !constituted.AddDate(AssociationMinYears, 0, 0).Before(today) {
-		missing = append(missing, fmt.Sprintf("constituted more than %d years ago (constituted %s)", AssociationMinYears, a.GetConstitutedOn()))
+	// An association is declared to the local authority, which gives a
+	// dated receipt at once (dahir 1-58-376 on associations, art. 5, as
+	// amended by law 75-00), and has its legal capacity once declared
+	// (art. 6): when the receipt's date is given, the 3-year rule of law
+	// 113-14 art. 124 (112-14 art. 115, 111-14 art. 121) counts from it.
+	since, sinceName := constituted, a.GetConstitutedOn()
+	if d := a.GetLegalDepositReceiptDate(); d != "" {
+		receipt, err := time.Parse("2006-01-02", d)
+		switch {
+		case err != nil:
+			return fault.Field("association.legal_deposit_receipt_date", "a date YYYY-MM-DD")
+		case receipt.After(today):
+			return fault.Field("association.legal_deposit_receipt_date", "cannot be in the future")
+		case receipt.Before(constituted):
+			return fault.Field("association.legal_deposit_receipt_date", "before the constitution date %s", a.GetConstitutedOn())
+		}
+		since, sinceName = receipt, d+" (legal deposit)"
+	}
+	if d := a.GetGoverningBodyDecisionDate(); d != "" {
+		if t, err := time.Parse("2006-01-02", d); err != nil || t.After(today) {
+			return fault.Field("association.governing_body_decision_date", "a date YYYY-MM-DD, not in the future")
+		}
+	}
+	for field, v := range map[string]string{"association.seat_address": a.GetSeatAddress(), "association.representative_title": a.GetRepresentativeTitle(),
+		"association.governing_body_decision": a.GetGoverningBodyDecision()} {
+		if utf8.RuneCountInString(v) > MaxShort || !utf8.ValidString(v) {
+			return fault.Field(field, "at most %d characters of valid text", MaxShort)
+		}
+	}
+	art := Article(level, RuleAssociationConditions)
+	var missing []string
+	// "More than 3 years" counts whole days: on the third anniversary the
+	// association is not yet eligible.
+	if !since.AddDate(AssociationMinYears, 0, 0).Before(today) {
+		missing = append(missing, fmt.Sprintf("constituted more than %d years ago (since %s)", AssociationMinYears, sinceName))
 	}
 	if !a.GetDemocraticGovernance() {
 		missing = append(missing, "run democratically under its statutes")

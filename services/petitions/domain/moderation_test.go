@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -136,4 +138,42 @@ func TestAttachDocument(t *testing.T) {
 		t.Fatalf("state: %+v %v", d, ok)
 	}
 	given(t, drafted(), by(agent, &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-1"})).when(good, asAgent).thenError(fault.AlreadyExists, "DOCUMENT_EXISTS")
+}
+
+// The association as a recorded party: its legal-deposit receipt date
+// (the 3-year rule counts from it, law 113-14 art. 124), seat address,
+// the agent's office, the governing body's decision; dates are checked.
+func TestAssociationParty_Law113_14_Art124(t *testing.T) {
+	at := func(a *petitionseventsv1.Association) domain.Draft { return associationDraft(a) }
+	four := goodAssociation()
+	four.ConstitutedOn, four.LegalDepositReceiptDate = "2022-11-01", "2022-11-20"
+	four.SeatAddress, four.RepresentativeTitle = "12 rue Al Qods, Zaouiat Cheikh", "président"
+	four.GoverningBodyDecision, four.GoverningBodyDecisionDate = "PV du bureau n° 4/2026", "2026-10-02"
+	p := thenOne[*petitionseventsv1.PetitionDrafted](given(t).when(at(four), asAgent))
+	if p.GetAssociation().GetSeatAddress() != four.SeatAddress || p.GetAssociation().GetLegalDepositReceiptDate() != "2022-11-20" {
+		t.Errorf("the drafted association: %v", p.GetAssociation())
+	}
+	two := proto.Clone(four).(*petitionseventsv1.Association)
+	two.ConstitutedOn, two.LegalDepositReceiptDate = "2024-10-01", "2024-11-20"
+	re := given(t).when(at(two), asAgent).thenRule(domain.RuleAssociationConditions, fault.FailedPrecondition)
+	detailNames(t, re.Detail, "more than 3 years", "2024-11-20 (legal deposit)")
+	if re.Article != "law 113-14 art. 124" {
+		t.Errorf("article %q", re.Article)
+	}
+	// Constituted long ago but declared less than 3 years ago: not yet.
+	late := proto.Clone(four).(*petitionseventsv1.Association)
+	late.ConstitutedOn, late.LegalDepositReceiptDate = "2019-01-01", "2024-06-01"
+	given(t).when(at(late), asAgent).thenRule(domain.RuleAssociationConditions, fault.FailedPrecondition)
+	for field, edit := range map[string]func(*petitionseventsv1.Association){
+		"association.legal_deposit_receipt_date":   func(a *petitionseventsv1.Association) { a.LegalDepositReceiptDate = "2022-13-01" },
+		"association.governing_body_decision_date": func(a *petitionseventsv1.Association) { a.GoverningBodyDecisionDate = "2099-01-01" },
+		"association.seat_address":                 func(a *petitionseventsv1.Association) { a.SeatAddress = strings.Repeat("r", domain.MaxShort+1) },
+	} {
+		a := proto.Clone(four).(*petitionseventsv1.Association)
+		edit(a)
+		given(t).when(at(a), asAgent).thenField(field)
+	}
+	before := proto.Clone(four).(*petitionseventsv1.Association)
+	before.LegalDepositReceiptDate = "2022-10-01"
+	given(t).when(at(before), asAgent).thenField("association.legal_deposit_receipt_date")
 }

@@ -658,8 +658,20 @@ type Association struct {
 	SeatInTerritory bool `protobuf:"varint,6,opt,name=seat_in_territory,json=seatInTerritory,proto3" json:"seat_in_territory,omitempty"`
 	// Its activity is linked to the petition's subject.
 	ActivityLinkedToSubject bool `protobuf:"varint,7,opt,name=activity_linked_to_subject,json=activityLinkedToSubject,proto3" json:"activity_linked_to_subject,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Date of the legal-deposit receipt, "YYYY-MM-DD": the association exists
+	// from its deposit, so when given the 3-year rule counts from it.
+	LegalDepositReceiptDate string `protobuf:"bytes,8,opt,name=legal_deposit_receipt_date,json=legalDepositReceiptDate,proto3" json:"legal_deposit_receipt_date,omitempty"`
+	// Address of its seat or branch in the council's territory.
+	SeatAddress string `protobuf:"bytes,9,opt,name=seat_address,json=seatAddress,proto3" json:"seat_address,omitempty"`
+	// The agent's office in the association (its legal representative:
+	// "président"); the agent is the petition's agent subject.
+	RepresentativeTitle string `protobuf:"bytes,10,opt,name=representative_title,json=representativeTitle,proto3" json:"representative_title,omitempty"`
+	// Reference of the governing body's decision to petition.
+	GoverningBodyDecision string `protobuf:"bytes,11,opt,name=governing_body_decision,json=governingBodyDecision,proto3" json:"governing_body_decision,omitempty"`
+	// Date of that decision, "YYYY-MM-DD".
+	GoverningBodyDecisionDate string `protobuf:"bytes,12,opt,name=governing_body_decision_date,json=governingBodyDecisionDate,proto3" json:"governing_body_decision_date,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *Association) Reset() {
@@ -739,6 +751,41 @@ func (x *Association) GetActivityLinkedToSubject() bool {
 		return x.ActivityLinkedToSubject
 	}
 	return false
+}
+
+func (x *Association) GetLegalDepositReceiptDate() string {
+	if x != nil {
+		return x.LegalDepositReceiptDate
+	}
+	return ""
+}
+
+func (x *Association) GetSeatAddress() string {
+	if x != nil {
+		return x.SeatAddress
+	}
+	return ""
+}
+
+func (x *Association) GetRepresentativeTitle() string {
+	if x != nil {
+		return x.RepresentativeTitle
+	}
+	return ""
+}
+
+func (x *Association) GetGoverningBodyDecision() string {
+	if x != nil {
+		return x.GoverningBodyDecision
+	}
+	return ""
+}
+
+func (x *Association) GetGoverningBodyDecisionDate() string {
+	if x != nil {
+		return x.GoverningBodyDecisionDate
+	}
+	return ""
 }
 
 // Checklist is the bureau's admissibility check, item by item.
@@ -2512,7 +2559,7 @@ var File_tasharuk_petitions_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	")tasharuk/petitions/events/v1/events.proto\x12\x1ctasharuk.petitions.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n" +
+	")tasharuk/petitions/events/v1/events.proto\x12\x1ctasharuk.petitions.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x04\n" +
 	"\vAssociation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
 	"\x10registration_ref\x18\x02 \x01(\tR\x0fregistrationRef\x12%\n" +
@@ -2520,7 +2567,13 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x15democratic_governance\x18\x04 \x01(\bR\x14democraticGovernance\x12(\n" +
 	"\x10in_good_standing\x18\x05 \x01(\bR\x0einGoodStanding\x12*\n" +
 	"\x11seat_in_territory\x18\x06 \x01(\bR\x0fseatInTerritory\x12;\n" +
-	"\x1aactivity_linked_to_subject\x18\a \x01(\bR\x17activityLinkedToSubject\"\xb0\x02\n" +
+	"\x1aactivity_linked_to_subject\x18\a \x01(\bR\x17activityLinkedToSubject\x12;\n" +
+	"\x1alegal_deposit_receipt_date\x18\b \x01(\tR\x17legalDepositReceiptDate\x12!\n" +
+	"\fseat_address\x18\t \x01(\tR\vseatAddress\x121\n" +
+	"\x14representative_title\x18\n" +
+	" \x01(\tR\x13representativeTitle\x126\n" +
+	"\x17governing_body_decision\x18\v \x01(\tR\x15governingBodyDecision\x12?\n" +
+	"\x1cgoverning_body_decision_date\x18\f \x01(\tR\x19governingBodyDecisionDate\"\xb0\x02\n" +
 	"\tChecklist\x12#\n" +
 	"\rthreshold_met\x18\x01 \x01(\bR\fthresholdMet\x121\n" +
 	"\x14signatories_eligible\x18\x02 \x01(\bR\x13signatoriesEligible\x12)\n" +
