@@ -440,6 +440,11 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	if cl == nil {
 		cl = &petitionseventsv1.Checklist{}
 	}
+	// The checklist may record which attached document proved which
+	// condition; each must name one of this petition's documents.
+	if err := checkEvidence(s, cl); err != nil {
+		return nil, err
+	}
 	citizens := s.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
 	ev := &petitionseventsv1.AdmissibilityDecided{
 		Decision: c.Decision, Checklist: cl, Reasons: strings.TrimSpace(c.Reasons),

@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -87,4 +89,42 @@ func (s *State) DocumentByID(id string) (Document, bool) {
 		}
 	}
 	return Document{}, false
+}
+
+// EvidenceKinds gives, for each condition the bureau checks against a
+// document, the kinds of document that can prove it (decree 2.16.403's
+// list of supporting documents).
+var EvidenceKinds = map[string][]petitionseventsv1.DocumentKind{
+	"association_constituted": {petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT},
+	"association_statutes":    {petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES},
+	"association_seat":        {petitionseventsv1.DocumentKind_DOCUMENT_KIND_SEAT_PROOF, petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT},
+	"governing_body_decision": {petitionseventsv1.DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION},
+	"signatories_list":        {petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET},
+	"residence_proofs":        {petitionseventsv1.DocumentKind_DOCUMENT_KIND_RESIDENCE_PROOF},
+}
+
+// checkEvidence checks the checklist's evidence: each names a known
+// condition and an attached document of the petition of a kind that can
+// prove it.
+func checkEvidence(s State, cl *petitionseventsv1.Checklist) error {
+	for i, ev := range cl.GetEvidence() {
+		field := fmt.Sprintf("checklist.evidence[%d]", i)
+		kinds, ok := EvidenceKinds[ev.GetCondition()]
+		if !ok {
+			return fault.Field(field, "unknown condition %q", ev.GetCondition())
+		}
+		d, ok := s.DocumentByID(ev.GetDocumentId())
+		if !ok {
+			return fault.Field(field, "document %q is not attached to this petition", ev.GetDocumentId())
+		}
+		if !slices.Contains(kinds, d.Kind) {
+			return fault.Field(field, "a %s does not prove %s", StateKindName(d.Kind), ev.GetCondition())
+		}
+	}
+	return nil
+}
+
+// StateKindName is a document kind's short name ("STATUTES").
+func StateKindName(k petitionseventsv1.DocumentKind) string {
+	return strings.TrimPrefix(k.String(), "DOCUMENT_KIND_")
 }

@@ -177,3 +177,26 @@ func TestAssociationParty_Law113_14_Art124(t *testing.T) {
 	before.LegalDepositReceiptDate = "2022-10-01"
 	given(t).when(at(before), asAgent).thenField("association.legal_deposit_receipt_date")
 }
+
+// The bureau's checklist may record which attached document proved which
+// condition; each entry names a document of this petition of a kind that
+// proves that condition.
+func TestChecklistEvidence(t *testing.T) {
+	statutes := by(agent, &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-s", Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES})
+	h := []domain.Recorded{associationDrafted(), statutes, deposited(), referred()}
+	cmd := func(ev ...*petitionseventsv1.ConditionEvidence) domain.DecideAdmissibility {
+		return domain.DecideAdmissibility{Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
+			Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true, Evidence: ev}}
+	}
+	p := thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(cmd(&petitionseventsv1.ConditionEvidence{Condition: "association_statutes", DocumentId: "doc-s"}), asClerk))
+	if ev := p.GetChecklist().GetEvidence(); len(ev) != 1 || ev[0].GetDocumentId() != "doc-s" {
+		t.Errorf("recorded evidence %v", ev)
+	}
+	for _, bad := range []*petitionseventsv1.ConditionEvidence{
+		{Condition: "association_seat", DocumentId: "doc-s"},
+		{Condition: "association_statutes", DocumentId: "doc-x"},
+		{Condition: "anything", DocumentId: "doc-s"},
+	} {
+		given(t, h...).when(cmd(bad), asClerk).thenField("checklist.evidence[0]")
+	}
+}

@@ -806,8 +806,11 @@ type Checklist struct {
 	NoExcludedSubject bool `protobuf:"varint,5,opt,name=no_excluded_subject,json=noExcludedSubject,proto3" json:"no_excluded_subject,omitempty"`
 	// For associations: the conditions of the association are met.
 	AssociationConditionsMet bool `protobuf:"varint,6,opt,name=association_conditions_met,json=associationConditionsMet,proto3" json:"association_conditions_met,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// Which attached document proved which condition (the bureau's
+	// checklist against the documents).
+	Evidence      []*ConditionEvidence `protobuf:"bytes,7,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Checklist) Reset() {
@@ -880,6 +883,13 @@ func (x *Checklist) GetAssociationConditionsMet() bool {
 		return x.AssociationConditionsMet
 	}
 	return false
+}
+
+func (x *Checklist) GetEvidence() []*ConditionEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
 }
 
 // PetitionDrafted: an agent or association drafted a petition. Stream
@@ -2555,6 +2565,63 @@ func (x *PetitionDocumentAttached) GetObject() string {
 	return ""
 }
 
+// ConditionEvidence says which attached document proved one condition.
+type ConditionEvidence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The condition: "association_constituted", "association_statutes",
+	// "association_seat", "governing_body_decision", "signatories_list" or
+	// "residence_proofs".
+	Condition string `protobuf:"bytes,1,opt,name=condition,proto3" json:"condition,omitempty"`
+	// Id of the petition's attached document that proves it.
+	DocumentId    string `protobuf:"bytes,2,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConditionEvidence) Reset() {
+	*x = ConditionEvidence{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConditionEvidence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConditionEvidence) ProtoMessage() {}
+
+func (x *ConditionEvidence) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConditionEvidence.ProtoReflect.Descriptor instead.
+func (*ConditionEvidence) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ConditionEvidence) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *ConditionEvidence) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
 var File_tasharuk_petitions_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
@@ -2573,14 +2640,15 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x14representative_title\x18\n" +
 	" \x01(\tR\x13representativeTitle\x126\n" +
 	"\x17governing_body_decision\x18\v \x01(\tR\x15governingBodyDecision\x12?\n" +
-	"\x1cgoverning_body_decision_date\x18\f \x01(\tR\x19governingBodyDecisionDate\"\xb0\x02\n" +
+	"\x1cgoverning_body_decision_date\x18\f \x01(\tR\x19governingBodyDecisionDate\"\xfd\x02\n" +
 	"\tChecklist\x12#\n" +
 	"\rthreshold_met\x18\x01 \x01(\bR\fthresholdMet\x121\n" +
 	"\x14signatories_eligible\x18\x02 \x01(\bR\x13signatoriesEligible\x12)\n" +
 	"\x10agent_designated\x18\x03 \x01(\bR\x0fagentDesignated\x122\n" +
 	"\x15within_council_powers\x18\x04 \x01(\bR\x13withinCouncilPowers\x12.\n" +
 	"\x13no_excluded_subject\x18\x05 \x01(\bR\x11noExcludedSubject\x12<\n" +
-	"\x1aassociation_conditions_met\x18\x06 \x01(\bR\x18associationConditionsMet\"\xbb\x02\n" +
+	"\x1aassociation_conditions_met\x18\x06 \x01(\bR\x18associationConditionsMet\x12K\n" +
+	"\bevidence\x18\a \x03(\v2/.tasharuk.petitions.events.v1.ConditionEvidenceR\bevidence\"\xbb\x02\n" +
 	"\x0fPetitionDrafted\x12\x1f\n" +
 	"\vpetition_id\x18\x01 \x01(\tR\n" +
 	"petitionId\x12\x18\n" +
@@ -2690,7 +2758,11 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"media_type\x18\x06 \x01(\tR\tmediaType\x12#\n" +
 	"\rpersonal_data\x18\a \x01(\bR\fpersonalData\x12\x16\n" +
-	"\x06object\x18\b \x01(\tR\x06object*p\n" +
+	"\x06object\x18\b \x01(\tR\x06object\"R\n" +
+	"\x11ConditionEvidence\x12\x1c\n" +
+	"\tcondition\x18\x01 \x01(\tR\tcondition\x12\x1f\n" +
+	"\vdocument_id\x18\x02 \x01(\tR\n" +
+	"documentId*p\n" +
 	"\x0ePetitionerKind\x12\x1f\n" +
 	"\x1bPETITIONER_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PETITIONER_KIND_CITIZENS\x10\x01\x12\x1f\n" +
@@ -2765,7 +2837,7 @@ func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(PetitionerKind)(0),                    // 0: tasharuk.petitions.events.v1.PetitionerKind
 	(DepositChannel)(0),                    // 1: tasharuk.petitions.events.v1.DepositChannel
@@ -2805,28 +2877,30 @@ var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(*NationalIdBound)(nil),                // 35: tasharuk.petitions.events.v1.NationalIdBound
 	(*AccountBound)(nil),                   // 36: tasharuk.petitions.events.v1.AccountBound
 	(*PetitionDocumentAttached)(nil),       // 37: tasharuk.petitions.events.v1.PetitionDocumentAttached
-	(*timestamppb.Timestamp)(nil),          // 38: google.protobuf.Timestamp
+	(*ConditionEvidence)(nil),              // 38: tasharuk.petitions.events.v1.ConditionEvidence
+	(*timestamppb.Timestamp)(nil),          // 39: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
-	0,  // 0: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	10, // 1: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
-	38, // 2: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
-	1,  // 3: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	38, // 4: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
-	2,  // 5: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
-	11, // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	3,  // 7: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	4,  // 8: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	5,  // 9: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	6,  // 10: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	38, // 11: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
-	8,  // 12: tasharuk.petitions.events.v1.PetitionModerationRefused.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	9,  // 13: tasharuk.petitions.events.v1.PetitionDocumentAttached.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	38, // 0: tasharuk.petitions.events.v1.Checklist.evidence:type_name -> tasharuk.petitions.events.v1.ConditionEvidence
+	0,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	10, // 2: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
+	39, // 3: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	1,  // 4: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	39, // 5: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	2,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
+	11, // 7: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	3,  // 8: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	4,  // 9: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	5,  // 10: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	6,  // 11: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	39, // 12: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
+	8,  // 13: tasharuk.petitions.events.v1.PetitionModerationRefused.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	9,  // 14: tasharuk.petitions.events.v1.PetitionDocumentAttached.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_events_v1_events_proto_init() }
@@ -2840,7 +2914,7 @@ func file_tasharuk_petitions_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
