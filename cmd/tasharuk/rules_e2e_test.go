@@ -419,7 +419,7 @@ func TestModerationEndToEnd(t *testing.T) {
 	}
 	hidden(t, "awaiting moderation")
 	id, full := signer("MO", 1)
-	_, err = e.petitions.SignPetition(as(other), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
+	_, err = e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
 	if code := status.Code(err); code != codes.NotFound && code != codes.FailedPrecondition {
 		t.Fatalf("signing a petition awaiting moderation: %v", err)
 	}
@@ -497,7 +497,7 @@ func TestModerationEndToEnd(t *testing.T) {
 		if code, body := e.rest(http.MethodGet, "/v1/"+name, "", nil, nil); code != 200 || !strings.Contains(body, "Al Farabi") {
 			t.Fatalf("public after clearing: %d %s", code, body)
 		}
-		if _, err := e.petitions.SignPetition(as(other), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
 			t.Fatalf("sign once cleared: %v", err)
 		}
 		if !strings.Contains(e.restBody("/open-data/communes/50910113/petitions.csv"), "Al Farabi") {

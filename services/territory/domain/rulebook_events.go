@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"maps"
 	"slices"
 	"sort"
@@ -36,6 +37,9 @@ type SetCouncilRules struct {
 	EffectiveDate          string
 	SessionMarginDays      *int32
 	ModerationDeadlineDays *int32
+	// CountedAssurance, when not empty, replaces the levels of assurance
+	// whose signatures count toward the threshold.
+	CountedAssurance []petitionseventsv1.SignatureAssurance
 }
 
 // RulebookState is what a rulebook stream (a level's amendments, or one
@@ -114,14 +118,34 @@ func DecideSetCouncilRules(s RulebookState, c SetCouncilRules) (*territoryevents
 		}
 		changed = append(changed, "moderation_deadline_days")
 	}
+	if len(c.CountedAssurance) > 0 {
+		if err := validateAssurance("counted_assurance", c.CountedAssurance); err != nil {
+			return nil, err
+		}
+		changed = append(changed, "counted_assurance")
+	}
 	if len(changed) == 0 {
-		return nil, fieldErr("session_margin_days", "set at least one rule the council chooses (session_margin_days, moderation_deadline_days)")
+		return nil, fieldErr("session_margin_days", "set at least one rule the council chooses (session_margin_days, moderation_deadline_days, counted_assurance)")
 	}
 	return &territoryeventsv1.CouncilRulesSet{
 		CouncilCode: c.Council.Code, Level: c.Council.Level, Version: int32(s.Versions) + 1,
 		InternalRulesReference: strings.TrimSpace(c.InternalRulesReference), EffectiveDate: c.EffectiveDate,
-		SessionMarginDays: c.SessionMarginDays, ModerationDeadlineDays: c.ModerationDeadlineDays, ChangedFields: changed,
+		SessionMarginDays: c.SessionMarginDays, ModerationDeadlineDays: c.ModerationDeadlineDays, CountedAssurance: c.CountedAssurance, ChangedFields: changed,
 	}, nil
+}
+
+// validateAssurance checks a list of levels of assurance that count: each
+// a known level, once.
+func validateAssurance(field string, levels []petitionseventsv1.SignatureAssurance) error {
+	for i, l := range levels {
+		if _, known := petitionseventsv1.SignatureAssurance_name[int32(l)]; !known || l == petitionseventsv1.SignatureAssurance_SIGNATURE_ASSURANCE_UNSPECIFIED {
+			return fieldErr(field, "known levels of assurance (SIGNATURE_ASSURANCE_PAPER_CHECKED_BY_STAFF, _CODE_VERIFIED, _PROVIDER_VERIFIED_ID), got %v", l)
+		}
+		if slices.Contains(levels[:i], l) {
+			return fieldErr(field, "each level once, got %v twice", l)
+		}
+	}
+	return nil
 }
 
 func validateReference(field, ref string) error {
@@ -197,6 +221,12 @@ func validateValues(v *territoryeventsv1.RulebookValues) ([]string, error) {
 		}
 		changed = append(changed, "moderation_deadline_days")
 	}
+	if ca := v.GetCountedAssurance(); len(ca) > 0 {
+		if err := validateAssurance("values.counted_assurance", ca); err != nil {
+			return nil, err
+		}
+		changed = append(changed, "counted_assurance")
+	}
 	if a := v.GetArticles(); len(a) > 0 {
 		for _, k := range slices.Sorted(maps.Keys(a)) {
 			if !slices.Contains(RuleKeys, k) {
@@ -227,6 +257,7 @@ func (rb Rulebook) With(v *territoryeventsv1.RulebookValues) Rulebook {
 	out := rb
 	out.SignatureBrackets = slices.Clone(rb.SignatureBrackets)
 	out.OrdinarySessionMonths = slices.Clone(rb.OrdinarySessionMonths)
+	out.CountedAssurance = slices.Clone(rb.CountedAssurance)
 	out.Articles = maps.Clone(rb.Articles)
 	if out.Articles == nil {
 		out.Articles = map[string]string{}
@@ -257,6 +288,9 @@ func (rb Rulebook) With(v *territoryeventsv1.RulebookValues) Rulebook {
 	}
 	if v.ModerationDeadlineDays != nil {
 		out.ModerationDeadlineDays = int(v.GetModerationDeadlineDays())
+	}
+	if ca := v.GetCountedAssurance(); len(ca) > 0 {
+		out.CountedAssurance = slices.Clone(ca)
 	}
 	maps.Copy(out.Articles, v.GetArticles())
 	return out
@@ -300,7 +334,8 @@ func VersionOf(m proto.Message, recordedAt time.Time) (v RulebookVersion, ok boo
 		}
 		return RulebookVersion{Scope: ScopeCouncil, Version: int(e.GetVersion()), Reference: e.GetInternalRulesReference(), Effective: day,
 			Changed: e.GetChangedFields(), RecordedAt: recordedAt,
-			Values: &territoryeventsv1.RulebookValues{SessionMarginDays: e.SessionMarginDays, ModerationDeadlineDays: e.ModerationDeadlineDays}}, true
+			Values: &territoryeventsv1.RulebookValues{SessionMarginDays: e.SessionMarginDays, ModerationDeadlineDays: e.ModerationDeadlineDays,
+				CountedAssurance: e.GetCountedAssurance()}}, true
 	}
 	return RulebookVersion{}, false
 }

@@ -51,6 +51,7 @@ func (s *Server) rulebook(c domain.Council, day time.Time) *territoryv1.Rulebook
 		SignatureThreshold: int32(rb.SignatureThreshold(c)), ArrondissementsSignatures: int32(rb.ArrondissementsSignatures),
 		PerProvinceSharePercent: int32(rb.PerProvinceSharePercent), DecisionDeadlineMonths: int32(rb.DecisionDeadlineMonths),
 		SessionMarginDays: int32(rb.SessionMarginDays), Articles: rb.Articles, ModerationDeadlineDays: int32(rb.ModerationDeadlineDays),
+		CountedAssurance: rb.CountedAssurance,
 	}
 	for _, b := range rb.SignatureBrackets {
 		out.SignatureBrackets = append(out.SignatureBrackets, signatureBracket(b))
@@ -89,7 +90,8 @@ func (s *Server) SetCouncilRules(ctx context.Context, r *territoryv1.SetCouncilR
 	}
 	p, _ := access.PrincipalFrom(ctx)
 	e, pos, err := s.Handler.SetCouncilRules(ctx, domain.SetCouncilRules{Council: c, InternalRulesReference: r.GetInternalRulesReference(),
-		EffectiveDate: r.GetEffectiveDate(), SessionMarginDays: r.SessionMarginDays, ModerationDeadlineDays: r.ModerationDeadlineDays}, access.Actor(p))
+		EffectiveDate: r.GetEffectiveDate(), SessionMarginDays: r.SessionMarginDays, ModerationDeadlineDays: r.ModerationDeadlineDays,
+		CountedAssurance: r.GetCountedAssurance()}, access.Actor(p))
 	if err != nil {
 		return nil, err
 	}

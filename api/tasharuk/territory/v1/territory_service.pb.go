@@ -7,6 +7,7 @@
 package territoryv1
 
 import (
+	v11 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	v1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -697,8 +698,11 @@ type Rulebook struct {
 	// Days moderation has to clear or refuse a petition submitted for
 	// online signatures.
 	ModerationDeadlineDays int32 `protobuf:"varint,16,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3" json:"moderation_deadline_days,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The levels of assurance whose signatures count toward the threshold;
+	// empty: every level counts.
+	CountedAssurance []v11.SignatureAssurance `protobuf:"varint,17,rep,packed,name=counted_assurance,json=countedAssurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"counted_assurance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Rulebook) Reset() {
@@ -841,6 +845,13 @@ func (x *Rulebook) GetModerationDeadlineDays() int32 {
 		return x.ModerationDeadlineDays
 	}
 	return 0
+}
+
+func (x *Rulebook) GetCountedAssurance() []v11.SignatureAssurance {
+	if x != nil {
+		return x.CountedAssurance
+	}
+	return nil
 }
 
 // RulebookVersion is one recorded version: a level-wide amendment or a
@@ -1196,8 +1207,11 @@ type SetCouncilRulesRequest struct {
 	SessionMarginDays *int32 `protobuf:"varint,4,opt,name=session_margin_days,json=sessionMarginDays,proto3,oneof" json:"session_margin_days,omitempty"`
 	// Days its moderation has to clear or refuse a submitted petition.
 	ModerationDeadlineDays *int32 `protobuf:"varint,5,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The levels of assurance whose signatures count toward the threshold;
+	// when not empty, it replaces the list in force.
+	CountedAssurance []v11.SignatureAssurance `protobuf:"varint,6,rep,packed,name=counted_assurance,json=countedAssurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"counted_assurance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SetCouncilRulesRequest) Reset() {
@@ -1265,6 +1279,13 @@ func (x *SetCouncilRulesRequest) GetModerationDeadlineDays() int32 {
 	return 0
 }
 
+func (x *SetCouncilRulesRequest) GetCountedAssurance() []v11.SignatureAssurance {
+	if x != nil {
+		return x.CountedAssurance
+	}
+	return nil
+}
+
 // SetCouncilRulesResponse says what was recorded.
 type SetCouncilRulesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1324,7 +1345,7 @@ var File_tasharuk_territory_v1_territory_service_proto protoreflect.FileDescript
 
 const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\n" +
-	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/territory/events/v1/events.proto\x1a,tasharuk/territory/events/v1/rulebooks.proto\"\x8f\x04\n" +
+	"-tasharuk/territory/v1/territory_service.proto\x12\x15tasharuk.territory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tasharuk/petitions/events/v1/events.proto\x1a)tasharuk/territory/events/v1/events.proto\x1a,tasharuk/territory/events/v1/rulebooks.proto\"\x8f\x04\n" +
 	"\aCouncil\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12@\n" +
@@ -1375,7 +1396,7 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x06source\x18\x04 \x01(\tR\x06source\"w\n" +
 	"\x18RecordPopulationResponse\x128\n" +
 	"\acouncil\x18\x01 \x01(\v2\x1e.tasharuk.territory.v1.CouncilR\acouncil\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x9a\a\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xf9\a\n" +
 	"\bRulebook\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
@@ -1394,7 +1415,8 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x13session_margin_days\x18\r \x01(\x05R\x11sessionMarginDays\x12I\n" +
 	"\barticles\x18\x0e \x03(\v2-.tasharuk.territory.v1.Rulebook.ArticlesEntryR\barticles\x12B\n" +
 	"\bversions\x18\x0f \x03(\v2&.tasharuk.territory.v1.RulebookVersionR\bversions\x128\n" +
-	"\x18moderation_deadline_days\x18\x10 \x01(\x05R\x16moderationDeadlineDays\x1a;\n" +
+	"\x18moderation_deadline_days\x18\x10 \x01(\x05R\x16moderationDeadlineDays\x12]\n" +
+	"\x11counted_assurance\x18\x11 \x03(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\x10countedAssurance\x1a;\n" +
 	"\rArticlesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x02\n" +
@@ -1421,13 +1443,14 @@ const file_tasharuk_territory_v1_territory_service_proto_rawDesc = "" +
 	"\x06values\x18\x04 \x01(\v2,.tasharuk.territory.events.v1.RulebookValuesR\x06values\"\x87\x01\n" +
 	"\x15AmendRulebookResponse\x12K\n" +
 	"\tamendment\x18\x01 \x01(\v2-.tasharuk.territory.events.v1.RulebookAmendedR\tamendment\x12!\n" +
-	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xb6\x02\n" +
+	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\x95\x03\n" +
 	"\x16SetCouncilRulesRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
 	"\x18internal_rules_reference\x18\x02 \x01(\tR\x16internalRulesReference\x12%\n" +
 	"\x0eeffective_date\x18\x03 \x01(\tR\reffectiveDate\x123\n" +
 	"\x13session_margin_days\x18\x04 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01\x12=\n" +
-	"\x18moderation_deadline_days\x18\x05 \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01B\x16\n" +
+	"\x18moderation_deadline_days\x18\x05 \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01\x12]\n" +
+	"\x11counted_assurance\x18\x06 \x03(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\x10countedAssuranceB\x16\n" +
 	"\x14_session_margin_daysB\x1b\n" +
 	"\x19_moderation_deadline_days\"\x81\x01\n" +
 	"\x17SetCouncilRulesResponse\x12C\n" +
@@ -1477,10 +1500,11 @@ var file_tasharuk_territory_v1_territory_service_proto_goTypes = []any{
 	nil,                              // 17: tasharuk.territory.v1.Rulebook.ArticlesEntry
 	(v1.CouncilLevel)(0),             // 18: tasharuk.territory.events.v1.CouncilLevel
 	(*v1.SignatureBracket)(nil),      // 19: tasharuk.territory.events.v1.SignatureBracket
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(*v1.RulebookValues)(nil),        // 21: tasharuk.territory.events.v1.RulebookValues
-	(*v1.RulebookAmended)(nil),       // 22: tasharuk.territory.events.v1.RulebookAmended
-	(*v1.CouncilRulesSet)(nil),       // 23: tasharuk.territory.events.v1.CouncilRulesSet
+	(v11.SignatureAssurance)(0),      // 20: tasharuk.petitions.events.v1.SignatureAssurance
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
+	(*v1.RulebookValues)(nil),        // 22: tasharuk.territory.events.v1.RulebookValues
+	(*v1.RulebookAmended)(nil),       // 23: tasharuk.territory.events.v1.RulebookAmended
+	(*v1.CouncilRulesSet)(nil),       // 24: tasharuk.territory.events.v1.CouncilRulesSet
 }
 var file_tasharuk_territory_v1_territory_service_proto_depIdxs = []int32{
 	18, // 0: tasharuk.territory.v1.Council.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
@@ -1493,31 +1517,33 @@ var file_tasharuk_territory_v1_territory_service_proto_depIdxs = []int32{
 	19, // 7: tasharuk.territory.v1.Rulebook.signature_brackets:type_name -> tasharuk.territory.events.v1.SignatureBracket
 	17, // 8: tasharuk.territory.v1.Rulebook.articles:type_name -> tasharuk.territory.v1.Rulebook.ArticlesEntry
 	10, // 9: tasharuk.territory.v1.Rulebook.versions:type_name -> tasharuk.territory.v1.RulebookVersion
-	20, // 10: tasharuk.territory.v1.RulebookVersion.record_time:type_name -> google.protobuf.Timestamp
-	9,  // 11: tasharuk.territory.v1.GetRulebookResponse.rulebook:type_name -> tasharuk.territory.v1.Rulebook
-	18, // 12: tasharuk.territory.v1.AmendRulebookRequest.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
-	21, // 13: tasharuk.territory.v1.AmendRulebookRequest.values:type_name -> tasharuk.territory.events.v1.RulebookValues
-	22, // 14: tasharuk.territory.v1.AmendRulebookResponse.amendment:type_name -> tasharuk.territory.events.v1.RulebookAmended
-	23, // 15: tasharuk.territory.v1.SetCouncilRulesResponse.rules:type_name -> tasharuk.territory.events.v1.CouncilRulesSet
-	1,  // 16: tasharuk.territory.v1.TerritoryService.GetCouncil:input_type -> tasharuk.territory.v1.GetCouncilRequest
-	3,  // 17: tasharuk.territory.v1.TerritoryService.ListCouncils:input_type -> tasharuk.territory.v1.ListCouncilsRequest
-	5,  // 18: tasharuk.territory.v1.TerritoryService.RegisterCouncil:input_type -> tasharuk.territory.v1.RegisterCouncilRequest
-	7,  // 19: tasharuk.territory.v1.TerritoryService.RecordPopulation:input_type -> tasharuk.territory.v1.RecordPopulationRequest
-	11, // 20: tasharuk.territory.v1.TerritoryService.GetRulebook:input_type -> tasharuk.territory.v1.GetRulebookRequest
-	13, // 21: tasharuk.territory.v1.TerritoryService.AmendRulebook:input_type -> tasharuk.territory.v1.AmendRulebookRequest
-	15, // 22: tasharuk.territory.v1.TerritoryService.SetCouncilRules:input_type -> tasharuk.territory.v1.SetCouncilRulesRequest
-	2,  // 23: tasharuk.territory.v1.TerritoryService.GetCouncil:output_type -> tasharuk.territory.v1.GetCouncilResponse
-	4,  // 24: tasharuk.territory.v1.TerritoryService.ListCouncils:output_type -> tasharuk.territory.v1.ListCouncilsResponse
-	6,  // 25: tasharuk.territory.v1.TerritoryService.RegisterCouncil:output_type -> tasharuk.territory.v1.RegisterCouncilResponse
-	8,  // 26: tasharuk.territory.v1.TerritoryService.RecordPopulation:output_type -> tasharuk.territory.v1.RecordPopulationResponse
-	12, // 27: tasharuk.territory.v1.TerritoryService.GetRulebook:output_type -> tasharuk.territory.v1.GetRulebookResponse
-	14, // 28: tasharuk.territory.v1.TerritoryService.AmendRulebook:output_type -> tasharuk.territory.v1.AmendRulebookResponse
-	16, // 29: tasharuk.territory.v1.TerritoryService.SetCouncilRules:output_type -> tasharuk.territory.v1.SetCouncilRulesResponse
-	23, // [23:30] is the sub-list for method output_type
-	16, // [16:23] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	20, // 10: tasharuk.territory.v1.Rulebook.counted_assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	21, // 11: tasharuk.territory.v1.RulebookVersion.record_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: tasharuk.territory.v1.GetRulebookResponse.rulebook:type_name -> tasharuk.territory.v1.Rulebook
+	18, // 13: tasharuk.territory.v1.AmendRulebookRequest.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	22, // 14: tasharuk.territory.v1.AmendRulebookRequest.values:type_name -> tasharuk.territory.events.v1.RulebookValues
+	23, // 15: tasharuk.territory.v1.AmendRulebookResponse.amendment:type_name -> tasharuk.territory.events.v1.RulebookAmended
+	20, // 16: tasharuk.territory.v1.SetCouncilRulesRequest.counted_assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	24, // 17: tasharuk.territory.v1.SetCouncilRulesResponse.rules:type_name -> tasharuk.territory.events.v1.CouncilRulesSet
+	1,  // 18: tasharuk.territory.v1.TerritoryService.GetCouncil:input_type -> tasharuk.territory.v1.GetCouncilRequest
+	3,  // 19: tasharuk.territory.v1.TerritoryService.ListCouncils:input_type -> tasharuk.territory.v1.ListCouncilsRequest
+	5,  // 20: tasharuk.territory.v1.TerritoryService.RegisterCouncil:input_type -> tasharuk.territory.v1.RegisterCouncilRequest
+	7,  // 21: tasharuk.territory.v1.TerritoryService.RecordPopulation:input_type -> tasharuk.territory.v1.RecordPopulationRequest
+	11, // 22: tasharuk.territory.v1.TerritoryService.GetRulebook:input_type -> tasharuk.territory.v1.GetRulebookRequest
+	13, // 23: tasharuk.territory.v1.TerritoryService.AmendRulebook:input_type -> tasharuk.territory.v1.AmendRulebookRequest
+	15, // 24: tasharuk.territory.v1.TerritoryService.SetCouncilRules:input_type -> tasharuk.territory.v1.SetCouncilRulesRequest
+	2,  // 25: tasharuk.territory.v1.TerritoryService.GetCouncil:output_type -> tasharuk.territory.v1.GetCouncilResponse
+	4,  // 26: tasharuk.territory.v1.TerritoryService.ListCouncils:output_type -> tasharuk.territory.v1.ListCouncilsResponse
+	6,  // 27: tasharuk.territory.v1.TerritoryService.RegisterCouncil:output_type -> tasharuk.territory.v1.RegisterCouncilResponse
+	8,  // 28: tasharuk.territory.v1.TerritoryService.RecordPopulation:output_type -> tasharuk.territory.v1.RecordPopulationResponse
+	12, // 29: tasharuk.territory.v1.TerritoryService.GetRulebook:output_type -> tasharuk.territory.v1.GetRulebookResponse
+	14, // 30: tasharuk.territory.v1.TerritoryService.AmendRulebook:output_type -> tasharuk.territory.v1.AmendRulebookResponse
+	16, // 31: tasharuk.territory.v1.TerritoryService.SetCouncilRules:output_type -> tasharuk.territory.v1.SetCouncilRulesResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_territory_v1_territory_service_proto_init() }

@@ -7,6 +7,7 @@
 package eventsv1
 
 import (
+	v1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -101,8 +102,12 @@ type RulebookValues struct {
 	// Days the council's moderation has to clear or refuse a petition
 	// submitted for online signatures.
 	ModerationDeadlineDays *int32 `protobuf:"varint,8,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The levels of assurance whose signatures count toward the threshold
+	// (DESIGN.md "Levels of assurance"); when not empty, it replaces the
+	// list in force (none recorded: every level counts).
+	CountedAssurance []v1.SignatureAssurance `protobuf:"varint,9,rep,packed,name=counted_assurance,json=countedAssurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"counted_assurance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RulebookValues) Reset() {
@@ -189,6 +194,13 @@ func (x *RulebookValues) GetModerationDeadlineDays() int32 {
 		return *x.ModerationDeadlineDays
 	}
 	return 0
+}
+
+func (x *RulebookValues) GetCountedAssurance() []v1.SignatureAssurance {
+	if x != nil {
+		return x.CountedAssurance
+	}
+	return nil
 }
 
 // RulebookAmended: a new version of one level's rulebook (a new law, an
@@ -310,8 +322,12 @@ type CouncilRulesSet struct {
 	ChangedFields []string `protobuf:"bytes,7,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
 	// Days its moderation has to clear or refuse a submitted petition.
 	ModerationDeadlineDays *int32 `protobuf:"varint,8,opt,name=moderation_deadline_days,json=moderationDeadlineDays,proto3,oneof" json:"moderation_deadline_days,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The levels of assurance whose signatures count toward the threshold
+	// (DESIGN.md "Levels of assurance"); when not empty, it replaces the
+	// list in force (none recorded: every level counts).
+	CountedAssurance []v1.SignatureAssurance `protobuf:"varint,9,rep,packed,name=counted_assurance,json=countedAssurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"counted_assurance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CouncilRulesSet) Reset() {
@@ -400,16 +416,23 @@ func (x *CouncilRulesSet) GetModerationDeadlineDays() int32 {
 	return 0
 }
 
+func (x *CouncilRulesSet) GetCountedAssurance() []v1.SignatureAssurance {
+	if x != nil {
+		return x.CountedAssurance
+	}
+	return nil
+}
+
 var File_tasharuk_territory_events_v1_rulebooks_proto protoreflect.FileDescriptor
 
 const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\n" +
-	",tasharuk/territory/events/v1/rulebooks.proto\x12\x1ctasharuk.territory.events.v1\x1a)tasharuk/territory/events/v1/events.proto\"Y\n" +
+	",tasharuk/territory/events/v1/rulebooks.proto\x12\x1ctasharuk.territory.events.v1\x1a)tasharuk/petitions/events/v1/events.proto\x1a)tasharuk/territory/events/v1/events.proto\"Y\n" +
 	"\x10SignatureBracket\x12%\n" +
 	"\x0emax_population\x18\x01 \x01(\x03R\rmaxPopulation\x12\x1e\n" +
 	"\n" +
 	"signatures\x18\x02 \x01(\x05R\n" +
-	"signatures\"\x85\x06\n" +
+	"signatures\"\xe4\x06\n" +
 	"\x0eRulebookValues\x12]\n" +
 	"\x12signature_brackets\x18\x01 \x03(\v2..tasharuk.territory.events.v1.SignatureBracketR\x11signatureBrackets\x12B\n" +
 	"\x1aarrondissements_signatures\x18\x02 \x01(\x05H\x00R\x19arrondissementsSignatures\x88\x01\x01\x12@\n" +
@@ -418,7 +441,8 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x17ordinary_session_months\x18\x05 \x03(\x05R\x15ordinarySessionMonths\x123\n" +
 	"\x13session_margin_days\x18\x06 \x01(\x05H\x03R\x11sessionMarginDays\x88\x01\x01\x12V\n" +
 	"\barticles\x18\a \x03(\v2:.tasharuk.territory.events.v1.RulebookValues.ArticlesEntryR\barticles\x12=\n" +
-	"\x18moderation_deadline_days\x18\b \x01(\x05H\x04R\x16moderationDeadlineDays\x88\x01\x01\x1a;\n" +
+	"\x18moderation_deadline_days\x18\b \x01(\x05H\x04R\x16moderationDeadlineDays\x88\x01\x01\x12]\n" +
+	"\x11counted_assurance\x18\t \x03(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\x10countedAssurance\x1a;\n" +
 	"\rArticlesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x1d\n" +
@@ -433,7 +457,7 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x12%\n" +
 	"\x0eeffective_date\x18\x04 \x01(\tR\reffectiveDate\x12D\n" +
 	"\x06values\x18\x05 \x01(\v2,.tasharuk.territory.events.v1.RulebookValuesR\x06values\x12%\n" +
-	"\x0echanged_fields\x18\x06 \x03(\tR\rchangedFields\"\xc1\x03\n" +
+	"\x0echanged_fields\x18\x06 \x03(\tR\rchangedFields\"\xa0\x04\n" +
 	"\x0fCouncilRulesSet\x12!\n" +
 	"\fcouncil_code\x18\x01 \x01(\tR\vcouncilCode\x12@\n" +
 	"\x05level\x18\x02 \x01(\x0e2*.tasharuk.territory.events.v1.CouncilLevelR\x05level\x12\x18\n" +
@@ -442,7 +466,8 @@ const file_tasharuk_territory_events_v1_rulebooks_proto_rawDesc = "" +
 	"\x0eeffective_date\x18\x05 \x01(\tR\reffectiveDate\x123\n" +
 	"\x13session_margin_days\x18\x06 \x01(\x05H\x00R\x11sessionMarginDays\x88\x01\x01\x12%\n" +
 	"\x0echanged_fields\x18\a \x03(\tR\rchangedFields\x12=\n" +
-	"\x18moderation_deadline_days\x18\b \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01B\x16\n" +
+	"\x18moderation_deadline_days\x18\b \x01(\x05H\x01R\x16moderationDeadlineDays\x88\x01\x01\x12]\n" +
+	"\x11counted_assurance\x18\t \x03(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\x10countedAssuranceB\x16\n" +
 	"\x14_session_margin_daysB\x1b\n" +
 	"\x19_moderation_deadline_daysBHZFgithub.com/tasharuk/tasharuk/api/tasharuk/territory/events/v1;eventsv1b\x06proto3"
 
@@ -460,24 +485,27 @@ func file_tasharuk_territory_events_v1_rulebooks_proto_rawDescGZIP() []byte {
 
 var file_tasharuk_territory_events_v1_rulebooks_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_tasharuk_territory_events_v1_rulebooks_proto_goTypes = []any{
-	(*SignatureBracket)(nil), // 0: tasharuk.territory.events.v1.SignatureBracket
-	(*RulebookValues)(nil),   // 1: tasharuk.territory.events.v1.RulebookValues
-	(*RulebookAmended)(nil),  // 2: tasharuk.territory.events.v1.RulebookAmended
-	(*CouncilRulesSet)(nil),  // 3: tasharuk.territory.events.v1.CouncilRulesSet
-	nil,                      // 4: tasharuk.territory.events.v1.RulebookValues.ArticlesEntry
-	(CouncilLevel)(0),        // 5: tasharuk.territory.events.v1.CouncilLevel
+	(*SignatureBracket)(nil),   // 0: tasharuk.territory.events.v1.SignatureBracket
+	(*RulebookValues)(nil),     // 1: tasharuk.territory.events.v1.RulebookValues
+	(*RulebookAmended)(nil),    // 2: tasharuk.territory.events.v1.RulebookAmended
+	(*CouncilRulesSet)(nil),    // 3: tasharuk.territory.events.v1.CouncilRulesSet
+	nil,                        // 4: tasharuk.territory.events.v1.RulebookValues.ArticlesEntry
+	(v1.SignatureAssurance)(0), // 5: tasharuk.petitions.events.v1.SignatureAssurance
+	(CouncilLevel)(0),          // 6: tasharuk.territory.events.v1.CouncilLevel
 }
 var file_tasharuk_territory_events_v1_rulebooks_proto_depIdxs = []int32{
 	0, // 0: tasharuk.territory.events.v1.RulebookValues.signature_brackets:type_name -> tasharuk.territory.events.v1.SignatureBracket
 	4, // 1: tasharuk.territory.events.v1.RulebookValues.articles:type_name -> tasharuk.territory.events.v1.RulebookValues.ArticlesEntry
-	5, // 2: tasharuk.territory.events.v1.RulebookAmended.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
-	1, // 3: tasharuk.territory.events.v1.RulebookAmended.values:type_name -> tasharuk.territory.events.v1.RulebookValues
-	5, // 4: tasharuk.territory.events.v1.CouncilRulesSet.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	5, // 2: tasharuk.territory.events.v1.RulebookValues.counted_assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	6, // 3: tasharuk.territory.events.v1.RulebookAmended.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	1, // 4: tasharuk.territory.events.v1.RulebookAmended.values:type_name -> tasharuk.territory.events.v1.RulebookValues
+	6, // 5: tasharuk.territory.events.v1.CouncilRulesSet.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
+	5, // 6: tasharuk.territory.events.v1.CouncilRulesSet.counted_assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_territory_events_v1_rulebooks_proto_init() }
