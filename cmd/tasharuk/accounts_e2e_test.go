@@ -42,6 +42,7 @@ func TestSignaturesBoundToAccounts(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: c.GetPetition().GetName()}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, c.GetPetition().GetName()) // moderation before collection (issue 18)
 		return c.GetPetition().GetName()
 	}
 	name := open("communes/50910113")

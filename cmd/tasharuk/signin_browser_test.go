@@ -252,6 +252,7 @@ func TestSignInBrowserVisitorSigns(t *testing.T) {
 	if _, err := s.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, s.env, nil, name) // moderation before collection (issue 18)
 	msg := catalogue(t, "fr")
 	b := newBrowser(t, s.base, shots, axe, "fr")
 	path := "/" + name

@@ -115,6 +115,7 @@ func TestWitnessEndToEnd(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name) // moderation before collection (issue 18)
 		for i := range 12 {
 			id, full := signer(fmt.Sprintf("W%d", p), i)
 			res, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full})
@@ -312,6 +313,7 @@ func TestWitnessEndToEnd(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: created.GetPetition().GetName()}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, created.GetPetition().GetName()) // moderation before collection (issue 18)
 	for i := range 30 {
 		id, full := signer("WZ", i)
 		_, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full})
@@ -464,6 +466,7 @@ func TestWitnessPageInBrowser(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: created.GetPetition().GetName()}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, created.GetPetition().GetName()) // moderation before collection (issue 18)
 	for i := range 25 {
 		id, full := signer("WP", i)
 		if _, err := e.petitions.SignPetition(as(e.token(access.RoleCitizen, "", signerSubject(id))), &petitionsv1.SignPetitionRequest{Name: created.GetPetition().GetName(), NationalId: id, FullName: full}); err != nil {
