@@ -97,11 +97,10 @@ func TestDefaultPolicyHasNoStaleRows(t *testing.T) {
 // are its authorization, not a role.
 func TestDefaultPolicyReadsArePublic(t *testing.T) {
 	policy := DefaultPolicy()
-	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "ListDeadLetters": true}
+	// Supporting documents (proofs of residence, signature sheets) are
+	// staff-only as well.
+	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "ListDeadLetters": true, "GetDocument": true}
 	publicActs := map[string]bool{"CreateFollow": true, "ConfirmFollow": true, "Unsubscribe": true}
-	// record of requests, only figures), and supporting documents (proofs of
-	// residence, signature sheets), staff-only as well.
-	personal := map[string]bool{"ListSignatures": true, "GetInformationRequest": true, "ListInformationRequests": true, "GetDocument": true}
 	for _, m := range methodsOf(apiServices) {
 		name := shortMethod(m)
 		read := (strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")) && !personal[name] || publicActs[name]

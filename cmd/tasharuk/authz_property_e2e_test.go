@@ -344,6 +344,7 @@ func globalCases() map[string]func(f *authzFixture) proto.Message {
 		},
 		notificationsv1.NotificationService_ResendDeadLetter_FullMethodName: func(*authzFixture) proto.Message {
 			return &notificationsv1.ResendDeadLetterRequest{Name: "deadLetters/0123456789abcdef0123456789abcdef01234567"}
+		},
 		territoryv1.TerritoryService_AmendRulebook_FullMethodName: func(f *authzFixture) proto.Message {
 			months := int32(4)
 			return &territoryv1.AmendRulebookRequest{Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, LegalReference: "loi d'essai",
