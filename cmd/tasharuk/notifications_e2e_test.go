@@ -73,6 +73,7 @@ func TestNotificationsEndToEnd(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 
 	// Refused follows change nothing. The outbox records its own acts (a
 	// message sent) a moment after the acts above: wait until the log is
@@ -249,6 +250,7 @@ func TestAgentToldThroughTheServer(t *testing.T) {
 	if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, e, nil, name)
 	for i := range 3 {
 		id, full := signer("AT", i)
 		if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {

@@ -68,6 +68,7 @@ func TestSignaturesInBrowserBelongToTheirAccount(t *testing.T) {
 	if _, err := s.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 		t.Fatal(err)
 	}
+	cleared(t, s.env, nil, name)
 	path := "/" + name
 	const (
 		idX = "WB300001"
