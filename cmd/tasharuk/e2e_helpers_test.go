@@ -342,6 +342,21 @@ func (e *env) head() uint64 {
 	return info.GetHeadPosition()
 }
 
+// quietHead returns the log's head once it has not moved for 700 ms: the
+// service records some acts of its own a moment after a request (the
+// outbox's sending, a checkpoint), and a test that checks a refusal left
+// the log where it was must start from a head those have settled on.
+func (e *env) quietHead() uint64 {
+	e.t.Helper()
+	head := e.head()
+	for quiet := time.Now(); time.Since(quiet) < 700*time.Millisecond; time.Sleep(50 * time.Millisecond) {
+		if h := e.head(); h != head {
+			head, quiet = h, time.Now()
+		}
+	}
+	return head
+}
+
 func (e *env) ctxBG() context.Context { return context.Background() }
 
 // restBody returns a public GET's body.

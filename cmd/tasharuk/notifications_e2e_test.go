@@ -78,12 +78,7 @@ func TestNotificationsEndToEnd(t *testing.T) {
 	// Refused follows change nothing. The outbox records its own acts (a
 	// message sent) a moment after the acts above: wait until the log is
 	// quiet before taking the head, so only a follow could move it.
-	head := e.head()
-	for quiet := time.Now(); time.Since(quiet) < 700*time.Millisecond; time.Sleep(50 * time.Millisecond) {
-		if h := e.head(); h != head {
-			head, quiet = h, time.Now()
-		}
-	}
+	head := e.quietHead()
 	for _, c := range []struct {
 		body   map[string]string
 		status int

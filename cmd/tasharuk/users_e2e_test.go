@@ -57,7 +57,7 @@ func TestUsersAndGrants(t *testing.T) {
 		if e.head() < before+2 {
 			t.Fatalf("a first grant with an email wrote %d events, want 2 (the sealed email, the grant)", e.head()-before)
 		}
-		before = e.head()
+		before = e.quietHead()
 		_, err = ids.GrantRole(as(admin), &identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: clerkEmail}, Role: "staff", Council: "50910113"})
 		unchanged("the same grant again", err, codes.AlreadyExists, "ROLE_ALREADY_GRANTED", before)
 		// A clerk granting themself admin: refused by the table.
