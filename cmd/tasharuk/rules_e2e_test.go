@@ -99,7 +99,7 @@ func TestSessionMarginEndToEnd(t *testing.T) {
 		clock.Advance(53 * 24 * time.Hour) // 2027-01-25: February's agenda was fixed on 22 January
 		name := depositedPetition(t, e, "communes/50910113", agent, staffZC, "ZM", 100)
 		admit(t, e, name, staffZC)
-		head := e.head()
+		head := e.quietHead()
 		code, body := e.rest(http.MethodPost, "/v1/"+name+":schedule", staffZC, map[string]any{"session": "2027-02"}, nil)
 		if code != http.StatusBadRequest || !strings.Contains(body, "SESSION_AGENDA_CLOSED") || !strings.Contains(body, "2027-05") {
 			t.Fatalf("schedule on the closed February session: %d %s", code, body)
@@ -142,7 +142,7 @@ func TestRulebookAmendmentEndToEnd(t *testing.T) {
 			{MaxPopulation: 34_999, Signatures: 50}, {Signatures: 100}}},
 	}
 	t.Run("only an admin amends, with valid values", func(t *testing.T) {
-		head := e.head()
+		head := e.quietHead()
 		_, err := e.territory.AmendRulebook(as(staffZC), amend)
 		wantCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		bad := proto.Clone(amend).(*territoryv1.AmendRulebookRequest)
@@ -258,7 +258,7 @@ func TestRulebookAmendmentEndToEnd(t *testing.T) {
 		}
 		args := []string{"amend", "--url", e.base, "--level", "region", "--reference", "décret n° 2.27.15", "--effective", "2027-06-01", "--deadline-months", "3",
 			"--article", "decision_deadline=décret n° 2.27.15, art. 2"}
-		head := e.head()
+		head := e.quietHead()
 		out.Reset()
 		if err := runRulebook(context.Background(), append(args, "--token", staffZC), &out, &errOut); err == nil || !strings.Contains(err.Error(), "403") {
 			t.Fatalf("amend by staff: %v", err)
@@ -425,7 +425,7 @@ func TestModerationEndToEnd(t *testing.T) {
 	}
 
 	t.Run("another council's staff or moderator, a citizen: refused, nothing written", func(t *testing.T) {
-		head := e.head()
+		head := e.quietHead()
 		for who, tok := range map[string]string{"staff of Kasba Tadla": staffKT, "moderator of Kasba Tadla": moderatorKT, "the agent": agent} {
 			_, err := e.petitions.ModeratePetition(as(tok), &petitionsv1.ModeratePetitionRequest{Name: name, Clear: true})
 			if code := status.Code(err); code != codes.PermissionDenied {
@@ -593,7 +593,7 @@ func TestDocumentsEndToEnd(t *testing.T) {
 	statutes := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% Statuts de l'association Al Amal, article 1 ...\n%%EOF\n")
 
 	t.Run("refused files change nothing", func(t *testing.T) {
-		head := e.head()
+		head := e.quietHead()
 		_, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES,
 			FileName: "statuts.pdf", Content: []byte("PK\x03\x04\x14\x00\x00\x00binary zip")})
 		wantCode(t, err, codes.InvalidArgument, "DOCUMENT_TYPE_REFUSED")
@@ -698,7 +698,7 @@ func TestAssociationPetitionEndToEnd(t *testing.T) {
 			Title: "Maison des jeunes", Request: "Ouvrir une maison des jeunes au centre.", Reasons: "Les jeunes n'ont aucun lieu d'activités.", Association: a})
 	}
 	t.Run("declared two years ago: refused with the article", func(t *testing.T) {
-		head := e.head()
+		head := e.quietHead()
 		_, err := draft(association("2024-11-20"))
 		wantCode(t, err, codes.FailedPrecondition, "ASSOCIATION_CONDITIONS_NOT_MET")
 		if !strings.Contains(status.Convert(err).Message(), "law 113-14 art. 124") {
@@ -746,7 +746,7 @@ func TestAssociationPetitionEndToEnd(t *testing.T) {
 		return &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true, Evidence: ev}
 	}
 	t.Run("evidence naming no document of the petition, or the wrong kind", func(t *testing.T) {
-		head := e.head()
+		head := e.quietHead()
 		for _, bad := range []*petitionseventsv1.ConditionEvidence{
 			{Condition: "association_statutes", DocumentId: docs[petitionseventsv1.DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION]},
 			{Condition: "association_statutes", DocumentId: "01a231bf-73e2-72c1-ad48-2a14b4ae40da"},
