@@ -87,14 +87,25 @@ type switchable struct {
 	up, down *signin.SMTP
 	isDown   atomic.Bool
 	calls    atomic.Int64
+	hook     atomic.Pointer[func(ctx context.Context, up *signin.SMTP, to string, msg []byte, commit func() error) error]
 }
 
 func (s *switchable) SendRaw(ctx context.Context, to string, msg []byte) error {
+	return s.SendRawCommit(ctx, to, msg, nil)
+}
+
+// SendRawCommit makes the fixture's sender a CommitMailSender, as the
+// binary's is, unless hook is set: then the test steps in around the end
+// of DATA (a replica dying there).
+func (s *switchable) SendRawCommit(ctx context.Context, to string, msg []byte, commit func() error) error {
 	s.calls.Add(1)
 	if s.isDown.Load() {
-		return s.down.SendRaw(ctx, to, msg)
+		return s.down.SendRawCommit(ctx, to, msg, commit)
 	}
-	return s.up.SendRaw(ctx, to, msg)
+	if h := s.hook.Load(); h != nil {
+		return (*h)(ctx, s.up, to, msg, commit)
+	}
+	return s.up.SendRawCommit(ctx, to, msg, commit)
 }
 
 type fixture struct {

@@ -13,10 +13,17 @@ type Metrics struct {
 	Sent    *prometheus.CounterVec
 	Failed  *prometheus.CounterVec
 	Dropped prometheus.Counter
-	outbox  *Outbox
+	// Uncertain counts attempts whose outcome is unknown (see Outbox):
+	// each may have put a repeat, with the same Message-ID, at the
+	// receiver.
+	Uncertain prometheus.Counter
+	outbox    *Outbox
 
-	sends, failures atomic.Int64
+	sends, failures, uncertains atomic.Int64
 }
+
+// Uncertains is the number of uncertain attempts so far.
+func (m *Metrics) Uncertains() int64 { return m.uncertains.Load() }
 
 // Sends is the number of messages sent so far, all channels.
 func (m *Metrics) Sends() int64 { return m.sends.Load() }
@@ -33,12 +40,14 @@ func NewMetrics() *Metrics {
 			Help: "Delivery attempts that failed (each retry counts)."}, []string{"channel"}),
 		Dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "tasharuk_notifications_dropped_total",
 			Help: "Messages not sent: recipient erased, without contact, or unsubscribed."}),
+		Uncertain: prometheus.NewCounter(prometheus.CounterOpts{Name: "tasharuk_notifications_uncertain_attempts_total",
+			Help: "Attempts whose outcome is unknown (the process died or the connection broke after the end of DATA): the message goes again with the same Message-ID, a possible repeat at a receiver that does not deduplicate by Message-ID."}),
 	}
 }
 
 // Collectors returns the collectors to register, with the queue gauges.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Sent, m.Failed, m.Dropped,
+	return []prometheus.Collector{m.Sent, m.Failed, m.Dropped, m.Uncertain,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tasharuk_notifications_queue_depth",
 			Help: "Messages planned and not yet settled (sent, dead-lettered or dropped)."}, func() float64 {
 			if m.outbox == nil {
@@ -64,3 +73,4 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 func (m *Metrics) sent(ch Channel)   { m.Sent.WithLabelValues(string(ch)).Inc(); m.sends.Add(1) }
 func (m *Metrics) failed(ch Channel) { m.Failed.WithLabelValues(string(ch)).Inc(); m.failures.Add(1) }
 func (m *Metrics) dropped()          { m.Dropped.Inc() }
+func (m *Metrics) uncertain()        { m.Uncertain.Inc(); m.uncertains.Add(1) }

@@ -5,6 +5,12 @@
 // recipient, channel) in a JetStream key-value bucket (Outbox), through
 // SMTP or an SMS gateway (Sender), in the recipient's language (Render).
 //
+// Delivery: at least once, and at most once except for a replica that
+// dies between the end of SMTP DATA and its "sent" record; such a
+// message goes again with the same bytes and the same Message-ID
+// (MessageID), so a receiver that deduplicates by Message-ID holds it
+// once (Outbox says why no sender alone can do better).
+//
 // It reads who a recipient is through Contacts, a small interface the
 // identity context implements; it keeps no account store of its own.
 package notifications

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/textproto"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,19 @@ type MailSender interface {
 	SendRaw(ctx context.Context, to string, msg []byte) error
 }
 
+// CommitMailSender is a MailSender that runs commit once the message is
+// written and before the end of DATA, the point past which the SMTP
+// server may have taken the message (web/signin.SMTP.SendRawCommit). An
+// error from commit aborts the transaction: the server drops the
+// message. With it the outbox's "sending" mark is written at the last
+// moment, and only the server's answer to the end of DATA can be
+// uncertain; with a plain MailSender "sending" is marked before the
+// connection opens.
+type CommitMailSender interface {
+	MailSender
+	SendRawCommit(ctx context.Context, to string, msg []byte, commit func() error) error
+}
+
 // SMSSender posts one text to an SMS gateway (web/signin.SMSGateway).
 type SMSSender interface {
 	Send(ctx context.Context, to, subject, body string) error
@@ -38,7 +52,8 @@ type Told func(ctx context.Context, m Message, ch Channel, at time.Time) error
 
 // Record states in the outbox bucket.
 const (
-	stateClaimed = "claimed" // a replica is sending it until Until
+	stateClaimed = "claimed" // a replica is sending it until Until; not past the point of no return
+	stateSending = "sending" // past it: the end of DATA is being sent; if the claim lapses, the outcome is uncertain
 	stateFailed  = "failed"  // waiting for its next attempt at NextAt
 	stateSent    = "sent"
 	stateDead    = "dead"    // every attempt failed; an admin may resend
@@ -57,21 +72,54 @@ type record struct {
 	LastError string    `json:"last_error,omitempty"`
 	Channel   Channel   `json:"channel"`
 	At        time.Time `json:"at,omitzero"`
-	Message   Message   `json:"message"`
+	// MessageID is the email's RFC 5322 Message-ID (MessageID(key)), the
+	// same on every attempt; First is the first attempt's time, the
+	// email's Date, so every attempt sends the same bytes.
+	MessageID string    `json:"message_id,omitempty"`
+	First     time.Time `json:"first,omitzero"`
+	// Uncertain counts the attempts whose outcome is unknown: the replica
+	// died in state "sending", or the connection broke after the end of
+	// DATA. A later attempt may then repeat a message the receiver has;
+	// it carries the same Message-ID, so a receiver that keeps ids drops
+	// the repeat.
+	Uncertain int     `json:"uncertain,omitempty"`
+	Message   Message `json:"message"`
 }
 
 // Outbox delivers the planned messages at least once and, by a claim in a
 // JetStream key-value bucket, at most once per (event id, recipient,
-// channel) — across restarts and replicas.
+// channel) — across restarts and replicas — except for the one window
+// below, where a repeat carries the same Message-ID.
 //
 // Why a KV claim: the key "m.<key>" is created with create-only semantics
 // (the bucket's stream refuses a second first write), so of two replicas
 // planning the same message exactly one sends it; the key never expires,
 // so the deduplication window is the bucket's whole life, not the two
-// minutes of a stream's Nats-Msg-Id window. The one remaining window is a
-// replica that dies after the SMTP server accepted a message and before
-// its "sent" update (one round trip): its claim lapses after Lease and
-// another replica sends that one message again. At least once wins there.
+// minutes of a stream's Nats-Msg-Id window.
+//
+// The delivery guarantee. SMTP has no idempotency of its own and no way
+// to ask a server afterwards whether it took a message, so no sender
+// alone can be exactly once (a sender that dies between the server's 250
+// and its own record cannot know which happened). The outbox makes the
+// uncertain moment as short as it can and names it:
+//   - the claim ("claimed") covers connecting, MAIL, RCPT, DATA and the
+//     whole message; a replica that dies there never sent the end of DATA,
+//     the server dropped the transaction (RFC 5321 §4.1.1.4), and the next
+//     attempt is not a repeat;
+//   - just before the end of DATA the claim becomes "sending" (a
+//     compare-and-set on the claim's revision: a replica whose claim was
+//     taken over aborts there, without the end of DATA);
+//   - right after the server's 250 it becomes "sent".
+//
+// Only a replica that dies (or loses its connection) between "sending"
+// and "sent" — the end of DATA, the server's answer and one KV update —
+// leaves an uncertain message; the next attempt sends it again with the
+// same Message-ID and the same bytes, counts it in
+// tasharuk_notifications_uncertain_attempts_total and records
+// uncertain_repeat on its MessageSent. A receiver that deduplicates by
+// Message-ID (RFC 5322 §3.6.4; Mailpit's --ignore-duplicate-ids, which
+// the kill -9 test runs) then holds every message exactly once; one that
+// does not may show that one message twice.
 //
 // The durable position is the key "position": every event up to it has
 // all its messages settled (sent, dead or dropped). A restart replays the
@@ -357,12 +405,19 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 		}
 	case rec.State == stateSent || rec.State == stateDead || rec.State == stateDropped:
 		return time.Time{}, nil
-	case rec.State == stateClaimed && rec.Until.After(now):
+	case (rec.State == stateClaimed || rec.State == stateSending) && rec.Until.After(now):
 		return rec.Until, nil
 	case rec.State == stateFailed && rec.NextAt.After(now):
 		return rec.NextAt, nil
 	default: // a lapsed claim, or a failure due for another attempt
-		claim.Attempts = rec.Attempts
+		claim.Attempts, claim.First, claim.Uncertain = rec.Attempts, rec.First, rec.Uncertain
+		if rec.State == stateSending {
+			// The replica that held it died past the point of no return:
+			// the server may have the message. It goes again, the same.
+			claim.Uncertain++
+			o.Metrics.uncertain()
+			o.Logger.Warn("notification taken over after an uncertain attempt: it may reach the receiver twice (same Message-ID)", "kind", m.Kind, "event", m.EventID, "key", key)
+		}
 		rev, err = o.KV.Update(ctx, "m."+key, mustJSON(claim), rev)
 		if isConflict(err) {
 			return now, nil
@@ -374,10 +429,39 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 	// From here this replica holds the claim. The steps after the send
 	// run to their end even if ctx ends: a message handed to SMTP must be
 	// marked, or it goes again.
-	sendErr := o.send(ctx, m, c, key)
 	done := context.WithoutCancel(ctx)
+	if claim.First.IsZero() {
+		claim.First = now
+	}
+	if c.Channel == Email {
+		claim.MessageID = MessageID(key)
+	}
+	committed, lost := false, false
+	commit := func() error {
+		s := claim
+		s.State, s.Until = stateSending, o.Now().Add(o.Lease)
+		r, err := o.KV.Update(done, "m."+key, mustJSON(s), rev)
+		if err != nil {
+			lost = isConflict(err)
+			return fmt.Errorf("mark sending: %w", err)
+		}
+		rev, committed = r, true
+		return nil
+	}
+	sendErr := o.send(ctx, m, c, key, claim.First, commit)
+	if lost {
+		// Another replica took the lapsed claim over before the end of
+		// DATA: this attempt was aborted and is not ours to record.
+		return now, nil
+	}
 	claim.Attempts++
 	at := o.Now()
+	if sendErr != nil && committed && c.Channel == Email && !isSMTPReply(sendErr) {
+		// Past the end of DATA without the server's answer (a broken
+		// connection, a timeout): the server may have the message.
+		claim.Uncertain++
+		o.Metrics.uncertain()
+	}
 	if sendErr == nil {
 		claim.State, claim.At, claim.Owner, claim.Until = stateSent, at, "", time.Time{}
 		if _, err := o.KV.Update(done, "m."+key, mustJSON(claim), rev); err != nil {
@@ -385,7 +469,7 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 		}
 		o.Metrics.sent(c.Channel)
 		o.append(done, key, &nevents.MessageSent{MessageKey: key, EventId: m.EventID, Kind: m.Kind, RecipientKey: RecipientKey(o.RecipientKey, m.Recipient),
-			Channel: string(c.Channel), Attempts: int32(claim.Attempts), Petition: m.Petition})
+			Channel: string(c.Channel), Attempts: int32(claim.Attempts), Petition: m.Petition, MessageId: claim.MessageID, UncertainRepeat: claim.Uncertain > 0})
 		if o.Told != nil && !isFollow(m.Recipient) {
 			if err := o.Told(done, m, c.Channel, at); err != nil {
 				o.Logger.Warn("recording that the agent was told failed", "kind", m.Kind, "event", m.EventID, "err", err)
@@ -413,7 +497,10 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 	return claim.NextAt, nil
 }
 
-func (o *Outbox) send(ctx context.Context, m Message, c Contact, key string) error {
+// send renders and sends one message. commit marks the point of no
+// return ("sending"): run by a CommitMailSender just before the end of
+// DATA, else here just before the channel is called; its error aborts.
+func (o *Outbox) send(ctx context.Context, m Message, c Contact, key string, date time.Time, commit func() error) error {
 	var links MessageLinks
 	if o.Links != nil {
 		links = o.Links.For(m)
@@ -427,10 +514,22 @@ func (o *Outbox) send(ctx context.Context, m Message, c Contact, key string) err
 		if o.Mail == nil {
 			return errors.New("no SMTP server configured (--smtp-url)")
 		}
-		return o.Mail.SendRaw(ctx, c.Address, Mail(o.From, c.Address, key, r, links.Unsubscribe, o.Now()))
+		msg := Mail(o.From, c.Address, key, r, links.Unsubscribe, date)
+		if cm, ok := o.Mail.(CommitMailSender); ok {
+			return cm.SendRawCommit(ctx, c.Address, msg, commit)
+		}
+		if err := commit(); err != nil {
+			return err
+		}
+		return o.Mail.SendRaw(ctx, c.Address, msg)
 	case SMS:
 		if o.SMS == nil {
 			return errors.New("no SMS gateway configured (--sms-gateway-url)")
+		}
+		// An SMS gateway has no idempotency key either: "sending" is
+		// marked before the request.
+		if err := commit(); err != nil {
+			return err
 		}
 		return o.SMS.Send(ctx, c.Address, "", r.Subject+"\n"+r.Text)
 	}
@@ -606,6 +705,14 @@ func (o *Outbox) Depth() (int, time.Time) {
 		n += c
 	}
 	return n, oldest
+}
+
+// isSMTPReply is whether err is the server's answer (a refusal with its
+// code), as opposed to a broken connection after which the outcome is
+// unknown.
+func isSMTPReply(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te)
 }
 
 func isConflict(err error) bool {

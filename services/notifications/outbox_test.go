@@ -343,3 +343,95 @@ func TestSMSChannelAndMessagesWaitForADirectory(t *testing.T) {
 		t.Error("a message without a directory was recorded as dropped or sent")
 	}
 }
+
+// Acceptance 2, the uncertain window named: a replica that dies before
+// the end of DATA (its claim "claimed") left nothing at the server, and
+// the replica that takes the lapsed claim over sends the message once,
+// not counted as uncertain; a replica that dies after the end of DATA
+// (its claim "sending", the server has the message) leaves an uncertain
+// message, which the next replica sends again with the same Message-ID
+// and the same bytes, counts in the uncertain metric and records as an
+// uncertain repeat. Mailpit here keeps duplicates, so the sender's
+// repeat is visible: two copies, one Message-ID.
+func TestDyingReplicaBeforeAndAfterTheEndOfDATA(t *testing.T) {
+	f := newFixture(t)
+	type hookFn = func(ctx context.Context, up *signin.SMTP, to string, msg []byte, commit func() error) error
+	for _, c := range []struct {
+		name      string
+		afterDATA bool
+	}{{"before the end of DATA", false}, {"after the end of DATA", true}} {
+		subject := "code-" + strings.ReplaceAll(c.name, " ", "-")
+		to := subject + "@example.ma"
+		f.dir.set(subject, notifications.Contact{Address: to, Channel: notifications.Email, Language: "en"})
+		dead := make(chan struct{})
+		var dying hookFn = func(ctx context.Context, up *signin.SMTP, to string, msg []byte, commit func() error) error {
+			if !c.afterDATA {
+				// Dies with the message written, before commit and the
+				// end of DATA: the connection closes without it.
+				err := up.SendRawCommit(ctx, to, msg, func() error { return errors.New("replica died") })
+				<-dead
+				return err
+			}
+			if err := up.SendRawCommit(ctx, to, msg, commit); err != nil {
+				return err
+			}
+			<-dead // the server answered 250; the replica dies before "sent"
+			return errors.New("replica died")
+		}
+		f.smtp.hook.Store(&dying)
+		a := f.outbox(f.store, nil, nil)
+		stopA := run(t, a)
+		stream, _ := f.petition(subject, "Petition "+c.name)
+		f.deposit(stream, "R-"+subject)
+		if c.afterDATA {
+			waitFor(t, "the dying replica's message at the server", func() bool { return len(f.mail.Messages(t, to)) == 1 })
+		} else {
+			waitFor(t, "the dying replica's attempt", func() bool { return f.smtp.calls.Load() > 0 })
+			time.Sleep(300 * time.Millisecond)
+			if n := len(f.mail.Messages(t, to)); n != 0 {
+				t.Fatalf("%s: an aborted DATA delivered %d messages", c.name, n)
+			}
+		}
+		f.smtp.hook.Store(nil)
+		b := f.outbox(f.store, nil, nil)
+		stopB := run(t, b)
+		want := 1
+		if c.afterDATA {
+			want = 2
+		}
+		f.mails(to, want)                   // wait for them
+		time.Sleep(1500 * time.Millisecond) // past the 1 s lease: nothing more comes
+		ms := f.mails(to, want)
+		if len(ms) != want {
+			t.Fatalf("%s: Mailpit holds %d messages to %s, want %d", c.name, len(ms), to, want)
+		}
+		ids := map[string]bool{}
+		for _, m := range ms {
+			ids[f.headers(m.ID)["Message-Id"][0]] = true
+		}
+		if len(ids) != 1 {
+			t.Errorf("%s: the copies have Message-IDs %v, want one", c.name, ids)
+		}
+		if got, wantU := b.Metrics.Uncertains(), int64(want-1); got != wantU {
+			t.Errorf("%s: uncertain attempts %d, want %d", c.name, got, wantU)
+		}
+		var sent *nevents.MessageSent
+		for _, e := range f.events(ndomain.NotificationCategory) {
+			if s, ok := e.(*nevents.MessageSent); ok && s.GetRecipientKey() == notifications.RecipientKey(f.recKey, subject) {
+				sent = s
+			}
+		}
+		if sent == nil || sent.GetMessageId() == "" || sent.GetUncertainRepeat() != c.afterDATA {
+			t.Errorf("%s: last MessageSent %v, want a Message-ID and uncertain_repeat=%v", c.name, sent, c.afterDATA)
+		}
+		if sent != nil && sent.GetMessageId() != notifications.MessageID(sent.GetMessageKey()) {
+			t.Errorf("%s: MessageSent records Message-ID %q for key %s", c.name, sent.GetMessageId(), sent.GetMessageKey())
+		}
+		stopB()
+		// The dead replica is stopped, then released: its late return
+		// finds its claim taken over and records nothing.
+		go func() { time.Sleep(100 * time.Millisecond); close(dead) }()
+		stopA()
+		f.smtp.calls.Store(0)
+	}
+}

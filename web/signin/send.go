@@ -53,6 +53,17 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 // SendRaw delivers one RFC 5322 message already built (the notifications
 // outbox builds multipart ones) to one recipient.
 func (s *SMTP) SendRaw(ctx context.Context, to string, msg []byte) error {
+	return s.SendRawCommit(ctx, to, msg, nil)
+}
+
+// SendRawCommit is SendRaw with a hook: commit, if not nil, runs once the
+// whole message is written and before the end of DATA ("<CRLF>.<CRLF>"),
+// the one byte sequence that makes the server take the message (RFC 5321
+// §4.1.1.4; a connection that closes before it aborts the transaction and
+// nothing is delivered). An error from commit aborts the transaction. The
+// notifications outbox records "sending" there, so the only moment its
+// state can be uncertain is the server's answer to the end of DATA.
+func (s *SMTP) SendRawCommit(ctx context.Context, to string, msg []byte, commit func() error) error {
 	p, err := url.Parse(s.URL)
 	if err != nil {
 		return errors.New("smtp: bad server URL")
@@ -128,6 +139,13 @@ func (s *SMTP) SendRaw(ctx context.Context, to string, msg []byte) error {
 	}
 	if _, err := w.Write(msg); err != nil {
 		return fmt.Errorf("smtp: %w", err)
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			// Close the connection without the end of DATA: the server
+			// drops the transaction.
+			return err
+		}
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("smtp: %w", err)

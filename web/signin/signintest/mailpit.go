@@ -27,8 +27,9 @@ type Mailpit struct {
 }
 
 // StartMailpit starts Mailpit on loopback ports, stopped when the test
-// ends. The test fails (never skips) when the binary is missing.
-func StartMailpit(t testing.TB) *Mailpit {
+// ends, with any extra flags ("--ignore-duplicate-ids"). The test fails
+// (never skips) when the binary is missing.
+func StartMailpit(t testing.TB, extra ...string) *Mailpit {
 	t.Helper()
 	bin := os.Getenv(MailpitEnv)
 	if bin == "" {
@@ -46,8 +47,9 @@ func StartMailpit(t testing.TB) *Mailpit {
 		bin = p
 	}
 	smtpAddr, apiAddr := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", apiAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
-		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet")
+	args := []string{"--smtp", smtpAddr, "--listen", apiAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
+		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet"}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

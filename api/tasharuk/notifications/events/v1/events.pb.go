@@ -45,9 +45,16 @@ type MessageSent struct {
 	// Attempts it took, the successful one included.
 	Attempts int32 `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	// Resource name of the petition concerned, if any.
-	Petition      string `protobuf:"bytes,7,opt,name=petition,proto3" json:"petition,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Petition string `protobuf:"bytes,7,opt,name=petition,proto3" json:"petition,omitempty"`
+	// The email's RFC 5322 Message-ID, the same on every attempt: the
+	// receiver's idempotency key ("" for an SMS).
+	MessageId string `protobuf:"bytes,8,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// A previous attempt's outcome was unknown (the sender died or lost the
+	// connection after the end of DATA): the receiver may hold this message
+	// twice, under the same Message-ID, unless it deduplicates by it.
+	UncertainRepeat bool `protobuf:"varint,9,opt,name=uncertain_repeat,json=uncertainRepeat,proto3" json:"uncertain_repeat,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *MessageSent) Reset() {
@@ -127,6 +134,20 @@ func (x *MessageSent) GetPetition() string {
 		return x.Petition
 	}
 	return ""
+}
+
+func (x *MessageSent) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *MessageSent) GetUncertainRepeat() bool {
+	if x != nil {
+		return x.UncertainRepeat
+	}
+	return false
 }
 
 // MessageDeadLettered: every attempt failed; the message waits for an
@@ -541,7 +562,7 @@ var File_tasharuk_notifications_events_v1_events_proto protoreflect.FileDescript
 
 const file_tasharuk_notifications_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"-tasharuk/notifications/events/v1/events.proto\x12 tasharuk.notifications.events.v1\"\xd4\x01\n" +
+	"-tasharuk/notifications/events/v1/events.proto\x12 tasharuk.notifications.events.v1\"\x9e\x02\n" +
 	"\vMessageSent\x12\x1f\n" +
 	"\vmessage_key\x18\x01 \x01(\tR\n" +
 	"messageKey\x12\x19\n" +
@@ -550,7 +571,10 @@ const file_tasharuk_notifications_events_v1_events_proto_rawDesc = "" +
 	"\rrecipient_key\x18\x04 \x01(\tR\frecipientKey\x12\x18\n" +
 	"\achannel\x18\x05 \x01(\tR\achannel\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x1a\n" +
-	"\bpetition\x18\a \x01(\tR\bpetition\"\xd6\x01\n" +
+	"\bpetition\x18\a \x01(\tR\bpetition\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\b \x01(\tR\tmessageId\x12)\n" +
+	"\x10uncertain_repeat\x18\t \x01(\bR\x0funcertainRepeat\"\xd6\x01\n" +
 	"\x13MessageDeadLettered\x12\x1f\n" +
 	"\vmessage_key\x18\x01 \x01(\tR\n" +
 	"messageKey\x12\x19\n" +
