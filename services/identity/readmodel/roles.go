@@ -90,6 +90,27 @@ func (m *Roles) RolesOf(subject string) []domain.Grant {
 	return out
 }
 
+// Holders returns the user keys of the accounts holding role for council
+// in force (granted, not revoked), sorted: "staff" of a council gets its
+// daily digest, "advisory" its bodies' consultations. A user key is a
+// keyed hash of the subject, never the subject or a contact detail: the
+// notifications outbox opens the account's sealed contact (its
+// ContactRecorded, which that outbox keeps as it reads the log) only when
+// it sends, so this answer carries no personal data.
+func (m *Roles) Holders(role, council string) []string {
+	g := domain.Grant{Role: role, Council: council}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []string
+	for key, gs := range m.grants {
+		if gs[g] {
+			out = append(out, key)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Position is the log position of the last identity event applied.
 func (m *Roles) Position() uint64 {
 	m.mu.RLock()

@@ -56,3 +56,45 @@ func TestRolesOf(t *testing.T) {
 		t.Fatal("no snapshot section name")
 	}
 }
+
+// Holders lists a council's staff from the grants in force: not another
+// council's, not another role's, not a revoked grant; a snapshot restores
+// the same answer.
+func TestHoldersOfACouncilRole(t *testing.T) {
+	m := readmodel.NewRoles(userKey)
+	pos := uint64(0)
+	apply := func(who string, p proto.Message) {
+		t.Helper()
+		pos++
+		if err := m.Apply(&eventstore.Event{Stream: domain.UserStream(userKey(who)), Position: pos}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("samira", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	apply("omar", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	apply("omar", &identityeventsv1.RoleRevoked{Role: "staff", Council: "50910113"})
+	apply("badr", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910107"})
+	apply("nadia", &identityeventsv1.RoleGranted{Role: "advisory", Council: "50910113"})
+	apply("aicha", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	want := []string{userKey("aicha"), userKey("samira")}
+	if got := m.Holders("staff", "50910113"); !slices.Equal(got, want) {
+		t.Fatalf("staff of 50910113 = %v, want %v", got, want)
+	}
+	if got := m.Holders("advisory", "50910113"); !slices.Equal(got, []string{userKey("nadia")}) {
+		t.Fatalf("advisory of 50910113 = %v", got)
+	}
+	if got := m.Holders("staff", "50910199"); len(got) != 0 {
+		t.Fatalf("a council without staff has %v", got)
+	}
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readmodel.NewRoles(userKey)
+	if err := r.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Holders("staff", "50910113"); !slices.Equal(got, want) {
+		t.Fatalf("restored: %v, want %v", got, want)
+	}
+}
