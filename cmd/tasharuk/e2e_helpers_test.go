@@ -111,6 +111,9 @@ type envOptions struct {
 	// Addr, if set, is the address to serve on (a test that must know it
 	// before the service starts reserves it); default a random port.
 	Addr string
+	// Notify configures the outbox (serve --notify-*); zero values are
+	// the outbox's defaults.
+	Notify notifyConfig
 }
 
 // backend is the store's name ("nats" or "esdb").
@@ -198,6 +201,7 @@ func (e *env) start() {
 	cfg.Witnesses = e.opts.Witnesses
 	cfg.OIDC, cfg.SignIn = e.opts.OIDC, e.opts.SignIn
 	cfg.SignIn.TokenSignIn = !e.opts.NoTokenSignIn
+	cfg.Notify = e.opts.Notify
 	if e.opts.ESDBURL != "" {
 		cfg.Store.Backend, cfg.Store.ESDBURL = "esdb", e.opts.ESDBURL
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tasharuk/tasharuk/access"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
@@ -38,12 +39,16 @@ type notifyConfig struct {
 	// Lease is how long a replica's claim on a message holds before
 	// another replica may take it over (a replica that died mid-send).
 	Lease time.Duration
+	// DigestEvery is how often the outbox checks whether the day changed
+	// and the staff digests are due.
+	DigestEvery time.Duration
 }
 
 func (nc *notifyConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&nc.PublicURL, "public-url", "", "this site's public address (https://tasharuk.commune.ma), for the confirm and unsubscribe links of notification emails")
 	fs.IntVar(&nc.MaxAttempts, "notify-attempts", 5, "attempts at sending a notification before it is a dead letter for admins")
 	fs.DurationVar(&nc.Lease, "notify-lease", 2*time.Minute, "how long a replica's claim on a notification holds before another may send it (after a crash)")
+	fs.DurationVar(&nc.DigestEvery, "notify-digest-check", 10*time.Minute, "how often to check whether the day's staff digests are due (sent once a day, UTC)")
 }
 
 // notifications builds the outbox and the follows, adds the outbox to the
@@ -84,7 +89,21 @@ func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store
 		// Agents, requesters, staff: the contact details the identity
 		// context records (sealed, erasable), opened when sending.
 		Contacts: &notifications.IdentityContacts{Planner: planner, Keys: persons, UserKey: keys.UserKey},
-		Told:     agentTold(petitions)}
+		Told:     agentTold(petitions),
+		// A council's staff get its daily digest, and the council's
+		// advisory members (the secretaries: grants name a council, not
+		// a body) the consultations addressed to its bodies; the
+		// identity read model knows them by user key.
+		Staff: func(code string) []string { return userRecipients(a.Roles.Holders(string(access.RoleStaff), code)) },
+		Secretaries: func(body string) []string {
+			// "communes/<code>/advisoryBodies/<id>"
+			parts := strings.Split(body, "/")
+			if len(parts) < 2 {
+				return nil
+			}
+			return userRecipients(a.Roles.Holders(string(access.RoleAdvisory), parts[1]))
+		},
+		DigestEvery: cfg.Notify.DigestEvery}
 	sc := cfg.SignIn
 	if sc.SMTPURL != "" {
 		s, err := signin.NewSMTP(sc.SMTPURL, sc.SMTPFrom)
@@ -129,6 +148,14 @@ func agentTold(petitions *papp.Service) notifications.Told {
 		}
 		return err
 	}
+}
+
+func userRecipients(userKeys []string) []string {
+	out := make([]string, len(userKeys))
+	for i, k := range userKeys {
+		out[i] = notifications.UserRecipient + k
+	}
+	return out
 }
 
 func derive(key []byte, label string) []byte {

@@ -2,6 +2,7 @@ package notifications
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tasharuk/tasharuk/privacy"
 )
@@ -23,9 +24,23 @@ type IdentityContacts struct {
 	Language string
 }
 
+// UserRecipient prefixes a recipient named by its account's user key
+// ("user:<key>") rather than its subject: the identity read model knows a
+// council's staff by user key only (readmodel.Roles.Holders).
+const UserRecipient = "user:"
+
+// userKey is the user key of a recipient: given, or derived from the
+// subject.
+func (c *IdentityContacts) userKey(recipient string) string {
+	if uk, ok := strings.CutPrefix(recipient, UserRecipient); ok {
+		return uk
+	}
+	return c.UserKey(recipient)
+}
+
 // Contact opens the account's contact detail; none once erased.
 func (c *IdentityContacts) Contact(subject string) (Contact, bool) {
-	uk := c.UserKey(subject)
+	uk := c.userKey(subject)
 	sc, ok := c.Planner.contact(uk)
 	if !ok {
 		return Contact{}, false
@@ -47,5 +62,5 @@ func (c *IdentityContacts) Contact(subject string) (Contact, bool) {
 
 // Erased reports whether the subject's contact details were erased.
 func (c *IdentityContacts) Erased(subject string) bool {
-	return c.Planner.wasErased(c.UserKey(subject))
+	return c.Planner.wasErased(c.userKey(subject))
 }
