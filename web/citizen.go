@@ -147,7 +147,7 @@ func (h *handler) createPetition(w http.ResponseWriter, r *http.Request) {
 		f.RequestID = uuid.NewString()
 	}
 	req := &petitionsv1.CreatePetitionRequest{Parent: council, Title: f.Title, Request: f.Request, Reasons: f.Reasons,
-		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID}
+		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID, Language: q.L.Lang}
 	if f.Association {
 		req.Kind = petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION
 		req.Association = &petitionseventsv1.Association{Name: f.AssocName, RegistrationRef: f.AssocRef, ConstitutedOn: f.AssocDate,

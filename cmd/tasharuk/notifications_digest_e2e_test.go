@@ -3,16 +3,19 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/web/signin/signintest"
 )
 
@@ -112,6 +115,97 @@ func TestStaffDigestThroughTheServer(t *testing.T) {
 	for _, addr := range []string{clerkA, clerkB, gone} {
 		if strings.Contains(e.logs.String(), addr) {
 			t.Errorf("the service's logs name %s", addr)
+		}
+	}
+}
+
+// TestAgentWrittenToInTheFilingLanguage (issue 20): the agent's language
+// is recorded when the petition is filed — the page's language on the
+// site, or the API's language field — and the agent's messages use it. An
+// agent filing on the French pages gets French mails; one filing through
+// the API in English gets English; an unknown language is refused
+// (INVALID_ARGUMENT) and writes nothing.
+func TestAgentWrittenToInTheFilingLanguage(t *testing.T) {
+	mp := signintest.StartMailpit(t)
+	clock := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{
+		SignIn: signinConfig{SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "tasharuk <no-reply@zaouiat-cheikh.ma>"}})
+	admin := e.token(access.RoleAdmin, "", "admin-1")
+	keys, err := privacy.LoadKeys(keysOf(e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frAgent, enAgent = "agent.fr@example.ma", "agent.en@example.ma"
+	tokens := map[string]string{}
+	for _, addr := range []string{frAgent, enAgent} {
+		// A grant by email is how an account's contact is recorded today.
+		if _, err := identityv1.NewIdentityServiceClient(e.conn).GrantRole(as(admin), &identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: addr}, Role: "staff", Council: "50910113"}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[addr] = e.token(access.RoleStaff, "50910113", keys.ContactSubject(privacy.ContactEmail, addr))
+	}
+
+	// Filed on the French pages.
+	web := newWebClient(t, e.base, "fr")
+	if code, body, _ := web.post("/signin", "/signin", url.Values{"token": {tokens[frAgent]}}); code != 200 {
+		t.Fatalf("sign-in: %d\n%s", code, body)
+	}
+	code, body, path := web.post("/communes/50910113/petitions/new", "/communes/50910113/petitions", url.Values{
+		"kind": {"citizens"}, "title": {"Bibliothèque de quartier"}, "request": {"Ouvrir une bibliothèque."}, "reasons": {"Aucun lieu pour lire."}})
+	if code != 200 || !strings.HasPrefix(path, "/communes/50910113/petitions/") {
+		t.Fatalf("filing on the French pages: %d %s\n%s", code, path, body)
+	}
+	frName := strings.TrimPrefix(path, "/")
+
+	// Filed through the API in English.
+	created, err := e.petitions.CreatePetition(as(tokens[enAgent]), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Street lights", Request: "Light the main street.", Reasons: "It is dark.", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enName := created.GetPetition().GetName()
+
+	// A language the templates do not speak is refused and writes nothing.
+	head := e.head()
+	_, err = e.petitions.CreatePetition(as(tokens[enAgent]), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "t", Request: "r", Reasons: "r", Language: "de"})
+	if c, r := reason(err); c != codes.InvalidArgument || r != "INVALID_ARGUMENT" {
+		t.Errorf("language de: %v (%s), want INVALID_ARGUMENT", err, r)
+	}
+	if e.head() != head {
+		t.Error("a refused language changed the log")
+	}
+
+	staff := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	for n, name := range []string{frName, enName} {
+		if _, err := e.petitions.OpenPetitionForSignatures(as(map[int]string{0: tokens[frAgent], 1: tokens[enAgent]}[n]), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			id, full := signer("LG", n*10+i)
+			if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER, ReceiveTime: timestamppb.New(clock.Now())}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.petitions.ReferPetitionToBureau(as(staff), &petitionsv1.ReferPetitionToBureauRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for addr, want := range map[string][]string{
+		frAgent: {"Pétition reçue : Bibliothèque de quartier", "Pétition transmise au bureau : Bibliothèque de quartier"},
+		enAgent: {"Petition received: Street lights", "Petition referred to the bureau: Street lights"},
+	} {
+		ms := mailsTo(t, mp, addr, 2)
+		if len(ms) != 2 {
+			t.Fatalf("%s: %d messages", addr, len(ms))
+		}
+		for i := range want {
+			if !strings.HasPrefix(ms[i].Subject, want[i]) {
+				t.Errorf("%s message %d: %q, want %q…", addr, i+1, ms[i].Subject, want[i])
+			}
 		}
 	}
 }

@@ -13,7 +13,8 @@ import (
 // holds no account of its own: the subject is turned into the account's
 // user key as identity names it, and the sealed detail is opened with the
 // key store only when a message is sent. Identity records no language
-// preference yet: messages go in Language.
+// preference: a message goes in the language its event records (an
+// agent's, chosen when filing: Message.Language), else in Language.
 type IdentityContacts struct {
 	Planner *Planner
 	Keys    KeyStore

@@ -77,6 +77,10 @@ type Message struct {
 	RecordedAt time.Time `json:"recorded_at"`
 	// Unsubscribe is the follow a follower's message ends ("" for others).
 	Unsubscribe string `json:"unsubscribe,omitempty"`
+	// Language is the recipient's language as the log records it (the
+	// agent's, chosen when filing); it wins over the contact's default.
+	// Empty: the contact's language.
+	Language string `json:"language,omitempty"`
 }
 
 // Key is the message's deduplication key for a channel: a hash of (event

@@ -390,6 +390,9 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 	if !ok {
 		return time.Time{}, o.drop(ctx, m, o.whyNoContact(m))
 	}
+	if m.Language != "" {
+		c.Language = m.Language
+	}
 	key := m.Key(c.Channel)
 	rec, rev, err := o.get(ctx, key)
 	if err != nil {

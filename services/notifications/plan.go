@@ -37,6 +37,9 @@ type Planner struct {
 
 type petition struct {
 	Name, Council, Agent, Title, Receipt string
+	// Language is the agent's, as the petition was filed (empty: the
+	// contact's default).
+	Language string
 	// Deadline is the decision deadline of a deposited petition not yet
 	// decided (zero otherwise): what the staff digest lists.
 	Deadline time.Time
@@ -110,7 +113,7 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 		return nil
 	}
 	if d, ok := payload.(*pevents.PetitionDrafted); ok {
-		p.petitions[e.Stream] = &petition{Name: d.GetCouncil() + "/petitions/" + d.GetPetitionId(), Council: d.GetCouncil(), Agent: d.GetAgent(), Title: d.GetTitle()}
+		p.petitions[e.Stream] = &petition{Name: d.GetCouncil() + "/petitions/" + d.GetPetitionId(), Council: d.GetCouncil(), Agent: d.GetAgent(), Title: d.GetTitle(), Language: d.GetAgentLanguage()}
 		return nil
 	}
 	pt := p.petitions[e.Stream]
@@ -173,7 +176,7 @@ func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	}
 	var out []Message
 	if agentMsg != nil && pt.Agent != "" {
-		agentMsg.Recipient = pt.Agent
+		agentMsg.Recipient, agentMsg.Language = pt.Agent, pt.Language
 		out = append(out, *agentMsg)
 	}
 	if followKind != "" {

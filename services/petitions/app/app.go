@@ -182,6 +182,8 @@ type Draft struct {
 	Reasons     string
 	Association *petitionseventsv1.Association
 	RequestID   string
+	// Language is the agent's language for notifications.
+	Language string
 }
 
 // reasonAlreadyExists: a client-chosen id names an existing petition.
@@ -230,7 +232,7 @@ func (s *Service) Create(ctx context.Context, actor eventstore.Actor, d Draft) (
 			}
 			return nil, errAlreadyExists()
 		}
-		return domain.Draft{ID: id, Council: d.Parent, Kind: d.Kind, Title: d.Title, Request: d.Request, Reasons: d.Reasons, Association: d.Association}, nil
+		return domain.Draft{ID: id, Council: d.Parent, Kind: d.Kind, Title: d.Title, Request: d.Request, Reasons: d.Reasons, Association: d.Association, Language: d.Language}, nil
 	})
 	if errors.Is(err, errExisting) {
 		p, perr := s.Petition(ctx, n, 0)

@@ -31,6 +31,9 @@ type Draft struct {
 	Request     string
 	Reasons     string
 	Association *petitionseventsv1.Association
+	// Language is the agent's language for notifications ("ar", "fr",
+	// "en"; empty is Arabic).
+	Language string
 }
 
 // OpenForSignatures submits a draft (or a petition refused by moderation)
@@ -248,6 +251,11 @@ func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
 	if err := validateText(c.Title, c.Request, c.Reasons); err != nil {
 		return nil, err
 	}
+	switch c.Language {
+	case "", "ar", "fr", "en":
+	default:
+		return nil, fault.Field("language", `the agent's language: "ar", "fr" or "en"`)
+	}
 	switch c.Kind {
 	case petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS:
 		// The signatories name an agent who carries the petition; here the
@@ -268,7 +276,7 @@ func decideDraft(s State, c Draft, ctx Context) ([]Event, error) {
 	return one(&petitionseventsv1.PetitionDrafted{
 		PetitionId: c.ID, Council: c.Council, Kind: c.Kind,
 		Title: strings.TrimSpace(c.Title), Request: strings.TrimSpace(c.Request), Reasons: strings.TrimSpace(c.Reasons),
-		Association: c.Association, Agent: ctx.Actor.Subject,
+		Association: c.Association, Agent: ctx.Actor.Subject, AgentLanguage: c.Language,
 	}, time.Time{}), nil
 }
 

@@ -152,7 +152,7 @@ func (s *Server) read(ctx context.Context, n app.Name, pos uint64) (*petitionsv1
 // CreatePetition implements PetitionService.
 func (s *Server) CreatePetition(ctx context.Context, r *petitionsv1.CreatePetitionRequest) (*petitionsv1.CreatePetitionResponse, error) {
 	n, pos, err := s.App.Create(ctx, actor(ctx), app.Draft{Parent: r.GetParent(), Kind: r.GetKind(), Title: r.GetTitle(), Request: r.GetRequest(),
-		Reasons: r.GetReasons(), Association: r.GetAssociation(), RequestID: r.GetRequestId()})
+		Reasons: r.GetReasons(), Association: r.GetAssociation(), RequestID: r.GetRequestId(), Language: r.GetLanguage()})
 	if err != nil {
 		return nil, err
 	}

@@ -1286,7 +1286,10 @@ type CreatePetitionRequest struct {
 	Association *v1.Association `protobuf:"bytes,6,opt,name=association,proto3" json:"association,omitempty"`
 	// Request id for safe retries (UUID); the same id returns the same
 	// petition.
-	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Language the agent's notifications are written in: "ar", "fr" or
+	// "en" (the site sends its page's language); empty is Arabic.
+	Language      string `protobuf:"bytes,8,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1366,6 +1369,13 @@ func (x *CreatePetitionRequest) GetAssociation() *v1.Association {
 func (x *CreatePetitionRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreatePetitionRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
 	}
 	return ""
 }
@@ -4591,7 +4601,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x04hash\x18\t \x01(\tR\x04hash\x12L\n" +
 	"\vstate_after\x18\n" +
 	" \x01(\x0e2+.tasharuk.petitions.events.v1.PetitionStateR\n" +
-	"stateAfter\"\xa7\x02\n" +
+	"stateAfter\"\xc3\x02\n" +
 	"\x15CreatePetitionRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
@@ -4600,7 +4610,8 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\x04kind\x18\x05 \x01(\x0e2,.tasharuk.petitions.events.v1.PetitionerKindR\x04kind\x12K\n" +
 	"\vassociation\x18\x06 \x01(\v2).tasharuk.petitions.events.v1.AssociationR\vassociation\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tR\trequestId\"x\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12\x1a\n" +
+	"\blanguage\x18\b \x01(\tR\blanguage\"x\n" +
 	"\x16CreatePetitionResponse\x12;\n" +
 	"\bpetition\x18\x01 \x01(\v2\x1f.tasharuk.petitions.v1.PetitionR\bpetition\x12!\n" +
 	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"\xe6\x01\n" +

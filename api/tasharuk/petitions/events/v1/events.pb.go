@@ -911,7 +911,11 @@ type PetitionDrafted struct {
 	// The association, for an association's petition.
 	Association *Association `protobuf:"bytes,7,opt,name=association,proto3" json:"association,omitempty"`
 	// Subject (opaque id) of the agent who carries the petition.
-	Agent         string `protobuf:"bytes,8,opt,name=agent,proto3" json:"agent,omitempty"`
+	Agent string `protobuf:"bytes,8,opt,name=agent,proto3" json:"agent,omitempty"`
+	// Language the agent is written to in ("ar", "fr", "en"): the page's
+	// language when filed on the site, or the one the client chose; empty
+	// (Arabic) for petitions drafted before it was recorded.
+	AgentLanguage string `protobuf:"bytes,9,opt,name=agent_language,json=agentLanguage,proto3" json:"agent_language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -998,6 +1002,13 @@ func (x *PetitionDrafted) GetAssociation() *Association {
 func (x *PetitionDrafted) GetAgent() string {
 	if x != nil {
 		return x.Agent
+	}
+	return ""
+}
+
+func (x *PetitionDrafted) GetAgentLanguage() string {
+	if x != nil {
+		return x.AgentLanguage
 	}
 	return ""
 }
@@ -2648,7 +2659,7 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x15within_council_powers\x18\x04 \x01(\bR\x13withinCouncilPowers\x12.\n" +
 	"\x13no_excluded_subject\x18\x05 \x01(\bR\x11noExcludedSubject\x12<\n" +
 	"\x1aassociation_conditions_met\x18\x06 \x01(\bR\x18associationConditionsMet\x12K\n" +
-	"\bevidence\x18\a \x03(\v2/.tasharuk.petitions.events.v1.ConditionEvidenceR\bevidence\"\xbb\x02\n" +
+	"\bevidence\x18\a \x03(\v2/.tasharuk.petitions.events.v1.ConditionEvidenceR\bevidence\"\xe2\x02\n" +
 	"\x0fPetitionDrafted\x12\x1f\n" +
 	"\vpetition_id\x18\x01 \x01(\tR\n" +
 	"petitionId\x12\x18\n" +
@@ -2658,7 +2669,8 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\arequest\x18\x05 \x01(\tR\arequest\x12\x18\n" +
 	"\areasons\x18\x06 \x01(\tR\areasons\x12K\n" +
 	"\vassociation\x18\a \x01(\v2).tasharuk.petitions.events.v1.AssociationR\vassociation\x12\x14\n" +
-	"\x05agent\x18\b \x01(\tR\x05agent\"\x1d\n" +
+	"\x05agent\x18\b \x01(\tR\x05agent\x12%\n" +
+	"\x0eagent_language\x18\t \x01(\tR\ragentLanguage\"\x1d\n" +
 	"\x1bPetitionOpenedForSignatures\"\xd1\x02\n" +
 	"\x11PetitionDeposited\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12;\n" +
