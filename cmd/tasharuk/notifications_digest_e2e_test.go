@@ -12,6 +12,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tasharuk/tasharuk/access"
+	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
+	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
+	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
+	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -207,5 +211,42 @@ func TestAgentWrittenToInTheFilingLanguage(t *testing.T) {
 				t.Errorf("%s message %d: %q, want %q…", addr, i+1, ms[i].Subject, want[i])
 			}
 		}
+	}
+}
+
+// TestSecretariesToldOfAConsultationThroughTheServer (issue 20): serve
+// wires the secretaries to identity's grants: a consultation addressed to
+// an advisory body of council A reaches A's advisory account (granted by
+// email) with its title and deadline, and not B's advisory account.
+func TestSecretariesToldOfAConsultationThroughTheServer(t *testing.T) {
+	mp := signintest.StartMailpit(t)
+	clock := &testClock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{
+		SignIn: signinConfig{SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "tasharuk <no-reply@zaouiat-cheikh.ma>"}})
+	admin := e.token(access.RoleAdmin, "", "admin-1")
+	const secA, secB = "sec.a@example.ma", "sec.b@example.ma"
+	for _, g := range []struct{ email, council string }{{secA, "50910113"}, {secB, "50910107"}} {
+		if _, err := identityv1.NewIdentityServiceClient(e.conn).GrantRole(as(admin), &identityv1.GrantRoleRequest{Account: &identityv1.Account{Email: g.email}, Role: "advisory", Council: g.council}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	staff := e.token(access.RoleStaff, "50910113", "clerk-zc")
+	b, err := advisoryv1.NewAdvisoryServiceClient(e.conn).CreateBody(as(staff), &advisoryv1.CreateBodyRequest{Parent: "communes/50910113", Kind: advisoryeventsv1.BodyKind_BODY_KIND_EQUITY_GENDER,
+		DisplayName: "IEECAG", DecisionDate: "2026-02-01", DecisionReference: "d-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := consultationsv1.NewConsultationServiceClient(e.conn).CreateConsultation(as(staff), &consultationsv1.CreateConsultationRequest{Parent: "communes/50910113",
+		Requester: consultationseventsv1.Requester_REQUESTER_PRESIDENT, Body: b.GetBody().GetName(), SubjectKind: consultationseventsv1.SubjectKind_SUBJECT_KIND_BUDGET,
+		Title: "Budget 2027", Deadline: "2026-12-15"}); err != nil {
+		t.Fatal(err)
+	}
+	ms := mailsTo(t, mp, secA, 1)
+	if len(ms) != 1 || !strings.Contains(ms[0].Subject, "Budget 2027") || !strings.Contains(ms[0].Subject, "2026-12-15") {
+		t.Fatalf("A's secretary: %d messages %v", len(ms), ms)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(mp.Messages(t, secB)); n != 0 {
+		t.Errorf("council B's advisory account got %d messages", n)
 	}
 }
