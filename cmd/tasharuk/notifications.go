@@ -42,12 +42,15 @@ type notifyConfig struct {
 	// DigestEvery is how often the outbox checks whether the day changed
 	// and the staff digests are due.
 	DigestEvery time.Duration
+	// SnapshotEvery is how many events apart the planner's snapshots are.
+	SnapshotEvery int
 }
 
 func (nc *notifyConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&nc.PublicURL, "public-url", "", "this site's public address (https://tasharuk.commune.ma), for the confirm and unsubscribe links of notification emails")
 	fs.IntVar(&nc.MaxAttempts, "notify-attempts", 5, "attempts at sending a notification before it is a dead letter for admins")
 	fs.DurationVar(&nc.Lease, "notify-lease", 2*time.Minute, "how long a replica's claim on a notification holds before another may send it (after a crash)")
+	fs.IntVar(&nc.SnapshotEvery, "notify-snapshot-every", 10000, "events between snapshots of the notifications planner (a restart reads the log from the last)")
 	fs.DurationVar(&nc.DigestEvery, "notify-digest-check", 10*time.Minute, "how often to check whether the day's staff digests are due (sent once a day, UTC)")
 }
 
@@ -67,6 +70,10 @@ func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store
 	kv, err := notifications.Bucket(ctx, js, "TASHARUK_OUTBOX", ns.Replicas())
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox bucket: %w", err)
+	}
+	snaps, err := notifications.SnapshotStore(ctx, js, "TASHARUK_OUTBOX_PLANNER", ns.Replicas())
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox planner snapshots: %w", err)
 	}
 	base := cfg.Notify.PublicURL
 	if base == "" {
@@ -103,7 +110,10 @@ func (a *App) notifications(ctx context.Context, cfg config, ns *natsstore.Store
 			}
 			return userRecipients(a.Roles.Holders(string(access.RoleAdvisory), parts[1]))
 		},
-		DigestEvery: cfg.Notify.DigestEvery}
+		DigestEvery: cfg.Notify.DigestEvery,
+		// The planner's state every --notify-snapshot-every events: a
+		// restart reads the log from there, not from its first event.
+		Snapshots: snaps, SnapshotEvery: cfg.Notify.SnapshotEvery}
 	sc := cfg.SignIn
 	if sc.SMTPURL != "" {
 		s, err := signin.NewSMTP(sc.SMTPURL, sc.SMTPFrom)

@@ -34,7 +34,9 @@ import (
 // DATA) per recipient: every sender-side repeat must be one the outbox
 // itself counted as uncertain (a claim taken over in state "sending",
 // tasharuk_notifications_uncertain_attempts_total), never a message
-// taken over before its end of DATA. The figures are logged.
+// taken over before its end of DATA. The restart resumes the planner from
+// its snapshot (taken every 100 events here), with the messages unsettled
+// then. The figures are logged.
 func TestNotificationsAfterKill9(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "tasharuk")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -54,7 +56,10 @@ func TestNotificationsAfterKill9(t *testing.T) {
 	ln.Close()
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir, "--smtp-url", "smtp://"+proxy.addr,
-			"--smtp-from", "no-reply@zaouiat-cheikh.ma", "--notify-lease", "2s")
+			"--smtp-from", "no-reply@zaouiat-cheikh.ma", "--notify-lease", "2s",
+			// Planner snapshots often: the restart resumes from one taken
+			// mid-batch, with its unsettled messages.
+			"--notify-snapshot-every", "100")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -144,8 +149,12 @@ func TestNotificationsAfterKill9(t *testing.T) {
 	}
 	accepted, senderRepeats := proxy.counts()
 	uncertain := metricValue(t, "http://"+addr+"/metrics", "tasharuk_notifications_uncertain_attempts_total")
-	t.Logf("kill -9 after %d of %d accepted; after restart Mailpit holds %d: %d missing, %d repeated; sender side: %d SMTP transactions accepted, %d repeats, %v attempts the outbox counted uncertain",
-		atKill, n, got, missing, repeated, accepted, senderRepeats, uncertain)
+	plannerStart := metricValue(t, "http://"+addr+"/metrics", "tasharuk_notifications_planner_start_position")
+	if plannerStart <= 1 {
+		t.Errorf("the restarted planner read the log from %v: it did not resume from a snapshot", plannerStart)
+	}
+	t.Logf("kill -9 after %d of %d accepted; restart resumed the planner at log position %v; Mailpit holds %d: %d missing, %d repeated; sender side: %d SMTP transactions accepted, %d repeats, %v attempts the outbox counted uncertain",
+		atKill, n, plannerStart, got, missing, repeated, accepted, senderRepeats, uncertain)
 	if got != n || missing != 0 || repeated != 0 {
 		t.Errorf("the receiver holds %d messages, %d missing, %d repeated: want each of the %d exactly once", got, missing, repeated, n)
 	}

@@ -56,6 +56,13 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 			n, _ := m.outbox.Depth()
 			return float64(n)
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tasharuk_notifications_planner_start_position",
+			Help: "Log position the outbox's planner began reading from at start: 1 without a snapshot, the snapshot's position + 1 with one."}, func() float64 {
+			if m.outbox == nil {
+				return 0
+			}
+			return float64(m.outbox.PlannerStart())
+		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tasharuk_notifications_oldest_pending_seconds",
 			Help: "Age of the oldest message waiting to be sent (0 when none)."}, func() float64 {
 			if m.outbox == nil {

@@ -154,6 +154,11 @@ type Outbox struct {
 	// Secretaries lists the subjects of an advisory body's secretaries
 	// (body resource name); nil sends them nothing.
 	Secretaries func(body string) []string
+	// Snapshots, if set, keeps the planner's state every SnapshotEvery
+	// events (default 10,000), so a restart reads the log from there
+	// (snapshot.go).
+	Snapshots     jetstream.ObjectStore
+	SnapshotEvery int
 	// DigestSoon is how near a deadline must be to be listed as due soon
 	// (default 14 days); DigestEvery how often the day is checked
 	// (default 10 minutes).
@@ -166,11 +171,17 @@ type Outbox struct {
 	inflight map[string]int // messages being sent, by recipient
 	planned  uint64         // last event planned
 	saved    uint64
+	active   map[uint64]Message // messages being sent, by a sequence number
+	activeN  uint64
+	snapped  uint64 // position of the last snapshot saved
+	// plannerStart is where the planner began reading the log.
+	plannerStart uint64
 }
 
 type queued struct {
 	m   Message
 	due time.Time
+	id  uint64 // its entry in active while it is being sent
 }
 
 // ErrNotDeadLetter is Resend's answer for a key that is not a dead letter.
@@ -234,6 +245,10 @@ func (o *Outbox) init() {
 	o.wake = make(chan struct{}, 1)
 	o.pending = map[uint64]int{}
 	o.inflight = map[string]int{}
+	o.active = map[uint64]Message{}
+	if o.SnapshotEvery <= 0 {
+		o.SnapshotEvery = 10000
+	}
 	o.Metrics.outbox = o
 }
 
@@ -245,6 +260,27 @@ func (o *Outbox) Run(ctx context.Context) error {
 		return err
 	}
 	o.saved = from
+	start := uint64(1)
+	if o.Snapshots != nil {
+		pos, pending, err := o.loadSnapshot(ctx)
+		if err != nil {
+			return err
+		}
+		if pos > 0 {
+			start = pos + 1
+			o.mu.Lock()
+			o.planned, o.snapped = pos, pos
+			for _, m := range pending {
+				o.pending[m.Position]++
+				o.queue = append(o.queue, queued{m: m, due: o.Now()})
+			}
+			o.mu.Unlock()
+			o.Logger.Info("notifications planner restored from its snapshot", "position", pos, "pending", len(pending))
+		}
+	}
+	o.mu.Lock()
+	o.plannerStart = start
+	o.mu.Unlock()
 	var wg sync.WaitGroup
 	for range o.Workers {
 		wg.Add(1)
@@ -256,7 +292,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.digests(ctx) }()
 	}
-	err = o.Store.Subscribe(ctx, 1, func(e eventstore.Event) error {
+	err = o.Store.Subscribe(ctx, start, func(e eventstore.Event) error {
 		payload, err := o.Registry.DecodeEvent(&e)
 		if err != nil {
 			return nil // not ours to read (another version's type)
@@ -323,6 +359,9 @@ func (o *Outbox) next() (queued, time.Duration, bool) {
 	q := o.queue[best]
 	o.queue = append(o.queue[:best], o.queue[best+1:]...)
 	o.inflight[q.m.Recipient]++
+	o.activeN++
+	q.id = o.activeN
+	o.active[q.id] = q.m
 	return q, 0, true
 }
 
@@ -348,6 +387,7 @@ func (o *Outbox) work(ctx context.Context) {
 		}
 		o.mu.Lock()
 		o.inflight[q.m.Recipient]--
+		delete(o.active, q.id)
 		if !retry.IsZero() && ctx.Err() == nil {
 			o.queue = append(o.queue, queued{m: q.m, due: retry})
 		} else if ctx.Err() == nil {
@@ -688,6 +728,9 @@ func (o *Outbox) keepPosition(ctx context.Context) {
 			if _, err := o.KV.Put(ctx, "position", mustJSON(s)); err == nil {
 				o.saved = s
 			}
+		}
+		if o.Snapshots != nil {
+			o.saveSnapshot(ctx)
 		}
 	}
 }

@@ -435,3 +435,58 @@ func TestDyingReplicaBeforeAndAfterTheEndOfDATA(t *testing.T) {
 		f.smtp.calls.Store(0)
 	}
 }
+
+// The planner snapshot: a restarted outbox reads the log from its
+// snapshot, not from the first event, and loses nothing — the messages
+// pending when it was taken (SMTP down) are delivered after the restart,
+// each once, and an event after the restart that needs what the planner
+// learnt before the snapshot (the agent of a petition drafted before it)
+// reaches that agent.
+func TestPlannerSnapshotRestartLosesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	snaps, err := notifications.SnapshotStore(ctx, f.js, "TASHARUK_OUTBOX_PLANNER", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	streams := make([]string, n)
+	for i := range n {
+		subject := fmt.Sprintf("code-email-%d", i)
+		f.dir.set(subject, notifications.Contact{Address: agentEmail(i), Channel: notifications.Email, Language: "en"})
+		streams[i], _ = f.petition(subject, fmt.Sprintf("Petition %d", i))
+		f.deposit(streams[i], fmt.Sprintf("R-%d", i))
+	}
+	head := f.position()
+	f.smtp.isDown.Store(true)
+	a := f.outbox(f.store, nil, nil)
+	a.Snapshots, a.SnapshotEvery, a.MaxAttempts = snaps, 1, 1000
+	stopA := run(t, a)
+	waitFor(t, "a snapshot at the head", func() bool { return a.Snapshotted() == head })
+	stopA()
+	if got := f.total(); got != 0 {
+		t.Fatalf("Mailpit holds %d messages with SMTP down", got)
+	}
+	f.smtp.isDown.Store(false)
+	b := f.outbox(f.store, nil, nil) // a new planner, empty
+	b.Snapshots = snaps
+	run(t, b)
+	waitFor(t, "every pending message", func() bool { return f.total() >= n })
+	if got := b.PlannerStart(); got != head+1 {
+		t.Fatalf("the restarted planner read the log from %d, want %d (the snapshot's position + 1)", got, head+1)
+	}
+	f.append(streams[0], &pevents.AdmissibilityDecided{Decision: pevents.Admissibility_ADMISSIBILITY_ADMISSIBLE, Reasons: "Recevable."})
+	ms := f.mails(agentEmail(0), 2)
+	time.Sleep(1500 * time.Millisecond) // past the lease: nothing more comes
+	if got := f.total(); got != n+1 {
+		t.Fatalf("Mailpit holds %d messages, want %d", got, n+1)
+	}
+	if len(ms) != 2 || !strings.Contains(ms[1].Text, "Recevable.") {
+		t.Fatalf("the agent of a petition drafted before the snapshot: %v", subjects(ms))
+	}
+	for i := range n {
+		if k := len(f.mail.Messages(t, agentEmail(i))); k != 1+map[bool]int{true: 1}[i == 0] {
+			t.Fatalf("%s got %d messages", agentEmail(i), k)
+		}
+	}
+}

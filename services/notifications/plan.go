@@ -33,6 +33,7 @@ type Planner struct {
 	requests  map[string]*request      // by information request stream
 	contacts  map[string]sealedContact // identity's contact details, by user key
 	erased    map[string]bool          // user keys whose contacts were erased
+	position  uint64                   // last event planned
 }
 
 type petition struct {
@@ -91,6 +92,7 @@ const dateFormat = "2006-01-02"
 func (p *Planner) Plan(e *eventstore.Event, payload proto.Message) []Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.position = e.Position
 	switch ndomain.Category(e.Stream) {
 	case ndomain.FollowCategory:
 		return p.planFollow(e, payload)
