@@ -121,6 +121,10 @@ type record struct {
 // the kill -9 test runs) then holds every message exactly once; one that
 // does not may show that one message twice.
 //
+// An SMS has no Message-ID: "sending" is marked before the gateway's
+// request, a takeover from it is counted as uncertain, and a repeat there
+// reaches the phone twice.
+//
 // The durable position is the key "position": every event up to it has
 // all its messages settled (sent, dead or dropped). A restart replays the
 // log to rebuild the planner and queues only the messages of later events.
