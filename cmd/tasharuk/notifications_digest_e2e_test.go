@@ -67,6 +67,7 @@ func TestStaffDigestThroughTheServer(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 		for i := range 3 {
 			id, full := signer("DG", n*10+i)
 			if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
@@ -185,6 +186,7 @@ func TestAgentWrittenToInTheFilingLanguage(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(map[int]string{0: tokens[frAgent], 1: tokens[enAgent]}[n]), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, name)
 		for i := range 3 {
 			id, full := signer("LG", n*10+i)
 			if _, err := e.petitions.SignPetition(as(e.signerToken(id)), &petitionsv1.SignPetitionRequest{Name: name, NationalId: id, FullName: full}); err != nil {
