@@ -143,7 +143,11 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	// The identity read model (grants) rides on the runner; web sign-in
 	// asks it for the roles of accounts whose provider asserts none.
 	roles := irm.NewRoles(keys.UserKey)
-	webConfig, err := signinWeb(ctx, cfg, tokenKey, keys, grantsOf{roles}, now, logger)
+	// Addresses proved by a sign-in code are recorded (sealed) on the
+	// account, so its petitions' messages reach it; the identity commands
+	// are wired below, before anything is served.
+	contacts := &verifiedContacts{logger: logger}
+	webConfig, err := signinWeb(ctx, cfg, tokenKey, keys, grantsOf{roles}, contacts, now, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +175,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	}
 	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Documents: documents, Now: now}
 	identity := identityService(store, reg, keys, persons, now)
+	contacts.identity = identity
 	// a.Roles is the grants lookup one-time-code sessions use
 	// (access.RoleSource).
 	a.Roles = roles

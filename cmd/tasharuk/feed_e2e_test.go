@@ -19,6 +19,7 @@ import (
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	"github.com/tasharuk/tasharuk/audit"
+	"github.com/tasharuk/tasharuk/eventstore"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/eventstore/nats/natstest"
 	"github.com/tasharuk/tasharuk/services/feed"
@@ -175,23 +176,31 @@ func TestFeedAcrossRestart(t *testing.T) {
 // readLog returns the ids of every event in the log (service stopped).
 func readLog(t *testing.T, e *env) []string {
 	t.Helper()
+	var ids []string
+	for _, ev := range readEvents(t, e) {
+		ids = append(ids, ev.ID)
+	}
+	return ids
+}
+
+// readEvents returns every event in the log (service stopped).
+func readEvents(t *testing.T, e *env) []eventstore.Event {
+	t.Helper()
 	ls, err := openQuiet(context.Background(), storeConfigFor(e), &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ls.Close()
-	var ids []string
+	var all []eventstore.Event
 	for from := uint64(1); ; {
 		page, err := ls.Log.ReadAll(context.Background(), from, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(page) == 0 {
-			return ids
+			return all
 		}
-		for _, ev := range page {
-			ids = append(ids, ev.ID)
-		}
+		all = append(all, page...)
 		from = page[len(page)-1].Position + 1
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,6 +37,27 @@ func (c logCouncils) CouncilExists(ctx context.Context, code string) (bool, erro
 // identityService wires the identity commands.
 func identityService(store eventstore.Store, reg *es.Registry, keys *privacy.Keys, persons iapp.ContactKeys, now func() time.Time) *iapp.Service {
 	return &iapp.Service{Store: store, Registry: reg, Keys: keys, Persons: persons, Councils: logCouncils{store, reg}, Now: now}
+}
+
+// verifiedContacts records on an account the address a sign-in code
+// proved (signin.ContactRecorder). A failure leaves the sign-in done and
+// is logged without the address; the next sign-in tries again.
+type verifiedContacts struct {
+	identity *iapp.Service
+	logger   *slog.Logger
+}
+
+func (v *verifiedContacts) RecordVerifiedContact(ctx context.Context, kind, address string) {
+	if v.identity == nil {
+		return
+	}
+	recorded, err := v.identity.RecordVerifiedContact(ctx, kind, address)
+	switch {
+	case err != nil:
+		v.logger.Warn("the verified contact of a code sign-in was not recorded", "kind", kind, "error", err)
+	case recorded:
+		v.logger.Info("contact detail recorded for an account that signed in by code", "kind", kind)
+	}
 }
 
 // grantsOf gives web sign-in the roles administrators granted

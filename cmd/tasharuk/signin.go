@@ -48,7 +48,7 @@ func (sc *signinConfig) register(fs *flag.FlagSet) {
 
 // signinWeb builds the web pages' sign-in parts: sessions, the token
 // issuer they act with, the OpenID relying party and the code sender.
-func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.Keys, grants signin.Grants, now func() time.Time, logger *slog.Logger) (web.Config, error) {
+func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.Keys, grants signin.Grants, contacts signin.ContactRecorder, now func() time.Time, logger *slog.Logger) (web.Config, error) {
 	sc := cfg.SignIn
 	wc := web.Config{
 		Sessions:    session.New(session.Options{Idle: sc.SessionIdle, Absolute: sc.SessionMaxAge, Now: now}),
@@ -98,7 +98,7 @@ func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.K
 		logger.Info("web sign-in by SMS code", "gateway_host", hostOf(sc.SMSGatewayURL))
 	}
 	if cc.Email != nil || cc.SMS != nil {
-		cc.Hash, cc.Now, cc.Grants = keys.AccountKey, now, grants
+		cc.Hash, cc.Now, cc.Grants, cc.Contacts = keys.AccountKey, now, grants, contacts
 		codes, err := signin.NewCodes(cc)
 		if err != nil {
 			return web.Config{}, err

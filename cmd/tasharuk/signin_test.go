@@ -28,7 +28,7 @@ func TestSigninConfigRefusesHalfSetups(t *testing.T) {
 		{signinConfig{SMTPURL: "http://127.0.0.1:1025", SMTPFrom: "a@b.ma"}, "--smtp-url"},
 		{signinConfig{SMSGatewayURL: "ftp://gateway"}, "--sms-gateway-url"},
 	} {
-		_, err := signinWeb(context.Background(), config{SignIn: c.sc}, make([]byte, 32), keys, nil, nil, logger)
+		_, err := signinWeb(context.Background(), config{SignIn: c.sc}, make([]byte, 32), keys, nil, nil, nil, logger)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error naming %s", c.sc, err, c.want)
 		}
@@ -36,11 +36,11 @@ func TestSigninConfigRefusesHalfSetups(t *testing.T) {
 	var cfg config
 	cfg.OIDC.Issuer = "http://127.0.0.1:1"
 	cfg.SignIn = signinConfig{ClientID: "web", ClientSecret: "s"}
-	if _, err := signinWeb(context.Background(), cfg, make([]byte, 32), keys, nil, nil, logger); err == nil || !strings.Contains(err.Error(), "--oidc-redirect-url") {
+	if _, err := signinWeb(context.Background(), cfg, make([]byte, 32), keys, nil, nil, nil, logger); err == nil || !strings.Contains(err.Error(), "--oidc-redirect-url") {
 		t.Errorf("no redirect URL: %v", err)
 	}
 	// Nothing configured: sessions only, no provider, no codes.
-	wc, err := signinWeb(context.Background(), config{}, make([]byte, 32), keys, nil, nil, logger)
+	wc, err := signinWeb(context.Background(), config{}, make([]byte, 32), keys, nil, nil, nil, logger)
 	if err != nil || wc.OIDC != nil || wc.Codes != nil || wc.Sessions == nil || wc.Tokens == nil {
 		t.Fatalf("nothing configured: %+v %v", wc, err)
 	}

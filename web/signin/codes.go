@@ -54,11 +54,22 @@ type CodesConfig struct {
 	// Key keys the stored hashes of the codes (random if nil).
 	Key []byte
 	// Grants, if set, gives roles granted by the installation.
-	Grants                               Grants
+	Grants Grants
+	// Contacts, if set, is told each address an account proved it holds
+	// (a code sent there typed back), so messages about the account's own
+	// petitions reach it; it is called after the code is spent and its
+	// failure does not refuse the sign-in (it logs what it must).
+	Contacts                             ContactRecorder
 	TTL, Lockout, Window                 time.Duration
 	MaxFailures                          int
 	SendsPerAddr, SendsPerIP, TriesPerIP int
 	Now                                  func() time.Time
+}
+
+// ContactRecorder records a verified contact detail of an account (kind
+// "email" or "phone", the address normalised).
+type ContactRecorder interface {
+	RecordVerifiedContact(ctx context.Context, kind, address string)
 }
 
 // Codes issues and checks one-time sign-in codes: six digits from
@@ -334,6 +345,13 @@ func (c *Codes) Verify(ctx context.Context, t, code, clientIP string) (Identity,
 	}
 	c.mu.Unlock()
 
+	if c.cfg.Contacts != nil {
+		kind := "email"
+		if tk.channel == SMS {
+			kind = "phone"
+		}
+		c.cfg.Contacts.RecordVerifiedContact(ctx, kind, tk.address)
+	}
 	return resolve(ctx, c.cfg.Grants, Identity{Subject: c.Subject(tk.channel, tk.address), Method: tk.channel.method()})
 }
 

@@ -83,6 +83,18 @@ func DecideGrant(s State, c GrantRole) ([]proto.Message, error) {
 	return append(out, &identityeventsv1.RoleGranted{UserKey: c.UserKey, Role: c.Role, Council: c.Council}), nil
 }
 
+// DecideRecordContact decides recording a contact detail an account proved
+// it holds (a one-time code sent there was typed back): the event when no
+// detail of that kind is recorded (or it was erased), nothing otherwise.
+// The outbox writes to the account through it (its own petitions'
+// messages); `privacy erase` forgets it.
+func DecideRecordContact(s State, c *identityeventsv1.ContactRecorded) []proto.Message {
+	if c == nil || s.Contacts[c.GetKind()] {
+		return nil
+	}
+	return []proto.Message{c}
+}
+
 // DecideRevoke decides a revocation of a role in force.
 func DecideRevoke(s State, c RevokeRole) ([]proto.Message, error) {
 	if err := validGrant(c.Role, c.Council); err != nil {

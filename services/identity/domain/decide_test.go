@@ -121,3 +121,20 @@ func TestEraseContacts(t *testing.T) {
 		t.Fatalf("grant after erasure: %v %v", evs, err)
 	}
 }
+
+func TestRecordVerifiedContact(t *testing.T) {
+	if evs := domain.DecideRecordContact(given(), contact); len(evs) != 1 || evs[0] != contact {
+		t.Fatalf("a new account's proved address: %v", evs)
+	}
+	if evs := domain.DecideRecordContact(given(contact), contact); len(evs) != 0 {
+		t.Fatalf("an address of a kind already recorded is recorded again: %v", evs)
+	}
+	phone := &identityeventsv1.ContactRecorded{UserKey: user, Kind: identityeventsv1.ContactKind_CONTACT_KIND_PHONE, ContactCiphertext: []byte{3}, ContactKeyId: "dk.2"}
+	if evs := domain.DecideRecordContact(given(contact), phone); len(evs) != 1 {
+		t.Fatalf("a phone beside a recorded email: %v", evs)
+	}
+	// Erased, the next sign-in records the address afresh.
+	if evs := domain.DecideRecordContact(given(contact, &identityeventsv1.ContactErased{UserKey: user, KeysDestroyed: 1}), contact); len(evs) != 1 {
+		t.Fatalf("after erasure: %v", evs)
+	}
+}
