@@ -14,6 +14,15 @@ type Store interface {
 	// events whose ids were already appended by the same request returns the
 	// original result and records nothing new.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []Proposed) (AppendResult, error)
+	// AppendMulti records events on several distinct streams in one
+	// atomic commit: all are recorded or none. Each stream's expectation is
+	// checked; a mismatch on any fails the whole commit with a
+	// *WrongExpectedRevisionError naming that stream. Results are in the
+	// order of appends; each stream's events chain onto that stream's head.
+	// A backend that cannot commit several streams atomically returns
+	// ErrMultiStreamUnsupported and records nothing (the caller falls back
+	// to appends one stream at a time).
+	AppendMulti(ctx context.Context, appends []StreamAppend) ([]AppendResult, error)
 	// ReadStream returns up to limit events of one stream from revision from
 	// (inclusive), in order. It fails with ErrStreamNotFound when the stream
 	// has no events. limit <= 0 means all.
@@ -31,6 +40,44 @@ type Store interface {
 	LastPosition(ctx context.Context) (uint64, error)
 	// Close releases the store's resources.
 	Close() error
+}
+
+// StreamAppend is one stream's part of an AppendMulti.
+type StreamAppend struct {
+	Stream   string
+	Expected ExpectedRevision
+	Events   []Proposed
+}
+
+// ValidateAppendMulti checks an AppendMulti's input: at least one part,
+// distinct streams, each part a valid append, no event id twice.
+func ValidateAppendMulti(appends []StreamAppend) error {
+	if len(appends) == 0 {
+		return fmt.Errorf("%w: no streams to append to", ErrInvalidEvent)
+	}
+	streams := make(map[string]struct{}, len(appends))
+	ids := make(map[string]struct{})
+	total := 0
+	for _, a := range appends {
+		if err := ValidateAppend(a.Stream, a.Events); err != nil {
+			return err
+		}
+		if _, dup := streams[a.Stream]; dup {
+			return fmt.Errorf("%w: stream %s appears twice in one multi-stream append", ErrInvalidStream, a.Stream)
+		}
+		streams[a.Stream] = struct{}{}
+		for _, e := range a.Events {
+			if _, dup := ids[e.ID]; dup {
+				return fmt.Errorf("%w: event id %s appears twice in one append", ErrInvalidEvent, e.ID)
+			}
+			ids[e.ID] = struct{}{}
+		}
+		total += len(a.Events)
+	}
+	if total > MaxAppendEvents {
+		return fmt.Errorf("%w: %d events in one append, at most %d", ErrInvalidEvent, total, MaxAppendEvents)
+	}
+	return nil
 }
 
 // AppendResult says where an append landed.
@@ -128,6 +175,9 @@ var (
 	ErrChainBroken = errors.New("eventstore: hash chain broken")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("eventstore: store closed")
+	// ErrMultiStreamUnsupported: the backend has no atomic commit over
+	// several streams (AppendMulti); nothing was recorded.
+	ErrMultiStreamUnsupported = errors.New("eventstore: this backend cannot append to several streams atomically")
 	// ErrUnavailable: the backend cannot be reached.
 	ErrUnavailable = errors.New("eventstore: backend unavailable")
 )

@@ -311,6 +311,17 @@ func (s *Store) Close() error {
 // holds but whose write lost a race (another process wrote the stream).
 const maxAppendAttempts = 12
 
+// AppendMulti implements eventstore.Store. EventStoreDB has no transaction
+// over several streams, so this backend does not offer one: it validates the
+// input and returns eventstore.ErrMultiStreamUnsupported, recording
+// nothing; callers append stream by stream instead.
+func (s *Store) AppendMulti(_ context.Context, appends []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppendMulti(appends); err != nil {
+		return nil, err
+	}
+	return nil, eventstore.ErrMultiStreamUnsupported
+}
+
 // Append implements eventstore.Store.
 //
 // The events are sealed (hash-chained) after the stream's head, so the

@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"ReadAllOrderEqualsAppendOrder", testReadAllOrder},
 		{"SubscribeCatchUpThenLive", testSubscribe},
 		{"HashChainsVerify", testHashChains},
+		{"MultiStreamAppendIsAtomic", testMultiAppend},
+		{"RacingMultiStreamAppends", testRacingMulti},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -603,5 +605,198 @@ func testHashChains(t *testing.T, s eventstore.Store) {
 			}
 			prev = e.Hash
 		}
+	}
+}
+
+// multiOrUnsupported runs AppendMulti; a backend without multi-stream
+// commits must refuse with ErrMultiStreamUnsupported and record nothing
+// (supported reports which).
+func multiOrUnsupported(t *testing.T, s eventstore.Store, parts []eventstore.StreamAppend) (res []eventstore.AppendResult, supported bool, err error) {
+	t.Helper()
+	before, perr := s.LastPosition(ctxT(t))
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	res, err = s.AppendMulti(ctxT(t), parts)
+	if errors.Is(err, eventstore.ErrMultiStreamUnsupported) {
+		if after, _ := s.LastPosition(ctxT(t)); after != before {
+			t.Fatalf("an unsupported multi-stream append moved the log from %d to %d", before, after)
+		}
+		return nil, false, err
+	}
+	return res, true, err
+}
+
+func testMultiAppend(t *testing.T, s eventstore.Store) {
+	ctx := ctxT(t)
+	mustAppend(t, s, "multi-a", eventstore.NoStream, events(1, "a"))
+	parts := []eventstore.StreamAppend{
+		{Stream: "multi-b", Expected: eventstore.NoStream, Events: events(1, "b")},
+		{Stream: "multi-a", Expected: eventstore.Exact(0), Events: events(2, "a+")},
+		{Stream: "multi-c", Expected: eventstore.NoStream, Events: events(1, "c")},
+	}
+	res, supported, err := multiOrUnsupported(t, s, parts)
+	if !supported {
+		for _, st := range []string{"multi-b", "multi-c"} {
+			if _, err := s.ReadStream(ctx, st, 0, 0); !errors.Is(err, eventstore.ErrStreamNotFound) {
+				t.Fatalf("unsupported multi-stream append: stream %s: %v, want not found", st, err)
+			}
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3", len(res))
+	}
+	// Positions are contiguous over the whole commit, in the parts' order;
+	// revisions follow each stream's head.
+	wantRev := []uint64{0, 2, 0}
+	pos := res[0].Events[0].Position
+	for i, r := range res {
+		if r.Revision != wantRev[i] || r.Events[len(r.Events)-1].Stream != parts[i].Stream {
+			t.Fatalf("part %d: revision %d of %s, want %d of %s", i, r.Revision, r.Events[len(r.Events)-1].Stream, wantRev[i], parts[i].Stream)
+		}
+		for _, e := range r.Events {
+			if e.Position != pos {
+				t.Fatalf("part %d: event at position %d, want %d (contiguous)", i, e.Position, pos)
+			}
+			pos++
+		}
+		if r.Position != r.Events[len(r.Events)-1].Position {
+			t.Fatalf("part %d: result position %d, last event at %d", i, r.Position, r.Events[len(r.Events)-1].Position)
+		}
+	}
+	before, err := s.LastPosition(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != pos-1 {
+		t.Fatalf("log at %d after the commit, want %d", before, pos-1)
+	}
+	// A retry of the same commit records nothing and answers as before.
+	again, err := s.AppendMulti(ctx, parts)
+	if err != nil {
+		t.Fatalf("retried multi-stream append: %v", err)
+	}
+	for i := range again {
+		if again[i].Position != res[i].Position || !again[i].Duplicate {
+			t.Fatalf("retry part %d: position %d duplicate %v, want %d true", i, again[i].Position, again[i].Duplicate, res[i].Position)
+		}
+	}
+	// A conflict on any one stream records nothing on any, and names it.
+	for _, stale := range []int{0, 1, 2} {
+		conflicting := []eventstore.StreamAppend{
+			{Stream: fmt.Sprintf("multi-d%d", stale), Expected: eventstore.NoStream, Events: events(1, "d")},
+			{Stream: "multi-a", Expected: eventstore.Exact(2), Events: events(1, "a++")},
+			{Stream: "multi-b", Expected: eventstore.StreamExists, Events: events(1, "b+")},
+		}
+		switch stale {
+		case 0:
+			mustAppend(t, s, "multi-d0", eventstore.NoStream, events(1, "d0"))
+			before++
+		case 1:
+			conflicting[1].Expected = eventstore.Exact(1)
+		case 2:
+			conflicting[2] = eventstore.StreamAppend{Stream: "multi-e", Expected: eventstore.StreamExists, Events: events(1, "e")}
+		}
+		_, err := s.AppendMulti(ctx, conflicting)
+		var wrong *eventstore.WrongExpectedRevisionError
+		if !errors.As(err, &wrong) || wrong.Stream != conflicting[stale].Stream {
+			t.Fatalf("conflict on %s: got %v, want a wrong expected revision naming it", conflicting[stale].Stream, err)
+		}
+		if after, _ := s.LastPosition(ctx); after != before {
+			t.Fatalf("a refused multi-stream append moved the log from %d to %d", before, after)
+		}
+	}
+	for _, st := range []string{"multi-d1", "multi-d2", "multi-e"} {
+		if _, err := s.ReadStream(ctx, st, 0, 0); !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatalf("stream %s after refused commits: %v, want not found", st, err)
+		}
+	}
+	// Each stream's chain holds across the commit, and the whole log verifies.
+	all := readAll(t, s)
+	var v eventstore.ChainVerifier
+	for i := range all {
+		if err := v.Verify(&all[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.ReadStream(ctx, "multi-a", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 3 || !bytes.Equal(a[1].PrevHash, a[0].Hash) || !bytes.Equal(a[2].PrevHash, a[1].Hash) {
+		t.Fatalf("multi-a: %d events, chain broken across the commit", len(a))
+	}
+	// Invalid input writes nothing: a stream twice.
+	_, err = s.AppendMulti(ctx, []eventstore.StreamAppend{
+		{Stream: "multi-g", Expected: eventstore.Any, Events: events(1, "g")},
+		{Stream: "multi-g", Expected: eventstore.Any, Events: events(1, "g")},
+	})
+	if !errors.Is(err, eventstore.ErrInvalidStream) {
+		t.Fatalf("a stream twice: %v, want ErrInvalidStream", err)
+	}
+	if after, _ := s.LastPosition(ctx); after != before {
+		t.Fatalf("invalid multi-stream append moved the log from %d to %d", before, after)
+	}
+}
+
+// testRacingMulti: eight writers each claim two fresh streams, all sharing
+// one of them; exactly one commit lands, and none of the losers' other
+// streams exists.
+func testRacingMulti(t *testing.T, s eventstore.Store) {
+	ctx := ctxT(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	supported := true
+	var mu sync.Mutex
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.AppendMulti(ctx, []eventstore.StreamAppend{
+				{Stream: fmt.Sprintf("race-own-%d", i), Expected: eventstore.NoStream, Events: events(1, "own")},
+				{Stream: "race-shared", Expected: eventstore.NoStream, Events: events(1, "shared")},
+			})
+			if errors.Is(err, eventstore.ErrMultiStreamUnsupported) {
+				mu.Lock()
+				supported = false
+				mu.Unlock()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if !supported {
+		if p, _ := s.LastPosition(ctx); p != 0 {
+			t.Fatalf("unsupported multi-stream appends moved the log to %d", p)
+		}
+		return
+	}
+	won := 0
+	for i, err := range errs {
+		_, ownErr := s.ReadStream(ctx, fmt.Sprintf("race-own-%d", i), 0, 0)
+		switch {
+		case err == nil:
+			won++
+			if ownErr != nil {
+				t.Fatalf("winner %d: own stream %v", i, ownErr)
+			}
+		case errors.Is(err, eventstore.ErrWrongExpectedRevision):
+			if !errors.Is(ownErr, eventstore.ErrStreamNotFound) {
+				t.Fatalf("loser %d: own stream written (%v)", i, ownErr)
+			}
+		default:
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d commits won the shared stream, want 1", won)
+	}
+	if p, _ := s.LastPosition(ctx); p != 2 {
+		t.Fatalf("log at %d, want 2", p)
 	}
 }

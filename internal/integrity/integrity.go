@@ -288,6 +288,14 @@ func (g *Guard) Append(ctx context.Context, stream string, expected eventstore.E
 	return g.Store.Append(ctx, stream, expected, events)
 }
 
+// AppendMulti refuses while the log is damaged or the service is read-only.
+func (g *Guard) AppendMulti(ctx context.Context, appends []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if err := g.Refusal(); err != nil {
+		return nil, err
+	}
+	return g.Store.AppendMulti(ctx, appends)
+}
+
 // Refusal returns the error every write gets now, or nil.
 func (g *Guard) Refusal() error {
 	if g.ReadOnly {

@@ -210,6 +210,13 @@ func TestMonitorAndGuard(t *testing.T) {
 	if now, _ := s.LastPosition(ctx); now != head {
 		t.Fatalf("the guard let an append through: head %d → %d", head, now)
 	}
+	_, err = g.AppendMulti(ctx, []eventstore.StreamAppend{{Stream: "test.m1", Expected: eventstore.NoStream, Events: p(5)}, {Stream: "test.m2", Expected: eventstore.NoStream, Events: p(6)}})
+	if _, reason, ok := fault.Classify(err); !ok || reason != integrity.ReasonLogDamaged {
+		t.Fatalf("multi-stream append over damage: %v", err)
+	}
+	if now, _ := s.LastPosition(ctx); now != head {
+		t.Fatalf("the guard let a multi-stream append through: head %d → %d", head, now)
+	}
 	// Reads pass through.
 	if evs, err := g.ReadAll(ctx, 1, 0); err != nil || len(evs) != 1 {
 		t.Fatalf("read through the guard: %d %v", len(evs), err)
@@ -219,6 +226,10 @@ func TestMonitorAndGuard(t *testing.T) {
 	_, err = ro.Append(ctx, "test.b", eventstore.Any, p(3))
 	if kind, reason, ok := fault.Classify(err); !ok || kind != fault.FailedPrecondition || reason != integrity.ReasonReadOnly {
 		t.Fatalf("append read-only: %v", err)
+	}
+	_, err = ro.AppendMulti(ctx, []eventstore.StreamAppend{{Stream: "test.m3", Expected: eventstore.NoStream, Events: p(7)}, {Stream: "test.m4", Expected: eventstore.NoStream, Events: p(8)}})
+	if _, reason, ok := fault.Classify(err); !ok || reason != integrity.ReasonReadOnly {
+		t.Fatalf("multi-stream append read-only: %v", err)
 	}
 	// A nil monitor knows of no damage.
 	var none *integrity.Monitor
