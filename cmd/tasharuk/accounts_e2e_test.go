@@ -225,6 +225,20 @@ func TestSignaturesBoundToAccounts(t *testing.T) {
 		if won != 1 || valid(name) != before+1 {
 			t.Fatalf("%d accounts won the number, valid %d → %d; want exactly one", won, before, valid(name))
 		}
+		// The binding's halves and the signature are one commit: a racer
+		// that lost wrote nothing, so its account is bound to no number and
+		// signs with its own.
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			if err := sign(e.token(access.RoleCitizen, "", fmt.Sprintf("racer-%d", i)), name, fmt.Sprintf("RC30010%d", i)); err != nil {
+				t.Fatalf("racer %d, having lost the number, signs with its own: %v", i, err)
+			}
+		}
+		if v := valid(name); v != before+racers {
+			t.Fatalf("valid %d after the losers signed with their own numbers, want %d", v, before+racers)
+		}
 	})
 
 	t.Run("OneAccountRacingItselfWithTwoIDsCountsOnce", func(t *testing.T) {

@@ -66,6 +66,10 @@ func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, 
 	}
 }
 
+// Backoff is the wait between Execute's attempts, for commands that write
+// several streams and so cannot go through Execute (attempt counts from 1).
+func Backoff(ctx context.Context, attempt int) error { return backoff(ctx, attempt) }
+
 // backoff waits a random time up to 2^attempt ms (at most 100 ms).
 func backoff(ctx context.Context, attempt int) error {
 	limit := min(time.Duration(1)<<min(attempt, 7)*time.Millisecond, 100*time.Millisecond)

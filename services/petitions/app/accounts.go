@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -15,12 +16,154 @@ import (
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
 )
 
+// commitSignature records an online signature with its account's binding
+// in one atomic commit (eventstore.Store.AppendMulti): the binding is
+// decided from both halves' streams, read once, at the same time
+// (domain.DecideBinding), and the missing halves and the signature are
+// appended together, each stream created only if it does not exist. A
+// first signature thus costs two reads in parallel and one commit. Of
+// accounts racing for one number exactly one commit lands; the others
+// write nothing, read the binding again and are refused. When the
+// signature's stream already exists (signed already, or on paper) the
+// halves are committed alone and the signature refused: whoever types a
+// number claims it, so an account cannot probe who signed with many
+// numbers. A conflict on any stream decides again, with es.Execute's
+// budget (es.MaxAttempts, es.RetryFor). On a log without multi-stream
+// commits (EventStoreDB) the halves, then the signature, are appended one
+// after the other (bind).
+func (s *Service) commitSignature(ctx context.Context, actor eventstore.Actor, c domain.Bind, p prepared) (Signed, error) {
+	// signedAlready: the signature's stream exists, only the halves are
+	// still to commit; the signature's key is then given back (once).
+	signedAlready := false
+	giveBack := func() {
+		if !signedAlready {
+			signedAlready = true
+			s.unused(p)
+		}
+	}
+	deadline := time.Now().Add(es.RetryFor)
+	for attempt := 1; ; attempt++ {
+		parts, err := s.bindingParts(ctx, actor, c)
+		if err != nil {
+			giveBack()
+			return Signed{}, err
+		}
+		if signedAlready {
+			if len(parts) > 0 {
+				_, err = s.Store.AppendMulti(ctx, parts)
+			}
+			if err == nil {
+				return Signed{Ref: Ref(p.key)}, s.signedAlready(ctx, p)
+			}
+		} else {
+			parts = append(parts, eventstore.StreamAppend{Stream: p.stream, Expected: eventstore.NoStream, Events: []eventstore.Proposed{p.event}})
+			res, err2 := s.Store.AppendMulti(ctx, parts)
+			if err2 == nil {
+				s.bound(p)
+				return Signed{Ref: Ref(p.key), Position: res[len(res)-1].Position, Assurance: p.assurance}, nil
+			}
+			err = err2
+		}
+		var wrong *eventstore.WrongExpectedRevisionError
+		switch {
+		case errors.As(err, &wrong) && wrong.Stream == p.stream:
+			// Nothing was written: the halves go alone, at once.
+			giveBack()
+			continue
+		case errors.Is(err, eventstore.ErrMultiStreamUnsupported):
+			return s.signSequentially(ctx, actor, c, p, signedAlready)
+		case !errors.Is(err, eventstore.ErrWrongExpectedRevision):
+			// The commit may still have landed: the key is not reused.
+			return Signed{}, err
+		}
+		// A half was bound meanwhile: read both again and decide again.
+		if attempt >= es.MaxAttempts || time.Now().After(deadline) {
+			giveBack()
+			return Signed{}, fault.New(fault.Conflict, "REVISION_CONFLICT", "the ID number's binding kept changing; try again")
+		}
+		if err := es.Backoff(ctx, attempt); err != nil {
+			giveBack()
+			return Signed{}, err
+		}
+	}
+}
+
+// bindingParts reads both halves of the binding and decides it
+// (domain.DecideBinding): the halves still to append, each to a stream
+// that must not exist yet.
+func (s *Service) bindingParts(ctx context.Context, actor eventstore.Actor, c domain.Bind) ([]eventstore.StreamAppend, error) {
+	b, err := s.readBinding(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	idEv, accountEv, err := domain.DecideBinding(b, c)
+	if err != nil {
+		return nil, err
+	}
+	var parts []eventstore.StreamAppend
+	add := func(stream string, payload proto.Message) error {
+		ev, err := s.Registry.Propose(payload, es.Meta{ID: newID(), Actor: actor})
+		if err == nil {
+			parts = append(parts, eventstore.StreamAppend{Stream: stream, Expected: eventstore.NoStream, Events: []eventstore.Proposed{ev}})
+		}
+		return err
+	}
+	if idEv != nil {
+		if err := add(domain.NationalIDStream(c.Council, c.SignerKey), idEv); err != nil {
+			return nil, err
+		}
+	}
+	if accountEv != nil {
+		if err := add(domain.AccountStream(c.Council, c.AccountKey), accountEv); err != nil {
+			return nil, err
+		}
+	}
+	return parts, nil
+}
+
+// signedAlready is the refusal of a signature whose stream exists.
+func (s *Service) signedAlready(ctx context.Context, p prepared) error {
+	existing, err := s.firstEvent(ctx, p.stream)
+	if err != nil {
+		return err
+	}
+	added, _ := existing.(*petitionseventsv1.SignatureAdded)
+	return domain.SignedAlready(added, Ref(p.key))
+}
+
+// signSequentially is commitSignature on a log without multi-stream
+// commits: the binding's halves (bind), then the signature. Between the
+// two, the account's half may land while another account wins the number
+// (see bind).
+func (s *Service) signSequentially(ctx context.Context, actor eventstore.Actor, c domain.Bind, p prepared, signedAlready bool) (Signed, error) {
+	if err := s.bind(ctx, actor, c); err != nil {
+		if !signedAlready {
+			s.unused(p)
+		}
+		return Signed{}, err
+	}
+	if signedAlready {
+		return Signed{Ref: Ref(p.key)}, s.signedAlready(ctx, p)
+	}
+	res, err := s.Store.Append(ctx, p.stream, eventstore.NoStream, []eventstore.Proposed{p.event})
+	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		s.unused(p)
+		return Signed{Ref: Ref(p.key)}, s.signedAlready(ctx, p)
+	}
+	if err != nil {
+		// The append may still have landed: the key is not reused.
+		return Signed{}, err
+	}
+	s.bound(p)
+	return Signed{Ref: Ref(p.key), Position: res.Position, Assurance: p.assurance}, nil
+}
+
 // bindAttempts bounds the re-reads of a binding that another append
 // changed meanwhile (each attempt reads both streams again).
 const bindAttempts = 3
 
-// bind binds the account to the ID number in the council before the
-// account's signature is appended (domain.DecideBinding), each half's
+// bind (on a log without multi-stream commits) binds the account to the
+// ID number in the council before the account's signature is appended (domain.DecideBinding), each half's
 // stream created only if it does not exist. Both halves are read, then
 // written, at the same time (the log packs the two appends into one group
 // commit): a first signature costs one round trip more than the signature

@@ -183,26 +183,7 @@ func (s *Service) SignOnline(ctx context.Context, actor eventstore.Actor, name s
 	if err != nil {
 		return Signed{}, err
 	}
-	if err := s.bind(ctx, actor, domain.Bind{Council: n.Code, SignerKey: in.key, AccountKey: in.account}); err != nil {
-		s.unused(p)
-		return Signed{}, err
-	}
-	res, err := s.Store.Append(ctx, p.stream, eventstore.NoStream, []eventstore.Proposed{p.event})
-	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-		s.unused(p)
-		existing, rerr := s.firstEvent(ctx, p.stream)
-		if rerr != nil {
-			return Signed{}, rerr
-		}
-		added, _ := existing.(*petitionseventsv1.SignatureAdded)
-		return Signed{Ref: Ref(p.key)}, domain.SignedAlready(added, Ref(p.key))
-	}
-	if err != nil {
-		// The append may still have landed: the key is not reused.
-		return Signed{}, err
-	}
-	s.bound(p)
-	return Signed{Ref: Ref(p.key), Position: res.Position, Assurance: p.assurance}, nil
+	return s.commitSignature(ctx, actor, domain.Bind{Council: n.Code, SignerKey: in.key, AccountKey: in.account}, p)
 }
 
 // SignatureCheck is how the caller's own signature on a petition stands.

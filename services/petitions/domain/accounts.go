@@ -16,12 +16,15 @@ import (
 // so an ID number has one account in a council (of two accounts racing
 // for it exactly one wins) and an account one ID number, hence one
 // signature per petition whatever it types. The app reads both halves,
-// decides here, then writes the missing halves together (one group
-// commit). If, in the same instant, another account wins the number, the
-// account's half may still land: the account is then bound to a number it
-// cannot sign with until the council releases it — the price of racing
-// for someone else's number; an honest first signature never pays it, and
-// a refused signature that read an existing binding writes nothing.
+// decides here, then commits the missing halves and the signature in one
+// atomic multi-stream append, each stream created only if it does not
+// exist: of accounts racing for a number the losers write nothing, read
+// again and are refused. When the signature's stream already exists, the
+// halves are committed alone (typing a number claims it). On a log without
+// multi-stream commits (EventStoreDB) the halves are written together,
+// then the signature: there, if in the same instant another account wins
+// the number, the account's half may still land and the account is bound
+// to a number it cannot sign with until the council releases it.
 
 // Reasons of the account rules (server/errors.go catalogue).
 const (
