@@ -72,9 +72,34 @@ type commitReq struct {
 	msgs      [][]byte
 	ids       []string
 	done      chan commitRes
+	// parts, when set, make this request a multi-stream append: its parts
+	// (each a subject with its messages and check; subject and msgs of
+	// the request itself are empty) go into the same batch, together,
+	// and are never split when a batch is retried.
+	parts []*commitReq
 	// announced: the appender counted itself in committer.coming before
 	// preparing the request; submit uncounts it once it is queued.
 	announced bool
+}
+
+// count is the request's messages.
+func (r *commitReq) count() int {
+	if r.parts == nil {
+		return len(r.msgs)
+	}
+	n := 0
+	for _, p := range r.parts {
+		n += len(p.msgs)
+	}
+	return n
+}
+
+// flat is the request's single-subject parts.
+func (r *commitReq) flat() []*commitReq {
+	if r.parts == nil {
+		return []*commitReq{r}
+	}
+	return r.parts
 }
 
 type commitRes struct {
@@ -181,7 +206,7 @@ func (c *committer) run() {
 		// A one-message append while no batch is in flight and few others
 		// are (plain publishes, appenders preparing theirs) goes out at
 		// once, alone: no batch's fixed cost and no waiting for company.
-		if len(first.msgs) == 1 && len(c.slots) == 0 && c.plainInflight.Load()+c.coming.Load() < int64(c.maxPlain) {
+		if first.parts == nil && len(first.msgs) == 1 && len(c.slots) == 0 && c.plainInflight.Load()+c.coming.Load() < int64(c.maxPlain) {
 			c.plainInflight.Add(1)
 			c.wg.Add(1)
 			go func(r *commitReq) {
@@ -202,8 +227,11 @@ func (c *committer) run() {
 		}
 		batch := make([]*commitReq, 1, 16)
 		batch[0] = first
-		n := len(first.msgs)
-		subjects := map[string]struct{}{first.subject: {}}
+		n := first.count()
+		subjects := map[string]struct{}{}
+		for _, p := range first.flat() {
+			subjects[p.subject] = struct{}{}
+		}
 		// Take what is queued; then, if lingering, keep taking requests
 		// while they keep coming (gaps shorter than the linger), up to
 		// twice the linger in all. Appenders answered by the previous
@@ -236,14 +264,20 @@ func (c *committer) run() {
 					break collect
 				}
 			}
-			_, dup := subjects[r.subject]
-			if dup || n+len(r.msgs) > c.maxBatch {
+			dup := false
+			for _, p := range r.flat() {
+				_, d := subjects[p.subject]
+				dup = dup || d
+			}
+			if dup || n+r.count() > c.maxBatch {
 				carry = r
 				break collect
 			}
-			subjects[r.subject] = struct{}{}
+			for _, p := range r.flat() {
+				subjects[p.subject] = struct{}{}
+			}
 			batch = append(batch, r)
-			n += len(r.msgs)
+			n += r.count()
 		}
 		lastBatch = len(batch)
 		c.wg.Add(1)
@@ -264,7 +298,7 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 		// Sequences are assigned in batch order.
 		seq := lastSeq - uint64(countMsgs(batch))
 		for _, r := range batch {
-			seq += uint64(len(r.msgs))
+			seq += uint64(r.count())
 			r.done <- commitRes{lastSeq: seq}
 		}
 		return
@@ -276,15 +310,23 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 	c.stats.BatchRetries.Add(1)
 	var keep []*commitReq
 	for _, r := range batch {
-		seq, herr := c.lastSeq(context.Background(), r.subject)
-		switch {
-		case herr != nil:
-			r.done <- commitRes{err: herr}
-		case seq != r.expectSeq:
-			r.done <- commitRes{err: &wrongLastSeqError{actual: seq}}
-		default:
-			keep = append(keep, r)
+		var res *commitRes
+		for _, p := range r.flat() {
+			seq, herr := c.lastSeq(context.Background(), p.subject)
+			if herr != nil {
+				res = &commitRes{err: herr}
+			} else if seq != p.expectSeq {
+				res = &commitRes{err: &wrongLastSeqError{actual: seq}}
+			}
+			if res != nil {
+				break
+			}
 		}
+		if res != nil {
+			r.done <- *res
+			continue
+		}
+		keep = append(keep, r)
 	}
 	if len(keep) == 0 {
 		return
@@ -301,7 +343,7 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 func countMsgs(batch []*commitReq) int {
 	n := 0
 	for _, r := range batch {
-		n += len(r.msgs)
+		n += r.count()
 	}
 	return n
 }
@@ -340,7 +382,7 @@ func (c *committer) publishOnce(ctx context.Context, batch []*commitReq) (uint64
 	c.stats.CommittedMsgs.Add(uint64(total))
 
 	if total == 1 {
-		r := batch[0]
+		r := batch[0].flat()[0]
 		m := nats.NewMsg(r.subject)
 		m.Data = r.msgs[0]
 		m.Header.Set(hdrMsgID, r.ids[0])
@@ -355,7 +397,11 @@ func (c *committer) publishOnce(ctx context.Context, batch []*commitReq) (uint64
 	c.stats.BatchCommits.Add(1)
 	id := nuid.Next()
 	i := 0
+	var parts []*commitReq
 	for _, r := range batch {
+		parts = append(parts, r.flat()...)
+	}
+	for _, r := range parts {
 		for j, data := range r.msgs {
 			i++
 			m := nats.NewMsg(r.subject)

@@ -14,9 +14,9 @@ import (
 // expected last sequence (Nats-Expected-Last-Subject-Sequence, which
 // nats-server 2.12+ checks per subject inside a batch: see
 // server/jetstream_batching.go, checkMsgHeadersPreClusteredProposal), so
-// the server records all of them or none. It is its own batch, not grouped
-// with other appends by the committer: a failed group is split and retried
-// append by append, which would break the parts apart.
+// the server records all of them or none. The committer groups it with
+// other appends like any append, as one unit: a failed group is split and
+// retried unit by unit, never part by part.
 //
 // The parts' streams are locked in name order (no deadlock with other
 // multi-stream appends); their heads come from the cache, or, for a stream
@@ -91,7 +91,8 @@ func (s *Store) AppendMulti(ctx context.Context, appends []eventstore.StreamAppe
 			reqs[i] = r
 			total += len(r.msgs)
 		}
-		lastSeq, err := s.committer.publish(reqs)
+		s.committer.coming.Add(1)
+		lastSeq, err := s.committer.submit(ctx, &commitReq{parts: reqs, announced: true})
 		var wrong *wrongLastSeqError
 		switch {
 		case err == nil:
