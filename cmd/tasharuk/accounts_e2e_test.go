@@ -315,6 +315,30 @@ func TestSignaturesBoundToAccounts(t *testing.T) {
 		}
 	})
 
+	t.Run("BindingsHoldAfterARestart", func(t *testing.T) {
+		// A first signature is committed without reading the binding, and a
+		// server remembers the bindings it has seen whole. Restarted, it
+		// remembers none (nor any stream's head), so each refusal below is
+		// found by a commit the log refuses, then a read of the binding.
+		e.restart()
+		second := open("communes/50910113")
+		unchanged("another number after a restart", func() error { return sign(alice, second, aliceOther) }, codes.FailedPrecondition, "ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID")
+		unchanged("a bound number by another account after a restart", func() error { return sign(mallory, second, aliceID) }, codes.FailedPrecondition, "NATIONAL_ID_BOUND_TO_ANOTHER_ACCOUNT")
+		if err := sign(alice, second, aliceID); err != nil {
+			t.Fatalf("the account with its own number on another petition, after a restart: %v", err)
+		}
+		unchanged("the same signature again", func() error { return sign(alice, second, aliceID) }, codes.AlreadyExists, "ALREADY_SIGNED")
+		// Mallory's refused attempt bound it to nothing: it signs with its
+		// own number, and is bound to that one from then on.
+		if err := sign(mallory, second, "ML600001"); err != nil {
+			t.Fatalf("the refused account with its own number: %v", err)
+		}
+		unchanged("mallory's second number", func() error { return sign(mallory, second, "ML600002") }, codes.FailedPrecondition, "ACCOUNT_BOUND_TO_ANOTHER_NATIONAL_ID")
+		if v := valid(second); v != 2 {
+			t.Fatalf("valid = %d on the second petition, want 2", v)
+		}
+	})
+
 	t.Run("OwnerWithdraws", func(t *testing.T) {
 		if _, err := e.petitions.WithdrawSignature(as(alice), &petitionsv1.WithdrawSignatureRequest{Name: name, Reason: "changé d'avis"}); err != nil {
 			t.Fatal(err)

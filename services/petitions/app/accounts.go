@@ -17,29 +17,92 @@ import (
 )
 
 // commitSignature records an online signature with its account's binding
-// in one atomic commit (eventstore.Store.AppendMulti): the binding is
-// decided from both halves' streams, read once, at the same time
-// (domain.DecideBinding), and the missing halves and the signature are
-// appended together, each stream created only if it does not exist. A
-// first signature thus costs two reads in parallel and one commit. Of
+// in one atomic commit (eventstore.Store.AppendMulti), optimistically:
+// without reading either half of the binding, it appends both halves and
+// the signature, each stream created only if it does not exist. A first
+// signature by a new account — the common case, and the whole of a viral
+// petition's load — thus costs one commit and no read. An account whose
+// binding this process has already seen (bindingCache: a binding never
+// changes once both halves are written) is decided from memory: it signs
+// with the signature alone, or is refused at once. Only when the commit is
+// refused because a stream exists (the account or the number bound
+// already, signed already, on paper, or a racer won) are the halves read
+// and the binding decided (commitAfterReading), which gives every refusal
+// its reason and leaves the log as it was. On a log without multi-stream
+// commits (EventStoreDB) the halves, then the signature, are appended one
+// after the other (signSequentially).
+func (s *Service) commitSignature(ctx context.Context, actor eventstore.Actor, c domain.Bind, p prepared) (Signed, error) {
+	b, known := s.bindings.get(c)
+	idEv, accountEv, err := domain.DecideBinding(b, c)
+	if err != nil {
+		s.unused(p)
+		return Signed{}, err
+	}
+	parts, err := s.halves(actor, c, idEv, accountEv)
+	if err != nil {
+		s.unused(p)
+		return Signed{}, err
+	}
+	parts = append(parts, eventstore.StreamAppend{Stream: p.stream, Expected: eventstore.NoStream, Events: []eventstore.Proposed{p.event}})
+	res, err := s.appendParts(ctx, parts)
+	if err == nil {
+		if !known {
+			s.bindings.put(c)
+		}
+		s.bound(p)
+		return Signed{Ref: Ref(p.key), Position: res[len(res)-1].Position, Assurance: p.assurance}, nil
+	}
+	var wrong *eventstore.WrongExpectedRevisionError
+	switch {
+	case errors.Is(err, eventstore.ErrMultiStreamUnsupported):
+		return s.signSequentially(ctx, actor, c, p, false)
+	case errors.As(err, &wrong):
+		// Nothing was written. Read the binding and decide; when it was the
+		// signature's stream that exists, only the halves are left to
+		// commit.
+		return s.commitAfterReading(ctx, actor, c, p, wrong.Stream == p.stream)
+	default:
+		// The commit may still have landed: the key is not reused.
+		return Signed{}, err
+	}
+}
+
+// appendParts commits parts: one stream with Append, several with
+// AppendMulti.
+func (s *Service) appendParts(ctx context.Context, parts []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if len(parts) == 1 {
+		res, err := s.Store.Append(ctx, parts[0].Stream, parts[0].Expected, parts[0].Events)
+		if err != nil {
+			return nil, err
+		}
+		return []eventstore.AppendResult{res}, nil
+	}
+	return s.Store.AppendMulti(ctx, parts)
+}
+
+// commitAfterReading is commitSignature once its optimistic commit was
+// refused: the binding is decided from both halves' streams, read at the
+// same time (domain.DecideBinding), and the missing halves and the
+// signature go in one AppendMulti, each stream expected not to exist. Of
 // accounts racing for one number exactly one commit lands; the others
 // write nothing, read the binding again and are refused. When the
-// signature's stream already exists (signed already, or on paper) the
-// halves are committed alone and the signature refused: whoever types a
-// number claims it, so an account cannot probe who signed with many
-// numbers. A conflict on any stream decides again, with es.Execute's
-// budget (es.MaxAttempts, es.RetryFor). On a log without multi-stream
-// commits (EventStoreDB) the halves, then the signature, are appended one
-// after the other (bind).
-func (s *Service) commitSignature(ctx context.Context, actor eventstore.Actor, c domain.Bind, p prepared) (Signed, error) {
-	// signedAlready: the signature's stream exists, only the halves are
-	// still to commit; the signature's key is then given back (once).
-	signedAlready := false
+// signature's stream already exists (signedAlready: signed already, or on
+// paper) the halves are committed alone and the signature refused:
+// whoever types a number claims it, so an account cannot probe who signed
+// with many numbers. A conflict on any stream decides again, with
+// es.Execute's budget (es.MaxAttempts, es.RetryFor).
+func (s *Service) commitAfterReading(ctx context.Context, actor eventstore.Actor, c domain.Bind, p prepared, signedAlready bool) (Signed, error) {
+	// The signature's key is given back once, as soon as the signature
+	// is known not to be recorded.
+	gaveBack := false
 	giveBack := func() {
-		if !signedAlready {
-			signedAlready = true
+		if !gaveBack {
+			gaveBack = true
 			s.unused(p)
 		}
+	}
+	if signedAlready {
+		giveBack()
 	}
 	deadline := time.Now().Add(es.RetryFor)
 	for attempt := 1; ; attempt++ {
@@ -48,17 +111,20 @@ func (s *Service) commitSignature(ctx context.Context, actor eventstore.Actor, c
 			giveBack()
 			return Signed{}, err
 		}
+		bindsNow := len(parts) > 0
 		if signedAlready {
-			if len(parts) > 0 {
+			if bindsNow {
 				_, err = s.Store.AppendMulti(ctx, parts)
 			}
 			if err == nil {
+				s.bindings.put(c)
 				return Signed{Ref: Ref(p.key)}, s.signedAlready(ctx, p)
 			}
 		} else {
 			parts = append(parts, eventstore.StreamAppend{Stream: p.stream, Expected: eventstore.NoStream, Events: []eventstore.Proposed{p.event}})
-			res, err2 := s.Store.AppendMulti(ctx, parts)
+			res, err2 := s.appendParts(ctx, parts)
 			if err2 == nil {
+				s.bindings.put(c)
 				s.bound(p)
 				return Signed{Ref: Ref(p.key), Position: res[len(res)-1].Position, Assurance: p.assurance}, nil
 			}
@@ -68,6 +134,7 @@ func (s *Service) commitSignature(ctx context.Context, actor eventstore.Actor, c
 		switch {
 		case errors.As(err, &wrong) && wrong.Stream == p.stream:
 			// Nothing was written: the halves go alone, at once.
+			signedAlready = true
 			giveBack()
 			continue
 		case errors.Is(err, eventstore.ErrMultiStreamUnsupported):
@@ -100,6 +167,13 @@ func (s *Service) bindingParts(ctx context.Context, actor eventstore.Actor, c do
 	if err != nil {
 		return nil, err
 	}
+	return s.halves(actor, c, idEv, accountEv)
+}
+
+// halves proposes the binding's halves still to append (idEv, accountEv:
+// nil for a half already bound), each to a stream that must not exist
+// yet.
+func (s *Service) halves(actor eventstore.Actor, c domain.Bind, idEv *petitionseventsv1.NationalIdBound, accountEv *petitionseventsv1.AccountBound) ([]eventstore.StreamAppend, error) {
 	var parts []eventstore.StreamAppend
 	add := func(stream string, payload proto.Message) error {
 		ev, err := s.Registry.Propose(payload, es.Meta{ID: newID(), Actor: actor})
@@ -142,6 +216,7 @@ func (s *Service) signSequentially(ctx context.Context, actor eventstore.Actor, 
 		}
 		return Signed{}, err
 	}
+	s.bindings.put(c)
 	if signedAlready {
 		return Signed{Ref: Ref(p.key)}, s.signedAlready(ctx, p)
 	}

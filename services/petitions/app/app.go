@@ -76,6 +76,9 @@ type Service struct {
 	Documents DocumentStore
 	// Now is the clock (injected in tests).
 	Now func() time.Time
+
+	// bindings remembers the accounts whose binding was seen whole.
+	bindings bindingCache
 }
 
 // Name is a parsed petition resource name.

@@ -15,12 +15,14 @@ import (
 //
 // so an ID number has one account in a council (of two accounts racing
 // for it exactly one wins) and an account one ID number, hence one
-// signature per petition whatever it types. The app reads both halves,
-// decides here, then commits the missing halves and the signature in one
-// atomic multi-stream append, each stream created only if it does not
-// exist: of accounts racing for a number the losers write nothing, read
-// again and are refused. When the signature's stream already exists, the
-// halves are committed alone (typing a number claims it). On a log without
+// signature per petition whatever it types. The app first decides as if
+// neither half were bound (or from a binding it has seen whole, which
+// never changes) and commits the halves and the signature in one atomic
+// multi-stream append, each stream created only if it does not exist; only
+// if that is refused does it read both halves, decide here, and commit
+// what is missing: of accounts racing for a number the losers write
+// nothing, read and are refused. When the signature's stream already
+// exists, the halves are committed alone (typing a number claims it). On a log without
 // multi-stream commits (EventStoreDB) the halves are written together,
 // then the signature: there, if in the same instant another account wins
 // the number, the account's half may still land and the account is bound
