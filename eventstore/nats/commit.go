@@ -105,6 +105,8 @@ func (r *commitReq) flat() []*commitReq {
 type commitRes struct {
 	lastSeq uint64
 	err     error
+	// part is, for a refused group's check, the part that failed.
+	part int
 }
 
 // committer packs concurrent appends into atomic batches (group commit).
@@ -308,22 +310,11 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 		return
 	}
 	c.stats.BatchRetries.Add(1)
+	verdicts := c.checkExpectations(batch)
 	var keep []*commitReq
-	for _, r := range batch {
-		var res *commitRes
-		for _, p := range r.flat() {
-			seq, herr := c.lastSeq(context.Background(), p.subject)
-			if herr != nil {
-				res = &commitRes{err: herr}
-			} else if seq != p.expectSeq {
-				res = &commitRes{err: &wrongLastSeqError{actual: seq}}
-			}
-			if res != nil {
-				break
-			}
-		}
-		if res != nil {
-			r.done <- *res
+	for i, r := range batch {
+		if verdicts[i] != nil {
+			r.done <- *verdicts[i]
 			continue
 		}
 		keep = append(keep, r)
@@ -338,6 +329,51 @@ func (c *committer) commit(batch []*commitReq, mayRetry bool) {
 	for _, r := range keep {
 		c.commit([]*commitReq{r}, false)
 	}
+}
+
+// maxCheckReads bounds the head reads in flight while a refused group's
+// expectations are checked.
+const maxCheckReads = 16
+
+// checkExpectations reads the last sequence of every subject in a refused
+// group, at the same time (a group of multi-stream appends has a few
+// subjects per request), and returns for each request the answer that
+// settles it (a read that failed, or its first part whose subject is not
+// where it expected), nil for one whose expectations all hold.
+func (c *committer) checkExpectations(batch []*commitReq) []*commitRes {
+	verdicts := make([]*commitRes, len(batch))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxCheckReads)
+	for i, r := range batch {
+		for j, p := range r.flat() {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				seq, err := c.lastSeq(context.Background(), p.subject)
+				var res *commitRes
+				switch {
+				case err != nil:
+					res = &commitRes{err: err}
+				case seq != p.expectSeq:
+					res = &commitRes{err: &wrongLastSeqError{actual: seq}}
+				default:
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				// The first failing part, in the request's order, answers.
+				if verdicts[i] == nil || j < verdicts[i].part {
+					res.part = j
+					verdicts[i] = res
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return verdicts
 }
 
 func countMsgs(batch []*commitReq) int {
