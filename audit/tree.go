@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -67,20 +68,43 @@ func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 func (t *Tree) Append(eventHash []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	hashes, err := tlog.StoredHashesForRecordHash(t.n, tlog.RecordHash(eventHash), lockedReader{t})
-	if err != nil {
-		return fmt.Errorf("audit: append leaf %d: %w", t.n, err)
+	return t.appendLocked(eventHash)
+}
+
+// AppendLeaves adds the leaves held in hashes, 32 bytes each (event hashes
+// in position order, as the tree file keeps them), under one lock: what a
+// restart does with a million of them.
+func (t *Tree) AppendLeaves(hashes []byte) error {
+	if len(hashes)%tlog.HashSize != 0 {
+		return fmt.Errorf("audit: %d bytes of leaves is not a whole number of hashes", len(hashes))
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := 0; i < len(hashes); i += tlog.HashSize {
+		if err := t.appendLocked(hashes[i : i+tlog.HashSize]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendLocked adds one leaf: its record hash, then the hash of every
+// subtree it completes (tlog's stored hashes, in tlog's order, as
+// tlog.StoredHashesForRecordHash gives them), reading the left siblings
+// straight from the chunks. The lock is held.
+func (t *Tree) appendLocked(eventHash []byte) error {
 	if at := tlog.StoredHashIndex(0, t.n); at != t.count {
 		return fmt.Errorf("audit: tree holds %d stored hashes, leaf %d belongs at %d", t.count, t.n, at)
 	}
-	for _, h := range hashes {
-		c := t.count / chunkLen
-		if c == int64(len(t.chunks)) {
-			t.chunks = append(t.chunks, make([]tlog.Hash, chunkLen))
-		}
-		t.chunks[c][t.count%chunkLen] = h
-		t.count++
+	h := recordHash(eventHash)
+	t.store(h)
+	// Each trailing 1 bit of n completes a subtree, whose left half is
+	// the stored hash at that level just before.
+	n := t.n
+	for level := 0; n>>uint(level)&1 == 1; level++ {
+		x := tlog.StoredHashIndex(level, n>>uint(level)-1)
+		h = tlog.NodeHash(t.chunks[x/chunkLen][x%chunkLen], h)
+		t.store(h)
 	}
 	if c := t.n / chunkLen; c == int64(len(t.leaves)) {
 		t.leaves = append(t.leaves, make([]tlog.Hash, chunkLen))
@@ -91,6 +115,27 @@ func (t *Tree) Append(eventHash []byte) error {
 	copy(t.leaves[t.n/chunkLen][t.n%chunkLen][:], eventHash)
 	t.n++
 	return nil
+}
+
+// store appends a stored hash. The lock is held.
+func (t *Tree) store(h tlog.Hash) {
+	c := t.count / chunkLen
+	if c == int64(len(t.chunks)) {
+		t.chunks = append(t.chunks, make([]tlog.Hash, chunkLen))
+	}
+	t.chunks[c][t.count%chunkLen] = h
+	t.count++
+}
+
+// recordHash is tlog.RecordHash (SHA-256 of 0x00 and the data) without
+// its allocation for the usual 32-byte event hash.
+func recordHash(data []byte) tlog.Hash {
+	if len(data) != tlog.HashSize {
+		return tlog.RecordHash(data)
+	}
+	var buf [1 + tlog.HashSize]byte
+	copy(buf[1:], data)
+	return sha256.Sum256(buf[:])
 }
 
 // Leaf returns the event hash of leaf index (0-based: position index+1).

@@ -159,3 +159,73 @@ func TestTreeConcurrent(t *testing.T) {
 		t.Fatalf("TreeHash over ReadHashes = %s, Root = %s", root, want)
 	}
 }
+
+// TestTreeAppendLeavesStoresTlogsHashes builds a tree past the chunk
+// boundaries of its stored hashes and leaves with AppendLeaves (how a
+// restart loads the tree file) and checks every stored hash against
+// tlog's own StoredHashes over the same records, and the roots against
+// RFC 6962.
+func TestTreeAppendLeavesStoresTlogsHashes(t *testing.T) {
+	const n = 40000 // stored hashes and leaves both cross a chunk boundary (1<<15)
+	var all []byte
+	var leaves [][]byte
+	var ref []tlog.Hash
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = ref[x]
+		}
+		return out, nil
+	})
+	for i := range n {
+		l := leafData(i)
+		leaves = append(leaves, l)
+		all = append(all, l...)
+		hs, err := tlog.StoredHashes(int64(i), l, reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref = append(ref, hs...)
+	}
+	var tr audit.Tree
+	// In uneven parts, as the tree file is read.
+	for _, part := range [][]byte{all[:32*7], all[32*7 : 32*33000], all[32*33000:]} {
+		if err := tr.AppendLeaves(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr.Size() != n {
+		t.Fatalf("Size = %d, want %d", tr.Size(), n)
+	}
+	idx := make([]int64, len(ref))
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	got, err := tr.ReadHashes(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ref {
+		if got[i] != ref[i] {
+			t.Fatalf("stored hash %d = %s, tlog gives %s", i, got[i], ref[i])
+		}
+	}
+	if _, err := tr.ReadHashes([]int64{int64(len(ref))}); !errors.Is(err, audit.ErrOutOfRange) {
+		t.Fatalf("a stored hash past the tree: %v", err)
+	}
+	for _, size := range []int64{1, 2, 3, 32768, 32769, n} {
+		r, err := tr.Root(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := mth(leaves[:size]); r != tlog.Hash(want) {
+			t.Fatalf("Root(%d) = %s, want %x", size, r, want)
+		}
+	}
+	if err := tr.AppendLeaves(make([]byte, 33)); err == nil {
+		t.Fatal("AppendLeaves took 33 bytes")
+	}
+	if tr.Size() != n {
+		t.Fatalf("a refused AppendLeaves changed the size to %d", tr.Size())
+	}
+}

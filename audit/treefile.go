@@ -122,12 +122,11 @@ func readLeaves(path string, n int64, tree *Tree) (int64, error) {
 	for read < n {
 		want := min(int64(len(buf)), (n-read)*32)
 		k, err := io.ReadFull(f, buf[:want])
-		for i := 0; i+32 <= k; i += 32 {
-			if err := tree.Append(buf[i : i+32]); err != nil {
-				return read, err
-			}
-			read++
+		k -= k % 32
+		if err := tree.AppendLeaves(buf[:k]); err != nil {
+			return read, err
 		}
+		read += int64(k / 32)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return read, nil
 		}
