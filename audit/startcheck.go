@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/integrity"
@@ -12,6 +13,9 @@ import (
 
 // catchUpPage is the number of events CatchUp reads at a time.
 const catchUpPage = 5000
+
+// progressEvery is how often a long catch-up logs how far it is.
+const progressEvery = 5 * time.Second
 
 // CatchUp checks the log against the saved checkpoint (SavePath) and
 // replays it up to its current head, checking every event (hash, chain,
@@ -53,7 +57,14 @@ func (c *Checkpointer) catchUpTo(ctx context.Context) error {
 	if err := c.resumeFromTreeFile(ctx); err != nil {
 		return err
 	}
+	start := time.Now()
+	next := start.Add(progressEvery)
 	for from := uint64(c.tree.Size()) + 1; from <= head; {
+		if now := time.Now(); now.After(next) {
+			next = now.Add(progressEvery)
+			c.logger().Info("start-up progress", "phase", "integrity check: replay", "position", from-1, "head", head,
+				"elapsed", now.Sub(start).Round(time.Second))
+		}
 		page, err := c.Store.ReadAll(ctx, from, catchUpPage)
 		if err != nil {
 			return err

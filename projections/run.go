@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tasharuk/tasharuk/eventstore"
 	"github.com/tasharuk/tasharuk/internal/integrity"
@@ -25,6 +26,13 @@ type Follower struct {
 	// verify is not applied, and the follower stops before it; a log
 	// shorter than the snapshot (its tail lost) is reported at Start.
 	Monitor *integrity.Monitor
+	// CaughtUp, if set, is called once, when the read models first reach
+	// the log's head as Run found it when it started (at once if they
+	// were there already): the end of the start's catch-up.
+	CaughtUp func(position uint64)
+	// ProgressEvery is how often Run logs its progress while it catches
+	// up (default 5 s).
+	ProgressEvery time.Duration
 
 	checker integrity.Checker
 }
@@ -79,6 +87,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		f.checker = integrity.Checker{Source: "read model", Previous: integrity.PreviousFrom(f.Store)}
 	}
 	f.checker.Start(last)
+	caughtUp := f.catchUp(ctx, last)
 	err := f.Store.Subscribe(ctx, f.Model.Position()+1, func(e eventstore.Event) error {
 		if e.Position != 0 && e.Position <= f.checker.Last() {
 			return nil // delivered again
@@ -90,6 +99,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		if err := f.Model.Apply(e); err != nil {
 			return err
 		}
+		caughtUp(e.Position)
 		if f.SnapshotPath != "" && e.Position-last >= every && f.Monitor.Damage() == nil {
 			last = e.Position
 			if err := f.Model.SaveSnapshot(f.SnapshotPath); err != nil {
@@ -109,6 +119,46 @@ func (f *Follower) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// catchUp returns what Run calls after each event: it logs the progress
+// of the catch-up to the head found now, every ProgressEvery, and calls
+// CaughtUp once the head is reached (here if the model is there already).
+func (f *Follower) catchUp(ctx context.Context, from uint64) func(pos uint64) {
+	head, err := f.Store.LastPosition(ctx)
+	if err != nil {
+		head = 0 // the subscription will fail too; nothing to report
+	}
+	start := time.Now()
+	every := f.ProgressEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	next := start.Add(every)
+	done := false
+	finish := func(pos uint64) {
+		done = true
+		if f.CaughtUp != nil {
+			f.CaughtUp(pos)
+		}
+	}
+	if from >= head {
+		finish(from)
+	}
+	return func(pos uint64) {
+		if done {
+			return
+		}
+		if pos >= head {
+			finish(pos)
+			return
+		}
+		if now := time.Now(); now.After(next) {
+			next = now.Add(every)
+			f.Logger.Info("start-up progress", "phase", "read models: catch-up", "position", pos, "head", head,
+				"elapsed", now.Sub(start).Round(time.Second))
+		}
+	}
 }
 
 // Rebuild builds the read models from the whole log, up to the store's current

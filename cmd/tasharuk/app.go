@@ -81,6 +81,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a := &App{Lifetime: service.Lifetime{Logger: logger}}
+	clock := newStartupClock(logger)
 	a.OnClose(func() { _ = ln.Close() })
 	defer func() {
 		if err != nil {
@@ -104,6 +105,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		return nil, err
 	}
 	a.OnClose(ls.Close)
+	clock.phase("open the event log")
 	if newLog {
 		noteNewLog(logger, cfg.Store.DataDir, cfg.DataDirGiven)
 	}
@@ -152,16 +154,20 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		return nil, err
 	}
 
+	clock.phase("keys, key store, sign-in")
+
 	reg := newRegistry()
-	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor, roles)
+	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor, clock, roles)
 	if err != nil {
 		return nil, err
 	}
+	clock.phase("read models: snapshot", "position", model.Position())
 
 	checkpointer, collector, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor)
 	if err != nil {
 		return nil, err
 	}
+	clock.phase("integrity check of the log and audit tree", "tree_size", func() int64 { n, _ := checkpointer.Root(); return n }())
 
 	if !cfg.NoFeed {
 		if err := a.publishFeed(cfg.FeedNATSURL, ns, store, reg); err != nil {
@@ -243,6 +249,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	clock.phase("wiring")
 	a.Serve = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
 	return a, nil
 }
@@ -270,10 +277,11 @@ func (a *App) openKeyStore(ctx context.Context, ns *natsstore.Store, keys *priva
 
 // follow makes the read model, resumed from its snapshot (embedded mode),
 // and adds the follower that keeps it up with the log to the parts.
-func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor, extra ...projections.ReadModel) (*status.ReadModels, error) {
+func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor, clock *startupClock, extra ...projections.ReadModel) (*status.ReadModels, error) {
 	model := status.NewReadModels(reg, extra...)
 	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
-	follower := &projections.Follower{Model: model.Runner, Store: store, Logger: a.Logger, Monitor: monitor}
+	follower := &projections.Follower{Model: model.Runner, Store: store, Logger: a.Logger, Monitor: monitor,
+		CaughtUp: func(pos uint64) { clock.phase("read models: catch-up to the head (ready)", "position", pos) }}
 	if sc.NATSURL == "" {
 		follower.SnapshotPath = filepath.Join(sc.DataDir, "projections", backend+"-snapshot.gob")
 	}

@@ -143,6 +143,8 @@ type benchServer struct {
 	conn   *grpc.ClientConn
 	issuer *access.Issuer
 	stop   func()
+	// logs returns the last bytes the server wrote.
+	logs func() string
 }
 
 // tail keeps the last bytes the server wrote, for an error report.
@@ -155,8 +157,8 @@ func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.b.Write(p)
-	if t.b.Len() > 16<<10 {
-		t.b.Next(t.b.Len() - 8<<10)
+	if t.b.Len() > 256<<10 {
+		t.b.Next(t.b.Len() - 128<<10)
 	}
 	return len(p), nil
 }
@@ -241,7 +243,7 @@ func startBenchServer(ctx context.Context, bin, dir, natsListen string, serveArg
 	return &benchServer{addr: addr, conn: conn, issuer: access.NewIssuer(key, access.DefaultIssuer), stop: func() {
 		conn.Close()
 		stopProc()
-	}}, nil
+	}, logs: logs.String}, nil
 }
 
 func (b *benchServer) as(role access.Role, council, subject string) context.Context {
