@@ -297,3 +297,63 @@ func TestFollowerRebuildsOverAnOldSnapshot(t *testing.T) {
 		t.Fatalf("resume from the new snapshot: from %d, %v, %d events", from, err, len(b.seen()))
 	}
 }
+
+// A snapshot file of version 6 (one gob, before issue 17) is still read,
+// to the same digest and recorded times; a version 7 file damaged on disk
+// — any byte changed, or cut short anywhere — is refused and leaves the
+// runner empty (the follower then rebuilds from the log), never half
+// taken.
+func TestRunnerSnapshotReadsVersion6AndRefusesDamage(t *testing.T) {
+	reg := testRegistry()
+	a, b := &recorder{name: "a", category: "a"}, &recorder{name: "b", category: "b"}
+	r := projections.New(reg, a, b)
+	for i, s := range []string{"a.1", "b.1", "a.2", "b.2", "a.1"} {
+		if err := r.Apply(event(t, reg, uint64(i+1), s, s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := func() (*projections.Runner, *recorder, *recorder) {
+		a2, b2 := &recorder{name: "a", category: "a"}, &recorder{name: "b", category: "b"}
+		return projections.New(reg, a2, b2), a2, b2
+	}
+
+	var v6 bytes.Buffer
+	if err := projections.WriteGobSnapshot(r, &v6); err != nil {
+		t.Fatal(err)
+	}
+	old, _, _ := fresh()
+	if err := old.ReadSnapshot(&v6); err != nil {
+		t.Fatalf("a version 6 snapshot: %v", err)
+	}
+	if old.Digest() != r.Digest() || old.Position() != 5 || old.PositionAt(base.Add(3*time.Minute)) != 3 {
+		t.Fatalf("from a version 6 snapshot: position %d, at 3 min %d, digest equal %v", old.Position(), old.PositionAt(base.Add(3*time.Minute)), old.Digest() == r.Digest())
+	}
+
+	var buf bytes.Buffer
+	if err := r.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	file := buf.Bytes()
+	whole, _, _ := fresh()
+	if err := whole.ReadSnapshot(bytes.NewReader(file)); err != nil || whole.Digest() != r.Digest() {
+		t.Fatalf("version 7 round trip: %v (digest equal %v)", err, whole.Digest() == r.Digest())
+	}
+	refused := func(what string, data []byte) {
+		t.Helper()
+		x, a2, b2 := fresh()
+		if err := x.ReadSnapshot(bytes.NewReader(data)); err == nil {
+			t.Fatalf("%s: taken", what)
+		}
+		if x.Position() != 0 || len(a2.seen()) != 0 || len(b2.seen()) != 0 {
+			t.Fatalf("%s: runner left at %d with %v %v", what, x.Position(), a2.seen(), b2.seen())
+		}
+	}
+	for i := range file {
+		damaged := bytes.Clone(file)
+		damaged[i] ^= 0x20
+		refused(fmt.Sprintf("byte %d of %d changed", i, len(file)), damaged)
+	}
+	for cut := range len(file) {
+		refused(fmt.Sprintf("cut at %d of %d", cut, len(file)), file[:cut])
+	}
+}
