@@ -90,6 +90,10 @@ type Checkpointer struct {
 	// the tree from it, checked against the signed root, instead of from
 	// the whole log (see treefile.go).
 	TreePath string
+	// Preload, if set, is the tree file read before the log was opened
+	// (PreloadTree): CatchUp takes the tree from it rather than reading
+	// the file, when it is of the saved checkpoint.
+	Preload *TreePreload
 	// Monitor receives the damage found; while it knows of any (found by
 	// any reader), no checkpoint is signed.
 	Monitor *integrity.Monitor

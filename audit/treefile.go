@@ -58,7 +58,14 @@ func (c *Checkpointer) resumeFromTreeFile(ctx context.Context) error {
 	n := t.TreeSize
 	start := time.Now()
 	tree := &c.tree // empty, and not read by anyone before the catch-up
-	got, err := readLeaves(c.TreePath, n, tree)
+	var got int64
+	var err error
+	if p := c.Preload; p != nil && p.result(ctx) && p.size == n && p.root == root {
+		tree.takeFrom(p.tree) // read and checked while the log opened
+		got = n
+	} else {
+		got, err = readLeaves(c.TreePath, n, tree)
+	}
 	if err == nil && got < n {
 		err = fmt.Errorf("%d leaves, the saved checkpoint covers %d", got, n)
 	}
@@ -107,6 +114,76 @@ func (c *Checkpointer) resumeFromTreeFile(ctx context.Context) error {
 	c.nonOwn = n - own
 	c.logger().Info("audit: tree loaded from its file", "path", c.TreePath, "tree_size", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// TreePreload is the tree file read, before the log is open, up to the
+// signed checkpoint saved beside it, and checked against that checkpoint's
+// root (PreloadTree). A Checkpointer given it (Checkpointer.Preload) takes
+// the tree from it instead of reading the file, if it is of the saved
+// checkpoint CatchUp checks the log against; everything else CatchUp
+// checks is unchanged.
+type TreePreload struct {
+	done chan struct{}
+	tree *Tree
+	size int64
+	root tlog.Hash
+	err  error
+}
+
+// PreloadTree starts reading the tree file at treePath in the background,
+// up to the tree size of the checkpoint saved at savePath (its signature
+// checked with publicKey): serve starts it before the log is open, so the
+// audit tree is hashed while the NATS server recovers the log.
+func PreloadTree(savePath, treePath, publicKey string) *TreePreload {
+	p := &TreePreload{done: make(chan struct{}), tree: &Tree{}}
+	go func() {
+		defer close(p.done)
+		saved, err := ReadSavedCheckpoint(savePath, publicKey)
+		if err != nil || saved == nil {
+			p.err = fmt.Errorf("no saved checkpoint to read the tree file against: %v", err)
+			return
+		}
+		root, _ := saved.RootHash() // checked by ReadSavedCheckpoint
+		got, err := readLeaves(treePath, saved.TreeSize, p.tree)
+		if err == nil && got < saved.TreeSize {
+			err = fmt.Errorf("%d leaves, the saved checkpoint covers %d", got, saved.TreeSize)
+		}
+		if err == nil {
+			var r tlog.Hash
+			if r, err = p.tree.Root(saved.TreeSize); err == nil && r != root {
+				err = fmt.Errorf("the root of its %d leaves is %s, the signed checkpoint says %s", saved.TreeSize, r, saved.Root)
+			}
+		}
+		if err != nil {
+			p.err, p.tree = err, nil
+			return
+		}
+		p.size, p.root = saved.TreeSize, root
+	}()
+	return p
+}
+
+// Wait returns once the preload is done.
+func (p *TreePreload) Wait() { <-p.done }
+
+// result waits for the preload and says whether it gave a tree.
+func (p *TreePreload) result(ctx context.Context) bool {
+	select {
+	case <-p.done:
+		return p.err == nil && p.tree != nil
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// takeFrom moves o's content into t, which is empty.
+func (t *Tree) takeFrom(o *Tree) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n, t.count, t.chunks, t.leaves = o.n, o.count, o.chunks, o.leaves
+	o.n, o.count, o.chunks, o.leaves = 0, 0, nil, nil
 }
 
 // readLeaves appends up to n leaves of the file at path to tree and returns

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,9 +61,15 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 	}
 	wantSize, wantRoot := c.Root()
 
-	restart := func(name string) *audit.Checkpointer {
+	// restart starts a checkpointer over the log; with preload, given the
+	// tree file as serve reads it while the log opens (audit.PreloadTree).
+	restart := func(name string, preload ...*audit.TreePreload) *audit.Checkpointer {
 		t.Helper()
 		c := fresh()
+		if len(preload) > 0 {
+			c.Preload = preload[0]
+			name += ", preloaded"
+		}
 		before := s.Stats().ReadMsgs.Load()
 		if err := c.CatchUp(ctx); err != nil {
 			t.Fatalf("%s: CatchUp: %v", name, err)
@@ -75,16 +82,20 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 			t.Fatalf("%s: damage on an intact log: %v", name, d)
 		}
 		t.Logf("%s: %d messages read to start over a log of %d events", name, read, head)
-		if name == "from the file" && read > uint64(head)/4 {
+		if strings.HasPrefix(name, "from the file") && read > uint64(head)/4 {
 			t.Fatalf("from the file: %d messages read to start, want far fewer than the log's %d events", read, head)
 		}
-		if (name == "damaged file" || name == "no file") && read < uint64(head) {
+		if (strings.HasPrefix(name, "damaged file") || strings.HasPrefix(name, "no file")) && read < uint64(head) {
 			t.Fatalf("%s: %d messages read, want the whole log (%d)", name, read, head)
 		}
 		return c
 	}
 
 	c2 := restart("from the file")
+	restart("from the file", audit.PreloadTree(savePath, treePath, vkey))
+	// A preload read before the log moved on (a newer checkpoint saved
+	// since) is of another tree size: the file is read instead.
+	stale := audit.PreloadTree(savePath, treePath, vkey)
 	// It follows on: events on streams begun before the file's size are
 	// chain-checked, and its next checkpoint is recorded (its counts of
 	// the checkpoint stream are right).
@@ -114,6 +125,7 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 		t.Fatalf("tree file after the restart: %v %v, want %d leaves", fi, err, next)
 	}
 	wantSize, wantRoot = c2.Root()
+	restart("from the file, preload of an older checkpoint", stale)
 
 	// One flipped bit in a leaf: the file does not give the signed root.
 	b, err := os.ReadFile(treePath)
@@ -124,9 +136,34 @@ func TestRestartFromTheTreeFile(t *testing.T) {
 	if err := os.WriteFile(treePath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Preloaded, the damaged file gives no tree: the tree is rebuilt from
+	// the log, as without preload.
+	restart("damaged file", audit.PreloadTree(savePath, treePath, vkey))
+	if err := os.WriteFile(treePath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	restart("damaged file")
 	// The replay wrote the file again: the next start takes it.
 	restart("from the file")
+	restart("from the file", audit.PreloadTree(savePath, treePath, vkey))
+	// The preload is what the tree is taken from: with the file damaged
+	// after it was read, the start still reads only the tail.
+	p := audit.PreloadTree(savePath, treePath, vkey)
+	p.Wait()
+	good, err := os.ReadFile(treePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(treePath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restart("from the file (damaged after the preload)", p)
+	if err := os.WriteFile(treePath, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A preload checked against another key's checkpoint gives nothing.
+	_, otherKey := newSigner(t, origin)
+	restart("from the file, preload with another key", audit.PreloadTree(savePath, treePath, otherKey))
 
 	// So does a start without any file.
 	if err := os.Remove(treePath); err != nil {
