@@ -35,10 +35,40 @@ type Follower struct {
 	ProgressEvery time.Duration
 
 	checker integrity.Checker
+	// load is the snapshot's load started by Load (nil: not started).
+	load *snapshotLoad
 }
 
-// Start loads the snapshot (if any) and checks it against the log. It
-// returns the position the model starts from.
+// snapshotLoad is a load of the snapshot file under way or done.
+type snapshotLoad struct {
+	done   chan struct{}
+	loaded bool
+	err    error
+	took   time.Duration
+}
+
+// Load starts reading the snapshot file into the model in the background
+// (it needs no log: serve starts it before the log is open, so the read
+// models are restored while the NATS server recovers the log). Start waits
+// for it and checks the result against the log. Call it at most once,
+// before Start.
+func (f *Follower) Load() {
+	if f.load != nil || f.SnapshotPath == "" {
+		return
+	}
+	l := &snapshotLoad{done: make(chan struct{})}
+	f.load = l
+	go func() {
+		defer close(l.done)
+		start := time.Now()
+		l.loaded, l.err = f.Model.LoadSnapshot(f.SnapshotPath)
+		l.took = time.Since(start)
+	}()
+}
+
+// Start loads the snapshot (if any; or waits for the load Load started)
+// and checks it against the log. It returns the position the model starts
+// from.
 func (f *Follower) Start(ctx context.Context) (uint64, error) {
 	if f.Logger == nil {
 		f.Logger = slog.Default()
@@ -46,7 +76,13 @@ func (f *Follower) Start(ctx context.Context) (uint64, error) {
 	if f.SnapshotPath == "" {
 		return 0, nil
 	}
-	loaded, err := f.Model.LoadSnapshot(f.SnapshotPath)
+	f.Load()
+	select {
+	case <-f.load.done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	loaded, err := f.load.loaded, f.load.err
 	if err != nil {
 		// A damaged snapshot, or one of an older format, is no reason not
 		// to start: rebuild from zero (ReadSnapshot left the models empty).
@@ -70,7 +106,7 @@ func (f *Follower) Start(ctx context.Context) (uint64, error) {
 			f.Model.Reset()
 			return 0, nil
 		}
-		f.Logger.Info("projections resumed from snapshot", "position", pos)
+		f.Logger.Info("projections resumed from snapshot", "position", pos, "took", f.load.took.Round(time.Millisecond))
 	}
 	return pos, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -100,6 +101,15 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	keysDir := cfg.Store.KeysDir
 	newLog := cfg.Store.embeddedLog() && !hasLog(cfg.Store.DataDir, cfg.Store.Stream)
 	keysHeld := holdsKeys(keysDir)
+	// What needs no log is read while the embedded NATS server recovers
+	// it (issue 17: time to ready): the read models' snapshot and the
+	// audit tree's file. The identity read model is made before the keys
+	// are loaded; it derives user keys only when asked, once serving.
+	reg := newRegistry()
+	var keys *privacy.Keys
+	roles := irm.NewRoles(func(subject string) string { return keys.UserKey(subject) })
+	model, follower := a.readModels(cfg.Store, reg, roles)
+	treePreload := preloadTree(cfg.Store)
 	ls, err := openLog(ctx, cfg.Store, logger)
 	if err != nil {
 		return nil, err
@@ -134,7 +144,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := privacy.LoadKeys(keysDir)
+	keys, err = privacy.LoadKeys(keysDir)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +152,8 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The identity read model (grants) rides on the runner; web sign-in
-	// asks it for the roles of accounts whose provider asserts none.
-	roles := irm.NewRoles(keys.UserKey)
-	// Addresses proved by a sign-in code are recorded (sealed) on the
+	// Web sign-in asks the identity read model (roles, above) for the
+	// roles of accounts whose provider asserts none. Addresses proved by a sign-in code are recorded (sealed) on the
 	// account, so its petitions' messages reach it; the identity commands
 	// are wired below, before anything is served.
 	contacts := &verifiedContacts{logger: logger}
@@ -156,14 +164,14 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 
 	clock.phase("keys, key store, sign-in")
 
-	reg := newRegistry()
-	model, err := a.follow(ctx, cfg.Store, ls.Backend, store, reg, monitor, clock, roles)
-	if err != nil {
+	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
+	follower.CaughtUp = func(pos uint64) { clock.phase("read models: catch-up to the head (ready)", "position", pos) }
+	if err := a.follow(ctx, follower, store, monitor); err != nil {
 		return nil, err
 	}
-	clock.phase("read models: snapshot", "position", model.Position())
+	clock.phase("read models: snapshot (loaded while the log opened; this is the wait)", "position", model.Position())
 
-	checkpointer, collector, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor)
+	checkpointer, collector, err := a.checkpoint(ctx, cfg, ls.Backend, ns.StreamName(), store, reg, monitor, treePreload)
 	if err != nil {
 		return nil, err
 	}
@@ -275,28 +283,57 @@ func (a *App) openKeyStore(ctx context.Context, ns *natsstore.Store, keys *priva
 	return persons, nil
 }
 
-// follow makes the read model, resumed from its snapshot (embedded mode),
-// and adds the follower that keeps it up with the log to the parts.
-func (a *App) follow(ctx context.Context, sc storeConfig, backend string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor, clock *startupClock, extra ...projections.ReadModel) (*status.ReadModels, error) {
+// readModels makes the read models and their follower, and (embedded
+// mode) starts loading their snapshot: no log is needed for that.
+func (a *App) readModels(sc storeConfig, reg *es.Registry, extra ...projections.ReadModel) (*status.ReadModels, *projections.Follower) {
 	model := status.NewReadModels(reg, extra...)
-	model.SetHead(store.LastPosition) // a min_position past the head is refused at once
-	follower := &projections.Follower{Model: model.Runner, Store: store, Logger: a.Logger, Monitor: monitor,
-		CaughtUp: func(pos uint64) { clock.phase("read models: catch-up to the head (ready)", "position", pos) }}
+	follower := &projections.Follower{Model: model.Runner, Logger: a.Logger}
 	if sc.NATSURL == "" {
-		follower.SnapshotPath = filepath.Join(sc.DataDir, "projections", backend+"-snapshot.gob")
+		follower.SnapshotPath = filepath.Join(sc.DataDir, "projections", backendOf(sc)+"-snapshot.gob")
+		follower.Load()
 	}
+	return model, follower
+}
+
+// follow checks the read models' snapshot against the log and adds the
+// follower that keeps them up with it to the parts.
+func (a *App) follow(ctx context.Context, follower *projections.Follower, store *integrity.Guard, monitor *integrity.Monitor) error {
+	follower.Store, follower.Monitor = store, monitor
 	if _, err := follower.Start(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	a.Parts = append(a.Parts, service.Part{Name: "projections", Run: follower.Run})
-	return model, nil
+	return nil
+}
+
+// backendOf is the name of the log's backend --store chooses ("nats" or
+// "esdb"; openLog refuses any other), which names the snapshot and
+// checkpoint files.
+func backendOf(sc storeConfig) string {
+	if sc.Backend == "esdb" {
+		return "esdb"
+	}
+	return "nats"
+}
+
+// preloadTree starts reading the audit tree's file, if there is a saved
+// checkpoint and a checkpoint key to check it with (nil otherwise).
+func preloadTree(sc storeConfig) *audit.TreePreload {
+	save, tree, vkey := savedCheckpointPath(sc, backendOf(sc)), treeFilePath(sc, backendOf(sc)), checkpointKey(sc)
+	if save == "" || vkey == "" {
+		return nil
+	}
+	if _, err := os.Stat(save); err != nil {
+		return nil
+	}
+	return audit.PreloadTree(save, tree, vkey)
 }
 
 // checkpoint makes the checkpointer of the verifiable log (a Merkle tree
 // over every event, checkpoints signed with a key kept beside the other
 // keys), checks the saved checkpoint against the log, and adds the
 // checkpointer to the parts unless the log may not be signed.
-func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor) (*audit.Checkpointer, *witness.Collector, error) {
+func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName string, store *integrity.Guard, reg *es.Registry, monitor *integrity.Monitor, preload *audit.TreePreload) (*audit.Checkpointer, *witness.Collector, error) {
 	origin := "tasharuk.ma/" + logName
 	signer, vkey, err := audit.LoadOrCreateKey(cfg.Store.KeysDir, origin)
 	if err != nil {
@@ -305,7 +342,7 @@ func (a *App) checkpoint(ctx context.Context, cfg config, backend, logName strin
 	a.Logger.Info("verifiable log", "origin", origin, "public_key", vkey)
 	checkpointer := &audit.Checkpointer{Store: store, Registry: reg, Signer: signer, Origin: origin, LogName: logName,
 		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Logger: a.Logger,
-		SavePath: savedCheckpointPath(cfg.Store, backend), TreePath: treeFilePath(cfg.Store, backend), PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
+		SavePath: savedCheckpointPath(cfg.Store, backend), TreePath: treeFilePath(cfg.Store, backend), Preload: preload, PublicKey: vkey, Monitor: monitor, ReadOnly: cfg.ReadOnly}
 	sign, err := checkOnStart(ctx, checkpointer, monitor, a.Logger)
 	if err != nil {
 		return nil, nil, err
