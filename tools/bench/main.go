@@ -10,6 +10,7 @@
 //	go run ./tools/bench mechanisms [flags]          advisory bodies and consultations
 //	go run ./tools/bench restart [flags]             time to ready on a large log
 //	go run ./tools/bench programmes --census FILE    survey-form imports and the regional dashboard
+//	go run ./tools/bench surge [flags]               a viral petition: signatures and reads offered together, open-loop
 package main
 
 import (
@@ -33,8 +34,9 @@ Usage:
   go run ./tools/bench mechanisms [flags]          advisory and consultation load, status queries
   go run ./tools/bench restart [flags]             time to ready on a large log (snapshot, audit tree file)
   go run ./tools/bench programmes --census FILE    10,000 survey forms imported vs raw appends, dashboard p99
+  go run ./tools/bench surge [flags]               a viral petition: 2,000 signatures/s and 20,000 reads/s offered, open-loop
 
-petitions, scenario, mechanisms and restart run the real server: they build
+petitions, scenario, mechanisms, restart and surge run the real server: they build
 ./cmd/tasharuk (or take --binary PATH) and start "tasharuk serve".
 `
 
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runBenchRestart(ctx, args[1:], stdout, stderr)
 	case "programmes":
 		err = runBenchProgrammes(ctx, args[1:], stdout, stderr)
+	case "surge":
+		err = runBenchSurge(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
