@@ -237,7 +237,7 @@ func ToStatus(err error) error {
 		return err
 	}
 	if kind, reason, ok := fault.Classify(err); ok {
-		return Status(Reason(reason), err.Error(), nil, kindCode(kind))
+		return withField(Status(Reason(reason), err.Error(), nil, kindCode(kind)), err)
 	}
 	var wrong *eventstore.WrongExpectedRevisionError
 	var ahead *projections.AheadOfLogError
@@ -266,4 +266,20 @@ func ToStatus(err error) error {
 		return Status("DUPLICATE_EVENT_ID", err.Error(), nil)
 	}
 	return Status("INTERNAL", "internal error", nil)
+}
+
+// withField adds a google.rpc.BadRequest naming the field of a
+// fault.FieldError, so a client (the web pages) can show the message
+// beside the field it concerns without reading the English message.
+func withField(err, cause error) error {
+	var fe *fault.FieldError
+	if !errors.As(cause, &fe) {
+		return err
+	}
+	st, _ := status.FromError(err)
+	if d, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+		{Field: fe.Field, Description: fe.Problem}}}); derr == nil {
+		return d.Err()
+	}
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 )
 
 func TestToStatus(t *testing.T) {
@@ -64,5 +65,26 @@ func TestCatalogueReasonsAreUnique(t *testing.T) {
 			t.Errorf("reason %s duplicated or without help", e.Reason)
 		}
 		seen[e.Reason] = true
+	}
+}
+
+// A field error names its field in a BadRequest, so the web pages can
+// show the message beside it; a rule error carries none.
+func TestToStatusNamesTheField(t *testing.T) {
+	violations := func(err error) []*errdetails.BadRequest_FieldViolation {
+		st, _ := status.FromError(ToStatus(err))
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				return br.GetFieldViolations()
+			}
+		}
+		return nil
+	}
+	got := violations(fmt.Errorf("decide: %w", fault.Field("reasons", "at most %d characters", 2000)))
+	if len(got) != 1 || got[0].GetField() != "reasons" || got[0].GetDescription() != "at most 2000 characters" {
+		t.Errorf("field violations %v", got)
+	}
+	if got := violations(fault.Rule("REASONS_REQUIRED", "law 113-14 art. 125", "needs reasons")); got != nil {
+		t.Errorf("a rule error names fields %v", got)
 	}
 }

@@ -10,19 +10,51 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// viewError is an error as a page shows it: a heading in the reader's
-// language and the API's own message, with its machine-readable reason.
+// viewError is an error as a page shows it: a heading and a message in
+// the reader's language (the catalogue's text for the API's reason), the
+// API's own English detail beside it, and the field it concerns, so the
+// form can show it there.
 type viewError struct {
 	Heading string
 	Message string
-	// MessageLang is the language of an API message (English), so that
-	// screen readers pronounce it right; empty for the pages' own.
-	MessageLang string
-	Reason      string
-	HTTP        int
+	// Detail is the API's message (English), shown as a technical detail
+	// in lang="en"; empty for the pages' own errors.
+	Detail string
+	Reason string
+	// Field is the form field the error concerns ("reasons"), from the
+	// API's BadRequest or the reason's usual field; "" for none.
+	Field string
+	HTTP  int
 	// RetryAfter is the Retry-After of a refusal that says when to retry
 	// (a rate limit), in whole seconds; "" otherwise.
 	RetryAfter string
+}
+
+// For reports whether the error concerns a form field: the templates show
+// the message beside it.
+func (v *viewError) For(field string) bool {
+	return v != nil && v.Field != "" && v.Field == field
+}
+
+// reasonFields are the form fields rule reasons concern (a rule error
+// names no field: the domain speaks of rules, the form of fields).
+var reasonFields = map[string]string{
+	"REASONS_REQUIRED":                "reasons",
+	"CHECKLIST_INCOMPLETE":            "checklist",
+	"EXCLUDED_SUBJECT":                "checklist",
+	"ASSOCIATION_CONDITIONS_NOT_MET":  "checklist",
+	"THRESHOLD_NOT_MET":               "admissibility",
+	"REGION_PROVINCE_SHARE_NOT_MET":   "admissibility",
+	"ALREADY_SIGNED":                  "national_id",
+	"PERSON_ERASED":                   "national_id",
+	"SIGNATURE_NOT_FOUND":             "national_id",
+	"DEPOSIT_DATE_IN_FUTURE":          "received",
+	"NOT_ORDINARY_SESSION":            "session",
+	"MALFORMED_CSV":                   "csv",
+	"REQUEST_TOO_LARGE":               "csv",
+	"PARTICIPANT_COUNTS_INCONSISTENT": "participants",
+	"VOTES_EXCEED_ATTENDANCE":         "votes_for",
+	"MAJORITY_NOT_REACHED":            "votes_for",
 }
 
 // errorView turns an API error into what the page shows.
@@ -31,25 +63,35 @@ func errorView(l *Locale, err error) *viewError {
 	if !ok {
 		return &viewError{Heading: l.T("error.Internal"), Message: l.T("error.unexpected"), HTTP: http.StatusInternalServerError}
 	}
-	v := &viewError{Heading: l.T("error." + codeName(st.Code())), Message: st.Message(), MessageLang: "en", HTTP: httpStatus(st.Code())}
+	v := &viewError{Heading: l.T("error." + codeName(st.Code())), Detail: st.Message(), HTTP: httpStatus(st.Code())}
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
 			v.Reason = d.GetReason()
+		case *errdetails.BadRequest:
+			if fv := d.GetFieldViolations(); len(fv) > 0 {
+				v.Field = fv[0].GetField()
+			}
 		case *errdetails.RetryInfo:
 			if d.GetRetryDelay() != nil {
 				v.RetryAfter = strconv.FormatInt(max(int64(math.Ceil(d.GetRetryDelay().AsDuration().Seconds())), 1), 10)
 			}
 		}
 	}
-	// A reason the catalogue names is said in the reader's language
-	// ("reason.<REASON>"); others keep the API's English message.
-	if s, ok := l.msgs["reason."+v.Reason]; ok && v.Reason != "" {
-		v.Message, v.MessageLang = s, ""
+	if v.Field == "" {
+		v.Field = reasonFields[v.Reason]
+	}
+	// The reader's language: the catalogue's text for the reason; the
+	// English detail only stays beside it.
+	v.Message = l.T("error.unexpected")
+	if v.Reason != "" {
+		if s, ok := l.msgs["reason."+v.Reason]; ok {
+			v.Message = s
+		}
 	}
 	if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded || st.Code() == codes.Internal || st.Code() == codes.Unknown {
 		// Transport and internal messages mean nothing to a reader.
-		v.Message, v.MessageLang = l.T("error.unexpected"), ""
+		v.Detail = ""
 	}
 	return v
 }
@@ -57,6 +99,13 @@ func errorView(l *Locale, err error) *viewError {
 // localError is an error found by the pages themselves (a form field).
 func localError(l *Locale, key string, args ...any) *viewError {
 	return &viewError{Heading: l.T("error.InvalidArgument"), Message: l.T(key, args...), HTTP: http.StatusBadRequest}
+}
+
+// fieldError is a form field the pages find wrong themselves.
+func fieldError(l *Locale, field, key string, args ...any) *viewError {
+	v := localError(l, key, args...)
+	v.Field = field
+	return v
 }
 
 // codeName names the codes the catalogue has headings for.

@@ -348,7 +348,11 @@ type page struct {
 	AsOf string
 	// Today is the clock's day, the default of date fields.
 	Today string
-	Data  any
+	// Form is what a refused form sent, so the page shows it again as it
+	// was typed (never a national ID number: the templates refill only
+	// the fields they name).
+	Form url.Values
+	Data any
 }
 
 type langLink struct {
@@ -360,6 +364,9 @@ type langLink struct {
 func (h *handler) newPage(q *rq, title string, data any) *page {
 	p := &page{L: q.L, Title: title, User: q.user, CSRF: q.csrf, Path: q.r.URL.Path, Data: data,
 		Today: h.now().UTC().Format("2006-01-02")}
+	if q.r.Method == http.MethodPost {
+		p.Form = q.r.PostForm
+	}
 	for _, l := range languages {
 		v := url.Values{}
 		for k, vs := range q.r.URL.Query() {
