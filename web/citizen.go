@@ -74,6 +74,16 @@ func (h *handler) petitionAct(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "deposit":
+		// Below the threshold, the agent is told first what will follow
+		// (law 113-14 art. 123 for communes: too few valid signatures make
+		// the petition inadmissible) and deposits only on confirming.
+		if form("confirm") != "yes" {
+			got, gerr := h.petitions.GetPetition(q.ctx, &petitionsv1.GetPetitionRequest{Name: name})
+			if gerr == nil && got.GetPetition().GetSignatures().GetValid() < got.GetPetition().GetSignatureThreshold() {
+				h.showPetition(q, name, nil, func(d *petitionData) { d.ConfirmDeposit = true })
+				return
+			}
+		}
 		var resp *petitionsv1.DepositPetitionResponse
 		if resp, err = h.petitions.DepositPetition(q.ctx, &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_ONLINE}); err == nil {
 			redirect(q, path, "deposited", resp.GetLogPosition(), resp.GetReceiptNumber())

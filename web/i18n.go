@@ -100,16 +100,6 @@ func (l *Locale) StateName(short string) string {
 	return l.T("enum.PETITION_STATE_" + short)
 }
 
-// Pct formats a share 0..1 as a percentage.
-func (l *Locale) Pct(share float64) string {
-	return l.T("fmt.percent", strconv.FormatFloat(share*100, 'f', 1, 64))
-}
-
-// Num formats a float with one decimal.
-func (l *Locale) Num(f float64) string {
-	return strconv.FormatFloat(f, 'f', 1, 64)
-}
-
 // YesNo says yes or no.
 func (l *Locale) YesNo(b bool) string {
 	if b {

@@ -80,9 +80,11 @@ func petitionRow(p *petitionsv1.Petition) []string {
 
 var timelineHeader = []string{"position", "type", "summary", "occur_time", "record_time", "actor_role", "actor", "state_after", "hash"}
 
-func timelineRow(e *petitionsv1.TimelineEntry) []string {
+// timelineRow is one line of a timeline's open data; its actor column
+// names the office (agent, citizen, staff), never the account.
+func timelineRow(e *petitionsv1.TimelineEntry, agent string) []string {
 	return []string{strconv.FormatUint(e.GetPosition(), 10), e.GetType(), text(e.GetSummary()), rfc3339(e.GetOccurTime()), rfc3339(e.GetRecordTime()),
-		e.GetActorRole(), e.GetActor(), short(e.GetStateAfter().String(), "PETITION_STATE_"), e.GetHash()}
+		e.GetActorRole(), office(e.GetActorRole(), e.GetActor(), agent), short(e.GetStateAfter().String(), "PETITION_STATE_"), e.GetHash()}
 }
 
 // openData serves a council's public views as CSV or JSON:
@@ -169,9 +171,16 @@ func (h *handler) openTimeline(w http.ResponseWriter, r *http.Request) {
 		h.dataError(w, q, err)
 		return
 	}
+	pet, err := h.petitions.GetPetition(q.ctx, &petitionsv1.GetPetitionRequest{Name: name, AsOfTime: asOf})
+	if err != nil {
+		h.dataError(w, q, err)
+		return
+	}
 	var rows [][]string
 	for _, e := range resp.GetEntries() {
-		rows = append(rows, timelineRow(e))
+		rows = append(rows, timelineRow(e, pet.GetPetition().GetAgent()))
+		// Public data names offices, never accounts (JSON as CSV).
+		e.Actor = office(e.GetActorRole(), e.GetActor(), pet.GetPetition().GetAgent())
 	}
 	writeData(w, format, id+"-timeline", resp, timelineHeader, rows)
 }

@@ -17,6 +17,7 @@ import (
 type petitionData struct {
 	P           *petitionsv1.Petition
 	Timeline    []*petitionsv1.TimelineEntry
+	Lines       []timelineLine
 	CouncilName string
 	Checklist   []checkItem
 	Progress    int
@@ -31,6 +32,9 @@ type petitionData struct {
 	Followed     bool
 	// SigStatus is the answer to "does my signature count?", when asked.
 	SigStatus *petitionsv1.CheckSignatureResponse
+	// ConfirmDeposit asks the agent to confirm a deposit below the
+	// signature threshold, saying what will follow.
+	ConfirmDeposit bool
 	// FullName is kept in the sign form after a refused signature (the
 	// national ID number never is).
 	FullName string
@@ -111,7 +115,7 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 		return nil, err
 	}
 	p := got.GetPetition()
-	d := &petitionData{P: p, Timeline: tl.GetEntries(), CouncilName: p.GetCouncil()}
+	d := &petitionData{P: p, Timeline: tl.GetEntries(), Lines: timeline(q.L, p, tl.GetEntries()), CouncilName: p.GetCouncil()}
 	if c, err := h.territory.GetCouncil(q.ctx, &territoryv1.GetCouncilRequest{Name: p.GetCouncil()}); err == nil {
 		d.CouncilName = displayName(q.L, c.GetCouncil())
 	}

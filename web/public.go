@@ -44,9 +44,14 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 // councilData is a council's status page: a commune's mechanisms, or a
 // region's or province's comparison of its communes as well.
 type councilData struct {
-	Council       *territoryv1.Council
-	Name          string
-	Status        *statusv1.CouncilStatus
+	Council *territoryv1.Council
+	Name    string
+	Status  *statusv1.CouncilStatus
+	// Figures and Consult are what the cards show: the council's own
+	// for a commune, its communes' rollup for a province or region, the
+	// same figures its charts draw.
+	Figures       *statusv1.PetitionFigures
+	Consult       *statusv1.ConsultationFigures
 	Evaluated     *timestamppb.Timestamp
 	Charts        []Chart
 	Compare       *comparison
@@ -100,6 +105,7 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Compare = compare(list)
+		d.Figures, d.Consult = list.GetRollup(), list.GetConsultationsRollup()
 		d.Charts = append(d.Charts, mechanismChart(q.L, rtl, d.Compare),
 			stateChart(q.L, rtl, "chart-rollup", q.L.T("chart.rollup.title"), list.GetRollup()),
 			participationChart(q.L, rtl, "chart-participation", list.GetConsultationsRollup()))
@@ -107,6 +113,7 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 			d.Charts = append(d.Charts, ch)
 		}
 	} else {
+		d.Figures, d.Consult = st.GetStatus().GetPetitions(), st.GetStatus().GetConsultations()
 		d.Charts = append(d.Charts, stateChart(q.L, rtl, "chart-states", q.L.T("chart.states.title"), st.GetStatus().GetPetitions()),
 			participationChart(q.L, rtl, "chart-participation", st.GetStatus().GetConsultations()),
 			compositionChart(q.L, rtl, st.GetStatus().GetAdvisory()))
@@ -186,14 +193,16 @@ func stateChart(l *Locale, rtl bool, id, title string, f *statusv1.PetitionFigur
 	for _, s := range stateOrder {
 		v := int(f.GetByState()[s])
 		total += v
-		bars = append(bars, Bar{Label: l.StateName(s), Value: float64(v), ValueText: l.T("fmt.int", v)})
+		bars = append(bars, Bar{Label: l.StateName(s), Value: float64(v), ValueText: l.Int(v)})
 	}
-	bars = append(bars, Bar{Label: l.T("chart.states.overdue"), Value: float64(f.GetOverdue()), ValueText: l.T("fmt.int", f.GetOverdue())})
+	bars = append(bars, Bar{Label: l.T("chart.states.overdue"), Value: float64(f.GetOverdue()), ValueText: l.Int(f.GetOverdue())})
 	return newChart(id, title, l.T("chart.states.desc", total, f.GetOverdue()), l.T("chart.head.petitions"), rtl, 0, bars)
 }
 
 func participationChart(l *Locale, rtl bool, id string, f *statusv1.ConsultationFigures) Chart {
-	bar := func(key string, v float64) Bar { return Bar{Label: l.T(key), Value: v, ValueText: l.Pct(v)} }
+	bar := func(key string, v float64) Bar {
+		return Bar{Label: l.T(key), Value: v, ValueText: l.PctOf(f.GetParticipants(), v)}
+	}
 	return newChart(id, l.T("chart.participation.title"), l.T("chart.participation.desc", f.GetParticipants(), f.GetWorkshops()), l.T("chart.head.share"), rtl, 1, []Bar{
 		bar("chart.participation.women", f.GetWomenRate()),
 		bar("chart.participation.youth", f.GetYouthRate()),
@@ -202,7 +211,9 @@ func participationChart(l *Locale, rtl bool, id string, f *statusv1.Consultation
 }
 
 func compositionChart(l *Locale, rtl bool, f *statusv1.AdvisoryFigures) Chart {
-	bar := func(key string, v float64) Bar { return Bar{Label: l.T(key), Value: v, ValueText: l.Pct(v)} }
+	bar := func(key string, v float64) Bar {
+		return Bar{Label: l.T(key), Value: v, ValueText: l.PctOf(f.GetMembers(), v)}
+	}
 	return newChart("chart-composition", l.T("chart.composition.title"), l.T("chart.composition.desc", f.GetMembers(), f.GetBodies()), l.T("chart.head.share"), rtl, 1, []Bar{
 		bar("chart.participation.women", f.GetWomenShare()),
 		bar("chart.participation.youth", f.GetYouthShare()),
@@ -227,7 +238,7 @@ func overdueChart(l *Locale, rtl bool, communes []*statusv1.CouncilStatus) (Char
 	}
 	var bars []Bar
 	for _, c := range late {
-		bars = append(bars, Bar{Label: c.GetNameFr(), Value: float64(c.GetPetitions().GetOverdue()), ValueText: l.T("fmt.int", c.GetPetitions().GetOverdue())})
+		bars = append(bars, Bar{Label: c.GetNameFr(), Value: float64(c.GetPetitions().GetOverdue()), ValueText: l.Int(c.GetPetitions().GetOverdue())})
 	}
 	return newChart("chart-overdue", l.T("chart.overdue.title"), l.T("chart.overdue.desc", len(bars)), l.T("chart.head.petitions"), rtl, 0, bars), true
 }

@@ -180,7 +180,7 @@ func (h *handler) showManage(q *rq, name string, verr *viewError, report *petiti
 // now), else midnight UTC of that day.
 func (h *handler) dayField(q *rq, key string) (*timestamppb.Timestamp, *viewError) {
 	s := strings.TrimSpace(q.r.FormValue(key))
-	if s == "" || s == h.now().UTC().Format("2006-01-02") {
+	if s == "" || s == today(h.now()) {
 		return nil, nil
 	}
 	d, err := time.Parse("2006-01-02", s)

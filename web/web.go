@@ -247,18 +247,6 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 var funcs = template.FuncMap{
 	"path": func(name string) string { return "/" + name },
-	"date": func(ts *timestamppb.Timestamp) string {
-		if ts == nil {
-			return ""
-		}
-		return ts.AsTime().UTC().Format("2006-01-02")
-	},
-	"datetime": func(ts *timestamppb.Timestamp) string {
-		if ts == nil {
-			return ""
-		}
-		return ts.AsTime().UTC().Format("2006-01-02 15:04 UTC")
-	},
 	"last": func(name string) string { return name[strings.LastIndex(name, "/")+1:] },
 	// dict passes several values to a partial template.
 	"dict": func(kv ...any) (map[string]any, error) {
@@ -363,7 +351,7 @@ type langLink struct {
 // newPage fills the layout's part of a page.
 func (h *handler) newPage(q *rq, title string, data any) *page {
 	p := &page{L: q.L, Title: title, User: q.user, CSRF: q.csrf, Path: q.r.URL.Path, Data: data,
-		Today: h.now().UTC().Format("2006-01-02")}
+		Today: today(h.now())}
 	if q.r.Method == http.MethodPost {
 		p.Form = q.r.PostForm
 	}
@@ -465,14 +453,15 @@ func minPosition(r *http.Request) uint64 {
 	return n
 }
 
-// asOf reads the "as of" date picker: the end of that day (UTC), capped at
+// asOf reads the "as of" date picker: the end of that day (Morocco), capped at
 // now; nil for now.
 func (h *handler) asOf(q *rq) (*timestamppb.Timestamp, string, *viewError) {
 	s := q.r.URL.Query().Get("as_of")
 	if s == "" {
 		return nil, "", nil
 	}
-	d, err := time.Parse("2006-01-02", s)
+	// The end of that day in Morocco, where the reader's days are.
+	d, err := time.ParseInLocation("2006-01-02", s, casablanca)
 	if err != nil {
 		return nil, "", localError(q.L, "asof.invalid")
 	}
