@@ -22,6 +22,10 @@ type petitionData struct {
 	Checklist   []checkItem
 	Progress    int
 	ShareURL    string
+	Share       shareLinks
+	// SignURL leads a reader who may not sign here yet to sign-in and
+	// back to this petition.
+	SignURL string
 	IsAgent     bool
 	CanSign     bool
 	// SignInToSign: a visitor on a petition open to signatures is shown
@@ -101,6 +105,8 @@ func (h *handler) showPetition(q *rq, name string, verr *viewError, extra func(*
 	}
 	p := h.newPage(q, d.P.GetTitle(), d)
 	p.AsOf, p.Err = asOfDay, verr
+	p.Meta = &linkPreview{Title: d.P.GetTitle(), URL: d.ShareURL, Locale: ogLocale[q.L.Lang],
+		Description: q.L.T("finder.count", q.L.Int(d.P.GetSignatures().GetValid()), q.L.Int(d.P.GetSignatureThreshold())) + " · " + clip(d.P.GetRequest(), 200)}
 	h.render(q, http.StatusOK, "petition", p)
 }
 
@@ -126,6 +132,8 @@ func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) 
 		d.Progress = min(100, int(p.GetSignatures().GetValid())*100/int(t))
 	}
 	d.ShareURL = absoluteURL(q.r, "/"+name)
+	d.Share = newShareLinks(d.ShareURL, p.GetTitle())
+	d.SignURL = signURL(q.user, name)
 	d.IsAgent = q.user.IsCitizen() && q.user.Subject == p.GetAgent()
 	d.CanSign = q.user.IsCitizen() && d.Can("SIGN")
 	d.SignInToSign = q.user == nil && p.GetState() == petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING
@@ -161,4 +169,24 @@ func (d *petitionData) Can(act string) bool {
 // SigValid reports a checked signature that counts.
 func (d *petitionData) SigValid() bool {
 	return d.SigStatus != nil && d.SigStatus.GetStatus() == petitionsv1.SignatureStatus_SIGNATURE_STATUS_VALID
+}
+
+// linkPreview is what a shared link shows (Open Graph).
+type linkPreview struct {
+	Title, Description, URL, Locale string
+}
+
+var ogLocale = map[string]string{"ar": "ar_MA", "fr": "fr_MA", "en": "en_GB"}
+
+// clip shortens a text to at most n characters, at a word.
+func clip(s string, n int) string {
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndex(cut, " "); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
 }

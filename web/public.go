@@ -28,17 +28,33 @@ func displayName(l *Locale, c *territoryv1.Council) string {
 }
 
 type homeData struct {
+	// Finder is the search form the page leads with; Top the most signed
+	// petitions open for signatures.
+	Finder  *finderData
+	Top     []finderItem
+	Open    int
 	Regions []*territoryv1.Council
 }
 
+// homeTop is how many open petitions the home page shows.
+const homeTop = 6
+
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 	q := h.begin(w, r)
-	list, err := h.territory.ListCouncils(q.ctx, &territoryv1.ListCouncilsRequest{Filter: "level=REGION", PageSize: 100})
+	fq := finderQuery{State: "open", Sort: sortSignatures}
+	idx, found, err := h.find(q, "", fq)
 	if err != nil {
 		h.fail(q, err)
 		return
 	}
-	h.render(q, http.StatusOK, "home", h.newPage(q, q.L.T("home.title"), &homeData{Regions: list.GetCouncils()}))
+	d := &homeData{Finder: &finderData{Action: "/petitions", Query: fq}, Open: len(found),
+		Top: h.items(q, idx, found[:min(homeTop, len(found))])}
+	for _, n := range idx.order {
+		if c := idx.byName[n]; c.GetLevel() == territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION {
+			d.Regions = append(d.Regions, c)
+		}
+	}
+	h.render(q, http.StatusOK, "home", h.newPage(q, q.L.T("home.title"), d))
 }
 
 // councilData is a council's status page: a commune's mechanisms, or a

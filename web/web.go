@@ -179,6 +179,7 @@ func (h *handler) routes() {
 	m.HandleFunc("POST /signin/code/verify", h.codeVerify)
 	m.HandleFunc("POST /signout", h.signout)
 	m.HandleFunc("GET /my", h.myPetitions)
+	m.HandleFunc("GET /petitions", h.finderPage)
 	m.HandleFunc("GET /desk", h.ownCouncil)
 	m.HandleFunc("GET /bodies", h.ownCouncil)
 	for _, level := range []string{"communes", "provinces", "regions"} {
@@ -186,6 +187,7 @@ func (h *handler) routes() {
 		m.HandleFunc("GET "+base, h.councilPage)
 		m.HandleFunc("GET "+base+"/petitions/new", h.newPetitionPage)
 		m.HandleFunc("POST "+base+"/petitions", h.createPetition)
+		m.HandleFunc("GET "+base+"/petitions", h.finderPage)
 		m.HandleFunc("GET "+base+"/petitions/{id}", h.petitionPage)
 		m.HandleFunc("POST "+base+"/petitions/{id}/{act}", h.petitionAct)
 		m.HandleFunc("GET "+base+"/petitions/{id}/manage", h.managePage)
@@ -336,6 +338,9 @@ type page struct {
 	AsOf string
 	// Today is the clock's day, the default of date fields.
 	Today string
+	// Meta is the page's link preview (Open Graph), for pages worth
+	// sharing; nil for others.
+	Meta *linkPreview
 	// Form is what a refused form sent, so the page shows it again as it
 	// was typed (never a national ID number: the templates refill only
 	// the fields they name).

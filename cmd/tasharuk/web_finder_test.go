@@ -1,0 +1,120 @@
+package main
+
+import (
+	"html"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+)
+
+// TestWebFinder: a visitor finds open petitions by words typed with or
+// without Arabic diacritics or French accents, in the whole country, a
+// region or a commune; drafts never show; each result and each open
+// petition page offers a Sign button that leads to sign-in and back, share
+// links and a link preview; the home page leads with the finder; and an
+// agent depositing below the threshold is asked first, with nothing
+// recorded until they confirm.
+func TestWebFinder(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	agentTok := e.token(access.RoleCitizen, "", "finder-agent")
+	file := func(council, title string, open bool) string {
+		t.Helper()
+		c, err := e.petitions.CreatePetition(as(agentTok), &petitionsv1.CreatePetitionRequest{Parent: council, Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			Title: title, Request: "Inscrire ce point à l'ordre du jour du conseil.", Reasons: "Les habitants le demandent depuis longtemps."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open {
+			if _, err := e.petitions.OpenPetitionForSignatures(as(agentTok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: c.GetPetition().GetName()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c.GetPetition().GetName()
+	}
+	arabic := file("communes/50910113", "إِنَارَةُ الشَّوَارِعِ بِحَيِّ الأَمَل", true)
+	french := file("communes/50910107", "Éclairage de la place du marché", true)
+	draft := file("communes/50910113", "Brouillon confidentiel", false)
+	at := "&at=" + strconv.FormatUint(e.head(), 10)
+
+	visitor := newWebClient(t, e.base, "fr")
+	found := func(path string, want []string, not ...string) string {
+		t.Helper()
+		body := visitor.page(path + at)
+		for _, n := range want {
+			if !strings.Contains(body, `href="/`+n+`"`) {
+				t.Errorf("%s: %s not found", path, n)
+			}
+		}
+		for _, n := range not {
+			if strings.Contains(body, `href="/`+n+`"`) {
+				t.Errorf("%s: %s found", path, n)
+			}
+		}
+		return body
+	}
+	q := func(s string) string { return url.QueryEscape(s) }
+	found("/petitions?q="+q("انارة الشوارع"), []string{arabic}, french, draft)    // no hamza, no vowels
+	found("/petitions?q="+q("إِنَارَة"), []string{arabic}, french, draft)         // with them
+	found("/petitions?q="+q("الامل"), []string{arabic}, french)                   // أ written ا
+	found("/petitions?q="+q("eclairage MARCHE"), []string{french}, arabic, draft) // no accents, any case
+	found("/petitions?q="+q("Zaouiat"), []string{arabic}, french)                 // the council's name
+	found("/petitions?q="+q("bibliothèque"), nil, arabic, french)
+	found("/petitions?q="+q("Brouillon"), nil, draft) // drafts are not public
+	found("/petitions?state=all", []string{arabic, french}, draft)
+	found("/regions/beni-mellal-khenifra/petitions?q=", []string{arabic, french})
+	found("/provinces/beni-mellal/petitions?council=communes/50910107", []string{french}, arabic)
+	body := found("/communes/50910113/petitions?sort=recent", []string{arabic}, french)
+
+	// The Sign button leads a visitor to sign-in, then back to the petition.
+	signIn := `href="/signin?next=` + html.EscapeString(url.QueryEscape("/"+arabic)) + `"`
+	if !strings.Contains(body, signIn) {
+		t.Errorf("no sign-in-and-back link %s in the results", signIn)
+	}
+	page := visitor.page("/" + arabic)
+	for _, want := range []string{`id="sign-button"`, signIn, `property="og:title" content="` + html.EscapeString("إِنَارَةُ الشَّوَارِعِ بِحَيِّ الأَمَل") + `"`,
+		`property="og:url"`, `https://wa.me/?text=`, `https://www.facebook.com/sharer/sharer.php?u=`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("petition page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "finder-agent") {
+		t.Error("the public petition page names the agent's account")
+	}
+	// Signed in as a citizen, the same button goes to the form.
+	agent := newWebClient(t, e.base, "fr")
+	agent.post("/signin", "/signin", url.Values{"token": {agentTok}})
+	if page := agent.page("/" + arabic); !strings.Contains(page, `id="sign-form"`) {
+		t.Error("a citizen has no sign form")
+	}
+
+	// The home page leads with the finder and the open petitions.
+	home := visitor.page("/?lang=fr")
+	iFinder, iTop, iRegions := strings.Index(home, `id="finder"`), strings.Index(home, `href="/`+arabic+`"`), strings.Index(home, `id="regions-h"`)
+	if iFinder < 0 || iTop < 0 || iRegions < 0 || iFinder > iRegions || iTop > iRegions {
+		t.Errorf("home: finder at %d, open petition at %d, regions at %d", iFinder, iTop, iRegions)
+	}
+
+	// Deposit below the threshold: a confirmation first, nothing recorded.
+	head := e.head()
+	code, confirm, _ := agent.post("/"+french, "/"+french+"/deposit", url.Values{})
+	if code != 200 || !strings.Contains(confirm, `id="confirm-deposit"`) || !strings.Contains(confirm, `name="confirm" value="yes"`) {
+		t.Fatalf("deposit below the threshold: %d, no confirmation", code)
+	}
+	if e.head() != head {
+		t.Fatalf("the unconfirmed deposit recorded something: log at %d, was %d", e.head(), head)
+	}
+	if _, done, _ := agent.post("/"+french, "/"+french+"/deposit", url.Values{"confirm": {"yes"}}); !strings.Contains(done, `id="flash"`) {
+		t.Fatal("the confirmed deposit was not made")
+	}
+	got, err := e.petitions.GetPetition(e.ctxBG(), &petitionsv1.GetPetitionRequest{Name: french, MinPosition: e.head()})
+	if err != nil || got.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_DEPOSITED {
+		t.Fatalf("after confirming: %v %v", got.GetPetition().GetState(), err)
+	}
+}
