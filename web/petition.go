@@ -26,8 +26,8 @@ type petitionData struct {
 	// SignURL leads a reader who may not sign here yet to sign-in and
 	// back to this petition.
 	SignURL string
-	IsAgent     bool
-	CanSign     bool
+	IsAgent bool
+	CanSign bool
 	// SignInToSign: a visitor on a petition open to signatures is shown
 	// the way to sign, through sign-in and back.
 	SignInToSign bool
