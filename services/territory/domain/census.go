@@ -29,6 +29,10 @@ type CensusRow struct {
 	Province   string
 	Region     string
 	Population int64
+	// NameAr, ProvinceAr and RegionAr are the Arabic names of the commune,
+	// its province and its region, from the optional columns name_ar,
+	// province_ar and region_ar; empty where the file gives none.
+	NameAr, ProvinceAr, RegionAr string
 }
 
 // CensusError says what is wrong with a census file, and where. It matches
@@ -57,11 +61,15 @@ func censusErr(line int, format string, args ...any) *CensusError {
 // year ("population_2024", HCP's "code24").
 var headerPattern = regexp.MustCompile(`^(code|name|province|region|population)_?(\d{2}|\d{4})?$`)
 
+// arabicPattern recognises the optional Arabic-name columns: name_ar,
+// province_ar, region_ar.
+var arabicPattern = regexp.MustCompile(`^(name|province|region)_ar$`)
+
 // ParseCensus reads a census file of communes: CSV in UTF-8 (a BOM is
 // allowed), a header naming the columns code, name and population (each
 // optionally followed by a year: population_2024, code24) and optionally
-// province and region, in any order and any case; other columns are
-// ignored. That covers the regional files (code,name,province,region,
+// province and region, and the Arabic names name_ar, province_ar and
+// region_ar, in any order and any case; other columns are ignored. That covers the regional files (code,name,province,region,
 // population_2024) and HCP's national one (code24,name24,population24),
 // which, naming no province or region, only updates the figures of
 // communes already registered (PlanImport refuses to register a commune
@@ -134,7 +142,10 @@ func ParseCensus(r io.Reader) ([]CensusRow, error) {
 
 // columns holds the index of each column of interest; -1 for an absent
 // optional one.
-type columns struct{ code, name, province, region, population int }
+type columns struct {
+	code, name, province, region, population int
+	nameAr, provinceAr, regionAr             int
+}
 
 func censusColumns(header []string) (columns, error) {
 	idx := map[string]int{}
@@ -144,6 +155,9 @@ func censusColumns(header []string) (columns, error) {
 			return columns{}, censusErr(1, "column %d: not UTF-8", i+1)
 		}
 		m := headerPattern.FindStringSubmatch(h)
+		if a := arabicPattern.FindStringSubmatch(h); a != nil {
+			m = []string{h, a[1] + "_ar"}
+		}
 		if m == nil {
 			continue
 		}
@@ -167,7 +181,8 @@ func censusColumns(header []string) (columns, error) {
 		}
 		return -1
 	}
-	return columns{code: get("code"), name: get("name"), province: get("province"), region: get("region"), population: get("population")}, nil
+	return columns{code: get("code"), name: get("name"), province: get("province"), region: get("region"), population: get("population"),
+		nameAr: get("name_ar"), provinceAr: get("province_ar"), regionAr: get("region_ar")}, nil
 }
 
 func censusRow(rec []string, cols columns, line int) (CensusRow, error) {
@@ -188,6 +203,7 @@ func censusRow(rec []string, cols columns, line int) (CensusRow, error) {
 		Name:     field(cols.name),
 		Province: field(cols.province),
 		Region:   field(cols.region),
+		NameAr:   field(cols.nameAr), ProvinceAr: field(cols.provinceAr), RegionAr: field(cols.regionAr),
 	}
 	switch {
 	case row.Code == "":
@@ -198,6 +214,8 @@ func censusRow(rec []string, cols columns, line int) (CensusRow, error) {
 		return CensusRow{}, censusErr(line, "empty name")
 	case utf8.RuneCountInString(row.Name) > MaxNameLen:
 		return CensusRow{}, censusErr(line, "name longer than %d characters", MaxNameLen)
+	case utf8.RuneCountInString(row.NameAr) > MaxNameLen, utf8.RuneCountInString(row.ProvinceAr) > MaxNameLen, utf8.RuneCountInString(row.RegionAr) > MaxNameLen:
+		return CensusRow{}, censusErr(line, "Arabic name longer than %d characters", MaxNameLen)
 	}
 	pop := field(cols.population)
 	n, err := strconv.ParseInt(pop, 10, 64)

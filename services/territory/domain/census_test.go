@@ -70,7 +70,8 @@ func TestParseCensusRealFile(t *testing.T) {
 	if big != 13 {
 		t.Errorf("%d communes above 35,000, want 13", big)
 	}
-	want := CensusRow{Line: 2, Code: "50910101", Name: "Béni Mellal", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 209_104}
+	want := CensusRow{Line: 2, Code: "50910101", Name: "Béni Mellal", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 209_104,
+		NameAr: "بني ملال", ProvinceAr: "إقليم بني ملال", RegionAr: "جهة بني ملال خنيفرة"}
 	if rows[0] != want {
 		t.Errorf("first row %+v, want %+v", rows[0], want)
 	}
@@ -95,6 +96,17 @@ func TestParseCensusFormats(t *testing.T) {
 			in: "\uFEFFPopulation_2024 , Region,NAME,Code,Province,notes\r\n" +
 				" 25063 , Béni Mellal-Khénifra , Zaouiat Cheikh , 50910113 , Béni Mellal ,x\r\n",
 			want: []CensusRow{{Line: 2, Code: "50910113", Name: "Zaouiat Cheikh", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 25_063}},
+		},
+		{
+			name: "Arabic names, in any order and case",
+			in: "code,NAME_AR,name,province,Province_Ar,region,region_ar,population\n" +
+				"50910113,زاوية الشيخ,Zaouiat Cheikh,Béni Mellal,إقليم بني ملال,Béni Mellal-Khénifra,جهة بني ملال خنيفرة,25063\n" +
+				"50910199,,Sans Nom,Béni Mellal,,Béni Mellal-Khénifra,,10\n",
+			want: []CensusRow{
+				{Line: 2, Code: "50910113", Name: "Zaouiat Cheikh", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 25_063,
+					NameAr: "زاوية الشيخ", ProvinceAr: "إقليم بني ملال", RegionAr: "جهة بني ملال خنيفرة"},
+				{Line: 3, Code: "50910199", Name: "Sans Nom", Province: "Béni Mellal", Region: "Béni Mellal-Khénifra", Population: 10},
+			},
 		},
 		{
 			name: "quoted name with a comma, blank line skipped",

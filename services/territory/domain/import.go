@@ -41,6 +41,7 @@ func CouncilCodes(rows []CensusRow) []string {
 // aggregate is a province or region summed from a file's communes.
 type aggregate struct {
 	code, name, parent string
+	nameAr             string // the first Arabic name the file gives
 	population         int64
 	line               int // where it first appears
 }
@@ -65,6 +66,8 @@ type aggregate struct {
 // state, so a plan that is returned can be carried out; otherwise the error
 // names the file line that causes it. Councils already up to date get no
 // change; the names and parents of known councils are left as they are.
+// New councils get the Arabic names the file gives (name_ar, province_ar,
+// region_ar; a province's or region's from its first row that has one).
 func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32, source string) ([]Change, error) {
 	if censusYear < MinCensusYear || censusYear > MaxCensusYear {
 		return nil, fieldErr("census_year", "must be between %d and %d, got %d", MinCensusYear, MaxCensusYear, censusYear)
@@ -87,6 +90,9 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 				regionByCode[rc] = g
 				regions = append(regions, g)
 			}
+			if g.nameAr == "" {
+				g.nameAr = r.RegionAr
+			}
 			g.population += r.Population
 		}
 		if pc != "" {
@@ -98,6 +104,9 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 			} else if g.parent != rc {
 				return nil, censusErr(r.Line, "province %s is in region %q here but in %q on line %d", r.Province, rc, g.parent, g.line)
 			}
+			if g.nameAr == "" {
+				g.nameAr = r.ProvinceAr
+			}
 			g.population += r.Population
 		}
 	}
@@ -108,19 +117,19 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 		aggSource += " in " + source
 	}
 	for _, g := range regions {
-		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: g.name, Population: g.population, CensusYear: censusYear}
+		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_REGION, NameFR: g.name, NameAR: g.nameAr, Population: g.population, CensusYear: censusYear}
 		if err := p.plan(c, g.line, aggSource); err != nil {
 			return nil, err
 		}
 	}
 	for _, g := range provinces {
-		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFR: g.name, ParentCode: g.parent, Population: g.population, CensusYear: censusYear}
+		c := Council{Code: g.code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_PROVINCE, NameFR: g.name, NameAR: g.nameAr, ParentCode: g.parent, Population: g.population, CensusYear: censusYear}
 		if err := p.plan(c, g.line, aggSource); err != nil {
 			return nil, err
 		}
 	}
 	for _, r := range rows {
-		c := Council{Code: r.Code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: r.Name, ParentCode: Slug(r.Province), Population: r.Population, CensusYear: censusYear}
+		c := Council{Code: r.Code, Level: territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE, NameFR: r.Name, NameAR: r.NameAr, ParentCode: Slug(r.Province), Population: r.Population, CensusYear: censusYear}
 		if _, known := existing[r.Code]; !known && c.ParentCode == "" {
 			// HCP's national file (code24,name24,population24) names no
 			// province or region: it can bring figures up to date, not

@@ -81,6 +81,14 @@ func TestPlanImportRealFile(t *testing.T) {
 	if sums != total {
 		t.Errorf("provinces sum to %d, communes to %d", sums, total)
 	}
+	// The Arabic names the file gives (its demo communes, their province
+	// and region); a commune without one has none.
+	for code, want := range map[string]string{"50910113": "زاوية الشيخ", "50910103": "القصيبة", "beni-mellal": "إقليم بني ملال",
+		"beni-mellal-khenifra": "جهة بني ملال خنيفرة", "azilal": ""} {
+		if got := councils[code].NameAR; got != want {
+			t.Errorf("%s: Arabic name %q, want %q", code, got, want)
+		}
+	}
 	bm := councils["50910101"]
 	if bm.Level != commune || bm.NameFR != "Béni Mellal" || bm.ParentCode != "beni-mellal" || bm.Population != 209_104 {
 		t.Errorf("Béni Mellal: %+v", bm)
