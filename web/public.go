@@ -76,7 +76,16 @@ type councilData struct {
 	Consultations []*consultationsv1.Consultation
 	StaffHere     bool
 	SecretaryHere bool
+	// Top are the most signed open petitions of the council and those
+	// under it (Open of them in all); Names every council's name in the
+	// reader's language, by resource name.
+	Top   []finderItem
+	Open  int
+	Names map[string]string
 }
+
+// scopeTop is how many open petitions a council page shows.
+const scopeTop = 5
 
 // comparison sets a region's or province's councils side by side.
 type comparison struct {
@@ -114,6 +123,18 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 	d := &councilData{Council: c.GetCouncil(), Name: displayName(q.L, c.GetCouncil()), Status: st.GetStatus(), Evaluated: st.GetEvaluateTime(),
 		StaffHere: q.user.StaffOf(name), SecretaryHere: q.user.SecretaryOf(name)}
 	rtl := q.L.Dir == "rtl"
+	// The open petitions of the council and every council under it, and
+	// every council's name in the reader's language.
+	idx, found, err := h.find(q, name, finderQuery{State: "open", Sort: sortSignatures})
+	if err != nil {
+		h.fail(q, err)
+		return
+	}
+	d.Open, d.Top = len(found), h.items(q, idx, found[:min(scopeTop, len(found))])
+	d.Names = map[string]string{}
+	for n, c := range idx.byName {
+		d.Names[n] = displayName(q.L, c)
+	}
 	if c.GetCouncil().GetLevel() != territoryeventsv1.CouncilLevel_COUNCIL_LEVEL_COMMUNE {
 		list, err := h.status.ListCouncilStatuses(q.ctx, &statusv1.ListCouncilStatusesRequest{Parent: name, MinPosition: at, AsOfTime: asOf})
 		if err != nil {
@@ -125,7 +146,7 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 		d.Charts = append(d.Charts, mechanismChart(q.L, rtl, d.Compare),
 			stateChart(q.L, rtl, "chart-rollup", q.L.T("chart.rollup.title"), list.GetRollup()),
 			participationChart(q.L, rtl, "chart-participation", list.GetConsultationsRollup()))
-		if ch, ok := overdueChart(q.L, rtl, d.Compare.Communes); ok {
+		if ch, ok := overdueChart(q.L, rtl, d.Compare.Communes, d.Names); ok {
 			d.Charts = append(d.Charts, ch)
 		}
 	} else {
@@ -238,7 +259,7 @@ func compositionChart(l *Locale, rtl bool, f *statusv1.AdvisoryFigures) Chart {
 }
 
 // overdueChart charts the ten communes with most overdue petitions, if any.
-func overdueChart(l *Locale, rtl bool, communes []*statusv1.CouncilStatus) (Chart, bool) {
+func overdueChart(l *Locale, rtl bool, communes []*statusv1.CouncilStatus, names map[string]string) (Chart, bool) {
 	var late []*statusv1.CouncilStatus
 	for _, c := range communes {
 		if c.GetPetitions().GetOverdue() > 0 {
@@ -254,7 +275,11 @@ func overdueChart(l *Locale, rtl bool, communes []*statusv1.CouncilStatus) (Char
 	}
 	var bars []Bar
 	for _, c := range late {
-		bars = append(bars, Bar{Label: c.GetNameFr(), Value: float64(c.GetPetitions().GetOverdue()), ValueText: l.Int(c.GetPetitions().GetOverdue())})
+		label := names[c.GetCouncil()]
+		if label == "" {
+			label = c.GetNameFr()
+		}
+		bars = append(bars, Bar{Label: label, Value: float64(c.GetPetitions().GetOverdue()), ValueText: l.Int(c.GetPetitions().GetOverdue())})
 	}
 	return newChart("chart-overdue", l.T("chart.overdue.title"), l.T("chart.overdue.desc", len(bars)), l.T("chart.head.petitions"), rtl, 0, bars), true
 }
