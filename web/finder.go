@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
@@ -140,28 +141,47 @@ func (h *handler) scopePetitions(q *rq, councils []string, state string) ([]*pet
 	case state != "all":
 		filter = "state=" + state
 	}
+	// The log's head: a council's listing taken at this position (or a
+	// moment ago, if the reader asks for no later one) is reused.
+	want := minPosition(q.r)
+	info, err := h.eventlog.GetLogInfo(q.ctx, &eventlogv1.GetLogInfoRequest{})
+	if err != nil {
+		return nil, err
+	}
+	head, now := max(info.GetHeadPosition(), want), time.Now()
 	var (
 		mu  sync.Mutex
 		all []*petitionsv1.Petition
 	)
-	g, ctx := errgroup.WithContext(q.ctx)
+	// The public's view, whoever asks: listings are shared between
+	// readers (the reader's own acts come from the petition's page).
+	g, ctx := errgroup.WithContext(outgoing(q.r, nil))
 	g.SetLimit(8)
 	for _, c := range councils {
+		key := c + "|" + filter
+		if list, ok := h.listings.get(key, head, want, now); ok {
+			all = append(all, list...)
+			continue
+		}
 		g.Go(func() error {
-			req := &petitionsv1.ListPetitionsRequest{Parent: c, PageSize: 500, Filter: filter, MinPosition: minPosition(q.r)}
+			var got []*petitionsv1.Petition
+			req := &petitionsv1.ListPetitionsRequest{Parent: c, PageSize: 500, Filter: filter, MinPosition: head}
 			for {
 				resp, err := h.petitions.ListPetitions(ctx, req)
 				if err != nil {
 					return err
 				}
-				mu.Lock()
-				all = append(all, resp.GetPetitions()...)
-				mu.Unlock()
+				got = append(got, resp.GetPetitions()...)
 				if resp.GetNextPageToken() == "" {
-					return nil
+					break
 				}
 				req.PageToken = resp.GetNextPageToken()
 			}
+			h.listings.put(key, head, now, got)
+			mu.Lock()
+			all = append(all, got...)
+			mu.Unlock()
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -217,6 +237,7 @@ func (h *handler) find(q *rq, scope string, fq finderQuery) (*councilIndex, []*p
 			fq.Names[n] = c.GetNameFr() + " " + c.GetNameAr()
 		}
 	}
+	fq.Doc = h.folded.doc
 	return idx, findPetitions(list, fq), nil
 }
 

@@ -94,6 +94,8 @@ type finderQuery struct {
 	// Names are further texts to search a petition's council by (its
 	// Arabic and French names), by council resource name.
 	Names map[string]string
+	// Doc, if set, gives a petition's folded text (a cache of index).
+	Doc func(p *petitionsv1.Petition, council string) string
 }
 
 // Sort orders of the finder.
@@ -115,8 +117,16 @@ func findPetitions(list []*petitionsv1.Petition, q finderQuery) []*petitionsv1.P
 		if q.Council != "" && p.GetCouncil() != q.Council {
 			continue
 		}
-		if len(words) > 0 && !matches(index(p.GetTitle(), p.GetRequest(), p.GetReasons(), q.Names[p.GetCouncil()]), words) {
-			continue
+		if len(words) > 0 {
+			var doc string
+			if q.Doc != nil {
+				doc = q.Doc(p, q.Names[p.GetCouncil()])
+			} else {
+				doc = index(p.GetTitle(), p.GetRequest(), p.GetReasons(), q.Names[p.GetCouncil()])
+			}
+			if !matches(doc, words) {
+				continue
+			}
 		}
 		out = append(out, p)
 	}

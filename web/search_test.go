@@ -112,3 +112,33 @@ func join(s []string) string {
 	}
 	return out
 }
+
+// A council's listing serves readers while the log has not moved, or for a
+// moment after, unless a reader asks for a position it does not reflect.
+func TestListingCache(t *testing.T) {
+	var c listingCache
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	list := []*petitionsv1.Petition{{Name: "communes/1/petitions/a"}}
+	if _, ok := c.get("communes/1|", 10, 0, now); ok {
+		t.Fatal("an empty cache answered")
+	}
+	c.put("communes/1|", 10, now, list)
+	for _, k := range []struct {
+		head, want uint64
+		after      time.Duration
+		ok         bool
+	}{
+		{10, 0, time.Hour, true},     // the log has not moved
+		{12, 0, time.Second, true},   // moved a moment ago
+		{12, 10, time.Second, true},  // the reader's act is in it
+		{12, 11, time.Second, false}, // the reader's act is not
+		{12, 0, listingFresh, false}, // moved, and not a moment ago
+	} {
+		if _, ok := c.get("communes/1|", k.head, k.want, now.Add(k.after)); ok != k.ok {
+			t.Errorf("%+v: %v", k, ok)
+		}
+	}
+	if _, ok := c.get("communes/1|state=COLLECTING", 10, 0, now); ok {
+		t.Error("another filter's listing answered")
+	}
+}

@@ -38,6 +38,7 @@ import (
 	advisoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/v1"
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
+	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -110,6 +111,12 @@ type handler struct {
 	programmes    programmesv1.ProgrammeServiceClient
 	dashboard     statusv1.DashboardServiceClient
 	notify        notificationsv1.NotificationServiceClient
+	eventlog      eventlogv1.EventLogServiceClient
+
+	// The finder's caches: councils' listings by log position, and the
+	// petitions' folded texts by revision.
+	listings listingCache
+	folded   foldCache
 }
 
 // New returns the web pages' handler.
@@ -160,6 +167,7 @@ func New(cfg Config) (http.Handler, error) {
 	h.programmes = programmesv1.NewProgrammeServiceClient(cfg.Conn)
 	h.dashboard = statusv1.NewDashboardServiceClient(cfg.Conn)
 	h.notify = notificationsv1.NewNotificationServiceClient(cfg.Conn)
+	h.eventlog = eventlogv1.NewEventLogServiceClient(cfg.Conn)
 	h.routes()
 	return h, nil
 }

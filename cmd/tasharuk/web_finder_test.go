@@ -66,6 +66,12 @@ func TestWebFinder(t *testing.T) {
 	found("/petitions?q="+q("eclairage MARCHE"), []string{french}, arabic, draft) // no accents, any case
 	found("/petitions?q="+q("Zaouiat"), []string{arabic}, french)                 // the council's name
 	found("/petitions?q="+q("bibliothèque"), nil, arabic, french)
+	// A petition opened since is found at once by whoever asks for the
+	// position its act returned (the redirect after an act carries it),
+	// although the listings were just read.
+	library := file("communes/50910107", "Bibliothèque de quartier", true)
+	at = "&at=" + strconv.FormatUint(e.head(), 10)
+	found("/petitions?q="+q("bibliotheque"), []string{library}, arabic, french)
 	found("/petitions?q="+q("Brouillon"), nil, draft) // drafts are not public
 	found("/petitions?state=all", []string{arabic, french}, draft)
 	found("/regions/beni-mellal-khenifra/petitions?q=", []string{arabic, french})

@@ -74,18 +74,31 @@ func TestWebFinderTime(t *testing.T) {
 	at := strconv.FormatUint(e.head(), 10)
 
 	client := &http.Client{Timeout: time.Minute}
+	drafter := e.token(access.RoleCitizen, "", "load-drafter")
 	for _, c := range []struct {
 		path  string
 		found int
+		// cold: an act before each request, which the reader asks to
+		// see (?at=), so every council's listing is read again.
+		cold bool
 	}{
 		// 10,000 / 7 subjects, nine in ten open.
-		{"/petitions?q=" + url.QueryEscape("انارة الشوارع"), 1286},
-		{"/petitions?q=" + url.QueryEscape("eclairage"), 1286},
-		{"/petitions", 9000},
-		{"/provinces/beni-mellal/petitions?sort=recent", -1},
+		{"/petitions?q=" + url.QueryEscape("انارة الشوارع"), 1286, false},
+		{"/petitions?q=" + url.QueryEscape("eclairage"), 1286, false},
+		{"/petitions", 9000, false},
+		{"/provinces/beni-mellal/petitions?sort=recent", -1, false},
+		{"/petitions?q=" + url.QueryEscape("eclairage"), 1286, true},
 	} {
 		var server, round []time.Duration
 		for i := range 51 {
+			if c.cold {
+				// A draft: it moves the log, not the search's result.
+				if _, err := e.petitions.CreatePetition(as(drafter), &petitionsv1.CreatePetitionRequest{Parent: communes[i], Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+					Title: "Brouillon", Request: "Un brouillon.", Reasons: "Pour déplacer la tête du journal."}); err != nil {
+					t.Fatal(err)
+				}
+				at = strconv.FormatUint(e.head(), 10)
+			}
 			t0 := time.Now()
 			resp, err := client.Get(e.base + c.path + sep(c.path) + "lang=ar&at=" + at)
 			if err != nil {
@@ -105,7 +118,7 @@ func TestWebFinderTime(t *testing.T) {
 			server = append(server, serverTime(t, resp.Header))
 			round = append(round, time.Since(t0))
 		}
-		t.Logf("%s with %d petitions: server p50 %v p99 %v; round trip p50 %v p99 %v", c.path, total,
+		t.Logf("%s (cold %v) with %d petitions: server p50 %v p99 %v; round trip p50 %v p99 %v", c.path, c.cold, total,
 			percentile(server, 0.5).Round(100*time.Microsecond), percentile(server, 0.99).Round(100*time.Microsecond),
 			percentile(round, 0.5).Round(100*time.Microsecond), percentile(round, 0.99).Round(100*time.Microsecond))
 	}
