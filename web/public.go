@@ -19,6 +19,9 @@ import (
 var stateOrder = []string{"COLLECTING", "DEPOSITED", "UNDER_REVIEW", "ADMISSIBLE", "INADMISSIBLE",
 	"SCHEDULED", "WITH_COMMITTEE", "DELIBERATED", "CLOSED", "WITHDRAWN"}
 
+// Name is a council's name in the reader's language where known.
+func (l *Locale) Name(c *territoryv1.Council) string { return displayName(l, c) }
+
 // displayName is a council's name in the reader's language where known.
 func displayName(l *Locale, c *territoryv1.Council) string {
 	if l.Lang == "ar" && c.GetNameAr() != "" {
