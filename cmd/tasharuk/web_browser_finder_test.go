@@ -119,8 +119,8 @@ func TestWebBrowserFinder(t *testing.T) {
 				t.Error("the home page does not lead with the finder")
 			}
 			a11y("home")
-			want(search("/?lang="+lang, "انارة الشوارع"), arabic) // no hamza, no vowels
-			want(search("/petitions", "إِنَارَة"), arabic)        // with them
+			want(search("/?lang="+lang, "انارة الشوارع"), arabic)  // no hamza, no vowels
+			want(search("/petitions", "إِنَارَة"), arabic)         // with them
 			want(search("/petitions", "eclairage marche"), french) // no accents
 			if got := b.text("#found"); !strings.Contains(got, "1") {
 				t.Errorf("found line %q", got)
