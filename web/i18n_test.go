@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	advisoryeventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/advisory/events/v1"
 	consultationseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/events/v1"
@@ -180,5 +181,32 @@ func TestPickLanguage(t *testing.T) {
 		if got != c.want || fromQuery != c.fromQuery {
 			t.Errorf("%+v: got %s %v", c, got, fromQuery)
 		}
+	}
+}
+
+// Every value of every tasharuk enum has its text in every language, not
+// only those of shownEnums: an enum value added to a proto (or an enum a
+// page starts to show) without ar/fr/en text fails here.
+func TestEveryEnumValueIsTranslated(t *testing.T) {
+	cs := loadTestCatalogues(t)
+	n := 0
+	protoregistry.GlobalTypes.RangeEnums(func(et protoreflect.EnumType) bool {
+		d := et.Descriptor()
+		if !strings.HasPrefix(string(d.FullName()), "tasharuk.") {
+			return true
+		}
+		for i := range d.Values().Len() {
+			k := "enum." + string(d.Values().Get(i).Name())
+			n++
+			for _, l := range languages {
+				if strings.TrimSpace(cs[l.Code].msgs[k]) == "" {
+					t.Errorf("%s: %s (%s) has no text", l.Code, k, d.FullName())
+				}
+			}
+		}
+		return true
+	})
+	if n < 100 {
+		t.Fatalf("only %d enum values registered: are the API packages still linked?", n)
 	}
 }
