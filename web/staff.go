@@ -185,7 +185,7 @@ func (h *handler) dayField(q *rq, key string) (*timestamppb.Timestamp, *viewErro
 	}
 	d, err := time.Parse("2006-01-02", s)
 	if err != nil {
-		return nil, localError(q.L, "form.baddate")
+		return nil, fieldError(q.L, key, "form.baddate")
 	}
 	return timestamppb.New(d), nil
 }

@@ -124,3 +124,36 @@ func TestWebFinder(t *testing.T) {
 		t.Fatalf("after confirming: %v %v", got.GetPetition().GetState(), err)
 	}
 }
+
+// TestWebRefusalBesideTheField: a paper deposit dated in the future comes
+// back (over plain HTTP, no script) with the message in the reader's
+// language right before the date field and the date kept, nothing
+// recorded; a malformed date the same, found by the pages themselves.
+func TestWebRefusalBesideTheField(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"))
+	agentTok := e.token(access.RoleCitizen, "", "field-agent")
+	c, err := e.petitions.CreatePetition(as(agentTok), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Piste rurale", Request: "Aménager la piste du douar.", Reasons: "Elle est impraticable l'hiver."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manage := "/" + c.GetPetition().GetName() + "/manage"
+	for _, lang := range []string{"ar", "fr"} {
+		msg := catalogue(t, lang)
+		staff := newWebClient(t, e.base, lang)
+		staff.post("/signin", "/signin", url.Values{"token": {e.token(access.RoleStaff, "50910113", "field-clerk")}})
+		head := e.head()
+		code, body, _ := staff.post(manage, manage+"/deposit", url.Values{"received": {"2026-12-24"}})
+		beside := `<p class="field-error" id="received-error"><strong>` + html.EscapeString(msg["reason.DEPOSIT_DATE_IN_FUTURE"]) + `</strong></p>`
+		if code != 422 || !strings.Contains(body, beside+"\n"+`<input type="date" id="received" name="received" value="2026-12-24"`) {
+			t.Fatalf("%s: a deposit dated in the future: %d, no message before the date field, or the date not kept", lang, code)
+		}
+		if e.head() != head {
+			t.Fatalf("%s: the refused deposit recorded something", lang)
+		}
+		if code, body, _ := staff.post(manage, manage+"/deposit", url.Values{"received": {"24/12/2026"}}); code != 400 || !strings.Contains(body, `id="received-error"`) {
+			t.Fatalf("%s: a malformed date: %d, no message beside the field", lang, code)
+		}
+	}
+}
