@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"html"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/tasharuk/tasharuk/access"
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 )
 
 // TestWebFinder: a visitor finds open petitions by words typed with or
@@ -154,6 +158,55 @@ func TestWebRefusalBesideTheField(t *testing.T) {
 		}
 		if code, body, _ := staff.post(manage, manage+"/deposit", url.Values{"received": {"24/12/2026"}}); code != 400 || !strings.Contains(body, `id="received-error"`) {
 			t.Fatalf("%s: a malformed date: %d, no message beside the field", lang, code)
+		}
+	}
+}
+
+// TestImportArabicNamesLater: councils imported from a file without Arabic
+// names get them when the file with a name_ar column is imported over
+// them; the API and the Arabic pages then name them in Arabic, the French
+// pages in French.
+func TestImportArabicNamesLater(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(sharedData(t, "bmk_communes_2024.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var latin strings.Builder
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if f := strings.SplitN(line, ",", 6); len(f) == 6 {
+			latin.WriteString(strings.Join(f[:5], ",") + "\n")
+		}
+	}
+	old := filepath.Join(t.TempDir(), "old.csv")
+	if err := os.WriteFile(old, []byte(latin.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, dir, clock, old)
+	got, err := e.territory.GetCouncil(e.ctxBG(), &territoryv1.GetCouncilRequest{Name: "communes/50910113"})
+	if err != nil || got.GetCouncil().GetNameAr() != "" {
+		t.Fatalf("after the Latin file: %q %v", got.GetCouncil().GetNameAr(), err)
+	}
+	e.stop()
+	var out, errOut strings.Builder
+	if err := runTerritory(context.Background(), append([]string{"import", sharedData(t, "bmk_communes_2024.csv")}, e.storeArgs()...), &out, &errOut); err != nil {
+		t.Fatalf("second import: %v\n%s", err, errOut.String())
+	}
+	t.Logf("second import: %s", strings.TrimSpace(out.String()))
+	e.start()
+	t.Cleanup(func() { e.stop() }) // the first Cleanup stops the first server only
+	got, err = e.territory.GetCouncil(e.ctxBG(), &territoryv1.GetCouncilRequest{Name: "communes/50910113", MinPosition: e.head()})
+	if err != nil || got.GetCouncil().GetNameAr() != "زاوية الشيخ" || got.GetCouncil().GetNameFr() != "Zaouiat Cheikh" {
+		t.Fatalf("after the file with Arabic names: %v %v", got.GetCouncil(), err)
+	}
+	list, err := e.territory.ListCouncils(e.ctxBG(), &territoryv1.ListCouncilsRequest{Filter: "level=REGION"})
+	if err != nil || len(list.GetCouncils()) != 1 || list.GetCouncils()[0].GetNameAr() != "جهة بني ملال خنيفرة" {
+		t.Fatalf("regions listed: %v %v", list.GetCouncils(), err)
+	}
+	for lang, want := range map[string]string{"ar": "<h1><bdi>زاوية الشيخ</bdi></h1>", "fr": "<h1><bdi>Zaouiat Cheikh</bdi></h1>"} {
+		if page := newWebClient(t, e.base, lang).page("/communes/50910113"); !strings.Contains(page, want) {
+			t.Errorf("%s: commune page lacks %s", lang, want)
 		}
 	}
 }

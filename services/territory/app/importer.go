@@ -65,18 +65,24 @@ func (im *Importer) Import(ctx context.Context, rows []domain.CensusRow, censusY
 	}
 	w := writer{store: im.Store, registry: im.Registry, now: im.Now}
 	var rep ImportReport
+	// A council may have two changes (its figure and its Arabic name):
+	// it counts once, and the second starts from the first's outcome.
+	updated := map[string]bool{}
 	for _, ch := range changes {
 		out, err := w.execute(ctx, ch.Code, councils[ch.Code], commandFor(ch, source), actor, correlation.String())
 		if err != nil {
 			rep.Unchanged = len(codes) - rep.Registered - rep.Updated
 			return rep, err
 		}
+		after := out.after
+		councils[ch.Code] = &after
 		if len(out.events) == 0 {
 			continue // someone else recorded the same meanwhile
 		}
 		if _, ok := out.events[0].(*territoryeventsv1.CouncilRegistered); ok {
 			rep.Registered++
-		} else {
+		} else if !updated[ch.Code] {
+			updated[ch.Code] = true
 			rep.Updated++
 		}
 		rep.LastPosition = max(rep.LastPosition, out.position)

@@ -24,14 +24,22 @@ type RecordPopulation struct {
 	Source string
 }
 
+// RecordArabicName records a council's name in Arabic after its
+// registration (councils imported from a file without Arabic names).
+type RecordArabicName struct {
+	NameAR string
+	// Source says where the name comes from (a file name).
+	Source string
+}
+
 // State is what a council's stream says of it.
 type State struct {
 	Registered bool
 	Council    Council
 }
 
-// Decide returns the events that cmd (a RegisterCouncil or a
-// RecordPopulation) adds to the council whose state is s, or why it is
+// Decide returns the events that cmd (a RegisterCouncil, a
+// RecordPopulation or a RecordArabicName) adds to the council whose state is s, or why it is
 // refused: ErrCouncilExists, ErrCouncilNotFound or a *FieldError. A figure
 // equal to the recorded one gives no events and no error.
 func Decide(s State, cmd any) ([]proto.Message, error) {
@@ -40,6 +48,8 @@ func Decide(s State, cmd any) ([]proto.Message, error) {
 		return decideRegister(s, c)
 	case RecordPopulation:
 		return decideRecordPopulation(s, c)
+	case RecordArabicName:
+		return decideRecordArabicName(s, c)
 	default:
 		return nil, fmt.Errorf("territory: unknown command %T", cmd)
 	}
@@ -93,6 +103,28 @@ func decideRecordPopulation(s State, cmd RecordPopulation) ([]proto.Message, err
 	}}, nil
 }
 
+func decideRecordArabicName(s State, cmd RecordArabicName) ([]proto.Message, error) {
+	name := strings.TrimSpace(cmd.NameAR)
+	if name == "" {
+		return nil, fieldErr("name_ar", "is required")
+	}
+	if err := validateText("name_ar", name, MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := validateText("source", cmd.Source, MaxSourceLen); err != nil {
+		return nil, err
+	}
+	if !s.Registered {
+		return nil, ErrCouncilNotFound
+	}
+	if name == s.Council.NameAR {
+		return nil, nil
+	}
+	return []proto.Message{&territoryeventsv1.CouncilArabicNameRecorded{
+		Code: s.Council.Code, NameAr: name, PreviousNameAr: s.Council.NameAR, Source: cmd.Source,
+	}}, nil
+}
+
 // Evolve returns the state after event m. Events of other types leave it
 // unchanged.
 func Evolve(s State, m proto.Message) State {
@@ -112,6 +144,8 @@ func Evolve(s State, m proto.Message) State {
 	case *territoryeventsv1.CouncilPopulationRecorded:
 		s.Council.Population = e.GetPopulation()
 		s.Council.CensusYear = e.GetCensusYear()
+	case *territoryeventsv1.CouncilArabicNameRecorded:
+		s.Council.NameAR = e.GetNameAr()
 	}
 	return s
 }

@@ -12,4 +12,5 @@ var EventTypes = []es.Type{
 	{Name: "territory.CouncilPopulationRecorded", Version: 1, Sample: &territoryeventsv1.CouncilPopulationRecorded{}},
 	{Name: "territory.RulebookAmended", Version: 1, Sample: &territoryeventsv1.RulebookAmended{}},
 	{Name: "territory.CouncilRulesSet", Version: 1, Sample: &territoryeventsv1.CouncilRulesSet{}},
+	{Name: "territory.CouncilArabicNameRecorded", Version: 1, Sample: &territoryeventsv1.CouncilArabicNameRecorded{}},
 }

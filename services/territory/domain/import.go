@@ -54,7 +54,9 @@ type aggregate struct {
 //     Slug of its region), then each new commune (parent: Slug of its
 //     province), in order of first appearance;
 //   - a RecordPopulation for each known council whose figure or census year
-//     differs from the file's.
+//     differs from the file's;
+//   - a RecordArabicName for each known council whose Arabic name the file
+//     gives and the council lacks (or spells otherwise).
 //
 // A province's or region's population is the sum of its communes in the
 // file: a file is taken to list every commune of each province it names,
@@ -65,9 +67,11 @@ type aggregate struct {
 // Every command is checked with Decide against the council's current
 // state, so a plan that is returned can be carried out; otherwise the error
 // names the file line that causes it. Councils already up to date get no
-// change; the names and parents of known councils are left as they are.
-// New councils get the Arabic names the file gives (name_ar, province_ar,
-// region_ar; a province's or region's from its first row that has one).
+// change; the French names and parents of known councils are left as they
+// are. Councils get the Arabic names the file gives (name_ar, province_ar,
+// region_ar; a province's or region's from its first row that has one):
+// new ones with their registration, known ones without it or with another
+// by a RecordArabicName.
 func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32, source string) ([]Change, error) {
 	if censusYear < MinCensusYear || censusYear > MaxCensusYear {
 		return nil, fieldErr("census_year", "must be between %d and %d, got %d", MinCensusYear, MaxCensusYear, censusYear)
@@ -111,7 +115,7 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 		}
 	}
 
-	p := planner{existing: existing, year: censusYear, levels: map[string]territoryeventsv1.CouncilLevel{}}
+	p := planner{existing: existing, year: censusYear, file: source, levels: map[string]territoryeventsv1.CouncilLevel{}}
 	aggSource := "sum of communes"
 	if source != "" {
 		aggSource += " in " + source
@@ -149,6 +153,7 @@ func PlanImport(existing map[string]Council, rows []CensusRow, censusYear int32,
 type planner struct {
 	existing map[string]Council
 	year     int32
+	file     string                                    // the file's name, the source of Arabic names
 	levels   map[string]territoryeventsv1.CouncilLevel // codes planned so far
 	changes  []Change
 }
@@ -160,20 +165,27 @@ func (p *planner) plan(c Council, line int, source string) error {
 	}
 	p.levels[c.Code] = c.Level
 	var s State
-	var cmd any = RegisterCouncil{Council: c}
+	cmds := []any{RegisterCouncil{Council: c}}
 	if ex, ok := p.existing[c.Code]; ok {
 		if ex.Level != c.Level {
 			return censusErr(line, "code %s is registered as a %s, not a %s", c.Code, levelWord(ex.Level), levelWord(c.Level))
 		}
 		s = State{Registered: true, Council: ex}
-		cmd = RecordPopulation{Population: c.Population, CensusYear: p.year, Source: source}
+		cmds = []any{RecordPopulation{Population: c.Population, CensusYear: p.year, Source: source}}
+		// A known council gets the Arabic name the file gives, if it
+		// has none or another (its French name stays as registered).
+		if c.NameAR != "" && c.NameAR != ex.NameAR {
+			cmds = append(cmds, RecordArabicName{NameAR: c.NameAR, Source: p.file})
+		}
 	}
-	evs, err := Decide(s, cmd)
-	if err != nil {
-		return fmt.Errorf("census file line %d: %s %s: %w", line, levelWord(c.Level), c.Code, err)
-	}
-	if len(evs) > 0 {
-		p.changes = append(p.changes, Change{Code: c.Code, Command: cmd})
+	for _, cmd := range cmds {
+		evs, err := Decide(s, cmd)
+		if err != nil {
+			return fmt.Errorf("census file line %d: %s %s: %w", line, levelWord(c.Level), c.Code, err)
+		}
+		if len(evs) > 0 {
+			p.changes = append(p.changes, Change{Code: c.Code, Command: cmd})
+		}
 	}
 	return nil
 }

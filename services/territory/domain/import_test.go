@@ -257,3 +257,77 @@ func TestPlanImportErrors(t *testing.T) {
 		t.Errorf("census year 0: %v", err)
 	}
 }
+
+// Councils registered from a file without Arabic names get them from a
+// later file that has them: one RecordArabicName for each council the file
+// names in Arabic, nothing for the others, nothing on a second import.
+func TestPlanImportRecordsArabicNamesOfKnownCouncils(t *testing.T) {
+	rows := readCensus(t)
+	latin := append([]CensusRow(nil), rows...)
+	for i := range latin {
+		latin[i].NameAr, latin[i].ProvinceAr, latin[i].RegionAr = "", "", ""
+	}
+	first, err := PlanImport(nil, latin, 2024, "old.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	councils := apply(t, nil, first)
+	if councils["50910113"].NameAR != "" {
+		t.Fatal("a file without Arabic names gave one")
+	}
+	plan, err := PlanImport(councils, rows, 2024, "bmk_communes_2024.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]string{}
+	for _, ch := range plan {
+		cmd, ok := ch.Command.(RecordArabicName)
+		if !ok {
+			t.Fatalf("unexpected change %+v", ch)
+		}
+		if cmd.Source != "bmk_communes_2024.csv" {
+			t.Errorf("%s: source %q", ch.Code, cmd.Source)
+		}
+		named[ch.Code] = cmd.NameAR
+	}
+	want := map[string]string{"beni-mellal-khenifra": "جهة بني ملال خنيفرة", "beni-mellal": "إقليم بني ملال",
+		"50910101": "بني ملال", "50910107": "قصبة تادلة", "50910113": "زاوية الشيخ", "50910103": "القصيبة"}
+	if len(named) != len(want) {
+		t.Errorf("named %v, want %v", named, want)
+	}
+	for code, name := range want {
+		if named[code] != name {
+			t.Errorf("%s: %q, want %q", code, named[code], name)
+		}
+	}
+	after := apply(t, councils, plan)
+	if after["50910113"].NameAR != "زاوية الشيخ" || after["50910113"].NameFR != "Zaouiat Cheikh" || after["50910113"].Population != councils["50910113"].Population {
+		t.Errorf("after: %+v", after["50910113"])
+	}
+	if again, err := PlanImport(after, rows, 2024, "bmk_communes_2024.csv"); err != nil || len(again) != 0 {
+		t.Errorf("second import: %+v, %v", again, err)
+	}
+}
+
+func TestDecideRecordArabicName(t *testing.T) {
+	zc := State{Registered: true, Council: Council{Code: "50910113", NameFR: "Zaouiat Cheikh"}}
+	evs, err := Decide(zc, RecordArabicName{NameAR: " زاوية الشيخ ", Source: "f.csv"})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%v %v", evs, err)
+	}
+	if s := Evolve(zc, evs[0]); s.Council.NameAR != "زاوية الشيخ" || s.Council.NameFR != "Zaouiat Cheikh" {
+		t.Errorf("after: %+v", s.Council)
+	}
+	if evs, err := Decide(Evolve(zc, evs[0]), RecordArabicName{NameAR: "زاوية الشيخ"}); err != nil || len(evs) != 0 {
+		t.Errorf("the same name again: %v %v", evs, err)
+	}
+	if _, err := Decide(zc, RecordArabicName{NameAR: "  "}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an empty name: %v", err)
+	}
+	if _, err := Decide(zc, RecordArabicName{NameAR: strings.Repeat("م", MaxNameLen+1)}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a long name: %v", err)
+	}
+	if _, err := Decide(State{}, RecordArabicName{NameAR: "x"}); !errors.Is(err, ErrCouncilNotFound) {
+		t.Errorf("an unknown council: %v", err)
+	}
+}

@@ -45,6 +45,8 @@ func (m *Councils) Apply(e *eventstore.Event, payload proto.Message) error {
 		code = p.GetCode()
 	case *territoryeventsv1.CouncilPopulationRecorded:
 		code = p.GetCode()
+	case *territoryeventsv1.CouncilArabicNameRecorded:
+		code = p.GetCode()
 	default:
 		return nil
 	}

@@ -274,6 +274,82 @@ func (x *CouncilPopulationRecorded) GetSource() string {
 	return ""
 }
 
+// CouncilArabicNameRecorded: a council's name in Arabic, given after its
+// registration (a census file with a name_ar column imported over councils
+// registered without one, or a corrected spelling). Event type
+// "territory.CouncilArabicNameRecorded".
+type CouncilArabicNameRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Council code.
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The name in Arabic.
+	NameAr string `protobuf:"bytes,2,opt,name=name_ar,json=nameAr,proto3" json:"name_ar,omitempty"`
+	// The Arabic name it replaces; empty if the council had none.
+	PreviousNameAr string `protobuf:"bytes,3,opt,name=previous_name_ar,json=previousNameAr,proto3" json:"previous_name_ar,omitempty"`
+	// Where the name comes from (a file name).
+	Source        string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CouncilArabicNameRecorded) Reset() {
+	*x = CouncilArabicNameRecorded{}
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CouncilArabicNameRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CouncilArabicNameRecorded) ProtoMessage() {}
+
+func (x *CouncilArabicNameRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_territory_events_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CouncilArabicNameRecorded.ProtoReflect.Descriptor instead.
+func (*CouncilArabicNameRecorded) Descriptor() ([]byte, []int) {
+	return file_tasharuk_territory_events_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CouncilArabicNameRecorded) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CouncilArabicNameRecorded) GetNameAr() string {
+	if x != nil {
+		return x.NameAr
+	}
+	return ""
+}
+
+func (x *CouncilArabicNameRecorded) GetPreviousNameAr() string {
+	if x != nil {
+		return x.PreviousNameAr
+	}
+	return ""
+}
+
+func (x *CouncilArabicNameRecorded) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
 var File_tasharuk_territory_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_territory_events_v1_events_proto_rawDesc = "" +
@@ -300,7 +376,12 @@ const file_tasharuk_territory_events_v1_events_proto_rawDesc = "" +
 	"\vcensus_year\x18\x03 \x01(\x05R\n" +
 	"censusYear\x12/\n" +
 	"\x13previous_population\x18\x04 \x01(\x03R\x12previousPopulation\x12\x16\n" +
-	"\x06source\x18\x05 \x01(\tR\x06source*~\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"\x8a\x01\n" +
+	"\x19CouncilArabicNameRecorded\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x17\n" +
+	"\aname_ar\x18\x02 \x01(\tR\x06nameAr\x12(\n" +
+	"\x10previous_name_ar\x18\x03 \x01(\tR\x0epreviousNameAr\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source*~\n" +
 	"\fCouncilLevel\x12\x1d\n" +
 	"\x19COUNCIL_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15COUNCIL_LEVEL_COMMUNE\x10\x01\x12\x1a\n" +
@@ -320,11 +401,12 @@ func file_tasharuk_territory_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_territory_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tasharuk_territory_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tasharuk_territory_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_tasharuk_territory_events_v1_events_proto_goTypes = []any{
 	(CouncilLevel)(0),                 // 0: tasharuk.territory.events.v1.CouncilLevel
 	(*CouncilRegistered)(nil),         // 1: tasharuk.territory.events.v1.CouncilRegistered
 	(*CouncilPopulationRecorded)(nil), // 2: tasharuk.territory.events.v1.CouncilPopulationRecorded
+	(*CouncilArabicNameRecorded)(nil), // 3: tasharuk.territory.events.v1.CouncilArabicNameRecorded
 }
 var file_tasharuk_territory_events_v1_events_proto_depIdxs = []int32{
 	0, // 0: tasharuk.territory.events.v1.CouncilRegistered.level:type_name -> tasharuk.territory.events.v1.CouncilLevel
@@ -346,7 +428,7 @@ func file_tasharuk_territory_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_territory_events_v1_events_proto_rawDesc), len(file_tasharuk_territory_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
