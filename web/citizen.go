@@ -112,6 +112,10 @@ type draftForm struct {
 	CouncilName string
 	Action      string
 	RequestID   string
+	// Kind is "citizens" or "association" once chosen; the form starts
+	// with neither (the kind is public: no default may choose for the
+	// filer).
+	Kind        string
 	Association bool
 	Title       string
 	Request     string
@@ -150,11 +154,16 @@ func (h *handler) createPetition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := q.form
-	f := &draftForm{RequestID: form("request_id"), Association: form("kind") == "association",
+	f := &draftForm{RequestID: form("request_id"), Kind: form("kind"), Association: form("kind") == "association",
 		Title: form("title"), Request: form("request"), Reasons: form("reasons"),
 		AssocName: form("assoc_name"), AssocRef: form("assoc_ref"), AssocDate: form("assoc_date")}
 	if _, err := uuid.Parse(f.RequestID); err != nil {
 		f.RequestID = uuid.NewString()
+	}
+	if f.Kind != "citizens" && f.Kind != "association" {
+		f.Kind = ""
+		h.showDraft(q, council, f, fieldError(q.L, "kind", "draft.kind.required"))
+		return
 	}
 	req := &petitionsv1.CreatePetitionRequest{Parent: council, Title: f.Title, Request: f.Request, Reasons: f.Reasons,
 		Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS, RequestId: f.RequestID, Language: q.L.Lang}

@@ -390,6 +390,7 @@ func TestWebBrowser(t *testing.T) {
 			// Files a petition in Zaouiat Cheikh.
 			b.open("/communes/50910113/petitions/new")
 			b.do("fill the draft",
+				chromedp.Click(chromedp.ID("kind-citizens")),
 				chromedp.SendKeys(chromedp.ID("title"), s.title),
 				chromedp.SendKeys(chromedp.ID("request"), s.request),
 				chromedp.SendKeys(chromedp.ID("reasons"), s.reasons))

@@ -159,6 +159,21 @@ func TestWebRefusalBesideTheField(t *testing.T) {
 		if code, body, _ := staff.post(manage, manage+"/deposit", url.Values{"received": {"24/12/2026"}}); code != 400 || !strings.Contains(body, `id="received-error"`) {
 			t.Fatalf("%s: a malformed date: %d, no message beside the field", lang, code)
 		}
+		// The petitioner's kind is public: the form chooses none, and a
+		// draft sent without one is refused beside the choice, its text
+		// kept, nothing recorded.
+		citizen := newWebClient(t, e.base, lang)
+		citizen.post("/signin", "/signin", url.Values{"token": {agentTok}})
+		if page := citizen.page("/communes/50910113/petitions/new"); strings.Contains(page, ` checked>`) || strings.Contains(page, `checked><label for="kind-`) {
+			t.Errorf("%s: the draft form chooses a kind", lang)
+		}
+		head = e.head()
+		code, body, _ = citizen.post("/communes/50910113/petitions/new", "/communes/50910113/petitions", url.Values{"title": {"Sans genre choisi"},
+			"request": {"Une demande."}, "reasons": {"Des motifs."}})
+		if code != 400 || !strings.Contains(body, `id="kind-error"`) || !strings.Contains(body, `value="Sans genre choisi"`) || e.head() != head {
+			t.Fatalf("%s: a draft without a kind: %d (kind-error %v, title kept %v, log moved %v)", lang, code,
+				strings.Contains(body, `id="kind-error"`), strings.Contains(body, `value="Sans genre choisi"`), e.head() != head)
+		}
 	}
 }
 

@@ -259,7 +259,8 @@ func TestWebPagesWithoutJavaScript(t *testing.T) {
 		act(secretary, "assign-role", url.Values{"member_id": {"m1"}, "role": {"BUREAU_ROLE_PRESIDENT"}})
 		act(secretary, "record-meeting", url.Values{"meeting_id": {"r1"}, "attendees": {"m1", "m2", "m3"}})
 		page := act(secretary, "create-opinion", url.Values{"title": {"Avis sur l'éclairage public"}, "text": {"L'instance recommande d'éclairer les rues du quartier."}})
-		m := regexp.MustCompile(`id="adopt_opinion" name="opinion"><option value="([^"]+)"`).FindStringSubmatch(page)
+		// The opinion to adopt is chosen, never preselected.
+		m := regexp.MustCompile(`id="adopt_opinion" name="opinion" required><option value="" disabled selected>[^<]+</option><option value="([^"]+)"`).FindStringSubmatch(page)
 		if m == nil {
 			t.Fatalf("no opinion to adopt:\n%s", page)
 		}
