@@ -88,7 +88,7 @@ func TestWebFinder(t *testing.T) {
 		t.Errorf("no sign-in-and-back link %s in the results", signIn)
 	}
 	page := visitor.page("/" + arabic)
-	for _, want := range []string{`id="sign-button"`, signIn, `property="og:title" content="` + html.EscapeString("إِنَارَةُ الشَّوَارِعِ بِحَيِّ الأَمَل") + `"`,
+	for _, want := range []string{`id="sign-signin"`, `id="sign-top"`, signIn, `property="og:title" content="` + html.EscapeString("إِنَارَةُ الشَّوَارِعِ بِحَيِّ الأَمَل") + `"`,
 		`property="og:url"`, `https://wa.me/?text=`, `https://www.facebook.com/sharer/sharer.php?u=`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("petition page lacks %s", want)
