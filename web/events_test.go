@@ -4,9 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	advisory "github.com/tasharuk/tasharuk/services/advisory/domain"
 	consultations "github.com/tasharuk/tasharuk/services/consultations/domain"
+	identity "github.com/tasharuk/tasharuk/services/identity/domain"
+	information "github.com/tasharuk/tasharuk/services/information/domain"
 	petitions "github.com/tasharuk/tasharuk/services/petitions/domain"
 	territory "github.com/tasharuk/tasharuk/services/territory/domain"
 )
@@ -17,7 +20,8 @@ import (
 func TestEveryEventTypeIsTranslated(t *testing.T) {
 	cs := loadTestCatalogues(t)
 	var all []es.Type
-	for _, ts := range [][]es.Type{petitions.EventTypes, advisory.EventTypes, consultations.EventTypes, territory.EventTypes} {
+	for _, ts := range [][]es.Type{petitions.EventTypes, advisory.EventTypes, consultations.EventTypes, territory.EventTypes,
+		identity.EventTypes, information.EventTypes, audit.EventTypes} {
 		all = append(all, ts...)
 	}
 	if len(all) < 30 {
