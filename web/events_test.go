@@ -11,6 +11,7 @@ import (
 	identity "github.com/tasharuk/tasharuk/services/identity/domain"
 	information "github.com/tasharuk/tasharuk/services/information/domain"
 	petitions "github.com/tasharuk/tasharuk/services/petitions/domain"
+	programmes "github.com/tasharuk/tasharuk/services/programmes/domain"
 	territory "github.com/tasharuk/tasharuk/services/territory/domain"
 )
 
@@ -21,7 +22,7 @@ func TestEveryEventTypeIsTranslated(t *testing.T) {
 	cs := loadTestCatalogues(t)
 	var all []es.Type
 	for _, ts := range [][]es.Type{petitions.EventTypes, advisory.EventTypes, consultations.EventTypes, territory.EventTypes,
-		identity.EventTypes, information.EventTypes, audit.EventTypes} {
+		identity.EventTypes, information.EventTypes, programmes.EventTypes, audit.EventTypes} {
 		all = append(all, ts...)
 	}
 	if len(all) < 30 {
