@@ -41,6 +41,9 @@ type formState struct {
 	Form   string
 	Values map[string]string
 	Errors map[string]string
+	// Reasons are the reader's-language texts of the refusals placed on a
+	// field, shown before the API's English message (in Errors).
+	Reasons map[string]string
 }
 
 // V returns a submitted value of the form named form.
@@ -57,6 +60,29 @@ func (f *formState) E(form, field string) string {
 		return ""
 	}
 	return f.Errors[field]
+}
+
+// R returns the reader's-language text of the refusal of a field of the
+// form named form.
+func (f *formState) R(form, field string) string {
+	if f == nil || f.Form != form {
+		return ""
+	}
+	return f.Reasons[field]
+}
+
+// refuseField places a refusal of the API next to field: the reason's
+// text in the reader's language, then the API's English message, which
+// names the wrong values.
+func (f *formState) refuseField(field string, v *viewError) {
+	if f.Reasons == nil {
+		f.Reasons = map[string]string{}
+	}
+	if v.Detail == "" {
+		f.Errors[field] = v.Message
+		return
+	}
+	f.Reasons[field], f.Errors[field] = v.Message, v.Detail
 }
 
 // status is the HTTP status of a page showing the form: 400 when a field
@@ -295,7 +321,8 @@ func (h *handler) participationAct(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			fs, verr := formError(q, err, act, workshopFields)
 			if _, why := reasonOf(err); why == "PARTICIPANT_COUNTS_INCONSISTENT" {
-				fs.Errors["women"], verr = errorView(q.L, err).Message, nil
+				fs.refuseField("women", errorView(q.L, err))
+				verr = nil
 			}
 			h.showParticipation(q, council, fs, nil, verr)
 			return
@@ -307,7 +334,8 @@ func (h *handler) participationAct(w http.ResponseWriter, r *http.Request) {
 			fs, verr := formError(q, err, act, importFields)
 			fs.Values["csv"] = q.r.FormValue("csv")
 			if _, why := reasonOf(err); why == "MALFORMED_SURVEY_CSV" {
-				fs.Errors["csv"], verr = errorView(q.L, err).Message, nil
+				fs.refuseField("csv", errorView(q.L, err))
+				verr = nil
 			}
 			h.showParticipation(q, council, fs, nil, verr)
 			return

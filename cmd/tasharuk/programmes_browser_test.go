@@ -108,7 +108,9 @@ func TestProgrammeFormsInBrowser(t *testing.T) {
 			if status := b.post("#workshop-submit"); status != 400 {
 				t.Fatalf("the inconsistent workshop answered %d", status)
 			}
-			if got := b.text("#workshop-women-error"); !strings.Contains(got, "women 40") {
+			// The reason in the reader's language, then the API's message
+			// naming the wrong count.
+			if got := b.text("#workshop-women-error"); !strings.Contains(got, "women 40") || !strings.HasPrefix(got, catalogue(t, lang)["reason.PARTICIPANT_COUNTS_INCONSISTENT"]) {
 				t.Fatalf("error next to the women field: %q", got)
 			}
 			kept, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("workshop-place").value + "|" + document.getElementById("workshop-consultation").value`))
