@@ -10,6 +10,7 @@ import (
 	consultations "github.com/tasharuk/tasharuk/services/consultations/domain"
 	identity "github.com/tasharuk/tasharuk/services/identity/domain"
 	information "github.com/tasharuk/tasharuk/services/information/domain"
+	notifications "github.com/tasharuk/tasharuk/services/notifications/domain"
 	petitions "github.com/tasharuk/tasharuk/services/petitions/domain"
 	programmes "github.com/tasharuk/tasharuk/services/programmes/domain"
 	territory "github.com/tasharuk/tasharuk/services/territory/domain"
@@ -22,7 +23,7 @@ func TestEveryEventTypeIsTranslated(t *testing.T) {
 	cs := loadTestCatalogues(t)
 	var all []es.Type
 	for _, ts := range [][]es.Type{petitions.EventTypes, advisory.EventTypes, consultations.EventTypes, territory.EventTypes,
-		identity.EventTypes, information.EventTypes, programmes.EventTypes, audit.EventTypes} {
+		identity.EventTypes, information.EventTypes, programmes.EventTypes, notifications.EventTypes, audit.EventTypes} {
 		all = append(all, ts...)
 	}
 	if len(all) < 30 {
