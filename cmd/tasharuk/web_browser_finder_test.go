@@ -84,6 +84,7 @@ func TestWebBrowserFinder(t *testing.T) {
 		if _, err := e.petitions.OpenPetitionForSignatures(as(agentTok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: c.GetPetition().GetName()}); err != nil {
 			t.Fatal(err)
 		}
+		cleared(t, e, nil, c.GetPetition().GetName())
 		return c.GetPetition().GetName()
 	}
 	arabic := file("communes/50910113", "إِنَارَةُ الشَّوَارِعِ بِحَيِّ الأَمَل", "إدراج إنارة شوارع حي الأمل في جدول أعمال المجلس.")

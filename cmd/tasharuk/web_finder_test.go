@@ -39,6 +39,7 @@ func TestWebFinder(t *testing.T) {
 			if _, err := e.petitions.OpenPetitionForSignatures(as(agentTok), &petitionsv1.OpenPetitionForSignaturesRequest{Name: c.GetPetition().GetName()}); err != nil {
 				t.Fatal(err)
 			}
+			cleared(t, e, nil, c.GetPetition().GetName())
 		}
 		return c.GetPetition().GetName()
 	}

@@ -61,6 +61,12 @@ func TestWebFinderTime(t *testing.T) {
 						errs <- err
 						return
 					}
+					// Moderation before collection: the council's staff clear it.
+					code := strings.Split(c.GetPetition().GetName(), "/")[1]
+					if _, err := e.petitions.ModeratePetition(as(e.token(access.RoleStaff, code, "moderating-clerk-"+code)), &petitionsv1.ModeratePetitionRequest{Name: c.GetPetition().GetName(), Clear: true}); err != nil {
+						errs <- err
+						return
+					}
 				}
 			}
 		}()
