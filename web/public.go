@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -99,6 +100,36 @@ type comparison struct {
 	Advisory  *statusv1.AdvisoryFigures
 	// How many communes have each mechanism at work.
 	WithBody, WithPetitions, WithOverdue, WithWorkshops int
+	// Filter is the reader's filter on the communes' names ("" for
+	// none) and Shown the communes the table lists: those whose name
+	// holds it. The figures and charts stay those of every commune.
+	Filter string
+	Shown  []*statusv1.CouncilStatus
+}
+
+// maxFilter bounds the communes' filter (a name or two).
+const maxFilter = 100
+
+// filterCommunes keeps the communes whose Arabic or French name holds
+// every word of text, folded as the finder folds (tashkeel, alef and hamza
+// forms, taa marbuta; accents and case): "زاوية" and "zaouiat" both find
+// Zaouiat Cheikh, however they are typed. An empty text keeps them all.
+func filterCommunes(list []*statusv1.CouncilStatus, byName map[string]*territoryv1.Council, text string) []*statusv1.CouncilStatus {
+	want := terms(text)
+	if len(want) == 0 {
+		return list
+	}
+	var kept []*statusv1.CouncilStatus
+	for _, s := range list {
+		names := []string{s.GetNameFr()}
+		if c := byName[s.GetCouncil()]; c != nil {
+			names = append(names, c.GetNameAr(), c.GetNameFr())
+		}
+		if matches(index(names...), want) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
@@ -145,6 +176,11 @@ func (h *handler) councilPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Compare = compare(list)
+		d.Compare.Filter = strings.TrimSpace(q.r.URL.Query().Get("commune"))
+		if r := []rune(d.Compare.Filter); len(r) > maxFilter {
+			d.Compare.Filter = string(r[:maxFilter])
+		}
+		d.Compare.Shown = filterCommunes(d.Compare.Communes, idx.byName, d.Compare.Filter)
 		d.Figures, d.Consult = list.GetRollup(), list.GetConsultationsRollup()
 		d.Charts = append(d.Charts, mechanismChart(q.L, rtl, d.Compare),
 			stateChart(q.L, rtl, "chart-rollup", q.L.T("chart.rollup.title"), list.GetRollup()),

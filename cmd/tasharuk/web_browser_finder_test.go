@@ -53,6 +53,8 @@ func (b *browser) screen(dir, name string) {
 // and French, on a desktop (1366×900) and a phone (390×844):
 //   - a visitor finds a petition by an Arabic word typed with and without
 //     diacritics, and by a French word without accents;
+//   - filters the region's table of communes by a name typed with vowels
+//     (ar) or without accents (fr);
 //   - signs it from its page: the Sign button leads through sign-in and
 //     back to the petition, and the signature counts;
 //   - a decision refused for too short reasons comes back with the choice,
@@ -131,6 +133,18 @@ func TestWebBrowserFinder(t *testing.T) {
 			b.screen(docs, "finder-"+lang+"-desktop")
 			b.open("/regions/beni-mellal-khenifra/petitions")
 			a11y("region finder")
+
+			// The region's 135 communes, filtered by a name typed with its
+			// vowels, through the plain GET form.
+			b.open("/regions/beni-mellal-khenifra")
+			b.do("type a commune's name", chromedp.SendKeys(chromedp.ID("commune-filter"), map[string]string{"ar": "زَاوِيَةُ الشَّيْخ", "fr": "zaouiat cheikh"}[lang]))
+			b.submit("filter the communes", "#commune-filter-submit")
+			if got := b.eval("communes", `document.querySelectorAll("#compare-communes tbody tr").length + " " + document.querySelector("#compare-communes tbody th a").getAttribute("href") + " " + location.hash`); got != "1 /communes/50910113 #commune-filter-form" {
+				t.Errorf("the filtered communes: %q, want Zaouiat Cheikh alone, the form in view", got)
+			}
+			b.open("/regions/beni-mellal-khenifra?commune=" + url.QueryEscape("الشيخ") + "#commune-filter-form")
+			b.screen(docs, "finder-"+lang+"-region-filter")
+			a11y("region, communes filtered")
 
 			// A visitor signs from the petition's page: sign-in and back.
 			b.open("/" + arabic)
