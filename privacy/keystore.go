@@ -131,7 +131,7 @@ func (s *KeyStore) SealingKey(ctx context.Context) (id string, key []byte, err e
 // ownKey reads the person's entry: their own key, ErrErased for a
 // tombstone, jetstream.ErrKeyNotFound for none.
 func (s *KeyStore) ownKey(ctx context.Context, person string) ([]byte, error) {
-	if strings.HasPrefix(person, dataKeyPrefix) {
+	if strings.HasPrefix(person, dataKeyPrefix) || strings.HasPrefix(person, documentKeyPrefix) {
 		return nil, fmt.Errorf("privacy: %q is not a person key", person)
 	}
 	return s.entry(ctx, person)
@@ -330,7 +330,7 @@ func (s *KeyStore) NameKey(ctx context.Context, person, id string) ([]byte, erro
 // pooled keys are destroyed with Destroy (the caller finds them in the
 // log).
 func (s *KeyStore) Erase(ctx context.Context, person string) error {
-	if strings.HasPrefix(person, dataKeyPrefix) {
+	if strings.HasPrefix(person, dataKeyPrefix) || strings.HasPrefix(person, documentKeyPrefix) {
 		return fmt.Errorf("privacy: %q is not a person key", person)
 	}
 	if err := s.kv.Purge(ctx, person); err != nil {
