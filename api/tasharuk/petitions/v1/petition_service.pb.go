@@ -2478,9 +2478,15 @@ type ImportSignaturesRequest struct {
 	// Petition resource name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// CSV with a header row: national_id,full_name[,province].
-	Csv           []byte `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Csv []byte `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Optional: the id of the petition's attached
+	// DOCUMENT_KIND_SIGNATURE_SHEET document (the scanned paper sheet) the
+	// rows were keyed in from; each imported signature records it. A
+	// document of another petition is DOCUMENT_NOT_FOUND, of another kind
+	// INVALID_ARGUMENT, an erased one DOCUMENT_ERASED; nothing is imported.
+	SheetDocumentId string `protobuf:"bytes,3,opt,name=sheet_document_id,json=sheetDocumentId,proto3" json:"sheet_document_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ImportSignaturesRequest) Reset() {
@@ -2525,6 +2531,13 @@ func (x *ImportSignaturesRequest) GetCsv() []byte {
 		return x.Csv
 	}
 	return nil
+}
+
+func (x *ImportSignaturesRequest) GetSheetDocumentId() string {
+	if x != nil {
+		return x.SheetDocumentId
+	}
+	return ""
 }
 
 // ImportRow reports one CSV row (without the personal data).
@@ -4249,7 +4262,9 @@ type AttachDocumentRequest struct {
 	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
 	// The bytes (PDF, JPEG, PNG or plain text).
 	Content []byte `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
-	// Whether it holds personal data (staff-only in any case).
+	// Whether it holds personal data: then it is stored sealed with a data
+	// key of its own and can be erased. Signature sheets and proofs of
+	// residence always are (staff-only in any case).
 	PersonalData  bool `protobuf:"varint,5,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4688,10 +4703,11 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\rsignature_ref\x18\x02 \x01(\tR\fsignatureRef\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"<\n" +
 	"\x17StrikeSignatureResponse\x12!\n" +
-	"\flog_position\x18\x01 \x01(\x04R\vlogPosition\"?\n" +
+	"\flog_position\x18\x01 \x01(\x04R\vlogPosition\"k\n" +
 	"\x17ImportSignaturesRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
-	"\x03csv\x18\x02 \x01(\fR\x03csv\"\x9c\x01\n" +
+	"\x03csv\x18\x02 \x01(\fR\x03csv\x12*\n" +
+	"\x11sheet_document_id\x18\x03 \x01(\tR\x0fsheetDocumentId\"\x9c\x01\n" +
 	"\tImportRow\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12>\n" +
 	"\x06status\x18\x02 \x01(\x0e2&.tasharuk.petitions.v1.ImportRowStatusR\x06status\x12\x16\n" +

@@ -87,13 +87,16 @@ type PetitionServiceClient interface {
 	AmendPetition(ctx context.Context, in *AmendPetitionRequest, opts ...grpc.CallOption) (*AmendPetitionResponse, error)
 	// AttachDocument stores a supporting document (the agent, or the
 	// council's staff): its type is sniffed from the bytes, its size
-	// limited, its SHA-256 recorded in the log. Fails with
+	// limited, its SHA-256 recorded in the log. A document with personal
+	// data (and every signature sheet and proof of residence) is stored
+	// sealed with a data key of its own, erasable. Fails with
 	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
 	// INVALID_ARGUMENT.
 	AttachDocument(ctx context.Context, in *AttachDocumentRequest, opts ...grpc.CallOption) (*AttachDocumentResponse, error)
 	// GetDocument returns a document's bytes, checked against the SHA-256 its
-	// event recorded (the council's staff, admins, auditors). Fails with
-	// NOT_FOUND (DOCUMENT_NOT_FOUND), DOCUMENT_ALTERED.
+	// event recorded (the council's staff, admins, auditors); a sealed one is
+	// opened with its data key. Fails with NOT_FOUND (DOCUMENT_NOT_FOUND),
+	// DOCUMENT_ALTERED, DOCUMENT_ERASED.
 	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*GetDocumentResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
@@ -113,7 +116,10 @@ type PetitionServiceClient interface {
 	// StrikeSignature strikes a signature out, with a reason (staff).
 	StrikeSignature(ctx context.Context, in *StrikeSignatureRequest, opts ...grpc.CallOption) (*StrikeSignatureResponse, error)
 	// ImportSignatures imports a paper signature sheet as CSV (staff); returns
-	// a report per row. A malformed file imports nothing (MALFORMED_CSV).
+	// a report per row. A malformed file imports nothing (MALFORMED_CSV), nor
+	// does naming a sheet document that is not this petition's
+	// (DOCUMENT_NOT_FOUND), not a signature sheet (INVALID_ARGUMENT) or
+	// erased (DOCUMENT_ERASED).
 	ImportSignatures(ctx context.Context, in *ImportSignaturesRequest, opts ...grpc.CallOption) (*ImportSignaturesResponse, error)
 	// DepositPetition records the deposit and issues the receipt (agent
 	// online, or staff keying in a paper deposit with its received date).
@@ -456,13 +462,16 @@ type PetitionServiceServer interface {
 	AmendPetition(context.Context, *AmendPetitionRequest) (*AmendPetitionResponse, error)
 	// AttachDocument stores a supporting document (the agent, or the
 	// council's staff): its type is sniffed from the bytes, its size
-	// limited, its SHA-256 recorded in the log. Fails with
+	// limited, its SHA-256 recorded in the log. A document with personal
+	// data (and every signature sheet and proof of residence) is stored
+	// sealed with a data key of its own, erasable. Fails with
 	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
 	// INVALID_ARGUMENT.
 	AttachDocument(context.Context, *AttachDocumentRequest) (*AttachDocumentResponse, error)
 	// GetDocument returns a document's bytes, checked against the SHA-256 its
-	// event recorded (the council's staff, admins, auditors). Fails with
-	// NOT_FOUND (DOCUMENT_NOT_FOUND), DOCUMENT_ALTERED.
+	// event recorded (the council's staff, admins, auditors); a sealed one is
+	// opened with its data key. Fails with NOT_FOUND (DOCUMENT_NOT_FOUND),
+	// DOCUMENT_ALTERED, DOCUMENT_ERASED.
 	GetDocument(context.Context, *GetDocumentRequest) (*GetDocumentResponse, error)
 	// SignPetition adds the calling account's signature. The national ID
 	// number given is bound to the account in the petition's council: the
@@ -482,7 +491,10 @@ type PetitionServiceServer interface {
 	// StrikeSignature strikes a signature out, with a reason (staff).
 	StrikeSignature(context.Context, *StrikeSignatureRequest) (*StrikeSignatureResponse, error)
 	// ImportSignatures imports a paper signature sheet as CSV (staff); returns
-	// a report per row. A malformed file imports nothing (MALFORMED_CSV).
+	// a report per row. A malformed file imports nothing (MALFORMED_CSV), nor
+	// does naming a sheet document that is not this petition's
+	// (DOCUMENT_NOT_FOUND), not a signature sheet (INVALID_ARGUMENT) or
+	// erased (DOCUMENT_ERASED).
 	ImportSignatures(context.Context, *ImportSignaturesRequest) (*ImportSignaturesResponse, error)
 	// DepositPetition records the deposit and issues the receipt (agent
 	// online, or staff keying in a paper deposit with its received date).

@@ -1784,9 +1784,13 @@ type SignatureAdded struct {
 	SignerAccount string `protobuf:"bytes,8,opt,name=signer_account,json=signerAccount,proto3" json:"signer_account,omitempty"`
 	// How the signer was established; unspecified in signatures recorded
 	// before levels (see SignatureAssurance_UNSPECIFIED for how they read).
-	Assurance     SignatureAssurance `protobuf:"varint,9,opt,name=assurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"assurance,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Assurance SignatureAssurance `protobuf:"varint,9,opt,name=assurance,proto3,enum=tasharuk.petitions.events.v1.SignatureAssurance" json:"assurance,omitempty"`
+	// For a paper signature imported from a CSV sheet: the id of the
+	// petition's attached DOCUMENT_KIND_SIGNATURE_SHEET document (the
+	// scanned sheet) the rows were keyed in from, when the import named one.
+	SheetDocumentId string `protobuf:"bytes,10,opt,name=sheet_document_id,json=sheetDocumentId,proto3" json:"sheet_document_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SignatureAdded) Reset() {
@@ -1880,6 +1884,13 @@ func (x *SignatureAdded) GetAssurance() SignatureAssurance {
 		return x.Assurance
 	}
 	return SignatureAssurance_SIGNATURE_ASSURANCE_UNSPECIFIED
+}
+
+func (x *SignatureAdded) GetSheetDocumentId() string {
+	if x != nil {
+		return x.SheetDocumentId
+	}
+	return ""
 }
 
 // SignatureWithdrawn: the signer withdrew before deposit.
@@ -2485,7 +2496,15 @@ type PetitionDocumentAttached struct {
 	// residence): shown to the council's staff only.
 	PersonalData bool `protobuf:"varint,7,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
 	// Object name in the documents bucket.
-	Object        string `protobuf:"bytes,8,opt,name=object,proto3" json:"object,omitempty"`
+	Object string `protobuf:"bytes,8,opt,name=object,proto3" json:"object,omitempty"`
+	// The stored object is sealed (AES-256-GCM) with the document's own data
+	// key, kept in the privacy key store under key_id: documents with
+	// personal data are. sha256 and size are still those of the plain bytes,
+	// so an exported copy is checked against this event.
+	Sealed bool `protobuf:"varint,9,opt,name=sealed,proto3" json:"sealed,omitempty"`
+	// Key-store id of the sealing key ("doc.<council>.<petition>.<document>",
+	// no personal data); empty unless sealed.
+	KeyId         string `protobuf:"bytes,10,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2576,6 +2595,78 @@ func (x *PetitionDocumentAttached) GetObject() string {
 	return ""
 }
 
+func (x *PetitionDocumentAttached) GetSealed() bool {
+	if x != nil {
+		return x.Sealed
+	}
+	return false
+}
+
+func (x *PetitionDocumentAttached) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// PetitionDocumentErased: a sealed document was erased at a person's
+// request (law 09-08): its data key was destroyed and its object deleted;
+// the attaching event, with the hash of what was attached, stays. Event
+// type "petitions.PetitionDocumentErased".
+type PetitionDocumentErased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the erased document.
+	DocumentId string `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	// Key-store id of the destroyed data key.
+	KeyId         string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PetitionDocumentErased) Reset() {
+	*x = PetitionDocumentErased{}
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PetitionDocumentErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PetitionDocumentErased) ProtoMessage() {}
+
+func (x *PetitionDocumentErased) ProtoReflect() protoreflect.Message {
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PetitionDocumentErased.ProtoReflect.Descriptor instead.
+func (*PetitionDocumentErased) Descriptor() ([]byte, []int) {
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PetitionDocumentErased) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *PetitionDocumentErased) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 // ConditionEvidence says which attached document proved one condition.
 type ConditionEvidence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2591,7 +2682,7 @@ type ConditionEvidence struct {
 
 func (x *ConditionEvidence) Reset() {
 	*x = ConditionEvidence{}
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2603,7 +2694,7 @@ func (x *ConditionEvidence) String() string {
 func (*ConditionEvidence) ProtoMessage() {}
 
 func (x *ConditionEvidence) ProtoReflect() protoreflect.Message {
-	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[28]
+	mi := &file_tasharuk_petitions_events_v1_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2616,7 +2707,7 @@ func (x *ConditionEvidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionEvidence.ProtoReflect.Descriptor instead.
 func (*ConditionEvidence) Descriptor() ([]byte, []int) {
-	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{28}
+	return file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ConditionEvidence) GetCondition() string {
@@ -2712,7 +2803,7 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"R\n" +
 	"\rReceiptIssued\x12%\n" +
 	"\x0ereceipt_number\x18\x01 \x01(\tR\rreceiptNumber\x12\x1a\n" +
-	"\bpetition\x18\x02 \x01(\tR\bpetition\"\x94\x03\n" +
+	"\bpetition\x18\x02 \x01(\tR\bpetition\"\xc0\x03\n" +
 	"\x0eSignatureAdded\x12\x1a\n" +
 	"\bpetition\x18\x01 \x01(\tR\bpetition\x12\x1d\n" +
 	"\n" +
@@ -2723,7 +2814,9 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\fimport_batch\x18\x06 \x01(\tR\vimportBatch\x12\x1e\n" +
 	"\vname_key_id\x18\a \x01(\tR\tnameKeyId\x12%\n" +
 	"\x0esigner_account\x18\b \x01(\tR\rsignerAccount\x12N\n" +
-	"\tassurance\x18\t \x01(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\tassurance\",\n" +
+	"\tassurance\x18\t \x01(\x0e20.tasharuk.petitions.events.v1.SignatureAssuranceR\tassurance\x12*\n" +
+	"\x11sheet_document_id\x18\n" +
+	" \x01(\tR\x0fsheetDocumentId\",\n" +
 	"\x12SignatureWithdrawn\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\")\n" +
 	"\x0fSignatureStruck\x12\x16\n" +
@@ -2759,7 +2852,7 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\vaccount_key\x18\x02 \x01(\tR\n" +
 	"accountKey\x12\x1d\n" +
 	"\n" +
-	"signer_key\x18\x03 \x01(\tR\tsignerKey\"\xa0\x02\n" +
+	"signer_key\x18\x03 \x01(\tR\tsignerKey\"\xcf\x02\n" +
 	"\x18PetitionDocumentAttached\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12>\n" +
@@ -2770,7 +2863,14 @@ const file_tasharuk_petitions_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"media_type\x18\x06 \x01(\tR\tmediaType\x12#\n" +
 	"\rpersonal_data\x18\a \x01(\bR\fpersonalData\x12\x16\n" +
-	"\x06object\x18\b \x01(\tR\x06object\"R\n" +
+	"\x06object\x18\b \x01(\tR\x06object\x12\x16\n" +
+	"\x06sealed\x18\t \x01(\bR\x06sealed\x12\x15\n" +
+	"\x06key_id\x18\n" +
+	" \x01(\tR\x05keyId\"P\n" +
+	"\x16PetitionDocumentErased\x12\x1f\n" +
+	"\vdocument_id\x18\x01 \x01(\tR\n" +
+	"documentId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"R\n" +
 	"\x11ConditionEvidence\x12\x1c\n" +
 	"\tcondition\x18\x01 \x01(\tR\tcondition\x12\x1f\n" +
 	"\vdocument_id\x18\x02 \x01(\tR\n" +
@@ -2849,7 +2949,7 @@ func file_tasharuk_petitions_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_tasharuk_petitions_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_tasharuk_petitions_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(PetitionerKind)(0),                    // 0: tasharuk.petitions.events.v1.PetitionerKind
 	(DepositChannel)(0),                    // 1: tasharuk.petitions.events.v1.DepositChannel
@@ -2889,23 +2989,24 @@ var file_tasharuk_petitions_events_v1_events_proto_goTypes = []any{
 	(*NationalIdBound)(nil),                // 35: tasharuk.petitions.events.v1.NationalIdBound
 	(*AccountBound)(nil),                   // 36: tasharuk.petitions.events.v1.AccountBound
 	(*PetitionDocumentAttached)(nil),       // 37: tasharuk.petitions.events.v1.PetitionDocumentAttached
-	(*ConditionEvidence)(nil),              // 38: tasharuk.petitions.events.v1.ConditionEvidence
-	(*timestamppb.Timestamp)(nil),          // 39: google.protobuf.Timestamp
+	(*PetitionDocumentErased)(nil),         // 38: tasharuk.petitions.events.v1.PetitionDocumentErased
+	(*ConditionEvidence)(nil),              // 39: tasharuk.petitions.events.v1.ConditionEvidence
+	(*timestamppb.Timestamp)(nil),          // 40: google.protobuf.Timestamp
 }
 var file_tasharuk_petitions_events_v1_events_proto_depIdxs = []int32{
-	38, // 0: tasharuk.petitions.events.v1.Checklist.evidence:type_name -> tasharuk.petitions.events.v1.ConditionEvidence
+	39, // 0: tasharuk.petitions.events.v1.Checklist.evidence:type_name -> tasharuk.petitions.events.v1.ConditionEvidence
 	0,  // 1: tasharuk.petitions.events.v1.PetitionDrafted.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
 	10, // 2: tasharuk.petitions.events.v1.PetitionDrafted.association:type_name -> tasharuk.petitions.events.v1.Association
-	39, // 3: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
+	40, // 3: tasharuk.petitions.events.v1.PetitionDeposited.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 4: tasharuk.petitions.events.v1.PetitionDeposited.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	39, // 5: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
+	40, // 5: tasharuk.petitions.events.v1.PetitionDeposited.decision_deadline:type_name -> google.protobuf.Timestamp
 	2,  // 6: tasharuk.petitions.events.v1.AdmissibilityDecided.decision:type_name -> tasharuk.petitions.events.v1.Admissibility
 	11, // 7: tasharuk.petitions.events.v1.AdmissibilityDecided.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
 	3,  // 8: tasharuk.petitions.events.v1.PetitionDeliberated.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
 	4,  // 9: tasharuk.petitions.events.v1.AgentNotified.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
 	5,  // 10: tasharuk.petitions.events.v1.SignatureAdded.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
 	6,  // 11: tasharuk.petitions.events.v1.SignatureAdded.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	39, // 12: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
+	40, // 12: tasharuk.petitions.events.v1.PetitionSubmittedForModeration.moderation_deadline:type_name -> google.protobuf.Timestamp
 	8,  // 13: tasharuk.petitions.events.v1.PetitionModerationRefused.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
 	9,  // 14: tasharuk.petitions.events.v1.PetitionDocumentAttached.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
 	15, // [15:15] is the sub-list for method output_type
@@ -2926,7 +3027,7 @@ func file_tasharuk_petitions_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tasharuk_petitions_events_v1_events_proto_rawDesc), len(file_tasharuk_petitions_events_v1_events_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
