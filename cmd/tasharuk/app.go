@@ -187,7 +187,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Documents: documents, Now: now}
+	petitions := &papp.Service{Store: store, Registry: reg, Runner: model.Runner, Model: model.Petitions, Councils: model.Territory, Signers: keys, Persons: persons, Rules: model.Rulebooks, Documents: documents, DocumentKeys: persons, Now: now}
 	identity := identityService(store, reg, keys, persons, now)
 	contacts.identity = identity
 	// a.Roles is the grants lookup one-time-code sessions use

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -28,7 +29,12 @@ func (a *App) openDocuments(ctx context.Context, ns *natsstore.Store) (*objectSt
 	if err != nil {
 		return nil, err
 	}
-	os, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: documentBucket, Replicas: ns.Replicas(),
+	return documentStore(ctx, js, ns.Replicas())
+}
+
+// documentStore opens (creating if needed) the documents bucket.
+func documentStore(ctx context.Context, js jetstream.JetStream, replicas int) (*objectStore, error) {
+	os, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: documentBucket, Replicas: replicas,
 		Description: "supporting documents of petitions; their SHA-256 is in the log"})
 	if err != nil {
 		return nil, fmt.Errorf("open the document store: %w", err)
@@ -43,4 +49,11 @@ func (o *objectStore) Put(ctx context.Context, name string, data []byte) error {
 
 func (o *objectStore) Get(ctx context.Context, name string) ([]byte, error) {
 	return o.os.GetBytes(ctx, name)
+}
+
+func (o *objectStore) Delete(ctx context.Context, name string) error {
+	if err := o.os.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return err
+	}
+	return nil
 }

@@ -177,4 +177,4 @@ func runGrant(ctx context.Context, name string, args []string, stdout, stderr io
 }
 
 // errNoPerson is returned by privacy erase given nobody to erase.
-var errNoPerson = errors.New("name the person: --council with --national-id, and/or --email or --phone; or --information-request for a requester of information")
+var errNoPerson = errors.New("name the person: --council with --national-id, and/or --email or --phone; or --information-request for a requester of information, or --document for a sealed document")

@@ -61,7 +61,7 @@ func init() {
 		}},
 		{name: "replay", args: "[--verify] [flags]", short: "rebuild the read models from zero; --verify checks the log and compares them with the live ones", run: runReplay},
 		{name: "privacy", short: "personal data (law 09-08)", subs: []*command{
-			{name: "erase", args: "(--council CODE --national-id ID | --email E | --phone P) [flags]", short: "erase a person's name from a council's signatures and/or an account's contact details (service stopped, embedded)", run: runPrivacyErase},
+			{name: "erase", args: "(--council CODE --national-id ID | --email E | --phone P | --document NAME) [flags]", short: "erase a person's name from a council's signatures and/or an account's contact details, or a sealed document (service stopped, embedded)", run: runPrivacyErase},
 		}},
 		{name: "users", short: "grant and revoke the roles of accounts (every grant an event in the log)", subs: []*command{
 			{name: "add", args: "--role ROLE [--council CODE] (--email E | --phone P | --subject S) [flags]", short: "grant an account a role (service stopped, embedded)", run: runUsersAdd},

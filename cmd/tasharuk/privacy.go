@@ -15,6 +15,7 @@ import (
 	iapp "github.com/tasharuk/tasharuk/services/identity/app"
 	icommand "github.com/tasharuk/tasharuk/services/information/app/command"
 	papp "github.com/tasharuk/tasharuk/services/petitions/app"
+	"github.com/tasharuk/tasharuk/services/petitions/domain"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
 )
 
@@ -35,6 +36,7 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	email := fs.String("email", "", "erase the contact details of the account that signs in with this email (used only to find it; not stored)")
 	phone := fs.String("phone", "", "erase the contact details of the account that signs in with this phone number")
 	infoRequest := fs.String("information-request", "", "instead: erase the requester of this request for information (communes/{c}/informationRequests/{id}): its sealed name and contact")
+	document := fs.String("document", "", "instead: erase a sealed document with personal data ({petition}/documents/{id}): its data key and its bytes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,6 +46,9 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	signer := *council != "" || *nationalID != ""
 	contact := *email != "" || *phone != ""
 	switch {
+	case *document != "" && (signer || contact || *infoRequest != ""):
+		return usagef("privacy erase", "give --document alone (it names one document)")
+	case *document != "":
 	case *infoRequest != "" && (signer || contact):
 		return usagef("privacy erase", "give --information-request alone (it names one requester), or --council and --national-id, or --email/--phone")
 	case *infoRequest != "":
@@ -74,6 +79,9 @@ func runPrivacyErase(ctx context.Context, args []string, stdout, stderr io.Write
 	defer ls.Close()
 	if *infoRequest != "" {
 		return eraseRequester(ctx, sc, ls, *infoRequest, stdout)
+	}
+	if *document != "" {
+		return eraseDocument(ctx, sc, ls, *document, stdout)
 	}
 	// A council that is not registered has no signers to erase: say so
 	// rather than record an erasure nobody can have asked for (and before
@@ -142,5 +150,35 @@ func eraseRequester(ctx context.Context, sc storeConfig, ls *logStore, name stri
 		return err
 	}
 	fmt.Fprintf(stdout, "erased: the requester of %s (data key %s destroyed; recorded at position %d); the request and the public figures are unchanged\n", name, keyID, pos)
+	return nil
+}
+
+// eraseDocument destroys a sealed document's data key, deletes its object
+// and records it (PetitionDocumentErased on the petition's stream).
+func eraseDocument(ctx context.Context, sc storeConfig, ls *logStore, name string, stdout io.Writer) error {
+	// The erasure is recorded in the log: never over a damaged one.
+	if err := refuseDamagedLog(ctx, ls, sc); err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
+	_, ks, err := openPersonKeys(ctx, ls, sc, "privacy erase")
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	js, err := jetstream.New(ls.NATS.Conn())
+	if err != nil {
+		return err
+	}
+	docs, err := documentStore(ctx, js, ls.NATS.Replicas())
+	if err != nil {
+		return err
+	}
+	svc := &papp.Service{Store: ls.Log, Registry: newRegistry(), Documents: docs, DocumentKeys: ks, Now: time.Now}
+	d, pos, err := svc.EraseDocument(ctx, cliActor(), name)
+	if err != nil {
+		return fmt.Errorf("privacy erase: %w", err)
+	}
+	fmt.Fprintf(stdout, "erased: document %s (%s; data key %s destroyed, its bytes deleted; recorded at position %d); its SHA-256 stays in the log\n",
+		name, domain.StateKindName(d.Kind), d.KeyID, pos)
 	return nil
 }

@@ -74,6 +74,9 @@ type Service struct {
 	// Documents keeps supporting documents' bytes (nil: attaching is
 	// unavailable).
 	Documents DocumentStore
+	// DocumentKeys seals documents with personal data, each with its own
+	// key (nil: such documents cannot be attached or read).
+	DocumentKeys DocumentKeys
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 

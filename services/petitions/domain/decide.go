@@ -178,6 +178,8 @@ func Decide(s State, c Command, ctx Context) ([]Event, error) {
 		return decideAmend(s, c, ctx)
 	case AttachDocument:
 		return decideAttach(s, c, ctx)
+	case EraseDocument:
+		return decideEraseDocument(s, c, ctx)
 	case Deposit:
 		return decideDeposit(s, c, ctx)
 	case ReferToBureau:

@@ -28,9 +28,32 @@ type AttachDocument struct {
 	MediaType    string
 	PersonalData bool
 	Object       string
+	// Sealed: the object is encrypted with the document's own data key,
+	// KeyID in the key store. A document with personal data must be.
+	Sealed bool
+	KeyID  string
 }
 
 func (AttachDocument) isCommand() {}
+
+// EraseDocument records that a sealed document was erased: its data key
+// destroyed and its object deleted (the app does both first).
+type EraseDocument struct {
+	ID string
+}
+
+func (EraseDocument) isCommand() {}
+
+// PersonalKinds are the kinds of document that hold personal data
+// whatever the attacher says: a signature sheet lists names and national
+// ID numbers, a proof of residence names its holder (law 09-08 art. 1).
+var PersonalKinds = []petitionseventsv1.DocumentKind{
+	petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET,
+	petitionseventsv1.DocumentKind_DOCUMENT_KIND_RESIDENCE_PROOF,
+}
+
+// ReasonDocumentErased: the document was erased; its bytes are gone.
+const ReasonDocumentErased = "DOCUMENT_ERASED"
 
 // Document is an attached document as the state knows it.
 type Document struct {
@@ -39,6 +62,11 @@ type Document struct {
 	Size                                                int64
 	PersonalData                                        bool
 	AttachedAt                                          time.Time
+	// Sealed documents are encrypted with their own data key (KeyID);
+	// Erased ones had that key destroyed and their object deleted.
+	Sealed, Erased bool
+	KeyID          string
+	ErasedAt       time.Time
 }
 
 // MaxDocumentBytes is the largest document accepted (a scanned sheet at a
@@ -72,13 +100,42 @@ func decideAttach(s State, c AttachDocument, ctx Context) ([]Event, error) {
 	if !sha256Hex.MatchString(c.SHA256) || c.Size <= 0 || c.Size > MaxDocumentBytes || c.Object == "" || c.ID == "" {
 		return nil, fault.Field("content", "a stored document of 1 byte to %d bytes", MaxDocumentBytes)
 	}
+	if slices.Contains(PersonalKinds, c.Kind) && !c.PersonalData {
+		return nil, fault.Field("personal_data", "a %s holds personal data: attach it as such", StateKindName(c.Kind))
+	}
+	// Personal data is never stored in clear (law 09-08 art. 23, security
+	// of processing): sealed with a key of its own, so that it can be
+	// erased.
+	if c.PersonalData != c.Sealed || c.Sealed != (c.KeyID != "") {
+		return nil, fault.Field("personal_data", "a document with personal data is stored sealed with a data key of its own, and only such a document")
+	}
 	for _, d := range s.Attachments {
 		if d.ID == c.ID {
 			return nil, fault.New(fault.AlreadyExists, "DOCUMENT_EXISTS", "document %s is already attached", c.ID)
 		}
 	}
 	return one(&petitionseventsv1.PetitionDocumentAttached{DocumentId: c.ID, Kind: c.Kind, FileName: name, Sha256: c.SHA256,
-		Size: c.Size, MediaType: c.MediaType, PersonalData: c.PersonalData, Object: c.Object}, time.Time{}), nil
+		Size: c.Size, MediaType: c.MediaType, PersonalData: c.PersonalData, Object: c.Object, Sealed: c.Sealed, KeyId: c.KeyID}, time.Time{}), nil
+}
+
+// decideEraseDocument: an operator erases a sealed document at a person's
+// request (law 09-08 art. 8, the right to erasure). It works whatever the
+// petition's state: the right does not wait for the procedure's end.
+func decideEraseDocument(s State, c EraseDocument, ctx Context) ([]Event, error) {
+	if ctx.Actor.Role != "admin" {
+		return nil, fault.New(fault.PermissionDenied, "PERMISSION_DENIED", "only an operator (privacy erase) erases a document")
+	}
+	d, ok := s.DocumentByID(c.ID)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "DOCUMENT_NOT_FOUND", "no document %s on this petition", c.ID)
+	}
+	if d.Erased {
+		return nil, fault.New(fault.FailedPrecondition, ReasonDocumentErased, "document %s was already erased on %s", c.ID, d.ErasedAt.UTC().Format(time.DateOnly))
+	}
+	if !d.Sealed {
+		return nil, fault.New(fault.FailedPrecondition, "DOCUMENT_NOT_ERASABLE", "document %s was attached without personal data and is not sealed; only a sealed document is erased", c.ID)
+	}
+	return one(&petitionseventsv1.PetitionDocumentErased{DocumentId: d.ID, KeyId: d.KeyID}, time.Time{}), nil
 }
 
 // DocumentByID returns an attached document.

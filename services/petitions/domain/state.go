@@ -39,6 +39,7 @@ var EventTypes = []es.Type{
 	{Name: "petitions.PetitionModerationRefused", Version: 1, Sample: &petitionseventsv1.PetitionModerationRefused{}},
 	{Name: "petitions.PetitionAmended", Version: 1, Sample: &petitionseventsv1.PetitionAmended{}},
 	{Name: "petitions.PetitionDocumentAttached", Version: 1, Sample: &petitionseventsv1.PetitionDocumentAttached{}},
+	{Name: "petitions.PetitionDocumentErased", Version: 1, Sample: &petitionseventsv1.PetitionDocumentErased{}},
 }
 
 // Recorded is an event of the stream as Evolve sees it.
@@ -215,7 +216,13 @@ func Evolve(s State, e Recorded) State {
 	case *petitionseventsv1.PetitionDocumentAttached:
 		s.Attachments = append(s.Attachments, Document{ID: p.GetDocumentId(), Kind: p.GetKind(), FileName: p.GetFileName(), SHA256: p.GetSha256(),
 			Size: p.GetSize(), MediaType: p.GetMediaType(), PersonalData: p.GetPersonalData(), Object: p.GetObject(),
-			AttachedBy: e.Actor.Subject, AttachedAt: e.OccurredAt})
+			Sealed: p.GetSealed(), KeyID: p.GetKeyId(), AttachedBy: e.Actor.Subject, AttachedAt: e.OccurredAt})
+	case *petitionseventsv1.PetitionDocumentErased:
+		for i := range s.Attachments {
+			if s.Attachments[i].ID == p.GetDocumentId() {
+				s.Attachments[i].Erased, s.Attachments[i].ErasedAt = true, e.OccurredAt
+			}
+		}
 	case *petitionseventsv1.RecordCorrected:
 		s.Corrections = append(s.Corrections, p)
 		applyCorrection(&s, p)

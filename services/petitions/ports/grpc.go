@@ -543,5 +543,5 @@ func (s *Server) GetDocument(ctx context.Context, r *petitionsv1.GetDocumentRequ
 
 func documentEvent(d domain.Document) *petitionseventsv1.PetitionDocumentAttached {
 	return &petitionseventsv1.PetitionDocumentAttached{DocumentId: d.ID, Kind: d.Kind, FileName: d.FileName, Sha256: d.SHA256,
-		Size: d.Size, MediaType: d.MediaType, PersonalData: d.PersonalData, Object: d.Object}
+		Size: d.Size, MediaType: d.MediaType, PersonalData: d.PersonalData, Object: d.Object, Sealed: d.Sealed, KeyId: d.KeyID}
 }

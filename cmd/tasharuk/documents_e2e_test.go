@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tasharuk/tasharuk/access"
+	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
+	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
+	"github.com/tasharuk/tasharuk/internal/kernel/fault"
+	"github.com/tasharuk/tasharuk/privacy"
+)
+
+// bucketOf opens, with the service stopped, the documents bucket and the
+// key store of the log in e's data folder, as the CLI does.
+func bucketOf(t *testing.T, e *env) (jetstream.ObjectStore, *privacy.KeyStore, func()) {
+	t.Helper()
+	ctx := context.Background()
+	sc := storeConfigFor(e)
+	sc.KeysDir = keysOf(e.dir)
+	ls, err := openQuiet(ctx, sc, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(ls.NATS.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := js.ObjectStore(ctx, documentBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ks, err := openPersonKeys(ctx, ls, sc, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj, ks, func() { ks.Close(); ls.Close() }
+}
+
+// TestSealedDocumentsEndToEnd (issue 18, documents with personal data): a
+// scanned signature sheet (attached without saying it holds personal
+// data: its kind does) and a proof of residence are stored sealed, each
+// with a data key of its own — the bytes in the bucket are not the plain
+// bytes, the object's name is not their hash — while their events keep
+// the SHA-256 and size of the plain bytes. The council's staff read them
+// back in plain; the agent, another citizen, another council's staff and
+// anonymous callers cannot; a crafted id is DOCUMENT_NOT_FOUND; a tampered
+// ciphertext is DOCUMENT_ALTERED. `privacy erase --document` destroys the
+// key and deletes the object and records PetitionDocumentErased; after it
+// the document reads DOCUMENT_ERASED, a replayed erasure, an unsealed
+// document, a crafted id and another council's name are refused with the
+// log unchanged; the export verifies, holds no personal data, and `audit
+// document` still proves an exported copy of the erased sheet against its
+// event.
+func TestSealedDocumentsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{t: time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
+	agent := e.token(access.RoleCitizen, "", "agent-sheet")
+	other := e.token(access.RoleCitizen, "", "citizen-sheet-other")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-sheet-zc")
+	staffKT := e.token(access.RoleStaff, "50910107", "clerk-sheet-kt")
+	created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+		Title: "Éclairage du douar", Request: "Éclairer la piste du douar.", Reasons: "La piste est dangereuse la nuit."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetPetition().GetName()
+	petitionID := strings.TrimPrefix(name, "communes/50910113/petitions/")
+	sheet := []byte("%PDF-1.4\n% Feuille de signatures n. 1\n% AB123456 Fatima Zahra Alaoui, douar Ait Ali\n% CD654321 Youssef Benali, douar Ait Ali\n%%EOF\n")
+	residence := []byte("%PDF-1.4\n% Certificat de residence: Mme Khadija Tazi, CIN EF777777\n%%EOF\n")
+	statutes := []byte("%PDF-1.4\n% Reglement interieur du comite de quartier\n%%EOF\n")
+
+	sheetAtt, err := e.petitions.AttachDocument(as(staffZC), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET,
+		FileName: "feuille-1.pdf", Content: sheet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resAtt, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_OTHER,
+		FileName: "residence.pdf", Content: residence, PersonalData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainAtt, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_OTHER,
+		FileName: "reglement.pdf", Content: statutes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(sheet)
+	sd := sheetAtt.GetDocument()
+	if !sd.GetSealed() || !sd.GetPersonalData() || sd.GetSha256() != hex.EncodeToString(sum[:]) || sd.GetSize() != int64(len(sheet)) ||
+		sd.GetKeyId() != "doc.50910113."+petitionID+"."+sd.GetDocumentId() || strings.Contains(sd.GetObject(), sd.GetSha256()) {
+		t.Fatalf("the sheet's attachment: %v", sd)
+	}
+	if !resAtt.GetDocument().GetSealed() || plainAtt.GetDocument().GetSealed() || plainAtt.GetDocument().GetKeyId() != "" {
+		t.Fatalf("sealed: residence %v, plain %v", resAtt.GetDocument().GetSealed(), plainAtt.GetDocument().GetSealed())
+	}
+	sheetName := sheetAtt.GetDocumentName()
+	read := func(tok, doc string) ([]byte, error) {
+		got, err := e.petitions.GetDocument(as(tok), &petitionsv1.GetDocumentRequest{Name: doc, MinPosition: plainAtt.GetLogPosition()})
+		return got.GetContent(), err
+	}
+
+	t.Run("staff of the council read them in plain; nobody else", func(t *testing.T) {
+		for doc, want := range map[string][]byte{sheetName: sheet, resAtt.GetDocumentName(): residence, plainAtt.GetDocumentName(): statutes} {
+			if got, err := read(staffZC, doc); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("staff read %s: %v", doc, err)
+			}
+		}
+		for who, tok := range map[string]string{"the agent": agent, "another citizen": other, "staff of Kasba Tadla": staffKT} {
+			if _, err := read(tok, sheetName); status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s reads the sheet: %v", who, err)
+			}
+		}
+		if code, _ := e.rest(http.MethodGet, "/v1/"+sheetName, "", nil, nil); code != http.StatusUnauthorized {
+			t.Errorf("anonymous read: %d", code)
+		}
+		// Another council's staff naming the sheet under their own council.
+		_, err := read(staffKT, strings.Replace(sheetName, "50910113", "50910107", 1))
+		wantCode(t, err, codes.NotFound, "PETITION_NOT_FOUND")
+		_, err = read(staffZC, name+"/documents/019b0000-0000-7000-8000-00000000beef")
+		wantCode(t, err, codes.NotFound, "DOCUMENT_NOT_FOUND")
+		if code, body := e.rest(http.MethodGet, "/v1/"+name, staffZC, nil, nil); code != 200 || strings.Contains(body, "Alaoui") {
+			t.Errorf("the petition view: %d, names a signer: %v", code, strings.Contains(body, "Alaoui"))
+		}
+	})
+
+	e.stop()
+	obj, ks, closeBucket := bucketOf(t, e)
+	stored, err := obj.GetBytes(context.Background(), sd.GetObject())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(stored, sheet) || bytes.Contains(stored, []byte("Alaoui")) || bytes.Contains(stored, []byte("AB123456")) || len(stored) <= len(sheet) {
+		t.Fatal("the bucket holds the sheet's plain bytes")
+	}
+	if got, err := obj.GetBytes(context.Background(), plainAtt.GetDocument().GetObject()); err != nil || !bytes.Equal(got, statutes) {
+		t.Fatalf("a document without personal data is stored as it came: %v", err)
+	}
+	// A clerk with access to the bucket alters the ciphertext.
+	tampered := bytes.Clone(stored)
+	tampered[len(tampered)/2] ^= 0x20
+	if _, err := obj.PutBytes(context.Background(), sd.GetObject(), tampered); err != nil {
+		t.Fatal(err)
+	}
+	closeBucket()
+	e.start()
+	_, err = read(staffZC, sheetName)
+	wantCode(t, err, codes.DataLoss, "DOCUMENT_ALTERED")
+	e.stop()
+	obj, _, closeBucket = bucketOf(t, e)
+	if _, err := obj.PutBytes(context.Background(), sd.GetObject(), stored); err != nil {
+		t.Fatal(err)
+	}
+	closeBucket()
+
+	erase := func(doc string) (string, error) {
+		var out, errOut strings.Builder
+		err := runPrivacy(context.Background(), []string{"erase", "--document", doc, "--data-dir", dir}, &out, &errOut)
+		return out.String(), err
+	}
+	before := len(readLog(t, e))
+	out, err := erase(sheetName)
+	if err != nil || !strings.Contains(out, "erased: document "+sheetName) || !strings.Contains(out, sd.GetKeyId()) {
+		t.Fatalf("privacy erase --document: %v %s", err, out)
+	}
+	if got := len(readLog(t, e)); got != before+1 {
+		t.Fatalf("the erasure recorded %d events, want 1", got-before)
+	}
+
+	t.Run("refused erasures change nothing", func(t *testing.T) {
+		head := len(readLog(t, e))
+		for doc, want := range map[string]string{
+			sheetName:                  "DOCUMENT_ERASED", // replayed
+			plainAtt.GetDocumentName(): "DOCUMENT_NOT_ERASABLE",
+			name + "/documents/019b0000-0000-7000-8000-00000000beef":             "DOCUMENT_NOT_FOUND",
+			strings.Replace(resAtt.GetDocumentName(), "50910113", "50910107", 1): "PETITION_NOT_FOUND",
+		} {
+			_, err := erase(doc)
+			if _, r, _ := fault.Classify(err); r != want {
+				t.Errorf("erase %s: %v, want %s", doc, err, want)
+			}
+		}
+		if got := len(readLog(t, e)); got != head {
+			t.Fatalf("refused erasures moved the log from %d to %d events", head, got)
+		}
+	})
+
+	obj, ks, closeBucket = bucketOf(t, e)
+	if _, err := ks.DocumentKey(context.Background(), sd.GetKeyId()); !errors.Is(err, privacy.ErrErased) {
+		t.Errorf("the sheet's key after erasure: %v", err)
+	}
+	if _, err := obj.GetBytes(context.Background(), sd.GetObject()); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Errorf("the sheet's object after erasure: %v", err)
+	}
+	if _, err := ks.DocumentKey(context.Background(), resAtt.GetDocument().GetKeyId()); err != nil {
+		t.Errorf("the other document's key: %v", err)
+	}
+	closeBucket()
+
+	e.start()
+	_, err = read(staffZC, sheetName)
+	wantCode(t, err, codes.FailedPrecondition, "DOCUMENT_ERASED")
+	if !strings.Contains(status.Convert(err).Message(), "erased") {
+		t.Errorf("the message: %s", status.Convert(err).Message())
+	}
+	if got, err := read(staffZC, resAtt.GetDocumentName()); err != nil || !bytes.Equal(got, residence) {
+		t.Errorf("the residence proof after the sheet's erasure: %v", err)
+	}
+	for _, secret := range []string{"Alaoui", "AB123456", "Tazi", "EF777777"} {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the server's logs hold %q", secret)
+		}
+	}
+	e.stop()
+
+	export := filepath.Join(t.TempDir(), "export.jsonl")
+	var aout, errOut strings.Builder
+	if err := runAudit(context.Background(), []string{"export", "--out", export, "--data-dir", dir}, &aout, &errOut); err != nil {
+		t.Fatalf("export: %v %s", err, errOut.String())
+	}
+	aout.Reset()
+	if err := runAudit(context.Background(), []string{"verify", export, "--public-key", "@" + filepath.Join(dir, "keys", "checkpoint.pub")}, &aout, &errOut); err != nil || !strings.Contains(aout.String(), "OK") {
+		t.Fatalf("verify after the erasure: %v\n%s", err, aout.String())
+	}
+	b, _ := os.ReadFile(export)
+	for _, secret := range []string{"Alaoui", "AB123456", "Tazi", "EF777777"} {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the export holds %q", secret)
+		}
+	}
+	if !bytes.Contains(b, []byte(`"petitions.PetitionDocumentErased"`)) {
+		t.Error("the erasure is not in the export")
+	}
+	file := filepath.Join(t.TempDir(), "feuille-1.pdf")
+	if err := os.WriteFile(file, sheet, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aout.Reset()
+	if err := runAudit(context.Background(), []string{"document", file, "--export", export}, &aout, &errOut); err != nil || !strings.Contains(aout.String(), sd.GetDocumentId()) {
+		t.Fatalf("audit document of the erased sheet's copy: %v %s", err, aout.String())
+	}
+}
