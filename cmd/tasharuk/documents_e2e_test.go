@@ -255,3 +255,135 @@ func TestSealedDocumentsEndToEnd(t *testing.T) {
 		t.Fatalf("audit document of the erased sheet's copy: %v %s", err, aout.String())
 	}
 }
+
+// TestSignatureSheetImportEndToEnd (issue 18, "a scanned paper signature
+// sheet can be attached to its CSV import"): the council's staff attach
+// the scan of a paper sheet, then import its CSV naming that document;
+// every imported signature records the sheet's id. Naming a document of
+// another kind, another petition's sheet, a crafted id, or (after its
+// erasure) the erased sheet is refused with a typed error and the log
+// unchanged; another council's staff and a citizen cannot import; the
+// same import replayed records nothing more.
+func TestSignatureSheetImportEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{t: time.Date(2027, 1, 11, 9, 0, 0, 0, time.UTC)}
+	e := startEnv(t, dir, clock, sharedData(t, "bmk_communes_2024.csv"))
+	agent := e.token(access.RoleCitizen, "", "agent-import-sheet")
+	staffZC := e.token(access.RoleStaff, "50910113", "clerk-import-zc")
+	staffKT := e.token(access.RoleStaff, "50910107", "clerk-import-kt")
+	collecting := func(title string) string {
+		t.Helper()
+		created, err := e.petitions.CreatePetition(as(agent), &petitionsv1.CreatePetitionRequest{Parent: "communes/50910113", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
+			Title: title, Request: "Réparer la piste du douar.", Reasons: "La piste est coupée à chaque pluie."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := created.GetPetition().GetName()
+		if _, err := e.petitions.OpenPetitionForSignatures(as(agent), &petitionsv1.OpenPetitionForSignaturesRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		cleared(t, e, nil, name)
+		return name
+	}
+	attach := func(name string, kind petitionseventsv1.DocumentKind, content string) string {
+		t.Helper()
+		att, err := e.petitions.AttachDocument(as(staffZC), &petitionsv1.AttachDocumentRequest{Name: name, Kind: kind, FileName: "scan.pdf", Content: []byte(content)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return att.GetDocument().GetDocumentId()
+	}
+	name := collecting("Piste du douar")
+	otherName := collecting("Piste de l'autre douar")
+	sheetID := attach(name, petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET, "%PDF-1.4\n% feuille 1 scannee\n%%EOF\n")
+	otherKindID := attach(name, petitionseventsv1.DocumentKind_DOCUMENT_KIND_OTHER, "%PDF-1.4\n% plan de la piste\n%%EOF\n")
+	otherSheetID := attach(otherName, petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET, "%PDF-1.4\n% feuille de l'autre petition\n%%EOF\n")
+	id1, name1 := signer("SH", 1)
+	id2, name2 := signer("SH", 2)
+	csv := []byte("national_id,full_name\n" + id1 + "," + name1 + "\n" + id2 + "," + name2 + "\n")
+	importSheet := func(tok, petition, doc string) (*petitionsv1.ImportSignaturesResponse, error) {
+		return e.petitions.ImportSignatures(as(tok), &petitionsv1.ImportSignaturesRequest{Name: petition, Csv: csv, SheetDocumentId: doc})
+	}
+
+	t.Run("refused sheets import nothing", func(t *testing.T) {
+		head := e.quietHead()
+		_, err := importSheet(staffZC, name, otherKindID)
+		wantCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		if !strings.Contains(status.Convert(err).Message(), "not a SIGNATURE_SHEET") {
+			t.Errorf("the message: %s", status.Convert(err).Message())
+		}
+		_, err = importSheet(staffZC, name, otherSheetID)
+		wantCode(t, err, codes.NotFound, "DOCUMENT_NOT_FOUND")
+		_, err = importSheet(staffZC, name, "019b0000-0000-7000-8000-00000000beef")
+		wantCode(t, err, codes.NotFound, "DOCUMENT_NOT_FOUND")
+		_, err = importSheet(staffZC, name, "../../"+sheetID)
+		wantCode(t, err, codes.NotFound, "DOCUMENT_NOT_FOUND")
+		for who, tok := range map[string]string{"staff of Kasba Tadla": staffKT, "the agent": agent} {
+			if _, err := importSheet(tok, name, sheetID); status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s imports: %v", who, err)
+			}
+		}
+		if got := e.quietHead(); got != head {
+			t.Fatalf("refused imports moved the log from %d to %d", head, got)
+		}
+	})
+
+	rep, err := importSheet(staffZC, name, sheetID)
+	if err != nil || rep.GetAccepted() != 2 {
+		t.Fatalf("import naming the sheet: %v %v", rep, err)
+	}
+	head := e.quietHead()
+	again, err := importSheet(staffZC, name, sheetID)
+	if err != nil || again.GetAccepted() != 0 || again.GetDuplicates() != 2 || e.quietHead() != head {
+		t.Fatalf("the replayed import: %v %v, log %d → %d", again, err, head, e.quietHead())
+	}
+	e.stop()
+
+	// Every imported signature names the sheet.
+	ls, err := openQuiet(context.Background(), storeConfigFor(e), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry()
+	named := 0
+	for from := uint64(1); ; {
+		page, err := ls.Log.ReadAll(context.Background(), from, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for i := range page {
+			from = page[i].Position + 1
+			p, err := reg.DecodeEvent(&page[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, ok := p.(*petitionseventsv1.SignatureAdded); ok {
+				if s.GetPetition() != name || s.GetSheetDocumentId() != sheetID {
+					t.Errorf("signature on %s names sheet %q", s.GetPetition(), s.GetSheetDocumentId())
+				}
+				named++
+			}
+		}
+	}
+	ls.Close()
+	if named != 2 {
+		t.Fatalf("%d signatures recorded, want 2", named)
+	}
+
+	// The sheet is erased: a later import cannot name it.
+	var out, errOut strings.Builder
+	if err := runPrivacy(context.Background(), []string{"erase", "--document", name + "/documents/" + sheetID, "--data-dir", dir}, &out, &errOut); err != nil {
+		t.Fatalf("erase the sheet: %v %s", err, errOut.String())
+	}
+	e.start()
+	head = e.quietHead()
+	id3, name3 := signer("SH", 3)
+	_, err = e.petitions.ImportSignatures(as(staffZC), &petitionsv1.ImportSignaturesRequest{Name: name, Csv: []byte("national_id,full_name\n" + id3 + "," + name3 + "\n"), SheetDocumentId: sheetID})
+	wantCode(t, err, codes.FailedPrecondition, "DOCUMENT_ERASED")
+	if e.quietHead() != head {
+		t.Fatal("an import naming an erased sheet moved the log")
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	petitionseventsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/events/v1"
 	"github.com/tasharuk/tasharuk/eventstore"
+	"github.com/tasharuk/tasharuk/internal/kernel/es"
 	"github.com/tasharuk/tasharuk/internal/kernel/fault"
 	"github.com/tasharuk/tasharuk/privacy"
 	"github.com/tasharuk/tasharuk/services/petitions/domain"
@@ -244,4 +245,27 @@ func (s *Service) decideOn(st domain.State, n Name, cmd domain.Command, actor ev
 	}
 	_, err := domain.Decide(st, cmd, domain.Context{Now: s.Now(), Actor: actor})
 	return err
+}
+
+// streamState folds a petition's own stream (read-your-writes, unlike the
+// read model); a petition of another council is PETITION_NOT_FOUND.
+func (s *Service) streamState(ctx context.Context, n Name) (domain.State, error) {
+	evs, err := s.Store.ReadStream(ctx, n.StreamID(), 0, 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return domain.State{}, notFound(n)
+	} else if err != nil {
+		return domain.State{}, err
+	}
+	var st domain.State
+	for i := range evs {
+		p, err := s.Registry.DecodeEvent(&evs[i])
+		if err != nil {
+			return domain.State{}, err
+		}
+		st = domain.Evolve(st, es.RecordedFrom(&evs[i], p))
+	}
+	if !st.Exists || st.Council != n.Council {
+		return domain.State{}, notFound(n)
+	}
+	return st, nil
 }

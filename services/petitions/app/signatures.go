@@ -28,6 +28,8 @@ type Signature struct {
 	Province   string
 	Channel    petitionseventsv1.SignatureChannel
 	Batch      string
+	// SheetDocument is the scanned sheet a paper import names.
+	SheetDocument string
 	// AssertedNationalID is the national ID number the caller's identity
 	// provider asserts (the claim --oidc-national-id-claim names), "" if
 	// none. Online only.
@@ -102,7 +104,7 @@ func (s *Service) signingFacts(n Name) (signing, error) {
 func (s *Service) prepare(ctx context.Context, actor eventstore.Actor, n Name, f signing, in signer, sig Signature,
 	decide func(domain.State, domain.SignatureFacts, domain.Sign) (*petitionseventsv1.SignatureAdded, error)) (prepared, error) {
 	c := domain.Sign{Petition: n.String(), SignerKey: in.key, Channel: sig.Channel, Province: sig.Province, Batch: sig.Batch,
-		Account: in.account, AssertedSignerKey: in.asserted}
+		SheetDocument: sig.SheetDocument, Account: in.account, AssertedSignerKey: in.asserted}
 	ev, err := decide(f.state, domain.SignatureFacts{Provinces: f.provinces, Erased: s.Model.Erased(in.key)}, c)
 	if err != nil {
 		return prepared{}, err
@@ -325,8 +327,10 @@ type ImportReport struct {
 // naming national_id and full_name (and province for a region). A file
 // that is not well-formed imports nothing; each well-formed row gets its
 // own outcome: accepted, duplicate (in the file or already signed), or
-// invalid with the reason.
-func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, name string, data []byte) (ImportReport, error) {
+// invalid with the reason. sheetDoc, if not empty, names the petition's
+// attached scanned sheet (DOCUMENT_KIND_SIGNATURE_SHEET) the rows were
+// keyed in from; every imported signature records it.
+func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, name string, data []byte, sheetDoc string) (ImportReport, error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return ImportReport{}, err
@@ -334,6 +338,17 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 	rows, err := parseSheet(data)
 	if err != nil {
 		return ImportReport{}, err
+	}
+	if sheetDoc != "" {
+		// From the petition's own stream, not the read model: the sheet
+		// may have been attached a moment ago.
+		st, err := s.streamState(ctx, n)
+		if err != nil {
+			return ImportReport{}, err
+		}
+		if err := domain.CheckSheetDocument(st, sheetDoc); err != nil {
+			return ImportReport{}, err
+		}
 	}
 	f, err := s.signingFacts(n)
 	if err != nil {
@@ -358,7 +373,7 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 			report.Rows[i].Status, report.Rows[i].Reason = petitionsv1.ImportRowStatus_IMPORT_ROW_STATUS_INVALID, r.err
 			continue
 		}
-		p, invalid, err := s.importRow(ctx, actor, n, f, r, batch)
+		p, invalid, err := s.importRow(ctx, actor, n, f, r, batch, sheetDoc)
 		if err != nil {
 			for _, j := range jobs {
 				s.unused(j.p)
@@ -439,8 +454,8 @@ func (s *Service) ImportSignatures(ctx context.Context, actor eventstore.Actor, 
 // (domain.DecideSignatureRow): a signature ready to append, or why the row
 // is invalid (bad input, a province outside the region, an erased
 // person), or an error that stops the whole import.
-func (s *Service) importRow(ctx context.Context, actor eventstore.Actor, n Name, f signing, r sheetRow, batch string) (prepared, string, error) {
-	sig := Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch}
+func (s *Service) importRow(ctx context.Context, actor eventstore.Actor, n Name, f signing, r sheetRow, batch, sheetDoc string) (prepared, string, error) {
+	sig := Signature{NationalID: r.id, FullName: r.name, Province: r.province, Channel: petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER, Batch: batch, SheetDocument: sheetDoc}
 	in, err := s.signerInput(n, sig.NationalID, sig.FullName)
 	if err == nil {
 		var p prepared

@@ -185,3 +185,21 @@ func checkEvidence(s State, cl *petitionseventsv1.Checklist) error {
 func StateKindName(k petitionseventsv1.DocumentKind) string {
 	return strings.TrimPrefix(k.String(), "DOCUMENT_KIND_")
 }
+
+// CheckSheetDocument checks the document a paper signature import names
+// as the scanned sheet its rows were keyed in from: one of this
+// petition's attached documents (an id of another petition's is not
+// found here), a signature sheet, not erased.
+func CheckSheetDocument(s State, id string) error {
+	d, ok := s.DocumentByID(id)
+	if !ok {
+		return fault.New(fault.NotFound, "DOCUMENT_NOT_FOUND", "no document %q is attached to this petition: attach the scanned sheet to it first (attachDocument, kind DOCUMENT_KIND_SIGNATURE_SHEET); nothing was imported", id)
+	}
+	if d.Kind != petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET {
+		return fault.Field("sheet_document_id", "document %s is a %s, not a SIGNATURE_SHEET; nothing was imported", id, StateKindName(d.Kind))
+	}
+	if d.Erased {
+		return fault.New(fault.FailedPrecondition, ReasonDocumentErased, "the scanned sheet %s was erased; nothing was imported", id)
+	}
+	return nil
+}

@@ -38,6 +38,9 @@ type Sign struct {
 	Province string
 	// Batch names the paper sheet import the signature came from.
 	Batch string
+	// SheetDocument is the id of the attached scanned sheet the import
+	// was keyed in from (CheckSheetDocument), if it named one.
+	SheetDocument string
 	// Account is the key (a keyed hash of the subject, keyed to the
 	// council) of the account signing online; the app has bound it to
 	// SignerKey (DecideBinding) or will before appending. Paper signatures
@@ -110,6 +113,7 @@ func DecideSignatureRow(p State, f SignatureFacts, c Sign) (*petitionseventsv1.S
 	}
 	ev := &petitionseventsv1.SignatureAdded{
 		Petition: c.Petition, SignerKey: c.SignerKey, Channel: c.Channel, Province: province, ImportBatch: c.Batch,
+		SheetDocumentId: c.SheetDocument,
 	}
 	switch c.Channel {
 	case petitionseventsv1.SignatureChannel_SIGNATURE_CHANNEL_PAPER:

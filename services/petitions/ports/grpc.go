@@ -366,7 +366,7 @@ func (s *Server) StrikeSignature(ctx context.Context, r *petitionsv1.StrikeSigna
 
 // ImportSignatures implements PetitionService.
 func (s *Server) ImportSignatures(ctx context.Context, r *petitionsv1.ImportSignaturesRequest) (*petitionsv1.ImportSignaturesResponse, error) {
-	rep, err := s.App.ImportSignatures(ctx, actor(ctx), r.GetName(), r.GetCsv())
+	rep, err := s.App.ImportSignatures(ctx, actor(ctx), r.GetName(), r.GetCsv(), r.GetSheetDocumentId())
 	if err != nil {
 		return nil, err
 	}
