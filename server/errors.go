@@ -181,6 +181,7 @@ var Catalogue = []catalogueEntry{
 	{"DOCUMENT_ALTERED", codes.DataLoss, "The stored document no longer matches the SHA-256 recorded when it was attached: it was altered; report it."},
 	{"DOCUMENT_ERASED", codes.FailedPrecondition, "The document held personal data and was erased at a person's request: its bytes are gone for good; the log keeps only its SHA-256. Ask the agent or the signatories for a new copy if it is still needed."},
 	{"DOCUMENT_NOT_ERASABLE", codes.FailedPrecondition, "Only a document attached as holding personal data is sealed and can be erased; this one was attached without personal data."},
+	{"EVIDENCE_REQUIRED", codes.FailedPrecondition, "The bureau marks an association's conditions met only against its documents: name, in the checklist's evidence, the attached document (statutes, legal-deposit receipt, proof of seat, governing body's decision) that proves each condition the message lists."},
 }
 
 // kindCode is the gRPC code of a fault kind.

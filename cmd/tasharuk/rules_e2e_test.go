@@ -679,7 +679,9 @@ func TestDocumentsEndToEnd(t *testing.T) {
 // with its statutes, receipt and governing body's decision attached; it
 // goes through moderation, deposit, the bureau (whose checklist records
 // which document proved which condition; evidence naming another document
-// or the wrong kind is refused) and its decision; its documents are
+// or the wrong kind is refused, and so are the association's conditions
+// marked met without a document for each) and its decision, which a
+// replay does not record twice; its documents are
 // staff-only with their hashes in the log. One declared two years ago is
 // refused at drafting, naming law 113-14 art. 124, and nothing is written.
 func TestAssociationPetitionEndToEnd(t *testing.T) {
@@ -759,12 +761,40 @@ func TestAssociationPetitionEndToEnd(t *testing.T) {
 			t.Fatal("refused decisions moved the log")
 		}
 	})
+	t.Run("conditions marked met without their documents", func(t *testing.T) {
+		head := e.quietHead()
+		for _, ev := range [][]*petitionseventsv1.ConditionEvidence{nil, evidence[:3]} {
+			_, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: checklist(ev...)})
+			wantCode(t, err, codes.FailedPrecondition, "EVIDENCE_REQUIRED")
+			if msg := status.Convert(err).Message(); !strings.Contains(msg, "governing_body_decision") || !strings.Contains(msg, "decree 2.16.403") {
+				t.Errorf("the refusal: %s", msg)
+			}
+		}
+		// Another council's staff and the agent cannot decide at all.
+		for who, tok := range map[string]string{"staff of Kasba Tadla": e.token(access.RoleStaff, "50910107", "clerk-kt"), "the agent": agent} {
+			_, err := e.petitions.DecideAdmissibility(as(tok), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Checklist: checklist(evidence...)})
+			if status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s decides: %v", who, err)
+			}
+		}
+		if e.quietHead() != head {
+			t.Fatal("refused decisions moved the log")
+		}
+	})
 	dec, err := e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
 		Checklist: checklist(evidence...)})
 	if err != nil || dec.GetPetition().GetState() != petitionseventsv1.PetitionState_PETITION_STATE_ADMISSIBLE ||
 		len(dec.GetPetition().GetDecision().GetChecklist().GetEvidence()) != 4 ||
 		dec.GetPetition().GetDecision().GetChecklist().GetEvidence()[1].GetDocumentId() != docs[petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES] {
 		t.Fatalf("decision: %v %v", dec.GetPetition().GetDecision(), err)
+	}
+	// The same decision replayed is refused and records nothing.
+	head := e.quietHead()
+	_, err = e.petitions.DecideAdmissibility(as(staffZC), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
+		Checklist: checklist(evidence...)})
+	wantCode(t, err, codes.FailedPrecondition, "WRONG_STATE")
+	if e.quietHead() != head {
+		t.Fatal("a replayed decision moved the log")
 	}
 	// The public sees the petition, not its documents; the log holds their
 	// hashes.

@@ -160,11 +160,13 @@ func TestExcludedSubject_Constitution_Art1(t *testing.T) {
 // An association's petition needs no signature threshold but its
 // conditions checked (law 113-14 art. 123 (check)).
 func TestAssociationAdmissibility_Law113_14_Art123(t *testing.T) {
-	h := []domain.Recorded{associationDrafted(), deposited(), referred()}
+	h := append([]domain.Recorded{associationDrafted()}, associationDocuments()...)
+	h = append(h, deposited(), referred())
 	noSignatures := func() domain.DecideAdmissibility {
 		return domain.DecideAdmissibility{
 			Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE, Threshold: 200,
-			Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true},
+			Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true,
+				Evidence: associationEvidence()},
 		}
 	}
 	thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(noSignatures(), asClerk))

@@ -46,6 +46,10 @@ const (
 	RuleDepositDate           = "DEPOSIT_DATE_IN_FUTURE"
 	RuleBureauReferral        = "BUREAU_REFERRAL_REQUIRED"
 	RuleSessionAgendaClosed   = "SESSION_AGENDA_CLOSED"
+	// RuleEvidenceRequired: the bureau checks an association's conditions
+	// against the supporting documents the decrees list, so it names the
+	// attached document that proves each.
+	RuleEvidenceRequired = "EVIDENCE_REQUIRED"
 )
 
 // moderationPolicy: moderation before collection is the product's and the
@@ -61,6 +65,7 @@ var articles = map[Level]map[string]string{
 		RuleNotAgent:              "law 113-14 art. 122",
 		RuleThreshold:             "law 113-14 art. 123",
 		RuleAssociationConditions: "law 113-14 art. 124",
+		RuleEvidenceRequired:      "law 113-14 art. 124; decree 2.16.403",
 		RuleDepositDate:           "law 113-14 art. 125",
 		RuleBureauReferral:        "law 113-14 art. 125",
 		RuleReasonsRequired:       "law 113-14 art. 125",
@@ -78,6 +83,7 @@ var articles = map[Level]map[string]string{
 		RuleNotAgent:              "law 112-14 art. 113",
 		RuleThreshold:             "law 112-14 art. 114",
 		RuleAssociationConditions: "law 112-14 art. 115",
+		RuleEvidenceRequired:      "law 112-14 art. 115; decree 2.16.402",
 		RuleDepositDate:           "law 112-14 art. 116",
 		RuleBureauReferral:        "law 112-14 art. 116",
 		RuleReasonsRequired:       "law 112-14 art. 116",
@@ -96,6 +102,7 @@ var articles = map[Level]map[string]string{
 		RuleThreshold:             "law 111-14 art. 120",
 		RuleProvinceShare:         "law 111-14 art. 120",
 		RuleAssociationConditions: "law 111-14 art. 121",
+		RuleEvidenceRequired:      "law 111-14 art. 121; decree 2.16.401",
 		RuleDepositDate:           "law 111-14 art. 122",
 		RuleBureauReferral:        "law 111-14 art. 122",
 		RuleReasonsRequired:       "law 111-14 art. 122",
@@ -113,7 +120,8 @@ var articles = map[Level]map[string]string{
 func Rules() []string {
 	return []string{RuleExcludedSubject, RuleAgentRequired, RuleNotAgent, RuleThreshold, RuleProvinceShare,
 		RuleAssociationConditions, RuleDepositDate, RuleBureauReferral, RuleReasonsRequired, RuleChecklistIncomplete,
-		RuleDeadline, RuleOrdinarySession, RuleSessionAgendaClosed, RuleCommitteeReport, RuleAgentNotified, RuleModerationReasons}
+		RuleDeadline, RuleOrdinarySession, RuleSessionAgendaClosed, RuleCommitteeReport, RuleAgentNotified, RuleModerationReasons,
+		RuleEvidenceRequired}
 }
 
 // Article returns the article a rule comes from at a level.

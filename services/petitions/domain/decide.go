@@ -455,6 +455,11 @@ func decideAdmissibility(s State, c DecideAdmissibility) ([]Event, error) {
 	if err := checkEvidence(s, cl); err != nil {
 		return nil, err
 	}
+	if missing := missingEvidence(s, cl); len(missing) > 0 {
+		return nil, fault.Rule(RuleEvidenceRequired, Article(level, RuleEvidenceRequired),
+			"association_conditions_met is checked against the attached documents: name the document that proves %s (checklist.evidence); attach it first if it is missing",
+			strings.Join(missing, ", "))
+	}
 	citizens := s.Kind == petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS
 	ev := &petitionseventsv1.AdmissibilityDecided{
 		Decision: c.Decision, Checklist: cl, Reasons: strings.TrimSpace(c.Reasons),

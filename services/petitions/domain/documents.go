@@ -160,6 +160,34 @@ var EvidenceKinds = map[string][]petitionseventsv1.DocumentKind{
 	"residence_proofs":        {petitionseventsv1.DocumentKind_DOCUMENT_KIND_RESIDENCE_PROOF},
 }
 
+// AssociationEvidence are the conditions of an association that the
+// bureau checks against a document: the decrees (2.16.403 communes,
+// 2.16.402 provinces, 2.16.401 regions) list the statutes, the
+// legal-deposit receipt, the proof of a seat in the territory and the
+// governing body's decision among the documents an association's petition
+// comes with. Marking association_conditions_met names the attached
+// document that proves each.
+var AssociationEvidence = []string{"association_constituted", "association_statutes", "association_seat", "governing_body_decision"}
+
+// missingEvidence lists the conditions tied to a document that the
+// checklist marks met without naming one.
+func missingEvidence(s State, cl *petitionseventsv1.Checklist) []string {
+	if s.Kind != petitionseventsv1.PetitionerKind_PETITIONER_KIND_ASSOCIATION || !cl.GetAssociationConditionsMet() {
+		return nil
+	}
+	proved := map[string]bool{}
+	for _, ev := range cl.GetEvidence() {
+		proved[ev.GetCondition()] = true
+	}
+	var missing []string
+	for _, c := range AssociationEvidence {
+		if !proved[c] {
+			missing = append(missing, c)
+		}
+	}
+	return missing
+}
+
 // checkEvidence checks the checklist's evidence: each names a known
 // condition and an attached document of the petition of a kind that can
 // prove it.

@@ -183,13 +183,21 @@ func TestAssociationParty_Law113_14_Art124(t *testing.T) {
 // proves that condition.
 func TestChecklistEvidence(t *testing.T) {
 	statutes := by(agent, &petitionseventsv1.PetitionDocumentAttached{DocumentId: "doc-s", Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES})
-	h := []domain.Recorded{associationDrafted(), statutes, deposited(), referred()}
+	h := append([]domain.Recorded{associationDrafted(), statutes}, associationDocuments()...)
+	h = append(h, deposited(), referred())
 	cmd := func(ev ...*petitionseventsv1.ConditionEvidence) domain.DecideAdmissibility {
+		// The conditions other than the statutes, proved by the standard
+		// documents; the case under test goes first.
+		for _, e := range associationEvidence() {
+			if e.GetCondition() != "association_statutes" {
+				ev = append(ev, e)
+			}
+		}
 		return domain.DecideAdmissibility{Decision: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
 			Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true, Evidence: ev}}
 	}
 	p := thenOne[*petitionseventsv1.AdmissibilityDecided](given(t, h...).when(cmd(&petitionseventsv1.ConditionEvidence{Condition: "association_statutes", DocumentId: "doc-s"}), asClerk))
-	if ev := p.GetChecklist().GetEvidence(); len(ev) != 1 || ev[0].GetDocumentId() != "doc-s" {
+	if ev := p.GetChecklist().GetEvidence(); len(ev) != 4 || ev[0].GetDocumentId() != "doc-s" {
 		t.Errorf("recorded evidence %v", ev)
 	}
 	for _, bad := range []*petitionseventsv1.ConditionEvidence{
