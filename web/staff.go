@@ -128,6 +128,39 @@ type manageData struct {
 	Subjects    []option
 	Report      *petitionsv1.ImportSignaturesResponse
 	Association bool
+	// Evidence: for an association's petition, one choice per condition
+	// the bureau checks against a document, among the attached ones.
+	Evidence []evidenceRow
+}
+
+// evidenceRow is one condition of the checklist tied to a document, and
+// the attached documents that may prove it.
+type evidenceRow struct {
+	Condition string
+	Label     string
+	Documents []option
+}
+
+// evidenceConditions are the association's conditions the bureau checks
+// against a document (decree 2.16.403), with their labels' keys.
+var evidenceConditions = []struct{ condition, key string }{
+	{"association_constituted", "evidence.association_constituted"},
+	{"association_statutes", "evidence.association_statutes"},
+	{"association_seat", "evidence.association_seat"},
+	{"governing_body_decision", "evidence.governing_body_decision"},
+}
+
+func evidenceRows(l *Locale, p *petitionsv1.Petition) []evidenceRow {
+	var docs []option
+	for _, d := range p.GetDocuments() {
+		id := d.GetDocumentId()
+		docs = append(docs, option{Value: id, Label: d.GetFileName() + " (" + strings.TrimPrefix(d.GetKind().String(), "DOCUMENT_KIND_") + ", " + id[:min(8, len(id))] + ")"})
+	}
+	rows := make([]evidenceRow, len(evidenceConditions))
+	for i, c := range evidenceConditions {
+		rows[i] = evidenceRow{Condition: c.condition, Label: l.T(c.key), Documents: docs}
+	}
+	return rows
 }
 
 // option is one choice of a select or radio group.
@@ -167,6 +200,9 @@ func (h *handler) showManage(q *rq, name string, verr *viewError, report *petiti
 			petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_PARTLY_APPROVED, petitionseventsv1.DeliberationOutcome_DELIBERATION_OUTCOME_REJECTED),
 		Subjects: enumOptions(q.L, petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_ADMISSIBILITY,
 			petitionseventsv1.NotificationSubject_NOTIFICATION_SUBJECT_OUTCOME),
+	}
+	if assoc {
+		d.Evidence = evidenceRows(q.L, pd.P)
 	}
 	p := h.newPage(q, q.L.T("manage.title", pd.P.GetTitle()), d)
 	p.Err = verr
@@ -234,6 +270,11 @@ func (h *handler) manageAct(w http.ResponseWriter, r *http.Request) {
 			AgentDesignated: r.FormValue("agent_designated") != "", WithinCouncilPowers: r.FormValue("within_council_powers") != "",
 			NoExcludedSubject: r.FormValue("no_excluded_subject") != "", AssociationConditionsMet: r.FormValue("association_conditions_met") != "",
 		}}
+		for _, c := range evidenceConditions {
+			if id := form("evidence_" + c.condition); id != "" {
+				req.Checklist.Evidence = append(req.Checklist.Evidence, &petitionseventsv1.ConditionEvidence{Condition: c.condition, DocumentId: id})
+			}
+		}
 		switch form("admissibility") {
 		case "admissible":
 			req.Admissibility = petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE

@@ -387,3 +387,28 @@ func TestSignatureSheetImportEndToEnd(t *testing.T) {
 		t.Fatal("an import naming an erased sheet moved the log")
 	}
 }
+
+// attachAssociationDocuments has the agent attach an association's
+// supporting documents (its legal-deposit receipt, which gives its seat
+// too, its statutes and its governing body's decision) and returns the
+// checklist evidence that names them, as the bureau must (law 113-14
+// art. 124; decree 2.16.403).
+func attachAssociationDocuments(t *testing.T, pc petitionsv1.PetitionServiceClient, agentTok, name string) []*petitionseventsv1.ConditionEvidence {
+	t.Helper()
+	id := map[petitionseventsv1.DocumentKind]string{}
+	for _, kind := range []petitionseventsv1.DocumentKind{petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT,
+		petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES, petitionseventsv1.DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION} {
+		att, err := pc.AttachDocument(as(agentTok), &petitionsv1.AttachDocumentRequest{Name: name, Kind: kind, FileName: strings.ToLower(strings.TrimPrefix(kind.String(), "DOCUMENT_KIND_")) + ".pdf",
+			Content: []byte("%PDF-1.4\n% " + kind.String() + "\n%%EOF\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id[kind] = att.GetDocument().GetDocumentId()
+	}
+	return []*petitionseventsv1.ConditionEvidence{
+		{Condition: "association_constituted", DocumentId: id[petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT]},
+		{Condition: "association_statutes", DocumentId: id[petitionseventsv1.DocumentKind_DOCUMENT_KIND_STATUTES]},
+		{Condition: "association_seat", DocumentId: id[petitionseventsv1.DocumentKind_DOCUMENT_KIND_LEGAL_DEPOSIT_RECEIPT]},
+		{Condition: "governing_body_decision", DocumentId: id[petitionseventsv1.DocumentKind_DOCUMENT_KIND_GOVERNING_BODY_DECISION]},
+	}
+}

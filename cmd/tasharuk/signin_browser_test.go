@@ -14,9 +14,10 @@ import (
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
 )
 
-// underReview files an association's petition in council (by API) and
-// has the council's staff deposit it and refer it to the bureau, so that
-// it waits for the admissibility decision.
+// underReview files an association's petition in council (by API) with
+// its supporting documents and has the council's staff deposit it and
+// refer it to the bureau, so that it waits for the admissibility
+// decision.
 func underReview(t *testing.T, e *env, council, title string) string {
 	t.Helper()
 	agent := e.token(access.RoleCitizen, "", "agent-"+council)
@@ -30,6 +31,7 @@ func underReview(t *testing.T, e *env, council, title string) string {
 		t.Fatal(err)
 	}
 	name := cr.GetPetition().GetName()
+	attachAssociationDocuments(t, e.petitions, agent, name)
 	if _, err := e.petitions.DepositPetition(as(staff), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +104,13 @@ func TestSignInBrowserClerkOIDC(t *testing.T) {
 		chromedp.Click(chromedp.ID("chk-within_council_powers")),
 		chromedp.Click(chromedp.ID("chk-no_excluded_subject")),
 		chromedp.Click(chromedp.ID("chk-association_conditions_met")),
+		// Each condition tied to a document names the attached one that
+		// proves it (the first of each select's documents of that kind).
+		chromedp.Evaluate[chromedp.Void](`for (const [c, kind] of [["association_constituted", "LEGAL_DEPOSIT_RECEIPT"], ["association_statutes", "STATUTES"],
+			["association_seat", "LEGAL_DEPOSIT_RECEIPT"], ["governing_body_decision", "GOVERNING_BODY_DECISION"]]) {
+			const s = document.getElementById("ev-" + c);
+			s.value = [...s.options].find(o => o.text.includes("(" + kind + ",")).value;
+		}`),
 		chromedp.Click(chromedp.ID("adm-admissible")))
 	b.submit("decide", "#decide-submit")
 	if got := b.text("#state"); got != msg["enum.PETITION_STATE_ADMISSIBLE"] {

@@ -32,13 +32,14 @@ func TestWebPetitionActs(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := cr.GetPetition().GetName()
+	evidence := attachAssociationDocuments(t, p, agentTok, name)
 	steps := []error{}
 	_, err = p.DepositPetition(as(staffTok), &petitionsv1.DepositPetitionRequest{Name: name, Channel: petitionseventsv1.DepositChannel_DEPOSIT_CHANNEL_PAPER})
 	steps = append(steps, err)
 	_, err = p.ReferPetitionToBureau(as(staffTok), &petitionsv1.ReferPetitionToBureauRequest{Name: name})
 	steps = append(steps, err)
 	_, err = p.DecideAdmissibility(as(staffTok), &petitionsv1.DecideAdmissibilityRequest{Name: name, Admissibility: petitionseventsv1.Admissibility_ADMISSIBILITY_ADMISSIBLE,
-		Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true}})
+		Checklist: &petitionseventsv1.Checklist{AgentDesignated: true, WithinCouncilPowers: true, NoExcludedSubject: true, AssociationConditionsMet: true, Evidence: evidence}})
 	steps = append(steps, err)
 	for i, err := range steps {
 		if err != nil {

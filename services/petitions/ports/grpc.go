@@ -115,6 +115,11 @@ func (s *Server) petitionAt(ctx context.Context, p readmodel.Petition, now time.
 		out.Moderation = &petitionsv1.Moderation{SubmitTime: ts(st.SubmittedAt), Deadline: ts(st.ModerationDeadline), Overdue: st.ModerationOverdue(now),
 			Ground: st.ModerationGround, Reasons: st.ModerationReasons, Article: st.ModerationArticle, ModeratedBy: st.ModeratedBy, ModerateTime: ts(st.ModeratedAt)}
 	}
+	for _, d := range st.Attachments {
+		if !d.Erased {
+			out.Documents = append(out.Documents, documentEvent(d))
+		}
+	}
 	if st.Decided() {
 		out.Decision = &petitionsv1.Decision{Admissibility: st.Decision, Checklist: st.Checklist, Reasons: st.DecisionReasons, DecideTime: ts(st.DecidedAt), DecidedBy: st.DecidedBy}
 	}

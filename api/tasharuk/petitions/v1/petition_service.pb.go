@@ -520,7 +520,12 @@ type Petition struct {
 	AllowedActs []PetitionAct `protobuf:"varint,29,rep,packed,name=allowed_acts,json=allowedActs,proto3,enum=tasharuk.petitions.v1.PetitionAct" json:"allowed_acts,omitempty"`
 	// The council's moderation: shown to the agent and the council's staff
 	// (a petition awaiting or refused by moderation is not public).
-	Moderation    *Moderation `protobuf:"bytes,30,opt,name=moderation,proto3" json:"moderation,omitempty"`
+	Moderation *Moderation `protobuf:"bytes,30,opt,name=moderation,proto3" json:"moderation,omitempty"`
+	// The supporting documents attached and not erased: what their
+	// attaching events recorded (kind, label, SHA-256, size, type; the
+	// same facts the public log holds), never their bytes (GetDocument,
+	// staff only). The bureau names them as the checklist's evidence.
+	Documents     []*v1.PetitionDocumentAttached `protobuf:"bytes,31,rep,name=documents,proto3" json:"documents,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -761,6 +766,13 @@ func (x *Petition) GetAllowedActs() []PetitionAct {
 func (x *Petition) GetModeration() *Moderation {
 	if x != nil {
 		return x.Moderation
+	}
+	return nil
+}
+
+func (x *Petition) GetDocuments() []*v1.PetitionDocumentAttached {
+	if x != nil {
+		return x.Documents
 	}
 	return nil
 }
@@ -4534,7 +4546,7 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\vdecide_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"decideTime\x12\x1d\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\x85\f\n" +
+	"decided_by\x18\x05 \x01(\tR\tdecidedBy\"\xdb\f\n" +
 	"\bPetition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acouncil\x18\x02 \x01(\tR\acouncil\x12@\n" +
@@ -4572,7 +4584,8 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"\fallowed_acts\x18\x1d \x03(\x0e2\".tasharuk.petitions.v1.PetitionActR\vallowedActs\x12A\n" +
 	"\n" +
 	"moderation\x18\x1e \x01(\v2!.tasharuk.petitions.v1.ModerationR\n" +
-	"moderation\"\xfb\x02\n" +
+	"moderation\x12T\n" +
+	"\tdocuments\x18\x1f \x03(\v26.tasharuk.petitions.events.v1.PetitionDocumentAttachedR\tdocuments\"\xfb\x02\n" +
 	"\n" +
 	"Moderation\x12;\n" +
 	"\vsubmit_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -4985,12 +4998,12 @@ var file_tasharuk_petitions_v1_petition_service_proto_goTypes = []any{
 	(v1.DepositChannel)(0),                    // 69: tasharuk.petitions.events.v1.DepositChannel
 	(v1.DeliberationOutcome)(0),               // 70: tasharuk.petitions.events.v1.DeliberationOutcome
 	(*v1.RecordCorrected)(nil),                // 71: tasharuk.petitions.events.v1.RecordCorrected
-	(v1.ModerationGround)(0),                  // 72: tasharuk.petitions.events.v1.ModerationGround
-	(v1.SignatureAssurance)(0),                // 73: tasharuk.petitions.events.v1.SignatureAssurance
-	(v1.NotificationSubject)(0),               // 74: tasharuk.petitions.events.v1.NotificationSubject
-	(v1.SignatureChannel)(0),                  // 75: tasharuk.petitions.events.v1.SignatureChannel
-	(v1.DocumentKind)(0),                      // 76: tasharuk.petitions.events.v1.DocumentKind
-	(*v1.PetitionDocumentAttached)(nil),       // 77: tasharuk.petitions.events.v1.PetitionDocumentAttached
+	(*v1.PetitionDocumentAttached)(nil),       // 72: tasharuk.petitions.events.v1.PetitionDocumentAttached
+	(v1.ModerationGround)(0),                  // 73: tasharuk.petitions.events.v1.ModerationGround
+	(v1.SignatureAssurance)(0),                // 74: tasharuk.petitions.events.v1.SignatureAssurance
+	(v1.NotificationSubject)(0),               // 75: tasharuk.petitions.events.v1.NotificationSubject
+	(v1.SignatureChannel)(0),                  // 76: tasharuk.petitions.events.v1.SignatureChannel
+	(v1.DocumentKind)(0),                      // 77: tasharuk.petitions.events.v1.DocumentKind
 }
 var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
 	62,  // 0: tasharuk.petitions.v1.SignatureCounts.by_province:type_name -> tasharuk.petitions.v1.SignatureCounts.ByProvinceEntry
@@ -5012,118 +5025,119 @@ var file_tasharuk_petitions_v1_petition_service_proto_depIdxs = []int32{
 	71,  // 16: tasharuk.petitions.v1.Petition.corrections:type_name -> tasharuk.petitions.events.v1.RecordCorrected
 	0,   // 17: tasharuk.petitions.v1.Petition.allowed_acts:type_name -> tasharuk.petitions.v1.PetitionAct
 	6,   // 18: tasharuk.petitions.v1.Petition.moderation:type_name -> tasharuk.petitions.v1.Moderation
-	65,  // 19: tasharuk.petitions.v1.Moderation.submit_time:type_name -> google.protobuf.Timestamp
-	65,  // 20: tasharuk.petitions.v1.Moderation.deadline:type_name -> google.protobuf.Timestamp
-	72,  // 21: tasharuk.petitions.v1.Moderation.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	65,  // 22: tasharuk.petitions.v1.Moderation.moderate_time:type_name -> google.protobuf.Timestamp
-	72,  // 23: tasharuk.petitions.v1.ModeratePetitionRequest.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
-	5,   // 24: tasharuk.petitions.v1.ModeratePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 25: tasharuk.petitions.v1.AmendPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	65,  // 26: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
-	65,  // 27: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
-	68,  // 28: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
-	66,  // 29: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
-	67,  // 30: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
-	5,   // 31: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	65,  // 32: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	65,  // 33: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,   // 34: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	65,  // 35: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	65,  // 36: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
-	5,   // 37: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
-	65,  // 38: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	65,  // 39: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
-	11,  // 40: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
-	5,   // 41: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	73,  // 42: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	1,   // 43: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	73,  // 44: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
-	2,   // 45: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
-	31,  // 46: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
-	65,  // 47: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
-	69,  // 48: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
-	5,   // 49: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 50: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	63,  // 51: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
-	64,  // 52: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
-	5,   // 53: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 54: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 55: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	65,  // 56: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
-	5,   // 57: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	70,  // 58: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
-	65,  // 59: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
-	5,   // 60: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	74,  // 61: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
-	65,  // 62: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
-	5,   // 63: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 64: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 65: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	5,   // 66: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
-	1,   // 67: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
-	75,  // 68: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
-	65,  // 69: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
-	56,  // 70: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
-	76,  // 71: tasharuk.petitions.v1.AttachDocumentRequest.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
-	77,  // 72: tasharuk.petitions.v1.AttachDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
-	77,  // 73: tasharuk.petitions.v1.GetDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
-	12,  // 74: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
-	14,  // 75: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
-	16,  // 76: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
-	18,  // 77: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
-	20,  // 78: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
-	7,   // 79: tasharuk.petitions.v1.PetitionService.ModeratePetition:input_type -> tasharuk.petitions.v1.ModeratePetitionRequest
-	9,   // 80: tasharuk.petitions.v1.PetitionService.AmendPetition:input_type -> tasharuk.petitions.v1.AmendPetitionRequest
-	58,  // 81: tasharuk.petitions.v1.PetitionService.AttachDocument:input_type -> tasharuk.petitions.v1.AttachDocumentRequest
-	60,  // 82: tasharuk.petitions.v1.PetitionService.GetDocument:input_type -> tasharuk.petitions.v1.GetDocumentRequest
-	22,  // 83: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
-	24,  // 84: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
-	26,  // 85: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
-	28,  // 86: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
-	30,  // 87: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
-	33,  // 88: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
-	35,  // 89: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
-	37,  // 90: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
-	39,  // 91: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
-	41,  // 92: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
-	43,  // 93: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
-	45,  // 94: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
-	47,  // 95: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
-	49,  // 96: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
-	51,  // 97: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
-	53,  // 98: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
-	55,  // 99: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
-	13,  // 100: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
-	15,  // 101: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
-	17,  // 102: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
-	19,  // 103: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
-	21,  // 104: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
-	8,   // 105: tasharuk.petitions.v1.PetitionService.ModeratePetition:output_type -> tasharuk.petitions.v1.ModeratePetitionResponse
-	10,  // 106: tasharuk.petitions.v1.PetitionService.AmendPetition:output_type -> tasharuk.petitions.v1.AmendPetitionResponse
-	59,  // 107: tasharuk.petitions.v1.PetitionService.AttachDocument:output_type -> tasharuk.petitions.v1.AttachDocumentResponse
-	61,  // 108: tasharuk.petitions.v1.PetitionService.GetDocument:output_type -> tasharuk.petitions.v1.GetDocumentResponse
-	23,  // 109: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
-	25,  // 110: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
-	27,  // 111: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
-	29,  // 112: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
-	32,  // 113: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
-	34,  // 114: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
-	36,  // 115: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
-	38,  // 116: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
-	40,  // 117: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
-	42,  // 118: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
-	44,  // 119: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
-	46,  // 120: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
-	48,  // 121: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
-	50,  // 122: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
-	52,  // 123: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
-	54,  // 124: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
-	57,  // 125: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
-	100, // [100:126] is the sub-list for method output_type
-	74,  // [74:100] is the sub-list for method input_type
-	74,  // [74:74] is the sub-list for extension type_name
-	74,  // [74:74] is the sub-list for extension extendee
-	0,   // [0:74] is the sub-list for field type_name
+	72,  // 19: tasharuk.petitions.v1.Petition.documents:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
+	65,  // 20: tasharuk.petitions.v1.Moderation.submit_time:type_name -> google.protobuf.Timestamp
+	65,  // 21: tasharuk.petitions.v1.Moderation.deadline:type_name -> google.protobuf.Timestamp
+	73,  // 22: tasharuk.petitions.v1.Moderation.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	65,  // 23: tasharuk.petitions.v1.Moderation.moderate_time:type_name -> google.protobuf.Timestamp
+	73,  // 24: tasharuk.petitions.v1.ModeratePetitionRequest.ground:type_name -> tasharuk.petitions.events.v1.ModerationGround
+	5,   // 25: tasharuk.petitions.v1.ModeratePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 26: tasharuk.petitions.v1.AmendPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 27: tasharuk.petitions.v1.TimelineEntry.occur_time:type_name -> google.protobuf.Timestamp
+	65,  // 28: tasharuk.petitions.v1.TimelineEntry.record_time:type_name -> google.protobuf.Timestamp
+	68,  // 29: tasharuk.petitions.v1.TimelineEntry.state_after:type_name -> tasharuk.petitions.events.v1.PetitionState
+	66,  // 30: tasharuk.petitions.v1.CreatePetitionRequest.kind:type_name -> tasharuk.petitions.events.v1.PetitionerKind
+	67,  // 31: tasharuk.petitions.v1.CreatePetitionRequest.association:type_name -> tasharuk.petitions.events.v1.Association
+	5,   // 32: tasharuk.petitions.v1.CreatePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 33: tasharuk.petitions.v1.GetPetitionRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 34: tasharuk.petitions.v1.GetPetitionRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,   // 35: tasharuk.petitions.v1.GetPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 36: tasharuk.petitions.v1.ListPetitionsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 37: tasharuk.petitions.v1.ListPetitionsRequest.valid_time:type_name -> google.protobuf.Timestamp
+	5,   // 38: tasharuk.petitions.v1.ListPetitionsResponse.petitions:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 39: tasharuk.petitions.v1.GetPetitionTimelineRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	65,  // 40: tasharuk.petitions.v1.GetPetitionTimelineRequest.valid_time:type_name -> google.protobuf.Timestamp
+	11,  // 41: tasharuk.petitions.v1.GetPetitionTimelineResponse.entries:type_name -> tasharuk.petitions.v1.TimelineEntry
+	5,   // 42: tasharuk.petitions.v1.OpenPetitionForSignaturesResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	74,  // 43: tasharuk.petitions.v1.SignPetitionResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	1,   // 44: tasharuk.petitions.v1.CheckSignatureResponse.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	74,  // 45: tasharuk.petitions.v1.CheckSignatureResponse.assurance:type_name -> tasharuk.petitions.events.v1.SignatureAssurance
+	2,   // 46: tasharuk.petitions.v1.ImportRow.status:type_name -> tasharuk.petitions.v1.ImportRowStatus
+	31,  // 47: tasharuk.petitions.v1.ImportSignaturesResponse.rows:type_name -> tasharuk.petitions.v1.ImportRow
+	65,  // 48: tasharuk.petitions.v1.DepositPetitionRequest.receive_time:type_name -> google.protobuf.Timestamp
+	69,  // 49: tasharuk.petitions.v1.DepositPetitionRequest.channel:type_name -> tasharuk.petitions.events.v1.DepositChannel
+	5,   // 50: tasharuk.petitions.v1.DepositPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 51: tasharuk.petitions.v1.ReferPetitionToBureauResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	63,  // 52: tasharuk.petitions.v1.DecideAdmissibilityRequest.admissibility:type_name -> tasharuk.petitions.events.v1.Admissibility
+	64,  // 53: tasharuk.petitions.v1.DecideAdmissibilityRequest.checklist:type_name -> tasharuk.petitions.events.v1.Checklist
+	5,   // 54: tasharuk.petitions.v1.DecideAdmissibilityResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 55: tasharuk.petitions.v1.SchedulePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 56: tasharuk.petitions.v1.ReferPetitionToCommitteeResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	65,  // 57: tasharuk.petitions.v1.RecordCommitteeReportRequest.report_time:type_name -> google.protobuf.Timestamp
+	5,   // 58: tasharuk.petitions.v1.RecordCommitteeReportResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	70,  // 59: tasharuk.petitions.v1.RecordDeliberationRequest.outcome:type_name -> tasharuk.petitions.events.v1.DeliberationOutcome
+	65,  // 60: tasharuk.petitions.v1.RecordDeliberationRequest.deliberate_time:type_name -> google.protobuf.Timestamp
+	5,   // 61: tasharuk.petitions.v1.RecordDeliberationResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	75,  // 62: tasharuk.petitions.v1.NotifyAgentRequest.subject:type_name -> tasharuk.petitions.events.v1.NotificationSubject
+	65,  // 63: tasharuk.petitions.v1.NotifyAgentRequest.notify_time:type_name -> google.protobuf.Timestamp
+	5,   // 64: tasharuk.petitions.v1.NotifyAgentResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 65: tasharuk.petitions.v1.WithdrawPetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 66: tasharuk.petitions.v1.ClosePetitionResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	5,   // 67: tasharuk.petitions.v1.CorrectPetitionRecordResponse.petition:type_name -> tasharuk.petitions.v1.Petition
+	1,   // 68: tasharuk.petitions.v1.SignatureEntry.status:type_name -> tasharuk.petitions.v1.SignatureStatus
+	76,  // 69: tasharuk.petitions.v1.SignatureEntry.channel:type_name -> tasharuk.petitions.events.v1.SignatureChannel
+	65,  // 70: tasharuk.petitions.v1.SignatureEntry.record_time:type_name -> google.protobuf.Timestamp
+	56,  // 71: tasharuk.petitions.v1.ListSignaturesResponse.signatures:type_name -> tasharuk.petitions.v1.SignatureEntry
+	77,  // 72: tasharuk.petitions.v1.AttachDocumentRequest.kind:type_name -> tasharuk.petitions.events.v1.DocumentKind
+	72,  // 73: tasharuk.petitions.v1.AttachDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
+	72,  // 74: tasharuk.petitions.v1.GetDocumentResponse.document:type_name -> tasharuk.petitions.events.v1.PetitionDocumentAttached
+	12,  // 75: tasharuk.petitions.v1.PetitionService.CreatePetition:input_type -> tasharuk.petitions.v1.CreatePetitionRequest
+	14,  // 76: tasharuk.petitions.v1.PetitionService.GetPetition:input_type -> tasharuk.petitions.v1.GetPetitionRequest
+	16,  // 77: tasharuk.petitions.v1.PetitionService.ListPetitions:input_type -> tasharuk.petitions.v1.ListPetitionsRequest
+	18,  // 78: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:input_type -> tasharuk.petitions.v1.GetPetitionTimelineRequest
+	20,  // 79: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:input_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesRequest
+	7,   // 80: tasharuk.petitions.v1.PetitionService.ModeratePetition:input_type -> tasharuk.petitions.v1.ModeratePetitionRequest
+	9,   // 81: tasharuk.petitions.v1.PetitionService.AmendPetition:input_type -> tasharuk.petitions.v1.AmendPetitionRequest
+	58,  // 82: tasharuk.petitions.v1.PetitionService.AttachDocument:input_type -> tasharuk.petitions.v1.AttachDocumentRequest
+	60,  // 83: tasharuk.petitions.v1.PetitionService.GetDocument:input_type -> tasharuk.petitions.v1.GetDocumentRequest
+	22,  // 84: tasharuk.petitions.v1.PetitionService.SignPetition:input_type -> tasharuk.petitions.v1.SignPetitionRequest
+	24,  // 85: tasharuk.petitions.v1.PetitionService.CheckSignature:input_type -> tasharuk.petitions.v1.CheckSignatureRequest
+	26,  // 86: tasharuk.petitions.v1.PetitionService.WithdrawSignature:input_type -> tasharuk.petitions.v1.WithdrawSignatureRequest
+	28,  // 87: tasharuk.petitions.v1.PetitionService.StrikeSignature:input_type -> tasharuk.petitions.v1.StrikeSignatureRequest
+	30,  // 88: tasharuk.petitions.v1.PetitionService.ImportSignatures:input_type -> tasharuk.petitions.v1.ImportSignaturesRequest
+	33,  // 89: tasharuk.petitions.v1.PetitionService.DepositPetition:input_type -> tasharuk.petitions.v1.DepositPetitionRequest
+	35,  // 90: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:input_type -> tasharuk.petitions.v1.ReferPetitionToBureauRequest
+	37,  // 91: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:input_type -> tasharuk.petitions.v1.DecideAdmissibilityRequest
+	39,  // 92: tasharuk.petitions.v1.PetitionService.SchedulePetition:input_type -> tasharuk.petitions.v1.SchedulePetitionRequest
+	41,  // 93: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:input_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeRequest
+	43,  // 94: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:input_type -> tasharuk.petitions.v1.RecordCommitteeReportRequest
+	45,  // 95: tasharuk.petitions.v1.PetitionService.RecordDeliberation:input_type -> tasharuk.petitions.v1.RecordDeliberationRequest
+	47,  // 96: tasharuk.petitions.v1.PetitionService.NotifyAgent:input_type -> tasharuk.petitions.v1.NotifyAgentRequest
+	49,  // 97: tasharuk.petitions.v1.PetitionService.WithdrawPetition:input_type -> tasharuk.petitions.v1.WithdrawPetitionRequest
+	51,  // 98: tasharuk.petitions.v1.PetitionService.ClosePetition:input_type -> tasharuk.petitions.v1.ClosePetitionRequest
+	53,  // 99: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:input_type -> tasharuk.petitions.v1.CorrectPetitionRecordRequest
+	55,  // 100: tasharuk.petitions.v1.PetitionService.ListSignatures:input_type -> tasharuk.petitions.v1.ListSignaturesRequest
+	13,  // 101: tasharuk.petitions.v1.PetitionService.CreatePetition:output_type -> tasharuk.petitions.v1.CreatePetitionResponse
+	15,  // 102: tasharuk.petitions.v1.PetitionService.GetPetition:output_type -> tasharuk.petitions.v1.GetPetitionResponse
+	17,  // 103: tasharuk.petitions.v1.PetitionService.ListPetitions:output_type -> tasharuk.petitions.v1.ListPetitionsResponse
+	19,  // 104: tasharuk.petitions.v1.PetitionService.GetPetitionTimeline:output_type -> tasharuk.petitions.v1.GetPetitionTimelineResponse
+	21,  // 105: tasharuk.petitions.v1.PetitionService.OpenPetitionForSignatures:output_type -> tasharuk.petitions.v1.OpenPetitionForSignaturesResponse
+	8,   // 106: tasharuk.petitions.v1.PetitionService.ModeratePetition:output_type -> tasharuk.petitions.v1.ModeratePetitionResponse
+	10,  // 107: tasharuk.petitions.v1.PetitionService.AmendPetition:output_type -> tasharuk.petitions.v1.AmendPetitionResponse
+	59,  // 108: tasharuk.petitions.v1.PetitionService.AttachDocument:output_type -> tasharuk.petitions.v1.AttachDocumentResponse
+	61,  // 109: tasharuk.petitions.v1.PetitionService.GetDocument:output_type -> tasharuk.petitions.v1.GetDocumentResponse
+	23,  // 110: tasharuk.petitions.v1.PetitionService.SignPetition:output_type -> tasharuk.petitions.v1.SignPetitionResponse
+	25,  // 111: tasharuk.petitions.v1.PetitionService.CheckSignature:output_type -> tasharuk.petitions.v1.CheckSignatureResponse
+	27,  // 112: tasharuk.petitions.v1.PetitionService.WithdrawSignature:output_type -> tasharuk.petitions.v1.WithdrawSignatureResponse
+	29,  // 113: tasharuk.petitions.v1.PetitionService.StrikeSignature:output_type -> tasharuk.petitions.v1.StrikeSignatureResponse
+	32,  // 114: tasharuk.petitions.v1.PetitionService.ImportSignatures:output_type -> tasharuk.petitions.v1.ImportSignaturesResponse
+	34,  // 115: tasharuk.petitions.v1.PetitionService.DepositPetition:output_type -> tasharuk.petitions.v1.DepositPetitionResponse
+	36,  // 116: tasharuk.petitions.v1.PetitionService.ReferPetitionToBureau:output_type -> tasharuk.petitions.v1.ReferPetitionToBureauResponse
+	38,  // 117: tasharuk.petitions.v1.PetitionService.DecideAdmissibility:output_type -> tasharuk.petitions.v1.DecideAdmissibilityResponse
+	40,  // 118: tasharuk.petitions.v1.PetitionService.SchedulePetition:output_type -> tasharuk.petitions.v1.SchedulePetitionResponse
+	42,  // 119: tasharuk.petitions.v1.PetitionService.ReferPetitionToCommittee:output_type -> tasharuk.petitions.v1.ReferPetitionToCommitteeResponse
+	44,  // 120: tasharuk.petitions.v1.PetitionService.RecordCommitteeReport:output_type -> tasharuk.petitions.v1.RecordCommitteeReportResponse
+	46,  // 121: tasharuk.petitions.v1.PetitionService.RecordDeliberation:output_type -> tasharuk.petitions.v1.RecordDeliberationResponse
+	48,  // 122: tasharuk.petitions.v1.PetitionService.NotifyAgent:output_type -> tasharuk.petitions.v1.NotifyAgentResponse
+	50,  // 123: tasharuk.petitions.v1.PetitionService.WithdrawPetition:output_type -> tasharuk.petitions.v1.WithdrawPetitionResponse
+	52,  // 124: tasharuk.petitions.v1.PetitionService.ClosePetition:output_type -> tasharuk.petitions.v1.ClosePetitionResponse
+	54,  // 125: tasharuk.petitions.v1.PetitionService.CorrectPetitionRecord:output_type -> tasharuk.petitions.v1.CorrectPetitionRecordResponse
+	57,  // 126: tasharuk.petitions.v1.PetitionService.ListSignatures:output_type -> tasharuk.petitions.v1.ListSignaturesResponse
+	101, // [101:127] is the sub-list for method output_type
+	75,  // [75:101] is the sub-list for method input_type
+	75,  // [75:75] is the sub-list for extension type_name
+	75,  // [75:75] is the sub-list for extension extendee
+	0,   // [0:75] is the sub-list for field type_name
 }
 
 func init() { file_tasharuk_petitions_v1_petition_service_proto_init() }
