@@ -148,6 +148,12 @@ func TestSealedDocumentsEndToEnd(t *testing.T) {
 	if bytes.Equal(stored, sheet) || bytes.Contains(stored, []byte("Alaoui")) || bytes.Contains(stored, []byte("AB123456")) || len(stored) <= len(sheet) {
 		t.Fatal("the bucket holds the sheet's plain bytes")
 	}
+	// What the bucket holds is the sheet sealed with its own key.
+	if key, err := ks.DocumentKey(context.Background(), sd.GetKeyId()); err != nil {
+		t.Fatal(err)
+	} else if opened, err := privacy.OpenDocument(key, sd.GetKeyId(), stored); err != nil || !bytes.Equal(opened, sheet) {
+		t.Fatalf("the stored bytes do not open with the sheet's key: %v", err)
+	}
 	if got, err := obj.GetBytes(context.Background(), plainAtt.GetDocument().GetObject()); err != nil || !bytes.Equal(got, statutes) {
 		t.Fatalf("a document without personal data is stored as it came: %v", err)
 	}
