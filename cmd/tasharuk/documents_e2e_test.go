@@ -53,7 +53,8 @@ func bucketOf(t *testing.T, e *env) (jetstream.ObjectStore, *privacy.KeyStore, f
 
 // TestSealedDocumentsEndToEnd (issue 18, documents with personal data): a
 // scanned signature sheet (attached without saying it holds personal
-// data: its kind does) and a proof of residence are stored sealed, each
+// data: its kind does; its replay records nothing, another document under
+// its request id is refused) and a proof of residence are stored sealed, each
 // with a data key of its own — the bytes in the bucket are not the plain
 // bytes, the object's name is not their hash — while their events keep
 // the SHA-256 and size of the plain bytes. The council's staff read them
@@ -85,11 +86,33 @@ func TestSealedDocumentsEndToEnd(t *testing.T) {
 	residence := []byte("%PDF-1.4\n% Certificat de residence: Mme Khadija Tazi, CIN EF777777\n%%EOF\n")
 	statutes := []byte("%PDF-1.4\n% Reglement interieur du comite de quartier\n%%EOF\n")
 
-	sheetAtt, err := e.petitions.AttachDocument(as(staffZC), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET,
-		FileName: "feuille-1.pdf", Content: sheet})
+	const sheetRequest = "019b0000-0000-7000-8000-0000000005e1"
+	attachSheet := func(tok string, content []byte) (*petitionsv1.AttachDocumentResponse, error) {
+		return e.petitions.AttachDocument(as(tok), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_SIGNATURE_SHEET,
+			FileName: "feuille-1.pdf", Content: content, RequestId: sheetRequest})
+	}
+	sheetAtt, err := attachSheet(staffZC, sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("a replayed attachment records nothing; a different one under its id is refused", func(t *testing.T) {
+		head := e.quietHead()
+		again, err := attachSheet(staffZC, sheet)
+		if err != nil || again.GetDocument().GetDocumentId() != sheetRequest || again.GetDocument().GetKeyId() != sheetAtt.GetDocument().GetKeyId() {
+			t.Fatalf("the retry: %v %v", again.GetDocument(), err)
+		}
+		_, err = attachSheet(staffZC, append([]byte("%PDF-1.4\n% autre feuille\n"), sheet...))
+		wantCode(t, err, codes.AlreadyExists, "DOCUMENT_EXISTS")
+		_, err = attachSheet(e.token(access.RoleStaff, "50910113", "clerk-sheet-zc-2"), sheet)
+		wantCode(t, err, codes.AlreadyExists, "DOCUMENT_EXISTS")
+		_, err = attachSheet(staffKT, sheet)
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("another council's staff attach: %v", err)
+		}
+		if got := e.quietHead(); got != head {
+			t.Fatalf("replayed attachments moved the log from %d to %d", head, got)
+		}
+	})
 	resAtt, err := e.petitions.AttachDocument(as(agent), &petitionsv1.AttachDocumentRequest{Name: name, Kind: petitionseventsv1.DocumentKind_DOCUMENT_KIND_OTHER,
 		FileName: "residence.pdf", Content: residence, PersonalData: true})
 	if err != nil {

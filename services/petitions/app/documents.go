@@ -47,7 +47,13 @@ type Attachment struct {
 	FileName     string
 	Content      []byte
 	PersonalData bool
+	// RequestID, if given, is the document's id: a retry of the same
+	// request attaches nothing more.
+	RequestID string
 }
+
+// errAttached: the request was already carried out (a retry).
+var errAttached = errors.New("document already attached by this request")
 
 // AttachDocument stores a document's bytes, content-addressed by their
 // SHA-256, and records the attachment with its hash, size and the media
@@ -77,6 +83,12 @@ func (s *Service) AttachDocument(ctx context.Context, actor eventstore.Actor, na
 	sum := sha256.Sum256(a.Content)
 	digest := hex.EncodeToString(sum[:])
 	id := uuid.Must(uuid.NewV7()).String()
+	if a.RequestID != "" {
+		if u, err := uuid.Parse(a.RequestID); err != nil || u.String() != a.RequestID {
+			return Name{}, "", 0, fault.Field("request_id", "a lower-case UUID")
+		}
+		id = a.RequestID
+	}
 	// A signature sheet or a proof of residence holds personal data
 	// whatever the attacher says.
 	personal := a.PersonalData || slices.Contains(domain.PersonalKinds, a.Kind)
@@ -96,6 +108,14 @@ func (s *Service) AttachDocument(ctx context.Context, actor eventstore.Actor, na
 	}
 	stored, keyMade := false, false
 	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+		if d, ok := st.DocumentByID(id); ok && a.RequestID != "" && st.Council == n.Council {
+			// The same caller sending the same document again: done
+			// already. Anything else under that id is refused below
+			// (DOCUMENT_EXISTS), never overwritten.
+			if d.AttachedBy == actor.Subject && actor.Subject != "" && d.SHA256 == digest && d.Kind == a.Kind && d.PersonalData == personal && !d.Erased {
+				return nil, errAttached
+			}
+		}
 		// Check the act before storing anything.
 		if err := s.decideOn(st, n, cmd, actor); err != nil {
 			return nil, err
@@ -124,6 +144,11 @@ func (s *Service) AttachDocument(ctx context.Context, actor eventstore.Actor, na
 		// fits): nothing sealed with the key is recorded. (Not on other
 		// errors: the attachment may have been recorded all the same.)
 		s.discardSealed(cmd)
+	}
+	if errors.Is(err, errAttached) {
+		// Read at the log's head, which holds the first attachment.
+		head, err := s.Store.LastPosition(ctx)
+		return n, id, head, err
 	}
 	return n, id, pos, err
 }

@@ -525,7 +525,7 @@ func (s *Server) ListSignatures(ctx context.Context, r *petitionsv1.ListSignatur
 
 // AttachDocument implements PetitionService.
 func (s *Server) AttachDocument(ctx context.Context, r *petitionsv1.AttachDocumentRequest) (*petitionsv1.AttachDocumentResponse, error) {
-	n, id, pos, err := s.App.AttachDocument(ctx, actor(ctx), r.GetName(), app.Attachment{Kind: r.GetKind(), FileName: r.GetFileName(),
+	n, id, pos, err := s.App.AttachDocument(ctx, actor(ctx), r.GetName(), app.Attachment{Kind: r.GetKind(), FileName: r.GetFileName(), RequestID: r.GetRequestId(),
 		Content: r.GetContent(), PersonalData: r.GetPersonalData()})
 	if err != nil {
 		return nil, err

@@ -4277,7 +4277,12 @@ type AttachDocumentRequest struct {
 	// Whether it holds personal data: then it is stored sealed with a data
 	// key of its own and can be erased. Signature sheets and proofs of
 	// residence always are (staff-only in any case).
-	PersonalData  bool `protobuf:"varint,5,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
+	PersonalData bool `protobuf:"varint,5,opt,name=personal_data,json=personalData,proto3" json:"personal_data,omitempty"`
+	// Request id for safe retries (a lower-case UUID), used as the
+	// document's id: the same request from the same caller with the same
+	// bytes returns the document already attached and records nothing; any
+	// other request with that id is DOCUMENT_EXISTS.
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4345,6 +4350,13 @@ func (x *AttachDocumentRequest) GetPersonalData() bool {
 		return x.PersonalData
 	}
 	return false
+}
+
+func (x *AttachDocumentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // AttachDocumentResponse says what was recorded.
@@ -4835,13 +4847,15 @@ const file_tasharuk_petitions_v1_petition_service_proto_rawDesc = "" +
 	"signatures\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xc7\x01\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xe6\x01\n" +
 	"\x15AttachDocumentRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
 	"\x04kind\x18\x02 \x01(\x0e2*.tasharuk.petitions.events.v1.DocumentKindR\x04kind\x12\x1b\n" +
 	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x18\n" +
 	"\acontent\x18\x04 \x01(\fR\acontent\x12#\n" +
-	"\rpersonal_data\x18\x05 \x01(\bR\fpersonalData\"\xb4\x01\n" +
+	"\rpersonal_data\x18\x05 \x01(\bR\fpersonalData\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"\xb4\x01\n" +
 	"\x16AttachDocumentResponse\x12R\n" +
 	"\bdocument\x18\x01 \x01(\v26.tasharuk.petitions.events.v1.PetitionDocumentAttachedR\bdocument\x12#\n" +
 	"\rdocument_name\x18\x02 \x01(\tR\fdocumentName\x12!\n" +

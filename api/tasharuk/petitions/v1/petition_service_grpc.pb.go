@@ -90,8 +90,8 @@ type PetitionServiceClient interface {
 	// limited, its SHA-256 recorded in the log. A document with personal
 	// data (and every signature sheet and proof of residence) is stored
 	// sealed with a data key of its own, erasable. Fails with
-	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
-	// INVALID_ARGUMENT.
+	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, DOCUMENT_EXISTS (a request_id
+	// already used otherwise), NOT_AGENT, WRONG_STATE, INVALID_ARGUMENT.
 	AttachDocument(ctx context.Context, in *AttachDocumentRequest, opts ...grpc.CallOption) (*AttachDocumentResponse, error)
 	// GetDocument returns a document's bytes, checked against the SHA-256 its
 	// event recorded (the council's staff, admins, auditors); a sealed one is
@@ -465,8 +465,8 @@ type PetitionServiceServer interface {
 	// limited, its SHA-256 recorded in the log. A document with personal
 	// data (and every signature sheet and proof of residence) is stored
 	// sealed with a data key of its own, erasable. Fails with
-	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, NOT_AGENT, WRONG_STATE,
-	// INVALID_ARGUMENT.
+	// DOCUMENT_TOO_LARGE, DOCUMENT_TYPE_REFUSED, DOCUMENT_EXISTS (a request_id
+	// already used otherwise), NOT_AGENT, WRONG_STATE, INVALID_ARGUMENT.
 	AttachDocument(context.Context, *AttachDocumentRequest) (*AttachDocumentResponse, error)
 	// GetDocument returns a document's bytes, checked against the SHA-256 its
 	// event recorded (the council's staff, admins, auditors); a sealed one is
