@@ -30,6 +30,17 @@ func LevelOf(name string) Level { return names.LevelOf(name) }
 // next ordinary session and the reasoned decision within the deadline.
 // Ordinary sessions: law 113-14 art. 33 (communes), law 112-14 art. 36
 // (provinces), law 111-14 art. 36 (regions).
+//
+// Checked against the ministry's page
+// (https://www.collectivites-territoriales.gov.ma/fr/petitions-destinees-aux-cts):
+// "les articles 120, 121 et 122 de la loi organique n°111.14 relative aux
+// Régions déterminent les conditions d'exercice du droit de pétition ... et
+// les modalités de dépôt, de même pour les articles 114, 115 et 116 de la
+// loi organique n° 112.14 ..., et les articles 121, 122, 123, 124 et 125 de
+// la loi organique n° 113.14" — the conditions (threshold, associations)
+// and the deposit cite those articles below. The chapters' first articles
+// (the right, the agent: 118-119 and 112-113) follow the issue's reading
+// of the same page; the Bulletin officiel texts were not found by search.
 const (
 	RuleExcludedSubject       = "EXCLUDED_SUBJECT"
 	RuleAgentRequired         = "AGENT_REQUIRED"
