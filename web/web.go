@@ -39,6 +39,7 @@ import (
 	auditv1 "github.com/tasharuk/tasharuk/api/tasharuk/audit/v1"
 	consultationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/consultations/v1"
 	eventlogv1 "github.com/tasharuk/tasharuk/api/tasharuk/eventlog/v1"
+	identityv1 "github.com/tasharuk/tasharuk/api/tasharuk/identity/v1"
 	informationv1 "github.com/tasharuk/tasharuk/api/tasharuk/information/v1"
 	notificationsv1 "github.com/tasharuk/tasharuk/api/tasharuk/notifications/v1"
 	petitionsv1 "github.com/tasharuk/tasharuk/api/tasharuk/petitions/v1"
@@ -83,6 +84,11 @@ type Config struct {
 	// TokenSignIn offers the form that signs in with a pasted API bearer
 	// token (operators and tests; never needed by people).
 	TokenSignIn bool
+	// Grants, if set, lists the grants in force for the administrator's
+	// page (the identity read model: user keys, never addresses), once it
+	// has applied minPosition (the administrator's own grant); an error
+	// says it has not, and the list shown may be behind.
+	Grants func(ctx context.Context, minPosition uint64) ([]Grant, error)
 }
 
 // handler serves the pages.
@@ -100,6 +106,7 @@ type handler struct {
 	codes       *signin.Codes
 	tokenSignIn bool
 	pending     signin.Pending
+	grants      func(context.Context, uint64) ([]Grant, error)
 
 	petitions     petitionsv1.PetitionServiceClient
 	territory     territoryv1.TerritoryServiceClient
@@ -112,6 +119,7 @@ type handler struct {
 	dashboard     statusv1.DashboardServiceClient
 	notify        notificationsv1.NotificationServiceClient
 	eventlog      eventlogv1.EventLogServiceClient
+	identity      identityv1.IdentityServiceClient
 
 	// The finder's caches: councils' listings by log position, and the
 	// petitions' folded texts by revision.
@@ -125,7 +133,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, errors.New("web: no API connection")
 	}
 	h := &handler{log: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, tokens: cfg.Tokens,
-		oidc: cfg.OIDC, codes: cfg.Codes, tokenSignIn: cfg.TokenSignIn}
+		oidc: cfg.OIDC, codes: cfg.Codes, tokenSignIn: cfg.TokenSignIn, grants: cfg.Grants}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -168,6 +176,7 @@ func New(cfg Config) (http.Handler, error) {
 	h.dashboard = statusv1.NewDashboardServiceClient(cfg.Conn)
 	h.notify = notificationsv1.NewNotificationServiceClient(cfg.Conn)
 	h.eventlog = eventlogv1.NewEventLogServiceClient(cfg.Conn)
+	h.identity = identityv1.NewIdentityServiceClient(cfg.Conn)
 	h.routes()
 	return h, nil
 }
@@ -214,6 +223,7 @@ func (h *handler) routes() {
 	m.HandleFunc("GET /audit/checkpoints", h.checkpointsPage)
 	m.HandleFunc("GET /open-data", h.openDataPage)
 	h.notifyRoutes(m)
+	h.adminRoutes(m)
 	m.HandleFunc("GET /open-data/{level}/{code}/{file}", h.openData)
 	m.HandleFunc("GET /open-data/{level}/{code}/petitions/{id}/{file}", h.openTimeline)
 	m.HandleFunc("/", h.notFound)
@@ -389,7 +399,7 @@ func (h *handler) newPage(q *rq, title string, data any) *page {
 var flashes = map[string]bool{
 	"created": true, "opened": true, "signed": true, "signature_withdrawn": true, "deposited": true,
 	"withdrawn": true, "followed": true, "recorded": true, "signed_in": true, "signed_out": true,
-	"info_filed": true,
+	"info_filed": true, "granted": true, "revoked": true,
 }
 
 // render writes a page. The page is rendered to a buffer first, so a

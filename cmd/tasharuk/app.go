@@ -231,6 +231,7 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		// generated gRPC clients, over the server's in-memory connection.
 		Web: func(api *grpc.ClientConn) (http.Handler, error) {
 			webConfig.Conn, webConfig.Logger, webConfig.Now, webConfig.Secret = api, logger, now, tokenKey
+			webConfig.Grants = grantsInForce(roles, model.Runner.WaitFor)
 			return web.New(webConfig)
 		},
 		Register: func(g *grpc.Server) {

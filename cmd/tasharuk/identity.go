@@ -19,6 +19,7 @@ import (
 	iapp "github.com/tasharuk/tasharuk/services/identity/app"
 	irm "github.com/tasharuk/tasharuk/services/identity/readmodel"
 	tapp "github.com/tasharuk/tasharuk/services/territory/app"
+	"github.com/tasharuk/tasharuk/web"
 )
 
 // logCouncils says whether a council is registered by reading its stream:
@@ -178,3 +179,16 @@ func runGrant(ctx context.Context, name string, args []string, stdout, stderr io
 
 // errNoPerson is returned by privacy erase given nobody to erase.
 var errNoPerson = errors.New("name the person: --council with --national-id, and/or --email or --phone; or --information-request for a requester of information, or --document for a sealed document")
+
+// grantsInForce lists the grants in force for the administrator's page
+// (user keys, never addresses).
+func grantsInForce(roles *irm.Roles, wait func(context.Context, uint64) error) func(context.Context, uint64) ([]web.Grant, error) {
+	return func(ctx context.Context, minPos uint64) ([]web.Grant, error) {
+		err := wait(ctx, minPos)
+		var out []web.Grant
+		for _, g := range roles.InForce() {
+			out = append(out, web.Grant{UserKey: g.UserKey, Role: g.Role, Council: g.Council})
+		}
+		return out, err
+	}
+}

@@ -156,3 +156,36 @@ func (m *Roles) Restore(data []byte) error {
 	m.grants, m.position = grants, s.Position
 	return nil
 }
+
+// Holding is one grant in force: the user key of the account (a keyed
+// hash of its subject, never an address) and the role it holds.
+type Holding struct {
+	UserKey string
+	domain.Grant
+}
+
+// InForce returns every grant in force, sorted by role, council, then
+// user key: the administrator's page lists them. Like Holders, it carries
+// no personal data.
+func (m *Roles) InForce() []Holding {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []Holding
+	for key, gs := range m.grants {
+		for g := range gs {
+			out = append(out, Holding{UserKey: key, Grant: g})
+		}
+	}
+	slices.SortFunc(out, func(a, b Holding) int {
+		for _, c := range [][2]string{{a.Role, b.Role}, {a.Council, b.Council}, {a.UserKey, b.UserKey}} {
+			if c[0] != c[1] {
+				if c[0] < c[1] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	})
+	return out
+}

@@ -98,3 +98,31 @@ func TestHoldersOfACouncilRole(t *testing.T) {
 		t.Fatalf("restored: %v, want %v", got, want)
 	}
 }
+
+// InForce lists every grant in force, revoked ones left out, in a stable
+// order (role, council, user key).
+func TestGrantsInForce(t *testing.T) {
+	m := readmodel.NewRoles(userKey)
+	pos := uint64(0)
+	apply := func(who string, p proto.Message) {
+		t.Helper()
+		pos++
+		if err := m.Apply(&eventstore.Event{Stream: domain.UserStream(userKey(who)), Position: pos}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("samira", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	apply("omar", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910113"})
+	apply("omar", &identityeventsv1.RoleRevoked{Role: "staff", Council: "50910113"})
+	apply("badr", &identityeventsv1.RoleGranted{Role: "staff", Council: "50910107"})
+	apply("root", &identityeventsv1.RoleGranted{Role: "admin"})
+	got := m.InForce()
+	want := []readmodel.Holding{
+		{UserKey: userKey("root"), Grant: domain.Grant{Role: "admin"}},
+		{UserKey: userKey("badr"), Grant: domain.Grant{Role: "staff", Council: "50910107"}},
+		{UserKey: userKey("samira"), Grant: domain.Grant{Role: "staff", Council: "50910113"}},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("in force = %v, want %v", got, want)
+	}
+}
