@@ -1,7 +1,12 @@
 package access
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
@@ -55,7 +60,43 @@ type claims struct {
 	Role    string `json:"role"`
 	Council string `json:"council,omitempty"`
 	Via     string `json:"via,omitempty"`
+	// NID is the national ID number the person's identity provider
+	// asserted at web sign-in (Principal.NationalID), sealed: AES-GCM
+	// under a key derived from the signing key, bound to the subject. A
+	// token is readable by whoever holds it (the pages decode its claims),
+	// so the number is never in it in clear.
+	NID string `json:"nid,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// nidKey is the key the national ID claim is sealed with: derived from
+// the signing key, for this use only.
+func (i *Issuer) nidKey() cipher.AEAD {
+	m := hmac.New(sha256.New, i.key)
+	m.Write([]byte("tasharuk token national ID sealing key"))
+	b, _ := aes.NewCipher(m.Sum(nil))
+	g, _ := cipher.NewGCM(b)
+	return g
+}
+
+func (i *Issuer) sealNID(subject, id string) string {
+	g := i.nidKey()
+	nonce := make([]byte, g.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(g.Seal(nonce, nonce, []byte(id), []byte(subject)))
+}
+
+func (i *Issuer) openNID(subject, sealed string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	g := i.nidKey()
+	if err != nil || len(b) < g.NonceSize() {
+		return "", errors.New("national ID claim is not sealed by this issuer")
+	}
+	id, err := g.Open(nil, b[:g.NonceSize()], b[g.NonceSize():], []byte(subject))
+	if err != nil {
+		return "", errors.New("national ID claim is not sealed by this issuer")
+	}
+	return string(id), nil
 }
 
 // Issue returns a token for p, valid from now for ttl.
@@ -83,6 +124,9 @@ func (i *Issuer) Issue(p Principal, ttl time.Duration, now time.Time) (string, e
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        rand.Text(),
 		},
+	}
+	if p.NationalID != "" {
+		c.NID = i.sealNID(p.Subject, p.NationalID)
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
 	if err != nil {
@@ -129,6 +173,11 @@ func (i *Issuer) Verify(token string, now time.Time) (Principal, error) {
 	p := Principal{Subject: c.Subject, Role: Role(c.Role), Council: c.Council, Via: c.Via}
 	if err := p.validate(); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.NID != "" {
+		if p.NationalID, err = i.openNID(c.Subject, c.NID); err != nil {
+			return Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		}
 	}
 	// In force from issue (and not-before) to expiry, as the parser checks.
 	v = verifiedToken{p: p, until: c.ExpiresAt.Time}

@@ -296,3 +296,54 @@ func TestTokenCarriesHowThePersonSignedIn(t *testing.T) {
 		}
 	}
 }
+
+// A web session opened through the provider carries the national ID the
+// provider asserted: Verify gives it back, yet the token — which the pages
+// and anyone holding it can decode — holds it only sealed; a sealed claim
+// moved to another subject's token, or altered, or sealed under another
+// key, is refused.
+func TestTokenSealsTheAssertedNationalID(t *testing.T) {
+	iss := NewIssuer(testKey, "")
+	p := Principal{Subject: "sub-resident", Role: RoleCitizen, Via: "oidc", NationalID: "AB123456"}
+	tok, err := iss.Issue(p, time.Hour, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := iss.Verify(tok, t0)
+	if err != nil || got != p {
+		t.Fatalf("Verify = %+v %v, want %+v", got, err, p)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if bytes.Contains(payload, []byte("AB123456")) || bytes.Contains(bytes.ToLower(payload), []byte("ab123456")) {
+		t.Fatalf("the national ID in clear in the token: %s", payload)
+	}
+	var c claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil || c.NID == "" {
+		t.Fatalf("no sealed claim: %+v %v", c, err)
+	}
+	// Re-signed with the issuer's key (as a forger holding it could not
+	// avoid): another subject, a flipped byte, another key's seal.
+	resign := func(c claims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	moved := c
+	moved.Subject = "sub-other"
+	moved.ID = "moved"
+	flipped := c
+	b, _ := base64.RawURLEncoding.DecodeString(c.NID)
+	b[len(b)-1] ^= 1
+	flipped.NID = base64.RawURLEncoding.EncodeToString(b)
+	flipped.ID = "flipped"
+	foreign := c
+	foreign.NID = NewIssuer(bytes.Repeat([]byte("x"), KeySize), "").sealNID(c.Subject, "AB123456")
+	foreign.ID = "foreign"
+	for name, bad := range map[string]claims{"moved to another subject": moved, "altered": flipped, "sealed under another key": foreign} {
+		if got, err := iss.Verify(resign(bad), t0); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: Verify = %+v %v, want ErrInvalidToken", name, got, err)
+		}
+	}
+}

@@ -46,6 +46,7 @@ var reasonFields = map[string]string{
 	"THRESHOLD_NOT_MET":               "admissibility",
 	"REGION_PROVINCE_SHARE_NOT_MET":   "admissibility",
 	"ALREADY_SIGNED":                  "national_id",
+	"NATIONAL_ID_NOT_ASSERTED":        "national_id",
 	"PERSON_ERASED":                   "national_id",
 	"SIGNATURE_NOT_FOUND":             "national_id",
 	"DEPOSIT_DATE_IN_FUTURE":          "received",

@@ -73,7 +73,7 @@ func signinWeb(ctx context.Context, cfg config, tokenKey []byte, keys *privacy.K
 		rp, err := signin.NewOIDC(ctx, signin.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: sc.ClientID, ClientSecret: secret,
 			// The provider's ID tokens are checked against the real clock
 			// (they carry the provider's times), as its bearer tokens are.
-			RedirectURL: sc.RedirectURL, Claims: claimsOf(cfg.OIDC), Grants: grants})
+			RedirectURL: sc.RedirectURL, Claims: claimsOf(cfg.OIDC), NationalIDClaim: cfg.OIDC.NationalIDClaim, Grants: grants})
 		if err != nil {
 			return web.Config{}, err
 		}

@@ -42,7 +42,11 @@ const (
 	webClientSecret = "tasharuk-web-secret"
 )
 
-func startSigninEnv(t *testing.T, clock *testClock) *signinEnv {
+// startSigninEnv starts it; the provider knows a clerk, a resident and the
+// extra users given. It asserts national ID numbers in
+// signintest.NationalIDClaim, the claim the installation is told to read
+// (--oidc-national-id-claim).
+func startSigninEnv(t *testing.T, clock *testClock, extra ...signintest.User) *signinEnv {
 	t.Helper()
 	// The provider must know the callback before the service starts, and
 	// the service the provider: the service's port is reserved first.
@@ -58,16 +62,16 @@ func startSigninEnv(t *testing.T, clock *testClock) *signinEnv {
 			{ID: webClientID, Secret: webClientSecret, RedirectURIs: []string{callback}},
 			{ID: "other-app", Secret: "other-secret", RedirectURIs: []string{"http://127.0.0.1:9/cb"}},
 		},
-		[]signintest.User{
+		append([]signintest.User{
 			{ID: "sub-clerk-zc", Username: "clerk-zc", Password: "clerk-zc-pass", Role: "staff", Council: "50910113"},
 			{ID: "sub-resident", Username: "resident", Password: "resident-pass"},
-		})
+		}, extra...))
 	mp := signintest.StartMailpit(t)
 	sms := signintest.StartSMSReceiver(t)
 	e := startEnv(t, t.TempDir(), clock, sharedData(t, "bmk_communes_2024.csv"), envOptions{
 		Addr:          addr,
 		NoTokenSignIn: true,
-		OIDC:          oidc.Config{Issuer: op.Issuer, Audience: "tasharuk-api"},
+		OIDC:          oidc.Config{Issuer: op.Issuer, Audience: "tasharuk-api", NationalIDClaim: signintest.NationalIDClaim},
 		SignIn: signinConfig{ClientID: webClientID, ClientSecret: webClientSecret, RedirectURL: callback,
 			SMTPURL: "smtp://" + mp.SMTPAddr, SMTPFrom: "tasharuk <no-reply@zaouiat-cheikh.ma>", SMSGatewayURL: sms.URL},
 	})

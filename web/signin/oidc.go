@@ -29,11 +29,17 @@ type Identity struct {
 	Method  session.Method
 	Role    access.Role
 	Council string
+	// NationalID is the national ID number the provider asserts in the
+	// configured claim (OIDCConfig.NationalIDClaim), "" if none. Personal
+	// data: held only in memory and in the session's API token, sealed
+	// there (access.Issuer), so a signature made from the session is
+	// PROVIDER_VERIFIED_ID when its typed number is this one.
+	NationalID string
 }
 
 // Principal is the identity as the API's access rules see it.
 func (id Identity) Principal() access.Principal {
-	return access.Principal{Subject: id.Subject, Role: id.Role, Council: id.Council, Via: string(id.Method)}
+	return access.Principal{Subject: id.Subject, Role: id.Role, Council: id.Council, Via: string(id.Method), NationalID: id.NationalID}
 }
 
 // Grants looks up the roles granted to a subject by the installation (an
@@ -80,6 +86,10 @@ type OIDCConfig struct {
 	// Claims reads role and council from the ID token, as the bearer
 	// tokens' verifier does.
 	Claims oidc.ClaimMap
+	// NationalIDClaim, when set, names the ID token's claim in which the
+	// provider asserts the person's national ID number (the bearer
+	// tokens' --oidc-national-id-claim); empty: none.
+	NationalIDClaim string
 	// Grants, if set, gives roles to accounts the provider asserts none
 	// for.
 	Grants Grants
@@ -188,5 +198,12 @@ func (o *OIDC) Finish(ctx context.Context, a Authorization, code string) (Identi
 	if id.Subject == "" {
 		return Identity{}, fmt.Errorf("%w: no subject", ErrIDToken)
 	}
-	return resolve(ctx, o.cfg.Grants, id)
+	if id, err = resolve(ctx, o.cfg.Grants, id); err != nil {
+		return Identity{}, err
+	}
+	if o.cfg.NationalIDClaim != "" {
+		// Compared with the number a signer types; never recorded.
+		id.NationalID, _ = claims[o.cfg.NationalIDClaim].(string)
+	}
+	return id, nil
 }

@@ -25,11 +25,17 @@ import (
 )
 
 // User is an account at the provider. Role and Council, when set, are
-// asserted in the ID token's "tasharuk_role" and "tasharuk_council" claims.
+// asserted in the ID token's "tasharuk_role" and "tasharuk_council" claims;
+// NationalID in its NationalIDClaim claim.
 type User struct {
 	ID, Username, Password string
 	Role, Council          string
+	NationalID             string
 }
+
+// NationalIDClaim is the claim the provider asserts a user's national ID
+// number in (the installation's --oidc-national-id-claim).
+const NationalIDClaim = "ma_cnie"
 
 // Client is a relying party registered at the provider (a confidential
 // web client: client_secret_basic, code flow).
@@ -107,6 +113,9 @@ func (s *claimStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.Us
 	}
 	if u.Council != "" {
 		info.AppendClaims("tasharuk_council", u.Council)
+	}
+	if u.NationalID != "" {
+		info.AppendClaims(NationalIDClaim, u.NationalID)
 	}
 	return nil
 }
