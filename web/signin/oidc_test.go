@@ -193,3 +193,46 @@ func mustQuery(t *testing.T, u string) url.Values {
 	}
 	return p.Query()
 }
+
+// TestOIDCNationalIDClaim: with a national-ID claim configured, the
+// identity carries the number the provider asserts there, and its
+// principal (what the session's API token stands for) too; an account the
+// provider asserts none for carries none, and without the configuration
+// the claim is not read at all.
+func TestOIDCNationalIDClaim(t *testing.T) {
+	op := signintest.StartProvider(t,
+		[]signintest.Client{{ID: "tasharuk-web", Secret: "web-secret", RedirectURIs: []string{redirect}}},
+		[]signintest.User{
+			{ID: "u-fatima", Username: "fatima", Password: "fatima-pass", NationalID: "AB123456"},
+			{ID: "u-resident", Username: "resident", Password: "resident-pass"},
+		})
+	rp := func(claim string) *signin.OIDC {
+		t.Helper()
+		o, err := signin.NewOIDC(context.Background(), signin.OIDCConfig{
+			Issuer: op.Issuer, ClientID: "tasharuk-web", ClientSecret: "web-secret", RedirectURL: redirect, NationalIDClaim: claim,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	finish := func(o *signin.OIDC, user, pass string) signin.Identity {
+		t.Helper()
+		a, u := o.Start("", time.Now())
+		id, err := o.Finish(context.Background(), a, code(t, op, u, user, pass, a.State))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	with := rp(signintest.NationalIDClaim)
+	if id := finish(with, "fatima", "fatima-pass"); id.NationalID != "AB123456" || id.Principal().NationalID != "AB123456" || id.Role != access.RoleCitizen {
+		t.Fatalf("asserted number: %+v", id)
+	}
+	if id := finish(with, "resident", "resident-pass"); id.NationalID != "" {
+		t.Fatalf("no number asserted, yet %q", id.NationalID)
+	}
+	if id := finish(rp(""), "fatima", "fatima-pass"); id.NationalID != "" {
+		t.Fatalf("no claim configured, yet %q", id.NationalID)
+	}
+}
