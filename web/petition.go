@@ -44,6 +44,14 @@ type petitionData struct {
 	FullName string
 	// Grounds are the moderation refusal grounds, for the moderation form.
 	Grounds []option
+	// ShowDocuments: the reader is the agent or the council's staff, who
+	// see the list of attached documents (Documents); Upload is the
+	// attachment form where they may attach (documents.go).
+	ShowDocuments bool
+	Documents     []docLine
+	Upload        *docUpload
+	// docForm is what a refused upload sent, for the form.
+	docForm *docUpload
 }
 
 // checkItem is one line of the admissibility checklist.
@@ -103,6 +111,7 @@ func (h *handler) showPetition(q *rq, name string, verr *viewError, extra func(*
 	if extra != nil {
 		extra(d)
 	}
+	documentsView(q, d, false, d.docForm)
 	p := h.newPage(q, d.P.GetTitle(), d)
 	p.AsOf, p.Err = asOfDay, verr
 	p.Meta = &linkPreview{Title: d.P.GetTitle(), URL: d.ShareURL, Locale: ogLocale[q.L.Lang],

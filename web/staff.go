@@ -188,6 +188,12 @@ func (h *handler) managePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) showManage(q *rq, name string, verr *viewError, report *petitionsv1.ImportSignaturesResponse) {
+	h.showManageWith(q, name, verr, report, nil)
+}
+
+// showManageWith shows the management page with, after a refused upload,
+// what its form sent.
+func (h *handler) showManageWith(q *rq, name string, verr *viewError, report *petitionsv1.ImportSignaturesResponse, upload *docUpload) {
 	pd, err := h.loadPetition(q, name, nil)
 	if err != nil {
 		h.fail(q, err)
@@ -204,6 +210,7 @@ func (h *handler) showManage(q *rq, name string, verr *viewError, report *petiti
 	if assoc {
 		d.Evidence = evidenceRows(q.L, pd.P)
 	}
+	documentsView(q, pd, true, upload)
 	p := h.newPage(q, q.L.T("manage.title", pd.P.GetTitle()), d)
 	p.Err = verr
 	if verr == nil && !pd.IsStaff {

@@ -207,6 +207,9 @@ func (h *handler) routes() {
 		m.HandleFunc("GET "+base+"/petitions", h.finderPage)
 		m.HandleFunc("GET "+base+"/petitions/{id}", h.petitionPage)
 		m.HandleFunc("POST "+base+"/petitions/{id}/{act}", h.petitionAct)
+		m.HandleFunc("POST "+base+"/petitions/{id}/documents", h.attachDocument(false))
+		m.HandleFunc("POST "+base+"/petitions/{id}/manage/documents", h.attachDocument(true))
+		m.HandleFunc("GET "+base+"/petitions/{id}/documents/{doc}", h.documentFile)
 		m.HandleFunc("GET "+base+"/petitions/{id}/manage", h.managePage)
 		m.HandleFunc("POST "+base+"/petitions/{id}/manage/{act}", h.manageAct)
 		m.HandleFunc("GET "+base+"/desk", h.deskPage)
@@ -399,7 +402,7 @@ func (h *handler) newPage(q *rq, title string, data any) *page {
 var flashes = map[string]bool{
 	"created": true, "opened": true, "signed": true, "signature_withdrawn": true, "deposited": true,
 	"withdrawn": true, "followed": true, "recorded": true, "signed_in": true, "signed_out": true,
-	"info_filed": true, "granted": true, "revoked": true,
+	"info_filed": true, "granted": true, "revoked": true, "attached": true,
 }
 
 // render writes a page. The page is rendered to a buffer first, so a
