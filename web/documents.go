@@ -93,7 +93,9 @@ func documentsView(q *rq, d *petitionData, manage bool, form *docUpload) {
 			petitionseventsv1.PetitionState_PETITION_STATE_AWAITING_MODERATION, petitionseventsv1.PetitionState_PETITION_STATE_MODERATION_REFUSED,
 			petitionseventsv1.PetitionState_PETITION_STATE_COLLECTING}, state)
 	}
-	if !open || q.r.URL.Query().Get("as_of") != "" {
+	// A refused upload comes back with its form, whatever the state, so
+	// the refusal is shown beside its field.
+	if (!open && form == nil) || q.r.URL.Query().Get("as_of") != "" {
 		return
 	}
 	if form == nil {
