@@ -158,6 +158,12 @@ func TestWebDocuments(t *testing.T) {
 				t.Errorf("%s: the field is not marked invalid", c.what)
 			}
 		}
+		// A body over the limit is not parsed at all: refused all the
+		// same, beside the field.
+		code, body := agent.attach(path, path+"/documents", "DOCUMENT_KIND_STATUTES", "scan.pdf", append(big, make([]byte, 128<<10)...))
+		if code != http.StatusRequestEntityTooLarge || fieldErrorText(body, "document_file") != strings.ReplaceAll(fr["doc.toolarge"], "{0}", "3,0 Mo") {
+			t.Errorf("a body over the limit: HTTP %d, beside the file %q", code, fieldErrorText(body, "document_file"))
+		}
 		unchanged("refused uploads", head)
 		if d := documents(); len(d) != 0 {
 			t.Fatalf("refused uploads attached %v", d)
