@@ -122,7 +122,7 @@ func newDocumentID() string {
 }
 
 // documentLines lists the attached documents with the day each was
-// attached: the timeline's attaching entries are in the order of the
+// attached (its event's occur time, as the timeline dates acts): the timeline's attaching entries are in the order of the
 // attachments, so while none was erased the n-th entry is the n-th
 // document; otherwise the day is read from a version-7 id (the web's and
 // the API's own), and left out for another id.
@@ -132,7 +132,7 @@ func documentLines(p *petitionsv1.Petition, tl []*petitionsv1.TimelineEntry, sta
 	for _, e := range tl {
 		switch e.GetType() {
 		case "petitions.PetitionDocumentAttached":
-			attached = append(attached, e.GetRecordTime())
+			attached = append(attached, e.GetOccurTime())
 		case "petitions.PetitionDocumentErased":
 			erased = true
 		}

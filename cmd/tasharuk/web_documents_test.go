@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,8 +196,14 @@ func TestWebDocuments(t *testing.T) {
 	if code != 200 || !strings.Contains(body, html.EscapeString(fr["flash.attached"])) {
 		t.Fatalf("the agent's upload: %d\n%s", code, body)
 	}
-	if !strings.Contains(body, `<bdi dir="auto">statuts.pdf</bdi>`) || !strings.Contains(body, html.EscapeString(fr["enum.DOCUMENT_KIND_STATUTES"])) || !strings.Contains(body, "2 novembre 2026") {
-		t.Errorf("the agent's list lacks the statutes' name, kind or date:\n%s", body)
+	first := documents()
+	if len(first) != 1 {
+		t.Fatalf("after the agent's upload: %v", first)
+	}
+	row := regexp.MustCompile(`(?s)<tr id="document-` + first[0].GetDocumentId() + `">(.*?)</tr>`).FindStringSubmatch(body)
+	if row == nil || !strings.Contains(row[1], `<bdi dir="auto">statuts.pdf</bdi>`) || !strings.Contains(row[1], html.EscapeString(fr["enum.DOCUMENT_KIND_STATUTES"])) ||
+		!strings.Contains(row[1], "<bdi>2 novembre 2026</bdi>") || !strings.Contains(row[1], "<bdi>"+strings.ReplaceAll(fr["doc.size.b"], "{0}", strconv.Itoa(len(statutes)))+"</bdi>") {
+		t.Errorf("the agent's list lacks the statutes' name, kind, date (the clock's day) or size:\n%v", row)
 	}
 	if documentLink.MatchString(body) {
 		t.Error("the agent is given a download link")
