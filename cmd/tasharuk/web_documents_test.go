@@ -59,7 +59,7 @@ func (w *webClient) fetch(path string) (*http.Response, []byte) {
 	return resp, b
 }
 
-var documentLink = regexp.MustCompile(`<a href="([^"]+/documents/[^"]+)" class="document-link">`)
+var documentLink = regexp.MustCompile(`<a href="([^"]+/documents/[^"]+)" class="document-link"`)
 
 // fieldErrorText is the text of the error shown beside a field.
 func fieldErrorText(page, field string) string {
