@@ -224,12 +224,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	// Said before anything answers: the listener is bound already, and a
+	// reader who sees the service answer has seen where it says it is.
+	s.cfg.Logger.Info("serving", "url", URL(ln.Addr(), s.cfg.TLS != nil), "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "version", s.cfg.Version)
 	s.setServing()
 
 	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(split.http) }()
 	go func() { errc <- s.grpc.Serve(split.grpc) }()
-	s.cfg.Logger.Info("serving", "url", URL(ln.Addr(), s.cfg.TLS != nil), "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "version", s.cfg.Version)
 	var first error
 	select {
 	case first = <-errc:

@@ -128,7 +128,7 @@ func TestRegionalDashboardAtForumScale(t *testing.T) {
 	// The page shows the same figures, each linking to its communes.
 	page := e.restBody(fmt.Sprintf("/regions/beni-mellal-khenifra/dashboard?lang=fr&at=%d", head))
 	for id, want := range map[string]string{"fig-communes": "135", "fig-programmes": "12", "fig-workshops": "500", "fig-participants": "120000",
-		"fig-women": "33.0 %", "fig-youth": "33.0 %", "fig-disability": "6.5 %", "fig-forms": "10000", "fig-execution": "62.5 %"} {
+		"fig-women": "33,0 %", "fig-youth": "33,0 %", "fig-disability": "6,5 %", "fig-forms": "10000", "fig-execution": "62,5 %"} {
 		if got := figureOn(page, id); got != want {
 			t.Errorf("page %s = %q, want %q", id, got, want)
 		}
