@@ -73,6 +73,10 @@ type Config struct {
 	// in-memory gRPC connection: the pages call the API like any client,
 	// through the same interceptors, without a socket or TLS.
 	Web func(api *grpc.ClientConn) (http.Handler, error)
+	// Position, if set, is the log position the read models have applied:
+	// the public's reads of a petition over REST are then answered once per
+	// position (and second), with an ETag (readcache.go).
+	Position func() uint64
 	// TLS, if set, makes the port speak TLS only (HTTP/1.1 and HTTP/2 by
 	// ALPN; gRPC over HTTP/2). See TLSConfig.
 	TLS *tls.Config
@@ -201,7 +205,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fail("server: register gateway: %w", err)
 		}
 	}
-	s.mux.Handle("/v1/", utf8Guard(gw))
+	s.mux.Handle("/v1/", newReadCache(s.cfg.Position, s.cfg.Now).wrap(utf8Guard(gw)))
 	if s.cfg.Web != nil {
 		web, err := s.cfg.Web(conn)
 		if err != nil {

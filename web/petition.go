@@ -93,6 +93,9 @@ func (h *handler) petitionPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	if h.publicPetition(q, name) {
+		return
+	}
 	h.showPetition(q, name, nil, nil)
 }
 
@@ -112,11 +115,16 @@ func (h *handler) showPetition(q *rq, name string, verr *viewError, extra func(*
 		extra(d)
 	}
 	documentsView(q, d, false, d.docForm)
+	h.render(q, http.StatusOK, "petition", h.petitionPageData(q, d, asOfDay, verr))
+}
+
+// petitionPageData is the page of a loaded petition.
+func (h *handler) petitionPageData(q *rq, d *petitionData, asOfDay string, verr *viewError) *page {
 	p := h.newPage(q, d.P.GetTitle(), d)
 	p.AsOf, p.Err = asOfDay, verr
 	p.Meta = &linkPreview{Title: d.P.GetTitle(), URL: d.ShareURL, Locale: ogLocale[q.L.Lang],
 		Description: q.L.T("finder.count", q.L.Int(d.P.GetSignatures().GetValid()), q.L.Int(d.P.GetSignatureThreshold())) + " · " + clip(d.P.GetRequest(), 200)}
-	h.render(q, http.StatusOK, "petition", p)
+	return p
 }
 
 func (h *handler) loadPetition(q *rq, name string, asOf *timestamppb.Timestamp) (*petitionData, error) {

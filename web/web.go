@@ -89,6 +89,10 @@ type Config struct {
 	// has applied minPosition (the administrator's own grant); an error
 	// says it has not, and the list shown may be behind.
 	Grants func(ctx context.Context, minPosition uint64) ([]Grant, error)
+	// Position, if set, is the log position the read models have applied:
+	// a petition's public page is then rendered once per position (and
+	// second) and served from that render, with an ETag (pagecache.go).
+	Position func() uint64
 }
 
 // handler serves the pages.
@@ -125,6 +129,8 @@ type handler struct {
 	// petitions' folded texts by revision.
 	listings listingCache
 	folded   foldCache
+	// cache keeps petitions' public pages (nil without Config.Position).
+	cache *pageCache
 }
 
 // New returns the web pages' handler.
@@ -177,6 +183,7 @@ func New(cfg Config) (http.Handler, error) {
 	h.notify = notificationsv1.NewNotificationServiceClient(cfg.Conn)
 	h.eventlog = eventlogv1.NewEventLogServiceClient(cfg.Conn)
 	h.identity = identityv1.NewIdentityServiceClient(cfg.Conn)
+	h.cache = newPageCache(cfg.Position, h.now)
 	h.routes()
 	return h, nil
 }

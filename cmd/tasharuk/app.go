@@ -227,11 +227,13 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 		Policy:     access.DefaultPolicy(),
 		Now:        now,
 		TLS:        tlsConfig,
+		Position:   model.Position, // public petition reads answered once per position (server/readcache.go)
 		// The web pages call the API like any other client, through the
 		// generated gRPC clients, over the server's in-memory connection.
 		Web: func(api *grpc.ClientConn) (http.Handler, error) {
 			webConfig.Conn, webConfig.Logger, webConfig.Now, webConfig.Secret = api, logger, now, tokenKey
 			webConfig.Grants = grantsInForce(roles, model.Runner.WaitFor)
+			webConfig.Position = model.Position // public petition pages rendered once per position (web/pagecache.go)
 			return web.New(webConfig)
 		},
 		Register: func(g *grpc.Server) {
