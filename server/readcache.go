@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -42,6 +43,28 @@ type cachedRead struct {
 	position uint64
 	at       time.Time // the service's clock
 	taken    time.Time // the wall clock
+
+	gzOnce sync.Once
+	gz     []byte // the body gzipped, once a reader accepts it
+}
+
+// gzipped is the body compressed once (nil if it is too small to gain or
+// could not be compressed).
+func (e *cachedRead) gzipped() []byte {
+	e.gzOnce.Do(func() {
+		if len(e.body) < 1024 || e.header.Get("Content-Encoding") != "" {
+			return
+		}
+		var buf bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		if err != nil {
+			return
+		}
+		if _, err := zw.Write(e.body); err == nil && zw.Close() == nil {
+			e.gz = buf.Bytes()
+		}
+	})
+	return e.gz
 }
 
 const (
@@ -116,6 +139,15 @@ func (c *readCache) wrap(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
+		if gz := e.gzipped(); gz != nil && acceptsGzip(r) {
+			// Compressed once (compress leaves a body that says its
+			// encoding as it is).
+			h.Set("Content-Encoding", "gzip")
+			h.Del("Content-Length")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(gz)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(e.body)
 	})
@@ -130,6 +162,19 @@ func (c *readCache) get(key string) *cachedRead {
 		return nil
 	}
 	return e
+}
+
+// acceptsGzip reports whether the request accepts gzip (and does not
+// refuse it with q=0).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			q := strings.ReplaceAll(params, " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
 }
 
 // matchesETag reports whether an If-None-Match list names tag (weak
