@@ -172,18 +172,33 @@ func TestNotificationsAfterKill9(t *testing.T) {
 // the order of the commands.
 type smtpCounter struct {
 	addr string
-	mu   sync.Mutex
-	per  map[string]int
+	// replyDelay, when set, holds each reply to an end of DATA this long
+	// before passing it on (after counting it): a slow server, which
+	// widens the window in which a sender dies with its message taken.
+	replyDelay time.Duration
+	mu         sync.Mutex
+	per        map[string]int
+	perID      map[string]int // accepted transactions by Message-ID
 }
 
+// transaction is one end of DATA: its recipient and Message-ID.
+type transaction struct{ rcpt, messageID string }
+
 func startSMTPCounter(t *testing.T, upstream string) *smtpCounter {
+	t.Helper()
+	return startSMTPCounterDelayed(t, upstream, 0)
+}
+
+// startSMTPCounterDelayed is startSMTPCounter with each end of DATA's
+// reply held for delay.
+func startSMTPCounterDelayed(t *testing.T, upstream string, delay time.Duration) *smtpCounter {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	c := &smtpCounter{addr: ln.Addr().String(), per: map[string]int{}}
+	c := &smtpCounter{addr: ln.Addr().String(), replyDelay: delay, per: map[string]int{}, perID: map[string]int{}}
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -203,14 +218,16 @@ func (c *smtpCounter) serve(client net.Conn, upstream string) {
 		return
 	}
 	defer server.Close()
-	// Each command the client sends, in order: "" for one whose reply
-	// does not matter, the recipient for an end of DATA.
-	cmds := make(chan string, 64)
+	// Each command the client sends, in order: a zero transaction for
+	// one whose reply does not matter, the recipient and Message-ID for
+	// an end of DATA.
+	cmds := make(chan transaction, 64)
 	go func() {
 		defer close(cmds)
 		defer server.(*net.TCPConn).CloseWrite()
 		r := bufio.NewReader(io.TeeReader(client, server))
-		rcpt, inData := "", false
+		var tx transaction
+		inData, inHeader := false, false
 		for {
 			line, err := r.ReadString('\n')
 			if err != nil {
@@ -219,21 +236,27 @@ func (c *smtpCounter) serve(client net.Conn, upstream string) {
 			switch {
 			case inData && line == ".\r\n":
 				inData = false
-				cmds <- rcpt
+				cmds <- tx
 			case inData:
+				if line == "\r\n" {
+					inHeader = false
+				} else if v, ok := cutHeader(line, "Message-ID"); ok && inHeader {
+					tx.messageID = v
+				}
 			case strings.HasPrefix(strings.ToUpper(line), "RCPT TO:"):
-				rcpt = strings.ToLower(strings.Trim(strings.TrimSpace(line[8:]), "<>"))
-				cmds <- ""
+				tx = transaction{rcpt: strings.ToLower(strings.Trim(strings.TrimSpace(line[8:]), "<>"))}
+				cmds <- transaction{}
 			case strings.ToUpper(strings.TrimSpace(line)) == "DATA":
-				inData = true
-				cmds <- ""
+				inData, inHeader = true, true
+				cmds <- transaction{}
 			default:
-				cmds <- ""
+				cmds <- transaction{}
 			}
 		}
 	}()
 	// A client dead after its end of DATA still has its reply counted.
-	r := bufio.NewReader(io.TeeReader(server, discardErrors{client}))
+	out := discardErrors{client}
+	r := bufio.NewReader(server)
 	first := true
 	for {
 		line, err := r.ReadString('\n')
@@ -241,22 +264,37 @@ func (c *smtpCounter) serve(client net.Conn, upstream string) {
 			return
 		}
 		if len(line) < 4 || line[3] == '-' {
+			_, _ = out.Write([]byte(line))
 			continue // a line of a multi-line reply
 		}
 		if first { // the greeting
 			first = false
+			_, _ = out.Write([]byte(line))
 			continue
 		}
-		rcpt, ok := <-cmds
-		if !ok {
-			continue
-		}
-		if rcpt != "" && line[0] == '2' {
+		tx, ok := <-cmds
+		if ok && tx.rcpt != "" && line[0] == '2' {
 			c.mu.Lock()
-			c.per[rcpt]++
+			c.per[tx.rcpt]++
+			if tx.messageID != "" {
+				c.perID[tx.messageID]++
+			}
 			c.mu.Unlock()
 		}
+		if ok && tx.rcpt != "" && c.replyDelay > 0 {
+			time.Sleep(c.replyDelay)
+		}
+		_, _ = out.Write([]byte(line))
 	}
+}
+
+// cutHeader returns the value of a header line named name (any case).
+func cutHeader(line, name string) (string, bool) {
+	k, v, ok := strings.Cut(line, ":")
+	if !ok || !strings.EqualFold(strings.TrimSpace(k), name) {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
 }
 
 type discardErrors struct{ w io.Writer }
@@ -273,6 +311,17 @@ func (c *smtpCounter) counts() (accepted, repeats int) {
 		repeats += k - 1
 	}
 	return accepted, repeats
+}
+
+// byMessageID returns the accepted transactions per Message-ID.
+func (c *smtpCounter) byMessageID() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.perID))
+	for k, v := range c.perID {
+		out[k] = v
+	}
+	return out
 }
 
 // metricValue reads one counter or gauge from a Prometheus text page
