@@ -112,7 +112,8 @@ type record struct {
 //   - right after the server's 250 it becomes "sent".
 //
 // Only a replica that dies (or loses its connection) between "sending"
-// and "sent" — the end of DATA, the server's answer and one KV update —
+// and "sent" — the end of DATA, the server's answer, the MessageSent
+// append and one KV update —
 // leaves an uncertain message; the next attempt sends it again with the
 // same Message-ID and the same bytes, counts it in
 // tasharuk_notifications_uncertain_attempts_total and records
@@ -462,12 +463,16 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 			// The replica that held it died past the point of no return:
 			// the server may have the message. It goes again, the same.
 			claim.Uncertain++
-			o.Metrics.uncertain()
-			o.Logger.Warn("notification taken over after an uncertain attempt: it may reach the receiver twice (same Message-ID)", "kind", m.Kind, "event", m.EventID, "key", key)
 		}
 		rev, err = o.KV.Update(ctx, "m."+key, mustJSON(claim), rev)
 		if isConflict(err) {
 			return now, nil
+		}
+		if err == nil && rec.State == stateSending {
+			// Counted once the takeover is this replica's: of two
+			// replicas racing for the lapsed claim only the winner counts.
+			o.Metrics.uncertain()
+			o.Logger.Warn("notification taken over after an uncertain attempt: it may reach the receiver twice (same Message-ID)", "kind", m.Kind, "event", m.EventID, "key", key)
 		}
 	}
 	if err != nil {
@@ -510,11 +515,12 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 		o.Metrics.uncertain()
 	}
 	if sendErr == nil {
-		claim.State, claim.At, claim.Owner, claim.Until = stateSent, at, "", time.Time{}
-		if _, err := o.KV.Update(done, "m."+key, mustJSON(claim), rev); err != nil {
-			return time.Time{}, fmt.Errorf("mark sent: %w", err)
-		}
-		o.Metrics.sent(c.Channel)
+		// The log's record of the sending (MessageSent, and NotifyAgent
+		// for a decision) comes before the bucket's "sent": a replica that
+		// dies in between leaves the claim in "sending", the message goes
+		// again as an uncertain repeat and is recorded again, flagged
+		// uncertain_repeat. The other order would lose the record for
+		// good, and the auditor would not see that the agent was told.
 		o.append(done, key, &nevents.MessageSent{MessageKey: key, EventId: m.EventID, Kind: m.Kind, RecipientKey: RecipientKey(o.RecipientKey, m.Recipient),
 			Channel: string(c.Channel), Attempts: int32(claim.Attempts), Petition: m.Petition, MessageId: claim.MessageID, UncertainRepeat: claim.Uncertain > 0})
 		if o.Told != nil && !isFollow(m.Recipient) {
@@ -522,6 +528,11 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 				o.Logger.Warn("recording that the agent was told failed", "kind", m.Kind, "event", m.EventID, "err", err)
 			}
 		}
+		claim.State, claim.At, claim.Owner, claim.Until = stateSent, at, "", time.Time{}
+		if _, err := o.KV.Update(done, "m."+key, mustJSON(claim), rev); err != nil {
+			return time.Time{}, fmt.Errorf("mark sent: %w", err)
+		}
+		o.Metrics.sent(c.Channel)
 		return time.Time{}, nil
 	}
 	o.Metrics.failed(c.Channel)
