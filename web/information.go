@@ -256,7 +256,7 @@ func (h *handler) createInformationRequest(w http.ResponseWriter, r *http.Reques
 	}
 	resp, err := h.information.CreateInformationRequest(q.ctx, &informationv1.CreateInformationRequestRequest{Parent: council, RequestId: strings.ToLower(id),
 		RequesterKind: kind, RequesterName: q.form("requester_name"), RequesterContact: q.form("requester_contact"), Subject: q.form("subject"),
-		Urgent: q.form("urgent") != "", UrgentReason: q.form("urgent_reason")})
+		Urgent: q.form("urgent") != "", UrgentReason: q.form("urgent_reason"), Language: q.L.Lang})
 	if err != nil {
 		d, ok := h.informationBase(q, council)
 		if !ok {

@@ -14,7 +14,8 @@ import (
 // user key as identity names it, and the sealed detail is opened with the
 // key store only when a message is sent. Identity records no language
 // preference: a message goes in the language its event records (an
-// agent's, chosen when filing: Message.Language), else in Language.
+// agent's or an information requester's, chosen when filing:
+// Message.Language), else in Language.
 type IdentityContacts struct {
 	Planner *Planner
 	Keys    KeyStore

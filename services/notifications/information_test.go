@@ -46,3 +46,38 @@ func TestInformationRequesterIsTold(t *testing.T) {
 		t.Errorf("Mailpit holds %d: the counter request sent something", f.total())
 	}
 }
+
+// A requester is written to in the language the request records (the
+// page's when filed on the site, or the API's language): receipt,
+// extension and answer alike, whatever the contact's default; a request
+// that records none gets the contact's (Arabic for identity's contacts).
+func TestInformationRequesterLanguage(t *testing.T) {
+	f := newFixture(t)
+	const citizen, other = "code-email-requester-en", "code-email-requester-none"
+	f.dir.set(citizen, notifications.Contact{Address: "english@example.ma", Channel: notifications.Email, Language: "ar"})
+	f.dir.set(other, notifications.Contact{Address: "arabic@example.ma", Channel: notifications.Email, Language: "ar"})
+	run(t, f.outbox(f.store, nil, nil))
+	en := idomain.RequestStream("50910113", "r-en")
+	f.appendAs(eventstore.Actor{Subject: citizen, Role: "citizen"}, en, &ievents.RequestReceived{Name: council + "/informationRequests/r-en", ReceiptNumber: "2026/0003",
+		ReceivedOn: "2026-06-01", Subject: "Road budget", RequesterKey: "k3", RequesterLanguage: "en"})
+	f.append(en, &ievents.RequestExtended{Reasons: "Many documents.", NotifiedOn: "2026-06-20"})
+	f.append(en, &ievents.RequestAnswered{Kind: ievents.AnswerKind_ANSWER_KIND_FULL, Information: "Amounts per road.", AnsweredOn: "2026-07-10"})
+	none := idomain.RequestStream("50910113", "r-none")
+	f.appendAs(eventstore.Actor{Subject: other, Role: "citizen"}, none, &ievents.RequestReceived{Name: council + "/informationRequests/r-none", ReceiptNumber: "2026/0004",
+		ReceivedOn: "2026-06-01", Subject: "ميزانية الطرق", RequesterKey: "k4"})
+
+	ms := f.mails("english@example.ma", 3)
+	want := []string{"Request for information received: 2026/0003", "Request 2026/0003: the deadline is extended", "Request 2026/0003: answered"}
+	if len(ms) != 3 {
+		t.Fatalf("the requester who filed in English got %d messages %v, want 3 in English", len(ms), subjects(ms))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(ms[i].Subject, w) {
+			t.Errorf("message %d to the English requester: subject %q, want %q…", i+1, ms[i].Subject, w)
+		}
+	}
+	ar := f.mails("arabic@example.ma", 1)
+	if len(ar) != 1 || ar[0].Subject != "تم استلام طلب الحصول على المعلومات: 2026/0004" {
+		t.Errorf("the requester with no recorded language: %v, want the Arabic receipt", subjects(ar))
+	}
+}

@@ -325,6 +325,10 @@ func (p *Planner) Due(now time.Time, soon time.Duration) map[string][2][]DueItem
 // request is an information request as later events need it.
 type request struct {
 	Name, Council, Requester, Receipt string
+	// Language is the requester's, as the request was filed (empty: the
+	// contact's default, Arabic). A snapshot of an older version has
+	// none, as the requests it knew had none.
+	Language string
 }
 
 // planInformation tells the requester of a request filed online (the
@@ -335,7 +339,7 @@ type request struct {
 func (p *Planner) planInformation(e *eventstore.Event, payload proto.Message) []Message {
 	if x, ok := payload.(*ievents.RequestReceived); ok {
 		council, _, _ := strings.Cut(strings.TrimPrefix(x.GetName(), "communes/"), "/")
-		r := &request{Name: x.GetName(), Council: "communes/" + council, Receipt: x.GetReceiptNumber()}
+		r := &request{Name: x.GetName(), Council: "communes/" + council, Receipt: x.GetReceiptNumber(), Language: x.GetRequesterLanguage()}
 		if e.Actor.Role == "citizen" {
 			r.Requester = e.Actor.Subject
 		}
@@ -343,14 +347,14 @@ func (p *Planner) planInformation(e *eventstore.Event, payload proto.Message) []
 		if r.Requester == "" {
 			return nil
 		}
-		return []Message{{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Kind: KindInfoReceived, Council: r.Council,
+		return []Message{{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Language: r.Language, Kind: KindInfoReceived, Council: r.Council,
 			Params: map[string]string{"receipt": r.Receipt, "received": x.GetReceivedOn(), "title": x.GetSubject()}, RecordedAt: e.RecordedAt}}
 	}
 	r := p.requests[e.Stream]
 	if r == nil || r.Requester == "" {
 		return nil
 	}
-	m := Message{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Council: r.Council, Params: map[string]string{"receipt": r.Receipt}, RecordedAt: e.RecordedAt}
+	m := Message{EventID: e.ID, Position: e.Position, Recipient: r.Requester, Language: r.Language, Council: r.Council, Params: map[string]string{"receipt": r.Receipt}, RecordedAt: e.RecordedAt}
 	switch x := payload.(type) {
 	case *ievents.RequestExtended:
 		m.Kind, m.Params["reasons"] = KindInfoExtended, x.GetReasons()

@@ -35,6 +35,9 @@ type Receive struct {
 	Subject            string
 	Urgent             bool
 	UrgentReason       string
+	// Language the requester is written to in: "ar", "fr", "en", or
+	// empty (Arabic).
+	Language string
 }
 
 // Extend extends the deadline once (art. 16, art. 17).
@@ -148,6 +151,11 @@ func decideReceive(s State, c Receive, env Env) ([]es.Decided, error) {
 	if c.ReceivedOn.IsZero() {
 		return nil, fault.Field("received_on", "give the day of receipt")
 	}
+	switch c.Language {
+	case "", "ar", "fr", "en":
+	default:
+		return nil, fault.Field("language", `the language the requester is written to in: "ar", "fr" or "en"`)
+	}
 	if c.ReceivedOn.After(env.Today) {
 		return nil, fault.Rule(ReasonReceiptInFuture, ArtRequest, "the day of receipt %s is after today %s", c.ReceivedOn.Format(DayLayout), env.Today.Format(DayLayout))
 	}
@@ -157,7 +165,7 @@ func decideReceive(s State, c Receive, env Env) ([]es.Decided, error) {
 	}
 	return one(es.Decided{Payload: &ieventsv1.RequestReceived{Name: c.Name, ReceiptNumber: c.ReceiptNumber, ReceivedOn: c.ReceivedOn.Format(DayLayout),
 		Channel: c.Channel, RequesterKind: c.RequesterKind, RequesterKey: c.RequesterKey, IdentityCiphertext: c.IdentityCiphertext,
-		IdentityKeyId: c.IdentityKeyID, Subject: subject, Urgent: c.Urgent, UrgentReason: reason}}), nil
+		IdentityKeyId: c.IdentityKeyID, Subject: subject, Urgent: c.Urgent, UrgentReason: reason, RequesterLanguage: c.Language}}), nil
 }
 
 func requireOpen(s State, act string) error {

@@ -76,7 +76,7 @@ func (s *Server) written(ctx context.Context, name string, pos uint64) (*informa
 func (s *Server) CreateInformationRequest(ctx context.Context, r *informationv1.CreateInformationRequestRequest) (*informationv1.CreateInformationRequestResponse, error) {
 	name, pos, err := s.App.Commands.CreateRequest.Handle(ctx, actor(ctx), command.CreateRequest{Parent: r.GetParent(), RequestID: r.GetRequestId(),
 		Channel: r.GetChannel(), RequesterKind: r.GetRequesterKind(), RequesterName: r.GetRequesterName(), RequesterContact: r.GetRequesterContact(),
-		Subject: r.GetSubject(), Urgent: r.GetUrgent(), UrgentReason: r.GetUrgentReason(), ReceivedOn: r.GetReceivedOn()})
+		Subject: r.GetSubject(), Urgent: r.GetUrgent(), UrgentReason: r.GetUrgentReason(), ReceivedOn: r.GetReceivedOn(), Language: r.GetLanguage()})
 	if err != nil {
 		return nil, err
 	}

@@ -447,7 +447,11 @@ type CreateInformationRequestRequest struct {
 	// Why it is urgent: required when urgent.
 	UrgentReason string `protobuf:"bytes,9,opt,name=urgent_reason,json=urgentReason,proto3" json:"urgent_reason,omitempty"`
 	// Day of receipt "YYYY-MM-DD" (official only; default today).
-	ReceivedOn    string `protobuf:"bytes,10,opt,name=received_on,json=receivedOn,proto3" json:"received_on,omitempty"`
+	ReceivedOn string `protobuf:"bytes,10,opt,name=received_on,json=receivedOn,proto3" json:"received_on,omitempty"`
+	// Language the requester is written to in (receipt, extension, answer):
+	// "ar", "fr" or "en" — the site sends its page's language; empty is
+	// Arabic.
+	Language      string `protobuf:"bytes,11,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -548,6 +552,13 @@ func (x *CreateInformationRequestRequest) GetUrgentReason() string {
 func (x *CreateInformationRequestRequest) GetReceivedOn() string {
 	if x != nil {
 		return x.ReceivedOn
+	}
+	return ""
+}
+
+func (x *CreateInformationRequestRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
 	}
 	return ""
 }
@@ -2639,7 +2650,7 @@ const file_tasharuk_information_v1_information_service_proto_rawDesc = "" +
 	"\n" +
 	"complaints\x18\x0e \x03(\v2\".tasharuk.information.v1.ComplaintR\n" +
 	"complaints\x12!\n" +
-	"\fallowed_acts\x18\x0f \x03(\tR\vallowedActs\"\xc4\x03\n" +
+	"\fallowed_acts\x18\x0f \x03(\tR\vallowedActs\"\xe0\x03\n" +
 	"\x1fCreateInformationRequestRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1d\n" +
 	"\n" +
@@ -2653,7 +2664,8 @@ const file_tasharuk_information_v1_information_service_proto_rawDesc = "" +
 	"\rurgent_reason\x18\t \x01(\tR\furgentReason\x12\x1f\n" +
 	"\vreceived_on\x18\n" +
 	" \x01(\tR\n" +
-	"receivedOn\"\xa3\x01\n" +
+	"receivedOn\x12\x1a\n" +
+	"\blanguage\x18\v \x01(\tR\blanguage\"\xa3\x01\n" +
 	" CreateInformationRequestResponse\x12\\\n" +
 	"\x13information_request\x18\x01 \x01(\v2+.tasharuk.information.v1.InformationRequestR\x12informationRequest\x12!\n" +
 	"\flog_position\x18\x02 \x01(\x04R\vlogPosition\"{\n" +

@@ -34,6 +34,9 @@ type CreateRequest struct {
 	// ReceivedOn "YYYY-MM-DD": the official's, for a paper request handed
 	// in earlier; empty is today.
 	ReceivedOn string
+	// Language the requester is written to in ("ar", "fr", "en"; empty
+	// is Arabic): the page's on the site.
+	Language string
 }
 
 // CreateRequestHandler runs CreateRequest.
@@ -101,7 +104,7 @@ func (h CreateRequestHandler) Handle(ctx context.Context, actor eventstore.Actor
 		return "", 0, fault.Field("requester_contact", "give an address, email or phone where the answer is sent (%s)", domain.ArtRequest)
 	}
 	// Check everything the domain checks before a number is taken.
-	probe := domain.Receive{Name: r.Name(), ReceiptNumber: "probe", ReceivedOn: on, Channel: c.Channel, RequesterKind: c.RequesterKind, Subject: c.Subject, Urgent: c.Urgent, UrgentReason: c.UrgentReason}
+	probe := domain.Receive{Name: r.Name(), ReceiptNumber: "probe", ReceivedOn: on, Channel: c.Channel, RequesterKind: c.RequesterKind, Subject: c.Subject, Urgent: c.Urgent, UrgentReason: c.UrgentReason, Language: c.Language}
 	if _, err := domain.Decide(domain.State{}, probe, env); err != nil {
 		return "", 0, err
 	}

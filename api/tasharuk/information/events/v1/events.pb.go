@@ -517,9 +517,13 @@ type RequestReceived struct {
 	// (law 31-13 art. 17).
 	Urgent bool `protobuf:"varint,10,opt,name=urgent,proto3" json:"urgent,omitempty"`
 	// Why it is urgent.
-	UrgentReason  string `protobuf:"bytes,11,opt,name=urgent_reason,json=urgentReason,proto3" json:"urgent_reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UrgentReason string `protobuf:"bytes,11,opt,name=urgent_reason,json=urgentReason,proto3" json:"urgent_reason,omitempty"`
+	// Language the requester is written to in ("ar", "fr", "en"): the
+	// page's language when filed on the site, or the one the client chose;
+	// empty (Arabic) for requests received before it was recorded.
+	RequesterLanguage string `protobuf:"bytes,12,opt,name=requester_language,json=requesterLanguage,proto3" json:"requester_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RequestReceived) Reset() {
@@ -625,6 +629,13 @@ func (x *RequestReceived) GetUrgent() bool {
 func (x *RequestReceived) GetUrgentReason() string {
 	if x != nil {
 		return x.UrgentReason
+	}
+	return ""
+}
+
+func (x *RequestReceived) GetRequesterLanguage() string {
+	if x != nil {
+		return x.RequesterLanguage
 	}
 	return ""
 }
@@ -1252,7 +1263,7 @@ var File_tasharuk_information_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"+tasharuk/information/events/v1/events.proto\x12\x1etasharuk.information.events.v1\"\xe2\x03\n" +
+	"+tasharuk/information/events/v1/events.proto\x12\x1etasharuk.information.events.v1\"\x91\x04\n" +
 	"\x0fRequestReceived\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0ereceipt_number\x18\x02 \x01(\tR\rreceiptNumber\x12\x1f\n" +
@@ -1266,7 +1277,8 @@ const file_tasharuk_information_events_v1_events_proto_rawDesc = "" +
 	"\asubject\x18\t \x01(\tR\asubject\x12\x16\n" +
 	"\x06urgent\x18\n" +
 	" \x01(\bR\x06urgent\x12#\n" +
-	"\rurgent_reason\x18\v \x01(\tR\furgentReason\"L\n" +
+	"\rurgent_reason\x18\v \x01(\tR\furgentReason\x12-\n" +
+	"\x12requester_language\x18\f \x01(\tR\x11requesterLanguage\"L\n" +
 	"\x0fRequestExtended\x12\x18\n" +
 	"\areasons\x18\x01 \x01(\tR\areasons\x12\x1f\n" +
 	"\vnotified_on\x18\x02 \x01(\tR\n" +
