@@ -521,6 +521,7 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 		// again as an uncertain repeat and is recorded again, flagged
 		// uncertain_repeat. The other order would lose the record for
 		// good, and the auditor would not see that the agent was told.
+		o.Metrics.sent(c.Channel) // the server took it
 		o.append(done, key, &nevents.MessageSent{MessageKey: key, EventId: m.EventID, Kind: m.Kind, RecipientKey: RecipientKey(o.RecipientKey, m.Recipient),
 			Channel: string(c.Channel), Attempts: int32(claim.Attempts), Petition: m.Petition, MessageId: claim.MessageID, UncertainRepeat: claim.Uncertain > 0})
 		if o.Told != nil && !isFollow(m.Recipient) {
@@ -532,7 +533,6 @@ func (o *Outbox) deliver(ctx context.Context, m Message) (retry time.Time, err e
 		if _, err := o.KV.Update(done, "m."+key, mustJSON(claim), rev); err != nil {
 			return time.Time{}, fmt.Errorf("mark sent: %w", err)
 		}
-		o.Metrics.sent(c.Channel)
 		return time.Time{}, nil
 	}
 	o.Metrics.failed(c.Channel)
