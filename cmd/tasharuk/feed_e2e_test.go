@@ -186,7 +186,13 @@ func readLog(t *testing.T, e *env) []string {
 // readEvents returns every event in the log (service stopped).
 func readEvents(t *testing.T, e *env) []eventstore.Event {
 	t.Helper()
-	ls, err := openQuiet(context.Background(), storeConfigFor(e), &strings.Builder{})
+	return readStore(t, storeConfigFor(e))
+}
+
+// readStore returns every event of the log sc opens.
+func readStore(t *testing.T, sc storeConfig) []eventstore.Event {
+	t.Helper()
+	ls, err := openQuiet(context.Background(), sc, &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -392,23 +392,7 @@ func outboxRecords(t *testing.T, urls string) []outboxRecord {
 // readClusterLog returns every event of the cluster's log.
 func readClusterLog(t *testing.T, urls string) []eventstore.Event {
 	t.Helper()
-	ls, err := openQuiet(context.Background(), storeConfig{NATSURL: urls, Stream: "TASHARUK_LOG"}, &strings.Builder{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ls.Close()
-	var all []eventstore.Event
-	for from := uint64(1); ; {
-		page, err := ls.Log.ReadAll(context.Background(), from, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			return all
-		}
-		all = append(all, page...)
-		from = page[len(page)-1].Position + 1
-	}
+	return readStore(t, storeConfig{NATSURL: urls, Stream: "TASHARUK_LOG"})
 }
 
 // deadLetters lists a replica's dead letters by key (GET /v1/deadLetters).
