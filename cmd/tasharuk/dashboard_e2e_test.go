@@ -109,7 +109,7 @@ func TestRegionalDashboardAtForumScale(t *testing.T) {
 	parts := strings.Split(lines[56], ",")
 	parts[len(parts)-1] = "9"
 	lines[56] = strings.Join(parts, ",")
-	before := e.head()
+	before := e.quietHead()
 	status, body := e.rest(http.MethodPost, "/v1/communes/"+code+"/surveyImports", staff, map[string]any{"period": "2026", "format": "tasharuk", "csv": strings.Join(lines, "\n")}, nil)
 	if status != http.StatusBadRequest || !strings.Contains(body, "MALFORMED_SURVEY_CSV") || !strings.Contains(body, "line 57: water") {
 		t.Fatalf("malformed file: %d %s", status, body)

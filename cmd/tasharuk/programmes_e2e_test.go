@@ -49,7 +49,7 @@ func TestProgrammeEndToEnd(t *testing.T) {
 	}
 
 	// A budget consultation does not prepare a programme.
-	before := e.head()
+	before := e.quietHead()
 	_, err = prg.CreateProgramme(as(staff), &programmesv1.CreateProgrammeRequest{Parent: council, MandateStart: "2021-09-20",
 		Consultation: budget.GetConsultation().GetName(), TitleFr: "PAC"})
 	wantCode(t, err, codes.FailedPrecondition, "PROGRAMME_NOT_PREPARED")
@@ -69,7 +69,7 @@ func TestProgrammeEndToEnd(t *testing.T) {
 		t.Fatalf("the refused create wrote: head %d, was %d before the create", e.head(), before)
 	}
 	// One programme per commune per mandate.
-	before = e.head()
+	before = e.quietHead()
 	code, body = e.rest(http.MethodPost, "/v1/"+council+"/programmes", staff, map[string]any{"mandateStart": "2021-09-25",
 		"consultation": c.GetConsultation().GetName(), "titleFr": "Un autre"}, nil)
 	if code != http.StatusConflict || !strings.Contains(body, "PROGRAMME_EXISTS") {
@@ -90,7 +90,7 @@ func TestProgrammeEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before = e.head()
+	before = e.quietHead()
 	_, err = prg.RecordProgress(as(staff), &programmesv1.RecordProgressRequest{Name: name, ProjectId: "route-a", Date: "2021-10-01", Percent: 10,
 		Status: programmeseventsv1.ProjectStatus_PROJECT_STATUS_UNDER_WAY})
 	wantCode(t, err, codes.FailedPrecondition, "PROGRAMME_NOT_ADOPTED")
@@ -109,7 +109,7 @@ func TestProgrammeEndToEnd(t *testing.T) {
 		Status: programmeseventsv1.ProjectStatus_PROJECT_STATUS_UNDER_WAY, Spend: 1_700_000, EvidenceSha256: strings.Repeat("ab", 32)}); err != nil {
 		t.Fatal(err)
 	}
-	before = e.head()
+	before = e.quietHead()
 	_, err = prg.RecordProgress(as(staff), &programmesv1.RecordProgressRequest{Name: name, ProjectId: "puits-b", Date: "2023-05-30",
 		Status: programmeseventsv1.ProjectStatus_PROJECT_STATUS_DROPPED})
 	wantCode(t, err, codes.FailedPrecondition, "DROP_REASONS_REQUIRED")
@@ -126,7 +126,7 @@ func TestProgrammeEndToEnd(t *testing.T) {
 	update := &programmesv1.UpdateProgrammeRequest{Name: name, Deliberation: &programmeseventsv1.Deliberation{Session: "session extraordinaire", Date: "2024-01-18", VotesFor: 19, VotesAgainst: 2},
 		Summary: "Piste D ajoutée ; école C retirée", Reasons: "L'école est construite par le ministère", Added: []*programmeseventsv1.Project{pacProject("piste-d", 3, 800_000, 2024, 2025)},
 		Removed: []string{"ecole-c"}}
-	before = e.head()
+	before = e.quietHead()
 	_, err = prg.UpdateProgramme(as(staff), update)
 	wantCode(t, err, codes.FailedPrecondition, "PROGRAMME_UPDATE_TOO_EARLY")
 	e.noWrite(before)
