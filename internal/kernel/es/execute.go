@@ -45,11 +45,19 @@ const (
 // own clock only stamps recorded_at).
 func Execute[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	fold func(S, *eventstore.Event, proto.Message) S, decide func(S) ([]Decided, error)) (uint64, error) {
-	release, err := queues.acquire(ctx, store, stream)
+	t := newTicket(ctx, foldKey{}, nil)
+	sq, leave, err := queues.enter(ctx, store, stream, t)
 	if err != nil {
 		return 0, err
 	}
-	defer release()
+	defer leave()
+	defer sq.handOn()
+	// This command folds the stream its own way and writes past any state
+	// kept for combined commands: that state is no longer the stream's.
+	sq.kept = nil
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	correlation := uuid.Must(uuid.NewV7()).String()
 	deadline := time.Now().Add(RetryFor)
 	for attempt := 1; ; attempt++ {
@@ -131,14 +139,27 @@ func executeOnce[S any](ctx context.Context, store eventstore.Store, reg *Regist
 // Recorded into the state, decide decides a command with the shared
 // Context, and command builds the command from the fresh state (most
 // commands ignore it).
+//
+// When evolve is a named function (a domain's Evolve, not a closure), the
+// state is a function of the stream alone, so Run keeps it between the
+// commands queued on the stream and combines them: the turn holder decides
+// the commands waiting behind it, in arrival order, each on the state the
+// one before left, and commits all their events in one append (see
+// combine). With any other evolve (a closure may fold per command, as the
+// receipt ledgers do) each command reads, decides and appends alone, as
+// Execute does.
 func Run[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	evolve func(S, Recorded) S, decide func(S, C, Context) ([]Decided, error), command func(S) (C, error)) (uint64, error) {
-	fold := func(st S, e *eventstore.Event, p proto.Message) S { return evolve(st, RecordedFrom(e, p)) }
-	return Execute(ctx, store, reg, stream, actor, now, fold, func(st S) ([]Decided, error) {
+	decideOne := func(st S) ([]Decided, error) {
 		c, err := command(st)
 		if err != nil {
 			return nil, err
 		}
 		return decide(st, c, Context{Now: now(), Actor: actor})
-	})
+	}
+	if key := foldKeyOf[S](evolve); key.fn != 0 {
+		return combine(ctx, store, reg, stream, actor, now, key, evolve, decideOne)
+	}
+	fold := func(st S, e *eventstore.Event, p proto.Message) S { return evolve(st, RecordedFrom(e, p)) }
+	return Execute(ctx, store, reg, stream, actor, now, fold, decideOne)
 }
