@@ -18,8 +18,8 @@ import (
 
 // 16 clerks keying 240 workshops into one consultation at once, through the
 // REST gateway: every one is recorded (commands on one aggregate queue in
-// the process instead of failing each other) and the consultation holds
-// each exactly once. Recording one workshop id with different facts from
+// the process instead of failing each other, and the commands waiting are
+// committed together) and the consultation holds each exactly once. Recording one workshop id with different facts from
 // all 16 at once is a real conflict: one wins, the others are told
 // WORKSHOP_EXISTS and nothing more is recorded.
 func TestConcurrentClerksRecordWorkshopsIntoOneConsultation(t *testing.T) {
@@ -160,4 +160,26 @@ func TestConcurrentClerksRecordWorkshopsIntoOneConsultation(t *testing.T) {
 	if w := got.GetConsultation().GetWorkshops(); len(w) != n+1 || w[n].GetWorkshopId() != "contested" {
 		t.Fatalf("after the contested workshop the consultation holds %d workshops, want %d", len(w), n+1)
 	}
+
+	// For the record, how many commits the 240 workshops took in each
+	// consultation: the events of one append share their recorded_at.
+	e.stop()
+	var streams []string
+	commits, workshops := map[string]map[int64]bool{}, map[string]int{}
+	for _, ev := range readEvents(t, e) {
+		if ev.Type != "consultations.WorkshopHeld" {
+			continue
+		}
+		if commits[ev.Stream] == nil {
+			commits[ev.Stream] = map[int64]bool{}
+			streams = append(streams, ev.Stream)
+		}
+		if workshops[ev.Stream]++; workshops[ev.Stream] <= n {
+			commits[ev.Stream][ev.RecordedAt.UnixNano()] = true
+		}
+	}
+	if len(streams) != 2 || workshops[streams[0]] != n+1 || workshops[streams[1]] != n {
+		t.Fatalf("workshops in the log by consultation: %v, want %d and %d", workshops, n+1, n)
+	}
+	t.Logf("%d workshops took %d commits from %d clients, %d from 1 client", n, len(commits[streams[0]]), clients, len(commits[streams[1]]))
 }
