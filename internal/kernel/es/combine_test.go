@@ -472,3 +472,49 @@ func TestOnlyNamedEvolvesAreCombined(t *testing.T) {
 		t.Fatal("one evolve has two keys")
 	}
 }
+
+// A command run alone (RunAlone: it acts outside the log) is never taken
+// into a group: the group before it stops there, it is decided on the
+// committed state, appended alone, and the commands after it keep their
+// arrival order.
+func TestRunAloneIsNeverCombined(t *testing.T) {
+	s := &counting{Store: openNATS(t)}
+	const stream = "case.alone"
+	ctx := context.Background()
+	release, first := holder(t, s, stream, 0)
+	res := make([]chan error, 3)
+	var saw []int64
+	var appendsBefore int64
+	cmds := []func() error{
+		func() error { _, err := runPop(ctx, s, stream, 1, nil); return err },
+		func() error {
+			_, err := RunAlone(ctx, s, tally, stream, eventstore.Actor{}, testNow, evolvePopulations, decidePopulation,
+				func(st populations) (int64, error) {
+					saw, appendsBefore = st.order, s.appends.Load()
+					return 50, nil
+				})
+			return err
+		},
+		func() error { _, err := runPop(ctx, s, stream, 2, nil); return err },
+	}
+	for i, c := range cmds {
+		res[i] = make(chan error, 1)
+		go func() { res[i] <- c() }()
+		waitQueued(t, s, stream, i+1)
+	}
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i := range res {
+		if err := <-res[i]; err != nil {
+			t.Fatalf("command %d: %v", i, err)
+		}
+	}
+	if fmt.Sprint(saw) != "[0 1]" || appendsBefore != 1 {
+		t.Fatalf("the command run alone saw %v after %d appends, want [0 1] after the group's one", saw, appendsBefore)
+	}
+	if _, pops := readPops(t, s, stream); fmt.Sprint(pops) != "[0 1 50 2]" || s.appends.Load() != 3 {
+		t.Fatalf("the stream holds %v after %d appends, want [0 1 50 2] after 3", pops, s.appends.Load())
+	}
+}

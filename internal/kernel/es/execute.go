@@ -147,7 +147,11 @@ func executeOnce[S any](ctx context.Context, store eventstore.Store, reg *Regist
 // one before left, and commits all their events in one append (see
 // combine). With any other evolve (a closure may fold per command, as the
 // receipt ledgers do) each command reads, decides and appends alone, as
-// Execute does.
+// Execute does; so does a command run with RunAlone. Within a group a
+// command sees the events of those before it with the time they were
+// decided as recorded_at (the store stamps the real one at the commit);
+// no domain's Decide reads recorded_at, and the state kept after a commit
+// is evolved with the recorded events, never with those stand-ins.
 func Run[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	evolve func(S, Recorded) S, decide func(S, C, Context) ([]Decided, error), command func(S) (C, error)) (uint64, error) {
 	decideOne := func(st S) ([]Decided, error) {
@@ -160,6 +164,29 @@ func Run[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, s
 	if key := foldKeyOf[S](evolve); key.fn != 0 {
 		return combine(ctx, store, reg, stream, actor, now, key, evolve, decideOne)
 	}
+	return runAlone(ctx, store, reg, stream, actor, now, evolve, decideOne)
+}
+
+// RunAlone is Run for a command whose decision acts outside the log — it
+// stores or destroys something, or takes a number from another stream —
+// before its events are recorded. Combined, it would be decided on a state
+// holding other commands' events that are not committed yet (and may never
+// be), and its effect could not be undone; so it waits its turn like any
+// command but is decided on the state the log holds, read afresh, and
+// appended alone.
+func RunAlone[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
+	evolve func(S, Recorded) S, decide func(S, C, Context) ([]Decided, error), command func(S) (C, error)) (uint64, error) {
+	return runAlone(ctx, store, reg, stream, actor, now, evolve, func(st S) ([]Decided, error) {
+		c, err := command(st)
+		if err != nil {
+			return nil, err
+		}
+		return decide(st, c, Context{Now: now(), Actor: actor})
+	})
+}
+
+func runAlone[S any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
+	evolve func(S, Recorded) S, decide func(S) ([]Decided, error)) (uint64, error) {
 	fold := func(st S, e *eventstore.Event, p proto.Message) S { return evolve(st, RecordedFrom(e, p)) }
-	return Execute(ctx, store, reg, stream, actor, now, fold, decideOne)
+	return Execute(ctx, store, reg, stream, actor, now, fold, decide)
 }

@@ -142,6 +142,20 @@ func (s *Service) execute(ctx context.Context, actor eventstore.Actor, n Name, b
 		}, build)
 }
 
+// executeAlone is execute for a command that acts outside the log (takes a
+// receipt number, stores or destroys a document or its key) before its
+// event is recorded: it is decided on the committed state only, never
+// combined with the commands queued beside it (es.RunAlone).
+func (s *Service) executeAlone(ctx context.Context, actor eventstore.Actor, n Name, build func(domain.State) (domain.Command, error)) (uint64, error) {
+	return es.RunAlone(ctx, s.Store, s.Registry, n.StreamID(), actor, s.Now, domain.Evolve,
+		func(st domain.State, c domain.Command, dc es.Context) ([]domain.Event, error) {
+			if st.Exists && st.Council != n.Council {
+				return nil, notFound(n)
+			}
+			return domain.Decide(st, c, dc)
+		}, build)
+}
+
 // Petition returns the read model's view of a petition once it has
 // applied pos.
 func (s *Service) Petition(ctx context.Context, n Name, pos uint64) (readmodel.Petition, error) {
@@ -313,7 +327,7 @@ func (s *Service) Deposit(ctx context.Context, actor eventstore.Actor, name stri
 		receivedAt = s.Now()
 	}
 	var receipt string
-	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+	pos, err := s.executeAlone(ctx, actor, n, func(st domain.State) (domain.Command, error) {
 		// The deadline of the rulebook in force on the day the petition was
 		// received.
 		cmd := domain.Deposit{ReceivedAt: receivedAt, Channel: channel, Documents: documents,

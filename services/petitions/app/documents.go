@@ -107,7 +107,7 @@ func (s *Service) AttachDocument(ctx context.Context, actor eventstore.Actor, na
 		cmd.Object = "sealed/" + n.Code + "/" + n.ID + "/" + id
 	}
 	stored, keyMade := false, false
-	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+	pos, err := s.executeAlone(ctx, actor, n, func(st domain.State) (domain.Command, error) {
 		if d, ok := st.DocumentByID(id); ok && a.RequestID != "" && st.Council == n.Council {
 			// The same caller sending the same document again: done
 			// already. Anything else under that id is refused below
@@ -245,7 +245,7 @@ func (s *Service) EraseDocument(ctx context.Context, actor eventstore.Actor, doc
 		return domain.Document{}, 0, fault.New(fault.Unavailable, "STORE_UNAVAILABLE", "no document or key store is configured")
 	}
 	var doc domain.Document
-	pos, err := s.execute(ctx, actor, n, func(st domain.State) (domain.Command, error) {
+	pos, err := s.executeAlone(ctx, actor, n, func(st domain.State) (domain.Command, error) {
 		cmd := domain.EraseDocument{ID: id}
 		if err := s.decideOn(st, n, cmd, actor); err != nil {
 			return nil, err
