@@ -518,3 +518,94 @@ func TestRunAloneIsNeverCombined(t *testing.T) {
 		t.Fatalf("the stream holds %v after %d appends, want [0 1 50 2] after 3", pops, s.appends.Load())
 	}
 }
+
+// Groups racing a writer that bypasses the queue (another process's
+// appends, here direct on the same log) are decided again on a fresh read
+// when it wins: every command lands once, none is lost or doubled.
+func TestGroupsRetryAgainstAnotherWriter(t *testing.T) {
+	s := &counting{Store: openNATS(t)}
+	const stream, n, other = "case.raced", 48, 200
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, n+1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for j := range other {
+			p, err := tally.Propose(&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: int64(1000 + j)}, Meta{ID: fmt.Sprintf("0193c4b2-0000-7000-8000-%012d", j)})
+			if err == nil {
+				_, err = s.Store.Append(ctx, stream, eventstore.Any, []eventstore.Proposed{p})
+			}
+			if err != nil {
+				errs[n] = err
+				return
+			}
+		}
+	}()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = runPop(ctx, s, stream, int64(i), nil)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	appends := s.appends.Load()
+	_, pops := readPops(t, s, stream)
+	seen := map[int64]bool{}
+	for _, p := range pops {
+		if seen[p] {
+			t.Fatalf("population %d recorded twice", p)
+		}
+		seen[p] = true
+	}
+	if len(pops) != n+other {
+		t.Fatalf("%d events, want %d", len(pops), n+other)
+	}
+	t.Logf("%d commands beside %d foreign appends: %d appends of commands, %d conflicts", n, other, appends, s.Store.(*natsstore.Store).Stats().Conflicts.Load())
+}
+
+// A whole group loses its commit to a write that bypassed the queue: it is
+// read again and decided again as a whole, then committed in one append.
+func TestGroupDecidedAgainAfterAConflict(t *testing.T) {
+	s := &counting{Store: openNATS(t)}
+	const stream = "case.regrouped"
+	ctx := context.Background()
+	release, first := holder(t, s, stream, 0)
+	res := make([]chan error, 3)
+	for i := range res {
+		res[i] = make(chan error, 1)
+		go func() { _, err := runPop(ctx, s, stream, int64(i+1), nil); res[i] <- err }()
+		waitQueued(t, s, stream, i+1)
+	}
+	s.beforeAppend = func(n int64) {
+		if n != 1 {
+			return
+		}
+		p, err := tally.Propose(&territoryeventsv1.CouncilPopulationRecorded{Code: "50910101", Population: 2}, Meta{ID: "0193c4b2-0000-7000-8000-000000000002"})
+		if err == nil {
+			_, err = s.Store.Append(ctx, stream, eventstore.Any, []eventstore.Proposed{p})
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// The foreign write recorded 2: decided again on it, command 2 is
+	// refused, its neighbours land.
+	errs := []error{<-res[0], <-res[1], <-res[2]}
+	if _, reason, _ := fault.Classify(errs[1]); errs[0] != nil || errs[2] != nil || reason != "ALREADY_RECORDED" {
+		t.Fatalf("after the conflict the group answered %v", errs)
+	}
+	if _, pops := readPops(t, s, stream); fmt.Sprint(pops) != "[2 0 1 3]" || s.appends.Load() != 2 {
+		t.Fatalf("the stream holds %v after %d appends, want [2 0 1 3] after 2", pops, s.appends.Load())
+	}
+}
