@@ -609,3 +609,50 @@ func TestGroupDecidedAgainAfterAConflict(t *testing.T) {
 		t.Fatalf("the stream holds %v after %d appends, want [2 0 1 3] after 2", pops, s.appends.Load())
 	}
 }
+
+// A commit that fails for another reason than a conflict (here the log was
+// closed under it) acknowledges nothing: every command that wrote, or was
+// decided on the writes of one before it, gets the store's error; a
+// refusal decided on the committed state alone stands.
+func TestFailedCommitAnswersTheGroup(t *testing.T) {
+	s := &counting{Store: openNATS(t)}
+	const stream = "case.failed"
+	ctx := context.Background()
+	hold := make(chan struct{})
+	started := make(chan struct{})
+	res := make([]chan error, 3)
+	for i := range res {
+		res[i] = make(chan error, 1)
+	}
+	go func() {
+		// Refused on the committed (empty) state, after holding the turn.
+		_, err := runPop(ctx, s, stream, 0, func(populations) error {
+			close(started)
+			<-hold
+			return fault.New(fault.FailedPrecondition, "NOT_YET", "refused on the committed state")
+		})
+		res[0] <- err
+	}()
+	<-started
+	go func() { _, err := runPop(ctx, s, stream, 1, nil); res[1] <- err }()
+	waitQueued(t, s, stream, 1)
+	go func() {
+		_, err := runPop(ctx, s, stream, 2, func(st populations) error {
+			if !st.seen[1] {
+				return errors.New("decided without the command before it")
+			}
+			return fault.New(fault.FailedPrecondition, "AFTER_ONE", "refused on 1, not recorded yet")
+		})
+		res[2] <- err
+	}()
+	waitQueued(t, s, stream, 2)
+	s.beforeAppend = func(int64) { _ = s.Store.Close() }
+	close(hold)
+	errs := []error{<-res[0], <-res[1], <-res[2]}
+	if _, reason, _ := fault.Classify(errs[0]); reason != "NOT_YET" || !errors.Is(errs[1], eventstore.ErrClosed) || !errors.Is(errs[2], eventstore.ErrClosed) {
+		t.Fatalf("the group answered %v; want NOT_YET, then the store's error twice", errs)
+	}
+	if s.appends.Load() != 1 {
+		t.Fatalf("%d appends, want the group's one", s.appends.Load())
+	}
+}
