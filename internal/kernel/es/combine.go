@@ -48,11 +48,16 @@ func foldKeyOf[S any](evolve func(S, Recorded) S) foldKey {
 // kept is a stream's state as this process's last commit left it: the
 // recorded events of that commit folded into the state it was decided on,
 // so it is what a read of the stream would give, unless another process
-// wrote since (the append's expected revision then says so).
+// wrote since (the append's expected revision then says so). It holds the
+// stream's events as evolve sees them too: a group whose commands must be
+// decided on events not yet recorded evolves those on a state folded
+// afresh from them, never on this one (an evolve may change a map in
+// place), so this state only ever sees recorded events.
 type kept[S any] struct {
-	key   foldKey
-	state S
-	head  eventstore.ExpectedRevision
+	key    foldKey
+	state  S
+	head   eventstore.ExpectedRevision
+	events []Recorded
 }
 
 // member is one command of a combined commit.
@@ -159,12 +164,8 @@ func (g *group[S]) run() {
 			panic(r)
 		}
 	}()
-	var st S
-	var head eventstore.ExpectedRevision
-	have := false
-	if k, ok := g.sq.kept.(*kept[S]); ok && k.key == g.key {
-		st, head, have = k.state, k.head, true
-	}
+	k, have := g.sq.kept.(*kept[S])
+	have = have && k.key == g.key
 	// Whatever happens now, the kept state is consumed: it is put back only
 	// once a commit is known to have landed on it.
 	g.sq.kept = nil
@@ -177,29 +178,30 @@ func (g *group[S]) run() {
 		ctx, stop := groupContext(live)
 		if !have {
 			var err error
-			if st, head, err = g.load(ctx); err != nil {
+			if k, err = g.load(ctx); err != nil {
 				stop()
 				for _, m := range live {
 					g.finish(m, 0, err)
 				}
 				return
 			}
+			have = true
 		}
-		proposed, exact := g.decideAll(&st, taking)
+		proposed := g.decideAll(k, taking)
 		taking = false
 		if len(proposed) == 0 {
 			stop()
 			for _, m := range g.live() {
 				g.finish(m, m.pos, m.err)
 			}
-			g.keep(st, head)
+			g.sq.kept = k
 			return
 		}
-		res, err := g.store.Append(ctx, g.stream, head, proposed)
+		res, err := g.store.Append(ctx, g.stream, k.head, proposed)
 		stop()
 		switch {
 		case err == nil:
-			g.committed(st, res, len(proposed), exact)
+			g.committed(k, res, len(proposed))
 			return
 		case errors.Is(err, eventstore.ErrWrongExpectedRevision):
 			// Another process wrote the stream: read it and decide again.
@@ -257,33 +259,46 @@ func (g *group[S]) finish(m *member[S], pos uint64, err error) {
 }
 
 // load reads and folds the whole stream.
-func (g *group[S]) load(ctx context.Context) (S, eventstore.ExpectedRevision, error) {
-	var st S
+func (g *group[S]) load(ctx context.Context) (*kept[S], error) {
+	k := &kept[S]{key: g.key, head: eventstore.NoStream}
 	evs, err := g.store.ReadStream(ctx, g.stream, 0, 0)
 	switch {
 	case errors.Is(err, eventstore.ErrStreamNotFound):
-		return st, eventstore.NoStream, nil
+		return k, nil
 	case err != nil:
-		return st, eventstore.ExpectedRevision{}, err
+		return nil, err
 	}
-	for i := range evs {
-		p, err := g.reg.DecodeEvent(&evs[i])
-		if err != nil {
-			return st, eventstore.ExpectedRevision{}, err
-		}
-		st = g.evolve(st, RecordedFrom(&evs[i], p))
+	if err := k.add(g.reg, g.evolve, evs); err != nil {
+		return nil, err
 	}
-	return st, eventstore.Exact(evs[len(evs)-1].Revision), nil
+	return k, nil
 }
 
-// decideAll decides the live members in order on st, taking waiters behind
-// them while taking is set, and returns the events to commit. Between two
-// members st is evolved with the events of the one before, as they will be
-// recorded but for recorded_at (the store stamps it at the commit; the
-// next member sees the time it was decided). exact reports that st was
-// never so evolved: it is still the state the commit is expected on.
-func (g *group[S]) decideAll(st *S, taking bool) (proposed []eventstore.Proposed, exact bool) {
-	exact = true
+// add evolves k with recorded events, decoded as a read decodes them.
+func (k *kept[S]) add(reg *Registry, evolve func(S, Recorded) S, evs []eventstore.Event) error {
+	for i := range evs {
+		p, err := reg.DecodeEvent(&evs[i])
+		if err != nil {
+			return err
+		}
+		r := RecordedFrom(&evs[i], p)
+		k.state = evolve(k.state, r)
+		k.events = append(k.events, r)
+	}
+	if len(evs) > 0 {
+		k.head = eventstore.Exact(evs[len(evs)-1].Revision)
+	}
+	return nil
+}
+
+// decideAll decides the live members in order on k's state, taking waiters
+// behind them while taking is set, and returns the events to commit. A
+// member after one with events is decided on a state folded afresh from
+// k's events and evolved with those of the members before it, as they will
+// be recorded but for recorded_at (the store stamps it at the commit; the
+// member sees the time they were decided). k itself is not changed.
+func (g *group[S]) decideAll(k *kept[S], taking bool) (proposed []eventstore.Proposed) {
+	st, pending := k.state, false
 	var unfolded []Recorded
 	for i := 0; ; i++ {
 		if i == len(g.members) {
@@ -307,13 +322,20 @@ func (g *group[S]) decideAll(st *S, taking bool) (proposed []eventstore.Proposed
 			continue
 		}
 		if len(unfolded) > 0 {
-			for _, r := range unfolded {
-				*st = g.evolve(*st, r)
+			if !pending {
+				var fresh S
+				for _, r := range k.events {
+					fresh = g.evolve(fresh, r)
+				}
+				st, pending = fresh, true
 			}
-			unfolded, exact = unfolded[:0], false
+			for _, r := range unfolded {
+				st = g.evolve(st, r)
+			}
+			unfolded = unfolded[:0]
 		}
-		m.onPending = !exact
-		decided, err := m.decideOn(*st)
+		m.onPending = pending
+		decided, err := m.decideOn(st)
 		switch {
 		case m.panicked != nil:
 			g.finish(m, 0, nil)
@@ -350,7 +372,7 @@ func (g *group[S]) decideAll(st *S, taking bool) (proposed []eventstore.Proposed
 		proposed = append(proposed, ps...)
 		unfolded = append(unfolded, recs...)
 	}
-	return proposed, exact
+	return proposed
 }
 
 // propose turns m's decided events into proposed events and the Recorded
@@ -383,9 +405,9 @@ func (g *group[S]) propose(m *member[S], decided []Decided) ([]eventstore.Propos
 }
 
 // committed answers the members of a commit that landed and keeps the
-// state it left, when it can be had exactly: st evolved with the recorded
-// events, decoded as a read would decode them.
-func (g *group[S]) committed(st S, res eventstore.AppendResult, n int, exact bool) {
+// state it left: k evolved with the recorded events, decoded as a read
+// would decode them.
+func (g *group[S]) committed(k *kept[S], res eventstore.AppendResult, n int) {
 	whole := len(res.Events) == n
 	for _, m := range g.live() {
 		pos := m.pos
@@ -397,24 +419,12 @@ func (g *group[S]) committed(st S, res eventstore.AppendResult, n int, exact boo
 		}
 		g.finish(m, pos, m.err)
 	}
-	if !exact || !whole {
-		// The members after the first one with events were decided on
-		// recorded_at times of the decision, not of the commit: the next
-		// turn reads the stream rather than keep an approximate state.
+	if !whole || k.add(g.reg, g.evolve, res.Events) != nil {
+		// A backend that does not return the recorded events (or one that
+		// does not decode): the next turn reads the stream.
 		return
 	}
-	for i := range res.Events {
-		p, err := g.reg.DecodeEvent(&res.Events[i])
-		if err != nil {
-			return
-		}
-		st = g.evolve(st, RecordedFrom(&res.Events[i], p))
-	}
-	g.keep(st, eventstore.Exact(res.Events[len(res.Events)-1].Revision))
-}
-
-func (g *group[S]) keep(st S, head eventstore.ExpectedRevision) {
-	g.sq.kept = &kept[S]{key: g.key, state: st, head: head}
+	g.sq.kept = k
 }
 
 // groupContext returns a context for the group's reads, appends and waits:

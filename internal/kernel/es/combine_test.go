@@ -55,6 +55,9 @@ func openNATS(t *testing.T) *natsstore.Store {
 type populations struct {
 	order []int64
 	seen  map[int64]bool
+	// recorded is each event's id and recorded_at, which only the commit
+	// knows.
+	recorded []string
 }
 
 // evolvePopulations is a named evolve, so Run keeps and combines. It
@@ -66,6 +69,7 @@ func evolvePopulations(st populations, r Recorded) populations {
 	pop := r.Payload.(*territoryeventsv1.CouncilPopulationRecorded).GetPopulation()
 	st.order = append(st.order, pop)
 	st.seen[pop] = true
+	st.recorded = append(st.recorded, fmt.Sprintf("%s@%d", r.ID, r.RecordedAt.UnixNano()))
 	return st
 }
 
@@ -166,6 +170,20 @@ func TestQueuedCommandsAreCommittedTogetherInArrivalOrder(t *testing.T) {
 	pos := make([]uint64, n+1)
 	errs := make([]error, n+1)
 	var wg sync.WaitGroup
+	// One more command arrives while the second group commits: it has the
+	// stream to itself and decides on the state kept from that commit.
+	var last string // the state it saw (printed: the map changes later)
+	lastDone := make(chan error, 1)
+	s.beforeAppend = func(a int64) {
+		if a != 2 {
+			return
+		}
+		go func() {
+			_, err := runPop(context.Background(), s, stream, n+1, func(st populations) error { last = fmt.Sprint(st); return nil })
+			lastDone <- err
+		}()
+		waitQueued(t, s, stream, 1)
+	}
 	for i := 1; i <= n; i++ {
 		wg.Add(1)
 		go func() {
@@ -177,6 +195,9 @@ func TestQueuedCommandsAreCommittedTogetherInArrivalOrder(t *testing.T) {
 	release()
 	errs[0] = <-first
 	wg.Wait()
+	if err := <-lastDone; err != nil {
+		t.Fatal(err)
+	}
 	reads := s.reads.Load()
 	for i, err := range errs {
 		if err != nil {
@@ -184,8 +205,17 @@ func TestQueuedCommandsAreCommittedTogetherInArrivalOrder(t *testing.T) {
 		}
 	}
 	evs, pops := readPops(t, s, stream)
-	if len(evs) != n+1 {
-		t.Fatalf("%d events, want %d", len(evs), n+1)
+	if len(evs) != n+2 {
+		t.Fatalf("%d events, want %d", len(evs), n+2)
+	}
+	// The kept state is the state a read gives, recorded_at included.
+	var read populations
+	for i := range evs[:n+1] {
+		p, _ := tally.DecodeEvent(&evs[i])
+		read = evolvePopulations(read, RecordedFrom(&evs[i], p))
+	}
+	if last != fmt.Sprint(read) {
+		t.Fatalf("the kept state differs from a read:\n kept %v\n read %v", last, read)
 	}
 	corr := map[string]bool{}
 	for i := 1; i <= n; i++ {
@@ -200,9 +230,10 @@ func TestQueuedCommandsAreCommittedTogetherInArrivalOrder(t *testing.T) {
 		}
 		corr[evs[i].CorrelationID] = true
 	}
-	// The holder takes the first 63 behind it, the next turn the rest.
-	if want := int64((n + maxCombined) / maxCombined); s.appends.Load() != want {
-		t.Fatalf("%d appends for %d commands, want %d", s.appends.Load(), n+1, want)
+	// The holder takes the first 63 behind it, the next turn the rest, the
+	// last command commits alone; the stream was read once, by the holder.
+	if want := int64((n+maxCombined)/maxCombined) + 1; s.appends.Load() != want || reads != 1 {
+		t.Fatalf("%d appends and %d reads for %d commands, want %d and 1", s.appends.Load(), reads, n+2, want)
 	}
 	t.Logf("%d commands: %d appends, %d stream reads", n+1, s.appends.Load(), reads)
 }

@@ -151,7 +151,9 @@ func executeOnce[S any](ctx context.Context, store eventstore.Store, reg *Regist
 // command sees the events of those before it with the time they were
 // decided as recorded_at (the store stamps the real one at the commit);
 // no domain's Decide reads recorded_at, and the state kept after a commit
-// is evolved with the recorded events, never with those stand-ins.
+// is evolved with the recorded events, never with those stand-ins. decide
+// and command must not keep the state (or a map of it) past their return:
+// it is the kept state, which the next commits evolve.
 func Run[S, C any](ctx context.Context, store eventstore.Store, reg *Registry, stream string, actor eventstore.Actor, now func() time.Time,
 	evolve func(S, Recorded) S, decide func(S, C, Context) ([]Decided, error), command func(S) (C, error)) (uint64, error) {
 	decideOne := func(st S) ([]Decided, error) {
