@@ -30,6 +30,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pgURL := fs.String("postgres", "", "PostgreSQL URL (scripts/postgres start prints one): run the same workloads there too and print ratios")
 	maxPlain := fs.Int("max-plain", 0, "the store's MaxPlain (0: its default; negative: always batch)")
 	rounds := fs.Int("rounds", 1, "repeat the whole measurement this many times (each round prints its table)")
+	fs.BoolVar(&o.Designs, "designs", true, "also measure, for each writer count, the commit designs at the engine level: checked atomic and fast batches of that size, the one-message-per-commit prototype (append)")
 	writersList := fs.String("writers-list", "", "comma-separated writer counts for the distinct-stream appends, e.g. 4,16,64,256 (default: --writers)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -25,23 +25,38 @@ func TestBenchAllSmall(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rs); err != nil {
 		t.Fatalf("bench all --json: %v\n%s", err, stdout.String())
 	}
-	if len(rs) != 7 {
-		t.Fatalf("bench all: %d results, want 7 (raw sync, append, raw batch, one stream, 3 replay): %+v", len(rs), rs)
+	if len(rs) != 12 {
+		t.Fatalf("bench all: %d results, want 12 (raw sync, append, 5 commit designs, raw batch, one stream, 3 replay): %+v", len(rs), rs)
 	}
+	named := map[string]natsbench.Result{}
 	for _, r := range rs {
 		if r.Ops <= 0 || r.Duration <= 0 || r.Rate <= 0 {
 			t.Errorf("%q: ops %d, duration %v, rate %v", r.Name, r.Ops, r.Duration, r.Rate)
 		}
-		if strings.HasPrefix(r.Name, "tasharuk ") && (r.Baseline == "" || r.Ratio <= 0) {
+		if (strings.HasPrefix(r.Name, "tasharuk ") || strings.HasPrefix(r.Name, "prototype") || strings.Contains(r.Name, "checked")) && (r.Baseline == "" || r.Ratio <= 0) {
 			t.Errorf("%q is not compared with the raw engine: %+v", r.Name, r)
 		}
+		named[r.Name] = r
 	}
-	if rs[1].Ops != 200 || rs[3].Ops != 100 {
-		t.Errorf("appends measured: %d and %d on one stream, want 200 and 100", rs[1].Ops, rs[3].Ops)
+	// Every design commits the same 200 appends, each acknowledged.
+	for _, name := range []string{
+		"tasharuk append, 4 writers, distinct streams",
+		"raw atomic batch of 4, checked, 1 publisher (p50/p99 per batch)",
+		"raw atomic batch of 4, unchecked, 1 publisher (p50/p99 per batch)",
+		"raw fast batch of 4, checked, 1 publisher (p50/p99 per batch)",
+		"prototype, one message per commit, 4 writers, 1 in flight",
+		"prototype, one message per commit, 4 writers, 4 in flight",
+	} {
+		if r, ok := named[name]; !ok || r.Ops != 200 || r.P50 <= 0 {
+			t.Errorf("%q: %+v, want 200 appends with latencies", name, r)
+		}
+	}
+	if r := named["tasharuk one stream, 4 writers, expected revisions"]; r.Ops != 100 {
+		t.Errorf("appends on one stream: %+v, want 100", r)
 	}
 	// The replay reads the whole log: what the appends wrote and the fill.
-	if rs[5].Ops < 400 {
-		t.Errorf("replayed %d events, want at least 400", rs[5].Ops)
+	if r := named["tasharuk replay (ReadAll, decoded)"]; r.Ops < 400 {
+		t.Errorf("replayed %d events, want at least 400", r.Ops)
 	}
 }
 

@@ -109,7 +109,7 @@ func ensureRawStream(ctx context.Context, nc *nats.Conn) (jetstream.JetStream, e
 	}
 	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: rawStream, Subjects: []string{"bench.raw.>"}, Storage: jetstream.FileStorage,
-		Replicas: 1, AllowDirect: true, AllowAtomicPublish: true, DenyDelete: true,
+		Replicas: 1, AllowDirect: true, AllowAtomicPublish: true, AllowBatchPublish: true, DenyDelete: true,
 	})
 	return js, err
 }
@@ -402,6 +402,10 @@ type Options struct {
 	// WritersList, if set, runs the distinct-stream appends once for each
 	// writer count (Writers still sets the one-stream writers).
 	WritersList []int
+	// Designs adds, for each writer count, the commit designs measured at
+	// the engine level (designs.go): checked atomic and fast batches of
+	// that size, and the one-message-per-commit prototype.
+	Designs bool
 }
 
 // Yardstick is another database running the same workloads in the same
@@ -428,6 +432,7 @@ func RunAppend(ctx context.Context, s *natsstore.Store, y Yardstick, o Options) 
 	var rawSync Result
 	for _, w := range o.writerCounts() {
 		var err error
+		var pg Result
 		rawSync, err = RawSyncPublish(ctx, s.Conn(), w, o.Appends, size)
 		if err != nil {
 			return nil, fmt.Errorf("raw sync publish: %w", err)
@@ -438,11 +443,23 @@ func RunAppend(ctx context.Context, s *natsstore.Store, y Yardstick, o Options) 
 		}
 		out = append(out, rawSync, against(app, rawSync))
 		if y != nil {
-			pg, err := y.Append(ctx, w, o.Appends, o.PayloadSize)
+			pg, err = y.Append(ctx, w, o.Appends, o.PayloadSize)
 			if err != nil {
 				return nil, fmt.Errorf("yardstick append: %w", err)
 			}
 			out = append(out, pg, against(app, pg))
+		}
+		if o.Designs {
+			rs, err := runDesigns(ctx, s.Conn(), w, o.Appends, size)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				out = append(out, against(r, rawSync))
+				if pg.Name != "" {
+					out = append(out, against(r, pg))
+				}
+			}
 		}
 	}
 	rawBatch, err := RawAtomicBatch(ctx, s.Conn(), 100, o.Appends, size)
