@@ -115,7 +115,8 @@ type commitRes struct {
 // so the batch size follows the load.
 //
 // An atomic batch has a fixed cost (the server stages it in a store of its
-// own: about 1.5-3 ms on one replica) that a lone append should not pay. A
+// own, made and removed per batch: about 1.5-5 ms on one replica, see
+// doc.go) that a lone append should not pay. A
 // one-message append that arrives while no batch is in flight and fewer
 // than maxPlain appends are in flight or on their way is therefore sent at
 // once as a plain publish with its expected-sequence check (pipelined on the connection
