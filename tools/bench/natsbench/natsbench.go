@@ -10,7 +10,9 @@
 //   - raw atomic batch: one publisher, atomic batches of 100
 //     (nats bench js pub atomic --batchsize 100);
 //   - raw ordered consumer: an ordered consumer reading the log stream
-//     (nats bench js ordered).
+//     (nats bench js ordered);
+//   - the commit designs for each writer count (designs.go): checked atomic
+//     and fast batches of that size and a one-message-per-commit prototype.
 package natsbench
 
 import (
