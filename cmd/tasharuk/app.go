@@ -84,6 +84,11 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	a := &App{Lifetime: service.Lifetime{Logger: logger}}
 	clock := newStartupClock(logger)
 	a.OnClose(func() { _ = ln.Close() })
+	if dl := cfg.DebugListener; dl != nil {
+		a.OnClose(func() { _ = dl.Close() })
+		a.Parts = append(a.Parts, debugPart(dl))
+		logger.Info("profiler served on a loopback address", "addr", dl.Addr().String())
+	}
 	defer func() {
 		if err != nil {
 			a.Close()

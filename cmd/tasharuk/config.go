@@ -56,6 +56,10 @@ type config struct {
 	Listener net.Listener
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
+	// DebugAddr is --debug-addr; DebugListener, when set, serves Go's
+	// profiler (loopback only, see debug.go); the service closes it.
+	DebugAddr     string
+	DebugListener net.Listener
 
 	Store storeConfig
 }

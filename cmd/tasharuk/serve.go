@@ -58,6 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&cfg.TLS.ClientCAFile, "tls-client-ca", "", "verify client certificates offered by machine clients against these PEM CAs")
 	fs.StringVar(&cfg.TLS.MinVersion, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; a non-loopback host is refused (default: off)")
 	var witnesses listFlag
 	fs.Var(&witnesses, "witness", "submit each checkpoint to this witness and record its cosignature: URL=KEY, the witness's address and public key (repeatable)")
 	cfg.Store.register(fs, storeServe)
@@ -83,8 +84,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg.DebugAddr != "" {
+		if cfg.DebugListener, err = debugListen(cfg.DebugAddr); err != nil {
+			return usagef("serve", "%v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if cfg.DebugListener != nil {
+			cfg.DebugListener.Close()
+		}
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return serve(ctx, cfg, ln, logger)
