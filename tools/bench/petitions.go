@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,7 +47,10 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	loadSignatures := fs.Int("load-signatures", 1000000, "signatures to load for the status query")
 	queries := fs.Int("queries", 5000, "status queries to time")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the signing phase to this file (the bench's gRPC clients; the server runs in its own process)")
+	serverProfileFile := fs.String("server-cpu-profile", "", "write a CPU profile of the server's signing phase to this file (fetched from serve --debug-addr; the binary must have it)")
+	serverProfileSeconds := fs.Int("server-cpu-profile-seconds", 10, "seconds the server's profile covers from the start of signing (the bench waits for it before the raw rows)")
 	binary := fs.String("binary", "", binaryHelp)
+	asJSON := fs.Bool("json", false, "print the rows and the CPU per signature as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,23 +70,54 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	srv, err := startBenchServer(ctx, bin, dir, fmt.Sprintf("127.0.0.1:%d", natsPort))
+	var serveArgs []string
+	debugAddr := ""
+	if *serverProfileFile != "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		debugAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		serveArgs = append(serveArgs, "--debug-addr", debugAddr)
+	}
+	srv, err := startBenchServer(ctx, bin, dir, fmt.Sprintf("127.0.0.1:%d", natsPort), serveArgs...)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "bench petitions: signing, %d signers, %d signatures\n", *signers, *signatures)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
+	var before cpuMark
+	waitProfile := func() error { return nil }
+	sign, err := benchSigningFrom(ctx, srv, *signers, *signatures, func() {
+		// The clock starts: everything before (filing, tokens) is not
+		// counted in the CPU per signature.
+		if *serverProfileFile != "" {
+			waitProfile = serverProfile(ctx, debugAddr, *serverProfileSeconds, *serverProfileFile)
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+		if *cpuProfile != "" {
+			if f, err := os.Create(*cpuProfile); err == nil {
+				_ = pprof.StartCPUProfile(f)
+			}
 		}
-	}
-	sign, err := benchSigning(ctx, srv, *signers, *signatures)
+		before = markCPU(srv.pid)
+	})
+	after := markCPU(srv.pid)
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	var cpu *cpuPer
+	if err == nil {
+		c, cerr := cpuBetween(before, after, sign.Ops)
+		if cerr != nil {
+			fmt.Fprintf(stderr, "bench petitions: no CPU figures: %v\n", cerr)
+		} else {
+			cpu = &c
+			c.print(stderr, "signature")
+		}
+	}
+	if perr := waitProfile(); perr != nil {
+		fmt.Fprintf(stderr, "bench petitions: server profile: %v\n", perr)
+	} else if *serverProfileFile != "" {
+		fmt.Fprintf(stderr, "bench petitions: server CPU profile of the signing phase (%d s from its start) in %s\n", *serverProfileSeconds, *serverProfileFile)
 	}
 	if m, merr := scrape("http://"+srv.addr+"/metrics", "tasharuk_store_commits_total", "tasharuk_store_committed_messages_total", "tasharuk_store_commit_seconds_total"); merr == nil && m[0] > 0 {
 		fmt.Fprintf(stderr, "bench petitions: the log took %.0f messages in %.0f commits (%.1f per commit, %.2f ms per commit round trip)\n", m[1], m[0], m[1]/m[0], 1000*m[2]/m[0])
@@ -136,7 +171,16 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		rows = append(rows, q...)
 	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(struct {
+			Rows []natsbench.Result `json:"rows"`
+			CPU  *cpuPer            `json:"signing_cpu,omitempty"`
+		}{rows, cpu})
+	}
 	natsbench.Print(stdout, rows)
+	if cpu != nil {
+		cpu.print(stdout, "signature")
+	}
 	return nil
 }
 
@@ -154,7 +198,15 @@ func benchNATS(url, keysDir string) (*nats.Conn, error) {
 	return nats.Connect(url, opt)
 }
 
+// benchSigning files, opens and clears one petition, then signs it from
+// signers clients at once.
 func benchSigning(ctx context.Context, b *benchServer, signers, total int) (natsbench.Result, error) {
+	return benchSigningFrom(ctx, b, signers, total, func() {})
+}
+
+// benchSigningFrom is benchSigning calling start once the tokens are
+// issued, just before the first signature.
+func benchSigningFrom(ctx context.Context, b *benchServer, signers, total int, start func()) (natsbench.Result, error) {
 	pc := petitionsv1.NewPetitionServiceClient(b.conn)
 	agent := b.as(access.RoleCitizen, "", "bench-agent")
 	created, err := pc.CreatePetition(agent, &petitionsv1.CreatePetitionRequest{Parent: "communes/50910101", Kind: petitionseventsv1.PetitionerKind_PETITIONER_KIND_CITIZENS,
@@ -177,6 +229,7 @@ func benchSigning(ctx context.Context, b *benchServer, signers, total int) (nats
 	for i := range accounts {
 		accounts[i] = b.as(access.RoleCitizen, "", fmt.Sprintf("bench-account-%d", i))
 	}
+	start()
 	return natsbench.Workers(fmt.Sprintf("tasharuk SignPetition via gRPC, %d signers, one petition", signers), signers, per, func(w, i int) error {
 		_, err := pc.SignPetition(accounts[w*per+i], &petitionsv1.SignPetitionRequest{Name: name, NationalId: fmt.Sprintf("B%07d", w*per+i), FullName: "Bench Signer"})
 		return err

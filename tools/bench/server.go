@@ -139,7 +139,9 @@ func freePort() (int, error) {
 }
 
 type benchServer struct {
-	addr   string
+	addr string
+	// pid is the server process's, for its CPU time (cpu.go).
+	pid    int
 	conn   *grpc.ClientConn
 	issuer *access.Issuer
 	stop   func()
@@ -240,7 +242,7 @@ func startBenchServer(ctx context.Context, bin, dir, natsListen string, serveArg
 		stopProc()
 		return nil, err
 	}
-	return &benchServer{addr: addr, conn: conn, issuer: access.NewIssuer(key, access.DefaultIssuer), stop: func() {
+	return &benchServer{addr: addr, pid: cmd.Process.Pid, conn: conn, issuer: access.NewIssuer(key, access.DefaultIssuer), stop: func() {
 		conn.Close()
 		stopProc()
 	}, logs: logs.String}, nil

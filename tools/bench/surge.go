@@ -89,6 +89,7 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return nil
 	}}
+	before := markCPU(srv.pid)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, l := range []*openLoop{&sign, &read} {
@@ -96,8 +97,19 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 		go func() { defer wg.Done(); l.run(ctx, start) }()
 	}
 	wg.Wait()
+	after := markCPU(srv.pid)
 	for _, l := range []*openLoop{&sign, &read} {
 		l.print(stdout)
+	}
+	// Signatures and reads share the CPU: per signature and per request
+	// answered, each figure is the whole phase's CPU.
+	if c, err := cpuBetween(before, after, len(sign.lat)); err == nil {
+		c.print(stdout, "signature answered (reads included)")
+	} else {
+		fmt.Fprintf(stderr, "bench surge: no CPU per signature: %v\n", err)
+	}
+	if c, err := cpuBetween(before, after, len(sign.lat)+len(read.lat)); err == nil {
+		c.print(stdout, "request answered (signature or read)")
 	}
 	return nil
 }
