@@ -237,7 +237,7 @@ func Public(reg *es.Registry, e *eventstore.Event) ([]byte, string, error) {
 		payload = b
 	}
 	msg.Payload = payload
-	b, err := json.Marshal(msg)
+	b, err := msg.encode() // json.Marshal(msg), without reflection (encode.go)
 	return b, msg.Council, err
 }
 
