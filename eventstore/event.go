@@ -2,10 +2,7 @@ package eventstore
 
 import (
 	"fmt"
-	"regexp"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Actor says who caused an event, in which role, for which council.
@@ -63,10 +60,79 @@ const (
 	MaxAppendEvents = 500
 )
 
-var (
-	streamIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)*$`)
-	typePattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
-)
+// What a stream id and an event type may be, checked by hand on every
+// append rather than by a regular expression (issue 17: the regexp match
+// was a visible part of an append's CPU); TestIDCheckersAreThePatterns
+// holds them to the patterns:
+//
+//	stream id  ^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)*$
+//	type       ^[A-Za-z][A-Za-z0-9_.-]*$
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isAlpha(c byte) bool { return isLower(c) || 'A' <= c && c <= 'Z' }
+func isToken(c byte) bool { return isAlpha(c) || '0' <= c && c <= '9' || c == '_' || c == '-' }
+
+// validStreamID: a lower-case letter, then [a-z0-9_-] up to the first dot,
+// then dot-separated non-empty tokens of [A-Za-z0-9_-].
+func validStreamID(id string) bool {
+	if id == "" || !isLower(id[0]) {
+		return false
+	}
+	i := 1
+	for ; i < len(id) && id[i] != '.'; i++ {
+		if c := id[i]; !(isLower(c) || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	for i < len(id) { // at a dot
+		i++
+		start := i
+		for ; i < len(id) && id[i] != '.'; i++ {
+			if !isToken(id[i]) {
+				return false
+			}
+		}
+		if i == start {
+			return false
+		}
+	}
+	return true
+}
+
+// validType: a letter, then [A-Za-z0-9_.-].
+func validType(t string) bool {
+	if t == "" || !isAlpha(t[0]) {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		if c := t[i]; !isToken(c) && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalUUID: 36 characters, lower-case hex with hyphens at 8, 13, 18
+// and 23 (what uuid.Parse accepts and String gives back unchanged).
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // ValidateStreamID reports whether id can name a stream: dot-separated
 // tokens of [A-Za-z0-9_-], starting with a lower-case category such as
@@ -78,7 +144,7 @@ func ValidateStreamID(id string) error {
 	if len(id) > MaxStreamIDLen {
 		return fmt.Errorf("%w: stream id longer than %d bytes", ErrInvalidStream, MaxStreamIDLen)
 	}
-	if !streamIDPattern.MatchString(id) {
+	if !validStreamID(id) {
 		return fmt.Errorf("%w: stream id %q must be dot-separated tokens of letters, digits, '_' or '-', starting with a lower-case letter", ErrInvalidStream, id)
 	}
 	return nil
@@ -86,22 +152,21 @@ func ValidateStreamID(id string) error {
 
 // validateProposed checks one proposed event before anything is written.
 func validateProposed(i int, p Proposed) error {
-	u, err := uuid.Parse(p.ID)
-	if err != nil || u.String() != p.ID {
+	if !canonicalUUID(p.ID) {
 		return fmt.Errorf("%w: event %d: id %q is not a canonical lower-case UUID", ErrInvalidEvent, i, p.ID)
 	}
-	if p.Type == "" || len(p.Type) > MaxTypeLen || !typePattern.MatchString(p.Type) {
+	if p.Type == "" || len(p.Type) > MaxTypeLen || !validType(p.Type) {
 		return fmt.Errorf("%w: event %d: type %q must be 1-%d characters of letters, digits, '.', '_' or '-'", ErrInvalidEvent, i, p.Type, MaxTypeLen)
 	}
 	if len(p.Payload) > MaxPayloadSize {
 		return fmt.Errorf("%w: event %d: payload of %d bytes exceeds %d", ErrInvalidEvent, i, len(p.Payload), MaxPayloadSize)
 	}
-	for name, v := range map[string]string{
-		"actor subject": p.Actor.Subject, "actor role": p.Actor.Role, "actor council": p.Actor.Council,
-		"correlation id": p.CorrelationID, "causation id": p.CausationID,
+	for _, f := range [...]struct{ name, v string }{
+		{"actor subject", p.Actor.Subject}, {"actor role", p.Actor.Role}, {"actor council", p.Actor.Council},
+		{"correlation id", p.CorrelationID}, {"causation id", p.CausationID},
 	} {
-		if len(v) > MaxMetaLen {
-			return fmt.Errorf("%w: event %d: %s longer than %d bytes", ErrInvalidEvent, i, name, MaxMetaLen)
+		if len(f.v) > MaxMetaLen {
+			return fmt.Errorf("%w: event %d: %s longer than %d bytes", ErrInvalidEvent, i, f.name, MaxMetaLen)
 		}
 	}
 	return nil
