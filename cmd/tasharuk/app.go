@@ -32,6 +32,7 @@ import (
 	territoryv1 "github.com/tasharuk/tasharuk/api/tasharuk/territory/v1"
 	"github.com/tasharuk/tasharuk/audit"
 	"github.com/tasharuk/tasharuk/audit/witness"
+	"github.com/tasharuk/tasharuk/eventstore/fanout"
 	natsstore "github.com/tasharuk/tasharuk/eventstore/nats"
 	"github.com/tasharuk/tasharuk/internal/integrity"
 	"github.com/tasharuk/tasharuk/internal/kernel/es"
@@ -130,7 +131,12 @@ func newApp(ctx context.Context, cfg config) (_ *App, err error) {
 	// store is the event log, guarded: no write once damage is found (or
 	// read-only); ns the NATS server beside it (the key store and the
 	// integration feed live there).
-	store, monitor := guardLog(ls.Log, cfg.ReadOnly, logger)
+	// The in-process subscribers (read models, checkpointer, feed, outbox)
+	// share one subscription to the log (eventstore/fanout: each had its
+	// own, and the log was read, sent and decoded once per subscriber).
+	shared := fanout.New(ls.Log, 0)
+	a.OnClose(shared.Stop)
+	store, monitor := guardLog(shared, cfg.ReadOnly, logger)
 	ns := ls.NATS
 	logger.Info("event log open", "backend", ls.Backend, "mode", logMode(cfg.Store, ls.Backend), "nats_stream", ns.StreamName(), "replicas", ns.Replicas())
 
