@@ -84,9 +84,9 @@ type hub struct {
 
 // hubFor returns the running hub if it covers position next now (it has
 // every event from next it received, and has received those before next),
-// or starts one at next if none runs; nil if the store is closed or the
-// running hub does not cover next (a subscriber behind it, or ahead of it
-// while it catches up, reads on its own meanwhile).
+// starting one at the head if none runs; nil if the store is closed or the
+// hub does not cover next (a subscriber behind it, or ahead of it while it
+// catches up, reads on its own meanwhile).
 func (s *Store) hubFor(next uint64) *hub {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,17 +104,27 @@ func (s *Store) hubFor(next uint64) *hub {
 			return nil
 		}
 	}
-	h := &hub{ring: make([]eventstore.Event, 0, s.ring), cover: next, through: next - 1, wake: make(chan struct{})}
+	// The hub serves what is new: it starts at the head, not at an old
+	// position, so a subscriber catching up (the read models without a
+	// snapshot) is not read twice, by its own subscription and the hub's.
+	start := next
+	if head, err := s.Store.LastPosition(s.ctx); err == nil && head+1 > start {
+		start = head + 1
+	}
+	h := &hub{ring: make([]eventstore.Event, 0, s.ring), cover: start, through: start - 1, wake: make(chan struct{})}
 	s.hub = h
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_ = s.Store.Subscribe(s.ctx, next, h.put)
+		_ = s.Store.Subscribe(s.ctx, start, h.put)
 		h.mu.Lock()
 		h.done = true
 		h.notify()
 		h.mu.Unlock()
 	}()
+	if start != next {
+		return nil
+	}
 	return h
 }
 

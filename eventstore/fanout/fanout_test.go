@@ -28,7 +28,7 @@ func openNATS(t *testing.T) *natsstore.Store {
 // counting counts the subscriptions open on the store beneath the fanout.
 type counting struct {
 	eventstore.Store
-	open, peak atomic.Int64
+	open, peak, delivered atomic.Int64
 }
 
 func (c *counting) Subscribe(ctx context.Context, from uint64, handle func(eventstore.Event) error) error {
@@ -36,7 +36,10 @@ func (c *counting) Subscribe(ctx context.Context, from uint64, handle func(event
 	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
 	}
 	defer c.open.Add(-1)
-	return c.Store.Subscribe(ctx, from, handle)
+	return c.Store.Subscribe(ctx, from, func(e eventstore.Event) error {
+		c.delivered.Add(1)
+		return handle(e)
+	})
 }
 
 // The shared store passes the event store's conformance suite, with a ring
@@ -189,5 +192,41 @@ func TestStoppedStoreStillSubscribes(t *testing.T) {
 	})
 	if err == nil || err.Error() != "done" || len(got) != 26 || got[0] != 5 {
 		t.Fatalf("after Stop: %v, %d events from %v", err, len(got), got[:min(1, len(got))])
+	}
+}
+
+// The hub starts at the head: a subscriber catching up from position 1
+// reads the old events through its own subscription only, not a second
+// time through the hub's, then joins the hub for what is new.
+func TestCatchingUpIsNotReadTwice(t *testing.T) {
+	under := &counting{Store: openNATS(t)}
+	f := fanout.New(under, 16)
+	t.Cleanup(f.Stop)
+	appendN(t, f, 500, "old")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Slower than a subscription: a hub reading from 1 would leave it
+	// behind its ring, to read everything again on its own.
+	s := &sub{from: 1, slow: time.Millisecond, err: make(chan error, 1)}
+	go s.run(ctx, f)
+	deadline := time.Now().Add(30 * time.Second)
+	for s.count() < 500 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	appendN(t, f, 100, "new")
+	for s.count() < 600 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-s.err; !errors.Is(err, context.Canceled) || s.count() != 600 {
+		t.Fatalf("subscriber: %v after %d events, want context.Canceled after 600", err, s.count())
+	}
+	// 500 old events once, each new one at most twice (the own
+	// subscription and the hub overlap until the subscriber joins).
+	if n := under.delivered.Load(); n > 500+2*100 {
+		t.Fatalf("the store beneath delivered %d events for 500 old and 100 new", n)
+	}
+	if n := under.delivered.Load(); n < 600 {
+		t.Fatalf("the store beneath delivered %d events, fewer than the subscriber got", n)
 	}
 }
