@@ -94,8 +94,12 @@ func runBenchPetitions(ctx context.Context, args []string, stdout, stderr io.Wri
 			waitProfile = serverProfile(ctx, debugAddr, *serverProfileSeconds, *serverProfileFile)
 		}
 		if *cpuProfile != "" {
-			if f, err := os.Create(*cpuProfile); err == nil {
-				_ = pprof.StartCPUProfile(f)
+			f, err := os.Create(*cpuProfile)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "bench petitions: no CPU profile of the bench: %v\n", err)
 			}
 		}
 		before = markCPU(srv.pid)
