@@ -249,7 +249,10 @@ func PrototypeOneMessagePerCommit(ctx context.Context, nc *nats.Conn, writers, t
 		return Result{}, err
 	}
 	inbox := nats.NewInbox()
-	replies := make(chan *nats.Msg, inflight)
+	// Up to inflight commits wait in sent and one more with the reader:
+	// the channel must hold all their acknowledgements, or the client
+	// drops one (slow consumer) and the next is taken for it.
+	replies := make(chan *nats.Msg, 2*inflight+8)
 	sub, err := nc.ChanSubscribe(inbox, replies)
 	if err != nil {
 		return Result{}, err
