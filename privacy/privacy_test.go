@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -234,7 +235,9 @@ func newKeyStore(t *testing.T) (*privacy.KeyStore, jetstream.KeyValue) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	js, err := jetstream.New(s.Conn())
+	// A loaded CI machine (the whole module under -race) once took over the
+	// default 5 s to turn on atomic publish: give the API calls room.
+	js, err := jetstream.New(s.Conn(), jetstream.WithDefaultTimeout(30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,10 +181,17 @@ func TestTwoReplicasOnAClusterSendEachOnce(t *testing.T) {
 		f.deposit(stream, fmt.Sprintf("R-%d", i))
 	}
 	a, b := f.outbox(s1, nil, nil), g.outbox(s2, nil, nil)
+	// Healthy replicas never send one message both: a claim is taken over
+	// only once its lease lapsed (the kill tests cover that case, and its
+	// repeats are flagged). The fixture's 1 s lease lapsed under a loaded
+	// CI machine (a send and its mark took over a second on the 3-node
+	// cluster under -race), so this test gives the claims a lease a healthy
+	// send keeps.
+	a.Lease, b.Lease = 5*time.Second, 5*time.Second
 	run(t, a)
 	run(t, b)
 	waitFor(t, "every message", func() bool { return f.total() >= n })
-	time.Sleep(2 * time.Second)
+	time.Sleep(6 * time.Second) // past the lease: a lapsed claim would go again now
 	if got := f.total(); got != n {
 		t.Fatalf("Mailpit holds %d messages, want exactly %d", got, n)
 	}
@@ -196,6 +203,9 @@ func TestTwoReplicasOnAClusterSendEachOnce(t *testing.T) {
 	sa, sb := a.Metrics.Sends(), b.Metrics.Sends()
 	if sa+sb != n {
 		t.Errorf("replicas sent %v + %v, want %d in all", sa, sb, n)
+	}
+	if u := a.Metrics.Uncertains() + b.Metrics.Uncertains(); u != 0 {
+		t.Errorf("%d sends were taken over as uncertain between two healthy replicas", u)
 	}
 	t.Logf("replica A sent %v, replica B %v, Mailpit %d", sa, sb, f.total())
 }
