@@ -359,7 +359,10 @@ type pooledKey struct {
 }
 
 // keyPool keeps durable data keys ready. When it runs below half a refill,
-// one refill makes the next batch of keys in one group commit.
+// one refill makes the next batch of keys in one group commit. Each
+// refill during which a signer found the pool empty doubles the refills
+// that follow (up to maxRefill), so the pool grows until half a refill
+// outlasts a refill at the rate signatures arrive.
 type keyPool struct {
 	store *KeyStore
 
@@ -368,9 +371,13 @@ type keyPool struct {
 	size      int
 	closed    bool
 	refilling bool
-	done      chan struct{} // closed when the running refill ends
-	err       error         // the last refill's failure
-	running   sync.WaitGroup
+	// starved: a signer found the pool empty since the running refill
+	// started (the next refill is already larger).
+	starved bool
+	waits   int           // times a signer found the pool empty
+	done    chan struct{} // closed when the running refill ends
+	err     error         // the last refill's failure
+	running sync.WaitGroup
 }
 
 func (p *keyPool) take(ctx context.Context) (pooledKey, error) {
@@ -389,11 +396,18 @@ func (p *keyPool) take(ctx context.Context) (pooledKey, error) {
 			p.mu.Unlock()
 			return pooledKey{}, errKeyStoreClosed
 		}
-		if !p.refilling {
-			// Signers had to wait: make the next refills larger.
+		// Signers had to wait: make the next refills larger, once per
+		// refill that ran dry. Usually a refill is already running (it
+		// starts at half a refill left); growing only when none ran kept
+		// the pool at its first size whatever the rate, so a refill
+		// slowed by the disk (a synced batch can take hundreds of
+		// milliseconds on a busy machine) held every signer behind it.
+		p.waits++
+		if !p.starved {
+			p.starved = true
 			p.size = min(2*p.size, maxRefill)
-			p.refillLocked()
 		}
+		p.refillLocked()
 		done := p.done
 		p.mu.Unlock()
 		select {
@@ -462,6 +476,7 @@ func (p *keyPool) refill(n int, done chan struct{}) {
 	p.ready = append(p.ready, ok...)
 	p.err = firstErr
 	p.refilling = false
+	p.starved = false
 	p.mu.Unlock()
 	close(done)
 }
