@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,8 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	readRate := fs.Float64("read-rate", 20000, "reads offered per second (status JSON and HTML page in turn)")
 	duration := fs.Duration("duration", 10*time.Second, "how long both are offered")
 	maxInflight := fs.Int("max-inflight", 2048, "outstanding requests of each kind beyond which a due request is dropped")
+	slowest := fs.Int("slowest", 0, "also print the N slowest requests of each kind, with when each was due (a timeline of stalls)")
+	traceOut := fs.String("trace", "", "write the server's execution trace of the whole phase to this file (go tool trace; serve --debug-addr on loopback)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +44,17 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer cleanup()
-	srv, err := startBenchServer(ctx, bin, dir, "")
+	var serveArgs []string
+	debugAddr := ""
+	if *traceOut != "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		debugAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		serveArgs = append(serveArgs, "--debug-addr", debugAddr)
+	}
+	srv, err := startBenchServer(ctx, bin, dir, "", serveArgs...)
 	if err != nil {
 		return err
 	}
@@ -89,6 +102,12 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return nil
 	}}
+	traced := make(chan error, 1)
+	if *traceOut != "" {
+		go func() {
+			traced <- fetchTrace(ctx, "http://"+debugAddr+"/debug/pprof/trace", *duration+time.Second, *traceOut)
+		}()
+	}
 	before := markCPU(srv.pid)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -98,8 +117,16 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	wg.Wait()
 	after := markCPU(srv.pid)
+	if *traceOut != "" {
+		if err := <-traced; err != nil {
+			fmt.Fprintf(stderr, "bench surge: no trace: %v\n", err)
+		}
+	}
 	for _, l := range []*openLoop{&sign, &read} {
 		l.print(stdout)
+	}
+	for _, l := range []*openLoop{&sign, &read} {
+		l.printSlowest(stdout, *slowest, start)
 	}
 	// Signatures and reads share the CPU: per signature and per request
 	// answered, each figure is the whole phase's CPU.
@@ -114,6 +141,31 @@ func runBenchSurge(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
+// fetchTrace saves the server's execution trace of the next d.
+func fetchTrace(ctx context.Context, url string, d time.Duration, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", url, int(d.Seconds()+0.999)), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // openLoop offers n requests at rate per second from start.
 type openLoop struct {
 	name string
@@ -124,6 +176,7 @@ type openLoop struct {
 
 	mu       sync.Mutex
 	lat      []time.Duration
+	slow     []sample // each answered request, for printSlowest
 	errs     int
 	firstErr error
 	dropped  atomic.Int64
@@ -162,10 +215,32 @@ func (l *openLoop) run(ctx context.Context, start time.Time) {
 				return
 			}
 			l.lat = append(l.lat, d)
+			l.slow = append(l.slow, sample{due: due.Sub(start), lat: d})
 		}()
 	}
 	wg.Wait()
 	l.elapsed = time.Since(start)
+}
+
+// sample is one answered request: when it was due (from start) and how
+// long it took from then.
+type sample struct{ due, lat time.Duration }
+
+// printSlowest prints the n slowest answered requests in the order they
+// were due: stalls that hit many requests at once show as a run of close
+// due times.
+func (l *openLoop) printSlowest(w io.Writer, n int, start time.Time) {
+	if n <= 0 || len(l.slow) == 0 {
+		return
+	}
+	s := append([]sample(nil), l.slow...)
+	sort.Slice(s, func(i, j int) bool { return s[i].lat > s[j].lat })
+	s = s[:min(n, len(s))]
+	sort.Slice(s, func(i, j int) bool { return s[i].due < s[j].due })
+	fmt.Fprintf(w, "%s: the %d slowest, by when due (from %s):\n", l.name, len(s), start.UTC().Format(time.StampMilli))
+	for _, x := range s {
+		fmt.Fprintf(w, "  due +%v (%s)  took %v\n", x.due.Round(time.Millisecond), start.Add(x.due).UTC().Format("15:04:05.000"), x.lat.Round(time.Millisecond))
+	}
 }
 
 func (l *openLoop) print(w io.Writer) {
