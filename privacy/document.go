@@ -3,11 +3,8 @@ package privacy
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Documents with personal data (a signature sheet, a proof of residence)
@@ -53,16 +50,7 @@ func (s *KeyStore) DocumentKey(ctx context.Context, id string) ([]byte, error) {
 	if !documentKeyID(id) {
 		return nil, fmt.Errorf("privacy: %q is not a document key id", id)
 	}
-	k, err := s.entry(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) && s.replicated {
-		// A replica that lacks the key lags; the leader has it (or its
-		// destruction).
-		k, err = s.leaderEntry(ctx, id)
-	}
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, ErrErased
-	}
-	return k, err
+	return s.durableKey(ctx, id)
 }
 
 // DestroyDocumentKey deletes a document's data key and its history:

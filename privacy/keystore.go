@@ -312,10 +312,16 @@ func (s *KeyStore) NameKey(ctx context.Context, person, id string) ([]byte, erro
 	if !strings.HasPrefix(id, dataKeyPrefix) {
 		return nil, fmt.Errorf("privacy: %q is not a data key id", id)
 	}
+	return s.durableKey(ctx, id)
+}
+
+// durableKey reads a data key that was made durable before anything
+// sealed with it was recorded (a signature's, a document's): a replica
+// that lacks it lags, so the leader is asked, which has it or its
+// destruction. Not found there, it was destroyed: ErrErased.
+func (s *KeyStore) durableKey(ctx context.Context, id string) ([]byte, error) {
 	k, err := s.entry(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) && s.replicated {
-		// The key was durable before its signature was; a replica that
-		// lacks it lags. The leader has it (or its destruction).
 		k, err = s.leaderEntry(ctx, id)
 	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/tasharuk/tasharuk/internal/httpx"
 )
 
 // readCache makes the public's reads of a petition cheap when it goes viral
@@ -139,7 +141,7 @@ func (c *readCache) wrap(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		if gz := e.gzipped(); gz != nil && acceptsGzip(r) {
+		if gz := e.gzipped(); gz != nil && httpx.AcceptsGzip(r) {
 			// Compressed once (compress leaves a body that says its
 			// encoding as it is).
 			h.Set("Content-Encoding", "gzip")
@@ -162,19 +164,6 @@ func (c *readCache) get(key string) *cachedRead {
 		return nil
 	}
 	return e
-}
-
-// acceptsGzip reports whether the request accepts gzip (and does not
-// refuse it with q=0).
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-		}
-	}
-	return false
 }
 
 // matchesETag reports whether an If-None-Match list names tag (weak

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/tasharuk/tasharuk/internal/httpx"
 )
 
 // A petition going viral is read far more often than it changes (issue 17,
@@ -175,7 +177,7 @@ func (h *handler) publicPetition(q *rq, name string) bool {
 		return true
 	}
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	if e.gz != nil && acceptsGzip(q.r) {
+	if e.gz != nil && httpx.AcceptsGzip(q.r) {
 		// Compressed once (server/compress.go leaves a body that says
 		// its encoding as it is).
 		hd.Set("Content-Encoding", "gzip")
@@ -252,17 +254,4 @@ func (g *gzipped) write(w io.Writer, token string) error {
 	body.Write(tail[:])
 	_, err := w.Write(body.Bytes())
 	return err
-}
-
-// acceptsGzip reports whether the request accepts gzip (and does not
-// refuse it with q=0).
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-		}
-	}
-	return false
 }
