@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,11 +39,26 @@ var anonymous = regexp.MustCompile(`\.func\d+($|\.)|\.gowrap\d+|-fm$`)
 // evolve is not a named function.
 func foldKeyOf[S any](evolve func(S, Recorded) S) foldKey {
 	pc := reflect.ValueOf(evolve).Pointer()
-	f := runtime.FuncForPC(pc)
-	if pc == 0 || f == nil || anonymous.MatchString(f.Name()) {
+	if !namedFunc(pc) {
 		return foldKey{}
 	}
 	return foldKey{fn: pc, typ: reflect.TypeFor[S]()}
+}
+
+// named caches namedFunc's answer per code pointer: every command asks,
+// and a function's name does not change.
+var named sync.Map // uintptr → bool
+
+// namedFunc reports whether pc is a named function's, not a closure's or
+// a method value's.
+func namedFunc(pc uintptr) bool {
+	if v, ok := named.Load(pc); ok {
+		return v.(bool)
+	}
+	f := runtime.FuncForPC(pc)
+	ok := pc != 0 && f != nil && !anonymous.MatchString(f.Name())
+	named.Store(pc, ok)
+	return ok
 }
 
 // kept is a stream's state as this process's last commit left it: the
