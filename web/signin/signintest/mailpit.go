@@ -46,6 +46,25 @@ func StartMailpit(t testing.TB, extra ...string) *Mailpit {
 		}
 		bin = p
 	}
+	// The ports are free when chosen but may be taken before Mailpit binds
+	// them (parallel test binaries choose theirs at the same moment): a
+	// Mailpit that exits, or whose API does not answer as Mailpit's, is
+	// started again on new ports.
+	var failures []string
+	for range 3 {
+		m, err := startMailpit(t, bin, extra)
+		if err == nil {
+			return m
+		}
+		failures = append(failures, err.Error())
+	}
+	t.Fatalf("mailpit did not start:\n%s", strings.Join(failures, "\n"))
+	return nil
+}
+
+// startMailpit starts Mailpit once on new loopback ports and waits for its
+// API.
+func startMailpit(t testing.TB, bin string, extra []string) (*Mailpit, error) {
 	smtpAddr, apiAddr := freePort(t), freePort(t)
 	args := []string{"--smtp", smtpAddr, "--listen", apiAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet"}
@@ -55,26 +74,33 @@ func StartMailpit(t testing.TB, extra ...string) *Mailpit {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mailpit: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	})
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() { _ = cmd.Process.Kill(); <-exited }
 	m := &Mailpit{SMTPAddr: smtpAddr, APIURL: "http://" + apiAddr}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		var info struct{ Version string }
 		resp, err := http.Get(m.APIURL + "/api/v1/info")
 		if err == nil {
+			ok := resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&info) == nil && info.Version != ""
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
+			if ok {
+				t.Cleanup(stop)
+				return m, nil
 			}
 		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("mailpit on %s / %s exited: %s", smtpAddr, apiAddr, out.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not start: %v\n%s", err, out.String())
+			stop()
+			return nil, fmt.Errorf("mailpit on %s / %s did not answer: %v\n%s", smtpAddr, apiAddr, err, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return m
 }
 
 // Mail is a message Mailpit received.
